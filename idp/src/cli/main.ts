@@ -1,0 +1,144 @@
+/**
+ * The issuer's command line: users, clients and resources.
+ *
+ *   npm run idp -- users create --email a@example.com --name "Ann"   (password from stdin or a prompt)
+ *   npm run idp -- clients create --name App --type confidential --redirect-uri https://app/cb [--json]
+ *   npm run idp -- resources create --id https://api.example.com --name API
+ *   npm run idp -- users|clients|resources list [--json]
+ */
+import { parseArgs } from 'node:util';
+import { systemClock } from '../clock.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { createPasswordHasher } from '../crypto/passwords.js';
+import { RegistrationError, registerClient, registerResource, registerUser } from '../protocol/registration.js';
+import { EmailTakenError, openStore, type Store } from '../store/index.js';
+import { readPassword } from './read-password.js';
+
+const USAGE = `usage: npm run idp -- <command> [options]
+
+  users create --email EMAIL --name NAME [--json]    password is read from stdin or a prompt
+  users list [--json]
+  clients create --name NAME --type confidential|public [--party first|third]
+                 --redirect-uri URI [--redirect-uri URI ...]
+                 [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
+                 [--scope "openid profile email"] [--resource URI ...] [--id CLIENT_ID] [--json]
+  clients list [--json]
+  resources create --id URI --name NAME [--json]
+  resources list [--json]
+
+The database is TESSERA_DATABASE (default ./data/tessera.db).`;
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  email: { type: 'string' },
+  name: { type: 'string' },
+  type: { type: 'string' },
+  party: { type: 'string' },
+  id: { type: 'string' },
+  scope: { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true },
+  'backchannel-logout-uri': { type: 'string' },
+  resource: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`--${flag} is required`);
+  return value;
+}
+
+function table(rows: Record<string, unknown>[]): string {
+  if (rows.length === 0) return '(none)';
+  const keys = Object.keys(rows[0]!);
+  const cell = (v: unknown) => (Array.isArray(v) ? v.join(' ') : v === null || v === undefined ? '' : String(v));
+  const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => cell(r[k]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(keys), ...rows.map((r) => line(keys.map((k) => cell(r[k]))))].join('\n');
+}
+
+async function run(argv: string[], store: Store): Promise<string> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const [noun, verb] = positionals;
+  const out = (data: unknown, text: string) => (values.json ? JSON.stringify(data, null, 2) : text);
+  const deps = { store, clock: systemClock };
+
+  if (values.help || !noun) return USAGE;
+  if (noun === 'users' && verb === 'create') {
+    const email = required(values.email, 'email');
+    const displayName = required(values.name, 'name');
+    const password = await readPassword(`Password for ${email}: `);
+    const user = await registerUser({ ...deps, passwords: await createPasswordHasher() }, { email, displayName, password });
+    return out({ sub: user.sub, email: user.email, name: user.displayName }, `created user ${user.email} (sub ${user.sub})`);
+  }
+  if (noun === 'users' && verb === 'list') {
+    const users = (await store.users.list()).map((u) => ({ sub: u.sub, email: u.email, name: u.displayName }));
+    return out(users, table(users));
+  }
+  if (noun === 'clients' && verb === 'create') {
+    const type = required(values.type, 'type');
+    if (type !== 'confidential' && type !== 'public') throw new UsageError('--type must be confidential or public');
+    const party = values.party ?? 'first';
+    if (party !== 'first' && party !== 'third') throw new UsageError('--party must be first or third');
+    const { client, secret } = await registerClient(deps, {
+      ...(values.id ? { id: values.id } : {}),
+      name: required(values.name, 'name'),
+      type,
+      party,
+      redirectUris: values['redirect-uri'] ?? [],
+      postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+      backchannelLogoutUri: values['backchannel-logout-uri'] ?? null,
+      ...(values.scope ? { scopes: values.scope.split(' ').filter(Boolean) } : {}),
+      resources: values.resource ?? [],
+    });
+    const data = { client_id: client.id, ...(secret ? { client_secret: secret } : {}), type: client.type, party: client.party };
+    return out(data, `created client ${client.name}\nclient_id:     ${client.id}` + (secret ? `\nclient_secret: ${secret}\n(the secret is shown once; only its digest is stored)` : ''));
+  }
+  if (noun === 'clients' && verb === 'list') {
+    const clients = (await store.clients.list()).map((c) => ({
+      client_id: c.id,
+      name: c.name,
+      type: c.type,
+      party: c.party,
+      redirect_uris: c.redirectUris,
+      scopes: c.allowedScopes,
+      resources: c.allowedResources,
+    }));
+    return out(clients, table(clients));
+  }
+  if (noun === 'resources' && verb === 'create') {
+    const r = await registerResource(deps, { id: required(values.id, 'id'), name: required(values.name, 'name') });
+    return out({ id: r.id, name: r.name }, `registered resource ${r.id}`);
+  }
+  if (noun === 'resources' && verb === 'list') {
+    const resources = (await store.resources.list()).map((r) => ({ id: r.id, name: r.name }));
+    return out(resources, table(resources));
+  }
+  throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+}
+
+async function main(): Promise<number> {
+  let store: Store | undefined;
+  try {
+    const config = loadConfig();
+    store = openStore(config.databaseFile);
+    process.stdout.write((await run(process.argv.slice(2), store)) + '\n');
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (e instanceof RegistrationError || e instanceof EmailTakenError || e instanceof ConfigError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    store?.close();
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,51 @@
+/**
+ * Password hashing: argon2id at the OWASP Password Storage Cheat Sheet parameters
+ * (m=19456 KiB, t=2, p=1). The native hash runs on libuv's thread pool, off the event loop.
+ */
+import { hash, verify, type Algorithm } from '@node-rs/argon2';
+
+/** `Algorithm.Argon2id` (a const enum, which isolated modules cannot read). */
+const ARGON2ID = 2 as Algorithm.Argon2id;
+
+export interface PasswordParams {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+/** OWASP's first recommended argon2id configuration. */
+export const OWASP_ARGON2ID: PasswordParams = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+const PHC_PARAMS = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** Verifies; `needsRehash` is true when the stored hash used other parameters. */
+  verify(storedHash: string, password: string): Promise<{ ok: boolean; needsRehash: boolean }>;
+  /** Costs the same as a wrong password, for unknown accounts (no user enumeration by timing). */
+  verifyDummy(password: string): Promise<void>;
+}
+
+/** Creates a hasher; the dummy hash for unknown accounts is made once, here. */
+export async function createPasswordHasher(params: PasswordParams = OWASP_ARGON2ID): Promise<PasswordHasher> {
+  const options = { algorithm: ARGON2ID, ...params };
+  const dummyHash = await hash('tessera-no-such-account', options);
+  return {
+    hash: (password) => hash(password, options),
+    async verify(storedHash, password) {
+      let ok = false;
+      try {
+        ok = await verify(storedHash, password);
+      } catch {
+        ok = false;
+      }
+      const m = PHC_PARAMS.exec(storedHash);
+      const needsRehash =
+        !m || Number(m[1]) !== params.memoryCost || Number(m[2]) !== params.timeCost || Number(m[3]) !== params.parallelism;
+      return { ok, needsRehash };
+    },
+    async verifyDummy(password) {
+      await verify(dummyHash, password).catch(() => false);
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/** Starts the issuer: configuration, store, keys, then the HTTP server. */
+import { serve } from '@hono/node-server';
+import { ConfigError, loadConfig } from './config.js';
+import { createIssuer } from './issuer.js';
+import { consoleLogger as log } from './log.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`tessera: configuration error: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (config.usingDemoKeyEncryptionKey) {
+    log.warn('config.demo_key_encryption_key', { message: 'TESSERA_KEY_ENCRYPTION_KEY is not set: private keys are encrypted with the public demo key. Never do this in production.' });
+  }
+  const issuer = await createIssuer(config, { log });
+  const server = serve({ fetch: issuer.app.fetch, hostname: config.host, port: config.port }, (info) => {
+    log.info('issuer.listening', { issuer: config.issuer, address: `${info.address}:${info.port}` });
+  });
+  const stop = () => {
+    server.close(() => {
+      issuer.close();
+      process.exit(0);
+    });
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((e) => {
+  process.stderr.write(`tessera: failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,121 @@
+/**
+ * Validation of an authorization request (OIDC Core §3.1.2.1, RFC 6749 §4.1.1), as a pipeline
+ * of checks. Until the client and its redirect URI are known to be good, errors are shown at
+ * the issuer (never redirected: RFC 6749 §4.1.2.1); after that they go back to the client.
+ */
+import { OAuthError, SCOPES } from '@tessera/shared';
+import type { Params } from '../http/params.js';
+import type { Client, Store } from '../store/index.js';
+import { isValidCodeChallenge } from './pkce.js';
+import { isRegisteredRedirectUri } from './redirect-uri.js';
+import { resolveResource } from './resource.js';
+
+export type Prompt = 'none' | 'login' | 'consent' | 'select_account';
+const PROMPTS: readonly string[] = ['none', 'login', 'consent', 'select_account'];
+
+/** A request that passed every check; stored with an interaction while the person signs in. */
+export interface AuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  scope: string[];
+  state?: string;
+  nonce?: string;
+  codeChallenge: string;
+  resource: string;
+  prompt: Prompt[];
+  /** Seconds (OIDC Core §3.1.2.1). */
+  maxAge?: number;
+}
+
+/** An error the issuer shows itself, because the redirect URI cannot be trusted. */
+export class UntrustedRedirectError extends OAuthError {}
+
+/** An error to send back to the client's redirect URI (RFC 6749 §4.1.2.1). */
+export class AuthorizationResponseError extends OAuthError {
+  constructor(
+    base: OAuthError,
+    readonly redirectUri: string,
+    readonly state: string | undefined,
+  ) {
+    super(base.error, base.description, { cause: base.cause });
+  }
+}
+
+async function checkClientAndRedirect(params: Params, store: Store): Promise<{ client: Client; redirectUri: string }> {
+  const clientId = params.get('client_id');
+  if (!clientId) throw new UntrustedRedirectError('invalid_request', 'client_id is missing or repeated');
+  const client = await store.clients.findById(clientId);
+  if (!client) throw new UntrustedRedirectError('invalid_client', 'unknown client_id', { status: 400 });
+  // OIDC Core §3.1.2.1: redirect_uri is REQUIRED and must exactly match a registered one.
+  const redirectUri = params.get('redirect_uri');
+  if (!redirectUri) throw new UntrustedRedirectError('invalid_request', 'redirect_uri is missing or repeated');
+  if (!isRegisteredRedirectUri(client.redirectUris, redirectUri)) {
+    throw new UntrustedRedirectError('invalid_request', 'redirect_uri is not registered for this client');
+  }
+  return { client, redirectUri };
+}
+
+function checkRequest(params: Params, client: Client): Omit<AuthorizationRequest, 'clientId' | 'redirectUri' | 'state' | 'resource'> & { resourceParam?: string } {
+  if (params.duplicates.length > 0) throw new OAuthError('invalid_request', `parameter ${params.duplicates[0]} is included more than once`);
+  if (params.has('request')) throw new OAuthError('request_not_supported', 'request objects are not supported');
+  if (params.has('request_uri')) throw new OAuthError('request_uri_not_supported', 'request_uri is not supported');
+
+  // Only the authorization code flow: no implicit or hybrid (RFC 9700 §2.1.2).
+  const responseType = params.get('response_type');
+  if (!responseType) throw new OAuthError('invalid_request', 'response_type is required');
+  if (responseType !== 'code') throw new OAuthError('unsupported_response_type', 'only response_type=code is supported');
+  const responseMode = params.get('response_mode');
+  if (responseMode !== undefined && responseMode !== 'query') throw new OAuthError('invalid_request', 'only response_mode=query is supported');
+
+  const scopeParam = params.get('scope');
+  if (!scopeParam) throw new OAuthError('invalid_scope', 'scope is required');
+  const scope = [...new Set(scopeParam.split(' ').filter(Boolean))];
+  const unknown = scope.find((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown) throw new OAuthError('invalid_scope', `scope ${unknown} is not supported`);
+  const notAllowed = scope.find((s) => !client.allowedScopes.includes(s));
+  if (notAllowed) throw new OAuthError('invalid_scope', `scope ${notAllowed} is not allowed for this client`);
+
+  // PKCE S256 for every client (RFC 9700 §2.1.1); a missing method means plain (RFC 7636 §4.3).
+  const codeChallenge = params.get('code_challenge');
+  if (!codeChallenge) throw new OAuthError('invalid_request', 'code_challenge is required (PKCE)');
+  const method = params.get('code_challenge_method');
+  if (method !== 'S256') throw new OAuthError('invalid_request', 'code_challenge_method must be S256');
+  if (!isValidCodeChallenge(codeChallenge)) throw new OAuthError('invalid_request', 'code_challenge is not a base64url SHA-256 value');
+
+  const prompt = (params.get('prompt') ?? '').split(' ').filter(Boolean);
+  const badPrompt = prompt.find((p) => !PROMPTS.includes(p));
+  if (badPrompt) throw new OAuthError('invalid_request', `prompt ${badPrompt} is not supported`);
+  // OIDC Core §3.1.2.1: none with any other value is an error.
+  if (prompt.includes('none') && prompt.length > 1) throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values');
+
+  let maxAge: number | undefined;
+  const maxAgeParam = params.get('max_age');
+  if (maxAgeParam !== undefined) {
+    if (!/^\d{1,10}$/.test(maxAgeParam)) throw new OAuthError('invalid_request', 'max_age must be a non-negative integer');
+    maxAge = Number(maxAgeParam);
+  }
+
+  const nonce = params.get('nonce');
+  return {
+    scope,
+    codeChallenge,
+    prompt: prompt as Prompt[],
+    ...(maxAge !== undefined ? { maxAge } : {}),
+    ...(nonce !== undefined ? { nonce } : {}),
+    ...(params.get('resource') !== undefined ? { resourceParam: params.get('resource') } : {}),
+  };
+}
+
+/** Validates an authorization request; throws UntrustedRedirectError or AuthorizationResponseError. */
+export async function parseAuthorizationRequest(params: Params, store: Store, userinfoEndpoint: string): Promise<AuthorizationRequest> {
+  const { client, redirectUri } = await checkClientAndRedirect(params, store);
+  const state = params.duplicates.includes('state') ? undefined : params.get('state');
+  try {
+    const { resourceParam, ...checked } = checkRequest(params, client);
+    const resource = resolveResource(client, resourceParam, userinfoEndpoint);
+    return { clientId: client.id, redirectUri, ...(state !== undefined ? { state } : {}), resource, ...checked };
+  } catch (e) {
+    if (e instanceof OAuthError) throw new AuthorizationResponseError(e, redirectUri, state);
+    throw e;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The authorization decision (OIDC Core §3.1.2.2–3.1.2.5): sign in if needed, ask consent
+ * if needed, then issue a single-use code. `prompt=none` never shows a page: it answers
+ * `login_required` or `consent_required` instead (OIDC Core §3.1.2.6).
+ */
+import { OAuthError } from '@tessera/shared';
+import type { IssuerContext } from '../context.js';
+import { digest, randomId, randomSecret } from '../crypto/random.js';
+import type { Interaction, SsoSession } from '../store/index.js';
+import { AuthorizationResponseError, type AuthorizationRequest } from './authorization-request.js';
+import { successRedirect } from './authorization-response.js';
+
+export type AuthorizeOutcome =
+  | { kind: 'redirect'; url: string }
+  | { kind: 'sign-in' | 'consent'; interaction: Interaction };
+
+function needsSignIn(ctx: IssuerContext, req: AuthorizationRequest, session: SsoSession | undefined, interaction?: Interaction): boolean {
+  if (!session) return true;
+  const signedInJustNow = interaction?.sessionId === session.id;
+  if (signedInJustNow) return false;
+  if (req.prompt.includes('login')) return true;
+  // OIDC Core §3.1.2.1: max_age — re-authenticate when the last sign-in is older.
+  if (req.maxAge !== undefined && ctx.clock.now() - session.authTime > req.maxAge * 1000) return true;
+  return false;
+}
+
+async function needsConsent(ctx: IssuerContext, req: AuthorizationRequest, session: SsoSession): Promise<boolean> {
+  const client = await ctx.store.clients.findById(req.clientId);
+  if (!client || client.party === 'first') return false;
+  if (req.prompt.includes('consent')) return true;
+  const granted = await ctx.store.consents.grantedScopes(session.userId, client.id);
+  return req.scope.some((s) => !granted.includes(s));
+}
+
+/** Starts (or keeps) the interaction that carries the request through sign-in and consent. */
+async function interactionFor(ctx: IssuerContext, req: AuthorizationRequest, browserDigest: string, existing?: Interaction): Promise<Interaction> {
+  if (existing) return existing;
+  const now = ctx.clock.now();
+  return ctx.store.interactions.create({
+    id: randomId(),
+    browserDigest,
+    csrfToken: randomSecret(),
+    request: req,
+    sessionId: null,
+    createdAt: now,
+    expiresAt: now + ctx.config.interactionTtl * 1000,
+  });
+}
+
+/** Decides what an authorization request leads to, given the browser's session. */
+export async function authorize(
+  ctx: IssuerContext,
+  req: AuthorizationRequest,
+  session: SsoSession | undefined,
+  browserDigest: string,
+  interaction?: Interaction,
+): Promise<AuthorizeOutcome> {
+  const interactive = !req.prompt.includes('none');
+  if (needsSignIn(ctx, req, session, interaction)) {
+    if (!interactive) throw new AuthorizationResponseError(new OAuthError('login_required', 'the person is not signed in'), req.redirectUri, req.state);
+    return { kind: 'sign-in', interaction: await interactionFor(ctx, req, browserDigest, interaction) };
+  }
+  const active = session as SsoSession;
+  if (await needsConsent(ctx, req, active)) {
+    if (!interactive) throw new AuthorizationResponseError(new OAuthError('consent_required', 'the person has not allowed this client'), req.redirectUri, req.state);
+    return { kind: 'consent', interaction: await interactionFor(ctx, req, browserDigest, interaction) };
+  }
+  return { kind: 'redirect', url: await issueCode(ctx, req, active, interaction) };
+}
+
+/** Issues the authorization code and returns the success redirect (RFC 6749 §4.1.2). */
+export async function issueCode(ctx: IssuerContext, req: AuthorizationRequest, session: SsoSession, interaction?: Interaction): Promise<string> {
+  const now = ctx.clock.now();
+  const code = randomSecret();
+  await ctx.store.grants.createCode({
+    digest: digest(code),
+    clientId: req.clientId,
+    userId: session.userId,
+    sessionId: session.id,
+    redirectUri: req.redirectUri,
+    scope: req.scope.join(' '),
+    resource: req.resource,
+    nonce: req.nonce ?? null,
+    codeChallenge: req.codeChallenge,
+    authTime: session.authTime,
+    createdAt: now,
+    // RFC 6749 §4.1.2: short-lived, single use.
+    expiresAt: now + ctx.config.authorizationCodeTtl * 1000,
+    consumedAt: null,
+  });
+  if (interaction) await ctx.store.interactions.consume(interaction.id);
+  await ctx.store.sessions.touch(session.id, now);
+  return successRedirect(ctx.config.issuer, req.redirectUri, code, req.state);
+}

@@ -1,0 +1,35 @@
+/** OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414 §2). */
+import {
+  CODE_CHALLENGE_METHODS,
+  GRANT_TYPES,
+  ISSUER_PATHS,
+  RESPONSE_TYPES,
+  SCOPES,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+  type ProviderMetadata,
+} from '@tessera/shared';
+
+export function providerMetadata(issuer: string, signingAlgorithms: string[]): ProviderMetadata {
+  return {
+    issuer,
+    authorization_endpoint: issuer + ISSUER_PATHS.authorization,
+    token_endpoint: issuer + ISSUER_PATHS.token,
+    userinfo_endpoint: issuer + ISSUER_PATHS.userinfo,
+    jwks_uri: issuer + ISSUER_PATHS.jwks,
+    scopes_supported: [...SCOPES],
+    response_types_supported: [...RESPONSE_TYPES],
+    response_modes_supported: ['query'],
+    grant_types_supported: [...GRANT_TYPES],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: signingAlgorithms,
+    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    code_challenge_methods_supported: [...CODE_CHALLENGE_METHODS],
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'sid', 'at_hash', 'name', 'email', 'email_verified'],
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    // RFC 9207 §3.
+    authorization_response_iss_parameter_supported: true,
+  };
+}

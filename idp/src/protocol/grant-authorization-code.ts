@@ -1,0 +1,80 @@
+/**
+ * The authorization_code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3.2, RFC 7636 §4.6).
+ * A code is good once, for 60 s at most, for the client it was issued to; a replayed code is
+ * refused and revokes every token issued from it (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
+ */
+import { OAuthError } from '@tessera/shared';
+import type { IssuerContext } from '../context.js';
+import { digest, randomId } from '../crypto/random.js';
+import type { Params } from '../http/params.js';
+import type { Client } from '../store/index.js';
+import { verifierMatches } from './pkce.js';
+import { mintAccessToken, mintIdToken } from './tokens.js';
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  id_token?: string;
+}
+
+const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
+
+export async function redeemAuthorizationCode(ctx: IssuerContext, client: Client, params: Params): Promise<TokenResponse> {
+  const code = params.get('code');
+  if (!code) throw new OAuthError('invalid_request', 'code is required');
+  const verifier = params.get('code_verifier');
+  // RFC 9700 §2.1.1: PKCE for every client, so a verifier is always required.
+  if (!verifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE)');
+  const redirectUri = params.get('redirect_uri');
+  if (!redirectUri) throw new OAuthError('invalid_request', 'redirect_uri is required');
+
+  const now = ctx.clock.now();
+  const codeDigest = digest(code);
+  const stored = await ctx.store.grants.findCode(codeDigest);
+  if (!stored) throw invalidGrant('the authorization code is invalid');
+  if (stored.consumedAt !== null) {
+    const revoked = await ctx.store.grants.revokeByCode(codeDigest, now);
+    ctx.log.warn('authorization_code.replayed', { client_id: client.id, grants_revoked: revoked });
+    throw invalidGrant('the authorization code has already been used');
+  }
+  // RFC 6749 §4.1.3: the code was issued to this client, for this redirect URI.
+  if (stored.clientId !== client.id) throw invalidGrant('the authorization code was issued to another client');
+  if (stored.expiresAt <= now) throw invalidGrant('the authorization code has expired');
+  if (stored.redirectUri !== redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
+  if (!verifierMatches(verifier, stored.codeChallenge)) throw invalidGrant('code_verifier does not match the code_challenge');
+  const resourceParam = params.get('resource');
+  // RFC 8707 §2.2: the token request may name the resource, which must be the one authorized.
+  if (resourceParam !== undefined && resourceParam !== stored.resource) throw new OAuthError('invalid_target', 'resource differs from the one authorized');
+
+  const user = await ctx.store.users.findBySub(stored.userId);
+  const session = await ctx.store.sessions.findById(stored.sessionId);
+  if (!user || !session || session.endedAt !== null) throw invalidGrant('the session this code was issued in has ended');
+
+  // Exactly one concurrent redemption wins; a loser is a replay.
+  const grantId = randomId();
+  const consumed = await ctx.store.grants.redeemCode(codeDigest, now, (c) => ({
+    id: grantId,
+    clientId: c.clientId,
+    userId: c.userId,
+    sessionId: c.sessionId,
+    codeDigest,
+    scope: c.scope,
+    resource: c.resource,
+    createdAt: now,
+    revokedAt: null,
+  }));
+  if (!consumed) {
+    await ctx.store.grants.revokeByCode(codeDigest, now);
+    throw invalidGrant('the authorization code has already been used');
+  }
+
+  const scope = stored.scope.split(' ');
+  const subject = { user, clientId: client.id, sessionId: stored.sessionId, scope, resource: stored.resource, authTime: stored.authTime };
+  const access = await mintAccessToken(ctx, subject);
+  await ctx.store.grants.recordAccessToken(grantId, access.jti, access.expiresAt);
+  const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: ctx.config.accessTokenTtl, scope: stored.scope };
+  if (scope.includes('openid')) response.id_token = await mintIdToken(ctx, subject, { nonce: stored.nonce, accessToken: access.token });
+  return response;
+}

@@ -1,0 +1,125 @@
+/**
+ * Registering users, clients and resources (used by the CLI and by demo seeding). Every value
+ * is checked here, so nothing malformed reaches the store from either path.
+ */
+import { SCOPES } from '@tessera/shared';
+import type { Clock } from '../clock.js';
+import type { PasswordHasher } from '../crypto/passwords.js';
+import { digest, randomId, randomSecret } from '../crypto/random.js';
+import type { Client, ClientParty, ClientType, Resource, Store, User } from '../store/index.js';
+import { redirectUriProblem } from './redirect-uri.js';
+
+export class RegistrationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RegistrationError';
+  }
+}
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+
+export async function registerUser(
+  deps: { store: Store; passwords: PasswordHasher; clock: Clock },
+  input: { email: string; displayName: string; password: string },
+): Promise<User> {
+  if (!EMAIL.test(input.email.trim())) throw new RegistrationError('email is not a valid address');
+  if (!input.displayName.trim() || input.displayName.length > 200) throw new RegistrationError('display name must be 1–200 characters');
+  // OWASP ASVS V2.1.1–2.1.2: at least 8 characters, at most 1024 accepted.
+  if (input.password.length < 8 || input.password.length > 1024) throw new RegistrationError('password must be 8–1024 characters');
+  return deps.store.users.create({
+    sub: randomId(),
+    email: input.email,
+    displayName: input.displayName.trim(),
+    passwordHash: await deps.passwords.hash(input.password),
+    now: deps.clock.now(),
+  });
+}
+
+export interface ClientInput {
+  id?: string;
+  name: string;
+  type: ClientType;
+  party: ClientParty;
+  redirectUris: string[];
+  postLogoutRedirectUris?: string[];
+  backchannelLogoutUri?: string | null;
+  scopes?: string[];
+  resources?: string[];
+  /** Use this secret instead of generating one (demo seeding only). */
+  secret?: string;
+}
+
+async function checkClient(store: Store, input: ClientInput): Promise<void> {
+  if (!input.name.trim() || input.name.length > 200) throw new RegistrationError('name must be 1–200 characters');
+  if (input.type !== 'confidential' && input.type !== 'public') throw new RegistrationError('type must be confidential or public');
+  if (input.party !== 'first' && input.party !== 'third') throw new RegistrationError('party must be first or third');
+  if (input.redirectUris.length === 0) throw new RegistrationError('at least one redirect URI is required');
+  for (const uri of [...input.redirectUris, ...(input.postLogoutRedirectUris ?? [])]) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new RegistrationError(`redirect URI ${uri} ${problem}`);
+  }
+  if (input.backchannelLogoutUri) {
+    const problem = redirectUriProblem(input.backchannelLogoutUri);
+    if (problem) throw new RegistrationError(`back-channel logout URI ${input.backchannelLogoutUri} ${problem}`);
+  }
+  for (const s of input.scopes ?? []) if (!(SCOPES as readonly string[]).includes(s)) throw new RegistrationError(`unknown scope ${s}`);
+  for (const r of input.resources ?? []) if (!(await store.resources.findById(r))) throw new RegistrationError(`resource ${r} is not registered`);
+  if (input.type === 'public' && input.secret) throw new RegistrationError('a public client has no secret');
+  if (input.id !== undefined && !/^[A-Za-z0-9._~-]{1,64}$/.test(input.id)) throw new RegistrationError('client id must be 1–64 unreserved characters');
+}
+
+/** Registers a client; a confidential client's secret is returned once and only its digest kept. */
+export async function registerClient(deps: { store: Store; clock: Clock }, input: ClientInput): Promise<{ client: Client; secret?: string }> {
+  await checkClient(deps.store, input);
+  const secret = input.type === 'confidential' ? (input.secret ?? randomSecret()) : undefined;
+  const client: Client = {
+    id: input.id ?? randomId(),
+    name: input.name.trim(),
+    type: input.type,
+    party: input.party,
+    secretDigest: secret === undefined ? null : digest(secret),
+    redirectUris: input.redirectUris,
+    postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
+    backchannelLogoutUri: input.backchannelLogoutUri ?? null,
+    allowedScopes: input.scopes ?? [...SCOPES],
+    allowedResources: input.resources ?? [],
+    createdAt: deps.clock.now(),
+  };
+  if (await deps.store.clients.findById(client.id)) throw new RegistrationError(`client ${client.id} already exists`);
+  await deps.store.clients.create(client);
+  return secret === undefined ? { client } : { client, secret };
+}
+
+/** Replaces an existing client's registration with `input` (demo seeding keeps URLs current). */
+export async function updateClient(deps: { store: Store; clock: Clock }, existing: Client, input: ClientInput): Promise<{ client: Client; secret?: string }> {
+  await checkClient(deps.store, input);
+  const secret = input.type === 'confidential' ? (input.secret ?? randomSecret()) : undefined;
+  const client: Client = {
+    ...existing,
+    name: input.name.trim(),
+    type: input.type,
+    party: input.party,
+    secretDigest: secret === undefined ? null : digest(secret),
+    redirectUris: input.redirectUris,
+    postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
+    backchannelLogoutUri: input.backchannelLogoutUri ?? null,
+    allowedScopes: input.scopes ?? [...SCOPES],
+    allowedResources: input.resources ?? [],
+  };
+  await deps.store.clients.update(client);
+  return secret === undefined ? { client } : { client, secret };
+}
+
+/** Registers an API: its identifier is an absolute URI without a fragment (RFC 8707 §2). */
+export async function registerResource(deps: { store: Store; clock: Clock }, input: { id: string; name: string }): Promise<Resource> {
+  let ok = false;
+  try {
+    ok = !!new URL(input.id) && !input.id.includes('#');
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new RegistrationError('resource identifier must be an absolute URI without a fragment');
+  if (!input.name.trim() || input.name.length > 200) throw new RegistrationError('name must be 1–200 characters');
+  if (await deps.store.resources.findById(input.id)) throw new RegistrationError(`resource ${input.id} already exists`);
+  return deps.store.resources.create({ id: input.id, name: input.name.trim(), createdAt: deps.clock.now() });
+}

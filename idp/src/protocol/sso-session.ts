@@ -1,0 +1,59 @@
+/**
+ * The SSO session at the issuer. The cookie holds a 256-bit secret; the store keeps only its
+ * SHA-256 digest. A new secret is issued at every sign-in (no fixation); sessions end after an
+ * idle period and at an absolute limit.
+ */
+import type { IssuerContext } from '../context.js';
+import { digest, randomId, randomSecret } from '../crypto/random.js';
+import type { SsoSession, User } from '../store/index.js';
+
+export interface Device {
+  userAgent: string;
+  ip: string;
+}
+
+/** The active session a cookie secret names, or undefined (unknown, ended, idle or expired). */
+export async function findActiveSession(ctx: IssuerContext, secret: string | undefined): Promise<SsoSession | undefined> {
+  if (!secret || secret.length > 128) return undefined;
+  const session = await ctx.store.sessions.findBySecretDigest(digest(secret));
+  if (!session || !isActive(ctx, session)) return undefined;
+  return session;
+}
+
+export function isActive(ctx: IssuerContext, s: SsoSession): boolean {
+  const now = ctx.clock.now();
+  return s.endedAt === null && now < s.expiresAt && now < s.lastSeenAt + ctx.config.sessionIdleTtl * 1000;
+}
+
+/**
+ * Starts a session after the person proved who they are. If this browser's session belongs to
+ * the same user it is kept (same `sid`, so apps stay linked) with a new secret and auth_time;
+ * any other session of this browser is ended.
+ */
+export async function signInSession(
+  ctx: IssuerContext,
+  user: User,
+  device: Device,
+  current: SsoSession | undefined,
+): Promise<{ session: SsoSession; secret: string; ended?: SsoSession }> {
+  const now = ctx.clock.now();
+  const secret = randomSecret();
+  const expiresAt = now + ctx.config.sessionAbsoluteTtl * 1000;
+  if (current && current.userId === user.sub) {
+    await ctx.store.sessions.reauthenticate(current.id, digest(secret), now, expiresAt);
+    return { session: { ...current, authTime: now, lastSeenAt: now, expiresAt }, secret };
+  }
+  if (current) await ctx.store.sessions.end(current.id, now);
+  const session = await ctx.store.sessions.create({
+    id: randomId(),
+    secretDigest: digest(secret),
+    userId: user.sub,
+    authTime: now,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt,
+    userAgent: device.userAgent.slice(0, 512),
+    ip: device.ip.slice(0, 64),
+  });
+  return current ? { session, secret, ended: current } : { session, secret };
+}

@@ -1,0 +1,34 @@
+/** The UserInfo endpoint (OIDC Core §5.3): claims about the person an access token names. */
+import { OAuthError, TOKEN_TYPES } from '@tessera/shared';
+import type { IssuerContext } from '../context.js';
+
+export interface UserInfo {
+  sub: string;
+  name?: string;
+  email?: string;
+  email_verified?: boolean;
+}
+
+/**
+ * Verifies the bearer access token — our signature, `typ: at+jwt`, issuer, expiry — and that
+ * neither it nor its grant was revoked, then answers with the claims its scopes allow.
+ */
+export async function userinfo(ctx: IssuerContext, accessToken: string): Promise<UserInfo> {
+  let claims: Record<string, unknown>;
+  try {
+    ({ payload: claims } = await ctx.keys.verify(accessToken, { issuer: ctx.config.issuer, typ: TOKEN_TYPES.accessToken }));
+  } catch (cause) {
+    throw new OAuthError('invalid_token', 'the access token is invalid or expired', { cause });
+  }
+  const jti = typeof claims.jti === 'string' ? claims.jti : '';
+  if (!(await ctx.store.grants.isAccessTokenActive(jti))) throw new OAuthError('invalid_token', 'the access token has been revoked');
+  const scope = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+  // OIDC Core §5.3: the UserInfo endpoint serves tokens issued for an OpenID Connect request.
+  if (!scope.includes('openid')) throw new OAuthError('insufficient_scope', 'the access token lacks the openid scope');
+  const user = await ctx.store.users.findBySub(String(claims.sub));
+  if (!user) throw new OAuthError('invalid_token', 'the access token names no known user');
+  const info: UserInfo = { sub: user.sub };
+  if (scope.includes('profile')) info.name = user.displayName;
+  if (scope.includes('email')) Object.assign(info, { email: user.email, email_verified: false });
+  return info;
+}

@@ -1,0 +1,17 @@
+/** The issuer's own home page: who is signed in on this browser. */
+import { Hono } from 'hono';
+import type { IssuerContext } from '../context.js';
+import { findActiveSession } from '../protocol/sso-session.js';
+import { homePage } from '../views/pages.js';
+import { noStore, readSessionCookie, type Env } from './web.js';
+
+export function homeRoutes(ctx: IssuerContext): Hono<Env> {
+  const app = new Hono<Env>();
+  app.get('/', async function home(c) {
+    noStore(c);
+    const session = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
+    const user = session && (await ctx.store.users.findBySub(session.userId));
+    return c.html(homePage(user ? { displayName: user.displayName, email: user.email } : {}));
+  });
+  return app;
+}

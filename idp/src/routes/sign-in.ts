@@ -1,0 +1,80 @@
+/** The sign-in page: email and password, CSRF-protected, one generic message for any failure. */
+import { Hono } from 'hono';
+import type { IssuerContext } from '../context.js';
+import { randomId, randomSecret, safeEqual } from '../crypto/random.js';
+import { authorize } from '../protocol/authorize.js';
+import { BadCredentialsError, checkCredentials } from '../protocol/credentials.js';
+import { findActiveSession, signInSession } from '../protocol/sso-session.js';
+import { signInPage } from '../views/pages.js';
+import { authorizationErrorResponse, browserBinding, respondToOutcome } from './authorize.js';
+import { expiredInteraction, findBoundInteraction, forbiddenForm } from './interaction.js';
+import { deviceOf, isSameOriginForm, noStore, readForm, readSessionCookie, setSessionCookie, type Env } from './web.js';
+
+export function signInRoutes(ctx: IssuerContext): Hono<Env> {
+  const app = new Hono<Env>();
+
+  app.get('/sign-in', async function showSignIn(c) {
+    noStore(c);
+    const id = c.req.query('interaction');
+    if (id === undefined) {
+      // A sign-in started at the issuer itself, with no app waiting.
+      const now = ctx.clock.now();
+      const interaction = await ctx.store.interactions.create({
+        id: randomId(),
+        browserDigest: browserBinding(c, ctx),
+        csrfToken: randomSecret(),
+        request: null,
+        sessionId: null,
+        createdAt: now,
+        expiresAt: now + ctx.config.interactionTtl * 1000,
+      });
+      return c.html(signInPage({ interactionId: interaction.id, csrfToken: interaction.csrfToken }));
+    }
+    const interaction = await findBoundInteraction(c, ctx, id);
+    if (!interaction) return expiredInteraction(c);
+    const client = interaction.request ? await ctx.store.clients.findById(interaction.request.clientId) : undefined;
+    return c.html(signInPage({ interactionId: interaction.id, csrfToken: interaction.csrfToken, ...(client ? { clientName: client.name } : {}) }));
+  });
+
+  app.post('/sign-in', async function submitSignIn(c) {
+    noStore(c);
+    const form = await readForm(c);
+    if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);
+    const interaction = await findBoundInteraction(c, ctx, form.get('interaction'));
+    if (!interaction) return expiredInteraction(c);
+    if (!safeEqual(form.get('csrf_token') ?? '', interaction.csrfToken)) return forbiddenForm(c);
+
+    const email = form.get('email') ?? '';
+    let user;
+    try {
+      user = await checkCredentials(ctx, email, form.get('password') ?? '');
+    } catch (e) {
+      if (!(e instanceof BadCredentialsError)) throw e;
+      const client = interaction.request ? await ctx.store.clients.findById(interaction.request.clientId) : undefined;
+      ctx.log.info('sign_in.failed', { ip: deviceOf(c, ctx.config).ip });
+      return c.html(
+        signInPage({ interactionId: interaction.id, csrfToken: interaction.csrfToken, email: email.slice(0, 320), error: e.message, ...(client ? { clientName: client.name } : {}) }),
+        401,
+      );
+    }
+
+    const current = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
+    const { session, secret } = await signInSession(ctx, user, deviceOf(c, ctx.config), current);
+    setSessionCookie(c, ctx.config, secret);
+    ctx.log.info('sign_in.succeeded', { sub: user.sub, sid: session.id });
+
+    if (!interaction.request) {
+      await ctx.store.interactions.consume(interaction.id);
+      return c.redirect('/', 303);
+    }
+    await ctx.store.interactions.setSession(interaction.id, session.id);
+    try {
+      const outcome = await authorize(ctx, interaction.request, session, interaction.browserDigest, { ...interaction, sessionId: session.id });
+      return respondToOutcome(c, outcome, 303);
+    } catch (e) {
+      return authorizationErrorResponse(c, ctx, e);
+    }
+  });
+
+  return app;
+}

@@ -1,0 +1,40 @@
+/** The token endpoint (RFC 6749 §3.2): JSON out, never cached, errors per §5.2. */
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
+import { OAuthError } from '@tessera/shared';
+import type { IssuerContext } from '../context.js';
+import { refuseDuplicates } from '../http/params.js';
+import { InvalidClientError, authenticateClient } from '../protocol/client-auth.js';
+import { redeemAuthorizationCode } from '../protocol/grant-authorization-code.js';
+import { noStore, readForm, type Env } from './web.js';
+
+/** RFC 6749 §5.2: JSON error; 401 with WWW-Authenticate for invalid_client. */
+export function tokenErrorResponse(c: Context<Env>, e: OAuthError): Response {
+  noStore(c);
+  if (e instanceof InvalidClientError) {
+    c.header('WWW-Authenticate', e.usedBasic ? 'Basic realm="tessera", charset="UTF-8"' : 'Basic realm="tessera"');
+  }
+  return c.json(e.toJSON(), e.status as 400);
+}
+
+export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
+  const app = new Hono<Env>();
+  // Browser apps (public clients) redeem their codes from their own origin.
+  app.use('/token', cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }));
+  app.post('/token', async function tokenEndpoint(c) {
+    noStore(c);
+    try {
+      const params = await readForm(c);
+      refuseDuplicates(params);
+      const client = await authenticateClient(ctx, c.req.header('authorization'), params);
+      const grantType = params.get('grant_type');
+      if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
+      if (grantType !== 'authorization_code') throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 64)} is not supported`);
+      return c.json(await redeemAuthorizationCode(ctx, client, params));
+    } catch (e) {
+      if (e instanceof OAuthError) return tokenErrorResponse(c, e);
+      throw e;
+    }
+  });
+  return app;
+}

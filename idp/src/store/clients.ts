@@ -1,0 +1,77 @@
+/** Registered clients (RFC 6749 §2) and resources (RFC 8707). */
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from './database.js';
+import { clients, resources } from './schema.js';
+
+export type ClientType = 'confidential' | 'public';
+export type ClientParty = 'first' | 'third';
+
+export interface Client {
+  id: string;
+  name: string;
+  type: ClientType;
+  party: ClientParty;
+  secretDigest: string | null;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  backchannelLogoutUri: string | null;
+  allowedScopes: string[];
+  allowedResources: string[];
+  createdAt: number;
+}
+
+export interface Resource {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+type Row = typeof clients.$inferSelect;
+const toClient = (r: Row): Client => ({ ...r, type: r.type as ClientType, party: r.party as ClientParty });
+
+export interface ClientRepository {
+  create(c: Client): Promise<Client>;
+  findById(id: string): Promise<Client | undefined>;
+  list(): Promise<Client[]>;
+  /** Replaces a client's registration (used by demo seeding to keep URLs current). */
+  update(c: Client): Promise<void>;
+}
+
+export interface ResourceRepository {
+  create(r: Resource): Promise<Resource>;
+  findById(id: string): Promise<Resource | undefined>;
+  list(): Promise<Resource[]>;
+}
+
+export function clientRepository(db: Db): ClientRepository {
+  const byId = db.select().from(clients).where(eq(clients.id, sql.placeholder('id'))).prepare();
+  return {
+    async create(c) {
+      return toClient(db.insert(clients).values(c).returning().get());
+    },
+    async findById(id) {
+      const row = byId.get({ id });
+      return row && toClient(row);
+    },
+    async list() {
+      return db.select().from(clients).orderBy(clients.createdAt).all().map(toClient);
+    },
+    async update(c) {
+      db.update(clients).set(c).where(eq(clients.id, c.id)).run();
+    },
+  };
+}
+
+export function resourceRepository(db: Db): ResourceRepository {
+  return {
+    async create(r) {
+      return db.insert(resources).values(r).returning().get();
+    },
+    async findById(id) {
+      return db.select().from(resources).where(eq(resources.id, id)).get();
+    },
+    async list() {
+      return db.select().from(resources).orderBy(resources.createdAt).all();
+    },
+  };
+}

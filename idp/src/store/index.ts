@@ -1,0 +1,47 @@
+/** The store: the only code that touches the database. Routes and protocol code see these repositories. */
+import { openDatabase, type OpenDatabase } from './database.js';
+import { clientRepository, resourceRepository, type ClientRepository, type ResourceRepository } from './clients.js';
+import { consentRepository, type ConsentRepository } from './consents.js';
+import { grantRepository, type GrantRepository } from './grants.js';
+import { interactionRepository, type InteractionRepository } from './interactions.js';
+import { sessionRepository, type SessionRepository } from './sessions.js';
+import { signingKeyRepository, type SigningKeyRepository } from './signing-keys.js';
+import { userRepository, type UserRepository } from './users.js';
+
+export interface Store {
+  users: UserRepository;
+  sessions: SessionRepository;
+  clients: ClientRepository;
+  resources: ResourceRepository;
+  interactions: InteractionRepository;
+  grants: GrantRepository;
+  consents: ConsentRepository;
+  signingKeys: SigningKeyRepository;
+  close(): void;
+}
+
+/** Opens the SQLite store at `file` (created and migrated as needed). */
+export function openStore(file: string): Store & { database: OpenDatabase } {
+  const database = openDatabase(file);
+  const { db } = database;
+  return {
+    database,
+    users: userRepository(db),
+    sessions: sessionRepository(db),
+    clients: clientRepository(db),
+    resources: resourceRepository(db),
+    interactions: interactionRepository(db),
+    grants: grantRepository(db),
+    consents: consentRepository(db),
+    signingKeys: signingKeyRepository(db),
+    close: () => database.close(),
+  };
+}
+
+export type { User } from './users.js';
+export { EmailTakenError, normalizeEmail } from './users.js';
+export type { SsoSession } from './sessions.js';
+export type { Client, ClientParty, ClientType, Resource } from './clients.js';
+export type { Interaction } from './interactions.js';
+export type { AuthorizationCode, Grant } from './grants.js';
+export type { StoredSigningKey } from './signing-keys.js';

@@ -1,0 +1,51 @@
+/** Pending authorization requests waiting at the sign-in or consent page. */
+import { and, eq, lt, sql } from 'drizzle-orm';
+import type { AuthorizationRequest } from '../protocol/authorization-request.js';
+import type { Db } from './database.js';
+import { interactions } from './schema.js';
+
+export interface Interaction {
+  id: string;
+  browserDigest: string;
+  csrfToken: string;
+  request: AuthorizationRequest | null;
+  /** The session signed in during this interaction, if any (satisfies prompt=login, max_age). */
+  sessionId: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+type Row = typeof interactions.$inferSelect;
+const toInteraction = (r: Row): Interaction => ({ ...r, request: (r.request ?? null) as AuthorizationRequest | null });
+
+export interface InteractionRepository {
+  create(i: Interaction): Promise<Interaction>;
+  /** An unexpired interaction, or undefined. */
+  find(id: string, now: number): Promise<Interaction | undefined>;
+  setSession(id: string, sessionId: string): Promise<void>;
+  /** Deletes it; true for exactly one caller (single use). */
+  consume(id: string): Promise<boolean>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+export function interactionRepository(db: Db): InteractionRepository {
+  const byId = db.select().from(interactions).where(eq(interactions.id, sql.placeholder('id'))).prepare();
+  return {
+    async create(i) {
+      return toInteraction(db.insert(interactions).values(i).returning().get());
+    },
+    async find(id, now) {
+      const row = byId.get({ id });
+      return row && row.expiresAt > now ? toInteraction(row) : undefined;
+    },
+    async setSession(id, sessionId) {
+      db.update(interactions).set({ sessionId }).where(eq(interactions.id, id)).run();
+    },
+    async consume(id) {
+      return db.delete(interactions).where(eq(interactions.id, id)).run().changes === 1;
+    },
+    async deleteExpired(now) {
+      return db.delete(interactions).where(lt(interactions.expiresAt, now)).run().changes;
+    },
+  };
+}

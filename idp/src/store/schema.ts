@@ -1,0 +1,177 @@
+/**
+ * The issuer's tables. Times are integer milliseconds since the epoch. Every bearer secret
+ * (session cookie, authorization code, client secret) is stored only as its SHA-256 digest.
+ */
+
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const users = sqliteTable(
+  'users',
+  {
+    /** The stable, opaque `sub` (OIDC Core §5.7: never reassigned, never the email). */
+    id: text('id').primaryKey(),
+    /** Lower-cased, so uniqueness is case-insensitive. */
+    email: text('email').notNull(),
+    displayName: text('display_name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('users_email_unique').on(t.email)],
+);
+
+export const ssoSessions = sqliteTable(
+  'sso_sessions',
+  {
+    /** The public session id, sent to apps as the `sid` claim. */
+    id: text('id').primaryKey(),
+    /** SHA-256 of the cookie secret; the secret itself is never stored. */
+    secretDigest: text('secret_digest').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    authTime: integer('auth_time').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    userAgent: text('user_agent').notNull(),
+    ip: text('ip').notNull(),
+    endedAt: integer('ended_at'),
+  },
+  (t) => [uniqueIndex('sso_sessions_secret_unique').on(t.secretDigest), index('sso_sessions_user').on(t.userId)],
+);
+
+export const clients = sqliteTable('clients', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** 'confidential' | 'public' (RFC 6749 §2.1). */
+  type: text('type').notNull(),
+  /** 'first' | 'third': third-party clients are asked for consent. */
+  party: text('party').notNull(),
+  secretDigest: text('secret_digest'),
+  redirectUris: text('redirect_uris', { mode: 'json' }).$type<string[]>().notNull(),
+  postLogoutRedirectUris: text('post_logout_redirect_uris', { mode: 'json' }).$type<string[]>().notNull(),
+  backchannelLogoutUri: text('backchannel_logout_uri'),
+  allowedScopes: text('allowed_scopes', { mode: 'json' }).$type<string[]>().notNull(),
+  /** Resource identifiers this client may ask tokens for; the first is its default. */
+  allowedResources: text('allowed_resources', { mode: 'json' }).$type<string[]>().notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const resources = sqliteTable('resources', {
+  /** An absolute URI (RFC 8707 §2). */
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** A pending authorization request, waiting for sign-in or consent at the issuer. */
+export const interactions = sqliteTable(
+  'interactions',
+  {
+    id: text('id').primaryKey(),
+    /** SHA-256 of the browser-binding cookie that started it: only that browser may finish it. */
+    browserDigest: text('browser_digest').notNull(),
+    /** The CSRF token its forms carry. */
+    csrfToken: text('csrf_token').notNull(),
+    /** The validated authorization request, or null for a sign-in started at the issuer itself. */
+    request: text('request', { mode: 'json' }),
+    /** Set once the person has signed in during this interaction (satisfies prompt=login). */
+    sessionId: text('session_id'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('interactions_expiry').on(t.expiresAt)],
+);
+
+export const authorizationCodes = sqliteTable(
+  'authorization_codes',
+  {
+    /** SHA-256 of the code. */
+    digest: text('digest').primaryKey(),
+    clientId: text('client_id')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    sessionId: text('session_id').notNull(),
+    redirectUri: text('redirect_uri').notNull(),
+    scope: text('scope').notNull(),
+    resource: text('resource').notNull(),
+    nonce: text('nonce'),
+    codeChallenge: text('code_challenge').notNull(),
+    authTime: integer('auth_time').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    consumedAt: integer('consumed_at'),
+  },
+  (t) => [index('authorization_codes_expiry').on(t.expiresAt)],
+);
+
+/** What one redeemed code (later, one refresh-token family) granted a client. */
+export const grants = sqliteTable(
+  'grants',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    sessionId: text('session_id').notNull(),
+    /** The code this grant was redeemed from: a replay of it revokes the grant. */
+    codeDigest: text('code_digest'),
+    scope: text('scope').notNull(),
+    resource: text('resource').notNull(),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('grants_session').on(t.sessionId), index('grants_code').on(t.codeDigest)],
+);
+
+/** Access tokens issued (by `jti`), so that a revoked grant refuses them at userinfo. */
+export const accessTokens = sqliteTable(
+  'access_tokens',
+  {
+    jti: text('jti').primaryKey(),
+    grantId: text('grant_id')
+      .notNull()
+      .references(() => grants.id, { onDelete: 'cascade' }),
+    expiresAt: integer('expires_at').notNull(),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('access_tokens_grant').on(t.grantId)],
+);
+
+/** Scopes a person has allowed a third-party client. */
+export const consents = sqliteTable(
+  'consents',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    clientId: text('client_id')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.clientId] })],
+);
+
+export const signingKeys = sqliteTable('signing_keys', {
+  /** RFC 7638 JWK thumbprint. */
+  kid: text('kid').primaryKey(),
+  alg: text('alg').notNull(),
+  /** 'next' | 'current' | 'retired'. */
+  state: text('state').notNull(),
+  publicJwk: text('public_jwk', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  /** The private JWK, encrypted with the key-encryption key (compact JWE, dir + A256GCM). */
+  privateJwkEncrypted: text('private_jwk_encrypted').notNull(),
+  createdAt: integer('created_at').notNull(),
+  activatedAt: integer('activated_at'),
+  retiredAt: integer('retired_at'),
+});
+

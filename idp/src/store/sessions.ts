@@ -1,0 +1,77 @@
+/** SSO sessions at the issuer: found by the digest of the cookie secret, never by the secret. */
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Db } from './database.js';
+import { ssoSessions } from './schema.js';
+
+export interface SsoSession {
+  /** The public id (`sid`). */
+  id: string;
+  userId: string;
+  authTime: number;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  userAgent: string;
+  ip: string;
+  endedAt: number | null;
+}
+
+type Row = typeof ssoSessions.$inferSelect;
+const toSession = ({ secretDigest: _secret, ...rest }: Row): SsoSession => rest;
+
+export interface SessionRepository {
+  create(s: Omit<SsoSession, 'endedAt'> & { secretDigest: string }): Promise<SsoSession>;
+  findBySecretDigest(secretDigest: string): Promise<SsoSession | undefined>;
+  findById(id: string): Promise<SsoSession | undefined>;
+  /** Records activity; cheap enough to call on each authorization request. */
+  touch(id: string, now: number): Promise<void>;
+  /** A new secret and auth_time for the same session (re-authentication, no fixation). */
+  reauthenticate(id: string, secretDigest: string, authTime: number, expiresAt: number): Promise<void>;
+  /** Ends a session; true if it was active. */
+  end(id: string, now: number): Promise<boolean>;
+  listActiveForUser(userId: string): Promise<SsoSession[]>;
+}
+
+export function sessionRepository(db: Db): SessionRepository {
+  const bySecret = db.select().from(ssoSessions).where(eq(ssoSessions.secretDigest, sql.placeholder('d'))).prepare();
+  const touch = db
+    .update(ssoSessions)
+    .set({ lastSeenAt: sql`${sql.placeholder('now')}` })
+    .where(eq(ssoSessions.id, sql.placeholder('id')))
+    .prepare();
+  return {
+    async create(s) {
+      return toSession(db.insert(ssoSessions).values(s).returning().get());
+    },
+    async findBySecretDigest(secretDigest) {
+      const row = bySecret.get({ d: secretDigest });
+      return row && toSession(row);
+    },
+    async findById(id) {
+      const row = db.select().from(ssoSessions).where(eq(ssoSessions.id, id)).get();
+      return row && toSession(row);
+    },
+    async touch(id, now) {
+      touch.run({ id, now });
+    },
+    async reauthenticate(id, secretDigest, authTime, expiresAt) {
+      db.update(ssoSessions).set({ secretDigest, authTime, lastSeenAt: authTime, expiresAt }).where(eq(ssoSessions.id, id)).run();
+    },
+    async end(id, now) {
+      const r = db
+        .update(ssoSessions)
+        .set({ endedAt: now })
+        .where(and(eq(ssoSessions.id, id), isNull(ssoSessions.endedAt)))
+        .run();
+      return r.changes === 1;
+    },
+    async listActiveForUser(userId) {
+      return db
+        .select()
+        .from(ssoSessions)
+        .where(and(eq(ssoSessions.userId, userId), isNull(ssoSessions.endedAt)))
+        .all()
+        .map(toSession);
+    },
+  };
+}

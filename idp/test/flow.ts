@@ -1,0 +1,81 @@
+/** Walking the authorization code flow with a cookie-jar client, step by step. */
+import { createCookieJarClient, formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
+import { PASSWORD } from './harness.js';
+
+export interface AuthorizeOptions {
+  clientId: string;
+  redirectUri: string;
+  scope?: string;
+  state?: string;
+  nonce?: string;
+  extra?: Record<string, string>;
+  challenge?: string;
+}
+
+export function authorizeUrl(issuer: string, o: AuthorizeOptions & { challenge: string }): string {
+  const u = new URL('/authorize', issuer);
+  u.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: o.clientId,
+    redirect_uri: o.redirectUri,
+    scope: o.scope ?? 'openid profile email',
+    state: o.state ?? 'state-123',
+    nonce: o.nonce ?? 'nonce-456',
+    code_challenge: o.challenge,
+    code_challenge_method: 'S256',
+    ...o.extra,
+  }).toString();
+  return u.toString();
+}
+
+/** Posts the sign-in form found at `signInUrl`. */
+export async function submitSignIn(jar: CookieJarClient, issuer: string, signInUrl: URL, email: string, password: string): Promise<Response> {
+  const page = await (await jar.fetch(signInUrl)).text();
+  const form = new URLSearchParams({
+    interaction: formValue(page, 'interaction') ?? '',
+    csrf_token: formValue(page, 'csrf_token') ?? '',
+    email,
+    password,
+  });
+  return jar.fetch(new URL('/sign-in', issuer), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(issuer).origin },
+    body: form,
+  });
+}
+
+/**
+ * Runs the browser part of the flow: authorize → (sign-in) → redirect to the client.
+ * Returns the callback URL the issuer redirected to.
+ */
+export async function browserFlow(
+  issuer: string,
+  o: AuthorizeOptions,
+  signIn: { email: string; password?: string } | null,
+  jar: CookieJarClient = createCookieJarClient(),
+): Promise<{ callback: URL; verifier: string; jar: CookieJarClient }> {
+  const { verifier, challenge } = pkcePair();
+  const isCallback = (u: URL) => u.href.startsWith(o.redirectUri);
+  let step = await jar.follow(authorizeUrl(issuer, { ...o, challenge: o.challenge ?? challenge }), { stopWhen: (u) => isCallback(u) || u.pathname === '/sign-in' });
+  if (step.location?.pathname === '/sign-in') {
+    if (!signIn) throw new Error('the issuer asked for a sign-in');
+    const res = await submitSignIn(jar, issuer, step.location, signIn.email, signIn.password ?? PASSWORD);
+    const loc = res.headers.get('location');
+    if (!loc) throw new Error(`sign-in did not redirect: ${res.status} ${await res.text()}`);
+    step = { responses: [res], last: res, location: new URL(loc, issuer) };
+  }
+  if (!step.location || !isCallback(step.location)) throw new Error(`expected a redirect to the client, got ${step.last.status} ${step.location?.href ?? ''}`);
+  return { callback: step.location, verifier, jar };
+}
+
+/** Redeems a code at the token endpoint. */
+export async function redeem(
+  issuer: string,
+  body: Record<string, string>,
+  auth?: { id: string; secret: string },
+): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (auth) headers.authorization = 'Basic ' + Buffer.from(`${encodeURIComponent(auth.id)}:${encodeURIComponent(auth.secret)}`).toString('base64');
+  const res = await fetch(new URL('/token', issuer), { method: 'POST', headers, body: new URLSearchParams({ grant_type: 'authorization_code', ...body }) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
+}

@@ -1,0 +1,84 @@
+/**
+ * The OAuth 2.0 error vocabulary (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; OIDC Core §3.1.2.6).
+ *
+ * An `OAuthError` carries what the client may see (`error`, `description`) apart from what only
+ * the log may see (`cause`). The issuer's root handler turns it into the response the spec asks
+ * for: JSON at the token endpoint, a redirect once the redirect URI is trusted, an HTML page
+ * when it is not.
+ */
+
+/** Every error code Tessera answers with. */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'access_denied'
+  | 'unsupported_response_type'
+  | 'server_error'
+  | 'temporarily_unavailable'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'login_required'
+  | 'consent_required'
+  | 'interaction_required'
+  | 'invalid_target'
+  | 'invalid_request_uri'
+  | 'request_not_supported'
+  | 'request_uri_not_supported'
+  | 'registration_not_supported';
+
+/** The HTTP status each code is answered with when it is not a redirect. */
+const STATUS: Record<OAuthErrorCode, number> = {
+  invalid_request: 400,
+  invalid_client: 401,
+  invalid_grant: 400,
+  unauthorized_client: 400,
+  unsupported_grant_type: 400,
+  invalid_scope: 400,
+  access_denied: 403,
+  unsupported_response_type: 400,
+  server_error: 500,
+  temporarily_unavailable: 503,
+  invalid_token: 401,
+  insufficient_scope: 403,
+  login_required: 400,
+  consent_required: 400,
+  interaction_required: 400,
+  invalid_target: 400,
+  invalid_request_uri: 400,
+  request_not_supported: 400,
+  request_uri_not_supported: 400,
+  registration_not_supported: 400,
+};
+
+/** An OAuth protocol error: `description` is safe for the client, `cause` is for the log only. */
+export class OAuthError extends Error {
+  readonly error: OAuthErrorCode;
+  readonly description: string;
+  readonly status: number;
+
+  constructor(error: OAuthErrorCode, description: string, options?: { cause?: unknown; status?: number }) {
+    super(`${error}: ${description}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OAuthError';
+    this.error = error;
+    this.description = description;
+    this.status = options?.status ?? STATUS[error];
+  }
+
+  /** The JSON body of RFC 6749 §5.2. */
+  toJSON(): { error: OAuthErrorCode; error_description: string } {
+    return { error: this.error, error_description: this.description };
+  }
+}
+
+/** Shorthand constructors, so call sites read as the RFC does. */
+export const invalidRequest = (d: string, cause?: unknown) => new OAuthError('invalid_request', d, { cause });
+export const invalidClient = (d: string, cause?: unknown) => new OAuthError('invalid_client', d, { cause });
+export const invalidGrant = (d: string, cause?: unknown) => new OAuthError('invalid_grant', d, { cause });
+export const invalidScope = (d: string, cause?: unknown) => new OAuthError('invalid_scope', d, { cause });
+export const invalidTarget = (d: string, cause?: unknown) => new OAuthError('invalid_target', d, { cause });
+export const unauthorizedClient = (d: string, cause?: unknown) => new OAuthError('unauthorized_client', d, { cause });
+export const invalidToken = (d: string, cause?: unknown) => new OAuthError('invalid_token', d, { cause });

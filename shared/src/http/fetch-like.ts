@@ -1,0 +1,2 @@
+/** The part of the WHATWG `fetch` signature this package calls: `globalThis.fetch` fits it. */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;

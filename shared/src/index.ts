@@ -1,0 +1,30 @@
+export * from './protocol.js';
+export * from './errors.js';
+
+// Token verification (browser-safe: jose and Web Crypto only).
+export * from './verify/errors.js';
+export {
+  VERIFICATION_ALGORITHMS,
+  algorithmForJwk,
+  type KeySet,
+  type VerificationAlgorithm,
+  type VerificationKey,
+} from './jwks/key-set.js';
+export * from './jwks/remote-key-set.js';
+export * from './jwks/local-key-set.js';
+export { verifyAccessToken, type VerifyAccessTokenOptions, type VerifiedAccessToken } from './verify/verify-access-token.js';
+export * from './verify/verify-id-token.js';
+export * from './verify/verify-logout-token.js';
+export * from './verify/jti-store.js';
+export type { FetchLike } from './http/fetch-like.js';
+
+// Hono middleware for resource servers (type-only import of hono: no runtime dependency).
+export * from './hono/require-bearer.js';
+
+// Relying-party helpers (browser-safe). The Node-only loopback fetch is in ./node.ts.
+export * from './rp/errors.js';
+export * from './rp/pkce.js';
+export * from './rp/authorization-request.js';
+export * from './rp/authorization-response.js';
+export * from './rp/code-exchange.js';
+export * from './rp/logout-url.js';

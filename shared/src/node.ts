@@ -1,0 +1,5 @@
+/**
+ * Node-only entry of `@tessera/shared`: what needs `node:` modules and must stay out of browser
+ * bundles. Everything in the main entry is browser-safe.
+ */
+export * from './http/loopback-fetch.js';

@@ -1,0 +1,102 @@
+/**
+ * Protocol vocabulary shared by the issuer and relying parties: scopes, grant types, token
+ * types and the JOSE `typ` values that keep one kind of token from being accepted as another.
+ */
+
+/** Scopes the issuer understands (OpenID Connect Core §5.4). */
+export const SCOPES = ['openid', 'profile', 'email'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Grant types the token endpoint accepts (RFC 6749 §4.1.3). */
+export const GRANT_TYPES = ['authorization_code'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
+/** The only response type: no implicit or hybrid flow (RFC 9700 §2.1.2). */
+export const RESPONSE_TYPES = ['code'] as const;
+
+/** PKCE methods: only S256 (RFC 9700 §2.1.1; `plain` is refused). */
+export const CODE_CHALLENGE_METHODS = ['S256'] as const;
+
+/** Client authentication methods at the token endpoint (OIDC Core §9). */
+export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
+
+/** Signing algorithms the issuer can use; ES256 is the default. */
+export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+/** JOSE header `typ` values (RFC 9068 §2.1, OIDC Back-Channel Logout §2.4). */
+export const TOKEN_TYPES = {
+  accessToken: 'at+jwt',
+  logoutToken: 'logout+jwt',
+} as const;
+
+/** The back-channel logout event member (OIDC Back-Channel Logout 1.0 §2.4). */
+export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** Well-known paths of the issuer (OIDC Discovery §4, RFC 8414 §3). */
+export const ISSUER_PATHS = {
+  discovery: '/.well-known/openid-configuration',
+  jwks: '/jwks',
+  authorization: '/authorize',
+  token: '/token',
+  userinfo: '/userinfo',
+  endSession: '/logout',
+  signIn: '/sign-in',
+  consent: '/consent',
+} as const;
+
+/** Claims carried by an RFC 9068 access token issued by Tessera. */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  client_id: string;
+  scope: string;
+  sid?: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  auth_time?: number;
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+}
+
+/** Claims of an OpenID Connect ID token (OIDC Core §2). */
+export interface IdTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  auth_time?: number;
+  nonce?: string;
+  sid?: string;
+  at_hash?: string;
+  azp?: string;
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+}
+
+/** The OpenID Provider metadata fields Tessera publishes (OIDC Discovery §3). */
+export interface ProviderMetadata {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  userinfo_endpoint: string;
+  jwks_uri: string;
+  end_session_endpoint?: string;
+  scopes_supported: string[];
+  response_types_supported: string[];
+  response_modes_supported: string[];
+  grant_types_supported: string[];
+  subject_types_supported: string[];
+  id_token_signing_alg_values_supported: string[];
+  token_endpoint_auth_methods_supported: string[];
+  code_challenge_methods_supported: string[];
+  claims_supported: string[];
+  authorization_response_iss_parameter_supported: boolean;
+  [extra: string]: unknown;
+}

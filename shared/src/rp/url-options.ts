@@ -1,0 +1,51 @@
+/** Option checks shared by the relying-party helpers (internal). A misuse is a TypeError. */
+
+export function requireHttpUrl(name: string, value: unknown): URL {
+  let url: URL;
+  try {
+    url = new URL(value as string | URL);
+  } catch (cause) {
+    throw new TypeError(`${name} must be an absolute URL`, { cause });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`${name} must be an http(s) URL`);
+  if (url.hash !== '') throw new TypeError(`${name} must not have a fragment`); // RFC 6749 §3.1, §3.1.2
+  return url;
+}
+
+/** An absolute URI without a fragment, any scheme (native apps use private-use schemes, RFC 8252 §7.1). */
+export function requireAbsoluteUri(name: string, value: unknown): string {
+  let url: URL;
+  try {
+    url = new URL(value as string | URL);
+  } catch (cause) {
+    throw new TypeError(`${name} must be an absolute URI`, { cause });
+  }
+  if (url.hash !== '') throw new TypeError(`${name} must not have a fragment`);
+  return String(value);
+}
+
+export function requireString(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
+  return value;
+}
+
+export function optionalString(name: string, value: unknown): string | undefined {
+  return value === undefined ? undefined : requireString(name, value);
+}
+
+/** RFC 8707 §2: each resource is an absolute URI without a fragment. */
+export function resourceList(value: unknown): string[] {
+  if (value === undefined) return [];
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list)) throw new TypeError('resource must be a URI or an array of URIs');
+  return list.map((resource: unknown) => {
+    let url: URL;
+    try {
+      url = new URL(resource as string);
+    } catch (cause) {
+      throw new TypeError('each resource must be an absolute URI (RFC 8707 §2)', { cause });
+    }
+    if (url.hash !== '') throw new TypeError('a resource must not have a fragment (RFC 8707 §2)');
+    return resource as string;
+  });
+}

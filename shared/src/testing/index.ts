@@ -1,0 +1,3 @@
+/** Test helpers shared by the issuer's and the apps' test suites. */
+export * from './cookie-jar.js';
+export * from './pkce.js';

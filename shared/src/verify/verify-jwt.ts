@@ -1,0 +1,188 @@
+/**
+ * The part every Tessera token verification shares (internal): size bound, explicit type, key by
+ * `kid` only with that key's own algorithm, jose's signature and claim checks, and one mapping of
+ * jose's errors onto {@link TokenVerificationError} codes.
+ */
+import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { VERIFICATION_ALGORITHMS, type KeySet } from '../jwks/key-set.js';
+import { TokenVerificationError } from './errors.js';
+
+/** Default bound on a compact JWT, in bytes, checked before any parsing. */
+export const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
+
+/** The largest clock tolerance an option may ask for, in seconds. */
+export const MAX_CLOCK_TOLERANCE_SEC = 60;
+
+export interface JwtCheck {
+  readonly keySet: KeySet;
+  readonly issuer: string;
+  readonly audience: string | readonly string[];
+  readonly clockToleranceSec: number;
+  readonly maxTokenBytes: number;
+  readonly now: (() => number) | undefined;
+  readonly requiredClaims: readonly string[];
+  /** Whether the header `typ`, normalized (RFC 8725 §3.11), names the kind of token expected. */
+  readonly acceptsType: (normalizedTyp: string | undefined) => boolean;
+  /** What the token is, for messages: "access token", "ID token", "logout token". */
+  readonly kind: string;
+}
+
+export interface VerifiedJwt {
+  readonly payload: JWTPayload;
+  readonly header: JWTHeaderParameters;
+}
+
+/**
+ * `typ` as jose compares it: case-insensitive, `application/` implied (RFC 7515 §4.1.9), so
+ * `at+jwt` and `application/at+jwt` are the same type.
+ */
+export function normalizeTyp(typ: unknown): string | undefined {
+  if (typeof typ !== 'string') return undefined;
+  const lower = typ.toLowerCase();
+  return lower.includes('/') ? lower : `application/${lower}`;
+}
+
+const ALLOWED_ALGORITHMS: string[] = [...VERIFICATION_ALGORITHMS];
+
+// ---- option checks shared by the verifiers (misuse of the API is a TypeError) ----
+
+export function requireNonEmptyString(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
+  return value;
+}
+
+export function requireAudience(value: unknown): string | readonly string[] {
+  if (typeof value === 'string' && value !== '') return value;
+  if (Array.isArray(value) && value.length > 0 && value.every((a) => typeof a === 'string' && a !== '')) {
+    return [...(value as string[])];
+  }
+  throw new TypeError('audience must be a non-empty string or a non-empty array of them');
+}
+
+export function requireKeySet(value: unknown): KeySet {
+  if (typeof value !== 'object' || value === null || typeof (value as KeySet).getKey !== 'function') {
+    throw new TypeError('keySet must be a KeySet (createRemoteKeySet / createLocalKeySet)');
+  }
+  return value as KeySet;
+}
+
+export function requireClockTolerance(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_CLOCK_TOLERANCE_SEC) {
+    // A large tolerance silently extends every token's life; past a minute it is a clock to fix.
+    throw new TypeError(`clockToleranceSec must be a number from 0 to ${MAX_CLOCK_TOLERANCE_SEC}`);
+  }
+  return value;
+}
+
+export function requireMaxTokenBytes(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_TOKEN_BYTES;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new TypeError('maxTokenBytes must be a positive integer');
+  }
+  return value;
+}
+
+export function requireNow(value: unknown): (() => number) | undefined {
+  if (value !== undefined && typeof value !== 'function') throw new TypeError('now must be a function');
+  return value as (() => number) | undefined;
+}
+
+// ---- the verification ----
+
+function fromJoseError(error: unknown, kind: string): TokenVerificationError {
+  if (error instanceof TokenVerificationError) return error;
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return new TokenVerificationError('ERR_TOKEN_ALG', `the ${kind} algorithm is not allowed`, { claim: 'alg', cause: error });
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return new TokenVerificationError('ERR_TOKEN_SIGNATURE', `the ${kind} signature is invalid`, { cause: error });
+  }
+  if (error instanceof errors.JWTExpired) {
+    return new TokenVerificationError('ERR_TOKEN_EXPIRED', `the ${kind} has expired`, { claim: error.claim, cause: error });
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'iss':
+        return new TokenVerificationError('ERR_TOKEN_ISSUER', `the ${kind} issuer is not the expected one`, { claim: 'iss', cause: error });
+      case 'aud':
+        return new TokenVerificationError('ERR_TOKEN_AUDIENCE', `the ${kind} is not for this audience`, { claim: 'aud', cause: error });
+      case 'nbf':
+        return new TokenVerificationError('ERR_TOKEN_NOT_YET_VALID', `the ${kind} is not valid yet`, { claim: 'nbf', cause: error });
+      case 'typ':
+        return new TokenVerificationError('ERR_TOKEN_TYPE', `the token is not an ${kind}`, { claim: 'typ', cause: error });
+      default:
+        return new TokenVerificationError('ERR_TOKEN_CLAIM', `the ${kind} "${error.claim}" claim is invalid`, { claim: error.claim, cause: error });
+    }
+  }
+  // JWSInvalid, JWTInvalid, JOSENotSupported (unknown crit, b64:false…) and anything jose could not
+  // make sense of: a token we cannot parse is refused, never half-trusted.
+  return new TokenVerificationError('ERR_TOKEN_MALFORMED', `the ${kind} is malformed`, { cause: error });
+}
+
+/** Verifies a compact JWS JWT against `check`; every failure is a {@link TokenVerificationError}. */
+export async function verifyJwt(token: unknown, check: JwtCheck): Promise<VerifiedJwt> {
+  const { kind } = check;
+  if (typeof token !== 'string' || token === '') throw new TokenVerificationError('ERR_TOKEN_MALFORMED', `the ${kind} is not a string`);
+  // Bound the work an attacker can cause before base64 and JSON parsing (RFC 8725 §3.* spirit;
+  // Tessera's tokens are well under 2 KiB).
+  if (token.length > check.maxTokenBytes) {
+    throw new TokenVerificationError('ERR_TOKEN_TOO_LARGE', `the ${kind} is larger than ${check.maxTokenBytes} bytes`);
+  }
+
+  const now = check.now?.();
+  let verified: VerifiedJwt;
+  try {
+    const result = await jwtVerify(
+      token,
+      async (header) => {
+        // RFC 8725 §3.11: explicit typing keeps one kind of token from passing for another. Checked
+        // before the key lookup, so a wrong-type token never costs a JWKS refetch.
+        if (!check.acceptsType(normalizeTyp(header.typ))) {
+          throw new TokenVerificationError('ERR_TOKEN_TYPE', `the token is not an ${kind}`, { claim: 'typ' });
+        }
+        // The key is chosen by kid alone, from the issuer's set. jku, x5u, jwk and x5c headers are
+        // never read: a token must not name its own key (RFC 8725 §3.10, RFC 7515 §4.1.2–4.1.6).
+        const kid = header.kid;
+        if (typeof kid !== 'string' || kid === '') {
+          throw new TokenVerificationError('ERR_TOKEN_KID_UNKNOWN', `the ${kind} has no kid`, { claim: 'kid' });
+        }
+        const key = await check.keySet.getKey(kid);
+        // RFC 8725 §3.1: the algorithm is the key's own, never taken from the token.
+        if (header.alg !== key.alg) {
+          throw new TokenVerificationError('ERR_TOKEN_ALG', `the ${kind} algorithm does not match its key`, { claim: 'alg' });
+        }
+        return key.key;
+      },
+      {
+        algorithms: ALLOWED_ALGORITHMS,
+        issuer: check.issuer,
+        audience: check.audience as string | string[],
+        clockTolerance: check.clockToleranceSec,
+        requiredClaims: [...check.requiredClaims],
+        ...(now === undefined ? {} : { currentDate: new Date(now) }),
+      },
+    );
+    verified = { payload: result.payload, header: result.protectedHeader };
+  } catch (error) {
+    throw fromJoseError(error, kind);
+  }
+
+  // jose checks iat in the future only together with maxTokenAge; a token issued "later" is one
+  // whose issuer clock is off, or one minted ahead of time (RFC 7519 §4.1.6).
+  const { iat } = verified.payload;
+  const nowSec = Math.floor((now ?? Date.now()) / 1000);
+  if (typeof iat === 'number' && iat > nowSec + check.clockToleranceSec) {
+    throw new TokenVerificationError('ERR_TOKEN_NOT_YET_VALID', `the ${kind} was issued in the future`, { claim: 'iat' });
+  }
+  return verified;
+}
+
+/** Refuses a claim that is present but not a non-empty string. */
+export function checkStringClaim(payload: JWTPayload, claim: string, kind: string, required: boolean): void {
+  const value = payload[claim];
+  if (value === undefined && !required) return;
+  if (typeof value !== 'string' || value === '') {
+    throw new TokenVerificationError('ERR_TOKEN_CLAIM', `the ${kind} "${claim}" claim must be a non-empty string`, { claim });
+  }
+}
