@@ -7,11 +7,12 @@ import { createPasswordHasher, type PasswordParams } from './crypto/passwords.js
 import { KeyRing } from './keys/key-ring.js';
 import { consoleLogger, type Logger } from './log.js';
 import { createApp } from './app.js';
-import { openStore } from './store/index.js';
+import { openStore, type SqliteStore } from './store/index.js';
 import type { Env } from './routes/web.js';
 
 export interface Issuer {
-  ctx: IssuerContext;
+  /** The context, with the SQLite handle visible (tests and tools read the database directly). */
+  ctx: IssuerContext & { store: SqliteStore };
   app: Hono<Env>;
   close(): void;
 }
@@ -26,7 +27,7 @@ export async function createIssuer(
   try {
     const keys = await KeyRing.open({ repo: store.signingKeys, kek: config.keyEncryptionKey, clock, algorithm: config.signingAlgorithm });
     const passwords = await createPasswordHasher(options.passwordParams);
-    const ctx: IssuerContext = { config, store, keys, clock, passwords, log };
+    const ctx = { config, store, keys, clock, passwords, log };
     return { ctx, app: createApp(ctx), close: () => store.close() };
   } catch (e) {
     store.close();

@@ -8,7 +8,9 @@ import type { Env } from './web.js';
 
 export function metadataRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
-  app.use('*', cors({ origin: '*', allowMethods: ['GET'], exposeHeaders: ['ETag'], maxAge: 600 }));
+  const openToAnyOrigin = cors({ origin: '*', allowMethods: ['GET'], exposeHeaders: ['ETag'], maxAge: 600 });
+  app.use(ISSUER_PATHS.discovery, openToAnyOrigin);
+  app.use(ISSUER_PATHS.jwks, openToAnyOrigin);
 
   app.get(ISSUER_PATHS.discovery, function discovery(c) {
     c.header('Cache-Control', 'public, max-age=300');

@@ -20,8 +20,11 @@ export interface Store {
   close(): void;
 }
 
+/** The SQLite store, with its database handle. */
+export type SqliteStore = Store & { database: OpenDatabase };
+
 /** Opens the SQLite store at `file` (created and migrated as needed). */
-export function openStore(file: string): Store & { database: OpenDatabase } {
+export function openStore(file: string): SqliteStore {
   const database = openDatabase(file);
   const { db } = database;
   return {

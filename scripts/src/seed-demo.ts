@@ -1,0 +1,79 @@
+/**
+ * Demo seeding: two people and the two apps' clients and APIs. Only the demo command calls
+ * this; the issuer itself never seeds anything.
+ */
+import {
+  createPasswordHasher,
+  openStore,
+  registerClient,
+  registerResource,
+  registerUser,
+  systemClock,
+  updateClient,
+  type ClientInput,
+} from '@tessera/idp';
+
+export const DEMO_USERS = [
+  { email: 'alice@example.com', displayName: 'Alice Example' },
+  { email: 'bob@example.com', displayName: 'Bob Example' },
+] as const;
+
+export interface DemoTopology {
+  issuer: string;
+  appA: string;
+  appB: string;
+}
+
+/** Seeds (or refreshes) the demo data; returns app A's client secret, new at every start. */
+export async function seedDemo(databaseFile: string, urls: DemoTopology, password: string): Promise<{ appASecret: string }> {
+  const store = openStore(databaseFile);
+  const clock = systemClock;
+  try {
+    const passwords = await createPasswordHasher();
+    for (const u of DEMO_USERS) {
+      const existing = await store.users.findByEmail(u.email);
+      if (!existing) await registerUser({ store, passwords, clock }, { ...u, password });
+      // The demo password comes from DEMO_PASSWORD, so keep the stored hash in step with it.
+      else if (!(await passwords.verify(existing.passwordHash, password)).ok) await store.users.updatePasswordHash(existing.sub, await passwords.hash(password), clock.now());
+    }
+    for (const [id, name] of [
+      [urls.appA, 'App A API'],
+      [urls.appB, 'App B API'],
+    ] as const) {
+      if (!(await store.resources.findById(id))) await registerResource({ store, clock }, { id, name });
+    }
+    const clients: ClientInput[] = [
+      {
+        id: 'app-a',
+        name: 'App A',
+        type: 'confidential',
+        party: 'first',
+        redirectUris: [`${urls.appA}/callback`],
+        postLogoutRedirectUris: [`${urls.appA}/`],
+        backchannelLogoutUri: `${urls.appA}/backchannel-logout`,
+        scopes: ['openid', 'profile', 'email'],
+        resources: [urls.appA],
+      },
+      {
+        id: 'app-b',
+        name: 'App B',
+        type: 'public',
+        party: 'first',
+        redirectUris: [`${urls.appB}/`],
+        postLogoutRedirectUris: [`${urls.appB}/`],
+        backchannelLogoutUri: `${urls.appB}/backchannel-logout`,
+        scopes: ['openid', 'profile', 'email'],
+        resources: [urls.appB],
+      },
+    ];
+    let appASecret = '';
+    for (const input of clients) {
+      const existing = await store.clients.findById(input.id!);
+      const { secret } = existing ? await updateClient({ store, clock }, existing, input) : await registerClient({ store, clock }, input);
+      if (input.id === 'app-a') appASecret = secret!;
+    }
+    return { appASecret };
+  } finally {
+    store.close();
+  }
+}
