@@ -7,6 +7,7 @@ import { LIMITS } from './http/params.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
 import { homeRoutes } from './routes/home.js';
+import { logoutRoutes } from './routes/logout.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { tokenRoutes } from './routes/token.js';
@@ -37,7 +38,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     }),
   );
 
-  for (const routes of [metadataRoutes, authorizeRoutes, signInRoutes, consentRoutes, tokenRoutes, userinfoRoutes, homeRoutes]) {
+  for (const routes of [metadataRoutes, authorizeRoutes, signInRoutes, consentRoutes, tokenRoutes, userinfoRoutes, logoutRoutes, homeRoutes]) {
     app.route('/', routes(ctx));
   }
 

@@ -5,6 +5,7 @@ import type { PasswordHasher } from './crypto/passwords.js';
 import type { KeyRing } from './keys/key-ring.js';
 import type { Logger } from './log.js';
 import type { Store } from './store/index.js';
+import type { BackchannelNotifier } from './protocol/backchannel-logout.js';
 
 export interface IssuerContext {
   config: Config;
@@ -13,4 +14,5 @@ export interface IssuerContext {
   clock: Clock;
   passwords: PasswordHasher;
   log: Logger;
+  backchannel: BackchannelNotifier;
 }

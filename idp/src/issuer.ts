@@ -4,7 +4,9 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { IssuerContext } from './context.js';
 import { createPasswordHasher, type PasswordParams } from './crypto/passwords.js';
+import { createLoopbackFetch } from '@tessera/shared/node';
 import { KeyRing } from './keys/key-ring.js';
+import { BackchannelNotifier, type BackchannelOptions, type FetchLike } from './protocol/backchannel-logout.js';
 import { consoleLogger, type Logger } from './log.js';
 import { createApp } from './app.js';
 import { openStore, type SqliteStore } from './store/index.js';
@@ -17,18 +19,34 @@ export interface Issuer {
   close(): void;
 }
 
-export async function createIssuer(
-  config: Config,
-  options: { clock?: Clock; log?: Logger; passwordParams?: PasswordParams } = {},
-): Promise<Issuer> {
+export interface IssuerOptions {
+  clock?: Clock;
+  log?: Logger;
+  passwordParams?: PasswordParams;
+  /** How the issuer reaches apps' back-channel logout URIs (default: fetch that resolves *.localhost). */
+  fetch?: FetchLike;
+  backchannel?: BackchannelOptions;
+}
+
+export async function createIssuer(config: Config, options: IssuerOptions = {}): Promise<Issuer> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? consoleLogger;
   const store = openStore(config.databaseFile);
   try {
     const keys = await KeyRing.open({ repo: store.signingKeys, kek: config.keyEncryptionKey, clock, algorithm: config.signingAlgorithm });
     const passwords = await createPasswordHasher(options.passwordParams);
-    const ctx = { config, store, keys, clock, passwords, log };
-    return { ctx, app: createApp(ctx), close: () => store.close() };
+    const backchannel = new BackchannelNotifier({ store, keys, config, clock, log, fetch: options.fetch ?? createLoopbackFetch() }, options.backchannel);
+    const ctx = { config, store, keys, clock, passwords, log, backchannel };
+    // Deliveries left pending by a previous run (a crash, a restart) go out now.
+    backchannel.kick();
+    return {
+      ctx,
+      app: createApp(ctx),
+      close: () => {
+        backchannel.close();
+        store.close();
+      },
+    };
   } catch (e) {
     store.close();
     throw e;

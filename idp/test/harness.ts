@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import type { Clock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
-import { createIssuer, type Issuer } from '../src/issuer.js';
+import { createIssuer, type Issuer, type IssuerOptions } from '../src/issuer.js';
 import { silentLogger } from '../src/log.js';
 import { registerClient, registerResource, registerUser, type ClientInput } from '../src/protocol/registration.js';
 
@@ -33,7 +33,7 @@ export interface RunningIssuer {
   cleanup(): Promise<void>;
 }
 
-export async function startIssuer(options: { dir?: string; env?: Record<string, string> } = {}): Promise<RunningIssuer> {
+export async function startIssuer(options: { dir?: string; env?: Record<string, string>; issuer?: IssuerOptions } = {}): Promise<RunningIssuer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tessera-idp-'));
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -41,8 +41,15 @@ export async function startIssuer(options: { dir?: string; env?: Record<string, 
   const url = `http://127.0.0.1:${port}`;
   const databaseFile = join(dir, 'tessera.db');
   const clock = new TestClock();
-  const config = loadConfig({ TESSERA_ISSUER: url, TESSERA_DATABASE: databaseFile, ...options.env });
-  const issuer = await createIssuer(config, { clock, log: silentLogger });
+  let issuer: Issuer;
+  try {
+    const config = loadConfig({ TESSERA_ISSUER: url, TESSERA_DATABASE: databaseFile, ...options.env });
+    issuer = await createIssuer(config, { clock, log: silentLogger, ...options.issuer });
+  } catch (e) {
+    // A failed start must not leave the listening socket behind.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw e;
+  }
   server.on('request', getRequestListener(issuer.app.fetch));
   let stopped = false;
   const stop = async () => {
@@ -93,4 +100,10 @@ export async function seed(running: RunningIssuer) {
     thirdParty: { id: thirdParty.client.id, secret: thirdParty.secret! },
     redirectUri: 'http://127.0.0.1:9/callback',
   };
+}
+
+/** The number of rows in a table of the issuer's database (to show a refusal changed nothing). */
+export function countRows(running: RunningIssuer, table: string, where = '1 = 1'): number {
+  const row = running.issuer.ctx.store.database.sqlite.prepare(`select count(*) as n from ${table} where ${where}`).get() as { n: number };
+  return row.n;
 }

@@ -14,7 +14,8 @@ export type AuthorizeOutcome =
   | { kind: 'redirect'; url: string }
   | { kind: 'sign-in' | 'consent'; interaction: Interaction };
 
-function needsSignIn(ctx: IssuerContext, req: AuthorizationRequest, session: SsoSession | undefined, interaction?: Interaction): boolean {
+/** True while the request still needs the person to sign in (again) before anything is issued. */
+export function needsSignIn(ctx: IssuerContext, req: AuthorizationRequest, session: SsoSession | undefined, interaction?: Interaction): boolean {
   if (!session) return true;
   const signedInJustNow = interaction?.sessionId === session.id;
   if (signedInJustNow) return false;

@@ -16,6 +16,7 @@ export function providerMetadata(issuer: string, signingAlgorithms: string[]): P
     token_endpoint: issuer + ISSUER_PATHS.token,
     userinfo_endpoint: issuer + ISSUER_PATHS.userinfo,
     jwks_uri: issuer + ISSUER_PATHS.jwks,
+    end_session_endpoint: issuer + ISSUER_PATHS.endSession,
     scopes_supported: [...SCOPES],
     response_types_supported: [...RESPONSE_TYPES],
     response_modes_supported: ['query'],
@@ -29,6 +30,9 @@ export function providerMetadata(issuer: string, signingAlgorithms: string[]): P
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    // OIDC Back-Channel Logout 1.0 §2.1.
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
     // RFC 9207 §3.
     authorization_response_iss_parameter_supported: true,
   };

@@ -6,6 +6,7 @@
 import type { IssuerContext } from '../context.js';
 import { digest, randomId, randomSecret } from '../crypto/random.js';
 import type { SsoSession, User } from '../store/index.js';
+import { endSsoSession } from './end-session.js';
 
 export interface Device {
   userAgent: string;
@@ -35,7 +36,7 @@ export async function signInSession(
   user: User,
   device: Device,
   current: SsoSession | undefined,
-): Promise<{ session: SsoSession; secret: string; ended?: SsoSession }> {
+): Promise<{ session: SsoSession; secret: string }> {
   const now = ctx.clock.now();
   const secret = randomSecret();
   const expiresAt = now + ctx.config.sessionAbsoluteTtl * 1000;
@@ -43,7 +44,8 @@ export async function signInSession(
     await ctx.store.sessions.reauthenticate(current.id, digest(secret), now, expiresAt);
     return { session: { ...current, authTime: now, lastSeenAt: now, expiresAt }, secret };
   }
-  if (current) await ctx.store.sessions.end(current.id, now);
+  // Another person's session on this browser ends, and the apps it touched are told.
+  if (current) await endSsoSession(ctx, current);
   const session = await ctx.store.sessions.create({
     id: randomId(),
     secretDigest: digest(secret),
@@ -55,5 +57,5 @@ export async function signInSession(
     userAgent: device.userAgent.slice(0, 512),
     ip: device.ip.slice(0, 64),
   });
-  return current ? { session, secret, ended: current } : { session, secret };
+  return { session, secret };
 }

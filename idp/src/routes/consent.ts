@@ -4,11 +4,13 @@ import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { safeEqual } from '../crypto/random.js';
 import { errorRedirect } from '../protocol/authorization-response.js';
-import { issueCode } from '../protocol/authorize.js';
+import { issueCode, needsSignIn } from '../protocol/authorize.js';
 import { findActiveSession } from '../protocol/sso-session.js';
 import { consentPage } from '../views/pages.js';
 import { expiredInteraction, findBoundInteraction, forbiddenForm } from './interaction.js';
 import { isSameOriginForm, noStore, readForm, readSessionCookie, type Env } from './web.js';
+
+const signInUrl = (interactionId: string) => `/sign-in?interaction=${encodeURIComponent(interactionId)}`;
 
 export function consentRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
@@ -18,6 +20,8 @@ export function consentRoutes(ctx: IssuerContext): Hono<Env> {
     const interaction = await findBoundInteraction(c, ctx, c.req.query('interaction'));
     const session = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
     if (!interaction?.request || !session) return expiredInteraction(c);
+    // prompt=login or max_age still wants a sign-in: consent must not stand in for it.
+    if (needsSignIn(ctx, interaction.request, session, interaction)) return c.redirect(signInUrl(interaction.id), 302);
     const client = await ctx.store.clients.findById(interaction.request.clientId);
     const user = await ctx.store.users.findBySub(session.userId);
     if (!client || !user) return expiredInteraction(c);
@@ -35,6 +39,7 @@ export function consentRoutes(ctx: IssuerContext): Hono<Env> {
     if (!interaction?.request || !session) return expiredInteraction(c);
     if (!safeEqual(form.get('csrf_token') ?? '', interaction.csrfToken)) return forbiddenForm(c);
     const req = interaction.request;
+    if (needsSignIn(ctx, req, session, interaction)) return c.redirect(signInUrl(interaction.id), 303);
 
     if (form.get('decision') !== 'allow') {
       // RFC 6749 §4.1.2.1: the resource owner denied the request.

@@ -1,5 +1,6 @@
 /** The store: the only code that touches the database. Routes and protocol code see these repositories. */
 import { openDatabase, type OpenDatabase } from './database.js';
+import { backchannelRepository, type BackchannelRepository } from './backchannel.js';
 import { clientRepository, resourceRepository, type ClientRepository, type ResourceRepository } from './clients.js';
 import { consentRepository, type ConsentRepository } from './consents.js';
 import { grantRepository, type GrantRepository } from './grants.js';
@@ -17,6 +18,7 @@ export interface Store {
   grants: GrantRepository;
   consents: ConsentRepository;
   signingKeys: SigningKeyRepository;
+  backchannel: BackchannelRepository;
   close(): void;
 }
 
@@ -37,6 +39,7 @@ export function openStore(file: string): SqliteStore {
     grants: grantRepository(db),
     consents: consentRepository(db),
     signingKeys: signingKeyRepository(db),
+    backchannel: backchannelRepository(db),
     close: () => database.close(),
   };
 }
@@ -48,3 +51,4 @@ export type { Client, ClientParty, ClientType, Resource } from './clients.js';
 export type { Interaction } from './interactions.js';
 export type { AuthorizationCode, Grant } from './grants.js';
 export type { StoredSigningKey } from './signing-keys.js';
+export type { BackchannelDelivery } from './backchannel.js';

@@ -175,3 +175,24 @@ export const signingKeys = sqliteTable('signing_keys', {
   retiredAt: integer('retired_at'),
 });
 
+
+/**
+ * Back-channel logout tokens waiting to be delivered (OIDC Back-Channel Logout 1.0 §2.7).
+ * Kept in the store so that deliveries pending at a crash are retried after restart.
+ */
+export const backchannelDeliveries = sqliteTable(
+  'backchannel_deliveries',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    uri: text('uri').notNull(),
+    logoutToken: text('logout_token').notNull(),
+    attempts: integer('attempts').notNull(),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+    deliveredAt: integer('delivered_at'),
+    failedAt: integer('failed_at'),
+    lastError: text('last_error'),
+  },
+  (t) => [index('backchannel_deliveries_due').on(t.nextAttemptAt)],
+);

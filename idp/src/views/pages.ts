@@ -60,3 +60,20 @@ export function homePage(opts: { displayName?: string; email?: string }): string
       : html`<h1>Tessera</h1><p>You are not signed in.</p><p><a href="/sign-in">Sign in</a></p>`,
   );
 }
+
+export function confirmLogoutPage(opts: { csrfToken: string; clientName?: string; params: Record<string, string> }): string {
+  return page(
+    'Sign out',
+    html`<h1>Sign out of Tessera?</h1>
+<p>${opts.clientName ? html`<strong>${opts.clientName}</strong> asks to sign you out. ` : ''}You will be signed out of every app that uses this account on this device.</p>
+<form method="post" action="/logout/confirm">
+  <input type="hidden" name="csrf_token" value="${opts.csrfToken}">
+  ${Object.entries(opts.params).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}
+  <div class="row"><button type="submit">Sign out</button></div>
+</form>`,
+  );
+}
+
+export function signedOutPage(): string {
+  return page('Signed out', html`<h1>You are signed out</h1><p>You can close this window.</p>`);
+}

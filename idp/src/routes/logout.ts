@@ -1,0 +1,81 @@
+/**
+ * The end-session endpoint (OIDC RP-Initiated Logout 1.0 §2). With a valid id_token_hint for
+ * this browser's session it signs out at once; otherwise it asks the person to confirm, so a
+ * link on another site cannot sign anyone out (§6: logout CSRF).
+ */
+import { createHash } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { OAuthError } from '@tessera/shared';
+import type { IssuerContext } from '../context.js';
+import { safeEqual } from '../crypto/random.js';
+import { readParams, type Params } from '../http/params.js';
+import { endSsoSession, hintMatchesSession, parseLogoutRequest, type LogoutRequest } from '../protocol/end-session.js';
+import { findActiveSession } from '../protocol/sso-session.js';
+import { confirmLogoutPage, errorPage, signedOutPage } from '../views/pages.js';
+import { forbiddenForm } from './interaction.js';
+import { clearSessionCookie, isSameOriginForm, noStore, readForm, readSessionCookie, type Env } from './web.js';
+
+/** A CSRF token bound to the session cookie: only a page we served to this browser has it. */
+const logoutCsrfToken = (sessionSecret: string) => createHash('sha256').update(`logout-confirmation:${sessionSecret}`).digest('base64url');
+
+const FORWARDED = ['client_id', 'post_logout_redirect_uri', 'state'] as const;
+
+export function logoutRoutes(ctx: IssuerContext): Hono<Env> {
+  const app = new Hono<Env>();
+
+  const finish = (c: Context<Env>, req: LogoutRequest) => (req.redirectTo ? c.redirect(req.redirectTo, 303) : c.html(signedOutPage()));
+  const refuse = (c: Context<Env>, e: unknown) => {
+    if (e instanceof OAuthError) return c.html(errorPage('This sign-out request cannot be completed', e.error, e.description), 400);
+    throw e;
+  };
+
+  async function endSession(c: Context<Env>, params: Params): Promise<Response> {
+    noStore(c);
+    let req: LogoutRequest;
+    try {
+      req = await parseLogoutRequest(ctx, params);
+    } catch (e) {
+      return refuse(c, e);
+    }
+    const secret = readSessionCookie(c, ctx.config);
+    const session = await findActiveSession(ctx, secret);
+    if (!session) return finish(c, req);
+    if (hintMatchesSession(req.hint, session)) {
+      await endSsoSession(ctx, session);
+      clearSessionCookie(c, ctx.config);
+      return finish(c, req);
+    }
+    const forwarded: Record<string, string> = {};
+    for (const k of FORWARDED) {
+      const v = params.get(k);
+      if (v !== undefined) forwarded[k] = v;
+    }
+    if (req.client && forwarded.client_id === undefined && forwarded.post_logout_redirect_uri !== undefined) forwarded.client_id = req.client.id;
+    return c.html(confirmLogoutPage({ csrfToken: logoutCsrfToken(secret!), ...(req.client ? { clientName: req.client.name } : {}), params: forwarded }));
+  }
+
+  app.get('/logout', (c) => endSession(c, readParams(new URL(c.req.url).searchParams)));
+  app.post('/logout', async (c) => endSession(c, await readForm(c)));
+
+  app.post('/logout/confirm', async function confirmLogout(c) {
+    noStore(c);
+    const form = await readForm(c);
+    if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);
+    const secret = readSessionCookie(c, ctx.config);
+    const session = await findActiveSession(ctx, secret);
+    let req: LogoutRequest;
+    try {
+      req = await parseLogoutRequest(ctx, readParams(new URLSearchParams(FORWARDED.flatMap((k) => (form.get(k) === undefined ? [] : [[k, form.get(k)!]])))));
+    } catch (e) {
+      return refuse(c, e);
+    }
+    if (session) {
+      if (!safeEqual(form.get('csrf_token') ?? '', logoutCsrfToken(secret!))) return forbiddenForm(c);
+      await endSsoSession(ctx, session);
+      clearSessionCookie(c, ctx.config);
+    }
+    return finish(c, req);
+  });
+
+  return app;
+}

@@ -1,0 +1,200 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryJtiStore, createRemoteKeySet, verifyLogoutToken } from '@tessera/shared';
+import { formValue } from '@tessera/shared/testing';
+import { registerClient } from '../src/protocol/registration.js';
+import { browserFlow, redeem } from './flow.js';
+import { seed, startIssuer, type RunningIssuer } from './harness.js';
+
+/** A relying party's back-channel logout endpoint: records tokens, answers with scripted statuses. */
+class LogoutReceiver {
+  tokens: string[] = [];
+  statuses: number[] = [];
+  private server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const status = this.statuses.shift() ?? 200;
+      if (status === 200) this.tokens.push(new URLSearchParams(body).get('logout_token') ?? '');
+      res.writeHead(status).end();
+    });
+  });
+  url = '';
+  async start() {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/backchannel-logout`;
+  }
+  stop() {
+    this.server.closeAllConnections();
+    this.server.close();
+  }
+}
+
+const until = async (check: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+let idp: RunningIssuer;
+let fx: Awaited<ReturnType<typeof seed>>;
+const rp = new LogoutReceiver();
+const postLogout = 'http://127.0.0.1:9/signed-out';
+
+beforeAll(async () => {
+  await rp.start();
+  idp = await startIssuer({ issuer: { backchannel: { baseDelayMs: 50, maxAttempts: 3 } } });
+  fx = await seed(idp);
+  await registerClient(
+    { store: idp.issuer.ctx.store, clock: idp.clock },
+    {
+      id: 'rp-with-logout',
+      name: 'RP With Logout',
+      type: 'confidential',
+      party: 'first',
+      redirectUris: [fx.redirectUri],
+      postLogoutRedirectUris: [postLogout],
+      backchannelLogoutUri: rp.url,
+      resources: [fx.api.id],
+      secret: 'rp-secret-rp-secret-rp-secret-rp-secret',
+    },
+  );
+});
+afterAll(async () => {
+  rp.stop();
+  await idp.cleanup();
+});
+
+const rpClient = { id: 'rp-with-logout', secret: 'rp-secret-rp-secret-rp-secret-rp-secret' };
+
+async function signedIn() {
+  const { callback, verifier, jar } = await browserFlow(idp.url, { clientId: rpClient.id, redirectUri: fx.redirectUri }, { email: 'alice@example.com' });
+  const tokens = await redeem(idp.url, { code: callback.searchParams.get('code')!, code_verifier: verifier, redirect_uri: fx.redirectUri }, rpClient);
+  return { jar, idToken: tokens.json.id_token as string, accessToken: tokens.json.access_token as string };
+}
+
+const logoutUrl = (params: Record<string, string>) => `${idp.url}/logout?${new URLSearchParams(params)}`;
+
+describe('RP-initiated logout', () => {
+  it('advertises end_session_endpoint and back-channel logout in discovery', async () => {
+    const meta = await (await fetch(`${idp.url}/.well-known/openid-configuration`)).json();
+    expect(meta).toMatchObject({
+      end_session_endpoint: `${idp.url}/logout`,
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
+    });
+  });
+
+  it('signs out at once with a valid id_token_hint and returns to the registered URI with state', async () => {
+    const { jar, idToken } = await signedIn();
+    const res = await jar.fetch(logoutUrl({ id_token_hint: idToken, post_logout_redirect_uri: postLogout, state: 's-1' }));
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`${postLogout}?state=s-1`);
+    // The SSO session is over: prompt=none now answers login_required.
+    await expect(browserFlow(idp.url, { clientId: rpClient.id, redirectUri: fx.redirectUri, extra: { prompt: 'none' } }, null, jar)).resolves.toSatisfy(
+      ({ callback }: { callback: URL }) => callback.searchParams.get('error') === 'login_required',
+    );
+  });
+
+  it('asks for confirmation without an id_token_hint, and signs out on the confirmed POST', async () => {
+    const { jar } = await signedIn();
+    const page = await jar.fetch(logoutUrl({ client_id: rpClient.id, post_logout_redirect_uri: postLogout, state: 's-2' }));
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('Sign out');
+    const confirm = await jar.fetch(`${idp.url}/logout/confirm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: idp.url },
+      body: new URLSearchParams({
+        csrf_token: formValue(html, 'csrf_token')!,
+        client_id: formValue(html, 'client_id')!,
+        post_logout_redirect_uri: formValue(html, 'post_logout_redirect_uri')!,
+        state: formValue(html, 'state')!,
+      }),
+    });
+    expect(confirm.status).toBe(303);
+    expect(confirm.headers.get('location')).toBe(`${postLogout}?state=s-2`);
+  });
+
+  it('refuses a confirmation without the CSRF token and keeps the session', async () => {
+    const { jar } = await signedIn();
+    const res = await jar.fetch(`${idp.url}/logout/confirm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: idp.url },
+      body: new URLSearchParams({ csrf_token: 'forged' }),
+    });
+    expect(res.status).toBe(403);
+    const again = await browserFlow(idp.url, { clientId: rpClient.id, redirectUri: fx.redirectUri, extra: { prompt: 'none' } }, null, jar);
+    expect(again.callback.searchParams.get('code')).toBeTruthy();
+  });
+
+  it('never redirects to an unregistered post_logout_redirect_uri (no open redirect)', async () => {
+    const { jar, idToken } = await signedIn();
+    const res = await jar.fetch(logoutUrl({ id_token_hint: idToken, post_logout_redirect_uri: 'https://evil.example/' }));
+    expect(res.status).toBe(400);
+    expect(res.headers.get('location')).toBeNull();
+    expect(await res.text()).toContain('invalid_request');
+  });
+
+  it('refuses an id_token_hint from another issuer', async () => {
+    const other = await startIssuer();
+    const otherFx = await seed(other);
+    const { callback, verifier } = await browserFlow(other.url, { clientId: otherFx.confidential.id, redirectUri: otherFx.redirectUri }, { email: 'alice@example.com' });
+    const foreign = await redeem(other.url, { code: callback.searchParams.get('code')!, code_verifier: verifier, redirect_uri: otherFx.redirectUri }, otherFx.confidential);
+    await other.cleanup();
+    const { jar } = await signedIn();
+    const res = await jar.fetch(logoutUrl({ id_token_hint: foreign.json.id_token as string, post_logout_redirect_uri: postLogout }));
+    expect(res.status).toBe(400);
+    expect(res.headers.get('location')).toBeNull();
+  });
+});
+
+describe('back-channel logout', () => {
+  it('sends a logout token for the ended session to the client that received tokens in it', async () => {
+    rp.tokens = [];
+    const { jar, idToken } = await signedIn();
+    const sid = JSON.parse(Buffer.from(idToken.split('.')[1]!, 'base64url').toString()).sid as string;
+    await jar.fetch(logoutUrl({ id_token_hint: idToken }));
+    await until(() => rp.tokens.length === 1);
+    const keySet = createRemoteKeySet(`${idp.url}/jwks`);
+    const { claims, header } = await verifyLogoutToken(rp.tokens[0]!, { issuer: idp.url, audience: rpClient.id, keySet, jtiStore: createMemoryJtiStore() });
+    expect(header.typ).toBe('logout+jwt');
+    expect(claims.sid).toBe(sid);
+    expect(claims.sub).toBe(fx.alice.sub);
+    expect(claims).not.toHaveProperty('nonce');
+  });
+
+  it('retries a failing app with backoff, without delaying the logout', async () => {
+    rp.tokens = [];
+    rp.statuses = [500, 503];
+    const { jar, idToken } = await signedIn();
+    const started = Date.now();
+    const res = await jar.fetch(logoutUrl({ id_token_hint: idToken }));
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+    await until(() => rp.tokens.length === 1);
+    const row = idp.issuer.ctx.store.database.sqlite
+      .prepare("select attempts, delivered_at from backchannel_deliveries where client_id = 'rp-with-logout' order by created_at desc limit 1")
+      .get() as { attempts: number; delivered_at: number | null };
+    expect(row.attempts).toBe(3);
+    expect(row.delivered_at).not.toBeNull();
+  });
+
+  it('gives up after the bounded number of attempts', async () => {
+    rp.tokens = [];
+    rp.statuses = [500, 500, 500, 500];
+    const { jar, idToken } = await signedIn();
+    await jar.fetch(logoutUrl({ id_token_hint: idToken }));
+    await until(() => {
+      const row = idp.issuer.ctx.store.database.sqlite
+        .prepare("select failed_at from backchannel_deliveries where client_id = 'rp-with-logout' order by created_at desc limit 1")
+        .get() as { failed_at: number | null };
+      return row.failed_at !== null;
+    });
+    expect(rp.tokens).toEqual([]);
+    rp.statuses = [];
+  });
+});
