@@ -12,7 +12,7 @@ export {
 } from './jwks/key-set.js';
 export * from './jwks/remote-key-set.js';
 export * from './jwks/local-key-set.js';
-export { verifyAccessToken, type VerifyAccessTokenOptions, type VerifiedAccessToken } from './verify/verify-access-token.js';
+export * from './verify/verify-access-token.js';
 export * from './verify/verify-id-token.js';
 export * from './verify/verify-logout-token.js';
 export * from './verify/jti-store.js';

@@ -6,7 +6,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { OAuthError } from '../errors.js';
 import type { AccessTokenClaims } from '../protocol.js';
 import { TokenVerificationError, type TokenVerificationErrorCode } from '../verify/errors.js';
-import { compileAccessTokenVerifier, type VerifyAccessTokenOptions } from '../verify/verify-access-token.js';
+import { createAccessTokenVerifier, type AccessTokenVerifierOptions } from '../verify/verify-access-token.js';
 
 /** Context variables set by {@link requireBearer}: `c.get('accessToken')`. */
 export interface AccessTokenVariables {
@@ -17,8 +17,8 @@ export interface AccessTokenVariables {
 /** The Hono `Env` of routes behind {@link requireBearer}: `new Hono<AccessTokenEnv>()`. */
 export type AccessTokenEnv = { Variables: AccessTokenVariables };
 
-/** Options of {@link requireBearer}: those of {@link verifyAccessToken}, plus how to answer. */
-export interface RequireBearerOptions extends VerifyAccessTokenOptions {
+/** Options of {@link requireBearer}: those of {@link createAccessTokenVerifier}, plus how to answer. */
+export interface RequireBearerOptions extends AccessTokenVerifierOptions {
   /** The `realm` auth-param of `WWW-Authenticate` (RFC 6750 §3). */
   realm?: string;
   /** Called with every refusal, for the log: the client only ever sees the generic description. */
@@ -45,14 +45,14 @@ const DESCRIPTIONS: Record<TokenVerificationErrorCode, string> = {
   ERR_JWKS_UNAVAILABLE: 'The issuer keys are unavailable, try again later',
 };
 
-// RFC 7235 §2.1 token68-ish scheme, then RFC 6750 §2.1 b64token.
+// An auth-scheme token (RFC 9110 §11.1) and its credentials; RFC 6750 §2.1 b64token for Bearer.
 const AUTHORIZATION = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)(?: +(.*))?$/;
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const QUOTABLE = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
 
 /**
  * Builds middleware that lets a request through only with a valid access token in
- * `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive, RFC 7235 §2.1),
+ * `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive, RFC 9110 §11.1),
  * and puts its claims in `c.get('accessToken')`. Options are checked here, once; a misuse is a
  * `TypeError` at start-up rather than on the first request.
  *
@@ -60,7 +60,7 @@ const QUOTABLE = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
  * token → 401 `invalid_token`; missing `requiredScopes` → 403 `insufficient_scope`; issuer keys
  * unavailable → 503 `temporarily_unavailable` (the token may well be good: the client should
  * retry, not sign in again). Tokens in the query string or form body (RFC 6750 §2.2–2.3) are not
- * read: they leak into logs and histories (RFC 9700 §4.3.2).
+ * read: URLs leak into logs and histories (RFC 6750 §5.3).
  *
  * @example
  * ```ts
@@ -74,7 +74,7 @@ const QUOTABLE = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
  * ```
  */
 export function requireBearer(options: RequireBearerOptions): MiddlewareHandler<AccessTokenEnv> {
-  const verify = compileAccessTokenVerifier(options);
+  const verify = createAccessTokenVerifier(options);
   const { realm, onError } = options;
   if (realm !== undefined && (typeof realm !== 'string' || !QUOTABLE.test(realm))) {
     throw new TypeError('realm must be a string without quotes, backslashes or control characters');

@@ -38,7 +38,7 @@ function loopbackLookup(address: string): net.LookupFunction {
   if (family === 0) throw new TypeError('loopbackAddress must be an IP address');
   return function lookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
     if (!isLoopbackHostname(hostname)) {
-      dns.lookup(hostname, options, callback as Parameters<typeof dns.lookup>[2]);
+      dns.lookup(hostname, options, callback as (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family: number) => void);
       return;
     }
     // net asks for every address at once when it races IPv4 and IPv6 (autoSelectFamily).

@@ -68,7 +68,7 @@ export function algorithmForJwk(jwk: JWK): VerificationAlgorithm | undefined {
     case 'OKP':
       if (jwk.crv !== 'Ed25519') return undefined;
       if (declared === undefined) return 'EdDSA';
-      return declared === 'EdDSA' || declared === 'Ed25519' ? declared : undefined;
+      return declared === 'EdDSA' || declared === 'Ed25519' ? (declared as VerificationAlgorithm) : undefined;
     case 'RSA':
       if (declared === undefined) return 'RS256';
       return RSA_ALGORITHMS.has(declared) ? (declared as VerificationAlgorithm) : undefined;

@@ -15,8 +15,9 @@ export interface RemoteKeySetOptions {
   /** The clock, in milliseconds since the epoch; `Date.now` by default. */
   now?: () => number;
   /**
-   * Minimum time between two requests to the issuer, in seconds (default 30). Bounds both the
-   * refetch on an unknown `kid` and retries while the issuer is down.
+   * Minimum time between two requests to the issuer, in seconds (default 30), whatever caused
+   * them: expiry (so it is also the floor of `max-age`, even `no-store`), an unknown `kid`, or a
+   * retry while the issuer is down. Only `refresh()` ignores it.
    */
   cooldownSec?: number;
   /**
@@ -84,7 +85,7 @@ function freshnessLifetimeSec(headers: Headers): number | undefined {
     // bounds how often that happens.
     if (name === 'no-cache' || name === 'no-store') return 0;
     if (name === 'max-age' && rawValue !== undefined) {
-      const value = rawValue.trim().replace(/^"(.*)"$/, '$1'); // RFC 9111 §5.2: senders should not quote
+      const value = rawValue.trim().replace(/^"(.*)"$/, '$1'); // RFC 9111 §5.2.2.1: senders should not quote it, caches accept it
       if (/^\d+$/.test(value)) maxAge = Number(value);
     }
   }

@@ -122,7 +122,7 @@ export async function exchangeCode(options: CodeExchangeOptions): Promise<TokenR
   const malformed = (what: string) => new CodeExchangeError('ERR_CODE_EXCHANGE_RESPONSE', `the token response ${what}`, { status });
   if (!isObject(document)) throw malformed('is not a JSON object');
   if (typeof document.access_token !== 'string' || document.access_token === '') throw malformed('has no access_token');
-  // RFC 6749 §7.1, RFC 6750 §4: the type is compared case-insensitively; only Bearer is understood.
+  // RFC 6749 §5.1: token_type is case-insensitive; §7.1: a client must not use a token type it does not understand.
   if (typeof document.token_type !== 'string' || document.token_type.toLowerCase() !== 'bearer') throw malformed('is not of token_type Bearer');
   if (document.expires_in !== undefined && (typeof document.expires_in !== 'number' || !(document.expires_in >= 0))) {
     throw malformed('has an invalid expires_in');

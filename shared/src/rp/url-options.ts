@@ -1,5 +1,6 @@
 /** Option checks shared by the relying-party helpers (internal). A misuse is a TypeError. */
 
+/** An absolute http(s) URL without a fragment. */
 export function requireHttpUrl(name: string, value: unknown): URL {
   let url: URL;
   try {
@@ -24,16 +25,18 @@ export function requireAbsoluteUri(name: string, value: unknown): string {
   return String(value);
 }
 
+/** A non-empty string option. */
 export function requireString(name: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
   return value;
 }
 
+/** An optional non-empty string option. */
 export function optionalString(name: string, value: unknown): string | undefined {
   return value === undefined ? undefined : requireString(name, value);
 }
 
-/** RFC 8707 §2: each resource is an absolute URI without a fragment. */
+/** Resource indicator option as a list; RFC 8707 §2: each resource is an absolute URI without a fragment. */
 export function resourceList(value: unknown): string[] {
   if (value === undefined) return [];
   const list = typeof value === 'string' ? [value] : value;

@@ -1,5 +1,5 @@
 import type { JWTHeaderParameters } from 'jose';
-import type { KeySet } from '../jwks/key-set.js';
+import type { KeySet, VerificationKey } from '../jwks/key-set.js';
 import { TOKEN_TYPES, type AccessTokenClaims } from '../protocol.js';
 import { TokenVerificationError } from './errors.js';
 import {
@@ -47,10 +47,44 @@ export interface VerifiedAccessToken {
 const ACCESS_TOKEN_TYP = normalizeTyp(TOKEN_TYPES.accessToken);
 const KIND = 'access token';
 
-/** Options checked once; `verify` then does only per-token work (internal, used by requireBearer). */
-export function compileAccessTokenVerifier(
-  options: VerifyAccessTokenOptions,
-): (token: unknown) => Promise<VerifiedAccessToken> {
+/** Options of {@link createAccessTokenVerifier}: those of {@link verifyAccessToken}, plus its cache. */
+export interface AccessTokenVerifierOptions extends VerifyAccessTokenOptions {
+  /**
+   * How many verified tokens to remember (default 1 000; 0 turns the cache off). A token seen
+   * again skips parsing and the signature check, but its expiry, its key (still the same key in
+   * the issuer's set), the required scopes and `isRevoked` are checked again every time.
+   */
+  cacheSize?: number;
+}
+
+interface CachedVerification {
+  readonly result: VerifiedAccessToken;
+  readonly key: VerificationKey;
+  readonly exp: number;
+}
+
+/** Verified claims are shared between requests by the cache: nobody may change them. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
+
+/**
+ * Checks the options once and returns a function that verifies access tokens as
+ * {@link verifyAccessToken} does, remembering verified tokens so that one presented again (a
+ * browser app calls its API many times with the same token) costs a map lookup instead of a
+ * signature check. {@link requireBearer} uses it. The returned claims and header are frozen.
+ *
+ * @example
+ * ```ts
+ * const verifyToken = createAccessTokenVerifier({ issuer, audience: 'https://api.example.com', keySet });
+ * const { claims } = await verifyToken(token);
+ * ```
+ */
+export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): (token: string) => Promise<VerifiedAccessToken> {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   const requiredScopes = options.requiredScopes ?? [];
   if (!Array.isArray(requiredScopes) || !requiredScopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))) {
@@ -58,6 +92,8 @@ export function compileAccessTokenVerifier(
   }
   const isRevoked = options.isRevoked;
   if (isRevoked !== undefined && typeof isRevoked !== 'function') throw new TypeError('isRevoked must be a function');
+  const cacheSize = options.cacheSize ?? 1000;
+  if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new TypeError('cacheSize must be an integer >= 0');
 
   const check: JwtCheck = {
     keySet: requireKeySet(options.keySet),
@@ -73,16 +109,52 @@ export function compileAccessTokenVerifier(
     acceptsType: (typ) => typ === ACCESS_TOKEN_TYP,
     kind: KIND,
   };
+  const cache = new Map<string, CachedVerification>();
 
-  return async function verify(token) {
-    const { payload, header } = await verifyJwt(token, check);
+  /** The full verification: signature, header, registered and RFC 9068 claims. */
+  async function verifySignedToken(token: unknown): Promise<CachedVerification> {
+    const { payload, header, key } = await verifyJwt(token, check);
     for (const claim of ['sub', 'client_id', 'jti']) checkStringClaim(payload, claim, KIND, true);
     if (typeof payload.scope !== 'string') {
       throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'the access token "scope" claim must be a string', { claim: 'scope' });
     }
     checkStringClaim(payload, 'sid', KIND, false);
-    const claims = payload as unknown as AccessTokenClaims;
+    const result = deepFreeze({ claims: payload as unknown as AccessTokenClaims, header });
+    return { result, key, exp: result.claims.exp };
+  }
 
+  /** A remembered verification, if it still holds: not expired, and its key still the issuer's. */
+  async function remembered(token: string): Promise<CachedVerification | undefined> {
+    const entry = cache.get(token);
+    if (entry === undefined) return undefined;
+    const nowSec = Math.floor((check.now?.() ?? Date.now()) / 1000);
+    let current: VerificationKey | undefined;
+    try {
+      current = await check.keySet.getKey(entry.key.kid);
+    } catch {
+      current = undefined;
+    }
+    // Same rule as jose's exp check; a removed or replaced key sends the token back to full verification.
+    if (entry.exp <= nowSec - check.clockToleranceSec || current !== entry.key) {
+      cache.delete(token);
+      return undefined;
+    }
+    return entry;
+  }
+
+  return async function verifyAccessTokenWithCache(token) {
+    let entry = cacheSize > 0 && typeof token === 'string' && token.length <= check.maxTokenBytes ? await remembered(token) : undefined;
+    if (entry === undefined) {
+      entry = await verifySignedToken(token);
+      if (cacheSize > 0) {
+        // Oldest first: Map iteration follows insertion order.
+        if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
+        cache.set(token, entry);
+      }
+    }
+    const { claims, header } = entry.result;
+
+    // Checked on every use, cached or not: they depend on the route and on the app's state.
     if (requiredScopes.length > 0) {
       const granted = new Set(claims.scope.split(' '));
       const missing = requiredScopes.filter((scope) => !granted.has(scope));
@@ -93,7 +165,7 @@ export function compileAccessTokenVerifier(
     if (isRevoked !== undefined && (await isRevoked(claims, header))) {
       throw new TokenVerificationError('ERR_TOKEN_REVOKED', 'the access token has been revoked');
     }
-    return { claims, header };
+    return entry.result;
   };
 }
 
@@ -116,5 +188,5 @@ export function compileAccessTokenVerifier(
  * ```
  */
 export async function verifyAccessToken(token: string, options: VerifyAccessTokenOptions): Promise<VerifiedAccessToken> {
-  return compileAccessTokenVerifier(options)(token);
+  return createAccessTokenVerifier({ ...options, cacheSize: 0 })(token);
 }

@@ -4,7 +4,7 @@
  * jose's errors onto {@link TokenVerificationError} codes.
  */
 import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
-import { VERIFICATION_ALGORITHMS, type KeySet } from '../jwks/key-set.js';
+import { VERIFICATION_ALGORITHMS, type KeySet, type VerificationKey } from '../jwks/key-set.js';
 import { TokenVerificationError } from './errors.js';
 
 /** Default bound on a compact JWT, in bytes, checked before any parsing. */
@@ -13,6 +13,7 @@ export const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
 /** The largest clock tolerance an option may ask for, in seconds. */
 export const MAX_CLOCK_TOLERANCE_SEC = 60;
 
+/** What one kind of token is checked against (built once per options object). */
 export interface JwtCheck {
   readonly keySet: KeySet;
   readonly issuer: string;
@@ -27,9 +28,12 @@ export interface JwtCheck {
   readonly kind: string;
 }
 
+/** A JWT whose signature and registered claims passed. */
 export interface VerifiedJwt {
   readonly payload: JWTPayload;
   readonly header: JWTHeaderParameters;
+  /** The key that verified the signature. */
+  readonly key: VerificationKey;
 }
 
 /**
@@ -46,11 +50,13 @@ const ALLOWED_ALGORITHMS: string[] = [...VERIFICATION_ALGORITHMS];
 
 // ---- option checks shared by the verifiers (misuse of the API is a TypeError) ----
 
+/** A non-empty string option. */
 export function requireNonEmptyString(name: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
   return value;
 }
 
+/** An audience option: one identifier or a non-empty list of them. */
 export function requireAudience(value: unknown): string | readonly string[] {
   if (typeof value === 'string' && value !== '') return value;
   if (Array.isArray(value) && value.length > 0 && value.every((a) => typeof a === 'string' && a !== '')) {
@@ -59,6 +65,7 @@ export function requireAudience(value: unknown): string | readonly string[] {
   throw new TypeError('audience must be a non-empty string or a non-empty array of them');
 }
 
+/** A KeySet option. */
 export function requireKeySet(value: unknown): KeySet {
   if (typeof value !== 'object' || value === null || typeof (value as KeySet).getKey !== 'function') {
     throw new TypeError('keySet must be a KeySet (createRemoteKeySet / createLocalKeySet)');
@@ -66,6 +73,7 @@ export function requireKeySet(value: unknown): KeySet {
   return value as KeySet;
 }
 
+/** A clock tolerance option, 0–60 s (0 when absent). */
 export function requireClockTolerance(value: unknown): number {
   if (value === undefined) return 0;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_CLOCK_TOLERANCE_SEC) {
@@ -75,6 +83,7 @@ export function requireClockTolerance(value: unknown): number {
   return value;
 }
 
+/** A token size bound option (16 KiB when absent). */
 export function requireMaxTokenBytes(value: unknown): number {
   if (value === undefined) return DEFAULT_MAX_TOKEN_BYTES;
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
@@ -83,6 +92,7 @@ export function requireMaxTokenBytes(value: unknown): number {
   return value;
 }
 
+/** An optional clock option. */
 export function requireNow(value: unknown): (() => number) | undefined {
   if (value !== undefined && typeof value !== 'function') throw new TypeError('now must be a function');
   return value as (() => number) | undefined;
@@ -124,14 +134,15 @@ function fromJoseError(error: unknown, kind: string): TokenVerificationError {
 export async function verifyJwt(token: unknown, check: JwtCheck): Promise<VerifiedJwt> {
   const { kind } = check;
   if (typeof token !== 'string' || token === '') throw new TokenVerificationError('ERR_TOKEN_MALFORMED', `the ${kind} is not a string`);
-  // Bound the work an attacker can cause before base64 and JSON parsing (RFC 8725 §3.* spirit;
-  // Tessera's tokens are well under 2 KiB).
+  // Bound the work an attacker can cause before any base64 or JSON decoding: Tessera's tokens are
+  // well under 2 KiB, so a 1 MB "token" is an attack, not a token.
   if (token.length > check.maxTokenBytes) {
     throw new TokenVerificationError('ERR_TOKEN_TOO_LARGE', `the ${kind} is larger than ${check.maxTokenBytes} bytes`);
   }
 
   const now = check.now?.();
   let verified: VerifiedJwt;
+  let usedKey: VerificationKey | undefined;
   try {
     const result = await jwtVerify(
       token,
@@ -152,6 +163,7 @@ export async function verifyJwt(token: unknown, check: JwtCheck): Promise<Verifi
         if (header.alg !== key.alg) {
           throw new TokenVerificationError('ERR_TOKEN_ALG', `the ${kind} algorithm does not match its key`, { claim: 'alg' });
         }
+        usedKey = key;
         return key.key;
       },
       {
@@ -163,7 +175,7 @@ export async function verifyJwt(token: unknown, check: JwtCheck): Promise<Verifi
         ...(now === undefined ? {} : { currentDate: new Date(now) }),
       },
     );
-    verified = { payload: result.payload, header: result.protectedHeader };
+    verified = { payload: result.payload, header: result.protectedHeader, key: usedKey! };
   } catch (error) {
     throw fromJoseError(error, kind);
   }
