@@ -8,6 +8,7 @@ import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
 import { homeRoutes } from './routes/home.js';
 import { logoutRoutes } from './routes/logout.js';
+import { revocationRoutes } from './routes/revocation.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { tokenRoutes } from './routes/token.js';
@@ -38,7 +39,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     }),
   );
 
-  for (const routes of [metadataRoutes, authorizeRoutes, signInRoutes, consentRoutes, tokenRoutes, userinfoRoutes, logoutRoutes, homeRoutes]) {
+  for (const routes of [metadataRoutes, authorizeRoutes, signInRoutes, consentRoutes, tokenRoutes, revocationRoutes, userinfoRoutes, logoutRoutes, homeRoutes]) {
     app.route('/', routes(ctx));
   }
 

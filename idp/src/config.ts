@@ -25,6 +25,8 @@ export interface Config {
   accessTokenTtl: number;
   idTokenTtl: number;
   authorizationCodeTtl: number;
+  refreshTokenIdleTtl: number;
+  refreshTokenAbsoluteTtl: number;
   sessionIdleTtl: number;
   sessionAbsoluteTtl: number;
   interactionTtl: number;
@@ -35,8 +37,8 @@ export interface Config {
 
 /** A configuration error that names the variable at fault. */
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
-    super(`${variable}: ${message}`);
+  constructor(readonly variable: string, message: string, options?: { cause?: unknown }) {
+    super(`${variable}: ${message}`, options);
     this.name = 'ConfigError';
   }
 }
@@ -134,6 +136,8 @@ export function loadConfig(env: Env = process.env): Config {
     idTokenTtl: duration(env, 'TESSERA_ID_TOKEN_TTL', 300, 30, 86400),
     // RFC 6749 §4.1.2: a maximum code lifetime of 10 minutes is recommended; we allow at most 60 s.
     authorizationCodeTtl: duration(env, 'TESSERA_CODE_TTL', 60, 5, 60),
+    refreshTokenIdleTtl: duration(env, 'TESSERA_REFRESH_TOKEN_IDLE_TTL', 7 * 86400, 60, 365 * 86400),
+    refreshTokenAbsoluteTtl: duration(env, 'TESSERA_REFRESH_TOKEN_ABSOLUTE_TTL', 30 * 86400, 60, 365 * 86400),
     sessionIdleTtl: duration(env, 'TESSERA_SESSION_IDLE_TTL', 3600, 60, 30 * 86400),
     sessionAbsoluteTtl: duration(env, 'TESSERA_SESSION_ABSOLUTE_TTL', 12 * 3600, 60, 90 * 86400),
     interactionTtl: duration(env, 'TESSERA_INTERACTION_TTL', 600, 60, 3600),

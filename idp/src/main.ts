@@ -34,6 +34,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  process.stderr.write(`tessera: failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
+  const what = e instanceof ConfigError ? 'configuration error' : 'failed to start';
+  process.stderr.write(`tessera: ${what}: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(e instanceof ConfigError ? 2 : 1);
 });

@@ -79,3 +79,53 @@ export async function redeem(
   const res = await fetch(new URL('/token', issuer), { method: 'POST', headers, body: new URLSearchParams({ grant_type: 'authorization_code', ...body }) });
   return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
+
+/**
+ * The query of an authorization request with the usual values; `overrides` replace them and
+ * `null` leaves a parameter out.
+ */
+export function authorizeQuery(o: { clientId: string; redirectUri: string }, overrides: Record<string, string | null> = {}): URLSearchParams {
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: o.clientId,
+    redirect_uri: o.redirectUri,
+    scope: 'openid profile email',
+    state: 'state-123',
+    nonce: 'nonce-456',
+    code_challenge: pkcePair().challenge,
+    code_challenge_method: 'S256',
+  });
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === null) q.delete(k);
+    else q.set(k, v);
+  }
+  return q;
+}
+
+/** One GET of /authorize, redirects not followed; through `jar` when given. */
+export function getAuthorize(issuer: string, query: URLSearchParams | string, jar?: CookieJarClient): Promise<Response> {
+  const url = new URL(`/authorize?${query.toString()}`, issuer);
+  return jar ? jar.fetch(url) : fetch(url, { redirect: 'manual' });
+}
+
+/** The Location a response redirects to, resolved against the issuer. */
+export function locationOf(res: Response, issuer: string): URL | undefined {
+  const loc = res.headers.get('location');
+  return loc === null ? undefined : new URL(loc, issuer);
+}
+
+/** Runs the flow for alice and redeems the code: the token response and the jar holding her session. */
+export async function signInAndRedeem(
+  issuer: string,
+  o: AuthorizeOptions & { auth?: { id: string; secret: string } },
+  jar?: CookieJarClient,
+): Promise<{ tokens: Record<string, unknown>; jar: CookieJarClient; code: string }> {
+  const { auth, ...rest } = o;
+  const flow = await browserFlow(issuer, rest, { email: 'alice@example.com' }, jar);
+  const code = flow.callback.searchParams.get('code')!;
+  const body: Record<string, string> = { code, code_verifier: flow.verifier, redirect_uri: o.redirectUri };
+  if (!auth) body.client_id = o.clientId;
+  const res = await redeem(issuer, body, auth);
+  if (res.status !== 200) throw new Error(`redeem failed: ${res.status} ${JSON.stringify(res.json)}`);
+  return { tokens: res.json, jar: flow.jar, code };
+}

@@ -4,11 +4,11 @@
  */
 
 /** Scopes the issuer understands (OpenID Connect Core §5.4). */
-export const SCOPES = ['openid', 'profile', 'email'] as const;
+export const SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Grant types the token endpoint accepts (RFC 6749 §4.1.3). */
-export const GRANT_TYPES = ['authorization_code'] as const;
+export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 /** The only response type: no implicit or hybrid flow (RFC 9700 §2.1.2). */
@@ -42,6 +42,8 @@ export const ISSUER_PATHS = {
   token: '/token',
   userinfo: '/userinfo',
   endSession: '/logout',
+  revocation: '/revoke',
+  introspection: '/introspect',
   signIn: '/sign-in',
   consent: '/consent',
 } as const;

@@ -19,6 +19,7 @@ import {
 } from 'jose';
 import type { SigningAlgorithm } from '@tessera/shared';
 import type { Clock } from '../clock.js';
+import { ConfigError } from '../config.js';
 import { decryptWithKek, encryptWithKek } from '../crypto/key-encryption.js';
 import type { SigningKeyRepository, StoredSigningKey } from '../store/signing-keys.js';
 
@@ -100,7 +101,12 @@ export class KeyRing {
     for (const k of stored) {
       verifying.set(k.kid, { alg: k.alg, key: (await importJWK(k.publicJwk as JWK, k.alg)) as Key });
       if (k.state === 'current' && !signing) {
-        const privateJwk = JSON.parse(await decryptWithKek(k.privateJwkEncrypted, this.kek)) as JWK;
+        let privateJwk: JWK;
+        try {
+          privateJwk = JSON.parse(await decryptWithKek(k.privateJwkEncrypted, this.kek)) as JWK;
+        } catch (cause) {
+          throw new ConfigError('TESSERA_KEY_ENCRYPTION_KEY', `cannot decrypt signing key ${k.kid}: this is not the key it was stored with`, { cause });
+        }
         signing = { kid: k.kid, alg: k.alg as SigningAlgorithm, privateKey: (await importJWK(privateJwk, k.alg)) as Key };
       }
     }

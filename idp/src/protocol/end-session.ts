@@ -6,12 +6,16 @@ import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import type { Params } from '../http/params.js';
 import type { Client, SsoSession } from '../store/index.js';
+import { audit } from './audit.js';
+import { revokeSessionGrants } from './revocation.js';
 
 /** Ends the session; true if it was active. Back-channel logout is queued, never awaited on delivery. */
 export async function endSsoSession(ctx: IssuerContext, session: SsoSession): Promise<boolean> {
   const ended = await ctx.store.sessions.end(session.id, ctx.clock.now());
   if (ended) {
-    ctx.log.info('session.ended', { sid: session.id, sub: session.userId });
+    // Refresh tokens without offline_access end with the session (and their access tokens).
+    await revokeSessionGrants(ctx, session.id);
+    await audit(ctx, 'session.ended', { subject: session.userId, detail: { sid: session.id } });
     await ctx.backchannel.sessionEnded(session);
   }
   return ended;

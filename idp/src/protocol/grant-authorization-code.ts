@@ -9,15 +9,8 @@ import { digest, randomId } from '../crypto/random.js';
 import type { Params } from '../http/params.js';
 import type { Client } from '../store/index.js';
 import { verifierMatches } from './pkce.js';
-import { mintAccessToken, mintIdToken } from './tokens.js';
-
-export interface TokenResponse {
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-  scope: string;
-  id_token?: string;
-}
+import { audit } from './audit.js';
+import { newRefreshToken, tokenResponse, type TokenResponse } from './token-response.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
@@ -36,7 +29,7 @@ export async function redeemAuthorizationCode(ctx: IssuerContext, client: Client
   if (!stored) throw invalidGrant('the authorization code is invalid');
   if (stored.consumedAt !== null) {
     const revoked = await ctx.store.grants.revokeByCode(codeDigest, now);
-    ctx.log.warn('authorization_code.replayed', { client_id: client.id, grants_revoked: revoked });
+    await audit(ctx, 'authorization_code.replayed', { subject: stored.userId, clientId: client.id, detail: { grants_revoked: revoked } });
     throw invalidGrant('the authorization code has already been used');
   }
   // RFC 6749 §4.1.3: the code was issued to this client, for this redirect URI.
@@ -52,6 +45,8 @@ export async function redeemAuthorizationCode(ctx: IssuerContext, client: Client
   const session = await ctx.store.sessions.findById(stored.sessionId);
   if (!user || !session || session.endedAt !== null) throw invalidGrant('the session this code was issued in has ended');
 
+  const scope = stored.scope.split(' ');
+  const refreshable = client.grantTypes.includes('refresh_token');
   // Exactly one concurrent redemption wins; a loser is a replay.
   const grantId = randomId();
   const consumed = await ctx.store.grants.redeemCode(codeDigest, now, (c) => ({
@@ -63,6 +58,9 @@ export async function redeemAuthorizationCode(ctx: IssuerContext, client: Client
     scope: c.scope,
     resource: c.resource,
     createdAt: now,
+    expiresAt: refreshable ? now + ctx.config.refreshTokenAbsoluteTtl * 1000 : null,
+    // OIDC Core §11: offline_access lets the grant outlive the SSO session.
+    offline: refreshable && scope.includes('offline_access'),
     revokedAt: null,
   }));
   if (!consumed) {
@@ -70,11 +68,12 @@ export async function redeemAuthorizationCode(ctx: IssuerContext, client: Client
     throw invalidGrant('the authorization code has already been used');
   }
 
-  const scope = stored.scope.split(' ');
   const subject = { user, clientId: client.id, sessionId: stored.sessionId, scope, resource: stored.resource, authTime: stored.authTime };
-  const access = await mintAccessToken(ctx, subject);
-  await ctx.store.grants.recordAccessToken(grantId, access.jti, access.expiresAt);
-  const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: ctx.config.accessTokenTtl, scope: stored.scope };
-  if (scope.includes('openid')) response.id_token = await mintIdToken(ctx, subject, { nonce: stored.nonce, accessToken: access.token });
-  return response;
+  let refreshToken: string | undefined;
+  if (refreshable) {
+    const { token, row } = await newRefreshToken(ctx, grantId);
+    await ctx.store.refreshTokens.create(row);
+    refreshToken = token;
+  }
+  return tokenResponse(ctx, subject, { grantId, nonce: stored.nonce, ...(refreshToken ? { refreshToken } : {}) });
 }

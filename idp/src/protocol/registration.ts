@@ -2,7 +2,7 @@
  * Registering users, clients and resources (used by the CLI and by demo seeding). Every value
  * is checked here, so nothing malformed reaches the store from either path.
  */
-import { SCOPES } from '@tessera/shared';
+import { GRANT_TYPES, SCOPES } from '@tessera/shared';
 import type { Clock } from '../clock.js';
 import type { PasswordHasher } from '../crypto/passwords.js';
 import { digest, randomId, randomSecret } from '../crypto/random.js';
@@ -45,6 +45,8 @@ export interface ClientInput {
   backchannelLogoutUri?: string | null;
   scopes?: string[];
   resources?: string[];
+  /** Grant types beyond authorization_code: 'refresh_token'. */
+  grantTypes?: string[];
   /** Use this secret instead of generating one (demo seeding only). */
   secret?: string;
 }
@@ -65,8 +67,11 @@ async function checkClient(store: Store, input: ClientInput): Promise<void> {
   for (const s of input.scopes ?? []) if (!(SCOPES as readonly string[]).includes(s)) throw new RegistrationError(`unknown scope ${s}`);
   for (const r of input.resources ?? []) if (!(await store.resources.findById(r))) throw new RegistrationError(`resource ${r} is not registered`);
   if (input.type === 'public' && input.secret) throw new RegistrationError('a public client has no secret');
+  for (const g of input.grantTypes ?? []) if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new RegistrationError(`unknown grant type ${g}`);
   if (input.id !== undefined && !/^[A-Za-z0-9._~-]{1,64}$/.test(input.id)) throw new RegistrationError('client id must be 1–64 unreserved characters');
 }
+
+const grantTypesOf = (input: ClientInput): string[] => [...new Set(['authorization_code', ...(input.grantTypes ?? [])])];
 
 /** Registers a client; a confidential client's secret is returned once and only its digest kept. */
 export async function registerClient(deps: { store: Store; clock: Clock }, input: ClientInput): Promise<{ client: Client; secret?: string }> {
@@ -83,6 +88,7 @@ export async function registerClient(deps: { store: Store; clock: Clock }, input
     backchannelLogoutUri: input.backchannelLogoutUri ?? null,
     allowedScopes: input.scopes ?? [...SCOPES],
     allowedResources: input.resources ?? [],
+    grantTypes: grantTypesOf(input),
     createdAt: deps.clock.now(),
   };
   if (await deps.store.clients.findById(client.id)) throw new RegistrationError(`client ${client.id} already exists`);
@@ -105,6 +111,7 @@ export async function updateClient(deps: { store: Store; clock: Clock }, existin
     backchannelLogoutUri: input.backchannelLogoutUri ?? null,
     allowedScopes: input.scopes ?? [...SCOPES],
     allowedResources: input.resources ?? [],
+    grantTypes: grantTypesOf(input),
   };
   await deps.store.clients.update(client);
   return secret === undefined ? { client } : { client, secret };

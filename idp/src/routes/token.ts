@@ -6,7 +6,8 @@ import type { IssuerContext } from '../context.js';
 import { refuseDuplicates } from '../http/params.js';
 import { InvalidClientError, authenticateClient } from '../protocol/client-auth.js';
 import { redeemAuthorizationCode } from '../protocol/grant-authorization-code.js';
-import { noStore, readForm, type Env } from './web.js';
+import { redeemRefreshToken } from '../protocol/grant-refresh-token.js';
+import { deviceOf, noStore, readForm, type Env } from './web.js';
 
 /** RFC 6749 §5.2: JSON error; 401 with WWW-Authenticate for invalid_client. */
 export function tokenErrorResponse(c: Context<Env>, e: OAuthError): Response {
@@ -29,8 +30,9 @@ export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
       const client = await authenticateClient(ctx, c.req.header('authorization'), params);
       const grantType = params.get('grant_type');
       if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
-      if (grantType !== 'authorization_code') throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 64)} is not supported`);
-      return c.json(await redeemAuthorizationCode(ctx, client, params));
+      if (grantType === 'authorization_code') return c.json(await redeemAuthorizationCode(ctx, client, params));
+      if (grantType === 'refresh_token') return c.json(await redeemRefreshToken(ctx, client, params, deviceOf(c, ctx.config).ip));
+      throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 64)} is not supported`);
     } catch (e) {
       if (e instanceof OAuthError) return tokenErrorResponse(c, e);
       throw e;

@@ -17,6 +17,8 @@ export interface Client {
   backchannelLogoutUri: string | null;
   allowedScopes: string[];
   allowedResources: string[];
+  /** 'authorization_code' and/or 'refresh_token'. */
+  grantTypes: string[];
   createdAt: number;
 }
 

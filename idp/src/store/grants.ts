@@ -25,6 +25,8 @@ export interface GrantRepository {
   revokeByCode(codeDigest: string, now: number): Promise<number>;
   /** True when the access token was issued by us and neither it nor its grant is revoked. */
   isAccessTokenActive(jti: string): Promise<boolean>;
+  /** Marks one access token revoked; true if it was active. */
+  revokeAccessToken(jti: string, now: number): Promise<boolean>;
   /** Ids of clients that received tokens in a session (for back-channel logout). */
   clientIdsForSession(sessionId: string): Promise<string[]>;
 }
@@ -80,6 +82,9 @@ export function grantRepository(db: Db): GrantRepository {
     async isAccessTokenActive(jti) {
       const row = tokenState.get({ jti });
       return row !== undefined && row.revokedAt === null && row.grantRevokedAt === null;
+    },
+    async revokeAccessToken(jti, now) {
+      return db.update(accessTokens).set({ revokedAt: now }).where(and(eq(accessTokens.jti, jti), isNull(accessTokens.revokedAt))).run().changes === 1;
     },
     async clientIdsForSession(sessionId) {
       return db

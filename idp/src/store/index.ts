@@ -1,6 +1,8 @@
 /** The store: the only code that touches the database. Routes and protocol code see these repositories. */
 import { openDatabase, type OpenDatabase } from './database.js';
 import { backchannelRepository, type BackchannelRepository } from './backchannel.js';
+import { auditRepository, type AuditRepository } from './audit.js';
+import { refreshTokenRepository, type RefreshTokenRepository } from './refresh-tokens.js';
 import { clientRepository, resourceRepository, type ClientRepository, type ResourceRepository } from './clients.js';
 import { consentRepository, type ConsentRepository } from './consents.js';
 import { grantRepository, type GrantRepository } from './grants.js';
@@ -19,6 +21,8 @@ export interface Store {
   consents: ConsentRepository;
   signingKeys: SigningKeyRepository;
   backchannel: BackchannelRepository;
+  refreshTokens: RefreshTokenRepository;
+  audit: AuditRepository;
   close(): void;
 }
 
@@ -40,6 +44,8 @@ export function openStore(file: string): SqliteStore {
     consents: consentRepository(db),
     signingKeys: signingKeyRepository(db),
     backchannel: backchannelRepository(db),
+    refreshTokens: refreshTokenRepository(db),
+    audit: auditRepository(db),
     close: () => database.close(),
   };
 }
@@ -52,3 +58,5 @@ export type { Interaction } from './interactions.js';
 export type { AuthorizationCode, Grant } from './grants.js';
 export type { StoredSigningKey } from './signing-keys.js';
 export type { BackchannelDelivery } from './backchannel.js';
+export type { RefreshToken } from './refresh-tokens.js';
+export type { AuditEvent } from './audit.js';

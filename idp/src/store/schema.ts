@@ -55,6 +55,8 @@ export const clients = sqliteTable('clients', {
   allowedScopes: text('allowed_scopes', { mode: 'json' }).$type<string[]>().notNull(),
   /** Resource identifiers this client may ask tokens for; the first is its default. */
   allowedResources: text('allowed_resources', { mode: 'json' }).$type<string[]>().notNull(),
+  /** Grant types the client may use at the token endpoint (RFC 7591 §2). */
+  grantTypes: text('grant_types', { mode: 'json' }).$type<string[]>().notNull().default(['authorization_code']),
   createdAt: integer('created_at').notNull(),
 });
 
@@ -126,9 +128,13 @@ export const grants = sqliteTable(
     scope: text('scope').notNull(),
     resource: text('resource').notNull(),
     createdAt: integer('created_at').notNull(),
+    /** Absolute end of the grant's refresh-token family. */
+    expiresAt: integer('expires_at'),
+    /** With offline_access the grant outlives its SSO session; without it, it ends with it. */
+    offline: integer('offline', { mode: 'boolean' }).notNull().default(false),
     revokedAt: integer('revoked_at'),
   },
-  (t) => [index('grants_session').on(t.sessionId), index('grants_code').on(t.codeDigest)],
+  (t) => [index('grants_session').on(t.sessionId), index('grants_code').on(t.codeDigest), index('grants_user').on(t.userId)],
 );
 
 /** Access tokens issued (by `jti`), so that a revoked grant refuses them at userinfo. */
@@ -141,8 +147,11 @@ export const accessTokens = sqliteTable(
       .references(() => grants.id, { onDelete: 'cascade' }),
     expiresAt: integer('expires_at').notNull(),
     revokedAt: integer('revoked_at'),
+    /** Where its status lives (draft-ietf-oauth-status-list §6.2). */
+    statusList: integer('status_list'),
+    statusIndex: integer('status_index'),
   },
-  (t) => [index('access_tokens_grant').on(t.grantId)],
+  (t) => [index('access_tokens_grant').on(t.grantId), index('access_tokens_status').on(t.statusList, t.statusIndex)],
 );
 
 /** Scopes a person has allowed a third-party client. */
@@ -195,4 +204,56 @@ export const backchannelDeliveries = sqliteTable(
     lastError: text('last_error'),
   },
   (t) => [index('backchannel_deliveries_due').on(t.nextAttemptAt)],
+);
+
+/**
+ * Refresh tokens (RFC 6749 §6, RFC 9700 §4.14): opaque, stored as digests. The tokens of one
+ * grant form a family; each use rotates to a new token, and a rotated token presented again
+ * revokes the whole family (§4.14.2).
+ */
+export const refreshTokens = sqliteTable(
+  'refresh_tokens',
+  {
+    digest: text('digest').primaryKey(),
+    grantId: text('grant_id')
+      .notNull()
+      .references(() => grants.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+    /** Idle limit: this token must be used before then. */
+    expiresAt: integer('expires_at').notNull(),
+    /** Set when it was exchanged for its successor. */
+    rotatedAt: integer('rotated_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('refresh_tokens_grant').on(t.grantId)],
+);
+
+/**
+ * Token status lists (draft-ietf-oauth-status-list): each access token gets an index in a list;
+ * revoking the token sets its bit.
+ */
+export const statusLists = sqliteTable('status_lists', {
+  id: integer('id').primaryKey(),
+  /** Number of entries (bits) in the list. */
+  size: integer('size').notNull(),
+  /** The next index to hand out. */
+  nextIndex: integer('next_index').notNull(),
+  createdAt: integer('created_at').notNull(),
+  /** Changes whenever a bit is set, so the signed list is rebuilt only when needed. */
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Security-relevant events, for the audit trail. */
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    type: text('type').notNull(),
+    subject: text('subject'),
+    clientId: text('client_id'),
+    ip: text('ip'),
+    detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>(),
+  },
+  (t) => [index('audit_events_at').on(t.at), index('audit_events_type').on(t.type)],
 );

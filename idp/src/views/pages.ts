@@ -23,6 +23,7 @@ const SCOPE_TEXT: Record<string, string> = {
   openid: 'Know who you are (your account identifier)',
   profile: 'See your name',
   email: 'See your email address',
+  offline_access: 'Keep access while you are away (offline access)',
 };
 
 export function consentPage(opts: { interactionId: string; csrfToken: string; clientName: string; scopes: string[]; userEmail: string }): string {

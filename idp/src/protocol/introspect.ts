@@ -1,0 +1,50 @@
+/**
+ * Token introspection (RFC 7662). Only authenticated confidential clients may ask (§2.1). A
+ * token is active only if we issued it, it is unexpired and unrevoked, and the asking client
+ * may see it: its own tokens, or access tokens for one of its resources. Anything else is
+ * `{ "active": false }` — the same answer for revoked, expired, unknown or foreign (§2.2).
+ */
+import type { IssuerContext } from '../context.js';
+import type { Client } from '../store/index.js';
+import { isActive } from './sso-session.js';
+import { lookUpToken } from './token-lookup.js';
+
+export type Introspection = { active: false } | ({ active: true } & Record<string, unknown>);
+
+const INACTIVE: Introspection = { active: false };
+
+export async function introspectToken(ctx: IssuerContext, client: Client, value: string): Promise<Introspection> {
+  const found = await lookUpToken(ctx, value, { ignoreExpiry: false });
+  if (found.kind === 'access_token') {
+    const c = found.claims;
+    const audiences = Array.isArray(c.aud) ? c.aud : c.aud ? [c.aud] : [];
+    const visible = c.client_id === client.id || audiences.some((a) => client.allowedResources.includes(a));
+    if (!visible || typeof c.jti !== 'string' || !(await ctx.store.grants.isAccessTokenActive(c.jti))) return INACTIVE;
+    return {
+      active: true,
+      token_type: 'Bearer',
+      scope: c.scope,
+      client_id: c.client_id,
+      sub: c.sub,
+      aud: c.aud,
+      iss: c.iss,
+      exp: c.exp,
+      iat: c.iat,
+      jti: c.jti,
+      ...(c.sid ? { sid: c.sid } : {}),
+    };
+  }
+  if (found.kind === 'refresh_token') {
+    const { token, grant } = found;
+    const now = ctx.clock.now();
+    if (grant.clientId !== client.id || token.rotatedAt !== null || token.revokedAt !== null || grant.revokedAt !== null) return INACTIVE;
+    if (token.expiresAt <= now || (grant.expiresAt !== null && grant.expiresAt <= now)) return INACTIVE;
+    if (!grant.offline) {
+      const session = await ctx.store.sessions.findById(grant.sessionId);
+      if (!session || !isActive(ctx, session)) return INACTIVE;
+    }
+    const exp = Math.floor(Math.min(token.expiresAt, grant.expiresAt ?? Infinity) / 1000);
+    return { active: true, token_type: 'refresh_token', scope: grant.scope, client_id: grant.clientId, sub: grant.userId, iss: ctx.config.issuer, exp, iat: Math.floor(token.createdAt / 1000) };
+  }
+  return INACTIVE;
+}

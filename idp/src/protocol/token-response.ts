@@ -1,0 +1,37 @@
+/** The successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3), shared by every grant. */
+import type { IssuerContext } from '../context.js';
+import { digest, randomSecret } from '../crypto/random.js';
+import { mintAccessToken, mintIdToken, type TokenSubject } from './tokens.js';
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  id_token?: string;
+  refresh_token?: string;
+}
+
+/** A new refresh token of a grant's family: 256 random bits, only the digest stored. */
+export async function newRefreshToken(ctx: IssuerContext, grantId: string): Promise<{ token: string; row: Parameters<IssuerContext['store']['refreshTokens']['create']>[0] }> {
+  const now = ctx.clock.now();
+  const token = randomSecret(32);
+  return {
+    token,
+    row: { digest: digest(token), grantId, createdAt: now, expiresAt: now + ctx.config.refreshTokenIdleTtl * 1000, rotatedAt: null, revokedAt: null },
+  };
+}
+
+/** Mints the access token (recorded under the grant) and, for openid requests, the ID token. */
+export async function tokenResponse(
+  ctx: IssuerContext,
+  subject: TokenSubject,
+  opts: { grantId: string; nonce: string | null; refreshToken?: string },
+): Promise<TokenResponse> {
+  const access = await mintAccessToken(ctx, subject);
+  await ctx.store.grants.recordAccessToken(opts.grantId, access.jti, access.expiresAt);
+  const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: ctx.config.accessTokenTtl, scope: subject.scope.join(' ') };
+  if (subject.scope.includes('openid')) response.id_token = await mintIdToken(ctx, subject, { nonce: opts.nonce, accessToken: access.token });
+  if (opts.refreshToken) response.refresh_token = opts.refreshToken;
+  return response;
+}

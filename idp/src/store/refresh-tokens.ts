@@ -1,0 +1,79 @@
+/**
+ * Refresh tokens and the grants they belong to. Rotation is atomic: the old token is marked
+ * rotated and its successor inserted in one transaction, and only if it had not been rotated
+ * already — so of two concurrent uses exactly one succeeds and the other is seen as reuse.
+ */
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Db } from './database.js';
+import { accessTokens, grants, refreshTokens } from './schema.js';
+import type { Grant } from './grants.js';
+
+export type RefreshToken = typeof refreshTokens.$inferSelect;
+
+export interface RefreshTokenRepository {
+  create(token: RefreshToken): Promise<void>;
+  /** The token and its grant, by digest. */
+  find(digest: string): Promise<{ token: RefreshToken; grant: Grant } | undefined>;
+  /** Marks `digest` rotated and stores `next`; false when it was already rotated or revoked. */
+  rotate(digest: string, now: number, next: RefreshToken): Promise<boolean>;
+  /** Revokes a grant: its refresh tokens and access tokens with it. Returns the jtis revoked. */
+  revokeGrant(grantId: string, now: number): Promise<string[]>;
+  /** Revokes every grant tied to a session that was not granted offline access. */
+  revokeSessionGrants(sessionId: string, now: number): Promise<string[]>;
+}
+
+export function refreshTokenRepository(db: Db): RefreshTokenRepository {
+  const find = db
+    .select()
+    .from(refreshTokens)
+    .innerJoin(grants, eq(grants.id, refreshTokens.grantId))
+    .where(eq(refreshTokens.digest, sql.placeholder('d')))
+    .prepare();
+
+  const revokeGrantTx = (tx: Parameters<Parameters<Db['transaction']>[0]>[0], grantId: string, now: number): string[] => {
+    tx.update(grants).set({ revokedAt: now }).where(and(eq(grants.id, grantId), isNull(grants.revokedAt))).run();
+    tx.update(refreshTokens).set({ revokedAt: now }).where(and(eq(refreshTokens.grantId, grantId), isNull(refreshTokens.revokedAt))).run();
+    return tx
+      .update(accessTokens)
+      .set({ revokedAt: now })
+      .where(and(eq(accessTokens.grantId, grantId), isNull(accessTokens.revokedAt)))
+      .returning({ jti: accessTokens.jti })
+      .all()
+      .map((r) => r.jti);
+  };
+
+  return {
+    async create(token) {
+      db.insert(refreshTokens).values(token).run();
+    },
+    async find(digest) {
+      const row = find.get({ d: digest });
+      return row && { token: row.refresh_tokens, grant: row.grants };
+    },
+    async rotate(digest, now, next) {
+      return db.transaction((tx) => {
+        const r = tx
+          .update(refreshTokens)
+          .set({ rotatedAt: now })
+          .where(and(eq(refreshTokens.digest, digest), isNull(refreshTokens.rotatedAt), isNull(refreshTokens.revokedAt)))
+          .run();
+        if (r.changes !== 1) return false;
+        tx.insert(refreshTokens).values(next).run();
+        return true;
+      });
+    },
+    async revokeGrant(grantId, now) {
+      return db.transaction((tx) => revokeGrantTx(tx, grantId, now));
+    },
+    async revokeSessionGrants(sessionId, now) {
+      return db.transaction((tx) => {
+        const ids = tx
+          .select({ id: grants.id })
+          .from(grants)
+          .where(and(eq(grants.sessionId, sessionId), eq(grants.offline, false), isNull(grants.revokedAt)))
+          .all();
+        return ids.flatMap((g) => revokeGrantTx(tx, g.id, now));
+      });
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Configuration is read once and a bad value stops the process with a ConfigError naming the
+ * variable; production refuses the development defaults.
+ */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEMO_KEY_ENCRYPTION_KEY, loadConfig } from '../src/config.js';
+
+const BASE = { TESSERA_ISSUER: 'https://idp.example.com', TESSERA_DATABASE: ':memory:' };
+
+/** The ConfigError `env` causes; fails the test if none is thrown. */
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig({ ...BASE, ...env });
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('accepts the defaults outside production and flags the demo key', () => {
+    const config = loadConfig({});
+    expect(config.issuer).toBe('http://idp.localhost:4000');
+    expect(config.port).toBe(4000);
+    expect(config.usingDemoKeyEncryptionKey).toBe(true);
+    expect(config.production).toBe(false);
+    expect(config.accessTokenTtl).toBe(300);
+    expect(config.authorizationCodeTtl).toBe(60);
+  });
+
+  it('reads durations with units', () => {
+    const config = loadConfig({ ...BASE, TESSERA_ACCESS_TOKEN_TTL: '10m', TESSERA_SESSION_ABSOLUTE_TTL: '1d' });
+    expect(config.accessTokenTtl).toBe(600);
+    expect(config.sessionAbsoluteTtl).toBe(86400);
+  });
+
+  it('drops a trailing slash from the issuer so it matches iss exactly', () => {
+    expect(loadConfig({ ...BASE, TESSERA_ISSUER: 'https://idp.example.com/' }).issuer).toBe('https://idp.example.com');
+  });
+
+  it.each(['http://localhost:4000', 'http://idp.localhost:4000', 'http://127.0.0.1:4000', 'http://[::1]:4000'])('accepts the loopback http issuer %s', (issuer) => {
+    expect(loadConfig({ ...BASE, TESSERA_ISSUER: issuer }).issuer).toBe(issuer);
+  });
+
+  it.each([
+    ['TESSERA_PORT', 'not-a-port'],
+    ['TESSERA_PORT', '70000'],
+    ['TESSERA_PORT', '-1'],
+    ['TESSERA_PORT', '80.5'],
+    ['TESSERA_ISSUER', 'http://idp.example.com'],
+    ['TESSERA_ISSUER', 'http://localhost.evil.example'],
+    ['TESSERA_ISSUER', 'ftp://idp.example.com'],
+    ['TESSERA_ISSUER', 'not a url'],
+    ['TESSERA_ISSUER', 'https://idp.example.com/?tenant=a'],
+    ['TESSERA_ISSUER', 'https://idp.example.com/#x'],
+    ['TESSERA_ACCESS_TOKEN_TTL', 'soon'],
+    ['TESSERA_ACCESS_TOKEN_TTL', '10'],
+    ['TESSERA_ACCESS_TOKEN_TTL', '2d'],
+    ['TESSERA_ACCESS_TOKEN_TTL', '1.5m'],
+    ['TESSERA_CODE_TTL', '10m'],
+    ['TESSERA_SIGNING_ALG', 'HS256'],
+    ['TESSERA_SIGNING_ALG', 'none'],
+    ['TESSERA_TRUST_PROXY', 'yes'],
+    ['TESSERA_KEY_ENCRYPTION_KEY', 'too-short'],
+    ['TESSERA_KEY_ENCRYPTION_KEY', randomBytes(32).toString('base64')],
+  ])('refuses %s=%s with a ConfigError naming it', (variable, value) => {
+    const e = configError({ [variable]: value });
+    expect(e.variable).toBe(variable);
+    expect(e.message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('accepts a 32-byte base64url key-encryption key', () => {
+    const key = randomBytes(32);
+    const config = loadConfig({ ...BASE, TESSERA_KEY_ENCRYPTION_KEY: key.toString('base64url') });
+    expect(Buffer.from(config.keyEncryptionKey).equals(key)).toBe(true);
+    expect(config.usingDemoKeyEncryptionKey).toBe(false);
+  });
+});
+
+describe('loadConfig with NODE_ENV=production', () => {
+  it('refuses to run without TESSERA_KEY_ENCRYPTION_KEY', () => {
+    expect(configError({ NODE_ENV: 'production' }).variable).toBe('TESSERA_KEY_ENCRYPTION_KEY');
+  });
+
+  it('refuses the demo key-encryption key', () => {
+    expect(configError({ NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: DEMO_KEY_ENCRYPTION_KEY }).variable).toBe('TESSERA_KEY_ENCRYPTION_KEY');
+  });
+
+  it('runs with a key of its own', () => {
+    const config = loadConfig({ ...BASE, NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') });
+    expect(config.production).toBe(true);
+    expect(config.usingDemoKeyEncryptionKey).toBe(false);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * What survives a restart on the same database: the signing keys (stored encrypted), users
+ * with their stable `sub`, and SSO sessions. A different key-encryption key cannot open them.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
+import { seed, startIssuer, type RunningIssuer } from './harness.js';
+import { browserFlow, signInAndRedeem } from './flow.js';
+import type { CookieJarClient } from '@tessera/shared/testing';
+
+let first: RunningIssuer;
+let second: RunningIssuer;
+let fx: Awaited<ReturnType<typeof seed>>;
+let idTokenBefore: string;
+let jarBefore: CookieJarClient;
+let keysBefore: JWK[];
+
+const jwksOf = async (running: RunningIssuer) => ((await (await fetch(new URL('/jwks', running.url))).json()) as { keys: JWK[] }).keys;
+
+beforeAll(async () => {
+  first = await startIssuer();
+  fx = await seed(first);
+  const { tokens, jar } = await signInAndRedeem(first.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri });
+  idTokenBefore = tokens.id_token as string;
+  jarBefore = jar;
+  keysBefore = await jwksOf(first);
+  await first.stop();
+  second = await startIssuer({ dir: first.dir });
+});
+afterAll(async () => {
+  await first.stop();
+  await second.cleanup();
+});
+
+describe('an issuer restarted on the same database', () => {
+  it('listens on a new address, so the tests compare keys and subjects rather than iss', () => {
+    expect(second.url).not.toBe(first.url);
+    expect(second.databaseFile).toBe(first.databaseFile);
+  });
+
+  it('publishes the same signing keys (kid, x, y) as before', async () => {
+    const pick = (keys: JWK[]) => keys.map(({ kid, kty, crv, x, y }) => ({ kid, kty, crv, x, y }));
+    expect(pick(await jwksOf(second))).toEqual(pick(keysBefore));
+  });
+
+  it('verifies an ID token signed before the restart against the JWKS served after it', async () => {
+    const jwks = createLocalJWKSet({ keys: await jwksOf(second) });
+    const { payload } = await jwtVerify(idTokenBefore, jwks, { issuer: first.url, audience: fx.publicClient.id, algorithms: ['ES256'] });
+    expect(payload.sub).toBe(fx.alice.sub);
+  });
+
+  it('signs new tokens with the same key', async () => {
+    const { tokens } = await signInAndRedeem(second.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri });
+    expect(decodeProtectedHeader(tokens.id_token as string).kid).toBe(decodeProtectedHeader(idTokenBefore).kid);
+  });
+
+  it('signs the same user in with the same sub', async () => {
+    const { tokens } = await signInAndRedeem(second.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential });
+    expect(decodeJwt(tokens.id_token as string).sub).toBe(fx.alice.sub);
+  });
+
+  it('keeps the SSO session: the browser signed in before gets a code without a sign-in', async () => {
+    const { callback } = await browserFlow(second.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri, extra: { prompt: 'none' } }, null, jarBefore);
+    expect(callback.searchParams.get('code')).toBeTruthy();
+    expect(callback.searchParams.get('iss')).toBe(second.url);
+  });
+});
+
+describe('signing keys at rest', () => {
+  const rows = () => second.issuer.ctx.store.database.sqlite.prepare('select * from signing_keys').all() as Record<string, unknown>[];
+
+  it('stores each private key as a compact JWE (dir, A256GCM)', () => {
+    expect(rows().length).toBeGreaterThan(0);
+    for (const row of rows()) {
+      const jwe = row.private_jwk_encrypted as string;
+      expect(jwe.split('.')).toHaveLength(5);
+      expect(decodeProtectedHeader(jwe)).toEqual({ alg: 'dir', enc: 'A256GCM' });
+    }
+  });
+
+  it('has no private key member in any column', () => {
+    for (const row of rows()) {
+      const text = JSON.stringify(row);
+      for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(text).not.toContain(`"${m}"`);
+    }
+  });
+});
+
+describe('a different key-encryption key', () => {
+  it('stops the issuer from starting on that database', async () => {
+    const otherKey = randomBytes(32).toString('base64url');
+    expect(otherKey).toHaveLength(43);
+    await expect(startIssuer({ dir: first.dir, env: { TESSERA_KEY_ENCRYPTION_KEY: otherKey } })).rejects.toThrow(/^TESSERA_KEY_ENCRYPTION_KEY: cannot decrypt signing key/);
+  });
+
+  it('leaves the stored keys untouched by the failed start', async () => {
+    await expect(startIssuer({ dir: first.dir, env: { TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') } })).rejects.toThrow();
+    const kids = (second.issuer.ctx.store.database.sqlite.prepare('select kid from signing_keys').all() as { kid: string }[]).map((r) => r.kid);
+    expect(kids).toEqual(keysBefore.map((k) => k.kid));
+  });
+});
