@@ -51,8 +51,9 @@ export async function seedDemo(databaseFile: string, urls: DemoTopology, passwor
         redirectUris: [`${urls.appA}/callback`],
         postLogoutRedirectUris: [`${urls.appA}/`],
         backchannelLogoutUri: `${urls.appA}/backchannel-logout`,
-        scopes: ['openid', 'profile', 'email'],
+        scopes: ['openid', 'profile', 'email', 'offline_access'],
         resources: [urls.appA],
+        grantTypes: ['refresh_token'],
       },
       {
         id: 'app-b',
@@ -62,8 +63,9 @@ export async function seedDemo(databaseFile: string, urls: DemoTopology, passwor
         redirectUris: [`${urls.appB}/`],
         postLogoutRedirectUris: [`${urls.appB}/`],
         backchannelLogoutUri: `${urls.appB}/backchannel-logout`,
-        scopes: ['openid', 'profile', 'email'],
+        scopes: ['openid', 'profile', 'email', 'offline_access'],
         resources: [urls.appB],
+        grantTypes: ['refresh_token'],
       },
     ];
     let appASecret = '';
