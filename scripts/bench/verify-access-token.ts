@@ -1,0 +1,55 @@
+/**
+ * A relying app verifying access tokens, keys cached, against the floor: a bare node:crypto
+ * ES256 signature check of the same tokens. DESIGN.md's goal: ≥ 0.9× the floor; repeated
+ * tokens faster still.
+ */
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { createAccessTokenVerifier, createLocalKeySet } from '@tessera/shared';
+import { BENCH_MS, BENCH_ROUNDS, compare, report } from './measure.js';
+
+const issuer = 'https://issuer.example';
+const audience = 'https://api.example';
+const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+const keySet = await createLocalKeySet({ keys: [jwk] });
+
+const N = 4096;
+const now = Math.floor(Date.now() / 1000);
+const tokens: string[] = [];
+for (let i = 0; i < N; i++) {
+  tokens.push(
+    await new SignJWT({ sub: `user-${i}`, client_id: 'app', scope: 'openid', jti: `j${i}`, email: 'a@example.com', name: 'A' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3600)
+      .sign(privateKey),
+  );
+}
+const nodeKey = createPublicKey({ key: jwk, format: 'jwk' });
+const parts = tokens.map((t) => {
+  const [h, p, s] = t.split('.');
+  return { input: Buffer.from(`${h}.${p}`), sig: Buffer.from(s!, 'base64url') };
+});
+
+const fresh = createAccessTokenVerifier({ issuer, audience, keySet, cacheSize: 0 });
+const cached = createAccessTokenVerifier({ issuer, audience, keySet, cacheSize: 10_000 });
+for (const t of tokens) await cached(t);
+
+const results = await compare(
+  [
+    {
+      name: 'node:crypto ES256 signature check alone (floor)',
+      fn: (i) => {
+        const p = parts[i % N]!;
+        if (!cryptoVerify('sha256', p.input, { key: nodeKey, dsaEncoding: 'ieee-p1363' }, p.sig)) throw new Error('bad');
+      },
+    },
+    { name: 'verifyAccessToken, every token new to the verifier', fn: (i) => fresh(tokens[i % N]!) },
+    { name: 'verifyAccessToken, tokens seen before (cache)', fn: (i) => cached(tokens[i % N]!) },
+  ],
+  { ms: BENCH_MS, rounds: BENCH_ROUNDS },
+);
+report('Access-token verification, keys cached, one core', results);
