@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from './context.js';
 import { LIMITS } from './http/params.js';
+import { accountRoutes } from './routes/account.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
 import { homeRoutes } from './routes/home.js';
@@ -39,7 +40,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     }),
   );
 
-  for (const routes of [metadataRoutes, authorizeRoutes, signInRoutes, consentRoutes, tokenRoutes, revocationRoutes, userinfoRoutes, logoutRoutes, homeRoutes]) {
+  for (const routes of [metadataRoutes, authorizeRoutes, signInRoutes, consentRoutes, tokenRoutes, revocationRoutes, userinfoRoutes, logoutRoutes, accountRoutes, homeRoutes]) {
     app.route('/', routes(ctx));
   }
 

@@ -65,7 +65,9 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
 
     if (!interaction.request) {
       await ctx.store.interactions.consume(interaction.id);
-      return c.redirect('/', 303);
+      // No app is waiting: a sign-in at the issuer itself is for managing the account (and is
+      // where GET /account sends a browser that is not signed in).
+      return c.redirect('/account', 303);
     }
     await ctx.store.interactions.setSession(interaction.id, session.id);
     try {

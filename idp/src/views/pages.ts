@@ -57,7 +57,7 @@ export function homePage(opts: { displayName?: string; email?: string }): string
   return page(
     'Tessera',
     opts.email
-      ? html`<h1>Tessera</h1><p>You are signed in as <strong>${opts.displayName ?? ''}</strong> (${opts.email}).</p>`
+      ? html`<h1>Tessera</h1><p>You are signed in as <strong>${opts.displayName ?? ''}</strong> (${opts.email}).</p><p><a href="/account">Your account and devices</a></p>`
       : html`<h1>Tessera</h1><p>You are not signed in.</p><p><a href="/sign-in">Sign in</a></p>`,
   );
 }

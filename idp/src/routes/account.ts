@@ -1,0 +1,97 @@
+/**
+ * The account page at the issuer: the signed-in person's devices (SSO sessions), and signing
+ * out one of them or all. Each action is a POST form with a token bound to the session cookie
+ * and a same-origin check (OWASP CSRF Prevention), answered with a redirect (Post/Redirect/Get).
+ */
+import { createHash } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import type { IssuerContext } from '../context.js';
+import { safeEqual } from '../crypto/random.js';
+import { DeviceNotFound, endAllDevices, endDevice, listDevices } from '../protocol/devices.js';
+import { findActiveSession } from '../protocol/sso-session.js';
+import type { SsoSession } from '../store/index.js';
+import { accountPage } from '../views/account-page.js';
+import { errorPage, signedOutPage } from '../views/pages.js';
+import { forbiddenForm } from './interaction.js';
+import { clearSessionCookie, deviceOf, isSameOriginForm, noStore, readForm, readSessionCookie, type Env } from './web.js';
+
+/**
+ * A CSRF token bound to the session cookie: only a page we served to this browser has it, and
+ * it changes when the session's secret does. Its label keeps it from serving as a logout token.
+ */
+const accountCsrfToken = (sessionSecret: string) => createHash('sha256').update(`account-devices:${sessionSecret}`).digest('base64url');
+
+/** Session ids are randomId(): 22 base64url characters. Anything else names no device. */
+const SID = /^[A-Za-z0-9_-]{1,64}$/;
+
+const deviceNotFound = (c: Context<Env>): Response =>
+  c.html(errorPage('Device not found', 'not_found', 'This device is not signed in to your account, or it has already been signed out.'), 404);
+
+export function accountRoutes(ctx: IssuerContext): Hono<Env> {
+  const app = new Hono<Env>();
+
+  /**
+   * The checks every account action shares: a same-site form carrying this session's token.
+   * Returns the session, or the response to send instead.
+   */
+  async function authorizeAction(c: Context<Env>): Promise<SsoSession | Response> {
+    const form = await readForm(c);
+    if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);
+    const secret = readSessionCookie(c, ctx.config);
+    const session = await findActiveSession(ctx, secret);
+    if (!session) return c.redirect('/sign-in', 303);
+    if (!safeEqual(form.get('csrf_token') ?? '', accountCsrfToken(secret!))) return forbiddenForm(c);
+    return session;
+  }
+
+  // Post/Redirect/Get lands here once this browser is signed out, so a reload re-posts nothing.
+  const signedOut = (c: Context<Env>) => {
+    clearSessionCookie(c, ctx.config);
+    return c.redirect('/account/signed-out', 303);
+  };
+
+  app.get('/account', async function showAccount(c) {
+    noStore(c);
+    const secret = readSessionCookie(c, ctx.config);
+    const session = await findActiveSession(ctx, secret);
+    // A sign-in started at the issuer lands on /account afterwards (routes/sign-in.ts).
+    if (!session) return c.redirect('/sign-in', 303);
+    const user = await ctx.store.users.findBySub(session.userId);
+    if (!user) return c.redirect('/sign-in', 303);
+    const devices = await listDevices(ctx, session);
+    return c.html(accountPage({ displayName: user.displayName, email: user.email, csrfToken: accountCsrfToken(secret!), devices }));
+  });
+
+  app.post('/account/devices/:sid/end', async function signOutDevice(c) {
+    noStore(c);
+    const session = await authorizeAction(c);
+    if (session instanceof Response) return session;
+    const sid = c.req.param('sid');
+    if (!SID.test(sid)) return deviceNotFound(c);
+    let endedCurrent: boolean;
+    try {
+      ({ endedCurrent } = await endDevice(ctx, session, sid, deviceOf(c, ctx.config).ip));
+    } catch (e) {
+      if (e instanceof DeviceNotFound) return deviceNotFound(c);
+      throw e;
+    }
+    return endedCurrent ? signedOut(c) : c.redirect('/account', 303);
+  });
+
+  app.post('/account/sign-out-everywhere', async function signOutEverywhere(c) {
+    noStore(c);
+    const session = await authorizeAction(c);
+    if (session instanceof Response) return session;
+    await endAllDevices(ctx, session, deviceOf(c, ctx.config).ip);
+    return signedOut(c);
+  });
+
+  app.get('/account/signed-out', async function showSignedOut(c) {
+    noStore(c);
+    // Someone still signed in here has nothing signed out to be told about.
+    if (await findActiveSession(ctx, readSessionCookie(c, ctx.config))) return c.redirect('/account', 303);
+    return c.html(signedOutPage());
+  });
+
+  return app;
+}
