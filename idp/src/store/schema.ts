@@ -257,3 +257,17 @@ export const auditEvents = sqliteTable(
   },
   (t) => [index('audit_events_at').on(t.at), index('audit_events_type').on(t.type)],
 );
+
+/**
+ * Failed sign-in counters, by account and by IP (OWASP ASVS V2.2.1), kept in the store so a
+ * restart does not reset them.
+ */
+export const signInThrottles = sqliteTable('sign_in_throttles', {
+  /** 'account:<email digest>' or 'ip:<address>'. */
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull(),
+  firstFailureAt: integer('first_failure_at').notNull(),
+  lastFailureAt: integer('last_failure_at').notNull(),
+  /** No sign-in is tried for this key before then. */
+  blockedUntil: integer('blocked_until'),
+});
