@@ -1,0 +1,96 @@
+/**
+ * App A: a server-rendered relying party (OIDC confidential client). It signs people in through
+ * Tessera, then keeps its own server-side session: the browser holds an opaque cookie, never a
+ * token.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createMemoryJtiStore, type FetchLike, type JtiStore } from '@tessera/shared';
+import { createLoopbackFetch } from '@tessera/shared/node';
+import { systemClock, type Clock } from './clock.js';
+import type { AppAConfig } from './config.js';
+import type { AppContext } from './context.js';
+import { cookieNames } from './http/cookies.js';
+import { securityHeaders } from './http/security-headers.js';
+import { createIssuerClient } from './issuer/issuer-client.js';
+import { consoleLogger, describeError, type Logger } from './log.js';
+import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
+import { callbackRoutes } from './routes/callback.js';
+import { homeRoutes } from './routes/home.js';
+import { loginRoutes } from './routes/login.js';
+import { logoutRoutes } from './routes/logout.js';
+import { meRoutes } from './routes/me.js';
+import { createMemoryLoginTransactionStore, type LoginTransactionStore } from './sessions/login-transactions.js';
+import { createMemorySessionStore, type SessionStore } from './sessions/session-store.js';
+import { STYLESHEET, page, html } from './views/html.js';
+
+/** What createApp can be given instead of its defaults (tests, other deployments). */
+export interface AppADeps {
+  /**
+   * Server-side HTTP to the issuer. Default: a fetch that resolves `*.localhost` to loopback, as
+   * browsers do (RFC 6761 §6.3), which Node's own fetch does not.
+   */
+  fetch?: FetchLike;
+  clock?: Clock;
+  log?: Logger;
+  sessions?: SessionStore;
+  loginTransactions?: LoginTransactionStore;
+  jtiStore?: JtiStore;
+}
+
+/** Largest request body read (the biggest legitimate one is a logout token form). */
+const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * Builds app A's HTTP application.
+ *
+ * @example
+ * ```ts
+ * const app = createApp(loadConfig());
+ * serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 4001 });
+ * ```
+ */
+export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
+  const clock = deps.clock ?? systemClock;
+  const fetch = deps.fetch ?? createLoopbackFetch();
+  const ctx: AppContext = {
+    config,
+    clock,
+    fetch,
+    log: deps.log ?? consoleLogger,
+    issuer: createIssuerClient({ issuer: config.issuer, fetch, clock }),
+    sessions: deps.sessions ?? createMemorySessionStore({ clock }),
+    loginTransactions: deps.loginTransactions ?? createMemoryLoginTransactionStore({ clock }),
+    // Logout tokens live 2 minutes at Tessera; the store keeps each jti until its token expires.
+    jtiStore: deps.jtiStore ?? createMemoryJtiStore({ now: () => clock.now() }),
+    cookies: cookieNames(config.appUrl),
+  };
+
+  const app = new Hono();
+  app.use('*', securityHeaders({ issuerOrigin: new URL(config.issuer).origin }));
+  app.use(
+    '*',
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: 'invalid_request' }, 413, { 'Cache-Control': 'no-store' }) }),
+  );
+
+  // Browsers ask for it on every first visit; an empty answer keeps their consoles free of 404s.
+  app.get('/favicon.ico', (c) => c.body(null, 204, { 'Cache-Control': 'public, max-age=86400' }));
+  app.get('/styles.css', (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
+  for (const routes of [homeRoutes, loginRoutes, callbackRoutes, logoutRoutes, meRoutes, backchannelLogoutRoutes]) {
+    app.route('/', routes(ctx));
+  }
+
+  app.notFound((c) =>
+    c.req.path.startsWith('/api/')
+      ? c.json({ error: 'not_found' }, 404)
+      : c.html(page('Not found', html`<h1>Not found</h1><p>There is no page at this address.</p><p><a href="/">Back to App A</a></p>`), 404),
+  );
+  // Whatever escaped a route is a bug of ours: logged, answered without a stack trace.
+  app.onError((error, c) => {
+    ctx.log.error('unhandled', { path: c.req.path, ...describeError(error), stack: error.stack });
+    return c.req.path.startsWith('/api/') || c.req.path === '/backchannel-logout'
+      ? c.json({ error: 'server_error' }, 500)
+      : c.html(page('Something went wrong', html`<h1>Something went wrong</h1><p>App A could not complete this request.</p><p><a href="/">Back to App A</a></p>`), 500);
+  });
+  return app;
+}

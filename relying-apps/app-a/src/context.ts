@@ -1,0 +1,23 @@
+/** Everything a route of app A needs, built once in createApp and passed in. */
+import type { FetchLike, JtiStore } from '@tessera/shared';
+import type { Clock } from './clock.js';
+import type { AppAConfig } from './config.js';
+import type { CookieNames } from './http/cookies.js';
+import type { IssuerClient } from './issuer/issuer-client.js';
+import type { Logger } from './log.js';
+import type { LoginTransactionStore } from './sessions/login-transactions.js';
+import type { SessionStore } from './sessions/session-store.js';
+
+export interface AppContext {
+  config: AppAConfig;
+  clock: Clock;
+  log: Logger;
+  /** Server-side HTTP to the issuer (discovery, JWKS, token endpoint). */
+  fetch: FetchLike;
+  issuer: IssuerClient;
+  sessions: SessionStore;
+  loginTransactions: LoginTransactionStore;
+  /** Used logout-token `jti`s (OIDC Back-Channel Logout 1.0 §2.6). */
+  jtiStore: JtiStore;
+  cookies: CookieNames;
+}

@@ -1,0 +1,24 @@
+/** Reading form posts and telling where they come from. */
+import type { Context } from 'hono';
+
+/** An application/x-www-form-urlencoded body, or undefined when the body is something else. */
+export async function readForm(c: Context): Promise<URLSearchParams | undefined> {
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(c.req.header('content-type') ?? '')) return undefined;
+  return new URLSearchParams(await c.req.text());
+}
+
+/**
+ * Whether a state-changing request comes from one of our own pages (OWASP CSRF Prevention:
+ * verify the origin with standard headers). Browsers send `Origin` on every POST; without it,
+ * `Sec-Fetch-Site` decides; a client that sends neither is no browser and still needs the token.
+ */
+export function isSameOrigin(c: Context, appOrigin: string): boolean {
+  const origin = c.req.header('origin');
+  const site = c.req.header('sec-fetch-site');
+  if (origin !== undefined && origin !== 'null') return origin === appOrigin;
+  // Our Referrer-Policy: no-referrer makes browsers send `Origin: null` even on same-origin POSTs
+  // (Fetch, "append a request Origin header"); Sec-Fetch-Site still tells. A sandboxed frame or a
+  // cross-site form sends "null" with cross-site, and is refused.
+  if (origin === 'null') return site === 'same-origin';
+  return site === undefined || site === 'same-origin' || site === 'none';
+}

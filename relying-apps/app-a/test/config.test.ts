@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const base = { APP_A_CLIENT_SECRET: 's3cret' };
+
+function refusal(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has the demo defaults', () => {
+    expect(loadConfig(base)).toEqual({
+      appUrl: 'http://app-a.localhost:4001',
+      host: '127.0.0.1',
+      port: 4001,
+      issuer: 'http://idp.localhost:4000',
+      clientId: 'app-a',
+      clientSecret: 's3cret',
+    });
+  });
+
+  it('takes the port from APP_A_URL, and APP_A_PORT over it', () => {
+    expect(loadConfig({ ...base, APP_A_URL: 'https://app-a.example.com' }).port).toBe(443);
+    expect(loadConfig({ ...base, APP_A_URL: 'https://app-a.example.com', APP_A_PORT: '8080' }).port).toBe(8080);
+  });
+
+  it('drops a trailing slash from the URLs', () => {
+    const config = loadConfig({ ...base, APP_A_URL: 'http://app-a.localhost:4001/', TESSERA_ISSUER: 'http://idp.localhost:4000/' });
+    expect([config.appUrl, config.issuer]).toEqual(['http://app-a.localhost:4001', 'http://idp.localhost:4000']);
+  });
+
+  it('requires APP_A_CLIENT_SECRET', () => {
+    expect(refusal({}).variable).toBe('APP_A_CLIENT_SECRET');
+  });
+
+  it('names APP_A_URL when it is not a URL, not https off loopback, or has a path', () => {
+    for (const APP_A_URL of ['not a url', 'http://app-a.example.com', 'http://app-a.localhost:4001/app', 'http://app-a.localhost:4001/?x=1']) {
+      expect(refusal({ ...base, APP_A_URL }).variable).toBe('APP_A_URL');
+    }
+  });
+
+  it('names TESSERA_ISSUER when it is not usable', () => {
+    expect(refusal({ ...base, TESSERA_ISSUER: 'http://idp.example.com' }).variable).toBe('TESSERA_ISSUER');
+    expect(refusal({ ...base, TESSERA_ISSUER: 'http://idp.localhost:4000#x' }).variable).toBe('TESSERA_ISSUER');
+  });
+
+  it('names APP_A_PORT and APP_A_CLIENT_ID when malformed', () => {
+    expect(refusal({ ...base, APP_A_PORT: '70000' }).variable).toBe('APP_A_PORT');
+    expect(refusal({ ...base, APP_A_CLIENT_ID: 'app a' }).variable).toBe('APP_A_CLIENT_ID');
+  });
+});

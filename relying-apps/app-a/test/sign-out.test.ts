@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formValue } from '@tessera/shared/testing';
+import { me, sessionCookie, signIn, startWorld, type World } from './support/world.js';
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(() => world.stop());
+
+const form = (fields: Record<string, string>) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded', origin: world.app },
+  body: new URLSearchParams(fields),
+});
+
+describe('sign-out (RP-Initiated Logout)', () => {
+  it('ends the local session and sends the browser to the end-session endpoint with the ID token hint', async () => {
+    const { jar, page } = await signIn(world);
+    const session = (await world.sessions.find(sessionCookie(world, jar)!))!;
+    const csrf = formValue(await page.text(), 'csrf_token')!;
+
+    const res = await jar.fetch(`${world.app}/logout`, form({ csrf_token: csrf }));
+    expect(res.status).toBe(303);
+    const location = new URL(res.headers.get('location')!);
+    expect(location.origin + location.pathname).toBe(`${world.idp}/logout`);
+    expect(location.searchParams.get('id_token_hint')).toBe(session.idToken);
+    expect(location.searchParams.get('client_id')).toBe('app-a');
+    expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${world.app}/`);
+    expect(location.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await me(world, jar)).status).toBe(401);
+  });
+
+  it('comes back from the issuer to app A signed out, and the issuer session has ended too', async () => {
+    const { jar, page } = await signIn(world);
+    const res = await jar.fetch(`${world.app}/logout`, form({ csrf_token: formValue(await page.text(), 'csrf_token')! }));
+    const back = await jar.follow(res.headers.get('location')!);
+    expect(back.responses[0]!.status).toBe(303);
+    const returned = new URL(back.responses[0]!.headers.get('location')!);
+    expect(returned.origin + returned.pathname).toBe(`${world.app}/`);
+    expect(back.last.status).toBe(200);
+    const body = await back.last.text();
+    expect(body).toContain('You have signed out.');
+    expect(body).toContain('<p id="status">Signed out</p>');
+    // A new sign-in now needs the password: the SSO session is over.
+    const again = await jar.follow(`${world.app}/login`, { stopWhen: (u) => u.pathname === '/sign-in' });
+    expect(again.location?.origin).toBe(world.idp);
+  });
+
+  it('refuses a sign-out without the CSRF token and keeps the session', async () => {
+    const { jar } = await signIn(world);
+    const res = await jar.fetch(`${world.app}/logout`, form({}));
+    expect(res.status).toBe(403);
+    expect((await me(world, jar)).status).toBe(200);
+  });
+
+  it('refuses a sign-out posted from another origin, even with the token', async () => {
+    const { jar, page } = await signIn(world);
+    const csrf = formValue(await page.text(), 'csrf_token')!;
+    const res = await jar.fetch(`${world.app}/logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.localhost:4000' },
+      body: new URLSearchParams({ csrf_token: csrf }),
+    });
+    expect(res.status).toBe(403);
+    expect((await me(world, jar)).status).toBe(200);
+  });
+
+  it('accepts the form as browsers send it under Referrer-Policy: no-referrer (Origin: null, Sec-Fetch-Site: same-origin)', async () => {
+    const { jar, page } = await signIn(world);
+    const res = await jar.fetch(`${world.app}/logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null', 'sec-fetch-site': 'same-origin' },
+      body: new URLSearchParams({ csrf_token: formValue(await page.text(), 'csrf_token')! }),
+    });
+    expect(res.status).toBe(303);
+  });
+
+  it('refuses Origin: null from another site (a sandboxed frame, a cross-site form)', async () => {
+    const { jar, page } = await signIn(world);
+    const res = await jar.fetch(`${world.app}/logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null', 'sec-fetch-site': 'cross-site' },
+      body: new URLSearchParams({ csrf_token: formValue(await page.text(), 'csrf_token')! }),
+    });
+    expect(res.status).toBe(403);
+    expect((await me(world, jar)).status).toBe(200);
+  });
+
+  it('refuses the CSRF token of another session', async () => {
+    const mallory = await signIn(world);
+    const victim = await signIn(world);
+    const res = await victim.jar.fetch(`${world.app}/logout`, form({ csrf_token: formValue(await mallory.page.text(), 'csrf_token')! }));
+    expect(res.status).toBe(403);
+  });
+});

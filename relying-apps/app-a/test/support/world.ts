@@ -1,0 +1,115 @@
+/**
+ * A real issuer (the idp test harness: SQLite, keys, HTTP on an ephemeral loopback port) and a
+ * real app A on another ephemeral port, registered with each other as the demo seeding does.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { registerClient, registerResource } from '@tessera/idp';
+import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
+import { PASSWORD, seed, startIssuer, type RunningIssuer } from '../../../../idp/test/harness.js';
+import { submitSignIn } from '../../../../idp/test/flow.js';
+import { createApp, type AppADeps } from '../../src/app.js';
+import { loadConfig, type AppAConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { createMemorySessionStore, type SessionStore } from '../../src/sessions/session-store.js';
+
+export interface World {
+  issuer: RunningIssuer;
+  /** The issuer's URL. */
+  idp: string;
+  /** App A's URL (its origin), also its resource identifier. */
+  app: string;
+  config: AppAConfig;
+  /** App A's session store, so a test can look at what the server keeps. */
+  sessions: SessionStore;
+  alice: { sub: string; email: string; name: string };
+  stop(): Promise<void>;
+}
+
+async function listen(): Promise<{ server: Server; url: string }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+export async function startWorld(deps: AppADeps = {}): Promise<World> {
+  const issuer = await startIssuer({
+    issuer: {
+      // The test apps listen on 127.0.0.1, which the global fetch reaches as it is.
+      fetch: (url, init) => fetch(url, init),
+      backchannel: { baseDelayMs: 100, maxAttempts: 3, timeoutMs: 2000 },
+    },
+  });
+  const seeded = await seed(issuer);
+  const { server, url: app } = await listen();
+
+  // Registered as scripts/src/seed-demo.ts registers the demo's app A, with the test's URL.
+  const { store, clock } = issuer.issuer.ctx;
+  await registerResource({ store, clock }, { id: app, name: 'App A API' });
+  const { secret } = await registerClient(
+    { store, clock },
+    {
+      id: 'app-a',
+      name: 'App A',
+      type: 'confidential',
+      party: 'first',
+      redirectUris: [`${app}/callback`],
+      postLogoutRedirectUris: [`${app}/`],
+      backchannelLogoutUri: `${app}/backchannel-logout`,
+      scopes: ['openid', 'profile', 'email'],
+      resources: [app],
+    },
+  );
+
+  const config = loadConfig({ APP_A_URL: app, TESSERA_ISSUER: issuer.url, APP_A_CLIENT_SECRET: secret! });
+  const sessions = deps.sessions ?? createMemorySessionStore({ clock: { now: () => Date.now() } });
+  const hono = createApp(config, { log: silentLogger, ...deps, sessions });
+  server.on('request', getRequestListener(hono.fetch));
+
+  return {
+    issuer,
+    idp: issuer.url,
+    app,
+    config,
+    sessions,
+    alice: { sub: seeded.alice.sub, email: 'alice@example.com', name: 'Alice Liddell' },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await issuer.cleanup();
+    },
+  };
+}
+
+/**
+ * Signs alice in to app A as a browser would: app A `/login` → issuer (sign-in form when the
+ * issuer has no session for this jar) → app A `/callback` → `/`. Returns the last response.
+ */
+export async function signIn(world: World, jar: CookieJarClient = createCookieJarClient()): Promise<{ jar: CookieJarClient; page: Response; hops: Response[] }> {
+  const start = await jar.follow(`${world.app}/login`, { stopWhen: (u) => u.origin === world.idp && u.pathname === '/sign-in' });
+  if (start.location === undefined) return { jar, page: start.last, hops: start.responses };
+  const signedIn = await submitSignIn(jar, world.idp, start.location, world.alice.email, PASSWORD);
+  const location = signedIn.headers.get('location');
+  if (location === null) throw new Error(`the issuer did not accept the sign-in: ${signedIn.status}`);
+  const back = await jar.follow(new URL(location, world.idp));
+  return { jar, page: back.last, hops: [...start.responses, signedIn, ...back.responses] };
+}
+
+/** The session id cookie app A set in this jar. */
+export const sessionCookie = (world: World, jar: CookieJarClient): string | undefined => jar.cookie(world.app, 'app_a_session');
+
+/** GET /api/me through the jar: the status and the JSON. */
+export async function me(world: World, jar: CookieJarClient): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await jar.fetch(`${world.app}/api/me`);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Polls `check` until it holds (back-channel delivery is asynchronous), or fails after `timeoutMs`. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('the condition did not hold in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

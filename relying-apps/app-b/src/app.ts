@@ -1,0 +1,80 @@
+/**
+ * App B: a browser app (OIDC public client: PKCE in the browser, tokens in memory) and the
+ * stateless API it calls with `Authorization: Bearer <JWT>`. This server hands out the page and
+ * its bundled script, verifies access tokens, and hears back-channel logouts.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createMemoryJtiStore, type FetchLike, type JtiStore } from '@tessera/shared';
+import { createLoopbackFetch } from '@tessera/shared/node';
+import { bundleBrowserApp } from './bundle.js';
+import { systemClock, type Clock } from './clock.js';
+import type { AppBConfig } from './config.js';
+import type { AppContext } from './context.js';
+import { securityHeaders } from './http/security-headers.js';
+import { createIssuerClient } from './issuer/issuer-client.js';
+import { consoleLogger, describeError, type Logger } from './log.js';
+import { createMemoryRevokedSessions, type RevokedSessions } from './revoked-sessions.js';
+import { apiRoutes } from './routes/api.js';
+import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
+import { staticRoutes } from './routes/static.js';
+
+/** What createApp can be given instead of its defaults (tests, other deployments). */
+export interface AppBDeps {
+  /**
+   * Server-side HTTP to the issuer (discovery, JWKS). Default: a fetch that resolves
+   * `*.localhost` to loopback, as browsers do (RFC 6761 §6.3), which Node's own fetch does not.
+   */
+  fetch?: FetchLike;
+  clock?: Clock;
+  log?: Logger;
+  revoked?: RevokedSessions;
+  jtiStore?: JtiStore;
+  /** The bundled browser code; by default bundling starts when the app is created. */
+  browserBundle?: Promise<string>;
+}
+
+/** Largest request body read (the biggest legitimate one is a logout token form). */
+const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * Builds app B's HTTP application.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig();
+ * const app = createApp(config, { browserBundle: Promise.resolve(await bundleBrowserApp()) });
+ * serve({ fetch: app.fetch, hostname: config.host, port: config.port });
+ * ```
+ */
+export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
+  const clock = deps.clock ?? systemClock;
+  const fetch = deps.fetch ?? createLoopbackFetch();
+  const ctx: AppContext = {
+    config,
+    clock,
+    log: deps.log ?? consoleLogger,
+    issuer: createIssuerClient({ issuer: config.issuer, fetch, clock }),
+    revoked: deps.revoked ?? createMemoryRevokedSessions({ clock, windowSec: config.revocationWindowSec }),
+    jtiStore: deps.jtiStore ?? createMemoryJtiStore({ now: () => clock.now() }),
+    browserBundle: deps.browserBundle ?? bundleBrowserApp(),
+  };
+
+  const app = new Hono();
+  app.use('*', securityHeaders({ issuerOrigin: new URL(config.issuer).origin }));
+  app.use(
+    '*',
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: 'invalid_request' }, 413, { 'Cache-Control': 'no-store' }) }),
+  );
+  app.route('/', staticRoutes(ctx));
+  app.route('/', apiRoutes(ctx));
+  app.route('/', backchannelLogoutRoutes(ctx));
+
+  app.notFound((c) => c.json({ error: 'not_found' }, 404));
+  // Whatever escaped a route is a bug of ours (or a bundle that did not build): logged, no stack trace out.
+  app.onError((error, c) => {
+    ctx.log.error('unhandled', { path: c.req.path, ...describeError(error), stack: error.stack });
+    return c.json({ error: 'server_error' }, 500);
+  });
+  return app;
+}

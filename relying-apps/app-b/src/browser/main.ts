@@ -1,0 +1,116 @@
+/**
+ * App B in the browser. On load: finish a sign-in coming back from the issuer, or recognise the
+ * return from a sign-out, or else ask the issuer silently (`prompt=none`) whether the person is
+ * already signed in there. While signed in, the API is asked every 2 s who the token belongs to:
+ * a 401 means the token was revoked (back-channel logout) or expired.
+ */
+import { fetchMe } from './api.js';
+import { loadAppConfig, type AppConfig } from './app-config.js';
+import { discoverIssuer, type Issuer } from './issuer.js';
+import { silentSignInFailed, takeLogoutState } from './redirect-memory.js';
+import { completeSignIn, isAuthorizationResponse, startSignIn } from './sign-in.js';
+import { signOut } from './sign-out.js';
+import { currentTokens, forgetTokens, keepTokens } from './token-memory.js';
+import { onSignIn, onSignOut, showSignedIn, showSignedOut, showWorking } from './view.js';
+
+const POLL_INTERVAL_MS = 2_000;
+/** A 401 this close to the token's expiry is taken for its expiry, and renewed silently. */
+const EXPIRY_MARGIN_MS = 10_000;
+/** Parameters of authorization and logout responses: read once, then taken out of the address bar. */
+const RESPONSE_PARAMETERS = ['code', 'state', 'iss', 'error', 'error_description', 'error_uri', 'session_state'];
+
+/** The URL without response parameters: a code does not belong in the history, a bookmark or a shared link. */
+function withoutResponseParameters(url: URL): string {
+  const clean = new URL(url);
+  for (const name of RESPONSE_PARAMETERS) clean.searchParams.delete(name);
+  return clean.pathname + clean.search + clean.hash;
+}
+
+function watchSession(config: AppConfig, issuer: Issuer): void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const check = async (): Promise<void> => {
+    timer = undefined;
+    const tokens = currentTokens();
+    if (tokens === undefined) return showSignedOut();
+    const result = await fetchMe(tokens.accessToken);
+    if (currentTokens() !== tokens) return; // signed out meanwhile
+    switch (result.kind) {
+      case 'ok':
+        showSignedIn(result.me);
+        break;
+      case 'unavailable':
+        break; // the API is down or unreachable: not a reason to drop the tokens; ask again
+      case 'unauthorized':
+        forgetTokens();
+        if (Date.now() >= tokens.accessTokenExpiresAt - EXPIRY_MARGIN_MS && !silentSignInFailed()) {
+          // Expired rather than revoked: the issuer session may well be alive; ask it silently.
+          showWorking('Renewing your sign-in…');
+          await startSignIn(config, issuer, { silent: true });
+        }
+        return showSignedOut();
+    }
+    timer = setTimeout(() => void check(), POLL_INTERVAL_MS);
+  };
+
+  // Browsers slow timers down in background tabs: a tab shown again checks at once.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && timer !== undefined) {
+      clearTimeout(timer);
+      void check();
+    }
+  });
+  void check();
+}
+
+/** Set once the settings and the issuer's metadata are in: the buttons need them. */
+let ready: { config: AppConfig; issuer: Issuer } | undefined;
+
+// Registered once, before anything can fail: without settings, "Sign in" reloads to try again.
+onSignIn(() => {
+  if (ready === undefined) return location.reload();
+  void startSignIn(ready.config, ready.issuer, { silent: false });
+});
+onSignOut(() => {
+  const tokens = currentTokens();
+  if (ready !== undefined && tokens !== undefined) signOut(ready.config, ready.issuer, tokens);
+  else showSignedOut();
+});
+
+async function start(): Promise<void> {
+  showWorking('Loading…');
+  const config = await loadAppConfig();
+  const issuer = await discoverIssuer(config.issuer);
+  ready = { config, issuer };
+
+  const url = new URL(location.href);
+  if (isAuthorizationResponse(url)) {
+    history.replaceState(null, '', withoutResponseParameters(url));
+    showWorking('Signing in…');
+    const outcome = await completeSignIn(config, issuer, url);
+    if (outcome.kind === 'signed-in') {
+      keepTokens(outcome.tokens);
+      return watchSession(config, issuer);
+    }
+    return showSignedOut(outcome.kind === 'failed' ? { problem: outcome.message } : {});
+  }
+
+  // Back from the issuer's end-session endpoint, with the state we sent (RP-Initiated Logout §3).
+  const state = url.searchParams.get('state');
+  if (state !== null) {
+    history.replaceState(null, '', withoutResponseParameters(url));
+    if (state === takeLogoutState()) return showSignedOut({ notice: 'You have signed out.' });
+  }
+
+  // Never twice in a row without the person asking: a failed silent attempt shows the button.
+  if (silentSignInFailed()) return showSignedOut();
+  showWorking('Checking your sign-in…');
+  await startSignIn(config, issuer, { silent: true });
+}
+
+start().catch((error: unknown) => {
+  console.error('app-b: could not start', error);
+  showSignedOut({
+    problem: ready === undefined ? 'App B could not reach the sign-in service. Try again in a moment.' : 'Something went wrong while signing in. Please sign in again.',
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * Signing in from the browser: the authorization code flow with PKCE (RFC 7636) for a public
+ * client (RFC 9700 §2.1.1), by top-level navigation. No hidden iframe: browsers block the issuer's
+ * cookie in a third-party frame, so a silent iframe sign-in would always fail.
+ */
+import {
+  AuthorizationResponseError,
+  createAuthorizationRequest,
+  exchangeCode,
+  validateAuthorizationResponse,
+  verifyIdToken,
+} from '@tessera/shared';
+import { redirectUri, type AppConfig } from './app-config.js';
+import type { Issuer } from './issuer.js';
+import { forgetSilentSignInFailed, rememberPendingSignIn, rememberSilentSignInFailed, takePendingSignIn } from './redirect-memory.js';
+import type { Tokens } from './token-memory.js';
+
+/** Sends the browser to the issuer. With `silent`, `prompt=none`: the issuer answers at once, code or error. */
+export async function startSignIn(config: AppConfig, issuer: Issuer, options: { silent: boolean }): Promise<never> {
+  if (!options.silent) forgetSilentSignInFailed();
+  const request = await createAuthorizationRequest({
+    authorizationEndpoint: issuer.metadata.authorization_endpoint,
+    clientId: config.clientId,
+    redirectUri: redirectUri(config),
+    scope: ['openid', 'profile', 'email'],
+    // RFC 8707: the access token is for app B's API; its aud is app B's URL.
+    resource: config.appUrl,
+    ...(options.silent ? { prompt: 'none' } : {}),
+  });
+  rememberPendingSignIn({ state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier, silent: options.silent });
+  location.assign(request.url.href);
+  return new Promise<never>(() => {}); // the page is going away
+}
+
+/** Whether the address bar holds an authorization response (RFC 6749 §4.1.2, §4.1.2.1). */
+export function isAuthorizationResponse(url: URL): boolean {
+  return url.searchParams.has('code') || url.searchParams.has('error');
+}
+
+export type SignInOutcome =
+  | { kind: 'signed-in'; tokens: Tokens }
+  /** A silent attempt found no session at the issuer: show the sign-in button. */
+  | { kind: 'signed-out' }
+  | { kind: 'failed'; message: string };
+
+// OIDC Core §3.1.2.6: what prompt=none answers when the person would have to do something.
+const NEEDS_INTERACTION = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
+
+/** Finishes a sign-in from the authorization response in `url`: checks it, redeems the code, verifies the ID token. */
+export async function completeSignIn(config: AppConfig, issuer: Issuer, url: URL): Promise<SignInOutcome> {
+  const pending = takePendingSignIn();
+  if (pending === undefined) return { kind: 'failed', message: 'This sign-in response was not expected in this tab. Please sign in again.' };
+
+  let code: string;
+  try {
+    // RFC 6749 §10.12 (state), RFC 9207 §2.4 (iss), then the error or the code.
+    code = validateAuthorizationResponse(url, { expectedState: pending.state, expectedIssuer: config.issuer });
+  } catch (error) {
+    if (!(error instanceof AuthorizationResponseError)) throw error;
+    if (error.code === 'ERR_AUTHZ_ERROR_RESPONSE' && pending.silent && NEEDS_INTERACTION.has(error.error ?? '')) {
+      rememberSilentSignInFailed();
+      return { kind: 'signed-out' };
+    }
+    if (error.code === 'ERR_AUTHZ_ERROR_RESPONSE' && error.error === 'access_denied') {
+      return { kind: 'failed', message: 'The sign-in was cancelled or not allowed.' };
+    }
+    return { kind: 'failed', message: 'The sign-in response could not be trusted. Please sign in again.' };
+  }
+
+  try {
+    // Public client: client_id in the body and no secret; the PKCE verifier proves we made the request.
+    const tokens = await exchangeCode({
+      tokenEndpoint: issuer.metadata.token_endpoint,
+      clientId: config.clientId,
+      code,
+      codeVerifier: pending.codeVerifier,
+      redirectUri: redirectUri(config),
+      resource: config.appUrl,
+      fetch: (input, init) => fetch(input, init),
+    });
+    if (tokens.id_token === undefined) return { kind: 'failed', message: 'The sign-in service sent no ID token.' };
+    // OIDC Core §3.1.3.7: who signed in, for this client, in answer to this very request (nonce).
+    await verifyIdToken(tokens.id_token, { issuer: config.issuer, audience: config.clientId, keySet: issuer.keySet, nonce: pending.nonce });
+    forgetSilentSignInFailed();
+    return {
+      kind: 'signed-in',
+      tokens: {
+        accessToken: tokens.access_token,
+        idToken: tokens.id_token,
+        accessTokenExpiresAt: Date.now() + (tokens.expires_in ?? 300) * 1000,
+      },
+    };
+  } catch (error) {
+    console.warn('app-b: sign-in failed', error);
+    return { kind: 'failed', message: 'The sign-in could not be completed. Please sign in again.' };
+  }
+}

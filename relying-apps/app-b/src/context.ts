@@ -1,0 +1,19 @@
+/** Everything a route of app B's server needs, built once in createApp and passed in. */
+import type { JtiStore } from '@tessera/shared';
+import type { Clock } from './clock.js';
+import type { AppBConfig } from './config.js';
+import type { IssuerClient } from './issuer/issuer-client.js';
+import type { Logger } from './log.js';
+import type { RevokedSessions } from './revoked-sessions.js';
+
+export interface AppContext {
+  config: AppBConfig;
+  clock: Clock;
+  log: Logger;
+  issuer: IssuerClient;
+  revoked: RevokedSessions;
+  /** Used logout-token `jti`s (OIDC Back-Channel Logout 1.0 §2.6). */
+  jtiStore: JtiStore;
+  /** The bundled browser code, built at start-up. */
+  browserBundle: Promise<string>;
+}

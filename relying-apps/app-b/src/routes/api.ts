@@ -1,0 +1,52 @@
+/**
+ * App B's API: stateless. Each request carries an RFC 9068 access token in `Authorization:
+ * Bearer`; the API checks it itself with the issuer's public keys, and asks nobody per request.
+ */
+import { Hono, type MiddlewareHandler } from 'hono';
+import { requireBearer, type AccessTokenEnv } from '@tessera/shared';
+import type { AppContext } from '../context.js';
+
+/**
+ * RFC 6750 §3.1 leaves the body of a 401 without credentials open, and requireBearer sends none;
+ * the API's callers are scripts, so they get JSON like every other answer of the API.
+ */
+function withJsonBody(bearer: MiddlewareHandler<AccessTokenEnv>): MiddlewareHandler<AccessTokenEnv> {
+  return async function requireBearerJson(c, next) {
+    const response = await bearer(c, next);
+    if (response instanceof Response && response.status === 401 && response.body === null) {
+      return c.json({ error: 'unauthenticated' }, 401, { 'WWW-Authenticate': response.headers.get('WWW-Authenticate') ?? 'Bearer' });
+    }
+    return response;
+  };
+}
+
+export function apiRoutes(ctx: AppContext): Hono<AccessTokenEnv> {
+  const { config } = ctx;
+  const app = new Hono<AccessTokenEnv>();
+
+  app.use('/api/*', async function noStore(c, next) {
+    await next();
+    c.header('Cache-Control', 'no-store'); // RFC 6750 §5.3: answers about a token's bearer are not cached
+  });
+  app.use(
+    '/api/*',
+    withJsonBody(
+      requireBearer({
+        issuer: config.issuer,
+        // RFC 9068 §4, RFC 8707: only tokens issued for app B's API, whichever client asked for them.
+        audience: config.appUrl,
+        keySet: ctx.issuer.keySet,
+        now: () => ctx.clock.now(),
+        // Back-channel logout reaches a stateless API through this hook (see revoked-sessions.ts).
+        isRevoked: (claims) => ctx.revoked.isRevoked(claims),
+        onError: (error) => ctx.log.info('api.token_refused', { code: error.code }),
+      }),
+    ),
+  );
+
+  app.get('/api/me', function me(c) {
+    const token = c.get('accessToken');
+    return c.json({ sub: token.sub, email: token.email ?? null, name: token.name ?? null, client_id: token.client_id });
+  });
+  return app;
+}

@@ -1,0 +1,41 @@
+/**
+ * The page shell: static HTML with no inline script or style (the CSP allows neither). The
+ * browser code fills it in; the ids are what browser tests look for.
+ */
+export const SHELL = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>App B</title>
+<link rel="stylesheet" href="/app.css">
+<script type="module" src="/app.js"></script>
+</head>
+<body><main>
+<h1>App B</h1>
+<p id="status" role="status">Loading…</p>
+<p id="notice" hidden></p>
+<p id="problem" class="error" role="alert" hidden></p>
+<dl id="profile" hidden>
+  <dt>Name</dt><dd id="name"></dd>
+  <dt>Email</dt><dd id="email"></dd>
+  <dt>Subject</dt><dd id="sub"></dd>
+</dl>
+<button id="sign-in" type="button" hidden>Sign in</button>
+<button id="sign-out" type="button" hidden>Sign out</button>
+<noscript><p>App B is a browser app: it needs JavaScript.</p></noscript>
+</main></body>
+</html>
+`;
+
+export const STYLESHEET = `:root { color-scheme: light dark; font-family: system-ui, sans-serif; }
+body { margin: 0; display: grid; place-items: center; min-height: 100vh; background: Canvas; }
+main { width: min(30rem, 92vw); padding: 2rem; border: 1px solid #8884; border-radius: 12px; }
+h1 { font-size: 1.4rem; margin-top: 0; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; }
+dt { font-weight: 600; }
+dd { margin: 0; overflow-wrap: anywhere; }
+button { margin-top: 1rem; padding: .6rem 1.2rem; font-size: 1rem; cursor: pointer; }
+[hidden] { display: none !important; }
+.error { color: #b00020; font-weight: 600; }
+`;

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRemoteKeySet, verifyAccessToken } from '@tessera/shared';
+import { APP_A, callMe, signInToAppA, signInToAppB, startWorld, type World } from './support/world.js';
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(() => world.stop());
+
+describe('GET /api/me (RFC 6750 bearer, RFC 9068 access token)', () => {
+  it('answers sub, email, name and client_id for a token issued for app B', async () => {
+    const { accessToken } = await signInToAppB(world);
+    const res = await callMe(world, accessToken);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ sub: world.alice.sub, email: 'alice@example.com', name: 'Alice Liddell', client_id: 'app-b' });
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('accepts a token for app B’s API whichever client it was issued to', async () => {
+    const { accessToken } = await signInToAppA(world, world.app);
+    const res = await callMe(world, accessToken);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ sub: world.alice.sub, client_id: 'app-a' });
+  });
+
+  it('refuses a token issued for app A’s API: 401 invalid_token', async () => {
+    const { accessToken } = await signInToAppA(world, APP_A);
+    const res = await callMe(world, accessToken);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token", error_description="The access token is not meant for this resource"$/);
+    expect(await res.json()).toMatchObject({ error: 'invalid_token' });
+  });
+
+  it('keeps the audiences apart the other way too: a token for app B is refused where app A is the audience', async () => {
+    const { accessToken } = await signInToAppB(world);
+    const keySet = createRemoteKeySet(`${world.idp}/jwks`);
+    await expect(verifyAccessToken(accessToken, { issuer: world.idp, audience: APP_A, keySet })).rejects.toMatchObject({ code: 'ERR_TOKEN_AUDIENCE' });
+    await expect(verifyAccessToken(accessToken, { issuer: world.idp, audience: world.app, keySet })).resolves.toBeDefined();
+  });
+
+  it('answers 401 with a bare WWW-Authenticate: Bearer and JSON when there is no token, never a redirect', async () => {
+    const res = await fetch(`${world.app}/api/me`, { redirect: 'manual' });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({ error: 'unauthenticated' });
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('refuses an ID token presented as an access token', async () => {
+    const { idToken } = await signInToAppB(world);
+    const res = await callMe(world, idToken);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+
+  it('refuses a token that is not a JWT, and a token in the query string is not read', async () => {
+    expect((await callMe(world, 'not.a.token')).status).toBe(401);
+    const { accessToken } = await signInToAppB(world);
+    const res = await fetch(`${world.app}/api/me?access_token=${accessToken}`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+  });
+
+  it('refuses a tampered token', async () => {
+    const { accessToken } = await signInToAppB(world);
+    const [header, payload, signature] = accessToken.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+    const forged = Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url');
+    expect((await callMe(world, `${header}.${forged}.${signature}`)).status).toBe(401);
+  });
+});

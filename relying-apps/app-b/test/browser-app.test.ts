@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createApp } from '../src/app.js';
+import { silentLogger } from '../src/log.js';
+import { startWorld, type World } from './support/world.js';
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(() => world.stop());
+
+describe('the browser app as served', () => {
+  it('serves the page with a CSP that allows only our script and connections to us and the issuer', async () => {
+    const res = await fetch(`${world.app}/`);
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain(`connect-src 'self' ${world.idp}`);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('has no inline script, and the ids the browser tests use', async () => {
+    const body = await (await fetch(`${world.app}/`)).text();
+    expect([...body.matchAll(/<script\b[^>]*>/g)].map((m) => m[0])).toEqual(['<script type="module" src="/app.js">']);
+    expect(body).toMatch(/<script type="module" src="\/app.js"><\/script>/);
+    for (const id of ['status', 'sign-in', 'sign-out']) expect(body).toContain(`id="${id}"`);
+    expect(body).not.toMatch(/\son[a-z]+=/i); // no inline event handlers either
+  });
+
+  it('bundles the browser code into /app.js: an ES module with no localStorage and nothing from Node', async () => {
+    const res = await fetch(`${world.app}/app.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const code = await res.text();
+    expect(code).not.toContain('localStorage');
+    expect(code).not.toMatch(/from\s*["']node:|require\(/);
+    expect(code).toContain('sessionStorage'); // only the PKCE round trip
+    expect(code).toContain('prompt'); // silent sign-in
+    // The shared kit's helpers are in the bundle, not fetched from elsewhere.
+    expect(code).not.toMatch(/^\s*import\s/m);
+  });
+
+  it('answers a repeated /app.js with 304 when unchanged', async () => {
+    const first = await fetch(`${world.app}/app.js`);
+    const etag = first.headers.get('etag')!;
+    const again = await fetch(`${world.app}/app.js`, { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+  });
+
+  it('serves /config.json with the issuer, the client id and the app URL', async () => {
+    const res = await fetch(`${world.app}/config.json`);
+    expect(await res.json()).toEqual({ issuer: world.idp, clientId: 'app-b', appUrl: world.app });
+  });
+
+  it('answers /app.js with a 500 and no details when the browser code did not build', async () => {
+    const app = createApp(loadConfig({}), { log: silentLogger, browserBundle: Promise.reject(new Error('syntax error in main.ts')) });
+    const res = await app.request('/app.js');
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: 'server_error' });
+  });
+});

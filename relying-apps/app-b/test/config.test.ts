@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+function refusal(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has the demo defaults', () => {
+    expect(loadConfig({})).toEqual({
+      appUrl: 'http://app-b.localhost:4002',
+      host: '127.0.0.1',
+      port: 4002,
+      issuer: 'http://idp.localhost:4000',
+      clientId: 'app-b',
+      revocationWindowSec: 900,
+    });
+  });
+
+  it('takes the port from APP_B_URL, and APP_B_PORT over it', () => {
+    expect(loadConfig({ APP_B_URL: 'https://app-b.example.com' }).port).toBe(443);
+    expect(loadConfig({ APP_B_URL: 'https://app-b.example.com', APP_B_PORT: '8080' }).port).toBe(8080);
+  });
+
+  it('reads APP_B_CLIENT_ID and APP_B_REVOCATION_WINDOW', () => {
+    const config = loadConfig({ APP_B_CLIENT_ID: 'spa', APP_B_REVOCATION_WINDOW: '1h' });
+    expect([config.clientId, config.revocationWindowSec]).toEqual(['spa', 3600]);
+  });
+
+  it('names the variable at fault', () => {
+    expect(refusal({ APP_B_URL: 'http://app-b.example.com' }).variable).toBe('APP_B_URL');
+    expect(refusal({ APP_B_URL: 'http://app-b.localhost:4002/spa' }).variable).toBe('APP_B_URL');
+    expect(refusal({ TESSERA_ISSUER: 'ftp://idp.localhost' }).variable).toBe('TESSERA_ISSUER');
+    expect(refusal({ APP_B_PORT: 'http' }).variable).toBe('APP_B_PORT');
+    expect(refusal({ APP_B_CLIENT_ID: 'a/b' }).variable).toBe('APP_B_CLIENT_ID');
+    expect(refusal({ APP_B_REVOCATION_WINDOW: '5' }).variable).toBe('APP_B_REVOCATION_WINDOW');
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { AccessTokenClaims } from '@tessera/shared';
+import { createMemoryRevokedSessions } from '../src/revoked-sessions.js';
+
+function testClock() {
+  let now = Date.UTC(2030, 0, 1);
+  return { now: () => now, advance: (seconds: number) => (now += seconds * 1000) };
+}
+
+const claims = (over: Partial<AccessTokenClaims>, clock: { now(): number }): AccessTokenClaims => ({
+  iss: 'http://idp.localhost:4000',
+  sub: 'alice',
+  aud: 'http://app-b.localhost:4002',
+  client_id: 'app-b',
+  scope: 'openid',
+  jti: 'j',
+  sid: 'sid-1',
+  iat: Math.floor(clock.now() / 1000) - 10,
+  exp: Math.floor(clock.now() / 1000) + 290,
+  ...over,
+});
+
+describe('createMemoryRevokedSessions', () => {
+  it('refuses tokens of a revoked sid, and only of that sid', () => {
+    const clock = testClock();
+    const revoked = createMemoryRevokedSessions({ clock, windowSec: 900 });
+    revoked.revokeSession('sid-1');
+    expect(revoked.isRevoked(claims({}, clock))).toBe(true);
+    expect(revoked.isRevoked(claims({ sid: 'sid-2' }, clock))).toBe(false);
+  });
+
+  it('forgets a revoked sid once the window has passed (its tokens have expired by then)', () => {
+    const clock = testClock();
+    const revoked = createMemoryRevokedSessions({ clock, windowSec: 900 });
+    revoked.revokeSession('sid-1');
+    clock.advance(901);
+    expect(revoked.isRevoked(claims({}, clock))).toBe(false);
+  });
+
+  it('refuses a revoked subject’s tokens issued before the revocation, not after', () => {
+    const clock = testClock();
+    const revoked = createMemoryRevokedSessions({ clock, windowSec: 900 });
+    const old = claims({ sid: undefined }, clock);
+    revoked.revokeSubject('alice');
+    clock.advance(5);
+    expect(revoked.isRevoked(old)).toBe(true);
+    expect(revoked.isRevoked(claims({ sid: 'new', iat: Math.floor(clock.now() / 1000) }, clock))).toBe(false);
+  });
+
+  it('keeps at most maxEntries, dropping the oldest', () => {
+    const clock = testClock();
+    const revoked = createMemoryRevokedSessions({ clock, windowSec: 900, maxEntries: 2 });
+    for (const sid of ['a', 'b', 'c']) revoked.revokeSession(sid);
+    expect(revoked.isRevoked(claims({ sid: 'a' }, clock))).toBe(false);
+    expect(revoked.isRevoked(claims({ sid: 'c' }, clock))).toBe(true);
+  });
+});

@@ -1,0 +1,64 @@
+/** Debian's Chromium driven by playwright-core; never a downloaded browser build. */
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ROOT } from '../src/demo-stack.js';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e');
+
+/** Launches headless Chromium, or fails saying plainly that it is missing. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the browser end-to-end tests cannot run. ` +
+        'Install Debian\'s chromium package (apt-get install chromium) or set CHROMIUM_PATH.',
+    );
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // The sandbox needs privileges CI's root user does not have; the background services
+    // would try to reach the internet, which this machine does not allow.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+let shot = 0;
+/** Keeps a screenshot of the step as a test artifact. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  shot += 1;
+  await page.screenshot({ path: join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+/** Free loopback ports, found by binding port 0. */
+export async function freePorts(n: number): Promise<number[]> {
+  const ports: number[] = [];
+  for (let i = 0; i < n; i++) {
+    ports.push(
+      await new Promise<number>((resolve, reject) => {
+        const s = createServer();
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => {
+          const { port } = s.address() as { port: number };
+          s.close(() => resolve(port));
+        });
+      }),
+    );
+  }
+  return ports;
+}
+
+/** Waits until `#status` reads `expected` (a regular expression). */
+export async function waitForStatus(page: Page, expected: RegExp, timeoutMs = 10_000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  let text = '';
+  while (Date.now() < end) {
+    text = (await page.locator('#status').textContent({ timeout: 1000 }).catch(() => null)) ?? '';
+    if (expected.test(text)) return text;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`#status on ${page.url()} is ${JSON.stringify(text)}, expected ${expected}`);
+}

@@ -1,0 +1,141 @@
+/**
+ * Single sign-on and single logout across three sites, in a real browser. Two devices are two
+ * browser contexts (separate cookie jars). Device 1 signs in once at app A and is signed in at
+ * app B without a password; device 2 must sign in itself; device 1's sign-out at app A reaches
+ * app B through back-channel logout, and device 2 stays signed in.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoStack, type DemoStack } from '../src/demo-stack.js';
+import { freePorts, launchChromium, screenshot, waitForStatus } from './browser.js';
+
+const PASSWORD = 'e2e-demo-password';
+const ALICE = /Signed in as Alice Example \(alice@example\.com\)/;
+const BOB = /Signed in as Bob Example \(bob@example\.com\)/;
+
+let stack: DemoStack;
+let browser: Browser;
+let dir: string;
+
+/** Records every page a device's tabs navigate to, and whether any showed a password field. */
+function watch(context: BrowserContext) {
+  const visited: string[] = [];
+  const passwordPages: string[] = [];
+  context.on('page', (page) => track(page));
+  const track = (page: Page) => {
+    page.on('load', async () => {
+      visited.push(page.url());
+      if ((await page.locator('input[type=password]').count().catch(() => 0)) > 0) passwordPages.push(page.url());
+    });
+  };
+  return { visited, passwordPages };
+}
+
+async function signInAtIssuer(page: Page, email: string) {
+  await page.waitForURL((u) => u.pathname === '/sign-in');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
+  const [p1, p2, p3] = await freePorts(3);
+  stack = await startDemoStack({
+    urls: { issuer: `http://idp.localhost:${p1}`, appA: `http://app-a.localhost:${p2}`, appB: `http://app-b.localhost:${p3}` },
+    databaseFile: join(dir, 'tessera.db'),
+    password: PASSWORD,
+    output: () => {},
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('single sign-on and single logout across three sites', () => {
+  it('signs in once, is signed in at both apps, and signs out of both at once', async () => {
+    const { appA, appB, issuer } = stack.urls;
+
+    // Device 1: app A → issuer sign-in → back at app A.
+    const device1 = await browser.newContext();
+    const seen1 = watch(device1);
+    const a1 = await device1.newPage();
+    await a1.goto(appA);
+    await waitForStatus(a1, /Signed out/);
+    await screenshot(a1, 'device1-app-a-signed-out');
+    await a1.locator('#sign-in').click();
+    await a1.waitForURL((u) => u.origin === issuer);
+    await screenshot(a1, 'device1-issuer-sign-in');
+    await signInAtIssuer(a1, 'alice@example.com');
+    await a1.waitForURL((u) => u.origin === appA);
+    await waitForStatus(a1, ALICE);
+    await screenshot(a1, 'device1-app-a-signed-in');
+    expect(seen1.passwordPages.length).toBe(1);
+
+    // Device 1: app B, on another site, signs in from the issuer's session: no password page.
+    const passwordPagesBefore = seen1.passwordPages.length;
+    const b1 = await device1.newPage();
+    await b1.goto(appB);
+    await waitForStatus(b1, ALICE);
+    await screenshot(b1, 'device1-app-b-signed-in-by-sso');
+    expect(seen1.passwordPages.length).toBe(passwordPagesBefore);
+    // Three distinct sites: the SSO session cookie belongs to the issuer's site alone.
+    const sessionCookies = (await device1.cookies()).filter((c) => c.name.endsWith('tessera_session'));
+    expect(sessionCookies.map((c) => c.domain)).toEqual(['idp.localhost']);
+
+    // Device 2: a fresh browser must enter the password for app B.
+    const device2 = await browser.newContext();
+    const seen2 = watch(device2);
+    const b2 = await device2.newPage();
+    await b2.goto(appB);
+    await waitForStatus(b2, /Signed out/);
+    await screenshot(b2, 'device2-app-b-signed-out');
+    await b2.locator('#sign-in').click();
+    await signInAtIssuer(b2, 'bob@example.com');
+    await b2.waitForURL((u) => u.origin === appB);
+    await waitForStatus(b2, BOB);
+    await screenshot(b2, 'device2-app-b-signed-in');
+    expect(seen2.passwordPages.length).toBe(1);
+    const a2 = await device2.newPage();
+    await a2.goto(appA);
+    await a2.locator('#sign-in').click();
+    await a2.waitForURL((u) => u.origin === appA && u.pathname === '/');
+    await waitForStatus(a2, BOB);
+    expect(seen2.passwordPages.length).toBe(1);
+
+    // Both devices are signed in at once.
+    await waitForStatus(a1, ALICE);
+    await waitForStatus(b1, ALICE);
+
+    // Device 1 signs out at app A: back at app A, signed out …
+    await a1.bringToFront();
+    await a1.locator('#sign-out').click();
+    await a1.waitForURL((u) => u.origin === appA);
+    await waitForStatus(a1, /Signed out/);
+    await screenshot(a1, 'device1-app-a-signed-out-again');
+    // … and within a few seconds app B's open page on device 1 is signed out too.
+    const started = Date.now();
+    await waitForStatus(b1, /Signed out/, 8000);
+    const propagationMs = Date.now() - started;
+    await screenshot(b1, 'device1-app-b-signed-out-by-back-channel');
+    // A reload does not sign device 1 back in: the issuer session is over.
+    await b1.reload();
+    await waitForStatus(b1, /Signed out/);
+
+    // Device 2 is untouched.
+    await b2.reload();
+    await waitForStatus(b2, BOB);
+    await a2.reload();
+    await waitForStatus(a2, BOB);
+    await screenshot(b2, 'device2-still-signed-in');
+
+    process.stdout.write(`single logout reached app B on device 1 in ${propagationMs} ms\n`);
+  });
+});
