@@ -1,0 +1,100 @@
+/**
+ * `npm run idp -- users|clients|resources …`, run as an operator runs it: a separate process on
+ * the issuer's database, the password on standard input, never in argv.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { digest } from '../src/crypto/random.js';
+import { openStore } from '../src/store/index.js';
+
+const IDP_DIR = fileURLToPath(new URL('..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+const database = join(dir, 'tessera.db');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: IDP_DIR,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TESSERA_DATABASE: database },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe('the issuer CLI', () => {
+  it('creates a user with the password read from stdin, and lists users', async () => {
+    const created = await cli(['users', 'create', '--email', 'Carol@Example.com', '--name', 'Carol', '--json'], 'a long enough password\n');
+    expect(created.code).toBe(0);
+    const user = JSON.parse(created.stdout);
+    expect(user).toMatchObject({ email: 'carol@example.com', name: 'Carol' });
+    expect(user.sub).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const store = openStore(database);
+    try {
+      const stored = await store.users.findByEmail('carol@example.com');
+      expect(stored?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    } finally {
+      store.close();
+    }
+    const list = await cli(['users', 'list', '--json']);
+    expect(JSON.parse(list.stdout)).toEqual([{ sub: user.sub, email: 'carol@example.com', name: 'Carol' }]);
+  });
+
+  it('refuses a duplicate email and a short password with a message, not a stack trace', async () => {
+    const dup = await cli(['users', 'create', '--email', 'carol@example.com', '--name', 'Carol 2'], 'another long password\n');
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toBe('error: a user with this email already exists\n');
+    const short = await cli(['users', 'create', '--email', 'dave@example.com', '--name', 'Dave'], 'short\n');
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain('password must be');
+  });
+
+  it('has no flag that takes a password on the command line', async () => {
+    const r = await cli(['users', 'create', '--email', 'e@example.com', '--name', 'E', '--password', 'secret-secret']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Unknown option '--password'");
+  });
+
+  it('registers a resource and a confidential client, printing the secret once and storing only its digest', async () => {
+    expect((await cli(['resources', 'create', '--id', 'https://api.example.com', '--name', 'Example API'])).code).toBe(0);
+    const r = await cli([
+      'clients', 'create', '--name', 'Partner', '--type', 'confidential', '--party', 'third',
+      '--redirect-uri', 'https://partner.example/callback', '--resource', 'https://api.example.com', '--scope', 'openid email', '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ type: 'confidential', party: 'third' });
+    expect(out.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const store = openStore(database);
+    try {
+      const client = await store.clients.findById(out.client_id);
+      expect(client).toMatchObject({ redirectUris: ['https://partner.example/callback'], allowedResources: ['https://api.example.com'], allowedScopes: ['openid', 'email'] });
+      expect(client?.secretDigest).toBe(digest(out.client_secret));
+    } finally {
+      store.close();
+    }
+    const list = JSON.parse((await cli(['clients', 'list', '--json'])).stdout);
+    expect(JSON.stringify(list)).not.toContain(out.client_secret);
+    expect(JSON.parse((await cli(['resources', 'list', '--json'])).stdout)).toEqual([{ id: 'https://api.example.com', name: 'Example API' }]);
+  });
+
+  it('refuses a plain-http redirect URI on a non-loopback host and an unregistered resource', async () => {
+    const http = await cli(['clients', 'create', '--name', 'X', '--type', 'public', '--redirect-uri', 'http://evil.example/cb']);
+    expect(http.code).toBe(1);
+    expect(http.stderr).toContain('must use https unless the host is loopback');
+    const loopback = await cli(['clients', 'create', '--name', 'Native', '--type', 'public', '--redirect-uri', 'http://127.0.0.1:8400/cb', '--json']);
+    expect(loopback.code).toBe(0);
+    expect(JSON.parse(loopback.stdout).client_secret).toBeUndefined();
+    const resource = await cli(['clients', 'create', '--name', 'Y', '--type', 'public', '--redirect-uri', 'https://y.example/cb', '--resource', 'https://nowhere.example']);
+    expect(resource.stderr).toContain('is not registered');
+  });
+});
