@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { PasswordHasher } from '../crypto/passwords.js';
 import { digest, randomId, randomSecret } from '../crypto/random.js';
 import type { Client, ClientParty, ClientType, Resource, Store, User } from '../store/index.js';
+import { audit } from './audit.js';
 import { redirectUriProblem } from './redirect-uri.js';
 
 export class RegistrationError extends Error {
@@ -26,13 +27,15 @@ export async function registerUser(
   if (!input.displayName.trim() || input.displayName.length > 200) throw new RegistrationError('display name must be 1–200 characters');
   // OWASP ASVS V2.1.1–2.1.2: at least 8 characters, at most 1024 accepted.
   if (input.password.length < 8 || input.password.length > 1024) throw new RegistrationError('password must be 8–1024 characters');
-  return deps.store.users.create({
+  const user = await deps.store.users.create({
     sub: randomId(),
     email: input.email,
     displayName: input.displayName.trim(),
     passwordHash: await deps.passwords.hash(input.password),
     now: deps.clock.now(),
   });
+  await audit(deps, 'user.created', { subject: user.sub });
+  return user;
 }
 
 export interface ClientInput {
@@ -93,6 +96,7 @@ export async function registerClient(deps: { store: Store; clock: Clock }, input
   };
   if (await deps.store.clients.findById(client.id)) throw new RegistrationError(`client ${client.id} already exists`);
   await deps.store.clients.create(client);
+  await audit(deps, 'client.created', { clientId: client.id, detail: { type: client.type, party: client.party } });
   return secret === undefined ? { client } : { client, secret };
 }
 

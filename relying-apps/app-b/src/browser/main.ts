@@ -2,7 +2,8 @@
  * App B in the browser. On load: finish a sign-in coming back from the issuer, or recognise the
  * return from a sign-out, or else ask the issuer silently (`prompt=none`) whether the person is
  * already signed in there. While signed in, the API is asked every 2 s who the token belongs to:
- * a 401 means the token was revoked (back-channel logout) or expired.
+ * a 401 means the token was revoked (back-channel logout) or expired. Shortly before expiry the
+ * access token is renewed with the refresh token, one refresh at a time.
  */
 import { fetchMe } from './api.js';
 import { loadAppConfig, type AppConfig } from './app-config.js';
@@ -11,6 +12,7 @@ import { silentSignInFailed, takeLogoutState } from './redirect-memory.js';
 import { completeSignIn, isAuthorizationResponse, startSignIn } from './sign-in.js';
 import { signOut } from './sign-out.js';
 import { currentTokens, forgetTokens, keepTokens } from './token-memory.js';
+import { createTokenRefresher } from './token-refresh.js';
 import { onSignIn, onSignOut, showSignedIn, showSignedOut, showWorking } from './view.js';
 
 const POLL_INTERVAL_MS = 2_000;
@@ -28,9 +30,21 @@ function withoutResponseParameters(url: URL): string {
 
 function watchSession(config: AppConfig, issuer: Issuer): void {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const refresher = createTokenRefresher({
+    tokenEndpoint: issuer.metadata.token_endpoint,
+    clientId: config.clientId,
+    resource: config.appUrl,
+    current: currentTokens,
+    keep: keepTokens,
+    fetch: (input, init) => fetch(input, init),
+  });
+  const nearExpiry = (t: { accessTokenExpiresAt: number }) => Date.now() >= t.accessTokenExpiresAt - EXPIRY_MARGIN_MS;
 
   const check = async (): Promise<void> => {
     timer = undefined;
+    // Renew shortly before expiry; every caller joins the one refresh in flight.
+    const before = currentTokens();
+    if (before?.refreshToken !== undefined && nearExpiry(before)) await refresher.refresh();
     const tokens = currentTokens();
     if (tokens === undefined) return showSignedOut();
     const result = await fetchMe(tokens.accessToken);
@@ -42,9 +56,11 @@ function watchSession(config: AppConfig, issuer: Issuer): void {
       case 'unavailable':
         break; // the API is down or unreachable: not a reason to drop the tokens; ask again
       case 'unauthorized':
+        // Expired rather than revoked: the refresh token may still be good.
+        if (nearExpiry(tokens) && tokens.refreshToken !== undefined && (await refresher.refresh()).kind === 'refreshed') break;
         forgetTokens();
-        if (Date.now() >= tokens.accessTokenExpiresAt - EXPIRY_MARGIN_MS && !silentSignInFailed()) {
-          // Expired rather than revoked: the issuer session may well be alive; ask it silently.
+        if (nearExpiry(tokens) && !silentSignInFailed()) {
+          // No refresh left, but the issuer session may well be alive: ask it silently.
           showWorking('Renewing your sign-in…');
           await startSignIn(config, issuer, { silent: true });
         }

@@ -88,6 +88,7 @@ export async function completeSignIn(config: AppConfig, issuer: Issuer, url: URL
         accessToken: tokens.access_token,
         idToken: tokens.id_token,
         accessTokenExpiresAt: Date.now() + (tokens.expires_in ?? 300) * 1000,
+        ...(typeof tokens.refresh_token === 'string' ? { refreshToken: tokens.refresh_token } : {}),
       },
     };
   } catch (error) {

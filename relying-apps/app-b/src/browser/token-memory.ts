@@ -14,6 +14,8 @@ export interface Tokens {
   idToken: string;
   /** Epoch milliseconds after which the access token is no longer accepted. */
   accessTokenExpiresAt: number;
+  /** Rotated at every use (RFC 9700 §4.14.2); only the single-flight refresher spends it. */
+  refreshToken?: string;
 }
 
 let tokens: Tokens | undefined;

@@ -31,6 +31,8 @@ export interface World {
 export interface SignedIn {
   accessToken: string;
   idToken: string;
+  /** Present when the client may refresh (app B's is registered so, as in the demo). */
+  refreshToken?: string;
   /** The browser that signed in: it holds the issuer's session cookie. */
   jar: CookieJarClient;
 }
@@ -66,8 +68,9 @@ export async function startWorld(deps: AppBDeps = {}): Promise<World> {
       redirectUris: [`${app}/`],
       postLogoutRedirectUris: [`${app}/`],
       backchannelLogoutUri: `${app}/backchannel-logout`,
-      scopes: ['openid', 'profile', 'email'],
+      scopes: ['openid', 'profile', 'email', 'offline_access'],
       resources: [app],
+      grantTypes: ['refresh_token'],
     },
   );
   // App A may also ask for tokens for app B's API: the API takes any token issued for it.
@@ -107,7 +110,12 @@ export async function startWorld(deps: AppBDeps = {}): Promise<World> {
 /** Alice signs in as app B's browser code would (public client, PKCE), for app B's API. */
 export async function signInToAppB(world: World, jar: CookieJarClient = createCookieJarClient()): Promise<SignedIn> {
   const { tokens } = await signInAndRedeem(world.idp, { clientId: 'app-b', redirectUri: `${world.app}/`, extra: { resource: world.app } }, jar);
-  return { accessToken: tokens.access_token as string, idToken: tokens.id_token as string, jar };
+  return {
+    accessToken: tokens.access_token as string,
+    idToken: tokens.id_token as string,
+    jar,
+    ...(typeof tokens.refresh_token === 'string' ? { refreshToken: tokens.refresh_token } : {}),
+  };
 }
 
 /** Alice signs in to app A (confidential client) for the API `resource`. */
