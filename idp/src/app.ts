@@ -4,6 +4,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from './context.js';
 import { LIMITS } from './http/params.js';
+import { requestLimits } from './http/request-limits.js';
+import { securityHeaders } from './http/security-headers.js';
 import { accountRoutes } from './routes/account.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
@@ -12,6 +14,7 @@ import { logoutRoutes } from './routes/logout.js';
 import { revocationRoutes } from './routes/revocation.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { signInRoutes } from './routes/sign-in.js';
+import { statusListRoutes } from './routes/status-list.js';
 import { tokenRoutes } from './routes/token.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import type { Env } from './routes/web.js';
@@ -22,25 +25,20 @@ const wantsHtml = (accept: string | undefined) => !!accept && accept.includes('t
 export function createApp(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
 
-  app.use('*', async function securityHeaders(c, next) {
-    await next();
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'no-referrer');
-    if (c.res.headers.get('content-type')?.startsWith('text/html')) {
-      c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'");
-      c.header('X-Frame-Options', 'DENY');
-    }
-  });
-
+  app.use('*', securityHeaders());
   app.use(
     '*',
     bodyLimit({
       maxSize: LIMITS.bodyBytes,
-      onError: (c) => c.json({ error: 'invalid_request', error_description: 'the request body is too large' }, 413),
+      // Thrown, so the root handler answers in the form the caller reads (page or JSON).
+      onError: () => {
+        throw new OAuthError('invalid_request', 'the request body is too large', { status: 413 });
+      },
     }),
   );
+  app.use('*', requestLimits());
 
-  for (const routes of [metadataRoutes, authorizeRoutes, signInRoutes, consentRoutes, tokenRoutes, revocationRoutes, userinfoRoutes, logoutRoutes, accountRoutes, homeRoutes]) {
+  for (const routes of [metadataRoutes, authorizeRoutes, signInRoutes, consentRoutes, tokenRoutes, revocationRoutes, statusListRoutes, userinfoRoutes, logoutRoutes, accountRoutes, homeRoutes]) {
     app.route('/', routes(ctx));
   }
 

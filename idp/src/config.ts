@@ -31,6 +31,16 @@ export interface Config {
   sessionAbsoluteTtl: number;
   interactionTtl: number;
   jwksMaxAge: number;
+  /**
+   * How long a verifier may cache a token status list (its `ttl` and `Cache-Control: max-age`,
+   * draft-ietf-oauth-status-list-21 §5.1): the longest a revoked access token can still pass a
+   * stateless check.
+   */
+  statusListTtl: number;
+  /** How long a key signs before the scheduler rotates to the next one. */
+  keyRotationPeriod: number;
+  /** How often the issuer re-reads the key ring (changes from the CLI) and runs due key transitions. */
+  keyCheckInterval: number;
   /** Read the client IP from X-Forwarded-For (only behind a trusted proxy). */
   trustProxy: boolean;
 }
@@ -142,6 +152,9 @@ export function loadConfig(env: Env = process.env): Config {
     sessionAbsoluteTtl: duration(env, 'TESSERA_SESSION_ABSOLUTE_TTL', 12 * 3600, 60, 90 * 86400),
     interactionTtl: duration(env, 'TESSERA_INTERACTION_TTL', 600, 60, 3600),
     jwksMaxAge: duration(env, 'TESSERA_JWKS_MAX_AGE', 300, 0, 86400),
+    statusListTtl: duration(env, 'TESSERA_STATUS_LIST_TTL', 60, 1, 3600),
+    keyRotationPeriod: duration(env, 'TESSERA_KEY_ROTATION_PERIOD', 30 * 86400, 60, 365 * 86400),
+    keyCheckInterval: duration(env, 'TESSERA_KEY_CHECK_INTERVAL', 10, 1, 300),
     trustProxy: bool(env, 'TESSERA_TRUST_PROXY'),
   };
 }

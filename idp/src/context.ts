@@ -6,6 +6,7 @@ import type { KeyRing } from './keys/key-ring.js';
 import type { Logger } from './log.js';
 import type { Store } from './store/index.js';
 import type { BackchannelNotifier } from './protocol/backchannel-logout.js';
+import type { StatusLists } from './status-list/status-lists.js';
 
 export interface IssuerContext {
   config: Config;
@@ -15,4 +16,6 @@ export interface IssuerContext {
   passwords: PasswordHasher;
   log: Logger;
   backchannel: BackchannelNotifier;
+  /** Token status lists (draft-ietf-oauth-status-list-21): indices, revocations, signed lists. */
+  statusLists: StatusLists;
 }

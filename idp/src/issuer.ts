@@ -6,10 +6,12 @@ import type { IssuerContext } from './context.js';
 import { createPasswordHasher, type PasswordParams } from './crypto/passwords.js';
 import { createLoopbackFetch } from '@tessera/shared/node';
 import { KeyRing } from './keys/key-ring.js';
+import { startKeyScheduler } from './keys/key-rotation-schedule.js';
 import { BackchannelNotifier, type BackchannelOptions, type FetchLike } from './protocol/backchannel-logout.js';
 import { consoleLogger, type Logger } from './log.js';
 import { createApp } from './app.js';
 import { openStore, type SqliteStore } from './store/index.js';
+import { StatusLists } from './status-list/status-lists.js';
 import type { Env } from './routes/web.js';
 
 export interface Issuer {
@@ -36,13 +38,17 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
     const keys = await KeyRing.open({ repo: store.signingKeys, kek: config.keyEncryptionKey, clock, algorithm: config.signingAlgorithm });
     const passwords = await createPasswordHasher(options.passwordParams);
     const backchannel = new BackchannelNotifier({ store, keys, config, clock, log, fetch: options.fetch ?? createLoopbackFetch() }, options.backchannel);
-    const ctx = { config, store, keys, clock, passwords, log, backchannel };
+    // Publishes a next key before the first request, then rotates and follows CLI changes.
+    const keyScheduler = await startKeyScheduler({ store, keys, config, clock, log });
+    const statusLists = new StatusLists({ store, keys, config, clock });
+    const ctx = { config, store, keys, clock, passwords, log, backchannel, statusLists };
     // Deliveries left pending by a previous run (a crash, a restart) go out now.
     backchannel.kick();
     return {
       ctx,
       app: createApp(ctx),
       close: () => {
+        keyScheduler.stop();
         backchannel.close();
         store.close();
       },

@@ -31,7 +31,8 @@ function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string
   });
 }
 
-describe('the issuer CLI', () => {
+// Each call starts a TypeScript process; on a loaded two-core CI machine that can take seconds.
+describe('the issuer CLI', { timeout: 60_000 }, () => {
   it('creates a user with the password read from stdin, and lists users', async () => {
     const created = await cli(['users', 'create', '--email', 'Carol@Example.com', '--name', 'Carol', '--json'], 'a long enough password\n');
     expect(created.code).toBe(0);
@@ -96,5 +97,21 @@ describe('the issuer CLI', () => {
     expect(JSON.parse(loopback.stdout).client_secret).toBeUndefined();
     const resource = await cli(['clients', 'create', '--name', 'Y', '--type', 'public', '--redirect-uri', 'https://y.example/cb', '--resource', 'https://nowhere.example']);
     expect(resource.stderr).toContain('is not registered');
+  });
+});
+
+describe('the audit trail from the CLI', { timeout: 60_000 }, () => {
+  it('lists what happened, newest first, filtered by type', async () => {
+    const all = await cli(['audit', 'list', '--json']);
+    expect(all.code).toBe(0);
+    const events = JSON.parse(all.stdout) as { type: string; subject: string | null; client_id: string | null; time: string }[];
+    const types = events.map((e) => e.type);
+    expect(types).toContain('user.created');
+    expect(types).toContain('client.created');
+    expect(Date.parse(events[0]!.time)).toBeGreaterThanOrEqual(Date.parse(events[events.length - 1]!.time));
+    const clients = JSON.parse((await cli(['audit', 'list', '--type', 'client.created', '--since', '1h', '--json'])).stdout) as { type: string; client_id: string }[];
+    expect(clients.length).toBeGreaterThanOrEqual(2);
+    expect(clients.every((e) => e.type === 'client.created' && e.client_id)).toBe(true);
+    expect((await cli(['audit', 'list', '--limit', 'many'])).code).toBe(2);
   });
 });

@@ -16,6 +16,9 @@ export * from './verify/verify-access-token.js';
 export * from './verify/verify-id-token.js';
 export * from './verify/verify-logout-token.js';
 export * from './verify/jti-store.js';
+// Token Status List (draft-ietf-oauth-status-list-21): browser-safe, inflated with DecompressionStream.
+export * from './status/status-list.js';
+export * from './status/status-list-checker.js';
 export type { FetchLike } from './http/fetch-like.js';
 
 // Hono middleware for resource servers (type-only import of hono: no runtime dependency).

@@ -1,15 +1,19 @@
 /**
- * The issuer's command line: users, clients and resources.
+ * The issuer's command line: users, clients, resources and signing keys.
  *
  *   npm run idp -- users create --email a@example.com --name "Ann"   (password from stdin or a prompt)
  *   npm run idp -- clients create --name App --type confidential --redirect-uri https://app/cb [--json]
  *   npm run idp -- resources create --id https://api.example.com --name API
  *   npm run idp -- users|clients|resources list [--json]
+ *   npm run idp -- keys list [--json]
+ *   npm run idp -- keys rotate [--force] [--json]
  */
 import { parseArgs } from 'node:util';
 import { systemClock } from '../clock.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createPasswordHasher } from '../crypto/passwords.js';
+import { listSigningKeys, rotateFromCommand } from '../keys/key-commands.js';
+import { KeyRotationError } from '../keys/key-rotation.js';
 import { RegistrationError, registerClient, registerResource, registerUser } from '../protocol/registration.js';
 import { EmailTakenError, openStore, type Store } from '../store/index.js';
 import { readPassword } from './read-password.js';
@@ -21,10 +25,18 @@ const USAGE = `usage: npm run idp -- <command> [options]
   clients create --name NAME --type confidential|public [--party first|third]
                  --redirect-uri URI [--redirect-uri URI ...]
                  [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
-                 [--scope "openid profile email"] [--resource URI ...] [--id CLIENT_ID] [--json]
+                 [--scope "openid profile email"] [--resource URI ...] [--id CLIENT_ID]
+                 [--grant-type refresh_token] [--json]
   clients list [--json]
   resources create --id URI --name NAME [--json]
   resources list [--json]
+  audit list [--type TYPE] [--since 24h|ISO-TIME] [--limit N] [--json]
+                                                     the audit trail, newest first
+  keys list [--json]                                 signing keys: kid, alg, state, times, when due
+  keys rotate [--force] [--json]                     the next key signs from now on, once it has been
+                                                     published for one JWKS max-age; --force skips that
+                                                     wait (UNSAFE: verifiers whose cached JWKS lacks the
+                                                     key fail until they fetch it again)
 
 The database is TESSERA_DATABASE (default ./data/tessera.db).`;
 
@@ -42,8 +54,21 @@ const OPTIONS = {
   'post-logout-redirect-uri': { type: 'string', multiple: true },
   'backchannel-logout-uri': { type: 'string' },
   resource: { type: 'string', multiple: true },
+  force: { type: 'boolean' },
+  'grant-type': { type: 'string', multiple: true },
+  since: { type: 'string' },
+  limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** `--since`: a duration back from now (30m, 24h, 7d) or an ISO time. */
+function parseSince(value: string): number {
+  const m = /^(\d+)(m|h|d)$/.exec(value);
+  if (m) return Date.now() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new UsageError('--since must be a duration such as 24h or an ISO time');
+  return t;
+}
 
 function required(value: string | undefined, flag: string): string {
   if (!value) throw new UsageError(`--${flag} is required`);
@@ -59,7 +84,7 @@ function table(rows: Record<string, unknown>[]): string {
   return [line(keys), ...rows.map((r) => line(keys.map((k) => cell(r[k]))))].join('\n');
 }
 
-async function run(argv: string[], store: Store): Promise<string> {
+async function run(argv: string[], store: Store, config: Config): Promise<string> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [noun, verb] = positionals;
   const out = (data: unknown, text: string) => (values.json ? JSON.stringify(data, null, 2) : text);
@@ -92,6 +117,7 @@ async function run(argv: string[], store: Store): Promise<string> {
       backchannelLogoutUri: values['backchannel-logout-uri'] ?? null,
       ...(values.scope ? { scopes: values.scope.split(' ').filter(Boolean) } : {}),
       resources: values.resource ?? [],
+      grantTypes: values['grant-type'] ?? [],
     });
     const data = { client_id: client.id, ...(secret ? { client_secret: secret } : {}), type: client.type, party: client.party };
     return out(data, `created client ${client.name}\nclient_id:     ${client.id}` + (secret ? `\nclient_secret: ${secret}\n(the secret is shown once; only its digest is stored)` : ''));
@@ -116,6 +142,27 @@ async function run(argv: string[], store: Store): Promise<string> {
     const resources = (await store.resources.list()).map((r) => ({ id: r.id, name: r.name }));
     return out(resources, table(resources));
   }
+  if (noun === 'audit' && verb === 'list') {
+    const limit = values.limit === undefined ? 100 : Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be an integer from 1 to 10000');
+    const events = (await store.audit.list({ ...(values.type ? { type: values.type } : {}), ...(values.since ? { since: parseSince(values.since) } : {}), limit })).map((e) => ({
+      time: new Date(e.at).toISOString(),
+      type: e.type,
+      subject: e.subject,
+      client_id: e.clientId,
+      ip: e.ip,
+      detail: e.detail,
+    }));
+    return out(events, table(events.map((e) => ({ ...e, detail: e.detail ? JSON.stringify(e.detail) : '' }))));
+  }
+  if (noun === 'keys' && verb === 'list') {
+    const keys = await listSigningKeys({ store, config });
+    return out(keys, table(keys));
+  }
+  if (noun === 'keys' && verb === 'rotate') {
+    const { rotation, text } = await rotateFromCommand({ ...deps, config }, values.force ?? false);
+    return out(rotation, text);
+  }
   throw new UsageError(`unknown command: ${positionals.join(' ')}`);
 }
 
@@ -124,14 +171,14 @@ async function main(): Promise<number> {
   try {
     const config = loadConfig();
     store = openStore(config.databaseFile);
-    process.stdout.write((await run(process.argv.slice(2), store)) + '\n');
+    process.stdout.write((await run(process.argv.slice(2), store, config)) + '\n');
     return 0;
   } catch (e) {
     if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`${e.message}\n\n${USAGE}\n`);
       return 2;
     }
-    if (e instanceof RegistrationError || e instanceof EmailTakenError || e instanceof ConfigError) {
+    if (e instanceof RegistrationError || e instanceof EmailTakenError || e instanceof ConfigError || e instanceof KeyRotationError) {
       process.stderr.write(`error: ${e.message}\n`);
       return 1;
     }

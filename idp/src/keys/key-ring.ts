@@ -1,43 +1,30 @@
 /**
- * The signing key ring. Keys are generated with jose, their private part encrypted with the
- * key-encryption key before it is stored, imported once at start-up and reused for every
- * signature. The JWKS document and its ETag are computed when the ring changes, not per request.
+ * The signing key ring, as this process sees it: the stored keys imported once and reused for
+ * every signature. The JWKS document, its ETag and the algorithm list are computed when the ring
+ * changes, not per request. Which key is in which state is decided in key-rotation.ts; the ring
+ * only follows the store (see `refresh`).
  */
-import { createHash } from 'node:crypto';
-import {
-  SignJWT,
-  calculateJwkThumbprint,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  jwtVerify,
-  type CryptoKey,
-  type JWK,
-  type JWTPayload,
-  type JWTVerifyResult,
-  type KeyObject,
-} from 'jose';
+import { createHash, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { jwtVerify, type JWTPayload, type JWTVerifyResult } from 'jose';
 import type { SigningAlgorithm } from '@tessera/shared';
 import type { Clock } from '../clock.js';
-import { ConfigError } from '../config.js';
-import { decryptWithKek, encryptWithKek } from '../crypto/key-encryption.js';
 import type { SigningKeyRepository, StoredSigningKey } from '../store/signing-keys.js';
+import { generateSigningKey, importPrivateKey, importPublicKey, type Key } from './signing-key-material.js';
 
-type Key = CryptoKey | KeyObject;
+const base64url = (s: string): string => Buffer.from(s).toString('base64url');
+
+interface ImportedKey {
+  kid: string;
+  alg: string;
+  publicKey: Key;
+  /** Only for the current and next keys: a retired key never signs again. */
+  privateKey?: Key;
+}
 
 interface SigningKey {
   kid: string;
   alg: SigningAlgorithm;
   privateKey: Key;
-}
-
-/** Public members only (RFC 7517 §4, RFC 7518 §6): never d, p, q, dp, dq, qi or k. */
-const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const;
-
-function publicJwkOf(jwk: JWK): JWK {
-  const out: JWK = {};
-  for (const m of PUBLIC_MEMBERS) if (jwk[m] !== undefined) out[m] = jwk[m];
-  return out;
 }
 
 export interface Jwks {
@@ -47,10 +34,26 @@ export interface Jwks {
   etag: string;
 }
 
+/** Everything derived from one reading of the store, swapped in as a whole. */
+interface Loaded {
+  fingerprint: string;
+  signing: SigningKey;
+  verifying: Map<string, ImportedKey>;
+  verifyAlgorithms: string[];
+  algorithms: string[];
+  document: Jwks;
+}
+
+/**
+ * RFC 7517 §5.1: the order of keys in a set means nothing, so the document is sorted by kid:
+ * it then depends only on which keys are published, not on their states, and a promotion on its
+ * own does not make caches download the same keys again.
+ */
+const byKid = (a: StoredSigningKey, b: StoredSigningKey) => (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0);
+
 export class KeyRing {
-  private signing!: SigningKey;
-  private verifying = new Map<string, { alg: string; key: Key }>();
-  private document!: Jwks;
+  private loaded!: Loaded;
+  private refreshing: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly repo: SigningKeyRepository,
@@ -58,102 +61,120 @@ export class KeyRing {
     private readonly clock: Clock,
   ) {}
 
-  /** Loads the ring, generating and storing a first key when there is none. */
+  /**
+   * Loads the ring, generating a first current key when there is none. The very first key signs
+   * at once: no token, and so no cache of ours, exists yet. Every later key comes in as `next`.
+   */
   static async open(opts: { repo: SigningKeyRepository; kek: Uint8Array; clock: Clock; algorithm: SigningAlgorithm }): Promise<KeyRing> {
     const ring = new KeyRing(opts.repo, opts.kek, opts.clock);
-    let stored = await opts.repo.listPublished();
-    if (!stored.some((k) => k.state === 'current')) {
-      await ring.generate(opts.algorithm, 'current');
-      stored = await opts.repo.listPublished();
+    if (!(await opts.repo.list()).some((k) => k.state === 'current')) {
+      await opts.repo.createFirstCurrent(await generateSigningKey(opts.algorithm, 'current', opts.kek, opts.clock.now()));
     }
-    await ring.load(stored);
+    await ring.refresh();
     return ring;
   }
 
-  /** Generates a key pair, encrypts the private part and stores it in `state`. */
-  async generate(alg: SigningAlgorithm, state: 'current' | 'next'): Promise<string> {
-    const { publicKey, privateKey } = await generateKeyPair(alg, {
-      extractable: true,
-      ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
-      ...(alg === 'RS256' ? { modulusLength: 2048 } : {}),
-    });
-    const publicJwk = publicJwkOf(await exportJWK(publicKey));
-    // RFC 7638: the kid is the SHA-256 thumbprint of the required public members.
-    const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
-    const privateJwk = await exportJWK(privateKey);
-    const now = this.clock.now();
-    await this.repo.create({
-      kid,
-      alg,
-      state,
-      publicJwk: { ...publicJwk, kid, alg, use: 'sig' },
-      privateJwkEncrypted: await encryptWithKek(JSON.stringify(privateJwk), this.kek),
-      createdAt: now,
-      activatedAt: state === 'current' ? now : null,
-      retiredAt: null,
-    });
-    return kid;
+  /**
+   * Re-reads the ring when the store changed (here or in another process, such as the CLI):
+   * a cheap fingerprint is compared first, and keys already imported are reused. True when it
+   * changed. On error (a key this process cannot decrypt) the ring in use is kept.
+   */
+  refresh(): Promise<boolean> {
+    // One at a time, so an older reading never replaces a newer one.
+    const run = this.refreshing.then(() => this.refreshNow());
+    this.refreshing = run.catch(() => false);
+    return run;
   }
 
-  private async load(stored: StoredSigningKey[]): Promise<void> {
-    const verifying = new Map<string, { alg: string; key: Key }>();
+  private async refreshNow(): Promise<boolean> {
+    const fingerprint = await this.repo.fingerprint();
+    if (this.loaded?.fingerprint === fingerprint) return false;
+    // Rows written between the two reads only make the next refresh load once more.
+    this.loaded = await this.load(fingerprint, await this.repo.list());
+    return true;
+  }
+
+  private async load(fingerprint: string, stored: StoredSigningKey[]): Promise<Loaded> {
+    const previous = this.loaded?.verifying;
+    const verifying = new Map<string, ImportedKey>();
     let signing: SigningKey | undefined;
-    for (const k of stored) {
-      verifying.set(k.kid, { alg: k.alg, key: (await importJWK(k.publicJwk as JWK, k.alg)) as Key });
-      if (k.state === 'current' && !signing) {
-        let privateJwk: JWK;
-        try {
-          privateJwk = JSON.parse(await decryptWithKek(k.privateJwkEncrypted, this.kek)) as JWK;
-        } catch (cause) {
-          throw new ConfigError('TESSERA_KEY_ENCRYPTION_KEY', `cannot decrypt signing key ${k.kid}: this is not the key it was stored with`, { cause });
-        }
-        signing = { kid: k.kid, alg: k.alg as SigningAlgorithm, privateKey: (await importJWK(privateJwk, k.alg)) as Key };
-      }
+    const published = [...stored].sort(byKid);
+    for (const k of published) {
+      const known = previous?.get(k.kid);
+      const publicKey = known?.publicKey ?? (await importPublicKey(k));
+      const signs = k.state === 'current' || k.state === 'next';
+      // Decrypting the next key now proves, before it is needed, that it opens with our KEK.
+      const privateKey = signs ? (known?.privateKey ?? (await importPrivateKey(k, this.kek))) : undefined;
+      verifying.set(k.kid, { kid: k.kid, alg: k.alg, publicKey, ...(privateKey ? { privateKey } : {}) });
+      if (k.state === 'current' && !signing) signing = { kid: k.kid, alg: k.alg as SigningAlgorithm, privateKey: privateKey! };
     }
     if (!signing) throw new Error('the key ring has no current signing key');
-    const body = JSON.stringify({ keys: stored.map((k) => k.publicJwk) });
-    this.signing = signing;
-    this.verifying = verifying;
-    this.document = { body, etag: `"${createHash('sha256').update(body).digest('base64url')}"` };
+    const body = JSON.stringify({ keys: published.map((k) => k.publicJwk) });
+    const verifyAlgorithms = [...new Set(published.map((k) => k.alg))];
+    return {
+      fingerprint,
+      signing,
+      verifying,
+      verifyAlgorithms,
+      algorithms: [...new Set([signing.alg, ...verifyAlgorithms])],
+      document: { body, etag: `"${createHash('sha256').update(body).digest('base64url')}"` },
+    };
   }
 
-  /** The JWKS document served at jwks_uri. */
+  /** The JWKS document served at jwks_uri: every published key (next, current, retired). */
   get jwks(): Jwks {
-    return this.document;
+    return this.loaded.document;
+  }
+
+  /** The kid of the key new tokens are signed with. */
+  get kid(): string {
+    return this.loaded.signing.kid;
   }
 
   /** The algorithm new tokens are signed with. */
   get algorithm(): SigningAlgorithm {
-    return this.signing.alg;
+    return this.loaded.signing.alg;
   }
 
-  /** Every algorithm of a published key (for discovery). */
+  /** Every algorithm of a published key, the signing one first (for discovery). */
   get algorithms(): string[] {
-    return [...new Set([this.signing.alg, ...[...this.verifying.values()].map((k) => k.alg)])];
-  }
-
-  /** Signs a JWT with the current key; `typ` goes in the protected header. */
-  async sign(claims: JWTPayload, typ: string): Promise<string> {
-    const { kid, alg, privateKey } = this.signing;
-    return new SignJWT(claims).setProtectedHeader({ alg, kid, typ }).sign(privateKey);
+    return this.loaded.algorithms;
   }
 
   /**
-   * Verifies a JWT signed by this issuer. The key is chosen by `kid` among our own keys and
-   * the algorithm comes from that key, never from the token (RFC 8725 §2.1, §3.1).
+   * Signs a JWT (RFC 7515 §5.1, compact serialization) with the current key; `typ` goes in the
+   * protected header. node:crypto does the signature: ES256 as the 64-byte R‖S that JWS asks
+   * for (RFC 7518 §3.4), EdDSA over the message itself (RFC 8037 §3.1), RS256 as PKCS #1 v1.5.
+   */
+  async sign(claims: JWTPayload, typ: string): Promise<string> {
+    const { kid, alg, privateKey } = this.loaded.signing;
+    const input = `${base64url(JSON.stringify({ alg, kid, typ }))}.${base64url(JSON.stringify(claims))}`;
+    const key = privateKey as KeyObject;
+    const signature =
+      alg === 'ES256'
+        ? cryptoSign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
+        : cryptoSign(alg === 'EdDSA' ? null : 'sha256', Buffer.from(input), key);
+    return `${input}.${signature.toString('base64url')}`;
+  }
+
+  /**
+   * Verifies a JWT signed by this issuer with any published key. The key is chosen by `kid`
+   * among our own keys and the algorithm comes from that key, never from the token (RFC 8725
+   * §2.1, §3.1).
    */
   async verify(token: string, options: { issuer: string; typ: string; audience?: string; ignoreExpiry?: boolean }): Promise<JWTVerifyResult> {
+    const { verifying, verifyAlgorithms } = this.loaded;
     return jwtVerify(
       token,
       (header) => {
-        const k = header.kid === undefined ? undefined : this.verifying.get(header.kid);
+        const k = header.kid === undefined ? undefined : verifying.get(header.kid);
         if (!k || header.alg !== k.alg) throw new Error('unknown key or algorithm');
-        return k.key;
+        return k.publicKey;
       },
       {
         issuer: options.issuer,
         typ: options.typ,
-        algorithms: [...new Set([...this.verifying.values()].map((k) => k.alg))],
+        algorithms: verifyAlgorithms,
         currentDate: new Date(this.clock.now()),
         ...(options.audience ? { audience: options.audience } : {}),
         // An id_token_hint at logout may have expired (RP-Initiated Logout 1.0 §2).
@@ -164,7 +185,7 @@ export class KeyRing {
 
   /** Hash for `at_hash` (OIDC Core §3.1.3.6): the hash of the signing algorithm. */
   tokenHash(token: string): string {
-    const hash = this.signing.alg === 'EdDSA' ? 'sha512' : 'sha256';
+    const hash = this.loaded.signing.alg === 'EdDSA' ? 'sha512' : 'sha256';
     const d = createHash(hash).update(token, 'ascii').digest();
     return d.subarray(0, d.length / 2).toString('base64url');
   }

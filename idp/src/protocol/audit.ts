@@ -5,6 +5,10 @@ import type { Store } from '../store/index.js';
 export type AuditType =
   | 'sign_in.succeeded'
   | 'sign_in.failed'
+  /** A failure put an account or an IP in a backoff delay (OWASP ASVS V2.2.1). */
+  | 'sign_in.throttled'
+  /** A failure put an account or an IP in a temporary lock. */
+  | 'sign_in.locked'
   | 'authorization_code.replayed'
   | 'refresh_token.reused'
   | 'session.ended'

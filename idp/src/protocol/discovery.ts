@@ -8,6 +8,7 @@ import {
   TOKEN_ENDPOINT_AUTH_METHODS,
   type ProviderMetadata,
 } from '@tessera/shared';
+import { STATUS_LIST_PATH } from '../status-list/status-lists.js';
 
 export function providerMetadata(issuer: string, signingAlgorithms: string[]): ProviderMetadata {
   return {
@@ -39,5 +40,7 @@ export function providerMetadata(issuer: string, signingAlgorithms: string[]): P
     backchannel_logout_session_supported: true,
     // RFC 9207 §3.
     authorization_response_iss_parameter_supported: true,
+    // draft-ietf-oauth-status-list-21 §9.1: where the status lists of our access tokens are listed.
+    status_list_aggregation_endpoint: issuer + STATUS_LIST_PATH,
   };
 }

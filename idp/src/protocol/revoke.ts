@@ -20,6 +20,7 @@ export async function revokeToken(ctx: IssuerContext, client: Client, value: str
   }
   if (found.kind === 'access_token' && found.claims.client_id === client.id && typeof found.claims.jti === 'string') {
     if (await ctx.store.grants.revokeAccessToken(found.claims.jti, ctx.clock.now())) {
+      await ctx.statusLists.revoked([found.claims.jti]);
       await audit(ctx, 'token.revoked', { subject: String(found.claims.sub), clientId: client.id, detail: { token_type: 'access_token', jti: found.claims.jti } });
       return [found.claims.jti];
     }

@@ -29,7 +29,7 @@ export async function tokenResponse(
   opts: { grantId: string; nonce: string | null; refreshToken?: string },
 ): Promise<TokenResponse> {
   const access = await mintAccessToken(ctx, subject);
-  await ctx.store.grants.recordAccessToken(opts.grantId, access.jti, access.expiresAt);
+  await ctx.store.grants.recordAccessToken(opts.grantId, access.jti, access.expiresAt, access.status);
   const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: ctx.config.accessTokenTtl, scope: subject.scope.join(' ') };
   if (subject.scope.includes('openid')) response.id_token = await mintIdToken(ctx, subject, { nonce: opts.nonce, accessToken: access.token });
   if (opts.refreshToken) response.refresh_token = opts.refreshToken;

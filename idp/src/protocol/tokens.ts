@@ -3,7 +3,7 @@ import { TOKEN_TYPES } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { epochSeconds } from '../clock.js';
 import { randomId } from '../crypto/random.js';
-import type { User } from '../store/index.js';
+import type { StatusListPosition, User } from '../store/index.js';
 
 export interface TokenSubject {
   user: User;
@@ -15,11 +15,18 @@ export interface TokenSubject {
   authTime: number;
 }
 
-/** RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti, plus scope and session. */
-export async function mintAccessToken(ctx: IssuerContext, s: TokenSubject): Promise<{ token: string; jti: string; expiresAt: number }> {
+/**
+ * RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti, plus scope and session, and where the
+ * token's status lives (draft-ietf-oauth-status-list-21 §6.1).
+ */
+export async function mintAccessToken(
+  ctx: IssuerContext,
+  s: TokenSubject,
+): Promise<{ token: string; jti: string; expiresAt: number; status: StatusListPosition }> {
   const iat = epochSeconds(ctx.clock);
   const exp = iat + ctx.config.accessTokenTtl;
   const jti = randomId();
+  const status = await ctx.statusLists.allocate();
   const claims: Record<string, unknown> = {
     iss: ctx.config.issuer,
     sub: s.user.sub,
@@ -31,12 +38,14 @@ export async function mintAccessToken(ctx: IssuerContext, s: TokenSubject): Prom
     jti,
     iat,
     exp,
+    // draft-ietf-oauth-status-list-21 §6.2: a stateless API learns of a revocation from this list.
+    status: { status_list: { idx: status.index, uri: status.uri } },
   };
   // So an API can show who is calling without a call back to the issuer.
   if (s.scope.includes('email')) Object.assign(claims, { email: s.user.email, email_verified: false });
   if (s.scope.includes('profile')) claims.name = s.user.displayName;
   const token = await ctx.keys.sign(claims, TOKEN_TYPES.accessToken);
-  return { token, jti, expiresAt: exp * 1000 };
+  return { token, jti, expiresAt: exp * 1000, status: { list: status.list, index: status.index } };
 }
 
 /** OIDC Core §2: the ID token; `at_hash` binds it to the access token issued with it. */

@@ -45,7 +45,7 @@ export function authorizeRoutes(ctx: IssuerContext): Hono<Env> {
   app.on(['GET', 'POST'], '/authorize', async function authorizeEndpoint(c) {
     noStore(c);
     try {
-      const params = c.req.method === 'GET' ? readParams(new URL(c.req.url).searchParams) : await readForm(c);
+      const params = c.req.method === 'GET' ? readParams(new URL(c.req.url).searchParams) : await readForm(c, { duplicates: 'keep' });
       const request = await parseAuthorizationRequest(params, ctx.store, userinfoEndpoint);
       const session = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
       const outcome = await authorize(ctx, request, session, browserBinding(c, ctx));

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
+import { allowFormRedirectTo } from '../http/security-headers.js';
 import { safeEqual } from '../crypto/random.js';
 import { errorRedirect } from '../protocol/authorization-response.js';
 import { issueCode, needsSignIn } from '../protocol/authorize.js';
@@ -25,6 +26,8 @@ export function consentRoutes(ctx: IssuerContext): Hono<Env> {
     const client = await ctx.store.clients.findById(interaction.request.clientId);
     const user = await ctx.store.users.findBySub(session.userId);
     if (!client || !user) return expiredInteraction(c);
+    // Allow or Deny is answered with a redirect to the client (see http/security-headers.ts).
+    allowFormRedirectTo(interaction.request.redirectUri);
     return c.html(
       consentPage({ interactionId: interaction.id, csrfToken: interaction.csrfToken, clientName: client.name, scopes: interaction.request.scope, userEmail: user.email }),
     );

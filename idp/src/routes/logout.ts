@@ -9,6 +9,7 @@ import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { safeEqual } from '../crypto/random.js';
 import { readParams, type Params } from '../http/params.js';
+import { allowFormRedirectTo } from '../http/security-headers.js';
 import { endSsoSession, hintMatchesSession, parseLogoutRequest, type LogoutRequest } from '../protocol/end-session.js';
 import { findActiveSession } from '../protocol/sso-session.js';
 import { confirmLogoutPage, errorPage, signedOutPage } from '../views/pages.js';
@@ -51,6 +52,8 @@ export function logoutRoutes(ctx: IssuerContext): Hono<Env> {
       if (v !== undefined) forwarded[k] = v;
     }
     if (req.client && forwarded.client_id === undefined && forwarded.post_logout_redirect_uri !== undefined) forwarded.client_id = req.client.id;
+    // Confirming is answered with a redirect to the validated post-logout URI (see http/security-headers.ts).
+    if (req.redirectTo) allowFormRedirectTo(req.redirectTo);
     return c.html(confirmLogoutPage({ csrfToken: logoutCsrfToken(secret!), ...(req.client ? { clientName: req.client.name } : {}), params: forwarded }));
   }
 

@@ -3,8 +3,11 @@ import { Hono } from 'hono';
 import type { IssuerContext } from '../context.js';
 import { randomId, randomSecret, safeEqual } from '../crypto/random.js';
 import { authorize } from '../protocol/authorize.js';
-import { BadCredentialsError, checkCredentials } from '../protocol/credentials.js';
+import { audit } from '../protocol/audit.js';
+import { BadCredentialsError } from '../protocol/credentials.js';
+import { attemptSignIn } from '../protocol/sign-in-throttle.js';
 import { findActiveSession, signInSession } from '../protocol/sso-session.js';
+import { allowFormRedirectTo } from '../http/security-headers.js';
 import { signInPage } from '../views/pages.js';
 import { authorizationErrorResponse, browserBinding, respondToOutcome } from './authorize.js';
 import { expiredInteraction, findBoundInteraction, forbiddenForm } from './interaction.js';
@@ -32,6 +35,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     }
     const interaction = await findBoundInteraction(c, ctx, id);
     if (!interaction) return expiredInteraction(c);
+    if (interaction.request) allowFormRedirectTo(interaction.request.redirectUri);
     const client = interaction.request ? await ctx.store.clients.findById(interaction.request.clientId) : undefined;
     return c.html(signInPage({ interactionId: interaction.id, csrfToken: interaction.csrfToken, ...(client ? { clientName: client.name } : {}) }));
   });
@@ -42,16 +46,23 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);
     const interaction = await findBoundInteraction(c, ctx, form.get('interaction'));
     if (!interaction) return expiredInteraction(c);
+    // The form posts here, and its redirect ends at the client (see http/security-headers.ts).
+    if (interaction.request) allowFormRedirectTo(interaction.request.redirectUri);
     if (!safeEqual(form.get('csrf_token') ?? '', interaction.csrfToken)) return forbiddenForm(c);
 
     const email = form.get('email') ?? '';
+    const device = deviceOf(c, ctx.config);
+    const clientId = interaction.request?.clientId ?? null;
     let user;
     try {
-      user = await checkCredentials(ctx, email, form.get('password') ?? '');
+      user = await attemptSignIn(ctx, email, form.get('password') ?? '', device.ip);
     } catch (e) {
       if (!(e instanceof BadCredentialsError)) throw e;
-      const client = interaction.request ? await ctx.store.clients.findById(interaction.request.clientId) : undefined;
-      ctx.log.info('sign_in.failed', { ip: deviceOf(c, ctx.config).ip });
+      // A throttled or locked attempt gets this very page, status and message too: the reason
+      // goes to the log and the audit trail only (OWASP Authentication Cheat Sheet).
+      const client = clientId !== null ? await ctx.store.clients.findById(clientId) : undefined;
+      ctx.log.info('sign_in.failed', { ip: device.ip, reason: e.reason });
+      await audit(ctx, 'sign_in.failed', { subject: e.subject, clientId, ip: device.ip, detail: { reason: e.reason } });
       return c.html(
         signInPage({ interactionId: interaction.id, csrfToken: interaction.csrfToken, email: email.slice(0, 320), error: e.message, ...(client ? { clientName: client.name } : {}) }),
         401,
@@ -59,9 +70,10 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     }
 
     const current = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
-    const { session, secret } = await signInSession(ctx, user, deviceOf(c, ctx.config), current);
+    const { session, secret } = await signInSession(ctx, user, device, current);
     setSessionCookie(c, ctx.config, secret);
     ctx.log.info('sign_in.succeeded', { sub: user.sub, sid: session.id });
+    await audit(ctx, 'sign_in.succeeded', { subject: user.sub, clientId, ip: device.ip, detail: { sid: session.id } });
 
     if (!interaction.request) {
       await ctx.store.interactions.consume(interaction.id);

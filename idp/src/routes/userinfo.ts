@@ -6,7 +6,9 @@ import type { IssuerContext } from '../context.js';
 import { userinfo } from '../protocol/userinfo.js';
 import { noStore, readForm, type Env } from './web.js';
 
-const quote = (s: string) => s.replace(/["\\]/g, '');
+// RFC 6750 §3: error_description holds only %x20-21 / %x23-5B / %x5D-7E. A description may echo
+// request input (a parameter name), and a header value outside that set would be a 500.
+const quote = (s: string) => s.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '');
 
 /** RFC 6750 §3: the challenge names the error, except when no token was sent at all (§3.1). */
 function bearerError(c: Context<Env>, e: OAuthError | undefined): Response {

@@ -4,7 +4,8 @@ import { getCookie, setCookie } from 'hono/cookie';
 import type { HttpBindings } from '@hono/node-server';
 import { OAuthError } from '@tessera/shared';
 import type { Config } from '../config.js';
-import { LIMITS, readParams, type Params } from '../http/params.js';
+import { LIMITS, readParams, refuseDuplicates, type Params } from '../http/params.js';
+import { parseUrlencoded } from '../http/urlencoded.js';
 
 export type Env = { Bindings: Partial<HttpBindings> };
 
@@ -55,15 +56,21 @@ export function deviceOf(c: Context<Env>, config: Config): { userAgent: string; 
   return { userAgent: c.req.header('user-agent') ?? '', ip };
 }
 
-/** Reads an application/x-www-form-urlencoded body with the shared limits. */
-export async function readForm(c: Context<Env>): Promise<Params> {
+/**
+ * Reads an application/x-www-form-urlencoded body with the shared limits: well-formed UTF-8 and
+ * percent-encoding, and each parameter at most once (RFC 6749 §3.1). Only the authorization
+ * endpoint keeps duplicates, to send its invalid_request to a trusted redirect URI (§4.1.2.1).
+ */
+export async function readForm(c: Context<Env>, options: { duplicates?: 'refuse' | 'keep' } = {}): Promise<Params> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
     throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
   }
-  const body = await c.req.text();
-  if (body.length > LIMITS.bodyBytes) throw new OAuthError('invalid_request', 'the request body is too large');
-  return readParams(new URLSearchParams(body));
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  if (body.byteLength > LIMITS.bodyBytes) throw new OAuthError('invalid_request', 'the request body is too large', { status: 413 });
+  const params = readParams(parseUrlencoded(body));
+  if (options.duplicates !== 'keep') refuseDuplicates(params);
+  return params;
 }
 
 /**

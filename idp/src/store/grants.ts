@@ -6,6 +6,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { accessTokens, authorizationCodes, grants } from './schema.js';
+import { touchStatusLists, type StatusListPosition } from './status-lists.js';
 
 export type AuthorizationCode = typeof authorizationCodes.$inferSelect;
 export type Grant = typeof grants.$inferSelect;
@@ -19,8 +20,8 @@ export interface GrantRepository {
    * signed means a concurrent replay always finds it to revoke.
    */
   redeemCode(digest: string, now: number, grant: (code: AuthorizationCode) => Grant): Promise<AuthorizationCode | undefined>;
-  /** Records an access token issued under a grant. */
-  recordAccessToken(grantId: string, jti: string, expiresAt: number): Promise<void>;
+  /** Records an access token issued under a grant, with where its status lives (draft-ietf-oauth-status-list-21 §6.2). */
+  recordAccessToken(grantId: string, jti: string, expiresAt: number, status?: StatusListPosition): Promise<void>;
   /** Revokes every grant redeemed from this code and their access tokens (RFC 6749 §4.1.2). */
   revokeByCode(codeDigest: string, now: number): Promise<number>;
   /** True when the access token was issued by us and neither it nor its grant is revoked. */
@@ -59,8 +60,8 @@ export function grantRepository(db: Db): GrantRepository {
         return code;
       });
     },
-    async recordAccessToken(grantId, jti, expiresAt) {
-      db.insert(accessTokens).values({ jti, grantId, expiresAt }).run();
+    async recordAccessToken(grantId, jti, expiresAt, status) {
+      db.insert(accessTokens).values({ jti, grantId, expiresAt, statusList: status?.list ?? null, statusIndex: status?.index ?? null }).run();
     },
     async revokeByCode(codeDigest, now) {
       return db.transaction((tx) => {
@@ -71,10 +72,14 @@ export function grantRepository(db: Db): GrantRepository {
           .returning({ id: grants.id })
           .all();
         for (const g of revoked) {
-          tx.update(accessTokens)
+          const tokens = tx
+            .update(accessTokens)
             .set({ revokedAt: now })
             .where(and(eq(accessTokens.grantId, g.id), isNull(accessTokens.revokedAt)))
-            .run();
+            .returning({ list: accessTokens.statusList })
+            .all();
+          // Their bits flip in the published status lists (draft-ietf-oauth-status-list-21 §8.3).
+          touchStatusLists(tx, tokens.map((t) => t.list), now);
         }
         return revoked.length;
       });

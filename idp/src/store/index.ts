@@ -9,6 +9,8 @@ import { grantRepository, type GrantRepository } from './grants.js';
 import { interactionRepository, type InteractionRepository } from './interactions.js';
 import { sessionRepository, type SessionRepository } from './sessions.js';
 import { signingKeyRepository, type SigningKeyRepository } from './signing-keys.js';
+import { signInThrottleRepository, type SignInThrottleRepository } from './sign-in-throttles.js';
+import { statusListRepository, type StatusListRepository } from './status-lists.js';
 import { userRepository, type UserRepository } from './users.js';
 
 export interface Store {
@@ -23,6 +25,8 @@ export interface Store {
   backchannel: BackchannelRepository;
   refreshTokens: RefreshTokenRepository;
   audit: AuditRepository;
+  statusLists: StatusListRepository;
+  signInThrottles: SignInThrottleRepository;
   close(): void;
 }
 
@@ -46,6 +50,8 @@ export function openStore(file: string): SqliteStore {
     backchannel: backchannelRepository(db),
     refreshTokens: refreshTokenRepository(db),
     audit: auditRepository(db),
+    statusLists: statusListRepository(db),
+    signInThrottles: signInThrottleRepository(db),
     close: () => database.close(),
   };
 }
@@ -60,3 +66,5 @@ export type { StoredSigningKey } from './signing-keys.js';
 export type { BackchannelDelivery } from './backchannel.js';
 export type { RefreshToken } from './refresh-tokens.js';
 export type { AuditEvent } from './audit.js';
+export type { StatusListChange, StatusListPosition, StatusListRow } from './status-lists.js';
+export type { CountedAttempt, SignInThrottle, ThrottlePolicy } from './sign-in-throttles.js';

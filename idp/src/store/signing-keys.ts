@@ -1,31 +1,94 @@
-/** Signing keys as stored: public JWK in clear, private JWK encrypted with the KEK. */
-import { eq, ne } from 'drizzle-orm';
+/**
+ * Signing keys as stored: public JWK in clear, private JWK encrypted with the KEK.
+ *
+ * The issuer and the CLI are separate processes writing the same rows, so every state change is
+ * a conditional update inside an IMMEDIATE transaction (the write lock is taken before the read):
+ * of two processes racing to promote or to create the next key, exactly one wins.
+ */
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { signingKeys } from './schema.js';
 
 export type StoredSigningKey = typeof signingKeys.$inferSelect;
 
+/** The lifecycle of a key (OIDC Core §10.1.1). A removed key's row is deleted. */
+export type SigningKeyState = 'next' | 'current' | 'retired';
+
 export interface SigningKeyRepository {
-  /** Every key still published (not removed), newest first. */
-  listPublished(): Promise<StoredSigningKey[]>;
-  create(key: StoredSigningKey): Promise<void>;
-  setState(kid: string, state: string, at: { activatedAt?: number; retiredAt?: number }): Promise<void>;
-  remove(kid: string): Promise<void>;
+  /** Every stored key; all of them are published. */
+  list(): Promise<StoredSigningKey[]>;
+  /**
+   * A short string that changes whenever a key is added, removed or changes state: cheap to
+   * read (no JSON columns), so a process can poll it to notice another process's changes.
+   */
+  fingerprint(): Promise<string>;
+  /** Stores the first current key; false when one exists already. */
+  createFirstCurrent(key: StoredSigningKey): Promise<boolean>;
+  /** Stores `key` as the next key, replacing `replacing` (a next key); false when the ring moved meanwhile. */
+  createNext(key: StoredSigningKey, replacing?: string): Promise<boolean>;
+  /** current → retired and next → current, at once; false when either is no longer in that state. */
+  promote(p: { currentKid: string; nextKid: string; at: number }): Promise<boolean>;
+  /** Deletes a retired key, private part included; false when it is not (or no longer) retired. */
+  removeRetired(kid: string): Promise<boolean>;
 }
 
 export function signingKeyRepository(db: Db): SigningKeyRepository {
+  const immediate = { behavior: 'immediate' } as const;
+  const countInState = (tx: Pick<Db, 'select'>, state: SigningKeyState) =>
+    tx.select({ n: sql<number>`count(*)` }).from(signingKeys).where(eq(signingKeys.state, state)).get()!.n;
+
   return {
-    async listPublished() {
-      return db.select().from(signingKeys).where(ne(signingKeys.state, 'removed')).all().sort((a, b) => b.createdAt - a.createdAt);
+    async list() {
+      return db.select().from(signingKeys).all();
     },
-    async create(key) {
-      db.insert(signingKeys).values(key).run();
+    async fingerprint() {
+      const rows = db.select({ kid: signingKeys.kid, state: signingKeys.state }).from(signingKeys).orderBy(signingKeys.kid).all();
+      return rows.map((r) => `${r.kid}:${r.state}`).join(',');
     },
-    async setState(kid, state, at) {
-      db.update(signingKeys).set({ state, ...at }).where(eq(signingKeys.kid, kid)).run();
+    async createFirstCurrent(key) {
+      return db.transaction((tx) => {
+        if (countInState(tx, 'current') > 0) return false;
+        tx.insert(signingKeys).values({ ...key, state: 'current' }).run();
+        return true;
+      }, immediate);
     },
-    async remove(kid) {
-      db.delete(signingKeys).where(eq(signingKeys.kid, kid)).run();
+    async createNext(key, replacing) {
+      return db.transaction((tx) => {
+        if (replacing !== undefined) {
+          const gone = tx.delete(signingKeys).where(and(eq(signingKeys.kid, replacing), eq(signingKeys.state, 'next'))).run();
+          if (gone.changes !== 1) return false;
+        }
+        if (countInState(tx, 'next') > 0) return false;
+        tx.insert(signingKeys).values({ ...key, state: 'next' }).run();
+        return true;
+      }, immediate);
+    },
+    async promote({ currentKid, nextKid, at }) {
+      try {
+        return db.transaction((tx) => {
+          const retired = tx
+            .update(signingKeys)
+            .set({ state: 'retired', retiredAt: at })
+            .where(and(eq(signingKeys.kid, currentKid), eq(signingKeys.state, 'current')))
+            .run();
+          const promoted = tx
+            .update(signingKeys)
+            .set({ state: 'current', activatedAt: at })
+            .where(and(eq(signingKeys.kid, nextKid), eq(signingKeys.state, 'next')))
+            .run();
+          // Throwing rolls the transaction back: half a promotion would leave no current key.
+          if (retired.changes !== 1 || promoted.changes !== 1) throw new RingMoved();
+          return true;
+        }, immediate);
+      } catch (e) {
+        if (e instanceof RingMoved) return false;
+        throw e;
+      }
+    },
+    async removeRetired(kid) {
+      return db.delete(signingKeys).where(and(eq(signingKeys.kid, kid), eq(signingKeys.state, 'retired'))).run().changes === 1;
     },
   };
 }
+
+class RingMoved extends Error {}

@@ -8,7 +8,7 @@ const utc = (ms: number): string => `${new Date(ms).toISOString().slice(0, 16).r
 const when = (ms: number) => html`<time datetime="${new Date(ms).toISOString()}">${utc(ms)}</time>`;
 
 // The shell's box is sized for a form; a list of devices needs a little more room.
-const STYLE = html`<style>
+const STYLE = `
   main { width: min(36rem, 92vw); }
   .devices { list-style: none; padding: 0; }
   .devices li { border-top: 1px solid #8884; padding: .8rem 0; }
@@ -17,7 +17,7 @@ const STYLE = html`<style>
   .devices dd { margin: 0; }
   .devices button { margin-top: .6rem; }
   .badge { font-size: .8rem; border: 1px solid currentColor; border-radius: 999px; padding: 0 .5rem; margin-left: .4rem; }
-</style>`;
+`;
 
 export function accountPage(opts: { displayName: string; email: string; csrfToken: string; devices: DeviceListing[] }): string {
   const device = (d: DeviceListing, i: number) => html`<li>
@@ -34,7 +34,7 @@ export function accountPage(opts: { displayName: string; email: string; csrfToke
 </li>`;
   return page(
     'Your account',
-    html`${STYLE}<h1>Your account</h1>
+    html`<h1>Your account</h1>
 <p>Signed in as <strong>${opts.displayName}</strong> (${opts.email}).</p>
 <h2>Devices</h2>
 <p class="muted">Signing out a device also signs it out of the apps it used there.</p>
@@ -45,5 +45,6 @@ export function accountPage(opts: { displayName: string; email: string; csrfToke
   <p id="everywhere-help" class="muted">Signs you out on every device listed here, this one included.</p>
 </form>
 <p><a href="/">Home</a></p>`,
+    { style: STYLE },
   );
 }

@@ -1,4 +1,5 @@
 /** Server-rendered HTML: every interpolated value is escaped; pages work without JavaScript. */
+import { cspNonce } from '../http/security-headers.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -43,15 +44,19 @@ const STYLE = `
   .row { display: flex; gap: .8rem; }
 `;
 
-/** The page shell shared by every issuer page. */
-export function page(title: string, body: Html): string {
+/**
+ * The page shell shared by every issuer page. Its one `<style>` carries the response's CSP nonce
+ * (http/security-headers.ts), so the policy needs no 'unsafe-inline'; a page that needs more CSS
+ * passes it as `style`, a constant of ours, never data.
+ */
+export function page(title: string, body: Html, options: { style?: string } = {}): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Tessera</title>
-<style>${STYLE}</style>
+<style nonce="${escapeHtml(cspNonce())}">${STYLE}${options.style ?? ''}</style>
 </head>
 <body><main>
 ${body.value}

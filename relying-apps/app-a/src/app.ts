@@ -11,7 +11,9 @@ import { systemClock, type Clock } from './clock.js';
 import type { AppAConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { cookieNames } from './http/cookies.js';
+import { requestLimits } from './http/request-limits.js';
 import { securityHeaders } from './http/security-headers.js';
+import { MalformedRequestError } from './http/urlencoded.js';
 import { createIssuerClient } from './issuer/issuer-client.js';
 import { consoleLogger, describeError, type Logger } from './log.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
@@ -23,6 +25,7 @@ import { meRoutes } from './routes/me.js';
 import { createMemoryLoginTransactionStore, type LoginTransactionStore } from './sessions/login-transactions.js';
 import { createMemorySessionStore, type SessionStore } from './sessions/session-store.js';
 import { STYLESHEET, page, html } from './views/html.js';
+import { problemPage } from './views/pages.js';
 
 /** What createApp can be given instead of its defaults (tests, other deployments). */
 export interface AppADeps {
@@ -70,8 +73,14 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
   app.use('*', securityHeaders({ issuerOrigin: new URL(config.issuer).origin }));
   app.use(
     '*',
-    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: 'invalid_request' }, 413, { 'Cache-Control': 'no-store' }) }),
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new MalformedRequestError('the request body is too large', 413);
+      },
+    }),
   );
+  app.use('*', requestLimits());
 
   // Browsers ask for it on every first visit; an empty answer keeps their consoles free of 404s.
   app.get('/favicon.ico', (c) => c.body(null, 204, { 'Cache-Control': 'public, max-age=86400' }));
@@ -85,10 +94,18 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
       ? c.json({ error: 'not_found' }, 404)
       : c.html(page('Not found', html`<h1>Not found</h1><p>There is no page at this address.</p><p><a href="/">Back to App A</a></p>`), 404),
   );
-  // Whatever escaped a route is a bug of ours: logged, answered without a stack trace.
   app.onError((error, c) => {
+    const forScripts = c.req.path.startsWith('/api/') || c.req.path === '/backchannel-logout';
+    // Malformed input is the client's: a 4xx with a standard error, in the form the caller reads.
+    if (error instanceof MalformedRequestError) {
+      c.header('Cache-Control', 'no-store');
+      return forScripts
+        ? c.json({ error: error.error, error_description: error.description }, error.status)
+        : c.html(problemPage('Bad request', 'App A could not read this request.', error.error), error.status);
+    }
+    // Whatever else escaped a route is a bug of ours: logged, answered without a stack trace.
     ctx.log.error('unhandled', { path: c.req.path, ...describeError(error), stack: error.stack });
-    return c.req.path.startsWith('/api/') || c.req.path === '/backchannel-logout'
+    return forScripts
       ? c.json({ error: 'server_error' }, 500)
       : c.html(page('Something went wrong', html`<h1>Something went wrong</h1><p>App A could not complete this request.</p><p><a href="/">Back to App A</a></p>`), 500);
   });

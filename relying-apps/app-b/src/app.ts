@@ -11,7 +11,9 @@ import { bundleBrowserApp } from './bundle.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AppBConfig } from './config.js';
 import type { AppContext } from './context.js';
+import { requestLimits } from './http/request-limits.js';
 import { securityHeaders } from './http/security-headers.js';
+import { MalformedRequestError } from './http/urlencoded.js';
 import { createIssuerClient } from './issuer/issuer-client.js';
 import { consoleLogger, describeError, type Logger } from './log.js';
 import { createMemoryRevokedSessions, type RevokedSessions } from './revoked-sessions.js';
@@ -64,15 +66,25 @@ export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
   app.use('*', securityHeaders({ issuerOrigin: new URL(config.issuer).origin }));
   app.use(
     '*',
-    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: 'invalid_request' }, 413, { 'Cache-Control': 'no-store' }) }),
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new MalformedRequestError('the request body is too large', 413);
+      },
+    }),
   );
+  app.use('*', requestLimits());
   app.route('/', staticRoutes(ctx));
   app.route('/', apiRoutes(ctx));
   app.route('/', backchannelLogoutRoutes(ctx));
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
-  // Whatever escaped a route is a bug of ours (or a bundle that did not build): logged, no stack trace out.
   app.onError((error, c) => {
+    // Malformed input is the client's: a 4xx with a standard error.
+    if (error instanceof MalformedRequestError) {
+      return c.json({ error: error.error, error_description: error.description }, error.status, { 'Cache-Control': 'no-store' });
+    }
+    // Whatever else escaped a route is a bug of ours (or a bundle that did not build): logged, no stack trace out.
     ctx.log.error('unhandled', { path: c.req.path, ...describeError(error), stack: error.stack });
     return c.json({ error: 'server_error' }, 500);
   });

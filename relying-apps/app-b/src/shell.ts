@@ -1,15 +1,16 @@
 /**
- * The page shell: static HTML with no inline script or style (the CSP allows neither). The
- * browser code fills it in; the ids are what browser tests look for.
+ * The page shell: HTML with no inline script or style. Its stylesheet and script are ours
+ * ('self') and carry the response's CSP nonce, which nothing injected into the page can know.
+ * The browser code fills it in; the ids are what browser tests look for.
  */
-export const SHELL = `<!doctype html>
+export const shell = (nonce: string): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>App B</title>
-<link rel="stylesheet" href="/app.css">
-<script type="module" src="/app.js"></script>
+<link rel="stylesheet" href="/app.css" nonce="${nonce}">
+<script type="module" src="/app.js" nonce="${nonce}"></script>
 </head>
 <body><main>
 <h1>App B</h1>

@@ -59,8 +59,10 @@ const QUOTABLE = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
  * Answers (RFC 6750 §3): no bearer token → 401 with a bare `WWW-Authenticate: Bearer`; a refused
  * token → 401 `invalid_token`; missing `requiredScopes` → 403 `insufficient_scope`; issuer keys
  * unavailable → 503 `temporarily_unavailable` (the token may well be good: the client should
- * retry, not sign in again). Tokens in the query string or form body (RFC 6750 §2.2–2.3) are not
- * read: URLs leak into logs and histories (RFC 6750 §5.3).
+ * retry, not sign in again). With `statusLists` (see {@link createStatusListChecker}), a token
+ * revoked at the issuer is a 401 too, and a status list that cannot be had a 503. Tokens in the
+ * query string or form body (RFC 6750 §2.2–2.3) are not read: URLs leak into logs and histories
+ * (RFC 6750 §5.3).
  *
  * @example
  * ```ts

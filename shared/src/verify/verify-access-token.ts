@@ -1,6 +1,7 @@
 import type { JWTHeaderParameters } from 'jose';
 import type { KeySet, VerificationKey } from '../jwks/key-set.js';
 import { TOKEN_TYPES, type AccessTokenClaims } from '../protocol.js';
+import type { StatusListChecker } from '../status/status-list-checker.js';
 import { TokenVerificationError } from './errors.js';
 import {
   checkStringClaim,
@@ -32,6 +33,13 @@ export interface VerifyAccessTokenOptions {
    * Returning true refuses the token with `ERR_TOKEN_REVOKED`.
    */
   isRevoked?: (claims: AccessTokenClaims, header: JWTHeaderParameters) => boolean | Promise<boolean>;
+  /**
+   * Checks each token's `status` claim against the issuer's Token Status List
+   * (draft-ietf-oauth-status-list-21 §8.3), on every use, after every other check but
+   * `isRevoked`: a revoked token is refused with `ERR_TOKEN_REVOKED` within the list's `ttl`.
+   * Off when absent. Build it once with {@link createStatusListChecker} and share it.
+   */
+  statusLists?: StatusListChecker;
   /** Tokens longer than this are refused before parsing (default 16 KiB). */
   maxTokenBytes?: number;
   /** The clock, in milliseconds since the epoch; `Date.now` by default. */
@@ -92,6 +100,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   }
   const isRevoked = options.isRevoked;
   if (isRevoked !== undefined && typeof isRevoked !== 'function') throw new TypeError('isRevoked must be a function');
+  const statusLists = options.statusLists;
+  if (statusLists !== undefined && typeof statusLists?.check !== 'function') throw new TypeError('statusLists must be a StatusListChecker (createStatusListChecker)');
   const cacheSize = options.cacheSize ?? 1000;
   if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new TypeError('cacheSize must be an integer >= 0');
 
@@ -162,6 +172,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
         throw new TokenVerificationError('ERR_TOKEN_SCOPE', `the access token lacks scope ${missing.join(' ')}`, { claim: 'scope' });
       }
     }
+    // The list is cached for its ttl: a map lookup per use, a fetch per ttl.
+    if (statusLists !== undefined) await statusLists.check(claims);
     if (isRevoked !== undefined && (await isRevoked(claims, header))) {
       throw new TokenVerificationError('ERR_TOKEN_REVOKED', 'the access token has been revoked');
     }

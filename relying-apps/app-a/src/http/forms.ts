@@ -1,16 +1,21 @@
 /** Reading form posts and telling where they come from. */
 import type { Context } from 'hono';
+import { parseUrlencoded, refuseDuplicates } from './urlencoded.js';
 
-/** An application/x-www-form-urlencoded body, or undefined when the body is something else. */
+/**
+ * An application/x-www-form-urlencoded body, or undefined when the body is something else.
+ * Malformed encoding, too many or too long parameters, or a repeated one: MalformedRequestError.
+ */
 export async function readForm(c: Context): Promise<URLSearchParams | undefined> {
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(c.req.header('content-type') ?? '')) return undefined;
-  return new URLSearchParams(await c.req.text());
+  return refuseDuplicates(parseUrlencoded(new Uint8Array(await c.req.arrayBuffer())));
 }
 
 /**
  * Whether a state-changing request comes from one of our own pages (OWASP CSRF Prevention:
  * verify the origin with standard headers). Browsers send `Origin` on every POST; without it,
  * `Sec-Fetch-Site` decides; a client that sends neither is no browser and still needs the token.
+ * The same rule as the issuer's (idp/src/routes/web.ts isSameOriginForm).
  */
 export function isSameOrigin(c: Context, appOrigin: string): boolean {
   const origin = c.req.header('origin');

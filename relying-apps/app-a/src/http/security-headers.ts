@@ -1,23 +1,42 @@
-/** Response headers every answer of app A carries. */
+/** Response headers every answer of app A carries (OWASP HTTP Headers Cheat Sheet). */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 
+// The nonce belongs to the response, not to a page's data: page() takes it from here, so no view
+// can forget it or reuse another response's.
+const currentNonce = new AsyncLocalStorage<string>();
+
+/** The CSP nonce of the response being built (128 random bits, base64). */
+export function cspNonce(): string {
+  const nonce = currentNonce.getStore();
+  if (nonce === undefined) throw new TypeError('cspNonce() is only available while securityHeaders() handles a request');
+  return nonce;
+}
+
 /**
- * Sets the security headers once, for every route. The CSP allows only our own stylesheet and
- * no script at all (app A works without JavaScript); forms may post to ourselves, and the
- * sign-out form's redirect goes on to the issuer (CSP 3 `form-action` applies to redirects).
+ * The CSP allows our own stylesheet and whatever carries this response's nonce (CSP Level 3
+ * §6.7.2.3), and no script at all: app A works without JavaScript. Forms may post to ourselves,
+ * and the sign-out form's redirect goes on to the issuer's end-session endpoint (`form-action`
+ * applies to the redirects after a form submission, CSP Level 3 §6.5.1).
  */
-export function securityHeaders(options: { issuerOrigin: string }): MiddlewareHandler {
-  const csp = [
+function pagePolicy(nonce: string, issuerOrigin: string): string {
+  return [
     "default-src 'none'",
-    "style-src 'self'",
+    `style-src 'self' 'nonce-${nonce}'`,
     "img-src 'self'",
-    `form-action 'self' ${options.issuerOrigin}`,
+    `form-action 'self' ${issuerOrigin}`,
     "base-uri 'none'",
-    "frame-ancestors 'none'", // no framing: clickjacking of the sign-out button
+    "frame-ancestors 'none'", // no framing: clickjacking of the sign-out button (OWASP Clickjacking Defense)
   ].join('; ');
+}
+
+export function securityHeaders(options: { issuerOrigin: string }): MiddlewareHandler {
+  const { issuerOrigin } = options;
   return async function securityHeaders(c, next) {
-    await next();
-    c.header('Content-Security-Policy', csp);
+    const nonce = randomBytes(16).toString('base64');
+    await currentNonce.run(nonce, next);
+    c.header('Content-Security-Policy', pagePolicy(nonce, issuerOrigin));
     c.header('X-Frame-Options', 'DENY');
     c.header('X-Content-Type-Options', 'nosniff');
     // The callback URL carries the authorization code: it must never leak in a Referer (RFC 9700 §4.2.4).

@@ -1,4 +1,5 @@
 /** Server-rendered HTML: every interpolated value is escaped; pages work without JavaScript. */
+import { cspNonce } from '../http/security-headers.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -43,7 +44,11 @@ a.button, button { display: inline-block; margin-top: 1rem; padding: .6rem 1.2re
 .muted { color: #888; font-size: .9rem; }
 `;
 
-/** The page shell shared by every page of app A. */
+/**
+ * The page shell shared by every page of app A. Its stylesheet is same-origin ('self'); the
+ * response's CSP nonce is on it too, so the policy names one rule for every server of Tessera:
+ * markup of ours carries the nonce, anything injected does not.
+ */
 export function page(title: string, body: Html): string {
   return `<!doctype html>
 <html lang="en">
@@ -51,7 +56,7 @@ export function page(title: string, body: Html): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · App A</title>
-<link rel="stylesheet" href="/styles.css">
+<link rel="stylesheet" href="/styles.css" nonce="${escapeHtml(cspNonce())}">
 </head>
 <body><main>
 ${body.value}

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import type { AppContext } from '../context.js';
-import { SHELL, STYLESHEET } from '../shell.js';
+import { cspNonce } from '../http/security-headers.js';
+import { shell, STYLESHEET } from '../shell.js';
 
 /** What the browser code needs to know; nothing secret (app B is a public client). */
 export interface BrowserConfig {
@@ -19,7 +20,7 @@ export function staticRoutes(ctx: AppContext): Hono {
   bundle.catch(() => {}); // reported where it is awaited; not an unhandled rejection meanwhile
 
   // no-store: on the way back from the issuer this URL carries the authorization code.
-  app.get('/', (c) => c.html(SHELL, 200, { 'Cache-Control': 'no-store' }));
+  app.get('/', (c) => c.html(shell(cspNonce()), 200, { 'Cache-Control': 'no-store' }));
 
   app.get('/app.js', async function browserApp(c) {
     const { code, etag } = await bundle;

@@ -1,0 +1,66 @@
+/**
+ * The issuer's key scheduler: every `keyCheckInterval` it runs the transitions that are due
+ * (key-rotation.ts) and re-reads the ring, which is also how it notices what the CLI changed.
+ * Its timer is unref'd, so it never keeps a process alive on its own.
+ */
+import type { Logger } from '../log.js';
+import type { KeyRing } from './key-ring.js';
+import { maintainKeyRing, type KeyRotationDeps } from './key-rotation.js';
+
+export interface KeySchedulerDeps extends KeyRotationDeps {
+  keys: KeyRing;
+  log: Logger;
+}
+
+export interface KeyScheduler {
+  stop(): void;
+}
+
+/**
+ * One tick: the ring re-read if it changed elsewhere (the CLI), the due transitions, and the ring
+ * re-read again if they changed it. Reading first means that a process that cannot follow the
+ * store (a key it cannot decrypt) stops before removing anything: it may still be signing with
+ * the key that is due to go.
+ */
+export async function tickKeyRing(deps: KeySchedulerDeps): Promise<void> {
+  await refresh(deps);
+  const { removed, created, rotated } = await maintainKeyRing(deps);
+  for (const kid of removed) deps.log.info('keys.removed', { kid });
+  if (created) deps.log.info('keys.next_published', { kid: created, alg: deps.config.signingAlgorithm });
+  if (rotated) deps.log.info('keys.rotated', { from: rotated.from, to: rotated.to, next: rotated.next });
+  await refresh(deps);
+}
+
+async function refresh(deps: KeySchedulerDeps): Promise<void> {
+  if (await deps.keys.refresh()) deps.log.info('keys.ring_loaded', { signing: deps.keys.kid });
+}
+
+/**
+ * Runs a first tick now (so a next key is published before the first request is served), then
+ * one every `keyCheckInterval`. A tick still running when the next is due is not doubled.
+ */
+export async function startKeyScheduler(deps: KeySchedulerDeps): Promise<KeyScheduler> {
+  await tickKeyRing(deps);
+  let stopped = false;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    tickKeyRing(deps)
+      .catch((e: unknown) => {
+        // After stop() the store is closed under a tick still under way: nothing to report.
+        // Otherwise the ring in use stays as it was and the next tick tries again.
+        if (!stopped) deps.log.error('keys.tick_failed', { error: e instanceof Error ? e.message : String(e) });
+      })
+      .finally(() => {
+        running = false;
+      });
+  }, deps.config.keyCheckInterval * 1000);
+  timer.unref();
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}

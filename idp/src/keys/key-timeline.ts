@@ -1,0 +1,51 @@
+/**
+ * When each transition of the key ring may happen (OIDC Core §10.1.1: a key is published before
+ * it signs anything, and stays published while tokens it signed can still be presented).
+ *
+ * Times are bounds every process can compute from the stored rows and the configuration alone,
+ * so the issuer and the CLI agree without recording when a key was first served: a key stored at
+ * `createdAt` is served by every running issuer within one `keyCheckInterval`, and an issuer
+ * keeps signing with a key another process retired for at most that long too.
+ */
+import type { Config } from '../config.js';
+import type { StoredSigningKey } from '../store/signing-keys.js';
+
+/** The most leeway a verifier may allow past `exp` (the shared verifier's clockToleranceSec caps at 60). */
+export const VERIFIER_LEEWAY_SEC = 60;
+
+/** Back-channel logout tokens live 120 s (protocol/backchannel-logout.ts: `exp = iat + 120`). */
+export const LOGOUT_TOKEN_TTL_SEC = 120;
+
+/**
+ * Status list tokens live twice their `ttl` (status-list/status-lists.ts: `exp = iat + 2 * ttl`).
+ * Whatever else the ring signs must be counted in `signedTokenLifetime` too.
+ */
+export const STATUS_LIST_TOKEN_TTL_FACTOR = 2;
+
+export type TimelineConfig = Pick<Config, 'jwksMaxAge' | 'keyCheckInterval' | 'keyRotationPeriod' | 'accessTokenTtl' | 'idTokenTtl' | 'statusListTtl'>;
+
+export interface KeyTimeline {
+  /** Earliest time a next key may sign: served for one JWKS max-age, so no fresh cache lacks it. */
+  promotableAt(next: StoredSigningKey): number;
+  /** When the scheduler rotates away from this current key. */
+  rotationDueAt(current: StoredSigningKey): number;
+  /** When a retired key may go: every token it signed has expired, leeway included. */
+  removableAt(retired: StoredSigningKey): number;
+}
+
+/** The longest any token signed by the ring stays acceptable to a verifier, in seconds. */
+export function signedTokenLifetime(config: TimelineConfig): number {
+  const lifetimes = [config.accessTokenTtl, config.idTokenTtl, LOGOUT_TOKEN_TTL_SEC, STATUS_LIST_TOKEN_TTL_FACTOR * config.statusListTtl];
+  return Math.max(...lifetimes) + VERIFIER_LEEWAY_SEC;
+}
+
+export function keyTimeline(config: TimelineConfig): KeyTimeline {
+  const publishWaitMs = (config.keyCheckInterval + config.jwksMaxAge) * 1000;
+  const retentionMs = (config.keyCheckInterval + signedTokenLifetime(config)) * 1000;
+  return {
+    promotableAt: (next) => next.createdAt + publishWaitMs,
+    rotationDueAt: (current) => (current.activatedAt ?? current.createdAt) + config.keyRotationPeriod * 1000,
+    // A retired row without retiredAt (this code never writes one) is kept rather than guessed at.
+    removableAt: (retired) => (retired.retiredAt ?? Number.POSITIVE_INFINITY) + retentionMs,
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * Token status lists (draft-ietf-oauth-status-list-21). Every access token takes the next index
+ * of the newest list with one `UPDATE … RETURNING` on `next_index`, so concurrent issuers never
+ * share an index and no other statement is paid per token. A list's `updated_at` is its version:
+ * each revocation that sets a bit in it moves the version strictly forward, and the signed list
+ * is rebuilt only when the version moved.
+ */
+import { and, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import type { Db } from './database.js';
+import { accessTokens, statusLists } from './schema.js';
+
+export type StatusListRow = typeof statusLists.$inferSelect;
+
+/** Where one token's status lives: a list and an index in it (draft §6.2). */
+export interface StatusListPosition {
+  list: number;
+  index: number;
+}
+
+/** A list's version and the indices of its revoked tokens, read in one transaction. */
+export interface StatusListSnapshot {
+  version: number;
+  size: number;
+  revoked: number[];
+}
+
+/** A list whose version a revocation moved: from `previousVersion` to `version`. */
+export interface StatusListChange {
+  list: number;
+  previousVersion: number;
+  version: number;
+  /** The indices of the revoked tokens that live in this list. */
+  indices: number[];
+}
+
+export interface StatusListRepository {
+  /** The next index of the newest list; a new list of `size` entries once it is full (or there is none). */
+  allocate(now: number, size: number): Promise<StatusListPosition>;
+  find(id: number): Promise<StatusListRow | undefined>;
+  snapshot(id: number): Promise<StatusListSnapshot | undefined>;
+  /** Moves the version of every list holding one of these just-revoked tokens; returns what moved. */
+  markRevoked(jtis: readonly string[], now: number): Promise<StatusListChange[]>;
+  /** Lists that may hold tokens issued at or after `since`: the one current then, and every later one. */
+  listIdsSince(since: number): Promise<number[]>;
+}
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** Strictly forward, so two changes within one millisecond are still two versions. */
+const nextVersion = (now: number) => sql`max(${statusLists.updatedAt} + 1, ${now})`;
+
+/**
+ * Moves the version of lists changed inside a caller's transaction (a code replay revokes tokens
+ * in the grants repository, with no protocol step after it to tell the status lists).
+ */
+export function touchStatusLists(tx: Db | Tx, ids: Iterable<number | null>, now: number): void {
+  const distinct = [...new Set([...ids].filter((id): id is number => id !== null))];
+  if (distinct.length > 0) tx.update(statusLists).set({ updatedAt: nextVersion(now) }).where(inArray(statusLists.id, distinct)).run();
+}
+
+// SQLite allows far more, but a few hundred bound variables keep every statement small.
+const CHUNK = 500;
+
+export function statusListRepository(db: Db): StatusListRepository {
+  const claim = db
+    .update(statusLists)
+    .set({ nextIndex: sql`${statusLists.nextIndex} + 1` })
+    .where(and(eq(statusLists.id, sql`(select max(${statusLists.id}) from ${statusLists})`), lt(statusLists.nextIndex, statusLists.size)))
+    .returning({ list: statusLists.id, index: sql<number>`${statusLists.nextIndex} - 1` })
+    .prepare();
+  const find = db.select().from(statusLists).where(eq(statusLists.id, sql.placeholder('id'))).prepare();
+  const revokedIn = db
+    .select({ index: accessTokens.statusIndex })
+    .from(accessTokens)
+    .where(and(eq(accessTokens.statusList, sql.placeholder('id')), isNotNull(accessTokens.revokedAt)))
+    .prepare();
+
+  return {
+    async allocate(now, size) {
+      const position = claim.get();
+      if (position) return position;
+      // The newest list is full (or there is none): start the next one, unless a concurrent
+      // issuer did in the meantime, inside one write transaction.
+      return db.transaction((tx) => {
+        const retried = claim.get();
+        if (retried) return retried;
+        const created = tx.insert(statusLists).values({ size, nextIndex: 1, createdAt: now, updatedAt: now }).returning({ id: statusLists.id }).get();
+        return { list: created.id, index: 0 };
+      });
+    },
+    async find(id) {
+      return find.get({ id });
+    },
+    async snapshot(id) {
+      return db.transaction(() => {
+        const row = find.get({ id });
+        if (!row) return undefined;
+        const revoked = revokedIn.all({ id }).flatMap((r) => (r.index === null ? [] : [r.index]));
+        return { version: row.updatedAt, size: row.size, revoked };
+      });
+    },
+    async markRevoked(jtis, now) {
+      if (jtis.length === 0) return [];
+      return db.transaction((tx) => {
+        const byList = new Map<number, number[]>();
+        for (let i = 0; i < jtis.length; i += CHUNK) {
+          const rows = tx
+            .select({ list: accessTokens.statusList, index: accessTokens.statusIndex })
+            .from(accessTokens)
+            .where(and(inArray(accessTokens.jti, jtis.slice(i, i + CHUNK)), isNotNull(accessTokens.statusList)))
+            .all();
+          for (const { list, index } of rows) {
+            if (list === null || index === null) continue;
+            const indices = byList.get(list) ?? [];
+            indices.push(index);
+            byList.set(list, indices);
+          }
+        }
+        const changes: StatusListChange[] = [];
+        for (const [list, indices] of byList) {
+          const before = find.get({ id: list });
+          if (!before) continue;
+          const after = tx.update(statusLists).set({ updatedAt: nextVersion(now) }).where(eq(statusLists.id, list)).returning({ version: statusLists.updatedAt }).get();
+          changes.push({ list, previousVersion: before.updatedAt, version: after!.version, indices });
+        }
+        return changes;
+      });
+    },
+    async listIdsSince(since) {
+      // Ids grow with time, so the list current at `since` is the newest one created by then.
+      const current = sql`coalesce((select max(${statusLists.id}) from ${statusLists} where ${statusLists.createdAt} <= ${since}), 0)`;
+      return db
+        .select({ id: statusLists.id })
+        .from(statusLists)
+        .where(sql`${statusLists.id} >= ${current}`)
+        .orderBy(statusLists.id)
+        .all()
+        .map((r) => r.id);
+    },
+  };
+}

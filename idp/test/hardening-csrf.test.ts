@@ -1,0 +1,99 @@
+/**
+ * CSRF defences of every state-changing form of the issuer (OWASP CSRF Prevention): the token
+ * AND the origin (Origin, or Sec-Fetch-Site when Origin is `null` or absent). Each refusal is a
+ * 403 that changes nothing; the same form from the issuer's own page goes through.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CookieJarClient } from '@tessera/shared/testing';
+import { countRows, seed, startIssuer, type RunningIssuer } from './harness.js';
+import { accountPage, consentPage, logoutConfirmPage, signInPage, type Fixtures } from './hardening-pages.js';
+
+let idp: RunningIssuer;
+let fx: Fixtures;
+
+beforeAll(async () => {
+  idp = await startIssuer();
+  fx = await seed(idp);
+});
+afterAll(() => idp.cleanup());
+
+interface Form {
+  jar: CookieJarClient;
+  path: string;
+  fields: Record<string, string>;
+  /** What the form changes: a count that must not move when it is refused. */
+  state: () => number;
+}
+
+const activeSessions = () => countRows(idp, 'sso_sessions', 'ended_at is null');
+
+const FORMS: Record<string, () => Promise<Form>> = {
+  'sign-in': async () => {
+    const p = await signInPage(idp, fx);
+    return { jar: p.jar, path: '/sign-in', fields: { interaction: p.interaction!, csrf_token: p.csrfToken!, email: 'alice@example.com', password: 'correct horse battery staple' }, state: activeSessions };
+  },
+  consent: async () => {
+    const p = await consentPage(idp, fx);
+    return { jar: p.jar, path: '/consent', fields: { interaction: p.interaction!, csrf_token: p.csrfToken!, decision: 'allow' }, state: () => countRows(idp, 'consents') };
+  },
+  'logout confirmation': async () => {
+    const p = await logoutConfirmPage(idp, fx);
+    return { jar: p.jar, path: '/logout/confirm', fields: { csrf_token: p.csrfToken!, client_id: fx.confidential.id, post_logout_redirect_uri: 'http://127.0.0.1:9/', state: 'st' }, state: activeSessions };
+  },
+  'account: sign out everywhere': async () => {
+    const p = await accountPage(idp, fx);
+    return { jar: p.jar, path: '/account/sign-out-everywhere', fields: { csrf_token: p.csrfToken! }, state: activeSessions };
+  },
+  'account: sign out a device': async () => {
+    const p = await accountPage(idp, fx);
+    const sid = /action="\/account\/devices\/([^/]+)\/end"/.exec(p.html)![1]!;
+    return { jar: p.jar, path: `/account/devices/${sid}/end`, fields: { csrf_token: p.csrfToken! }, state: activeSessions };
+  },
+};
+
+function post(form: Form, fields: Record<string, string>, headers: Record<string, string>): Promise<Response> {
+  return form.jar.fetch(`${idp.url}${form.path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', ...headers },
+    body: new URLSearchParams(fields),
+  });
+}
+
+const dropToken = (fields: Record<string, string>) => Object.fromEntries(Object.entries(fields).filter(([k]) => k !== 'csrf_token'));
+
+const REFUSALS: [string, (f: Form) => [Record<string, string>, Record<string, string>]][] = [
+  ['a cross-site Origin, even with the token', (f) => [f.fields, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }]],
+  ['a missing token, from the issuer itself', (f) => [dropToken(f.fields), { origin: new URL(idp.url).origin, 'sec-fetch-site': 'same-origin' }]],
+  ['a wrong token, from the issuer itself', (f) => [{ ...f.fields, csrf_token: 'A'.repeat(43) }, { origin: new URL(idp.url).origin }]],
+  ['Origin: null from another site (a sandboxed frame), even with the token', (f) => [f.fields, { origin: 'null', 'sec-fetch-site': 'cross-site' }]],
+  ['Origin: null without Sec-Fetch-Site, even with the token', (f) => [f.fields, { origin: 'null' }]],
+  ['no Origin but Sec-Fetch-Site: cross-site, even with the token', (f) => [f.fields, { 'sec-fetch-site': 'cross-site' }]],
+];
+
+describe.each(Object.keys(FORMS))('the %s form', (name) => {
+  it.each(REFUSALS)('refuses %s with 403 and changes nothing', async (_, make) => {
+    const form = await FORMS[name]!();
+    const before = form.state();
+    const [fields, headers] = make(form);
+    const res = await post(form, fields, headers);
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('<code>invalid_request</code>');
+    expect(form.state()).toBe(before);
+  });
+
+  it('goes through from its own page under Referrer-Policy: no-referrer (Origin: null, Sec-Fetch-Site: same-origin)', async () => {
+    const form = await FORMS[name]!();
+    const res = await post(form, form.fields, { origin: 'null', 'sec-fetch-site': 'same-origin' });
+    expect(res.status).toBe(303);
+  });
+});
+
+describe('no state change on GET', () => {
+  it.each(['/logout/confirm', '/account/sign-out-everywhere', '/account/devices/x/end', '/consent?decision=allow'])('GET %s changes nothing', async (path) => {
+    const form = await FORMS['account: sign out everywhere']!();
+    const before = activeSessions();
+    const res = await form.jar.fetch(`${idp.url}${path}`);
+    expect(res.status).not.toBe(303);
+    expect(activeSessions()).toBe(before);
+  });
+});

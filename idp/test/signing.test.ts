@@ -1,0 +1,29 @@
+/** Tokens signed with each supported algorithm verify with an independent JOSE library (jose). */
+import { createHash } from 'node:crypto';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { signInAndRedeem } from './flow.js';
+import { seed, startIssuer } from './harness.js';
+
+describe.each([
+  ['ES256', 'sha256'],
+  ['EdDSA', 'sha512'],
+  ['RS256', 'sha256'],
+] as const)('signing with %s', (alg, atHashDigest) => {
+  it('issues access and ID tokens that verify against the JWKS, with at_hash from the matching digest', async () => {
+    const idp = await startIssuer({ env: { TESSERA_SIGNING_ALG: alg } });
+    try {
+      const fx = await seed(idp);
+      const { tokens } = await signInAndRedeem(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential });
+      const jwks = createRemoteJWKSet(new URL(`${idp.url}/jwks`));
+      const access = await jwtVerify(tokens.access_token as string, jwks, { issuer: idp.url, audience: fx.api.id, typ: 'at+jwt', algorithms: [alg] });
+      expect(access.protectedHeader.alg).toBe(alg);
+      const id = await jwtVerify(tokens.id_token as string, jwks, { issuer: idp.url, audience: fx.confidential.id, algorithms: [alg] });
+      // OIDC Core §3.1.3.6: the left half of the hash the signing algorithm uses (SHA-512 for Ed25519).
+      const digest = createHash(atHashDigest).update(tokens.access_token as string).digest();
+      expect(id.payload.at_hash).toBe(digest.subarray(0, digest.length / 2).toString('base64url'));
+    } finally {
+      await idp.cleanup();
+    }
+  });
+});

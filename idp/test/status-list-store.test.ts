@@ -1,0 +1,116 @@
+/** Status list indices and versions in the store, and the issuer component over them. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
+import { inflateStatusList, statusAt } from '@tessera/shared';
+import { StatusLists, type StatusListReference } from '../src/status-list/status-lists.js';
+import { openStore, type SqliteStore } from '../src/store/index.js';
+import { startIssuer, type RunningIssuer } from './harness.js';
+
+describe('status list repository', () => {
+  let store: SqliteStore;
+  beforeAll(() => {
+    store = openStore(':memory:');
+  });
+  afterAll(() => store.close());
+
+  /** A grant to hang access tokens on, straight in the database. */
+  const token = (jti: string, list: number, index: number) => {
+    store.database.sqlite.prepare('insert into access_tokens (jti, grant_id, expires_at, status_list, status_index) values (?, ?, ?, ?, ?)').run(jti, 'g', 0, list, index);
+  };
+
+  it('hands out consecutive indices of the newest list, and starts a new list when it is full', async () => {
+    const got: { list: number; index: number }[] = [];
+    for (let i = 0; i < 5; i++) got.push(await store.statusLists.allocate(1000, 2));
+    expect(got).toEqual([
+      { list: 1, index: 0 },
+      { list: 1, index: 1 },
+      { list: 2, index: 0 },
+      { list: 2, index: 1 },
+      { list: 3, index: 0 },
+    ]);
+    expect(await store.statusLists.find(3)).toMatchObject({ size: 2, nextIndex: 1, createdAt: 1000 });
+  });
+
+  it('never hands out one index twice, however many ask at once', async () => {
+    const got = await Promise.all(Array.from({ length: 200 }, () => store.statusLists.allocate(2000, 64)));
+    expect(new Set(got.map((p) => `${p.list}/${p.index}`)).size).toBe(200);
+  });
+
+  it('moves a list version strictly forward on each revocation, even within one millisecond', async () => {
+    store.database.sqlite.exec("insert into users (id, email, display_name, password_hash, created_at, updated_at) values ('u', 'u@example.test', 'U', 'x', 0, 0)");
+    store.database.sqlite.exec("insert into clients (id, name, type, party, redirect_uris, post_logout_redirect_uris, allowed_scopes, allowed_resources, created_at) values ('c', 'C', 'public', 'first', '[]', '[]', '[]', '[]', 0)");
+    store.database.sqlite.exec("insert into grants (id, client_id, user_id, session_id, scope, resource, created_at) values ('g', 'c', 'u', 's', '', '', 0)");
+    token('a', 1, 0);
+    token('b', 1, 1);
+    token('c', 2, 0);
+    const before = (await store.statusLists.find(1))!.updatedAt;
+    const first = await store.statusLists.markRevoked(['a', 'c', 'unknown'], 5000);
+    expect(first).toEqual([
+      { list: 1, previousVersion: before, version: 5000, indices: [0] },
+      { list: 2, previousVersion: expect.any(Number), version: 5000, indices: [0] },
+    ]);
+    const second = await store.statusLists.markRevoked(['b'], 5000);
+    expect(second).toEqual([{ list: 1, previousVersion: 5000, version: 5001, indices: [1] }]);
+    expect(await store.statusLists.markRevoked([], 6000)).toEqual([]);
+  });
+
+  it('lists the lists that may hold tokens issued since a time', async () => {
+    const all = store.database.sqlite.prepare('select id, created_at as at from status_lists order by id').all() as { id: number; at: number }[];
+    expect(await store.statusLists.listIdsSince(0)).toEqual(all.map((l) => l.id));
+    const last = all.at(-1)!;
+    expect(await store.statusLists.listIdsSince(last.at + 1)).toEqual(all.filter((l) => l.id >= last.id).map((l) => l.id));
+  });
+});
+
+describe('status lists at the issuer', () => {
+  let idp: RunningIssuer;
+  beforeAll(async () => {
+    idp = await startIssuer();
+  });
+  afterAll(() => idp.cleanup());
+
+  it('gives every token of a full list a place in the next one, each list signed on its own', async () => {
+    const lists = new StatusLists(idp.issuer.ctx, { size: 8 });
+    const refs: StatusListReference[] = [];
+    for (let i = 0; i < 10; i++) refs.push(await lists.allocate());
+    expect(refs.slice(0, 8).every((r) => r.list === refs[0]!.list)).toBe(true);
+    expect(refs[8]).toMatchObject({ list: refs[0]!.list + 1, index: 0, uri: `${idp.url}/statuslists/${refs[0]!.list + 1}` });
+    const second = (await lists.token(refs[8]!.list))!;
+    expect(decodeJwt(second.token)).toMatchObject({ sub: refs[8]!.uri, status_list: { bits: 1 } });
+    expect(await lists.token(9999)).toBeUndefined();
+  });
+
+  it('patches its bits for revocations it records, and reads the list again after a change it did not make', async () => {
+    const { store, clock } = idp.issuer.ctx;
+    // Counts full reads of a list from the store.
+    let reads = 0;
+    const statusLists = { ...store.statusLists, snapshot: (id: number) => (reads++, store.statusLists.snapshot(id)) };
+    const lists = new StatusLists({ ...idp.issuer.ctx, store: { ...store, statusLists } }, { size: 16 });
+    const refs: StatusListReference[] = [];
+    for (let i = 0; i < 3; i++) refs.push(await lists.allocate());
+    const sqlite = store.database.sqlite;
+    sqlite.exec("insert into users (id, email, display_name, password_hash, created_at, updated_at) values ('u2', 'u2@example.test', 'U', 'x', 0, 0)");
+    sqlite.exec("insert into clients (id, name, type, party, redirect_uris, post_logout_redirect_uris, allowed_scopes, allowed_resources, created_at) values ('c2', 'C', 'public', 'first', '[]', '[]', '[]', '[]', 0)");
+    sqlite.exec("insert into grants (id, client_id, user_id, session_id, scope, resource, created_at) values ('g2', 'c2', 'u2', 's', '', '', 0)");
+    refs.forEach((r, i) => store.grants.recordAccessToken('g2', `t${i}`, clock.now() + 60_000, r));
+    const bit = async (i: number) => {
+      const { status_list } = decodeJwt((await lists.token(refs[i]!.list))!.token) as { status_list: { lst: string } };
+      return statusAt(await inflateStatusList(status_list.lst, 1 << 20), 1, refs[i]!.index);
+    };
+    expect(await bit(0)).toBe(0);
+    expect(reads).toBe(1);
+
+    // Through the component: the kept bits are patched, the list is not read again.
+    sqlite.prepare("update access_tokens set revoked_at = 1 where jti = 't0'").run();
+    await lists.revoked(['t0']);
+    expect(await bit(0)).toBe(1);
+    expect(reads).toBe(1);
+
+    // Behind its back (another instance): the version moved, so the list is read again.
+    sqlite.prepare("update access_tokens set revoked_at = 1 where jti = 't1'").run();
+    sqlite.prepare('update status_lists set updated_at = updated_at + 1 where id = ?').run(refs[1]!.list);
+    expect(await bit(1)).toBe(1);
+    expect(await bit(2)).toBe(0);
+    expect(reads).toBe(2);
+  });
+});
