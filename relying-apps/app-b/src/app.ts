@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { createMemoryJtiStore, type FetchLike, type JtiStore } from '@tessera/shared';
+import { createMemoryJtiStore, createStatusListChecker, type FetchLike, type JtiStore } from '@tessera/shared';
 import { createLoopbackFetch } from '@tessera/shared/node';
 import { bundleBrowserApp } from './bundle.js';
 import { systemClock, type Clock } from './clock.js';
@@ -52,11 +52,15 @@ const MAX_BODY_BYTES = 16 * 1024;
 export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
   const clock = deps.clock ?? systemClock;
   const fetch = deps.fetch ?? createLoopbackFetch();
+  const issuer = createIssuerClient({ issuer: config.issuer, fetch, clock });
   const ctx: AppContext = {
     config,
     clock,
     log: deps.log ?? consoleLogger,
-    issuer: createIssuerClient({ issuer: config.issuer, fetch, clock }),
+    issuer,
+    ...(config.checkStatusList
+      ? { statusLists: createStatusListChecker({ issuer: config.issuer, keySet: issuer.keySet, fetch, now: () => clock.now() }) }
+      : {}),
     revoked: deps.revoked ?? createMemoryRevokedSessions({ clock, windowSec: config.revocationWindowSec }),
     jtiStore: deps.jtiStore ?? createMemoryJtiStore({ now: () => clock.now() }),
     browserBundle: deps.browserBundle ?? bundleBrowserApp(),

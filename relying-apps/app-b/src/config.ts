@@ -19,6 +19,12 @@ export interface AppBConfig {
    * lifetime, since an access token of that session stays otherwise valid until it expires.
    */
   revocationWindowSec: number;
+  /**
+   * Whether the API checks each access token's entry in the issuer's token status list
+   * (draft-ietf-oauth-status-list): a revoked token is refused within the list's ttl even when no
+   * back-channel logout arrives. On unless APP_B_STATUS_LIST=off.
+   */
+  checkStatusList: boolean;
 }
 
 /** A configuration error that names the variable at fault. */
@@ -98,6 +104,14 @@ function duration(env: Env, name: string, fallback: number, min: number, max: nu
   return seconds;
 }
 
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on' || raw === 'true') return true;
+  if (raw === 'off' || raw === 'false') return false;
+  throw new ConfigError(name, `must be on or off, got ${JSON.stringify(raw)}`);
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env): AppBConfig {
   const { url, origin } = appOrigin(env, 'APP_B_URL', 'http://app-b.localhost:4002');
@@ -109,5 +123,6 @@ export function loadConfig(env: Env = process.env): AppBConfig {
     clientId: clientId(env, 'APP_B_CLIENT_ID', 'app-b'),
     // 15 minutes: three times the issuer's default access-token lifetime (TESSERA_ACCESS_TOKEN_TTL).
     revocationWindowSec: duration(env, 'APP_B_REVOCATION_WINDOW', 900, 30, 86_400),
+    checkStatusList: onOff(env, 'APP_B_STATUS_LIST', true),
   };
 }

@@ -1,5 +1,5 @@
 /** Everything a route of app B's server needs, built once in createApp and passed in. */
-import type { JtiStore } from '@tessera/shared';
+import type { JtiStore, StatusListChecker } from '@tessera/shared';
 import type { Clock } from './clock.js';
 import type { AppBConfig } from './config.js';
 import type { IssuerClient } from './issuer/issuer-client.js';
@@ -14,6 +14,8 @@ export interface AppContext {
   revoked: RevokedSessions;
   /** Used logout-token `jti`s (OIDC Back-Channel Logout 1.0 §2.6). */
   jtiStore: JtiStore;
+  /** The issuer's token status lists, when the API checks them (config.checkStatusList). */
+  statusLists?: StatusListChecker;
   /** The bundled browser code, built at start-up. */
   browserBundle: Promise<string>;
 }

@@ -39,6 +39,8 @@ export function apiRoutes(ctx: AppContext): Hono<AccessTokenEnv> {
         now: () => ctx.clock.now(),
         // Back-channel logout reaches a stateless API through this hook (see revoked-sessions.ts).
         isRevoked: (claims) => ctx.revoked.isRevoked(claims),
+        // …and the token status list reaches it even when no back-channel logout does.
+        ...(ctx.statusLists ? { statusLists: ctx.statusLists } : {}),
         onError: (error) => ctx.log.info('api.token_refused', { code: error.code }),
       }),
     ),

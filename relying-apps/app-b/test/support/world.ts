@@ -43,8 +43,18 @@ async function listen(): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-export async function startWorld(deps: AppBDeps = {}): Promise<World> {
+export interface WorldOptions {
+  /** Register app B's back-channel logout URI at the issuer (default true). */
+  backchannelLogout?: boolean;
+  /** Extra issuer environment (TESSERA_STATUS_LIST_TTL, say). */
+  issuerEnv?: Record<string, string>;
+  /** Extra app B environment (APP_B_STATUS_LIST, say). */
+  appEnv?: Record<string, string>;
+}
+
+export async function startWorld(deps: AppBDeps = {}, options: WorldOptions = {}): Promise<World> {
   const issuer = await startIssuer({
+    ...(options.issuerEnv ? { env: options.issuerEnv } : {}),
     issuer: {
       // The test app listens on 127.0.0.1, which the global fetch reaches as it is.
       fetch: (url, init) => fetch(url, init),
@@ -67,7 +77,7 @@ export async function startWorld(deps: AppBDeps = {}): Promise<World> {
       party: 'first',
       redirectUris: [`${app}/`],
       postLogoutRedirectUris: [`${app}/`],
-      backchannelLogoutUri: `${app}/backchannel-logout`,
+      backchannelLogoutUri: options.backchannelLogout === false ? null : `${app}/backchannel-logout`,
       scopes: ['openid', 'profile', 'email', 'offline_access'],
       resources: [app],
       grantTypes: ['refresh_token'],
@@ -88,7 +98,7 @@ export async function startWorld(deps: AppBDeps = {}): Promise<World> {
     },
   );
 
-  const config = loadConfig({ APP_B_URL: app, TESSERA_ISSUER: issuer.url });
+  const config = loadConfig({ APP_B_URL: app, TESSERA_ISSUER: issuer.url, ...options.appEnv });
   const hono = createApp(config, { log: silentLogger, ...deps });
   server.on('request', getRequestListener(hono.fetch));
 
