@@ -20,7 +20,13 @@ describe('loadConfig', () => {
       issuer: 'http://idp.localhost:4000',
       clientId: 'app-b',
       revocationWindowSec: 900,
+      checkStatusList: true,
     });
+  });
+
+  it('turns the status-list check off with APP_B_STATUS_LIST=off, and names the variable on a bad value', () => {
+    expect(loadConfig({ APP_B_STATUS_LIST: 'off' }).checkStatusList).toBe(false);
+    expect(() => loadConfig({ APP_B_STATUS_LIST: 'maybe' })).toThrow(/^APP_B_STATUS_LIST: must be on or off/);
   });
 
   it('takes the port from APP_B_URL, and APP_B_PORT over it', () => {
