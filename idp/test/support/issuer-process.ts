@@ -1,0 +1,95 @@
+/**
+ * The issuer as a real child process, the way it runs in production (`src/main.ts`), on a free
+ * loopback port: for load and crash tests that need a process to kill.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const IDP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** A port nothing listens on right now (the OS picks it; it is closed again at once). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface IssuerProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** The last lines the process wrote (stderr and stdout), for diagnosis. */
+  output: string[];
+  /** Log lines of requests that ended in a 500 (`"event":"unhandled"`). */
+  unhandled: string[];
+  /** SIGTERM and wait for the exit (a clean shutdown). */
+  stop(): Promise<void>;
+  /** SIGKILL (`kill -9`) and wait for the exit: no shutdown code runs. */
+  kill9(): Promise<void>;
+}
+
+const MAX_OUTPUT_LINES = 200;
+
+/** Starts `node --conditions=@tessera/source --import tsx src/main.ts` and waits until discovery answers. */
+export async function spawnIssuer(options: { databaseFile: string; port: number; env?: Record<string, string>; readyTimeoutMs?: number }): Promise<IssuerProcess> {
+  const url = `http://127.0.0.1:${options.port}`;
+  const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', 'src/main.ts'], {
+    cwd: IDP_DIR,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      TESSERA_ISSUER: url,
+      TESSERA_HOST: '127.0.0.1',
+      TESSERA_PORT: String(options.port),
+      TESSERA_DATABASE: options.databaseFile,
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const unhandled: string[] = [];
+  // The pipes are always drained: a child writing to a full pipe would block.
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line) continue;
+      if (line.includes('"event":"unhandled"')) unhandled.push(line.slice(0, 2000));
+      output.push(line.slice(0, 2000));
+      if (output.length > MAX_OUTPUT_LINES) output.shift();
+    }
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+
+  const waitExit = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const proc: IssuerProcess = { url, port: options.port, child, output, unhandled, stop: () => waitExit('SIGTERM'), kill9: () => waitExit('SIGKILL') };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the issuer exited with code ${child.exitCode}:\n${output.join('\n')}`);
+    try {
+      const res = await fetch(`${url}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.ok) return proc;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await proc.kill9();
+  throw new Error(`the issuer did not answer at ${url} in time:\n${output.join('\n')}`);
+}
