@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoStack, type DemoStack } from '../src/demo-stack.js';
-import { freePorts, launchChromium, screenshot, waitForStatus } from './browser.js';
+import { cspViolations, freePorts, launchChromium, screenshot, waitForStatus } from './browser.js';
 
 const PASSWORD = 'e2e-demo-password';
 const ALICE = /Signed in as Alice Example \(alice@example\.com\)/;
@@ -65,6 +65,7 @@ describe('single sign-on and single logout across three sites', () => {
 
     // Device 1: app A → issuer sign-in → back at app A.
     const device1 = await browser.newContext();
+    const device1Csp = cspViolations(device1);
     const seen1 = watch(device1);
     const a1 = await device1.newPage();
     await a1.goto(appA);
@@ -92,6 +93,7 @@ describe('single sign-on and single logout across three sites', () => {
 
     // Device 2: a fresh browser must enter the password for app B.
     const device2 = await browser.newContext();
+    const device2Csp = cspViolations(device2);
     const seen2 = watch(device2);
     const b2 = await device2.newPage();
     await b2.goto(appB);
@@ -137,5 +139,6 @@ describe('single sign-on and single logout across three sites', () => {
     await screenshot(b2, 'device2-still-signed-in');
 
     process.stdout.write(`single logout reached app B on device 1 in ${propagationMs} ms\n`);
+    expect([...device1Csp, ...device2Csp]).toEqual([]);
   });
 });
