@@ -3,3 +3,4 @@
  * bundles. Everything in the main entry is browser-safe.
  */
 export * from './http/loopback-fetch.js';
+export * from './jwks/node-signatures.js';

@@ -3,7 +3,7 @@
  * `kid` only with that key's own algorithm, jose's signature and claim checks, and one mapping of
  * jose's errors onto {@link TokenVerificationError} codes.
  */
-import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { UnsecuredJWT, base64url, errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { VERIFICATION_ALGORITHMS, type KeySet, type VerificationKey } from '../jwks/key-set.js';
 import { TokenVerificationError } from './errors.js';
 
@@ -130,6 +130,82 @@ function fromJoseError(error: unknown, kind: string): TokenVerificationError {
   return new TokenVerificationError('ERR_TOKEN_MALFORMED', `the ${kind} is malformed`, { cause: error });
 }
 
+/**
+ * Picks the key for a token's header: explicit type first, then the key by `kid` alone from the
+ * issuer's set, then the key's own algorithm — never the token's choice.
+ */
+async function keyFor(header: JWTHeaderParameters, check: JwtCheck): Promise<VerificationKey> {
+  const { kind } = check;
+  // RFC 8725 §3.11: explicit typing keeps one kind of token from passing for another. Checked
+  // before the key lookup, so a wrong-type token never costs a JWKS refetch.
+  if (!check.acceptsType(normalizeTyp(header.typ))) {
+    throw new TokenVerificationError('ERR_TOKEN_TYPE', `the token is not an ${kind}`, { claim: 'typ' });
+  }
+  // The key is chosen by kid alone, from the issuer's set. jku, x5u, jwk and x5c headers are
+  // never read: a token must not name its own key (RFC 8725 §3.10, RFC 7515 §4.1.2–4.1.6).
+  const kid = header.kid;
+  if (typeof kid !== 'string' || kid === '') {
+    throw new TokenVerificationError('ERR_TOKEN_KID_UNKNOWN', `the ${kind} has no kid`, { claim: 'kid' });
+  }
+  const key = await check.keySet.getKey(kid);
+  // RFC 8725 §3.1: the algorithm is the key's own, never taken from the token.
+  if (header.alg !== key.alg) {
+    throw new TokenVerificationError('ERR_TOKEN_ALG', `the ${kind} algorithm does not match its key`, { claim: 'alg' });
+  }
+  return key;
+}
+
+const UNSECURED_HEADER = base64url.encode('{"alg":"none"}');
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+const textEncoder = new TextEncoder();
+
+/** Decodes a compact JWS protected header; anything but a JSON object is malformed. */
+function decodeHeader(segment: string): JWTHeaderParameters {
+  const header: unknown = JSON.parse(textDecoder.decode(base64url.decode(segment)));
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new errors.JWSInvalid('the protected header is not an object');
+  return header as JWTHeaderParameters;
+}
+
+/**
+ * The signature and the registered claims. When the key brings its own synchronous signature
+ * check (node:crypto, see withNodeSignatures), we check the signature with it and let jose check
+ * the claims: `UnsecuredJWT.decode` runs jose's own claim-set validation on the payload whose
+ * signature we have just verified — it never sees the original header, so it cannot be talked
+ * into anything by it. Otherwise jose does both, through Web Crypto.
+ */
+async function verifySignatureAndClaims(token: string, check: JwtCheck, now: number | undefined): Promise<VerifiedJwt> {
+  const claimOptions = {
+    issuer: check.issuer,
+    audience: check.audience as string | string[],
+    clockTolerance: check.clockToleranceSec,
+    requiredClaims: [...check.requiredClaims],
+    ...(now === undefined ? {} : { currentDate: new Date(now) }),
+  };
+  const parts = token.split('.');
+  // An empty signature is still a JWS shape: `alg: none` and stripped signatures are refused below,
+  // for what they are.
+  if (parts.length !== 3 || !/^[A-Za-z0-9_-]+$/.test(parts[0]!) || !/^[A-Za-z0-9_-]+$/.test(parts[1]!) || !/^[A-Za-z0-9_-]*$/.test(parts[2]!)) {
+    throw new errors.JWSInvalid('not a compact JWS');
+  }
+  const header = decodeHeader(parts[0]!);
+  // Refused before any key lookup, so `alg: none` or `HS256` never costs a JWKS fetch.
+  if (typeof header.alg !== 'string' || !(ALLOWED_ALGORITHMS as readonly string[]).includes(header.alg)) {
+    throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
+  }
+  const key = await keyFor(header, check);
+  if (key.verifySignature === undefined) {
+    const result = await jwtVerify(token, () => key.key, { ...claimOptions, algorithms: ALLOWED_ALGORITHMS });
+    return { payload: result.payload, header: result.protectedHeader, key };
+  }
+  // RFC 7515 §4.1.11: an extension we would have to understand is one we refuse.
+  if (header.crit !== undefined || header.b64 !== undefined) throw new errors.JOSENotSupported('unsupported JWS header extension');
+  if (!key.verifySignature(textEncoder.encode(`${parts[0]}.${parts[1]}`), base64url.decode(parts[2]!))) {
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+  const { payload } = UnsecuredJWT.decode(`${UNSECURED_HEADER}.${parts[1]}.`, claimOptions);
+  return { payload, header, key };
+}
+
 /** Verifies a compact JWS JWT against `check`; every failure is a {@link TokenVerificationError}. */
 export async function verifyJwt(token: unknown, check: JwtCheck): Promise<VerifiedJwt> {
   const { kind } = check;
@@ -142,40 +218,8 @@ export async function verifyJwt(token: unknown, check: JwtCheck): Promise<Verifi
 
   const now = check.now?.();
   let verified: VerifiedJwt;
-  let usedKey: VerificationKey | undefined;
   try {
-    const result = await jwtVerify(
-      token,
-      async (header) => {
-        // RFC 8725 §3.11: explicit typing keeps one kind of token from passing for another. Checked
-        // before the key lookup, so a wrong-type token never costs a JWKS refetch.
-        if (!check.acceptsType(normalizeTyp(header.typ))) {
-          throw new TokenVerificationError('ERR_TOKEN_TYPE', `the token is not an ${kind}`, { claim: 'typ' });
-        }
-        // The key is chosen by kid alone, from the issuer's set. jku, x5u, jwk and x5c headers are
-        // never read: a token must not name its own key (RFC 8725 §3.10, RFC 7515 §4.1.2–4.1.6).
-        const kid = header.kid;
-        if (typeof kid !== 'string' || kid === '') {
-          throw new TokenVerificationError('ERR_TOKEN_KID_UNKNOWN', `the ${kind} has no kid`, { claim: 'kid' });
-        }
-        const key = await check.keySet.getKey(kid);
-        // RFC 8725 §3.1: the algorithm is the key's own, never taken from the token.
-        if (header.alg !== key.alg) {
-          throw new TokenVerificationError('ERR_TOKEN_ALG', `the ${kind} algorithm does not match its key`, { claim: 'alg' });
-        }
-        usedKey = key;
-        return key.key;
-      },
-      {
-        algorithms: ALLOWED_ALGORITHMS,
-        issuer: check.issuer,
-        audience: check.audience as string | string[],
-        clockTolerance: check.clockToleranceSec,
-        requiredClaims: [...check.requiredClaims],
-        ...(now === undefined ? {} : { currentDate: new Date(now) }),
-      },
-    );
-    verified = { payload: result.payload, header: result.protectedHeader, key: usedKey! };
+    verified = await verifySignatureAndClaims(token, check, now);
   } catch (error) {
     throw fromJoseError(error, kind);
   }

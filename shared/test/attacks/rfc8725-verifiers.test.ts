@@ -12,6 +12,7 @@
 import { SignJWT, base64url, generateKeyPair, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteKeySet } from '../../src/jwks/remote-key-set.js';
+import { withNodeSignatures } from '../../src/jwks/node-signatures.js';
 import type { TokenVerificationErrorCode } from '../../src/verify/errors.js';
 import { createMemoryJtiStore } from '../../src/verify/jti-store.js';
 import { verifyAccessToken } from '../../src/verify/verify-access-token.js';
@@ -80,9 +81,16 @@ const headerOf = (kind: Kind, extra: Record<string, unknown> = {}) => ({ ...(TYP
 /** A genuine token of `kind`, signed by the issuer's key. */
 const genuine = (kind: Kind, overrides: JWTPayload = {}, header: Record<string, unknown> = {}) => sign(issuerKey, claimsOf(kind, overrides), headerOf(kind, header));
 
+/** How signatures are checked: through Web Crypto (browsers, default) or node:crypto (withNodeSignatures). */
+const SIGNATURE_CHECKS = {
+  'Web Crypto': (url: string) => createRemoteKeySet(url),
+  'node:crypto': (url: string) => withNodeSignatures(createRemoteKeySet(url)),
+} as const;
+let makeKeySet: (url: string) => ReturnType<typeof createRemoteKeySet> = SIGNATURE_CHECKS['Web Crypto'];
+
 /** Verifies `token` as a `kind`, with a key set that fetches the issuer's JWKS over HTTP. */
 function verifyAs(kind: Kind, token: string) {
-  const keySet = createRemoteKeySet(`${issuerUrl}/jwks`);
+  const keySet = makeKeySet(`${issuerUrl}/jwks`);
   if (kind === 'access') return verifyAccessToken(token, { issuer: issuerUrl, audience: API, keySet });
   if (kind === 'id') return verifyIdToken(token, { issuer: issuerUrl, audience: CLIENT_ID, keySet, nonce: NONCE });
   return verifyLogoutToken(token, { issuer: issuerUrl, audience: CLIENT_ID, keySet, jtiStore: createMemoryJtiStore() });
@@ -225,57 +233,64 @@ const ATTACKS: Attack[] = [
 const KINDS: Kind[] = ['access', 'id', 'logout'];
 const KIND_NAME: Record<Kind, string> = { access: 'access token', id: 'ID token', logout: 'logout token' };
 
-describe.each(KINDS)('RFC 8725: the %s verifier refuses forged tokens', (kind) => {
-  it.each(ATTACKS.map((a) => [a.name, a] as const))(`refuses %s (${KIND_NAME[kind]})`, async (_, attack) => {
-    await expectRefusal(verifyAs(kind, await attack.forge(kind)), attack.code);
+// Every attack runs against both ways of checking a signature; the refusal must not depend on it.
+describe.each(Object.keys(SIGNATURE_CHECKS) as (keyof typeof SIGNATURE_CHECKS)[])('with %s signature checks', (checks) => {
+  beforeAll(() => {
+    makeKeySet = SIGNATURE_CHECKS[checks];
   });
 
-  it(`refuses jku and x5u headers pointing at a foreign listener, which receives zero requests (RFC 8725 §3.10) (${KIND_NAME[kind]})`, async () => {
-    const before = foreign.requests.length;
-    for (const header of [{ jku: `${foreign.url}/jwks` }, { x5u: `${foreign.url}/cert.pem` }, { jku: `${foreign.url}/jwks`, kid: issuerKey.kid }]) {
-      const token = await sign(attacker, claimsOf(kind), headerOf(kind, header));
-      await expectRefusal(verifyAs(kind, token), 'kid' in header ? 'ERR_TOKEN_SIGNATURE' : 'ERR_TOKEN_KID_UNKNOWN');
-    }
-    expect(foreign.requests.length).toBe(before);
+  describe.each(KINDS)('RFC 8725: the %s verifier refuses forged tokens', (kind) => {
+    it.each(ATTACKS.map((a) => [a.name, a] as const))(`refuses %s (${KIND_NAME[kind]})`, async (_, attack) => {
+      await expectRefusal(verifyAs(kind, await attack.forge(kind)), attack.code);
+    });
+
+    it(`refuses jku and x5u headers pointing at a foreign listener, which receives zero requests (RFC 8725 §3.10) (${KIND_NAME[kind]})`, async () => {
+      const before = foreign.requests.length;
+      for (const header of [{ jku: `${foreign.url}/jwks` }, { x5u: `${foreign.url}/cert.pem` }, { jku: `${foreign.url}/jwks`, kid: issuerKey.kid }]) {
+        const token = await sign(attacker, claimsOf(kind), headerOf(kind, header));
+        await expectRefusal(verifyAs(kind, token), 'kid' in header ? 'ERR_TOKEN_SIGNATURE' : 'ERR_TOKEN_KID_UNKNOWN');
+      }
+      expect(foreign.requests.length).toBe(before);
+    });
+
+    it(`refuses a 1 MB token quickly, before parsing it or fetching keys (RFC 8725 §3.12 bounded work) (${KIND_NAME[kind]})`, async () => {
+      const before = jwksServer.requests.length;
+      const huge = `${encodeJson({ alg: 'ES256', kid: issuerKey.kid })}.${'A'.repeat(1024 * 1024)}.AAAA`;
+      const started = performance.now();
+      await expectRefusal(verifyAs(kind, huge), 'ERR_TOKEN_TOO_LARGE');
+      expect(performance.now() - started).toBeLessThan(50);
+      expect(jwksServer.requests.length).toBe(before);
+    });
   });
 
-  it(`refuses a 1 MB token quickly, before parsing it or fetching keys (RFC 8725 §3.12 bounded work) (${KIND_NAME[kind]})`, async () => {
-    const before = jwksServer.requests.length;
-    const huge = `${encodeJson({ alg: 'ES256', kid: issuerKey.kid })}.${'A'.repeat(1024 * 1024)}.AAAA`;
-    const started = performance.now();
-    await expectRefusal(verifyAs(kind, huge), 'ERR_TOKEN_TOO_LARGE');
-    expect(performance.now() - started).toBeLessThan(50);
-    expect(jwksServer.requests.length).toBe(before);
-  });
-});
+  describe('RFC 8725 §3.11 (explicit typing): one kind of token never passes for another', () => {
+    it.each([
+      ['an ID token as an access token', 'id', 'access'],
+      ['a logout token as an access token', 'logout', 'access'],
+      ['an access token as an ID token', 'access', 'id'],
+      ['a logout token as an ID token', 'logout', 'id'],
+      ['an ID token as a logout token', 'id', 'logout'],
+      ['an access token as a logout token', 'access', 'logout'],
+    ] as const)('refuses %s', async (_, made, presentedAs) => {
+      // Same issuer, same key, and the audience the verifier expects: only the type differs.
+      const aud = presentedAs === 'access' ? API : CLIENT_ID;
+      const extra = presentedAs === 'id' ? { nonce: NONCE } : {};
+      await expectRefusal(verifyAs(presentedAs, await genuine(made, { aud, ...extra })), 'ERR_TOKEN_TYPE');
+    });
 
-describe('RFC 8725 §3.11 (explicit typing): one kind of token never passes for another', () => {
-  it.each([
-    ['an ID token as an access token', 'id', 'access'],
-    ['a logout token as an access token', 'logout', 'access'],
-    ['an access token as an ID token', 'access', 'id'],
-    ['a logout token as an ID token', 'logout', 'id'],
-    ['an ID token as a logout token', 'id', 'logout'],
-    ['an access token as a logout token', 'access', 'logout'],
-  ] as const)('refuses %s', async (_, made, presentedAs) => {
-    // Same issuer, same key, and the audience the verifier expects: only the type differs.
-    const aud = presentedAs === 'access' ? API : CLIENT_ID;
-    const extra = presentedAs === 'id' ? { nonce: NONCE } : {};
-    await expectRefusal(verifyAs(presentedAs, await genuine(made, { aud, ...extra })), 'ERR_TOKEN_TYPE');
+    it.each([
+      ['an access token typed JWT', 'access', 'JWT'],
+      ['an ID token typed at+jwt', 'id', 'at+jwt'],
+      ['a logout token typed JWT', 'logout', 'JWT'],
+      ['an access token typed secevent+jwt', 'access', 'secevent+jwt'],
+    ] as const)('refuses %s (wrong typ)', async (_, kind, typ) => {
+      await expectRefusal(verifyAs(kind, await genuine(kind, {}, { typ })), 'ERR_TOKEN_TYPE');
+    });
   });
 
-  it.each([
-    ['an access token typed JWT', 'access', 'JWT'],
-    ['an ID token typed at+jwt', 'id', 'at+jwt'],
-    ['a logout token typed JWT', 'logout', 'JWT'],
-    ['an access token typed secevent+jwt', 'access', 'secevent+jwt'],
-  ] as const)('refuses %s (wrong typ)', async (_, kind, typ) => {
-    await expectRefusal(verifyAs(kind, await genuine(kind, {}, { typ })), 'ERR_TOKEN_TYPE');
-  });
-});
-
-describe('the battery itself', () => {
-  it('accepts the genuine token of each kind over the same HTTP key set (so every refusal above is the attack’s doing)', async () => {
-    for (const kind of KINDS) await expect(verifyAs(kind, await genuine(kind))).resolves.toBeDefined();
+  describe('the battery itself', () => {
+    it('accepts the genuine token of each kind over the same HTTP key set (so every refusal above is the attack’s doing)', async () => {
+      for (const kind of KINDS) await expect(verifyAs(kind, await genuine(kind))).resolves.toBeDefined();
+    });
   });
 });
