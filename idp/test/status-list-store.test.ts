@@ -20,7 +20,7 @@ describe('status list repository', () => {
 
   it('hands out consecutive indices of the newest list, and starts a new list when it is full', async () => {
     const got: { list: number; index: number }[] = [];
-    for (let i = 0; i < 5; i++) got.push(await store.statusLists.allocate(1000, 2));
+    for (let i = 0; i < 5; i++) got.push(await store.statusLists.allocate(1000, 2, 1));
     expect(got).toEqual([
       { list: 1, index: 0 },
       { list: 1, index: 1 },
@@ -32,8 +32,21 @@ describe('status list repository', () => {
   });
 
   it('never hands out one index twice, however many ask at once', async () => {
-    const got = await Promise.all(Array.from({ length: 200 }, () => store.statusLists.allocate(2000, 64)));
+    const got = await Promise.all(Array.from({ length: 200 }, () => store.statusLists.allocate(2000, 64, 1)));
     expect(new Set(got.map((p) => `${p.list}/${p.index}`)).size).toBe(200);
+  });
+
+  it('reserves a block of indices at once, starting a new list when the block does not fit', async () => {
+    // Fill the newest list first, so the next reservation starts a list of size 10.
+    const newest = (await store.statusLists.find((await store.statusLists.allocate(3000, 10, 1)).list))!;
+    if (newest.size > newest.nextIndex) await store.statusLists.allocate(3000, newest.size, newest.size - newest.nextIndex);
+    const a = await store.statusLists.allocate(3000, 10, 4);
+    const b = await store.statusLists.allocate(3000, 10, 4);
+    const c = await store.statusLists.allocate(3000, 10, 4); // 8 + 4 > 10: a new list
+    expect(a.index).toBe(0);
+    expect(b).toEqual({ list: a.list, index: a.index + 4 });
+    expect(c).toEqual({ list: a.list + 1, index: 0 });
+    expect(await store.statusLists.find(c.list)).toMatchObject({ nextIndex: 4 });
   });
 
   it('moves a list version strictly forward on each revocation, even within one millisecond', async () => {
@@ -78,6 +91,16 @@ describe('status lists at the issuer', () => {
     const second = (await lists.token(refs[8]!.list))!;
     expect(decodeJwt(second.token)).toMatchObject({ sub: refs[8]!.uri, status_list: { bits: 1 } });
     expect(await lists.token(9999)).toBeUndefined();
+  });
+
+  it('hands out indices from blocks reserved in the store: one write per block, never an index twice', async () => {
+    const { store } = idp.issuer.ctx;
+    let writes = 0;
+    const statusLists = { ...store.statusLists, allocate: (now: number, size: number, count: number) => (writes++, store.statusLists.allocate(now, size, count)) };
+    const lists = new StatusLists({ ...idp.issuer.ctx, store: { ...store, statusLists } }, { size: 1000, blockSize: 100 });
+    const refs = await Promise.all(Array.from({ length: 250 }, () => lists.allocate()));
+    expect(writes).toBe(3);
+    expect(new Set(refs.map((r) => `${r.list}/${r.index}`)).size).toBe(250);
   });
 
   it('patches its bits for revocations it records, and reads the list again after a change it did not make', async () => {

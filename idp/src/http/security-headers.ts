@@ -9,9 +9,16 @@ import type { MiddlewareHandler } from 'hono';
 import { randomSecret } from '../crypto/random.js';
 
 /** What the page being rendered may use: its nonce, and where its forms may end up. */
-interface PagePolicy {
-  nonce: string;
-  formTargets: Set<string>;
+/** One response's page policy. The nonce is made when first asked for: JSON answers need none. */
+class PagePolicy {
+  #nonce: string | undefined;
+  readonly formTargets = new Set<string>();
+  get nonce(): string {
+    // 16 bytes: 128 bits (CSP Level 3 §7.2 asks for at least 128), base64url — a base64 variant
+    // the nonce-source grammar accepts (§2.3.1 base64-value).
+    this.#nonce ??= randomSecret(16);
+    return this.#nonce;
+  }
 }
 
 // The nonce belongs to the response, not to a view's data: page() takes it from here, so no view
@@ -70,9 +77,7 @@ const NOT_A_PAGE = "default-src 'none'; frame-ancestors 'none'";
  */
 export function securityHeaders(): MiddlewareHandler {
   return async function securityHeaders(c, next) {
-    // 16 bytes: 128 bits (CSP Level 3 §7.2 asks for at least 128), base64url — a base64 variant
-    // the nonce-source grammar accepts (§2.3.1 base64-value).
-    const policy: PagePolicy = { nonce: randomSecret(16), formTargets: new Set() };
+    const policy = new PagePolicy();
     await currentPage.run(policy, next);
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'no-referrer');

@@ -10,7 +10,7 @@ import type { Params } from '../http/params.js';
 import type { Client } from '../store/index.js';
 import { verifierMatches } from './pkce.js';
 import { audit } from './audit.js';
-import { newRefreshToken, tokenResponse, type TokenResponse } from './token-response.js';
+import { mintTokenResponse, newRefreshToken, type TokenResponse } from './token-response.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
@@ -47,33 +47,33 @@ export async function redeemAuthorizationCode(ctx: IssuerContext, client: Client
 
   const scope = stored.scope.split(' ');
   const refreshable = client.grantTypes.includes('refresh_token');
-  // Exactly one concurrent redemption wins; a loser is a replay.
   const grantId = randomId();
-  const consumed = await ctx.store.grants.redeemCode(codeDigest, now, (c) => ({
-    id: grantId,
-    clientId: c.clientId,
-    userId: c.userId,
-    sessionId: c.sessionId,
+  const refresh = refreshable ? await newRefreshToken(ctx, grantId) : undefined;
+  const subject = { user, clientId: client.id, sessionId: stored.sessionId, scope, resource: stored.resource, authTime: stored.authTime };
+  const { response, issued } = await mintTokenResponse(ctx, subject, { nonce: stored.nonce, ...(refresh ? { refreshToken: refresh.token } : {}) });
+  // Exactly one concurrent redemption wins; a loser is a replay.
+  const consumed = await ctx.store.grants.redeemCode(
     codeDigest,
-    scope: c.scope,
-    resource: c.resource,
-    createdAt: now,
-    expiresAt: refreshable ? now + ctx.config.refreshTokenAbsoluteTtl * 1000 : null,
-    // OIDC Core §11: offline_access lets the grant outlive the SSO session.
-    offline: refreshable && scope.includes('offline_access'),
-    revokedAt: null,
-  }));
+    now,
+    (c) => ({
+      id: grantId,
+      clientId: c.clientId,
+      userId: c.userId,
+      sessionId: c.sessionId,
+      codeDigest,
+      scope: c.scope,
+      resource: c.resource,
+      createdAt: now,
+      expiresAt: refreshable ? now + ctx.config.refreshTokenAbsoluteTtl * 1000 : null,
+      // OIDC Core §11: offline_access lets the grant outlive the SSO session.
+      offline: refreshable && scope.includes('offline_access'),
+      revokedAt: null,
+    }),
+    { accessToken: issued, ...(refresh ? { refreshToken: refresh.row } : {}) },
+  );
   if (!consumed) {
     await ctx.store.grants.revokeByCode(codeDigest, now);
     throw invalidGrant('the authorization code has already been used');
   }
-
-  const subject = { user, clientId: client.id, sessionId: stored.sessionId, scope, resource: stored.resource, authTime: stored.authTime };
-  let refreshToken: string | undefined;
-  if (refreshable) {
-    const { token, row } = await newRefreshToken(ctx, grantId);
-    await ctx.store.refreshTokens.create(row);
-    refreshToken = token;
-  }
-  return tokenResponse(ctx, subject, { grantId, nonce: stored.nonce, ...(refreshToken ? { refreshToken } : {}) });
+  return response;
 }

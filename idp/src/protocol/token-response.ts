@@ -22,16 +22,27 @@ export async function newRefreshToken(ctx: IssuerContext, grantId: string): Prom
   };
 }
 
-/** Mints the access token (recorded under the grant) and, for openid requests, the ID token. */
-export async function tokenResponse(
+/** What the store records of an issued access token: its id, expiry and status-list place. */
+export interface IssuedAccessToken {
+  jti: string;
+  expiresAt: number;
+  status: { list: number; index: number };
+}
+
+/**
+ * Mints the access token and, for openid requests, the ID token — before anything is stored, so
+ * each grant records the access token in the same transaction as the rest of its writes (one
+ * commit per grant). A grant that then loses its race (a replayed code, a reused refresh token)
+ * simply never sends what was minted.
+ */
+export async function mintTokenResponse(
   ctx: IssuerContext,
   subject: TokenSubject,
-  opts: { grantId: string; nonce: string | null; refreshToken?: string },
-): Promise<TokenResponse> {
+  opts: { nonce: string | null; refreshToken?: string },
+): Promise<{ response: TokenResponse; issued: IssuedAccessToken }> {
   const access = await mintAccessToken(ctx, subject);
-  await ctx.store.grants.recordAccessToken(opts.grantId, access.jti, access.expiresAt, access.status);
   const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: ctx.config.accessTokenTtl, scope: subject.scope.join(' ') };
   if (subject.scope.includes('openid')) response.id_token = await mintIdToken(ctx, subject, { nonce: opts.nonce, accessToken: access.token });
   if (opts.refreshToken) response.refresh_token = opts.refreshToken;
-  return response;
+  return { response, issued: { jti: access.jti, expiresAt: access.expiresAt, status: access.status } };
 }

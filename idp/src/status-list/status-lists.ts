@@ -63,11 +63,15 @@ export class StatusLists {
   readonly #bits = new Map<number, Bits>();
   readonly #published = new Map<number, PublishedStatusList>();
   readonly #publishing = new Map<number, Promise<PublishedStatusList | undefined>>();
+  readonly #blockSize: number;
+  #block: { list: number; next: number; end: number } | undefined;
+  #reserving: Promise<void> | undefined;
 
   /** `size`: entries of each new list; `cachedLists`: how many lists' bits and tokens stay in memory. */
-  constructor(deps: StatusListDeps, options: { size?: number; cachedLists?: number } = {}) {
+  constructor(deps: StatusListDeps, options: { size?: number; cachedLists?: number; blockSize?: number } = {}) {
     this.#deps = deps;
     this.#size = options.size ?? DEFAULT_STATUS_LIST_SIZE;
+    this.#blockSize = options.blockSize ?? 256;
     this.#cachedLists = options.cachedLists ?? 16;
     if (!Number.isInteger(this.#size) || this.#size < 1) throw new TypeError('size must be a positive integer');
   }
@@ -77,10 +81,31 @@ export class StatusLists {
     return `${this.#deps.config.issuer}${STATUS_LIST_PATH}/${list}`;
   }
 
-  /** An index for a new access token: one `UPDATE … RETURNING` in the store, nothing else. */
+  /**
+   * An index for a new access token. Indices are reserved from the store in blocks (one
+   * `UPDATE … RETURNING` per block) and handed out from memory, so issuing a token costs no
+   * extra write. A crash forgets the rest of a block: those indices are never used, and their
+   * bits stay 0, which is harmless.
+   */
   async allocate(): Promise<StatusListReference> {
-    const { list, index } = await this.#deps.store.statusLists.allocate(this.#deps.clock.now(), this.#size);
-    return { list, index, uri: this.uri(list) };
+    // Many callers may wait on one reservation; each takes an index only while the block has one.
+    for (;;) {
+      const block = this.#block;
+      if (block && block.next < block.end) {
+        const index = block.next++;
+        return { list: block.list, index, uri: this.uri(block.list) };
+      }
+      this.#reserving ??= this.#reserve().finally(() => {
+        this.#reserving = undefined;
+      });
+      await this.#reserving;
+    }
+  }
+
+  async #reserve(): Promise<void> {
+    const count = Math.min(this.#blockSize, this.#size);
+    const { list, index } = await this.#deps.store.statusLists.allocate(this.#deps.clock.now(), this.#size, count);
+    this.#block = { list, next: index, end: index + count };
   }
 
   /**

@@ -5,10 +5,26 @@
  */
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
-import { accessTokens, authorizationCodes, grants } from './schema.js';
+import { accessTokens, authorizationCodes, grants, refreshTokens } from './schema.js';
+import type { RefreshToken } from './refresh-tokens.js';
 import { touchStatusLists, type StatusListPosition } from './status-lists.js';
 
 export type AuthorizationCode = typeof authorizationCodes.$inferSelect;
+
+/** An issued access token as recorded: its id, expiry and, when it has one, its status-list place. */
+export interface IssuedAccessTokenRow {
+  jti: string;
+  expiresAt: number;
+  status?: StatusListPosition;
+}
+
+export const accessTokenRow = (grantId: string, t: IssuedAccessTokenRow) => ({
+  jti: t.jti,
+  grantId,
+  expiresAt: t.expiresAt,
+  statusList: t.status?.list ?? null,
+  statusIndex: t.status?.index ?? null,
+});
 export type Grant = typeof grants.$inferSelect;
 
 export interface GrantRepository {
@@ -19,7 +35,12 @@ export interface GrantRepository {
    * the code only to the one caller that consumed it. Recording the grant before any token is
    * signed means a concurrent replay always finds it to revoke.
    */
-  redeemCode(digest: string, now: number, grant: (code: AuthorizationCode) => Grant): Promise<AuthorizationCode | undefined>;
+  redeemCode(
+    digest: string,
+    now: number,
+    grant: (code: AuthorizationCode) => Grant,
+    issued: { refreshToken?: RefreshToken; accessToken: IssuedAccessTokenRow },
+  ): Promise<AuthorizationCode | undefined>;
   /** Records an access token issued under a grant, with where its status lives (draft-ietf-oauth-status-list-21 §6.2). */
   recordAccessToken(grantId: string, jti: string, expiresAt: number, status?: StatusListPosition): Promise<void>;
   /** Revokes every grant redeemed from this code and their access tokens (RFC 6749 §4.1.2). */
@@ -46,22 +67,73 @@ export function grantRepository(db: Db): GrantRepository {
     .innerJoin(grants, eq(grants.id, accessTokens.grantId))
     .where(eq(accessTokens.jti, sql.placeholder('jti')))
     .prepare();
+  // The token endpoint's writes, prepared once: a request does no work it could have done at start-up.
+  const p = sql.placeholder;
+  const insertCode = db
+    .insert(authorizationCodes)
+    .values({
+      digest: p('digest'),
+      clientId: p('clientId'),
+      userId: p('userId'),
+      sessionId: p('sessionId'),
+      redirectUri: p('redirectUri'),
+      scope: p('scope'),
+      resource: p('resource'),
+      nonce: p('nonce'),
+      codeChallenge: p('codeChallenge'),
+      authTime: p('authTime'),
+      createdAt: p('createdAt'),
+      expiresAt: p('expiresAt'),
+      consumedAt: p('consumedAt'),
+    })
+    .prepare();
+  const insertGrant = db
+    .insert(grants)
+    .values({
+      id: p('id'),
+      clientId: p('clientId'),
+      userId: p('userId'),
+      sessionId: p('sessionId'),
+      codeDigest: p('codeDigest'),
+      scope: p('scope'),
+      resource: p('resource'),
+      createdAt: p('createdAt'),
+      expiresAt: p('expiresAt'),
+      offline: p('offline'),
+      revokedAt: p('revokedAt'),
+    })
+    .prepare();
+  const insertRefreshToken = db
+    .insert(refreshTokens)
+    .values({ digest: p('digest'), grantId: p('grantId'), createdAt: p('createdAt'), expiresAt: p('expiresAt'), rotatedAt: p('rotatedAt'), revokedAt: p('revokedAt') })
+    .prepare();
+  const insertAccessToken = db
+    .insert(accessTokens)
+    .values({ jti: p('jti'), grantId: p('grantId'), expiresAt: p('expiresAt'), statusList: p('statusList'), statusIndex: p('statusIndex') })
+    .prepare();
   return {
     async createCode(code) {
-      db.insert(authorizationCodes).values(code).run();
+      insertCode.run(code);
     },
     async findCode(digest) {
       return findCode.get({ d: digest });
     },
-    async redeemCode(digest, now, grant) {
-      return db.transaction((tx) => {
+    async redeemCode(digest, now, grant, issued) {
+      // One transaction, one commit: the code consumed, the grant, its first refresh and access tokens.
+      return db.transaction(() => {
         const code = consume.get({ d: digest, now });
-        if (code) tx.insert(grants).values(grant(code)).run();
+        if (code) {
+          const g = grant(code);
+          // SQLite has no boolean: the prepared statement binds what the column stores.
+          insertGrant.run({ ...g, offline: g.offline ? 1 : 0 });
+          if (issued.refreshToken) insertRefreshToken.run(issued.refreshToken);
+          insertAccessToken.run(accessTokenRow(g.id, issued.accessToken));
+        }
         return code;
       });
     },
     async recordAccessToken(grantId, jti, expiresAt, status) {
-      db.insert(accessTokens).values({ jti, grantId, expiresAt, statusList: status?.list ?? null, statusIndex: status?.index ?? null }).run();
+      insertAccessToken.run(accessTokenRow(grantId, { jti, expiresAt, ...(status ? { status } : {}) }));
     },
     async revokeByCode(codeDigest, now) {
       return db.transaction((tx) => {

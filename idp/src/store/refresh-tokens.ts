@@ -6,7 +6,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { accessTokens, grants, refreshTokens } from './schema.js';
-import type { Grant } from './grants.js';
+import { accessTokenRow, type Grant, type IssuedAccessTokenRow } from './grants.js';
 
 export type RefreshToken = typeof refreshTokens.$inferSelect;
 
@@ -14,8 +14,11 @@ export interface RefreshTokenRepository {
   create(token: RefreshToken): Promise<void>;
   /** The token and its grant, by digest. */
   find(digest: string): Promise<{ token: RefreshToken; grant: Grant } | undefined>;
-  /** Marks `digest` rotated and stores `next`; false when it was already rotated or revoked. */
-  rotate(digest: string, now: number, next: RefreshToken): Promise<boolean>;
+  /**
+   * Marks `digest` rotated and stores `next` with the access token issued alongside, in one
+   * transaction; false (and nothing stored) when it was already rotated or revoked.
+   */
+  rotate(digest: string, now: number, next: RefreshToken, accessToken: IssuedAccessTokenRow): Promise<boolean>;
   /** Revokes a grant: its refresh tokens and access tokens with it. Returns the jtis revoked. */
   revokeGrant(grantId: string, now: number): Promise<string[]>;
   /** Revokes every grant tied to a session that was not granted offline access. */
@@ -42,23 +45,34 @@ export function refreshTokenRepository(db: Db): RefreshTokenRepository {
       .map((r) => r.jti);
   };
 
+  // Prepared once: every refresh runs these.
+  const p = sql.placeholder;
+  const insert = db
+    .insert(refreshTokens)
+    .values({ digest: p('digest'), grantId: p('grantId'), createdAt: p('createdAt'), expiresAt: p('expiresAt'), rotatedAt: p('rotatedAt'), revokedAt: p('revokedAt') })
+    .prepare();
+  const markRotated = db
+    .update(refreshTokens)
+    .set({ rotatedAt: sql`${p('now')}` })
+    .where(and(eq(refreshTokens.digest, p('digest')), isNull(refreshTokens.rotatedAt), isNull(refreshTokens.revokedAt)))
+    .prepare();
+  const insertAccessToken = db
+    .insert(accessTokens)
+    .values({ jti: p('jti'), grantId: p('grantId'), expiresAt: p('expiresAt'), statusList: p('statusList'), statusIndex: p('statusIndex') })
+    .prepare();
   return {
     async create(token) {
-      db.insert(refreshTokens).values(token).run();
+      insert.run(token);
     },
     async find(digest) {
       const row = find.get({ d: digest });
       return row && { token: row.refresh_tokens, grant: row.grants };
     },
-    async rotate(digest, now, next) {
-      return db.transaction((tx) => {
-        const r = tx
-          .update(refreshTokens)
-          .set({ rotatedAt: now })
-          .where(and(eq(refreshTokens.digest, digest), isNull(refreshTokens.rotatedAt), isNull(refreshTokens.revokedAt)))
-          .run();
-        if (r.changes !== 1) return false;
-        tx.insert(refreshTokens).values(next).run();
+    async rotate(digest, now, next, accessToken) {
+      return db.transaction(() => {
+        if (markRotated.run({ digest, now }).changes !== 1) return false;
+        insert.run(next);
+        insertAccessToken.run(accessTokenRow(next.grantId, accessToken));
         return true;
       });
     },

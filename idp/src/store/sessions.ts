@@ -34,6 +34,7 @@ export interface SessionRepository {
 
 export function sessionRepository(db: Db): SessionRepository {
   const bySecret = db.select().from(ssoSessions).where(eq(ssoSessions.secretDigest, sql.placeholder('d'))).prepare();
+  const byId = db.select().from(ssoSessions).where(eq(ssoSessions.id, sql.placeholder('id'))).prepare();
   const touch = db
     .update(ssoSessions)
     .set({ lastSeenAt: sql`${sql.placeholder('now')}` })
@@ -48,7 +49,7 @@ export function sessionRepository(db: Db): SessionRepository {
       return row && toSession(row);
     },
     async findById(id) {
-      const row = db.select().from(ssoSessions).where(eq(ssoSessions.id, id)).get();
+      const row = byId.get({ id });
       return row && toSession(row);
     },
     async touch(id, now) {

@@ -34,8 +34,11 @@ export interface StatusListChange {
 }
 
 export interface StatusListRepository {
-  /** The next index of the newest list; a new list of `size` entries once it is full (or there is none). */
-  allocate(now: number, size: number): Promise<StatusListPosition>;
+  /**
+   * Reserves `count` consecutive indices of the newest list, from the returned position; a new
+   * list of `size` entries once the newest cannot hold them (or there is none).
+   */
+  allocate(now: number, size: number, count: number): Promise<StatusListPosition>;
   find(id: number): Promise<StatusListRow | undefined>;
   snapshot(id: number): Promise<StatusListSnapshot | undefined>;
   /** Moves the version of every list holding one of these just-revoked tokens; returns what moved. */
@@ -62,11 +65,12 @@ export function touchStatusLists(tx: Db | Tx, ids: Iterable<number | null>, now:
 const CHUNK = 500;
 
 export function statusListRepository(db: Db): StatusListRepository {
+  const count = sql.placeholder('count');
   const claim = db
     .update(statusLists)
-    .set({ nextIndex: sql`${statusLists.nextIndex} + 1` })
-    .where(and(eq(statusLists.id, sql`(select max(${statusLists.id}) from ${statusLists})`), lt(statusLists.nextIndex, statusLists.size)))
-    .returning({ list: statusLists.id, index: sql<number>`${statusLists.nextIndex} - 1` })
+    .set({ nextIndex: sql`${statusLists.nextIndex} + ${count}` })
+    .where(and(eq(statusLists.id, sql`(select max(${statusLists.id}) from ${statusLists})`), sql`${statusLists.nextIndex} + ${count} <= ${statusLists.size}`))
+    .returning({ list: statusLists.id, index: sql<number>`${statusLists.nextIndex} - ${count}` })
     .prepare();
   const find = db.select().from(statusLists).where(eq(statusLists.id, sql.placeholder('id'))).prepare();
   const revokedIn = db
@@ -76,15 +80,16 @@ export function statusListRepository(db: Db): StatusListRepository {
     .prepare();
 
   return {
-    async allocate(now, size) {
-      const position = claim.get();
+    async allocate(now, size, n) {
+      if (!Number.isInteger(n) || n < 1 || n > size) throw new RangeError('count must be between 1 and the list size');
+      const position = claim.get({ count: n });
       if (position) return position;
       // The newest list is full (or there is none): start the next one, unless a concurrent
       // issuer did in the meantime, inside one write transaction.
       return db.transaction((tx) => {
-        const retried = claim.get();
+        const retried = claim.get({ count: n });
         if (retried) return retried;
-        const created = tx.insert(statusLists).values({ size, nextIndex: 1, createdAt: now, updatedAt: now }).returning({ id: statusLists.id }).get();
+        const created = tx.insert(statusLists).values({ size, nextIndex: n, createdAt: now, updatedAt: now }).returning({ id: statusLists.id }).get();
         return { list: created.id, index: 0 };
       });
     },
