@@ -48,6 +48,8 @@ export async function signIn(issuer: Issuer): Promise<string> {
     headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ISSUER, cookie: browser },
     body: new URLSearchParams({ interaction: field('interaction'), csrf_token: field('csrf_token'), email: 'bench@example.com', password: PASSWORD }),
   });
+  // A refused sign-in (a throttle, say) must not count as one.
+  if (res.status !== 303) throw new Error(`sign-in answered ${res.status}`);
   const session = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   return `${browser}; ${session}`;
 }
