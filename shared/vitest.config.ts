@@ -5,6 +5,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@tessera/source', 'node', 'import', 'default'] } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 20_000,
+    // Generous: a test starts real servers and argon2 runs on two shared cores, suites in turn.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
   },
 });
