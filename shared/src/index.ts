@@ -20,9 +20,16 @@ export * from './verify/jti-store.js';
 export * from './status/status-list.js';
 export * from './status/status-list-checker.js';
 export type { FetchLike } from './http/fetch-like.js';
+// Strict application/x-www-form-urlencoded reading (browser-safe: TextDecoder with fatal: true).
+export * from './http/malformed-request-error.js';
+export * from './http/urlencoded.js';
+// A structured logger's interface; the stderr logger is Node-only, in ./node.ts.
+export * from './log/logger.js';
 
-// Hono middleware for resource servers (type-only import of hono: no runtime dependency).
+// Hono middleware: bearer tokens for resource servers, request limits for any server (type-only
+// import of hono: no runtime dependency).
 export * from './hono/require-bearer.js';
+export * from './hono/request-limits.js';
 
 // Relying-party helpers (browser-safe). The Node-only loopback fetch is in ./node.ts.
 export * from './rp/errors.js';
@@ -31,3 +38,4 @@ export * from './rp/authorization-request.js';
 export * from './rp/authorization-response.js';
 export * from './rp/code-exchange.js';
 export * from './rp/logout-url.js';
+export * from './rp/issuer-client.js';

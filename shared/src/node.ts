@@ -4,3 +4,4 @@
  */
 export * from './http/loopback-fetch.js';
 export * from './jwks/node-signatures.js';
+export * from './log/stderr-logger.js';

@@ -1,32 +1,17 @@
 /**
- * Strict reading of application/x-www-form-urlencoded text (query strings and form bodies).
- * URLSearchParams repairs bad input without a word — a stray `%` stays as it is, bytes that are
- * not UTF-8 become U+FFFD — so a parameter could differ from what the client sent. Here such input
- * is refused as invalid_request instead (RFC 6749 §5.2; WHATWG URL §5.1 on what is well-formed).
+ * Strict reading of application/x-www-form-urlencoded text (query strings and form bodies), by
+ * the shared kit's parser: input URLSearchParams would silently repair is refused as
+ * invalid_request instead (RFC 6749 §5.2). The count and length limits are readParams' own
+ * (params.ts), so the shared ones are off here.
  */
-import { OAuthError } from '@tessera/shared';
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+import { MalformedRequestError, OAuthError, parseUrlencoded as parseStrictly } from '@tessera/shared';
 
 /** Parses `input` (text, or the raw bytes of a body) after checking its encoding. */
 export function parseUrlencoded(input: string | Uint8Array): URLSearchParams {
-  let text: string;
-  if (typeof input === 'string') {
-    text = input;
-  } else {
-    try {
-      text = UTF8.decode(input);
-    } catch {
-      throw new OAuthError('invalid_request', 'the request body is not valid UTF-8');
-    }
+  try {
+    return parseStrictly(input, { limits: false });
+  } catch (error) {
+    if (error instanceof MalformedRequestError) throw new OAuthError('invalid_request', error.description);
+    throw error;
   }
-  for (const pair of text.split('&')) {
-    // decodeURIComponent throws on a `%` without two hex digits and on bytes that are not UTF-8.
-    try {
-      decodeURIComponent(pair.replace(/\+/g, ' '));
-    } catch {
-      throw new OAuthError('invalid_request', 'the parameters are not well-formed percent-encoded UTF-8');
-    }
-  }
-  return new URLSearchParams(text);
 }

@@ -5,16 +5,13 @@
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { createMemoryJtiStore, type FetchLike, type JtiStore } from '@tessera/shared';
-import { createLoopbackFetch } from '@tessera/shared/node';
+import { MalformedRequestError, createIssuerClient, createMemoryJtiStore, type FetchLike, type JtiStore, requestLimits } from '@tessera/shared';
+import { createLoopbackFetch, withNodeSignatures } from '@tessera/shared/node';
 import { systemClock, type Clock } from './clock.js';
 import type { AppAConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { cookieNames } from './http/cookies.js';
-import { requestLimits } from './http/request-limits.js';
 import { securityHeaders } from './http/security-headers.js';
-import { MalformedRequestError } from './http/urlencoded.js';
-import { createIssuerClient } from './issuer/issuer-client.js';
 import { consoleLogger, describeError, type Logger } from './log.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { callbackRoutes } from './routes/callback.js';
@@ -61,7 +58,13 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
     clock,
     fetch,
     log: deps.log ?? consoleLogger,
-    issuer: createIssuerClient({ issuer: config.issuer, fetch, clock }),
+    issuer: createIssuerClient({
+      issuer: config.issuer,
+      fetch,
+      now: () => clock.now(),
+      // Server-side: signatures checked with node:crypto, several times cheaper than Web Crypto here.
+      wrapKeySet: withNodeSignatures,
+    }),
     sessions: deps.sessions ?? createMemorySessionStore({ clock }),
     loginTransactions: deps.loginTransactions ?? createMemoryLoginTransactionStore({ clock }),
     // Logout tokens live 2 minutes at Tessera; the store keeps each jti until its token expires.

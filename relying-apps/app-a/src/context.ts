@@ -1,9 +1,8 @@
 /** Everything a route of app A needs, built once in createApp and passed in. */
-import type { FetchLike, JtiStore } from '@tessera/shared';
+import type { FetchLike, IssuerClient, JtiStore } from '@tessera/shared';
 import type { Clock } from './clock.js';
 import type { AppAConfig } from './config.js';
 import type { CookieNames } from './http/cookies.js';
-import type { IssuerClient } from './issuer/issuer-client.js';
 import type { Logger } from './log.js';
 import type { LoginTransactionStore } from './sessions/login-transactions.js';
 import type { SessionStore } from './sessions/session-store.js';

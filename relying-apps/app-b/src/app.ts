@@ -5,16 +5,13 @@
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { createMemoryJtiStore, createStatusListChecker, type FetchLike, type JtiStore } from '@tessera/shared';
-import { createLoopbackFetch } from '@tessera/shared/node';
+import { MalformedRequestError, createIssuerClient, createMemoryJtiStore, createStatusListChecker, type FetchLike, type JtiStore, requestLimits } from '@tessera/shared';
+import { createLoopbackFetch, withNodeSignatures } from '@tessera/shared/node';
 import { bundleBrowserApp } from './bundle.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AppBConfig } from './config.js';
 import type { AppContext } from './context.js';
-import { requestLimits } from './http/request-limits.js';
 import { securityHeaders } from './http/security-headers.js';
-import { MalformedRequestError } from './http/urlencoded.js';
-import { createIssuerClient } from './issuer/issuer-client.js';
 import { consoleLogger, describeError, type Logger } from './log.js';
 import { createMemoryRevokedSessions, type RevokedSessions } from './revoked-sessions.js';
 import { apiRoutes } from './routes/api.js';
@@ -52,7 +49,13 @@ const MAX_BODY_BYTES = 16 * 1024;
 export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
   const clock = deps.clock ?? systemClock;
   const fetch = deps.fetch ?? createLoopbackFetch();
-  const issuer = createIssuerClient({ issuer: config.issuer, fetch, clock });
+  const issuer = createIssuerClient({
+    issuer: config.issuer,
+    fetch,
+    now: () => clock.now(),
+    // Server-side: signatures checked with node:crypto, several times cheaper than Web Crypto here.
+    wrapKeySet: withNodeSignatures,
+  });
   const ctx: AppContext = {
     config,
     clock,

@@ -1,8 +1,7 @@
 /** Everything a route of app B's server needs, built once in createApp and passed in. */
-import type { JtiStore, StatusListChecker } from '@tessera/shared';
+import type { IssuerClient, JtiStore, StatusListChecker } from '@tessera/shared';
 import type { Clock } from './clock.js';
 import type { AppBConfig } from './config.js';
-import type { IssuerClient } from './issuer/issuer-client.js';
 import type { Logger } from './log.js';
 import type { RevokedSessions } from './revoked-sessions.js';
 

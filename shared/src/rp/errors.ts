@@ -69,3 +69,14 @@ export class CodeExchangeError extends Error {
     this.status = options?.status;
   }
 }
+
+/**
+ * The issuer could not be reached, or its metadata is unusable (OIDC Discovery 1.0 §4). Not the
+ * fault of whoever made the request: answer 503, not 4xx.
+ */
+export class IssuerUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IssuerUnavailableError';
+  }
+}

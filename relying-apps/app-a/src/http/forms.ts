@@ -1,6 +1,6 @@
 /** Reading form posts and telling where they come from. */
 import type { Context } from 'hono';
-import { parseUrlencoded, refuseDuplicates } from './urlencoded.js';
+import { MalformedRequestError, parseUrlencoded } from '@tessera/shared';
 
 /**
  * An application/x-www-form-urlencoded body, or undefined when the body is something else.
@@ -9,6 +9,16 @@ import { parseUrlencoded, refuseDuplicates } from './urlencoded.js';
 export async function readForm(c: Context): Promise<URLSearchParams | undefined> {
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(c.req.header('content-type') ?? '')) return undefined;
   return refuseDuplicates(parseUrlencoded(new Uint8Array(await c.req.arrayBuffer())));
+}
+
+/** Refuses a parameter sent more than once (RFC 6749 §3.1, applied to our own forms too). */
+function refuseDuplicates(params: URLSearchParams): URLSearchParams {
+  const seen = new Set<string>();
+  for (const name of params.keys()) {
+    if (seen.has(name)) throw new MalformedRequestError('a parameter is included more than once');
+    seen.add(name);
+  }
+  return params;
 }
 
 /**

@@ -4,10 +4,9 @@
  * the whole authority.
  */
 import { Hono, type Context } from 'hono';
-import { TokenVerificationError, verifyLogoutToken } from '@tessera/shared';
+import { MalformedRequestError, TokenVerificationError, verifyLogoutToken } from '@tessera/shared';
 import type { AppContext } from '../context.js';
 import { readForm } from '../http/forms.js';
-import { MalformedRequestError } from '../http/urlencoded.js';
 import { describeError } from '../log.js';
 
 export function backchannelLogoutRoutes(ctx: AppContext): Hono {
@@ -19,7 +18,7 @@ export function backchannelLogoutRoutes(ctx: AppContext): Hono {
 
   app.post('/backchannel-logout', async function backchannelLogout(c) {
     // §2.5: application/x-www-form-urlencoded, one logout_token parameter.
-    // A malformed or repeated parameter is refused like a missing one (http/urlencoded.ts).
+    // A malformed or repeated parameter is refused like a missing one (http/forms.ts).
     const form = await readForm(c).catch((error: unknown) => {
       if (error instanceof MalformedRequestError) return undefined;
       throw error;

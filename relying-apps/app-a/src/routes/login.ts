@@ -3,11 +3,10 @@
  * nonce, remembering them server-side until the browser comes back.
  */
 import { Hono } from 'hono';
-import { createAuthorizationRequest } from '@tessera/shared';
+import { IssuerUnavailableError, createAuthorizationRequest } from '@tessera/shared';
 import type { AppContext } from '../context.js';
 import { writeCookie } from '../http/cookies.js';
 import { problemPage } from '../views/pages.js';
-import { IssuerUnavailableError } from '../issuer/issuer-client.js';
 
 /** As long as the transaction is kept: a sign-in that takes longer starts over. */
 const LOGIN_COOKIE_MAX_AGE_SEC = 600;

@@ -3,11 +3,10 @@
  * endpoint (OIDC RP-Initiated Logout 1.0 §2) so the SSO session ends too.
  */
 import { Hono } from 'hono';
-import { buildEndSessionUrl } from '@tessera/shared';
+import { IssuerUnavailableError, buildEndSessionUrl } from '@tessera/shared';
 import type { AppContext } from '../context.js';
 import { clearCookie, readCookie, writeCookie } from '../http/cookies.js';
 import { isSameOrigin, readForm } from '../http/forms.js';
-import { IssuerUnavailableError } from '../issuer/issuer-client.js';
 import { randomSecret, safeEqual } from '../secrets.js';
 import { problemPage } from '../views/pages.js';
 import { currentSession } from './current-session.js';

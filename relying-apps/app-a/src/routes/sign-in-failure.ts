@@ -5,9 +5,9 @@
 import {
   AuthorizationResponseError,
   CodeExchangeError,
+  IssuerUnavailableError,
   TokenVerificationError,
 } from '@tessera/shared';
-import { IssuerUnavailableError } from '../issuer/issuer-client.js';
 
 export interface SignInFailure {
   status: 400 | 403 | 502 | 503;

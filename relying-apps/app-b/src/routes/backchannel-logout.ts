@@ -4,9 +4,8 @@
  * refuses that session's access tokens, which would otherwise stay valid until they expire.
  */
 import { Hono, type Context } from 'hono';
-import { TokenVerificationError, verifyLogoutToken } from '@tessera/shared';
+import { TokenVerificationError, parseUrlencoded, verifyLogoutToken } from '@tessera/shared';
 import type { AppContext } from '../context.js';
-import { parseUrlencoded } from '../http/urlencoded.js';
 import { describeError } from '../log.js';
 
 export function backchannelLogoutRoutes(ctx: AppContext): Hono {
@@ -19,7 +18,7 @@ export function backchannelLogoutRoutes(ctx: AppContext): Hono {
   app.post('/backchannel-logout', async function backchannelLogout(c) {
     // §2.5: application/x-www-form-urlencoded, one logout_token parameter.
     if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(c.req.header('content-type') ?? '')) return refuse(c);
-    // Strict: malformed encoding or oversized parameters are a 400 too (http/urlencoded.ts).
+    // Strict: malformed encoding or oversized parameters are a 400 too (the shared parseUrlencoded).
     const tokens = parseUrlencoded(new Uint8Array(await c.req.arrayBuffer())).getAll('logout_token');
     if (tokens.length !== 1) return refuse(c);
 

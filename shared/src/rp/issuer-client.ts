@@ -1,27 +1,29 @@
 /**
- * What app A knows of its issuer: the metadata from discovery, fetched once and kept, and the
- * issuer's keys from the `jwks_uri` it names (cached and refreshed by the shared remote key set).
+ * What a relying party's server knows of its issuer: the metadata from discovery, fetched once and
+ * kept, and the issuer's keys from the `jwks_uri` it names (cached and refreshed by the remote key
+ * set). Browser-safe; a Node server passes `wrapKeySet: withNodeSignatures` from
+ * `@tessera/shared/node`.
  */
-import {
-  ISSUER_PATHS,
-  TokenVerificationError,
-  createRemoteKeySet,
-  type FetchLike,
-  type KeySet,
-  type ProviderMetadata,
-  type RemoteKeySet,
-} from '@tessera/shared';
-import { withNodeSignatures } from '@tessera/shared/node';
-import type { Clock } from '../clock.js';
+import type { FetchLike } from '../http/fetch-like.js';
+import type { KeySet } from '../jwks/key-set.js';
+import { createRemoteKeySet, type RemoteKeySet } from '../jwks/remote-key-set.js';
+import { ISSUER_PATHS, type ProviderMetadata } from '../protocol.js';
+import { TokenVerificationError } from '../verify/errors.js';
+import { IssuerUnavailableError } from './errors.js';
 
-/** The issuer could not be reached, or its metadata is unusable. */
-export class IssuerUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'IssuerUnavailableError';
-  }
+/** How {@link createIssuerClient} reaches its issuer. */
+export interface IssuerClientOptions {
+  /** The issuer identifier, exactly as its metadata must name it. */
+  issuer: string;
+  /** The HTTP client for discovery and the JWKS. */
+  fetch: FetchLike;
+  /** Milliseconds since the epoch: drives the retry window and the key set's cache. */
+  now: () => number;
+  /** Wraps the key set once it is created (on Node: `withNodeSignatures`). */
+  wrapKeySet?: (keySet: RemoteKeySet) => RemoteKeySet;
 }
 
+/** The issuer as a relying party's server uses it. */
 export interface IssuerClient {
   /** The issuer's metadata (OIDC Discovery 1.0 §3); rejects with IssuerUnavailableError. */
   metadata(): Promise<ProviderMetadata>;
@@ -73,22 +75,34 @@ async function discover(issuer: string, fetch: FetchLike): Promise<ProviderMetad
   return metadata as ProviderMetadata;
 }
 
-/** Discovery is fetched on first use and kept; a failure is retried, no sooner than after 5 s. */
-export function createIssuerClient(options: { issuer: string; fetch: FetchLike; clock: Clock }): IssuerClient {
-  const { issuer, fetch, clock } = options;
+/**
+ * An issuer client: discovery is fetched on first use and kept; a failure is retried, no sooner
+ * than 5 s after it. The key set waits for discovery; when that fails, it throws
+ * TokenVerificationError `ERR_JWKS_UNAVAILABLE`, which verifiers answer with 503, not 401.
+ *
+ * @example
+ * ```ts
+ * import { createIssuerClient } from '@tessera/shared';
+ * import { withNodeSignatures } from '@tessera/shared/node';
+ * const issuer = createIssuerClient({ issuer: 'https://idp.example', fetch, now: Date.now, wrapKeySet: withNodeSignatures });
+ * const { authorization_endpoint } = await issuer.metadata();
+ * await verifyAccessToken(token, { issuer: 'https://idp.example', audience, keySet: issuer.keySet });
+ * ```
+ */
+export function createIssuerClient(options: IssuerClientOptions): IssuerClient {
+  const { issuer, fetch, now, wrapKeySet = (keySet: RemoteKeySet) => keySet } = options;
   let loaded: Promise<{ metadata: ProviderMetadata; keySet: RemoteKeySet }> | undefined;
   let failedAt = Number.NEGATIVE_INFINITY;
 
   const load = () => {
-    if (loaded === undefined && clock.now() - failedAt < RETRY_AFTER_MS) {
+    if (loaded === undefined && now() - failedAt < RETRY_AFTER_MS) {
       return Promise.reject(new IssuerUnavailableError('the issuer metadata could not be fetched recently; retrying shortly'));
     }
     loaded ??= discover(issuer, fetch).then(
-      // Server-side: signatures checked with node:crypto, several times cheaper than Web Crypto here.
-      (metadata) => ({ metadata, keySet: withNodeSignatures(createRemoteKeySet(metadata.jwks_uri, { fetch, now: () => clock.now() })) }),
+      (metadata) => ({ metadata, keySet: wrapKeySet(createRemoteKeySet(metadata.jwks_uri, { fetch, now: () => now() })) }),
       (error: unknown) => {
         loaded = undefined;
-        failedAt = clock.now();
+        failedAt = now();
         throw error;
       },
     );
