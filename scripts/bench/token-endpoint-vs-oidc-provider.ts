@@ -119,6 +119,7 @@ async function providerCode(): Promise<{ code: string; verifier: string }> {
     codeChallengeMethod: 'S256',
     nonce: 'n',
     authTime: Math.floor(Date.now() / 1000),
+    gty: 'authorization_code',
   }).save();
   return { code, verifier };
 }
