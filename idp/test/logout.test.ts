@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryJtiStore, createRemoteKeySet, verifyLogoutToken } from '@tessera/shared';
 import { formValue } from '@tessera/shared/testing';
 import { registerClient } from '../src/protocol/registration.js';
@@ -152,7 +152,13 @@ describe('RP-initiated logout', () => {
   });
 });
 
+/** Deliveries left by earlier tests must not take the statuses a test scripts for its own. */
+const noDeliveryPending = () =>
+  until(() => (idp.issuer.ctx.store.database.sqlite.prepare('select count(*) as n from backchannel_deliveries where delivered_at is null and failed_at is null').get() as { n: number }).n === 0);
+
 describe('back-channel logout', () => {
+  beforeEach(() => noDeliveryPending());
+
   it('sends a logout token for the ended session to the client that received tokens in it', async () => {
     rp.tokens = [];
     const { jar, idToken } = await signedIn();
