@@ -2,48 +2,17 @@
  * The account page in a real browser: from device 2, a person ends device 1's session at the
  * issuer; device 1 is then signed out of both apps, and device 2 is not.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoStack, type DemoStack } from '../src/demo-stack.js';
-import { cspViolations, freePorts, launchChromium, screenshot, waitForStatus } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { cspViolations, screenshot, waitForStatus } from './browser.js';
+import { signInAtIssuer, useDemoWorld } from './demo-world.js';
 
-const PASSWORD = 'e2e-demo-password';
 const ALICE = /Signed in as Alice Example \(alice@example\.com\)/;
 
-let stack: DemoStack;
-let browser: Browser;
-let dir: string;
-
-async function signInAtIssuer(page: Page) {
-  await page.waitForURL((u) => u.pathname === '/sign-in');
-  await page.getByLabel('Email').fill('alice@example.com');
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
-  const [p1, p2, p3] = await freePorts(3);
-  stack = await startDemoStack({
-    urls: { issuer: `http://idp.localhost:${p1}`, appA: `http://app-a.localhost:${p2}`, appB: `http://app-b.localhost:${p3}` },
-    databaseFile: join(dir, 'tessera.db'),
-    password: PASSWORD,
-    output: () => {},
-  });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const world = useDemoWorld();
 
 describe('the account page', () => {
   it('lets device 2 end device 1, which is then signed out of both apps', async () => {
+    const { stack, browser } = world.current;
     const { appA, appB, issuer } = stack.urls;
 
     // Device 1: signed in at app A, then at app B by single sign-on.
@@ -52,7 +21,7 @@ describe('the account page', () => {
     const a1 = await device1.newPage();
     await a1.goto(appA);
     await a1.locator('#sign-in').click();
-    await signInAtIssuer(a1);
+    await signInAtIssuer(a1, 'alice@example.com');
     await waitForStatus(a1, ALICE);
     const b1 = await device1.newPage();
     await b1.goto(appB);
@@ -63,7 +32,7 @@ describe('the account page', () => {
     const device2Csp = cspViolations(device2);
     const account = await device2.newPage();
     await account.goto(`${issuer}/account`);
-    await signInAtIssuer(account);
+    await signInAtIssuer(account, 'alice@example.com');
     await account.waitForURL((u) => u.pathname === '/account');
     const devices = account.locator('ul.devices > li');
     await expect.poll(() => devices.count()).toBe(2);

@@ -4,21 +4,15 @@
  * app B without a password; device 2 must sign in itself; device 1's sign-out at app A reaches
  * app B through back-channel logout, and device 2 stays signed in.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoStack, type DemoStack } from '../src/demo-stack.js';
-import { cspViolations, freePorts, launchChromium, screenshot, waitForStatus } from './browser.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { cspViolations, screenshot, waitForStatus } from './browser.js';
+import { signInAtIssuer, useDemoWorld } from './demo-world.js';
 
-const PASSWORD = 'e2e-demo-password';
 const ALICE = /Signed in as Alice Example \(alice@example\.com\)/;
 const BOB = /Signed in as Bob Example \(bob@example\.com\)/;
 
-let stack: DemoStack;
-let browser: Browser;
-let dir: string;
+const world = useDemoWorld();
 
 /** Records every page a device's tabs navigate to, and whether any showed a password field. */
 function watch(context: BrowserContext) {
@@ -34,33 +28,9 @@ function watch(context: BrowserContext) {
   return { visited, passwordPages };
 }
 
-async function signInAtIssuer(page: Page, email: string) {
-  await page.waitForURL((u) => u.pathname === '/sign-in');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
-  const [p1, p2, p3] = await freePorts(3);
-  stack = await startDemoStack({
-    urls: { issuer: `http://idp.localhost:${p1}`, appA: `http://app-a.localhost:${p2}`, appB: `http://app-b.localhost:${p3}` },
-    databaseFile: join(dir, 'tessera.db'),
-    password: PASSWORD,
-    output: () => {},
-  });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
 describe('single sign-on and single logout across three sites', () => {
   it('signs in once, is signed in at both apps, and signs out of both at once', async () => {
+    const { stack, browser } = world.current;
     const { appA, appB, issuer } = stack.urls;
 
     // Device 1: app A → issuer sign-in → back at app A.

@@ -1,0 +1,47 @@
+/** The demo's three sites on free loopback ports, a fresh database, and Chromium: one per test file. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { startDemoStack, type DemoStack } from '../src/demo-stack.js';
+import { freePorts, launchChromium } from './browser.js';
+
+export const PASSWORD = 'e2e-demo-password';
+
+export interface DemoWorld {
+  stack: DemoStack;
+  browser: Browser;
+}
+
+/** Registers beforeAll/afterAll hooks that start and stop the world; read it inside tests. */
+export function useDemoWorld(): { readonly current: DemoWorld } {
+  let dir: string | undefined;
+  const world = { current: undefined as unknown as DemoWorld };
+  beforeAll(async () => {
+    const browser = await launchChromium();
+    dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
+    const [p1, p2, p3] = await freePorts(3);
+    const stack = await startDemoStack({
+      urls: { issuer: `http://idp.localhost:${p1}`, appA: `http://app-a.localhost:${p2}`, appB: `http://app-b.localhost:${p3}` },
+      databaseFile: join(dir, 'tessera.db'),
+      password: PASSWORD,
+      output: () => {},
+    });
+    world.current = { stack, browser };
+  });
+  afterAll(async () => {
+    await world.current?.browser.close();
+    await world.current?.stack.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return world;
+}
+
+/** Fills and sends the issuer's sign-in form, as a person would. */
+export async function signInAtIssuer(page: Page, email: string): Promise<void> {
+  await page.waitForURL((u) => u.pathname === '/sign-in');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
