@@ -23,13 +23,16 @@ export type { FetchLike } from './http/fetch-like.js';
 // Strict application/x-www-form-urlencoded reading (browser-safe: TextDecoder with fatal: true).
 export * from './http/malformed-request-error.js';
 export * from './http/urlencoded.js';
+// Configuration from environment variables, with errors that name the variable.
+export * from './config/env.js';
 // A structured logger's interface; the stderr logger is Node-only, in ./node.ts.
 export * from './log/logger.js';
 
-// Hono middleware: bearer tokens for resource servers, request limits for any server (type-only
-// import of hono: no runtime dependency).
+// Hono middleware: bearer tokens for resource servers, request limits for any server, and a
+// relying party's back-channel logout endpoint (type-only import of hono: no runtime dependency).
 export * from './hono/require-bearer.js';
 export * from './hono/request-limits.js';
+export * from './hono/backchannel-logout.js';
 
 // Relying-party helpers (browser-safe). The Node-only loopback fetch is in ./node.ts.
 export * from './rp/errors.js';

@@ -5,3 +5,5 @@
 export * from './http/loopback-fetch.js';
 export * from './jwks/node-signatures.js';
 export * from './log/stderr-logger.js';
+// Response headers with a per-response CSP nonce (AsyncLocalStorage, node:crypto).
+export * from './hono/security-headers.js';

@@ -1,18 +1,11 @@
-/** Response headers every answer of app A carries (OWASP HTTP Headers Cheat Sheet). */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+/**
+ * Response headers every answer of app A carries: the shared set (OWASP HTTP Headers Cheat
+ * Sheet, a fresh CSP nonce per response), with app A's own Content-Security-Policy.
+ */
 import type { MiddlewareHandler } from 'hono';
+import { securityHeaders as commonSecurityHeaders } from '@tessera/shared/node';
 
-// The nonce belongs to the response, not to a page's data: page() takes it from here, so no view
-// can forget it or reuse another response's.
-const currentNonce = new AsyncLocalStorage<string>();
-
-/** The CSP nonce of the response being built (128 random bits, base64). */
-export function cspNonce(): string {
-  const nonce = currentNonce.getStore();
-  if (nonce === undefined) throw new TypeError('cspNonce() is only available while securityHeaders() handles a request');
-  return nonce;
-}
+export { cspNonce } from '@tessera/shared/node';
 
 /**
  * The CSP allows our own stylesheet and whatever carries this response's nonce (CSP Level 3
@@ -31,17 +24,8 @@ function pagePolicy(nonce: string, issuerOrigin: string): string {
   ].join('; ');
 }
 
+/** App A's response headers; its CSP lets the sign-out form go on to the issuer at `issuerOrigin`. */
 export function securityHeaders(options: { issuerOrigin: string }): MiddlewareHandler {
   const { issuerOrigin } = options;
-  return async function securityHeaders(c, next) {
-    const nonce = randomBytes(16).toString('base64');
-    await currentNonce.run(nonce, next);
-    c.header('Content-Security-Policy', pagePolicy(nonce, issuerOrigin));
-    c.header('X-Frame-Options', 'DENY');
-    c.header('X-Content-Type-Options', 'nosniff');
-    // The callback URL carries the authorization code: it must never leak in a Referer (RFC 9700 §4.2.4).
-    c.header('Referrer-Policy', 'no-referrer');
-    // Every page depends on the session cookie: no shared or browser cache may keep one.
-    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
-  };
+  return commonSecurityHeaders({ contentSecurityPolicy: (nonce) => pagePolicy(nonce, issuerOrigin) });
 }

@@ -1,17 +1,11 @@
-/** Response headers every answer of app B carries (OWASP HTTP Headers Cheat Sheet). */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+/**
+ * Response headers every answer of app B carries: the shared set (OWASP HTTP Headers Cheat
+ * Sheet, a fresh CSP nonce per response), with app B's own Content-Security-Policy.
+ */
 import type { MiddlewareHandler } from 'hono';
+import { securityHeaders as commonSecurityHeaders } from '@tessera/shared/node';
 
-// The nonce belongs to the response: the shell takes it from here, fresh for each page served.
-const currentNonce = new AsyncLocalStorage<string>();
-
-/** The CSP nonce of the response being built (128 random bits, base64). */
-export function cspNonce(): string {
-  const nonce = currentNonce.getStore();
-  if (nonce === undefined) throw new TypeError('cspNonce() is only available while securityHeaders() handles a request');
-  return nonce;
-}
+export { cspNonce } from '@tessera/shared/node';
 
 /**
  * The page may run only our own bundled script, which the shell also marks with this response's
@@ -32,17 +26,8 @@ export function contentSecurityPolicy(issuerOrigin: string, nonce: string): stri
   ].join('; ');
 }
 
+/** App B's response headers; its CSP lets the page's script reach the issuer at `issuerOrigin`. */
 export function securityHeaders(options: { issuerOrigin: string }): MiddlewareHandler {
   const { issuerOrigin } = options;
-  return async function securityHeaders(c, next) {
-    const nonce = randomBytes(16).toString('base64');
-    await currentNonce.run(nonce, next);
-    c.header('Content-Security-Policy', contentSecurityPolicy(issuerOrigin, nonce));
-    c.header('X-Frame-Options', 'DENY');
-    c.header('X-Content-Type-Options', 'nosniff');
-    // The page's URL carries the authorization code on the way back: never in a Referer (RFC 9700 §4.2.4).
-    c.header('Referrer-Policy', 'no-referrer');
-    // Whatever did not choose a cache policy (the page, the API) is never stored (RFC 6750 §5.3).
-    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
-  };
+  return commonSecurityHeaders({ contentSecurityPolicy: (nonce) => contentSecurityPolicy(issuerOrigin, nonce) });
 }
