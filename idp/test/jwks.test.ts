@@ -102,14 +102,13 @@ describe('the discovery document', () => {
     const { meta } = await discovery();
     expect(meta.response_types_supported).toEqual(['code']);
     expect(meta.code_challenge_methods_supported).toEqual(['S256']);
-    expect(meta.grant_types_supported).toContain('authorization_code');
-    expect(meta.grant_types_supported).not.toContain('implicit');
-    expect(meta.grant_types_supported).not.toContain('password');
+    // Exactly these: no implicit, no password grant (RFC 9700 §2.1.2, §2.4).
+    expect(meta.grant_types_supported).toEqual(['authorization_code', 'refresh_token']);
     expect(meta.response_modes_supported).toEqual(['query']);
     expect(meta.authorization_response_iss_parameter_supported).toBe(true);
     expect(meta.subject_types_supported).toEqual(['public']);
-    expect(meta.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'none']));
-    expect(meta.scopes_supported).toEqual(expect.arrayContaining(['openid', 'profile', 'email']));
+    expect(meta.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
+    expect(meta.scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access']);
   });
 
   it.each(['ES256', 'RS256', 'EdDSA'])('lists %s among the ID token signing algorithms when it signs with it', async (alg) => {

@@ -1,5 +1,6 @@
 /** The successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3), shared by every grant. */
 import type { IssuerContext } from '../context.js';
+import type { RefreshToken } from '../store/index.js';
 import { digest, randomSecret } from '../crypto/random.js';
 import { mintAccessToken, mintIdToken, type TokenSubject } from './tokens.js';
 
@@ -13,7 +14,7 @@ export interface TokenResponse {
 }
 
 /** A new refresh token of a grant's family: 256 random bits, only the digest stored. */
-export async function newRefreshToken(ctx: IssuerContext, grantId: string): Promise<{ token: string; row: Parameters<IssuerContext['store']['refreshTokens']['create']>[0] }> {
+export async function newRefreshToken(ctx: IssuerContext, grantId: string): Promise<{ token: string; row: RefreshToken }> {
   const now = ctx.clock.now();
   const token = randomSecret(32);
   return {

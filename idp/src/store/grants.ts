@@ -5,26 +5,12 @@
  */
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
-import { accessTokens, authorizationCodes, grants, refreshTokens } from './schema.js';
-import type { RefreshToken } from './refresh-tokens.js';
-import { touchStatusLists, type StatusListPosition } from './status-lists.js';
+import { accessTokens, authorizationCodes, grants } from './schema.js';
+import { touchStatusLists } from './status-lists.js';
+import { prepareTokenWrites, type IssuedAccessTokenRow, type RefreshToken } from './token-writes.js';
 
 export type AuthorizationCode = typeof authorizationCodes.$inferSelect;
 
-/** An issued access token as recorded: its id, expiry and, when it has one, its status-list place. */
-export interface IssuedAccessTokenRow {
-  jti: string;
-  expiresAt: number;
-  status?: StatusListPosition;
-}
-
-export const accessTokenRow = (grantId: string, t: IssuedAccessTokenRow) => ({
-  jti: t.jti,
-  grantId,
-  expiresAt: t.expiresAt,
-  statusList: t.status?.list ?? null,
-  statusIndex: t.status?.index ?? null,
-});
 export type Grant = typeof grants.$inferSelect;
 
 export interface GrantRepository {
@@ -41,8 +27,6 @@ export interface GrantRepository {
     grant: (code: AuthorizationCode) => Grant,
     issued: { refreshToken?: RefreshToken; accessToken: IssuedAccessTokenRow },
   ): Promise<AuthorizationCode | undefined>;
-  /** Records an access token issued under a grant, with where its status lives (draft-ietf-oauth-status-list-21 §6.2). */
-  recordAccessToken(grantId: string, jti: string, expiresAt: number, status?: StatusListPosition): Promise<void>;
   /** Revokes every grant redeemed from this code and their access tokens (RFC 6749 §4.1.2). */
   revokeByCode(codeDigest: string, now: number): Promise<number>;
   /** True when the access token was issued by us and neither it nor its grant is revoked. */
@@ -103,14 +87,7 @@ export function grantRepository(db: Db): GrantRepository {
       revokedAt: p('revokedAt'),
     })
     .prepare();
-  const insertRefreshToken = db
-    .insert(refreshTokens)
-    .values({ digest: p('digest'), grantId: p('grantId'), createdAt: p('createdAt'), expiresAt: p('expiresAt'), rotatedAt: p('rotatedAt'), revokedAt: p('revokedAt') })
-    .prepare();
-  const insertAccessToken = db
-    .insert(accessTokens)
-    .values({ jti: p('jti'), grantId: p('grantId'), expiresAt: p('expiresAt'), statusList: p('statusList'), statusIndex: p('statusIndex') })
-    .prepare();
+  const tokens = prepareTokenWrites(db);
   return {
     async createCode(code) {
       insertCode.run(code);
@@ -126,14 +103,11 @@ export function grantRepository(db: Db): GrantRepository {
           const g = grant(code);
           // SQLite has no boolean: the prepared statement binds what the column stores.
           insertGrant.run({ ...g, offline: g.offline ? 1 : 0 });
-          if (issued.refreshToken) insertRefreshToken.run(issued.refreshToken);
-          insertAccessToken.run(accessTokenRow(g.id, issued.accessToken));
+          if (issued.refreshToken) tokens.insertRefreshToken(issued.refreshToken);
+          tokens.insertAccessToken(g.id, issued.accessToken);
         }
         return code;
       });
-    },
-    async recordAccessToken(grantId, jti, expiresAt, status) {
-      insertAccessToken.run(accessTokenRow(grantId, { jti, expiresAt, ...(status ? { status } : {}) }));
     },
     async revokeByCode(codeDigest, now) {
       return db.transaction((tx) => {

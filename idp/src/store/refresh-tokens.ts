@@ -6,12 +6,12 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { accessTokens, grants, refreshTokens } from './schema.js';
-import { accessTokenRow, type Grant, type IssuedAccessTokenRow } from './grants.js';
+import type { Grant } from './grants.js';
+import { prepareTokenWrites, type IssuedAccessTokenRow, type RefreshToken } from './token-writes.js';
 
-export type RefreshToken = typeof refreshTokens.$inferSelect;
+export type { RefreshToken } from './token-writes.js';
 
 export interface RefreshTokenRepository {
-  create(token: RefreshToken): Promise<void>;
   /** The token and its grant, by digest. */
   find(digest: string): Promise<{ token: RefreshToken; grant: Grant } | undefined>;
   /**
@@ -47,23 +47,13 @@ export function refreshTokenRepository(db: Db): RefreshTokenRepository {
 
   // Prepared once: every refresh runs these.
   const p = sql.placeholder;
-  const insert = db
-    .insert(refreshTokens)
-    .values({ digest: p('digest'), grantId: p('grantId'), createdAt: p('createdAt'), expiresAt: p('expiresAt'), rotatedAt: p('rotatedAt'), revokedAt: p('revokedAt') })
-    .prepare();
+  const tokens = prepareTokenWrites(db);
   const markRotated = db
     .update(refreshTokens)
     .set({ rotatedAt: sql`${p('now')}` })
     .where(and(eq(refreshTokens.digest, p('digest')), isNull(refreshTokens.rotatedAt), isNull(refreshTokens.revokedAt)))
     .prepare();
-  const insertAccessToken = db
-    .insert(accessTokens)
-    .values({ jti: p('jti'), grantId: p('grantId'), expiresAt: p('expiresAt'), statusList: p('statusList'), statusIndex: p('statusIndex') })
-    .prepare();
   return {
-    async create(token) {
-      insert.run(token);
-    },
     async find(digest) {
       const row = find.get({ d: digest });
       return row && { token: row.refresh_tokens, grant: row.grants };
@@ -71,8 +61,8 @@ export function refreshTokenRepository(db: Db): RefreshTokenRepository {
     async rotate(digest, now, next, accessToken) {
       return db.transaction(() => {
         if (markRotated.run({ digest, now }).changes !== 1) return false;
-        insert.run(next);
-        insertAccessToken.run(accessTokenRow(next.grantId, accessToken));
+        tokens.insertRefreshToken(next);
+        tokens.insertAccessToken(next.grantId, accessToken);
         return true;
       });
     },
