@@ -74,14 +74,19 @@ async function checkClient(store: Store, input: ClientInput): Promise<void> {
   if (input.id !== undefined && !/^[A-Za-z0-9._~-]{1,64}$/.test(input.id)) throw new RegistrationError('client id must be 1–64 unreserved characters');
 }
 
-const grantTypesOf = (input: ClientInput): string[] => [...new Set(['authorization_code', ...(input.grantTypes ?? [])])];
-
-/** Registers a client; a confidential client's secret is returned once and only its digest kept. */
-export async function registerClient(deps: { store: Store; clock: Clock }, input: ClientInput): Promise<{ client: Client; secret?: string }> {
-  await checkClient(deps.store, input);
+/**
+ * A checked registration as stored, with its secret (confidential clients: given, or 256 random
+ * bits) shown once; only the digest is kept.
+ */
+async function clientFrom(
+  store: Store,
+  input: ClientInput,
+  identity: { id: string; createdAt: number },
+): Promise<{ client: Client; secret?: string }> {
+  await checkClient(store, input);
   const secret = input.type === 'confidential' ? (input.secret ?? randomSecret()) : undefined;
   const client: Client = {
-    id: input.id ?? randomId(),
+    ...identity,
     name: input.name.trim(),
     type: input.type,
     party: input.party,
@@ -91,34 +96,26 @@ export async function registerClient(deps: { store: Store; clock: Clock }, input
     backchannelLogoutUri: input.backchannelLogoutUri ?? null,
     allowedScopes: input.scopes ?? [...SCOPES],
     allowedResources: input.resources ?? [],
-    grantTypes: grantTypesOf(input),
-    createdAt: deps.clock.now(),
+    grantTypes: [...new Set(['authorization_code', ...(input.grantTypes ?? [])])],
   };
+  return secret === undefined ? { client } : { client, secret };
+}
+
+/** Registers a client; a confidential client's secret is returned once and only its digest kept. */
+export async function registerClient(deps: { store: Store; clock: Clock }, input: ClientInput): Promise<{ client: Client; secret?: string }> {
+  const registered = await clientFrom(deps.store, input, { id: input.id ?? randomId(), createdAt: deps.clock.now() });
+  const { client } = registered;
   if (await deps.store.clients.findById(client.id)) throw new RegistrationError(`client ${client.id} already exists`);
   await deps.store.clients.create(client);
   await audit(deps, 'client.created', { clientId: client.id, detail: { type: client.type, party: client.party } });
-  return secret === undefined ? { client } : { client, secret };
+  return registered;
 }
 
 /** Replaces an existing client's registration with `input` (demo seeding keeps URLs current). */
 export async function updateClient(deps: { store: Store; clock: Clock }, existing: Client, input: ClientInput): Promise<{ client: Client; secret?: string }> {
-  await checkClient(deps.store, input);
-  const secret = input.type === 'confidential' ? (input.secret ?? randomSecret()) : undefined;
-  const client: Client = {
-    ...existing,
-    name: input.name.trim(),
-    type: input.type,
-    party: input.party,
-    secretDigest: secret === undefined ? null : digest(secret),
-    redirectUris: input.redirectUris,
-    postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
-    backchannelLogoutUri: input.backchannelLogoutUri ?? null,
-    allowedScopes: input.scopes ?? [...SCOPES],
-    allowedResources: input.resources ?? [],
-    grantTypes: grantTypesOf(input),
-  };
-  await deps.store.clients.update(client);
-  return secret === undefined ? { client } : { client, secret };
+  const registered = await clientFrom(deps.store, input, { id: existing.id, createdAt: existing.createdAt });
+  await deps.store.clients.update(registered.client);
+  return registered;
 }
 
 /** Registers an API: its identifier is an absolute URI without a fragment (RFC 8707 §2). */
