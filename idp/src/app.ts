@@ -38,7 +38,19 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
   );
   app.use('*', requestLimits());
 
-  for (const routes of [metadataRoutes, authorizeRoutes, signInRoutes, consentRoutes, tokenRoutes, revocationRoutes, statusListRoutes, userinfoRoutes, logoutRoutes, accountRoutes, homeRoutes]) {
+  for (const routes of [
+    metadataRoutes,
+    authorizeRoutes,
+    signInRoutes,
+    consentRoutes,
+    tokenRoutes,
+    revocationRoutes,
+    statusListRoutes,
+    userinfoRoutes,
+    logoutRoutes,
+    accountRoutes,
+    homeRoutes,
+  ]) {
     app.route('/', routes(ctx));
   }
 

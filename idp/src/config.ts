@@ -47,7 +47,11 @@ export interface Config {
 
 /** A configuration error that names the variable at fault. */
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly variable: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${variable}: ${message}`, options);
     this.name = 'ConfigError';
   }
@@ -64,16 +68,14 @@ function duration(env: Env, name: string, fallback: number, min: number, max: nu
   const m = DURATION.exec(raw.trim());
   if (!m) throw new ConfigError(name, `expected a duration such as 300, 5m, 1h or 7d, got ${JSON.stringify(raw)}`);
   const seconds = Number(m[1]) * UNIT_SECONDS[(m[2] ?? 's') as keyof typeof UNIT_SECONDS];
-  if (seconds < min || seconds > max) throw new ConfigError(name, `must be between ${min} s and ${max} s, got ${seconds} s`);
+  if (seconds < min || seconds > max)
+    throw new ConfigError(name, `must be between ${min} s and ${max} s, got ${seconds} s`);
   return seconds;
 }
 
 function isLoopbackHost(hostname: string): boolean {
   return (
-    hostname === 'localhost' ||
-    hostname.endsWith('.localhost') ||
-    hostname === '127.0.0.1' ||
-    hostname === '[::1]'
+    hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '127.0.0.1' || hostname === '[::1]'
   );
 }
 
@@ -90,7 +92,8 @@ function issuerUrl(env: Env): string {
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw new ConfigError(name, 'must use https (http is allowed only on a loopback host)');
   }
-  if (url.search || url.hash || raw.includes('#') || raw.includes('?')) throw new ConfigError(name, 'must not have a query or fragment');
+  if (url.search || url.hash || raw.includes('#') || raw.includes('?'))
+    throw new ConfigError(name, 'must not have a query or fragment');
   return raw.replace(/\/+$/, '');
 }
 
@@ -101,22 +104,26 @@ function keyEncryptionKey(env: Env, production: boolean): { key: Uint8Array; dem
     if (production) throw new ConfigError(name, 'is required when NODE_ENV=production (32 random bytes, base64url)');
     return { key: Buffer.from(DEMO_KEY_ENCRYPTION_KEY, 'base64url'), demo: true };
   }
-  if (raw === DEMO_KEY_ENCRYPTION_KEY && production) throw new ConfigError(name, 'the demo key is refused when NODE_ENV=production');
-  if (!/^[A-Za-z0-9_-]{43}$/.test(raw)) throw new ConfigError(name, 'must be 32 bytes encoded as base64url (43 characters)');
+  if (raw === DEMO_KEY_ENCRYPTION_KEY && production)
+    throw new ConfigError(name, 'the demo key is refused when NODE_ENV=production');
+  if (!/^[A-Za-z0-9_-]{43}$/.test(raw))
+    throw new ConfigError(name, 'must be 32 bytes encoded as base64url (43 characters)');
   return { key: Buffer.from(raw, 'base64url'), demo: raw === DEMO_KEY_ENCRYPTION_KEY };
 }
 
 function port(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new ConfigError(name, `not a port number: ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535)
+    throw new ConfigError(name, `not a port number: ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  if (!(allowed as readonly string[]).includes(raw))
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
   return raw as T;
 }
 

@@ -4,4 +4,11 @@ export { systemClock, type Clock } from './clock.js';
 export { createIssuer, type Issuer } from './issuer.js';
 export { createPasswordHasher } from './crypto/passwords.js';
 export { openStore, type Store, type Client } from './store/index.js';
-export { registerUser, registerClient, updateClient, registerResource, RegistrationError, type ClientInput } from './protocol/registration.js';
+export {
+  registerUser,
+  registerClient,
+  updateClient,
+  registerResource,
+  RegistrationError,
+  type ClientInput,
+} from './protocol/registration.js';

@@ -35,9 +35,17 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
   const log = options.log ?? consoleLogger;
   const store = openStore(config.databaseFile);
   try {
-    const keys = await KeyRing.open({ repo: store.signingKeys, kek: config.keyEncryptionKey, clock, algorithm: config.signingAlgorithm });
+    const keys = await KeyRing.open({
+      repo: store.signingKeys,
+      kek: config.keyEncryptionKey,
+      clock,
+      algorithm: config.signingAlgorithm,
+    });
     const passwords = await createPasswordHasher(options.passwordParams);
-    const backchannel = new BackchannelNotifier({ store, keys, config, clock, log, fetch: options.fetch ?? createLoopbackFetch() }, options.backchannel);
+    const backchannel = new BackchannelNotifier(
+      { store, keys, config, clock, log, fetch: options.fetch ?? createLoopbackFetch() },
+      options.backchannel,
+    );
     // Publishes a next key before the first request, then rotates and follows CLI changes.
     const keyScheduler = await startKeyScheduler({ store, keys, config, clock, log });
     const statusLists = new StatusLists({ store, keys, config, clock });

@@ -10,9 +10,9 @@ function line(level: string, event: string, fields?: Record<string, unknown>): s
 }
 
 export const consoleLogger: Logger = {
-  info: (e, f) => process.stderr.write(line('info', e, f) + '\n'),
-  warn: (e, f) => process.stderr.write(line('warn', e, f) + '\n'),
-  error: (e, f) => process.stderr.write(line('error', e, f) + '\n'),
+  info: (e, f) => process.stderr.write(`${line('info', e, f)}\n`),
+  warn: (e, f) => process.stderr.write(`${line('warn', e, f)}\n`),
+  error: (e, f) => process.stderr.write(`${line('error', e, f)}\n`),
 };
 
 /** Logs nothing (tests), unless TESSERA_TEST_LOG is set. */

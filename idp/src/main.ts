@@ -1,11 +1,11 @@
 /** Starts the issuer: configuration, store, keys, then the HTTP server. */
 import { serve } from '@hono/node-server';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { createIssuer } from './issuer.js';
 import { consoleLogger as log } from './log.js';
 
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (e) {
@@ -16,7 +16,10 @@ async function main(): Promise<void> {
     throw e;
   }
   if (config.usingDemoKeyEncryptionKey) {
-    log.warn('config.demo_key_encryption_key', { message: 'TESSERA_KEY_ENCRYPTION_KEY is not set: private keys are encrypted with the public demo key. Never do this in production.' });
+    log.warn('config.demo_key_encryption_key', {
+      message:
+        'TESSERA_KEY_ENCRYPTION_KEY is not set: private keys are encrypted with the public demo key. Never do this in production.',
+    });
   }
   const issuer = await createIssuer(config, { log });
   const server = serve({ fetch: issuer.app.fetch, hostname: config.host, port: config.port }, (info) => {

@@ -43,7 +43,8 @@ const until = async (check: () => boolean | Promise<boolean>, ms = 5000) => {
   }
 };
 
-const CHROME_LINUX = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+const CHROME_LINUX =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:130.0) Gecko/20100101 Firefox/130.0';
 
 let idp: RunningIssuer;
@@ -90,7 +91,10 @@ let people = 0;
 async function newPerson(): Promise<{ email: string; sub: string }> {
   const { store, passwords, clock } = idp.issuer.ctx;
   const email = `person-${++people}@example.com`;
-  const user = await registerUser({ store, passwords, clock }, { email, displayName: `Person ${people}`, password: PASSWORD });
+  const user = await registerUser(
+    { store, passwords, clock },
+    { email, displayName: `Person ${people}`, password: PASSWORD },
+  );
   return { email, sub: user.sub };
 }
 
@@ -103,10 +107,21 @@ interface Device {
 /** Signs `email` in to the RP on a new device; returns its jar, its sid and its refresh token. */
 async function signInDevice(email: string, userAgent: string): Promise<Device> {
   const jar = deviceJar(userAgent);
-  const { callback, verifier } = await browserFlow(idp.url, { clientId: rp.id, redirectUri: fx.redirectUri }, { email }, jar);
-  const res = await redeem(idp.url, { code: callback.searchParams.get('code')!, code_verifier: verifier, redirect_uri: fx.redirectUri }, rp);
+  const { callback, verifier } = await browserFlow(
+    idp.url,
+    { clientId: rp.id, redirectUri: fx.redirectUri },
+    { email },
+    jar,
+  );
+  const res = await redeem(
+    idp.url,
+    { code: callback.searchParams.get('code')!, code_verifier: verifier, redirect_uri: fx.redirectUri },
+    rp,
+  );
   expect(res.status).toBe(200);
-  const idToken = JSON.parse(Buffer.from((res.json.id_token as string).split('.')[1]!, 'base64url').toString()) as { sid: string };
+  const idToken = JSON.parse(Buffer.from((res.json.id_token as string).split('.')[1]!, 'base64url').toString()) as {
+    sid: string;
+  };
   expect(res.json.refresh_token).toEqual(expect.any(String));
   return { jar, sid: idToken.sid, refreshToken: res.json.refresh_token as string };
 }
@@ -117,7 +132,12 @@ async function accountPage(device: Device): Promise<{ res: Response; html: strin
   return { res, html, csrfToken: formValue(html, 'csrf_token') ?? '' };
 }
 
-function postForm(device: Device, path: string, form: Record<string, string>, headers: Record<string, string> = { origin: idp.url }): Promise<Response> {
+function postForm(
+  device: Device,
+  path: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = { origin: idp.url },
+): Promise<Response> {
   return device.jar.fetch(`${idp.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -132,7 +152,12 @@ async function endDevice(by: Device, sid: string): Promise<Response> {
 
 /** Whether the issuer still has an SSO session for this device: prompt=none gets a code or login_required. */
 async function stillSignedIn(device: Device): Promise<boolean> {
-  const { callback } = await browserFlow(idp.url, { clientId: rp.id, redirectUri: fx.redirectUri, extra: { prompt: 'none' } }, null, device.jar);
+  const { callback } = await browserFlow(
+    idp.url,
+    { clientId: rp.id, redirectUri: fx.redirectUri, extra: { prompt: 'none' } },
+    null,
+    device.jar,
+  );
   if (callback.searchParams.get('code')) return true;
   expect(callback.searchParams.get('error')).toBe('login_required');
   return false;
@@ -144,7 +169,7 @@ async function refresh(device: Device): Promise<{ status: number; error?: unknow
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
-      authorization: 'Basic ' + Buffer.from(`${rp.id}:${rp.secret}`).toString('base64'),
+      authorization: `Basic ${Buffer.from(`${rp.id}:${rp.secret}`).toString('base64')}`,
     },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: device.refreshToken }),
   });
@@ -155,17 +180,28 @@ async function refresh(device: Device): Promise<{ status: number; error?: unknow
 
 const activeSessions = (sub: string) => countRows(idp, 'sso_sessions', `user_id = '${sub}' and ended_at is null`);
 const deviceEndedEvents = () =>
-  (idp.issuer.ctx.store.database.sqlite.prepare("select subject, ip, detail from audit_events where type = 'device.ended'").all() as { subject: string; ip: string; detail: string }[]).map(
-    (r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }),
-  );
+  (
+    idp.issuer.ctx.store.database.sqlite
+      .prepare("select subject, ip, detail from audit_events where type = 'device.ended'")
+      .all() as { subject: string; ip: string; detail: string }[]
+  ).map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
 
 /** The logout tokens received for `sid` (verified), waiting until `count` have arrived. */
 async function logoutTokensFor(sid: string, count = 1): Promise<LogoutTokenClaims[]> {
   const keySet = createRemoteKeySet(`${idp.url}/jwks`);
   const verified = async () =>
-    (await Promise.all(receiver.tokens.map((t) => verifyLogoutToken(t, { issuer: idp.url, audience: rp.id, keySet, jtiStore: createMemoryJtiStore() })))).map((v) => v.claims);
+    (
+      await Promise.all(
+        receiver.tokens.map((t) =>
+          verifyLogoutToken(t, { issuer: idp.url, audience: rp.id, keySet, jtiStore: createMemoryJtiStore() }),
+        ),
+      )
+    ).map((v) => v.claims);
   let found: LogoutTokenClaims[] = [];
-  await until(async () => (found = (await verified()).filter((c) => c.sid === sid)).length >= count);
+  await until(async () => {
+    found = (await verified()).filter((c) => c.sid === sid);
+    return found.length >= count;
+  });
   return found;
 }
 
@@ -254,7 +290,9 @@ describe('signing out one device', () => {
 
     expect(await stillSignedIn(two)).toBe(true);
     await logoutTokensFor(one.sid);
-    expect(receiver.tokens.filter((t) => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()).sid === two.sid)).toEqual([]);
+    expect(
+      receiver.tokens.filter((t) => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()).sid === two.sid),
+    ).toEqual([]);
     expect((await refresh(two)).status).toBe(200);
     const items = deviceItems((await accountPage(two)).html);
     expect(items).toHaveLength(1);
@@ -266,7 +304,9 @@ describe('signing out one device', () => {
     const one = await signInDevice(person.email, CHROME_LINUX);
     const two = await signInDevice(person.email, FIREFOX_WINDOWS);
     await endDevice(two, one.sid);
-    expect(deviceEndedEvents().filter((e) => e.subject === person.sub)).toEqual([{ subject: person.sub, ip: '127.0.0.1', detail: { sid: one.sid, by_sid: two.sid } }]);
+    expect(deviceEndedEvents().filter((e) => e.subject === person.sub)).toEqual([
+      { subject: person.sub, ip: '127.0.0.1', detail: { sid: one.sid, by_sid: two.sid } },
+    ]);
   });
 
   it('signs this browser out when it ends itself, and shows the signed-out page', async () => {
@@ -302,7 +342,11 @@ describe('signing out everywhere', () => {
     expect(await refresh(two)).toEqual({ status: 400, error: 'invalid_grant' });
     await logoutTokensFor(one.sid);
     await logoutTokensFor(two.sid);
-    expect(deviceEndedEvents().filter((e) => e.subject === person.sub).map((e) => e.detail)).toEqual([
+    expect(
+      deviceEndedEvents()
+        .filter((e) => e.subject === person.sub)
+        .map((e) => e.detail),
+    ).toEqual([
       { sid: two.sid, by_sid: one.sid },
       { sid: one.sid, by_sid: one.sid },
     ]);
@@ -330,7 +374,10 @@ describe('refusals change nothing', () => {
     return { person, one, two, csrfToken };
   }
 
-  const csrfCases: [string, (t: string, other: string) => { form: Record<string, string>; headers?: Record<string, string> }][] = [
+  const csrfCases: [
+    string,
+    (t: string, other: string) => { form: Record<string, string>; headers?: Record<string, string> },
+  ][] = [
     ['a missing CSRF token', () => ({ form: {} })],
     ['a wrong CSRF token', () => ({ form: { csrf_token: 'forged-token-forged-token-forged-token-0000' } })],
     ["another device's CSRF token", (_, other) => ({ form: { csrf_token: other } })],
@@ -390,7 +437,9 @@ describe('refusals change nothing', () => {
 
   it('sends a POST without a session to the sign-in page', async () => {
     const { person, one } = await twoDevices();
-    const res = await postForm({ ...one, jar: createCookieJarClient() }, `/account/devices/${one.sid}/end`, { csrf_token: 'x' });
+    const res = await postForm({ ...one, jar: createCookieJarClient() }, `/account/devices/${one.sid}/end`, {
+      csrf_token: 'x',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/sign-in');
     expect(activeSessions(person.sub)).toBe(2);

@@ -18,10 +18,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: IDP_DIR,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TESSERA_DATABASE: database },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@tessera/source', '--import', 'tsx', 'src/cli/main.ts', ...args],
+      {
+        cwd: IDP_DIR,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TESSERA_DATABASE: database },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -34,7 +38,10 @@ function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string
 // Each call starts a TypeScript process; on a loaded two-core CI machine that can take seconds.
 describe('the issuer CLI', { timeout: 60_000 }, () => {
   it('creates a user with the password read from stdin, and lists users', async () => {
-    const created = await cli(['users', 'create', '--email', 'Carol@Example.com', '--name', 'Carol', '--json'], 'a long enough password\n');
+    const created = await cli(
+      ['users', 'create', '--email', 'Carol@Example.com', '--name', 'Carol', '--json'],
+      'a long enough password\n',
+    );
     expect(created.code).toBe(0);
     const user = JSON.parse(created.stdout);
     expect(user).toMatchObject({ email: 'carol@example.com', name: 'Carol' });
@@ -51,7 +58,10 @@ describe('the issuer CLI', { timeout: 60_000 }, () => {
   });
 
   it('refuses a duplicate email and a short password with a message, not a stack trace', async () => {
-    const dup = await cli(['users', 'create', '--email', 'carol@example.com', '--name', 'Carol 2'], 'another long password\n');
+    const dup = await cli(
+      ['users', 'create', '--email', 'carol@example.com', '--name', 'Carol 2'],
+      'another long password\n',
+    );
     expect(dup.code).toBe(1);
     expect(dup.stderr).toBe('error: a user with this email already exists\n');
     const short = await cli(['users', 'create', '--email', 'dave@example.com', '--name', 'Dave'], 'short\n');
@@ -66,10 +76,25 @@ describe('the issuer CLI', { timeout: 60_000 }, () => {
   });
 
   it('registers a resource and a confidential client, printing the secret once and storing only its digest', async () => {
-    expect((await cli(['resources', 'create', '--id', 'https://api.example.com', '--name', 'Example API'])).code).toBe(0);
+    expect((await cli(['resources', 'create', '--id', 'https://api.example.com', '--name', 'Example API'])).code).toBe(
+      0,
+    );
     const r = await cli([
-      'clients', 'create', '--name', 'Partner', '--type', 'confidential', '--party', 'third',
-      '--redirect-uri', 'https://partner.example/callback', '--resource', 'https://api.example.com', '--scope', 'openid email', '--json',
+      'clients',
+      'create',
+      '--name',
+      'Partner',
+      '--type',
+      'confidential',
+      '--party',
+      'third',
+      '--redirect-uri',
+      'https://partner.example/callback',
+      '--resource',
+      'https://api.example.com',
+      '--scope',
+      'openid email',
+      '--json',
     ]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -78,24 +103,60 @@ describe('the issuer CLI', { timeout: 60_000 }, () => {
     const store = openStore(database);
     try {
       const client = await store.clients.findById(out.client_id);
-      expect(client).toMatchObject({ redirectUris: ['https://partner.example/callback'], allowedResources: ['https://api.example.com'], allowedScopes: ['openid', 'email'] });
+      expect(client).toMatchObject({
+        redirectUris: ['https://partner.example/callback'],
+        allowedResources: ['https://api.example.com'],
+        allowedScopes: ['openid', 'email'],
+      });
       expect(client?.secretDigest).toBe(digest(out.client_secret));
     } finally {
       store.close();
     }
     const list = JSON.parse((await cli(['clients', 'list', '--json'])).stdout);
     expect(JSON.stringify(list)).not.toContain(out.client_secret);
-    expect(JSON.parse((await cli(['resources', 'list', '--json'])).stdout)).toEqual([{ id: 'https://api.example.com', name: 'Example API' }]);
+    expect(JSON.parse((await cli(['resources', 'list', '--json'])).stdout)).toEqual([
+      { id: 'https://api.example.com', name: 'Example API' },
+    ]);
   });
 
   it('refuses a plain-http redirect URI on a non-loopback host and an unregistered resource', async () => {
-    const http = await cli(['clients', 'create', '--name', 'X', '--type', 'public', '--redirect-uri', 'http://evil.example/cb']);
+    const http = await cli([
+      'clients',
+      'create',
+      '--name',
+      'X',
+      '--type',
+      'public',
+      '--redirect-uri',
+      'http://evil.example/cb',
+    ]);
     expect(http.code).toBe(1);
     expect(http.stderr).toContain('must use https unless the host is loopback');
-    const loopback = await cli(['clients', 'create', '--name', 'Native', '--type', 'public', '--redirect-uri', 'http://127.0.0.1:8400/cb', '--json']);
+    const loopback = await cli([
+      'clients',
+      'create',
+      '--name',
+      'Native',
+      '--type',
+      'public',
+      '--redirect-uri',
+      'http://127.0.0.1:8400/cb',
+      '--json',
+    ]);
     expect(loopback.code).toBe(0);
     expect(JSON.parse(loopback.stdout).client_secret).toBeUndefined();
-    const resource = await cli(['clients', 'create', '--name', 'Y', '--type', 'public', '--redirect-uri', 'https://y.example/cb', '--resource', 'https://nowhere.example']);
+    const resource = await cli([
+      'clients',
+      'create',
+      '--name',
+      'Y',
+      '--type',
+      'public',
+      '--redirect-uri',
+      'https://y.example/cb',
+      '--resource',
+      'https://nowhere.example',
+    ]);
     expect(resource.stderr).toContain('is not registered');
   });
 });
@@ -104,12 +165,19 @@ describe('the audit trail from the CLI', { timeout: 60_000 }, () => {
   it('lists what happened, newest first, filtered by type', async () => {
     const all = await cli(['audit', 'list', '--json']);
     expect(all.code).toBe(0);
-    const events = JSON.parse(all.stdout) as { type: string; subject: string | null; client_id: string | null; time: string }[];
+    const events = JSON.parse(all.stdout) as {
+      type: string;
+      subject: string | null;
+      client_id: string | null;
+      time: string;
+    }[];
     const types = events.map((e) => e.type);
     expect(types).toContain('user.created');
     expect(types).toContain('client.created');
     expect(Date.parse(events[0]!.time)).toBeGreaterThanOrEqual(Date.parse(events[events.length - 1]!.time));
-    const clients = JSON.parse((await cli(['audit', 'list', '--type', 'client.created', '--since', '1h', '--json'])).stdout) as { type: string; client_id: string }[];
+    const clients = JSON.parse(
+      (await cli(['audit', 'list', '--type', 'client.created', '--since', '1h', '--json'])).stdout,
+    ) as { type: string; client_id: string }[];
     expect(clients.length).toBeGreaterThanOrEqual(2);
     expect(clients.every((e) => e.type === 'client.created' && e.client_id)).toBe(true);
     expect((await cli(['audit', 'list', '--limit', 'many'])).code).toBe(2);

@@ -26,7 +26,11 @@ describe('authorization code flow with a cookie-jar client', () => {
     const code = callback.searchParams.get('code')!;
     expect(code.length).toBeGreaterThanOrEqual(43);
 
-    const { status, json, headers } = await redeem(idp.url, { code, code_verifier: verifier, redirect_uri: fx.redirectUri }, fx.confidential);
+    const { status, json, headers } = await redeem(
+      idp.url,
+      { code, code_verifier: verifier, redirect_uri: fx.redirectUri },
+      fx.confidential,
+    );
     expect(status).toBe(200);
     expect(headers.get('cache-control')).toBe('no-store');
     expect(json.token_type).toBe('Bearer');
@@ -34,24 +38,48 @@ describe('authorization code flow with a cookie-jar client', () => {
     expect(json.scope).toBe('openid profile email');
 
     const jwks = createRemoteJWKSet(new URL('/jwks', idp.url));
-    const access = await jwtVerify(json.access_token as string, jwks, { issuer: idp.url, audience: fx.api.id, typ: 'at+jwt', algorithms: ['ES256'] });
+    const access = await jwtVerify(json.access_token as string, jwks, {
+      issuer: idp.url,
+      audience: fx.api.id,
+      typ: 'at+jwt',
+      algorithms: ['ES256'],
+    });
     expect(access.protectedHeader.typ).toBe('at+jwt');
-    expect(access.payload).toMatchObject({ sub: fx.alice.sub, client_id: fx.confidential.id, scope: 'openid profile email', email: 'alice@example.com', name: 'Alice Liddell' });
+    expect(access.payload).toMatchObject({
+      sub: fx.alice.sub,
+      client_id: fx.confidential.id,
+      scope: 'openid profile email',
+      email: 'alice@example.com',
+      name: 'Alice Liddell',
+    });
     expect(typeof access.payload.jti).toBe('string');
     expect(typeof access.payload.sid).toBe('string');
     expect(access.payload.exp! - access.payload.iat!).toBe(300);
 
-    const id = await jwtVerify(json.id_token as string, jwks, { issuer: idp.url, audience: fx.confidential.id, algorithms: ['ES256'] });
+    const id = await jwtVerify(json.id_token as string, jwks, {
+      issuer: idp.url,
+      audience: fx.confidential.id,
+      algorithms: ['ES256'],
+    });
     expect(id.payload).toMatchObject({ sub: fx.alice.sub, nonce: 'n-1', sid: access.payload.sid });
     expect(typeof id.payload.auth_time).toBe('number');
     // OIDC Core §3.1.3.6: at_hash is the left half of SHA-256 of the access token.
-    const h = createHash('sha256').update(json.access_token as string).digest();
+    const h = createHash('sha256')
+      .update(json.access_token as string)
+      .digest();
     expect(id.payload.at_hash).toBe(h.subarray(0, 16).toString('base64url'));
     expect(decodeProtectedHeader(json.id_token as string).kid).toBe(access.protectedHeader.kid);
 
-    const info = await fetch(new URL('/userinfo', idp.url), { headers: { authorization: `Bearer ${json.access_token}` } });
+    const info = await fetch(new URL('/userinfo', idp.url), {
+      headers: { authorization: `Bearer ${json.access_token}` },
+    });
     expect(info.status).toBe(200);
-    expect(await info.json()).toEqual({ sub: fx.alice.sub, name: 'Alice Liddell', email: 'alice@example.com', email_verified: false });
+    expect(await info.json()).toEqual({
+      sub: fx.alice.sub,
+      name: 'Alice Liddell',
+      email: 'alice@example.com',
+      email_verified: false,
+    });
 
     const post = await fetch(new URL('/userinfo', idp.url), {
       method: 'POST',
@@ -66,10 +94,17 @@ describe('authorization code flow with a cookie-jar client', () => {
   });
 
   it('sets the session cookie HttpOnly and SameSite=Lax, and never stores the secret', async () => {
-    const { jar } = await browserFlow(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri }, { email: 'alice@example.com' });
+    const { jar } = await browserFlow(
+      idp.url,
+      { clientId: fx.confidential.id, redirectUri: fx.redirectUri },
+      { email: 'alice@example.com' },
+    );
     const secret = jar.cookie(idp.url, 'tessera_session')!;
     expect(secret.length).toBeGreaterThanOrEqual(43);
-    const rows = idp.issuer.ctx.store.database.sqlite.prepare('select * from sso_sessions').all() as Record<string, unknown>[];
+    const rows = idp.issuer.ctx.store.database.sqlite.prepare('select * from sso_sessions').all() as Record<
+      string,
+      unknown
+    >[];
     expect(JSON.stringify(rows)).not.toContain(secret);
   });
 });

@@ -40,9 +40,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...BASE, TESSERA_ISSUER: 'https://idp.example.com/' }).issuer).toBe('https://idp.example.com');
   });
 
-  it.each(['http://localhost:4000', 'http://idp.localhost:4000', 'http://127.0.0.1:4000', 'http://[::1]:4000'])('accepts the loopback http issuer %s', (issuer) => {
-    expect(loadConfig({ ...BASE, TESSERA_ISSUER: issuer }).issuer).toBe(issuer);
-  });
+  it.each(['http://localhost:4000', 'http://idp.localhost:4000', 'http://127.0.0.1:4000', 'http://[::1]:4000'])(
+    'accepts the loopback http issuer %s',
+    (issuer) => {
+      expect(loadConfig({ ...BASE, TESSERA_ISSUER: issuer }).issuer).toBe(issuer);
+    },
+  );
 
   it.each([
     ['TESSERA_PORT', 'not-a-port'],
@@ -85,11 +88,17 @@ describe('loadConfig with NODE_ENV=production', () => {
   });
 
   it('refuses the demo key-encryption key', () => {
-    expect(configError({ NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: DEMO_KEY_ENCRYPTION_KEY }).variable).toBe('TESSERA_KEY_ENCRYPTION_KEY');
+    expect(configError({ NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: DEMO_KEY_ENCRYPTION_KEY }).variable).toBe(
+      'TESSERA_KEY_ENCRYPTION_KEY',
+    );
   });
 
   it('runs with a key of its own', () => {
-    const config = loadConfig({ ...BASE, NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') });
+    const config = loadConfig({
+      ...BASE,
+      NODE_ENV: 'production',
+      TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    });
     expect(config.production).toBe(true);
     expect(config.usingDemoKeyEncryptionKey).toBe(false);
   });

@@ -25,7 +25,11 @@ async function newPersonSignedIn(): Promise<{ jar: CookieJarClient; email: strin
   const email = `person${++users}@example.com`;
   await registerUser({ store, passwords, clock }, { email, displayName: `Person ${users}`, password: PASSWORD });
   const jar = createCookieJarClient();
-  const res = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }), jar);
+  const res = await getAuthorize(
+    idp.url,
+    authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }),
+    jar,
+  );
   const done = await submitSignIn(jar, idp.url, locationOf(res, idp.url)!, email, PASSWORD);
   expect(locationOf(done, idp.url)!.searchParams.get('code')).toBeTruthy();
   return { jar, email };
@@ -34,7 +38,14 @@ async function newPersonSignedIn(): Promise<{ jar: CookieJarClient; email: strin
 /** An authorization request of the third-party client; where it led and the verifier. */
 async function authorizeThirdParty(jar: CookieJarClient, overrides: Record<string, string> = {}) {
   const { verifier, challenge } = pkcePair();
-  const res = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.thirdParty.id, redirectUri: fx.redirectUri }, { code_challenge: challenge, ...overrides }), jar);
+  const res = await getAuthorize(
+    idp.url,
+    authorizeQuery(
+      { clientId: fx.thirdParty.id, redirectUri: fx.redirectUri },
+      { code_challenge: challenge, ...overrides },
+    ),
+    jar,
+  );
   expect(res.status).toBe(302);
   return { location: locationOf(res, idp.url)!, verifier };
 }
@@ -48,7 +59,12 @@ async function consentPage(jar: CookieJarClient, location: URL) {
   return { html, interaction: formValue(html, 'interaction')!, csrfToken: formValue(html, 'csrf_token')! };
 }
 
-function decide(jar: CookieJarClient, form: { interaction: string; csrfToken: string }, decision: 'allow' | 'deny', headers: Record<string, string> = { origin: new URL(idp.url).origin }) {
+function decide(
+  jar: CookieJarClient,
+  form: { interaction: string; csrfToken: string },
+  decision: 'allow' | 'deny',
+  headers: Record<string, string> = { origin: new URL(idp.url).origin },
+) {
   return jar.fetch(new URL('/consent', idp.url), {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -105,7 +121,11 @@ describe('consent for a third-party client', () => {
     const back = locationOf(res, idp.url)!;
     expect(back.searchParams.get('state')).toBe('state-123');
     expect(back.searchParams.get('iss')).toBe(idp.url);
-    const { status, json } = await redeem(idp.url, { code: back.searchParams.get('code')!, code_verifier: verifier, redirect_uri: fx.redirectUri }, fx.thirdParty);
+    const { status, json } = await redeem(
+      idp.url,
+      { code: back.searchParams.get('code')!, code_verifier: verifier, redirect_uri: fx.redirectUri },
+      fx.thirdParty,
+    );
     expect(status).toBe(200);
     expect(decodeJwt(json.id_token as string).aud).toBe(fx.thirdParty.id);
   });
@@ -158,13 +178,21 @@ describe('consent for a third-party client', () => {
     const signedIn = await submitSignIn(jar, idp.url, location, email, PASSWORD);
     const res = await decide(jar, await consentPage(jar, locationOf(signedIn, idp.url)!), 'allow');
     const code = locationOf(res, idp.url)!.searchParams.get('code')!;
-    const { status } = await redeem(idp.url, { code, code_verifier: verifier, redirect_uri: fx.redirectUri }, fx.thirdParty);
+    const { status } = await redeem(
+      idp.url,
+      { code, code_verifier: verifier, redirect_uri: fx.redirectUri },
+      fx.thirdParty,
+    );
     expect(status).toBe(200);
   });
 
   it('never asks first-party clients for consent', async () => {
     const { jar } = await newPersonSignedIn();
-    const res = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }), jar);
+    const res = await getAuthorize(
+      idp.url,
+      authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }),
+      jar,
+    );
     expect(locationOf(res, idp.url)!.searchParams.get('code')).toBeTruthy();
   });
 });

@@ -29,7 +29,13 @@ export function authorizeUrl(issuer: string, o: AuthorizeOptions & { challenge: 
 }
 
 /** Posts the sign-in form found at `signInUrl`. */
-export async function submitSignIn(jar: CookieJarClient, issuer: string, signInUrl: URL, email: string, password: string): Promise<Response> {
+export async function submitSignIn(
+  jar: CookieJarClient,
+  issuer: string,
+  signInUrl: URL,
+  email: string,
+  password: string,
+): Promise<Response> {
   const page = await (await jar.fetch(signInUrl)).text();
   const form = new URLSearchParams({
     interaction: formValue(page, 'interaction') ?? '',
@@ -56,7 +62,9 @@ export async function browserFlow(
 ): Promise<{ callback: URL; verifier: string; jar: CookieJarClient }> {
   const { verifier, challenge } = pkcePair();
   const isCallback = (u: URL) => u.href.startsWith(o.redirectUri);
-  let step = await jar.follow(authorizeUrl(issuer, { ...o, challenge: o.challenge ?? challenge }), { stopWhen: (u) => isCallback(u) || u.pathname === '/sign-in' });
+  let step = await jar.follow(authorizeUrl(issuer, { ...o, challenge: o.challenge ?? challenge }), {
+    stopWhen: (u) => isCallback(u) || u.pathname === '/sign-in',
+  });
   if (step.location?.pathname === '/sign-in') {
     if (!signIn) throw new Error('the issuer asked for a sign-in');
     const res = await submitSignIn(jar, issuer, step.location, signIn.email, signIn.password ?? PASSWORD);
@@ -64,7 +72,8 @@ export async function browserFlow(
     if (!loc) throw new Error(`sign-in did not redirect: ${res.status} ${await res.text()}`);
     step = { responses: [res], last: res, location: new URL(loc, issuer) };
   }
-  if (!step.location || !isCallback(step.location)) throw new Error(`expected a redirect to the client, got ${step.last.status} ${step.location?.href ?? ''}`);
+  if (!step.location || !isCallback(step.location))
+    throw new Error(`expected a redirect to the client, got ${step.last.status} ${step.location?.href ?? ''}`);
   return { callback: step.location, verifier, jar };
 }
 
@@ -75,8 +84,13 @@ export async function redeem(
   auth?: { id: string; secret: string },
 ): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (auth) headers.authorization = 'Basic ' + Buffer.from(`${encodeURIComponent(auth.id)}:${encodeURIComponent(auth.secret)}`).toString('base64');
-  const res = await fetch(new URL('/token', issuer), { method: 'POST', headers, body: new URLSearchParams({ grant_type: 'authorization_code', ...body }) });
+  if (auth)
+    headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(auth.id)}:${encodeURIComponent(auth.secret)}`).toString('base64')}`;
+  const res = await fetch(new URL('/token', issuer), {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams({ grant_type: 'authorization_code', ...body }),
+  });
   return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
 
@@ -84,7 +98,10 @@ export async function redeem(
  * The query of an authorization request with the usual values; `overrides` replace them and
  * `null` leaves a parameter out.
  */
-export function authorizeQuery(o: { clientId: string; redirectUri: string }, overrides: Record<string, string | null> = {}): URLSearchParams {
+export function authorizeQuery(
+  o: { clientId: string; redirectUri: string },
+  overrides: Record<string, string | null> = {},
+): URLSearchParams {
   const q = new URLSearchParams({
     response_type: 'code',
     client_id: o.clientId,
@@ -103,7 +120,11 @@ export function authorizeQuery(o: { clientId: string; redirectUri: string }, ove
 }
 
 /** One GET of /authorize, redirects not followed; through `jar` when given. */
-export function getAuthorize(issuer: string, query: URLSearchParams | string, jar?: CookieJarClient): Promise<Response> {
+export function getAuthorize(
+  issuer: string,
+  query: URLSearchParams | string,
+  jar?: CookieJarClient,
+): Promise<Response> {
   const url = new URL(`/authorize?${query.toString()}`, issuer);
   return jar ? jar.fetch(url) : fetch(url, { redirect: 'manual' });
 }

@@ -30,24 +30,59 @@ const activeSessions = () => countRows(idp, 'sso_sessions', 'ended_at is null');
 const FORMS: Record<string, () => Promise<Form>> = {
   'sign-in': async () => {
     const p = await signInPage(idp, fx);
-    return { jar: p.jar, path: '/sign-in', fields: { interaction: p.interaction!, csrf_token: p.csrfToken!, email: 'alice@example.com', password: 'correct horse battery staple' }, state: activeSessions };
+    return {
+      jar: p.jar,
+      path: '/sign-in',
+      fields: {
+        interaction: p.interaction!,
+        csrf_token: p.csrfToken!,
+        email: 'alice@example.com',
+        password: 'correct horse battery staple',
+      },
+      state: activeSessions,
+    };
   },
   consent: async () => {
     const p = await consentPage(idp, fx);
-    return { jar: p.jar, path: '/consent', fields: { interaction: p.interaction!, csrf_token: p.csrfToken!, decision: 'allow' }, state: () => countRows(idp, 'consents') };
+    return {
+      jar: p.jar,
+      path: '/consent',
+      fields: { interaction: p.interaction!, csrf_token: p.csrfToken!, decision: 'allow' },
+      state: () => countRows(idp, 'consents'),
+    };
   },
   'logout confirmation': async () => {
     const p = await logoutConfirmPage(idp, fx);
-    return { jar: p.jar, path: '/logout/confirm', fields: { csrf_token: p.csrfToken!, client_id: fx.confidential.id, post_logout_redirect_uri: 'http://127.0.0.1:9/', state: 'st' }, state: activeSessions };
+    return {
+      jar: p.jar,
+      path: '/logout/confirm',
+      fields: {
+        csrf_token: p.csrfToken!,
+        client_id: fx.confidential.id,
+        post_logout_redirect_uri: 'http://127.0.0.1:9/',
+        state: 'st',
+      },
+      state: activeSessions,
+    };
   },
   'account: sign out everywhere': async () => {
     const p = await accountPage(idp, fx);
-    return { jar: p.jar, path: '/account/sign-out-everywhere', fields: { csrf_token: p.csrfToken! }, state: activeSessions };
+    return {
+      jar: p.jar,
+      path: '/account/sign-out-everywhere',
+      fields: { csrf_token: p.csrfToken! },
+      state: activeSessions,
+    };
   },
   'account: sign out a device': async () => {
     const p = await accountPage(idp, fx);
     const sid = /action="\/account\/devices\/([^/]+)\/end"/.exec(p.html)![1]!;
-    return { jar: p.jar, path: `/account/devices/${sid}/end`, fields: { csrf_token: p.csrfToken! }, state: activeSessions };
+    return {
+      jar: p.jar,
+      path: `/account/devices/${sid}/end`,
+      fields: { csrf_token: p.csrfToken! },
+      state: activeSessions,
+    };
   },
 };
 
@@ -59,15 +94,31 @@ function post(form: Form, fields: Record<string, string>, headers: Record<string
   });
 }
 
-const dropToken = (fields: Record<string, string>) => Object.fromEntries(Object.entries(fields).filter(([k]) => k !== 'csrf_token'));
+const dropToken = (fields: Record<string, string>) =>
+  Object.fromEntries(Object.entries(fields).filter(([k]) => k !== 'csrf_token'));
 
 const REFUSALS: [string, (f: Form) => [Record<string, string>, Record<string, string>]][] = [
-  ['a cross-site Origin, even with the token', (f) => [f.fields, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }]],
-  ['a missing token, from the issuer itself', (f) => [dropToken(f.fields), { origin: new URL(idp.url).origin, 'sec-fetch-site': 'same-origin' }]],
-  ['a wrong token, from the issuer itself', (f) => [{ ...f.fields, csrf_token: 'A'.repeat(43) }, { origin: new URL(idp.url).origin }]],
-  ['Origin: null from another site (a sandboxed frame), even with the token', (f) => [f.fields, { origin: 'null', 'sec-fetch-site': 'cross-site' }]],
+  [
+    'a cross-site Origin, even with the token',
+    (f) => [f.fields, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }],
+  ],
+  [
+    'a missing token, from the issuer itself',
+    (f) => [dropToken(f.fields), { origin: new URL(idp.url).origin, 'sec-fetch-site': 'same-origin' }],
+  ],
+  [
+    'a wrong token, from the issuer itself',
+    (f) => [{ ...f.fields, csrf_token: 'A'.repeat(43) }, { origin: new URL(idp.url).origin }],
+  ],
+  [
+    'Origin: null from another site (a sandboxed frame), even with the token',
+    (f) => [f.fields, { origin: 'null', 'sec-fetch-site': 'cross-site' }],
+  ],
   ['Origin: null without Sec-Fetch-Site, even with the token', (f) => [f.fields, { origin: 'null' }]],
-  ['no Origin but Sec-Fetch-Site: cross-site, even with the token', (f) => [f.fields, { 'sec-fetch-site': 'cross-site' }]],
+  [
+    'no Origin but Sec-Fetch-Site: cross-site, even with the token',
+    (f) => [f.fields, { 'sec-fetch-site': 'cross-site' }],
+  ],
 ];
 
 describe.each(Object.keys(FORMS))('the %s form', (name) => {
@@ -89,11 +140,14 @@ describe.each(Object.keys(FORMS))('the %s form', (name) => {
 });
 
 describe('no state change on GET', () => {
-  it.each(['/logout/confirm', '/account/sign-out-everywhere', '/account/devices/x/end', '/consent?decision=allow'])('GET %s changes nothing', async (path) => {
-    const form = await FORMS['account: sign out everywhere']!();
-    const before = activeSessions();
-    const res = await form.jar.fetch(`${idp.url}${path}`);
-    expect(res.status).not.toBe(303);
-    expect(activeSessions()).toBe(before);
-  });
+  it.each(['/logout/confirm', '/account/sign-out-everywhere', '/account/devices/x/end', '/consent?decision=allow'])(
+    'GET %s changes nothing',
+    async (path) => {
+      const form = await FORMS['account: sign out everywhere']!();
+      const before = activeSessions();
+      const res = await form.jar.fetch(`${idp.url}${path}`);
+      expect(res.status).not.toBe(303);
+      expect(activeSessions()).toBe(before);
+    },
+  );
 });

@@ -5,7 +5,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed, startIssuer, type RunningIssuer } from './harness.js';
 import { authorizeQuery, browserFlow, getAuthorize, redeem, submitSignIn } from './flow.js';
-import { accountPage, consentPage, directives, everyPage, headerNonce, logoutConfirmPage, signInPage, signedIn, type Fixtures } from './hardening-pages.js';
+import {
+  accountPage,
+  consentPage,
+  directives,
+  everyPage,
+  headerNonce,
+  logoutConfirmPage,
+  signInPage,
+  signedIn,
+  type Fixtures,
+} from './hardening-pages.js';
 
 let idp: RunningIssuer;
 let fx: Fixtures;
@@ -38,28 +48,31 @@ describe('every page of the issuer', () => {
     expect(Object.keys(everyPage(idp, fx)).sort()).toEqual([...PAGES].sort());
   });
 
-  it.each(PAGES)('%s: a nonce CSP that allows no inline code, no framing, no base, and the other headers', async (name) => {
-    const { res, html } = await everyPage(idp, fx)[name]!();
-    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    const csp = directives(res);
-    expect(csp.get('default-src')).toEqual(["'none'"]);
-    expect(csp.get('base-uri')).toEqual(["'none'"]);
-    expect(csp.get('frame-ancestors')).toEqual(["'none'"]);
-    expect(csp.get('form-action')?.[0]).toBe("'self'");
-    expect(res.headers.get('content-security-policy')).not.toContain('unsafe-inline');
-    expect(res.headers.get('x-frame-options')).toBe('DENY');
-    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
-    expect(res.headers.get('cache-control')).toBe('no-store');
+  it.each(PAGES)(
+    '%s: a nonce CSP that allows no inline code, no framing, no base, and the other headers',
+    async (name) => {
+      const { res, html } = await everyPage(idp, fx)[name]!();
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const csp = directives(res);
+      expect(csp.get('default-src')).toEqual(["'none'"]);
+      expect(csp.get('base-uri')).toEqual(["'none'"]);
+      expect(csp.get('frame-ancestors')).toEqual(["'none'"]);
+      expect(csp.get('form-action')?.[0]).toBe("'self'");
+      expect(res.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('cache-control')).toBe('no-store');
 
-    // Every <style> and <script> carries the header's nonce; nothing else is inline.
-    const nonce = headerNonce(res);
-    expect(csp.get('style-src')).toEqual([`'nonce-${nonce}'`]);
-    const tags = [...html.matchAll(/<(style|script)\b[^>]*>/g)].map((m) => m[0]);
-    expect(tags.length).toBeGreaterThan(0);
-    for (const tag of tags) expect(tag).toContain(`nonce="${nonce}"`);
-    expect(html).not.toMatch(/\sstyle="|\son[a-z]+=/i);
-  });
+      // Every <style> and <script> carries the header's nonce; nothing else is inline.
+      const nonce = headerNonce(res);
+      expect(csp.get('style-src')).toEqual([`'nonce-${nonce}'`]);
+      const tags = [...html.matchAll(/<(style|script)\b[^>]*>/g)].map((m) => m[0]);
+      expect(tags.length).toBeGreaterThan(0);
+      for (const tag of tags) expect(tag).toContain(`nonce="${nonce}"`);
+      expect(html).not.toMatch(/\sstyle="|\son[a-z]+=/i);
+    },
+  );
 
   it('draws a fresh nonce of 128 bits for every response of the same page', async () => {
     const first = await signInPage(idp, fx);
@@ -114,7 +127,9 @@ describe('responses that are not pages', () => {
   });
 
   it('keeps the public cache policy of discovery and the JWKS', async () => {
-    expect((await fetch(`${idp.url}/.well-known/openid-configuration`)).headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);
+    expect((await fetch(`${idp.url}/.well-known/openid-configuration`)).headers.get('cache-control')).toMatch(
+      /^public, max-age=\d+$/,
+    );
     expect((await fetch(`${idp.url}/jwks`)).headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);
   });
 });
@@ -125,37 +140,70 @@ describe('Cache-Control: no-store on every response with a token, a code or a se
   it('the authorization redirect to the sign-in page and the one carrying the code', async () => {
     const jar = (await signedIn(idp, fx)).jar;
     noStore(await getAuthorize(idp.url, authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri })));
-    const withCode = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }), jar);
+    const withCode = await getAuthorize(
+      idp.url,
+      authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }),
+      jar,
+    );
     expect(new URL(withCode.headers.get('location')!).searchParams.get('code')).toBeTruthy();
     noStore(withCode);
   });
 
   it('the sign-in POST that sets the session and redirects with the code', async () => {
     const page = await signInPage(idp, fx);
-    const res = await submitSignIn(page.jar, idp.url, page.location, 'alice@example.com', 'correct horse battery staple');
+    const res = await submitSignIn(
+      page.jar,
+      idp.url,
+      page.location,
+      'alice@example.com',
+      'correct horse battery staple',
+    );
     expect(res.status).toBe(303);
     noStore(res);
   });
 
   it('the token endpoint, its errors, userinfo, introspection and revocation', async () => {
-    const flow = await browserFlow(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri }, { email: 'alice@example.com' });
-    const ok = await redeem(idp.url, { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: fx.redirectUri }, fx.confidential);
+    const flow = await browserFlow(
+      idp.url,
+      { clientId: fx.confidential.id, redirectUri: fx.redirectUri },
+      { email: 'alice@example.com' },
+    );
+    const ok = await redeem(
+      idp.url,
+      { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: fx.redirectUri },
+      fx.confidential,
+    );
     expect(ok.status).toBe(200);
     noStore(new Response(null, { headers: ok.headers }));
-    const bad = await redeem(idp.url, { code: 'nope', code_verifier: 'x'.repeat(43), redirect_uri: fx.redirectUri }, fx.confidential);
+    const bad = await redeem(
+      idp.url,
+      { code: 'nope', code_verifier: 'x'.repeat(43), redirect_uri: fx.redirectUri },
+      fx.confidential,
+    );
     expect(bad.status).toBe(400);
     noStore(new Response(null, { headers: bad.headers }));
 
     const accessToken = ok.json.access_token as string;
-    const auth = { authorization: 'Basic ' + Buffer.from(`${fx.confidential.id}:${fx.confidential.secret}`).toString('base64'), 'content-type': 'application/x-www-form-urlencoded' };
+    const auth = {
+      authorization: `Basic ${Buffer.from(`${fx.confidential.id}:${fx.confidential.secret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    };
     const userinfo = await fetch(`${idp.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
     expect(userinfo.status).toBe(200);
     noStore(userinfo);
     noStore(await fetch(`${idp.url}/userinfo`, { headers: { authorization: 'Bearer not.a.token' } }));
-    const introspect = await fetch(`${idp.url}/introspect`, { method: 'POST', headers: auth, body: new URLSearchParams({ token: accessToken }) });
+    const introspect = await fetch(`${idp.url}/introspect`, {
+      method: 'POST',
+      headers: auth,
+      body: new URLSearchParams({ token: accessToken }),
+    });
     expect(introspect.status).toBe(200);
     noStore(introspect);
-    const revoke = await fetch(`${idp.url}/revoke`, { method: 'POST', headers: auth, body: new URLSearchParams({ token: accessToken }) });
+    const revoke = await fetch(`${idp.url}/revoke`, {
+      method: 'POST',
+      headers: auth,
+      body: new URLSearchParams({ token: accessToken }),
+    });
     expect(revoke.status).toBe(200);
     noStore(revoke);
   });
@@ -165,7 +213,11 @@ describe('Cache-Control: no-store on every response with a token, a code or a se
     noStore((await accountPage(idp, fx)).res);
     noStore((await logoutConfirmPage(idp, fx)).res);
     const { jar, idToken } = await signedIn(idp, fx);
-    const query = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: 'http://127.0.0.1:9/', state: 's' });
+    const query = new URLSearchParams({
+      id_token_hint: idToken,
+      post_logout_redirect_uri: 'http://127.0.0.1:9/',
+      state: 's',
+    });
     const res = await jar.fetch(`${idp.url}/logout?${query}`);
     expect(res.status).toBe(303);
     noStore(res);

@@ -41,10 +41,19 @@ const ENDPOINTS: Record<string, Endpoint> = {
 };
 
 /** Sends `raw` as the endpoint's query string or urlencoded body, unaltered. */
-function send(e: Endpoint, raw: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}): Promise<Response> {
+function send(
+  e: Endpoint,
+  raw: string | Uint8Array<ArrayBuffer>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   const base = { ...(e.html ? { accept: 'text/html' } : {}), origin: new URL(idp.url).origin, ...headers };
   if (e.method === 'GET') return fetch(`${idp.url}${e.path}?${raw as string}`, { headers: base, redirect: 'manual' });
-  return fetch(`${idp.url}${e.path}`, { method: 'POST', headers: { ...base, 'content-type': 'application/x-www-form-urlencoded' }, body: raw, redirect: 'manual' });
+  return fetch(`${idp.url}${e.path}`, {
+    method: 'POST',
+    headers: { ...base, 'content-type': 'application/x-www-form-urlencoded' },
+    body: raw,
+    redirect: 'manual',
+  });
 }
 
 const long = 'a'.repeat(5000);
@@ -57,7 +66,11 @@ const CASES: [string, (e: Endpoint) => string | Uint8Array<ArrayBuffer>, number]
   ['a truncated escape at the end', () => 'state=abc%4', 400],
   ['percent-encoded bytes that are not UTF-8', () => 'state=%ff%fe', 400],
   ['an encoded lone surrogate', () => 'state=%ED%A0%80', 400],
-  ['raw bytes that are not UTF-8', (e) => (e.method === 'GET' ? 'state=%C3%28' : Uint8Array.from([...Buffer.from('state='), 0xc3, 0x28])), 400],
+  [
+    'raw bytes that are not UTF-8',
+    (e) => (e.method === 'GET' ? 'state=%C3%28' : Uint8Array.from([...Buffer.from('state='), 0xc3, 0x28])),
+    400,
+  ],
 ];
 
 describe.each(Object.keys(ENDPOINTS))('%s', (name) => {
@@ -109,34 +122,48 @@ describe.each(Object.keys(ENDPOINTS))('%s', (name) => {
 });
 
 describe('repeated parameters (RFC 6749 §3.1)', () => {
-  const basic = () => 'Basic ' + Buffer.from(`${fx.confidential.id}:${fx.confidential.secret}`).toString('base64');
+  const basic = () => `Basic ${Buffer.from(`${fx.confidential.id}:${fx.confidential.secret}`).toString('base64')}`;
 
-  it.each(['/token', '/revoke', '/introspect'])('%s answers a repeated parameter with 400 invalid_request', async (path) => {
-    const res = await fetch(`${idp.url}${path}`, {
-      method: 'POST',
-      headers: { authorization: basic(), 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'grant_type=authorization_code&token=a&token=b&code=a&code=b',
-    });
-    expect(res.status).toBe(400);
-    expect(await errorCode(res)).toBe('invalid_request');
-  });
+  it.each(['/token', '/revoke', '/introspect'])(
+    '%s answers a repeated parameter with 400 invalid_request',
+    async (path) => {
+      const res = await fetch(`${idp.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: basic(), 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=authorization_code&token=a&token=b&code=a&code=b',
+      });
+      expect(res.status).toBe(400);
+      expect(await errorCode(res)).toBe('invalid_request');
+    },
+  );
 
   it('userinfo answers a repeated access_token with 400 invalid_request', async () => {
-    const res = await fetch(`${idp.url}/userinfo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'access_token=a&access_token=b' });
-    expect(res.status).toBe(400);
-    expect(await errorCode(res)).toBe('invalid_request');
-  });
-
-  it.each(['/sign-in', '/consent', '/logout/confirm', '/account/sign-out-everywhere'])('the %s form answers a repeated field with 400 invalid_request', async (path) => {
-    const res = await fetch(`${idp.url}${path}`, {
+    const res = await fetch(`${idp.url}/userinfo`, {
       method: 'POST',
-      headers: { accept: 'text/html', origin: new URL(idp.url).origin, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'csrf_token=a&csrf_token=b',
-      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'access_token=a&access_token=b',
     });
     expect(res.status).toBe(400);
     expect(await errorCode(res)).toBe('invalid_request');
   });
+
+  it.each(['/sign-in', '/consent', '/logout/confirm', '/account/sign-out-everywhere'])(
+    'the %s form answers a repeated field with 400 invalid_request',
+    async (path) => {
+      const res = await fetch(`${idp.url}${path}`, {
+        method: 'POST',
+        headers: {
+          accept: 'text/html',
+          origin: new URL(idp.url).origin,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'csrf_token=a&csrf_token=b',
+        redirect: 'manual',
+      });
+      expect(res.status).toBe(400);
+      expect(await errorCode(res)).toBe('invalid_request');
+    },
+  );
 
   it('logout answers a repeated parameter with a 400 page', async () => {
     const res = await fetch(`${idp.url}/logout?state=a&state=b`, { headers: { accept: 'text/html' } });
@@ -166,7 +193,12 @@ describe('repeated parameters (RFC 6749 §3.1)', () => {
   it('POST authorize keeps the same rule as GET: back to the client', async () => {
     const q = authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri });
     q.append('scope', 'openid');
-    const res = await fetch(`${idp.url}/authorize`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: q, redirect: 'manual' });
+    const res = await fetch(`${idp.url}/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: q,
+      redirect: 'manual',
+    });
     expect(res.status).toBe(302);
     expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe('invalid_request');
   });
@@ -174,13 +206,20 @@ describe('repeated parameters (RFC 6749 §3.1)', () => {
 
 describe('malformed cookies and paths', () => {
   it('reads a cookie with broken escapes as no session, not a 500', async () => {
-    const res = await fetch(`${idp.url}/account`, { headers: { cookie: 'tessera_session=%zz%ff; tessera_browser=%', accept: 'text/html' }, redirect: 'manual' });
+    const res = await fetch(`${idp.url}/account`, {
+      headers: { cookie: 'tessera_session=%zz%ff; tessera_browser=%', accept: 'text/html' },
+      redirect: 'manual',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/sign-in');
   });
 
   it('answers a path with broken escapes with 404, not a 500', async () => {
-    const res = await fetch(`${idp.url}/account/devices/%zz%ff/end`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'csrf_token=x' });
+    const res = await fetch(`${idp.url}/account/devices/%zz%ff/end`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'csrf_token=x',
+    });
     expect(res.status).toBeLessThan(500);
   });
 });

@@ -23,23 +23,37 @@ async function read(jar: CookieJarClient, url: string | URL): Promise<Page> {
 }
 
 /** The sign-in page of an authorization request from `clientId`, in a new browser. */
-export async function signInPage(idp: RunningIssuer, fx: Fixtures, clientId = fx.confidential.id): Promise<Page & { location: URL }> {
+export async function signInPage(
+  idp: RunningIssuer,
+  fx: Fixtures,
+  clientId = fx.confidential.id,
+): Promise<Page & { location: URL }> {
   const jar = createCookieJarClient();
-  const location = locationOf(await getAuthorize(idp.url, authorizeQuery({ clientId, redirectUri: fx.redirectUri }), jar), idp.url)!;
+  const location = locationOf(
+    await getAuthorize(idp.url, authorizeQuery({ clientId, redirectUri: fx.redirectUri }), jar),
+    idp.url,
+  )!;
   expect(location.pathname).toBe('/sign-in');
   return { ...(await read(jar, location)), location };
 }
 
 /** Alice's browser, signed in at the issuer (and at the confidential client). */
 export async function signedIn(idp: RunningIssuer, fx: Fixtures): Promise<{ jar: CookieJarClient; idToken: string }> {
-  const { tokens, jar } = await signInAndRedeem(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential });
+  const { tokens, jar } = await signInAndRedeem(idp.url, {
+    clientId: fx.confidential.id,
+    redirectUri: fx.redirectUri,
+    auth: fx.confidential,
+  });
   return { jar, idToken: tokens.id_token as string };
 }
 
 /** The consent page of the third-party client, for alice signed in. */
 export async function consentPage(idp: RunningIssuer, fx: Fixtures): Promise<Page> {
   const { jar } = await signedIn(idp, fx);
-  const location = locationOf(await getAuthorize(idp.url, authorizeQuery({ clientId: fx.thirdParty.id, redirectUri: fx.redirectUri }), jar), idp.url)!;
+  const location = locationOf(
+    await getAuthorize(idp.url, authorizeQuery({ clientId: fx.thirdParty.id, redirectUri: fx.redirectUri }), jar),
+    idp.url,
+  )!;
   expect(location.pathname).toBe('/consent');
   return read(jar, location);
 }
@@ -52,7 +66,11 @@ export async function accountPage(idp: RunningIssuer, fx: Fixtures): Promise<Pag
 /** The page asking to confirm a sign-out requested without an id_token_hint. */
 export async function logoutConfirmPage(idp: RunningIssuer, fx: Fixtures): Promise<Page> {
   const { jar } = await signedIn(idp, fx);
-  const query = new URLSearchParams({ client_id: fx.confidential.id, post_logout_redirect_uri: 'http://127.0.0.1:9/', state: 'st' });
+  const query = new URLSearchParams({
+    client_id: fx.confidential.id,
+    post_logout_redirect_uri: 'http://127.0.0.1:9/',
+    state: 'st',
+  });
   return read(jar, `${idp.url}/logout?${query}`);
 }
 
@@ -105,6 +123,7 @@ export function directives(res: Response): Map<string, string[]> {
 export async function errorCode(res: Response): Promise<string | undefined> {
   const body = await res.text();
   expect(body).not.toMatch(/\bat \S+ \(|\.ts:\d+|Error: /); // never a stack trace
-  if ((res.headers.get('content-type') ?? '').startsWith('application/json')) return (JSON.parse(body) as { error?: string }).error;
+  if ((res.headers.get('content-type') ?? '').startsWith('application/json'))
+    return (JSON.parse(body) as { error?: string }).error;
   return /<code>([a-z_]+)<\/code>/.exec(body)?.[1];
 }

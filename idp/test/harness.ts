@@ -33,7 +33,9 @@ export interface RunningIssuer {
   cleanup(): Promise<void>;
 }
 
-export async function startIssuer(options: { dir?: string; env?: Record<string, string>; issuer?: IssuerOptions } = {}): Promise<RunningIssuer> {
+export async function startIssuer(
+  options: { dir?: string; env?: Record<string, string>; issuer?: IssuerOptions } = {},
+): Promise<RunningIssuer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tessera-idp-'));
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -79,7 +81,10 @@ export const PASSWORD = 'correct horse battery staple';
 export async function seed(running: RunningIssuer) {
   const { store, passwords, clock } = running.issuer.ctx;
   const deps = { store, clock };
-  const alice = await registerUser({ store, passwords, clock }, { email: 'Alice@Example.com', displayName: 'Alice Liddell', password: PASSWORD });
+  const alice = await registerUser(
+    { store, passwords, clock },
+    { email: 'Alice@Example.com', displayName: 'Alice Liddell', password: PASSWORD },
+  );
   const api = await registerResource(deps, { id: 'https://api.example.test', name: 'Example API' });
   const other = await registerResource(deps, { id: 'https://other-api.example.test', name: 'Other API' });
   const base: Omit<ClientInput, 'name' | 'type' | 'party'> = {
@@ -88,9 +93,27 @@ export async function seed(running: RunningIssuer) {
     scopes: ['openid', 'profile', 'email'],
     resources: [api.id, other.id],
   };
-  const confidential = await registerClient(deps, { ...base, id: 'web-app', name: 'Web App', type: 'confidential', party: 'first' });
-  const publicClient = await registerClient(deps, { ...base, id: 'spa', name: 'Browser App', type: 'public', party: 'first' });
-  const thirdParty = await registerClient(deps, { ...base, id: 'partner', name: 'Partner App', type: 'confidential', party: 'third' });
+  const confidential = await registerClient(deps, {
+    ...base,
+    id: 'web-app',
+    name: 'Web App',
+    type: 'confidential',
+    party: 'first',
+  });
+  const publicClient = await registerClient(deps, {
+    ...base,
+    id: 'spa',
+    name: 'Browser App',
+    type: 'public',
+    party: 'first',
+  });
+  const thirdParty = await registerClient(deps, {
+    ...base,
+    id: 'partner',
+    name: 'Partner App',
+    type: 'confidential',
+    party: 'third',
+  });
   return {
     alice,
     api,
@@ -104,6 +127,8 @@ export async function seed(running: RunningIssuer) {
 
 /** The number of rows in a table of the issuer's database (to show a refusal changed nothing). */
 export function countRows(running: RunningIssuer, table: string, where = '1 = 1'): number {
-  const row = running.issuer.ctx.store.database.sqlite.prepare(`select count(*) as n from ${table} where ${where}`).get() as { n: number };
+  const row = running.issuer.ctx.store.database.sqlite
+    .prepare(`select count(*) as n from ${table} where ${where}`)
+    .get() as { n: number };
   return row.n;
 }

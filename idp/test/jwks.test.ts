@@ -32,14 +32,17 @@ describe('the JWKS', () => {
     for (const key of keys) for (const m of PRIVATE_MEMBERS) expect(key, `member ${m}`).not.toHaveProperty(m);
   });
 
-  it.each(['ES256', 'RS256', 'EdDSA'])('gives each %s key its RFC 7638 thumbprint as kid, its alg and use=sig', async (alg) => {
-    const { keys } = (await (await getJwks(issuers[alg]!.url)).json()) as { keys: JWK[] };
-    for (const key of keys) {
-      expect(key.kid).toBe(await calculateJwkThumbprint(key, 'sha256'));
-      expect(key.alg).toBe(alg);
-      expect(key.use).toBe('sig');
-    }
-  });
+  it.each(['ES256', 'RS256', 'EdDSA'])(
+    'gives each %s key its RFC 7638 thumbprint as kid, its alg and use=sig',
+    async (alg) => {
+      const { keys } = (await (await getJwks(issuers[alg]!.url)).json()) as { keys: JWK[] };
+      for (const key of keys) {
+        expect(key.kid).toBe(await calculateJwkThumbprint(key, 'sha256'));
+        expect(key.alg).toBe(alg);
+        expect(key.use).toBe('sig');
+      }
+    },
+  );
 
   it('is served as application/jwk-set+json, open to any origin', async () => {
     const res = await getJwks(idp.url, { origin: 'https://app.example.test' });
@@ -111,13 +114,18 @@ describe('the discovery document', () => {
     expect(meta.scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access']);
   });
 
-  it.each(['ES256', 'RS256', 'EdDSA'])('lists %s among the ID token signing algorithms when it signs with it', async (alg) => {
-    const { meta } = await discovery(issuers[alg]);
-    expect(meta.id_token_signing_alg_values_supported).toEqual([alg]);
-  });
+  it.each(['ES256', 'RS256', 'EdDSA'])(
+    'lists %s among the ID token signing algorithms when it signs with it',
+    async (alg) => {
+      const { meta } = await discovery(issuers[alg]);
+      expect(meta.id_token_signing_alg_values_supported).toEqual([alg]);
+    },
+  );
 
   it('is cacheable and open to any origin', async () => {
-    const res = await fetch(new URL('/.well-known/openid-configuration', idp.url), { headers: { origin: 'https://app.example.test' } });
+    const res = await fetch(new URL('/.well-known/openid-configuration', idp.url), {
+      headers: { origin: 'https://app.example.test' },
+    });
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.headers.get('cache-control')).toMatch(/max-age=\d+/);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');

@@ -86,7 +86,10 @@ describe('keys list and keys rotate, against a running issuer', { timeout: 60_00
 
   it('keys rotate with another key-encryption key is refused before anything is stored', async () => {
     const states = await statesOf(idp);
-    const { code, stderr } = await cli(['keys', 'rotate', '--force'], { ...env, TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') });
+    const { code, stderr } = await cli(['keys', 'rotate', '--force'], {
+      ...env,
+      TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    });
     expect(code).toBe(1);
     expect(stderr).toMatch(/^error: TESSERA_KEY_ENCRYPTION_KEY: cannot decrypt signing key/);
     expect(await statesOf(idp)).toEqual(states);
@@ -104,13 +107,18 @@ describe('keys list and keys rotate, against a running issuer', { timeout: 60_00
   it('is picked up by the running issuer within its check interval: new tokens carry the new kid', async () => {
     const current = (await idp.issuer.ctx.store.signingKeys.list()).find((k) => k.state === 'current')!;
     await vi.waitFor(() => expect(idp.issuer.ctx.keys.kid).toBe(current.kid), { timeout: 5000, interval: 100 });
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential });
+    const { tokens } = await signInAndRedeem(idp.url, {
+      clientId: fx.confidential.id,
+      redirectUri: fx.redirectUri,
+      auth: fx.confidential,
+    });
     expect(decodeProtectedHeader(tokens.access_token as string).kid).toBe(current.kid);
   });
 
   it('is picked up by the running issuer within its check interval: the JWKS publishes the next key the CLI made', async () => {
     const next = (await idp.issuer.ctx.store.signingKeys.list()).find((k) => k.state === 'next')!;
-    const publishedKids = async () => ((await (await fetch(new URL('/jwks', idp.url))).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    const publishedKids = async () =>
+      ((await (await fetch(new URL('/jwks', idp.url))).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
     await vi.waitFor(async () => expect(await publishedKids()).toContain(next.kid), { timeout: 5000, interval: 100 });
   });
 });

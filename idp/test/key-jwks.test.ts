@@ -10,7 +10,15 @@ import { startIssuer, type RunningIssuer } from './harness.js';
 
 let idp: RunningIssuer;
 beforeEach(async () => {
-  idp = await startIssuer({ env: { TESSERA_JWKS_MAX_AGE: '300', TESSERA_KEY_CHECK_INTERVAL: '10', TESSERA_ACCESS_TOKEN_TTL: '300', TESSERA_ID_TOKEN_TTL: '300', TESSERA_STATUS_LIST_TTL: '60' } });
+  idp = await startIssuer({
+    env: {
+      TESSERA_JWKS_MAX_AGE: '300',
+      TESSERA_KEY_CHECK_INTERVAL: '10',
+      TESSERA_ACCESS_TOKEN_TTL: '300',
+      TESSERA_ID_TOKEN_TTL: '300',
+      TESSERA_STATUS_LIST_TTL: '60',
+    },
+  });
 });
 afterEach(() => idp.cleanup());
 

@@ -10,7 +10,13 @@ import type { StoredSigningKey } from '../src/store/signing-keys.js';
 import { seed, startIssuer, type RunningIssuer } from './harness.js';
 import { signInAndRedeem } from './flow.js';
 
-const ENV = { TESSERA_JWKS_MAX_AGE: '300', TESSERA_KEY_CHECK_INTERVAL: '10', TESSERA_ACCESS_TOKEN_TTL: '300', TESSERA_ID_TOKEN_TTL: '300', TESSERA_STATUS_LIST_TTL: '60' };
+const ENV = {
+  TESSERA_JWKS_MAX_AGE: '300',
+  TESSERA_KEY_CHECK_INTERVAL: '10',
+  TESSERA_ACCESS_TOKEN_TTL: '300',
+  TESSERA_ID_TOKEN_TTL: '300',
+  TESSERA_STATUS_LIST_TTL: '60',
+};
 
 let first: RunningIssuer;
 let second: RunningIssuer;
@@ -18,7 +24,8 @@ let fx: Awaited<ReturnType<typeof seed>>;
 let before: StoredSigningKey[];
 let jwksBefore: { body: string; etag: string | null };
 
-const rowsOf = async (running: RunningIssuer) => (await running.issuer.ctx.store.signingKeys.list()).sort((a, b) => (a.kid < b.kid ? -1 : 1));
+const rowsOf = async (running: RunningIssuer) =>
+  (await running.issuer.ctx.store.signingKeys.list()).sort((a, b) => (a.kid < b.kid ? -1 : 1));
 const jwksOf = async (running: RunningIssuer) => {
   const res = await fetch(new URL('/jwks', running.url));
   return { body: await res.text(), etag: res.headers.get('etag') };
@@ -51,8 +58,14 @@ describe('an issuer restarted on the same database', () => {
   });
 
   it('signs with the key that was current before the restart', async () => {
-    const { tokens } = await signInAndRedeem(second.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential });
-    expect(decodeProtectedHeader(tokens.access_token as string).kid).toBe(before.find((k) => k.state === 'current')!.kid);
+    const { tokens } = await signInAndRedeem(second.url, {
+      clientId: fx.confidential.id,
+      redirectUri: fx.redirectUri,
+      auth: fx.confidential,
+    });
+    expect(decodeProtectedHeader(tokens.access_token as string).kid).toBe(
+      before.find((k) => k.state === 'current')!.kid,
+    );
   });
 
   it('still removes the retired key once every token it signed has expired', async () => {

@@ -52,7 +52,8 @@ let signedAfterSecond: string | undefined;
 
 const now = () => idp.clock.now();
 const jwksUrl = () => new URL('/jwks', idp.url);
-const stateKid = async (state: string) => (await idp.issuer.ctx.store.signingKeys.list()).find((k) => k.state === state)!.kid;
+const stateKid = async (state: string) =>
+  (await idp.issuer.ctx.store.signingKeys.list()).find((k) => k.state === state)!.kid;
 
 /** A verifier that fetched the JWKS once and will not fetch it again on its own. */
 async function cachedOnce(): Promise<{ keySet: RemoteKeySet; fetches: () => number }> {
@@ -72,11 +73,21 @@ async function cachedOnce(): Promise<{ keySet: RemoteKeySet; fetches: () => numb
 
 /** A fresh access token for `app` from the token endpoint; the browser already has an SSO session. */
 async function mint(app: App, redirectUri: string): Promise<string> {
-  const flow = await browserFlow(idp.url, { clientId: app.clientId, redirectUri, extra: { prompt: 'none', resource: app.audience } }, null, app.jar);
-  const body: Record<string, string> = { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: redirectUri };
+  const flow = await browserFlow(
+    idp.url,
+    { clientId: app.clientId, redirectUri, extra: { prompt: 'none', resource: app.audience } },
+    null,
+    app.jar,
+  );
+  const body: Record<string, string> = {
+    code: flow.callback.searchParams.get('code')!,
+    code_verifier: flow.verifier,
+    redirect_uri: redirectUri,
+  };
   if (!app.auth) body.client_id = app.clientId;
   const res = await redeem(idp.url, body, app.auth);
-  if (res.status !== 200) throw new Error(`${app.name}: token endpoint answered ${res.status} ${JSON.stringify(res.json)}`);
+  if (res.status !== 200)
+    throw new Error(`${app.name}: token endpoint answered ${res.status} ${JSON.stringify(res.json)}`);
   return res.json.access_token as string;
 }
 
@@ -109,11 +120,18 @@ async function runApp(app: App, redirectUri: string): Promise<void> {
     // The first token (signed before any rotation) and the latest ones, every time round.
     for (const t of [app.tokens[0]!, ...app.tokens.slice(-10)]) {
       try {
-        const { header: verified } = await verifyAccessToken(t.token, { issuer: idp.url, audience: app.audience, keySet: app.keySet, now });
+        const { header: verified } = await verifyAccessToken(t.token, {
+          issuer: idp.url,
+          audience: app.audience,
+          keySet: app.keySet,
+          now,
+        });
         verifications += 1;
         app.verifiedByKid.set(verified.kid!, (app.verifiedByKid.get(verified.kid!) ?? 0) + 1);
       } catch (e) {
-        failures.push(`${app.name}, token of ${t.kid}: ${(e as TokenVerificationError).code ?? ''} ${(e as Error).message}`);
+        failures.push(
+          `${app.name}, token of ${t.kid}: ${(e as TokenVerificationError).code ?? ''} ${(e as Error).message}`,
+        );
       }
     }
   }
@@ -142,7 +160,12 @@ beforeAll(async () => {
     verifiedByKid: new Map(),
   });
   apps = [app('app A', fx.confidential.id, fx.api.id, fx.confidential), app('app B', fx.publicClient.id, fx.other.id)];
-  for (const a of apps) await signInAndRedeem(idp.url, { clientId: a.clientId, redirectUri: fx.redirectUri, ...(a.auth ? { auth: a.auth } : {}) }, a.jar);
+  for (const a of apps)
+    await signInAndRedeem(
+      idp.url,
+      { clientId: a.clientId, redirectUri: fx.redirectUri, ...(a.auth ? { auth: a.auth } : {}) },
+      a.jar,
+    );
 
   kids.push(idp.issuer.ctx.keys.kid, await stateKid('next'));
   beforeFirst = await cachedOnce();
@@ -150,7 +173,10 @@ beforeAll(async () => {
   const running = Promise.all(loops);
   running.catch(() => undefined); // awaited below; a failure to mint must not go unhandled meanwhile
   try {
-    await vi.waitFor(() => expect(apps.every((a) => a.tokens.length >= 3)).toBe(true), { timeout: 10_000, interval: 20 });
+    await vi.waitFor(() => expect(apps.every((a) => a.tokens.length >= 3)).toBe(true), {
+      timeout: 10_000,
+      interval: 20,
+    });
 
     // 1. On schedule: the rotation period passes; the issuer's own timer rotates.
     await whileParked(() => idp.clock.advance(10 * 60));
@@ -195,12 +221,22 @@ describe('two rotations while two apps verify tokens in a loop', () => {
 
 describe('a verifier that fetched the JWKS before a rotation and never again', () => {
   it('verifies a token signed after the first rotation without fetching', async () => {
-    await verifyAccessToken(signedAfterFirst!, { issuer: idp.url, audience: apps[0]!.audience, keySet: beforeFirst.keySet, now });
+    await verifyAccessToken(signedAfterFirst!, {
+      issuer: idp.url,
+      audience: apps[0]!.audience,
+      keySet: beforeFirst.keySet,
+      now,
+    });
     expect(beforeFirst.fetches()).toBe(1);
   });
 
   it('verifies a token signed after the second rotation without fetching', async () => {
-    await verifyAccessToken(signedAfterSecond!, { issuer: idp.url, audience: apps[0]!.audience, keySet: beforeSecond.keySet, now });
+    await verifyAccessToken(signedAfterSecond!, {
+      issuer: idp.url,
+      audience: apps[0]!.audience,
+      keySet: beforeSecond.keySet,
+      now,
+    });
     expect(beforeSecond.fetches()).toBe(1);
   });
 });

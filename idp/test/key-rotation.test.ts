@@ -40,15 +40,19 @@ beforeEach(() => open());
 afterEach(() => idp.cleanup());
 
 const ctx = () => idp.issuer.ctx;
-const keysIn = async (state: string): Promise<StoredSigningKey[]> => (await ctx().store.signingKeys.list()).filter((k) => k.state === state);
+const keysIn = async (state: string): Promise<StoredSigningKey[]> =>
+  (await ctx().store.signingKeys.list()).filter((k) => k.state === state);
 const only = async (state: string): Promise<StoredSigningKey> => {
   const keys = await keysIn(state);
   expect(keys, `keys in state ${state}`).toHaveLength(1);
   return keys[0]!;
 };
-const publishedKids = async () => ((await (await fetch(new URL('/jwks', idp.url))).json()) as { keys: JWK[] }).keys.map((k) => k.kid);
+const publishedKids = async () =>
+  ((await (await fetch(new URL('/jwks', idp.url))).json()) as { keys: JWK[] }).keys.map((k) => k.kid);
 const tick = () => tickKeyRing(ctx());
-const mint = async () => (await signInAndRedeem(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential })).tokens;
+const mint = async () =>
+  (await signInAndRedeem(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential }))
+    .tokens;
 const kidOf = (token: unknown) => decodeProtectedHeader(token as string).kid;
 const rotate = (force = false) => rotateSigningKey(ctx(), { trigger: 'command', force });
 
@@ -123,7 +127,9 @@ describe('a retired key', () => {
     const before = await mint();
     await rotate(true);
     await tick();
-    const res = await fetch(new URL('/userinfo', idp.url), { headers: { authorization: `Bearer ${before.access_token as string}` } });
+    const res = await fetch(new URL('/userinfo', idp.url), {
+      headers: { authorization: `Bearer ${before.access_token as string}` },
+    });
     expect(res.status).toBe(200);
   });
 
@@ -220,7 +226,10 @@ describe('a change of TESSERA_SIGNING_ALG', () => {
   });
 
   it('lists both algorithms in discovery while keys of both are published', async () => {
-    const meta = (await (await fetch(new URL('/.well-known/openid-configuration', idp.url))).json()) as Record<string, unknown>;
+    const meta = (await (await fetch(new URL('/.well-known/openid-configuration', idp.url))).json()) as Record<
+      string,
+      unknown
+    >;
     expect(meta.id_token_signing_alg_values_supported).toEqual(['ES256', 'EdDSA']);
   });
 

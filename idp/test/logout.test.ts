@@ -71,8 +71,16 @@ afterAll(async () => {
 const rpClient = { id: 'rp-with-logout', secret: 'rp-secret-rp-secret-rp-secret-rp-secret' };
 
 async function signedIn() {
-  const { callback, verifier, jar } = await browserFlow(idp.url, { clientId: rpClient.id, redirectUri: fx.redirectUri }, { email: 'alice@example.com' });
-  const tokens = await redeem(idp.url, { code: callback.searchParams.get('code')!, code_verifier: verifier, redirect_uri: fx.redirectUri }, rpClient);
+  const { callback, verifier, jar } = await browserFlow(
+    idp.url,
+    { clientId: rpClient.id, redirectUri: fx.redirectUri },
+    { email: 'alice@example.com' },
+  );
+  const tokens = await redeem(
+    idp.url,
+    { code: callback.searchParams.get('code')!, code_verifier: verifier, redirect_uri: fx.redirectUri },
+    rpClient,
+  );
   return { jar, idToken: tokens.json.id_token as string, accessToken: tokens.json.access_token as string };
 }
 
@@ -90,18 +98,27 @@ describe('RP-initiated logout', () => {
 
   it('signs out at once with a valid id_token_hint and returns to the registered URI with state', async () => {
     const { jar, idToken } = await signedIn();
-    const res = await jar.fetch(logoutUrl({ id_token_hint: idToken, post_logout_redirect_uri: postLogout, state: 's-1' }));
+    const res = await jar.fetch(
+      logoutUrl({ id_token_hint: idToken, post_logout_redirect_uri: postLogout, state: 's-1' }),
+    );
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`${postLogout}?state=s-1`);
     // The SSO session is over: prompt=none now answers login_required.
-    await expect(browserFlow(idp.url, { clientId: rpClient.id, redirectUri: fx.redirectUri, extra: { prompt: 'none' } }, null, jar)).resolves.toSatisfy(
-      ({ callback }: { callback: URL }) => callback.searchParams.get('error') === 'login_required',
-    );
+    await expect(
+      browserFlow(
+        idp.url,
+        { clientId: rpClient.id, redirectUri: fx.redirectUri, extra: { prompt: 'none' } },
+        null,
+        jar,
+      ),
+    ).resolves.toSatisfy(({ callback }: { callback: URL }) => callback.searchParams.get('error') === 'login_required');
   });
 
   it('asks for confirmation without an id_token_hint, and signs out on the confirmed POST', async () => {
     const { jar } = await signedIn();
-    const page = await jar.fetch(logoutUrl({ client_id: rpClient.id, post_logout_redirect_uri: postLogout, state: 's-2' }));
+    const page = await jar.fetch(
+      logoutUrl({ client_id: rpClient.id, post_logout_redirect_uri: postLogout, state: 's-2' }),
+    );
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain('Sign out');
@@ -127,13 +144,20 @@ describe('RP-initiated logout', () => {
       body: new URLSearchParams({ csrf_token: 'forged' }),
     });
     expect(res.status).toBe(403);
-    const again = await browserFlow(idp.url, { clientId: rpClient.id, redirectUri: fx.redirectUri, extra: { prompt: 'none' } }, null, jar);
+    const again = await browserFlow(
+      idp.url,
+      { clientId: rpClient.id, redirectUri: fx.redirectUri, extra: { prompt: 'none' } },
+      null,
+      jar,
+    );
     expect(again.callback.searchParams.get('code')).toBeTruthy();
   });
 
   it('never redirects to an unregistered post_logout_redirect_uri (no open redirect)', async () => {
     const { jar, idToken } = await signedIn();
-    const res = await jar.fetch(logoutUrl({ id_token_hint: idToken, post_logout_redirect_uri: 'https://evil.example/' }));
+    const res = await jar.fetch(
+      logoutUrl({ id_token_hint: idToken, post_logout_redirect_uri: 'https://evil.example/' }),
+    );
     expect(res.status).toBe(400);
     expect(res.headers.get('location')).toBeNull();
     expect(await res.text()).toContain('invalid_request');
@@ -142,11 +166,21 @@ describe('RP-initiated logout', () => {
   it('refuses an id_token_hint from another issuer', async () => {
     const other = await startIssuer();
     const otherFx = await seed(other);
-    const { callback, verifier } = await browserFlow(other.url, { clientId: otherFx.confidential.id, redirectUri: otherFx.redirectUri }, { email: 'alice@example.com' });
-    const foreign = await redeem(other.url, { code: callback.searchParams.get('code')!, code_verifier: verifier, redirect_uri: otherFx.redirectUri }, otherFx.confidential);
+    const { callback, verifier } = await browserFlow(
+      other.url,
+      { clientId: otherFx.confidential.id, redirectUri: otherFx.redirectUri },
+      { email: 'alice@example.com' },
+    );
+    const foreign = await redeem(
+      other.url,
+      { code: callback.searchParams.get('code')!, code_verifier: verifier, redirect_uri: otherFx.redirectUri },
+      otherFx.confidential,
+    );
     await other.cleanup();
     const { jar } = await signedIn();
-    const res = await jar.fetch(logoutUrl({ id_token_hint: foreign.json.id_token as string, post_logout_redirect_uri: postLogout }));
+    const res = await jar.fetch(
+      logoutUrl({ id_token_hint: foreign.json.id_token as string, post_logout_redirect_uri: postLogout }),
+    );
     expect(res.status).toBe(400);
     expect(res.headers.get('location')).toBeNull();
   });
@@ -154,7 +188,14 @@ describe('RP-initiated logout', () => {
 
 /** Deliveries left by earlier tests must not take the statuses a test scripts for its own. */
 const noDeliveryPending = () =>
-  until(() => (idp.issuer.ctx.store.database.sqlite.prepare('select count(*) as n from backchannel_deliveries where delivered_at is null and failed_at is null').get() as { n: number }).n === 0);
+  until(
+    () =>
+      (
+        idp.issuer.ctx.store.database.sqlite
+          .prepare('select count(*) as n from backchannel_deliveries where delivered_at is null and failed_at is null')
+          .get() as { n: number }
+      ).n === 0,
+  );
 
 describe('back-channel logout', () => {
   beforeEach(() => noDeliveryPending());
@@ -166,7 +207,12 @@ describe('back-channel logout', () => {
     await jar.fetch(logoutUrl({ id_token_hint: idToken }));
     await until(() => rp.tokens.length === 1);
     const keySet = createRemoteKeySet(`${idp.url}/jwks`);
-    const { claims, header } = await verifyLogoutToken(rp.tokens[0]!, { issuer: idp.url, audience: rpClient.id, keySet, jtiStore: createMemoryJtiStore() });
+    const { claims, header } = await verifyLogoutToken(rp.tokens[0]!, {
+      issuer: idp.url,
+      audience: rpClient.id,
+      keySet,
+      jtiStore: createMemoryJtiStore(),
+    });
     expect(header.typ).toBe('logout+jwt');
     expect(claims.sid).toBe(sid);
     expect(claims.sub).toBe(fx.alice.sub);
@@ -183,7 +229,9 @@ describe('back-channel logout', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     await until(() => rp.tokens.length === 1);
     const row = idp.issuer.ctx.store.database.sqlite
-      .prepare("select attempts, delivered_at from backchannel_deliveries where client_id = 'rp-with-logout' order by created_at desc limit 1")
+      .prepare(
+        "select attempts, delivered_at from backchannel_deliveries where client_id = 'rp-with-logout' order by created_at desc limit 1",
+      )
       .get() as { attempts: number; delivered_at: number | null };
     expect(row.attempts).toBe(3);
     expect(row.delivered_at).not.toBeNull();
@@ -196,7 +244,9 @@ describe('back-channel logout', () => {
     await jar.fetch(logoutUrl({ id_token_hint: idToken }));
     await until(() => {
       const row = idp.issuer.ctx.store.database.sqlite
-        .prepare("select failed_at from backchannel_deliveries where client_id = 'rp-with-logout' order by created_at desc limit 1")
+        .prepare(
+          "select failed_at from backchannel_deliveries where client_id = 'rp-with-logout' order by created_at desc limit 1",
+        )
         .get() as { failed_at: number | null };
       return row.failed_at !== null;
     });

@@ -19,7 +19,11 @@ beforeAll(async () => {
 afterAll(() => idp.cleanup());
 
 /** Discovery over plain http (the test issuer is loopback), with ID token signatures checked. */
-function discover(clientId: string, secret: string | undefined, auth: client.ClientAuth): Promise<client.Configuration> {
+function discover(
+  clientId: string,
+  secret: string | undefined,
+  auth: client.ClientAuth,
+): Promise<client.Configuration> {
   return client.discovery(new URL(idp.url), clientId, secret, auth, {
     execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
   });
@@ -39,7 +43,9 @@ async function authorizeWithOpenIdClient(config: client.Configuration) {
     nonce: expectedNonce,
   });
   const jar = createCookieJarClient();
-  const step = await jar.follow(url, { stopWhen: (u) => u.pathname === '/sign-in' || u.href.startsWith(fx.redirectUri) });
+  const step = await jar.follow(url, {
+    stopWhen: (u) => u.pathname === '/sign-in' || u.href.startsWith(fx.redirectUri),
+  });
   expect(step.location?.pathname).toBe('/sign-in');
   const res = await submitSignIn(jar, idp.url, step.location!, 'alice@example.com', 'correct horse battery staple');
   expect(res.status).toBe(303);
@@ -59,7 +65,11 @@ async function runFlow(config: client.Configuration, clientId: string) {
 
 describe('openid-client against the issuer', () => {
   it('discovers the issuer and reads the metadata it needs', async () => {
-    const config = await discover(fx.confidential.id, fx.confidential.secret, client.ClientSecretBasic(fx.confidential.secret));
+    const config = await discover(
+      fx.confidential.id,
+      fx.confidential.secret,
+      client.ClientSecretBasic(fx.confidential.secret),
+    );
     const meta = config.serverMetadata();
     expect(meta.issuer).toBe(idp.url);
     expect(meta.supportsPKCE()).toBe(true);
@@ -67,12 +77,20 @@ describe('openid-client against the issuer', () => {
   });
 
   it('completes the code flow for a confidential client with client_secret_basic', async () => {
-    const config = await discover(fx.confidential.id, fx.confidential.secret, client.ClientSecretBasic(fx.confidential.secret));
+    const config = await discover(
+      fx.confidential.id,
+      fx.confidential.secret,
+      client.ClientSecretBasic(fx.confidential.secret),
+    );
     await runFlow(config, fx.confidential.id);
   });
 
   it('completes the code flow for a confidential client with client_secret_post', async () => {
-    const config = await discover(fx.confidential.id, fx.confidential.secret, client.ClientSecretPost(fx.confidential.secret));
+    const config = await discover(
+      fx.confidential.id,
+      fx.confidential.secret,
+      client.ClientSecretPost(fx.confidential.secret),
+    );
     await runFlow(config, fx.confidential.id);
   });
 
@@ -85,6 +103,9 @@ describe('openid-client against the issuer', () => {
     const config = await discover(fx.publicClient.id, undefined, client.None());
     const { callbackUrl, checks } = await authorizeWithOpenIdClient(config);
     await client.authorizationCodeGrant(config, callbackUrl, checks);
-    await expect(client.authorizationCodeGrant(config, callbackUrl, checks)).rejects.toMatchObject({ error: 'invalid_grant', status: 400 });
+    await expect(client.authorizationCodeGrant(config, callbackUrl, checks)).rejects.toMatchObject({
+      error: 'invalid_grant',
+      status: 400,
+    });
   });
 });

@@ -54,7 +54,11 @@ describe('rehashing at sign-in', () => {
   let idp: RunningIssuer;
   let fx: Awaited<ReturnType<typeof seed>>;
   const storedHash = (sub: string) =>
-    (idp.issuer.ctx.store.database.sqlite.prepare('select password_hash from users where id = ?').get(sub) as { password_hash: string }).password_hash;
+    (
+      idp.issuer.ctx.store.database.sqlite.prepare('select password_hash from users where id = ?').get(sub) as {
+        password_hash: string;
+      }
+    ).password_hash;
 
   beforeAll(async () => {
     idp = await startIssuer();
@@ -64,25 +68,43 @@ describe('rehashing at sign-in', () => {
 
   async function userWithWeakHash(email: string) {
     const { store, clock } = idp.issuer.ctx;
-    return store.users.create({ sub: `sub-${email}`, email, displayName: 'Old Hash', passwordHash: await weakHasher.hash(PASSWORD), now: clock.now() });
+    return store.users.create({
+      sub: `sub-${email}`,
+      email,
+      displayName: 'Old Hash',
+      passwordHash: await weakHasher.hash(PASSWORD),
+      now: clock.now(),
+    });
   }
 
   it('upgrades a hash made with other parameters to the OWASP parameters after a successful sign-in', async () => {
     const user = await userWithWeakHash('old@example.com');
     expect(storedHash(user.sub)).not.toMatch(OWASP_PHC);
-    await browserFlow(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { email: 'old@example.com' });
+    await browserFlow(
+      idp.url,
+      { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
+      { email: 'old@example.com' },
+    );
     const upgraded = storedHash(user.sub);
     expect(upgraded).toMatch(OWASP_PHC);
     expect(await hasher.verify(upgraded, PASSWORD)).toEqual({ ok: true, needsRehash: false });
     // The upgraded hash still lets the person in.
-    await browserFlow(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { email: 'old@example.com' });
+    await browserFlow(
+      idp.url,
+      { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
+      { email: 'old@example.com' },
+    );
   });
 
   it('leaves the hash alone after a failed sign-in', async () => {
     const user = await userWithWeakHash('old2@example.com');
     const before = storedHash(user.sub);
     await expect(
-      browserFlow(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { email: 'old2@example.com', password: 'wrong password' }),
+      browserFlow(
+        idp.url,
+        { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
+        { email: 'old2@example.com', password: 'wrong password' },
+      ),
     ).rejects.toThrow(/401/);
     expect(storedHash(user.sub)).toBe(before);
   });

@@ -24,7 +24,14 @@ afterAll(() => idp.cleanup());
 /** One authorization request for the public client through `jar`; where it led and the verifier. */
 async function authorize(jar: CookieJarClient, overrides: Record<string, string> = {}) {
   const { verifier, challenge } = pkcePair();
-  const res = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { code_challenge: challenge, ...overrides }), jar);
+  const res = await getAuthorize(
+    idp.url,
+    authorizeQuery(
+      { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
+      { code_challenge: challenge, ...overrides },
+    ),
+    jar,
+  );
   expect(res.status).toBe(302);
   return { location: locationOf(res, idp.url)!, verifier };
 }
@@ -41,7 +48,12 @@ async function signIn(jar: CookieJarClient, location: URL, email = 'alice@exampl
 async function idTokenClaims(callback: URL, verifier: string) {
   const code = callback.searchParams.get('code');
   expect(code, `callback ${callback.href}`).toBeTruthy();
-  const { status, json } = await redeem(idp.url, { code: code!, code_verifier: verifier, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id });
+  const { status, json } = await redeem(idp.url, {
+    code: code!,
+    code_verifier: verifier,
+    redirect_uri: fx.redirectUri,
+    client_id: fx.publicClient.id,
+  });
   expect(status).toBe(200);
   return decodeJwt(json.id_token as string);
 }
@@ -170,7 +182,11 @@ describe('the sign-in that prompt=login or max_age asks for cannot be skipped', 
     return jar.fetch(new URL('/consent', idp.url), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(idp.url).origin },
-      body: new URLSearchParams({ interaction: formValue(page, 'interaction')!, csrf_token: formValue(page, 'csrf_token')!, decision: 'allow' }),
+      body: new URLSearchParams({
+        interaction: formValue(page, 'interaction')!,
+        csrf_token: formValue(page, 'csrf_token')!,
+        decision: 'allow',
+      }),
     });
   }
 

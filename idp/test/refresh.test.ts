@@ -13,7 +13,12 @@ beforeAll(async () => {
   idp = await startIssuer();
   fx = await seed(idp);
   const deps = { store: idp.issuer.ctx.store, clock: idp.clock };
-  const base = { redirectUris: [fx.redirectUri], resources: [fx.api.id, fx.other.id], grantTypes: ['refresh_token'], party: 'first' as const };
+  const base = {
+    redirectUris: [fx.redirectUri],
+    resources: [fx.api.id, fx.other.id],
+    grantTypes: ['refresh_token'],
+    party: 'first' as const,
+  };
   await registerClient(deps, { ...base, id: web.id, name: 'Refreshing Web', type: 'confidential', secret: web.secret });
   await registerClient(deps, { ...base, id: spa.id, name: 'Refreshing SPA', type: 'public' });
 });
@@ -21,14 +26,20 @@ afterAll(() => idp.cleanup());
 
 async function refresh(body: Record<string, string>, auth?: { id: string; secret: string }) {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (auth) headers.authorization = 'Basic ' + Buffer.from(`${auth.id}:${auth.secret}`).toString('base64');
-  const res = await fetch(`${idp.url}/token`, { method: 'POST', headers, body: new URLSearchParams({ grant_type: 'refresh_token', ...body }) });
+  if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.id}:${auth.secret}`).toString('base64')}`;
+  const res = await fetch(`${idp.url}/token`, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams({ grant_type: 'refresh_token', ...body }),
+  });
   return { status: res.status, json: (await res.json()) as Record<string, string>, headers: res.headers };
 }
 
-const rows = (sql: string, ...args: unknown[]) => idp.issuer.ctx.store.database.sqlite.prepare(sql).all(...args) as Record<string, unknown>[];
+const rows = (sql: string, ...args: unknown[]) =>
+  idp.issuer.ctx.store.database.sqlite.prepare(sql).all(...args) as Record<string, unknown>[];
 
-const userinfoStatus = async (accessToken: string) => (await fetch(`${idp.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
+const userinfoStatus = async (accessToken: string) =>
+  (await fetch(`${idp.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
 
 describe('refresh tokens', () => {
   it('issues an opaque 256-bit refresh token only to clients allowed the grant, storing only its digest', async () => {
@@ -36,7 +47,11 @@ describe('refresh tokens', () => {
     const rt = tokens.refresh_token as string;
     expect(rt).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(JSON.stringify(rows('select * from refresh_tokens'))).not.toContain(rt);
-    const plain = await signInAndRedeem(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential });
+    const plain = await signInAndRedeem(idp.url, {
+      clientId: fx.confidential.id,
+      redirectUri: fx.redirectUri,
+      auth: fx.confidential,
+    });
     expect(plain.tokens.refresh_token).toBeUndefined();
   });
 
@@ -72,7 +87,10 @@ describe('refresh tokens', () => {
 
   it('lets exactly one of two concurrent uses of the same token win, and treats the other as reuse', async () => {
     const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
-    const results = await Promise.all([refresh({ refresh_token: tokens.refresh_token as string }, web), refresh({ refresh_token: tokens.refresh_token as string }, web)]);
+    const results = await Promise.all([
+      refresh({ refresh_token: tokens.refresh_token as string }, web),
+      refresh({ refresh_token: tokens.refresh_token as string }, web),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
   });
 
@@ -93,7 +111,12 @@ describe('refresh tokens', () => {
   });
 
   it('refuses a wider scope and accepts a narrower one', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web, scope: 'openid email' });
+    const { tokens } = await signInAndRedeem(idp.url, {
+      clientId: web.id,
+      redirectUri: fx.redirectUri,
+      auth: web,
+      scope: 'openid email',
+    });
     const wider = await refresh({ refresh_token: tokens.refresh_token as string, scope: 'openid email profile' }, web);
     expect(wider.json.error).toBe('invalid_scope');
     const narrower = await refresh({ refresh_token: tokens.refresh_token as string, scope: 'openid' }, web);
@@ -103,15 +126,28 @@ describe('refresh tokens', () => {
 
   it('ends with the SSO session unless offline_access was granted', async () => {
     const online = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
-    const offline = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web, scope: 'openid offline_access' }, online.jar);
-    await online.jar.fetch(`${idp.url}/logout?${new URLSearchParams({ id_token_hint: online.tokens.id_token as string })}`);
-    expect((await refresh({ refresh_token: online.tokens.refresh_token as string }, web)).json.error).toBe('invalid_grant');
+    const offline = await signInAndRedeem(
+      idp.url,
+      { clientId: web.id, redirectUri: fx.redirectUri, auth: web, scope: 'openid offline_access' },
+      online.jar,
+    );
+    await online.jar.fetch(
+      `${idp.url}/logout?${new URLSearchParams({ id_token_hint: online.tokens.id_token as string })}`,
+    );
+    expect((await refresh({ refresh_token: online.tokens.refresh_token as string }, web)).json.error).toBe(
+      'invalid_grant',
+    );
     expect(await userinfoStatus(online.tokens.access_token as string)).toBe(401);
     expect((await refresh({ refresh_token: offline.tokens.refresh_token as string }, web)).status).toBe(200);
   });
 
   it('expires after the idle lifetime without use', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web, scope: 'openid offline_access' });
+    const { tokens } = await signInAndRedeem(idp.url, {
+      clientId: web.id,
+      redirectUri: fx.redirectUri,
+      auth: web,
+      scope: 'openid offline_access',
+    });
     idp.clock.advance(idp.issuer.ctx.config.refreshTokenIdleTtl + 1);
     try {
       expect((await refresh({ refresh_token: tokens.refresh_token as string }, web)).json.error).toBe('invalid_grant');
@@ -130,7 +166,10 @@ describe('revocation (RFC 7009)', () => {
   const revoke = (token: string, auth?: { id: string; secret: string }, extra: Record<string, string> = {}) =>
     fetch(`${idp.url}/revoke`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: 'Basic ' + Buffer.from(`${auth.id}:${auth.secret}`).toString('base64') } : {}) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(auth ? { authorization: `Basic ${Buffer.from(`${auth.id}:${auth.secret}`).toString('base64')}` } : {}),
+      },
       body: new URLSearchParams({ token, ...extra }),
     });
 
@@ -164,10 +203,17 @@ describe('revocation (RFC 7009)', () => {
 });
 
 describe('introspection (RFC 7662)', () => {
-  const introspect = async (token: string, auth?: { id: string; secret: string }, body: Record<string, string> = {}) => {
+  const introspect = async (
+    token: string,
+    auth?: { id: string; secret: string },
+    body: Record<string, string> = {},
+  ) => {
     const res = await fetch(`${idp.url}/introspect`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: 'Basic ' + Buffer.from(`${auth.id}:${auth.secret}`).toString('base64') } : {}) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(auth ? { authorization: `Basic ${Buffer.from(`${auth.id}:${auth.secret}`).toString('base64')}` } : {}),
+      },
       body: new URLSearchParams({ token, ...body }),
     });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
@@ -177,7 +223,15 @@ describe('introspection (RFC 7662)', () => {
     const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
     const r = await introspect(tokens.access_token as string, web);
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ active: true, client_id: web.id, sub: fx.alice.sub, aud: fx.api.id, iss: idp.url, token_type: 'Bearer', scope: 'openid profile email' });
+    expect(r.json).toMatchObject({
+      active: true,
+      client_id: web.id,
+      sub: fx.alice.sub,
+      aud: fx.api.id,
+      iss: idp.url,
+      token_type: 'Bearer',
+      scope: 'openid profile email',
+    });
   });
 
   it('describes an active refresh token to its client', async () => {
@@ -193,7 +247,10 @@ describe('introspection (RFC 7662)', () => {
     const revokedAccess = rotated.json.access_token!;
     await fetch(`${idp.url}/revoke`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic ' + Buffer.from(`${web.id}:${web.secret}`).toString('base64') },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${web.id}:${web.secret}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ token: revokedAccess }),
     });
     expect((await introspect(revokedAccess, web)).json).toEqual({ active: false }); // revoked
@@ -201,7 +258,11 @@ describe('introspection (RFC 7662)', () => {
     expect((await introspect(rotated.json.refresh_token!, fx.thirdParty)).json).toEqual({ active: false }); // another client's refresh token
     const other = await startIssuer();
     const otherFx = await seed(other);
-    const foreign = await signInAndRedeem(other.url, { clientId: otherFx.confidential.id, redirectUri: otherFx.redirectUri, auth: otherFx.confidential });
+    const foreign = await signInAndRedeem(other.url, {
+      clientId: otherFx.confidential.id,
+      redirectUri: otherFx.redirectUri,
+      auth: otherFx.confidential,
+    });
     await other.cleanup();
     expect((await introspect(foreign.tokens.access_token as string, web)).json).toEqual({ active: false }); // another issuer
     const fresh = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });

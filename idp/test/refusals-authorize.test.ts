@@ -17,7 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => idp.cleanup());
 
-const query = (overrides: Record<string, string | null> = {}) => authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }, overrides);
+const query = (overrides: Record<string, string | null> = {}) =>
+  authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }, overrides);
 
 async function expectErrorPage(res: Response, error: string): Promise<void> {
   expect(res.status).toBe(400);
@@ -79,7 +80,10 @@ describe('an untrusted client or redirect URI gets an HTML error page, never a r
   });
 
   it('answers an untrusted redirect_uri with a page even when the request has other errors', async () => {
-    await expectErrorPage(await getAuthorize(idp.url, query({ redirect_uri: 'https://evil.example/cb', response_type: 'token' })), 'invalid_request');
+    await expectErrorPage(
+      await getAuthorize(idp.url, query({ redirect_uri: 'https://evil.example/cb', response_type: 'token' })),
+      'invalid_request',
+    );
   });
 
   it('stores no interaction for refused requests', async () => {
@@ -108,9 +112,15 @@ describe('errors once the redirect URI is trusted go back to the client with sta
     expectErrorRedirect(await getAuthorize(idp.url, query({ code_challenge: 'too-short' })), 'invalid_request');
   });
 
-  it.each(['token', 'id_token', 'code id_token', 'code token'])('refuses response_type=%s as unsupported_response_type', async (responseType) => {
-    expectErrorRedirect(await getAuthorize(idp.url, query({ response_type: responseType })), 'unsupported_response_type');
-  });
+  it.each(['token', 'id_token', 'code id_token', 'code token'])(
+    'refuses response_type=%s as unsupported_response_type',
+    async (responseType) => {
+      expectErrorRedirect(
+        await getAuthorize(idp.url, query({ response_type: responseType })),
+        'unsupported_response_type',
+      );
+    },
+  );
 
   it('refuses a missing response_type', async () => {
     expectErrorRedirect(await getAuthorize(idp.url, query({ response_type: null })), 'invalid_request');
@@ -149,7 +159,10 @@ describe('errors once the redirect URI is trusted go back to the client with sta
   });
 
   it('refuses a resource the client may not ask for as invalid_target (RFC 8707 §2)', async () => {
-    expectErrorRedirect(await getAuthorize(idp.url, query({ resource: 'https://not-registered.example.test' })), 'invalid_target');
+    expectErrorRedirect(
+      await getAuthorize(idp.url, query({ resource: 'https://not-registered.example.test' })),
+      'invalid_target',
+    );
   });
 
   it('refuses a resource that is not an absolute URI as invalid_target', async () => {
@@ -161,7 +174,10 @@ describe('errors once the redirect URI is trusted go back to the client with sta
   });
 
   it('refuses a request object as request_not_supported', async () => {
-    expectErrorRedirect(await getAuthorize(idp.url, query({ request: 'eyJhbGciOiJub25lIn0.e30.' })), 'request_not_supported');
+    expectErrorRedirect(
+      await getAuthorize(idp.url, query({ request: 'eyJhbGciOiJub25lIn0.e30.' })),
+      'request_not_supported',
+    );
   });
 
   it('refuses a malformed max_age', async () => {
@@ -175,8 +191,23 @@ describe('errors once the redirect URI is trusted go back to the client with sta
 
   it('keeps the query of a registered redirect URI and adds the error to it (RFC 6749 §3.1.2)', async () => {
     const { store, clock } = idp.issuer.ctx;
-    await registerClient({ store, clock }, { id: 'with-query', name: 'With Query', type: 'public', party: 'first', redirectUris: ['http://127.0.0.1:9/cb?tenant=a'] });
-    const res = await getAuthorize(idp.url, authorizeQuery({ clientId: 'with-query', redirectUri: 'http://127.0.0.1:9/cb?tenant=a' }, { code_challenge: null }));
+    await registerClient(
+      { store, clock },
+      {
+        id: 'with-query',
+        name: 'With Query',
+        type: 'public',
+        party: 'first',
+        redirectUris: ['http://127.0.0.1:9/cb?tenant=a'],
+      },
+    );
+    const res = await getAuthorize(
+      idp.url,
+      authorizeQuery(
+        { clientId: 'with-query', redirectUri: 'http://127.0.0.1:9/cb?tenant=a' },
+        { code_challenge: null },
+      ),
+    );
     const location = locationOf(res, idp.url)!;
     expect(location.searchParams.get('tenant')).toBe('a');
     expect(location.searchParams.get('error')).toBe('invalid_request');

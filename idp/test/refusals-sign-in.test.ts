@@ -19,14 +19,22 @@ afterAll(() => idp.cleanup());
 /** Starts an authorization in a new browser and reads the sign-in form it leads to. */
 async function openSignIn(): Promise<{ jar: CookieJarClient; interaction: string; csrfToken: string }> {
   const jar = createCookieJarClient();
-  const res = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }), jar);
+  const res = await getAuthorize(
+    idp.url,
+    authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }),
+    jar,
+  );
   const signIn = locationOf(res, idp.url)!;
   expect(signIn.pathname).toBe('/sign-in');
   const page = await (await jar.fetch(signIn)).text();
   return { jar, interaction: formValue(page, 'interaction')!, csrfToken: formValue(page, 'csrf_token')! };
 }
 
-function postSignIn(jar: CookieJarClient, form: Record<string, string>, headers: Record<string, string> = { origin: new URL(idp.url).origin }): Promise<Response> {
+function postSignIn(
+  jar: CookieJarClient,
+  form: Record<string, string>,
+  headers: Record<string, string> = { origin: new URL(idp.url).origin },
+): Promise<Response> {
   return jar.fetch(new URL('/sign-in', idp.url), {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -57,25 +65,58 @@ describe('the sign-in form refuses bad credentials alike', () => {
   it('gives a wrong password and an unknown email the same page apart from the email echoed back', async () => {
     const a = await openSignIn();
     const b = await openSignIn();
-    const wrong = await (await postSignIn(a.jar, { interaction: a.interaction, csrf_token: a.csrfToken, email: 'alice@example.com', password: 'wrong password' })).text();
-    const unknown = await (await postSignIn(b.jar, { interaction: b.interaction, csrf_token: b.csrfToken, email: 'zelda@example.com', password: 'wrong password' })).text();
+    const wrong = await (
+      await postSignIn(a.jar, {
+        interaction: a.interaction,
+        csrf_token: a.csrfToken,
+        email: 'alice@example.com',
+        password: 'wrong password',
+      })
+    ).text();
+    const unknown = await (
+      await postSignIn(b.jar, {
+        interaction: b.interaction,
+        csrf_token: b.csrfToken,
+        email: 'zelda@example.com',
+        password: 'wrong password',
+      })
+    ).text();
     // The CSP nonce is fresh in every response, whatever the outcome.
     const normalize = (page: string, i: { interaction: string; csrfToken: string }) =>
-      page.replace(/nonce="[^"]*"/g, 'nonce="N"').replace(i.interaction, 'I').replace(i.csrfToken, 'C').replace(/value="[^"]*@example\.com"/, 'value="E"');
+      page
+        .replace(/nonce="[^"]*"/g, 'nonce="N"')
+        .replace(i.interaction, 'I')
+        .replace(i.csrfToken, 'C')
+        .replace(/value="[^"]*@example\.com"/, 'value="E"');
     expect(normalize(wrong, a)).toBe(normalize(unknown, b));
   });
 
   it('lets the person sign in after a failed attempt in the same interaction', async () => {
     const { jar, interaction, csrfToken } = await openSignIn();
-    await postSignIn(jar, { interaction, csrf_token: csrfToken, email: 'alice@example.com', password: 'wrong password' });
-    const res = await postSignIn(jar, { interaction, csrf_token: csrfToken, email: 'alice@example.com', password: PASSWORD });
+    await postSignIn(jar, {
+      interaction,
+      csrf_token: csrfToken,
+      email: 'alice@example.com',
+      password: 'wrong password',
+    });
+    const res = await postSignIn(jar, {
+      interaction,
+      csrf_token: csrfToken,
+      email: 'alice@example.com',
+      password: PASSWORD,
+    });
     expect(res.status).toBe(303);
     expect(locationOf(res, idp.url)!.searchParams.get('code')).toBeTruthy();
   });
 
   it('escapes the email it shows back on the form', async () => {
     const { jar, interaction, csrfToken } = await openSignIn();
-    const res = await postSignIn(jar, { interaction, csrf_token: csrfToken, email: '"><script>alert(1)</script>@example.com', password: 'wrong password' });
+    const res = await postSignIn(jar, {
+      interaction,
+      csrf_token: csrfToken,
+      email: '"><script>alert(1)</script>@example.com',
+      password: 'wrong password',
+    });
     const page = await res.text();
     expect(page).not.toContain('<script>alert(1)</script>');
     expect(page).toContain('&quot;&gt;&lt;script&gt;');
@@ -93,7 +134,12 @@ describe('the sign-in form refuses cross-site and forged posts', () => {
   it('refuses a wrong csrf_token with 403 and no session, even with the right password', async () => {
     const { jar, interaction } = await openSignIn();
     const sessions = countRows(idp, 'sso_sessions');
-    const res = await postSignIn(jar, { interaction, csrf_token: 'forged-token', email: 'alice@example.com', password: PASSWORD });
+    const res = await postSignIn(jar, {
+      interaction,
+      csrf_token: 'forged-token',
+      email: 'alice@example.com',
+      password: PASSWORD,
+    });
     expect(res.status).toBe(403);
     expect(setsSessionCookie(res)).toBe(false);
     expect(countRows(idp, 'sso_sessions')).toBe(sessions);
@@ -114,7 +160,11 @@ describe('the sign-in form refuses cross-site and forged posts', () => {
   ])('refuses a post from %s with 403 and no session', async (_, headers) => {
     const { jar, interaction, csrfToken } = await openSignIn();
     const sessions = countRows(idp, 'sso_sessions');
-    const res = await postSignIn(jar, { interaction, csrf_token: csrfToken, email: 'alice@example.com', password: PASSWORD }, headers);
+    const res = await postSignIn(
+      jar,
+      { interaction, csrf_token: csrfToken, email: 'alice@example.com', password: PASSWORD },
+      headers,
+    );
     expect(res.status).toBe(403);
     expect(setsSessionCookie(res)).toBe(false);
     expect(countRows(idp, 'sso_sessions')).toBe(sessions);
@@ -123,7 +173,12 @@ describe('the sign-in form refuses cross-site and forged posts', () => {
   it('refuses to finish an interaction from a browser that did not start it', async () => {
     const { interaction, csrfToken } = await openSignIn();
     const otherBrowser = createCookieJarClient();
-    const res = await postSignIn(otherBrowser, { interaction, csrf_token: csrfToken, email: 'alice@example.com', password: PASSWORD });
+    const res = await postSignIn(otherBrowser, {
+      interaction,
+      csrf_token: csrfToken,
+      email: 'alice@example.com',
+      password: PASSWORD,
+    });
     expect(res.status).toBe(400);
     expect(setsSessionCookie(res)).toBe(false);
   });
@@ -131,7 +186,12 @@ describe('the sign-in form refuses cross-site and forged posts', () => {
   it('refuses an interaction that has expired', async () => {
     const { jar, interaction, csrfToken } = await openSignIn();
     idp.clock.advance(601);
-    const res = await postSignIn(jar, { interaction, csrf_token: csrfToken, email: 'alice@example.com', password: PASSWORD });
+    const res = await postSignIn(jar, {
+      interaction,
+      csrf_token: csrfToken,
+      email: 'alice@example.com',
+      password: PASSWORD,
+    });
     expect(res.status).toBe(400);
     expect(setsSessionCookie(res)).toBe(false);
   });

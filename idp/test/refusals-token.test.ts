@@ -25,7 +25,8 @@ async function freshCode(clientId: string): Promise<{ code: string; verifier: st
   return { code: callback.searchParams.get('code')!, verifier };
 }
 
-const basic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 /** POSTs a form to /token. */
 async function token(body: URLSearchParams | Record<string, string>, headers: Record<string, string> = {}) {
@@ -49,18 +50,32 @@ describe('the authorization_code grant refuses', () => {
   it('a wrong code_verifier as invalid_grant, creating no grant', async () => {
     const { code } = await freshCode(fx.publicClient.id);
     const grants = countRows(idp, 'grants');
-    const res = await token({ grant_type: 'authorization_code', code, code_verifier: 'W'.repeat(43), redirect_uri: fx.redirectUri, client_id: fx.publicClient.id });
+    const res = await token({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: 'W'.repeat(43),
+      redirect_uri: fx.redirectUri,
+      client_id: fx.publicClient.id,
+    });
     expectError(res, 400, 'invalid_grant');
     expect(countRows(idp, 'grants')).toBe(grants);
   });
 
   it('a replayed code and revokes the tokens of its first use (RFC 6749 §4.1.2)', async () => {
     const { code, verifier } = await freshCode(fx.publicClient.id);
-    const body = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id };
+    const body = {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: fx.redirectUri,
+      client_id: fx.publicClient.id,
+    };
     const first = await token(body);
     expect(first.status).toBe(200);
     const accessToken = first.json.access_token as string;
-    expect((await fetch(new URL('/userinfo', idp.url), { headers: { authorization: `Bearer ${accessToken}` } })).status).toBe(200);
+    expect(
+      (await fetch(new URL('/userinfo', idp.url), { headers: { authorization: `Bearer ${accessToken}` } })).status,
+    ).toBe(200);
 
     const revokedBefore = countRows(idp, 'grants', 'revoked_at is not null');
     expectError(await token(body), 400, 'invalid_grant');
@@ -74,7 +89,13 @@ describe('the authorization_code grant refuses', () => {
 
   it('all but one of two concurrent redemptions of a code', async () => {
     const { code, verifier } = await freshCode(fx.publicClient.id);
-    const body = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id };
+    const body = {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: fx.redirectUri,
+      client_id: fx.publicClient.id,
+    };
     const results = await Promise.all([token(body), token(body)]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
     expect(results.find((r) => r.status === 400)!.json.error).toBe('invalid_grant');
@@ -83,13 +104,25 @@ describe('the authorization_code grant refuses', () => {
   it('a code redeemed after its 60 s lifetime as invalid_grant', async () => {
     const { code, verifier } = await freshCode(fx.publicClient.id);
     idp.clock.advance(61);
-    const res = await token({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id });
+    const res = await token({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: fx.redirectUri,
+      client_id: fx.publicClient.id,
+    });
     expectError(res, 400, 'invalid_grant');
   });
 
   it('a code issued to another client as invalid_grant (RFC 6749 §4.1.3)', async () => {
     const { code, verifier } = await freshCode(fx.confidential.id);
-    const res = await token({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id });
+    const res = await token({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: fx.redirectUri,
+      client_id: fx.publicClient.id,
+    });
     expectError(res, 400, 'invalid_grant');
   });
 
@@ -104,24 +137,46 @@ describe('the authorization_code grant refuses', () => {
 
   it('a redirect_uri other than the one authorized as invalid_grant', async () => {
     const { code, verifier } = await freshCode(fx.publicClient.id);
-    const res = await token({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: 'https://app.example.test/callback', client_id: fx.publicClient.id });
+    const res = await token({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: 'https://app.example.test/callback',
+      client_id: fx.publicClient.id,
+    });
     expectError(res, 400, 'invalid_grant');
   });
 
   it('an unknown code as invalid_grant', async () => {
-    const res = await token({ grant_type: 'authorization_code', code: 'A'.repeat(43), code_verifier: 'B'.repeat(43), redirect_uri: fx.redirectUri, client_id: fx.publicClient.id });
+    const res = await token({
+      grant_type: 'authorization_code',
+      code: 'A'.repeat(43),
+      code_verifier: 'B'.repeat(43),
+      redirect_uri: fx.redirectUri,
+      client_id: fx.publicClient.id,
+    });
     expectError(res, 400, 'invalid_grant');
   });
 
   it('a public client sending no code_verifier as invalid_request', async () => {
     const { code } = await freshCode(fx.publicClient.id);
-    const res = await token({ grant_type: 'authorization_code', code, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id });
+    const res = await token({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: fx.redirectUri,
+      client_id: fx.publicClient.id,
+    });
     expectError(res, 400, 'invalid_request');
   });
 
   it('a missing redirect_uri as invalid_request', async () => {
     const { code, verifier } = await freshCode(fx.publicClient.id);
-    const res = await token({ grant_type: 'authorization_code', code, code_verifier: verifier, client_id: fx.publicClient.id });
+    const res = await token({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      client_id: fx.publicClient.id,
+    });
     expectError(res, 400, 'invalid_request');
   });
 
@@ -156,19 +211,35 @@ describe('client authentication at the token endpoint refuses', () => {
   });
 
   it('a wrong client secret sent with client_secret_post as 401 invalid_client', async () => {
-    const res = await token({ grant_type: 'authorization_code', code: 'x'.repeat(43), code_verifier: 'y'.repeat(43), redirect_uri: fx.redirectUri, client_id: fx.confidential.id, client_secret: 'wrong' });
+    const res = await token({
+      grant_type: 'authorization_code',
+      code: 'x'.repeat(43),
+      code_verifier: 'y'.repeat(43),
+      redirect_uri: fx.redirectUri,
+      client_id: fx.confidential.id,
+      client_secret: 'wrong',
+    });
     expectError(res, 401, 'invalid_client');
     expect(res.headers.get('www-authenticate')).toMatch(/^Basic /);
   });
 
   it('an unknown client as 401 invalid_client', async () => {
-    const res = await token({ grant_type: 'authorization_code', code: 'x'.repeat(43) }, { authorization: basic('no-such-client', 'secret') });
+    const res = await token(
+      { grant_type: 'authorization_code', code: 'x'.repeat(43) },
+      { authorization: basic('no-such-client', 'secret') },
+    );
     expectError(res, 401, 'invalid_client');
   });
 
   it('a confidential client that does not authenticate as 401 invalid_client', async () => {
     const { code, verifier } = await freshCode(fx.confidential.id);
-    const res = await token({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri, client_id: fx.confidential.id });
+    const res = await token({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: fx.redirectUri,
+      client_id: fx.confidential.id,
+    });
     expectError(res, 401, 'invalid_client');
   });
 
@@ -177,12 +248,21 @@ describe('client authentication at the token endpoint refuses', () => {
   });
 
   it('a public client that sends a secret as 401 invalid_client', async () => {
-    const res = await token({ grant_type: 'authorization_code', code: 'x'.repeat(43), client_id: fx.publicClient.id, client_secret: 'anything' });
+    const res = await token({
+      grant_type: 'authorization_code',
+      code: 'x'.repeat(43),
+      client_id: fx.publicClient.id,
+      client_secret: 'anything',
+    });
     expectError(res, 401, 'invalid_client');
   });
 
   it('a malformed Authorization header as 401 invalid_client', async () => {
-    expectError(await token({ grant_type: 'authorization_code' }, { authorization: 'Basic !!!' }), 401, 'invalid_client');
+    expectError(
+      await token({ grant_type: 'authorization_code' }, { authorization: 'Basic !!!' }),
+      401,
+      'invalid_client',
+    );
   });
 
   it('two authentication methods in one request as invalid_request (RFC 6749 §2.3)', async () => {
@@ -198,7 +278,11 @@ describe('the token endpoint refuses malformed requests', () => {
   const auth = () => ({ authorization: basic(fx.confidential.id, fx.confidential.secret) });
 
   it('grant_type=password as unsupported_grant_type', async () => {
-    expectError(await token({ grant_type: 'password', username: 'alice@example.com', password: 'x' }, auth()), 400, 'unsupported_grant_type');
+    expectError(
+      await token({ grant_type: 'password', username: 'alice@example.com', password: 'x' }, auth()),
+      400,
+      'unsupported_grant_type',
+    );
   });
 
   it('grant_type=client_credentials as unsupported_grant_type', async () => {
@@ -211,7 +295,12 @@ describe('the token endpoint refuses malformed requests', () => {
 
   it('a repeated parameter as invalid_request (RFC 6749 §3.1)', async () => {
     const { code, verifier } = await freshCode(fx.confidential.id);
-    const body = new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri });
+    const body = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: fx.redirectUri,
+    });
     body.append('code', code);
     const grants = countRows(idp, 'grants');
     expectError(await token(body, auth()), 400, 'invalid_request');

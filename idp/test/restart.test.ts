@@ -16,12 +16,16 @@ let idTokenBefore: string;
 let jarBefore: CookieJarClient;
 let keysBefore: JWK[];
 
-const jwksOf = async (running: RunningIssuer) => ((await (await fetch(new URL('/jwks', running.url))).json()) as { keys: JWK[] }).keys;
+const jwksOf = async (running: RunningIssuer) =>
+  ((await (await fetch(new URL('/jwks', running.url))).json()) as { keys: JWK[] }).keys;
 
 beforeAll(async () => {
   first = await startIssuer();
   fx = await seed(first);
-  const { tokens, jar } = await signInAndRedeem(first.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri });
+  const { tokens, jar } = await signInAndRedeem(first.url, {
+    clientId: fx.publicClient.id,
+    redirectUri: fx.redirectUri,
+  });
   idTokenBefore = tokens.id_token as string;
   jarBefore = jar;
   keysBefore = await jwksOf(first);
@@ -46,7 +50,11 @@ describe('an issuer restarted on the same database', () => {
 
   it('verifies an ID token signed before the restart against the JWKS served after it', async () => {
     const jwks = createLocalJWKSet({ keys: await jwksOf(second) });
-    const { payload } = await jwtVerify(idTokenBefore, jwks, { issuer: first.url, audience: fx.publicClient.id, algorithms: ['ES256'] });
+    const { payload } = await jwtVerify(idTokenBefore, jwks, {
+      issuer: first.url,
+      audience: fx.publicClient.id,
+      algorithms: ['ES256'],
+    });
     expect(payload.sub).toBe(fx.alice.sub);
   });
 
@@ -56,19 +64,29 @@ describe('an issuer restarted on the same database', () => {
   });
 
   it('signs the same user in with the same sub', async () => {
-    const { tokens } = await signInAndRedeem(second.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential });
+    const { tokens } = await signInAndRedeem(second.url, {
+      clientId: fx.confidential.id,
+      redirectUri: fx.redirectUri,
+      auth: fx.confidential,
+    });
     expect(decodeJwt(tokens.id_token as string).sub).toBe(fx.alice.sub);
   });
 
   it('keeps the SSO session: the browser signed in before gets a code without a sign-in', async () => {
-    const { callback } = await browserFlow(second.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri, extra: { prompt: 'none' } }, null, jarBefore);
+    const { callback } = await browserFlow(
+      second.url,
+      { clientId: fx.publicClient.id, redirectUri: fx.redirectUri, extra: { prompt: 'none' } },
+      null,
+      jarBefore,
+    );
     expect(callback.searchParams.get('code')).toBeTruthy();
     expect(callback.searchParams.get('iss')).toBe(second.url);
   });
 });
 
 describe('signing keys at rest', () => {
-  const rows = () => second.issuer.ctx.store.database.sqlite.prepare('select * from signing_keys').all() as Record<string, unknown>[];
+  const rows = () =>
+    second.issuer.ctx.store.database.sqlite.prepare('select * from signing_keys').all() as Record<string, unknown>[];
 
   it('stores each private key as a compact JWE (dir, A256GCM)', () => {
     expect(rows().length).toBeGreaterThan(0);
@@ -91,12 +109,18 @@ describe('a different key-encryption key', () => {
   it('stops the issuer from starting on that database', async () => {
     const otherKey = randomBytes(32).toString('base64url');
     expect(otherKey).toHaveLength(43);
-    await expect(startIssuer({ dir: first.dir, env: { TESSERA_KEY_ENCRYPTION_KEY: otherKey } })).rejects.toThrow(/^TESSERA_KEY_ENCRYPTION_KEY: cannot decrypt signing key/);
+    await expect(startIssuer({ dir: first.dir, env: { TESSERA_KEY_ENCRYPTION_KEY: otherKey } })).rejects.toThrow(
+      /^TESSERA_KEY_ENCRYPTION_KEY: cannot decrypt signing key/,
+    );
   });
 
   it('leaves the stored keys untouched by the failed start', async () => {
-    await expect(startIssuer({ dir: first.dir, env: { TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') } })).rejects.toThrow();
-    const kids = (second.issuer.ctx.store.database.sqlite.prepare('select kid from signing_keys').all() as { kid: string }[]).map((r) => r.kid);
+    await expect(
+      startIssuer({ dir: first.dir, env: { TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') } }),
+    ).rejects.toThrow();
+    const kids = (
+      second.issuer.ctx.store.database.sqlite.prepare('select kid from signing_keys').all() as { kid: string }[]
+    ).map((r) => r.kid);
     // Row order and JWKS order carry no meaning (RFC 7517 §5.1): compare as sets.
     expect(kids.sort()).toEqual(keysBefore.map((k) => k.kid!).sort());
   });

@@ -14,13 +14,28 @@ describe.each([
     const idp = await startIssuer({ env: { TESSERA_SIGNING_ALG: alg } });
     try {
       const fx = await seed(idp);
-      const { tokens } = await signInAndRedeem(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential });
+      const { tokens } = await signInAndRedeem(idp.url, {
+        clientId: fx.confidential.id,
+        redirectUri: fx.redirectUri,
+        auth: fx.confidential,
+      });
       const jwks = createRemoteJWKSet(new URL(`${idp.url}/jwks`));
-      const access = await jwtVerify(tokens.access_token as string, jwks, { issuer: idp.url, audience: fx.api.id, typ: 'at+jwt', algorithms: [alg] });
+      const access = await jwtVerify(tokens.access_token as string, jwks, {
+        issuer: idp.url,
+        audience: fx.api.id,
+        typ: 'at+jwt',
+        algorithms: [alg],
+      });
       expect(access.protectedHeader.alg).toBe(alg);
-      const id = await jwtVerify(tokens.id_token as string, jwks, { issuer: idp.url, audience: fx.confidential.id, algorithms: [alg] });
+      const id = await jwtVerify(tokens.id_token as string, jwks, {
+        issuer: idp.url,
+        audience: fx.confidential.id,
+        algorithms: [alg],
+      });
       // OIDC Core §3.1.3.6: the left half of the hash the signing algorithm uses (SHA-512 for Ed25519).
-      const digest = createHash(atHashDigest).update(tokens.access_token as string).digest();
+      const digest = createHash(atHashDigest)
+        .update(tokens.access_token as string)
+        .digest();
       expect(id.payload.at_hash).toBe(digest.subarray(0, digest.length / 2).toString('base64url'));
     } finally {
       await idp.cleanup();

@@ -11,7 +11,9 @@ const DRAFT = {
 
 const pack = (statuses: readonly number[], bits: 1 | 2) => {
   const bytes = new Uint8Array(byteLength(statuses.length, bits));
-  statuses.forEach((value, idx) => setStatus(bytes, bits, idx, value));
+  statuses.forEach((value, idx) => {
+    setStatus(bytes, bits, idx, value);
+  });
   return bytes;
 };
 

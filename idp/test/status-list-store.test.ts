@@ -15,7 +15,11 @@ describe('status list repository', () => {
 
   /** A grant to hang access tokens on, straight in the database. */
   const token = (jti: string, list: number, index: number) => {
-    store.database.sqlite.prepare('insert into access_tokens (jti, grant_id, expires_at, status_list, status_index) values (?, ?, ?, ?, ?)').run(jti, 'g', 0, list, index);
+    store.database.sqlite
+      .prepare(
+        'insert into access_tokens (jti, grant_id, expires_at, status_list, status_index) values (?, ?, ?, ?, ?)',
+      )
+      .run(jti, 'g', 0, list, index);
   };
 
   it('hands out consecutive indices of the newest list, and starts a new list when it is full', async () => {
@@ -39,7 +43,8 @@ describe('status list repository', () => {
   it('reserves a block of indices at once, starting a new list when the block does not fit', async () => {
     // Fill the newest list first, so the next reservation starts a list of size 10.
     const newest = (await store.statusLists.find((await store.statusLists.allocate(3000, 10, 1)).list))!;
-    if (newest.size > newest.nextIndex) await store.statusLists.allocate(3000, newest.size, newest.size - newest.nextIndex);
+    if (newest.size > newest.nextIndex)
+      await store.statusLists.allocate(3000, newest.size, newest.size - newest.nextIndex);
     const a = await store.statusLists.allocate(3000, 10, 4);
     const b = await store.statusLists.allocate(3000, 10, 4);
     const c = await store.statusLists.allocate(3000, 10, 4); // 8 + 4 > 10: a new list
@@ -50,9 +55,15 @@ describe('status list repository', () => {
   });
 
   it('moves a list version strictly forward on each revocation, even within one millisecond', async () => {
-    store.database.sqlite.exec("insert into users (id, email, display_name, password_hash, created_at, updated_at) values ('u', 'u@example.test', 'U', 'x', 0, 0)");
-    store.database.sqlite.exec("insert into clients (id, name, type, party, redirect_uris, post_logout_redirect_uris, allowed_scopes, allowed_resources, created_at) values ('c', 'C', 'public', 'first', '[]', '[]', '[]', '[]', 0)");
-    store.database.sqlite.exec("insert into grants (id, client_id, user_id, session_id, scope, resource, created_at) values ('g', 'c', 'u', 's', '', '', 0)");
+    store.database.sqlite.exec(
+      "insert into users (id, email, display_name, password_hash, created_at, updated_at) values ('u', 'u@example.test', 'U', 'x', 0, 0)",
+    );
+    store.database.sqlite.exec(
+      "insert into clients (id, name, type, party, redirect_uris, post_logout_redirect_uris, allowed_scopes, allowed_resources, created_at) values ('c', 'C', 'public', 'first', '[]', '[]', '[]', '[]', 0)",
+    );
+    store.database.sqlite.exec(
+      "insert into grants (id, client_id, user_id, session_id, scope, resource, created_at) values ('g', 'c', 'u', 's', '', '', 0)",
+    );
     token('a', 1, 0);
     token('b', 1, 1);
     token('c', 2, 0);
@@ -68,10 +79,15 @@ describe('status list repository', () => {
   });
 
   it('lists the lists that may hold tokens issued since a time', async () => {
-    const all = store.database.sqlite.prepare('select id, created_at as at from status_lists order by id').all() as { id: number; at: number }[];
+    const all = store.database.sqlite.prepare('select id, created_at as at from status_lists order by id').all() as {
+      id: number;
+      at: number;
+    }[];
     expect(await store.statusLists.listIdsSince(0)).toEqual(all.map((l) => l.id));
     const last = all.at(-1)!;
-    expect(await store.statusLists.listIdsSince(last.at + 1)).toEqual(all.filter((l) => l.id >= last.id).map((l) => l.id));
+    expect(await store.statusLists.listIdsSince(last.at + 1)).toEqual(
+      all.filter((l) => l.id >= last.id).map((l) => l.id),
+    );
   });
 });
 
@@ -87,7 +103,11 @@ describe('status lists at the issuer', () => {
     const refs: StatusListReference[] = [];
     for (let i = 0; i < 10; i++) refs.push(await lists.allocate());
     expect(refs.slice(0, 8).every((r) => r.list === refs[0]!.list)).toBe(true);
-    expect(refs[8]).toMatchObject({ list: refs[0]!.list + 1, index: 0, uri: `${idp.url}/statuslists/${refs[0]!.list + 1}` });
+    expect(refs[8]).toMatchObject({
+      list: refs[0]!.list + 1,
+      index: 0,
+      uri: `${idp.url}/statuslists/${refs[0]!.list + 1}`,
+    });
     const second = (await lists.token(refs[8]!.list))!;
     expect(decodeJwt(second.token)).toMatchObject({ sub: refs[8]!.uri, status_list: { bits: 1 } });
     expect(await lists.token(9999)).toBeUndefined();
@@ -96,8 +116,17 @@ describe('status lists at the issuer', () => {
   it('hands out indices from blocks reserved in the store: one write per block, never an index twice', async () => {
     const { store } = idp.issuer.ctx;
     let writes = 0;
-    const statusLists = { ...store.statusLists, allocate: (now: number, size: number, count: number) => (writes++, store.statusLists.allocate(now, size, count)) };
-    const lists = new StatusLists({ ...idp.issuer.ctx, store: { ...store, statusLists } }, { size: 1000, blockSize: 100 });
+    const statusLists = {
+      ...store.statusLists,
+      allocate: (now: number, size: number, count: number) => {
+        writes++;
+        return store.statusLists.allocate(now, size, count);
+      },
+    };
+    const lists = new StatusLists(
+      { ...idp.issuer.ctx, store: { ...store, statusLists } },
+      { size: 1000, blockSize: 100 },
+    );
     const refs = await Promise.all(Array.from({ length: 250 }, () => lists.allocate()));
     expect(writes).toBe(3);
     expect(new Set(refs.map((r) => `${r.list}/${r.index}`)).size).toBe(250);
@@ -107,16 +136,32 @@ describe('status lists at the issuer', () => {
     const { store, clock } = idp.issuer.ctx;
     // Counts full reads of a list from the store.
     let reads = 0;
-    const statusLists = { ...store.statusLists, snapshot: (id: number) => (reads++, store.statusLists.snapshot(id)) };
+    const statusLists = {
+      ...store.statusLists,
+      snapshot: (id: number) => {
+        reads++;
+        return store.statusLists.snapshot(id);
+      },
+    };
     const lists = new StatusLists({ ...idp.issuer.ctx, store: { ...store, statusLists } }, { size: 16 });
     const refs: StatusListReference[] = [];
     for (let i = 0; i < 3; i++) refs.push(await lists.allocate());
     const sqlite = store.database.sqlite;
-    sqlite.exec("insert into users (id, email, display_name, password_hash, created_at, updated_at) values ('u2', 'u2@example.test', 'U', 'x', 0, 0)");
-    sqlite.exec("insert into clients (id, name, type, party, redirect_uris, post_logout_redirect_uris, allowed_scopes, allowed_resources, created_at) values ('c2', 'C', 'public', 'first', '[]', '[]', '[]', '[]', 0)");
-    sqlite.exec("insert into grants (id, client_id, user_id, session_id, scope, resource, created_at) values ('g2', 'c2', 'u2', 's', '', '', 0)");
-    const record = sqlite.prepare('insert into access_tokens (jti, grant_id, expires_at, status_list, status_index) values (?, ?, ?, ?, ?)');
-    refs.forEach((r, i) => record.run(`t${i}`, 'g2', clock.now() + 60_000, r.list, r.index));
+    sqlite.exec(
+      "insert into users (id, email, display_name, password_hash, created_at, updated_at) values ('u2', 'u2@example.test', 'U', 'x', 0, 0)",
+    );
+    sqlite.exec(
+      "insert into clients (id, name, type, party, redirect_uris, post_logout_redirect_uris, allowed_scopes, allowed_resources, created_at) values ('c2', 'C', 'public', 'first', '[]', '[]', '[]', '[]', 0)",
+    );
+    sqlite.exec(
+      "insert into grants (id, client_id, user_id, session_id, scope, resource, created_at) values ('g2', 'c2', 'u2', 's', '', '', 0)",
+    );
+    const record = sqlite.prepare(
+      'insert into access_tokens (jti, grant_id, expires_at, status_list, status_index) values (?, ?, ?, ?, ?)',
+    );
+    refs.forEach((r, i) => {
+      record.run(`t${i}`, 'g2', clock.now() + 60_000, r.list, r.index);
+    });
     const bit = async (i: number) => {
       const { status_list } = decodeJwt((await lists.token(refs[i]!.list))!.token) as { status_list: { lst: string } };
       return statusAt(await inflateStatusList(status_list.lst, 1 << 20), 1, refs[i]!.index);

@@ -30,17 +30,36 @@ beforeAll(async () => {
   fx = await seed(idp);
   await registerClient(
     { store: idp.issuer.ctx.store, clock: idp.clock },
-    { id: web.id, name: 'Status Web', type: 'confidential', party: 'first', redirectUris: [fx.redirectUri], resources: [fx.api.id], grantTypes: ['refresh_token'], secret: web.secret },
+    {
+      id: web.id,
+      name: 'Status Web',
+      type: 'confidential',
+      party: 'first',
+      redirectUris: [fx.redirectUri],
+      resources: [fx.api.id],
+      grantTypes: ['refresh_token'],
+      secret: web.secret,
+    },
   );
 });
 afterAll(() => idp.cleanup());
 
-const basic = (c: { id: string; secret: string }) => 'Basic ' + Buffer.from(`${c.id}:${c.secret}`).toString('base64');
-const referenceOf = (accessToken: string) => (decodeJwt(accessToken).status as { status_list: StatusListReference }).status_list;
+const basic = (c: { id: string; secret: string }) => `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`;
+const referenceOf = (accessToken: string) =>
+  (decodeJwt(accessToken).status as { status_list: StatusListReference }).status_list;
 
 async function signedIn(client: { id: string; secret: string } = fx.confidential) {
-  const { tokens, jar } = await signInAndRedeem(idp.url, { clientId: client.id, redirectUri: fx.redirectUri, auth: client });
-  return { accessToken: tokens.access_token as string, idToken: tokens.id_token as string, refreshToken: tokens.refresh_token as string | undefined, jar };
+  const { tokens, jar } = await signInAndRedeem(idp.url, {
+    clientId: client.id,
+    redirectUri: fx.redirectUri,
+    auth: client,
+  });
+  return {
+    accessToken: tokens.access_token as string,
+    idToken: tokens.id_token as string,
+    refreshToken: tokens.refresh_token as string | undefined,
+    jar,
+  };
 }
 
 async function jwks(): Promise<JSONWebKeySet> {
@@ -105,7 +124,12 @@ describe('the Status List Token', () => {
       currentDate: new Date(idp.clock.now()),
     });
     expect(protectedHeader).toMatchObject({ typ: 'statuslist+jwt', alg: 'ES256' });
-    expect(payload).toMatchObject({ iss: idp.url, sub: ref.uri, ttl: TTL, status_list: { bits: 1, lst: expect.any(String) } });
+    expect(payload).toMatchObject({
+      iss: idp.url,
+      sub: ref.uri,
+      ttl: TTL,
+      status_list: { bits: 1, lst: expect.any(String) },
+    });
     expect(payload.exp! - payload.iat!).toBe(2 * TTL);
     expect(await statusOf(accessToken)).toBe(0);
   });
@@ -187,7 +211,11 @@ describe('revocation sets the bit', () => {
   });
 
   it('of the access token issued from an authorization code presented again', async () => {
-    const { callback, verifier } = await browserFlow(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri }, { email: 'alice@example.com' });
+    const { callback, verifier } = await browserFlow(
+      idp.url,
+      { clientId: fx.confidential.id, redirectUri: fx.redirectUri },
+      { email: 'alice@example.com' },
+    );
     const body = { code: callback.searchParams.get('code')!, code_verifier: verifier, redirect_uri: fx.redirectUri };
     const first = await redeem(idp.url, body, fx.confidential);
     expect((await redeem(idp.url, body, fx.confidential)).status).toBe(400);

@@ -9,7 +9,14 @@ import type { IssuerContext } from '../src/context.js';
 import type { PasswordHasher, PasswordParams } from '../src/crypto/passwords.js';
 import { BadCredentialsError, type SignInRefusal } from '../src/protocol/credentials.js';
 import { registerUser } from '../src/protocol/registration.js';
-import { ACCOUNT_THROTTLE, IP_THROTTLE, accountThrottleKey, attemptSignIn, blockedUntil, ipThrottleKey } from '../src/protocol/sign-in-throttle.js';
+import {
+  ACCOUNT_THROTTLE,
+  IP_THROTTLE,
+  accountThrottleKey,
+  attemptSignIn,
+  blockedUntil,
+  ipThrottleKey,
+} from '../src/protocol/sign-in-throttle.js';
 import type { SignInThrottle } from '../src/store/index.js';
 import { PASSWORD, startIssuer, type RunningIssuer } from './harness.js';
 
@@ -24,7 +31,9 @@ describe('the throttle rules', () => {
     });
 
   it('give an account four free failures, then 1 s doubling to a 60 s cap, and a 15-minute lock from the 20th', () => {
-    expect(delays(ACCOUNT_THROTTLE, 21)).toEqual([0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60, 60, 60, 60, 900, 900]);
+    expect(delays(ACCOUNT_THROTTLE, 21)).toEqual([
+      0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60, 60, 60, 60, 900, 900,
+    ]);
   });
 
   it('give an IP nine free failures, then 1 s doubling, and a 15-minute lock from the 15th', () => {
@@ -46,7 +55,9 @@ describe('the throttle keys', () => {
     expect(key).toMatch(/^account:[A-Za-z0-9_-]{43}$/);
     expect(accountThrottleKey(config, '  Alice@Example.COM ')).toBe(key);
     expect(accountThrottleKey(config, 'alice@example.org')).not.toBe(key);
-    expect(accountThrottleKey({ ...config, keyEncryptionKey: new Uint8Array(32).fill(7) }, 'alice@example.com')).not.toBe(key);
+    expect(
+      accountThrottleKey({ ...config, keyEncryptionKey: new Uint8Array(32).fill(7) }, 'alice@example.com'),
+    ).not.toBe(key);
   });
 
   it.each([
@@ -79,7 +90,12 @@ describe('attemptSignIn', () => {
   const register = (email: string) => registerUser(ctx, { email, displayName: email, password: PASSWORD });
 
   /** Why an attempt was refused, or 'signed_in'. */
-  async function outcome(email: string, password: string, ip: string, context: IssuerContext = ctx): Promise<SignInRefusal | 'signed_in'> {
+  async function outcome(
+    email: string,
+    password: string,
+    ip: string,
+    context: IssuerContext = ctx,
+  ): Promise<SignInRefusal | 'signed_in'> {
     try {
       await attemptSignIn(context, email, password, ip);
       return 'signed_in';
@@ -91,20 +107,30 @@ describe('attemptSignIn', () => {
 
   const counter = (key: string) =>
     idp.issuer.ctx.store.database.sqlite
-      .prepare('select key, failures, first_failure_at as firstFailureAt, last_failure_at as lastFailureAt, blocked_until as blockedUntil from sign_in_throttles where key = ?')
+      .prepare(
+        'select key, failures, first_failure_at as firstFailureAt, last_failure_at as lastFailureAt, blocked_until as blockedUntil from sign_in_throttles where key = ?',
+      )
       .get(key) as SignInThrottle | undefined;
 
-  const tally = (outcomes: string[]) => outcomes.reduce<Record<string, number>>((t, o) => ({ ...t, [o]: (t[o] ?? 0) + 1 }), {});
+  const tally = (outcomes: string[]) =>
+    outcomes.reduce<Record<string, number>>((t, o) => {
+      t[o] = (t[o] ?? 0) + 1;
+      return t;
+    }, {});
 
   it('counts parallel guesses on one account before checking them, so only five are checked', async () => {
     await register('kim@example.com');
-    const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => outcome('kim@example.com', 'wrong password', `10.1.0.${i}`)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => outcome('kim@example.com', 'wrong password', `10.1.0.${i}`)),
+    );
     expect(tally(outcomes)).toEqual({ bad_credentials: 5, throttled: 25 });
     expect(counter(accountThrottleKey(ctx.config, 'kim@example.com'))?.failures).toBe(5);
   });
 
   it('counts parallel guesses from one IP before checking them, so only ten are checked', async () => {
-    const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => outcome(`nobody-${i}@example.com`, 'wrong password', '10.2.0.1')));
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => outcome(`nobody-${i}@example.com`, 'wrong password', '10.2.0.1')),
+    );
     expect(tally(outcomes)).toEqual({ bad_credentials: 10, throttled: 20 });
   });
 
@@ -115,11 +141,18 @@ describe('attemptSignIn', () => {
     // The real hasher, counted: the refusal must cost one verification like a wrong password.
     const counted: PasswordHasher = {
       hash: (p) => real.hash(p),
-      verify: (h, p) => (calls.verify++, real.verify(h, p)),
-      verifyDummy: (p) => (calls.verifyDummy++, real.verifyDummy(p)),
+      verify: (h, p) => {
+        calls.verify++;
+        return real.verify(h, p);
+      },
+      verifyDummy: (p) => {
+        calls.verifyDummy++;
+        return real.verifyDummy(p);
+      },
     };
     const counting = { ...ctx, passwords: counted };
-    for (let i = 0; i < 5; i++) expect(await outcome('leo@example.com', 'wrong password', `10.3.0.${i}`, counting)).toBe('bad_credentials');
+    for (let i = 0; i < 5; i++)
+      expect(await outcome('leo@example.com', 'wrong password', `10.3.0.${i}`, counting)).toBe('bad_credentials');
     expect(calls).toEqual({ verify: 5, verifyDummy: 0 });
     expect(await outcome('leo@example.com', PASSWORD, '10.3.1.0', counting)).toBe('throttled');
     expect(calls).toEqual({ verify: 5, verifyDummy: 1 });
@@ -154,11 +187,19 @@ describe('attemptSignIn', () => {
     expect(counter(accountThrottleKey(ctx.config, 'pia@example.com'))?.failures).toBe(4);
     idp.clock.advance(15 * MINUTE);
     expect(await outcome('pia@example.com', 'wrong password', '10.6.1.0')).toBe('bad_credentials');
-    expect(counter(accountThrottleKey(ctx.config, 'pia@example.com'))).toMatchObject({ failures: 1, blockedUntil: null });
+    expect(counter(accountThrottleKey(ctx.config, 'pia@example.com'))).toMatchObject({
+      failures: 1,
+      blockedUntil: null,
+    });
   });
 
   it('deletes forgotten counters, so keys never tried again do not pile up', async () => {
-    const rows = () => (idp.issuer.ctx.store.database.sqlite.prepare('select count(*) as n from sign_in_throttles').get() as { n: number }).n;
+    const rows = () =>
+      (
+        idp.issuer.ctx.store.database.sqlite.prepare('select count(*) as n from sign_in_throttles').get() as {
+          n: number;
+        }
+      ).n;
     expect(rows()).toBeGreaterThan(10);
     idp.clock.advance(61 * MINUTE);
     await outcome('someone@example.com', 'wrong password', '10.7.0.1');

@@ -46,13 +46,22 @@ async function openForm(running: RunningIssuer): Promise<Form> {
 function post(running: RunningIssuer, form: Form, email: string, password: string, ip: string): Promise<Response> {
   return form.jar.fetch(new URL('/sign-in', running.url), {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(running.url).origin, 'x-forwarded-for': ip },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: new URL(running.url).origin,
+      'x-forwarded-for': ip,
+    },
     body: new URLSearchParams({ interaction: form.interaction, csrf_token: form.csrfToken, email, password }),
   });
 }
 
 /** One sign-in attempt from a new browser; the page is read so the response is complete. */
-async function attempt(email: string, password: string, ip: string, running = idp): Promise<{ status: number; page: string; res: Response; form: Form }> {
+async function attempt(
+  email: string,
+  password: string,
+  ip: string,
+  running = idp,
+): Promise<{ status: number; page: string; res: Response; form: Form }> {
   const form = await openForm(running);
   const res = await post(running, form, email, password, ip);
   return { status: res.status, page: await res.text(), res, form };
@@ -74,10 +83,12 @@ function expectSignedIn(a: { status: number; res: Response }) {
 }
 
 /** The per-response CSP nonce (of the page's <style>), random in every response whatever its outcome. */
-const withoutNonce = (text: string) => text.replace(/nonce="[^"]*"/g, 'nonce="N"').replace(/'nonce-[^']*'/g, "'nonce-N'");
+const withoutNonce = (text: string) =>
+  text.replace(/nonce="[^"]*"/g, 'nonce="N"').replace(/'nonce-[^']*'/g, "'nonce-N'");
 
 /** The page apart from the fields that differ per form (and per response) anyway. */
-const normalized = (page: string, form: Form) => withoutNonce(page).replaceAll(form.interaction, 'INTERACTION').replaceAll(form.csrfToken, 'CSRF');
+const normalized = (page: string, form: Form) =>
+  withoutNonce(page).replaceAll(form.interaction, 'INTERACTION').replaceAll(form.csrfToken, 'CSRF');
 
 function eventsFrom(ip: string, running = idp): Promise<AuditEvent[]> {
   return running.issuer.ctx.store.audit
@@ -116,13 +127,16 @@ describe('the sign-in form throttles an account', () => {
     // Same form, same email: only the password differs, and this one is right.
     const throttled = await post(idp, form, 'dave@example.com', PASSWORD, ip);
     expect(throttled.status).toBe(wrong!.status);
-    const headers = (res: Response) => [...res.headers].filter(([name]) => name !== 'date').map(([name, value]) => [name, withoutNonce(value)]);
+    const headers = (res: Response) =>
+      [...res.headers].filter(([name]) => name !== 'date').map(([name, value]) => [name, withoutNonce(value)]);
     expect(headers(throttled)).toEqual(headers(wrong!));
     const throttledPage = await throttled.text();
     expect(withoutNonce(throttledPage)).toBe(withoutNonce(await wrong!.text()));
     // A wrong password on another form differs only by that form's own fields.
     const other = await attempt('someone-else@example.com', 'wrong password', '198.51.100.4');
-    expect(normalized(other.page, other.form)).toBe(normalized(throttledPage, form).replace('dave@example.com', 'someone-else@example.com'));
+    expect(normalized(other.page, other.form)).toBe(
+      normalized(throttledPage, form).replace('dave@example.com', 'someone-else@example.com'),
+    );
   });
 
   it('locks the account for 15 minutes after 20 failures from as many IPs, then lets its owner in', async () => {
@@ -165,9 +179,15 @@ describe('the sign-in form throttles an IP', () => {
       idp.clock.advance(60);
     }
     const events = await eventsFrom(ip);
-    expect(events.some((e) => e.type === 'sign_in.locked' && (e.detail as { scope: string }).scope === 'ip')).toBe(true);
-    expect(events.some((e) => e.type === 'sign_in.locked' && (e.detail as { scope: string }).scope === 'account')).toBe(false);
-    expect(events.filter((e) => e.type === 'sign_in.failed' && (e.detail as { reason: string }).reason === 'locked').length).toBeGreaterThan(20);
+    expect(events.some((e) => e.type === 'sign_in.locked' && (e.detail as { scope: string }).scope === 'ip')).toBe(
+      true,
+    );
+    expect(events.some((e) => e.type === 'sign_in.locked' && (e.detail as { scope: string }).scope === 'account')).toBe(
+      false,
+    );
+    expect(
+      events.filter((e) => e.type === 'sign_in.failed' && (e.detail as { reason: string }).reason === 'locked').length,
+    ).toBeGreaterThan(20);
     // Its owner, elsewhere, is not locked out.
     expectSignedIn(await attempt('grace@example.com', PASSWORD, '203.0.113.67'));
   });
@@ -209,7 +229,9 @@ describe('the sign-in throttle', () => {
   });
 
   it('stores no email in clear', async () => {
-    const keys = idp.issuer.ctx.store.database.sqlite.prepare('select key from sign_in_throttles').all() as { key: string }[];
+    const keys = idp.issuer.ctx.store.database.sqlite.prepare('select key from sign_in_throttles').all() as {
+      key: string;
+    }[];
     expect(keys.length).toBeGreaterThan(0);
     for (const { key } of keys) expect(key).not.toContain('@');
   });

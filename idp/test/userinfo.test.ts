@@ -26,12 +26,23 @@ afterAll(() => idp.cleanup());
 
 /** An access token for `scope`, through alice's SSO session. */
 async function accessTokenFor(scope: string): Promise<string> {
-  const { callback, verifier } = await browserFlow(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri, scope }, null, jar);
-  const { json } = await redeem(idp.url, { code: callback.searchParams.get('code')!, code_verifier: verifier, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id });
+  const { callback, verifier } = await browserFlow(
+    idp.url,
+    { clientId: fx.publicClient.id, redirectUri: fx.redirectUri, scope },
+    null,
+    jar,
+  );
+  const { json } = await redeem(idp.url, {
+    code: callback.searchParams.get('code')!,
+    code_verifier: verifier,
+    redirect_uri: fx.redirectUri,
+    client_id: fx.publicClient.id,
+  });
   return json.access_token as string;
 }
 
-const userinfo = (headers: Record<string, string> = {}, init: RequestInit = {}) => fetch(new URL('/userinfo', idp.url), { ...init, headers });
+const userinfo = (headers: Record<string, string> = {}, init: RequestInit = {}) =>
+  fetch(new URL('/userinfo', idp.url), { ...init, headers });
 
 async function expectBearerError(res: Response, status: number, error: string): Promise<void> {
   expect(res.status).toBe(status);
@@ -100,7 +111,11 @@ describe('userinfo refuses', () => {
   });
 
   it('a token without the openid scope as insufficient_scope (403)', async () => {
-    await expectBearerError(await userinfo({ authorization: `Bearer ${await accessTokenFor('profile')}` }), 403, 'insufficient_scope');
+    await expectBearerError(
+      await userinfo({ authorization: `Bearer ${await accessTokenFor('profile')}` }),
+      403,
+      'insufficient_scope',
+    );
   });
 
   it('a token sent both in the header and in the body as invalid_request', async () => {

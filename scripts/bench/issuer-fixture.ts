@@ -15,11 +15,22 @@ export async function benchIssuer(): Promise<{ issuer: Issuer; web: { id: string
   const config = loadConfig({ TESSERA_ISSUER: ISSUER, TESSERA_DATABASE: join(dir, 'bench.db') });
   const issuer = await createIssuer(config, { log: quiet });
   const { store, clock, passwords } = issuer.ctx;
-  await registerUser({ store, passwords, clock }, { email: 'bench@example.com', displayName: 'Bench', password: PASSWORD });
+  await registerUser(
+    { store, passwords, clock },
+    { email: 'bench@example.com', displayName: 'Bench', password: PASSWORD },
+  );
   await registerResource({ store, clock }, { id: 'https://api.example', name: 'API' });
   const { client, secret } = await registerClient(
     { store, clock },
-    { id: 'bench-web', name: 'Bench', type: 'confidential', party: 'first', redirectUris: [REDIRECT], resources: ['https://api.example'], grantTypes: ['refresh_token'] },
+    {
+      id: 'bench-web',
+      name: 'Bench',
+      type: 'confidential',
+      party: 'first',
+      redirectUris: [REDIRECT],
+      resources: ['https://api.example'],
+      grantTypes: ['refresh_token'],
+    },
   );
   return {
     issuer,
@@ -40,16 +51,27 @@ export function pkce() {
 export async function signIn(issuer: Issuer): Promise<string> {
   const app = issuer.app;
   const page = await app.request(`${ISSUER}/sign-in`);
-  const browser = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const browser = page.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const html = await page.text();
   const field = (n: string) => new RegExp(`name="${n}" value="([^"]*)"`).exec(html)![1]!;
   const res = await app.request(`${ISSUER}/sign-in`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ISSUER, cookie: browser },
-    body: new URLSearchParams({ interaction: field('interaction'), csrf_token: field('csrf_token'), email: 'bench@example.com', password: PASSWORD }),
+    body: new URLSearchParams({
+      interaction: field('interaction'),
+      csrf_token: field('csrf_token'),
+      email: 'bench@example.com',
+      password: PASSWORD,
+    }),
   });
   // A refused sign-in (a throttle, say) must not count as one.
   if (res.status !== 303) throw new Error(`sign-in answered ${res.status}`);
-  const session = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const session = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   return `${browser}; ${session}`;
 }

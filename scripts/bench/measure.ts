@@ -6,7 +6,11 @@ export interface Result {
 }
 
 /** Runs `fn` repeatedly for `ms` milliseconds, `concurrency` calls in flight; returns ops/s. */
-export async function rate(fn: (i: number) => Promise<unknown> | unknown, ms: number, concurrency = 1): Promise<number> {
+export async function rate(
+  fn: (i: number) => Promise<unknown> | unknown,
+  ms: number,
+  concurrency = 1,
+): Promise<number> {
   let done = 0;
   let i = 0;
   const end = performance.now() + ms;
@@ -24,7 +28,12 @@ export async function rate(fn: (i: number) => Promise<unknown> | unknown, ms: nu
 
 /** Interleaves the contenders over `rounds` rounds so machine noise hits them alike. */
 export async function compare(
-  contenders: { name: string; fn: (i: number) => Promise<unknown> | unknown; concurrency?: number; before?: () => Promise<void> }[],
+  contenders: {
+    name: string;
+    fn: (i: number) => Promise<unknown> | unknown;
+    concurrency?: number;
+    before?: () => Promise<void>;
+  }[],
   opts: { ms: number; rounds: number },
 ): Promise<Result[]> {
   const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
@@ -43,7 +52,9 @@ export function report(title: string, results: Result[]): void {
   const ref = results[0]!.opsPerSec;
   process.stdout.write(`\n${title}\n`);
   for (const r of results) {
-    process.stdout.write(`  ${r.name.padEnd(58)} ${r.opsPerSec.toFixed(0).padStart(9)} /s   ${(r.opsPerSec / ref).toFixed(2)}×\n`);
+    process.stdout.write(
+      `  ${r.name.padEnd(58)} ${r.opsPerSec.toFixed(0).padStart(9)} /s   ${(r.opsPerSec / ref).toFixed(2)}×\n`,
+    );
   }
 }
 

@@ -6,10 +6,14 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filter = process.argv[2] ?? '';
-const files = readdirSync(here).filter((f) => f.endsWith('.ts') && !['run.ts', 'measure.ts'].includes(f) && f.includes(filter));
+const files = readdirSync(here).filter(
+  (f) => f.endsWith('.ts') && !['run.ts', 'measure.ts'].includes(f) && f.includes(filter),
+);
 let failed = 0;
 for (const f of files) {
-  const r = spawnSync(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', join(here, f)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', join(here, f)], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

@@ -9,7 +9,12 @@ import { BENCH_MS, BENCH_ROUNDS, compare, report } from './measure.js';
 import { PASSWORD, benchIssuer, signIn } from './issuer-fixture.js';
 
 const { issuer, close } = await benchIssuer();
-const stored = await hash(PASSWORD, { algorithm: 2 as Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+const stored = await hash(PASSWORD, {
+  algorithm: 2 as Algorithm.Argon2id,
+  memoryCost: 19456,
+  timeCost: 2,
+  parallelism: 1,
+});
 const raw = async () => {
   if (!(await verify(stored, PASSWORD))) throw new Error('bad');
 };
@@ -17,7 +22,11 @@ const results = await compare(
   [
     { name: 'argon2id verify alone, m=19456 t=2 p=1, 2 in flight (reference)', fn: raw, concurrency: 2 },
     { name: 'argon2id verify alone, 4 in flight', fn: raw, concurrency: 4 },
-    { name: 'sign-in at the issuer (form, credentials, session), 2 in flight', fn: () => signIn(issuer), concurrency: 2 },
+    {
+      name: 'sign-in at the issuer (form, credentials, session), 2 in flight',
+      fn: () => signIn(issuer),
+      concurrency: 2,
+    },
     { name: 'sign-in at the issuer, 4 in flight', fn: () => signIn(issuer), concurrency: 4 },
   ],
   { ms: Math.max(BENCH_MS, 2000), rounds: BENCH_ROUNDS },

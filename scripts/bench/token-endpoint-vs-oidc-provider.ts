@@ -18,7 +18,9 @@ import { BENCH_MS, BENCH_ROUNDS, compare, report } from './measure.js';
 import { ISSUER, REDIRECT, benchIssuer, pkce, signIn } from './issuer-fixture.js';
 
 const listen = (server: Server) =>
-  new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  new Promise<string>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 
 // ---- Tessera, served over HTTP ----
 const tessera = await benchIssuer();
@@ -27,11 +29,20 @@ await new Promise((r) => tesseraServer.once('listening', r));
 const tesseraUrl = `http://127.0.0.1:${(tesseraServer.address() as AddressInfo).port}`;
 const tesseraHost = { host: new URL(ISSUER).host };
 const cookie = await signIn(tessera.issuer);
-const tesseraBasic = 'Basic ' + Buffer.from(`${tessera.web.id}:${tessera.web.secret}`).toString('base64');
+const tesseraBasic = `Basic ${Buffer.from(`${tessera.web.id}:${tessera.web.secret}`).toString('base64')}`;
 
 async function tesseraCode(): Promise<{ code: string; verifier: string }> {
   const { verifier, challenge } = pkce();
-  const q = new URLSearchParams({ response_type: 'code', client_id: tessera.web.id, redirect_uri: REDIRECT, scope: 'openid profile email', code_challenge: challenge, code_challenge_method: 'S256', state: 's', nonce: 'n' });
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: tessera.web.id,
+    redirect_uri: REDIRECT,
+    scope: 'openid profile email',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: 's',
+    nonce: 'n',
+  });
   const res = await tessera.issuer.app.request(`${ISSUER}/authorize?${q}`, { headers: { cookie } });
   return { code: new URL(res.headers.get('location')!).searchParams.get('code')!, verifier };
 }
@@ -93,7 +104,10 @@ const provider = new Provider(providerUrl, {
       id_token_signed_response_alg: 'ES256',
     },
   ],
-  findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id, email: 'bench@example.com', name: 'Bench' }) }),
+  findAccount: (_ctx, id) => ({
+    accountId: id,
+    claims: () => ({ sub: id, email: 'bench@example.com', name: 'Bench' }),
+  }),
   claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
   pkce: { required: () => true },
   // Refresh tokens without offline_access, as Tessera issues them to clients allowed the grant.
@@ -102,7 +116,7 @@ const provider = new Provider(providerUrl, {
 });
 providerServer.on('request', provider.callback());
 const providerClient = (await provider.Client.find('bench-web'))!;
-const providerBasic = 'Basic ' + Buffer.from('bench-web:bench-web-secret-bench-web-secret').toString('base64');
+const providerBasic = `Basic ${Buffer.from('bench-web:bench-web-secret-bench-web-secret').toString('base64')}`;
 
 async function providerCode(): Promise<{ code: string; verifier: string }> {
   const { verifier, challenge } = pkce();
@@ -124,28 +138,49 @@ async function providerCode(): Promise<{ code: string; verifier: string }> {
   return { code, verifier };
 }
 
-async function token(url: string, headers: Record<string, string>, body: Record<string, string>): Promise<{ refresh_token: string }> {
-  const res = await fetch(`${url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(body) });
+async function token(
+  url: string,
+  headers: Record<string, string>,
+  body: Record<string, string>,
+): Promise<{ refresh_token: string }> {
+  const res = await fetch(`${url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(body),
+  });
   const json = (await res.json()) as { refresh_token: string; id_token?: string };
-  if (res.status !== 200 || !json.refresh_token || !json.id_token) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(json)}`);
+  if (res.status !== 200 || !json.refresh_token || !json.id_token)
+    throw new Error(`${url} answered ${res.status}: ${JSON.stringify(json)}`);
   return json;
 }
 
-const pools = { tessera: [] as { code: string; verifier: string }[], provider: [] as { code: string; verifier: string }[] };
+const pools = {
+  tessera: [] as { code: string; verifier: string }[],
+  provider: [] as { code: string; verifier: string }[],
+};
 const refresh = { tessera: [] as string[], provider: [] as string[] };
 // Over HTTP both stay well under 1,200 grants/s here. Codes live 60 s, so each round gets fresh ones.
 const perRound = Math.ceil((BENCH_MS / 1000) * 1200);
 const fill = async (which: 'tessera' | 'provider') => {
   pools[which] = [];
-  while (pools[which].length < perRound) pools[which].push(await (which === 'tessera' ? tesseraCode() : providerCode()));
+  while (pools[which].length < perRound)
+    pools[which].push(await (which === 'tessera' ? tesseraCode() : providerCode()));
 };
 const redeem = (which: 'tessera' | 'provider') => async () => {
   const c = pools[which].pop();
   if (!c) throw new Error('ran out of codes');
   const r =
     which === 'tessera'
-      ? await token(tesseraUrl, { ...tesseraHost, authorization: tesseraBasic }, { grant_type: 'authorization_code', code: c.code, code_verifier: c.verifier, redirect_uri: REDIRECT })
-      : await token(providerUrl, { authorization: providerBasic }, { grant_type: 'authorization_code', code: c.code, code_verifier: c.verifier, redirect_uri: REDIRECT });
+      ? await token(
+          tesseraUrl,
+          { ...tesseraHost, authorization: tesseraBasic },
+          { grant_type: 'authorization_code', code: c.code, code_verifier: c.verifier, redirect_uri: REDIRECT },
+        )
+      : await token(
+          providerUrl,
+          { authorization: providerBasic },
+          { grant_type: 'authorization_code', code: c.code, code_verifier: c.verifier, redirect_uri: REDIRECT },
+        );
   if (refresh[which].length < 64) refresh[which].push(r.refresh_token);
 };
 // Each call takes a family's current token out of the pool and puts its successor back, so two
@@ -155,14 +190,27 @@ const rotate = (which: 'tessera' | 'provider') => async () => {
   if (!current) throw new Error('no refresh token free');
   const r =
     which === 'tessera'
-      ? await token(tesseraUrl, { ...tesseraHost, authorization: tesseraBasic }, { grant_type: 'refresh_token', refresh_token: current })
-      : await token(providerUrl, { authorization: providerBasic }, { grant_type: 'refresh_token', refresh_token: current });
+      ? await token(
+          tesseraUrl,
+          { ...tesseraHost, authorization: tesseraBasic },
+          { grant_type: 'refresh_token', refresh_token: current },
+        )
+      : await token(
+          providerUrl,
+          { authorization: providerBasic },
+          { grant_type: 'refresh_token', refresh_token: current },
+        );
   refresh[which].push(r.refresh_token);
 };
 
 const codes = await compare(
   [
-    { name: 'oidc-provider: authorization_code grant', fn: redeem('provider'), concurrency: 8, before: () => fill('provider') },
+    {
+      name: 'oidc-provider: authorization_code grant',
+      fn: redeem('provider'),
+      concurrency: 8,
+      before: () => fill('provider'),
+    },
     { name: 'Tessera: authorization_code grant', fn: redeem('tessera'), concurrency: 8, before: () => fill('tessera') },
   ],
   { ms: BENCH_MS, rounds: BENCH_ROUNDS },

@@ -9,17 +9,30 @@ import { ISSUER, REDIRECT, benchIssuer, pkce, signIn } from './issuer-fixture.js
 const { issuer, web, close } = await benchIssuer();
 const app = issuer.app;
 const cookie = await signIn(issuer);
-const basic = 'Basic ' + Buffer.from(`${web.id}:${web.secret}`).toString('base64');
+const basic = `Basic ${Buffer.from(`${web.id}:${web.secret}`).toString('base64')}`;
 
 async function code(): Promise<{ code: string; verifier: string }> {
   const { verifier, challenge } = pkce();
-  const q = new URLSearchParams({ response_type: 'code', client_id: web.id, redirect_uri: REDIRECT, scope: 'openid profile email', code_challenge: challenge, code_challenge_method: 'S256', state: 's', nonce: 'n' });
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: web.id,
+    redirect_uri: REDIRECT,
+    scope: 'openid profile email',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: 's',
+    nonce: 'n',
+  });
   const res = await app.request(`${ISSUER}/authorize?${q}`, { headers: { cookie } });
   return { code: new URL(res.headers.get('location')!).searchParams.get('code')!, verifier };
 }
 
 const token = async (body: Record<string, string>) => {
-  const res = await app.request(`${ISSUER}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic }, body: new URLSearchParams(body) });
+  const res = await app.request(`${ISSUER}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
+    body: new URLSearchParams(body),
+  });
   if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as { refresh_token: string };
 };
@@ -29,7 +42,7 @@ const codes: { code: string; verifier: string }[] = [];
 const refill = async (n: number) => {
   while (codes.length < n) codes.push(await code());
 };
-let refreshTokens: string[] = [];
+const refreshTokens: string[] = [];
 
 const results = await compare(
   [
@@ -40,7 +53,12 @@ const results = await compare(
       fn: async () => {
         const c = codes.pop();
         if (!c) throw new Error('ran out of codes: raise the refill');
-        const r = await token({ grant_type: 'authorization_code', code: c.code, code_verifier: c.verifier, redirect_uri: REDIRECT });
+        const r = await token({
+          grant_type: 'authorization_code',
+          code: c.code,
+          code_verifier: c.verifier,
+          redirect_uri: REDIRECT,
+        });
         if (refreshTokens.length < 64) refreshTokens.push(r.refresh_token);
       },
       concurrency: 8,

@@ -21,7 +21,14 @@ const now = Math.floor(Date.now() / 1000);
 const tokens: string[] = [];
 for (let i = 0; i < N; i++) {
   tokens.push(
-    await new SignJWT({ sub: `user-${i}`, client_id: 'app', scope: 'openid', jti: `j${i}`, email: 'a@example.com', name: 'A' })
+    await new SignJWT({
+      sub: `user-${i}`,
+      client_id: 'app',
+      scope: 'openid',
+      jti: `j${i}`,
+      email: 'a@example.com',
+      name: 'A',
+    })
       .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
       .setIssuer(issuer)
       .setAudience(audience)
@@ -47,7 +54,8 @@ const results = await compare(
       name: 'node:crypto ES256 signature check alone (floor)',
       fn: (i) => {
         const p = parts[i % N]!;
-        if (!cryptoVerify('sha256', p.input, { key: nodeKey, dsaEncoding: 'ieee-p1363' }, p.sig)) throw new Error('bad');
+        if (!cryptoVerify('sha256', p.input, { key: nodeKey, dsaEncoding: 'ieee-p1363' }, p.sig))
+          throw new Error('bad');
       },
     },
     { name: 'verifyAccessToken, new tokens, node:crypto (server default)', fn: (i) => freshNode(tokens[i % N]!) },

@@ -16,7 +16,10 @@ describe('the account page', () => {
     const { appA, appB, issuer } = stack.urls;
 
     // Device 1: signed in at app A, then at app B by single sign-on.
-    const device1 = await browser.newContext({ userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36' });
+    const device1 = await browser.newContext({
+      userAgent:
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
+    });
     const device1Csp = cspViolations(device1);
     const a1 = await device1.newPage();
     await a1.goto(appA);
@@ -28,7 +31,9 @@ describe('the account page', () => {
     await waitForStatus(b1, ALICE);
 
     // Device 2: the same person opens the account page at the issuer and signs in there.
-    const device2 = await browser.newContext({ userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:130.0) Gecko/20100101 Firefox/130.0' });
+    const device2 = await browser.newContext({
+      userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:130.0) Gecko/20100101 Firefox/130.0',
+    });
     const device2Csp = cspViolations(device2);
     const account = await device2.newPage();
     await account.goto(`${issuer}/account`);

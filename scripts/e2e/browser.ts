@@ -13,7 +13,7 @@ export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM}: the browser end-to-end tests cannot run. ` +
-        'Install Debian\'s chromium package (apt-get install chromium) or set CHROMIUM_PATH.',
+        "Install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH.",
     );
   }
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -22,7 +22,15 @@ export async function launchChromium(): Promise<Browser> {
     headless: true,
     // The sandbox needs privileges CI's root user does not have; the background services
     // would try to reach the internet, which this machine does not allow.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -56,7 +64,11 @@ export async function waitForStatus(page: Page, expected: RegExp, timeoutMs = 10
   const end = Date.now() + timeoutMs;
   let text = '';
   while (Date.now() < end) {
-    text = (await page.locator('#status').textContent({ timeout: 1000 }).catch(() => null)) ?? '';
+    text =
+      (await page
+        .locator('#status')
+        .textContent({ timeout: 1000 })
+        .catch(() => null)) ?? '';
     if (expected.test(text)) return text;
     await page.waitForTimeout(100);
   }
@@ -68,7 +80,8 @@ export function cspViolations(context: import('playwright-core').BrowserContext)
   const violations: string[] = [];
   const watch = (page: Page) =>
     page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) violations.push(`${page.url()}: ${msg.text()}`);
+      if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text()))
+        violations.push(`${page.url()}: ${msg.text()}`);
     });
   context.pages().forEach(watch);
   context.on('page', watch);

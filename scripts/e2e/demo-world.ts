@@ -23,7 +23,11 @@ export function useDemoWorld(): { readonly current: DemoWorld } {
     dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
     const [p1, p2, p3] = await freePorts(3);
     const stack = await startDemoStack({
-      urls: { issuer: `http://idp.localhost:${p1}`, appA: `http://app-a.localhost:${p2}`, appB: `http://app-b.localhost:${p3}` },
+      urls: {
+        issuer: `http://idp.localhost:${p1}`,
+        appA: `http://app-a.localhost:${p2}`,
+        appB: `http://app-b.localhost:${p3}`,
+      },
       databaseFile: join(dir, 'tessera.db'),
       password: PASSWORD,
       output: () => {},

@@ -22,7 +22,13 @@ function watch(context: BrowserContext) {
   const track = (page: Page) => {
     page.on('load', async () => {
       visited.push(page.url());
-      if ((await page.locator('input[type=password]').count().catch(() => 0)) > 0) passwordPages.push(page.url());
+      if (
+        (await page
+          .locator('input[type=password]')
+          .count()
+          .catch(() => 0)) > 0
+      )
+        passwordPages.push(page.url());
     });
   };
   return { visited, passwordPages };

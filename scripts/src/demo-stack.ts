@@ -80,9 +80,27 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
   const { appASecret } = await seedDemo(databaseFile, urls, options.password);
   const common = { ...options.env, TESSERA_ISSUER: urls.issuer };
   const services: Service[] = [
-    { name: 'idp', url: urls.issuer, entry: 'idp/src/main.ts', env: { ...common, TESSERA_DATABASE: databaseFile }, ready: '/.well-known/openid-configuration' },
-    { name: 'app-a', url: urls.appA, entry: 'relying-apps/app-a/src/main.ts', env: { ...common, APP_A_URL: urls.appA, APP_A_CLIENT_SECRET: appASecret }, ready: '/' },
-    { name: 'app-b', url: urls.appB, entry: 'relying-apps/app-b/src/main.ts', env: { ...common, APP_B_URL: urls.appB }, ready: '/' },
+    {
+      name: 'idp',
+      url: urls.issuer,
+      entry: 'idp/src/main.ts',
+      env: { ...common, TESSERA_DATABASE: databaseFile },
+      ready: '/.well-known/openid-configuration',
+    },
+    {
+      name: 'app-a',
+      url: urls.appA,
+      entry: 'relying-apps/app-a/src/main.ts',
+      env: { ...common, APP_A_URL: urls.appA, APP_A_CLIENT_SECRET: appASecret },
+      ready: '/',
+    },
+    {
+      name: 'app-b',
+      url: urls.appB,
+      entry: 'relying-apps/app-b/src/main.ts',
+      env: { ...common, APP_B_URL: urls.appB },
+      ready: '/',
+    },
   ];
 
   const children: ChildProcess[] = [];

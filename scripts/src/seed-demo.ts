@@ -25,7 +25,11 @@ export interface DemoTopology {
 }
 
 /** Seeds (or refreshes) the demo data; returns app A's client secret, new at every start. */
-export async function seedDemo(databaseFile: string, urls: DemoTopology, password: string): Promise<{ appASecret: string }> {
+export async function seedDemo(
+  databaseFile: string,
+  urls: DemoTopology,
+  password: string,
+): Promise<{ appASecret: string }> {
   const store = openStore(databaseFile);
   const clock = systemClock;
   try {
@@ -34,7 +38,8 @@ export async function seedDemo(databaseFile: string, urls: DemoTopology, passwor
       const existing = await store.users.findByEmail(u.email);
       if (!existing) await registerUser({ store, passwords, clock }, { ...u, password });
       // The demo password comes from DEMO_PASSWORD, so keep the stored hash in step with it.
-      else if (!(await passwords.verify(existing.passwordHash, password)).ok) await store.users.updatePasswordHash(existing.sub, await passwords.hash(password), clock.now());
+      else if (!(await passwords.verify(existing.passwordHash, password)).ok)
+        await store.users.updatePasswordHash(existing.sub, await passwords.hash(password), clock.now());
     }
     for (const [id, name] of [
       [urls.appA, 'App A API'],
@@ -71,7 +76,9 @@ export async function seedDemo(databaseFile: string, urls: DemoTopology, passwor
     let appASecret = '';
     for (const input of clients) {
       const existing = await store.clients.findById(input.id!);
-      const { secret } = existing ? await updateClient({ store, clock }, existing, input) : await registerClient({ store, clock }, input);
+      const { secret } = existing
+        ? await updateClient({ store, clock }, existing, input)
+        : await registerClient({ store, clock }, input);
       if (input.id === 'app-a') appASecret = secret!;
     }
     return { appASecret };

@@ -27,7 +27,9 @@ function importGraph(entry: string): Map<string, string[]> {
 describe('browser-safe entry', () => {
   it('src/index.ts reaches no node: module', () => {
     const offenders = [...importGraph(resolve(SRC, 'index.ts'))].flatMap(([file, specifiers]) =>
-      specifiers.filter((s) => s.startsWith('node:') || ['fs', 'http', 'https', 'net', 'dns', 'zlib', 'stream'].includes(s)).map((s) => `${file}: ${s}`),
+      specifiers
+        .filter((s) => s.startsWith('node:') || ['fs', 'http', 'https', 'net', 'dns', 'zlib', 'stream'].includes(s))
+        .map((s) => `${file}: ${s}`),
     );
     expect(offenders).toEqual([]);
   });

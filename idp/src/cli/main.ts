@@ -80,7 +80,11 @@ function table(rows: Record<string, unknown>[]): string {
   const keys = Object.keys(rows[0]!);
   const cell = (v: unknown) => (Array.isArray(v) ? v.join(' ') : v === null || v === undefined ? '' : String(v));
   const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => cell(r[k]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(keys), ...rows.map((r) => line(keys.map((k) => cell(r[k]))))].join('\n');
 }
 
@@ -95,8 +99,14 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
     const email = required(values.email, 'email');
     const displayName = required(values.name, 'name');
     const password = await readPassword(`Password for ${email}: `);
-    const user = await registerUser({ ...deps, passwords: await createPasswordHasher() }, { email, displayName, password });
-    return out({ sub: user.sub, email: user.email, name: user.displayName }, `created user ${user.email} (sub ${user.sub})`);
+    const user = await registerUser(
+      { ...deps, passwords: await createPasswordHasher() },
+      { email, displayName, password },
+    );
+    return out(
+      { sub: user.sub, email: user.email, name: user.displayName },
+      `created user ${user.email} (sub ${user.sub})`,
+    );
   }
   if (noun === 'users' && verb === 'list') {
     const users = (await store.users.list()).map((u) => ({ sub: u.sub, email: u.email, name: u.displayName }));
@@ -119,8 +129,17 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       resources: values.resource ?? [],
       grantTypes: values['grant-type'] ?? [],
     });
-    const data = { client_id: client.id, ...(secret ? { client_secret: secret } : {}), type: client.type, party: client.party };
-    return out(data, `created client ${client.name}\nclient_id:     ${client.id}` + (secret ? `\nclient_secret: ${secret}\n(the secret is shown once; only its digest is stored)` : ''));
+    const data = {
+      client_id: client.id,
+      ...(secret ? { client_secret: secret } : {}),
+      type: client.type,
+      party: client.party,
+    };
+    return out(
+      data,
+      `created client ${client.name}\nclient_id:     ${client.id}` +
+        (secret ? `\nclient_secret: ${secret}\n(the secret is shown once; only its digest is stored)` : ''),
+    );
   }
   if (noun === 'clients' && verb === 'list') {
     const clients = (await store.clients.list()).map((c) => ({
@@ -144,8 +163,15 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
   }
   if (noun === 'audit' && verb === 'list') {
     const limit = values.limit === undefined ? 100 : Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be an integer from 1 to 10000');
-    const events = (await store.audit.list({ ...(values.type ? { type: values.type } : {}), ...(values.since ? { since: parseSince(values.since) } : {}), limit })).map((e) => ({
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw new UsageError('--limit must be an integer from 1 to 10000');
+    const events = (
+      await store.audit.list({
+        ...(values.type ? { type: values.type } : {}),
+        ...(values.since ? { since: parseSince(values.since) } : {}),
+        limit,
+      })
+    ).map((e) => ({
       time: new Date(e.at).toISOString(),
       type: e.type,
       subject: e.subject,
@@ -171,14 +197,22 @@ async function main(): Promise<number> {
   try {
     const config = loadConfig();
     store = openStore(config.databaseFile);
-    process.stdout.write((await run(process.argv.slice(2), store, config)) + '\n');
+    process.stdout.write(`${await run(process.argv.slice(2), store, config)}\n`);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      e instanceof UsageError ||
+      (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
       process.stderr.write(`${e.message}\n\n${USAGE}\n`);
       return 2;
     }
-    if (e instanceof RegistrationError || e instanceof EmailTakenError || e instanceof ConfigError || e instanceof KeyRotationError) {
+    if (
+      e instanceof RegistrationError ||
+      e instanceof EmailTakenError ||
+      e instanceof ConfigError ||
+      e instanceof KeyRotationError
+    ) {
       process.stderr.write(`error: ${e.message}\n`);
       return 1;
     }

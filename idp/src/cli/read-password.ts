@@ -37,4 +37,3 @@ export async function readPassword(prompt: string): Promise<string> {
     stdin.resume();
   });
 }
-

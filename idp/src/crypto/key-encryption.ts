@@ -12,6 +12,9 @@ export async function encryptWithKek(plaintext: string, kek: Uint8Array): Promis
 }
 
 export async function decryptWithKek(jwe: string, kek: Uint8Array): Promise<string> {
-  const { plaintext } = await compactDecrypt(jwe, kek, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+  const { plaintext } = await compactDecrypt(jwe, kek, {
+    keyManagementAlgorithms: ['dir'],
+    contentEncryptionAlgorithms: ['A256GCM'],
+  });
   return decoder.decode(plaintext);
 }

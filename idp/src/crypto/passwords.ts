@@ -41,7 +41,10 @@ export async function createPasswordHasher(params: PasswordParams = OWASP_ARGON2
       }
       const m = PHC_PARAMS.exec(storedHash);
       const needsRehash =
-        !m || Number(m[1]) !== params.memoryCost || Number(m[2]) !== params.timeCost || Number(m[3]) !== params.parallelism;
+        !m ||
+        Number(m[1]) !== params.memoryCost ||
+        Number(m[2]) !== params.timeCost ||
+        Number(m[3]) !== params.parallelism;
       return { ok, needsRehash };
     },
     async verifyDummy(password) {

@@ -28,7 +28,8 @@ export function readParams(search: URLSearchParams): Params {
   let count = 0;
   for (const [name, value] of search) {
     if (++count > LIMITS.count) throw new OAuthError('invalid_request', 'too many parameters');
-    if (value.length > LIMITS.valueLength || name.length > 128) throw new OAuthError('invalid_request', `parameter ${name.slice(0, 64)} is too long`);
+    if (value.length > LIMITS.valueLength || name.length > 128)
+      throw new OAuthError('invalid_request', `parameter ${name.slice(0, 64)} is too long`);
     // RFC 6749 §3.1: parameters sent without a value are treated as omitted.
     if (value === '') continue;
     if (values.has(name)) duplicates.add(name);
@@ -44,5 +45,6 @@ export function readParams(search: URLSearchParams): Params {
 
 /** Refuses any repeated parameter (RFC 6749 §3.1). */
 export function refuseDuplicates(params: Params): void {
-  if (params.duplicates.length > 0) throw new OAuthError('invalid_request', `parameter ${params.duplicates[0]} is included more than once`);
+  if (params.duplicates.length > 0)
+    throw new OAuthError('invalid_request', `parameter ${params.duplicates[0]} is included more than once`);
 }

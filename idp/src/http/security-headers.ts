@@ -27,7 +27,8 @@ const currentPage = new AsyncLocalStorage<PagePolicy>();
 
 function policyInScope(caller: string): PagePolicy {
   const policy = currentPage.getStore();
-  if (policy === undefined) throw new TypeError(`${caller} is only available while securityHeaders() handles a request`);
+  if (policy === undefined)
+    throw new TypeError(`${caller} is only available while securityHeaders() handles a request`);
   return policy;
 }
 

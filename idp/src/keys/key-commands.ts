@@ -25,7 +25,13 @@ const iso = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? null :
 export async function listSigningKeys(deps: Pick<KeyRotationDeps, 'store' | 'config'>): Promise<SigningKeyListing[]> {
   const timeline = keyTimeline(deps.config);
   const dueOf = (k: StoredSigningKey) =>
-    k.state === 'next' ? timeline.promotableAt(k) : k.state === 'current' ? timeline.rotationDueAt(k) : k.state === 'retired' ? timeline.removableAt(k) : null;
+    k.state === 'next'
+      ? timeline.promotableAt(k)
+      : k.state === 'current'
+        ? timeline.rotationDueAt(k)
+        : k.state === 'retired'
+          ? timeline.removableAt(k)
+          : null;
   return (await deps.store.signingKeys.list())
     .sort((a, b) => (STATE_ORDER[a.state] ?? 3) - (STATE_ORDER[b.state] ?? 3) || b.createdAt - a.createdAt)
     .map((k) => ({
@@ -40,7 +46,10 @@ export async function listSigningKeys(deps: Pick<KeyRotationDeps, 'store' | 'con
 }
 
 /** Runs `keys rotate` and words its outcome; a refusal is thrown as a KeyRotationError. */
-export async function rotateFromCommand(deps: KeyRotationDeps, force: boolean): Promise<{ rotation: Rotation; text: string }> {
+export async function rotateFromCommand(
+  deps: KeyRotationDeps,
+  force: boolean,
+): Promise<{ rotation: Rotation; text: string }> {
   const rotation = await rotateSigningKey(deps, { force, trigger: 'command' });
   const lines = [
     `rotated: ${rotation.to} signs from now on; ${rotation.from} is retired and stays published until its tokens have expired`,

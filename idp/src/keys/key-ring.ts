@@ -65,10 +65,17 @@ export class KeyRing {
    * Loads the ring, generating a first current key when there is none. The very first key signs
    * at once: no token, and so no cache of ours, exists yet. Every later key comes in as `next`.
    */
-  static async open(opts: { repo: SigningKeyRepository; kek: Uint8Array; clock: Clock; algorithm: SigningAlgorithm }): Promise<KeyRing> {
+  static async open(opts: {
+    repo: SigningKeyRepository;
+    kek: Uint8Array;
+    clock: Clock;
+    algorithm: SigningAlgorithm;
+  }): Promise<KeyRing> {
     const ring = new KeyRing(opts.repo, opts.kek, opts.clock);
     if (!(await opts.repo.list()).some((k) => k.state === 'current')) {
-      await opts.repo.createFirstCurrent(await generateSigningKey(opts.algorithm, 'current', opts.kek, opts.clock.now()));
+      await opts.repo.createFirstCurrent(
+        await generateSigningKey(opts.algorithm, 'current', opts.kek, opts.clock.now()),
+      );
     }
     await ring.refresh();
     return ring;
@@ -106,7 +113,8 @@ export class KeyRing {
       // Decrypting the next key now proves, before it is needed, that it opens with our KEK.
       const privateKey = signs ? (known?.privateKey ?? (await importPrivateKey(k, this.kek))) : undefined;
       verifying.set(k.kid, { kid: k.kid, alg: k.alg, publicKey, ...(privateKey ? { privateKey } : {}) });
-      if (k.state === 'current' && !signing) signing = { kid: k.kid, alg: k.alg as SigningAlgorithm, privateKey: privateKey! };
+      if (k.state === 'current' && !signing)
+        signing = { kid: k.kid, alg: k.alg as SigningAlgorithm, privateKey: privateKey! };
     }
     if (!signing) throw new Error('the key ring has no current signing key');
     const body = JSON.stringify({ keys: published.map((k) => k.publicJwk) });
@@ -162,7 +170,10 @@ export class KeyRing {
    * among our own keys and the algorithm comes from that key, never from the token (RFC 8725
    * §2.1, §3.1).
    */
-  async verify(token: string, options: { issuer: string; typ: string; audience?: string; ignoreExpiry?: boolean }): Promise<JWTVerifyResult> {
+  async verify(
+    token: string,
+    options: { issuer: string; typ: string; audience?: string; ignoreExpiry?: boolean },
+  ): Promise<JWTVerifyResult> {
     const { verifying, verifyAlgorithms } = this.loaded;
     return jwtVerify(
       token,

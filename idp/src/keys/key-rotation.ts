@@ -75,10 +75,18 @@ function byState(keys: StoredSigningKey[]): RingByState {
  * of another algorithm than the configured one is replaced when `replaceOtherAlgorithm` is set:
  * it has signed nothing, so it can go at once. Returns the kid of the key created, if any.
  */
-export async function ensureNextKey(deps: KeyRotationDeps, opts: { replaceOtherAlgorithm?: boolean } = {}): Promise<string | undefined> {
+export async function ensureNextKey(
+  deps: KeyRotationDeps,
+  opts: { replaceOtherAlgorithm?: boolean } = {},
+): Promise<string | undefined> {
   const { next } = byState(await deps.store.signingKeys.list());
   if (next && (next.alg === deps.config.signingAlgorithm || !opts.replaceOtherAlgorithm)) return undefined;
-  const key = await generateSigningKey(deps.config.signingAlgorithm, 'next', deps.config.keyEncryptionKey, deps.clock.now());
+  const key = await generateSigningKey(
+    deps.config.signingAlgorithm,
+    'next',
+    deps.config.keyEncryptionKey,
+    deps.clock.now(),
+  );
   return (await deps.store.signingKeys.createNext(key, next?.kid)) ? key.kid : undefined;
 }
 
@@ -88,16 +96,24 @@ export async function ensureNextKey(deps: KeyRotationDeps, opts: { replaceOtherA
  * with ERR_NEXT_KEY_TOO_NEW until the next key has been published for one JWKS max-age, unless
  * `force`: a forced rotation signs with a key some caches have not seen yet.
  */
-export async function rotateSigningKey(deps: KeyRotationDeps, opts: { force?: boolean; trigger: 'schedule' | 'command' }): Promise<Rotation> {
+export async function rotateSigningKey(
+  deps: KeyRotationDeps,
+  opts: { force?: boolean; trigger: 'schedule' | 'command' },
+): Promise<Rotation> {
   const before = byState(await deps.store.signingKeys.list());
-  if (!before.current) throw new KeyRotationError('ERR_KEY_RING_EMPTY', 'there is no current signing key yet: start the issuer once to create it');
+  if (!before.current)
+    throw new KeyRotationError(
+      'ERR_KEY_RING_EMPTY',
+      'there is no current signing key yet: start the issuer once to create it',
+    );
   // A process with another KEK (a CLI run with the wrong environment) must not store a key
   // the issuer cannot open: this throws a ConfigError before anything is written.
   await importPrivateKey(before.current, deps.config.keyEncryptionKey);
 
   await ensureNextKey(deps);
   const { current, next } = byState(await deps.store.signingKeys.list());
-  if (!current || !next || current.kid !== before.current.kid) throw new KeyRotationError('ERR_KEY_RING_CHANGED', 'the key ring changed while rotating; look at it again');
+  if (!current || !next || current.kid !== before.current.kid)
+    throw new KeyRotationError('ERR_KEY_RING_CHANGED', 'the key ring changed while rotating; look at it again');
   const now = deps.clock.now();
   const notBefore = keyTimeline(deps.config).promotableAt(next);
   const early = now < notBefore;
@@ -111,7 +127,9 @@ export async function rotateSigningKey(deps: KeyRotationDeps, opts: { force?: bo
   if (!(await deps.store.signingKeys.promote({ currentKid: current.kid, nextKid: next.kid, at: now }))) {
     throw new KeyRotationError('ERR_KEY_RING_CHANGED', 'the key ring changed while rotating; look at it again');
   }
-  await audit(deps, 'key.rotated', { detail: { from: current.kid, to: next.kid, alg: next.alg, forced: early, trigger: opts.trigger } });
+  await audit(deps, 'key.rotated', {
+    detail: { from: current.kid, to: next.kid, alg: next.alg, forced: early, trigger: opts.trigger },
+  });
   return { from: current.kid, to: next.kid, next: await ensureNextKey(deps), forced: early, at: now };
 }
 

@@ -22,7 +22,10 @@ export const LOGOUT_TOKEN_TTL_SEC = 120;
  */
 export const STATUS_LIST_TOKEN_TTL_FACTOR = 2;
 
-export type TimelineConfig = Pick<Config, 'jwksMaxAge' | 'keyCheckInterval' | 'keyRotationPeriod' | 'accessTokenTtl' | 'idTokenTtl' | 'statusListTtl'>;
+export type TimelineConfig = Pick<
+  Config,
+  'jwksMaxAge' | 'keyCheckInterval' | 'keyRotationPeriod' | 'accessTokenTtl' | 'idTokenTtl' | 'statusListTtl'
+>;
 
 export interface KeyTimeline {
   /** Earliest time a next key may sign: served for one JWKS max-age, so no fresh cache lacks it. */
@@ -35,7 +38,12 @@ export interface KeyTimeline {
 
 /** The longest any token signed by the ring stays acceptable to a verifier, in seconds. */
 export function signedTokenLifetime(config: TimelineConfig): number {
-  const lifetimes = [config.accessTokenTtl, config.idTokenTtl, LOGOUT_TOKEN_TTL_SEC, STATUS_LIST_TOKEN_TTL_FACTOR * config.statusListTtl];
+  const lifetimes = [
+    config.accessTokenTtl,
+    config.idTokenTtl,
+    LOGOUT_TOKEN_TTL_SEC,
+    STATUS_LIST_TOKEN_TTL_FACTOR * config.statusListTtl,
+  ];
   return Math.max(...lifetimes) + VERIFIER_LEEWAY_SEC;
 }
 

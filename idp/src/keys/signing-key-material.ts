@@ -3,7 +3,15 @@
  * key-encryption key before it is stored, and imported (never re-parsed per signature).
  */
 import { createPrivateKey, type JsonWebKeyInput } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type KeyObject } from 'jose';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type CryptoKey,
+  type JWK,
+  type KeyObject,
+} from 'jose';
 import type { SigningAlgorithm } from '@tessera/shared';
 import { ConfigError } from '../config.js';
 import { decryptWithKek, encryptWithKek } from '../crypto/key-encryption.js';
@@ -21,7 +29,12 @@ function publicJwkOf(jwk: JWK): JWK {
 }
 
 /** A new key pair of `alg`, ready to store in `state`; its private part encrypted with `kek`. */
-export async function generateSigningKey(alg: SigningAlgorithm, state: SigningKeyState, kek: Uint8Array, now: number): Promise<StoredSigningKey> {
+export async function generateSigningKey(
+  alg: SigningAlgorithm,
+  state: SigningKeyState,
+  kek: Uint8Array,
+  now: number,
+): Promise<StoredSigningKey> {
   const { publicKey, privateKey } = await generateKeyPair(alg, {
     extractable: true,
     ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
@@ -56,7 +69,11 @@ export async function importPrivateKey(k: StoredSigningKey, kek: Uint8Array): Pr
   try {
     privateJwk = JSON.parse(await decryptWithKek(k.privateJwkEncrypted, kek)) as JWK;
   } catch (cause) {
-    throw new ConfigError('TESSERA_KEY_ENCRYPTION_KEY', `cannot decrypt signing key ${k.kid}: this is not the key it was stored with`, { cause });
+    throw new ConfigError(
+      'TESSERA_KEY_ENCRYPTION_KEY',
+      `cannot decrypt signing key ${k.kid}: this is not the key it was stored with`,
+      { cause },
+    );
   }
   return createPrivateKey({ key: privateJwk as JsonWebKeyInput['key'], format: 'jwk' });
 }

@@ -55,17 +55,23 @@ async function checkClientAndRedirect(params: Params, store: Store): Promise<{ c
   return { client, redirectUri };
 }
 
-function checkRequest(params: Params, client: Client): Omit<AuthorizationRequest, 'clientId' | 'redirectUri' | 'state' | 'resource'> & { resourceParam?: string } {
-  if (params.duplicates.length > 0) throw new OAuthError('invalid_request', `parameter ${params.duplicates[0]} is included more than once`);
+function checkRequest(
+  params: Params,
+  client: Client,
+): Omit<AuthorizationRequest, 'clientId' | 'redirectUri' | 'state' | 'resource'> & { resourceParam?: string } {
+  if (params.duplicates.length > 0)
+    throw new OAuthError('invalid_request', `parameter ${params.duplicates[0]} is included more than once`);
   if (params.has('request')) throw new OAuthError('request_not_supported', 'request objects are not supported');
   if (params.has('request_uri')) throw new OAuthError('request_uri_not_supported', 'request_uri is not supported');
 
   // Only the authorization code flow: no implicit or hybrid (RFC 9700 §2.1.2).
   const responseType = params.get('response_type');
   if (!responseType) throw new OAuthError('invalid_request', 'response_type is required');
-  if (responseType !== 'code') throw new OAuthError('unsupported_response_type', 'only response_type=code is supported');
+  if (responseType !== 'code')
+    throw new OAuthError('unsupported_response_type', 'only response_type=code is supported');
   const responseMode = params.get('response_mode');
-  if (responseMode !== undefined && responseMode !== 'query') throw new OAuthError('invalid_request', 'only response_mode=query is supported');
+  if (responseMode !== undefined && responseMode !== 'query')
+    throw new OAuthError('invalid_request', 'only response_mode=query is supported');
 
   const scopeParam = params.get('scope');
   if (!scopeParam) throw new OAuthError('invalid_scope', 'scope is required');
@@ -80,18 +86,21 @@ function checkRequest(params: Params, client: Client): Omit<AuthorizationRequest
   if (!codeChallenge) throw new OAuthError('invalid_request', 'code_challenge is required (PKCE)');
   const method = params.get('code_challenge_method');
   if (method !== 'S256') throw new OAuthError('invalid_request', 'code_challenge_method must be S256');
-  if (!isValidCodeChallenge(codeChallenge)) throw new OAuthError('invalid_request', 'code_challenge is not a base64url SHA-256 value');
+  if (!isValidCodeChallenge(codeChallenge))
+    throw new OAuthError('invalid_request', 'code_challenge is not a base64url SHA-256 value');
 
   const prompt = (params.get('prompt') ?? '').split(' ').filter(Boolean);
   const badPrompt = prompt.find((p) => !PROMPTS.includes(p));
   if (badPrompt) throw new OAuthError('invalid_request', `prompt ${badPrompt} is not supported`);
   // OIDC Core §3.1.2.1: none with any other value is an error.
-  if (prompt.includes('none') && prompt.length > 1) throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values');
+  if (prompt.includes('none') && prompt.length > 1)
+    throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values');
 
   let maxAge: number | undefined;
   const maxAgeParam = params.get('max_age');
   if (maxAgeParam !== undefined) {
-    if (!/^\d{1,10}$/.test(maxAgeParam)) throw new OAuthError('invalid_request', 'max_age must be a non-negative integer');
+    if (!/^\d{1,10}$/.test(maxAgeParam))
+      throw new OAuthError('invalid_request', 'max_age must be a non-negative integer');
     maxAge = Number(maxAgeParam);
   }
 
@@ -107,7 +116,11 @@ function checkRequest(params: Params, client: Client): Omit<AuthorizationRequest
 }
 
 /** Validates an authorization request; throws UntrustedRedirectError or AuthorizationResponseError. */
-export async function parseAuthorizationRequest(params: Params, store: Store, userinfoEndpoint: string): Promise<AuthorizationRequest> {
+export async function parseAuthorizationRequest(
+  params: Params,
+  store: Store,
+  userinfoEndpoint: string,
+): Promise<AuthorizationRequest> {
   const { client, redirectUri } = await checkClientAndRedirect(params, store);
   const state = params.duplicates.includes('state') ? undefined : params.get('state');
   try {

@@ -12,6 +12,11 @@ export function successRedirect(issuer: string, redirectUri: string, code: strin
   return withParams(redirectUri, { code, state, iss: issuer });
 }
 
-export function errorRedirect(issuer: string, redirectUri: string, error: OAuthError, state: string | undefined): string {
+export function errorRedirect(
+  issuer: string,
+  redirectUri: string,
+  error: OAuthError,
+  state: string | undefined,
+): string {
   return withParams(redirectUri, { error: error.error, error_description: error.description, state, iss: issuer });
 }

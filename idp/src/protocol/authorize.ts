@@ -15,7 +15,12 @@ export type AuthorizeOutcome =
   | { kind: 'sign-in' | 'consent'; interaction: Interaction };
 
 /** True while the request still needs the person to sign in (again) before anything is issued. */
-export function needsSignIn(ctx: IssuerContext, req: AuthorizationRequest, session: SsoSession | undefined, interaction?: Interaction): boolean {
+export function needsSignIn(
+  ctx: IssuerContext,
+  req: AuthorizationRequest,
+  session: SsoSession | undefined,
+  interaction?: Interaction,
+): boolean {
   if (!session) return true;
   const signedInJustNow = interaction?.sessionId === session.id;
   if (signedInJustNow) return false;
@@ -34,7 +39,12 @@ async function needsConsent(ctx: IssuerContext, req: AuthorizationRequest, sessi
 }
 
 /** Starts (or keeps) the interaction that carries the request through sign-in and consent. */
-async function interactionFor(ctx: IssuerContext, req: AuthorizationRequest, browserDigest: string, existing?: Interaction): Promise<Interaction> {
+async function interactionFor(
+  ctx: IssuerContext,
+  req: AuthorizationRequest,
+  browserDigest: string,
+  existing?: Interaction,
+): Promise<Interaction> {
   if (existing) return existing;
   const now = ctx.clock.now();
   return ctx.store.interactions.create({
@@ -58,19 +68,34 @@ export async function authorize(
 ): Promise<AuthorizeOutcome> {
   const interactive = !req.prompt.includes('none');
   if (needsSignIn(ctx, req, session, interaction)) {
-    if (!interactive) throw new AuthorizationResponseError(new OAuthError('login_required', 'the person is not signed in'), req.redirectUri, req.state);
+    if (!interactive)
+      throw new AuthorizationResponseError(
+        new OAuthError('login_required', 'the person is not signed in'),
+        req.redirectUri,
+        req.state,
+      );
     return { kind: 'sign-in', interaction: await interactionFor(ctx, req, browserDigest, interaction) };
   }
   const active = session as SsoSession;
   if (await needsConsent(ctx, req, active)) {
-    if (!interactive) throw new AuthorizationResponseError(new OAuthError('consent_required', 'the person has not allowed this client'), req.redirectUri, req.state);
+    if (!interactive)
+      throw new AuthorizationResponseError(
+        new OAuthError('consent_required', 'the person has not allowed this client'),
+        req.redirectUri,
+        req.state,
+      );
     return { kind: 'consent', interaction: await interactionFor(ctx, req, browserDigest, interaction) };
   }
   return { kind: 'redirect', url: await issueCode(ctx, req, active, interaction) };
 }
 
 /** Issues the authorization code and returns the success redirect (RFC 6749 §4.1.2). */
-export async function issueCode(ctx: IssuerContext, req: AuthorizationRequest, session: SsoSession, interaction?: Interaction): Promise<string> {
+export async function issueCode(
+  ctx: IssuerContext,
+  req: AuthorizationRequest,
+  session: SsoSession,
+  interaction?: Interaction,
+): Promise<string> {
   const now = ctx.clock.now();
   const code = randomSecret();
   await ctx.store.grants.createCode({

@@ -14,7 +14,10 @@ import type { KeyRing } from '../keys/key-ring.js';
 import type { Logger } from '../log.js';
 import type { BackchannelDelivery, SsoSession, Store } from '../store/index.js';
 
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<{ status: number }>;
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+) => Promise<{ status: number }>;
 
 export interface BackchannelOptions {
   /** Attempts per delivery before it is given up (default 5). */
@@ -26,7 +29,13 @@ export interface BackchannelOptions {
 }
 
 /** §2.4: the logout token: iss, aud, iat, exp, jti, events, sid and sub; never a nonce. */
-export async function mintLogoutToken(keys: KeyRing, config: Config, clock: Clock, clientId: string, session: SsoSession): Promise<string> {
+export async function mintLogoutToken(
+  keys: KeyRing,
+  config: Config,
+  clock: Clock,
+  clientId: string,
+  session: SsoSession,
+): Promise<string> {
   const iat = epochSeconds(clock);
   return keys.sign(
     {

@@ -36,14 +36,20 @@ export class InvalidClientError extends OAuthError {
 }
 
 /** Authenticates the client of a token request; throws invalid_client (401) on any failure. */
-export async function authenticateClient(ctx: IssuerContext, authorization: string | undefined, params: Params): Promise<Client> {
+export async function authenticateClient(
+  ctx: IssuerContext,
+  authorization: string | undefined,
+  params: Params,
+): Promise<Client> {
   const basic = authorization ? parseBasic(authorization) : undefined;
   if (authorization && !basic) throw new InvalidClientError('malformed Authorization header', true);
   const postId = params.get('client_id');
   const postSecret = params.get('client_secret');
   // RFC 6749 §2.3: a client MUST NOT use more than one authentication method in a request.
-  if (basic && postSecret !== undefined) throw new OAuthError('invalid_request', 'use one client authentication method, not two');
-  if (basic && postId !== undefined && postId !== basic.id) throw new OAuthError('invalid_request', 'client_id does not match the authenticated client');
+  if (basic && postSecret !== undefined)
+    throw new OAuthError('invalid_request', 'use one client authentication method, not two');
+  if (basic && postId !== undefined && postId !== basic.id)
+    throw new OAuthError('invalid_request', 'client_id does not match the authenticated client');
 
   const id = basic?.id ?? postId;
   if (!id) throw new InvalidClientError('client authentication is required', false);

@@ -37,6 +37,7 @@ export async function checkCredentials(ctx: IssuerContext, email: string, passwo
   const { ok, needsRehash } = await ctx.passwords.verify(user.passwordHash, password);
   if (!ok) throw new BadCredentialsError('bad_credentials', user.sub);
   // Parameters moved on since this hash was made: upgrade it now that we know the password.
-  if (needsRehash) await ctx.store.users.updatePasswordHash(user.sub, await ctx.passwords.hash(password), ctx.clock.now());
+  if (needsRehash)
+    await ctx.store.users.updatePasswordHash(user.sub, await ctx.passwords.hash(password), ctx.clock.now());
   return user;
 }

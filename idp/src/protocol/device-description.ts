@@ -26,7 +26,11 @@ const BROWSERS: Rule[] = [
   { name: 'Headless Chrome', pattern: /\bHeadlessChrome\/(\d+)/ },
   { name: 'Chrome', pattern: /\b(?:Chrome|CriOS)\/(\d+)/ },
   // Safari's own version ships with the OS: on iOS it repeats the iOS version shown beside it.
-  { name: 'Safari', pattern: /\bVersion\/(\d+)(?:\.\d+)* (?:Mobile\/\w+ )?Safari\//, versionless: (ua) => /\b(?:iPhone|iPad|iPod)\b/.test(ua) },
+  {
+    name: 'Safari',
+    pattern: /\bVersion\/(\d+)(?:\.\d+)* (?:Mobile\/\w+ )?Safari\//,
+    versionless: (ua) => /\b(?:iPhone|iPad|iPod)\b/.test(ua),
+  },
 ];
 
 // Windows NT 10.0, macOS 10_15_7 and Android 10 are frozen in current browsers' UAs (UA

@@ -34,7 +34,14 @@ export class DeviceNotFound extends Error {
 export async function listDevices(ctx: IssuerContext, current: SsoSession): Promise<DeviceListing[]> {
   const sessions = (await ctx.store.sessions.listActiveForUser(current.userId)).filter((s) => isActive(ctx, s));
   return sessions
-    .map((s) => ({ sid: s.id, description: describeDevice(s.userAgent), ip: s.ip, createdAt: s.createdAt, lastSeenAt: s.lastSeenAt, current: s.id === current.id }))
+    .map((s) => ({
+      sid: s.id,
+      description: describeDevice(s.userAgent),
+      ip: s.ip,
+      createdAt: s.createdAt,
+      lastSeenAt: s.lastSeenAt,
+      current: s.id === current.id,
+    }))
     .sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt - a.lastSeenAt);
 }
 
@@ -50,7 +57,12 @@ async function endOne(ctx: IssuerContext, session: SsoSession, by: SsoSession, i
  * still theirs to end (its apps may keep sessions of their own and should hear of it); an
  * ended one, or anyone else's, is not found.
  */
-export async function endDevice(ctx: IssuerContext, by: SsoSession, sid: string, ip: string): Promise<{ endedCurrent: boolean }> {
+export async function endDevice(
+  ctx: IssuerContext,
+  by: SsoSession,
+  sid: string,
+  ip: string,
+): Promise<{ endedCurrent: boolean }> {
   const session = await ctx.store.sessions.findById(sid);
   if (!session || session.userId !== by.userId || session.endedAt !== null) throw new DeviceNotFound();
   await endOne(ctx, session, by, ip);

@@ -2,6 +2,7 @@
  * Ending an SSO session (OIDC RP-Initiated Logout 1.0, Back-Channel Logout 1.0): it ends at
  * once; apps are told in the background.
  */
+import type { JWTPayload } from 'jose';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import type { Params } from '../http/params.js';
@@ -37,12 +38,13 @@ export interface LogoutRequest {
  * match one the client registered, and is never used when it does not.
  */
 export async function parseLogoutRequest(ctx: IssuerContext, params: Params): Promise<LogoutRequest> {
-  if (params.duplicates.length > 0) throw new OAuthError('invalid_request', `parameter ${params.duplicates[0]} is included more than once`);
+  if (params.duplicates.length > 0)
+    throw new OAuthError('invalid_request', `parameter ${params.duplicates[0]} is included more than once`);
   const hintToken = params.get('id_token_hint');
   let hint: LogoutRequest['hint'];
   let hintAudience: string[] = [];
   if (hintToken !== undefined) {
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await ctx.keys.verify(hintToken, { issuer: ctx.config.issuer, typ: 'JWT', ignoreExpiry: true }));
     } catch (cause) {
@@ -64,7 +66,8 @@ export async function parseLogoutRequest(ctx: IssuerContext, params: Params): Pr
   let redirectTo: string | undefined;
   if (postLogout !== undefined) {
     if (!client) throw new OAuthError('invalid_request', 'post_logout_redirect_uri needs client_id or id_token_hint');
-    if (!client.postLogoutRedirectUris.includes(postLogout)) throw new OAuthError('invalid_request', 'post_logout_redirect_uri is not registered for this client');
+    if (!client.postLogoutRedirectUris.includes(postLogout))
+      throw new OAuthError('invalid_request', 'post_logout_redirect_uri is not registered for this client');
     const url = new URL(postLogout);
     const state = params.get('state');
     if (state !== undefined) url.searchParams.append('state', state);

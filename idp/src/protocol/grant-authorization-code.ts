@@ -14,7 +14,11 @@ import { mintTokenResponse, newRefreshToken, type TokenResponse } from './token-
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
-export async function redeemAuthorizationCode(ctx: IssuerContext, client: Client, params: Params): Promise<TokenResponse> {
+export async function redeemAuthorizationCode(
+  ctx: IssuerContext,
+  client: Client,
+  params: Params,
+): Promise<TokenResponse> {
   const code = params.get('code');
   if (!code) throw new OAuthError('invalid_request', 'code is required');
   const verifier = params.get('code_verifier');
@@ -29,28 +33,45 @@ export async function redeemAuthorizationCode(ctx: IssuerContext, client: Client
   if (!stored) throw invalidGrant('the authorization code is invalid');
   if (stored.consumedAt !== null) {
     const revoked = await ctx.store.grants.revokeByCode(codeDigest, now);
-    await audit(ctx, 'authorization_code.replayed', { subject: stored.userId, clientId: client.id, detail: { grants_revoked: revoked } });
+    await audit(ctx, 'authorization_code.replayed', {
+      subject: stored.userId,
+      clientId: client.id,
+      detail: { grants_revoked: revoked },
+    });
     throw invalidGrant('the authorization code has already been used');
   }
   // RFC 6749 §4.1.3: the code was issued to this client, for this redirect URI.
   if (stored.clientId !== client.id) throw invalidGrant('the authorization code was issued to another client');
   if (stored.expiresAt <= now) throw invalidGrant('the authorization code has expired');
   if (stored.redirectUri !== redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
-  if (!verifierMatches(verifier, stored.codeChallenge)) throw invalidGrant('code_verifier does not match the code_challenge');
+  if (!verifierMatches(verifier, stored.codeChallenge))
+    throw invalidGrant('code_verifier does not match the code_challenge');
   const resourceParam = params.get('resource');
   // RFC 8707 §2.2: the token request may name the resource, which must be the one authorized.
-  if (resourceParam !== undefined && resourceParam !== stored.resource) throw new OAuthError('invalid_target', 'resource differs from the one authorized');
+  if (resourceParam !== undefined && resourceParam !== stored.resource)
+    throw new OAuthError('invalid_target', 'resource differs from the one authorized');
 
   const user = await ctx.store.users.findBySub(stored.userId);
   const session = await ctx.store.sessions.findById(stored.sessionId);
-  if (!user || !session || session.endedAt !== null) throw invalidGrant('the session this code was issued in has ended');
+  if (!user || !session || session.endedAt !== null)
+    throw invalidGrant('the session this code was issued in has ended');
 
   const scope = stored.scope.split(' ');
   const refreshable = client.grantTypes.includes('refresh_token');
   const grantId = randomId();
   const refresh = refreshable ? await newRefreshToken(ctx, grantId) : undefined;
-  const subject = { user, clientId: client.id, sessionId: stored.sessionId, scope, resource: stored.resource, authTime: stored.authTime };
-  const { response, issued } = await mintTokenResponse(ctx, subject, { nonce: stored.nonce, ...(refresh ? { refreshToken: refresh.token } : {}) });
+  const subject = {
+    user,
+    clientId: client.id,
+    sessionId: stored.sessionId,
+    scope,
+    resource: stored.resource,
+    authTime: stored.authTime,
+  };
+  const { response, issued } = await mintTokenResponse(ctx, subject, {
+    nonce: stored.nonce,
+    ...(refresh ? { refreshToken: refresh.token } : {}),
+  });
   // Exactly one concurrent redemption wins; a loser is a replay.
   const consumed = await ctx.store.grants.redeemCode(
     codeDigest,

@@ -16,8 +16,14 @@ import { mintTokenResponse, newRefreshToken, type TokenResponse } from './token-
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
-export async function redeemRefreshToken(ctx: IssuerContext, client: Client, params: Params, ip: string): Promise<TokenResponse> {
-  if (!client.grantTypes.includes('refresh_token')) throw new OAuthError('unauthorized_client', 'this client may not use refresh tokens');
+export async function redeemRefreshToken(
+  ctx: IssuerContext,
+  client: Client,
+  params: Params,
+  ip: string,
+): Promise<TokenResponse> {
+  if (!client.grantTypes.includes('refresh_token'))
+    throw new OAuthError('unauthorized_client', 'this client may not use refresh tokens');
   const presented = params.get('refresh_token');
   if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
   if (presented.length > 256) throw invalidGrant('the refresh token is invalid');
@@ -31,15 +37,23 @@ export async function redeemRefreshToken(ctx: IssuerContext, client: Client, par
 
   if (token.rotatedAt !== null && token.revokedAt === null && grant.revokedAt === null) {
     await revokeGrant(ctx, grant.id);
-    await audit(ctx, 'refresh_token.reused', { subject: grant.userId, clientId: client.id, ip, detail: { grant: grant.id } });
+    await audit(ctx, 'refresh_token.reused', {
+      subject: grant.userId,
+      clientId: client.id,
+      ip,
+      detail: { grant: grant.id },
+    });
     throw invalidGrant('the refresh token was already used; its family has been revoked');
   }
-  if (token.revokedAt !== null || grant.revokedAt !== null || token.rotatedAt !== null) throw invalidGrant('the refresh token has been revoked');
-  if (token.expiresAt <= now || (grant.expiresAt !== null && grant.expiresAt <= now)) throw invalidGrant('the refresh token has expired');
+  if (token.revokedAt !== null || grant.revokedAt !== null || token.rotatedAt !== null)
+    throw invalidGrant('the refresh token has been revoked');
+  if (token.expiresAt <= now || (grant.expiresAt !== null && grant.expiresAt <= now))
+    throw invalidGrant('the refresh token has expired');
 
   // Without offline_access, a grant lives only as long as its SSO session.
   const session = await ctx.store.sessions.findById(grant.sessionId);
-  if (!grant.offline && (!session || !isActive(ctx, session))) throw invalidGrant('the session this refresh token belongs to has ended');
+  if (!grant.offline && (!session || !isActive(ctx, session)))
+    throw invalidGrant('the session this refresh token belongs to has ended');
 
   // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
   let scope = grant.scope.split(' ');
@@ -50,7 +64,10 @@ export async function redeemRefreshToken(ctx: IssuerContext, client: Client, par
     scope = asked;
   }
   // RFC 8707 §2.2: the token may be for another of the client's resources.
-  const resource = params.get('resource') === undefined ? grant.resource : resolveResource(client, params.get('resource'), `${ctx.config.issuer}/userinfo`);
+  const resource =
+    params.get('resource') === undefined
+      ? grant.resource
+      : resolveResource(client, params.get('resource'), `${ctx.config.issuer}/userinfo`);
 
   const user = await ctx.store.users.findBySub(grant.userId);
   if (!user) throw invalidGrant('the refresh token is invalid');
@@ -58,13 +75,25 @@ export async function redeemRefreshToken(ctx: IssuerContext, client: Client, par
   const next = await newRefreshToken(ctx, grant.id);
   const { response, issued } = await mintTokenResponse(
     ctx,
-    { user, clientId: client.id, sessionId: grant.sessionId, scope, resource, authTime: session?.authTime ?? grant.createdAt },
+    {
+      user,
+      clientId: client.id,
+      sessionId: grant.sessionId,
+      scope,
+      resource,
+      authTime: session?.authTime ?? grant.createdAt,
+    },
     { nonce: null, refreshToken: next.token },
   );
   if (!(await ctx.store.refreshTokens.rotate(presentedDigest, now, next.row, issued))) {
     // Lost a race with another use of the same token: that is reuse too.
     await revokeGrant(ctx, grant.id);
-    await audit(ctx, 'refresh_token.reused', { subject: grant.userId, clientId: client.id, ip, detail: { grant: grant.id, concurrent: true } });
+    await audit(ctx, 'refresh_token.reused', {
+      subject: grant.userId,
+      clientId: client.id,
+      ip,
+      detail: { grant: grant.id, concurrent: true },
+    });
     throw invalidGrant('the refresh token was already used; its family has been revoked');
   }
   // The session's last activity moves at most once a minute: a write saved on most refreshes.

@@ -37,14 +37,29 @@ export async function introspectToken(ctx: IssuerContext, client: Client, value:
   if (found.kind === 'refresh_token') {
     const { token, grant } = found;
     const now = ctx.clock.now();
-    if (grant.clientId !== client.id || token.rotatedAt !== null || token.revokedAt !== null || grant.revokedAt !== null) return INACTIVE;
+    if (
+      grant.clientId !== client.id ||
+      token.rotatedAt !== null ||
+      token.revokedAt !== null ||
+      grant.revokedAt !== null
+    )
+      return INACTIVE;
     if (token.expiresAt <= now || (grant.expiresAt !== null && grant.expiresAt <= now)) return INACTIVE;
     if (!grant.offline) {
       const session = await ctx.store.sessions.findById(grant.sessionId);
       if (!session || !isActive(ctx, session)) return INACTIVE;
     }
     const exp = Math.floor(Math.min(token.expiresAt, grant.expiresAt ?? Infinity) / 1000);
-    return { active: true, token_type: 'refresh_token', scope: grant.scope, client_id: grant.clientId, sub: grant.userId, iss: ctx.config.issuer, exp, iat: Math.floor(token.createdAt / 1000) };
+    return {
+      active: true,
+      token_type: 'refresh_token',
+      scope: grant.scope,
+      client_id: grant.clientId,
+      sub: grant.userId,
+      iss: ctx.config.issuer,
+      exp,
+      iat: Math.floor(token.createdAt / 1000),
+    };
   }
   return INACTIVE;
 }

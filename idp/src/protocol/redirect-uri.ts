@@ -15,7 +15,8 @@ export function redirectUriProblem(uri: string): string | undefined {
   }
   if (uri.includes('#')) return 'must not contain a fragment';
   if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:') return isLoopbackHost(url.hostname) ? undefined : 'must use https unless the host is loopback';
+  if (url.protocol === 'http:')
+    return isLoopbackHost(url.hostname) ? undefined : 'must use https unless the host is loopback';
   return 'must use https (or http on a loopback host)';
 }
 

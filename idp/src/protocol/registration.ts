@@ -24,9 +24,11 @@ export async function registerUser(
   input: { email: string; displayName: string; password: string },
 ): Promise<User> {
   if (!EMAIL.test(input.email.trim())) throw new RegistrationError('email is not a valid address');
-  if (!input.displayName.trim() || input.displayName.length > 200) throw new RegistrationError('display name must be 1–200 characters');
+  if (!input.displayName.trim() || input.displayName.length > 200)
+    throw new RegistrationError('display name must be 1–200 characters');
   // OWASP ASVS V2.1.1–2.1.2: at least 8 characters, at most 1024 accepted.
-  if (input.password.length < 8 || input.password.length > 1024) throw new RegistrationError('password must be 8–1024 characters');
+  if (input.password.length < 8 || input.password.length > 1024)
+    throw new RegistrationError('password must be 8–1024 characters');
   const user = await deps.store.users.create({
     sub: randomId(),
     email: input.email,
@@ -56,7 +58,8 @@ export interface ClientInput {
 
 async function checkClient(store: Store, input: ClientInput): Promise<void> {
   if (!input.name.trim() || input.name.length > 200) throw new RegistrationError('name must be 1–200 characters');
-  if (input.type !== 'confidential' && input.type !== 'public') throw new RegistrationError('type must be confidential or public');
+  if (input.type !== 'confidential' && input.type !== 'public')
+    throw new RegistrationError('type must be confidential or public');
   if (input.party !== 'first' && input.party !== 'third') throw new RegistrationError('party must be first or third');
   if (input.redirectUris.length === 0) throw new RegistrationError('at least one redirect URI is required');
   for (const uri of [...input.redirectUris, ...(input.postLogoutRedirectUris ?? [])]) {
@@ -67,11 +70,15 @@ async function checkClient(store: Store, input: ClientInput): Promise<void> {
     const problem = redirectUriProblem(input.backchannelLogoutUri);
     if (problem) throw new RegistrationError(`back-channel logout URI ${input.backchannelLogoutUri} ${problem}`);
   }
-  for (const s of input.scopes ?? []) if (!(SCOPES as readonly string[]).includes(s)) throw new RegistrationError(`unknown scope ${s}`);
-  for (const r of input.resources ?? []) if (!(await store.resources.findById(r))) throw new RegistrationError(`resource ${r} is not registered`);
+  for (const s of input.scopes ?? [])
+    if (!(SCOPES as readonly string[]).includes(s)) throw new RegistrationError(`unknown scope ${s}`);
+  for (const r of input.resources ?? [])
+    if (!(await store.resources.findById(r))) throw new RegistrationError(`resource ${r} is not registered`);
   if (input.type === 'public' && input.secret) throw new RegistrationError('a public client has no secret');
-  for (const g of input.grantTypes ?? []) if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new RegistrationError(`unknown grant type ${g}`);
-  if (input.id !== undefined && !/^[A-Za-z0-9._~-]{1,64}$/.test(input.id)) throw new RegistrationError('client id must be 1–64 unreserved characters');
+  for (const g of input.grantTypes ?? [])
+    if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new RegistrationError(`unknown grant type ${g}`);
+  if (input.id !== undefined && !/^[A-Za-z0-9._~-]{1,64}$/.test(input.id))
+    throw new RegistrationError('client id must be 1–64 unreserved characters');
 }
 
 /**
@@ -102,7 +109,10 @@ async function clientFrom(
 }
 
 /** Registers a client; a confidential client's secret is returned once and only its digest kept. */
-export async function registerClient(deps: { store: Store; clock: Clock }, input: ClientInput): Promise<{ client: Client; secret?: string }> {
+export async function registerClient(
+  deps: { store: Store; clock: Clock },
+  input: ClientInput,
+): Promise<{ client: Client; secret?: string }> {
   const registered = await clientFrom(deps.store, input, { id: input.id ?? randomId(), createdAt: deps.clock.now() });
   const { client } = registered;
   if (await deps.store.clients.findById(client.id)) throw new RegistrationError(`client ${client.id} already exists`);
@@ -112,14 +122,21 @@ export async function registerClient(deps: { store: Store; clock: Clock }, input
 }
 
 /** Replaces an existing client's registration with `input` (demo seeding keeps URLs current). */
-export async function updateClient(deps: { store: Store; clock: Clock }, existing: Client, input: ClientInput): Promise<{ client: Client; secret?: string }> {
+export async function updateClient(
+  deps: { store: Store; clock: Clock },
+  existing: Client,
+  input: ClientInput,
+): Promise<{ client: Client; secret?: string }> {
   const registered = await clientFrom(deps.store, input, { id: existing.id, createdAt: existing.createdAt });
   await deps.store.clients.update(registered.client);
   return registered;
 }
 
 /** Registers an API: its identifier is an absolute URI without a fragment (RFC 8707 §2). */
-export async function registerResource(deps: { store: Store; clock: Clock }, input: { id: string; name: string }): Promise<Resource> {
+export async function registerResource(
+  deps: { store: Store; clock: Clock },
+  input: { id: string; name: string },
+): Promise<Resource> {
   let ok = false;
   try {
     ok = !!new URL(input.id) && !input.id.includes('#');

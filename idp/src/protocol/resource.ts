@@ -15,7 +15,9 @@ export function resolveResource(client: Client, requested: string | undefined, u
   } catch {
     url = undefined;
   }
-  if (!url || requested.includes('#')) throw new OAuthError('invalid_target', 'resource must be an absolute URI without a fragment');
-  if (!client.allowedResources.includes(requested)) throw new OAuthError('invalid_target', 'resource is not allowed for this client');
+  if (!url || requested.includes('#'))
+    throw new OAuthError('invalid_target', 'resource must be an absolute URI without a fragment');
+  if (!client.allowedResources.includes(requested))
+    throw new OAuthError('invalid_target', 'resource is not allowed for this client');
   return requested;
 }

@@ -15,13 +15,21 @@ export async function revokeToken(ctx: IssuerContext, client: Client, value: str
   // §2.1: the server verifies that the token was issued to the client making the request.
   if (found.kind === 'refresh_token' && found.grant.clientId === client.id) {
     const jtis = await revokeGrant(ctx, found.grant.id);
-    await audit(ctx, 'token.revoked', { subject: found.grant.userId, clientId: client.id, detail: { token_type: 'refresh_token', grant: found.grant.id } });
+    await audit(ctx, 'token.revoked', {
+      subject: found.grant.userId,
+      clientId: client.id,
+      detail: { token_type: 'refresh_token', grant: found.grant.id },
+    });
     return jtis;
   }
   if (found.kind === 'access_token' && found.claims.client_id === client.id && typeof found.claims.jti === 'string') {
     if (await ctx.store.grants.revokeAccessToken(found.claims.jti, ctx.clock.now())) {
       await ctx.statusLists.revoked([found.claims.jti]);
-      await audit(ctx, 'token.revoked', { subject: String(found.claims.sub), clientId: client.id, detail: { token_type: 'access_token', jti: found.claims.jti } });
+      await audit(ctx, 'token.revoked', {
+        subject: String(found.claims.sub),
+        clientId: client.id,
+        detail: { token_type: 'access_token', jti: found.claims.jti },
+      });
       return [found.claims.jti];
     }
   }

@@ -103,7 +103,9 @@ const digestKeys = new WeakMap<Config, Buffer>();
 export function accountThrottleKey(config: Config, email: string): string {
   let key = digestKeys.get(config);
   if (!key) {
-    key = Buffer.from(hkdfSync('sha256', config.keyEncryptionKey, new Uint8Array(0), 'tessera sign-in throttle account key', 32));
+    key = Buffer.from(
+      hkdfSync('sha256', config.keyEncryptionKey, new Uint8Array(0), 'tessera sign-in throttle account key', 32),
+    );
     digestKeys.set(config, key);
   }
   return SCOPES.account.prefix + createHmac('sha256', key).update(normalizeEmail(email)).digest('base64url');
@@ -117,7 +119,7 @@ export function ipThrottleKey(ip: string): string {
   const mapped = /^::ffff:/i.test(ip) && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
   if (isIPv4(mapped)) return SCOPES.ip.prefix + mapped;
   const bare = mapped.split('%')[0]!;
-  if (isIPv6(bare)) return SCOPES.ip.prefix + ipv6Network64(bare) + '::/64';
+  if (isIPv6(bare)) return `${SCOPES.ip.prefix + ipv6Network64(bare)}::/64`;
   return SCOPES.ip.prefix + mapped.slice(0, 64);
 }
 
@@ -127,7 +129,8 @@ function ipv6Network64(address: string): string {
   const before = groups(head);
   // A trailing dotted IPv4 part fills two groups; only the first four groups matter here.
   const after = groups(tail).flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
-  const all = tail === undefined ? before : [...before, ...Array<string>(8 - before.length - after.length).fill('0'), ...after];
+  const all =
+    tail === undefined ? before : [...before, ...Array<string>(8 - before.length - after.length).fill('0'), ...after];
   return all
     .slice(0, 4)
     .map((g) => parseInt(g, 16).toString(16))
@@ -141,7 +144,8 @@ const nextSweep = new WeakMap<Store, number>();
 async function sweep(store: Store, now: number): Promise<void> {
   if ((nextSweep.get(store) ?? 0) > now) return;
   nextSweep.set(store, now + SWEEP_EVERY);
-  for (const scope of Object.values(SCOPES)) await store.signInThrottles.deleteForgotten(scope.prefix, scope.policy, now);
+  for (const scope of Object.values(SCOPES))
+    await store.signInThrottles.deleteForgotten(scope.prefix, scope.policy, now);
 }
 
 /**
@@ -183,7 +187,12 @@ export async function attemptSignIn(ctx: IssuerContext, email: string, password:
 }
 
 /** Records each block this failed attempt set: a backoff delay, or a lock. */
-async function auditBlocks(ctx: IssuerContext, counters: SignInThrottle[], subject: string | null, ip: string): Promise<void> {
+async function auditBlocks(
+  ctx: IssuerContext,
+  counters: SignInThrottle[],
+  subject: string | null,
+  ip: string,
+): Promise<void> {
   for (const row of counters) {
     if (row.blockedUntil === null) continue;
     await audit(ctx, isLock(row) ? 'sign_in.locked' : 'sign_in.throttled', {

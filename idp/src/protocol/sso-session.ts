@@ -14,7 +14,10 @@ export interface Device {
 }
 
 /** The active session a cookie secret names, or undefined (unknown, ended, idle or expired). */
-export async function findActiveSession(ctx: IssuerContext, secret: string | undefined): Promise<SsoSession | undefined> {
+export async function findActiveSession(
+  ctx: IssuerContext,
+  secret: string | undefined,
+): Promise<SsoSession | undefined> {
   if (!secret || secret.length > 128) return undefined;
   const session = await ctx.store.sessions.findBySecretDigest(digest(secret));
   if (!session || !isActive(ctx, session)) return undefined;

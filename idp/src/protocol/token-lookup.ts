@@ -17,11 +17,19 @@ export type PresentedToken =
  * Finds what `value` is. Access tokens are checked with our keys and `typ: at+jwt`; `ignoreExpiry`
  * lets revocation find an expired token (revoking it is harmless), introspection never does.
  */
-export async function lookUpToken(ctx: IssuerContext, value: string, opts: { ignoreExpiry: boolean }): Promise<PresentedToken> {
+export async function lookUpToken(
+  ctx: IssuerContext,
+  value: string,
+  opts: { ignoreExpiry: boolean },
+): Promise<PresentedToken> {
   if (value.length > 16 * 1024) return { kind: 'unknown' };
   if (value.split('.').length === 3) {
     try {
-      const { payload } = await ctx.keys.verify(value, { issuer: ctx.config.issuer, typ: TOKEN_TYPES.accessToken, ignoreExpiry: opts.ignoreExpiry });
+      const { payload } = await ctx.keys.verify(value, {
+        issuer: ctx.config.issuer,
+        typ: TOKEN_TYPES.accessToken,
+        ignoreExpiry: opts.ignoreExpiry,
+      });
       return { kind: 'access_token', claims: payload };
     } catch {
       return { kind: 'unknown' };

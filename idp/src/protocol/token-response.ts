@@ -14,12 +14,22 @@ export interface TokenResponse {
 }
 
 /** A new refresh token of a grant's family: 256 random bits, only the digest stored. */
-export async function newRefreshToken(ctx: IssuerContext, grantId: string): Promise<{ token: string; row: RefreshToken }> {
+export async function newRefreshToken(
+  ctx: IssuerContext,
+  grantId: string,
+): Promise<{ token: string; row: RefreshToken }> {
   const now = ctx.clock.now();
   const token = randomSecret(32);
   return {
     token,
-    row: { digest: digest(token), grantId, createdAt: now, expiresAt: now + ctx.config.refreshTokenIdleTtl * 1000, rotatedAt: null, revokedAt: null },
+    row: {
+      digest: digest(token),
+      grantId,
+      createdAt: now,
+      expiresAt: now + ctx.config.refreshTokenIdleTtl * 1000,
+      rotatedAt: null,
+      revokedAt: null,
+    },
   };
 }
 
@@ -42,8 +52,14 @@ export async function mintTokenResponse(
   opts: { nonce: string | null; refreshToken?: string },
 ): Promise<{ response: TokenResponse; issued: IssuedAccessToken }> {
   const access = await mintAccessToken(ctx, subject);
-  const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: ctx.config.accessTokenTtl, scope: subject.scope.join(' ') };
-  if (subject.scope.includes('openid')) response.id_token = await mintIdToken(ctx, subject, { nonce: opts.nonce, accessToken: access.token });
+  const response: TokenResponse = {
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: ctx.config.accessTokenTtl,
+    scope: subject.scope.join(' '),
+  };
+  if (subject.scope.includes('openid'))
+    response.id_token = await mintIdToken(ctx, subject, { nonce: opts.nonce, accessToken: access.token });
   if (opts.refreshToken) response.refresh_token = opts.refreshToken;
   return { response, issued: { jti: access.jti, expiresAt: access.expiresAt, status: access.status } };
 }

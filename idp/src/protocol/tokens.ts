@@ -49,7 +49,11 @@ export async function mintAccessToken(
 }
 
 /** OIDC Core §2: the ID token; `at_hash` binds it to the access token issued with it. */
-export async function mintIdToken(ctx: IssuerContext, s: TokenSubject, extra: { nonce: string | null; accessToken: string }): Promise<string> {
+export async function mintIdToken(
+  ctx: IssuerContext,
+  s: TokenSubject,
+  extra: { nonce: string | null; accessToken: string },
+): Promise<string> {
   const iat = epochSeconds(ctx.clock);
   const claims: Record<string, unknown> = {
     iss: ctx.config.issuer,

@@ -16,12 +16,16 @@ export interface UserInfo {
 export async function userinfo(ctx: IssuerContext, accessToken: string): Promise<UserInfo> {
   let claims: Record<string, unknown>;
   try {
-    ({ payload: claims } = await ctx.keys.verify(accessToken, { issuer: ctx.config.issuer, typ: TOKEN_TYPES.accessToken }));
+    ({ payload: claims } = await ctx.keys.verify(accessToken, {
+      issuer: ctx.config.issuer,
+      typ: TOKEN_TYPES.accessToken,
+    }));
   } catch (cause) {
     throw new OAuthError('invalid_token', 'the access token is invalid or expired', { cause });
   }
   const jti = typeof claims.jti === 'string' ? claims.jti : '';
-  if (!(await ctx.store.grants.isAccessTokenActive(jti))) throw new OAuthError('invalid_token', 'the access token has been revoked');
+  if (!(await ctx.store.grants.isAccessTokenActive(jti)))
+    throw new OAuthError('invalid_token', 'the access token has been revoked');
   const scope = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
   // OIDC Core §5.3: the UserInfo endpoint serves tokens issued for an OpenID Connect request.
   if (!scope.includes('openid')) throw new OAuthError('insufficient_scope', 'the access token lacks the openid scope');

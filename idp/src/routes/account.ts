@@ -13,19 +13,35 @@ import type { SsoSession } from '../store/index.js';
 import { accountPage } from '../views/account-page.js';
 import { errorPage, signedOutPage } from '../views/pages.js';
 import { forbiddenForm } from './interaction.js';
-import { clearSessionCookie, deviceOf, isSameOriginForm, noStore, readForm, readSessionCookie, type Env } from './web.js';
+import {
+  clearSessionCookie,
+  deviceOf,
+  isSameOriginForm,
+  noStore,
+  readForm,
+  readSessionCookie,
+  type Env,
+} from './web.js';
 
 /**
  * A CSRF token bound to the session cookie: only a page we served to this browser has it, and
  * it changes when the session's secret does. Its label keeps it from serving as a logout token.
  */
-const accountCsrfToken = (sessionSecret: string) => createHash('sha256').update(`account-devices:${sessionSecret}`).digest('base64url');
+const accountCsrfToken = (sessionSecret: string) =>
+  createHash('sha256').update(`account-devices:${sessionSecret}`).digest('base64url');
 
 /** Session ids are randomId(): 22 base64url characters. Anything else names no device. */
 const SID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const deviceNotFound = (c: Context<Env>): Response =>
-  c.html(errorPage('Device not found', 'not_found', 'This device is not signed in to your account, or it has already been signed out.'), 404);
+  c.html(
+    errorPage(
+      'Device not found',
+      'not_found',
+      'This device is not signed in to your account, or it has already been signed out.',
+    ),
+    404,
+  );
 
 export function accountRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
@@ -59,7 +75,9 @@ export function accountRoutes(ctx: IssuerContext): Hono<Env> {
     const user = await ctx.store.users.findBySub(session.userId);
     if (!user) return c.redirect('/sign-in', 303);
     const devices = await listDevices(ctx, session);
-    return c.html(accountPage({ displayName: user.displayName, email: user.email, csrfToken: accountCsrfToken(secret!), devices }));
+    return c.html(
+      accountPage({ displayName: user.displayName, email: user.email, csrfToken: accountCsrfToken(secret!), devices }),
+    );
   });
 
   app.post('/account/devices/:sid/end', async function signOutDevice(c) {

@@ -32,9 +32,13 @@ export function respondToOutcome(c: Context<Env>, outcome: AuthorizeOutcome, sta
  * otherwise an HTML page at the issuer, never a redirect (RFC 6749 §4.1.2.1).
  */
 export function authorizationErrorResponse(c: Context<Env>, ctx: IssuerContext, e: unknown): Response {
-  if (e instanceof AuthorizationResponseError) return c.redirect(errorRedirect(ctx.config.issuer, e.redirectUri, e, e.state), 302);
+  if (e instanceof AuthorizationResponseError)
+    return c.redirect(errorRedirect(ctx.config.issuer, e.redirectUri, e, e.state), 302);
   if (e instanceof OAuthError) {
-    return c.html(errorPage('This sign-in request cannot be completed', e.error, e.description), e.status === 401 ? 400 : (e.status as 400));
+    return c.html(
+      errorPage('This sign-in request cannot be completed', e.error, e.description),
+      e.status === 401 ? 400 : (e.status as 400),
+    );
   }
   throw e;
 }
@@ -45,7 +49,10 @@ export function authorizeRoutes(ctx: IssuerContext): Hono<Env> {
   app.on(['GET', 'POST'], '/authorize', async function authorizeEndpoint(c) {
     noStore(c);
     try {
-      const params = c.req.method === 'GET' ? readParams(new URL(c.req.url).searchParams) : await readForm(c, { duplicates: 'keep' });
+      const params =
+        c.req.method === 'GET'
+          ? readParams(new URL(c.req.url).searchParams)
+          : await readForm(c, { duplicates: 'keep' });
       const request = await parseAuthorizationRequest(params, ctx.store, userinfoEndpoint);
       const session = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
       const outcome = await authorize(ctx, request, session, browserBinding(c, ctx));

@@ -29,7 +29,13 @@ export function consentRoutes(ctx: IssuerContext): Hono<Env> {
     // Allow or Deny is answered with a redirect to the client (see http/security-headers.ts).
     allowFormRedirectTo(interaction.request.redirectUri);
     return c.html(
-      consentPage({ interactionId: interaction.id, csrfToken: interaction.csrfToken, clientName: client.name, scopes: interaction.request.scope, userEmail: user.email }),
+      consentPage({
+        interactionId: interaction.id,
+        csrfToken: interaction.csrfToken,
+        clientName: client.name,
+        scopes: interaction.request.scope,
+        userEmail: user.email,
+      }),
     );
   });
 
@@ -47,7 +53,15 @@ export function consentRoutes(ctx: IssuerContext): Hono<Env> {
     if (form.get('decision') !== 'allow') {
       // RFC 6749 §4.1.2.1: the resource owner denied the request.
       await ctx.store.interactions.consume(interaction.id);
-      return c.redirect(errorRedirect(ctx.config.issuer, req.redirectUri, new OAuthError('access_denied', 'the person denied the request'), req.state), 303);
+      return c.redirect(
+        errorRedirect(
+          ctx.config.issuer,
+          req.redirectUri,
+          new OAuthError('access_denied', 'the person denied the request'),
+          req.state,
+        ),
+        303,
+      );
     }
     await ctx.store.consents.remember(session.userId, req.clientId, req.scope, ctx.clock.now());
     return c.redirect(await issueCode(ctx, req, session, interaction), 303);

@@ -7,7 +7,11 @@ import { errorPage } from '../views/pages.js';
 import { readBrowserCookie, type Env } from './web.js';
 
 /** The interaction, if it exists, is unexpired and was started by this browser. */
-export async function findBoundInteraction(c: Context<Env>, ctx: IssuerContext, id: string | undefined): Promise<Interaction | undefined> {
+export async function findBoundInteraction(
+  c: Context<Env>,
+  ctx: IssuerContext,
+  id: string | undefined,
+): Promise<Interaction | undefined> {
   if (!id || id.length > 64) return undefined;
   const interaction = await ctx.store.interactions.find(id, ctx.clock.now());
   const browser = readBrowserCookie(c, ctx.config);
@@ -16,7 +20,21 @@ export async function findBoundInteraction(c: Context<Env>, ctx: IssuerContext, 
 }
 
 export const expiredInteraction = (c: Context<Env>): Response =>
-  c.html(errorPage('This page has expired', 'invalid_request', 'This sign-in took too long or was started in another browser. Go back to the app and sign in again.'), 400);
+  c.html(
+    errorPage(
+      'This page has expired',
+      'invalid_request',
+      'This sign-in took too long or was started in another browser. Go back to the app and sign in again.',
+    ),
+    400,
+  );
 
 export const forbiddenForm = (c: Context<Env>): Response =>
-  c.html(errorPage('Request refused', 'invalid_request', 'This form was not sent from this site, or it has expired. Reload the page and try again.'), 403);
+  c.html(
+    errorPage(
+      'Request refused',
+      'invalid_request',
+      'This form was not sent from this site, or it has expired. Reload the page and try again.',
+    ),
+    403,
+  );

@@ -17,16 +17,19 @@ import { forbiddenForm } from './interaction.js';
 import { clearSessionCookie, isSameOriginForm, noStore, readForm, readSessionCookie, type Env } from './web.js';
 
 /** A CSRF token bound to the session cookie: only a page we served to this browser has it. */
-const logoutCsrfToken = (sessionSecret: string) => createHash('sha256').update(`logout-confirmation:${sessionSecret}`).digest('base64url');
+const logoutCsrfToken = (sessionSecret: string) =>
+  createHash('sha256').update(`logout-confirmation:${sessionSecret}`).digest('base64url');
 
 const FORWARDED = ['client_id', 'post_logout_redirect_uri', 'state'] as const;
 
 export function logoutRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
 
-  const finish = (c: Context<Env>, req: LogoutRequest) => (req.redirectTo ? c.redirect(req.redirectTo, 303) : c.html(signedOutPage()));
+  const finish = (c: Context<Env>, req: LogoutRequest) =>
+    req.redirectTo ? c.redirect(req.redirectTo, 303) : c.html(signedOutPage());
   const refuse = (c: Context<Env>, e: unknown) => {
-    if (e instanceof OAuthError) return c.html(errorPage('This sign-out request cannot be completed', e.error, e.description), 400);
+    if (e instanceof OAuthError)
+      return c.html(errorPage('This sign-out request cannot be completed', e.error, e.description), 400);
     throw e;
   };
 
@@ -51,10 +54,17 @@ export function logoutRoutes(ctx: IssuerContext): Hono<Env> {
       const v = params.get(k);
       if (v !== undefined) forwarded[k] = v;
     }
-    if (req.client && forwarded.client_id === undefined && forwarded.post_logout_redirect_uri !== undefined) forwarded.client_id = req.client.id;
+    if (req.client && forwarded.client_id === undefined && forwarded.post_logout_redirect_uri !== undefined)
+      forwarded.client_id = req.client.id;
     // Confirming is answered with a redirect to the validated post-logout URI (see http/security-headers.ts).
     if (req.redirectTo) allowFormRedirectTo(req.redirectTo);
-    return c.html(confirmLogoutPage({ csrfToken: logoutCsrfToken(secret!), ...(req.client ? { clientName: req.client.name } : {}), params: forwarded }));
+    return c.html(
+      confirmLogoutPage({
+        csrfToken: logoutCsrfToken(secret!),
+        ...(req.client ? { clientName: req.client.name } : {}),
+        params: forwarded,
+      }),
+    );
   }
 
   app.get('/logout', (c) => endSession(c, readParams(new URL(c.req.url).searchParams)));
@@ -68,7 +78,12 @@ export function logoutRoutes(ctx: IssuerContext): Hono<Env> {
     const session = await findActiveSession(ctx, secret);
     let req: LogoutRequest;
     try {
-      req = await parseLogoutRequest(ctx, readParams(new URLSearchParams(FORWARDED.flatMap((k) => (form.get(k) === undefined ? [] : [[k, form.get(k)!]])))));
+      req = await parseLogoutRequest(
+        ctx,
+        readParams(
+          new URLSearchParams(FORWARDED.flatMap((k) => (form.get(k) === undefined ? [] : [[k, form.get(k)!]]))),
+        ),
+      );
     } catch (e) {
       return refuse(c, e);
     }

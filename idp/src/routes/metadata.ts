@@ -23,7 +23,10 @@ export function metadataRoutes(ctx: IssuerContext): Hono<Env> {
     c.header('ETag', etag);
     // RFC 9110 §13.1.2: a matching If-None-Match answers 304 with no body.
     const inm = c.req.header('if-none-match');
-    if (inm !== undefined && (inm.trim() === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))) {
+    if (
+      inm !== undefined &&
+      (inm.trim() === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))
+    ) {
       return c.body(null, 304);
     }
     c.header('Content-Type', 'application/jwk-set+json');

@@ -13,7 +13,10 @@ import { noStore, readForm, type Env } from './web.js';
 export function revocationRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
   // Browser apps (public clients) revoke their own tokens at sign-out.
-  app.use('/revoke', cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }));
+  app.use(
+    '/revoke',
+    cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }),
+  );
 
   app.post('/revoke', async function revocationEndpoint(c) {
     noStore(c);
@@ -39,7 +42,8 @@ export function revocationRoutes(ctx: IssuerContext): Hono<Env> {
       refuseDuplicates(params);
       const client = await authenticateClient(ctx, c.req.header('authorization'), params);
       // RFC 7662 §2.1: the caller must authenticate; a public client cannot.
-      if (client.type !== 'confidential') throw new InvalidClientError('introspection requires a confidential client', false);
+      if (client.type !== 'confidential')
+        throw new InvalidClientError('introspection requires a confidential client', false);
       const token = params.get('token');
       if (!token) throw new OAuthError('invalid_request', 'token is required');
       return c.json(await introspectToken(ctx, client, token));

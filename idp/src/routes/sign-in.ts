@@ -1,6 +1,7 @@
 /** The sign-in page: email and password, CSRF-protected, one generic message for any failure. */
 import { Hono } from 'hono';
 import type { IssuerContext } from '../context.js';
+import type { User } from '../store/index.js';
 import { randomId, randomSecret, safeEqual } from '../crypto/random.js';
 import { authorize } from '../protocol/authorize.js';
 import { audit } from '../protocol/audit.js';
@@ -37,7 +38,13 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     if (!interaction) return expiredInteraction(c);
     if (interaction.request) allowFormRedirectTo(interaction.request.redirectUri);
     const client = interaction.request ? await ctx.store.clients.findById(interaction.request.clientId) : undefined;
-    return c.html(signInPage({ interactionId: interaction.id, csrfToken: interaction.csrfToken, ...(client ? { clientName: client.name } : {}) }));
+    return c.html(
+      signInPage({
+        interactionId: interaction.id,
+        csrfToken: interaction.csrfToken,
+        ...(client ? { clientName: client.name } : {}),
+      }),
+    );
   });
 
   app.post('/sign-in', async function submitSignIn(c) {
@@ -53,7 +60,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     const email = form.get('email') ?? '';
     const device = deviceOf(c, ctx.config);
     const clientId = interaction.request?.clientId ?? null;
-    let user;
+    let user: User;
     try {
       user = await attemptSignIn(ctx, email, form.get('password') ?? '', device.ip);
     } catch (e) {
@@ -64,7 +71,13 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
       ctx.log.info('sign_in.failed', { ip: device.ip, reason: e.reason });
       await audit(ctx, 'sign_in.failed', { subject: e.subject, clientId, ip: device.ip, detail: { reason: e.reason } });
       return c.html(
-        signInPage({ interactionId: interaction.id, csrfToken: interaction.csrfToken, email: email.slice(0, 320), error: e.message, ...(client ? { clientName: client.name } : {}) }),
+        signInPage({
+          interactionId: interaction.id,
+          csrfToken: interaction.csrfToken,
+          email: email.slice(0, 320),
+          error: e.message,
+          ...(client ? { clientName: client.name } : {}),
+        }),
         401,
       );
     }
@@ -83,7 +96,10 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     }
     await ctx.store.interactions.setSession(interaction.id, session.id);
     try {
-      const outcome = await authorize(ctx, interaction.request, session, interaction.browserDigest, { ...interaction, sessionId: session.id });
+      const outcome = await authorize(ctx, interaction.request, session, interaction.browserDigest, {
+        ...interaction,
+        sessionId: session.id,
+      });
       return respondToOutcome(c, outcome, 303);
     } catch (e) {
       return authorizationErrorResponse(c, ctx, e);

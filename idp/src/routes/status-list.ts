@@ -50,7 +50,10 @@ export function statusListRoutes(ctx: IssuerContext): Hono<Env> {
       return c.json({ error: 'not_implemented', error_description: 'historical status lists are not kept' }, 501);
     }
     if (!acceptsJwt(c.req.header('accept'))) {
-      return c.json({ error: 'not_acceptable', error_description: `status lists are served as ${STATUS_LIST_MEDIA_TYPE} only` }, 406);
+      return c.json(
+        { error: 'not_acceptable', error_description: `status lists are served as ${STATUS_LIST_MEDIA_TYPE} only` },
+        406,
+      );
     }
     const published = await ctx.statusLists.token(Number(id));
     if (!published) return c.notFound();

@@ -21,7 +21,10 @@ export function tokenErrorResponse(c: Context<Env>, e: OAuthError): Response {
 export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
   // Browser apps (public clients) redeem their codes from their own origin.
-  app.use('/token', cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }));
+  app.use(
+    '/token',
+    cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }),
+  );
   app.post('/token', async function tokenEndpoint(c) {
     noStore(c);
     try {
@@ -31,7 +34,8 @@ export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
       const grantType = params.get('grant_type');
       if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
       if (grantType === 'authorization_code') return c.json(await redeemAuthorizationCode(ctx, client, params));
-      if (grantType === 'refresh_token') return c.json(await redeemRefreshToken(ctx, client, params, deviceOf(c, ctx.config).ip));
+      if (grantType === 'refresh_token')
+        return c.json(await redeemRefreshToken(ctx, client, params, deviceOf(c, ctx.config).ip));
       throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 64)} is not supported`);
     } catch (e) {
       if (e instanceof OAuthError) return tokenErrorResponse(c, e);

@@ -17,7 +17,10 @@ function bearerError(c: Context<Env>, e: OAuthError | undefined): Response {
     c.header('WWW-Authenticate', 'Bearer realm="tessera"');
     return c.json({ error: 'invalid_token', error_description: 'a bearer access token is required' }, 401);
   }
-  c.header('WWW-Authenticate', `Bearer realm="tessera", error="${e.error}", error_description="${quote(e.description)}"`);
+  c.header(
+    'WWW-Authenticate',
+    `Bearer realm="tessera", error="${e.error}", error_description="${quote(e.description)}"`,
+  );
   return c.json(e.toJSON(), e.status as 401);
 }
 
@@ -39,7 +42,10 @@ async function bearerToken(c: Context<Env>): Promise<string | undefined> {
 
 export function userinfoRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
-  app.use('/userinfo', cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['Authorization', 'Content-Type'], maxAge: 600 }));
+  app.use(
+    '/userinfo',
+    cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['Authorization', 'Content-Type'], maxAge: 600 }),
+  );
   app.on(['GET', 'POST'], '/userinfo', async function userinfoEndpoint(c) {
     try {
       const token = await bearerToken(c);

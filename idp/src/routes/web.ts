@@ -67,7 +67,8 @@ export async function readForm(c: Context<Env>, options: { duplicates?: 'refuse'
     throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
   }
   const body = new Uint8Array(await c.req.arrayBuffer());
-  if (body.byteLength > LIMITS.bodyBytes) throw new OAuthError('invalid_request', 'the request body is too large', { status: 413 });
+  if (body.byteLength > LIMITS.bodyBytes)
+    throw new OAuthError('invalid_request', 'the request body is too large', { status: 413 });
   const params = readParams(parseUrlencoded(body));
   if (options.duplicates !== 'keep') refuseDuplicates(params);
   return params;

@@ -19,7 +19,8 @@ export const byteLength = (size: number, bits: number): number => Math.ceil((siz
 export function setStatus(bytes: Uint8Array, bits: number, idx: number, value: number): void {
   const perByte = 8 / bits;
   const byte = Math.floor(idx / perByte);
-  if (!Number.isInteger(idx) || idx < 0 || byte >= bytes.length) throw new RangeError(`index ${idx} is outside the status list`);
+  if (!Number.isInteger(idx) || idx < 0 || byte >= bytes.length)
+    throw new RangeError(`index ${idx} is outside the status list`);
   const shift = (idx % perByte) * bits;
   const mask = ((1 << bits) - 1) << shift;
   bytes[byte] = (bytes[byte]! & ~mask) | ((value << shift) & mask);

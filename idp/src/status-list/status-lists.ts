@@ -172,7 +172,8 @@ export class StatusLists {
       const snapshot = await store.statusLists.snapshot(list);
       if (!snapshot) return undefined;
       const bytes = new Uint8Array(byteLength(snapshot.size, STATUS_BITS));
-      for (const index of snapshot.revoked) if (index < snapshot.size) setStatus(bytes, STATUS_BITS, index, STATUS_INVALID);
+      for (const index of snapshot.revoked)
+        if (index < snapshot.size) setStatus(bytes, STATUS_BITS, index, STATUS_INVALID);
       bits = { version: snapshot.version, bytes };
     }
     bits.lst ??= encodeStatusList(bits.bytes);

@@ -43,13 +43,22 @@ export function backchannelRepository(db: Db): BackchannelRepository {
         .get()?.at;
     },
     async markDelivered(id, attempts, now) {
-      db.update(backchannelDeliveries).set({ attempts, deliveredAt: now }).where(eq(backchannelDeliveries.id, id)).run();
+      db.update(backchannelDeliveries)
+        .set({ attempts, deliveredAt: now })
+        .where(eq(backchannelDeliveries.id, id))
+        .run();
     },
     async markRetry(id, attempts, nextAttemptAt, error) {
-      db.update(backchannelDeliveries).set({ attempts, nextAttemptAt, lastError: error.slice(0, 500) }).where(eq(backchannelDeliveries.id, id)).run();
+      db.update(backchannelDeliveries)
+        .set({ attempts, nextAttemptAt, lastError: error.slice(0, 500) })
+        .where(eq(backchannelDeliveries.id, id))
+        .run();
     },
     async markFailed(id, attempts, now, error) {
-      db.update(backchannelDeliveries).set({ attempts, failedAt: now, lastError: error.slice(0, 500) }).where(eq(backchannelDeliveries.id, id)).run();
+      db.update(backchannelDeliveries)
+        .set({ attempts, failedAt: now, lastError: error.slice(0, 500) })
+        .where(eq(backchannelDeliveries.id, id))
+        .run();
     },
     async get(id) {
       return db.select().from(backchannelDeliveries).where(eq(backchannelDeliveries.id, id)).get();

@@ -46,7 +46,11 @@ export interface ResourceRepository {
 }
 
 export function clientRepository(db: Db): ClientRepository {
-  const byId = db.select().from(clients).where(eq(clients.id, sql.placeholder('id'))).prepare();
+  const byId = db
+    .select()
+    .from(clients)
+    .where(eq(clients.id, sql.placeholder('id')))
+    .prepare();
   return {
     async create(c) {
       return toClient(db.insert(clients).values(c).returning().get());

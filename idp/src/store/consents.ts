@@ -11,14 +11,22 @@ export interface ConsentRepository {
 
 export function consentRepository(db: Db): ConsentRepository {
   const find = (userId: string, clientId: string) =>
-    db.select().from(consents).where(and(eq(consents.userId, userId), eq(consents.clientId, clientId))).get();
+    db
+      .select()
+      .from(consents)
+      .where(and(eq(consents.userId, userId), eq(consents.clientId, clientId)))
+      .get();
   return {
     async grantedScopes(userId, clientId) {
       return find(userId, clientId)?.scopes ?? [];
     },
     async remember(userId, clientId, scopes, now) {
       db.transaction((tx) => {
-        const existing = tx.select().from(consents).where(and(eq(consents.userId, userId), eq(consents.clientId, clientId))).get();
+        const existing = tx
+          .select()
+          .from(consents)
+          .where(and(eq(consents.userId, userId), eq(consents.clientId, clientId)))
+          .get();
         const merged = [...new Set([...(existing?.scopes ?? []), ...scopes])];
         tx.insert(consents)
           .values({ userId, clientId, scopes: merged, updatedAt: now })

@@ -38,7 +38,11 @@ export interface GrantRepository {
 }
 
 export function grantRepository(db: Db): GrantRepository {
-  const findCode = db.select().from(authorizationCodes).where(eq(authorizationCodes.digest, sql.placeholder('d'))).prepare();
+  const findCode = db
+    .select()
+    .from(authorizationCodes)
+    .where(eq(authorizationCodes.digest, sql.placeholder('d')))
+    .prepare();
   const consume = db
     .update(authorizationCodes)
     .set({ consumedAt: sql`${sql.placeholder('now')}` })
@@ -125,7 +129,11 @@ export function grantRepository(db: Db): GrantRepository {
             .returning({ list: accessTokens.statusList })
             .all();
           // Their bits flip in the published status lists (draft-ietf-oauth-status-list-21 §8.3).
-          touchStatusLists(tx, tokens.map((t) => t.list), now);
+          touchStatusLists(
+            tx,
+            tokens.map((t) => t.list),
+            now,
+          );
         }
         return revoked.length;
       });
@@ -135,7 +143,13 @@ export function grantRepository(db: Db): GrantRepository {
       return row !== undefined && row.revokedAt === null && row.grantRevokedAt === null;
     },
     async revokeAccessToken(jti, now) {
-      return db.update(accessTokens).set({ revokedAt: now }).where(and(eq(accessTokens.jti, jti), isNull(accessTokens.revokedAt))).run().changes === 1;
+      return (
+        db
+          .update(accessTokens)
+          .set({ revokedAt: now })
+          .where(and(eq(accessTokens.jti, jti), isNull(accessTokens.revokedAt)))
+          .run().changes === 1
+      );
     },
     async clientIdsForSession(sessionId) {
       return db

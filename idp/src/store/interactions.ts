@@ -1,5 +1,5 @@
 /** Pending authorization requests waiting at the sign-in or consent page. */
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { eq, lt, sql } from 'drizzle-orm';
 import type { AuthorizationRequest } from '../protocol/authorization-request.js';
 import type { Db } from './database.js';
 import { interactions } from './schema.js';
@@ -29,7 +29,11 @@ export interface InteractionRepository {
 }
 
 export function interactionRepository(db: Db): InteractionRepository {
-  const byId = db.select().from(interactions).where(eq(interactions.id, sql.placeholder('id'))).prepare();
+  const byId = db
+    .select()
+    .from(interactions)
+    .where(eq(interactions.id, sql.placeholder('id')))
+    .prepare();
   return {
     async create(i) {
       return toInteraction(db.insert(interactions).values(i).returning().get());

@@ -33,9 +33,19 @@ export function refreshTokenRepository(db: Db): RefreshTokenRepository {
     .where(eq(refreshTokens.digest, sql.placeholder('d')))
     .prepare();
 
-  const revokeGrantTx = (tx: Parameters<Parameters<Db['transaction']>[0]>[0], grantId: string, now: number): string[] => {
-    tx.update(grants).set({ revokedAt: now }).where(and(eq(grants.id, grantId), isNull(grants.revokedAt))).run();
-    tx.update(refreshTokens).set({ revokedAt: now }).where(and(eq(refreshTokens.grantId, grantId), isNull(refreshTokens.revokedAt))).run();
+  const revokeGrantTx = (
+    tx: Parameters<Parameters<Db['transaction']>[0]>[0],
+    grantId: string,
+    now: number,
+  ): string[] => {
+    tx.update(grants)
+      .set({ revokedAt: now })
+      .where(and(eq(grants.id, grantId), isNull(grants.revokedAt)))
+      .run();
+    tx.update(refreshTokens)
+      .set({ revokedAt: now })
+      .where(and(eq(refreshTokens.grantId, grantId), isNull(refreshTokens.revokedAt)))
+      .run();
     return tx
       .update(accessTokens)
       .set({ revokedAt: now })

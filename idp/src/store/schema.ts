@@ -134,7 +134,11 @@ export const grants = sqliteTable(
     offline: integer('offline', { mode: 'boolean' }).notNull().default(false),
     revokedAt: integer('revoked_at'),
   },
-  (t) => [index('grants_session').on(t.sessionId), index('grants_code').on(t.codeDigest), index('grants_user').on(t.userId)],
+  (t) => [
+    index('grants_session').on(t.sessionId),
+    index('grants_code').on(t.codeDigest),
+    index('grants_user').on(t.userId),
+  ],
 );
 
 /** Access tokens issued (by `jti`), so that a revoked grant refuses them at userinfo. */
@@ -183,7 +187,6 @@ export const signingKeys = sqliteTable('signing_keys', {
   activatedAt: integer('activated_at'),
   retiredAt: integer('retired_at'),
 });
-
 
 /**
  * Back-channel logout tokens waiting to be delivered (OIDC Back-Channel Logout 1.0 §2.7).

@@ -33,8 +33,16 @@ export interface SessionRepository {
 }
 
 export function sessionRepository(db: Db): SessionRepository {
-  const bySecret = db.select().from(ssoSessions).where(eq(ssoSessions.secretDigest, sql.placeholder('d'))).prepare();
-  const byId = db.select().from(ssoSessions).where(eq(ssoSessions.id, sql.placeholder('id'))).prepare();
+  const bySecret = db
+    .select()
+    .from(ssoSessions)
+    .where(eq(ssoSessions.secretDigest, sql.placeholder('d')))
+    .prepare();
+  const byId = db
+    .select()
+    .from(ssoSessions)
+    .where(eq(ssoSessions.id, sql.placeholder('id')))
+    .prepare();
   const touch = db
     .update(ssoSessions)
     .set({ lastSeenAt: sql`${sql.placeholder('now')}` })
@@ -56,7 +64,10 @@ export function sessionRepository(db: Db): SessionRepository {
       touch.run({ id, now });
     },
     async reauthenticate(id, secretDigest, authTime, expiresAt) {
-      db.update(ssoSessions).set({ secretDigest, authTime, lastSeenAt: authTime, expiresAt }).where(eq(ssoSessions.id, id)).run();
+      db.update(ssoSessions)
+        .set({ secretDigest, authTime, lastSeenAt: authTime, expiresAt })
+        .where(eq(ssoSessions.id, id))
+        .run();
     },
     async end(id, now) {
       const r = db

@@ -50,11 +50,19 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
             const row = tx.select().from(signInThrottles).where(eq(signInThrottles.key, key)).get();
             return row && !isForgotten(row, policy, now) ? row : undefined;
           });
-          const blocked = current.filter((r): r is SignInThrottle => r !== undefined && r.blockedUntil !== null && r.blockedUntil > now);
+          const blocked = current.filter(
+            (r): r is SignInThrottle => r !== undefined && r.blockedUntil !== null && r.blockedUntil > now,
+          );
           if (blocked.length > 0) return { admitted: false as const, blocked };
           const counters = keys.map(({ key, policy }, i) => {
             const failures = (current[i]?.failures ?? 0) + 1;
-            const row = { key, failures, firstFailureAt: current[i]?.firstFailureAt ?? now, lastFailureAt: now, blockedUntil: policy.blockedUntil(failures, now) };
+            const row = {
+              key,
+              failures,
+              firstFailureAt: current[i]?.firstFailureAt ?? now,
+              lastFailureAt: now,
+              blockedUntil: policy.blockedUntil(failures, now),
+            };
             return tx
               .insert(signInThrottles)
               .values(row)
@@ -68,7 +76,11 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
       );
     },
     async clear(key) {
-      const row = db.delete(signInThrottles).where(eq(signInThrottles.key, key)).returning({ failures: signInThrottles.failures }).get();
+      const row = db
+        .delete(signInThrottles)
+        .where(eq(signInThrottles.key, key))
+        .returning({ failures: signInThrottles.failures })
+        .get();
       return row?.failures ?? 0;
     },
     async forgive(key, n, policy) {

@@ -42,24 +42,35 @@ export function signingKeyRepository(db: Db): SigningKeyRepository {
       return db.select().from(signingKeys).all();
     },
     async fingerprint() {
-      const rows = db.select({ kid: signingKeys.kid, state: signingKeys.state }).from(signingKeys).orderBy(signingKeys.kid).all();
+      const rows = db
+        .select({ kid: signingKeys.kid, state: signingKeys.state })
+        .from(signingKeys)
+        .orderBy(signingKeys.kid)
+        .all();
       return rows.map((r) => `${r.kid}:${r.state}`).join(',');
     },
     async createFirstCurrent(key) {
       return db.transaction((tx) => {
         if (countInState(tx, 'current') > 0) return false;
-        tx.insert(signingKeys).values({ ...key, state: 'current' }).run();
+        tx.insert(signingKeys)
+          .values({ ...key, state: 'current' })
+          .run();
         return true;
       }, immediate);
     },
     async createNext(key, replacing) {
       return db.transaction((tx) => {
         if (replacing !== undefined) {
-          const gone = tx.delete(signingKeys).where(and(eq(signingKeys.kid, replacing), eq(signingKeys.state, 'next'))).run();
+          const gone = tx
+            .delete(signingKeys)
+            .where(and(eq(signingKeys.kid, replacing), eq(signingKeys.state, 'next')))
+            .run();
           if (gone.changes !== 1) return false;
         }
         if (countInState(tx, 'next') > 0) return false;
-        tx.insert(signingKeys).values({ ...key, state: 'next' }).run();
+        tx.insert(signingKeys)
+          .values({ ...key, state: 'next' })
+          .run();
         return true;
       }, immediate);
     },
@@ -86,7 +97,12 @@ export function signingKeyRepository(db: Db): SigningKeyRepository {
       }
     },
     async removeRetired(kid) {
-      return db.delete(signingKeys).where(and(eq(signingKeys.kid, kid), eq(signingKeys.state, 'retired'))).run().changes === 1;
+      return (
+        db
+          .delete(signingKeys)
+          .where(and(eq(signingKeys.kid, kid), eq(signingKeys.state, 'retired')))
+          .run().changes === 1
+      );
     },
   };
 }

@@ -5,7 +5,7 @@
  * each revocation that sets a bit in it moves the version strictly forward, and the signed list
  * is rebuilt only when the version moved.
  */
-import { and, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { accessTokens, statusLists } from './schema.js';
 
@@ -58,7 +58,11 @@ const nextVersion = (now: number) => sql`max(${statusLists.updatedAt} + 1, ${now
  */
 export function touchStatusLists(tx: Db | Tx, ids: Iterable<number | null>, now: number): void {
   const distinct = [...new Set([...ids].filter((id): id is number => id !== null))];
-  if (distinct.length > 0) tx.update(statusLists).set({ updatedAt: nextVersion(now) }).where(inArray(statusLists.id, distinct)).run();
+  if (distinct.length > 0)
+    tx.update(statusLists)
+      .set({ updatedAt: nextVersion(now) })
+      .where(inArray(statusLists.id, distinct))
+      .run();
 }
 
 // SQLite allows far more, but a few hundred bound variables keep every statement small.
@@ -69,10 +73,19 @@ export function statusListRepository(db: Db): StatusListRepository {
   const claim = db
     .update(statusLists)
     .set({ nextIndex: sql`${statusLists.nextIndex} + ${count}` })
-    .where(and(eq(statusLists.id, sql`(select max(${statusLists.id}) from ${statusLists})`), sql`${statusLists.nextIndex} + ${count} <= ${statusLists.size}`))
+    .where(
+      and(
+        eq(statusLists.id, sql`(select max(${statusLists.id}) from ${statusLists})`),
+        sql`${statusLists.nextIndex} + ${count} <= ${statusLists.size}`,
+      ),
+    )
     .returning({ list: statusLists.id, index: sql<number>`${statusLists.nextIndex} - ${count}` })
     .prepare();
-  const find = db.select().from(statusLists).where(eq(statusLists.id, sql.placeholder('id'))).prepare();
+  const find = db
+    .select()
+    .from(statusLists)
+    .where(eq(statusLists.id, sql.placeholder('id')))
+    .prepare();
   const revokedIn = db
     .select({ index: accessTokens.statusIndex })
     .from(accessTokens)
@@ -89,7 +102,11 @@ export function statusListRepository(db: Db): StatusListRepository {
       return db.transaction((tx) => {
         const retried = claim.get({ count: n });
         if (retried) return retried;
-        const created = tx.insert(statusLists).values({ size, nextIndex: n, createdAt: now, updatedAt: now }).returning({ id: statusLists.id }).get();
+        const created = tx
+          .insert(statusLists)
+          .values({ size, nextIndex: n, createdAt: now, updatedAt: now })
+          .returning({ id: statusLists.id })
+          .get();
         return { list: created.id, index: 0 };
       });
     },
@@ -125,7 +142,12 @@ export function statusListRepository(db: Db): StatusListRepository {
         for (const [list, indices] of byList) {
           const before = find.get({ id: list });
           if (!before) continue;
-          const after = tx.update(statusLists).set({ updatedAt: nextVersion(now) }).where(eq(statusLists.id, list)).returning({ version: statusLists.updatedAt }).get();
+          const after = tx
+            .update(statusLists)
+            .set({ updatedAt: nextVersion(now) })
+            .where(eq(statusLists.id, list))
+            .returning({ version: statusLists.updatedAt })
+            .get();
           changes.push({ list, previousVersion: before.updatedAt, version: after!.version, indices });
         }
         return changes;

@@ -26,15 +26,34 @@ export function prepareTokenWrites(db: Db): TokenWrites {
   const p = sql.placeholder;
   const refresh = db
     .insert(refreshTokens)
-    .values({ digest: p('digest'), grantId: p('grantId'), createdAt: p('createdAt'), expiresAt: p('expiresAt'), rotatedAt: p('rotatedAt'), revokedAt: p('revokedAt') })
+    .values({
+      digest: p('digest'),
+      grantId: p('grantId'),
+      createdAt: p('createdAt'),
+      expiresAt: p('expiresAt'),
+      rotatedAt: p('rotatedAt'),
+      revokedAt: p('revokedAt'),
+    })
     .prepare();
   const access = db
     .insert(accessTokens)
-    .values({ jti: p('jti'), grantId: p('grantId'), expiresAt: p('expiresAt'), statusList: p('statusList'), statusIndex: p('statusIndex') })
+    .values({
+      jti: p('jti'),
+      grantId: p('grantId'),
+      expiresAt: p('expiresAt'),
+      statusList: p('statusList'),
+      statusIndex: p('statusIndex'),
+    })
     .prepare();
   return {
     insertRefreshToken: (token) => void refresh.run(token),
     insertAccessToken: (grantId, t) =>
-      void access.run({ jti: t.jti, grantId, expiresAt: t.expiresAt, statusList: t.status?.list ?? null, statusIndex: t.status?.index ?? null }),
+      void access.run({
+        jti: t.jti,
+        grantId,
+        expiresAt: t.expiresAt,
+        statusList: t.status?.list ?? null,
+        statusIndex: t.status?.index ?? null,
+      }),
   };
 }

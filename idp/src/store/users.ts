@@ -12,7 +12,13 @@ export interface User {
 }
 
 type Row = typeof users.$inferSelect;
-const toUser = (r: Row): User => ({ sub: r.id, email: r.email, displayName: r.displayName, passwordHash: r.passwordHash, createdAt: r.createdAt });
+const toUser = (r: Row): User => ({
+  sub: r.id,
+  email: r.email,
+  displayName: r.displayName,
+  passwordHash: r.passwordHash,
+  createdAt: r.createdAt,
+});
 
 /** Email addresses compare case-insensitively; we keep the lower-cased form. */
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
@@ -33,8 +39,16 @@ export class EmailTakenError extends Error {
 }
 
 export function userRepository(db: Db): UserRepository {
-  const byEmail = db.select().from(users).where(eq(users.email, sql.placeholder('email'))).prepare();
-  const bySub = db.select().from(users).where(eq(users.id, sql.placeholder('sub'))).prepare();
+  const byEmail = db
+    .select()
+    .from(users)
+    .where(eq(users.email, sql.placeholder('email')))
+    .prepare();
+  const bySub = db
+    .select()
+    .from(users)
+    .where(eq(users.id, sql.placeholder('sub')))
+    .prepare();
   return {
     async create({ sub, email, displayName, passwordHash, now }) {
       try {

@@ -19,7 +19,12 @@ const STYLE = `
   .badge { font-size: .8rem; border: 1px solid currentColor; border-radius: 999px; padding: 0 .5rem; margin-left: .4rem; }
 `;
 
-export function accountPage(opts: { displayName: string; email: string; csrfToken: string; devices: DeviceListing[] }): string {
+export function accountPage(opts: {
+  displayName: string;
+  email: string;
+  csrfToken: string;
+  devices: DeviceListing[];
+}): string {
   const device = (d: DeviceListing, i: number) => html`<li>
   <h3 id="device-${i}">${d.description}${d.current ? html`<span class="badge">This device</span>` : ''}</h3>
   <dl>

@@ -1,7 +1,13 @@
 /** The issuer's pages: sign-in, consent, errors, and the signed-in home. */
 import { html, page } from './html.js';
 
-export function signInPage(opts: { interactionId: string; csrfToken: string; clientName?: string; email?: string; error?: string }): string {
+export function signInPage(opts: {
+  interactionId: string;
+  csrfToken: string;
+  clientName?: string;
+  email?: string;
+  error?: string;
+}): string {
   return page(
     'Sign in',
     html`<h1>Sign in</h1>
@@ -26,7 +32,13 @@ const SCOPE_TEXT: Record<string, string> = {
   offline_access: 'Keep access while you are away (offline access)',
 };
 
-export function consentPage(opts: { interactionId: string; csrfToken: string; clientName: string; scopes: string[]; userEmail: string }): string {
+export function consentPage(opts: {
+  interactionId: string;
+  csrfToken: string;
+  clientName: string;
+  scopes: string[];
+  userEmail: string;
+}): string {
   return page(
     'Allow access',
     html`<h1>${opts.clientName} wants to access your account</h1>
@@ -62,7 +74,11 @@ export function homePage(opts: { displayName?: string; email?: string }): string
   );
 }
 
-export function confirmLogoutPage(opts: { csrfToken: string; clientName?: string; params: Record<string, string> }): string {
+export function confirmLogoutPage(opts: {
+  csrfToken: string;
+  clientName?: string;
+  params: Record<string, string>;
+}): string {
   return page(
     'Sign out',
     html`<h1>Sign out of Tessera?</h1>

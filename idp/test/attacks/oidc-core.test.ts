@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base64url, decodeJwt } from 'jose';
 import { createCookieJarClient, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
 import { registerClient, registerUser } from '../../src/protocol/registration.js';
-import { authorizeQuery, browserFlow, getAuthorize, locationOf, redeem, signInAndRedeem, submitSignIn } from '../flow.js';
+import {
+  authorizeQuery,
+  browserFlow,
+  getAuthorize,
+  locationOf,
+  redeem,
+  signInAndRedeem,
+  submitSignIn,
+} from '../flow.js';
 import { PASSWORD, seed, startIssuer, type RunningIssuer } from '../harness.js';
 
 let idp: RunningIssuer;
@@ -28,12 +36,20 @@ afterAll(() => idp.cleanup());
 /** Runs an authorization in `jar` with `overrides` (null drops a parameter) and redeems the code: the ID token's claims. */
 async function idTokenFor(overrides: Record<string, string | null>, browser = jar): Promise<Record<string, unknown>> {
   const { verifier, challenge } = pkcePair();
-  const q = authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { code_challenge: challenge, ...overrides });
+  const q = authorizeQuery(
+    { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
+    { code_challenge: challenge, ...overrides },
+  );
   const res = await getAuthorize(idp.url, q, browser);
   const callback = locationOf(res, idp.url)!;
   const code = callback.searchParams.get('code');
   expect(code, callback.href).toBeTruthy();
-  const tokens = await redeem(idp.url, { code: code!, code_verifier: verifier, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id });
+  const tokens = await redeem(idp.url, {
+    code: code!,
+    code_verifier: verifier,
+    redirect_uri: fx.redirectUri,
+    client_id: fx.publicClient.id,
+  });
   expect(tokens.status).toBe(200);
   return decodeJwt(tokens.json.id_token as string);
 }
@@ -56,13 +72,33 @@ describe('OIDC Core §3.1.2.1, §3.1.3.7 step 11: the ID token carries exactly t
   it('keeps the nonces of two interleaved authorizations in one browser apart', async () => {
     const a = pkcePair();
     const b = pkcePair();
-    const resA = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { code_challenge: a.challenge, nonce: 'nonce-A' }), jar);
-    const resB = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { code_challenge: b.challenge, nonce: 'nonce-B' }), jar);
+    const resA = await getAuthorize(
+      idp.url,
+      authorizeQuery(
+        { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
+        { code_challenge: a.challenge, nonce: 'nonce-A' },
+      ),
+      jar,
+    );
+    const resB = await getAuthorize(
+      idp.url,
+      authorizeQuery(
+        { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
+        { code_challenge: b.challenge, nonce: 'nonce-B' },
+      ),
+      jar,
+    );
     // Redeemed in the other order.
     const redeemed = async (res: Response, verifier: string) =>
       decodeJwt(
-        (await redeem(idp.url, { code: locationOf(res, idp.url)!.searchParams.get('code')!, code_verifier: verifier, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id })).json
-          .id_token as string,
+        (
+          await redeem(idp.url, {
+            code: locationOf(res, idp.url)!.searchParams.get('code')!,
+            code_verifier: verifier,
+            redirect_uri: fx.redirectUri,
+            client_id: fx.publicClient.id,
+          })
+        ).json.id_token as string,
       ).nonce;
     expect(await redeemed(resB, b.verifier)).toBe('nonce-B');
     expect(await redeemed(resA, a.verifier)).toBe('nonce-A');
@@ -70,13 +106,31 @@ describe('OIDC Core §3.1.2.1, §3.1.3.7 step 11: the ID token carries exactly t
 
   it('puts no nonce in an ID token issued at refresh (OIDC Core §12.2: the nonce belonged to the authentication request)', async () => {
     const { store, clock } = idp.issuer.ctx;
-    await registerClient({ store, clock }, { id: 'oidc-refreshing', name: 'Refreshing', type: 'public', party: 'first', redirectUris: [fx.redirectUri], grantTypes: ['refresh_token'] });
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: 'oidc-refreshing', redirectUri: fx.redirectUri, nonce: 'only-at-sign-in' }, jar);
+    await registerClient(
+      { store, clock },
+      {
+        id: 'oidc-refreshing',
+        name: 'Refreshing',
+        type: 'public',
+        party: 'first',
+        redirectUris: [fx.redirectUri],
+        grantTypes: ['refresh_token'],
+      },
+    );
+    const { tokens } = await signInAndRedeem(
+      idp.url,
+      { clientId: 'oidc-refreshing', redirectUri: fx.redirectUri, nonce: 'only-at-sign-in' },
+      jar,
+    );
     expect(decodeJwt(tokens.id_token as string).nonce).toBe('only-at-sign-in');
     const res = await fetch(`${idp.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token as string, client_id: 'oidc-refreshing' }),
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token as string,
+        client_id: 'oidc-refreshing',
+      }),
     });
     const refreshed = (await res.json()) as { id_token: string };
     expect(decodeJwt(refreshed.id_token)).not.toHaveProperty('nonce');
@@ -91,7 +145,11 @@ describe('OIDC Core §3.1.2.6: prompt=none without a real session answers login_
   ])('answers prompt=none with %s with login_required and no code', async (_, cookie) => {
     const browser = createCookieJarClient();
     browser.setCookie(idp.url, 'tessera_session', encodeURIComponent(cookie));
-    const res = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { prompt: 'none' }), browser);
+    const res = await getAuthorize(
+      idp.url,
+      authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { prompt: 'none' }),
+      browser,
+    );
     expect(res.status).toBe(302);
     const location = locationOf(res, idp.url)!;
     expect(location.searchParams.get('error')).toBe('login_required');
@@ -104,20 +162,43 @@ describe('OIDC Core §2, §5.7: sub is stable and does not follow what the perso
   it('gives the same sub when alice signs in with her email in another case', async () => {
     const browser = createCookieJarClient();
     const { verifier, challenge } = pkcePair();
-    const res = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { code_challenge: challenge }), browser);
+    const res = await getAuthorize(
+      idp.url,
+      authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { code_challenge: challenge }),
+      browser,
+    );
     const signedIn = await submitSignIn(browser, idp.url, locationOf(res, idp.url)!, 'ALICE@EXAMPLE.COM', PASSWORD);
     const code = locationOf(signedIn, idp.url)!.searchParams.get('code')!;
-    const tokens = await redeem(idp.url, { code, code_verifier: verifier, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id });
+    const tokens = await redeem(idp.url, {
+      code,
+      code_verifier: verifier,
+      redirect_uri: fx.redirectUri,
+      client_id: fx.publicClient.id,
+    });
     expect(decodeJwt(tokens.json.id_token as string).sub).toBe(fx.alice.sub);
   });
 
   it('gives the same sub to two different clients (public subject type), and another sub to bob', async () => {
     const forPublic = await idTokenFor({});
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential }, jar);
+    const { tokens } = await signInAndRedeem(
+      idp.url,
+      { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential },
+      jar,
+    );
     expect(decodeJwt(tokens.id_token as string).sub).toBe(forPublic.sub);
     const bob = createCookieJarClient();
-    const flow = await browserFlow(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { email: 'bob@example.com' }, bob);
-    const bobTokens = await redeem(idp.url, { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id });
+    const flow = await browserFlow(
+      idp.url,
+      { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
+      { email: 'bob@example.com' },
+      bob,
+    );
+    const bobTokens = await redeem(idp.url, {
+      code: flow.callback.searchParams.get('code')!,
+      code_verifier: flow.verifier,
+      redirect_uri: fx.redirectUri,
+      client_id: fx.publicClient.id,
+    });
     expect(decodeJwt(bobTokens.json.id_token as string).sub).not.toBe(forPublic.sub);
   });
 });
@@ -125,16 +206,25 @@ describe('OIDC Core §2, §5.7: sub is stable and does not follow what the perso
 describe('RP-Initiated Logout 1.0 §2: id_token_hint must be an ID token this issuer signed', () => {
   /** A fresh browser signed in as alice, and its tokens for the confidential client. */
   async function signedIn() {
-    return signInAndRedeem(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential });
+    return signInAndRedeem(idp.url, {
+      clientId: fx.confidential.id,
+      redirectUri: fx.redirectUri,
+      auth: fx.confidential,
+    });
   }
 
   /** Whether `browser` still has its SSO session. */
   async function stillSignedIn(browser: CookieJarClient): Promise<boolean> {
-    const res = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { prompt: 'none' }), browser);
+    const res = await getAuthorize(
+      idp.url,
+      authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { prompt: 'none' }),
+      browser,
+    );
     return locationOf(res, idp.url)!.searchParams.has('code');
   }
 
-  const logout = (browser: CookieJarClient, params: Record<string, string>) => browser.fetch(`${idp.url}/logout?${new URLSearchParams(params)}`);
+  const logout = (browser: CookieJarClient, params: Record<string, string>) =>
+    browser.fetch(`${idp.url}/logout?${new URLSearchParams(params)}`);
 
   async function expectRefusedHint(browser: CookieJarClient, hint: string): Promise<void> {
     const res = await logout(browser, { id_token_hint: hint, post_logout_redirect_uri: 'http://127.0.0.1:9/' });
@@ -159,7 +249,10 @@ describe('RP-Initiated Logout 1.0 §2: id_token_hint must be an ID token this is
     const { jar: browser, tokens } = await signedIn();
     const [h, p, s] = (tokens.id_token as string).split('.');
     const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
-    await expectRefusedHint(browser, `${h}.${base64url.encode(JSON.stringify({ ...claims, sub: 'someone-else' }))}.${s}`);
+    await expectRefusedHint(
+      browser,
+      `${h}.${base64url.encode(JSON.stringify({ ...claims, sub: 'someone-else' }))}.${s}`,
+    );
   });
 
   it('refuses a logout token the issuer signed (typ logout+jwt) as id_token_hint', async () => {
@@ -167,7 +260,16 @@ describe('RP-Initiated Logout 1.0 §2: id_token_hint must be an ID token this is
     const id = decodeJwt(tokens.id_token as string);
     const now = Math.floor(Date.now() / 1000);
     const logoutToken = await idp.issuer.ctx.keys.sign(
-      { iss: idp.url, aud: fx.confidential.id, sub: id.sub, sid: id.sid, iat: now, exp: now + 120, jti: 'lt-1', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } },
+      {
+        iss: idp.url,
+        aud: fx.confidential.id,
+        sub: id.sub,
+        sid: id.sid,
+        iat: now,
+        exp: now + 120,
+        jti: 'lt-1',
+        events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+      },
       'logout+jwt',
     );
     await expectRefusedHint(browser, logoutToken);
@@ -175,8 +277,17 @@ describe('RP-Initiated Logout 1.0 §2: id_token_hint must be an ID token this is
 
   it('does not sign a browser out at once with the valid ID token of another person’s session: it asks (logout CSRF, §6)', async () => {
     const bob = createCookieJarClient();
-    const flow = await browserFlow(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri }, { email: 'bob@example.com' }, bob);
-    const bobTokens = await redeem(idp.url, { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: fx.redirectUri }, fx.confidential);
+    const flow = await browserFlow(
+      idp.url,
+      { clientId: fx.confidential.id, redirectUri: fx.redirectUri },
+      { email: 'bob@example.com' },
+      bob,
+    );
+    const bobTokens = await redeem(
+      idp.url,
+      { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: fx.redirectUri },
+      fx.confidential,
+    );
     const { jar: alice } = await signedIn();
     const res = await logout(alice, { id_token_hint: bobTokens.json.id_token as string });
     expect(res.status).toBe(200);

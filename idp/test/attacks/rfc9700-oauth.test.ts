@@ -17,7 +17,11 @@ let jar: CookieJarClient;
 /** A confidential client allowed refresh tokens. */
 const refreshing = { id: 'attacks-refreshing', secret: 'attacks-refreshing-secret-attacks-refreshing' };
 /** A client whose redirect and post-logout URIs no other client has. */
-const loner = { id: 'attacks-loner', redirectUri: 'http://127.0.0.1:9/loner-callback', postLogout: 'http://127.0.0.1:9/loner-signed-out' };
+const loner = {
+  id: 'attacks-loner',
+  redirectUri: 'http://127.0.0.1:9/loner-callback',
+  postLogout: 'http://127.0.0.1:9/loner-signed-out',
+};
 const POST_LOGOUT = 'http://127.0.0.1:9/';
 
 beforeAll(async () => {
@@ -34,12 +38,20 @@ beforeAll(async () => {
     resources: [fx.api.id],
     grantTypes: ['refresh_token'],
   });
-  await registerClient(deps, { id: loner.id, name: 'Loner', type: 'public', party: 'first', redirectUris: [loner.redirectUri], postLogoutRedirectUris: [loner.postLogout] });
+  await registerClient(deps, {
+    id: loner.id,
+    name: 'Loner',
+    type: 'public',
+    party: 'first',
+    redirectUris: [loner.redirectUri],
+    postLogoutRedirectUris: [loner.postLogout],
+  });
   ({ jar } = await signInAndRedeem(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }));
 });
 afterAll(() => idp.cleanup());
 
-const basic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 /** A fresh code for `clientId` from alice's browser, and its PKCE verifier and challenge. */
 async function freshCode(clientId: string): Promise<{ code: string; verifier: string; challenge: string }> {
@@ -73,7 +85,8 @@ async function expectErrorPage(res: Response, error: string): Promise<void> {
   expect(await res.text()).toContain(`<code>${error}</code>`);
 }
 
-const userinfoStatus = async (accessToken: string) => (await fetch(`${idp.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
+const userinfoStatus = async (accessToken: string) =>
+  (await fetch(`${idp.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
 
 describe('RFC 9700 §4.1, RFC 6749 §3.1.2.3: redirect_uri is compared exactly, and a mismatch is never redirected to', () => {
   it.each([
@@ -86,12 +99,21 @@ describe('RFC 9700 §4.1, RFC 6749 §3.1.2.3: redirect_uri is compared exactly, 
     ['registered only for another client', loner.redirectUri],
   ])('refuses a redirect_uri %s with an HTML page (invalid_request)', async (_, redirectUri) => {
     const before = countRows(idp, 'interactions');
-    await expectErrorPage(await getAuthorize(idp.url, authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }, { redirect_uri: redirectUri })), 'invalid_request');
+    await expectErrorPage(
+      await getAuthorize(
+        idp.url,
+        authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }, { redirect_uri: redirectUri }),
+      ),
+      'invalid_request',
+    );
     expect(countRows(idp, 'interactions')).toBe(before);
   });
 
   it('refuses response_mode=fragment, which would move the code into a fragment (RFC 9700 §2.1.2)', async () => {
-    const res = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }, { response_mode: 'fragment' }));
+    const res = await getAuthorize(
+      idp.url,
+      authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }, { response_mode: 'fragment' }),
+    );
     expect(res.status).toBe(302);
     const location = new URL(res.headers.get('location')!);
     expect(location.searchParams.get('error')).toBe('invalid_request');
@@ -103,7 +125,11 @@ describe('RFC 9700 §4.11 (open redirection), RP-Initiated Logout 1.0 §3: post_
   /** alice's ID token for the seeded confidential client, whose post-logout URI is POST_LOGOUT. */
   let idTokenHint: string;
   beforeAll(async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential }, jar);
+    const { tokens } = await signInAndRedeem(
+      idp.url,
+      { clientId: fx.confidential.id, redirectUri: fx.redirectUri, auth: fx.confidential },
+      jar,
+    );
     idTokenHint = tokens.id_token as string;
   });
 
@@ -122,11 +148,17 @@ describe('RFC 9700 §4.11 (open redirection), RP-Initiated Logout 1.0 §3: post_
     ['a javascript: URI', 'javascript:alert(document.domain)'],
     ['the URI registered for another client', loner.postLogout],
   ])('refuses a post_logout_redirect_uri with %s, under a valid id_token_hint, with a page', async (_, uri) => {
-    await expectErrorPage(await logout({ id_token_hint: idTokenHint, post_logout_redirect_uri: uri }), 'invalid_request');
+    await expectErrorPage(
+      await logout({ id_token_hint: idTokenHint, post_logout_redirect_uri: uri }),
+      'invalid_request',
+    );
   });
 
   it('refuses another client’s registered URI named with that client’s client_id but this client’s id_token_hint', async () => {
-    await expectErrorPage(await logout({ id_token_hint: idTokenHint, client_id: loner.id, post_logout_redirect_uri: loner.postLogout }), 'invalid_request');
+    await expectErrorPage(
+      await logout({ id_token_hint: idTokenHint, client_id: loner.id, post_logout_redirect_uri: loner.postLogout }),
+      'invalid_request',
+    );
   });
 
   it('refuses a post_logout_redirect_uri with neither id_token_hint nor client_id', async () => {
@@ -140,15 +172,27 @@ describe('RFC 9700 §4.11 (open redirection), RP-Initiated Logout 1.0 §3: post_
   });
 
   it('refuses an unregistered URI posted to the confirmation form, and keeps the session', async () => {
-    const { jar: browser } = await signInAndRedeem(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri });
+    const { jar: browser } = await signInAndRedeem(idp.url, {
+      clientId: fx.publicClient.id,
+      redirectUri: fx.redirectUri,
+    });
     const page = await (await logout({ client_id: fx.confidential.id }, browser)).text();
     const res = await browser.fetch(`${idp.url}/logout/confirm`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: idp.url },
-      body: new URLSearchParams({ csrf_token: formValue(page, 'csrf_token')!, client_id: fx.confidential.id, post_logout_redirect_uri: 'https://evil.example/' }),
+      body: new URLSearchParams({
+        csrf_token: formValue(page, 'csrf_token')!,
+        client_id: fx.confidential.id,
+        post_logout_redirect_uri: 'https://evil.example/',
+      }),
     });
     await expectErrorPage(res, 'invalid_request');
-    const again = await browserFlow(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri, extra: { prompt: 'none' } }, null, browser);
+    const again = await browserFlow(
+      idp.url,
+      { clientId: fx.publicClient.id, redirectUri: fx.redirectUri, extra: { prompt: 'none' } },
+      null,
+      browser,
+    );
     expect(again.callback.searchParams.get('code')).toBeTruthy();
   });
 });
@@ -158,23 +202,60 @@ describe('RFC 7636 §4.6, RFC 9700 §2.1.1: PKCE binds the code to the browser t
     const a = await freshCode(fx.publicClient.id);
     const b = await freshCode(fx.publicClient.id);
     const grants = countRows(idp, 'grants');
-    expectTokenError(await token({ grant_type: 'authorization_code', code: a.code, code_verifier: b.verifier, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id }), 400, 'invalid_grant');
+    expectTokenError(
+      await token({
+        grant_type: 'authorization_code',
+        code: a.code,
+        code_verifier: b.verifier,
+        redirect_uri: fx.redirectUri,
+        client_id: fx.publicClient.id,
+      }),
+      400,
+      'invalid_grant',
+    );
     expect(countRows(idp, 'grants')).toBe(grants);
   });
 
   it('refuses the code_challenge itself as the verifier (a plain downgrade at the token endpoint) as invalid_grant', async () => {
     const { code, challenge } = await freshCode(fx.publicClient.id);
-    expectTokenError(await token({ grant_type: 'authorization_code', code, code_verifier: challenge, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id }), 400, 'invalid_grant');
+    expectTokenError(
+      await token({
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: challenge,
+        redirect_uri: fx.redirectUri,
+        client_id: fx.publicClient.id,
+      }),
+      400,
+      'invalid_grant',
+    );
   });
 
   it('refuses a confidential client that sends no code_verifier as invalid_request: PKCE for every client', async () => {
     const { code } = await freshCode(fx.confidential.id);
-    expectTokenError(await token({ grant_type: 'authorization_code', code, redirect_uri: fx.redirectUri }, { authorization: basic(fx.confidential.id, fx.confidential.secret) }), 400, 'invalid_request');
+    expectTokenError(
+      await token(
+        { grant_type: 'authorization_code', code, redirect_uri: fx.redirectUri },
+        { authorization: basic(fx.confidential.id, fx.confidential.secret) },
+      ),
+      400,
+      'invalid_request',
+    );
   });
 
   it('refuses a verifier outside RFC 7636 §4.1 syntax (too short) as invalid_grant', async () => {
     const { code } = await freshCode(fx.publicClient.id);
-    expectTokenError(await token({ grant_type: 'authorization_code', code, code_verifier: 'short', redirect_uri: fx.redirectUri, client_id: fx.publicClient.id }), 400, 'invalid_grant');
+    expectTokenError(
+      await token({
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: 'short',
+        redirect_uri: fx.redirectUri,
+        client_id: fx.publicClient.id,
+      }),
+      400,
+      'invalid_grant',
+    );
   });
 });
 
@@ -187,14 +268,22 @@ describe('RFC 6749 §4.1.2, §4.1.3, RFC 9700 §4.2.4: an authorization code is 
     expect(first.status).toBe(200);
     expect(first.json.refresh_token).toBeTruthy();
     expectTokenError(await token(body, auth), 400, 'invalid_grant');
-    expectTokenError(await token({ grant_type: 'refresh_token', refresh_token: first.json.refresh_token as string }, auth), 400, 'invalid_grant');
+    expectTokenError(
+      await token({ grant_type: 'refresh_token', refresh_token: first.json.refresh_token as string }, auth),
+      400,
+      'invalid_grant',
+    );
     expect(await userinfoStatus(first.json.access_token as string)).toBe(401);
   });
 
   it('refuses a confidential client’s code redeemed by another confidential client with its own secret, leaving it to its client', async () => {
     const { code, verifier } = await freshCode(fx.confidential.id);
     const body = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri };
-    expectTokenError(await token(body, { authorization: basic(fx.thirdParty.id, fx.thirdParty.secret) }), 400, 'invalid_grant');
+    expectTokenError(
+      await token(body, { authorization: basic(fx.thirdParty.id, fx.thirdParty.secret) }),
+      400,
+      'invalid_grant',
+    );
     expect((await token(body, { authorization: basic(fx.confidential.id, fx.confidential.secret) })).status).toBe(200);
   });
 });
@@ -202,14 +291,26 @@ describe('RFC 6749 §4.1.2, §4.1.3, RFC 9700 §4.2.4: an authorization code is 
 describe('RFC 6749 §3.1, §3.2: repeated parameters at the token endpoint', () => {
   it('refuses a repeated client_id naming two clients as invalid_request', async () => {
     const { code, verifier } = await freshCode(fx.publicClient.id);
-    const body = new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id });
+    const body = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: fx.redirectUri,
+      client_id: fx.publicClient.id,
+    });
     body.append('client_id', fx.confidential.id);
     expectTokenError(await token(body), 400, 'invalid_request');
   });
 
   it('refuses a repeated code_verifier as invalid_request', async () => {
     const { code, verifier } = await freshCode(fx.publicClient.id);
-    const body = new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri, client_id: fx.publicClient.id });
+    const body = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: fx.redirectUri,
+      client_id: fx.publicClient.id,
+    });
     body.append('code_verifier', pkcePair().verifier);
     expectTokenError(await token(body), 400, 'invalid_request');
   });
@@ -217,6 +318,15 @@ describe('RFC 6749 §3.1, §3.2: repeated parameters at the token endpoint', () 
 
 describe('RFC 9700 §2.4: no resource owner password credentials grant', () => {
   it('refuses grant_type=password from a public client as unsupported_grant_type', async () => {
-    expectTokenError(await token({ grant_type: 'password', username: 'alice@example.com', password: 'correct horse battery staple', client_id: fx.publicClient.id }), 400, 'unsupported_grant_type');
+    expectTokenError(
+      await token({
+        grant_type: 'password',
+        username: 'alice@example.com',
+        password: 'correct horse battery staple',
+        client_id: fx.publicClient.id,
+      }),
+      400,
+      'unsupported_grant_type',
+    );
   });
 });

@@ -22,13 +22,22 @@ beforeAll(async () => {
 });
 afterAll(() => idp.cleanup());
 
-const rows = (running: RunningIssuer, sql: string, ...args: unknown[]) => running.issuer.ctx.store.database.sqlite.prepare(sql).all(...args) as Record<string, unknown>[];
+const rows = (running: RunningIssuer, sql: string, ...args: unknown[]) =>
+  running.issuer.ctx.store.database.sqlite.prepare(sql).all(...args) as Record<string, unknown>[];
 
 /** What prompt=none answers a browser holding only `cookies` (name → value). */
-async function promptNone(running: RunningIssuer, cookies: Record<string, string>, clientId = fx.publicClient.id): Promise<URL> {
+async function promptNone(
+  running: RunningIssuer,
+  cookies: Record<string, string>,
+  clientId = fx.publicClient.id,
+): Promise<URL> {
   const jar = createCookieJarClient();
   for (const [name, value] of Object.entries(cookies)) jar.setCookie(running.url, name, value);
-  const res = await getAuthorize(running.url, authorizeQuery({ clientId, redirectUri: fx.redirectUri }, { prompt: 'none' }), jar);
+  const res = await getAuthorize(
+    running.url,
+    authorizeQuery({ clientId, redirectUri: fx.redirectUri }, { prompt: 'none' }),
+    jar,
+  );
   return locationOf(res, running.url)!;
 }
 
@@ -37,20 +46,39 @@ function setCookie(res: Response, name: string): { value: string; attributes: Ma
   const header = res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
   if (header === undefined) return undefined;
   const [pair, ...attrs] = header.split(';');
-  const attributes = new Map(attrs.map((a) => a.trim().split('=') as [string, string?]).map(([k, v]) => [k.toLowerCase(), v ?? ''] as [string, string]));
+  const attributes = new Map(
+    attrs
+      .map((a) => a.trim().split('=') as [string, string?])
+      .map(([k, v]) => [k.toLowerCase(), v ?? ''] as [string, string]),
+  );
   return { value: pair!.slice(name.length + 1), attributes };
 }
 
 /** Signs alice in from a new browser through /authorize; the responses that set the cookies. */
 async function signInResponses(running: RunningIssuer, originOverride?: string) {
   const jar = createCookieJarClient();
-  const authorize = await getAuthorize(running.url, authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }), jar);
-  const signInUrl = new URL(locationOf(authorize, running.url)!.pathname + locationOf(authorize, running.url)!.search, running.url);
+  const authorize = await getAuthorize(
+    running.url,
+    authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }),
+    jar,
+  );
+  const signInUrl = new URL(
+    locationOf(authorize, running.url)!.pathname + locationOf(authorize, running.url)!.search,
+    running.url,
+  );
   const page = await (await jar.fetch(signInUrl)).text();
   const signIn = await jar.fetch(new URL('/sign-in', running.url), {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: originOverride ?? new URL(running.url).origin },
-    body: new URLSearchParams({ interaction: formValue(page, 'interaction')!, csrf_token: formValue(page, 'csrf_token')!, email: 'alice@example.com', password: PASSWORD }),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: originOverride ?? new URL(running.url).origin,
+    },
+    body: new URLSearchParams({
+      interaction: formValue(page, 'interaction')!,
+      csrf_token: formValue(page, 'csrf_token')!,
+      email: 'alice@example.com',
+      password: PASSWORD,
+    }),
   });
   expect(signIn.status).toBe(303);
   return { jar, authorize, signIn };
@@ -61,7 +89,9 @@ describe('OWASP ASVS V3.2, V3.4: session fixation and stolen session values', ()
     const { jar } = await signInAndRedeem(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri });
     const secret = jar.cookie(idp.url, 'tessera_session')!;
     expect((await promptNone(idp, { tessera_session: secret })).searchParams.has('code')).toBe(true);
-    const digests = rows(idp, 'select secret_digest from sso_sessions where ended_at is null').map((r) => String(r.secret_digest));
+    const digests = rows(idp, 'select secret_digest from sso_sessions where ended_at is null').map((r) =>
+      String(r.secret_digest),
+    );
     expect(digests.length).toBeGreaterThan(0);
     for (const digest of digests) {
       expect((await promptNone(idp, { tessera_session: digest })).searchParams.get('error')).toBe('login_required');
@@ -71,7 +101,11 @@ describe('OWASP ASVS V3.2, V3.4: session fixation and stolen session values', ()
   it('replaces a planted browser-binding cookie that is not a 256-bit secret, and the sign-in still binds to a fresh one', async () => {
     const jar = createCookieJarClient();
     jar.setCookie(idp.url, 'tessera_browser', 'attacker-chosen');
-    const res = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }), jar);
+    const res = await getAuthorize(
+      idp.url,
+      authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }),
+      jar,
+    );
     expect(jar.cookie(idp.url, 'tessera_browser')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const signedIn = await submitSignIn(jar, idp.url, locationOf(res, idp.url)!, 'alice@example.com', PASSWORD);
     expect(signedIn.status).toBe(303);
@@ -81,7 +115,10 @@ describe('OWASP ASVS V3.2, V3.4: session fixation and stolen session values', ()
 describe('RFC 6265bis §4.1.2, OWASP ASVS V3.4: cookie flags', () => {
   it('sets the session and browser cookies HttpOnly, SameSite=Lax, Path=/ and without Domain on an http (loopback) issuer', async () => {
     const { authorize, signIn } = await signInResponses(idp);
-    for (const [res, name] of [[signIn, 'tessera_session'], [authorize, 'tessera_browser']] as const) {
+    for (const [res, name] of [
+      [signIn, 'tessera_session'],
+      [authorize, 'tessera_browser'],
+    ] as const) {
       const cookie = setCookie(res, name);
       expect(cookie, name).toBeDefined();
       expect(cookie!.attributes.has('httponly')).toBe(true);
@@ -103,7 +140,10 @@ describe('RFC 6265bis §4.1.2, OWASP ASVS V3.4: cookie flags', () => {
     it('sets __Host- prefixed cookies: Secure, Path=/, no Domain, HttpOnly, SameSite=Lax (RFC 6265bis §4.1.3.2)', async () => {
       const { authorize, signIn } = await signInResponses(secure, HTTPS_ISSUER);
       expect(signIn.headers.getSetCookie().some((c) => c.startsWith('tessera_session='))).toBe(false);
-      for (const [res, name] of [[signIn, '__Host-tessera_session'], [authorize, '__Host-tessera_browser']] as const) {
+      for (const [res, name] of [
+        [signIn, '__Host-tessera_session'],
+        [authorize, '__Host-tessera_browser'],
+      ] as const) {
         const cookie = setCookie(res, name);
         expect(cookie, name).toBeDefined();
         expect(cookie!.attributes.has('secure')).toBe(true);
@@ -123,12 +163,25 @@ describe('RFC 6265bis §4.1.2, OWASP ASVS V3.4: cookie flags', () => {
 
     it('refuses a sign-in posted with the loopback origin instead of the issuer’s https origin (403)', async () => {
       const jar = createCookieJarClient();
-      const authorize = await getAuthorize(secure.url, authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }), jar);
-      const page = await (await jar.fetch(new URL(locationOf(authorize, secure.url)!.pathname + locationOf(authorize, secure.url)!.search, secure.url))).text();
+      const authorize = await getAuthorize(
+        secure.url,
+        authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }),
+        jar,
+      );
+      const page = await (
+        await jar.fetch(
+          new URL(locationOf(authorize, secure.url)!.pathname + locationOf(authorize, secure.url)!.search, secure.url),
+        )
+      ).text();
       const res = await jar.fetch(new URL('/sign-in', secure.url), {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(secure.url).origin },
-        body: new URLSearchParams({ interaction: formValue(page, 'interaction')!, csrf_token: formValue(page, 'csrf_token')!, email: 'alice@example.com', password: PASSWORD }),
+        body: new URLSearchParams({
+          interaction: formValue(page, 'interaction')!,
+          csrf_token: formValue(page, 'csrf_token')!,
+          email: 'alice@example.com',
+          password: PASSWORD,
+        }),
       });
       expect(res.status).toBe(403);
       expect(res.headers.getSetCookie().some((c) => c.includes('tessera_session='))).toBe(false);
@@ -146,14 +199,22 @@ describe('OWASP Clickjacking Defense: no issuer page can be framed', () => {
 
   it('sends frame-ancestors none and X-Frame-Options DENY on the sign-in page', async () => {
     const jar = createCookieJarClient();
-    const res = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }), jar);
+    const res = await getAuthorize(
+      idp.url,
+      authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }),
+      jar,
+    );
     await expectUnframeable(await jar.fetch(locationOf(res, idp.url)!));
     await expectUnframeable(await jar.fetch(new URL('/sign-in', idp.url)));
   });
 
   it('sends them on the consent page', async () => {
     const jar = createCookieJarClient();
-    const res = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.thirdParty.id, redirectUri: fx.redirectUri }), jar);
+    const res = await getAuthorize(
+      idp.url,
+      authorizeQuery({ clientId: fx.thirdParty.id, redirectUri: fx.redirectUri }),
+      jar,
+    );
     const signedIn = await submitSignIn(jar, idp.url, locationOf(res, idp.url)!, 'alice@example.com', PASSWORD);
     const consent = locationOf(signedIn, idp.url)!;
     expect(consent.pathname).toBe('/consent');
@@ -165,7 +226,9 @@ describe('OWASP Clickjacking Defense: no issuer page can be framed', () => {
     const confirm = await jar.fetch(`${idp.url}/logout`);
     expect(confirm.status).toBe(200);
     await expectUnframeable(confirm);
-    await expectUnframeable(await getAuthorize(idp.url, authorizeQuery({ clientId: 'no-such-client', redirectUri: fx.redirectUri })));
+    await expectUnframeable(
+      await getAuthorize(idp.url, authorizeQuery({ clientId: 'no-such-client', redirectUri: fx.redirectUri })),
+    );
   });
 });
 
@@ -177,10 +240,18 @@ describe('OWASP ASVS V4.2.2, RP-Initiated Logout 1.0 §6: the sign-out confirmat
   }
 
   const confirm = (jar: CookieJarClient, csrfToken: string, headers: Record<string, string>) =>
-    jar.fetch(`${idp.url}/logout/confirm`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams({ csrf_token: csrfToken }) });
+    jar.fetch(`${idp.url}/logout/confirm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams({ csrf_token: csrfToken }),
+    });
 
   const stillSignedIn = async (jar: CookieJarClient) => {
-    const res = await getAuthorize(idp.url, authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { prompt: 'none' }), jar);
+    const res = await getAuthorize(
+      idp.url,
+      authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { prompt: 'none' }),
+      jar,
+    );
     return locationOf(res, idp.url)!.searchParams.has('code');
   };
 
@@ -210,10 +281,16 @@ describe('OWASP ASVS V2.2, Authentication Cheat Sheet: no account enumeration', 
     // The real argon2id parameters; X-Forwarded-For trusted so each attempt comes from an IP of its own.
     real = await startIssuer({ env: { TESSERA_TRUST_PROXY: 'true' } });
     const { store, passwords, clock } = real.issuer.ctx;
-    for (const email of [...victims, 'locked@example.com']) await registerUser({ store, passwords, clock }, { email, displayName: email, password: PASSWORD });
+    for (const email of [...victims, 'locked@example.com'])
+      await registerUser({ store, passwords, clock }, { email, displayName: email, password: PASSWORD });
     // The locked account: blocked for an hour from the start (as after 20 failures).
     await store.signInThrottles.countAttempt(
-      [{ key: accountThrottleKey(real.issuer.ctx.config, 'locked@example.com'), policy: { forgetAfter: 3_600_000, blockedUntil: (_, at) => at + 3_600_000 } }],
+      [
+        {
+          key: accountThrottleKey(real.issuer.ctx.config, 'locked@example.com'),
+          policy: { forgetAfter: 3_600_000, blockedUntil: (_, at) => at + 3_600_000 },
+        },
+      ],
       clock.now(),
     );
   }, 60_000);
@@ -221,7 +298,10 @@ describe('OWASP ASVS V2.2, Authentication Cheat Sheet: no account enumeration', 
 
   let ipCounter = 0;
   /** One sign-in attempt from a new browser and a new IP; the POST alone is timed. */
-  async function attempt(email: string, password: string): Promise<{ status: number; page: string; ms: number; form: { interaction: string; csrfToken: string } }> {
+  async function attempt(
+    email: string,
+    password: string,
+  ): Promise<{ status: number; page: string; ms: number; form: { interaction: string; csrfToken: string } }> {
     const jar = createCookieJarClient();
     const formPage = await (await jar.fetch(new URL('/sign-in', real.url))).text();
     const form = { interaction: formValue(formPage, 'interaction')!, csrfToken: formValue(formPage, 'csrf_token')! };
@@ -229,7 +309,11 @@ describe('OWASP ASVS V2.2, Authentication Cheat Sheet: no account enumeration', 
     const started = performance.now();
     const res = await jar.fetch(new URL('/sign-in', real.url), {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(real.url).origin, 'x-forwarded-for': `198.51.100.${ipCounter % 250}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: new URL(real.url).origin,
+        'x-forwarded-for': `198.51.100.${ipCounter % 250}`,
+      },
       body: new URLSearchParams({ interaction: form.interaction, csrf_token: form.csrfToken, email, password }),
     });
     const page = await res.text();
@@ -271,6 +355,9 @@ describe('OWASP ASVS V2.2, Authentication Cheat Sheet: no account enumeration', 
     const quantile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * p)]!;
     const [qu, qw] = [quantile(unknown, 0.25), quantile(wrong, 0.25)];
     const medians = `medians: unknown ${quantile(unknown, 0.5).toFixed(1)} ms, wrong ${quantile(wrong, 0.5).toFixed(1)} ms`;
-    expect(Math.abs(qu - qw) / Math.max(qu, qw), `lower quartiles: unknown ${qu.toFixed(1)} ms, wrong ${qw.toFixed(1)} ms; ${medians}`).toBeLessThan(0.25);
+    expect(
+      Math.abs(qu - qw) / Math.max(qu, qw),
+      `lower quartiles: unknown ${qu.toFixed(1)} ms, wrong ${qw.toFixed(1)} ms; ${medians}`,
+    ).toBeLessThan(0.25);
   }, 60_000);
 });

@@ -102,7 +102,7 @@ function resolve(v: Value): string {
     case 'truncate':
       return raw.slice(0, Math.max(0, raw.length - 1));
     case 'append':
-      return raw + 'A';
+      return `${raw}A`;
     case 'flip':
       return raw.length === 0 ? 'x' : raw.slice(0, -1) + (raw.endsWith('A') ? 'B' : 'A');
     case 'upper':
@@ -115,7 +115,11 @@ function resolve(v: Value): string {
 async function makeArtifacts(): Promise<Artifacts> {
   // Fuzzed wrong passwords may have put alice's account in a backoff delay: forget them.
   idp.issuer.ctx.store.database.sqlite.prepare('delete from sign_in_throttles').run();
-  const rp = await signInAndRedeem(idp.url, { clientId: 'fuzz-rp', redirectUri: REDIRECT_URI, scope: 'openid profile email offline_access' });
+  const rp = await signInAndRedeem(idp.url, {
+    clientId: 'fuzz-rp',
+    redirectUri: REDIRECT_URI,
+    scope: 'openid profile email offline_access',
+  });
   const jar = rp.jar;
   const sessionSecret = jar.cookie(idp.url, 'tessera_session')!;
   const browserSecret = jar.cookie(idp.url, 'tessera_browser')!;
@@ -124,14 +128,40 @@ async function makeArtifacts(): Promise<Artifacts> {
   const rotation = await tokenRequest({ grant_type: 'refresh_token', refresh_token: rotated, client_id: 'fuzz-rp' });
   const refreshToken = rotation.refresh_token as string;
 
-  const confidential = await signInAndRedeem(idp.url, { clientId: 'web-app', redirectUri: REDIRECT_URI, auth: { id: 'web-app', secret: fx.confidential.secret } }, jar);
+  const confidential = await signInAndRedeem(
+    idp.url,
+    { clientId: 'web-app', redirectUri: REDIRECT_URI, auth: { id: 'web-app', secret: fx.confidential.secret } },
+    jar,
+  );
   const used = await browserFlow(idp.url, { clientId: 'spa', redirectUri: REDIRECT_URI }, null, jar);
   const usedCode = used.callback.searchParams.get('code')!;
-  await tokenRequest({ grant_type: 'authorization_code', code: usedCode, code_verifier: used.verifier, redirect_uri: REDIRECT_URI, client_id: 'spa' });
+  await tokenRequest({
+    grant_type: 'authorization_code',
+    code: usedCode,
+    code_verifier: used.verifier,
+    redirect_uri: REDIRECT_URI,
+    client_id: 'spa',
+  });
   const fresh = await browserFlow(idp.url, { clientId: 'spa', redirectUri: REDIRECT_URI }, null, jar);
 
-  const signIn = await interactionAt(jar, authorizeUrl(idp.url, { clientId: 'spa', redirectUri: REDIRECT_URI, challenge: pkcePair().challenge, extra: { prompt: 'login' } }));
-  const consent = await interactionAt(jar, authorizeUrl(idp.url, { clientId: 'partner', redirectUri: REDIRECT_URI, challenge: pkcePair().challenge, extra: { prompt: 'consent' } }));
+  const signIn = await interactionAt(
+    jar,
+    authorizeUrl(idp.url, {
+      clientId: 'spa',
+      redirectUri: REDIRECT_URI,
+      challenge: pkcePair().challenge,
+      extra: { prompt: 'login' },
+    }),
+  );
+  const consent = await interactionAt(
+    jar,
+    authorizeUrl(idp.url, {
+      clientId: 'partner',
+      redirectUri: REDIRECT_URI,
+      challenge: pkcePair().challenge,
+      extra: { prompt: 'consent' },
+    }),
+  );
   const issuerPage = await (await jar.fetch(new URL('/sign-in', idp.url))).text();
 
   return {
@@ -160,7 +190,11 @@ async function makeArtifacts(): Promise<Artifacts> {
 }
 
 async function tokenRequest(body: Record<string, string>): Promise<Record<string, unknown>> {
-  const res = await fetch(new URL('/token', idp.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
+  const res = await fetch(new URL('/token', idp.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(body),
+  });
   const json = (await res.json()) as Record<string, unknown>;
   if (res.status !== 200) throw new Error(`fixture token request failed: ${res.status} ${JSON.stringify(json)}`);
   return json;
@@ -183,28 +217,90 @@ const ref = (name: RefName) => fc.constantFrom<Value>({ ref: name });
 const lit = (s: string): Value => ({ lit: s });
 
 /** Characters a header value may hold (a ByteString with no NUL, CR or LF). */
-const headerChar = fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c));
+const headerChar = fc
+  .integer({ min: 0x20, max: 0xff })
+  .filter((c) => c !== 0x7f)
+  .map((c) => String.fromCharCode(c));
 const headerString = (maxLength = 60) => fc.string({ unit: headerChar, maxLength });
-const controlChars = fc.string({ unit: fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 8 });
-const MALFORMED = ['%', '%%', '%zz', '%E0%A4', '%C0%AF', '%ED%A0%80', '%00', '%FF%FE', '%2', '+%2B+', '%u0041', '%%32%35', '\uD800', '\uDFFF\uD800', '\u0000', '\u202E', '\uFEFF', '&', '=', '==', '&=&', '#', '?', ';'];
+const controlChars = fc.string({
+  unit: fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)),
+  minLength: 1,
+  maxLength: 8,
+});
+const MALFORMED = [
+  '%',
+  '%%',
+  '%zz',
+  '%E0%A4',
+  '%C0%AF',
+  '%ED%A0%80',
+  '%00',
+  '%FF%FE',
+  '%2',
+  '+%2B+',
+  '%u0041',
+  '%%32%35',
+  '\uD800',
+  '\uDFFF\uD800',
+  '\u0000',
+  '\u202E',
+  '\uFEFF',
+  '&',
+  '=',
+  '==',
+  '&=&',
+  '#',
+  '?',
+  ';',
+];
 const LONG_LENGTHS = [129, 4096, 4097, 10_000, 70_000];
 
 const randomValue: fc.Arbitrary<Value> = fc.oneof(
   { weight: 3, arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }).map(lit) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }).map(lit) },
   { weight: 1, arbitrary: controlChars.map(lit) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...LONG_LENGTHS), fc.constantFrom('a', 'é', '%', '\u{1F600}', ' ')).map(([n, c]) => lit(c.repeat(n))) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...LONG_LENGTHS), fc.constantFrom('a', 'é', '%', '\u{1F600}', ' '))
+      .map(([n, c]) => lit(c.repeat(n))),
+  },
   { weight: 2, arbitrary: fc.constantFrom(...MALFORMED).map(lit) },
-  { weight: 1, arbitrary: fc.constantFrom('', ' ', 'null', 'undefined', '0', '-1', '1e309', 'NaN', '[]', '{}', 'true', '__proto__', 'constructor').map(lit) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(
+        '',
+        ' ',
+        'null',
+        'undefined',
+        '0',
+        '-1',
+        '1e309',
+        'NaN',
+        '[]',
+        '{}',
+        'true',
+        '__proto__',
+        'constructor',
+      )
+      .map(lit),
+  },
 );
 
 /** A value for one endpoint: mostly relevant artifacts and literals, some damaged, the rest random. */
-function valueOf(refs: RefName[], literals: string[]): fc.Arbitrary<Value> {
+function valueFor(refs: RefName[], literals: string[]): fc.Arbitrary<Value> {
   const all = [...refs, ...REF_NAMES.filter((r) => !refs.includes(r))];
   return fc.oneof(
     { weight: 5, arbitrary: fc.constantFrom(...refs).chain(ref) },
     { weight: 2, arbitrary: fc.constantFrom(...literals).map(lit) },
-    { weight: 2, arbitrary: fc.record({ ref: fc.constantFrom(...refs), tweak: fc.constantFrom('truncate', 'append', 'flip', 'upper') as fc.Arbitrary<'truncate'> }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        ref: fc.constantFrom(...refs),
+        tweak: fc.constantFrom('truncate', 'append', 'flip', 'upper') as fc.Arbitrary<'truncate'>,
+      }),
+    },
     { weight: 1, arbitrary: fc.constantFrom(...all).chain(ref) },
     { weight: 5, arbitrary: randomValue },
   );
@@ -256,7 +352,7 @@ function paramsOf(spec: ParamSpec): fc.Arbitrary<{ pairs: Pair[]; separator: str
     { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }).map(lit) },
     { weight: 1, arbitrary: randomValue },
   );
-  const value = valueOf(spec.refs, spec.literals);
+  const value = valueFor(spec.refs, spec.literals);
   const randomPair = fc.record({ name, value, mode: pairMode });
   const base = fc.oneof(
     { weight: 1, arbitrary: fc.constant<Pair[]>([]) },
@@ -277,9 +373,15 @@ function paramsOf(spec: ParamSpec): fc.Arbitrary<{ pairs: Pair[]; separator: str
         { weight: 6, arbitrary: fc.constant({ kind: 'none' as const }) },
         { weight: 3, arbitrary: fc.record({ kind: fc.constant('replace' as const), index: fc.nat(), value }) },
         { weight: 1, arbitrary: fc.record({ kind: fc.constant('repeat' as const), index: fc.nat(), value }) },
-        { weight: 1, arbitrary: fc.record({ kind: fc.constant('flood' as const), count: fc.constantFrom(63, 64, 65, 200) }) },
+        {
+          weight: 1,
+          arbitrary: fc.record({ kind: fc.constant('flood' as const), count: fc.constantFrom(63, 64, 65, 200) }),
+        },
       ),
-      separator: fc.oneof({ weight: 8, arbitrary: fc.constant('&') }, { weight: 1, arbitrary: fc.constantFrom('&&', ';', '&amp;') }),
+      separator: fc.oneof(
+        { weight: 8, arbitrary: fc.constant('&') },
+        { weight: 1, arbitrary: fc.constantFrom('&&', ';', '&amp;') },
+      ),
       shuffle: fc.boolean(),
     })
     .map(({ base, extra, twist, separator, shuffle }) => {
@@ -321,18 +423,38 @@ const contentType = fc.oneof(
   { weight: 1, arbitrary: headerString(40) },
 );
 
-type Body = { kind: 'form' } | { kind: 'json' } | { kind: 'binary'; bytes: Uint8Array<ArrayBuffer> } | { kind: 'huge'; bytes: number } | { kind: 'empty' } | { kind: 'text'; text: string };
+type Body =
+  | { kind: 'form' }
+  | { kind: 'json' }
+  | { kind: 'binary'; bytes: Uint8Array<ArrayBuffer> }
+  | { kind: 'huge'; bytes: number }
+  | { kind: 'empty' }
+  | { kind: 'text'; text: string };
 const body: fc.Arbitrary<Body> = fc.oneof(
   { weight: 20, arbitrary: fc.constant<Body>({ kind: 'form' }) },
   { weight: 1, arbitrary: fc.constant<Body>({ kind: 'json' }) },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 512 }).map((bytes): Body => ({ kind: 'binary', bytes: new Uint8Array(bytes) })) },
-  { weight: 1, arbitrary: fc.constantFrom(64 * 1024 - 1, 64 * 1024 + 1, 200_000).map((bytes): Body => ({ kind: 'huge', bytes })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .uint8Array({ maxLength: 512 })
+      .map((bytes): Body => ({ kind: 'binary', bytes: new Uint8Array(bytes) })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(64 * 1024 - 1, 64 * 1024 + 1, 200_000).map((bytes): Body => ({ kind: 'huge', bytes })),
+  },
   { weight: 1, arbitrary: fc.constant<Body>({ kind: 'empty' }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }).map((text): Body => ({ kind: 'text', text })) },
 );
 
-const basic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${encode(id)}:${encode(secret)}`).toString('base64');
-type Auth = { kind: 'none' } | { kind: 'basic'; id: Value; secret: Value } | { kind: 'basicRaw'; raw: string } | { kind: 'bearer'; token: Value } | { kind: 'header'; raw: string };
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encode(id)}:${encode(secret)}`).toString('base64')}`;
+type Auth =
+  | { kind: 'none' }
+  | { kind: 'basic'; id: Value; secret: Value }
+  | { kind: 'basicRaw'; raw: string }
+  | { kind: 'bearer'; token: Value }
+  | { kind: 'header'; raw: string };
 /** Client id and secret that belong together. */
 const CLIENT_CREDENTIALS: [RefName, RefName][] = [
   ['webApp', 'confidentialSecret'],
@@ -341,13 +463,18 @@ const CLIENT_CREDENTIALS: [RefName, RefName][] = [
 ];
 const authorization: fc.Arbitrary<Auth> = fc.oneof(
   { weight: 4, arbitrary: fc.constant<Auth>({ kind: 'none' }) },
-  { weight: 3, arbitrary: fc.constantFrom(...CLIENT_CREDENTIALS).map(([id, secret]): Auth => ({ kind: 'basic', id: { ref: id }, secret: { ref: secret } })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .constantFrom(...CLIENT_CREDENTIALS)
+      .map(([id, secret]): Auth => ({ kind: 'basic', id: { ref: id }, secret: { ref: secret } })),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
       kind: fc.constant('basic' as const),
-      id: valueOf(['webApp', 'partner', 'spa', 'rp', 'rpConfidential'], ['', ':', '%zz']),
-      secret: valueOf(['confidentialSecret', 'partnerSecret', 'rpConfidentialSecret'], ['', ':', '%', '%zz']),
+      id: valueFor(['webApp', 'partner', 'spa', 'rp', 'rpConfidential'], ['', ':', '%zz']),
+      secret: valueFor(['confidentialSecret', 'partnerSecret', 'rpConfidentialSecret'], ['', ':', '%', '%zz']),
     }),
   },
   {
@@ -355,12 +482,23 @@ const authorization: fc.Arbitrary<Auth> = fc.oneof(
     arbitrary: fc
       .oneof(
         fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b).toString('base64')),
-        fc.constantFrom('%zz:%', 'web-app', ':', '::', 'web-app:%E0%A4', '\u00ff:\u00fe').map((s) => Buffer.from(s, 'latin1').toString('base64')),
+        fc
+          .constantFrom('%zz:%', 'web-app', ':', '::', 'web-app:%E0%A4', '\u00ff:\u00fe')
+          .map((s) => Buffer.from(s, 'latin1').toString('base64')),
         headerString(40),
       )
       .map((raw): Auth => ({ kind: 'basicRaw', raw })),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('bearer' as const), token: valueOf(['accessToken', 'confidentialAccessToken', 'idToken', 'refreshToken'], ['', '=', 'a.b.c', 'e30.e30.']) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('bearer' as const),
+      token: valueFor(
+        ['accessToken', 'confidentialAccessToken', 'idToken', 'refreshToken'],
+        ['', '=', 'a.b.c', 'e30.e30.'],
+      ),
+    }),
+  },
   { weight: 1, arbitrary: headerString(80).map((raw): Auth => ({ kind: 'header', raw })) },
 );
 
@@ -381,13 +519,25 @@ function authorizationHeader(a: Auth): string | undefined {
 
 const cookieValue: fc.Arbitrary<Value> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom<RefName>('sessionSecret', 'browserSecret').chain(ref) },
-  { weight: 1, arbitrary: fc.record({ ref: fc.constantFrom<RefName>('sessionSecret', 'browserSecret'), tweak: fc.constantFrom('truncate', 'append', 'flip') as fc.Arbitrary<'truncate'> }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      ref: fc.constantFrom<RefName>('sessionSecret', 'browserSecret'),
+      tweak: fc.constantFrom('truncate', 'append', 'flip') as fc.Arbitrary<'truncate'>,
+    }),
+  },
   { weight: 2, arbitrary: headerString(40).map(lit) },
-  { weight: 1, arbitrary: fc.constantFrom('', '""', '"abc"', '%zz', '%E0%A4', '%', '=', 'a=b', 'x'.repeat(5000)).map(lit) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('', '""', '"abc"', '%zz', '%E0%A4', '%', '=', 'a=b', 'x'.repeat(5000)).map(lit),
+  },
 );
 const cookieName = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('tessera_session', 'tessera_browser') },
-  { weight: 1, arbitrary: fc.constantFrom('__Host-tessera_session', 'Tessera_Session', 'tessera_session ', '', '$Version') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('__Host-tessera_session', 'Tessera_Session', 'tessera_session ', '', '$Version'),
+  },
   { weight: 1, arbitrary: headerString(12).filter((s) => !/[;=,]/.test(s)) },
 );
 type CookiePart = [string, Value];
@@ -399,7 +549,15 @@ const realCookies: CookiePart[] = [
 const cookies = fc.option(
   fc.record({
     parts: fc.oneof(
-      { weight: 3, arbitrary: fc.tuple(fc.subarray(realCookies, { minLength: 1 }), fc.array(fc.tuple(cookieName, cookieValue), { maxLength: 2 })).map(([real, more]) => [...real, ...more]) },
+      {
+        weight: 3,
+        arbitrary: fc
+          .tuple(
+            fc.subarray(realCookies, { minLength: 1 }),
+            fc.array(fc.tuple(cookieName, cookieValue), { maxLength: 2 }),
+          )
+          .map(([real, more]) => [...real, ...more]),
+      },
       { weight: 2, arbitrary: fc.array(fc.tuple(cookieName, cookieValue), { maxLength: 4 }) },
     ),
     separator: fc.constantFrom('; ', '; ', '; ', ';', ', ', ';;'),
@@ -419,7 +577,10 @@ const headers = fc.record({
   secFetchSite: fc.constantFrom(undefined, undefined, 'same-origin', 'cross-site', 'none', 'same-site', 'SAME-ORIGIN'),
   accept: fc.constantFrom(undefined, 'text/html', 'application/json', '*/*', 'text/html;q=0', 'image/*'),
   userAgent: fc.option(headerString(600), { freq: 4 }),
-  forwardedFor: fc.option(fc.oneof(headerString(40), fc.constantFrom('::1', '1.2.3.4, 5.6.7.8', '::ffff:10.0.0.1', 'fe80::1%eth0')), { freq: 4 }),
+  forwardedFor: fc.option(
+    fc.oneof(headerString(40), fc.constantFrom('::1', '1.2.3.4, 5.6.7.8', '::ffff:10.0.0.1', 'fe80::1%eth0')),
+    { freq: 4 },
+  ),
 });
 
 interface Endpoint {
@@ -435,7 +596,8 @@ interface FuzzRequest {
   headers: typeof headers extends fc.Arbitrary<infer H> ? H : never;
 }
 
-const requestOf = (e: Endpoint): fc.Arbitrary<FuzzRequest> => fc.record({ params: paramsOf(e.spec), body, contentType, headers });
+const requestOf = (e: Endpoint): fc.Arbitrary<FuzzRequest> =>
+  fc.record({ params: paramsOf(e.spec), body, contentType, headers });
 
 function buildRequest(e: Endpoint, r: FuzzRequest): Request | undefined {
   const h = new Headers();
@@ -444,7 +606,8 @@ function buildRequest(e: Endpoint, r: FuzzRequest): Request | undefined {
   };
   try {
     set('authorization', authorizationHeader(r.headers.authorization));
-    if (r.headers.cookies) set('cookie', r.headers.cookies.parts.map(([n, v]) => `${n}=${resolve(v)}`).join(r.headers.cookies.separator));
+    if (r.headers.cookies)
+      set('cookie', r.headers.cookies.parts.map(([n, v]) => `${n}=${resolve(v)}`).join(r.headers.cookies.separator));
     set('origin', r.headers.origin && resolve(r.headers.origin));
     set('sec-fetch-site', r.headers.secFetchSite);
     set('accept', r.headers.accept);
@@ -473,7 +636,11 @@ function buildRequest(e: Endpoint, r: FuzzRequest): Request | undefined {
       default:
         payload = undefined;
     }
-    return new Request(`${idp.url}${e.path}`, { method: 'POST', headers: h, ...(payload !== undefined ? { body: payload } : {}) });
+    return new Request(`${idp.url}${e.path}`, {
+      method: 'POST',
+      headers: h,
+      ...(payload !== undefined ? { body: payload } : {}),
+    });
   } catch (e) {
     // A request the client side cannot even build (an invalid header value) never reaches the server.
     if (e instanceof TypeError) return undefined;
@@ -486,9 +653,48 @@ function buildRequest(e: Endpoint, r: FuzzRequest): Request | undefined {
 
 const v = (s: string) => lit(s);
 const AUTHORIZE: ParamSpec = {
-  names: ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'prompt', 'max_age', 'resource', 'response_mode', 'request', 'request_uri', 'login_hint', 'id_token_hint', 'ui_locales', 'claims'],
+  names: [
+    'response_type',
+    'client_id',
+    'redirect_uri',
+    'scope',
+    'state',
+    'nonce',
+    'code_challenge',
+    'code_challenge_method',
+    'prompt',
+    'max_age',
+    'resource',
+    'response_mode',
+    'request',
+    'request_uri',
+    'login_hint',
+    'id_token_hint',
+    'ui_locales',
+    'claims',
+  ],
   refs: ['spa', 'webApp', 'partner', 'rp', 'redirectUri', 'challenge', 'api', 'userinfoResource', 'idToken'],
-  literals: ['code', 'token', 'code id_token', 'S256', 'plain', 'openid', 'openid profile email', 'openid offline_access', 'none', 'login', 'consent', 'none login', 'select_account', '0', '9999999999', '99999999999', 'query', 'fragment', 'form_post'],
+  literals: [
+    'code',
+    'token',
+    'code id_token',
+    'S256',
+    'plain',
+    'openid',
+    'openid profile email',
+    'openid offline_access',
+    'none',
+    'login',
+    'consent',
+    'none login',
+    'select_account',
+    '0',
+    '9999999999',
+    '99999999999',
+    'query',
+    'fragment',
+    'form_post',
+  ],
   bases: [
     [
       ['response_type', v('code')],
@@ -513,9 +719,47 @@ const AUTHORIZE: ParamSpec = {
 };
 
 const TOKEN: ParamSpec = {
-  names: ['grant_type', 'code', 'code_verifier', 'redirect_uri', 'client_id', 'client_secret', 'refresh_token', 'scope', 'resource', 'client_assertion', 'client_assertion_type', 'device_code'],
-  refs: ['code', 'usedCode', 'verifier', 'redirectUri', 'spa', 'webApp', 'rp', 'rpConfidential', 'confidentialSecret', 'rpConfidentialSecret', 'refreshToken', 'rotatedRefreshToken', 'api', 'userinfoResource'],
-  literals: ['authorization_code', 'refresh_token', 'client_credentials', 'password', 'urn:ietf:params:oauth:grant-type:device_code', 'openid', 'openid profile', 'offline_access', 'email openid'],
+  names: [
+    'grant_type',
+    'code',
+    'code_verifier',
+    'redirect_uri',
+    'client_id',
+    'client_secret',
+    'refresh_token',
+    'scope',
+    'resource',
+    'client_assertion',
+    'client_assertion_type',
+    'device_code',
+  ],
+  refs: [
+    'code',
+    'usedCode',
+    'verifier',
+    'redirectUri',
+    'spa',
+    'webApp',
+    'rp',
+    'rpConfidential',
+    'confidentialSecret',
+    'rpConfidentialSecret',
+    'refreshToken',
+    'rotatedRefreshToken',
+    'api',
+    'userinfoResource',
+  ],
+  literals: [
+    'authorization_code',
+    'refresh_token',
+    'client_credentials',
+    'password',
+    'urn:ietf:params:oauth:grant-type:device_code',
+    'openid',
+    'openid profile',
+    'offline_access',
+    'email openid',
+  ],
   bases: [
     [
       ['grant_type', v('authorization_code')],
@@ -579,7 +823,18 @@ const LOGOUT: ParamSpec = {
 
 const REVOKE: ParamSpec = {
   names: ['token', 'token_type_hint', 'client_id', 'client_secret'],
-  refs: ['accessToken', 'confidentialAccessToken', 'refreshToken', 'rotatedRefreshToken', 'idToken', 'webApp', 'rp', 'rpConfidential', 'confidentialSecret', 'rpConfidentialSecret'],
+  refs: [
+    'accessToken',
+    'confidentialAccessToken',
+    'refreshToken',
+    'rotatedRefreshToken',
+    'idToken',
+    'webApp',
+    'rp',
+    'rpConfidential',
+    'confidentialSecret',
+    'rpConfidentialSecret',
+  ],
   literals: ['access_token', 'refresh_token', 'a.b.c', 'A'.repeat(43)],
   bases: [
     [
@@ -634,7 +889,13 @@ const ENDPOINTS: Endpoint[] = [
 // ---------------------------------------------------------------------------------------------
 // The properties.
 
-const STACK_TRACE = [/\n\s+at .+:\d+:\d+/, /\bat (?:async )?\S+ \(.+:\d+:\d+\)/, /node:internal/, /node_modules/, /\/src\/\S+\.ts/];
+const STACK_TRACE = [
+  /\n\s+at .+:\d+:\d+/,
+  /\bat (?:async )?\S+ \(.+:\d+:\d+\)/,
+  /node:internal/,
+  /node_modules/,
+  /\/src\/\S+\.ts/,
+];
 
 /** A refusal sent back to the client's redirect URI (RFC 6749 §4.1.2.1) counts as a refused request. */
 function isErrorRedirect(res: Response): boolean {
@@ -690,12 +951,24 @@ beforeAll(async () => {
     grantTypes: ['refresh_token'],
   };
   await registerClient(deps, { ...common, id: 'fuzz-rp', name: 'Fuzz RP', type: 'public' });
-  rpConfidentialSecret = (await registerClient(deps, { ...common, id: 'fuzz-rp-confidential', name: 'Fuzz RP (confidential)', type: 'confidential' })).secret!;
+  rpConfidentialSecret = (
+    await registerClient(deps, {
+      ...common,
+      id: 'fuzz-rp-confidential',
+      name: 'Fuzz RP (confidential)',
+      type: 'confidential',
+    })
+  ).secret!;
 });
 
 afterAll(async () => {
   for (const [endpoint, counts] of statusCounts) {
-    console.log(`fuzz ${endpoint}: ${[...counts].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ')}`);
+    console.log(
+      `fuzz ${endpoint}: ${[...counts]
+        .sort(([a], [b]) => a - b)
+        .map(([s, n]) => `${s}×${n}`)
+        .join(' ')}`,
+    );
   }
   if (process.env.FUZZ_DEBUG) for (const [r, n] of [...reasons].sort()) console.log(n, r);
   await idp?.cleanup();
@@ -742,7 +1015,10 @@ describe(`fuzzed requests (seed ${SEED}, ${RUNS} runs per endpoint)`, () => {
           }
           const scratchAfter = rowCounts(sqlite, SCRATCH_TABLES);
           for (const table of SCRATCH_TABLES) {
-            expect(scratchAfter[table]! - scratchBefore[table]!, `${table} grew too much:\n${what()}`).toBeLessThanOrEqual(SCRATCH_GROWTH_PER_REQUEST);
+            expect(
+              scratchAfter[table]! - scratchBefore[table]!,
+              `${table} grew too much:\n${what()}`,
+            ).toBeLessThanOrEqual(SCRATCH_GROWTH_PER_REQUEST);
           }
         }),
         { seed: SEED, numRuns: RUNS },
@@ -759,9 +1035,15 @@ describe('cases the fuzzer found', () => {
     ['a too-long parameter name', `${encodeURIComponent('Ā'.repeat(200))}=x`],
     ['a control character in the name', `${encodeURIComponent('\r\n'.repeat(80))}=x`],
   ])('POST /userinfo with %s answers 400 with an RFC 6750 §3 challenge', async (_what, body) => {
-    const res = await idp.issuer.app.request(`${idp.url}/userinfo`, { method: 'POST', headers: { 'content-type': FORM_TYPE }, body });
+    const res = await idp.issuer.app.request(`${idp.url}/userinfo`, {
+      method: 'POST',
+      headers: { 'content-type': FORM_TYPE },
+      body,
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
-    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="tessera", error="invalid_request", error_description="[\x20\x21\x23-\x5B\x5D-\x7E]*"$/);
+    expect(res.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="tessera", error="invalid_request", error_description="[\x20\x21\x23-\x5B\x5D-\x7E]*"$/,
+    );
   });
 });

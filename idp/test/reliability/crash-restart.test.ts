@@ -56,7 +56,9 @@ function deliveries(): { attempts: number; deliveredAt: number | null; failedAt:
   const db = new Database(databaseFile, { readonly: true, fileMustExist: true });
   try {
     return db
-      .prepare('select attempts, delivered_at as deliveredAt, failed_at as failedAt from backchannel_deliveries where client_id = ?')
+      .prepare(
+        'select attempts, delivered_at as deliveredAt, failed_at as failedAt from backchannel_deliveries where client_id = ?',
+      )
       .all(BACKCHANNEL_CLIENT) as { attempts: number; deliveredAt: number | null; failedAt: number | null }[];
   } finally {
     db.close();
@@ -66,12 +68,26 @@ function deliveries(): { attempts: number; deliveredAt: number | null; failedAt:
 /** Signs a person in at the back-channel client and signs them out with an id_token_hint (no confirmation). */
 async function signInAndOut(email: string): Promise<void> {
   const jar = createCookieJarClient();
-  const flow = await browserFlow(before!.url, { clientId: BACKCHANNEL_CLIENT, redirectUri: REDIRECT_URI }, { email, password: LOAD_PASSWORD }, jar);
-  const tokens = await redeem(before!.url, { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: REDIRECT_URI, client_id: BACKCHANNEL_CLIENT });
+  const flow = await browserFlow(
+    before!.url,
+    { clientId: BACKCHANNEL_CLIENT, redirectUri: REDIRECT_URI },
+    { email, password: LOAD_PASSWORD },
+    jar,
+  );
+  const tokens = await redeem(before!.url, {
+    code: flow.callback.searchParams.get('code')!,
+    code_verifier: flow.verifier,
+    redirect_uri: REDIRECT_URI,
+    client_id: BACKCHANNEL_CLIENT,
+  });
   expect(tokens.status).toBe(200);
   const idToken = tokens.json.id_token as string;
   const logout = new URL('/logout', before!.url);
-  logout.search = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_URI, state: 'bye' }).toString();
+  logout.search = new URLSearchParams({
+    id_token_hint: idToken,
+    post_logout_redirect_uri: POST_LOGOUT_URI,
+    state: 'bye',
+  }).toString();
   const res = await jar.fetch(logout);
   expect(res.status).toBe(303);
   endedSids.push(decodeJwt(idToken).sid as string);
@@ -83,7 +99,10 @@ beforeAll(async () => {
   port = await freePort();
   // Nothing listens here until after the crash: every delivery attempt before it fails.
   backchannelPort = await freePort();
-  ({ emails } = await seedLoadDatabase(databaseFile, { users: 3, backchannelLogoutUri: `http://127.0.0.1:${backchannelPort}/backchannel-logout` }));
+  ({ emails } = await seedLoadDatabase(databaseFile, {
+    users: 3,
+    backchannelLogoutUri: `http://127.0.0.1:${backchannelPort}/backchannel-logout`,
+  }));
   before = await spawnIssuer({ databaseFile, port });
   jwksBefore = await jwksOf(before.url);
 }, 60_000);
@@ -98,7 +117,15 @@ afterAll(async () => {
 describe('an issuer killed with SIGKILL under load', () => {
   it('answers every request before the kill as expected', async () => {
     let crashed = false;
-    const load = runLoad({ issuer: before!.url, emails, ledger, seconds: 30, workers: 12, signInWorkers: 1, crashed: () => crashed });
+    const load = runLoad({
+      issuer: before!.url,
+      emails,
+      ledger,
+      seconds: 30,
+      workers: 12,
+      signInWorkers: 1,
+      crashed: () => crashed,
+    });
     await new Promise((r) => setTimeout(r, 1000));
     for (let i = 0; i < ENDED_SESSIONS; i++) await signInAndOut(emails[i % emails.length]!);
     // Let the first delivery attempts fail (retries are due 1 s, 3 s, 7 s and 15 s later), with
@@ -170,7 +197,9 @@ describe('the same issuer restarted on the same database', () => {
 
   it('refreshes every family with its last acknowledged refresh token', async () => {
     const result = await refreshEveryFamily(after!.url, ledger);
-    console.log(`after restart: ${result.refreshed} families refreshed, ${result.skipped} skipped (last refresh cut off and committed)`);
+    console.log(
+      `after restart: ${result.refreshed} families refreshed, ${result.skipped} skipped (last refresh cut off and committed)`,
+    );
     expect(result.failures).toEqual([]);
     expect(result.refreshed + result.skipped).toBe(ledger.families.length);
     expect(result.skipped).toBe(check.committedInFlight);
@@ -178,7 +207,12 @@ describe('the same issuer restarted on the same database', () => {
 
   it('keeps the SSO sessions: a browser signed in before the crash gets a code without a password', async () => {
     for (const session of ledger.sessions.slice(0, 5)) {
-      const flow = await browserFlow(after!.url, { clientId: LOAD_CLIENT, redirectUri: REDIRECT_URI, extra: { prompt: 'none' } }, null, session.jar);
+      const flow = await browserFlow(
+        after!.url,
+        { clientId: LOAD_CLIENT, redirectUri: REDIRECT_URI, extra: { prompt: 'none' } },
+        null,
+        session.jar,
+      );
       expect(flow.callback.searchParams.get('code')).toBeTruthy();
     }
   });
@@ -190,7 +224,12 @@ describe('the same issuer restarted on the same database', () => {
     const keys = createLocalJWKSet(await jwksOf(after!.url));
     const sids: string[] = [];
     for (const token of received) {
-      const { payload } = await jwtVerify(token, keys, { issuer: after!.url, audience: BACKCHANNEL_CLIENT, typ: TOKEN_TYPES.logoutToken, algorithms: ['ES256'] });
+      const { payload } = await jwtVerify(token, keys, {
+        issuer: after!.url,
+        audience: BACKCHANNEL_CLIENT,
+        typ: TOKEN_TYPES.logoutToken,
+        algorithms: ['ES256'],
+      });
       expect(payload.events).toEqual({ [BACKCHANNEL_LOGOUT_EVENT]: {} });
       expect(payload).not.toHaveProperty('nonce');
       sids.push(payload.sid as string);
@@ -198,7 +237,8 @@ describe('the same issuer restarted on the same database', () => {
     expect(sids.sort()).toEqual([...endedSids].sort());
     // The queue records them as delivered, so they are not sent again at the next start.
     const deadlineDb = Date.now() + 5000;
-    while (deliveries().some((d) => d.deliveredAt === null) && Date.now() < deadlineDb) await new Promise((r) => setTimeout(r, 100));
+    while (deliveries().some((d) => d.deliveredAt === null) && Date.now() < deadlineDb)
+      await new Promise((r) => setTimeout(r, 100));
     for (const d of deliveries()) expect(d.deliveredAt).not.toBeNull();
   }, 30_000);
 

@@ -14,7 +14,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnIssuer, type IssuerProcess } from '../support/issuer-process.js';
-import { Ledger, checkLedger, formatReport, refreshEveryFamily, runLoad, seedLoadDatabase, type LoadReport } from '../support/load-driver.js';
+import {
+  Ledger,
+  checkLedger,
+  formatReport,
+  refreshEveryFamily,
+  runLoad,
+  seedLoadDatabase,
+  type LoadReport,
+} from '../support/load-driver.js';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 5);
 const WORKERS = Number(process.env.LOAD_WORKERS ?? 16);
@@ -40,20 +48,33 @@ afterAll(async () => {
 });
 
 describe(`a ${SECONDS} s load of ${WORKERS} clients and ${SIGN_IN_WORKERS} signing in`, () => {
-  it('answers every request as expected (no error, no 500)', async () => {
-    report = await runLoad({ issuer: idp!.url, emails, ledger, seconds: SECONDS, workers: WORKERS, signInWorkers: SIGN_IN_WORKERS });
-    console.log(formatReport('load', report));
-    expect(report.errors).toEqual([]);
-    for (const op of Object.values(report.ops)) expect(op.errors).toBe(0);
-    expect(report.ops.refresh.count).toBeGreaterThan(0);
-    expect(report.ops['code exchange'].count).toBeGreaterThan(0);
-    expect(report.ops['sign-in'].count).toBeGreaterThan(0);
-    expect(idp!.unhandled).toEqual([]);
-  }, (SECONDS + 60) * 1000);
+  it(
+    'answers every request as expected (no error, no 500)',
+    async () => {
+      report = await runLoad({
+        issuer: idp!.url,
+        emails,
+        ledger,
+        seconds: SECONDS,
+        workers: WORKERS,
+        signInWorkers: SIGN_IN_WORKERS,
+      });
+      console.log(formatReport('load', report));
+      expect(report.errors).toEqual([]);
+      for (const op of Object.values(report.ops)) expect(op.errors).toBe(0);
+      expect(report.ops.refresh.count).toBeGreaterThan(0);
+      expect(report.ops['code exchange'].count).toBeGreaterThan(0);
+      expect(report.ops['sign-in'].count).toBeGreaterThan(0);
+      expect(idp!.unhandled).toEqual([]);
+    },
+    (SECONDS + 60) * 1000,
+  );
 
   it('lost no acknowledged write: every session, grant and refresh token is in the database', () => {
     const check = checkLedger(databaseFile, ledger);
-    console.log(`ledger: ${check.sessions} sessions, ${check.families} grants, ${check.refreshTokens} refresh tokens acknowledged; lost: ${check.lost.length}`);
+    console.log(
+      `ledger: ${check.sessions} sessions, ${check.families} grants, ${check.refreshTokens} refresh tokens acknowledged; lost: ${check.lost.length}`,
+    );
     expect(check.lost).toEqual([]);
     expect(check.committedInFlight).toBe(0);
     expect(check.families).toBe(ledger.families.length);

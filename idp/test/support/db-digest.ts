@@ -32,19 +32,34 @@ const statements = new WeakMap<Database.Database, Map<string, Database.Statement
 
 function statement(sqlite: Database.Database, sql: string): Database.Statement {
   let cache = statements.get(sqlite);
-  if (!cache) statements.set(sqlite, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    statements.set(sqlite, cache);
+  }
   let stmt = cache.get(sql);
-  if (!stmt) cache.set(sql, (stmt = sqlite.prepare(sql)));
+  if (!stmt) {
+    stmt = sqlite.prepare(sql);
+    cache.set(sql, stmt);
+  }
   return stmt;
 }
 
 /** One SHA-256 (base64url) per table, over its rows in rowid order. */
-export function tableDigests(sqlite: Database.Database, tables: readonly string[] = DURABLE_TABLES): Record<string, string> {
+export function tableDigests(
+  sqlite: Database.Database,
+  tables: readonly string[] = DURABLE_TABLES,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const table of tables) {
     const hash = createHash('sha256');
-    for (const row of statement(sqlite, `select * from ${table} order by rowid`).raw(true).iterate() as Iterable<unknown[]>) {
-      hash.update(JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v)));
+    for (const row of statement(sqlite, `select * from ${table} order by rowid`).raw(true).iterate() as Iterable<
+      unknown[]
+    >) {
+      hash.update(
+        JSON.stringify(row, (_k, v: unknown) =>
+          typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v,
+        ),
+      );
       hash.update('\n');
     }
     out[table] = hash.digest('base64url');
@@ -54,13 +69,19 @@ export function tableDigests(sqlite: Database.Database, tables: readonly string[
 
 /** One digest over the durable tables. */
 export function databaseDigest(sqlite: Database.Database, tables: readonly string[] = DURABLE_TABLES): string {
-  return createHash('sha256').update(JSON.stringify(tableDigests(sqlite, tables))).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify(tableDigests(sqlite, tables)))
+    .digest('base64url');
 }
 
 /** Row counts, e.g. of the scratch tables. */
-export function rowCounts(sqlite: Database.Database, tables: readonly string[] = SCRATCH_TABLES): Record<string, number> {
+export function rowCounts(
+  sqlite: Database.Database,
+  tables: readonly string[] = SCRATCH_TABLES,
+): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const table of tables) out[table] = (statement(sqlite, `select count(*) as n from ${table}`).get() as { n: number }).n;
+  for (const table of tables)
+    out[table] = (statement(sqlite, `select count(*) as n from ${table}`).get() as { n: number }).n;
   return out;
 }
 

@@ -39,7 +39,12 @@ export interface IssuerProcess {
 const MAX_OUTPUT_LINES = 200;
 
 /** Starts `node --conditions=@tessera/source --import tsx src/main.ts` and waits until discovery answers. */
-export async function spawnIssuer(options: { databaseFile: string; port: number; env?: Record<string, string>; readyTimeoutMs?: number }): Promise<IssuerProcess> {
+export async function spawnIssuer(options: {
+  databaseFile: string;
+  port: number;
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+}): Promise<IssuerProcess> {
   const url = `http://127.0.0.1:${options.port}`;
   const child = spawn(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', 'src/main.ts'], {
     cwd: IDP_DIR,
@@ -76,11 +81,20 @@ export async function spawnIssuer(options: { databaseFile: string; port: number;
     await exited;
     clearTimeout(timer);
   };
-  const proc: IssuerProcess = { url, port: options.port, child, output, unhandled, stop: () => waitExit('SIGTERM'), kill9: () => waitExit('SIGKILL') };
+  const proc: IssuerProcess = {
+    url,
+    port: options.port,
+    child,
+    output,
+    unhandled,
+    stop: () => waitExit('SIGTERM'),
+    kill9: () => waitExit('SIGKILL'),
+  };
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the issuer exited with code ${child.exitCode}:\n${output.join('\n')}`);
+    if (child.exitCode !== null)
+      throw new Error(`the issuer exited with code ${child.exitCode}:\n${output.join('\n')}`);
     try {
       const res = await fetch(`${url}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();

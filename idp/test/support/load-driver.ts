@@ -23,7 +23,10 @@ export const BACKCHANNEL_CLIENT = 'backchannel-rp';
 export const LOAD_API = 'https://api.load.test';
 
 /** Seeds users, an API and the clients into a database file, before the issuer process starts. */
-export async function seedLoadDatabase(file: string, options: { users: number; backchannelLogoutUri?: string }): Promise<{ emails: string[] }> {
+export async function seedLoadDatabase(
+  file: string,
+  options: { users: number; backchannelLogoutUri?: string },
+): Promise<{ emails: string[] }> {
   const store = openStore(file);
   try {
     const clock = systemClock;
@@ -32,7 +35,10 @@ export async function seedLoadDatabase(file: string, options: { users: number; b
     const emails: string[] = [];
     for (let i = 0; i < options.users; i++) {
       const email = `load-user-${i}@example.test`;
-      await registerUser({ store, passwords, clock }, { email, displayName: `Load User ${i}`, password: LOAD_PASSWORD });
+      await registerUser(
+        { store, passwords, clock },
+        { email, displayName: `Load User ${i}`, password: LOAD_PASSWORD },
+      );
       emails.push(email);
     }
     await registerResource({ store, clock }, { id: LOAD_API, name: 'Load API' });
@@ -47,7 +53,15 @@ export async function seedLoadDatabase(file: string, options: { users: number; b
     };
     await registerClient({ store, clock }, { ...common, id: LOAD_CLIENT, name: 'Load RP' });
     if (options.backchannelLogoutUri) {
-      await registerClient({ store, clock }, { ...common, id: BACKCHANNEL_CLIENT, name: 'Back-channel RP', backchannelLogoutUri: options.backchannelLogoutUri });
+      await registerClient(
+        { store, clock },
+        {
+          ...common,
+          id: BACKCHANNEL_CLIENT,
+          name: 'Back-channel RP',
+          backchannelLogoutUri: options.backchannelLogoutUri,
+        },
+      );
     }
     return { emails };
   } finally {
@@ -115,7 +129,10 @@ interface OpStats {
 
 export interface LoadReport {
   seconds: number;
-  ops: Record<Operation, { count: number; errors: number; interrupted: number; perSecond: number; p50: number; p95: number; p99: number }>;
+  ops: Record<
+    Operation,
+    { count: number; errors: number; interrupted: number; perSecond: number; p50: number; p95: number; p99: number }
+  >;
   totalRequests: number;
   errors: string[];
 }
@@ -138,13 +155,16 @@ export interface LoadOptions {
 class UnexpectedResponse extends Error {}
 
 async function expectStatus(res: Response, status: number, what: string): Promise<Response> {
-  if (res.status !== status) throw new UnexpectedResponse(`${what}: expected ${status}, got ${res.status} ${(await res.text()).slice(0, 200)}`);
+  if (res.status !== status)
+    throw new UnexpectedResponse(`${what}: expected ${status}, got ${res.status} ${(await res.text()).slice(0, 200)}`);
   return res;
 }
 
 /** Runs the load for `seconds` and reports throughput and latency per operation. */
 export async function runLoad(o: LoadOptions): Promise<LoadReport> {
-  const stats = Object.fromEntries(OPERATIONS.map((op) => [op, { count: 0, errors: 0, interrupted: 0, latencies: [] } as OpStats])) as Record<Operation, OpStats>;
+  const stats = Object.fromEntries(
+    OPERATIONS.map((op) => [op, { count: 0, errors: 0, interrupted: 0, latencies: [] } as OpStats]),
+  ) as Record<Operation, OpStats>;
   const errors: string[] = [];
   const crashed = o.crashed ?? (() => false);
   const deadline = Date.now() + o.seconds * 1000;
@@ -169,14 +189,24 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   }
 
   const tokenRequest = (body: Record<string, string>) =>
-    fetch(`${o.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
+    fetch(`${o.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(body),
+    });
 
   async function signIn(email: string): Promise<void> {
     const jar = createCookieJarClient();
     const flow = await timed('sign-in', async () => {
-      const f = await browserFlow(o.issuer, { clientId: LOAD_CLIENT, redirectUri: REDIRECT_URI }, { email, password: LOAD_PASSWORD }, jar);
+      const f = await browserFlow(
+        o.issuer,
+        { clientId: LOAD_CLIENT, redirectUri: REDIRECT_URI },
+        { email, password: LOAD_PASSWORD },
+        jar,
+      );
       const secret = jar.cookie(o.issuer, 'tessera_session');
-      if (!secret || !f.callback.searchParams.get('code')) throw new UnexpectedResponse(`sign-in gave no session or no code: ${f.callback.href}`);
+      if (!secret || !f.callback.searchParams.get('code'))
+        throw new UnexpectedResponse(`sign-in gave no session or no code: ${f.callback.href}`);
       o.ledger.sessions.push({ secret, jar });
       return f;
     });
@@ -185,7 +215,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
 
   async function exchange(callback: URL, verifier: string, session: AckSession | undefined): Promise<void> {
     await timed('code exchange', async () => {
-      const res = await redeem(o.issuer, { code: callback.searchParams.get('code')!, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: LOAD_CLIENT });
+      const res = await redeem(o.issuer, {
+        code: callback.searchParams.get('code')!,
+        code_verifier: verifier,
+        redirect_uri: REDIRECT_URI,
+        client_id: LOAD_CLIENT,
+      });
       if (res.status !== 200) throw new UnexpectedResponse(`code exchange: ${res.status} ${JSON.stringify(res.json)}`);
       o.ledger.addTokens(res.json, LOAD_CLIENT);
       if (session && !session.sid) session.sid = decodeJwt(res.json.id_token as string).sid as string;
@@ -196,8 +231,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     const session = pick(o.ledger.sessions);
     if (!session) return jwks();
     const flow = await timed('authorize', async () => {
-      const f = await browserFlow(o.issuer, { clientId: LOAD_CLIENT, redirectUri: REDIRECT_URI, extra: { prompt: 'none' } }, null, session.jar);
-      if (!f.callback.searchParams.get('code')) throw new UnexpectedResponse(`authorize: no code in ${f.callback.href}`);
+      const f = await browserFlow(
+        o.issuer,
+        { clientId: LOAD_CLIENT, redirectUri: REDIRECT_URI, extra: { prompt: 'none' } },
+        null,
+        session.jar,
+      );
+      if (!f.callback.searchParams.get('code'))
+        throw new UnexpectedResponse(`authorize: no code in ${f.callback.href}`);
       return f;
     });
     if (flow) await exchange(flow.callback, flow.verifier, session);
@@ -210,11 +251,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     family.busy = true;
     family.inFlight = true;
     await timed('refresh', async () => {
-      const res = await tokenRequest({ grant_type: 'refresh_token', refresh_token: family.tokens.at(-1)!, client_id: family.clientId });
+      const res = await tokenRequest({
+        grant_type: 'refresh_token',
+        refresh_token: family.tokens.at(-1)!,
+        client_id: family.clientId,
+      });
       // An answer came back: whatever it says, the client now knows the outcome.
       family.inFlight = false;
       const json = (await res.json()) as Record<string, unknown>;
-      if (res.status !== 200 || typeof json.refresh_token !== 'string') throw new UnexpectedResponse(`refresh: ${res.status} ${JSON.stringify(json)}`);
+      if (res.status !== 200 || typeof json.refresh_token !== 'string')
+        throw new UnexpectedResponse(`refresh: ${res.status} ${JSON.stringify(json)}`);
       family.tokens.push(json.refresh_token);
       o.ledger.remember(json);
     });
@@ -225,7 +271,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     const token = pick(o.ledger.accessTokens);
     if (!token) return jwks();
     await timed('userinfo', async () => {
-      const res = await expectStatus(await fetch(`${o.issuer}/userinfo`, { headers: { authorization: `Bearer ${token}` } }), 200, 'userinfo');
+      const res = await expectStatus(
+        await fetch(`${o.issuer}/userinfo`, { headers: { authorization: `Bearer ${token}` } }),
+        200,
+        'userinfo',
+      );
       const json = (await res.json()) as { sub?: unknown };
       if (typeof json.sub !== 'string') throw new UnexpectedResponse('userinfo without sub');
     });
@@ -249,7 +299,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const total = mix.reduce((n, [w]) => n + w, 0);
   const choose = () => {
     let r = Math.random() * total;
-    for (const [w, f] of mix) if ((r -= w) < 0) return f;
+    for (const [w, f] of mix) {
+      r -= w;
+      if (r < 0) return f;
+    }
     return jwks;
   };
 
@@ -259,14 +312,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const workers: Promise<void>[] = [];
   for (let i = 0; i < o.signInWorkers; i++) {
     const email = o.emails[(i + 1) % o.emails.length]!;
-    workers.push((async () => {
-      while (running()) await signIn(email);
-    })());
+    workers.push(
+      (async () => {
+        while (running()) await signIn(email);
+      })(),
+    );
   }
   for (let i = 0; i < o.workers; i++) {
-    workers.push((async () => {
-      while (running()) await choose()();
-    })());
+    workers.push(
+      (async () => {
+        while (running()) await choose()();
+      })(),
+    );
   }
   await Promise.all(workers);
   const seconds = (performance.now() - started) / 1000;
@@ -279,11 +336,23 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const ops = Object.fromEntries(
     OPERATIONS.map((op) => {
       const s = stats[op];
-      return [op, { count: s.count, errors: s.errors, interrupted: s.interrupted, perSecond: Math.round((s.count / seconds) * 10) / 10, p50: pct(s.latencies, 50), p95: pct(s.latencies, 95), p99: pct(s.latencies, 99) }];
+      return [
+        op,
+        {
+          count: s.count,
+          errors: s.errors,
+          interrupted: s.interrupted,
+          perSecond: Math.round((s.count / seconds) * 10) / 10,
+          p50: pct(s.latencies, 50),
+          p95: pct(s.latencies, 95),
+          p99: pct(s.latencies, 99),
+        },
+      ];
     }),
   ) as LoadReport['ops'];
   // Requests on the wire: a sign-in is 3 (authorize, the page, the form); every other operation 1.
-  const totalRequests = ops['sign-in'].count * 3 + OPERATIONS.filter((op) => op !== 'sign-in').reduce((n, op) => n + ops[op].count, 0);
+  const totalRequests =
+    ops['sign-in'].count * 3 + OPERATIONS.filter((op) => op !== 'sign-in').reduce((n, op) => n + ops[op].count, 0);
   return { seconds, ops, totalRequests, errors };
 }
 
@@ -318,9 +387,13 @@ export function checkLedger(databaseFile: string, ledger: Ledger): LedgerCheck {
   const db = new Database(databaseFile, { readonly: true, fileMustExist: true });
   try {
     const session = db.prepare('select ended_at as endedAt from sso_sessions where secret_digest = ?');
-    const token = db.prepare('select grant_id as grantId, rotated_at as rotatedAt, revoked_at as revokedAt from refresh_tokens where digest = ?');
+    const token = db.prepare(
+      'select grant_id as grantId, rotated_at as rotatedAt, revoked_at as revokedAt from refresh_tokens where digest = ?',
+    );
     const grant = db.prepare('select revoked_at as revokedAt from grants where id = ?');
-    const live = db.prepare('select count(*) as n from refresh_tokens where grant_id = ? and rotated_at is null and revoked_at is null');
+    const live = db.prepare(
+      'select count(*) as n from refresh_tokens where grant_id = ? and rotated_at is null and revoked_at is null',
+    );
     const lost: string[] = [];
     let refreshTokens = 0;
     let committedInFlight = 0;
@@ -329,19 +402,44 @@ export function checkLedger(databaseFile: string, ledger: Ledger): LedgerCheck {
       if (!row) lost.push(`session ${s.sid ?? '?'} is missing`);
       else if (row.endedAt !== null) lost.push(`session ${s.sid ?? '?'} has ended`);
     }
-    ledger.families.forEach((f, i) => {
-      const rows = f.tokens.map((t) => token.get(secretDigest(t)) as { grantId: string; rotatedAt: number | null; revokedAt: number | null } | undefined);
+    for (const [i, f] of ledger.families.entries()) {
+      const rows = f.tokens.map(
+        (t) =>
+          token.get(secretDigest(t)) as
+            | { grantId: string; rotatedAt: number | null; revokedAt: number | null }
+            | undefined,
+      );
       refreshTokens += rows.length;
-      if (rows.some((r) => !r)) return lost.push(`family ${i}: ${rows.filter((r) => !r).length} of ${rows.length} acknowledged refresh tokens are missing`);
+      if (rows.some((r) => !r)) {
+        lost.push(
+          `family ${i}: ${rows.filter((r) => !r).length} of ${rows.length} acknowledged refresh tokens are missing`,
+        );
+        continue;
+      }
       const grantId = rows[0]!.grantId;
-      if (rows.some((r) => r!.grantId !== grantId)) return lost.push(`family ${i}: tokens of different grants`);
+      if (rows.some((r) => r!.grantId !== grantId)) {
+        lost.push(`family ${i}: tokens of different grants`);
+        continue;
+      }
       const g = grant.get(grantId) as { revokedAt: number | null } | undefined;
-      if (!g) return lost.push(`family ${i}: grant ${grantId} is missing`);
-      if (g.revokedAt !== null) return lost.push(`family ${i}: grant ${grantId} was revoked`);
+      if (!g) {
+        lost.push(`family ${i}: grant ${grantId} is missing`);
+        continue;
+      }
+      if (g.revokedAt !== null) {
+        lost.push(`family ${i}: grant ${grantId} was revoked`);
+        continue;
+      }
       const last = rows.at(-1)!;
-      if (last.revokedAt !== null) return lost.push(`family ${i}: the last acknowledged token was revoked`);
+      if (last.revokedAt !== null) {
+        lost.push(`family ${i}: the last acknowledged token was revoked`);
+        continue;
+      }
       if (last.rotatedAt !== null) {
-        if (!f.inFlight) return lost.push(`family ${i}: the last acknowledged token was rotated, but no refresh was in flight`);
+        if (!f.inFlight) {
+          lost.push(`family ${i}: the last acknowledged token was rotated, but no refresh was in flight`);
+          continue;
+        }
         committedInFlight++;
       } else if (f.inFlight) {
         // The refresh cut off by the crash never committed: the last token is still the one to use.
@@ -350,16 +448,25 @@ export function checkLedger(databaseFile: string, ledger: Ledger): LedgerCheck {
       // Exactly one usable token per family, whatever happened.
       const n = (live.get(grantId) as { n: number }).n;
       if (n !== 1) lost.push(`family ${i}: ${n} usable refresh tokens`);
-      return undefined;
-    });
-    return { sessions: ledger.sessions.length, families: ledger.families.length, refreshTokens, committedInFlight, lost };
+    }
+    return {
+      sessions: ledger.sessions.length,
+      families: ledger.families.length,
+      refreshTokens,
+      committedInFlight,
+      lost,
+    };
   } finally {
     db.close();
   }
 }
 
 /** Refreshes each family with its last acknowledged token (unless a crash cut off its last refresh); returns the failures. */
-export async function refreshEveryFamily(issuer: string, ledger: Ledger, concurrency = 8): Promise<{ refreshed: number; skipped: number; failures: string[] }> {
+export async function refreshEveryFamily(
+  issuer: string,
+  ledger: Ledger,
+  concurrency = 8,
+): Promise<{ refreshed: number; skipped: number; failures: string[] }> {
   const queue = ledger.families.map((f, i) => [f, i] as const);
   const failures: string[] = [];
   let refreshed = 0;
@@ -375,7 +482,11 @@ export async function refreshEveryFamily(issuer: string, ledger: Ledger, concurr
         const res = await fetch(`${issuer}/token`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: f.tokens.at(-1)!, client_id: f.clientId }),
+          body: new URLSearchParams({
+            grant_type: 'refresh_token',
+            refresh_token: f.tokens.at(-1)!,
+            client_id: f.clientId,
+          }),
         });
         const json = (await res.json()) as Record<string, unknown>;
         if (res.status === 200 && typeof json.refresh_token === 'string') {

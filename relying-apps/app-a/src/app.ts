@@ -5,7 +5,14 @@
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { MalformedRequestError, createIssuerClient, createMemoryJtiStore, type FetchLike, type JtiStore, requestLimits } from '@tessera/shared';
+import {
+  MalformedRequestError,
+  createIssuerClient,
+  createMemoryJtiStore,
+  type FetchLike,
+  type JtiStore,
+  requestLimits,
+} from '@tessera/shared';
 import { createLoopbackFetch, withNodeSignatures } from '@tessera/shared/node';
 import { systemClock, type Clock } from './clock.js';
 import type { AppAConfig } from './config.js';
@@ -87,7 +94,9 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
 
   // Browsers ask for it on every first visit; an empty answer keeps their consoles free of 404s.
   app.get('/favicon.ico', (c) => c.body(null, 204, { 'Cache-Control': 'public, max-age=86400' }));
-  app.get('/styles.css', (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
+  app.get('/styles.css', (c) =>
+    c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }),
+  );
   for (const routes of [homeRoutes, loginRoutes, callbackRoutes, logoutRoutes, meRoutes, backchannelLogoutRoutes]) {
     app.route('/', routes(ctx));
   }
@@ -95,7 +104,13 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
   app.notFound((c) =>
     c.req.path.startsWith('/api/')
       ? c.json({ error: 'not_found' }, 404)
-      : c.html(page('Not found', html`<h1>Not found</h1><p>There is no page at this address.</p><p><a href="/">Back to App A</a></p>`), 404),
+      : c.html(
+          page(
+            'Not found',
+            html`<h1>Not found</h1><p>There is no page at this address.</p><p><a href="/">Back to App A</a></p>`,
+          ),
+          404,
+        ),
   );
   app.onError((error, c) => {
     const forScripts = c.req.path.startsWith('/api/') || c.req.path === '/backchannel-logout';
@@ -110,7 +125,13 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
     ctx.log.error('unhandled', { path: c.req.path, ...describeError(error), stack: error.stack });
     return forScripts
       ? c.json({ error: 'server_error' }, 500)
-      : c.html(page('Something went wrong', html`<h1>Something went wrong</h1><p>App A could not complete this request.</p><p><a href="/">Back to App A</a></p>`), 500);
+      : c.html(
+          page(
+            'Something went wrong',
+            html`<h1>Something went wrong</h1><p>App A could not complete this request.</p><p><a href="/">Back to App A</a></p>`,
+          ),
+          500,
+        );
   });
   return app;
 }

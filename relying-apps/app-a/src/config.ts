@@ -2,7 +2,14 @@
  * App A's configuration: read from the environment once, at start-up, into one typed object. A
  * bad value stops the process with a message that names the variable.
  */
-import { ConfigError, envAppOrigin, envClientId, envIssuerIdentifier, envPort, type EnvVariables } from '@tessera/shared';
+import {
+  ConfigError,
+  envAppOrigin,
+  envClientId,
+  envIssuerIdentifier,
+  envPort,
+  type EnvVariables,
+} from '@tessera/shared';
 
 // main.ts and the tests catch the shared ConfigError as this module's.
 export { ConfigError };
@@ -25,7 +32,10 @@ export function loadConfig(env: EnvVariables = process.env): AppAConfig {
   const { url, origin } = envAppOrigin(env, 'APP_A_URL', 'http://app-a.localhost:4001');
   const clientSecret = env.APP_A_CLIENT_SECRET;
   if (clientSecret === undefined || clientSecret === '') {
-    throw new ConfigError('APP_A_CLIENT_SECRET', 'is required: the client secret the issuer gave app A (the demo launcher passes the one it seeded)');
+    throw new ConfigError(
+      'APP_A_CLIENT_SECRET',
+      'is required: the client secret the issuer gave app A (the demo launcher passes the one it seeded)',
+    );
   }
   return {
     appUrl: origin,

@@ -1,11 +1,11 @@
 /** Starts app A: configuration, then the HTTP server; SIGINT / SIGTERM stop it. */
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type AppAConfig, ConfigError, loadConfig } from './config.js';
 import { consoleLogger as log } from './log.js';
 
 function main(): void {
-  let config;
+  let config: AppAConfig;
   try {
     config = loadConfig();
   } catch (error) {

@@ -27,7 +27,10 @@ const mitmFetch: FetchLike = async (input, init) => {
   const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
   if (tamper === undefined || url.pathname !== '/token' || res.status !== 200) return res;
   const forged = await tamper((await res.json()) as Tokens);
-  return new Response(JSON.stringify(forged), { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+  return new Response(JSON.stringify(forged), {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  });
 };
 
 let world: World;
@@ -90,16 +93,33 @@ type Forge = (tokens: Tokens, slot: TokenSlot) => Promise<string>;
 
 /** Forgeries of either token: the issuer's real token is the material the attacker starts from. */
 const ATTACKS: [name: string, forge: Forge][] = [
-  ['alg none (RFC 8725 §2.1, §3.1)', async (t, s) => `${encode({ alg: 'none', kid, typ: TYP[s] })}.${t[s].split('.')[1]}.`],
+  [
+    'alg none (RFC 8725 §2.1, §3.1)',
+    async (t, s) => `${encode({ alg: 'none', kid, typ: TYP[s] })}.${t[s].split('.')[1]}.`,
+  ],
   [
     'HS256 keyed with the issuer’s public JWK (RFC 8725 §2.1, §3.1)',
     async (t, s) =>
-      new SignJWT(decode(t[s])).setProtectedHeader({ alg: 'HS256', kid, typ: TYP[s] }).sign(new TextEncoder().encode(JSON.stringify(issuerJwk))),
+      new SignJWT(decode(t[s]))
+        .setProtectedHeader({ alg: 'HS256', kid, typ: TYP[s] })
+        .sign(new TextEncoder().encode(JSON.stringify(issuerJwk))),
   ],
-  ['an ES384 header on the issuer’s ES256 key (RFC 8725 §3.1)', async (t, s) => attackerSigned(attackerEs384, { alg: 'ES384', kid, typ: TYP[s] }, decode(t[s]))],
-  ['an RS256 header on the issuer’s ES256 key (RFC 8725 §3.1)', async (t, s) => attackerSigned(attackerRs256, { alg: 'RS256', kid, typ: TYP[s] }, decode(t[s]))],
-  ['a tampered header (RFC 7515 §5.2)', async (t, s) => withPart(t[s], 0, encode({ alg: 'ES256', kid, typ: TYP[s], cty: 'x' }))],
-  ['a tampered payload (RFC 7515 §5.2)', async (t, s) => withPart(t[s], 1, encode(withClaims(t[s], { sub: 'someone-else' })))],
+  [
+    'an ES384 header on the issuer’s ES256 key (RFC 8725 §3.1)',
+    async (t, s) => attackerSigned(attackerEs384, { alg: 'ES384', kid, typ: TYP[s] }, decode(t[s])),
+  ],
+  [
+    'an RS256 header on the issuer’s ES256 key (RFC 8725 §3.1)',
+    async (t, s) => attackerSigned(attackerRs256, { alg: 'RS256', kid, typ: TYP[s] }, decode(t[s])),
+  ],
+  [
+    'a tampered header (RFC 7515 §5.2)',
+    async (t, s) => withPart(t[s], 0, encode({ alg: 'ES256', kid, typ: TYP[s], cty: 'x' })),
+  ],
+  [
+    'a tampered payload (RFC 7515 §5.2)',
+    async (t, s) => withPart(t[s], 1, encode(withClaims(t[s], { sub: 'someone-else' }))),
+  ],
   [
     'a tampered signature (RFC 7515 §5.2)',
     async (t, s) => {
@@ -108,19 +128,69 @@ const ATTACKS: [name: string, forge: Forge][] = [
       return withPart(t[s], 2, signature.slice(0, i) + (signature[i] === 'A' ? 'B' : 'A') + signature.slice(i + 1));
     },
   ],
-  ['an unknown kid (RFC 8725 §3.10)', async (t, s) => attackerSigned(attackerEs256, { alg: 'ES256', kid: 'attacker-key-1', typ: TYP[s] }, decode(t[s]))],
-  ['a kid with path characters (RFC 8725 §3.10)', async (t, s) => attackerSigned(attackerEs256, { alg: 'ES256', kid: '../../etc/passwd', typ: TYP[s] }, decode(t[s]))],
-  ['a kid with SQL characters (RFC 8725 §3.10)', async (t, s) => attackerSigned(attackerEs256, { alg: 'ES256', kid: "' OR 1=1 --", typ: TYP[s] }, decode(t[s]))],
-  ['an embedded jwk header (RFC 8725 §3.10)', async (t, s) => attackerSigned(attackerEs256, { alg: 'ES256', kid, typ: TYP[s], jwk: attackerEs256Jwk }, decode(t[s]))],
-  ['a jku header to a foreign URL (RFC 8725 §3.10)', async (t, s) => attackerSigned(attackerEs256, { alg: 'ES256', kid: 'attacker-jku', typ: TYP[s], jku: `${foreign.url}/jwks` }, decode(t[s]))],
-  ['an x5u header to a foreign URL (RFC 8725 §3.10)', async (t, s) => attackerSigned(attackerEs256, { alg: 'ES256', kid: 'attacker-x5u', typ: TYP[s], x5u: `${foreign.url}/cert.pem` }, decode(t[s]))],
-  ['a wrong iss, signed with the issuer’s key (RFC 8725 §3.8)', async (t, s) => issuerSigned(withClaims(t[s], { iss: 'https://evil.example' }), TYP[s])],
-  ['a wrong aud, signed with the issuer’s key (RFC 8725 §3.9)', async (t, s) => issuerSigned(withClaims(t[s], { aud: 'someone-else' }), TYP[s])],
-  ['a missing aud, signed with the issuer’s key (RFC 8725 §3.9)', async (t, s) => issuerSigned(withClaims(t[s], { aud: undefined }), TYP[s])],
-  ['a wrong typ, signed with the issuer’s key (RFC 8725 §3.11)', async (t, s) => issuerSigned(decode(t[s]), s === 'id_token' ? 'at+jwt' : 'JWT')],
-  ['an expired token, signed with the issuer’s key (RFC 7519 §4.1.4)', async (t, s) => issuerSigned(withClaims(t[s], { iat: nowSec() - 900, exp: nowSec() - 600 }), TYP[s])],
-  ['an nbf in the future, signed with the issuer’s key (RFC 7519 §4.1.5)', async (t, s) => issuerSigned(withClaims(t[s], { nbf: nowSec() + 600 }), TYP[s])],
-  ['a 32 KB token (over the verifier’s 16 KiB bound, RFC 8725 §3.12)', async (t, s) => `${t[s].split('.')[0]}.${'A'.repeat(32 * 1024)}.${t[s].split('.')[2]}`],
+  [
+    'an unknown kid (RFC 8725 §3.10)',
+    async (t, s) => attackerSigned(attackerEs256, { alg: 'ES256', kid: 'attacker-key-1', typ: TYP[s] }, decode(t[s])),
+  ],
+  [
+    'a kid with path characters (RFC 8725 §3.10)',
+    async (t, s) => attackerSigned(attackerEs256, { alg: 'ES256', kid: '../../etc/passwd', typ: TYP[s] }, decode(t[s])),
+  ],
+  [
+    'a kid with SQL characters (RFC 8725 §3.10)',
+    async (t, s) => attackerSigned(attackerEs256, { alg: 'ES256', kid: "' OR 1=1 --", typ: TYP[s] }, decode(t[s])),
+  ],
+  [
+    'an embedded jwk header (RFC 8725 §3.10)',
+    async (t, s) =>
+      attackerSigned(attackerEs256, { alg: 'ES256', kid, typ: TYP[s], jwk: attackerEs256Jwk }, decode(t[s])),
+  ],
+  [
+    'a jku header to a foreign URL (RFC 8725 §3.10)',
+    async (t, s) =>
+      attackerSigned(
+        attackerEs256,
+        { alg: 'ES256', kid: 'attacker-jku', typ: TYP[s], jku: `${foreign.url}/jwks` },
+        decode(t[s]),
+      ),
+  ],
+  [
+    'an x5u header to a foreign URL (RFC 8725 §3.10)',
+    async (t, s) =>
+      attackerSigned(
+        attackerEs256,
+        { alg: 'ES256', kid: 'attacker-x5u', typ: TYP[s], x5u: `${foreign.url}/cert.pem` },
+        decode(t[s]),
+      ),
+  ],
+  [
+    'a wrong iss, signed with the issuer’s key (RFC 8725 §3.8)',
+    async (t, s) => issuerSigned(withClaims(t[s], { iss: 'https://evil.example' }), TYP[s]),
+  ],
+  [
+    'a wrong aud, signed with the issuer’s key (RFC 8725 §3.9)',
+    async (t, s) => issuerSigned(withClaims(t[s], { aud: 'someone-else' }), TYP[s]),
+  ],
+  [
+    'a missing aud, signed with the issuer’s key (RFC 8725 §3.9)',
+    async (t, s) => issuerSigned(withClaims(t[s], { aud: undefined }), TYP[s]),
+  ],
+  [
+    'a wrong typ, signed with the issuer’s key (RFC 8725 §3.11)',
+    async (t, s) => issuerSigned(decode(t[s]), s === 'id_token' ? 'at+jwt' : 'JWT'),
+  ],
+  [
+    'an expired token, signed with the issuer’s key (RFC 7519 §4.1.4)',
+    async (t, s) => issuerSigned(withClaims(t[s], { iat: nowSec() - 900, exp: nowSec() - 600 }), TYP[s]),
+  ],
+  [
+    'an nbf in the future, signed with the issuer’s key (RFC 7519 §4.1.5)',
+    async (t, s) => issuerSigned(withClaims(t[s], { nbf: nowSec() + 600 }), TYP[s]),
+  ],
+  [
+    'a 32 KB token (over the verifier’s 16 KiB bound, RFC 8725 §3.12)',
+    async (t, s) => `${t[s].split('.')[0]}.${'A'.repeat(32 * 1024)}.${t[s].split('.')[2]}`,
+  ],
 ];
 
 /** Signs alice in through a man in the middle that replaces `slot` with `forge`'s token. */
@@ -136,7 +206,11 @@ async function signInThrough(forge: (tokens: Tokens) => Promise<Partial<Tokens>>
 }
 
 /** The failed sign-in: 502 page with `code`, no app session, /api/me still refused. */
-async function expectSignInRefused(result: Awaited<ReturnType<typeof signInThrough>>, code = 'invalid_token', status = 502) {
+async function expectSignInRefused(
+  result: Awaited<ReturnType<typeof signInThrough>>,
+  code = 'invalid_token',
+  status = 502,
+) {
   const { jar, page } = result;
   expect(page.status).toBe(status);
   expect(await page.text()).toContain(`<code>${code}</code>`);
@@ -153,11 +227,14 @@ describe('the battery itself', () => {
   });
 });
 
-describe.each<TokenSlot>(['id_token', 'access_token'])('RFC 8725 at app A’s callback: a forged %s is refused and opens no session', (slot) => {
-  it.each(ATTACKS)(`refuses %s (${slot})`, async (_, forge) => {
-    await expectSignInRefused(await signInThrough(async (tokens) => ({ [slot]: await forge(tokens, slot) })));
-  });
-});
+describe.each<TokenSlot>(['id_token', 'access_token'])(
+  'RFC 8725 at app A’s callback: a forged %s is refused and opens no session',
+  (slot) => {
+    it.each(ATTACKS)(`refuses %s (${slot})`, async (_, forge) => {
+      await expectSignInRefused(await signInThrough(async (tokens) => ({ [slot]: await forge(tokens, slot) })));
+    });
+  },
+);
 
 describe('RFC 8725 §3.11 at app A’s callback: one kind of token never passes for another', () => {
   it('refuses the access token in place of the ID token', async () => {
@@ -172,7 +249,16 @@ describe('RFC 8725 §3.11 at app A’s callback: one kind of token never passes 
     await expectSignInRefused(
       await signInThrough(async (t) => {
         const id = decode(t.id_token);
-        const logout = { iss: id.iss, aud: id.aud, sub: id.sub, sid: id.sid, iat: nowSec(), exp: nowSec() + 120, jti: 'lt-1', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } };
+        const logout = {
+          iss: id.iss,
+          aud: id.aud,
+          sub: id.sub,
+          sid: id.sid,
+          iat: nowSec(),
+          exp: nowSec() + 120,
+          jti: 'lt-1',
+          events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+        };
         return { id_token: await issuerSigned(logout, 'logout+jwt') };
       }),
     );
@@ -181,20 +267,34 @@ describe('RFC 8725 §3.11 at app A’s callback: one kind of token never passes 
 
 describe('app A’s callback refuses what no RFC 8725 header check would catch', () => {
   it('refuses an issuer-signed ID token whose nonce is not this browser’s (OIDC Core §3.1.3.7 step 11)', async () => {
-    await expectSignInRefused(await signInThrough(async (t) => ({ id_token: await issuerSigned(withClaims(t.id_token, { nonce: 'someone-elses-nonce' }), 'JWT') })));
+    await expectSignInRefused(
+      await signInThrough(async (t) => ({
+        id_token: await issuerSigned(withClaims(t.id_token, { nonce: 'someone-elses-nonce' }), 'JWT'),
+      })),
+    );
   });
 
   it('refuses an issuer-signed ID token without nonce (OIDC Core §3.1.3.7 step 11)', async () => {
-    await expectSignInRefused(await signInThrough(async (t) => ({ id_token: await issuerSigned(withClaims(t.id_token, { nonce: undefined }), 'JWT') })));
+    await expectSignInRefused(
+      await signInThrough(async (t) => ({
+        id_token: await issuerSigned(withClaims(t.id_token, { nonce: undefined }), 'JWT'),
+      })),
+    );
   });
 
   it('refuses tokens about different people: an access token of another subject (token substitution)', async () => {
-    await expectSignInRefused(await signInThrough(async (t) => ({ access_token: await issuerSigned(withClaims(t.access_token, { sub: 'someone-else' }), 'at+jwt') })));
+    await expectSignInRefused(
+      await signInThrough(async (t) => ({
+        access_token: await issuerSigned(withClaims(t.access_token, { sub: 'someone-else' }), 'at+jwt'),
+      })),
+    );
   });
 
   it('refuses a 1 MB token response before parsing it (bounded read: 502 bad_gateway)', async () => {
     const started = performance.now();
-    const result = await signInThrough(async (t) => ({ id_token: `${t.id_token.split('.')[0]}.${'A'.repeat(1024 * 1024)}.AAAA` }));
+    const result = await signInThrough(async (t) => ({
+      id_token: `${t.id_token.split('.')[0]}.${'A'.repeat(1024 * 1024)}.AAAA`,
+    }));
     await expectSignInRefused(result, 'bad_gateway');
     expect(performance.now() - started).toBeLessThan(5000);
   });

@@ -26,7 +26,15 @@ async function endIssuerSession(jar: CookieJarClient): Promise<void> {
 async function logoutToken(claims: Record<string, unknown>): Promise<string> {
   const iat = Math.floor(Date.now() / 1000);
   return world.issuer.issuer.ctx.keys.sign(
-    { iss: world.idp, aud: 'app-a', iat, exp: iat + 120, jti: randomUUID(), events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, ...claims },
+    {
+      iss: world.idp,
+      aud: 'app-a',
+      iat,
+      exp: iat + 120,
+      jti: randomUUID(),
+      events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+      ...claims,
+    },
     TOKEN_TYPES.logoutToken,
   );
 }
@@ -47,7 +55,9 @@ describe('back-channel logout (OIDC Back-Channel Logout 1.0)', () => {
     await endIssuerSession(jar);
     await eventually(async () => (await me(world, jar)).status === 401);
     const delivered = world.issuer.issuer.ctx.store.database.sqlite
-      .prepare("select count(*) as n from backchannel_deliveries where client_id = 'app-a' and delivered_at is not null")
+      .prepare(
+        "select count(*) as n from backchannel_deliveries where client_id = 'app-a' and delivered_at is not null",
+      )
       .get() as { n: number };
     expect(delivered.n).toBeGreaterThanOrEqual(1);
   });

@@ -29,23 +29,39 @@ async function expectProblemPage(res: Response, status: number, code: string): P
 describe('the callback refuses what it cannot trust, with a page and never a 500', () => {
   it('shows access_denied from the issuer as a cancelled sign-in', async () => {
     const { jar, state } = await started();
-    await expectProblemPage(await jar.fetch(callback({ error: 'access_denied', state, iss: world.idp })), 403, 'access_denied');
+    await expectProblemPage(
+      await jar.fetch(callback({ error: 'access_denied', state, iss: world.idp })),
+      403,
+      'access_denied',
+    );
   });
 
   it('shows login_required from the issuer with a sign-in link', async () => {
     const { jar, state } = await started();
-    const body = await expectProblemPage(await jar.fetch(callback({ error: 'login_required', state, iss: world.idp })), 400, 'login_required');
+    const body = await expectProblemPage(
+      await jar.fetch(callback({ error: 'login_required', state, iss: world.idp })),
+      400,
+      'login_required',
+    );
     expect(body).toContain('not signed in');
   });
 
   it('refuses a response whose state is not the one this browser was given (CSRF)', async () => {
     const { jar } = await started();
-    await expectProblemPage(await jar.fetch(callback({ code: 'x', state: 'A'.repeat(43), iss: world.idp })), 400, 'invalid_state');
+    await expectProblemPage(
+      await jar.fetch(callback({ code: 'x', state: 'A'.repeat(43), iss: world.idp })),
+      400,
+      'invalid_state',
+    );
   });
 
   it('refuses a response from another issuer (RFC 9207 mix-up)', async () => {
     const { jar, state } = await started();
-    await expectProblemPage(await jar.fetch(callback({ code: 'x', state, iss: 'http://evil.localhost:4000' })), 400, 'invalid_issuer');
+    await expectProblemPage(
+      await jar.fetch(callback({ code: 'x', state, iss: 'http://evil.localhost:4000' })),
+      400,
+      'invalid_issuer',
+    );
   });
 
   it('refuses a response without iss', async () => {
@@ -54,12 +70,20 @@ describe('the callback refuses what it cannot trust, with a page and never a 500
   });
 
   it('refuses a callback when no sign-in was started in this browser', async () => {
-    await expectProblemPage(await fetch(callback({ code: 'x', state: 'y', iss: world.idp })), 400, 'no_login_in_progress');
+    await expectProblemPage(
+      await fetch(callback({ code: 'x', state: 'y', iss: world.idp })),
+      400,
+      'no_login_in_progress',
+    );
   });
 
   it('refuses a code the issuer does not know, without a session', async () => {
     const { jar, state } = await started();
-    await expectProblemPage(await jar.fetch(callback({ code: 'not-a-real-code', state, iss: world.idp })), 400, 'invalid_grant');
+    await expectProblemPage(
+      await jar.fetch(callback({ code: 'not-a-real-code', state, iss: world.idp })),
+      400,
+      'invalid_grant',
+    );
     expect((await me(world, jar)).status).toBe(401);
   });
 

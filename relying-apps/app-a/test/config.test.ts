@@ -31,7 +31,11 @@ describe('loadConfig', () => {
   });
 
   it('drops a trailing slash from the URLs', () => {
-    const config = loadConfig({ ...base, APP_A_URL: 'http://app-a.localhost:4001/', TESSERA_ISSUER: 'http://idp.localhost:4000/' });
+    const config = loadConfig({
+      ...base,
+      APP_A_URL: 'http://app-a.localhost:4001/',
+      TESSERA_ISSUER: 'http://idp.localhost:4000/',
+    });
     expect([config.appUrl, config.issuer]).toEqual(['http://app-a.localhost:4001', 'http://idp.localhost:4000']);
   });
 
@@ -40,7 +44,12 @@ describe('loadConfig', () => {
   });
 
   it('names APP_A_URL when it is not a URL, not https off loopback, or has a path', () => {
-    for (const APP_A_URL of ['not a url', 'http://app-a.example.com', 'http://app-a.localhost:4001/app', 'http://app-a.localhost:4001/?x=1']) {
+    for (const APP_A_URL of [
+      'not a url',
+      'http://app-a.example.com',
+      'http://app-a.localhost:4001/app',
+      'http://app-a.localhost:4001/?x=1',
+    ]) {
       expect(refusal({ ...base, APP_A_URL }).variable).toBe('APP_A_URL');
     }
   });

@@ -21,13 +21,15 @@ const directives = (res: Response) =>
       .map(([name, ...sources]) => [name!, sources]),
   );
 
-const headerNonce = (res: Response) => /'nonce-([A-Za-z0-9+/_-]+={0,2})'/.exec(res.headers.get('content-security-policy') ?? '')?.[1];
+const headerNonce = (res: Response) =>
+  /'nonce-([A-Za-z0-9+/_-]+={0,2})'/.exec(res.headers.get('content-security-policy') ?? '')?.[1];
 
 /** The error code of an HTML problem page or a JSON error; never a stack trace. */
 async function errorCode(res: Response): Promise<string | undefined> {
   const body = await res.text();
   expect(body).not.toMatch(/\bat \S+ \(|\.ts:\d+|Error: /);
-  if ((res.headers.get('content-type') ?? '').startsWith('application/json')) return (JSON.parse(body) as { error?: string }).error;
+  if ((res.headers.get('content-type') ?? '').startsWith('application/json'))
+    return (JSON.parse(body) as { error?: string }).error;
   return /<code>([a-z_]+)<\/code>/.exec(body)?.[1];
 }
 
@@ -37,7 +39,11 @@ const PAGES: Record<string, () => Promise<Response>> = {
   'a failed callback': () => fetch(`${world.app}/callback?code=x&state=y`),
   'sign-out refused': async () => {
     const { jar } = await signIn(world);
-    return jar.fetch(`${world.app}/logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, body: 'csrf_token=x' });
+    return jar.fetch(`${world.app}/logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+      body: 'csrf_token=x',
+    });
   },
   'not found': () => fetch(`${world.app}/nothing-here`),
   'bad request': () => fetch(`${world.app}/?state=%zz`),
@@ -108,7 +114,11 @@ describe('no-store on every response with a code, a token or a session', () => {
     expect(out.status).toBe(303);
     expect(out.headers.get('cache-control')).toBe('no-store');
 
-    const backchannel = await fetch(`${world.app}/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'logout_token=x' });
+    const backchannel = await fetch(`${world.app}/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'logout_token=x',
+    });
     expect(backchannel.status).toBe(400);
     expect(backchannel.headers.get('cache-control')).toBe('no-store');
   });
@@ -118,17 +128,33 @@ describe('CSRF on the sign-out form (the only state-changing form of app A)', ()
   async function attempt(fields: (csrf: string) => Record<string, string>, headers: Record<string, string>) {
     const { jar, page } = await signIn(world);
     const csrf = formValue(await page.text(), 'csrf_token')!;
-    const res = await jar.fetch(`${world.app}/logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields(csrf)) });
+    const res = await jar.fetch(`${world.app}/logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields(csrf)),
+    });
     return { res, stillSignedIn: (await me(world, jar)).status === 200 };
   }
 
   it.each([
-    ['a cross-site Origin with the token', (t: string) => ({ csrf_token: t }), { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }],
+    [
+      'a cross-site Origin with the token',
+      (t: string) => ({ csrf_token: t }),
+      { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    ],
     ['a same-origin post without the token', () => ({}), { origin: 'SELF', 'sec-fetch-site': 'same-origin' }],
     ['a wrong token', () => ({ csrf_token: 'A'.repeat(43) }), { origin: 'SELF' }],
-    ['Origin: null from another site with the token', (t: string) => ({ csrf_token: t }), { origin: 'null', 'sec-fetch-site': 'cross-site' }],
+    [
+      'Origin: null from another site with the token',
+      (t: string) => ({ csrf_token: t }),
+      { origin: 'null', 'sec-fetch-site': 'cross-site' },
+    ],
     ['Origin: null without Sec-Fetch-Site, with the token', (t: string) => ({ csrf_token: t }), { origin: 'null' }],
-    ['no Origin and Sec-Fetch-Site: cross-site, with the token', (t: string) => ({ csrf_token: t }), { 'sec-fetch-site': 'cross-site' }],
+    [
+      'no Origin and Sec-Fetch-Site: cross-site, with the token',
+      (t: string) => ({ csrf_token: t }),
+      { 'sec-fetch-site': 'cross-site' },
+    ],
   ] as const)('refuses %s with 403 and keeps the session', async (_, fields, headers) => {
     const resolved = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v === 'SELF' ? world.app : v]));
     const { res, stillSignedIn } = await attempt(fields, resolved);
@@ -162,14 +188,22 @@ describe('malformed input gets a 4xx with a standard error, never a 500', () => 
   const send = (e: Endpoint, raw: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}) =>
     e.method === 'GET'
       ? fetch(`${world.app}${e.path}?${raw as string}`, { headers, redirect: 'manual' })
-      : fetch(`${world.app}${e.path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: world.app, ...headers }, body: raw, redirect: 'manual' });
+      : fetch(`${world.app}${e.path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: world.app, ...headers },
+          body: raw,
+          redirect: 'manual',
+        });
 
   const CASES: [string, (e: Endpoint) => string | Uint8Array<ArrayBuffer>][] = [
     ['a parameter value over 4096 characters', () => `state=${'a'.repeat(5000)}`],
     ['65 parameters', () => Array.from({ length: 65 }, (_, i) => `p${i}=v`).join('&')],
     ['a `%` without two hex digits', () => 'state=%zz'],
     ['percent-encoded bytes that are not UTF-8', () => 'state=%ff'],
-    ['raw bytes that are not UTF-8', (e) => (e.method === 'GET' ? 'state=%C3%28' : Uint8Array.from([...Buffer.from('state='), 0xc3, 0x28]))],
+    [
+      'raw bytes that are not UTF-8',
+      (e) => (e.method === 'GET' ? 'state=%C3%28' : Uint8Array.from([...Buffer.from('state='), 0xc3, 0x28])),
+    ],
   ];
 
   describe.each(Object.keys(ENDPOINTS))('%s', (name) => {
@@ -211,7 +245,14 @@ describe('malformed input gets a 4xx with a standard error, never a 500', () => 
     const jar = createCookieJarClient();
     const login = await jar.fetch(`${world.app}/login`);
     const state = new URL(login.headers.get('location')!).searchParams.get('state')!;
-    const res = await jar.fetch(`${world.app}/callback?${new URLSearchParams([['code', 'a'], ['code', 'b'], ['state', state], ['iss', world.idp]])}`);
+    const res = await jar.fetch(
+      `${world.app}/callback?${new URLSearchParams([
+        ['code', 'a'],
+        ['code', 'b'],
+        ['state', state],
+        ['iss', world.idp],
+      ])}`,
+    );
     expect(res.status).toBe(400);
     expect(await errorCode(res)).toBe('invalid_response');
   });

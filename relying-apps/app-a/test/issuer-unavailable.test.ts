@@ -24,7 +24,9 @@ describe('when the issuer cannot be reached', () => {
     const res = await app.request('/backchannel-logout', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ logout_token: 'eyJhbGciOiJFUzI1NiIsImtpZCI6ImsiLCJ0eXAiOiJsb2dvdXQrand0In0.e30.c2ln' }),
+      body: new URLSearchParams({
+        logout_token: 'eyJhbGciOiJFUzI1NiIsImtpZCI6ImsiLCJ0eXAiOiJsb2dvdXQrand0In0.e30.c2ln',
+      }),
     });
     expect(res.status).toBe(503);
     expect(res.headers.get('cache-control')).toBe('no-store');

@@ -7,7 +7,14 @@ function testClock() {
   return { now: () => now, advance: (seconds: number) => (now += seconds * 1000) };
 }
 
-const alice = (over: Partial<NewSession> = {}): NewSession => ({ sub: 'alice', sid: 'sid-1', email: 'alice@example.com', name: 'Alice', idToken: 'id.token.x', ...over });
+const alice = (over: Partial<NewSession> = {}): NewSession => ({
+  sub: 'alice',
+  sid: 'sid-1',
+  email: 'alice@example.com',
+  name: 'Alice',
+  idToken: 'id.token.x',
+  ...over,
+});
 
 describe('createMemorySessionStore', () => {
   it('finds a session by the id it returned, under a new id every time', async () => {
@@ -15,7 +22,11 @@ describe('createMemorySessionStore', () => {
     const first = await store.create(alice());
     const second = await store.create(alice());
     expect(first).not.toBe(second);
-    expect(await store.find(first)).toMatchObject({ sub: 'alice', sid: 'sid-1', csrfToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(await store.find(first)).toMatchObject({
+      sub: 'alice',
+      sid: 'sid-1',
+      csrfToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
   });
 
   it('forgets a session after its lifetime', async () => {
@@ -39,9 +50,17 @@ describe('createMemorySessionStore', () => {
 
   it('ends every session of a subject', async () => {
     const store = createMemorySessionStore({ clock: testClock() });
-    const ids = [await store.create(alice()), await store.create(alice({ sid: undefined })), await store.create(alice({ sub: 'bob' }))];
+    const ids = [
+      await store.create(alice()),
+      await store.create(alice({ sid: undefined })),
+      await store.create(alice({ sub: 'bob' })),
+    ];
     expect(await store.endBySubject('alice')).toBe(2);
-    expect(await Promise.all(ids.map((id) => store.find(id)))).toEqual([undefined, undefined, expect.objectContaining({ sub: 'bob' })]);
+    expect(await Promise.all(ids.map((id) => store.find(id)))).toEqual([
+      undefined,
+      undefined,
+      expect.objectContaining({ sub: 'bob' }),
+    ]);
   });
 
   it('keeps at most maxEntries, dropping the oldest', async () => {

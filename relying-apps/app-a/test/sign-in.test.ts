@@ -52,7 +52,12 @@ describe('sign-in through the issuer', () => {
     const { jar } = await signIn(world);
     const { status, body } = await me(world, jar);
     expect(status).toBe(200);
-    expect(body).toEqual({ sub: world.alice.sub, email: 'alice@example.com', name: 'Alice Liddell', sid: expect.any(String) });
+    expect(body).toEqual({
+      sub: world.alice.sub,
+      email: 'alice@example.com',
+      name: 'Alice Liddell',
+      sid: expect.any(String),
+    });
   });
 
   it('answers /api/me with 401 JSON when signed out', async () => {
@@ -62,7 +67,9 @@ describe('sign-in through the issuer', () => {
   });
 
   it('answers /api/me with 401 for a made-up session cookie', async () => {
-    const res = await fetch(`${world.app}/api/me`, { headers: { cookie: 'app_a_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
+    const res = await fetch(`${world.app}/api/me`, {
+      headers: { cookie: 'app_a_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+    });
     expect(res.status).toBe(401);
   });
 

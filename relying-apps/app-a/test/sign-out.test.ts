@@ -33,7 +33,10 @@ describe('sign-out (RP-Initiated Logout)', () => {
 
   it('comes back from the issuer to app A signed out, and the issuer session has ended too', async () => {
     const { jar, page } = await signIn(world);
-    const res = await jar.fetch(`${world.app}/logout`, form({ csrf_token: formValue(await page.text(), 'csrf_token')! }));
+    const res = await jar.fetch(
+      `${world.app}/logout`,
+      form({ csrf_token: formValue(await page.text(), 'csrf_token')! }),
+    );
     const back = await jar.follow(res.headers.get('location')!);
     expect(back.responses[0]!.status).toBe(303);
     const returned = new URL(back.responses[0]!.headers.get('location')!);
@@ -90,7 +93,10 @@ describe('sign-out (RP-Initiated Logout)', () => {
   it('refuses the CSRF token of another session', async () => {
     const mallory = await signIn(world);
     const victim = await signIn(world);
-    const res = await victim.jar.fetch(`${world.app}/logout`, form({ csrf_token: formValue(await mallory.page.text(), 'csrf_token')! }));
+    const res = await victim.jar.fetch(
+      `${world.app}/logout`,
+      form({ csrf_token: formValue(await mallory.page.text(), 'csrf_token')! }),
+    );
     expect(res.status).toBe(403);
   });
 });

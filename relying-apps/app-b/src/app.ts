@@ -5,7 +5,15 @@
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { MalformedRequestError, createIssuerClient, createMemoryJtiStore, createStatusListChecker, type FetchLike, type JtiStore, requestLimits } from '@tessera/shared';
+import {
+  MalformedRequestError,
+  createIssuerClient,
+  createMemoryJtiStore,
+  createStatusListChecker,
+  type FetchLike,
+  type JtiStore,
+  requestLimits,
+} from '@tessera/shared';
 import { createLoopbackFetch, withNodeSignatures } from '@tessera/shared/node';
 import { bundleBrowserApp } from './bundle.js';
 import { systemClock, type Clock } from './clock.js';
@@ -62,7 +70,14 @@ export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
     log: deps.log ?? consoleLogger,
     issuer,
     ...(config.checkStatusList
-      ? { statusLists: createStatusListChecker({ issuer: config.issuer, keySet: issuer.keySet, fetch, now: () => clock.now() }) }
+      ? {
+          statusLists: createStatusListChecker({
+            issuer: config.issuer,
+            keySet: issuer.keySet,
+            fetch,
+            now: () => clock.now(),
+          }),
+        }
       : {}),
     revoked: deps.revoked ?? createMemoryRevokedSessions({ clock, windowSec: config.revocationWindowSec }),
     jtiStore: deps.jtiStore ?? createMemoryJtiStore({ now: () => clock.now() }),
@@ -89,7 +104,9 @@ export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
   app.onError((error, c) => {
     // Malformed input is the client's: a 4xx with a standard error.
     if (error instanceof MalformedRequestError) {
-      return c.json({ error: error.error, error_description: error.description }, error.status, { 'Cache-Control': 'no-store' });
+      return c.json({ error: error.error, error_description: error.description }, error.status, {
+        'Cache-Control': 'no-store',
+      });
     }
     // Whatever else escaped a route is a bug of ours (or a bundle that did not build): logged, no stack trace out.
     ctx.log.error('unhandled', { path: c.req.path, ...describeError(error), stack: error.stack });

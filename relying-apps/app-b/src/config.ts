@@ -3,7 +3,15 @@
  * object. A bad value stops the process with a message that names the variable. The browser part
  * learns what it needs from `/config.json`.
  */
-import { envAppOrigin, envClientId, envDuration, envIssuerIdentifier, envOnOff, envPort, type EnvVariables } from '@tessera/shared';
+import {
+  envAppOrigin,
+  envClientId,
+  envDuration,
+  envIssuerIdentifier,
+  envOnOff,
+  envPort,
+  type EnvVariables,
+} from '@tessera/shared';
 
 // main.ts and the tests catch the shared ConfigError as this module's.
 export { ConfigError } from '@tessera/shared';

@@ -2,11 +2,11 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { bundleBrowserApp } from './bundle.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type AppBConfig, ConfigError, loadConfig } from './config.js';
 import { consoleLogger as log } from './log.js';
 
 async function main(): Promise<void> {
-  let config;
+  let config: AppBConfig;
   try {
     config = loadConfig();
   } catch (error) {

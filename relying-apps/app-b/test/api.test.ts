@@ -13,7 +13,12 @@ describe('GET /api/me (RFC 6750 bearer, RFC 9068 access token)', () => {
     const { accessToken } = await signInToAppB(world);
     const res = await callMe(world, accessToken);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ sub: world.alice.sub, email: 'alice@example.com', name: 'Alice Liddell', client_id: 'app-b' });
+    expect(await res.json()).toEqual({
+      sub: world.alice.sub,
+      email: 'alice@example.com',
+      name: 'Alice Liddell',
+      client_id: 'app-b',
+    });
     expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
@@ -28,15 +33,21 @@ describe('GET /api/me (RFC 6750 bearer, RFC 9068 access token)', () => {
     const { accessToken } = await signInToAppA(world, APP_A);
     const res = await callMe(world, accessToken);
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token", error_description="The access token is not meant for this resource"$/);
+    expect(res.headers.get('www-authenticate')).toMatch(
+      /^Bearer error="invalid_token", error_description="The access token is not meant for this resource"$/,
+    );
     expect(await res.json()).toMatchObject({ error: 'invalid_token' });
   });
 
   it('keeps the audiences apart the other way too: a token for app B is refused where app A is the audience', async () => {
     const { accessToken } = await signInToAppB(world);
     const keySet = createRemoteKeySet(`${world.idp}/jwks`);
-    await expect(verifyAccessToken(accessToken, { issuer: world.idp, audience: APP_A, keySet })).rejects.toMatchObject({ code: 'ERR_TOKEN_AUDIENCE' });
-    await expect(verifyAccessToken(accessToken, { issuer: world.idp, audience: world.app, keySet })).resolves.toBeDefined();
+    await expect(verifyAccessToken(accessToken, { issuer: world.idp, audience: APP_A, keySet })).rejects.toMatchObject({
+      code: 'ERR_TOKEN_AUDIENCE',
+    });
+    await expect(
+      verifyAccessToken(accessToken, { issuer: world.idp, audience: world.app, keySet }),
+    ).resolves.toBeDefined();
   });
 
   it('answers 401 with a bare WWW-Authenticate: Bearer and JSON when there is no token, never a redirect', async () => {

@@ -105,7 +105,10 @@ describe('RFC 8725 at app B’s API: GET /api/me refuses forged bearer tokens wi
 
   it('refuses HS256 keyed with the issuer’s public JWK (RFC 8725 §2.1, §3.1)', async () => {
     const secret = new TextEncoder().encode(JSON.stringify(issuerJwk));
-    await expectRefused(await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid, typ: 'at+jwt' }).sign(secret), D.alg);
+    await expectRefused(
+      await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid, typ: 'at+jwt' }).sign(secret),
+      D.alg,
+    );
   });
 
   it('refuses an ES384 header on the issuer’s ES256 key (RFC 8725 §3.1)', async () => {
@@ -121,13 +124,19 @@ describe('RFC 8725 at app B’s API: GET /api/me refuses forged bearer tokens wi
   });
 
   it('refuses a tampered payload (RFC 7515 §5.2)', async () => {
-    await expectRefused(withPart(accessToken, 1, encode(claims({ sub: 'someone-else', scope: 'openid profile email admin' }))), D.signature);
+    await expectRefused(
+      withPart(accessToken, 1, encode(claims({ sub: 'someone-else', scope: 'openid profile email admin' }))),
+      D.signature,
+    );
   });
 
   it('refuses a tampered signature (RFC 7515 §5.2)', async () => {
     const signature = accessToken.split('.')[2]!;
     const i = Math.floor(signature.length / 2);
-    await expectRefused(withPart(accessToken, 2, signature.slice(0, i) + (signature[i] === 'A' ? 'B' : 'A') + signature.slice(i + 1)), D.signature);
+    await expectRefused(
+      withPart(accessToken, 2, signature.slice(0, i) + (signature[i] === 'A' ? 'B' : 'A') + signature.slice(i + 1)),
+      D.signature,
+    );
   });
 
   it.each([
@@ -139,14 +148,39 @@ describe('RFC 8725 at app B’s API: GET /api/me refuses forged bearer tokens wi
   });
 
   it('refuses an embedded jwk header carrying the attacker’s key (RFC 8725 §3.10)', async () => {
-    await expectRefused(await attackerSigned(attackerEs256, { alg: 'ES256', typ: 'at+jwt', jwk: attackerEs256Jwk }), D.kid);
-    await expectRefused(await attackerSigned(attackerEs256, { alg: 'ES256', kid, typ: 'at+jwt', jwk: attackerEs256Jwk }), D.signature);
+    await expectRefused(
+      await attackerSigned(attackerEs256, { alg: 'ES256', typ: 'at+jwt', jwk: attackerEs256Jwk }),
+      D.kid,
+    );
+    await expectRefused(
+      await attackerSigned(attackerEs256, { alg: 'ES256', kid, typ: 'at+jwt', jwk: attackerEs256Jwk }),
+      D.signature,
+    );
   });
 
   it('refuses jku and x5u headers pointing at a foreign listener, which receives zero requests (RFC 8725 §3.10)', async () => {
-    await expectRefused(await attackerSigned(attackerEs256, { alg: 'ES256', kid: 'attacker-jku', typ: 'at+jwt', jku: `${foreign.url}/jwks` }), D.kid);
-    await expectRefused(await attackerSigned(attackerEs256, { alg: 'ES256', kid, typ: 'at+jwt', jku: `${foreign.url}/jwks` }), D.signature);
-    await expectRefused(await attackerSigned(attackerEs256, { alg: 'ES256', kid: 'attacker-x5u', typ: 'at+jwt', x5u: `${foreign.url}/cert.pem` }), D.kid);
+    await expectRefused(
+      await attackerSigned(attackerEs256, {
+        alg: 'ES256',
+        kid: 'attacker-jku',
+        typ: 'at+jwt',
+        jku: `${foreign.url}/jwks`,
+      }),
+      D.kid,
+    );
+    await expectRefused(
+      await attackerSigned(attackerEs256, { alg: 'ES256', kid, typ: 'at+jwt', jku: `${foreign.url}/jwks` }),
+      D.signature,
+    );
+    await expectRefused(
+      await attackerSigned(attackerEs256, {
+        alg: 'ES256',
+        kid: 'attacker-x5u',
+        typ: 'at+jwt',
+        x5u: `${foreign.url}/cert.pem`,
+      }),
+      D.kid,
+    );
     expect(foreign.requests).toBe(0);
   });
 
@@ -172,7 +206,15 @@ describe('RFC 8725 at app B’s API: GET /api/me refuses forged bearer tokens wi
 
   it('refuses a logout token presented as an access token (RFC 8725 §3.11)', async () => {
     const logout = await issuerSigned(
-      { iss: world.idp, aud: world.app, sub: world.alice.sub, iat: nowSec(), exp: nowSec() + 120, jti: 'j-1', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } },
+      {
+        iss: world.idp,
+        aud: world.app,
+        sub: world.alice.sub,
+        iat: nowSec(),
+        exp: nowSec() + 120,
+        jti: 'j-1',
+        events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+      },
       'logout+jwt',
     );
     await expectRefused(logout, D.type);

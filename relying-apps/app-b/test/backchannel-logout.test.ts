@@ -19,7 +19,15 @@ async function endIssuerSession({ jar, idToken }: SignedIn): Promise<void> {
 async function logoutToken(claims: Record<string, unknown>): Promise<string> {
   const iat = Math.floor(Date.now() / 1000);
   return world.issuer.issuer.ctx.keys.sign(
-    { iss: world.idp, aud: 'app-b', iat, exp: iat + 120, jti: randomUUID(), events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, ...claims },
+    {
+      iss: world.idp,
+      aud: 'app-b',
+      iat,
+      exp: iat + 120,
+      jti: randomUUID(),
+      events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+      ...claims,
+    },
     TOKEN_TYPES.logoutToken,
   );
 }
@@ -27,7 +35,8 @@ async function logoutToken(claims: Record<string, unknown>): Promise<string> {
 const post = (body: URLSearchParams | string, contentType = 'application/x-www-form-urlencoded') =>
   fetch(`${world.app}/backchannel-logout`, { method: 'POST', headers: { 'content-type': contentType }, body });
 
-const sidOf = (accessToken: string): string => JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()).sid;
+const sidOf = (accessToken: string): string =>
+  JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()).sid;
 
 async function expectRefused(res: Response): Promise<void> {
   expect(res.status).toBe(400);
@@ -43,11 +52,15 @@ describe('back-channel logout reaches the stateless API', () => {
     await endIssuerSession(signedIn);
     await eventually(async () => (await callMe(world, signedIn.accessToken)).status === 401);
     const res = await callMe(world, signedIn.accessToken);
-    expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token", error_description="The access token was revoked"');
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer error="invalid_token", error_description="The access token was revoked"',
+    );
 
     // Not expiry: the token itself still verifies; only the revocation refuses it.
     const keySet = createRemoteKeySet(`${world.idp}/jwks`);
-    await expect(verifyAccessToken(signedIn.accessToken, { issuer: world.idp, audience: world.app, keySet })).resolves.toBeDefined();
+    await expect(
+      verifyAccessToken(signedIn.accessToken, { issuer: world.idp, audience: world.app, keySet }),
+    ).resolves.toBeDefined();
   });
 
   it('keeps accepting the tokens of other sessions', async () => {
@@ -60,7 +73,9 @@ describe('back-channel logout reaches the stateless API', () => {
 
   it('answers 200 with Cache-Control: no-store to a valid logout token', async () => {
     const { accessToken } = await signInToAppB(world);
-    const res = await post(new URLSearchParams({ logout_token: await logoutToken({ sid: sidOf(accessToken), sub: world.alice.sub }) }));
+    const res = await post(
+      new URLSearchParams({ logout_token: await logoutToken({ sid: sidOf(accessToken), sub: world.alice.sub }) }),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect((await callMe(world, accessToken)).status).toBe(401);
@@ -68,7 +83,9 @@ describe('back-channel logout reaches the stateless API', () => {
 
   it('with sub and no sid, refuses the tokens the person had, but not those of a later sign-in', async () => {
     const before = await signInToAppB(world);
-    expect((await post(new URLSearchParams({ logout_token: await logoutToken({ sub: world.alice.sub }) }))).status).toBe(200);
+    expect(
+      (await post(new URLSearchParams({ logout_token: await logoutToken({ sub: world.alice.sub }) }))).status,
+    ).toBe(200);
     expect((await callMe(world, before.accessToken)).status).toBe(401);
     await new Promise((resolve) => setTimeout(resolve, 1100)); // iat has one-second resolution
     const after = await signInToAppB(world);
@@ -87,7 +104,9 @@ describe('back-channel logout reaches the stateless API', () => {
 
   it('refuses a logout token meant for another client', async () => {
     const { accessToken } = await signInToAppB(world);
-    await expectRefused(await post(new URLSearchParams({ logout_token: await logoutToken({ sid: sidOf(accessToken), aud: 'app-a' }) })));
+    await expectRefused(
+      await post(new URLSearchParams({ logout_token: await logoutToken({ sid: sidOf(accessToken), aud: 'app-a' }) })),
+    );
     expect((await callMe(world, accessToken)).status).toBe(200);
   });
 

@@ -28,7 +28,9 @@ describe('the browser app as served', () => {
   it('has no inline script, and the ids the browser tests use', async () => {
     const body = await (await fetch(`${world.app}/`)).text();
     // The one script is ours, by URL, with the response's CSP nonce (see hardening.test.ts).
-    expect([...body.matchAll(/<script\b[^>]*>/g)].map((m) => m[0].replace(/ nonce="[^"]*"/, ''))).toEqual(['<script type="module" src="/app.js">']);
+    expect([...body.matchAll(/<script\b[^>]*>/g)].map((m) => m[0].replace(/ nonce="[^"]*"/, ''))).toEqual([
+      '<script type="module" src="/app.js">',
+    ]);
     expect(body).toMatch(/<script type="module" src="\/app.js" nonce="[^"]+"><\/script>/);
     for (const id of ['status', 'sign-in', 'sign-out']) expect(body).toContain(`id="${id}"`);
     expect(body).not.toMatch(/\son[a-z]+=/i); // no inline event handlers either
@@ -60,7 +62,10 @@ describe('the browser app as served', () => {
   });
 
   it('answers /app.js with a 500 and no details when the browser code did not build', async () => {
-    const app = createApp(loadConfig({}), { log: silentLogger, browserBundle: Promise.reject(new Error('syntax error in main.ts')) });
+    const app = createApp(loadConfig({}), {
+      log: silentLogger,
+      browserBundle: Promise.reject(new Error('syntax error in main.ts')),
+    });
     const res = await app.request('/app.js');
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ error: 'server_error' });

@@ -21,7 +21,8 @@ const directives = (res: Response) =>
       .map(([name, ...sources]) => [name!, sources]),
   );
 
-const headerNonce = (res: Response) => /'nonce-([A-Za-z0-9+/_-]+={0,2})'/.exec(res.headers.get('content-security-policy') ?? '')?.[1];
+const headerNonce = (res: Response) =>
+  /'nonce-([A-Za-z0-9+/_-]+={0,2})'/.exec(res.headers.get('content-security-policy') ?? '')?.[1];
 
 describe('the page', () => {
   it.each([
@@ -58,11 +59,14 @@ describe('the page', () => {
     expect(Buffer.from(a, 'base64').length).toBe(16);
   });
 
-  it.each(['/app.js', '/app.css', '/config.json', '/api/me', '/nothing-here'])('%s: nosniff and no Referer', async (path) => {
-    const res = await fetch(`${world.app}${path}`);
-    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
-  });
+  it.each(['/app.js', '/app.css', '/config.json', '/api/me', '/nothing-here'])(
+    '%s: nosniff and no Referer',
+    async (path) => {
+      const res = await fetch(`${world.app}${path}`);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    },
+  );
 
   it('keeps /config.json revalidated, not stored blindly: it holds no token, only public settings', async () => {
     const res = await fetch(`${world.app}/config.json`);
@@ -77,14 +81,22 @@ describe('no-store on every response about a token', () => {
     for (const res of [await callMe(world, accessToken), await callMe(world), await callMe(world, 'not.a.token')]) {
       expect(res.headers.get('cache-control')).toBe('no-store');
     }
-    const bcl = await fetch(`${world.app}/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'logout_token=x' });
+    const bcl = await fetch(`${world.app}/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'logout_token=x',
+    });
     expect(bcl.headers.get('cache-control')).toBe('no-store');
   });
 });
 
 describe('nothing state-changing outside the back-channel logout', () => {
   it.each(['/', '/api/me', '/logout', '/sign-out'])('POST %s changes nothing: 404 or 401', async (path) => {
-    const res = await fetch(`${world.app}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, body: 'a=b' });
+    const res = await fetch(`${world.app}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+      body: 'a=b',
+    });
     expect([401, 404]).toContain(res.status);
   });
 
@@ -104,7 +116,11 @@ describe('malformed input gets a 4xx with a standard error, never a 500', () => 
   const send = (e: Endpoint, raw: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}) =>
     e.method === 'GET'
       ? fetch(`${world.app}${e.path}?${raw as string}`, { headers })
-      : fetch(`${world.app}${e.path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: raw });
+      : fetch(`${world.app}${e.path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+          body: raw,
+        });
 
   async function errorOf(res: Response): Promise<string> {
     const body = await res.text();
@@ -118,7 +134,10 @@ describe('malformed input gets a 4xx with a standard error, never a 500', () => 
     ['65 parameters', () => Array.from({ length: 65 }, (_, i) => `p${i}=v`).join('&')],
     ['a `%` without two hex digits', () => 'logout_token=%zz'],
     ['percent-encoded bytes that are not UTF-8', () => 'logout_token=%ff'],
-    ['raw bytes that are not UTF-8', (e) => (e.method === 'GET' ? 'x=%C3%28' : Uint8Array.from([...Buffer.from('logout_token='), 0xc3, 0x28]))],
+    [
+      'raw bytes that are not UTF-8',
+      (e) => (e.method === 'GET' ? 'x=%C3%28' : Uint8Array.from([...Buffer.from('logout_token='), 0xc3, 0x28])),
+    ],
   ];
 
   describe.each(Object.keys(ENDPOINTS) as (keyof typeof ENDPOINTS)[])('%s', (name) => {

@@ -10,7 +10,10 @@ const TTL_SECONDS = 2;
 let world: World;
 
 beforeAll(async () => {
-  world = await startWorld({}, { backchannelLogout: false, issuerEnv: { TESSERA_STATUS_LIST_TTL: String(TTL_SECONDS) } });
+  world = await startWorld(
+    {},
+    { backchannelLogout: false, issuerEnv: { TESSERA_STATUS_LIST_TTL: String(TTL_SECONDS) } },
+  );
 });
 afterAll(() => world.stop());
 
@@ -43,7 +46,9 @@ describe('the token status list in app B’s API', () => {
     const exp = JSON.parse(Buffer.from(device1.accessToken.split('.')[1]!, 'base64url').toString()).exp as number;
     expect(exp * 1000).toBeGreaterThan(Date.now()); // still unexpired: only the status list refused it
     // No back-channel logout was involved.
-    const deliveries = world.issuer.issuer.ctx.store.database.sqlite.prepare("select count(*) as n from backchannel_deliveries where client_id = 'app-b'").get() as { n: number };
+    const deliveries = world.issuer.issuer.ctx.store.database.sqlite
+      .prepare("select count(*) as n from backchannel_deliveries where client_id = 'app-b'")
+      .get() as { n: number };
     expect(deliveries.n).toBe(0);
     // Device 2 is untouched.
     expect((await callMe(world, device2.accessToken)).status).toBe(200);
@@ -53,7 +58,10 @@ describe('the token status list in app B’s API', () => {
 describe('with APP_B_STATUS_LIST=off', () => {
   let off: World;
   beforeAll(async () => {
-    off = await startWorld({}, { backchannelLogout: false, issuerEnv: { TESSERA_STATUS_LIST_TTL: '1' }, appEnv: { APP_B_STATUS_LIST: 'off' } });
+    off = await startWorld(
+      {},
+      { backchannelLogout: false, issuerEnv: { TESSERA_STATUS_LIST_TTL: '1' }, appEnv: { APP_B_STATUS_LIST: 'off' } },
+    );
   });
   afterAll(() => off.stop());
 

@@ -13,7 +13,12 @@ afterAll(() => world.stop());
 /** One tab's in-memory tokens and a refresher over them, counting requests to the token endpoint. */
 async function tab() {
   const signedIn = await signInToAppB(world);
-  let tokens: Tokens | undefined = { accessToken: signedIn.accessToken, idToken: signedIn.idToken, accessTokenExpiresAt: Date.now(), refreshToken: signedIn.refreshToken! };
+  let tokens: Tokens | undefined = {
+    accessToken: signedIn.accessToken,
+    idToken: signedIn.idToken,
+    accessTokenExpiresAt: Date.now(),
+    refreshToken: signedIn.refreshToken!,
+  };
   let requests = 0;
   const refresher = createTokenRefresher({
     tokenEndpoint: `${world.idp}/token`,
@@ -51,7 +56,12 @@ describe('app B refreshing its access token', () => {
 
   it('keeps two tabs apart: each has its own family, refreshing together trips nothing', async () => {
     const [a, b] = await Promise.all([tab(), tab()]);
-    const results = await Promise.all([a.refresher.refresh(), b.refresher.refresh(), a.refresher.refresh(), b.refresher.refresh()]);
+    const results = await Promise.all([
+      a.refresher.refresh(),
+      b.refresher.refresh(),
+      a.refresher.refresh(),
+      b.refresher.refresh(),
+    ]);
     expect(results.every((r) => r.kind === 'refreshed')).toBe(true);
     expect(a.requests()).toBe(1);
     expect(b.requests()).toBe(1);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, envAppOrigin, envClientId, envDuration, envIssuerIdentifier, envOnOff, envPort, envWebUrl } from './env.js';
+import {
+  ConfigError,
+  envAppOrigin,
+  envClientId,
+  envDuration,
+  envIssuerIdentifier,
+  envOnOff,
+  envPort,
+  envWebUrl,
+} from './env.js';
 
 function refusal(read: () => unknown): ConfigError {
   try {
@@ -14,7 +23,11 @@ function refusal(read: () => unknown): ConfigError {
 describe('ConfigError', () => {
   it('names the variable in its message and in `variable`', () => {
     const error = new ConfigError('APP_PORT', 'not a port number');
-    expect([error.name, error.variable, error.message]).toEqual(['ConfigError', 'APP_PORT', 'APP_PORT: not a port number']);
+    expect([error.name, error.variable, error.message]).toEqual([
+      'ConfigError',
+      'APP_PORT',
+      'APP_PORT: not a port number',
+    ]);
   });
 });
 
@@ -27,13 +40,21 @@ describe('envWebUrl', () => {
   it('allows plain http only on a loopback host (RFC 8252 §7.3)', () => {
     expect(envWebUrl({ U: 'http://app.localhost:4001' }, 'U', 'https://a.example').port).toBe('4001');
     expect(envWebUrl({ U: 'http://127.0.0.1' }, 'U', 'https://a.example').hostname).toBe('127.0.0.1');
-    expect(refusal(() => envWebUrl({ U: 'http://a.example' }, 'U', 'https://a.example')).message).toBe('U: must use https (http is allowed only on a loopback host)');
+    expect(refusal(() => envWebUrl({ U: 'http://a.example' }, 'U', 'https://a.example')).message).toBe(
+      'U: must use https (http is allowed only on a loopback host)',
+    );
   });
 
   it('refuses what is not a URL, and a query or fragment', () => {
-    expect(refusal(() => envWebUrl({ U: 'a.example' }, 'U', 'https://a.example')).message).toBe('U: not a URL: "a.example"');
-    expect(refusal(() => envWebUrl({ U: 'https://a.example/?x' }, 'U', 'https://a.example')).message).toBe('U: must not have a query or fragment');
-    expect(refusal(() => envWebUrl({ U: 'https://a.example/#' }, 'U', 'https://a.example')).message).toBe('U: must not have a query or fragment');
+    expect(refusal(() => envWebUrl({ U: 'a.example' }, 'U', 'https://a.example')).message).toBe(
+      'U: not a URL: "a.example"',
+    );
+    expect(refusal(() => envWebUrl({ U: 'https://a.example/?x' }, 'U', 'https://a.example')).message).toBe(
+      'U: must not have a query or fragment',
+    );
+    expect(refusal(() => envWebUrl({ U: 'https://a.example/#' }, 'U', 'https://a.example')).message).toBe(
+      'U: must not have a query or fragment',
+    );
   });
 });
 
@@ -42,21 +63,28 @@ describe('envAppOrigin', () => {
     expect(envAppOrigin({ O: 'https://app.example/' }, 'O', 'https://x.example').origin).toBe('https://app.example');
   });
 
-  it.each(['https://App.example', 'https://app.example/path', 'https://app.example:443'])('refuses %s: not in canonical form', (value) => {
-    expect(refusal(() => envAppOrigin({ O: value }, 'O', 'https://x.example')).message).toBe(
-      `O: must be an origin such as https://x.example (lower case, no path, no default port), got ${JSON.stringify(value)}`,
-    );
-  });
+  it.each(['https://App.example', 'https://app.example/path', 'https://app.example:443'])(
+    'refuses %s: not in canonical form',
+    (value) => {
+      expect(refusal(() => envAppOrigin({ O: value }, 'O', 'https://x.example')).message).toBe(
+        `O: must be an origin such as https://x.example (lower case, no path, no default port), got ${JSON.stringify(value)}`,
+      );
+    },
+  );
 });
 
 describe('envIssuerIdentifier', () => {
   it('drops trailing slashes and keeps a path', () => {
-    expect(envIssuerIdentifier({ I: 'https://idp.example/tenant//' }, 'I', 'https://x.example')).toBe('https://idp.example/tenant');
+    expect(envIssuerIdentifier({ I: 'https://idp.example/tenant//' }, 'I', 'https://x.example')).toBe(
+      'https://idp.example/tenant',
+    );
     expect(envIssuerIdentifier({}, 'I', 'http://idp.localhost:4000')).toBe('http://idp.localhost:4000');
   });
 
   it('refuses an issuer that is not a web URL', () => {
-    expect(refusal(() => envIssuerIdentifier({ I: 'ftp://idp.localhost' }, 'I', 'https://x.example')).variable).toBe('I');
+    expect(refusal(() => envIssuerIdentifier({ I: 'ftp://idp.localhost' }, 'I', 'https://x.example')).variable).toBe(
+      'I',
+    );
   });
 });
 
@@ -68,7 +96,9 @@ describe('envPort', () => {
   });
 
   it.each(['http', '65536', '-1', '123456'])('refuses %s', (value) => {
-    expect(refusal(() => envPort({ P: value }, 'P', new URL('https://a.example'))).message).toBe(`P: not a port number: ${JSON.stringify(value)}`);
+    expect(refusal(() => envPort({ P: value }, 'P', new URL('https://a.example'))).message).toBe(
+      `P: not a port number: ${JSON.stringify(value)}`,
+    );
   });
 });
 
@@ -83,19 +113,30 @@ describe('envClientId', () => {
 
 describe('envDuration', () => {
   it('reads seconds and s/m/h/d units', () => {
-    expect(['900', '45s', '15m', '1h', '1d'].map((value) => envDuration({ D: value }, 'D', 0, 1, 86_400))).toEqual([900, 45, 900, 3600, 86_400]);
+    expect(['900', '45s', '15m', '1h', '1d'].map((value) => envDuration({ D: value }, 'D', 0, 1, 86_400))).toEqual([
+      900, 45, 900, 3600, 86_400,
+    ]);
     expect(envDuration({}, 'D', 900, 30, 86_400)).toBe(900);
   });
 
   it('refuses another notation, and a value out of range', () => {
-    expect(refusal(() => envDuration({ D: '1w' }, 'D', 900, 30, 86_400)).message).toBe('D: expected a duration such as 900, 15m or 1h, got "1w"');
-    expect(refusal(() => envDuration({ D: '5' }, 'D', 900, 30, 86_400)).message).toBe('D: must be between 30 s and 86400 s, got 5 s');
+    expect(refusal(() => envDuration({ D: '1w' }, 'D', 900, 30, 86_400)).message).toBe(
+      'D: expected a duration such as 900, 15m or 1h, got "1w"',
+    );
+    expect(refusal(() => envDuration({ D: '5' }, 'D', 900, 30, 86_400)).message).toBe(
+      'D: must be between 30 s and 86400 s, got 5 s',
+    );
   });
 });
 
 describe('envOnOff', () => {
   it('reads on/true and off/false, and the fallback when unset', () => {
-    expect([envOnOff({ S: 'on' }, 'S', false), envOnOff({ S: 'true' }, 'S', false), envOnOff({ S: 'off' }, 'S', true), envOnOff({ S: 'false' }, 'S', true)]).toEqual([true, true, false, false]);
+    expect([
+      envOnOff({ S: 'on' }, 'S', false),
+      envOnOff({ S: 'true' }, 'S', false),
+      envOnOff({ S: 'off' }, 'S', true),
+      envOnOff({ S: 'false' }, 'S', true),
+    ]).toEqual([true, true, false, false]);
     expect(envOnOff({ S: '' }, 'S', true)).toBe(true);
   });
 

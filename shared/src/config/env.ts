@@ -61,7 +61,11 @@ export function envWebUrl(env: EnvVariables, name: string, fallback: string): UR
 export function envAppOrigin(env: EnvVariables, name: string, fallback: string): { url: URL; origin: string } {
   const url = envWebUrl(env, name, fallback);
   const raw = (given(env, name) ?? fallback).replace(/\/+$/, '');
-  if (raw !== url.origin) throw new ConfigError(name, `must be an origin such as ${fallback} (lower case, no path, no default port), got ${JSON.stringify(env[name])}`);
+  if (raw !== url.origin)
+    throw new ConfigError(
+      name,
+      `must be an origin such as ${fallback} (lower case, no path, no default port), got ${JSON.stringify(env[name])}`,
+    );
   return { url, origin: url.origin };
 }
 
@@ -78,7 +82,8 @@ export function envIssuerIdentifier(env: EnvVariables, name: string, fallback: s
 export function envPort(env: EnvVariables, name: string, url: URL): number {
   const raw = given(env, name);
   if (raw === undefined) return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new ConfigError(name, `not a port number: ${JSON.stringify(raw)}`);
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535)
+    throw new ConfigError(name, `not a port number: ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
@@ -99,7 +104,8 @@ export function envDuration(env: EnvVariables, name: string, fallback: number, m
   const match = /^(\d+)(s|m|h|d)?$/.exec(raw.trim());
   if (!match) throw new ConfigError(name, `expected a duration such as 900, 15m or 1h, got ${JSON.stringify(raw)}`);
   const seconds = Number(match[1]) * UNIT_SECONDS[(match[2] ?? 's') as keyof typeof UNIT_SECONDS];
-  if (seconds < min || seconds > max) throw new ConfigError(name, `must be between ${min} s and ${max} s, got ${seconds} s`);
+  if (seconds < min || seconds > max)
+    throw new ConfigError(name, `must be between ${min} s and ${max} s, got ${seconds} s`);
   return seconds;
 }
 

@@ -3,7 +3,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createLocalKeySet } from '../jwks/local-key-set.js';
 import type { KeySet } from '../jwks/key-set.js';
 import { MalformedRequestError } from '../http/malformed-request-error.js';
-import { CLIENT_ID, ISSUER, createTestIssuer, idTokenClaims, logoutTokenClaims, sign, type TestIssuer } from '../../test/support/issuer.js';
+import {
+  CLIENT_ID,
+  ISSUER,
+  createTestIssuer,
+  idTokenClaims,
+  logoutTokenClaims,
+  sign,
+  type TestIssuer,
+} from '../../test/support/issuer.js';
 import { TokenVerificationError } from '../verify/errors.js';
 import { createMemoryJtiStore } from '../verify/jti-store.js';
 import type { LogoutTokenClaims } from '../verify/verify-logout-token.js';
@@ -33,7 +41,9 @@ function endpointWith(extra: Partial<BackchannelLogoutOptions> = {}) {
     }),
   );
   app.onError((error, c) =>
-    error instanceof MalformedRequestError ? c.json({ error: error.error, error_description: error.description }, error.status) : c.json({ error: 'server_error' }, 500),
+    error instanceof MalformedRequestError
+      ? c.json({ error: error.error, error_description: error.description }, error.status)
+      : c.json({ error: 'server_error' }, 500),
   );
   const post = (body: string, contentType = 'application/x-www-form-urlencoded') =>
     app.request('/backchannel-logout', { method: 'POST', headers: { 'content-type': contentType }, body });
@@ -116,6 +126,13 @@ describe('backchannelLogout', () => {
   });
 
   it('refuses to be built without onLogout (a TypeError at start-up)', () => {
-    expect(() => backchannelLogout({ issuer: ISSUER, audience: CLIENT_ID, keySet, jtiStore: createMemoryJtiStore() } as BackchannelLogoutOptions)).toThrow(TypeError);
+    expect(() =>
+      backchannelLogout({
+        issuer: ISSUER,
+        audience: CLIENT_ID,
+        keySet,
+        jtiStore: createMemoryJtiStore(),
+      } as BackchannelLogoutOptions),
+    ).toThrow(TypeError);
   });
 });

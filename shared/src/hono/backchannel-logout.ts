@@ -6,7 +6,11 @@
 import type { Context, Handler } from 'hono';
 import { parseUrlencoded } from '../http/urlencoded.js';
 import { TokenVerificationError } from '../verify/errors.js';
-import { verifyLogoutToken, type LogoutTokenClaims, type VerifyLogoutTokenOptions } from '../verify/verify-logout-token.js';
+import {
+  verifyLogoutToken,
+  type LogoutTokenClaims,
+  type VerifyLogoutTokenOptions,
+} from '../verify/verify-logout-token.js';
 
 /** Options of {@link backchannelLogout}: how to verify the logout token, and what to do with it. */
 export interface BackchannelLogoutOptions extends VerifyLogoutTokenOptions {

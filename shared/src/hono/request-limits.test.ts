@@ -8,7 +8,9 @@ function app() {
   hono.use('*', requestLimits());
   hono.get('/', (c) => c.text('ok'));
   hono.onError((error, c) =>
-    error instanceof MalformedRequestError ? c.json({ error: error.error, error_description: error.description }, error.status) : c.json({ error: 'server_error' }, 500),
+    error instanceof MalformedRequestError
+      ? c.json({ error: error.error, error_description: error.description }, error.status)
+      : c.json({ error: 'server_error' }, 500),
   );
   return hono;
 }
@@ -22,12 +24,18 @@ describe('requestLimits', () => {
   it('refuses a header value over the limit', async () => {
     const response = await app().request('/', { headers: { cookie: 'x'.repeat(HEADER_VALUE_LIMIT + 1) } });
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'a request header is too large' });
+    expect(await response.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'a request header is too large',
+    });
   });
 
   it('refuses a malformed query string', async () => {
     const response = await app().request('/?a=%zz');
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'the parameters are not well-formed percent-encoded UTF-8' });
+    expect(await response.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'the parameters are not well-formed percent-encoded UTF-8',
+    });
   });
 });

@@ -2,7 +2,16 @@ import { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLocalKeySet } from '../jwks/local-key-set.js';
 import type { KeySet } from '../jwks/key-set.js';
-import { API, ISSUER, accessTokenClaims, createTestIssuer, idTokenClaims, nowSec, sign, type TestIssuer } from '../../test/support/issuer.js';
+import {
+  API,
+  ISSUER,
+  accessTokenClaims,
+  createTestIssuer,
+  idTokenClaims,
+  nowSec,
+  sign,
+  type TestIssuer,
+} from '../../test/support/issuer.js';
 import { TokenVerificationError } from '../verify/errors.js';
 import { requireBearer, type AccessTokenEnv, type RequireBearerOptions } from './require-bearer.js';
 
@@ -49,17 +58,28 @@ describe('requireBearer', () => {
   });
 
   it('answers 401 invalid_token for an expired token', async () => {
-    const response = await appWith().request('/api/me', bearer(await accessToken({ iat: nowSec() - 600, exp: nowSec() - 1 })));
+    const response = await appWith().request(
+      '/api/me',
+      bearer(await accessToken({ iat: nowSec() - 600, exp: nowSec() - 1 })),
+    );
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ error: 'invalid_token', error_description: 'The access token expired' });
-    expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token", error_description="The access token expired"');
+    expect(response.headers.get('www-authenticate')).toBe(
+      'Bearer error="invalid_token", error_description="The access token expired"',
+    );
   });
 
   it('answers 401 invalid_token for an ID token presented as an access token', async () => {
-    const idToken = await sign(issuer.es256, idTokenClaims({ aud: API, client_id: 'app-b', scope: 'openid', jti: 'j' }));
+    const idToken = await sign(
+      issuer.es256,
+      idTokenClaims({ aud: API, client_id: 'app-b', scope: 'openid', jti: 'j' }),
+    );
     const response = await appWith().request('/api/me', bearer(idToken));
     expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ error: 'invalid_token', error_description: 'The token is not an access token' });
+    expect(await response.json()).toEqual({
+      error: 'invalid_token',
+      error_description: 'The token is not an access token',
+    });
   });
 
   it('answers 401 invalid_token for a header that is not a b64token', async () => {
@@ -69,9 +89,15 @@ describe('requireBearer', () => {
   });
 
   it('answers 401 invalid_token when the isRevoked hook reports the session ended', async () => {
-    const response = await appWith({ isRevoked: (claims) => claims.sid === 'sid-1' }).request('/api/me', bearer(await accessToken()));
+    const response = await appWith({ isRevoked: (claims) => claims.sid === 'sid-1' }).request(
+      '/api/me',
+      bearer(await accessToken()),
+    );
     expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ error: 'invalid_token', error_description: 'The access token was revoked' });
+    expect(await response.json()).toEqual({
+      error: 'invalid_token',
+      error_description: 'The access token was revoked',
+    });
   });
 
   it('answers 403 insufficient_scope with the scope needed (RFC 6750 §3.1)', async () => {
@@ -95,7 +121,10 @@ describe('requireBearer', () => {
 
   it('reports each refusal to onError with its code', async () => {
     const seen: TokenVerificationError[] = [];
-    await appWith({ onError: (error) => seen.push(error) }).request('/api/me', bearer(await accessToken({ aud: 'http://other' })));
+    await appWith({ onError: (error) => seen.push(error) }).request(
+      '/api/me',
+      bearer(await accessToken({ aud: 'http://other' })),
+    );
     expect(seen.map((e) => e.code)).toEqual(['ERR_TOKEN_AUDIENCE']);
   });
 

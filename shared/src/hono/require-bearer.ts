@@ -110,7 +110,10 @@ export function requireBearer(options: RequireBearerOptions): MiddlewareHandler<
     }
     const token = match[2] ?? '';
     if (!B64TOKEN.test(token)) {
-      return refuse(c, new TokenVerificationError('ERR_TOKEN_MALFORMED', 'the Authorization header is not a bearer token'));
+      return refuse(
+        c,
+        new TokenVerificationError('ERR_TOKEN_MALFORMED', 'the Authorization header is not a bearer token'),
+      );
     }
     let claims: AccessTokenClaims;
     try {

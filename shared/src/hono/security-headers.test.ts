@@ -27,7 +27,11 @@ describe('securityHeaders', () => {
   it('sets the fixed headers, and Cache-Control: no-store only where the route chose none', async () => {
     const app = appWith();
     const page = await app.request('/page');
-    expect([page.headers.get('x-frame-options'), page.headers.get('x-content-type-options'), page.headers.get('referrer-policy')]).toEqual(['DENY', 'nosniff', 'no-referrer']);
+    expect([
+      page.headers.get('x-frame-options'),
+      page.headers.get('x-content-type-options'),
+      page.headers.get('referrer-policy'),
+    ]).toEqual(['DENY', 'nosniff', 'no-referrer']);
     expect(page.headers.get('cache-control')).toBe('no-store');
     expect((await app.request('/cached')).headers.get('cache-control')).toBe('public, max-age=60');
   });

@@ -14,7 +14,8 @@ const currentNonce = new AsyncLocalStorage<string>();
 /** The CSP nonce of the response being built (128 random bits, base64). */
 export function cspNonce(): string {
   const nonce = currentNonce.getStore();
-  if (nonce === undefined) throw new TypeError('cspNonce() is only available while securityHeaders() handles a request');
+  if (nonce === undefined)
+    throw new TypeError('cspNonce() is only available while securityHeaders() handles a request');
   return nonce;
 }
 
@@ -38,7 +39,8 @@ export interface SecurityHeadersOptions {
  */
 export function securityHeaders(options: SecurityHeadersOptions): MiddlewareHandler {
   const { contentSecurityPolicy } = options;
-  if (typeof contentSecurityPolicy !== 'function') throw new TypeError('contentSecurityPolicy must be a function of the nonce');
+  if (typeof contentSecurityPolicy !== 'function')
+    throw new TypeError('contentSecurityPolicy must be a function of the nonce');
   return async function securityHeaders(c, next) {
     const nonce = randomBytes(16).toString('base64');
     await currentNonce.run(nonce, next);

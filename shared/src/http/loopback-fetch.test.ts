@@ -25,7 +25,9 @@ beforeAll(async () => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       switch (path) {
         case '/json':
-          return void res.writeHead(201, { 'content-type': 'application/json', 'x-multi': ['a', 'b'] }).end('{"ok":true}');
+          return void res
+            .writeHead(201, { 'content-type': 'application/json', 'x-multi': ['a', 'b'] })
+            .end('{"ok":true}');
         case '/empty':
           return void res.writeHead(204).end();
         case '/gzip':
@@ -66,21 +68,38 @@ describe('createLoopbackFetch', () => {
   });
 
   it('sends a URLSearchParams body as a form', async () => {
-    await fetch(`http://idp.localhost:${port}/token`, { method: 'POST', body: new URLSearchParams({ a: '1 2', b: 'é' }) });
+    await fetch(`http://idp.localhost:${port}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ a: '1 2', b: 'é' }),
+    });
     expect(last().method).toBe('POST');
     expect(last().headers['content-type']).toBe('application/x-www-form-urlencoded;charset=UTF-8');
     expect(last().body).toBe('a=1+2&b=%C3%A9');
   });
 
   it('sends string and Uint8Array bodies with their length', async () => {
-    await fetch(`http://idp.localhost:${port}/s`, { method: 'PUT', body: 'hello', headers: { 'content-type': 'text/x-test' } });
-    expect([last().body, last().headers['content-length'], last().headers['content-type']]).toEqual(['hello', '5', 'text/x-test']);
+    await fetch(`http://idp.localhost:${port}/s`, {
+      method: 'PUT',
+      body: 'hello',
+      headers: { 'content-type': 'text/x-test' },
+    });
+    expect([last().body, last().headers['content-length'], last().headers['content-type']]).toEqual([
+      'hello',
+      '5',
+      'text/x-test',
+    ]);
     await fetch(`http://idp.localhost:${port}/b`, { method: 'POST', body: new TextEncoder().encode('bytes') });
     expect([last().body, last().headers['content-length']]).toEqual(['bytes', '5']);
   });
 
   it('accepts a Request, with its method, headers and body', async () => {
-    await fetch(new Request(`http://idp.localhost:${port}/r`, { method: 'POST', headers: { authorization: 'Bearer x' }, body: 'payload' }));
+    await fetch(
+      new Request(`http://idp.localhost:${port}/r`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer x' },
+        body: 'payload',
+      }),
+    );
     expect([last().method, last().headers.authorization, last().body]).toEqual(['POST', 'Bearer x', 'payload']);
   });
 
@@ -99,7 +118,9 @@ describe('createLoopbackFetch', () => {
   });
 
   it('decodes a gzip response', async () => {
-    expect(await (await fetch(`http://idp.localhost:${port}/gzip`, { headers: { 'accept-encoding': 'gzip' } })).text()).toBe('compressed hello');
+    expect(
+      await (await fetch(`http://idp.localhost:${port}/gzip`, { headers: { 'accept-encoding': 'gzip' } })).text(),
+    ).toBe('compressed hello');
   });
 
   it('follows a 303 with a GET and no body', async () => {
@@ -126,16 +147,20 @@ describe('createLoopbackFetch', () => {
   });
 
   it('rejects with the abort reason when the signal fires', async () => {
-    await expect(fetch(`http://idp.localhost:${port}/slow`, { signal: AbortSignal.timeout(50) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(fetch(`http://idp.localhost:${port}/slow`, { signal: AbortSignal.timeout(50) })).rejects.toMatchObject(
+      { name: 'TimeoutError' },
+    );
   });
 });
 
 describe('isLoopbackHostname', () => {
   it('is true for localhost and names under it, in any case, with or without the root dot', () => {
-    for (const name of ['localhost', 'LOCALHOST', 'idp.localhost', 'a.b.localhost.']) expect(isLoopbackHostname(name)).toBe(true);
+    for (const name of ['localhost', 'LOCALHOST', 'idp.localhost', 'a.b.localhost.'])
+      expect(isLoopbackHostname(name)).toBe(true);
   });
 
   it('is false for names that merely contain localhost', () => {
-    for (const name of ['localhost.com', 'mylocalhost', 'localhost.invalid', 'example.com']) expect(isLoopbackHostname(name)).toBe(false);
+    for (const name of ['localhost.com', 'mylocalhost', 'localhost.invalid', 'example.com'])
+      expect(isLoopbackHostname(name)).toBe(false);
   });
 });

@@ -31,14 +31,22 @@ export function isLoopbackHostname(hostname: string): boolean {
   return name === 'localhost' || name.endsWith('.localhost');
 }
 
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | dns.LookupAddress[],
+  family?: number,
+) => void;
 
 function loopbackLookup(address: string): net.LookupFunction {
   const family = net.isIP(address);
   if (family === 0) throw new TypeError('loopbackAddress must be an IP address');
   return function lookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
     if (!isLoopbackHostname(hostname)) {
-      dns.lookup(hostname, options, callback as (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family: number) => void);
+      dns.lookup(
+        hostname,
+        options,
+        callback as (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family: number) => void,
+      );
       return;
     }
     // net asks for every address at once when it races IPv4 and IPv6 (autoSelectFamily).
@@ -51,7 +59,13 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // Fetch standard: statuses whose response has no body.
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 // Fetch standard, HTTP-redirect fetch step 11.
-const REQUEST_BODY_HEADERS = ['content-encoding', 'content-language', 'content-location', 'content-type', 'content-length'];
+const REQUEST_BODY_HEADERS = [
+  'content-encoding',
+  'content-language',
+  'content-location',
+  'content-type',
+  'content-length',
+];
 
 interface Outgoing {
   url: URL;
@@ -120,8 +134,14 @@ export function createLoopbackFetch(options: LoopbackFetchOptions = {}): FetchLi
             for (let i = 0; i + 1 < raw.length; i += 2) responseHeaders.append(raw[i]!, raw[i + 1]!);
             const hasBody = method !== 'HEAD' && !NULL_BODY_STATUSES.has(status);
             if (!hasBody) response.resume();
-            const stream = hasBody ? (Readable.toWeb(decoded(response)) as unknown as ReadableStream<Uint8Array>) : null;
-            const result = new Response(stream, { status, statusText: response.statusMessage ?? '', headers: responseHeaders });
+            const stream = hasBody
+              ? (Readable.toWeb(decoded(response)) as unknown as ReadableStream<Uint8Array>)
+              : null;
+            const result = new Response(stream, {
+              status,
+              statusText: response.statusMessage ?? '',
+              headers: responseHeaders,
+            });
             Object.defineProperty(result, 'url', { value: url.href });
             resolve(result);
           } catch (error) {
@@ -130,7 +150,9 @@ export function createLoopbackFetch(options: LoopbackFetchOptions = {}): FetchLi
           }
         },
       );
-      request.on('error', (error) => reject(signal.aborted ? signal.reason : new TypeError('fetch failed', { cause: error })));
+      request.on('error', (error) =>
+        reject(signal.aborted ? signal.reason : new TypeError('fetch failed', { cause: error })),
+      );
       request.end(body);
     });
 
@@ -138,9 +160,16 @@ export function createLoopbackFetch(options: LoopbackFetchOptions = {}): FetchLi
     // Request normalizes every accepted input and body type (and content-type defaults) for us.
     const request = new Request(input, init);
     const url = new URL(request.url);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`fetch failed: unsupported scheme ${url.protocol}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new TypeError(`fetch failed: unsupported scheme ${url.protocol}`);
     const body = request.body === null ? undefined : new Uint8Array(await request.arrayBuffer());
-    let outgoing: Outgoing = { url, method: request.method, headers: new Headers(request.headers), body, signal: request.signal };
+    let outgoing: Outgoing = {
+      url,
+      method: request.method,
+      headers: new Headers(request.headers),
+      body,
+      signal: request.signal,
+    };
 
     for (let redirects = 0; ; redirects++) {
       const response = await send(outgoing);
@@ -154,11 +183,15 @@ export function createLoopbackFetch(options: LoopbackFetchOptions = {}): FetchLi
       if (redirects >= maxRedirects) throw new TypeError('fetch failed: too many redirects');
 
       const next = new URL(location, outgoing.url);
-      if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new TypeError(`fetch failed: redirect to ${next.protocol}`);
+      if (next.protocol !== 'http:' && next.protocol !== 'https:')
+        throw new TypeError(`fetch failed: redirect to ${next.protocol}`);
       const headers = new Headers(outgoing.headers);
       let { method, body: nextBody } = outgoing;
       // Fetch standard, HTTP-redirect fetch: 301/302 turn POST into GET, 303 turns all but HEAD into GET.
-      if (((response.status === 301 || response.status === 302) && method === 'POST') || (response.status === 303 && method !== 'HEAD' && method !== 'GET')) {
+      if (
+        ((response.status === 301 || response.status === 302) && method === 'POST') ||
+        (response.status === 303 && method !== 'HEAD' && method !== 'GET')
+      ) {
         method = 'GET';
         nextBody = undefined;
         for (const name of REQUEST_BODY_HEADERS) headers.delete(name);

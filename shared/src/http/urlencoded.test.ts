@@ -22,7 +22,9 @@ describe('parseUrlencoded', () => {
   });
 
   it('refuses a body that is not UTF-8', () => {
-    expect(refusal(() => parseUrlencoded(bytes(0x61, 0x3d, 0xff)))?.description).toBe('the request body is not valid UTF-8');
+    expect(refusal(() => parseUrlencoded(bytes(0x61, 0x3d, 0xff)))?.description).toBe(
+      'the request body is not valid UTF-8',
+    );
   });
 
   it.each(['a=%zz', 'a=%', 'a=%C3', 'a=%ff'])('refuses the malformed percent-encoding %s', (input) => {
@@ -45,7 +47,9 @@ describe('parseUrlencoded', () => {
   });
 
   it('applies given limits, or none with limits: false', () => {
-    expect(refusal(() => parseUrlencoded('a=1&b=2', { limits: { count: 1, valueLength: 10 } }))?.description).toBe('too many parameters');
+    expect(refusal(() => parseUrlencoded('a=1&b=2', { limits: { count: 1, valueLength: 10 } }))?.description).toBe(
+      'too many parameters',
+    );
     const many = Array.from({ length: 100 }, (_, i) => `p${i}=${'v'.repeat(5000)}`).join('&');
     expect(parseUrlencoded(many, { limits: false }).size).toBe(100);
     expect(refusal(() => parseUrlencoded(`${many}&bad=%zz`, { limits: false }))?.description).toBe(

@@ -61,7 +61,8 @@ export function parseUrlencoded(
   const params = new URLSearchParams(text);
   if (limits) {
     for (const [name, value] of params) {
-      if (name.length > limits.valueLength || value.length > limits.valueLength) throw new MalformedRequestError('a parameter is too long');
+      if (name.length > limits.valueLength || value.length > limits.valueLength)
+        throw new MalformedRequestError('a parameter is too long');
     }
   }
   return params;

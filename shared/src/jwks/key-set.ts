@@ -52,7 +52,11 @@ export interface KeySet {
   getKey(kid: string): Promise<VerificationKey>;
 }
 
-const EC_ALGORITHMS: Readonly<Record<string, VerificationAlgorithm>> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' };
+const EC_ALGORITHMS: Readonly<Record<string, VerificationAlgorithm>> = {
+  'P-256': 'ES256',
+  'P-384': 'ES384',
+  'P-521': 'ES512',
+};
 const RSA_ALGORITHMS: ReadonlySet<string> = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']);
 // Members that only a private or symmetric JWK carries (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as const;
@@ -115,7 +119,8 @@ export async function importKeySet(
   document: unknown,
   previous?: ReadonlyMap<string, ImportedKey>,
 ): Promise<Map<string, ImportedKey>> {
-  if (!isObject(document) || !Array.isArray(document.keys)) throw new TypeError('not a JWK Set: "keys" must be an array');
+  if (!isObject(document) || !Array.isArray(document.keys))
+    throw new TypeError('not a JWK Set: "keys" must be an array');
 
   const candidates = new Map<string, { jwk: JWK; alg: VerificationAlgorithm; source: string } | null>();
   for (const entry of document.keys as unknown[]) {

@@ -17,7 +17,8 @@ export async function createLocalKeySet(jwks: JSONWebKeySet): Promise<KeySet> {
   return {
     async getKey(kid: string): Promise<VerificationKey> {
       const key = keys.get(kid);
-      if (key === undefined) throw new TokenVerificationError('ERR_TOKEN_KID_UNKNOWN', 'no key with this kid', { claim: 'kid' });
+      if (key === undefined)
+        throw new TokenVerificationError('ERR_TOKEN_KID_UNKNOWN', 'no key with this kid', { claim: 'kid' });
       return key;
     },
   };

@@ -33,7 +33,8 @@ function checker(alg: VerificationAlgorithm, key: KeyObject): (data: Uint8Array,
       const digest = `sha${alg.slice(2)}`;
       // RFC 7518 §3.5: MGF1 with the same hash, salt as long as the digest.
       const saltLength = Number(alg.slice(2)) / 8;
-      return (data, signature) => nodeVerify(digest, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
+      return (data, signature) =>
+        nodeVerify(digest, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
     }
   }
 }

@@ -33,14 +33,22 @@ afterEach(async () => {
 });
 
 async function serveJwks(keys: unknown[] = issuer.jwks.keys): Promise<JwksEndpoint> {
-  const state: JwksEndpoint['state'] = { keys, etag: '"v1"', cacheControl: 'public, max-age=60', down: false, delayMs: 0 };
+  const state: JwksEndpoint['state'] = {
+    keys,
+    etag: '"v1"',
+    cacheControl: 'public, max-age=60',
+    down: false,
+    delayMs: 0,
+  };
   const server = await startServer((req: http.IncomingMessage, res: http.ServerResponse) => {
     setTimeout(() => {
       if (state.down) return void res.writeHead(503).end();
       const headers: Record<string, string> = { etag: state.etag };
       if (state.cacheControl !== undefined) headers['cache-control'] = state.cacheControl;
       if (req.headers['if-none-match'] === state.etag) return void res.writeHead(304, headers).end();
-      res.writeHead(200, { ...headers, 'content-type': 'application/jwk-set+json' }).end(JSON.stringify({ keys: state.keys }));
+      res
+        .writeHead(200, { ...headers, 'content-type': 'application/jwk-set+json' })
+        .end(JSON.stringify({ keys: state.keys }));
     }, state.delayMs);
   });
   endpoint = Object.assign(server, { state });
@@ -149,7 +157,9 @@ describe('createRemoteKeySet unknown kid', () => {
   it('does not refetch for a flood of unknown kids right after the first fetch', async () => {
     const fetch = countingFetch(() => issuer.jwks);
     const keySet = createRemoteKeySet(`${ISSUER}/jwks`, { fetch });
-    await Promise.all(Array.from({ length: 100 }, (_, i) => expectRefusal(keySet.getKey(`made-up-${i}`), 'ERR_TOKEN_KID_UNKNOWN')));
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => expectRefusal(keySet.getKey(`made-up-${i}`), 'ERR_TOKEN_KID_UNKNOWN')),
+    );
     expect(fetch.calls).toBe(1);
   });
 });
@@ -159,8 +169,12 @@ describe('createRemoteKeySet concurrency', () => {
     const server = await serveJwks();
     server.state.delayMs = 50;
     const keySet = createRemoteKeySet(`${server.url}/jwks`);
-    const tokens = await Promise.all(Array.from({ length: 10 }, () => sign(issuer.es256, accessTokenClaims(), { typ: 'at+jwt' })));
-    const results = await Promise.all(tokens.map((token) => verifyAccessToken(token, { issuer: ISSUER, audience: API, keySet })));
+    const tokens = await Promise.all(
+      Array.from({ length: 10 }, () => sign(issuer.es256, accessTokenClaims(), { typ: 'at+jwt' })),
+    );
+    const results = await Promise.all(
+      tokens.map((token) => verifyAccessToken(token, { issuer: ISSUER, audience: API, keySet })),
+    );
     expect(results).toHaveLength(10);
     expect(server.requests).toHaveLength(1);
   });

@@ -144,7 +144,9 @@ class HttpKeySet implements RemoteKeySet {
   async refresh(): Promise<void> {
     await (this.#inflight ?? this.#startFetch());
     if (this.#lastError !== undefined) {
-      throw new TokenVerificationError('ERR_JWKS_UNAVAILABLE', 'the issuer keys could not be fetched', { cause: this.#lastError });
+      throw new TokenVerificationError('ERR_JWKS_UNAVAILABLE', 'the issuer keys could not be fetched', {
+        cause: this.#lastError,
+      });
     }
   }
 
@@ -202,11 +204,19 @@ class HttpKeySet implements RemoteKeySet {
       if (response.status === 304 && previous !== undefined) {
         await response.body?.cancel();
         // RFC 9111 §4.3.4: a 304 freshens the stored response with its own headers.
-        this.#set = { ...previous, etag: response.headers.get('etag') ?? previous.etag, freshUntil: this.#freshUntil(response.headers) };
+        this.#set = {
+          ...previous,
+          etag: response.headers.get('etag') ?? previous.etag,
+          freshUntil: this.#freshUntil(response.headers),
+        };
       } else if (response.status === 200) {
         const document: unknown = JSON.parse(await readBoundedText(response, this.#maxResponseBytes));
         const keys = await importKeySet(document, previous?.keys);
-        this.#set = { keys, etag: response.headers.get('etag') ?? undefined, freshUntil: this.#freshUntil(response.headers) };
+        this.#set = {
+          keys,
+          etag: response.headers.get('etag') ?? undefined,
+          freshUntil: this.#freshUntil(response.headers),
+        };
       } else {
         await response.body?.cancel();
         throw new Error(`the JWKS endpoint answered HTTP ${response.status}`);

@@ -4,7 +4,9 @@ import { describeError } from './logger.js';
 
 describe('describeError', () => {
   it('gives name, code, message and cause of an error', () => {
-    const error = new TokenVerificationError('ERR_JWKS_UNAVAILABLE', 'the issuer keys could not be located', { cause: new TypeError('fetch failed') });
+    const error = new TokenVerificationError('ERR_JWKS_UNAVAILABLE', 'the issuer keys could not be located', {
+      cause: new TypeError('fetch failed'),
+    });
     expect(describeError(error)).toEqual({
       error: 'TokenVerificationError',
       code: 'ERR_JWKS_UNAVAILABLE',

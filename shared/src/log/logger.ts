@@ -15,5 +15,10 @@ export function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { error: String(error) };
   const code = (error as { code?: unknown }).code;
   const cause = error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : undefined;
-  return { error: error.name, ...(typeof code === 'string' ? { code } : {}), message: error.message, ...(cause ? { cause } : {}) };
+  return {
+    error: error.name,
+    ...(typeof code === 'string' ? { code } : {}),
+    message: error.message,
+    ...(cause ? { cause } : {}),
+  };
 }

@@ -13,7 +13,7 @@ import type { Logger } from './logger.js';
  */
 export function createStderrLogger(app: string): Logger {
   const line = (level: string, event: string, fields?: Record<string, unknown>): string =>
-    JSON.stringify({ time: new Date().toISOString(), level, app, event, ...fields }) + '\n';
+    `${JSON.stringify({ time: new Date().toISOString(), level, app, event, ...fields })}\n`;
   return {
     info: (e, f) => process.stderr.write(line('info', e, f)),
     warn: (e, f) => process.stderr.write(line('warn', e, f)),

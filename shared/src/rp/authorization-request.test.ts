@@ -24,7 +24,8 @@ describe('createAuthorizationRequest', () => {
       code_challenge: await computeCodeChallenge(request.codeVerifier),
       code_challenge_method: 'S256',
     });
-    for (const secret of [request.state, request.nonce, request.codeVerifier]) expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    for (const secret of [request.state, request.nonce, request.codeVerifier])
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it('creates different state, nonce and verifier for each request', async () => {
@@ -35,23 +36,35 @@ describe('createAuthorizationRequest', () => {
   });
 
   it('sends one resource parameter per resource indicator (RFC 8707 §2)', async () => {
-    const request = await createAuthorizationRequest({ ...base, resource: ['http://api.localhost/a', 'http://api.localhost/b'], prompt: 'login', maxAgeSec: 300 });
+    const request = await createAuthorizationRequest({
+      ...base,
+      resource: ['http://api.localhost/a', 'http://api.localhost/b'],
+      prompt: 'login',
+      maxAgeSec: 300,
+    });
     expect(request.url.searchParams.getAll('resource')).toEqual(['http://api.localhost/a', 'http://api.localhost/b']);
     expect(request.url.searchParams.get('prompt')).toBe('login');
     expect(request.url.searchParams.get('max_age')).toBe('300');
   });
 
   it("keeps the endpoint's own query parameters (RFC 6749 §3.1)", async () => {
-    const request = await createAuthorizationRequest({ ...base, authorizationEndpoint: 'http://idp.localhost:4000/authorize?tenant=a' });
+    const request = await createAuthorizationRequest({
+      ...base,
+      authorizationEndpoint: 'http://idp.localhost:4000/authorize?tenant=a',
+    });
     expect(request.url.searchParams.get('tenant')).toBe('a');
   });
 
   it('refuses extra parameters that would replace its own', async () => {
-    await expect(createAuthorizationRequest({ ...base, extraParameters: { code_challenge_method: 'plain' } })).rejects.toThrow(TypeError);
+    await expect(
+      createAuthorizationRequest({ ...base, extraParameters: { code_challenge_method: 'plain' } }),
+    ).rejects.toThrow(TypeError);
   });
 
   it('refuses a resource with a fragment', async () => {
-    await expect(createAuthorizationRequest({ ...base, resource: 'http://api.localhost/#x' })).rejects.toThrow(TypeError);
+    await expect(createAuthorizationRequest({ ...base, resource: 'http://api.localhost/#x' })).rejects.toThrow(
+      TypeError,
+    );
   });
 
   it('refuses an empty scope', async () => {

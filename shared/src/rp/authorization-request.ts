@@ -83,7 +83,11 @@ export async function createAuthorizationRequest(options: AuthorizationRequestOp
   const clientId = requireString('clientId', options.clientId);
   const redirectUri = requireAbsoluteUri('redirectUri', options.redirectUri);
   const scopes = typeof options.scope === 'string' ? options.scope.split(' ').filter((s) => s !== '') : options.scope;
-  if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))) {
+  if (
+    !Array.isArray(scopes) ||
+    scopes.length === 0 ||
+    !scopes.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))
+  ) {
     throw new TypeError('scope must be scope tokens (RFC 6749 §3.3)');
   }
   const resources = resourceList(options.resource);
@@ -91,7 +95,8 @@ export async function createAuthorizationRequest(options: AuthorizationRequestOp
   const loginHint = optionalString('loginHint', options.loginHint);
   const uiLocales = optionalString('uiLocales', options.uiLocales);
   const { maxAgeSec } = options;
-  if (maxAgeSec !== undefined && (!Number.isInteger(maxAgeSec) || maxAgeSec < 0)) throw new TypeError('maxAgeSec must be an integer >= 0');
+  if (maxAgeSec !== undefined && (!Number.isInteger(maxAgeSec) || maxAgeSec < 0))
+    throw new TypeError('maxAgeSec must be an integer >= 0');
   const extra = Object.entries(options.extraParameters ?? {});
   for (const [name, value] of extra) {
     if (OWN_PARAMETERS.has(name)) throw new TypeError(`extraParameters cannot set ${name}`);

@@ -44,8 +44,10 @@ export function validateAuthorizationResponse(
 ): string {
   if (typeof expectations !== 'object' || expectations === null) throw new TypeError('expectations must be an object');
   const { expectedState, expectedIssuer, requireIssuer = true } = expectations;
-  if (typeof expectedState !== 'string' || expectedState === '') throw new TypeError('expectedState must be a non-empty string');
-  if (typeof expectedIssuer !== 'string' || expectedIssuer === '') throw new TypeError('expectedIssuer must be a non-empty string');
+  if (typeof expectedState !== 'string' || expectedState === '')
+    throw new TypeError('expectedState must be a non-empty string');
+  if (typeof expectedIssuer !== 'string' || expectedIssuer === '')
+    throw new TypeError('expectedIssuer must be a non-empty string');
 
   let params: URLSearchParams;
   if (callbackUrl instanceof URLSearchParams) params = callbackUrl;
@@ -59,7 +61,8 @@ export function validateAuthorizationResponse(
 
   const seen = new Set<string>();
   for (const name of params.keys()) {
-    if (seen.has(name)) throw new AuthorizationResponseError('ERR_AUTHZ_MALFORMED', `the parameter ${name} is repeated`);
+    if (seen.has(name))
+      throw new AuthorizationResponseError('ERR_AUTHZ_MALFORMED', `the parameter ${name} is repeated`);
     seen.add(name);
   }
 
@@ -71,7 +74,10 @@ export function validateAuthorizationResponse(
   const iss = params.get('iss');
   if (iss === null ? requireIssuer : iss !== expectedIssuer) {
     // RFC 9207 §2.4: simple string comparison, no normalization.
-    throw new AuthorizationResponseError('ERR_AUTHZ_ISSUER', iss === null ? 'the response has no iss' : 'the response comes from another issuer');
+    throw new AuthorizationResponseError(
+      'ERR_AUTHZ_ISSUER',
+      iss === null ? 'the response has no iss' : 'the response comes from another issuer',
+    );
   }
 
   const error = params.get('error');
@@ -84,6 +90,7 @@ export function validateAuthorizationResponse(
   }
 
   const code = params.get('code');
-  if (code === null || code === '') throw new AuthorizationResponseError('ERR_AUTHZ_MALFORMED', 'the response has no code');
+  if (code === null || code === '')
+    throw new AuthorizationResponseError('ERR_AUTHZ_MALFORMED', 'the response has no code');
   return code;
 }

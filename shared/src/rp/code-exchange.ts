@@ -80,7 +80,12 @@ export async function exchangeCode(options: CodeExchangeOptions): Promise<TokenR
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError('timeoutMs must be a positive number');
 
-  const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: codeVerifier });
+  const body = new URLSearchParams({
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: redirectUri,
+    code_verifier: codeVerifier,
+  });
   for (const resource of resources) body.append('resource', resource);
   const headers = new Headers({
     'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
@@ -103,32 +108,43 @@ export async function exchangeCode(options: CodeExchangeOptions): Promise<TokenR
     const text = await readBoundedText(response, MAX_RESPONSE_BYTES);
     document = text === '' ? undefined : JSON.parse(text);
   } catch (cause) {
-    throw new CodeExchangeError('ERR_CODE_EXCHANGE_RESPONSE', 'the token endpoint could not be reached or did not answer JSON', { cause });
+    throw new CodeExchangeError(
+      'ERR_CODE_EXCHANGE_RESPONSE',
+      'the token endpoint could not be reached or did not answer JSON',
+      { cause },
+    );
   }
 
   if (status !== 200) {
     // RFC 6749 §5.2: an error response is JSON with an `error` member, usually with 400 or 401.
     if (isObject(document) && typeof document.error === 'string') {
       const description = typeof document.error_description === 'string' ? document.error_description : undefined;
-      throw new CodeExchangeError('ERR_CODE_EXCHANGE_REJECTED', `the token endpoint refused the code: ${document.error}`, {
-        error: document.error,
-        status,
-        ...(description === undefined ? {} : { errorDescription: description }),
-      });
+      throw new CodeExchangeError(
+        'ERR_CODE_EXCHANGE_REJECTED',
+        `the token endpoint refused the code: ${document.error}`,
+        {
+          error: document.error,
+          status,
+          ...(description === undefined ? {} : { errorDescription: description }),
+        },
+      );
     }
     throw new CodeExchangeError('ERR_CODE_EXCHANGE_RESPONSE', `the token endpoint answered HTTP ${status}`, { status });
   }
 
-  const malformed = (what: string) => new CodeExchangeError('ERR_CODE_EXCHANGE_RESPONSE', `the token response ${what}`, { status });
+  const malformed = (what: string) =>
+    new CodeExchangeError('ERR_CODE_EXCHANGE_RESPONSE', `the token response ${what}`, { status });
   if (!isObject(document)) throw malformed('is not a JSON object');
   if (typeof document.access_token !== 'string' || document.access_token === '') throw malformed('has no access_token');
   // RFC 6749 §5.1: token_type is case-insensitive; §7.1: a client must not use a token type it does not understand.
-  if (typeof document.token_type !== 'string' || document.token_type.toLowerCase() !== 'bearer') throw malformed('is not of token_type Bearer');
+  if (typeof document.token_type !== 'string' || document.token_type.toLowerCase() !== 'bearer')
+    throw malformed('is not of token_type Bearer');
   if (document.expires_in !== undefined && (typeof document.expires_in !== 'number' || !(document.expires_in >= 0))) {
     throw malformed('has an invalid expires_in');
   }
   for (const member of ['refresh_token', 'id_token', 'scope']) {
-    if (document[member] !== undefined && typeof document[member] !== 'string') throw malformed(`has a non-string ${member}`);
+    if (document[member] !== undefined && typeof document[member] !== 'string')
+      throw malformed(`has a non-string ${member}`);
   }
   return document as TokenResponse;
 }

@@ -37,7 +37,11 @@ function fakeIssuer(state: { metadata: unknown; discoveryStatus: number }) {
   return { fetch, requests, discoveries: () => requests.filter((p) => p === ISSUER_PATHS.discovery).length };
 }
 
-const rejection = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 describe('createIssuerClient', () => {
   it('fetches discovery once and keeps it', async () => {
@@ -51,26 +55,34 @@ describe('createIssuerClient', () => {
 
   it('refuses metadata that names another issuer (OIDC Discovery §4.3)', async () => {
     const fake = fakeIssuer({ metadata: metadataOf({ issuer: `${ISSUER}/other` }), discoveryStatus: 200 });
-    const error = await rejection(createIssuerClient({ issuer: ISSUER, fetch: fake.fetch, now: createTestClock() }).metadata());
+    const error = await rejection(
+      createIssuerClient({ issuer: ISSUER, fetch: fake.fetch, now: createTestClock() }).metadata(),
+    );
     expect(error).toBeInstanceOf(IssuerUnavailableError);
     expect((error as Error).message).toBe('the issuer metadata names another issuer');
   });
 
   it('refuses metadata without a usable jwks_uri', async () => {
     const fake = fakeIssuer({ metadata: metadataOf({ jwks_uri: 'javascript:alert(1)' }), discoveryStatus: 200 });
-    const error = await rejection(createIssuerClient({ issuer: ISSUER, fetch: fake.fetch, now: createTestClock() }).metadata());
+    const error = await rejection(
+      createIssuerClient({ issuer: ISSUER, fetch: fake.fetch, now: createTestClock() }).metadata(),
+    );
     expect((error as Error).message).toBe('the issuer metadata has no usable jwks_uri');
   });
 
   it('refuses metadata with an unusable end_session_endpoint', async () => {
     const bad = fakeIssuer({ metadata: metadataOf({ end_session_endpoint: 'not a url' }), discoveryStatus: 200 });
-    const error = await rejection(createIssuerClient({ issuer: ISSUER, fetch: bad.fetch, now: createTestClock() }).metadata());
+    const error = await rejection(
+      createIssuerClient({ issuer: ISSUER, fetch: bad.fetch, now: createTestClock() }).metadata(),
+    );
     expect((error as Error).message).toBe('the issuer metadata has an unusable end_session_endpoint');
   });
 
   it('reports an unreachable issuer as IssuerUnavailableError with the cause', async () => {
     const fake = fakeIssuer({ metadata: metadataOf(), discoveryStatus: 503 });
-    const error = await rejection(createIssuerClient({ issuer: ISSUER, fetch: fake.fetch, now: createTestClock() }).metadata());
+    const error = await rejection(
+      createIssuerClient({ issuer: ISSUER, fetch: fake.fetch, now: createTestClock() }).metadata(),
+    );
     expect(error).toBeInstanceOf(IssuerUnavailableError);
     expect((error as Error).message).toBe('the issuer metadata could not be fetched');
     expect(((error as Error).cause as Error).message).toBe('HTTP 503');
@@ -106,7 +118,10 @@ describe('createIssuerClient', () => {
       issuer: ISSUER,
       fetch: fake.fetch,
       now: createTestClock(),
-      wrapKeySet: (keySet) => (wrapped.push(keySet), keySet),
+      wrapKeySet: (keySet) => {
+        wrapped.push(keySet);
+        return keySet;
+      },
     });
     const key = await client.keySet.getKey(issuer.es256.kid);
     await client.keySet.getKey(issuer.ed25519.kid);

@@ -96,10 +96,15 @@ export function createIssuerClient(options: IssuerClientOptions): IssuerClient {
 
   const load = () => {
     if (loaded === undefined && now() - failedAt < RETRY_AFTER_MS) {
-      return Promise.reject(new IssuerUnavailableError('the issuer metadata could not be fetched recently; retrying shortly'));
+      return Promise.reject(
+        new IssuerUnavailableError('the issuer metadata could not be fetched recently; retrying shortly'),
+      );
     }
     loaded ??= discover(issuer, fetch).then(
-      (metadata) => ({ metadata, keySet: wrapKeySet(createRemoteKeySet(metadata.jwks_uri, { fetch, now: () => now() })) }),
+      (metadata) => ({
+        metadata,
+        keySet: wrapKeySet(createRemoteKeySet(metadata.jwks_uri, { fetch, now: () => now() })),
+      }),
       (error: unknown) => {
         loaded = undefined;
         failedAt = now();

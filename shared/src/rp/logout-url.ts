@@ -41,7 +41,9 @@ export function buildEndSessionUrl(options: EndSessionOptions): URL {
   const idTokenHint = optionalString('idTokenHint', options.idTokenHint);
   const clientId = optionalString('clientId', options.clientId);
   const postLogoutRedirectUri =
-    options.postLogoutRedirectUri === undefined ? undefined : requireAbsoluteUri('postLogoutRedirectUri', options.postLogoutRedirectUri);
+    options.postLogoutRedirectUri === undefined
+      ? undefined
+      : requireAbsoluteUri('postLogoutRedirectUri', options.postLogoutRedirectUri);
   const state = optionalString('state', options.state);
   const logoutHint = optionalString('logoutHint', options.logoutHint);
   const uiLocales = optionalString('uiLocales', options.uiLocales);

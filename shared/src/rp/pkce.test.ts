@@ -3,7 +3,9 @@ import { computeCodeChallenge, generateCodeVerifier } from './pkce.js';
 
 describe('PKCE', () => {
   it('computes the S256 challenge of the RFC 7636 Appendix B test vector', async () => {
-    await expect(computeCodeChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).resolves.toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
+    await expect(computeCodeChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).resolves.toBe(
+      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    );
   });
 
   it('generates 43-character base64url verifiers, different every time', () => {

@@ -10,7 +10,17 @@ import type { KeySet } from '../jwks/key-set.js';
 import { createAccessTokenVerifier } from '../verify/verify-access-token.js';
 import { createTestClock, type TestClock } from '../../test/support/clock.js';
 import { expectRefusal } from '../../test/support/expect-refusal.js';
-import { API, ISSUER, accessTokenClaims, createSigningKey, createTestIssuer, handmade, sign, type SigningKey, type TestIssuer } from '../../test/support/issuer.js';
+import {
+  API,
+  ISSUER,
+  accessTokenClaims,
+  createSigningKey,
+  createTestIssuer,
+  handmade,
+  sign,
+  type SigningKey,
+  type TestIssuer,
+} from '../../test/support/issuer.js';
 import { createStatusListChecker, type StatusListCheckerOptions } from './status-list-checker.js';
 
 const LIST = `${ISSUER}/statuslists/1`;
@@ -35,14 +45,24 @@ function lst(revoked: number[], size = 64, bits = 1): string {
 
 /** The claims of a Status List Token for `uri` as issued at `at` (seconds). */
 function listClaims(at: number, revoked: number[], overrides: JWTPayload = {}): JWTPayload {
-  return { iss: ISSUER, sub: LIST, iat: at, exp: at + 2 * TTL, ttl: TTL, status_list: { bits: 1, lst: lst(revoked) }, ...overrides };
+  return {
+    iss: ISSUER,
+    sub: LIST,
+    iat: at,
+    exp: at + 2 * TTL,
+    ttl: TTL,
+    status_list: { bits: 1, lst: lst(revoked) },
+    ...overrides,
+  };
 }
 
 const listToken = (claims: JWTPayload, key: SigningKey = issuer.es256, header: Record<string, unknown> = {}) =>
   sign(key, claims, { typ: 'statuslist+jwt', ...header });
 
 /** An issuer's list endpoint: serves whatever `serve` answers, counting requests and keeping the last. */
-function listServer(serve: (url: string) => Promise<Response> | Response): FetchLike & { calls: number; last?: { url: string; init?: RequestInit } } {
+function listServer(
+  serve: (url: string) => Promise<Response> | Response,
+): FetchLike & { calls: number; last?: { url: string; init?: RequestInit } } {
   const fetch = Object.assign(
     async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       fetch.calls++;
@@ -55,7 +75,8 @@ function listServer(serve: (url: string) => Promise<Response> | Response): Fetch
   return fetch;
 }
 
-const jwtResponse = (token: string) => new Response(token, { status: 200, headers: { 'content-type': 'application/statuslist+jwt' } });
+const jwtResponse = (token: string) =>
+  new Response(token, { status: 200, headers: { 'content-type': 'application/statuslist+jwt' } });
 
 /** A checker over a list server whose token `current` may be replaced; the clock is the test's. */
 function setup(initial: (nowSec: number) => Promise<string>, extra: Partial<StatusListCheckerOptions> = {}) {
@@ -122,7 +143,13 @@ describe('createStatusListChecker', () => {
 
   it('refuses a uri that is not on the issuer origin, without fetching it', async () => {
     const { checker, fetch } = setup((at) => listToken(listClaims(at, [])));
-    for (const uri of ['https://idp.localhost:4000/statuslists/1', 'http://idp.localhost:4001/statuslists/1', 'http://evil.example/statuslists/1', 'http://user:pw@idp.localhost:4000/statuslists/1', 'statuslists/1']) {
+    for (const uri of [
+      'https://idp.localhost:4000/statuslists/1',
+      'http://idp.localhost:4001/statuslists/1',
+      'http://evil.example/statuslists/1',
+      'http://user:pw@idp.localhost:4000/statuslists/1',
+      'statuslists/1',
+    ]) {
       await expectRefusal(checker.check(withStatus(0, uri)), 'ERR_TOKEN_CLAIM');
     }
     expect(fetch.calls).toBe(0);
@@ -130,7 +157,9 @@ describe('createStatusListChecker', () => {
 
   it('fetches from another origin only when it is configured', async () => {
     const cdn = 'https://status.example.com/lists/1';
-    const { checker, fetch } = setup((at) => listToken(listClaims(at, [], { sub: cdn })), { origins: ['https://status.example.com'] });
+    const { checker, fetch } = setup((at) => listToken(listClaims(at, [], { sub: cdn })), {
+      origins: ['https://status.example.com'],
+    });
     await checker.check(withStatus(0, cdn));
     expect(fetch.last?.url).toBe(cdn);
   });
@@ -147,14 +176,23 @@ describe('createStatusListChecker', () => {
 
   it.each([
     ['signed with a key the issuer does not publish', (at: number) => listToken(listClaims(at, []), attacker)],
-    ['of another type (an access token)', (at: number) => listToken(listClaims(at, []), issuer.es256, { typ: 'at+jwt' })],
+    [
+      'of another type (an access token)',
+      (at: number) => listToken(listClaims(at, []), issuer.es256, { typ: 'at+jwt' }),
+    ],
     ['about another list (sub)', (at: number) => listToken(listClaims(at, [], { sub: `${ISSUER}/statuslists/2` }))],
     ['from another issuer (iss)', (at: number) => listToken(listClaims(at, [], { iss: 'http://other.localhost' }))],
     ['that has expired', (at: number) => listToken(listClaims(at - 600, []))],
     ['issued in the future', (at: number) => listToken(listClaims(at + 600, []))],
     ['with a ttl that is not a positive number', (at: number) => listToken(listClaims(at, [], { ttl: 0 }))],
-    ['with bits other than 1, 2, 4 or 8', (at: number) => listToken(listClaims(at, [], { status_list: { bits: 3, lst: lst([]) } }))],
-    ['unsigned (alg none)', async (at: number) => handmade({ alg: 'none', typ: 'statuslist+jwt', kid: issuer.es256.kid }, listClaims(at, []))],
+    [
+      'with bits other than 1, 2, 4 or 8',
+      (at: number) => listToken(listClaims(at, [], { status_list: { bits: 3, lst: lst([]) } })),
+    ],
+    [
+      'unsigned (alg none)',
+      async (at: number) => handmade({ alg: 'none', typ: 'statuslist+jwt', kid: issuer.es256.kid }, listClaims(at, [])),
+    ],
   ])('refuses a Status List Token %s', async (_name, token) => {
     const { checker } = setup(token);
     await expectRefusal(checker.check(withStatus(0)), 'ERR_JWKS_UNAVAILABLE');
@@ -162,14 +200,21 @@ describe('createStatusListChecker', () => {
 
   it('refuses a list that inflates past maxListBytes (a ZLIB bomb)', async () => {
     const bomb = deflateSync(Buffer.alloc(8 * 1024 * 1024)).toString('base64url');
-    const { checker } = setup((at) => listToken(listClaims(at, [], { status_list: { bits: 1, lst: bomb } })), { maxListBytes: 1024 * 1024 });
+    const { checker } = setup((at) => listToken(listClaims(at, [], { status_list: { bits: 1, lst: bomb } })), {
+      maxListBytes: 1024 * 1024,
+    });
     await expectRefusal(checker.check(withStatus(0)), 'ERR_JWKS_UNAVAILABLE');
   });
 
   it('refuses an idx past the end of the list, and a token without a usable status claim', async () => {
     const { checker } = setup((at) => listToken(listClaims(at, [])));
     await expectRefusal(checker.check(withStatus(64)), 'ERR_TOKEN_CLAIM');
-    for (const claims of [{}, { status: {} }, { status: { status_list: { idx: -1, uri: LIST } } }, { status: { status_list: { idx: 0 } } }]) {
+    for (const claims of [
+      {},
+      { status: {} },
+      { status: { status_list: { idx: -1, uri: LIST } } },
+      { status: { status_list: { idx: 0 } } },
+    ]) {
       await expectRefusal(checker.check(claims), 'ERR_TOKEN_CLAIM');
     }
   });
@@ -187,7 +232,9 @@ describe('createStatusListChecker', () => {
 
   it('does not follow a redirect, and waits retryAfterSec before asking again after a failure', async () => {
     const clock = createTestClock();
-    const fetch = listServer(() => new Response(null, { status: 302, headers: { location: 'http://evil.example/list' } }));
+    const fetch = listServer(
+      () => new Response(null, { status: 302, headers: { location: 'http://evil.example/list' } }),
+    );
     const checker = createStatusListChecker({ issuer: ISSUER, keySet, fetch, now: clock, retryAfterSec: 5 });
     await expectRefusal(checker.check(withStatus(0)), 'ERR_JWKS_UNAVAILABLE');
     expect(fetch.last?.init?.redirect).toBe('manual');
@@ -212,8 +259,18 @@ describe('access token verification with statusLists', () => {
 
   it('refuses a revoked token even when the verified token is remembered', async () => {
     const { checker, clock, serve } = setup((t) => listToken(listClaims(t, [])));
-    const verify = createAccessTokenVerifier({ issuer: ISSUER, audience: API, keySet, statusLists: checker, now: clock });
-    const token = await sign(issuer.es256, accessTokenClaims({ ...withStatus(7), iat: Math.floor(clock() / 1000), exp: Math.floor(clock() / 1000) + 300 }), at);
+    const verify = createAccessTokenVerifier({
+      issuer: ISSUER,
+      audience: API,
+      keySet,
+      statusLists: checker,
+      now: clock,
+    });
+    const token = await sign(
+      issuer.es256,
+      accessTokenClaims({ ...withStatus(7), iat: Math.floor(clock() / 1000), exp: Math.floor(clock() / 1000) + 300 }),
+      at,
+    );
     await verify(token);
     serve((t) => listToken(listClaims(t, [7])));
     clock.advance(TTL);
@@ -223,12 +280,18 @@ describe('access token verification with statusLists', () => {
   it('is off unless asked for: a token without a status claim passes', async () => {
     const verify = createAccessTokenVerifier({ issuer: ISSUER, audience: API, keySet });
     await expect(verify(await sign(issuer.es256, accessTokenClaims(), at))).resolves.toBeTruthy();
-    expect(() => createAccessTokenVerifier({ issuer: ISSUER, audience: API, keySet, statusLists: {} as never })).toThrow(TypeError);
+    expect(() =>
+      createAccessTokenVerifier({ issuer: ISSUER, audience: API, keySet, statusLists: {} as never }),
+    ).toThrow(TypeError);
   });
 
   it('makes requireBearer answer 401 invalid_token for a revoked token and 503 when the list is unavailable', async () => {
     const { checker } = setup((t) => listToken(listClaims(t, [1])));
-    const down = createStatusListChecker({ issuer: ISSUER, keySet, fetch: listServer(() => new Response('', { status: 500 })) });
+    const down = createStatusListChecker({
+      issuer: ISSUER,
+      keySet,
+      fetch: listServer(() => new Response('', { status: 500 })),
+    });
     const api = (statusLists: typeof checker) => {
       const app = new Hono<AccessTokenEnv>();
       app.use('/api/*', requireBearer({ issuer: ISSUER, audience: API, keySet, statusLists }));
@@ -236,7 +299,9 @@ describe('access token verification with statusLists', () => {
       return app;
     };
     const call = async (statusLists: typeof checker, idx: number) =>
-      api(statusLists).request('/api/me', { headers: { authorization: `Bearer ${await sign(issuer.es256, accessTokenClaims(withStatus(idx)), at)}` } });
+      api(statusLists).request('/api/me', {
+        headers: { authorization: `Bearer ${await sign(issuer.es256, accessTokenClaims(withStatus(idx)), at)}` },
+      });
 
     expect((await call(checker, 0)).status).toBe(200);
     const revoked = await call(checker, 1);

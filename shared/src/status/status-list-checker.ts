@@ -10,7 +10,13 @@ import type { FetchLike } from '../http/fetch-like.js';
 import { readBoundedText } from '../http/read-bounded.js';
 import { VERIFICATION_ALGORITHMS, type KeySet } from '../jwks/key-set.js';
 import { TokenVerificationError } from '../verify/errors.js';
-import { normalizeTyp, requireClockTolerance, requireKeySet, requireNonEmptyString, requireNow } from '../verify/verify-jwt.js';
+import {
+  normalizeTyp,
+  requireClockTolerance,
+  requireKeySet,
+  requireNonEmptyString,
+  requireNow,
+} from '../verify/verify-jwt.js';
 import { STATUS_LIST_BITS, TOKEN_STATUS, inflateStatusList, statusAt, type StatusListBits } from './status-list.js';
 
 /** §5.1: the `typ` of a Status List Token; §8.1: the media type a verifier asks for. */
@@ -89,7 +95,8 @@ const LIST_TYP = normalizeTyp(STATUS_LIST_TOKEN_TYPE);
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new TypeError(`${name} must be a positive number`);
   return value;
 }
 
@@ -105,7 +112,8 @@ function originOf(name: string, value: string): URL {
 }
 
 const claimError = (message: string) => new TokenVerificationError('ERR_TOKEN_CLAIM', message, { claim: 'status' });
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** §6.2: `status.status_list` holds a non-negative integer `idx` and a string `uri`. */
 function referenceOf(claims: object): StatusListReference {
@@ -113,7 +121,8 @@ function referenceOf(claims: object): StatusListReference {
   const statusList = isObject(status) ? status.status_list : undefined;
   if (!isObject(statusList)) throw claimError('the access token has no status list reference');
   const { idx, uri } = statusList;
-  if (typeof idx !== 'number' || !Number.isSafeInteger(idx) || idx < 0) throw claimError('the status list idx must be a non-negative integer');
+  if (typeof idx !== 'number' || !Number.isSafeInteger(idx) || idx < 0)
+    throw claimError('the status list idx must be a non-negative integer');
   if (typeof uri !== 'string' || uri === '') throw claimError('the status list uri must be a non-empty string');
   return { idx, uri };
 }
@@ -151,7 +160,10 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
   const maxTokenBytes = positive('maxTokenBytes', options.maxTokenBytes, DEFAULTS.maxTokenBytes);
   const maxListBytes = positive('maxListBytes', options.maxListBytes, DEFAULTS.maxListBytes);
   const maxLists = positive('maxLists', options.maxLists, DEFAULTS.maxLists);
-  const origins = new Set([originOf('issuer', issuer).origin, ...(options.origins ?? []).map((o) => originOf('origins', o).origin)]);
+  const origins = new Set([
+    originOf('issuer', issuer).origin,
+    ...(options.origins ?? []).map((o) => originOf('origins', o).origin),
+  ]);
 
   const cache = new Map<string, CachedList>();
   const failures = new Map<string, { until: number; error: TokenVerificationError }>();
@@ -181,7 +193,8 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
     const { payload } = await jwtVerify(
       token,
       async (header) => {
-        if (normalizeTyp(header.typ) !== LIST_TYP) throw new Error('not a Status List Token: typ is not statuslist+jwt');
+        if (normalizeTyp(header.typ) !== LIST_TYP)
+          throw new Error('not a Status List Token: typ is not statuslist+jwt');
         // The key is chosen by kid alone and used with its own algorithm (RFC 8725 §3.1, §3.10).
         if (typeof header.kid !== 'string' || header.kid === '') throw new Error('the Status List Token has no kid');
         const key = await keySet.getKey(header.kid);
@@ -196,7 +209,8 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
         currentDate: new Date(at),
       },
     );
-    if (payload.iss !== undefined && payload.iss !== issuer) throw new Error('the Status List Token was issued by another issuer');
+    if (payload.iss !== undefined && payload.iss !== issuer)
+      throw new Error('the Status List Token was issued by another issuer');
     if (typeof payload.iat === 'number' && payload.iat > Math.floor(at / 1000) + clockToleranceSec) {
       throw new Error('the Status List Token was issued in the future');
     }
@@ -219,16 +233,24 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
 
     // §4.2: bits is 1, 2, 4 or 8; lst the compressed list.
     const statusList = payload.status_list;
-    if (!isObject(statusList) || !STATUS_LIST_BITS.includes(statusList.bits as StatusListBits) || typeof statusList.lst !== 'string') {
+    if (
+      !isObject(statusList) ||
+      !STATUS_LIST_BITS.includes(statusList.bits as StatusListBits) ||
+      typeof statusList.lst !== 'string'
+    ) {
       throw new Error('the Status List Token has no valid status_list');
     }
     // §5.1: ttl, when present, is a positive number.
     const { ttl, exp } = payload;
-    if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0)) throw new Error('the Status List Token ttl is not a positive number');
+    if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0))
+      throw new Error('the Status List Token ttl is not a positive number');
     const bytes = await inflateStatusList(statusList.lst, maxListBytes);
     // §8.3 step 4.4: a fresh copy once ttl has passed since it was resolved; never past exp.
     const keepSec = Math.min(Math.max(typeof ttl === 'number' ? ttl : defaultTtlSec, minTtlSec), maxTtlSec);
-    const freshUntil = Math.min(startedAt + keepSec * 1000, typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY);
+    const freshUntil = Math.min(
+      startedAt + keepSec * 1000,
+      typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY,
+    );
     return { bits: statusList.bits as StatusListBits, bytes, freshUntil };
   }
 
@@ -248,7 +270,11 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
         },
         (cause: unknown) => {
           cache.delete(uri);
-          const error = new TokenVerificationError('ERR_JWKS_UNAVAILABLE', 'the token status list could not be fetched or verified', { claim: 'status', cause });
+          const error = new TokenVerificationError(
+            'ERR_JWKS_UNAVAILABLE',
+            'the token status list could not be fetched or verified',
+            { claim: 'status', cause },
+          );
           remember(failures, uri, { until: now() + retryAfterMs, error });
           throw error;
         },

@@ -4,9 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { StatusListFormatError, inflateStatusList, statusAt } from './status-list.js';
 
 // §4.1: sixteen 1-bit statuses, packed least significant bit first into 0xB9 0xA3.
-const DRAFT_1BIT = { lst: 'eNrbuRgAAhcBXQ', bytes: [0xb9, 0xa3], statuses: [1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1] };
+const DRAFT_1BIT = {
+  lst: 'eNrbuRgAAhcBXQ',
+  bytes: [0xb9, 0xa3],
+  statuses: [1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1],
+};
 // §4.1: twelve 2-bit statuses, packed into 0xC9 0x44 0xF9.
-const DRAFT_2BIT = { lst: 'eNo76fITAAPfAgc', bytes: [0xc9, 0x44, 0xf9], statuses: [1, 2, 0, 3, 0, 1, 0, 1, 1, 2, 3, 3] };
+const DRAFT_2BIT = {
+  lst: 'eNo76fITAAPfAgc',
+  bytes: [0xc9, 0x44, 0xf9],
+  statuses: [1, 2, 0, 3, 0, 1, 0, 1, 1, 2, 3, 3],
+};
 
 describe('inflateStatusList and statusAt', () => {
   it("decode the draft's 1-bit example to its bytes and statuses", async () => {

@@ -46,7 +46,10 @@ export async function inflateStatusList(lst: string, maxBytes: number): Promise<
   } catch (cause) {
     throw new StatusListFormatError('lst is not base64url', { cause });
   }
-  const reader = new Blob([compressed as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate')).getReader();
+  const reader = new Blob([compressed as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new DecompressionStream('deflate'))
+    .getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {

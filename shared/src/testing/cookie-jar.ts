@@ -16,7 +16,10 @@ export interface CookieJarClient {
   /** fetch with this jar's cookies; redirects are not followed (use `follow`). */
   fetch(url: string | URL, init?: RequestInit): Promise<Response>;
   /** Follows redirects from `url` until a non-redirect answer or `stopWhen` says stop; returns every hop. */
-  follow(url: string | URL, init?: RequestInit & { stopWhen?: (location: URL) => boolean; maxHops?: number }): Promise<{ responses: Response[]; last: Response; location?: URL }>;
+  follow(
+    url: string | URL,
+    init?: RequestInit & { stopWhen?: (location: URL) => boolean; maxHops?: number },
+  ): Promise<{ responses: Response[]; last: Response; location?: URL }>;
   /** The value of a cookie for `url`'s host, if set. */
   cookie(url: string | URL, name: string): string | undefined;
   /** Sets a cookie by hand (for fixation tests). */
@@ -32,7 +35,12 @@ export function createCookieJarClient(fetchImpl: typeof fetch = fetch): CookieJa
     const [pair, ...attrs] = header.split(';');
     const eq = pair!.indexOf('=');
     if (eq < 1) return;
-    const c: StoredCookie = { name: pair!.slice(0, eq).trim(), value: pair!.slice(eq + 1).trim(), host: url.hostname, path: '/' };
+    const c: StoredCookie = {
+      name: pair!.slice(0, eq).trim(),
+      value: pair!.slice(eq + 1).trim(),
+      host: url.hostname,
+      path: '/',
+    };
     for (const a of attrs) {
       const [k, v = ''] = a.split('=');
       const key = k!.trim().toLowerCase();
@@ -46,7 +54,12 @@ export function createCookieJarClient(fetchImpl: typeof fetch = fetch): CookieJa
 
   const header = (url: URL) =>
     jar
-      .filter((c) => c.host === url.hostname && url.pathname.startsWith(c.path) && (c.expires === undefined || c.expires > Date.now()))
+      .filter(
+        (c) =>
+          c.host === url.hostname &&
+          url.pathname.startsWith(c.path) &&
+          (c.expires === undefined || c.expires > Date.now()),
+      )
       .map((c) => `${c.name}=${c.value}`)
       .join('; ');
 
@@ -94,6 +107,13 @@ export function createCookieJarClient(fetchImpl: typeof fetch = fetch): CookieJa
 
 /** Reads the value of a hidden or text input named `name` from an HTML form. */
 export function formValue(html: string, name: string): string | undefined {
-  const m = new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`).exec(html) ?? new RegExp(`<input[^>]*value="([^"]*)"[^>]*name="${name}"`).exec(html);
-  return m?.[1]?.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  const m =
+    new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`).exec(html) ??
+    new RegExp(`<input[^>]*value="([^"]*)"[^>]*name="${name}"`).exec(html);
+  return m?.[1]
+    ?.replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 }

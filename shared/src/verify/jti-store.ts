@@ -42,7 +42,8 @@ export function createMemoryJtiStore(options: MemoryJtiStoreOptions = {}): JtiSt
   const maxEntries = options.maxEntries ?? 10_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('maxEntries must be a positive integer');
   const ttlSec = options.ttlSec ?? 86_400;
-  if (typeof ttlSec !== 'number' || !Number.isFinite(ttlSec) || ttlSec <= 0) throw new TypeError('ttlSec must be a positive number');
+  if (typeof ttlSec !== 'number' || !Number.isFinite(ttlSec) || ttlSec <= 0)
+    throw new TypeError('ttlSec must be a positive number');
   const now = options.now ?? Date.now;
   /** jti → epoch ms after which it may be forgotten; Map keeps insertion order, oldest first. */
   const entries = new Map<string, number>();

@@ -63,7 +63,9 @@ describe('verifyAccessToken accepts', () => {
 
   it('accepts typ application/at+jwt (RFC 9068 §4)', async () => {
     const { options } = setup();
-    await expect(verifyAccessToken(await sign(issuer.es256, accessTokenClaims(), { typ: 'application/at+jwt' }), options)).resolves.toBeDefined();
+    await expect(
+      verifyAccessToken(await sign(issuer.es256, accessTokenClaims(), { typ: 'application/at+jwt' }), options),
+    ).resolves.toBeDefined();
   });
 
   it('accepts a token whose aud array holds one of the configured audiences', async () => {
@@ -95,7 +97,9 @@ describe('verifyAccessToken refuses algorithms and keys the token picks', () => 
   it('rejects HS256 signed with the public JWK JSON as the secret', async () => {
     const { options } = setup();
     const secret = new TextEncoder().encode(JSON.stringify(issuer.es256.publicJwk));
-    const token = await new SignJWT(accessTokenClaims()).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: issuer.es256.kid }).sign(secret);
+    const token = await new SignJWT(accessTokenClaims())
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: issuer.es256.kid })
+      .sign(secret);
     await expectRefusal(verifyAccessToken(token, options), 'ERR_TOKEN_ALG');
   });
 
@@ -106,7 +110,9 @@ describe('verifyAccessToken refuses algorithms and keys the token picks', () => 
     const fetch = countingFetch(() => ({ keys: [...issuer.jwks.keys, rsa] }));
     const keySet = createRemoteKeySet(`${ISSUER}/jwks`, { fetch });
     const pem = new TextEncoder().encode(await exportSPKI(publicKey));
-    const token = await new SignJWT(accessTokenClaims()).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: 'rsa-1' }).sign(pem);
+    const token = await new SignJWT(accessTokenClaims())
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: 'rsa-1' })
+      .sign(pem);
     await expectRefusal(verifyAccessToken(token, { ...options, keySet }), 'ERR_TOKEN_ALG');
   });
 
@@ -160,7 +166,11 @@ describe('verifyAccessToken refuses algorithms and keys the token picks', () => 
 
   it('rejects a token with an unknown critical header', async () => {
     const { options } = setup();
-    const token = handmade({ alg: 'ES256', typ: 'at+jwt', kid: issuer.es256.kid, crit: ['exp-ext'], 'exp-ext': 1 }, accessTokenClaims(), 'AAAA');
+    const token = handmade(
+      { alg: 'ES256', typ: 'at+jwt', kid: issuer.es256.kid, crit: ['exp-ext'], 'exp-ext': 1 },
+      accessTokenClaims(),
+      'AAAA',
+    );
     await expectRefusal(verifyAccessToken(token, options), 'ERR_TOKEN_MALFORMED');
   });
 });
@@ -209,33 +219,54 @@ describe('verifyAccessToken refuses tampering', () => {
 describe('verifyAccessToken refuses claims', () => {
   it('rejects a token from another issuer', async () => {
     const { options } = setup();
-    await expectRefusal(verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ iss: 'http://evil.localhost' }), at), options), 'ERR_TOKEN_ISSUER');
+    await expectRefusal(
+      verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ iss: 'http://evil.localhost' }), at), options),
+      'ERR_TOKEN_ISSUER',
+    );
   });
 
   it('rejects a token without iss', async () => {
     const { options } = setup();
-    await expectRefusal(verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ iss: undefined }), at), options), 'ERR_TOKEN_ISSUER');
+    await expectRefusal(
+      verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ iss: undefined }), at), options),
+      'ERR_TOKEN_ISSUER',
+    );
   });
 
   it('rejects a token for another audience', async () => {
     const { options } = setup();
-    await expectRefusal(verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ aud: 'http://other-api.localhost' }), at), options), 'ERR_TOKEN_AUDIENCE');
+    await expectRefusal(
+      verifyAccessToken(
+        await sign(issuer.es256, accessTokenClaims({ aud: 'http://other-api.localhost' }), at),
+        options,
+      ),
+      'ERR_TOKEN_AUDIENCE',
+    );
   });
 
   it('rejects a token without aud', async () => {
     const { options } = setup();
-    await expectRefusal(verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ aud: undefined }), at), options), 'ERR_TOKEN_AUDIENCE');
+    await expectRefusal(
+      verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ aud: undefined }), at), options),
+      'ERR_TOKEN_AUDIENCE',
+    );
   });
 
   it('rejects an ID token presented as an access token', async () => {
     const { options } = setup();
-    const idToken = await sign(issuer.es256, idTokenClaims({ aud: API, client_id: 'app-b', scope: 'openid', jti: 'j' }));
+    const idToken = await sign(
+      issuer.es256,
+      idTokenClaims({ aud: API, client_id: 'app-b', scope: 'openid', jti: 'j' }),
+    );
     await expectRefusal(verifyAccessToken(idToken, options), 'ERR_TOKEN_TYPE');
   });
 
   it('rejects an access token typed JWT', async () => {
     const { options } = setup();
-    await expectRefusal(verifyAccessToken(await sign(issuer.es256, accessTokenClaims(), { typ: 'JWT' }), options), 'ERR_TOKEN_TYPE');
+    await expectRefusal(
+      verifyAccessToken(await sign(issuer.es256, accessTokenClaims(), { typ: 'JWT' }), options),
+      'ERR_TOKEN_TYPE',
+    );
   });
 
   it('rejects a logout token presented as an access token', async () => {
@@ -252,18 +283,27 @@ describe('verifyAccessToken refuses claims', () => {
 
   it('rejects a token without exp', async () => {
     const { options } = setup();
-    await expectRefusal(verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ exp: undefined }), at), options), 'ERR_TOKEN_CLAIM');
+    await expectRefusal(
+      verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ exp: undefined }), at), options),
+      'ERR_TOKEN_CLAIM',
+    );
   });
 
   it('rejects a token whose nbf is in the future', async () => {
     const { options } = setup();
-    await expectRefusal(verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ nbf: nowSec() + 120 }), at), options), 'ERR_TOKEN_NOT_YET_VALID');
+    await expectRefusal(
+      verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ nbf: nowSec() + 120 }), at), options),
+      'ERR_TOKEN_NOT_YET_VALID',
+    );
   });
 
   it('rejects a token issued in the future beyond the clock tolerance', async () => {
     const { options } = setup({ clockToleranceSec: 5 });
     const error = await expectRefusal(
-      verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ iat: nowSec() + 60, exp: nowSec() + 600 }), at), options),
+      verifyAccessToken(
+        await sign(issuer.es256, accessTokenClaims({ iat: nowSec() + 60, exp: nowSec() + 600 }), at),
+        options,
+      ),
       'ERR_TOKEN_NOT_YET_VALID',
     );
     expect(error.claim).toBe('iat');
@@ -271,28 +311,43 @@ describe('verifyAccessToken refuses claims', () => {
 
   it('rejects a token without client_id (RFC 9068 §2.2)', async () => {
     const { options } = setup();
-    const error = await expectRefusal(verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ client_id: undefined }), at), options), 'ERR_TOKEN_CLAIM');
+    const error = await expectRefusal(
+      verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ client_id: undefined }), at), options),
+      'ERR_TOKEN_CLAIM',
+    );
     expect(error.claim).toBe('client_id');
   });
 
   it('rejects a token without jti', async () => {
     const { options } = setup();
-    await expectRefusal(verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ jti: undefined }), at), options), 'ERR_TOKEN_CLAIM');
+    await expectRefusal(
+      verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ jti: undefined }), at), options),
+      'ERR_TOKEN_CLAIM',
+    );
   });
 
   it('rejects a token whose sub is not a string', async () => {
     const { options } = setup();
-    await expectRefusal(verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ sub: 42 as unknown as string }), at), options), 'ERR_TOKEN_CLAIM');
+    await expectRefusal(
+      verifyAccessToken(await sign(issuer.es256, accessTokenClaims({ sub: 42 as unknown as string }), at), options),
+      'ERR_TOKEN_CLAIM',
+    );
   });
 
   it('rejects a token lacking a required scope', async () => {
     const { options } = setup({ requiredScopes: ['email'] });
-    await expectRefusal(verifyAccessToken(await sign(issuer.es256, accessTokenClaims(), at), options), 'ERR_TOKEN_SCOPE');
+    await expectRefusal(
+      verifyAccessToken(await sign(issuer.es256, accessTokenClaims(), at), options),
+      'ERR_TOKEN_SCOPE',
+    );
   });
 
   it('rejects a token the isRevoked hook reports revoked', async () => {
     const { options } = setup({ isRevoked: (claims) => claims.sid === 'sid-1' });
-    await expectRefusal(verifyAccessToken(await sign(issuer.es256, accessTokenClaims(), at), options), 'ERR_TOKEN_REVOKED');
+    await expectRefusal(
+      verifyAccessToken(await sign(issuer.es256, accessTokenClaims(), at), options),
+      'ERR_TOKEN_REVOKED',
+    );
   });
 });
 
@@ -365,7 +420,10 @@ describe('createAccessTokenVerifier cache', () => {
   it('keeps no more than cacheSize tokens', async () => {
     const { options } = setup();
     const verify = createAccessTokenVerifier({ ...options, cacheSize: 1 });
-    const [a, b] = await Promise.all([sign(issuer.es256, accessTokenClaims(), at), sign(issuer.es256, accessTokenClaims(), at)]);
+    const [a, b] = await Promise.all([
+      sign(issuer.es256, accessTokenClaims(), at),
+      sign(issuer.es256, accessTokenClaims(), at),
+    ]);
     const first = await verify(a);
     await verify(b);
     expect((await verify(a)).claims).not.toBe(first.claims);

@@ -92,16 +92,22 @@ function deepFreeze<T>(value: T): T {
  * const { claims } = await verifyToken(token);
  * ```
  */
-export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): (token: string) => Promise<VerifiedAccessToken> {
+export function createAccessTokenVerifier(
+  options: AccessTokenVerifierOptions,
+): (token: string) => Promise<VerifiedAccessToken> {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   const requiredScopes = options.requiredScopes ?? [];
-  if (!Array.isArray(requiredScopes) || !requiredScopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))) {
+  if (
+    !Array.isArray(requiredScopes) ||
+    !requiredScopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))
+  ) {
     throw new TypeError('requiredScopes must be an array of scope tokens (RFC 6749 §3.3)');
   }
   const isRevoked = options.isRevoked;
   if (isRevoked !== undefined && typeof isRevoked !== 'function') throw new TypeError('isRevoked must be a function');
   const statusLists = options.statusLists;
-  if (statusLists !== undefined && typeof statusLists?.check !== 'function') throw new TypeError('statusLists must be a StatusListChecker (createStatusListChecker)');
+  if (statusLists !== undefined && typeof statusLists?.check !== 'function')
+    throw new TypeError('statusLists must be a StatusListChecker (createStatusListChecker)');
   const cacheSize = options.cacheSize ?? 1000;
   if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new TypeError('cacheSize must be an integer >= 0');
 
@@ -126,7 +132,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     const { payload, header, key } = await verifyJwt(token, check);
     for (const claim of ['sub', 'client_id', 'jti']) checkStringClaim(payload, claim, KIND, true);
     if (typeof payload.scope !== 'string') {
-      throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'the access token "scope" claim must be a string', { claim: 'scope' });
+      throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'the access token "scope" claim must be a string', {
+        claim: 'scope',
+      });
     }
     checkStringClaim(payload, 'sid', KIND, false);
     const result = deepFreeze({ claims: payload as unknown as AccessTokenClaims, header });
@@ -153,7 +161,10 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   }
 
   return async function verifyAccessTokenWithCache(token) {
-    let entry = cacheSize > 0 && typeof token === 'string' && token.length <= check.maxTokenBytes ? await remembered(token) : undefined;
+    let entry =
+      cacheSize > 0 && typeof token === 'string' && token.length <= check.maxTokenBytes
+        ? await remembered(token)
+        : undefined;
     if (entry === undefined) {
       entry = await verifySignedToken(token);
       if (cacheSize > 0) {
@@ -169,7 +180,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       const granted = new Set(claims.scope.split(' '));
       const missing = requiredScopes.filter((scope) => !granted.has(scope));
       if (missing.length > 0) {
-        throw new TokenVerificationError('ERR_TOKEN_SCOPE', `the access token lacks scope ${missing.join(' ')}`, { claim: 'scope' });
+        throw new TokenVerificationError('ERR_TOKEN_SCOPE', `the access token lacks scope ${missing.join(' ')}`, {
+          claim: 'scope',
+        });
       }
     }
     // The list is cached for its ttl: a map lookup per use, a fetch per ttl.
@@ -199,6 +212,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
  * console.log(claims.sub, claims.scope);
  * ```
  */
-export async function verifyAccessToken(token: string, options: VerifyAccessTokenOptions): Promise<VerifiedAccessToken> {
+export async function verifyAccessToken(
+  token: string,
+  options: VerifyAccessTokenOptions,
+): Promise<VerifiedAccessToken> {
   return createAccessTokenVerifier({ ...options, cacheSize: 0 })(token);
 }

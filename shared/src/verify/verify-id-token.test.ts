@@ -2,7 +2,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createLocalKeySet } from '../jwks/local-key-set.js';
 import type { KeySet } from '../jwks/key-set.js';
 import { expectRefusal } from '../../test/support/expect-refusal.js';
-import { CLIENT_ID, ISSUER, accessTokenClaims, createTestIssuer, idTokenClaims, logoutTokenClaims, nowSec, sign, type TestIssuer } from '../../test/support/issuer.js';
+import {
+  CLIENT_ID,
+  ISSUER,
+  accessTokenClaims,
+  createTestIssuer,
+  idTokenClaims,
+  logoutTokenClaims,
+  nowSec,
+  sign,
+  type TestIssuer,
+} from '../../test/support/issuer.js';
 import { verifyIdToken, type VerifyIdTokenOptions } from './verify-id-token.js';
 
 let issuer: TestIssuer;
@@ -23,11 +33,15 @@ describe('verifyIdToken', () => {
   });
 
   it('accepts an ID token typed JWT', async () => {
-    await expect(verifyIdToken(await sign(issuer.ed25519, idTokenClaims(), { typ: 'JWT' }), options)).resolves.toBeDefined();
+    await expect(
+      verifyIdToken(await sign(issuer.ed25519, idTokenClaims(), { typ: 'JWT' }), options),
+    ).resolves.toBeDefined();
   });
 
   it('rejects an access token presented as an ID token', async () => {
-    const token = await sign(issuer.es256, accessTokenClaims({ aud: CLIENT_ID, nonce: 'n-0S6_WzA2Mj' }), { typ: 'at+jwt' });
+    const token = await sign(issuer.es256, accessTokenClaims({ aud: CLIENT_ID, nonce: 'n-0S6_WzA2Mj' }), {
+      typ: 'at+jwt',
+    });
     await expectRefusal(verifyIdToken(token, options), 'ERR_TOKEN_TYPE');
   });
 
@@ -37,40 +51,67 @@ describe('verifyIdToken', () => {
   });
 
   it('rejects an ID token whose nonce differs from the request', async () => {
-    const error = await expectRefusal(verifyIdToken(await sign(issuer.es256, idTokenClaims({ nonce: 'other' })), options), 'ERR_TOKEN_CLAIM');
+    const error = await expectRefusal(
+      verifyIdToken(await sign(issuer.es256, idTokenClaims({ nonce: 'other' })), options),
+      'ERR_TOKEN_CLAIM',
+    );
     expect(error.claim).toBe('nonce');
   });
 
   it('rejects an ID token without nonce when one was sent', async () => {
-    await expectRefusal(verifyIdToken(await sign(issuer.es256, idTokenClaims({ nonce: undefined })), options), 'ERR_TOKEN_CLAIM');
+    await expectRefusal(
+      verifyIdToken(await sign(issuer.es256, idTokenClaims({ nonce: undefined })), options),
+      'ERR_TOKEN_CLAIM',
+    );
   });
 
   it('rejects an ID token for another client', async () => {
-    await expectRefusal(verifyIdToken(await sign(issuer.es256, idTokenClaims({ aud: 'app-b' })), options), 'ERR_TOKEN_AUDIENCE');
+    await expectRefusal(
+      verifyIdToken(await sign(issuer.es256, idTokenClaims({ aud: 'app-b' })), options),
+      'ERR_TOKEN_AUDIENCE',
+    );
   });
 
   it('rejects an ID token authorized for another party (azp)', async () => {
-    await expectRefusal(verifyIdToken(await sign(issuer.es256, idTokenClaims({ aud: [CLIENT_ID, 'app-b'], azp: 'app-b' })), options), 'ERR_TOKEN_AUDIENCE');
+    await expectRefusal(
+      verifyIdToken(await sign(issuer.es256, idTokenClaims({ aud: [CLIENT_ID, 'app-b'], azp: 'app-b' })), options),
+      'ERR_TOKEN_AUDIENCE',
+    );
   });
 
   it('rejects an ID token with several audiences and no azp', async () => {
-    await expectRefusal(verifyIdToken(await sign(issuer.es256, idTokenClaims({ aud: [CLIENT_ID, 'app-b'] })), options), 'ERR_TOKEN_CLAIM');
+    await expectRefusal(
+      verifyIdToken(await sign(issuer.es256, idTokenClaims({ aud: [CLIENT_ID, 'app-b'] })), options),
+      'ERR_TOKEN_CLAIM',
+    );
   });
 
   it('rejects an ID token from another issuer', async () => {
-    await expectRefusal(verifyIdToken(await sign(issuer.es256, idTokenClaims({ iss: 'http://evil.localhost' })), options), 'ERR_TOKEN_ISSUER');
+    await expectRefusal(
+      verifyIdToken(await sign(issuer.es256, idTokenClaims({ iss: 'http://evil.localhost' })), options),
+      'ERR_TOKEN_ISSUER',
+    );
   });
 
   it('rejects an ID token without sub', async () => {
-    await expectRefusal(verifyIdToken(await sign(issuer.es256, idTokenClaims({ sub: undefined })), options), 'ERR_TOKEN_CLAIM');
+    await expectRefusal(
+      verifyIdToken(await sign(issuer.es256, idTokenClaims({ sub: undefined })), options),
+      'ERR_TOKEN_CLAIM',
+    );
   });
 
   it('rejects an ID token without iat', async () => {
-    await expectRefusal(verifyIdToken(await sign(issuer.es256, idTokenClaims({ iat: undefined })), options), 'ERR_TOKEN_CLAIM');
+    await expectRefusal(
+      verifyIdToken(await sign(issuer.es256, idTokenClaims({ iat: undefined })), options),
+      'ERR_TOKEN_CLAIM',
+    );
   });
 
   it('rejects an expired ID token', async () => {
-    await expectRefusal(verifyIdToken(await sign(issuer.es256, idTokenClaims({ iat: nowSec() - 600, exp: nowSec() - 5 })), options), 'ERR_TOKEN_EXPIRED');
+    await expectRefusal(
+      verifyIdToken(await sign(issuer.es256, idTokenClaims({ iat: nowSec() - 600, exp: nowSec() - 5 })), options),
+      'ERR_TOKEN_EXPIRED',
+    );
   });
 
   it('rejects an ID token whose authentication is older than max_age', async () => {
@@ -80,7 +121,10 @@ describe('verifyIdToken', () => {
   });
 
   it('rejects an ID token without auth_time when max_age was requested', async () => {
-    await expectRefusal(verifyIdToken(await sign(issuer.es256, idTokenClaims({ auth_time: undefined })), { ...options, maxAgeSec: 600 }), 'ERR_TOKEN_CLAIM');
+    await expectRefusal(
+      verifyIdToken(await sign(issuer.es256, idTokenClaims({ auth_time: undefined })), { ...options, maxAgeSec: 600 }),
+      'ERR_TOKEN_CLAIM',
+    );
   });
 
   it('rejects an ID token signed with a key not in the set', async () => {

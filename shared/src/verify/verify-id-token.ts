@@ -88,29 +88,43 @@ export async function verifyIdToken(token: string, options: VerifyIdTokenOptions
   // OIDC Core §3.1.3.7 steps 4–5: with several audiences, azp names the client it was issued to.
   const { aud, azp } = payload;
   if (azp !== undefined && azp !== audience) {
-    throw new TokenVerificationError('ERR_TOKEN_AUDIENCE', 'the ID token was issued to another client (azp)', { claim: 'azp' });
+    throw new TokenVerificationError('ERR_TOKEN_AUDIENCE', 'the ID token was issued to another client (azp)', {
+      claim: 'azp',
+    });
   }
   if (Array.isArray(aud) && aud.length > 1 && azp === undefined) {
-    throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'an ID token with several audiences must carry azp', { claim: 'azp' });
+    throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'an ID token with several audiences must carry azp', {
+      claim: 'azp',
+    });
   }
 
   // OIDC Core §3.1.3.7 step 11: the nonce binds the token to this browser's authorization request.
   if (nonce !== undefined && payload.nonce !== nonce) {
-    throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'the ID token nonce does not match the request', { claim: 'nonce' });
+    throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'the ID token nonce does not match the request', {
+      claim: 'nonce',
+    });
   }
 
   const authTime = payload.auth_time;
   if (authTime !== undefined && typeof authTime !== 'number') {
-    throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'the ID token "auth_time" claim must be a number', { claim: 'auth_time' });
+    throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'the ID token "auth_time" claim must be a number', {
+      claim: 'auth_time',
+    });
   }
   // OIDC Core §3.1.3.7 step 13: max_age was asked, so auth_time is required and must be recent.
   if (maxAgeSec !== undefined) {
     if (authTime === undefined) {
-      throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'the ID token lacks auth_time although max_age was requested', { claim: 'auth_time' });
+      throw new TokenVerificationError(
+        'ERR_TOKEN_CLAIM',
+        'the ID token lacks auth_time although max_age was requested',
+        { claim: 'auth_time' },
+      );
     }
     const nowSec = Math.floor((check.now?.() ?? Date.now()) / 1000);
     if (authTime + maxAgeSec < nowSec - check.clockToleranceSec) {
-      throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'the authentication is older than max_age', { claim: 'auth_time' });
+      throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'the authentication is older than max_age', {
+        claim: 'auth_time',
+      });
     }
   }
   return { claims: payload as unknown as IdTokenClaims, header };

@@ -103,26 +103,47 @@ export function requireNow(value: unknown): (() => number) | undefined {
 function fromJoseError(error: unknown, kind: string): TokenVerificationError {
   if (error instanceof TokenVerificationError) return error;
   if (error instanceof errors.JOSEAlgNotAllowed) {
-    return new TokenVerificationError('ERR_TOKEN_ALG', `the ${kind} algorithm is not allowed`, { claim: 'alg', cause: error });
+    return new TokenVerificationError('ERR_TOKEN_ALG', `the ${kind} algorithm is not allowed`, {
+      claim: 'alg',
+      cause: error,
+    });
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) {
     return new TokenVerificationError('ERR_TOKEN_SIGNATURE', `the ${kind} signature is invalid`, { cause: error });
   }
   if (error instanceof errors.JWTExpired) {
-    return new TokenVerificationError('ERR_TOKEN_EXPIRED', `the ${kind} has expired`, { claim: error.claim, cause: error });
+    return new TokenVerificationError('ERR_TOKEN_EXPIRED', `the ${kind} has expired`, {
+      claim: error.claim,
+      cause: error,
+    });
   }
   if (error instanceof errors.JWTClaimValidationFailed) {
     switch (error.claim) {
       case 'iss':
-        return new TokenVerificationError('ERR_TOKEN_ISSUER', `the ${kind} issuer is not the expected one`, { claim: 'iss', cause: error });
+        return new TokenVerificationError('ERR_TOKEN_ISSUER', `the ${kind} issuer is not the expected one`, {
+          claim: 'iss',
+          cause: error,
+        });
       case 'aud':
-        return new TokenVerificationError('ERR_TOKEN_AUDIENCE', `the ${kind} is not for this audience`, { claim: 'aud', cause: error });
+        return new TokenVerificationError('ERR_TOKEN_AUDIENCE', `the ${kind} is not for this audience`, {
+          claim: 'aud',
+          cause: error,
+        });
       case 'nbf':
-        return new TokenVerificationError('ERR_TOKEN_NOT_YET_VALID', `the ${kind} is not valid yet`, { claim: 'nbf', cause: error });
+        return new TokenVerificationError('ERR_TOKEN_NOT_YET_VALID', `the ${kind} is not valid yet`, {
+          claim: 'nbf',
+          cause: error,
+        });
       case 'typ':
-        return new TokenVerificationError('ERR_TOKEN_TYPE', `the token is not an ${kind}`, { claim: 'typ', cause: error });
+        return new TokenVerificationError('ERR_TOKEN_TYPE', `the token is not an ${kind}`, {
+          claim: 'typ',
+          cause: error,
+        });
       default:
-        return new TokenVerificationError('ERR_TOKEN_CLAIM', `the ${kind} "${error.claim}" claim is invalid`, { claim: error.claim, cause: error });
+        return new TokenVerificationError('ERR_TOKEN_CLAIM', `the ${kind} "${error.claim}" claim is invalid`, {
+          claim: error.claim,
+          cause: error,
+        });
     }
   }
   // JWSInvalid, JWTInvalid, JOSENotSupported (unknown crit, b64:false…) and anything jose could not
@@ -162,7 +183,8 @@ const textEncoder = new TextEncoder();
 /** Decodes a compact JWS protected header; anything but a JSON object is malformed. */
 function decodeHeader(segment: string): JWTHeaderParameters {
   const header: unknown = JSON.parse(textDecoder.decode(base64url.decode(segment)));
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new errors.JWSInvalid('the protected header is not an object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new errors.JWSInvalid('the protected header is not an object');
   return header as JWTHeaderParameters;
 }
 
@@ -184,7 +206,12 @@ async function verifySignatureAndClaims(token: string, check: JwtCheck, now: num
   const parts = token.split('.');
   // An empty signature is still a JWS shape: `alg: none` and stripped signatures are refused below,
   // for what they are.
-  if (parts.length !== 3 || !/^[A-Za-z0-9_-]+$/.test(parts[0]!) || !/^[A-Za-z0-9_-]+$/.test(parts[1]!) || !/^[A-Za-z0-9_-]*$/.test(parts[2]!)) {
+  if (
+    parts.length !== 3 ||
+    !/^[A-Za-z0-9_-]+$/.test(parts[0]!) ||
+    !/^[A-Za-z0-9_-]+$/.test(parts[1]!) ||
+    !/^[A-Za-z0-9_-]*$/.test(parts[2]!)
+  ) {
     throw new errors.JWSInvalid('not a compact JWS');
   }
   const header = decodeHeader(parts[0]!);
@@ -198,7 +225,8 @@ async function verifySignatureAndClaims(token: string, check: JwtCheck, now: num
     return { payload: result.payload, header: result.protectedHeader, key };
   }
   // RFC 7515 §4.1.11: an extension we would have to understand is one we refuse.
-  if (header.crit !== undefined || header.b64 !== undefined) throw new errors.JOSENotSupported('unsupported JWS header extension');
+  if (header.crit !== undefined || header.b64 !== undefined)
+    throw new errors.JOSENotSupported('unsupported JWS header extension');
   if (!key.verifySignature(textEncoder.encode(`${parts[0]}.${parts[1]}`), base64url.decode(parts[2]!))) {
     throw new errors.JWSSignatureVerificationFailed();
   }
@@ -209,7 +237,8 @@ async function verifySignatureAndClaims(token: string, check: JwtCheck, now: num
 /** Verifies a compact JWS JWT against `check`; every failure is a {@link TokenVerificationError}. */
 export async function verifyJwt(token: unknown, check: JwtCheck): Promise<VerifiedJwt> {
   const { kind } = check;
-  if (typeof token !== 'string' || token === '') throw new TokenVerificationError('ERR_TOKEN_MALFORMED', `the ${kind} is not a string`);
+  if (typeof token !== 'string' || token === '')
+    throw new TokenVerificationError('ERR_TOKEN_MALFORMED', `the ${kind} is not a string`);
   // Bound the work an attacker can cause before any base64 or JSON decoding: Tessera's tokens are
   // well under 2 KiB, so a 1 MB "token" is an attack, not a token.
   if (token.length > check.maxTokenBytes) {
@@ -229,7 +258,9 @@ export async function verifyJwt(token: unknown, check: JwtCheck): Promise<Verifi
   const { iat } = verified.payload;
   const nowSec = Math.floor((now ?? Date.now()) / 1000);
   if (typeof iat === 'number' && iat > nowSec + check.clockToleranceSec) {
-    throw new TokenVerificationError('ERR_TOKEN_NOT_YET_VALID', `the ${kind} was issued in the future`, { claim: 'iat' });
+    throw new TokenVerificationError('ERR_TOKEN_NOT_YET_VALID', `the ${kind} was issued in the future`, {
+      claim: 'iat',
+    });
   }
   return verified;
 }
@@ -239,6 +270,8 @@ export function checkStringClaim(payload: JWTPayload, claim: string, kind: strin
   const value = payload[claim];
   if (value === undefined && !required) return;
   if (typeof value !== 'string' || value === '') {
-    throw new TokenVerificationError('ERR_TOKEN_CLAIM', `the ${kind} "${claim}" claim must be a non-empty string`, { claim });
+    throw new TokenVerificationError('ERR_TOKEN_CLAIM', `the ${kind} "${claim}" claim must be a non-empty string`, {
+      claim,
+    });
   }
 }

@@ -2,7 +2,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createLocalKeySet } from '../jwks/local-key-set.js';
 import type { KeySet } from '../jwks/key-set.js';
 import { expectRefusal } from '../../test/support/expect-refusal.js';
-import { CLIENT_ID, ISSUER, createTestIssuer, idTokenClaims, logoutTokenClaims, nowSec, sign, type TestIssuer } from '../../test/support/issuer.js';
+import {
+  CLIENT_ID,
+  ISSUER,
+  createTestIssuer,
+  idTokenClaims,
+  logoutTokenClaims,
+  nowSec,
+  sign,
+  type TestIssuer,
+} from '../../test/support/issuer.js';
 import { createMemoryJtiStore } from './jti-store.js';
 import { verifyLogoutToken, type VerifyLogoutTokenOptions } from './verify-logout-token.js';
 
@@ -42,25 +51,41 @@ describe('verifyLogoutToken', () => {
   });
 
   it('rejects a logout token typed JWT', async () => {
-    await expectRefusal(verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims(), { typ: 'JWT' }), optionsWith()), 'ERR_TOKEN_TYPE');
+    await expectRefusal(
+      verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims(), { typ: 'JWT' }), optionsWith()),
+      'ERR_TOKEN_TYPE',
+    );
   });
 
   it('rejects a logout token with no typ', async () => {
-    await expectRefusal(verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims()), optionsWith()), 'ERR_TOKEN_TYPE');
+    await expectRefusal(
+      verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims()), optionsWith()),
+      'ERR_TOKEN_TYPE',
+    );
   });
 
   it('rejects a logout token carrying a nonce', async () => {
-    const error = await expectRefusal(verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims({ nonce: 'n' }), logoutTyp), optionsWith()), 'ERR_TOKEN_CLAIM');
+    const error = await expectRefusal(
+      verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims({ nonce: 'n' }), logoutTyp), optionsWith()),
+      'ERR_TOKEN_CLAIM',
+    );
     expect(error.claim).toBe('nonce');
   });
 
   it('rejects a logout token without events', async () => {
-    const error = await expectRefusal(verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims({ events: undefined }), logoutTyp), optionsWith()), 'ERR_TOKEN_CLAIM');
+    const error = await expectRefusal(
+      verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims({ events: undefined }), logoutTyp), optionsWith()),
+      'ERR_TOKEN_CLAIM',
+    );
     expect(error.claim).toBe('events');
   });
 
   it('rejects a logout token whose events lack the back-channel logout member', async () => {
-    const token = await sign(issuer.es256, logoutTokenClaims({ events: { 'https://example.com/other': {} } }), logoutTyp);
+    const token = await sign(
+      issuer.es256,
+      logoutTokenClaims({ events: { 'https://example.com/other': {} } }),
+      logoutTyp,
+    );
     await expectRefusal(verifyLogoutToken(token, optionsWith()), 'ERR_TOKEN_CLAIM');
   });
 
@@ -75,11 +100,17 @@ describe('verifyLogoutToken', () => {
   });
 
   it('rejects a logout token without jti', async () => {
-    await expectRefusal(verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims({ jti: undefined }), logoutTyp), optionsWith()), 'ERR_TOKEN_CLAIM');
+    await expectRefusal(
+      verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims({ jti: undefined }), logoutTyp), optionsWith()),
+      'ERR_TOKEN_CLAIM',
+    );
   });
 
   it('rejects a logout token for another client', async () => {
-    await expectRefusal(verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims({ aud: 'app-b' }), logoutTyp), optionsWith()), 'ERR_TOKEN_AUDIENCE');
+    await expectRefusal(
+      verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims({ aud: 'app-b' }), logoutTyp), optionsWith()),
+      'ERR_TOKEN_AUDIENCE',
+    );
   });
 
   it('rejects an expired logout token', async () => {
@@ -88,7 +119,10 @@ describe('verifyLogoutToken', () => {
   });
 
   it('rejects an ID token presented as a logout token', async () => {
-    await expectRefusal(verifyLogoutToken(await sign(issuer.es256, idTokenClaims({ events: { [EVENT]: {} } })), optionsWith()), 'ERR_TOKEN_TYPE');
+    await expectRefusal(
+      verifyLogoutToken(await sign(issuer.es256, idTokenClaims({ events: { [EVENT]: {} } })), optionsWith()),
+      'ERR_TOKEN_TYPE',
+    );
   });
 
   it('rejects a replayed jti', async () => {
@@ -101,8 +135,13 @@ describe('verifyLogoutToken', () => {
   it('does not burn the jti of a token refused for another reason', async () => {
     const options = optionsWith();
     const jti = crypto.randomUUID();
-    await expectRefusal(verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims({ jti, nonce: 'n' }), logoutTyp), options), 'ERR_TOKEN_CLAIM');
-    await expect(verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims({ jti }), logoutTyp), options)).resolves.toBeDefined();
+    await expectRefusal(
+      verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims({ jti, nonce: 'n' }), logoutTyp), options),
+      'ERR_TOKEN_CLAIM',
+    );
+    await expect(
+      verifyLogoutToken(await sign(issuer.es256, logoutTokenClaims({ jti }), logoutTyp), options),
+    ).resolves.toBeDefined();
   });
 
   it('throws a TypeError without a jtiStore', async () => {

@@ -80,7 +80,10 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  * });
  * ```
  */
-export async function verifyLogoutToken(token: string, options: VerifyLogoutTokenOptions): Promise<VerifiedLogoutToken> {
+export async function verifyLogoutToken(
+  token: string,
+  options: VerifyLogoutTokenOptions,
+): Promise<VerifiedLogoutToken> {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   const { jtiStore } = options;
   if (typeof jtiStore !== 'object' || jtiStore === null || typeof jtiStore.consume !== 'function') {
@@ -103,8 +106,14 @@ export async function verifyLogoutToken(token: string, options: VerifyLogoutToke
 
   // §2.4, §2.6: events must be an object whose logout member is itself a JSON object.
   const { events } = payload;
-  if (!isObject(events) || !Object.hasOwn(events, BACKCHANNEL_LOGOUT_EVENT) || !isObject(events[BACKCHANNEL_LOGOUT_EVENT])) {
-    throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'the logout token lacks the back-channel logout event', { claim: 'events' });
+  if (
+    !isObject(events) ||
+    !Object.hasOwn(events, BACKCHANNEL_LOGOUT_EVENT) ||
+    !isObject(events[BACKCHANNEL_LOGOUT_EVENT])
+  ) {
+    throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'the logout token lacks the back-channel logout event', {
+      claim: 'events',
+    });
   }
   // §2.4 "A nonce Claim MUST NOT be present", checked per §2.6: keeps an ID token from passing as one.
   if (Object.hasOwn(payload, 'nonce')) {
@@ -122,6 +131,7 @@ export async function verifyLogoutToken(token: string, options: VerifyLogoutToke
   // §2.6 (jti not recently received): last, so only a token that passed everything else is recorded. Kept until the
   // token could no longer be accepted anyway.
   const firstUse = await jtiStore.consume(claims.jti, claims.exp + check.clockToleranceSec);
-  if (!firstUse) throw new TokenVerificationError('ERR_TOKEN_REPLAYED', 'the logout token was already used', { claim: 'jti' });
+  if (!firstUse)
+    throw new TokenVerificationError('ERR_TOKEN_REPLAYED', 'the logout token was already used', { claim: 'jti' });
   return { claims, header };
 }

@@ -50,7 +50,9 @@ beforeAll(async () => {
   attackerRsa = await createSigningKey('RS256');
   attackerEs384 = await generateKeyPair('ES384', { extractable: true });
   jwksServer = await startServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'max-age=300' }).end(JSON.stringify({ keys: [issuerKey.publicJwk] }));
+    res
+      .writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'max-age=300' })
+      .end(JSON.stringify({ keys: [issuerKey.publicJwk] }));
   });
   issuerUrl = jwksServer.url;
   foreign = await startServer((_req, res) => {
@@ -76,10 +78,14 @@ function claimsOf(kind: Kind, overrides: JWTPayload = {}): JWTPayload {
 }
 
 /** A header of `kind` (typ as the issuer sets it) plus `extra`. */
-const headerOf = (kind: Kind, extra: Record<string, unknown> = {}) => ({ ...(TYP[kind] ? { typ: TYP[kind] } : {}), ...extra });
+const headerOf = (kind: Kind, extra: Record<string, unknown> = {}) => ({
+  ...(TYP[kind] ? { typ: TYP[kind] } : {}),
+  ...extra,
+});
 
 /** A genuine token of `kind`, signed by the issuer's key. */
-const genuine = (kind: Kind, overrides: JWTPayload = {}, header: Record<string, unknown> = {}) => sign(issuerKey, claimsOf(kind, overrides), headerOf(kind, header));
+const genuine = (kind: Kind, overrides: JWTPayload = {}, header: Record<string, unknown> = {}) =>
+  sign(issuerKey, claimsOf(kind, overrides), headerOf(kind, header));
 
 /** How signatures are checked: through Web Crypto (browsers, default) or node:crypto (withNodeSignatures). */
 const SIGNATURE_CHECKS = {
@@ -140,7 +146,10 @@ const ATTACKS: Attack[] = [
   {
     name: 'ES384 header on the ES256 key',
     section: 'RFC 8725 §3.1',
-    forge: async (kind) => new SignJWT(claimsOf(kind)).setProtectedHeader({ alg: 'ES384', kid: issuerKey.kid, ...headerOf(kind) }).sign(attackerEs384.privateKey),
+    forge: async (kind) =>
+      new SignJWT(claimsOf(kind))
+        .setProtectedHeader({ alg: 'ES384', kid: issuerKey.kid, ...headerOf(kind) })
+        .sign(attackerEs384.privateKey),
     code: 'ERR_TOKEN_ALG',
   },
   {
@@ -152,7 +161,8 @@ const ATTACKS: Attack[] = [
   {
     name: 'tampered header',
     section: 'RFC 8725 §3.1; RFC 7515 §5.2',
-    forge: async (kind) => withPart(await genuine(kind), 0, encodeJson({ alg: 'ES256', kid: issuerKey.kid, ...headerOf(kind), cty: 'x' })),
+    forge: async (kind) =>
+      withPart(await genuine(kind), 0, encodeJson({ alg: 'ES256', kid: issuerKey.kid, ...headerOf(kind), cty: 'x' })),
     code: 'ERR_TOKEN_SIGNATURE',
   },
   {
@@ -188,14 +198,26 @@ const ATTACKS: Attack[] = [
   {
     name: 'embedded jwk header with the attacker key',
     section: 'RFC 8725 §3.10; RFC 7515 §4.1.3',
-    forge: async (kind) => sign(attacker, claimsOf(kind), headerOf(kind, { jwk: { kty: 'EC', crv: 'P-256', x: attacker.publicJwk.x, y: attacker.publicJwk.y } })),
+    forge: async (kind) =>
+      sign(
+        attacker,
+        claimsOf(kind),
+        headerOf(kind, { jwk: { kty: 'EC', crv: 'P-256', x: attacker.publicJwk.x, y: attacker.publicJwk.y } }),
+      ),
     code: 'ERR_TOKEN_KID_UNKNOWN',
   },
   {
     name: 'embedded jwk header under the issuer kid',
     section: 'RFC 8725 §3.10; RFC 7515 §4.1.3',
     forge: async (kind) =>
-      sign(attacker, claimsOf(kind), headerOf(kind, { kid: issuerKey.kid, jwk: { kty: 'EC', crv: 'P-256', x: attacker.publicJwk.x, y: attacker.publicJwk.y } })),
+      sign(
+        attacker,
+        claimsOf(kind),
+        headerOf(kind, {
+          kid: issuerKey.kid,
+          jwk: { kty: 'EC', crv: 'P-256', x: attacker.publicJwk.x, y: attacker.publicJwk.y },
+        }),
+      ),
     code: 'ERR_TOKEN_SIGNATURE',
   },
   {
@@ -234,63 +256,70 @@ const KINDS: Kind[] = ['access', 'id', 'logout'];
 const KIND_NAME: Record<Kind, string> = { access: 'access token', id: 'ID token', logout: 'logout token' };
 
 // Every attack runs against both ways of checking a signature; the refusal must not depend on it.
-describe.each(Object.keys(SIGNATURE_CHECKS) as (keyof typeof SIGNATURE_CHECKS)[])('with %s signature checks', (checks) => {
-  beforeAll(() => {
-    makeKeySet = SIGNATURE_CHECKS[checks];
-  });
-
-  describe.each(KINDS)('RFC 8725: the %s verifier refuses forged tokens', (kind) => {
-    it.each(ATTACKS.map((a) => [a.name, a] as const))(`refuses %s (${KIND_NAME[kind]})`, async (_, attack) => {
-      await expectRefusal(verifyAs(kind, await attack.forge(kind)), attack.code);
+describe.each(Object.keys(SIGNATURE_CHECKS) as (keyof typeof SIGNATURE_CHECKS)[])(
+  'with %s signature checks',
+  (checks) => {
+    beforeAll(() => {
+      makeKeySet = SIGNATURE_CHECKS[checks];
     });
 
-    it(`refuses jku and x5u headers pointing at a foreign listener, which receives zero requests (RFC 8725 §3.10) (${KIND_NAME[kind]})`, async () => {
-      const before = foreign.requests.length;
-      for (const header of [{ jku: `${foreign.url}/jwks` }, { x5u: `${foreign.url}/cert.pem` }, { jku: `${foreign.url}/jwks`, kid: issuerKey.kid }]) {
-        const token = await sign(attacker, claimsOf(kind), headerOf(kind, header));
-        await expectRefusal(verifyAs(kind, token), 'kid' in header ? 'ERR_TOKEN_SIGNATURE' : 'ERR_TOKEN_KID_UNKNOWN');
-      }
-      expect(foreign.requests.length).toBe(before);
+    describe.each(KINDS)('RFC 8725: the %s verifier refuses forged tokens', (kind) => {
+      it.each(ATTACKS.map((a) => [a.name, a] as const))(`refuses %s (${KIND_NAME[kind]})`, async (_, attack) => {
+        await expectRefusal(verifyAs(kind, await attack.forge(kind)), attack.code);
+      });
+
+      it(`refuses jku and x5u headers pointing at a foreign listener, which receives zero requests (RFC 8725 §3.10) (${KIND_NAME[kind]})`, async () => {
+        const before = foreign.requests.length;
+        for (const header of [
+          { jku: `${foreign.url}/jwks` },
+          { x5u: `${foreign.url}/cert.pem` },
+          { jku: `${foreign.url}/jwks`, kid: issuerKey.kid },
+        ]) {
+          const token = await sign(attacker, claimsOf(kind), headerOf(kind, header));
+          await expectRefusal(verifyAs(kind, token), 'kid' in header ? 'ERR_TOKEN_SIGNATURE' : 'ERR_TOKEN_KID_UNKNOWN');
+        }
+        expect(foreign.requests.length).toBe(before);
+      });
+
+      it(`refuses a 1 MB token quickly, before parsing it or fetching keys (RFC 8725 §3.12 bounded work) (${KIND_NAME[kind]})`, async () => {
+        const before = jwksServer.requests.length;
+        const huge = `${encodeJson({ alg: 'ES256', kid: issuerKey.kid })}.${'A'.repeat(1024 * 1024)}.AAAA`;
+        const started = performance.now();
+        await expectRefusal(verifyAs(kind, huge), 'ERR_TOKEN_TOO_LARGE');
+        expect(performance.now() - started).toBeLessThan(50);
+        expect(jwksServer.requests.length).toBe(before);
+      });
     });
 
-    it(`refuses a 1 MB token quickly, before parsing it or fetching keys (RFC 8725 §3.12 bounded work) (${KIND_NAME[kind]})`, async () => {
-      const before = jwksServer.requests.length;
-      const huge = `${encodeJson({ alg: 'ES256', kid: issuerKey.kid })}.${'A'.repeat(1024 * 1024)}.AAAA`;
-      const started = performance.now();
-      await expectRefusal(verifyAs(kind, huge), 'ERR_TOKEN_TOO_LARGE');
-      expect(performance.now() - started).toBeLessThan(50);
-      expect(jwksServer.requests.length).toBe(before);
-    });
-  });
+    describe('RFC 8725 §3.11 (explicit typing): one kind of token never passes for another', () => {
+      it.each([
+        ['an ID token as an access token', 'id', 'access'],
+        ['a logout token as an access token', 'logout', 'access'],
+        ['an access token as an ID token', 'access', 'id'],
+        ['a logout token as an ID token', 'logout', 'id'],
+        ['an ID token as a logout token', 'id', 'logout'],
+        ['an access token as a logout token', 'access', 'logout'],
+      ] as const)('refuses %s', async (_, made, presentedAs) => {
+        // Same issuer, same key, and the audience the verifier expects: only the type differs.
+        const aud = presentedAs === 'access' ? API : CLIENT_ID;
+        const extra = presentedAs === 'id' ? { nonce: NONCE } : {};
+        await expectRefusal(verifyAs(presentedAs, await genuine(made, { aud, ...extra })), 'ERR_TOKEN_TYPE');
+      });
 
-  describe('RFC 8725 §3.11 (explicit typing): one kind of token never passes for another', () => {
-    it.each([
-      ['an ID token as an access token', 'id', 'access'],
-      ['a logout token as an access token', 'logout', 'access'],
-      ['an access token as an ID token', 'access', 'id'],
-      ['a logout token as an ID token', 'logout', 'id'],
-      ['an ID token as a logout token', 'id', 'logout'],
-      ['an access token as a logout token', 'access', 'logout'],
-    ] as const)('refuses %s', async (_, made, presentedAs) => {
-      // Same issuer, same key, and the audience the verifier expects: only the type differs.
-      const aud = presentedAs === 'access' ? API : CLIENT_ID;
-      const extra = presentedAs === 'id' ? { nonce: NONCE } : {};
-      await expectRefusal(verifyAs(presentedAs, await genuine(made, { aud, ...extra })), 'ERR_TOKEN_TYPE');
+      it.each([
+        ['an access token typed JWT', 'access', 'JWT'],
+        ['an ID token typed at+jwt', 'id', 'at+jwt'],
+        ['a logout token typed JWT', 'logout', 'JWT'],
+        ['an access token typed secevent+jwt', 'access', 'secevent+jwt'],
+      ] as const)('refuses %s (wrong typ)', async (_, kind, typ) => {
+        await expectRefusal(verifyAs(kind, await genuine(kind, {}, { typ })), 'ERR_TOKEN_TYPE');
+      });
     });
 
-    it.each([
-      ['an access token typed JWT', 'access', 'JWT'],
-      ['an ID token typed at+jwt', 'id', 'at+jwt'],
-      ['a logout token typed JWT', 'logout', 'JWT'],
-      ['an access token typed secevent+jwt', 'access', 'secevent+jwt'],
-    ] as const)('refuses %s (wrong typ)', async (_, kind, typ) => {
-      await expectRefusal(verifyAs(kind, await genuine(kind, {}, { typ })), 'ERR_TOKEN_TYPE');
+    describe('the battery itself', () => {
+      it('accepts the genuine token of each kind over the same HTTP key set (so every refusal above is the attack’s doing)', async () => {
+        for (const kind of KINDS) await expect(verifyAs(kind, await genuine(kind))).resolves.toBeDefined();
+      });
     });
-  });
-
-  describe('the battery itself', () => {
-    it('accepts the genuine token of each kind over the same HTTP key set (so every refusal above is the attack’s doing)', async () => {
-      for (const kind of KINDS) await expect(verifyAs(kind, await genuine(kind))).resolves.toBeDefined();
-    });
-  });
-});
+  },
+);

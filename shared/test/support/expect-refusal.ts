@@ -2,7 +2,10 @@ import { expect } from 'vitest';
 import { TokenVerificationError, type TokenVerificationErrorCode } from '../../src/verify/errors.js';
 
 /** Asserts `promise` rejects with a TokenVerificationError of exactly `code`. */
-export async function expectRefusal(promise: Promise<unknown>, code: TokenVerificationErrorCode): Promise<TokenVerificationError> {
+export async function expectRefusal(
+  promise: Promise<unknown>,
+  code: TokenVerificationErrorCode,
+): Promise<TokenVerificationError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,

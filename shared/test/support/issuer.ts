@@ -54,7 +54,9 @@ export async function sign(
   payload: JWTPayload,
   header: Partial<JWTHeaderParameters> & Record<string, unknown> = {},
 ): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, ...header } as JWTHeaderParameters).sign(key.privateKey);
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, ...header } as JWTHeaderParameters)
+    .sign(key.privateKey);
 }
 
 export function accessTokenClaims(overrides: JWTPayload = {}): JWTPayload {
@@ -75,7 +77,17 @@ export function accessTokenClaims(overrides: JWTPayload = {}): JWTPayload {
 
 export function idTokenClaims(overrides: JWTPayload = {}): JWTPayload {
   const iat = nowSec();
-  return { iss: ISSUER, sub: 'user-1', aud: CLIENT_ID, iat, exp: iat + 300, auth_time: iat - 10, nonce: 'n-0S6_WzA2Mj', sid: 'sid-1', ...overrides };
+  return {
+    iss: ISSUER,
+    sub: 'user-1',
+    aud: CLIENT_ID,
+    iat,
+    exp: iat + 300,
+    auth_time: iat - 10,
+    nonce: 'n-0S6_WzA2Mj',
+    sid: 'sid-1',
+    ...overrides,
+  };
 }
 
 export function logoutTokenClaims(overrides: JWTPayload = {}): JWTPayload {
@@ -104,7 +116,10 @@ export function countingFetch(jwks: () => unknown): FetchLike & { calls: number 
   const fetch = Object.assign(
     async (): Promise<Response> => {
       fetch.calls++;
-      return new Response(JSON.stringify(jwks()), { status: 200, headers: { 'content-type': 'application/jwk-set+json' } });
+      return new Response(JSON.stringify(jwks()), {
+        status: 200,
+        headers: { 'content-type': 'application/jwk-set+json' },
+      });
     },
     { calls: 0 },
   );

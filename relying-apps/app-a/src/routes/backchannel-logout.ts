@@ -32,7 +32,9 @@ export function backchannelLogoutRoutes(ctx: AppContext): Hono {
       // §2.7: with sid, the sessions of that issuer session; with only sub, every session of the subject.
       onLogout: async (claims) => {
         const ended =
-          claims.sid !== undefined ? await ctx.sessions.endByIssuerSession(claims.sid, claims.sub) : await ctx.sessions.endBySubject(claims.sub!);
+          claims.sid !== undefined
+            ? await ctx.sessions.endByIssuerSession(claims.sid, claims.sub)
+            : await ctx.sessions.endBySubject(claims.sub!);
         ctx.log.info('backchannel_logout', { sid: claims.sid, sub: claims.sub, sessions_ended: ended });
       },
     }),

@@ -21,12 +21,22 @@ export function callbackRoutes(ctx: AppContext): Hono {
     clearCookie(c, config.appUrl, ctx.cookies.login);
     const transaction = key === undefined ? undefined : await ctx.loginTransactions.take(key);
     if (transaction === undefined) {
-      return c.html(problemPage('Sign-in expired', 'This sign-in was not started in this browser, or took too long. Please sign in again.', 'no_login_in_progress'), 400);
+      return c.html(
+        problemPage(
+          'Sign-in expired',
+          'This sign-in was not started in this browser, or took too long. Please sign in again.',
+          'no_login_in_progress',
+        ),
+        400,
+      );
     }
 
     try {
       // RFC 6749 §10.12 (state bound to this browser by the cookie), RFC 9207 §2.4 (iss).
-      const code = validateAuthorizationResponse(c.req.url, { expectedState: transaction.state, expectedIssuer: config.issuer });
+      const code = validateAuthorizationResponse(c.req.url, {
+        expectedState: transaction.state,
+        expectedIssuer: config.issuer,
+      });
       const metadata = await ctx.issuer.metadata();
       const tokens = await exchangeCode({
         tokenEndpoint: metadata.token_endpoint,
@@ -40,14 +50,35 @@ export function callbackRoutes(ctx: AppContext): Hono {
       });
       if (tokens.id_token === undefined) {
         // OIDC Core §3.1.3.3: a successful response to an openid request carries an ID token.
-        throw new SignInError({ status: 502, title: 'Sign-in failed', message: 'The sign-in service sent no ID token.', code: 'invalid_token' });
+        throw new SignInError({
+          status: 502,
+          title: 'Sign-in failed',
+          message: 'The sign-in service sent no ID token.',
+          code: 'invalid_token',
+        });
       }
       // OIDC Core §3.1.3.7: issuer, audience = our client_id, signature, expiry, and our nonce.
-      const { claims: id } = await verifyIdToken(tokens.id_token, { issuer: config.issuer, audience: config.clientId, keySet: ctx.issuer.keySet, nonce: transaction.nonce, now });
+      const { claims: id } = await verifyIdToken(tokens.id_token, {
+        issuer: config.issuer,
+        audience: config.clientId,
+        keySet: ctx.issuer.keySet,
+        nonce: transaction.nonce,
+        now,
+      });
       // RFC 9068 §4: app A is the resource this access token is for; it carries name and email.
-      const { claims: access } = await verifyAccessToken(tokens.access_token, { issuer: config.issuer, audience: config.appUrl, keySet: ctx.issuer.keySet, now });
+      const { claims: access } = await verifyAccessToken(tokens.access_token, {
+        issuer: config.issuer,
+        audience: config.appUrl,
+        keySet: ctx.issuer.keySet,
+        now,
+      });
       if (access.sub !== id.sub || (id.sid !== undefined && access.sid !== undefined && access.sid !== id.sid)) {
-        throw new SignInError({ status: 502, title: 'Sign-in failed', message: 'The sign-in service sent tokens about different people.', code: 'invalid_token' });
+        throw new SignInError({
+          status: 502,
+          title: 'Sign-in failed',
+          message: 'The sign-in service sent tokens about different people.',
+          code: 'invalid_token',
+        });
       }
 
       // A new id at every sign-in, and the old session gone (no session fixation: OWASP ASVS V3.2.1).

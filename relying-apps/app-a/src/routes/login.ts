@@ -20,7 +20,14 @@ export function loginRoutes(ctx: AppContext): Hono {
     } catch (error) {
       if (!(error instanceof IssuerUnavailableError)) throw error;
       ctx.log.warn('login.issuer_unavailable', { message: error.message });
-      return c.html(problemPage('Sign-in is unavailable', 'The sign-in service cannot be reached right now. Please try again shortly.', 'temporarily_unavailable'), 503);
+      return c.html(
+        problemPage(
+          'Sign-in is unavailable',
+          'The sign-in service cannot be reached right now. Please try again shortly.',
+          'temporarily_unavailable',
+        ),
+        503,
+      );
     }
     const request = await createAuthorizationRequest({
       authorizationEndpoint,
@@ -30,7 +37,11 @@ export function loginRoutes(ctx: AppContext): Hono {
       // RFC 8707: the access token is for app A itself; its aud is app A's URL.
       resource: ctx.config.appUrl,
     });
-    const key = await ctx.loginTransactions.save({ state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier });
+    const key = await ctx.loginTransactions.save({
+      state: request.state,
+      nonce: request.nonce,
+      codeVerifier: request.codeVerifier,
+    });
     writeCookie(c, ctx.config.appUrl, ctx.cookies.login, key, LOGIN_COOKIE_MAX_AGE_SEC);
     return c.redirect(request.url.href, 302);
   });

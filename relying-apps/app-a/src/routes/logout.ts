@@ -20,9 +20,20 @@ export function logoutRoutes(ctx: AppContext): Hono {
     const session = await currentSession(c, ctx);
     if (session === undefined) return c.redirect('/', 303); // nothing to end here
     // Logout CSRF (RP-Initiated Logout §6): another site must not be able to sign people out.
-    if (!isSameOrigin(c, config.appUrl) || form === undefined || !safeEqual(form.get('csrf_token') ?? '', session.csrfToken)) {
+    if (
+      !isSameOrigin(c, config.appUrl) ||
+      form === undefined ||
+      !safeEqual(form.get('csrf_token') ?? '', session.csrfToken)
+    ) {
       ctx.log.warn('logout.refused', { reason: 'csrf' });
-      return c.html(problemPage('Sign-out refused', 'This sign-out request did not come from App A. Nothing was changed.', 'forbidden'), 403);
+      return c.html(
+        problemPage(
+          'Sign-out refused',
+          'This sign-out request did not come from App A. Nothing was changed.',
+          'forbidden',
+        ),
+        403,
+      );
     }
 
     await ctx.sessions.destroy(readCookie(c, ctx.cookies.session)!);

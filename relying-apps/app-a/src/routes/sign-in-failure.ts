@@ -32,7 +32,11 @@ const AUTHORIZATION_ERRORS: Record<string, { status: 400 | 403; title: string; m
   access_denied: { status: 403, title: 'Sign-in cancelled', message: 'The sign-in was cancelled or not allowed.' },
   login_required: { status: 400, title: 'Not signed in', message: 'You are not signed in at the sign-in service.' },
   consent_required: { status: 400, title: 'Permission needed', message: 'App A needs your permission first.' },
-  interaction_required: { status: 400, title: 'Sign-in needed', message: 'The sign-in service needs you to continue there.' },
+  interaction_required: {
+    status: 400,
+    title: 'Sign-in needed',
+    message: 'The sign-in service needs you to continue there.',
+  },
 };
 
 /** The failure to show for an error of the sign-in path, or undefined when it is a bug of ours (a 500). */
@@ -45,30 +49,72 @@ export function describeSignInFailure(error: unknown): SignInFailure | undefined
         // The error code comes from the query string: shown (escaped) only when it looks like the
         // codes of RFC 6749 §4.1.2.1 and OIDC Core §3.1.2.6 do.
         const code = /^[a-z_]{1,64}$/.test(error.error ?? '') ? error.error! : 'invalid_response';
-        return known ? { ...known, code } : { status: 400, title: 'Sign-in failed', message: 'The sign-in service could not sign you in.', code };
+        return known
+          ? { ...known, code }
+          : { status: 400, title: 'Sign-in failed', message: 'The sign-in service could not sign you in.', code };
       }
       case 'ERR_AUTHZ_STATE':
         // RFC 6749 §10.12: not the response to the request this browser made (a CSRF attempt, or an old tab).
-        return { status: 400, title: 'Sign-in failed', message: 'This sign-in response does not belong to the sign-in started in this browser.', code: 'invalid_state' };
+        return {
+          status: 400,
+          title: 'Sign-in failed',
+          message: 'This sign-in response does not belong to the sign-in started in this browser.',
+          code: 'invalid_state',
+        };
       case 'ERR_AUTHZ_ISSUER':
         // RFC 9207 §2.4: a response from another issuer (mix-up attack).
-        return { status: 400, title: 'Sign-in failed', message: 'This sign-in response comes from an unexpected sign-in service.', code: 'invalid_issuer' };
+        return {
+          status: 400,
+          title: 'Sign-in failed',
+          message: 'This sign-in response comes from an unexpected sign-in service.',
+          code: 'invalid_issuer',
+        };
       default:
-        return { status: 400, title: 'Sign-in failed', message: 'The sign-in response is malformed.', code: 'invalid_response' };
+        return {
+          status: 400,
+          title: 'Sign-in failed',
+          message: 'The sign-in response is malformed.',
+          code: 'invalid_response',
+        };
     }
   }
   if (error instanceof CodeExchangeError) {
     return error.code === 'ERR_CODE_EXCHANGE_REJECTED'
-      ? { status: 400, title: 'Sign-in failed', message: 'The sign-in could not be completed; please sign in again.', code: 'invalid_grant' }
-      : { status: 502, title: 'Sign-in failed', message: 'The sign-in service did not answer properly. Please try again.', code: 'bad_gateway' };
+      ? {
+          status: 400,
+          title: 'Sign-in failed',
+          message: 'The sign-in could not be completed; please sign in again.',
+          code: 'invalid_grant',
+        }
+      : {
+          status: 502,
+          title: 'Sign-in failed',
+          message: 'The sign-in service did not answer properly. Please try again.',
+          code: 'bad_gateway',
+        };
   }
   if (error instanceof TokenVerificationError) {
     return error.code === 'ERR_JWKS_UNAVAILABLE'
-      ? { status: 503, title: 'Sign-in is unavailable', message: 'The sign-in service cannot be reached right now. Please try again shortly.', code: 'temporarily_unavailable' }
-      : { status: 502, title: 'Sign-in failed', message: 'The sign-in service sent tokens that could not be verified.', code: 'invalid_token' };
+      ? {
+          status: 503,
+          title: 'Sign-in is unavailable',
+          message: 'The sign-in service cannot be reached right now. Please try again shortly.',
+          code: 'temporarily_unavailable',
+        }
+      : {
+          status: 502,
+          title: 'Sign-in failed',
+          message: 'The sign-in service sent tokens that could not be verified.',
+          code: 'invalid_token',
+        };
   }
   if (error instanceof IssuerUnavailableError) {
-    return { status: 503, title: 'Sign-in is unavailable', message: 'The sign-in service cannot be reached right now. Please try again shortly.', code: 'temporarily_unavailable' };
+    return {
+      status: 503,
+      title: 'Sign-in is unavailable',
+      message: 'The sign-in service cannot be reached right now. Please try again shortly.',
+      code: 'temporarily_unavailable',
+    };
   }
   return undefined;
 }

@@ -60,7 +60,10 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions): Se
 
   const index = (map: Map<string, Set<string>>, key: string, id: string) => {
     let set = map.get(key);
-    if (set === undefined) map.set(key, (set = new Set()));
+    if (set === undefined) {
+      set = new Set();
+      map.set(key, set);
+    }
     set.add(id);
   };
   const unindex = (map: Map<string, Set<string>>, key: string, id: string) => {

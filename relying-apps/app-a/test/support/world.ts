@@ -86,8 +86,13 @@ export async function startWorld(deps: AppADeps = {}): Promise<World> {
  * Signs alice in to app A as a browser would: app A `/login` → issuer (sign-in form when the
  * issuer has no session for this jar) → app A `/callback` → `/`. Returns the last response.
  */
-export async function signIn(world: World, jar: CookieJarClient = createCookieJarClient()): Promise<{ jar: CookieJarClient; page: Response; hops: Response[] }> {
-  const start = await jar.follow(`${world.app}/login`, { stopWhen: (u) => u.origin === world.idp && u.pathname === '/sign-in' });
+export async function signIn(
+  world: World,
+  jar: CookieJarClient = createCookieJarClient(),
+): Promise<{ jar: CookieJarClient; page: Response; hops: Response[] }> {
+  const start = await jar.follow(`${world.app}/login`, {
+    stopWhen: (u) => u.origin === world.idp && u.pathname === '/sign-in',
+  });
   if (start.location === undefined) return { jar, page: start.last, hops: start.responses };
   const signedIn = await submitSignIn(jar, world.idp, start.location, world.alice.email, PASSWORD);
   const location = signedIn.headers.get('location');
@@ -97,10 +102,14 @@ export async function signIn(world: World, jar: CookieJarClient = createCookieJa
 }
 
 /** The session id cookie app A set in this jar. */
-export const sessionCookie = (world: World, jar: CookieJarClient): string | undefined => jar.cookie(world.app, 'app_a_session');
+export const sessionCookie = (world: World, jar: CookieJarClient): string | undefined =>
+  jar.cookie(world.app, 'app_a_session');
 
 /** GET /api/me through the jar: the status and the JSON. */
-export async function me(world: World, jar: CookieJarClient): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function me(
+  world: World,
+  jar: CookieJarClient,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await jar.fetch(`${world.app}/api/me`);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }

@@ -12,7 +12,10 @@ export type MeResult = { kind: 'ok'; me: Me } | { kind: 'unauthorized' } | { kin
 export async function fetchMe(accessToken: string): Promise<MeResult> {
   let response: Response;
   try {
-    response = await fetch('/api/me', { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' }, cache: 'no-store' });
+    response = await fetch('/api/me', {
+      headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+      cache: 'no-store',
+    });
   } catch {
     return { kind: 'unavailable' };
   }

@@ -57,7 +57,8 @@ function watchSession(config: AppConfig, issuer: Issuer): void {
         break; // the API is down or unreachable: not a reason to drop the tokens; ask again
       case 'unauthorized':
         // Expired rather than revoked: the refresh token may still be good.
-        if (nearExpiry(tokens) && tokens.refreshToken !== undefined && (await refresher.refresh()).kind === 'refreshed') break;
+        if (nearExpiry(tokens) && tokens.refreshToken !== undefined && (await refresher.refresh()).kind === 'refreshed')
+          break;
         forgetTokens();
         if (nearExpiry(tokens) && !silentSignInFailed()) {
           // No refresh left, but the issuer session may well be alive: ask it silently.
@@ -127,6 +128,9 @@ async function start(): Promise<void> {
 start().catch((error: unknown) => {
   console.error('app-b: could not start', error);
   showSignedOut({
-    problem: ready === undefined ? 'App B could not reach the sign-in service. Try again in a moment.' : 'Something went wrong while signing in. Please sign in again.',
+    problem:
+      ready === undefined
+        ? 'App B could not reach the sign-in service. Try again in a moment.'
+        : 'Something went wrong while signing in. Please sign in again.',
   });
 });

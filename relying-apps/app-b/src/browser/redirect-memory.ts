@@ -27,7 +27,8 @@ export function takePendingSignIn(): PendingSignIn | undefined {
   if (raw === null) return undefined;
   try {
     const value = JSON.parse(raw) as Partial<PendingSignIn>;
-    if (typeof value.state !== 'string' || typeof value.nonce !== 'string' || typeof value.codeVerifier !== 'string') return undefined;
+    if (typeof value.state !== 'string' || typeof value.nonce !== 'string' || typeof value.codeVerifier !== 'string')
+      return undefined;
     return { state: value.state, nonce: value.nonce, codeVerifier: value.codeVerifier, silent: value.silent === true };
   } catch {
     return undefined;

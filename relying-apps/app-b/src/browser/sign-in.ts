@@ -12,7 +12,12 @@ import {
 } from '@tessera/shared';
 import { redirectUri, type AppConfig } from './app-config.js';
 import type { Issuer } from './issuer.js';
-import { forgetSilentSignInFailed, rememberPendingSignIn, rememberSilentSignInFailed, takePendingSignIn } from './redirect-memory.js';
+import {
+  forgetSilentSignInFailed,
+  rememberPendingSignIn,
+  rememberSilentSignInFailed,
+  takePendingSignIn,
+} from './redirect-memory.js';
 import type { Tokens } from './token-memory.js';
 
 /** Sends the browser to the issuer. With `silent`, `prompt=none`: the issuer answers at once, code or error. */
@@ -27,7 +32,12 @@ export async function startSignIn(config: AppConfig, issuer: Issuer, options: { 
     resource: config.appUrl,
     ...(options.silent ? { prompt: 'none' } : {}),
   });
-  rememberPendingSignIn({ state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier, silent: options.silent });
+  rememberPendingSignIn({
+    state: request.state,
+    nonce: request.nonce,
+    codeVerifier: request.codeVerifier,
+    silent: options.silent,
+  });
   location.assign(request.url.href);
   return new Promise<never>(() => {}); // the page is going away
 }
@@ -44,12 +54,18 @@ export type SignInOutcome =
   | { kind: 'failed'; message: string };
 
 // OIDC Core §3.1.2.6: what prompt=none answers when the person would have to do something.
-const NEEDS_INTERACTION = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
+const NEEDS_INTERACTION = new Set([
+  'login_required',
+  'consent_required',
+  'interaction_required',
+  'account_selection_required',
+]);
 
 /** Finishes a sign-in from the authorization response in `url`: checks it, redeems the code, verifies the ID token. */
 export async function completeSignIn(config: AppConfig, issuer: Issuer, url: URL): Promise<SignInOutcome> {
   const pending = takePendingSignIn();
-  if (pending === undefined) return { kind: 'failed', message: 'This sign-in response was not expected in this tab. Please sign in again.' };
+  if (pending === undefined)
+    return { kind: 'failed', message: 'This sign-in response was not expected in this tab. Please sign in again.' };
 
   let code: string;
   try {
@@ -80,7 +96,12 @@ export async function completeSignIn(config: AppConfig, issuer: Issuer, url: URL
     });
     if (tokens.id_token === undefined) return { kind: 'failed', message: 'The sign-in service sent no ID token.' };
     // OIDC Core §3.1.3.7: who signed in, for this client, in answer to this very request (nonce).
-    await verifyIdToken(tokens.id_token, { issuer: config.issuer, audience: config.clientId, keySet: issuer.keySet, nonce: pending.nonce });
+    await verifyIdToken(tokens.id_token, {
+      issuer: config.issuer,
+      audience: config.clientId,
+      keySet: issuer.keySet,
+      nonce: pending.nonce,
+    });
     forgetSilentSignInFailed();
     return {
       kind: 'signed-in',

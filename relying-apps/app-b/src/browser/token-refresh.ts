@@ -44,7 +44,12 @@ export function createTokenRefresher(deps: TokenRefresherDeps): TokenRefresher {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         // Public client: client_id in the body, no secret (RFC 6749 §2.3, §6).
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken, client_id: deps.clientId, resource: deps.resource }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: tokens.refreshToken,
+          client_id: deps.clientId,
+          resource: deps.resource,
+        }).toString(),
         cache: 'no-store',
       });
     } catch {
@@ -52,7 +57,12 @@ export function createTokenRefresher(deps: TokenRefresherDeps): TokenRefresher {
     }
     if (response.status >= 500) return { kind: 'unavailable' };
     if (!response.ok) return { kind: 'refused' };
-    const body = (await response.json()) as { access_token?: string; refresh_token?: string; id_token?: string; expires_in?: number };
+    const body = (await response.json()) as {
+      access_token?: string;
+      refresh_token?: string;
+      id_token?: string;
+      expires_in?: number;
+    };
     if (typeof body.access_token !== 'string') return { kind: 'refused' };
     const next: Tokens = {
       accessToken: body.access_token,

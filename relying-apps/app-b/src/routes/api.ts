@@ -14,7 +14,9 @@ function withJsonBody(bearer: MiddlewareHandler<AccessTokenEnv>): MiddlewareHand
   return async function requireBearerJson(c, next) {
     const response = await bearer(c, next);
     if (response instanceof Response && response.status === 401 && response.body === null) {
-      return c.json({ error: 'unauthenticated' }, 401, { 'WWW-Authenticate': response.headers.get('WWW-Authenticate') ?? 'Bearer' });
+      return c.json({ error: 'unauthenticated' }, 401, {
+        'WWW-Authenticate': response.headers.get('WWW-Authenticate') ?? 'Bearer',
+      });
     }
     return response;
   };

@@ -14,9 +14,16 @@ export interface BrowserConfig {
 
 export function staticRoutes(ctx: AppContext): Hono {
   const app = new Hono();
-  const browserConfig: BrowserConfig = { issuer: ctx.config.issuer, clientId: ctx.config.clientId, appUrl: ctx.config.appUrl };
+  const browserConfig: BrowserConfig = {
+    issuer: ctx.config.issuer,
+    clientId: ctx.config.clientId,
+    appUrl: ctx.config.appUrl,
+  };
   // Revalidated on every load (cheap with the ETag): a restarted server's new bundle is picked up at once.
-  const bundle = ctx.browserBundle.then((code) => ({ code, etag: `"${createHash('sha256').update(code).digest('base64url')}"` }));
+  const bundle = ctx.browserBundle.then((code) => ({
+    code,
+    etag: `"${createHash('sha256').update(code).digest('base64url')}"`,
+  }));
   bundle.catch(() => {}); // reported where it is awaited; not an unhandled rejection meanwhile
 
   // no-store: on the way back from the issuer this URL carries the authorization code.
@@ -29,7 +36,9 @@ export function staticRoutes(ctx: AppContext): Hono {
     return c.body(code, 200, headers);
   });
 
-  app.get('/app.css', (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
+  app.get('/app.css', (c) =>
+    c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }),
+  );
   // Browsers ask for it on every first visit; an empty answer keeps their consoles free of 404s.
   app.get('/favicon.ico', (c) => c.body(null, 204, { 'Cache-Control': 'public, max-age=86400' }));
   app.get('/config.json', (c) => c.json(browserConfig, 200, { 'Cache-Control': 'no-cache' }));

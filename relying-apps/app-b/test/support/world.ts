@@ -119,7 +119,11 @@ export async function startWorld(deps: AppBDeps = {}, options: WorldOptions = {}
 
 /** Alice signs in as app B's browser code would (public client, PKCE), for app B's API. */
 export async function signInToAppB(world: World, jar: CookieJarClient = createCookieJarClient()): Promise<SignedIn> {
-  const { tokens } = await signInAndRedeem(world.idp, { clientId: 'app-b', redirectUri: `${world.app}/`, extra: { resource: world.app } }, jar);
+  const { tokens } = await signInAndRedeem(
+    world.idp,
+    { clientId: 'app-b', redirectUri: `${world.app}/`, extra: { resource: world.app } },
+    jar,
+  );
   return {
     accessToken: tokens.access_token as string,
     idToken: tokens.id_token as string,
@@ -133,7 +137,12 @@ export async function signInToAppA(world: World, resource: string): Promise<Sign
   const jar = createCookieJarClient();
   const { tokens } = await signInAndRedeem(
     world.idp,
-    { clientId: 'app-a', redirectUri: `${APP_A}/callback`, extra: { resource }, auth: { id: 'app-a', secret: world.appASecret } },
+    {
+      clientId: 'app-a',
+      redirectUri: `${APP_A}/callback`,
+      extra: { resource },
+      auth: { id: 'app-a', secret: world.appASecret },
+    },
     jar,
   );
   return { accessToken: tokens.access_token as string, idToken: tokens.id_token as string, jar };
@@ -141,7 +150,10 @@ export async function signInToAppA(world: World, resource: string): Promise<Sign
 
 /** GET /api/me with a bearer token (or none). */
 export function callMe(world: World, accessToken?: string): Promise<Response> {
-  return fetch(`${world.app}/api/me`, accessToken === undefined ? {} : { headers: { authorization: `Bearer ${accessToken}` } });
+  return fetch(
+    `${world.app}/api/me`,
+    accessToken === undefined ? {} : { headers: { authorization: `Bearer ${accessToken}` } },
+  );
 }
 
 /** Polls `check` until it holds (back-channel delivery is asynchronous), or fails after `timeoutMs`. */

@@ -1,0 +1,57 @@
+/**
+ * The import graph's rules (npm run lint): requests flow one way, route → protocol → store, and
+ * nothing imports in a circle. See docs/architecture.md, "Layers".
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'A cycle means two modules are one concept split in two, or a layer imported upwards.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'store-stays-below',
+      severity: 'error',
+      comment: 'The store is the bottom layer: it never imports protocol logic, routes, HTTP or views.',
+      from: { path: '^idp/src/store/' },
+      to: { path: '^idp/src/(protocol|routes|http|views|cli|keys|status-list|app|issuer)' },
+    },
+    {
+      name: 'protocol-below-http',
+      severity: 'error',
+      comment: 'Protocol logic knows no HTTP framework: routes translate requests into its calls.',
+      from: { path: '^idp/src/(protocol|keys|status-list|crypto)/' },
+      to: { path: '^(idp/src/(routes|http|views|app\\.ts)|node_modules/hono/)' },
+    },
+    {
+      name: 'no-drizzle-above-store',
+      severity: 'error',
+      comment: 'Only the store touches the database.',
+      from: { path: '^idp/src/', pathNot: '^idp/src/store/' },
+      to: { path: '^node_modules/(drizzle-orm|better-sqlite3)/' },
+    },
+    {
+      name: 'shared-kit-stands-alone',
+      severity: 'error',
+      comment: 'The shared kit is for any app: it imports no issuer or demo-app code.',
+      from: { path: '^shared/' },
+      to: { path: '^(idp|relying-apps|scripts)/' },
+    },
+    {
+      name: 'apps-do-not-reach-into-the-issuer',
+      severity: 'error',
+      comment: 'Relying apps verify tokens with public keys only; they never import the issuer.',
+      from: { path: '^relying-apps/[^/]+/src/' },
+      to: { path: '^idp/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(dist|node_modules)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { conditionNames: ['@tessera/source', 'import', 'node', 'default'] },
+  },
+};
