@@ -124,5 +124,6 @@ export function requireBearer(options: RequireBearerOptions): MiddlewareHandler<
     }
     c.set('accessToken', claims);
     await next();
+    return undefined;
   };
 }
