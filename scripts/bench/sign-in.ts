@@ -1,8 +1,8 @@
 /**
  * Password sign-ins at the issuer (GET the form, POST the credentials, session created), in
  * process, against the raw argon2id verification rate at the same parameters on the same
- * machine. DESIGN.md's goal: ≥ 0.8× the raw rate. argon2 runs on libuv's thread pool, so each
- * side is measured at a few concurrencies and compared at its best (its throughput).
+ * machine. The goal (docs/architecture.md, "Performance goals"): ≥ 0.9× the raw rate. argon2 runs on
+ * libuv's thread pool, so each side is measured at a few concurrencies and compared at its best.
  */
 import { hash, verify, type Algorithm } from '@node-rs/argon2';
 import { BENCH_MS, BENCH_ROUNDS, compare, report } from './measure.js';

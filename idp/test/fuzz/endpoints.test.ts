@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of the issuer's endpoints (DESIGN.md, "What bad input gets"): random and
+ * Property-based fuzzing of the issuer's endpoints (docs/architecture.md, "Invariants"): random and
  * malformed requests — unicode, control characters, very long values, repeated and unknown
  * parameters, wrong content types, malformed percent-encoding, bodies that are not urlencoded,
  * random Authorization headers and cookies — never get a 5xx or a stack trace, and a refused
