@@ -19,6 +19,13 @@ module.exports = {
       to: { path: '^idp/src/(protocol|routes|http|views|cli|keys|status-list|app|issuer)' },
     },
     {
+      name: 'model-stands-below-all',
+      severity: 'error',
+      comment: 'The model holds types both the store and protocol logic use: it imports nothing of theirs.',
+      from: { path: '^idp/src/model/' },
+      to: { path: '^(idp/src/(?!model/)|node_modules/)' },
+    },
+    {
       name: 'protocol-below-http',
       severity: 'error',
       comment: 'Protocol logic knows no HTTP framework: routes translate requests into its calls.',

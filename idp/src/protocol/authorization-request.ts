@@ -5,27 +5,13 @@
  */
 import { OAuthError, SCOPES } from '@tessera/shared';
 import type { Params } from '../http/params.js';
+import type { AuthorizationRequest, Prompt } from '../model/authorization-request.js';
 import type { Client, Store } from '../store/index.js';
 import { isValidCodeChallenge } from './pkce.js';
 import { isRegisteredRedirectUri } from './redirect-uri.js';
 import { resolveResource } from './resource.js';
 
-export type Prompt = 'none' | 'login' | 'consent' | 'select_account';
 const PROMPTS: readonly string[] = ['none', 'login', 'consent', 'select_account'];
-
-/** A request that passed every check; stored with an interaction while the person signs in. */
-export interface AuthorizationRequest {
-  clientId: string;
-  redirectUri: string;
-  scope: string[];
-  state?: string;
-  nonce?: string;
-  codeChallenge: string;
-  resource: string;
-  prompt: Prompt[];
-  /** Seconds (OIDC Core §3.1.2.1). */
-  maxAge?: number;
-}
 
 /** An error the issuer shows itself, because the redirect URI cannot be trusted. */
 export class UntrustedRedirectError extends OAuthError {}

@@ -7,7 +7,8 @@ import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { digest, randomId, randomSecret } from '../crypto/random.js';
 import type { Interaction, SsoSession } from '../store/index.js';
-import { AuthorizationResponseError, type AuthorizationRequest } from './authorization-request.js';
+import type { AuthorizationRequest } from '../model/authorization-request.js';
+import { AuthorizationResponseError } from './authorization-request.js';
 import { successRedirect } from './authorization-response.js';
 
 export type AuthorizeOutcome =

@@ -1,6 +1,6 @@
 /** Pending authorization requests waiting at the sign-in or consent page. */
 import { eq, lt, sql } from 'drizzle-orm';
-import type { AuthorizationRequest } from '../protocol/authorization-request.js';
+import type { AuthorizationRequest } from '../model/authorization-request.js';
 import type { Db } from './database.js';
 import { interactions } from './schema.js';
 

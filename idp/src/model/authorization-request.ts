@@ -1,0 +1,21 @@
+/**
+ * The validated authorization request (OIDC Core §3.1.2.1, RFC 6749 §4.1.1): built by the protocol
+ * layer (protocol/authorization-request.ts), kept by the store with its interaction while the person
+ * signs in. Types only, so both layers may import it.
+ */
+
+export type Prompt = 'none' | 'login' | 'consent' | 'select_account';
+
+/** A request that passed every check; stored with an interaction while the person signs in. */
+export interface AuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  scope: string[];
+  state?: string;
+  nonce?: string;
+  codeChallenge: string;
+  resource: string;
+  prompt: Prompt[];
+  /** Seconds (OIDC Core §3.1.2.1). */
+  maxAge?: number;
+}
