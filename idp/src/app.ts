@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from './context.js';
-import { LIMITS } from './http/params.js';
+import { LIMITS } from './protocol/params.js';
 import { requestLimits } from './http/request-limits.js';
 import { securityHeaders } from './http/security-headers.js';
 import { accountRoutes } from './routes/account.js';

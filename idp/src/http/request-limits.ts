@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { OAuthError } from '@tessera/shared';
-import { readParams } from './params.js';
+import { readParams } from '../protocol/params.js';
 import { parseUrlencoded } from './urlencoded.js';
 
 /**

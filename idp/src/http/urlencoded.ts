@@ -2,7 +2,7 @@
  * Strict reading of application/x-www-form-urlencoded text (query strings and form bodies), by
  * the shared kit's parser: input URLSearchParams would silently repair is refused as
  * invalid_request instead (RFC 6749 §5.2). The count and length limits are readParams' own
- * (params.ts), so the shared ones are off here.
+ * (protocol/params.ts), so the shared ones are off here.
  */
 import { MalformedRequestError, OAuthError, parseUrlencoded as parseStrictly } from '@tessera/shared';
 

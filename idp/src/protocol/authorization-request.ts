@@ -4,7 +4,7 @@
  * the issuer (never redirected: RFC 6749 §4.1.2.1); after that they go back to the client.
  */
 import { OAuthError, SCOPES } from '@tessera/shared';
-import type { Params } from '../http/params.js';
+import type { Params } from './params.js';
 import type { AuthorizationRequest, Prompt } from '../model/authorization-request.js';
 import type { Client, Store } from '../store/index.js';
 import { isValidCodeChallenge } from './pkce.js';

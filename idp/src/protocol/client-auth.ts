@@ -5,7 +5,7 @@
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { digest, safeEqual } from '../crypto/random.js';
-import type { Params } from '../http/params.js';
+import type { Params } from './params.js';
 import type { Client } from '../store/index.js';
 
 /** RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding. */

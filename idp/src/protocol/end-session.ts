@@ -5,7 +5,7 @@
 import type { JWTPayload } from 'jose';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import type { Params } from '../http/params.js';
+import type { Params } from './params.js';
 import type { Client, SsoSession } from '../store/index.js';
 import { audit } from './audit.js';
 import { revokeSessionGrants } from './revocation.js';

@@ -6,7 +6,7 @@
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { digest, randomId } from '../crypto/random.js';
-import type { Params } from '../http/params.js';
+import type { Params } from './params.js';
 import type { Client } from '../store/index.js';
 import { verifierMatches } from './pkce.js';
 import { audit } from './audit.js';

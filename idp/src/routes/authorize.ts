@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { digest, randomSecret } from '../crypto/random.js';
-import { readParams } from '../http/params.js';
+import { readParams } from '../protocol/params.js';
 import { AuthorizationResponseError, parseAuthorizationRequest } from '../protocol/authorization-request.js';
 import { errorRedirect } from '../protocol/authorization-response.js';
 import { authorize, type AuthorizeOutcome } from '../protocol/authorize.js';

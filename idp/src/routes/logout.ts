@@ -8,7 +8,7 @@ import { Hono, type Context } from 'hono';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { safeEqual } from '../crypto/random.js';
-import { readParams, type Params } from '../http/params.js';
+import { readParams, type Params } from '../protocol/params.js';
 import { allowFormRedirectTo } from '../http/security-headers.js';
 import { endSsoSession, hintMatchesSession, parseLogoutRequest, type LogoutRequest } from '../protocol/end-session.js';
 import { findActiveSession } from '../protocol/sso-session.js';

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import { refuseDuplicates } from '../http/params.js';
+import { refuseDuplicates } from '../protocol/params.js';
 import { InvalidClientError, authenticateClient } from '../protocol/client-auth.js';
 import { introspectToken } from '../protocol/introspect.js';
 import { revokeToken } from '../protocol/revoke.js';

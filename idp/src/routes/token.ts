@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import { refuseDuplicates } from '../http/params.js';
+import { refuseDuplicates } from '../protocol/params.js';
 import { InvalidClientError, authenticateClient } from '../protocol/client-auth.js';
 import { redeemAuthorizationCode } from '../protocol/grant-authorization-code.js';
 import { redeemRefreshToken } from '../protocol/grant-refresh-token.js';

@@ -4,7 +4,7 @@ import { getCookie, setCookie } from 'hono/cookie';
 import type { HttpBindings } from '@hono/node-server';
 import { OAuthError } from '@tessera/shared';
 import type { Config } from '../config.js';
-import { LIMITS, readParams, refuseDuplicates, type Params } from '../http/params.js';
+import { LIMITS, readParams, refuseDuplicates, type Params } from '../protocol/params.js';
 import { parseUrlencoded } from '../http/urlencoded.js';
 
 export type Env = { Bindings: Partial<HttpBindings> };
