@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { digest } from '../src/crypto/random.js';
+import { digest } from '../src/crypto/digest.js';
 import { openStore } from '../src/store/index.js';
 
 const IDP_DIR = fileURLToPath(new URL('..', import.meta.url));

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { createCookieJarClient, formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
 import { registerUser } from '../src/protocol/registration.js';
-import { digest } from '../src/crypto/random.js';
+import { digest } from '../src/crypto/digest.js';
 import { PASSWORD, countRows, seed, startIssuer, type RunningIssuer } from './harness.js';
 import { authorizeQuery, getAuthorize, locationOf, redeem, submitSignIn } from './flow.js';
 

@@ -5,7 +5,8 @@
  */
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import { digest, randomId, randomSecret } from '../crypto/random.js';
+import { digest } from '../crypto/digest.js';
+import { randomId, randomSecret } from '../crypto/random.js';
 import type { Interaction, SsoSession } from '../store/index.js';
 import type { AuthorizationRequest } from '../model/authorization-request.js';
 import { AuthorizationResponseError } from './authorization-request.js';

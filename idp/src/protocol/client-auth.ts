@@ -4,7 +4,7 @@
  */
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import { digest, safeEqual } from '../crypto/random.js';
+import { digest, safeEqual } from '../crypto/digest.js';
 import type { Params } from './params.js';
 import type { Client } from '../store/index.js';
 

@@ -5,7 +5,8 @@
  */
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import { digest, randomId } from '../crypto/random.js';
+import { digest } from '../crypto/digest.js';
+import { randomId } from '../crypto/random.js';
 import type { Params } from './params.js';
 import type { Client } from '../store/index.js';
 import { verifierMatches } from './pkce.js';

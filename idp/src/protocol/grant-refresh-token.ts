@@ -5,7 +5,7 @@
  */
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import { digest } from '../crypto/random.js';
+import { digest } from '../crypto/digest.js';
 import type { Params } from './params.js';
 import type { Client } from '../store/index.js';
 import { audit } from './audit.js';

@@ -1,6 +1,6 @@
 /** PKCE (RFC 7636) with S256 only; `plain` is refused (RFC 9700 §2.1.1). */
 import { createHash } from 'node:crypto';
-import { safeEqual } from '../crypto/random.js';
+import { safeEqual } from '../crypto/digest.js';
 
 /** RFC 7636 §4.1: 43–128 characters of the unreserved set. */
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;

@@ -5,7 +5,8 @@
 import { GRANT_TYPES, SCOPES } from '@tessera/shared';
 import type { Clock } from '../clock.js';
 import type { PasswordHasher } from '../crypto/passwords.js';
-import { digest, randomId, randomSecret } from '../crypto/random.js';
+import { digest } from '../crypto/digest.js';
+import { randomId, randomSecret } from '../crypto/random.js';
 import type { Client, ClientParty, ClientType, Resource, Store, User } from '../store/index.js';
 import { audit } from './audit.js';
 import { redirectUriProblem } from './redirect-uri.js';

@@ -4,7 +4,8 @@
  * idle period and at an absolute limit.
  */
 import type { IssuerContext } from '../context.js';
-import { digest, randomId, randomSecret } from '../crypto/random.js';
+import { digest } from '../crypto/digest.js';
+import { randomId, randomSecret } from '../crypto/random.js';
 import type { SsoSession, User } from '../store/index.js';
 import { endSsoSession } from './end-session.js';
 

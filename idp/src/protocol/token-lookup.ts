@@ -5,7 +5,7 @@
 import { TOKEN_TYPES } from '@tessera/shared';
 import type { JWTPayload } from 'jose';
 import type { IssuerContext } from '../context.js';
-import { digest } from '../crypto/random.js';
+import { digest } from '../crypto/digest.js';
 import type { Grant, RefreshToken } from '../store/index.js';
 
 export type PresentedToken =

@@ -1,7 +1,8 @@
 /** The successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3), shared by every grant. */
 import type { IssuerContext } from '../context.js';
 import type { RefreshToken } from '../store/index.js';
-import { digest, randomSecret } from '../crypto/random.js';
+import { digest } from '../crypto/digest.js';
+import { randomSecret } from '../crypto/random.js';
 import { mintAccessToken, mintIdToken, type TokenSubject } from './tokens.js';
 
 export interface TokenResponse {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import type { IssuerContext } from '../context.js';
-import { safeEqual } from '../crypto/random.js';
+import { safeEqual } from '../crypto/digest.js';
 import { DeviceNotFound, endAllDevices, endDevice, listDevices } from '../protocol/devices.js';
 import { findActiveSession } from '../protocol/sso-session.js';
 import type { SsoSession } from '../store/index.js';

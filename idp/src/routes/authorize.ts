@@ -2,7 +2,8 @@
 import { Hono, type Context } from 'hono';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import { digest, randomSecret } from '../crypto/random.js';
+import { digest } from '../crypto/digest.js';
+import { randomSecret } from '../crypto/random.js';
 import { readParams } from '../protocol/params.js';
 import { AuthorizationResponseError, parseAuthorizationRequest } from '../protocol/authorization-request.js';
 import { errorRedirect } from '../protocol/authorization-response.js';

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { allowFormRedirectTo } from '../http/security-headers.js';
-import { safeEqual } from '../crypto/random.js';
+import { safeEqual } from '../crypto/digest.js';
 import { errorRedirect } from '../protocol/authorization-response.js';
 import { issueCode, needsSignIn } from '../protocol/authorize.js';
 import { findActiveSession } from '../protocol/sso-session.js';

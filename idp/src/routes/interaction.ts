@@ -1,7 +1,7 @@
 /** Finding the interaction a sign-in or consent form belongs to, bound to this browser. */
 import type { Context } from 'hono';
 import type { IssuerContext } from '../context.js';
-import { digest, safeEqual } from '../crypto/random.js';
+import { digest, safeEqual } from '../crypto/digest.js';
 import type { Interaction } from '../store/index.js';
 import { errorPage } from '../views/pages.js';
 import { readBrowserCookie, type Env } from './web.js';

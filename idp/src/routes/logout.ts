@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import { safeEqual } from '../crypto/random.js';
+import { safeEqual } from '../crypto/digest.js';
 import { readParams, type Params } from '../protocol/params.js';
 import { allowFormRedirectTo } from '../http/security-headers.js';
 import { endSsoSession, hintMatchesSession, parseLogoutRequest, type LogoutRequest } from '../protocol/end-session.js';

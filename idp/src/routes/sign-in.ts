@@ -2,7 +2,8 @@
 import { Hono } from 'hono';
 import type { IssuerContext } from '../context.js';
 import type { User } from '../store/index.js';
-import { randomId, randomSecret, safeEqual } from '../crypto/random.js';
+import { safeEqual } from '../crypto/digest.js';
+import { randomId, randomSecret } from '../crypto/random.js';
 import { authorize } from '../protocol/authorize.js';
 import { audit } from '../protocol/audit.js';
 import { BadCredentialsError } from '../protocol/credentials.js';
