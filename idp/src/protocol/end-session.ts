@@ -8,7 +8,7 @@ import type { IssuerContext } from '../context.js';
 import type { Params } from './params.js';
 import type { Client, SsoSession } from '../store/index.js';
 import { audit } from './audit.js';
-import { revokeSessionGrants } from './revocation.js';
+import { revokeSessionGrants } from './grant-revocation.js';
 
 /** Ends the session; true if it was active. Back-channel logout is queued, never awaited on delivery. */
 export async function endSsoSession(ctx: IssuerContext, session: SsoSession): Promise<boolean> {

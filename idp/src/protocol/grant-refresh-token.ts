@@ -9,7 +9,7 @@ import { digest } from '../crypto/digest.js';
 import type { Params } from './params.js';
 import type { Client } from '../store/index.js';
 import { audit } from './audit.js';
-import { revokeGrant } from './revocation.js';
+import { revokeGrant } from './grant-revocation.js';
 import { resolveResource } from './resource.js';
 import { isActive } from './sso-session.js';
 import { mintTokenResponse, newRefreshToken, type TokenResponse } from './token-response.js';

@@ -6,7 +6,7 @@ import type { IssuerContext } from '../context.js';
 import { refuseDuplicates } from '../protocol/params.js';
 import { InvalidClientError, authenticateClient } from '../protocol/client-auth.js';
 import { introspectToken } from '../protocol/introspect.js';
-import { revokeToken } from '../protocol/revoke.js';
+import { revokeToken } from '../protocol/token-revocation.js';
 import { tokenErrorResponse } from './token.js';
 import { noStore, readForm, type Env } from './web.js';
 

@@ -6,7 +6,7 @@
 import type { IssuerContext } from '../context.js';
 import type { Client } from '../store/index.js';
 import { audit } from './audit.js';
-import { revokeGrant } from './revocation.js';
+import { revokeGrant } from './grant-revocation.js';
 import { lookUpToken } from './token-lookup.js';
 
 /** Revokes `value` if it is a token issued to `client`; returns the jtis of access tokens revoked. */
