@@ -33,6 +33,13 @@ module.exports = {
       to: { path: '^(idp/src/(routes|http|views|app\\.ts)|node_modules/hono/)' },
     },
     {
+      name: 'workers-above-protocol',
+      severity: 'error',
+      comment: 'Background workers (queues, retries, outbound HTTP) call protocol logic, never the reverse.',
+      from: { path: '^idp/src/(protocol|store|keys|crypto|model|status-list)/' },
+      to: { path: '^idp/src/workers/' },
+    },
+    {
       name: 'no-drizzle-above-store',
       severity: 'error',
       comment: 'Only the store touches the database.',

@@ -5,7 +5,7 @@ import type { PasswordHasher } from './crypto/passwords.js';
 import type { KeyRing } from './keys/key-ring.js';
 import type { Logger } from './log.js';
 import type { Store } from './store/index.js';
-import type { BackchannelNotifier } from './protocol/backchannel-logout.js';
+import type { BackchannelNotifier } from './workers/backchannel-delivery.js';
 import type { StatusLists } from './status-list/status-lists.js';
 
 export interface IssuerContext {

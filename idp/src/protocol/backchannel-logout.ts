@@ -1,9 +1,8 @@
 /**
- * Back-channel logout (OIDC Back-Channel Logout 1.0). When an SSO session ends, every client
- * that received tokens in it and registered a back-channel logout URI is sent a logout token.
- * Deliveries are queued in the store and sent in the background with bounded retries and
- * exponential backoff, so a slow or failing app never blocks the logout itself (§2.7: the OP
- * should not wait indefinitely for an RP).
+ * Back-channel logout (OIDC Back-Channel Logout 1.0), the protocol side: when an SSO session
+ * ends, which clients are told (§2.1: those that received tokens in it and registered a
+ * back-channel logout URI) and the logout token each is sent (§2.4). Delivering them is the
+ * background worker's (workers/backchannel-delivery.ts).
  */
 import { BACKCHANNEL_LOGOUT_EVENT, TOKEN_TYPES } from '@tessera/shared';
 import type { Clock } from '../clock.js';
@@ -11,22 +10,7 @@ import { epochSeconds } from '../clock.js';
 import type { Config } from '../config.js';
 import { randomId } from '../crypto/random.js';
 import type { KeyRing } from '../keys/key-ring.js';
-import type { Logger } from '../log.js';
-import type { BackchannelDelivery, SsoSession, Store } from '../store/index.js';
-
-export type FetchLike = (
-  url: string,
-  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
-) => Promise<{ status: number }>;
-
-export interface BackchannelOptions {
-  /** Attempts per delivery before it is given up (default 5). */
-  maxAttempts?: number;
-  /** First retry delay in ms, doubled at each attempt (default 1000). */
-  baseDelayMs?: number;
-  /** Timeout of one delivery attempt in ms (default 5000). */
-  timeoutMs?: number;
-}
+import type { SsoSession, Store } from '../store/index.js';
 
 /** §2.4: the logout token: iss, aud, iat, exp, jti, events, sid and sub; never a nonce. */
 export async function mintLogoutToken(
@@ -52,116 +36,28 @@ export async function mintLogoutToken(
   );
 }
 
-export class BackchannelNotifier {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private closed = false;
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-  private readonly timeoutMs: number;
+/** A logout token to POST to one client's back-channel logout URI. */
+export interface LogoutNotice {
+  clientId: string;
+  uri: string;
+  logoutToken: string;
+}
 
-  constructor(
-    private readonly deps: { store: Store; keys: KeyRing; config: Config; clock: Clock; log: Logger; fetch: FetchLike },
-    options: BackchannelOptions = {},
-  ) {
-    this.maxAttempts = options.maxAttempts ?? 5;
-    this.baseDelayMs = options.baseDelayMs ?? 1000;
-    this.timeoutMs = options.timeoutMs ?? 5000;
-  }
-
-  /** Queues a logout token for every client of the ended session, then delivers in the background. */
-  async sessionEnded(session: SsoSession): Promise<void> {
-    const { store, keys, config, clock } = this.deps;
-    const now = clock.now();
-    const deliveries: BackchannelDelivery[] = [];
-    for (const clientId of await store.grants.clientIdsForSession(session.id)) {
-      const client = await store.clients.findById(clientId);
-      if (!client?.backchannelLogoutUri) continue;
-      deliveries.push({
-        id: randomId(),
-        clientId,
-        uri: client.backchannelLogoutUri,
-        logoutToken: await mintLogoutToken(keys, config, clock, clientId, session),
-        attempts: 0,
-        nextAttemptAt: now,
-        createdAt: now,
-        deliveredAt: null,
-        failedAt: null,
-        lastError: null,
-      });
-    }
-    await store.backchannel.enqueue(deliveries);
-    if (deliveries.length > 0) this.kick();
-  }
-
-  /** Starts delivering whatever is due (also called at start-up, for deliveries left by a crash). */
-  kick(): void {
-    if (this.closed) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.running ??= this.drain().finally(() => {
-      this.running = undefined;
-      void this.schedule();
+/** The logout token for every client of the ended session that registered a back-channel logout URI. */
+export async function logoutNotices(
+  deps: { store: Store; keys: KeyRing; config: Config; clock: Clock },
+  session: SsoSession,
+): Promise<LogoutNotice[]> {
+  const { store, keys, config, clock } = deps;
+  const notices: LogoutNotice[] = [];
+  for (const clientId of await store.grants.clientIdsForSession(session.id)) {
+    const client = await store.clients.findById(clientId);
+    if (!client?.backchannelLogoutUri) continue;
+    notices.push({
+      clientId,
+      uri: client.backchannelLogoutUri,
+      logoutToken: await mintLogoutToken(keys, config, clock, clientId, session),
     });
   }
-
-  /** Resolves when nothing is being sent right now (for tests and shutdown). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  close(): void {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-  }
-
-  private async schedule(): Promise<void> {
-    if (this.closed) return;
-    const next = await this.deps.store.backchannel.nextDue();
-    if (next === undefined) return;
-    const delay = Math.max(0, next - this.deps.clock.now());
-    this.timer = setTimeout(() => this.kick(), delay);
-    this.timer.unref();
-  }
-
-  private async drain(): Promise<void> {
-    const { store, clock } = this.deps;
-    for (;;) {
-      if (this.closed) return;
-      const due = await store.backchannel.due(clock.now(), 16);
-      if (due.length === 0) return;
-      // Apps are independent: one slow app does not hold up the others.
-      await Promise.all(due.map((d) => this.deliver(d)));
-    }
-  }
-
-  private async deliver(d: BackchannelDelivery): Promise<void> {
-    const { store, clock, log } = this.deps;
-    const attempts = d.attempts + 1;
-    let error: string;
-    try {
-      // §2.5: POST, application/x-www-form-urlencoded, parameter logout_token.
-      const res = await this.deps.fetch(d.uri, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-store' },
-        body: new URLSearchParams({ logout_token: d.logoutToken }).toString(),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      // §2.8: 200 (or any 2xx) means the RP logged the session out.
-      if (res.status >= 200 && res.status < 300) {
-        await store.backchannel.markDelivered(d.id, attempts, clock.now());
-        log.info('backchannel_logout.delivered', { client_id: d.clientId, attempts });
-        return;
-      }
-      error = `HTTP ${res.status}`;
-    } catch (e) {
-      error = e instanceof Error ? e.message : String(e);
-    }
-    if (attempts >= this.maxAttempts) {
-      await store.backchannel.markFailed(d.id, attempts, clock.now(), error);
-      log.warn('backchannel_logout.failed', { client_id: d.clientId, attempts, error });
-    } else {
-      await store.backchannel.markRetry(d.id, attempts, clock.now() + this.baseDelayMs * 2 ** (attempts - 1), error);
-    }
-  }
+  return notices;
 }

@@ -936,7 +936,7 @@ beforeAll(async () => {
       passwordParams: CHEAP_PASSWORDS,
       log: captureLog,
       // Back-channel deliveries go nowhere: the fuzzer is not testing apps.
-      fetch: async () => ({ status: 200 }),
+      fetch: async () => new Response(null, { status: 200 }),
     },
   });
   fx = await seed(idp);

@@ -34,7 +34,7 @@ beforeAll(async () => {
     issuer: {
       passwordParams: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
       log: captureLog,
-      fetch: async () => ({ status: 200 }),
+      fetch: async () => new Response(null, { status: 200 }),
     },
   });
   const fx = await seed(idp);

@@ -1,0 +1,131 @@
+/**
+ * Delivering back-channel logout tokens (OIDC Back-Channel Logout 1.0 §2.5) in the background.
+ * Deliveries are queued in the store and sent with bounded retries and exponential backoff, so
+ * a slow or failing app never blocks the logout itself (§2.7: the OP should not wait
+ * indefinitely for an RP), and deliveries left by a crash go out after a restart. Which clients
+ * are told, and the token each gets, is protocol/backchannel-logout.ts's.
+ */
+import type { FetchLike } from '@tessera/shared';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { randomId } from '../crypto/random.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import type { Logger } from '../log.js';
+import { logoutNotices } from '../protocol/backchannel-logout.js';
+import type { BackchannelDelivery, SsoSession, Store } from '../store/index.js';
+
+export interface BackchannelOptions {
+  /** Attempts per delivery before it is given up (default 5). */
+  maxAttempts?: number;
+  /** First retry delay in ms, doubled at each attempt (default 1000). */
+  baseDelayMs?: number;
+  /** Timeout of one delivery attempt in ms (default 5000). */
+  timeoutMs?: number;
+}
+
+export class BackchannelNotifier {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly deps: { store: Store; keys: KeyRing; config: Config; clock: Clock; log: Logger; fetch: FetchLike },
+    options: BackchannelOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.baseDelayMs = options.baseDelayMs ?? 1000;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+  }
+
+  /** Queues a logout token for every client of the ended session, then delivers in the background. */
+  async sessionEnded(session: SsoSession): Promise<void> {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const deliveries: BackchannelDelivery[] = (await logoutNotices(this.deps, session)).map((notice) => ({
+      id: randomId(),
+      ...notice,
+      attempts: 0,
+      nextAttemptAt: now,
+      createdAt: now,
+      deliveredAt: null,
+      failedAt: null,
+      lastError: null,
+    }));
+    await store.backchannel.enqueue(deliveries);
+    if (deliveries.length > 0) this.kick();
+  }
+
+  /** Starts delivering whatever is due (also called at start-up, for deliveries left by a crash). */
+  kick(): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+      void this.schedule();
+    });
+  }
+
+  /** Resolves when nothing is being sent right now (for tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private async schedule(): Promise<void> {
+    if (this.closed) return;
+    const next = await this.deps.store.backchannel.nextDue();
+    if (next === undefined) return;
+    const delay = Math.max(0, next - this.deps.clock.now());
+    this.timer = setTimeout(() => this.kick(), delay);
+    this.timer.unref();
+  }
+
+  private async drain(): Promise<void> {
+    const { store, clock } = this.deps;
+    for (;;) {
+      if (this.closed) return;
+      const due = await store.backchannel.due(clock.now(), 16);
+      if (due.length === 0) return;
+      // Apps are independent: one slow app does not hold up the others.
+      await Promise.all(due.map((d) => this.deliver(d)));
+    }
+  }
+
+  private async deliver(d: BackchannelDelivery): Promise<void> {
+    const { store, clock, log } = this.deps;
+    const attempts = d.attempts + 1;
+    let error: string;
+    try {
+      // §2.5: POST, application/x-www-form-urlencoded, parameter logout_token.
+      const res = await this.deps.fetch(d.uri, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-store' },
+        body: new URLSearchParams({ logout_token: d.logoutToken }).toString(),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      // §2.8: 200 (or any 2xx) means the RP logged the session out.
+      if (res.status >= 200 && res.status < 300) {
+        await store.backchannel.markDelivered(d.id, attempts, clock.now());
+        log.info('backchannel_logout.delivered', { client_id: d.clientId, attempts });
+        return;
+      }
+      error = `HTTP ${res.status}`;
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    if (attempts >= this.maxAttempts) {
+      await store.backchannel.markFailed(d.id, attempts, clock.now(), error);
+      log.warn('backchannel_logout.failed', { client_id: d.clientId, attempts, error });
+    } else {
+      await store.backchannel.markRetry(d.id, attempts, clock.now() + this.baseDelayMs * 2 ** (attempts - 1), error);
+    }
+  }
+}
