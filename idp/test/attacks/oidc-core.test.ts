@@ -275,6 +275,35 @@ describe('RP-Initiated Logout 1.0 §2: id_token_hint must be an ID token this is
     await expectRefusedHint(browser, logoutToken);
   });
 
+  /** The claims of `idToken`, signed again by the issuer's current key with `times` in place of its own. */
+  const resignedIdToken = (idToken: string, times: { iat: number; exp: number; nbf?: number }) =>
+    idp.issuer.ctx.keys.sign({ ...decodeJwt(idToken), ...times }, 'JWT');
+
+  it('accepts an expired ID token of this very session as id_token_hint and signs out at once (§2: even when exp has passed)', async () => {
+    const { jar: browser, tokens } = await signedIn();
+    const now = Math.floor(idp.clock.now() / 1000);
+    const expired = await resignedIdToken(tokens.id_token as string, { iat: now - 7200, exp: now - 3600 });
+    const res = await logout(browser, { id_token_hint: expired, post_logout_redirect_uri: 'http://127.0.0.1:9/' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('http://127.0.0.1:9/');
+    expect(await stillSignedIn(browser)).toBe(false);
+  });
+
+  // Ignoring expiry for the hint ignores exp alone: a token not yet valid (RFC 7519 §4.1.5) is no hint.
+  it.each([
+    ['unexpired', 3600],
+    ['expired', -3600],
+  ])('refuses an ID token of this session whose nbf is in the future as id_token_hint (%s)', async (_, expIn) => {
+    const { jar: browser, tokens } = await signedIn();
+    const now = Math.floor(idp.clock.now() / 1000);
+    const notYetValid = await resignedIdToken(tokens.id_token as string, {
+      iat: now,
+      nbf: now + 600,
+      exp: now + expIn,
+    });
+    await expectRefusedHint(browser, notYetValid);
+  });
+
   it('does not sign a browser out at once with the valid ID token of another person’s session: it asks (logout CSRF, §6)', async () => {
     const bob = createCookieJarClient();
     const flow = await browserFlow(
