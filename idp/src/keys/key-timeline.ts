@@ -13,7 +13,7 @@ import type { StoredSigningKey } from '../store/signing-keys.js';
 /** The most leeway a verifier may allow past `exp` (the shared verifier's clockToleranceSec caps at 60). */
 export const VERIFIER_LEEWAY_SEC = 60;
 
-/** Back-channel logout tokens live 120 s (protocol/backchannel-logout.ts: `exp = iat + 120`). */
+/** How long a back-channel logout token lives (protocol/backchannel-logout.ts signs it with `exp = iat + this`). */
 export const LOGOUT_TOKEN_TTL_SEC = 120;
 
 /**

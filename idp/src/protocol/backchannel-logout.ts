@@ -10,6 +10,7 @@ import { epochSeconds } from '../clock.js';
 import type { Config } from '../config.js';
 import { randomId } from '../crypto/random.js';
 import type { KeyRing } from '../keys/key-ring.js';
+import { LOGOUT_TOKEN_TTL_SEC } from '../keys/key-timeline.js';
 import type { SsoSession, Store } from '../store/index.js';
 
 /** §2.4: the logout token: iss, aud, iat, exp, jti, events, sid and sub; never a nonce. */
@@ -26,7 +27,7 @@ export async function mintLogoutToken(
       iss: config.issuer,
       aud: clientId,
       iat,
-      exp: iat + 120,
+      exp: iat + LOGOUT_TOKEN_TTL_SEC,
       jti: randomId(),
       sub: session.userId,
       sid: session.id,

@@ -17,9 +17,10 @@ export interface GrantRepository {
   createCode(code: AuthorizationCode): Promise<void>;
   findCode(digest: string): Promise<AuthorizationCode | undefined>;
   /**
-   * Marks the code used and records the grant redeemed from it, in one transaction; returns
-   * the code only to the one caller that consumed it. Recording the grant before any token is
-   * signed means a concurrent replay always finds it to revoke.
+   * Marks the code used and records the grant redeemed from it with its first refresh and access
+   * tokens, in one transaction; returns the code only to the one caller that consumed it (a
+   * loser writes nothing and sends none of the tokens it signed beforehand). The grant commits
+   * with the code's consumption, so a replay that finds the code used always finds it to revoke.
    */
   redeemCode(
     digest: string,
