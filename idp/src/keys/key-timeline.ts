@@ -17,7 +17,7 @@ export const VERIFIER_LEEWAY_SEC = 60;
 export const LOGOUT_TOKEN_TTL_SEC = 120;
 
 /**
- * Status list tokens live twice their `ttl` (status-list/status-lists.ts: `exp = iat + 2 * ttl`).
+ * Status list tokens live twice their `ttl` (status-list/status-lists.ts signs them with `exp = iat + this * ttl`).
  * Whatever else the ring signs must be counted in `signedTokenLifetime` too.
  */
 export const STATUS_LIST_TOKEN_TTL_FACTOR = 2;

@@ -13,6 +13,7 @@ import { STATUS_LIST_TOKEN_TYPE } from '@tessera/shared';
 import { epochSeconds, type Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { KeyRing } from '../keys/key-ring.js';
+import { STATUS_LIST_TOKEN_TTL_FACTOR } from '../keys/key-timeline.js';
 import type { Store } from '../store/index.js';
 import { STATUS_BITS, STATUS_INVALID, byteLength, encodeStatusList, setStatus } from './bit-array.js';
 
@@ -22,7 +23,7 @@ export const STATUS_LIST_PATH = '/statuslists';
  * 2^20 tokens per list: 128 KiB of bits, which compress to a few hundred bytes while few of them
  * are revoked, and one list is shared by enough tokens for herd privacy (§12).
  */
-export const DEFAULT_STATUS_LIST_SIZE = 2 ** 20;
+const DEFAULT_STATUS_LIST_SIZE = 2 ** 20;
 
 /** The status claim's reference of one token (§6.2), with the list id the store knows it by. */
 export interface StatusListReference {
@@ -184,7 +185,7 @@ export class StatusLists {
     const ttl = config.statusListTtl;
     // Twice the ttl: a copy served is good for a whole ttl in a consumer's cache, and a stale copy
     // stops being usable soon after (§13.7: a list outliving the tokens it describes adds nothing).
-    const exp = iat + 2 * ttl;
+    const exp = iat + STATUS_LIST_TOKEN_TTL_FACTOR * ttl;
     const uri = this.uri(list);
     // §5.1: sub is the list's uri; iss lets a verifier tie the list to the access token's issuer.
     const token = await keys.sign(
