@@ -73,12 +73,3 @@ export class OAuthError extends Error {
     return { error: this.error, error_description: this.description };
   }
 }
-
-/** Shorthand constructors, so call sites read as the RFC does. */
-export const invalidRequest = (d: string, cause?: unknown) => new OAuthError('invalid_request', d, { cause });
-export const invalidClient = (d: string, cause?: unknown) => new OAuthError('invalid_client', d, { cause });
-export const invalidGrant = (d: string, cause?: unknown) => new OAuthError('invalid_grant', d, { cause });
-export const invalidScope = (d: string, cause?: unknown) => new OAuthError('invalid_scope', d, { cause });
-export const invalidTarget = (d: string, cause?: unknown) => new OAuthError('invalid_target', d, { cause });
-export const unauthorizedClient = (d: string, cause?: unknown) => new OAuthError('unauthorized_client', d, { cause });
-export const invalidToken = (d: string, cause?: unknown) => new OAuthError('invalid_token', d, { cause });

@@ -75,7 +75,7 @@ function byState(keys: StoredSigningKey[]): RingByState {
  * of another algorithm than the configured one is replaced when `replaceOtherAlgorithm` is set:
  * it has signed nothing, so it can go at once. Returns the kid of the key created, if any.
  */
-export async function ensureNextKey(
+async function ensureNextKey(
   deps: KeyRotationDeps,
   opts: { replaceOtherAlgorithm?: boolean } = {},
 ): Promise<string | undefined> {
@@ -134,7 +134,7 @@ export async function rotateSigningKey(
 }
 
 /** Deletes the retired keys whose every token has expired; returns their kids. */
-export async function removeExpiredKeys(deps: KeyRotationDeps): Promise<string[]> {
+async function removeExpiredKeys(deps: KeyRotationDeps): Promise<string[]> {
   const timeline = keyTimeline(deps.config);
   const now = deps.clock.now();
   const removed: string[] = [];

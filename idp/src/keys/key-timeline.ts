@@ -11,7 +11,7 @@ import type { Config } from '../config.js';
 import type { StoredSigningKey } from '../store/signing-keys.js';
 
 /** The most leeway a verifier may allow past `exp` (the shared verifier's clockToleranceSec caps at 60). */
-export const VERIFIER_LEEWAY_SEC = 60;
+const VERIFIER_LEEWAY_SEC = 60;
 
 /** How long a back-channel logout token lives (protocol/backchannel-logout.ts signs it with `exp = iat + this`). */
 export const LOGOUT_TOKEN_TTL_SEC = 120;
@@ -37,7 +37,7 @@ export interface KeyTimeline {
 }
 
 /** The longest any token signed by the ring stays acceptable to a verifier, in seconds. */
-export function signedTokenLifetime(config: TimelineConfig): number {
+function signedTokenLifetime(config: TimelineConfig): number {
   const lifetimes = [
     config.accessTokenTtl,
     config.idTokenTtl,

@@ -14,7 +14,7 @@ import { resolveResource } from './resource.js';
 const PROMPTS: readonly string[] = ['none', 'login', 'consent', 'select_account'];
 
 /** An error the issuer shows itself, because the redirect URI cannot be trusted. */
-export class UntrustedRedirectError extends OAuthError {}
+class UntrustedRedirectError extends OAuthError {}
 
 /** An error to send back to the client's redirect URI (RFC 6749 §4.1.2.1). */
 export class AuthorizationResponseError extends OAuthError {

@@ -14,7 +14,7 @@ import { LOGOUT_TOKEN_TTL_SEC } from '../keys/key-timeline.js';
 import type { SsoSession, Store } from '../store/index.js';
 
 /** §2.4: the logout token: iss, aud, iat, exp, jti, events, sid and sub; never a nonce. */
-export async function mintLogoutToken(
+async function mintLogoutToken(
   keys: KeyRing,
   config: Config,
   clock: Clock,

@@ -8,8 +8,7 @@ import { constants, deflateSync } from 'node:zlib';
 /** Bits per status an access token list uses: VALID or INVALID is all it needs to say. */
 export const STATUS_BITS = 1;
 
-/** Status Type values (draft §7.1). */
-export const STATUS_VALID = 0x00;
+/** Status Type value (draft §7.1) of a revoked token; a bit left at 0 is VALID (0x00). */
 export const STATUS_INVALID = 0x01;
 
 /** Bytes needed for `size` statuses of `bits` bits. */

@@ -9,7 +9,7 @@ import { accessTokens, authorizationCodes, grants } from './schema.js';
 import { touchStatusLists } from './status-lists.js';
 import { prepareTokenWrites, type IssuedAccessTokenRow, type RefreshToken } from './token-writes.js';
 
-export type AuthorizationCode = typeof authorizationCodes.$inferSelect;
+type AuthorizationCode = typeof authorizationCodes.$inferSelect;
 
 export type Grant = typeof grants.$inferSelect;
 

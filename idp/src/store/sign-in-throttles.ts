@@ -17,9 +17,7 @@ export interface ThrottlePolicy {
   blockedUntil(failures: number, at: number): number | null;
 }
 
-export type CountedAttempt =
-  | { admitted: true; counters: SignInThrottle[] }
-  | { admitted: false; blocked: SignInThrottle[] };
+type CountedAttempt = { admitted: true; counters: SignInThrottle[] } | { admitted: false; blocked: SignInThrottle[] };
 
 export interface SignInThrottleRepository {
   /**

@@ -9,7 +9,7 @@ import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { accessTokens, statusLists } from './schema.js';
 
-export type StatusListRow = typeof statusLists.$inferSelect;
+type StatusListRow = typeof statusLists.$inferSelect;
 
 /** Where one token's status lives: a list and an index in it (draft §6.2). */
 export interface StatusListPosition {
@@ -18,14 +18,14 @@ export interface StatusListPosition {
 }
 
 /** A list's version and the indices of its revoked tokens, read in one transaction. */
-export interface StatusListSnapshot {
+interface StatusListSnapshot {
   version: number;
   size: number;
   revoked: number[];
 }
 
 /** A list whose version a revocation moved: from `previousVersion` to `version`. */
-export interface StatusListChange {
+interface StatusListChange {
   list: number;
   previousVersion: number;
   version: number;

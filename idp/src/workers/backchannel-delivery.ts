@@ -69,11 +69,6 @@ export class BackchannelNotifier {
     });
   }
 
-  /** Resolves when nothing is being sent right now (for tests and shutdown). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);

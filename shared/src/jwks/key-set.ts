@@ -66,7 +66,7 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as
  * its type, otherwise derived from `kty`/`crv` (EC P-256 → ES256, OKP Ed25519 → EdDSA, RSA → RS256).
  * `undefined` for keys a verifier must not use (symmetric, unknown curve, inconsistent `alg`).
  */
-export function algorithmForJwk(jwk: JWK): VerificationAlgorithm | undefined {
+function algorithmForJwk(jwk: JWK): VerificationAlgorithm | undefined {
   const declared = jwk.alg;
   if (declared !== undefined && typeof declared !== 'string') return undefined;
   switch (jwk.kty) {

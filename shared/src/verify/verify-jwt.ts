@@ -8,10 +8,10 @@ import { VERIFICATION_ALGORITHMS, type KeySet, type VerificationKey } from '../j
 import { TokenVerificationError } from './errors.js';
 
 /** Default bound on a compact JWT, in bytes, checked before any parsing. */
-export const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
+const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
 
 /** The largest clock tolerance an option may ask for, in seconds. */
-export const MAX_CLOCK_TOLERANCE_SEC = 60;
+const MAX_CLOCK_TOLERANCE_SEC = 60;
 
 /** What one kind of token is checked against (built once per options object). */
 export interface JwtCheck {
