@@ -19,6 +19,7 @@ export * from './http/malformed-request-error.js';
 export * from './http/urlencoded.js';
 // Configuration from environment variables, with errors that name the variable.
 export * from './config/env.js';
+export * from './http/loopback-host.js';
 // The time source servers take as a dependency.
 export * from './time/clock.js';
 // A structured logger's interface; the stderr logger is Node-only, in ./node.ts.

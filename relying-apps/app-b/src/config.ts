@@ -8,7 +8,7 @@ import {
   envClientId,
   envDuration,
   envIssuerIdentifier,
-  envOnOff,
+  envBoolean,
   envPort,
   type EnvVariables,
 } from '@tessera/shared';
@@ -50,6 +50,6 @@ export function loadConfig(env: EnvVariables = process.env): AppBConfig {
     clientId: envClientId(env, 'APP_B_CLIENT_ID', 'app-b'),
     // 15 minutes: three times the issuer's default access-token lifetime (TESSERA_ACCESS_TOKEN_TTL).
     revocationWindowSec: envDuration(env, 'APP_B_REVOCATION_WINDOW', 900, 30, 86_400),
-    checkStatusList: envOnOff(env, 'APP_B_STATUS_LIST', true),
+    checkStatusList: envBoolean(env, 'APP_B_STATUS_LIST', true),
   };
 }

@@ -29,6 +29,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ APP_B_STATUS_LIST: 'maybe' })).toThrow(/^APP_B_STATUS_LIST: must be on or off/);
   });
 
+  it('spells APP_B_STATUS_LIST as every Tessera switch: true/false, 1/0, on/off, yes/no, in any case', () => {
+    expect(
+      ['no', '0', 'FALSE', 'Off'].map((value) => loadConfig({ APP_B_STATUS_LIST: value }).checkStatusList),
+    ).toEqual([false, false, false, false]);
+    expect(['yes', '1', 'TRUE', 'On'].map((value) => loadConfig({ APP_B_STATUS_LIST: value }).checkStatusList)).toEqual(
+      [true, true, true, true],
+    );
+  });
+
   it('takes the port from APP_B_URL, and APP_B_PORT over it', () => {
     expect(loadConfig({ APP_B_URL: 'https://app-b.example.com' }).port).toBe(443);
     expect(loadConfig({ APP_B_URL: 'https://app-b.example.com', APP_B_PORT: '8080' }).port).toBe(8080);

@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   envAppOrigin,
+  envBase64urlBytes,
+  envBoolean,
   envClientId,
   envDuration,
   envIssuerIdentifier,
-  envOnOff,
+  envOneOf,
   envPort,
+  envString,
   envWebUrl,
 } from './env.js';
 
@@ -129,18 +132,91 @@ describe('envDuration', () => {
   });
 });
 
-describe('envOnOff', () => {
-  it('reads on/true and off/false, and the fallback when unset', () => {
-    expect([
-      envOnOff({ S: 'on' }, 'S', false),
-      envOnOff({ S: 'true' }, 'S', false),
-      envOnOff({ S: 'off' }, 'S', true),
-      envOnOff({ S: 'false' }, 'S', true),
-    ]).toEqual([true, true, false, false]);
-    expect(envOnOff({ S: '' }, 'S', true)).toBe(true);
+describe('envBoolean', () => {
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['on', true],
+    ['yes', true],
+    ['TRUE', true],
+    ['On', true],
+    ['YES', true],
+    ['false', false],
+    ['0', false],
+    ['off', false],
+    ['no', false],
+    ['False', false],
+    ['OFF', false],
+    ['No', false],
+  ])('reads %s as %s', (value, expected) => {
+    expect(envBoolean({ S: value }, 'S', !expected)).toBe(expected);
   });
 
-  it('refuses anything else', () => {
-    expect(refusal(() => envOnOff({ S: 'maybe' }, 'S', true)).message).toBe('S: must be on or off, got "maybe"');
+  it('takes the fallback when unset or empty', () => {
+    expect(envBoolean({}, 'S', true)).toBe(true);
+    expect(envBoolean({ S: '' }, 'S', false)).toBe(false);
+  });
+
+  it.each(['maybe', 'enabled', '2', ' on', 'toString', 'constructor'])('refuses %s, naming the variable', (value) => {
+    expect(refusal(() => envBoolean({ S: value }, 'S', true)).message).toBe(
+      `S: must be on or off (true/false, 1/0, on/off, yes/no), got ${JSON.stringify(value)}`,
+    );
+  });
+});
+
+describe('envPort with a number as fallback', () => {
+  it('takes the number when unset, the variable when set', () => {
+    expect(envPort({}, 'P', 4000)).toBe(4000);
+    expect(envPort({ P: '8080' }, 'P', 4000)).toBe(8080);
+    expect(refusal(() => envPort({ P: '80.5' }, 'P', 4000)).variable).toBe('P');
+  });
+});
+
+describe('envString', () => {
+  it('takes the value, or the fallback when unset or empty', () => {
+    expect([envString({ T: 'db.sqlite' }, 'T', 'x'), envString({ T: '' }, 'T', 'x'), envString({}, 'T', 'x')]).toEqual([
+      'db.sqlite',
+      'x',
+      'x',
+    ]);
+  });
+});
+
+describe('envOneOf', () => {
+  const WORDS = ['ES256', 'EdDSA'] as const;
+
+  it('takes one of the words, spelled exactly, or the fallback', () => {
+    expect(envOneOf({ W: 'EdDSA' }, 'W', WORDS, 'ES256')).toBe('EdDSA');
+    expect(envOneOf({}, 'W', WORDS, 'ES256')).toBe('ES256');
+  });
+
+  it('refuses another word, naming the allowed ones', () => {
+    expect(refusal(() => envOneOf({ W: 'eddsa' }, 'W', WORDS, 'ES256')).message).toBe(
+      'W: must be one of ES256, EdDSA, got "eddsa"',
+    );
+  });
+});
+
+describe('envBase64urlBytes', () => {
+  const KEY = new Uint8Array(32).map((_, i) => i * 7);
+  const ENCODED = btoa(String.fromCharCode(...KEY))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
+
+  it('decodes exactly `length` bytes of base64url, or gives undefined when unset', () => {
+    expect(envBase64urlBytes({ K: ENCODED }, 'K', 32)).toEqual(KEY);
+    expect(envBase64urlBytes({ K: '' }, 'K', 32)).toBeUndefined();
+  });
+
+  it.each([
+    ['too short', ENCODED.slice(1)],
+    ['too long', `${ENCODED}A`],
+    ['padded', `${ENCODED}=`],
+    ['base64, not base64url', `${ENCODED.slice(0, 41)}+/`],
+  ])('refuses a key %s', (_, value) => {
+    expect(refusal(() => envBase64urlBytes({ K: value }, 'K', 32)).message).toBe(
+      'K: must be 32 bytes encoded as base64url (43 characters)',
+    );
   });
 });

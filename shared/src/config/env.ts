@@ -4,6 +4,9 @@
  * a process stops at start-up with a message the operator can act on. Browser-safe (no `node:`).
  */
 
+import { base64url } from 'jose';
+import { isLoopbackHost } from '../http/loopback-host.js';
+
 /** Environment variables as `process.env` holds them. */
 export type EnvVariables = Record<string, string | undefined>;
 
@@ -33,9 +36,6 @@ export class ConfigError extends Error {
 
 // Unset and empty are the same: a launcher that passes `NAME=` means "the default".
 const given = (env: EnvVariables, name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
-
-const isLoopbackHost = (hostname: string): boolean =>
-  hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '127.0.0.1' || hostname === '[::1]';
 
 /** An http(s) URL; plain http only on a loopback host (RFC 8252 §7.3, RFC 6761 §6.3). No query or fragment. */
 export function envWebUrl(env: EnvVariables, name: string, fallback: string): URL {
@@ -78,10 +78,16 @@ export function envIssuerIdentifier(env: EnvVariables, name: string, fallback: s
   return (given(env, name) ?? fallback).replace(/\/+$/, '');
 }
 
-/** A TCP port, 0–65535; unset, the port of `url` (its scheme's default when it names none). */
-export function envPort(env: EnvVariables, name: string, url: URL): number {
+/**
+ * A TCP port, 0–65535. Unset: `fallback`, or when that is a URL, its port (its scheme's default
+ * when it names none).
+ */
+export function envPort(env: EnvVariables, name: string, fallback: URL | number): number {
   const raw = given(env, name);
-  if (raw === undefined) return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (raw === undefined) {
+    if (typeof fallback === 'number') return fallback;
+    return Number(fallback.port || (fallback.protocol === 'https:' ? 443 : 80));
+  }
   if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535)
     throw new ConfigError(name, `not a port number: ${JSON.stringify(raw)}`);
   return Number(raw);
@@ -109,11 +115,53 @@ export function envDuration(env: EnvVariables, name: string, fallback: number, m
   return seconds;
 }
 
-/** A switch: `on`/`true` or `off`/`false`. */
-export function envOnOff(env: EnvVariables, name: string, fallback: boolean): boolean {
+/** Free text, such as a host name or a file path; unset or empty, `fallback`. */
+export function envString(env: EnvVariables, name: string, fallback: string): string {
+  return given(env, name) ?? fallback;
+}
+
+/** One of a fixed set of words, spelled exactly. */
+export function envOneOf<T extends string>(env: EnvVariables, name: string, allowed: readonly T[], fallback: T): T {
   const raw = given(env, name);
   if (raw === undefined) return fallback;
-  if (raw === 'on' || raw === 'true') return true;
-  if (raw === 'off' || raw === 'false') return false;
-  throw new ConfigError(name, `must be on or off, got ${JSON.stringify(raw)}`);
+  if (!(allowed as readonly string[]).includes(raw))
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as T;
+}
+
+const BOOLEAN_WORDS: ReadonlyMap<string, boolean> = new Map([
+  ['true', true],
+  ['false', false],
+  ['1', true],
+  ['0', false],
+  ['on', true],
+  ['off', false],
+  ['yes', true],
+  ['no', false],
+]);
+
+/**
+ * A switch, spelled the same for every variable of every Tessera server: `true`/`false`, `1`/`0`,
+ * `on`/`off` or `yes`/`no`, in any case.
+ */
+export function envBoolean(env: EnvVariables, name: string, fallback: boolean): boolean {
+  const raw = given(env, name);
+  if (raw === undefined) return fallback;
+  const value = BOOLEAN_WORDS.get(raw.toLowerCase());
+  if (value === undefined)
+    throw new ConfigError(name, `must be on or off (true/false, 1/0, on/off, yes/no), got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/**
+ * A secret of exactly `length` bytes, written in base64url without padding (RFC 4648 §5), or
+ * undefined when unset: whether a missing secret is allowed is the caller's rule.
+ */
+export function envBase64urlBytes(env: EnvVariables, name: string, length: number): Uint8Array | undefined {
+  const raw = given(env, name);
+  if (raw === undefined) return undefined;
+  const characters = Math.ceil((length * 4) / 3);
+  if (raw.length !== characters || !/^[A-Za-z0-9_-]*$/.test(raw))
+    throw new ConfigError(name, `must be ${length} bytes encoded as base64url (${characters} characters)`);
+  return base64url.decode(raw);
 }
