@@ -65,13 +65,27 @@ describe('loadConfig', () => {
     ['TESSERA_CODE_TTL', '10m'],
     ['TESSERA_SIGNING_ALG', 'HS256'],
     ['TESSERA_SIGNING_ALG', 'none'],
-    ['TESSERA_TRUST_PROXY', 'yes'],
+    ['TESSERA_TRUST_PROXY', 'maybe'],
+    ['TESSERA_TRUST_PROXY', '2'],
     ['TESSERA_KEY_ENCRYPTION_KEY', 'too-short'],
     ['TESSERA_KEY_ENCRYPTION_KEY', randomBytes(32).toString('base64')],
   ])('refuses %s=%s with a ConfigError naming it', (variable, value) => {
     const e = configError({ [variable]: value });
     expect(e.variable).toBe(variable);
     expect(e.message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['on', true],
+    ['YES', true],
+    ['false', false],
+    ['0', false],
+    ['Off', false],
+    ['no', false],
+  ])('reads TESSERA_TRUST_PROXY=%s as every switch is spelled', (value, expected) => {
+    expect(loadConfig({ ...BASE, TESSERA_TRUST_PROXY: value }).trustProxy).toBe(expected);
   });
 
   it('accepts a 32-byte base64url key-encryption key', () => {
@@ -89,6 +103,13 @@ describe('loadConfig with NODE_ENV=production', () => {
 
   it('refuses the demo key-encryption key', () => {
     expect(configError({ NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: DEMO_KEY_ENCRYPTION_KEY }).variable).toBe(
+      'TESSERA_KEY_ENCRYPTION_KEY',
+    );
+  });
+
+  it.each(['J', 'K', 'L'])('refuses the demo key spelled with a last character %s (the same 32 bytes)', (last) => {
+    const spelling = `${DEMO_KEY_ENCRYPTION_KEY.slice(0, -1)}${last}`;
+    expect(configError({ NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: spelling }).variable).toBe(
       'TESSERA_KEY_ENCRYPTION_KEY',
     );
   });

@@ -1,0 +1,87 @@
+/**
+ * The issuer's configuration as protocol code sees it: one typed object, read once at start-up
+ * by `load-config.ts`. This module only describes it (the type, the defaults and the bounds of
+ * each lifetime), so code that takes a `Config` imports no environment reading.
+ */
+import type { SigningAlgorithm } from '@tessera/shared';
+
+/** The issuer identifier when TESSERA_ISSUER is unset: the demo's. */
+export const DEFAULT_ISSUER = 'http://idp.localhost:4000';
+
+/** The demo key-encryption key. Allowed outside production only, with a warning. */
+export const DEMO_KEY_ENCRYPTION_KEY = 'ZGVtby1vbmx5LWtleS1lbmNyeXB0aW9uLWtleS0zMmI';
+
+export interface Config {
+  /** The issuer identifier (OIDC Discovery §3): https, or http on a loopback host. */
+  issuer: string;
+  /** Where the HTTP server listens. */
+  host: string;
+  port: number;
+  /** The SQLite database file. */
+  databaseFile: string;
+  /** 32 bytes that encrypt private signing keys at rest. */
+  keyEncryptionKey: Uint8Array;
+  /** True when the demo key-encryption key is in use (a warning is printed). */
+  usingDemoKeyEncryptionKey: boolean;
+  production: boolean;
+  signingAlgorithm: SigningAlgorithm;
+  /** Lifetimes, in seconds. */
+  accessTokenTtl: number;
+  idTokenTtl: number;
+  authorizationCodeTtl: number;
+  refreshTokenIdleTtl: number;
+  refreshTokenAbsoluteTtl: number;
+  sessionIdleTtl: number;
+  sessionAbsoluteTtl: number;
+  interactionTtl: number;
+  jwksMaxAge: number;
+  /**
+   * How long a verifier may cache a token status list (its `ttl` and `Cache-Control: max-age`,
+   * draft-ietf-oauth-status-list-21 §5.1): the longest a revoked access token can still pass a
+   * stateless check.
+   */
+  statusListTtl: number;
+  /** How long a key signs before the scheduler rotates to the next one. */
+  keyRotationPeriod: number;
+  /** How often the issuer re-reads the key ring (changes from the CLI) and runs due key transitions. */
+  keyCheckInterval: number;
+  /** Read the client IP from X-Forwarded-For (only behind a trusted proxy). */
+  trustProxy: boolean;
+}
+
+/** A lifetime setting: its variable, its default and the bounds it must stay within, in seconds. */
+export interface DurationSetting {
+  variable: string;
+  fallback: number;
+  min: number;
+  max: number;
+}
+
+const MINUTE = 60;
+const HOUR = 3600;
+const DAY = 86_400;
+
+/** Every lifetime in `Config`, as README.md's configuration table lists them. */
+export const DURATION_SETTINGS = {
+  accessTokenTtl: { variable: 'TESSERA_ACCESS_TOKEN_TTL', fallback: 5 * MINUTE, min: 30, max: DAY },
+  idTokenTtl: { variable: 'TESSERA_ID_TOKEN_TTL', fallback: 5 * MINUTE, min: 30, max: DAY },
+  // RFC 6749 §4.1.2: a maximum code lifetime of 10 minutes is recommended; we allow at most 60 s.
+  authorizationCodeTtl: { variable: 'TESSERA_CODE_TTL', fallback: 60, min: 5, max: 60 },
+  refreshTokenIdleTtl: { variable: 'TESSERA_REFRESH_TOKEN_IDLE_TTL', fallback: 7 * DAY, min: MINUTE, max: 365 * DAY },
+  refreshTokenAbsoluteTtl: {
+    variable: 'TESSERA_REFRESH_TOKEN_ABSOLUTE_TTL',
+    fallback: 30 * DAY,
+    min: MINUTE,
+    max: 365 * DAY,
+  },
+  sessionIdleTtl: { variable: 'TESSERA_SESSION_IDLE_TTL', fallback: HOUR, min: MINUTE, max: 30 * DAY },
+  sessionAbsoluteTtl: { variable: 'TESSERA_SESSION_ABSOLUTE_TTL', fallback: 12 * HOUR, min: MINUTE, max: 90 * DAY },
+  interactionTtl: { variable: 'TESSERA_INTERACTION_TTL', fallback: 10 * MINUTE, min: MINUTE, max: HOUR },
+  jwksMaxAge: { variable: 'TESSERA_JWKS_MAX_AGE', fallback: 5 * MINUTE, min: 0, max: DAY },
+  statusListTtl: { variable: 'TESSERA_STATUS_LIST_TTL', fallback: 60, min: 1, max: HOUR },
+  keyRotationPeriod: { variable: 'TESSERA_KEY_ROTATION_PERIOD', fallback: 30 * DAY, min: MINUTE, max: 365 * DAY },
+  keyCheckInterval: { variable: 'TESSERA_KEY_CHECK_INTERVAL', fallback: 10, min: 1, max: 300 },
+} as const satisfies Record<string, DurationSetting>;
+
+/** The `Config` fields that are lifetimes. */
+export type DurationField = keyof typeof DURATION_SETTINGS;

@@ -1,0 +1,63 @@
+/**
+ * Reads the issuer's configuration from the environment once, at start-up, with the shared kit's
+ * readers. A bad value stops the process with a ConfigError that names the variable.
+ */
+import {
+  ConfigError,
+  envBase64urlBytes,
+  envBoolean,
+  envDuration,
+  envIssuerIdentifier,
+  envOneOf,
+  envPort,
+  envString,
+  SIGNING_ALGORITHMS,
+  type EnvVariables,
+} from '@tessera/shared';
+import {
+  type Config,
+  DEFAULT_ISSUER,
+  DEMO_KEY_ENCRYPTION_KEY,
+  DURATION_SETTINGS,
+  type DurationField,
+} from './config.js';
+
+const DEMO_KEY_BYTES = Buffer.from(DEMO_KEY_ENCRYPTION_KEY, 'base64url');
+
+function keyEncryptionKey(env: EnvVariables, production: boolean): { key: Uint8Array; demo: boolean } {
+  const name = 'TESSERA_KEY_ENCRYPTION_KEY';
+  const key = envBase64urlBytes(env, name, 32);
+  if (key === undefined) {
+    if (production) throw new ConfigError(name, 'is required when NODE_ENV=production (32 random bytes, base64url)');
+    return { key: new Uint8Array(DEMO_KEY_BYTES), demo: true };
+  }
+  // Compared as bytes: base64url spells the same 32 bytes four ways (the last character's two spare bits).
+  const demo = DEMO_KEY_BYTES.equals(key);
+  if (demo && production) throw new ConfigError(name, 'the demo key is refused when NODE_ENV=production');
+  return { key, demo };
+}
+
+/** Reads and validates the whole configuration; throws ConfigError naming the bad variable. */
+export function loadConfig(env: EnvVariables = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const issuer = envIssuerIdentifier(env, 'TESSERA_ISSUER', DEFAULT_ISSUER);
+  const kek = keyEncryptionKey(env, production);
+  const lifetimes = Object.fromEntries(
+    Object.entries(DURATION_SETTINGS).map(([field, { variable, fallback, min, max }]) => [
+      field,
+      envDuration(env, variable, fallback, min, max),
+    ]),
+  ) as Record<DurationField, number>;
+  return {
+    issuer,
+    host: envString(env, 'TESSERA_HOST', '127.0.0.1'),
+    port: envPort(env, 'TESSERA_PORT', Number(new URL(issuer).port || 4000)),
+    databaseFile: envString(env, 'TESSERA_DATABASE', './data/tessera.db'),
+    keyEncryptionKey: kek.key,
+    usingDemoKeyEncryptionKey: kek.demo,
+    production,
+    signingAlgorithm: envOneOf(env, 'TESSERA_SIGNING_ALG', SIGNING_ALGORITHMS, 'ES256'),
+    ...lifetimes,
+    trustProxy: envBoolean(env, 'TESSERA_TRUST_PROXY', false),
+  };
+}
