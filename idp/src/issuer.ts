@@ -5,11 +5,11 @@ import type { Config } from './config.js';
 import type { IssuerContext } from './context.js';
 import { createPasswordHasher, type PasswordParams } from './crypto/passwords.js';
 import type { FetchLike } from '@tessera/shared';
-import { createLoopbackFetch } from '@tessera/shared/node';
+import { createLogger, createLoopbackFetch } from '@tessera/shared/node';
 import { KeyRing } from './keys/key-ring.js';
 import { startKeyScheduler } from './keys/key-rotation-schedule.js';
 import { BackchannelNotifier, type BackchannelOptions } from './workers/backchannel-delivery.js';
-import { consoleLogger, type Logger } from './log.js';
+import type { Logger } from './log.js';
 import { createApp } from './app.js';
 import { openStore, type SqliteStore } from './store/index.js';
 import { StatusLists } from './status-list/status-lists.js';
@@ -33,7 +33,7 @@ export interface IssuerOptions {
 
 export async function createIssuer(config: Config, options: IssuerOptions = {}): Promise<Issuer> {
   const clock = options.clock ?? systemClock;
-  const log = options.log ?? consoleLogger;
+  const log = options.log ?? createLogger('idp');
   const store = openStore(config.databaseFile);
   try {
     const keys = await KeyRing.open({

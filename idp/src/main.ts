@@ -1,10 +1,11 @@
 /** Starts the issuer: configuration, store, keys, then the HTTP server. */
 import { serve } from '@hono/node-server';
+import { createLogger } from '@tessera/shared/node';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createIssuer } from './issuer.js';
-import { consoleLogger as log } from './log.js';
 
 async function main(): Promise<void> {
+  const log = createLogger('idp');
   let config: Config;
   try {
     config = loadConfig();

@@ -4,6 +4,7 @@
  */
 export * from './http/loopback-fetch.js';
 export * from './jwks/node-signatures.js';
-export * from './log/stderr-logger.js';
+// The servers' logger: pino, one JSON line per event on stderr.
+export * from './log/pino-logger.js';
 // Response headers with a per-response CSP nonce (AsyncLocalStorage, node:crypto).
 export * from './hono/security-headers.js';

@@ -13,13 +13,13 @@ import {
   type JtiStore,
   requestLimits,
 } from '@tessera/shared';
-import { createLoopbackFetch, withNodeSignatures } from '@tessera/shared/node';
+import { createLogger, createLoopbackFetch, withNodeSignatures } from '@tessera/shared/node';
 import { systemClock, type Clock } from './clock.js';
 import type { AppAConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { cookieNames } from './http/cookies.js';
 import { securityHeaders } from './http/security-headers.js';
-import { consoleLogger, describeError, type Logger } from './log.js';
+import { describeError, type Logger } from './log.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { callbackRoutes } from './routes/callback.js';
 import { homeRoutes } from './routes/home.js';
@@ -64,7 +64,7 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
     config,
     clock,
     fetch,
-    log: deps.log ?? consoleLogger,
+    log: deps.log ?? createLogger('app-a'),
     issuer: createIssuerClient({
       issuer: config.issuer,
       fetch,

@@ -1,6 +1,2 @@
-/** App A's logger: one JSON line per event, on stderr, like the issuer's (the shared kit's). */
-import { createStderrLogger } from '@tessera/shared/node';
-
+/** The logger lives once, in the shared kit; the app's (pino, on stderr) is made in main.ts. */
 export { describeError, silentLogger, type Logger } from '@tessera/shared';
-
-export const consoleLogger = createStderrLogger('app-a');

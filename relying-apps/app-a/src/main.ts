@@ -2,9 +2,10 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { type AppAConfig, ConfigError, loadConfig } from './config.js';
-import { consoleLogger as log } from './log.js';
+import { createLogger } from '@tessera/shared/node';
 
 function main(): void {
+  const log = createLogger('app-a');
   let config: AppAConfig;
   try {
     config = loadConfig();

@@ -14,13 +14,13 @@ import {
   type JtiStore,
   requestLimits,
 } from '@tessera/shared';
-import { createLoopbackFetch, withNodeSignatures } from '@tessera/shared/node';
+import { createLogger, createLoopbackFetch, withNodeSignatures } from '@tessera/shared/node';
 import { bundleBrowserApp } from './bundle.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AppBConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { securityHeaders } from './http/security-headers.js';
-import { consoleLogger, describeError, type Logger } from './log.js';
+import { describeError, type Logger } from './log.js';
 import { createMemoryRevokedSessions, type RevokedSessions } from './revoked-sessions.js';
 import { apiRoutes } from './routes/api.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
@@ -67,7 +67,7 @@ export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
   const ctx: AppContext = {
     config,
     clock,
-    log: deps.log ?? consoleLogger,
+    log: deps.log ?? createLogger('app-b'),
     issuer,
     ...(config.checkStatusList
       ? {

@@ -3,9 +3,10 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { bundleBrowserApp } from './bundle.js';
 import { type AppBConfig, ConfigError, loadConfig } from './config.js';
-import { consoleLogger as log } from './log.js';
+import { createLogger } from '@tessera/shared/node';
 
 async function main(): Promise<void> {
+  const log = createLogger('app-b');
   let config: AppBConfig;
   try {
     config = loadConfig();

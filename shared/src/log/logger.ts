@@ -1,4 +1,7 @@
-/** A small structured logger's interface, and what a log line may say about an error. Browser-safe. */
+/**
+ * A structured logger's interface, and what a log line may say about an error. Browser-safe: the
+ * servers' implementation, over pino, is Node-only (./pino-logger.ts).
+ */
 
 /** One structured event per call; `fields` go into the line as they are. */
 export interface Logger {
@@ -7,7 +10,7 @@ export interface Logger {
   error(event: string, fields?: Record<string, unknown>): void;
 }
 
-/** Logs nothing (tests). */
+/** Logs nothing: the logger tests give the servers they start. */
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 /** What a log line may say about an error: its name, code and message, never a token. */
