@@ -1,9 +1,9 @@
 /** What every route and protocol module is given: nothing reads globals. */
-import type { Clock } from './clock.js';
-import type { Config } from './config.js';
+import type { Clock } from '@tessera/shared';
+import type { Config } from './config/config.js';
 import type { PasswordHasher } from './crypto/passwords.js';
 import type { KeyRing } from './keys/key-ring.js';
-import type { Logger } from './log.js';
+import type { Logger } from '@tessera/shared';
 import type { Store } from './store/index.js';
 import type { BackchannelNotifier } from './workers/backchannel-delivery.js';
 import type { StatusLists } from './status-list/status-lists.js';

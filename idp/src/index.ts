@@ -1,6 +1,6 @@
 /** What other workspace packages (the demo launcher, benchmarks) may use of the issuer. */
-export { loadConfig, ConfigError } from './config.js';
-export { systemClock } from './clock.js';
+export { loadConfig } from './config/load-config.js';
+export { ConfigError, systemClock } from '@tessera/shared';
 export { createIssuer, type Issuer } from './issuer.js';
 export { createPasswordHasher } from './crypto/passwords.js';
 export { openStore } from './store/index.js';

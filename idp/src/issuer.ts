@@ -1,7 +1,7 @@
 /** Assembles an issuer from its configuration: store, key ring, password hasher, HTTP app. */
 import type { Hono } from 'hono';
-import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config.js';
+import { systemClock, type Clock } from '@tessera/shared';
+import type { Config } from './config/config.js';
 import type { IssuerContext } from './context.js';
 import { createPasswordHasher, type PasswordParams } from './crypto/passwords.js';
 import type { FetchLike } from '@tessera/shared';
@@ -9,7 +9,7 @@ import { createLogger, createLoopbackFetch } from '@tessera/shared/node';
 import { KeyRing } from './keys/key-ring.js';
 import { startKeyScheduler } from './keys/key-rotation-schedule.js';
 import { BackchannelNotifier, type BackchannelOptions } from './workers/backchannel-delivery.js';
-import type { Logger } from './log.js';
+import type { Logger } from '@tessera/shared';
 import { createApp } from './app.js';
 import { openStore, type SqliteStore } from './store/index.js';
 import { StatusLists } from './status-list/status-lists.js';

@@ -1,7 +1,9 @@
 /** Starts the issuer: configuration, store, keys, then the HTTP server. */
 import { serve } from '@hono/node-server';
 import { createLogger } from '@tessera/shared/node';
-import { type Config, ConfigError, loadConfig } from './config.js';
+import type { Config } from './config/config.js';
+import { ConfigError } from '@tessera/shared';
+import { loadConfig } from './config/load-config.js';
 import { createIssuer } from './issuer.js';
 
 async function main(): Promise<void> {

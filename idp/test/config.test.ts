@@ -4,7 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEMO_KEY_ENCRYPTION_KEY, loadConfig } from '../src/config.js';
+import { ConfigError } from '@tessera/shared';
+import { DEMO_KEY_ENCRYPTION_KEY } from '../src/config/config.js';
+import { loadConfig } from '../src/config/load-config.js';
 
 const BASE = { TESSERA_ISSUER: 'https://idp.example.com', TESSERA_DATABASE: ':memory:' };
 

@@ -5,10 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
-import type { Clock } from '../src/clock.js';
-import { loadConfig } from '../src/config.js';
+import type { Clock } from '@tessera/shared';
+import { loadConfig } from '../src/config/load-config.js';
 import { createIssuer, type Issuer, type IssuerOptions } from '../src/issuer.js';
-import { silentLogger } from '../src/log.js';
+import { silentLogger } from '@tessera/shared';
 import { registerClient, registerResource, registerUser, type ClientInput } from '../src/protocol/registration.js';
 
 /** A clock tests can move forward. */

@@ -15,7 +15,8 @@ import {
   type AccessTokenEnv,
   type StatusListReference,
 } from '@tessera/shared';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError } from '@tessera/shared';
+import { loadConfig } from '../src/config/load-config.js';
 import { registerClient } from '../src/protocol/registration.js';
 import { browserFlow, redeem, signInAndRedeem } from './flow.js';
 import { seed, startIssuer, type RunningIssuer } from './harness.js';

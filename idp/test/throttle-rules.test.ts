@@ -4,7 +4,7 @@
  * counters that are forgotten after a quiet period. The HTTP side is in throttle-sign-in.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/load-config.js';
 import type { IssuerContext } from '../src/context.js';
 import type { PasswordHasher, PasswordParams } from '../src/crypto/passwords.js';
 import { BadCredentialsError, type SignInRefusal } from '../src/protocol/credentials.js';

@@ -9,8 +9,10 @@
  *   npm run idp -- keys rotate [--force] [--json]
  */
 import { parseArgs } from 'node:util';
-import { systemClock } from '../clock.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { systemClock } from '@tessera/shared';
+import { ConfigError } from '@tessera/shared';
+import { loadConfig } from '../config/load-config.js';
+import type { Config } from '../config/config.js';
 import { createPasswordHasher } from '../crypto/passwords.js';
 import { listSigningKeys, rotateFromCommand } from '../keys/key-commands.js';
 import { KeyRotationError } from '../keys/key-rotation.js';

@@ -7,7 +7,7 @@
 import { createHash, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { SigningAlgorithm } from '@tessera/shared';
-import type { Clock } from '../clock.js';
+import type { Clock } from '@tessera/shared';
 import type { SigningKeyRepository, StoredSigningKey } from '../store/signing-keys.js';
 import { generateSigningKey, importPrivateKey, importPublicKey, type Key } from './signing-key-material.js';
 

@@ -3,7 +3,7 @@
  * (key-rotation.ts) and re-reads the ring, which is also how it notices what the CLI changed.
  * Its timer is unref'd, so it never keeps a process alive on its own.
  */
-import type { Logger } from '../log.js';
+import type { Logger } from '@tessera/shared';
 import type { KeyRing } from './key-ring.js';
 import { maintainKeyRing, type KeyRotationDeps } from './key-rotation.js';
 

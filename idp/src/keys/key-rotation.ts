@@ -7,8 +7,8 @@
  * refresh. Both the issuer's scheduler and the CLI call them, so every write is conditional
  * (see store/signing-keys.ts) and a lost race is reported, never half-applied.
  */
-import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
+import type { Clock } from '@tessera/shared';
+import type { Config } from '../config/config.js';
 import { audit } from '../protocol/audit.js';
 import type { Store } from '../store/index.js';
 import type { StoredSigningKey } from '../store/signing-keys.js';

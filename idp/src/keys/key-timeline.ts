@@ -7,7 +7,7 @@
  * `createdAt` is served by every running issuer within one `keyCheckInterval`, and an issuer
  * keeps signing with a key another process retired for at most that long too.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { StoredSigningKey } from '../store/signing-keys.js';
 
 /** The most leeway a verifier may allow past `exp` (the shared verifier's clockToleranceSec caps at 60). */

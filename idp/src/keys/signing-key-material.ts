@@ -13,7 +13,7 @@ import {
   type KeyObject,
 } from 'jose';
 import type { SigningAlgorithm } from '@tessera/shared';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '@tessera/shared';
 import { decryptWithKek, encryptWithKek } from '../crypto/key-encryption.js';
 import type { SigningKeyState, StoredSigningKey } from '../store/signing-keys.js';
 

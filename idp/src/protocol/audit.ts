@@ -1,5 +1,5 @@
 /** Writing the audit trail: who did what, from where, when. */
-import type { Clock } from '../clock.js';
+import type { Clock } from '@tessera/shared';
 import type { Store } from '../store/index.js';
 
 export type AuditType =

@@ -5,9 +5,9 @@
  * background worker's (workers/backchannel-delivery.ts).
  */
 import { BACKCHANNEL_LOGOUT_EVENT, TOKEN_TYPES } from '@tessera/shared';
-import type { Clock } from '../clock.js';
-import { epochSeconds } from '../clock.js';
-import type { Config } from '../config.js';
+import type { Clock } from '@tessera/shared';
+import { epochSeconds } from '@tessera/shared';
+import type { Config } from '../config/config.js';
 import { randomId } from '../crypto/random.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import { LOGOUT_TOKEN_TTL_SEC } from '../keys/key-timeline.js';

@@ -1,5 +1,5 @@
 /** Rules for redirect URIs, at registration and at use. */
-import { isLoopbackHost } from '../config.js';
+import { isLoopbackHost } from '@tessera/shared';
 
 /**
  * A URI a client may register as a redirect or post-logout redirect: absolute, no fragment

@@ -3,7 +3,7 @@
  * is checked here, so nothing malformed reaches the store from either path.
  */
 import { GRANT_TYPES, SCOPES } from '@tessera/shared';
-import type { Clock } from '../clock.js';
+import type { Clock } from '@tessera/shared';
 import type { PasswordHasher } from '../crypto/passwords.js';
 import { digest } from '../crypto/digest.js';
 import { randomId, randomSecret } from '../crypto/random.js';

@@ -26,7 +26,7 @@
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { IssuerContext } from '../context.js';
 import type { SignInThrottle, Store, ThrottlePolicy, User } from '../store/index.js';
 import { normalizeEmail } from '../store/index.js';

@@ -1,7 +1,7 @@
 /** Minting the ID token (OIDC Core §2, §3.1.3.6) and the access token (RFC 9068). */
 import { TOKEN_TYPES } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import { epochSeconds } from '../clock.js';
+import { epochSeconds } from '@tessera/shared';
 import { randomId } from '../crypto/random.js';
 import type { StatusListPosition, User } from '../store/index.js';
 

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { HttpBindings } from '@hono/node-server';
 import { OAuthError } from '@tessera/shared';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { LIMITS, readParams, refuseDuplicates, type Params } from '../protocol/params.js';
 import { parseUrlencoded } from '../http/urlencoded.js';
 

@@ -10,8 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { STATUS_LIST_TOKEN_TYPE } from '@tessera/shared';
-import { epochSeconds, type Clock } from '../clock.js';
-import type { Config } from '../config.js';
+import { epochSeconds, type Clock } from '@tessera/shared';
+import type { Config } from '../config/config.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import { STATUS_LIST_TOKEN_TTL_FACTOR } from '../keys/key-timeline.js';
 import type { Store } from '../store/index.js';

@@ -5,12 +5,10 @@
  * indefinitely for an RP), and deliveries left by a crash go out after a restart. Which clients
  * are told, and the token each gets, is protocol/backchannel-logout.ts's.
  */
-import type { FetchLike } from '@tessera/shared';
-import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
+import type { Clock, FetchLike, Logger } from '@tessera/shared';
+import type { Config } from '../config/config.js';
 import { randomId } from '../crypto/random.js';
 import type { KeyRing } from '../keys/key-ring.js';
-import type { Logger } from '../log.js';
 import { logoutNotices } from '../protocol/backchannel-logout.js';
 import type { BackchannelDelivery, SsoSession, Store } from '../store/index.js';
 

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '@tessera/shared';
 import { registerClient } from '../../src/protocol/registration.js';
 import { authorizeUrl, browserFlow, signInAndRedeem } from '../flow.js';
 import { PASSWORD, seed, startIssuer, type RunningIssuer } from '../harness.js';

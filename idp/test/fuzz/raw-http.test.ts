@@ -10,7 +10,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '@tessera/shared';
 import { signInAndRedeem } from '../flow.js';
 import { seed, startIssuer, type RunningIssuer } from '../harness.js';
 import { rowCounts, SCRATCH_TABLES, tableDigests } from '../support/db-digest.js';

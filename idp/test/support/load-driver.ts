@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { decodeJwt } from 'jose';
 import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
-import { systemClock } from '../../src/clock.js';
+import { systemClock } from '@tessera/shared';
 import { createPasswordHasher } from '../../src/crypto/passwords.js';
 import { registerClient, registerResource, registerUser } from '../../src/protocol/registration.js';
 import { openStore } from '../../src/store/index.js';

@@ -14,12 +14,12 @@ import {
   requestLimits,
 } from '@tessera/shared';
 import { createLogger, createLoopbackFetch, withNodeSignatures } from '@tessera/shared/node';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '@tessera/shared';
 import type { AppAConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { cookieNames } from './http/cookies.js';
 import { securityHeaders } from './http/security-headers.js';
-import { describeError, type Logger } from './log.js';
+import { describeError, type Logger } from '@tessera/shared';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { callbackRoutes } from './routes/callback.js';
 import { homeRoutes } from './routes/home.js';

@@ -1,9 +1,9 @@
 /** Everything a route of app A needs, built once in createApp and passed in. */
 import type { FetchLike, IssuerClient, JtiStore } from '@tessera/shared';
-import type { Clock } from './clock.js';
+import type { Clock } from '@tessera/shared';
 import type { AppAConfig } from './config.js';
 import type { CookieNames } from './http/cookies.js';
-import type { Logger } from './log.js';
+import type { Logger } from '@tessera/shared';
 import type { LoginTransactionStore } from './sessions/login-transactions.js';
 import type { SessionStore } from './sessions/session-store.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { silentLogger } from '../src/log.js';
+import { silentLogger } from '@tessera/shared';
 
 // Route-level: nothing listens at this issuer, and the fetch says so at once.
 const config = loadConfig({ APP_A_CLIENT_SECRET: 's3cret', TESSERA_ISSUER: 'http://idp.localhost:9' });

@@ -16,11 +16,11 @@ import {
 } from '@tessera/shared';
 import { createLogger, createLoopbackFetch, withNodeSignatures } from '@tessera/shared/node';
 import { bundleBrowserApp } from './bundle.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '@tessera/shared';
 import type { AppBConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { securityHeaders } from './http/security-headers.js';
-import { describeError, type Logger } from './log.js';
+import { describeError, type Logger } from '@tessera/shared';
 import { createMemoryRevokedSessions, type RevokedSessions } from './revoked-sessions.js';
 import { apiRoutes } from './routes/api.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';

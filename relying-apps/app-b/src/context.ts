@@ -1,8 +1,8 @@
 /** Everything a route of app B's server needs, built once in createApp and passed in. */
 import type { IssuerClient, JtiStore, StatusListChecker } from '@tessera/shared';
-import type { Clock } from './clock.js';
+import type { Clock } from '@tessera/shared';
 import type { AppBConfig } from './config.js';
-import type { Logger } from './log.js';
+import type { Logger } from '@tessera/shared';
 import type { RevokedSessions } from './revoked-sessions.js';
 
 export interface AppContext {

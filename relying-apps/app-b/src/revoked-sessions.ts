@@ -5,7 +5,7 @@
  * gap; after the window, every token of the session has expired anyway.
  */
 import type { AccessTokenClaims } from '@tessera/shared';
-import type { Clock } from './clock.js';
+import type { Clock } from '@tessera/shared';
 
 export interface RevokedSessions {
   /** Refuses from now on every access token carrying this `sid`. */

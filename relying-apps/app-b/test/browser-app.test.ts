@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createApp } from '../src/app.js';
-import { silentLogger } from '../src/log.js';
+import { silentLogger } from '@tessera/shared';
 import { startWorld, type World } from './support/world.js';
 
 let world: World;

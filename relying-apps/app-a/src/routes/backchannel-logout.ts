@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { MalformedRequestError, backchannelLogout } from '@tessera/shared';
 import type { AppContext } from '../context.js';
 import { readForm } from '../http/forms.js';
-import { describeError } from '../log.js';
+import { describeError } from '@tessera/shared';
 
 export function backchannelLogoutRoutes(ctx: AppContext): Hono {
   const { config } = ctx;

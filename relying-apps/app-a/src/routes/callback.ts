@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { exchangeCode, validateAuthorizationResponse, verifyAccessToken, verifyIdToken } from '@tessera/shared';
 import type { AppContext } from '../context.js';
 import { clearCookie, readCookie, writeCookie } from '../http/cookies.js';
-import { describeError } from '../log.js';
+import { describeError } from '@tessera/shared';
 import { problemPage } from '../views/pages.js';
 import { describeSignInFailure, SignInError } from './sign-in-failure.js';
 

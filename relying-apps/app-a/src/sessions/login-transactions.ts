@@ -4,7 +4,7 @@
  * short-lived cookie, which also binds the response to the browser that started the request
  * (RFC 9700 §4.7.1: CSRF protection with state bound to the user agent).
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '@tessera/shared';
 import { digest, randomSecret } from '../secrets.js';
 
 export interface LoginTransaction {

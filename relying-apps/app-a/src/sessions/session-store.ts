@@ -3,7 +3,7 @@
  * cookie; everything about the person stays here. Behind an interface, so a shared store (Redis,
  * a database) can replace the in-memory one when app A runs on several machines.
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '@tessera/shared';
 import { digest, randomSecret } from '../secrets.js';
 
 /** What app A keeps about a signed-in person. */

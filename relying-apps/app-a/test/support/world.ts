@@ -11,7 +11,7 @@ import { PASSWORD, seed, startIssuer, type RunningIssuer } from '../../../../idp
 import { submitSignIn } from '../../../../idp/test/flow.js';
 import { createApp, type AppADeps } from '../../src/app.js';
 import { loadConfig, type AppAConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '@tessera/shared';
 import { createMemorySessionStore, type SessionStore } from '../../src/sessions/session-store.js';
 
 export interface World {

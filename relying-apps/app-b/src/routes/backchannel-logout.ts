@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import { backchannelLogout } from '@tessera/shared';
 import type { AppContext } from '../context.js';
-import { describeError } from '../log.js';
+import { describeError } from '@tessera/shared';
 
 export function backchannelLogoutRoutes(ctx: AppContext): Hono {
   const { config } = ctx;

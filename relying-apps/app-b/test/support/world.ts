@@ -12,7 +12,7 @@ import { seed, startIssuer, type RunningIssuer } from '../../../../idp/test/harn
 import { signInAndRedeem } from '../../../../idp/test/flow.js';
 import { createApp, type AppBDeps } from '../../src/app.js';
 import { loadConfig, type AppBConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '@tessera/shared';
 
 /** App A's URL in these tests: only a resource and a client at the issuer, nothing listens there. */
 export const APP_A = 'http://app-a.localhost:4001';
