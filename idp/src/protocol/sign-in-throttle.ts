@@ -28,8 +28,9 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Config } from '../config/config.js';
 import type { IssuerContext } from '../context.js';
-import type { SignInThrottle, Store, ThrottlePolicy, User } from '../store/index.js';
+import type { Reservation, SignInThrottle, Store, ThrottleKey, ThrottlePolicy, User } from '../store/index.js';
 import { normalizeEmail } from '../store/index.js';
+import { randomId } from '../crypto/random.js';
 import { audit } from './audit.js';
 import { BadCredentialsError, MAX_PASSWORD_LENGTH, checkCredentials } from './credentials.js';
 
@@ -84,14 +85,15 @@ const policyOf = (rule: ThrottleRule): ThrottlePolicy => ({
   blockedUntil: (failures, at) => blockedUntil(rule, failures, at),
 });
 
-const SCOPES = {
+/** The two kinds of throttle key: each one's key prefix and rule. */
+const KEY_KINDS = {
   account: { prefix: 'account:', rule: ACCOUNT_THROTTLE, policy: policyOf(ACCOUNT_THROTTLE) },
   ip: { prefix: 'ip:', rule: IP_THROTTLE, policy: policyOf(IP_THROTTLE) },
 } as const;
-type Scope = keyof typeof SCOPES;
+type KeyKind = keyof typeof KEY_KINDS;
 
-const scopeOf = (row: SignInThrottle): Scope => (row.key.startsWith(SCOPES.ip.prefix) ? 'ip' : 'account');
-const isLock = (row: SignInThrottle): boolean => row.failures >= SCOPES[scopeOf(row)].rule.lockAfter;
+const kindOf = (row: SignInThrottle): KeyKind => (row.key.startsWith(KEY_KINDS.ip.prefix) ? 'ip' : 'account');
+const isLock = (row: SignInThrottle): boolean => row.failures >= KEY_KINDS[kindOf(row)].rule.lockAfter;
 
 const digestKeys = new WeakMap<Config, Buffer>();
 
@@ -108,7 +110,7 @@ export function accountThrottleKey(config: Config, email: string): string {
     );
     digestKeys.set(config, key);
   }
-  return SCOPES.account.prefix + createHmac('sha256', key).update(normalizeEmail(email)).digest('base64url');
+  return KEY_KINDS.account.prefix + createHmac('sha256', key).update(normalizeEmail(email)).digest('base64url');
 }
 
 /**
@@ -117,10 +119,10 @@ export function accountThrottleKey(config: Config, email: string): string {
  */
 export function ipThrottleKey(ip: string): string {
   const mapped = /^::ffff:/i.test(ip) && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
-  if (isIPv4(mapped)) return SCOPES.ip.prefix + mapped;
+  if (isIPv4(mapped)) return KEY_KINDS.ip.prefix + mapped;
   const bare = mapped.split('%')[0]!;
-  if (isIPv6(bare)) return `${SCOPES.ip.prefix + ipv6Network64(bare)}::/64`;
-  return SCOPES.ip.prefix + mapped.slice(0, 64);
+  if (isIPv6(bare)) return `${KEY_KINDS.ip.prefix + ipv6Network64(bare)}::/64`;
+  return KEY_KINDS.ip.prefix + mapped.slice(0, 64);
 }
 
 function ipv6Network64(address: string): string {
@@ -144,8 +146,53 @@ const nextSweep = new WeakMap<Store, number>();
 async function sweep(store: Store, now: number): Promise<void> {
   if ((nextSweep.get(store) ?? 0) > now) return;
   nextSweep.set(store, now + SWEEP_EVERY);
-  for (const scope of Object.values(SCOPES))
-    await store.signInThrottles.deleteForgotten(scope.prefix, scope.policy, now);
+  for (const kind of Object.values(KEY_KINDS))
+    await store.signInThrottles.deleteForgotten(kind.prefix, kind.policy, now);
+  await store.signInThrottles.deleteLapsedReservations(now);
+}
+
+/**
+ * How long an attempt may wait for its turn while others are in flight on its keys. Each of those
+ * costs one argon2id verification, so a turn normally comes within a few of them; past this, the
+ * issuer is overloaded and the attempt is refused like a throttled one.
+ */
+export const MAX_WAIT_FOR_TURN = 10 * SECOND;
+/** A waiting attempt looks again this often for places freed by another issuer on the database. */
+const POLL_EVERY = 50;
+/** How long an attempt's places last if its process dies before giving them up. */
+const RESERVATION_LASTS = MINUTE;
+
+/** Wakes the attempts waiting on this store whenever one in flight gives up its places. */
+const waiting = new WeakMap<Store, Set<() => void>>();
+
+function turnMayHaveCome(store: Store): void {
+  const wake = waiting.get(store);
+  if (wake) for (const w of [...wake]) w();
+}
+
+function nextTurn(store: Store): Promise<void> {
+  const set = waiting.get(store) ?? new Set<() => void>();
+  waiting.set(store, set);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      set.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, POLL_EVERY);
+    set.add(done);
+  });
+}
+
+/** Takes places for the attempt on its keys, waiting (a bounded while) for attempts in flight to end. */
+async function reserveInTurn(ctx: IssuerContext, attempt: string, keys: ThrottleKey[]): Promise<Reservation> {
+  const deadline = ctx.clock.now() + MAX_WAIT_FOR_TURN;
+  for (;;) {
+    const now = ctx.clock.now();
+    const reservation = await ctx.store.signInThrottles.reserve(attempt, keys, now, now + RESERVATION_LASTS);
+    if (reservation.outcome !== 'busy' || now >= deadline) return reservation;
+    await nextTurn(ctx.store);
+  }
 }
 
 /**
@@ -153,37 +200,49 @@ async function sweep(store: Store, now: number): Promise<void> {
  * email, throttled, locked — is the same BadCredentialsError and costs one argon2id verification.
  */
 export async function attemptSignIn(ctx: IssuerContext, email: string, password: string, ip: string): Promise<User> {
-  const now = ctx.clock.now();
-  await sweep(ctx.store, now);
-  const account = { key: accountThrottleKey(ctx.config, email), policy: SCOPES.account.policy };
-  const network = { key: ipThrottleKey(ip), policy: SCOPES.ip.policy };
+  await sweep(ctx.store, ctx.clock.now());
+  const account = { key: accountThrottleKey(ctx.config, email), policy: KEY_KINDS.account.policy };
+  const network = { key: ipThrottleKey(ip), policy: KEY_KINDS.ip.policy };
 
-  // The attempt is counted as a failure before the password is checked, in the same transaction
-  // that checks for a block: N guesses sent in parallel cannot all pass a check made before any
-  // of them failed. A success takes its count back below.
-  const attempt = await ctx.store.signInThrottles.countAttempt([account, network], now);
-  if (!attempt.admitted) {
+  // The attempt takes a place on both keys before the password is checked, in the same
+  // transaction that checks for a block, and only as many attempts are in flight as could fail
+  // before the next block: N guesses sent in parallel cannot all pass a check made before any of
+  // them failed. The others wait for their turn rather than being refused, so a correct password
+  // is never refused for attempts merely in flight.
+  const attempt = randomId();
+  const reservation = await reserveInTurn(ctx, attempt, [account, network]);
+  if (reservation.outcome !== 'reserved') {
     // The same work as a wrong password, so the timing does not tell a block from a bad guess.
     // The password is not checked at all: a correct password is refused like any other, or the
     // block would be an oracle that answers differently exactly when the guess is right.
     await ctx.passwords.verifyDummy(password.slice(0, MAX_PASSWORD_LENGTH));
     const user = email.length <= 320 ? await ctx.store.users.findByEmail(email) : undefined;
-    throw new BadCredentialsError(attempt.blocked.some(isLock) ? 'locked' : 'throttled', user?.sub ?? null);
+    const locked = reservation.outcome === 'blocked' && reservation.blocked.some(isLock);
+    throw new BadCredentialsError(locked ? 'locked' : 'throttled', user?.sub ?? null);
   }
 
-  let user: User;
   try {
-    user = await checkCredentials(ctx, email, password);
-  } catch (e) {
-    if (e instanceof BadCredentialsError) await auditBlocks(ctx, attempt.counters, e.subject, ip);
-    throw e;
+    let user: User;
+    try {
+      user = await checkCredentials(ctx, email, password);
+    } catch (e) {
+      if (e instanceof BadCredentialsError) {
+        const counters = await ctx.store.signInThrottles.countFailure(attempt, [account, network], ctx.clock.now());
+        await auditBlocks(ctx, counters, e.subject, ip);
+      }
+      throw e;
+    }
+    // Reset for the account; for the IP, only the failures this account had, so a typo-prone
+    // person behind a shared address is forgiven but a guesser signing in to their own account
+    // is not.
+    const forgiven = await ctx.store.signInThrottles.clear(account.key);
+    if (forgiven > 0) await ctx.store.signInThrottles.forgive(network.key, forgiven, network.policy);
+    return user;
+  } finally {
+    // After a failure is counted the places are gone already; this frees them on success or an error.
+    await ctx.store.signInThrottles.release(attempt);
+    turnMayHaveCome(ctx.store);
   }
-  // Reset for the account; for the IP, only the failures this account had (this attempt's own
-  // count at least), so a typo-prone person behind a shared address is forgiven but a guesser
-  // signing in to their own account is not.
-  const forgiven = await ctx.store.signInThrottles.clear(account.key);
-  await ctx.store.signInThrottles.forgive(network.key, Math.max(forgiven, 1), network.policy);
-  return user;
 }
 
 /** Records each block this failed attempt set: a backoff delay, or a lock. */
@@ -198,7 +257,7 @@ async function auditBlocks(
     await audit(ctx, isLock(row) ? 'sign_in.locked' : 'sign_in.throttled', {
       subject,
       ip,
-      detail: { scope: scopeOf(row), failures: row.failures, blocked_until: row.blockedUntil },
+      detail: { scope: kindOf(row), failures: row.failures, blocked_until: row.blockedUntil },
     });
   }
 }

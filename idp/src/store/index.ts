@@ -66,4 +66,4 @@ export type { BackchannelDelivery } from './backchannel.js';
 export type { RefreshToken } from './refresh-tokens.js';
 export type { AuditEvent } from './audit.js';
 export type { StatusListPosition } from './status-lists.js';
-export type { SignInThrottle, ThrottlePolicy } from './sign-in-throttles.js';
+export type { Reservation, SignInThrottle, ThrottleKey, ThrottlePolicy } from './sign-in-throttles.js';

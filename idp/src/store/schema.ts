@@ -274,3 +274,21 @@ export const signInThrottles = sqliteTable('sign_in_throttles', {
   /** No sign-in is tried for this key before then. */
   blockedUntil: integer('blocked_until'),
 });
+
+/**
+ * Sign-in attempts in flight: each holds a place on its account and IP keys from before its
+ * password is checked until its outcome is counted, so parallel attempts cannot all pass one
+ * check, yet an attempt still in flight is never counted as a failure. A place left by a process
+ * that died lapses at `expires_at`.
+ */
+export const signInReservations = sqliteTable(
+  'sign_in_reservations',
+  {
+    /** One random id per attempt, shared by its places on each key. */
+    attempt: text('attempt').notNull(),
+    /** A key of sign_in_throttles. */
+    key: text('key').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.attempt, t.key] }), index('sign_in_reservations_key').on(t.key)],
+);

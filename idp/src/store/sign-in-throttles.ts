@@ -1,11 +1,11 @@
 /**
- * Failed sign-in counters, one row per throttle key (an account digest or an IP). The rules —
- * how long a key is blocked after n failures, when a quiet key is forgotten — come from the
- * caller; this file only makes each update atomic.
+ * Failed sign-in counters, one row per throttle key (an account digest or an IP), and the places
+ * of the attempts in flight on each key. The rules — how long a key is blocked after n failures,
+ * when a quiet key is forgotten — come from the caller; this file only makes each update atomic.
  */
-import { and, eq, isNull, like, lte, or } from 'drizzle-orm';
+import { and, count, eq, gt, isNull, like, lte, or } from 'drizzle-orm';
 import type { Db } from './database.js';
-import { signInThrottles } from './schema.js';
+import { signInReservations, signInThrottles } from './schema.js';
 
 export type SignInThrottle = typeof signInThrottles.$inferSelect;
 
@@ -17,21 +17,44 @@ export interface ThrottlePolicy {
   blockedUntil(failures: number, at: number): number | null;
 }
 
-type CountedAttempt = { admitted: true; counters: SignInThrottle[] } | { admitted: false; blocked: SignInThrottle[] };
+/** A throttle key and its rule. */
+export interface ThrottleKey {
+  key: string;
+  policy: ThrottlePolicy;
+}
+
+/**
+ * What `reserve` found: a place on every key; a block (counted failures) on some key; or no block
+ * but as many attempts in flight as the key's failure allowance, so this one must wait its turn.
+ */
+export type Reservation =
+  | { outcome: 'reserved' }
+  | { outcome: 'blocked'; blocked: SignInThrottle[] }
+  | { outcome: 'busy' };
 
 export interface SignInThrottleRepository {
   /**
-   * In one write transaction: when any key is blocked at `now`, nothing is counted and the
-   * blocking rows are returned; otherwise one failure is counted on every key (blocked as its
-   * policy says) and the new rows are returned, in the order given.
+   * In one write transaction: when any key is blocked at `now`, nothing is reserved and the
+   * blocking rows are returned. When any key has attempts in flight and, were they all to fail,
+   * would be blocked, nothing is reserved ('busy'). Otherwise `attempt` takes a place on every
+   * key until `expiresAt`.
    */
-  countAttempt(keys: { key: string; policy: ThrottlePolicy }[], now: number): Promise<CountedAttempt>;
+  reserve(attempt: string, keys: ThrottleKey[], now: number, expiresAt: number): Promise<Reservation>;
+  /**
+   * In one write transaction: gives up the attempt's places and counts one failure on every key
+   * (blocked as its policy says); returns the new rows, in the order given.
+   */
+  countFailure(attempt: string, keys: ThrottleKey[], now: number): Promise<SignInThrottle[]>;
+  /** Gives up the attempt's places without counting anything. */
+  release(attempt: string): Promise<void>;
   /** Deletes a key's counter; returns the failures it held (0 when there was none). */
   clear(key: string): Promise<number>;
   /** Takes up to `n` failures off a key, its block recomputed for what is left. */
   forgive(key: string, n: number, policy: ThrottlePolicy): Promise<void>;
   /** Deletes the rows under `prefix` (a literal: no `%` or `_`) that `policy` has forgotten by `now`. */
   deleteForgotten(prefix: string, policy: ThrottlePolicy, now: number): Promise<number>;
+  /** Deletes the places of attempts that never finished (their process died), lapsed by `now`. */
+  deleteLapsedReservations(now: number): Promise<number>;
 }
 
 const isForgotten = (row: SignInThrottle, policy: ThrottlePolicy, now: number): boolean =>
@@ -39,9 +62,9 @@ const isForgotten = (row: SignInThrottle, policy: ThrottlePolicy, now: number): 
 
 export function signInThrottleRepository(db: Db): SignInThrottleRepository {
   return {
-    async countAttempt(keys, now) {
+    async reserve(attempt, keys, now, expiresAt) {
       // BEGIN IMMEDIATE takes the write lock before the reads, so two issuers on one database
-      // file cannot both read "not blocked" and both count from the same value.
+      // file cannot both read "room left" and both take the last place.
       return db.transaction(
         (tx) => {
           const current = keys.map(({ key, policy }) => {
@@ -51,13 +74,38 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
           const blocked = current.filter(
             (r): r is SignInThrottle => r !== undefined && r.blockedUntil !== null && r.blockedUntil > now,
           );
-          if (blocked.length > 0) return { admitted: false as const, blocked };
-          const counters = keys.map(({ key, policy }, i) => {
-            const failures = (current[i]?.failures ?? 0) + 1;
+          if (blocked.length > 0) return { outcome: 'blocked' as const, blocked };
+          // Room is what one-at-a-time attempts would have: as many in flight as could fail before
+          // the first block, and past that, one.
+          const full = keys.some(({ key, policy }, i) => {
+            const inFlight = tx
+              .select({ n: count() })
+              .from(signInReservations)
+              .where(and(eq(signInReservations.key, key), gt(signInReservations.expiresAt, now)))
+              .get()!.n;
+            return inFlight > 0 && policy.blockedUntil((current[i]?.failures ?? 0) + inFlight, now) !== null;
+          });
+          if (full) return { outcome: 'busy' as const };
+          tx.insert(signInReservations)
+            .values(keys.map(({ key }) => ({ attempt, key, expiresAt })))
+            .run();
+          return { outcome: 'reserved' as const };
+        },
+        { behavior: 'immediate' },
+      );
+    },
+    async countFailure(attempt, keys, now) {
+      return db.transaction(
+        (tx) => {
+          tx.delete(signInReservations).where(eq(signInReservations.attempt, attempt)).run();
+          return keys.map(({ key, policy }) => {
+            const found = tx.select().from(signInThrottles).where(eq(signInThrottles.key, key)).get();
+            const current = found && !isForgotten(found, policy, now) ? found : undefined;
+            const failures = (current?.failures ?? 0) + 1;
             const row = {
               key,
               failures,
-              firstFailureAt: current[i]?.firstFailureAt ?? now,
+              firstFailureAt: current?.firstFailureAt ?? now,
               lastFailureAt: now,
               blockedUntil: policy.blockedUntil(failures, now),
             };
@@ -68,10 +116,12 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
               .returning()
               .get();
           });
-          return { admitted: true as const, counters };
         },
         { behavior: 'immediate' },
       );
+    },
+    async release(attempt) {
+      db.delete(signInReservations).where(eq(signInReservations.attempt, attempt)).run();
     },
     async clear(key) {
       const row = db
@@ -110,6 +160,9 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
           ),
         )
         .run().changes;
+    },
+    async deleteLapsedReservations(now) {
+      return db.delete(signInReservations).where(lte(signInReservations.expiresAt, now)).run().changes;
     },
   };
 }

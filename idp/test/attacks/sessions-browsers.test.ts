@@ -284,7 +284,8 @@ describe('OWASP ASVS V2.2, Authentication Cheat Sheet: no account enumeration', 
     for (const email of [...victims, 'locked@example.com'])
       await registerUser({ store, passwords, clock }, { email, displayName: email, password: PASSWORD });
     // The locked account: blocked for an hour from the start (as after 20 failures).
-    await store.signInThrottles.countAttempt(
+    await store.signInThrottles.countFailure(
+      'setup',
       [
         {
           key: accountThrottleKey(real.issuer.ctx.config, 'locked@example.com'),
