@@ -17,7 +17,14 @@ describe('authorization code flow with a cookie-jar client', () => {
   it('signs in at the issuer, redeems the code and reads userinfo', async () => {
     const { callback, verifier, jar } = await browserFlow(
       idp.url,
-      { clientId: fx.confidential.id, redirectUri: fx.redirectUri, state: 'xyz', nonce: 'n-1' },
+      {
+        clientId: fx.confidential.id,
+        redirectUri: fx.redirectUri,
+        state: 'xyz',
+        nonce: 'n-1',
+        // RFC 8707: a client allowed several APIs names the one its token is for.
+        extra: { resource: fx.api.id },
+      },
       { email: 'alice@example.com' },
     );
     // RFC 9207: the issuer identifies itself in the authorization response.

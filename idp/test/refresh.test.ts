@@ -220,14 +220,19 @@ describe('introspection (RFC 7662)', () => {
   };
 
   it('describes an active access token to its client', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+    const { tokens } = await signInAndRedeem(idp.url, {
+      clientId: web.id,
+      redirectUri: fx.redirectUri,
+      auth: web,
+      extra: { resource: fx.api.id },
+    });
     const r = await introspect(tokens.access_token as string, web);
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({
       active: true,
       client_id: web.id,
       sub: fx.alice.sub,
-      aud: fx.api.id,
+      aud: [fx.api.id, `${idp.url}/userinfo`],
       iss: idp.url,
       token_type: 'Bearer',
       scope: 'openid profile email',

@@ -18,6 +18,7 @@ describe.each([
         clientId: fx.confidential.id,
         redirectUri: fx.redirectUri,
         auth: fx.confidential,
+        extra: { resource: fx.api.id },
       });
       const jwks = createRemoteJWKSet(new URL(`${idp.url}/jwks`));
       const access = await jwtVerify(tokens.access_token as string, jwks, {

@@ -54,6 +54,8 @@ async function signedIn(client: { id: string; secret: string } = fx.confidential
     clientId: client.id,
     redirectUri: fx.redirectUri,
     auth: client,
+    // RFC 8707: a token for the API the tests below stand for.
+    extra: { resource: fx.api.id },
   });
   return {
     accessToken: tokens.access_token as string,

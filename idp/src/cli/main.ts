@@ -32,6 +32,10 @@ const USAGE = `usage: npm run idp -- <command> [options]
   clients list [--json]
   resources create --id URI --name NAME [--json]
   resources list [--json]
+                                                     a client allowed one --resource gets tokens for it
+                                                     when it names none (RFC 8707 resource parameter);
+                                                     allowed several, it gets a token for the userinfo
+                                                     endpoint only unless it names one
   audit list [--type TYPE] [--since 24h|ISO-TIME] [--limit N] [--json]
                                                      the audit trail, newest first
   keys list [--json]                                 signing keys: kid, alg, state, times, when due

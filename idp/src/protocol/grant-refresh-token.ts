@@ -10,7 +10,7 @@ import type { Params } from './params.js';
 import type { Client } from '../store/index.js';
 import { audit } from './audit.js';
 import { revokeGrant } from './grant-revocation.js';
-import { resolveResource } from './resource.js';
+import { resolveResource, userinfoEndpointOf } from './resource.js';
 import { isActive } from './sso-session.js';
 import { mintTokenResponse, newRefreshToken, type TokenResponse } from './token-response.js';
 
@@ -67,7 +67,7 @@ export async function redeemRefreshToken(
   const resource =
     params.get('resource') === undefined
       ? grant.resource
-      : resolveResource(client, params.get('resource'), `${ctx.config.issuer}/userinfo`);
+      : resolveResource(client, params.get('resource'), userinfoEndpointOf(ctx.config.issuer));
 
   const user = await ctx.store.users.findBySub(grant.userId);
   if (!user) throw invalidGrant('the refresh token is invalid');

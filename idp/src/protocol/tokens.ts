@@ -4,6 +4,7 @@ import type { IssuerContext } from '../context.js';
 import { epochSeconds } from '@tessera/shared';
 import { randomId } from '../crypto/random.js';
 import type { StatusListPosition, User } from '../store/index.js';
+import { accessTokenAudience, userinfoEndpointOf } from './resource.js';
 
 export interface TokenSubject {
   user: User;
@@ -16,7 +17,7 @@ export interface TokenSubject {
 }
 
 /**
- * RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti, plus scope and session, and where the
+ * RFC 9068 §2.2: iss, exp, aud (see accessTokenAudience), sub, client_id, iat, jti, plus scope and session, and where the
  * token's status lives (draft-ietf-oauth-status-list-21 §6.1).
  */
 export async function mintAccessToken(
@@ -30,7 +31,7 @@ export async function mintAccessToken(
   const claims: Record<string, unknown> = {
     iss: ctx.config.issuer,
     sub: s.user.sub,
-    aud: s.resource,
+    aud: accessTokenAudience(s.resource, s.scope, userinfoEndpointOf(ctx.config.issuer)),
     client_id: s.clientId,
     scope: s.scope.join(' '),
     sid: s.sessionId,

@@ -1,6 +1,7 @@
 /** The UserInfo endpoint (OIDC Core §5.3): claims about the person an access token names. */
 import { OAuthError, TOKEN_TYPES } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
+import { userinfoEndpointOf } from './resource.js';
 
 export interface UserInfo {
   sub: string;
@@ -10,8 +11,9 @@ export interface UserInfo {
 }
 
 /**
- * Verifies the bearer access token — our signature, `typ: at+jwt`, issuer, expiry — and that
- * neither it nor its grant was revoked, then answers with the claims its scopes allow.
+ * Verifies the bearer access token — our signature, `typ: at+jwt`, issuer, expiry, an audience
+ * naming this endpoint or the issuer — and that neither it nor its grant was revoked, then
+ * answers with the claims its scopes allow.
  */
 export async function userinfo(ctx: IssuerContext, accessToken: string): Promise<UserInfo> {
   let claims: Record<string, unknown>;
@@ -23,6 +25,12 @@ export async function userinfo(ctx: IssuerContext, accessToken: string): Promise
   } catch (cause) {
     throw new OAuthError('invalid_token', 'the access token is invalid or expired', { cause });
   }
+  // OIDC Core §5.3, RFC 9068 §4: a token is taken only where its audience says it is for. A token
+  // minted for an API alone is that API's, not a pass to the user's claims here.
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  const endpoint = userinfoEndpointOf(ctx.config.issuer);
+  if (!audiences.some((a) => a === endpoint || a === ctx.config.issuer))
+    throw new OAuthError('invalid_token', 'the access token is not for the userinfo endpoint');
   const jti = typeof claims.jti === 'string' ? claims.jti : '';
   if (!(await ctx.store.grants.isAccessTokenActive(jti)))
     throw new OAuthError('invalid_token', 'the access token has been revoked');

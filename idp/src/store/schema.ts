@@ -53,7 +53,7 @@ export const clients = sqliteTable('clients', {
   postLogoutRedirectUris: text('post_logout_redirect_uris', { mode: 'json' }).$type<string[]>().notNull(),
   backchannelLogoutUri: text('backchannel_logout_uri'),
   allowedScopes: text('allowed_scopes', { mode: 'json' }).$type<string[]>().notNull(),
-  /** Resource identifiers this client may ask tokens for; the first is its default. */
+  /** Resource identifiers this client may ask tokens for; the only one is its default (protocol/resource.ts). */
   allowedResources: text('allowed_resources', { mode: 'json' }).$type<string[]>().notNull(),
   /** Grant types the client may use at the token endpoint (RFC 7591 §2). */
   grantTypes: text('grant_types', { mode: 'json' }).$type<string[]>().notNull().default(['authorization_code']),
