@@ -68,7 +68,7 @@ describe('loadConfig', () => {
     ['TESSERA_SIGNING_ALG', 'HS256'],
     ['TESSERA_SIGNING_ALG', 'none'],
     ['TESSERA_TRUST_PROXY', 'maybe'],
-    ['TESSERA_TRUST_PROXY', '2'],
+    ['TESSERA_TRUST_PROXY', '10.0.0.1/40'],
     ['TESSERA_KEY_ENCRYPTION_KEY', 'too-short'],
     ['TESSERA_KEY_ENCRYPTION_KEY', randomBytes(32).toString('base64')],
   ])('refuses %s=%s with a ConfigError naming it', (variable, value) => {
@@ -86,8 +86,10 @@ describe('loadConfig', () => {
     ['0', false],
     ['Off', false],
     ['no', false],
-  ])('reads TESSERA_TRUST_PROXY=%s as every switch is spelled', (value, expected) => {
-    expect(loadConfig({ ...BASE, TESSERA_TRUST_PROXY: value }).trustProxy).toBe(expected);
+  ])('reads TESSERA_TRUST_PROXY=%s as every switch is spelled (on: one proxy hop)', (value, on) => {
+    expect(loadConfig({ ...BASE, TESSERA_TRUST_PROXY: value }).trustProxy).toEqual(
+      on ? { kind: 'hops', hops: 1 } : { kind: 'none' },
+    );
   });
 
   it('accepts a 32-byte base64url key-encryption key', () => {

@@ -4,6 +4,7 @@
  * each lifetime), so code that takes a `Config` imports no environment reading.
  */
 import type { SigningAlgorithm } from '@tessera/shared';
+import type { TrustedProxies } from '../http/client-address.js';
 
 /** The issuer identifier when TESSERA_ISSUER is unset: the demo's. */
 export const DEFAULT_ISSUER = 'http://idp.localhost:4000';
@@ -45,8 +46,8 @@ export interface Config {
   keyRotationPeriod: number;
   /** How often the issuer re-reads the key ring (changes from the CLI) and runs due key transitions. */
   keyCheckInterval: number;
-  /** Read the client IP from X-Forwarded-For (only behind a trusted proxy). */
-  trustProxy: boolean;
+  /** Which proxies' X-Forwarded-For entries tell the client IP (http/client-address.ts). */
+  trustProxy: TrustedProxies;
 }
 
 /** A lifetime setting: its variable, its default and the bounds it must stay within, in seconds. */

@@ -5,7 +5,6 @@
 import {
   ConfigError,
   envBase64urlBytes,
-  envBoolean,
   envDuration,
   envIssuerIdentifier,
   envOneOf,
@@ -21,6 +20,7 @@ import {
   DURATION_SETTINGS,
   type DurationField,
 } from './config.js';
+import { parseTrustedProxies } from '../http/client-address.js';
 
 const DEMO_KEY_BYTES = Buffer.from(DEMO_KEY_ENCRYPTION_KEY, 'base64url');
 
@@ -58,6 +58,6 @@ export function loadConfig(env: EnvVariables = process.env): Config {
     production,
     signingAlgorithm: envOneOf(env, 'TESSERA_SIGNING_ALG', SIGNING_ALGORITHMS, 'ES256'),
     ...lifetimes,
-    trustProxy: envBoolean(env, 'TESSERA_TRUST_PROXY', false),
+    trustProxy: parseTrustedProxies(env.TESSERA_TRUST_PROXY),
   };
 }

@@ -4,6 +4,7 @@ import { getCookie, setCookie } from 'hono/cookie';
 import type { HttpBindings } from '@hono/node-server';
 import { OAuthError } from '@tessera/shared';
 import type { Config } from '../config/config.js';
+import { clientAddress } from '../http/client-address.js';
 import { LIMITS, readParams, refuseDuplicates, type Params } from '../protocol/params.js';
 import { parseUrlencoded } from '../http/urlencoded.js';
 
@@ -51,8 +52,7 @@ export function setBrowserCookie(c: Context<Env>, config: Config, secret: string
 
 /** The device a request comes from, as recorded with a session. */
 export function deviceOf(c: Context<Env>, config: Config): { userAgent: string; ip: string } {
-  const forwarded = config.trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
-  const ip = forwarded || c.env?.incoming?.socket?.remoteAddress || 'unknown';
+  const ip = clientAddress(c.env?.incoming?.socket?.remoteAddress, c.req.header('x-forwarded-for'), config.trustProxy);
   return { userAgent: c.req.header('user-agent') ?? '', ip };
 }
 
