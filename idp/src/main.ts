@@ -1,6 +1,6 @@
 /** Starts the issuer: configuration, store, keys, then the HTTP server. */
 import { serve } from '@hono/node-server';
-import { createLogger } from '@tessera/shared/node';
+import { answerClientErrors, createLogger } from '@tessera/shared/node';
 import type { Config } from './config/config.js';
 import { ConfigError } from '@tessera/shared';
 import { loadConfig } from './config/load-config.js';
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   const server = serve({ fetch: issuer.app.fetch, hostname: config.host, port: config.port }, (info) => {
     log.info('issuer.listening', { issuer: config.issuer, address: `${info.address}:${info.port}` });
   });
+  answerClientErrors(server);
   const stop = () => {
     server.close(() => {
       issuer.close();

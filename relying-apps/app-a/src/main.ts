@@ -2,7 +2,7 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { type AppAConfig, ConfigError, loadConfig } from './config.js';
-import { createLogger } from '@tessera/shared/node';
+import { answerClientErrors, createLogger } from '@tessera/shared/node';
 
 function main(): void {
   const log = createLogger('app-a');
@@ -20,6 +20,7 @@ function main(): void {
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     log.info('listening', { url: config.appUrl, address: `${info.address}:${info.port}`, issuer: config.issuer });
   });
+  answerClientErrors(server);
   const stop = () => {
     server.close(() => process.exit(0));
     // Keep-alive connections would hold close() open; give them a moment, then go.

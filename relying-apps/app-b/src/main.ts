@@ -3,7 +3,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { bundleBrowserApp } from './bundle.js';
 import { type AppBConfig, ConfigError, loadConfig } from './config.js';
-import { createLogger } from '@tessera/shared/node';
+import { answerClientErrors, createLogger } from '@tessera/shared/node';
 
 async function main(): Promise<void> {
   const log = createLogger('app-b');
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     log.info('listening', { url: config.appUrl, address: `${info.address}:${info.port}`, issuer: config.issuer });
   });
+  answerClientErrors(server);
   const stop = () => {
     server.close(() => process.exit(0));
     // Keep-alive connections would hold close() open; give them a moment, then go.
