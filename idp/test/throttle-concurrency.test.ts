@@ -11,7 +11,12 @@ import type { IssuerContext } from '../src/context.js';
 import type { PasswordParams } from '../src/crypto/passwords.js';
 import { BadCredentialsError, type SignInRefusal } from '../src/protocol/credentials.js';
 import { registerUser } from '../src/protocol/registration.js';
-import { accountThrottleKey, attemptSignIn, ipThrottleKey } from '../src/protocol/sign-in-throttle.js';
+import {
+  MAX_WAIT_FOR_TURN,
+  accountThrottleKey,
+  attemptSignIn,
+  ipThrottleKey,
+} from '../src/protocol/sign-in-throttle.js';
 import { PASSWORD, startIssuer, type RunningIssuer } from './harness.js';
 
 /** Cheap argon2id: what is under test is the bookkeeping around the verification, not its cost. */
@@ -139,6 +144,29 @@ describe('wrong guesses in flight together', () => {
     }
     expect(checked).toEqual([10, 1, 1, 1, 1, 1, 0]);
     expect(failures(ipThrottleKey(ip))).toBe(15);
+  });
+});
+
+describe('attempts that never end', () => {
+  it('make the next wait at most MAX_WAIT_FOR_TURN, then lapse after a minute (their process died)', async () => {
+    await register('hal@example.com');
+    const account = {
+      key: accountThrottleKey(ctx.config, 'hal@example.com'),
+      policy: { forgetAfter: 0, blockedUntil: () => null },
+    };
+    // Five attempts of a process that died while checking them: the account's whole allowance.
+    for (let i = 0; i < 5; i++) {
+      const now = ctx.clock.now();
+      expect(await ctx.store.signInThrottles.reserve(`dead-${i}`, [account], now, now + MINUTE * 1000)).toEqual({
+        outcome: 'reserved',
+      });
+    }
+    const waiting = outcome('hal@example.com', PASSWORD, '10.70.0.1');
+    await new Promise((r) => setTimeout(r, 200));
+    idp.clock.advance(MAX_WAIT_FOR_TURN / 1000);
+    expect(await waiting).toBe('throttled');
+    idp.clock.advance(MINUTE);
+    expect(await outcome('hal@example.com', PASSWORD, '10.70.0.1')).toBe('signed_in');
   });
 });
 
