@@ -118,7 +118,7 @@ describe('attemptSignIn', () => {
       return t;
     }, {});
 
-  it('counts parallel guesses on one account before checking them, so only five are checked', async () => {
+  it('admits parallel guesses on one account only as far as they could all fail, so only five are checked', async () => {
     await register('kim@example.com');
     const outcomes = await Promise.all(
       Array.from({ length: 30 }, (_, i) => outcome('kim@example.com', 'wrong password', `10.1.0.${i}`)),
@@ -127,7 +127,7 @@ describe('attemptSignIn', () => {
     expect(counter(accountThrottleKey(ctx.config, 'kim@example.com'))?.failures).toBe(5);
   });
 
-  it('counts parallel guesses from one IP before checking them, so only ten are checked', async () => {
+  it('admits parallel guesses from one IP only as far as they could all fail, so only ten are checked', async () => {
     const outcomes = await Promise.all(
       Array.from({ length: 30 }, (_, i) => outcome(`nobody-${i}@example.com`, 'wrong password', '10.2.0.1')),
     );
