@@ -1,10 +1,9 @@
 /** The issuer's HTTP application: routes composed, one root error handler. */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { OAuthError } from '@tessera/shared';
+import { OAuthError, parseUrlencoded } from '@tessera/shared';
+import { requestLimits } from '@tessera/shared/node';
 import type { IssuerContext } from './context.js';
-import { LIMITS } from './protocol/params.js';
-import { requestLimits } from './http/request-limits.js';
+import { LIMITS, readParams } from './protocol/params.js';
 import { securityHeaders } from './http/security-headers.js';
 import { accountRoutes } from './routes/account.js';
 import { authorizeRoutes } from './routes/authorize.js';
@@ -28,15 +27,13 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
   app.use('*', securityHeaders());
   app.use(
     '*',
-    bodyLimit({
-      maxSize: LIMITS.bodyBytes,
-      // Thrown, so the root handler answers in the form the caller reads (page or JSON).
-      onError: () => {
-        throw new OAuthError('invalid_request', 'the request body is too large', { status: 413 });
-      },
+    requestLimits({
+      bodyBytes: LIMITS.bodyBytes,
+      // readParams applies the issuer's count and length limits; duplicates are each endpoint's to
+      // judge (the authorization endpoint sends them back to a trusted redirect URI: RFC 6749 §4.1.2.1).
+      readQuery: (query) => readParams(parseUrlencoded(query, { limits: false })),
     }),
   );
-  app.use('*', requestLimits());
 
   for (const routes of [
     metadataRoutes,

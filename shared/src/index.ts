@@ -25,10 +25,9 @@ export * from './time/clock.js';
 // A structured logger's interface; the stderr logger is Node-only, in ./node.ts.
 export * from './log/logger.js';
 
-// Hono middleware: bearer tokens for resource servers, request limits for any server, and a
-// relying party's back-channel logout endpoint (type-only import of hono: no runtime dependency).
+// Hono middleware: bearer tokens for resource servers and a relying party's back-channel logout
+// endpoint (type-only import of hono: no runtime dependency). Request limits are in ./node.ts.
 export * from './hono/require-bearer.js';
-export * from './hono/request-limits.js';
 export * from './hono/backchannel-logout.js';
 
 // Relying-party helpers (browser-safe). The Node-only loopback fetch is in ./node.ts.

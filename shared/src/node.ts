@@ -1,6 +1,6 @@
 /**
- * Node-only entry of `@tessera/shared`: what needs `node:` modules and must stay out of browser
- * bundles. Everything in the main entry is browser-safe.
+ * Server entry of `@tessera/shared`: what needs `node:` modules, or imports Hono at run time, and
+ * must stay out of browser bundles. Everything in the main entry is browser-safe.
  */
 export * from './http/client-errors.js';
 export * from './http/loopback-fetch.js';
@@ -9,3 +9,5 @@ export * from './jwks/node-signatures.js';
 export * from './log/pino-logger.js';
 // Response headers with a per-response CSP nonce (AsyncLocalStorage, node:crypto).
 export * from './hono/security-headers.js';
+// Body, header and query limits for every request (hono/body-limit at run time).
+export * from './hono/request-limits.js';

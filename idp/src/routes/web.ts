@@ -2,11 +2,10 @@
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { HttpBindings } from '@hono/node-server';
-import { OAuthError } from '@tessera/shared';
+import { OAuthError, parseUrlencoded } from '@tessera/shared';
 import type { Config } from '../config/config.js';
 import { clientAddress } from '../http/client-address.js';
 import { LIMITS, readParams, refuseDuplicates, type Params } from '../protocol/params.js';
-import { parseUrlencoded } from '../http/urlencoded.js';
 
 export type Env = { Bindings: Partial<HttpBindings> };
 
@@ -69,7 +68,8 @@ export async function readForm(c: Context<Env>, options: { duplicates?: 'refuse'
   const body = new Uint8Array(await c.req.arrayBuffer());
   if (body.byteLength > LIMITS.bodyBytes)
     throw new OAuthError('invalid_request', 'the request body is too large', { status: 413 });
-  const params = readParams(parseUrlencoded(body));
+  // The count and length limits are readParams' own (its errors name the parameter).
+  const params = readParams(parseUrlencoded(body, { limits: false }));
   if (options.duplicates !== 'keep') refuseDuplicates(params);
   return params;
 }

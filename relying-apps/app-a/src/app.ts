@@ -4,16 +4,14 @@
  * token.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import {
   MalformedRequestError,
   createIssuerClient,
   createMemoryJtiStore,
   type FetchLike,
   type JtiStore,
-  requestLimits,
 } from '@tessera/shared';
-import { createLogger, createLoopbackFetch, withNodeSignatures } from '@tessera/shared/node';
+import { createLogger, createLoopbackFetch, requestLimits, withNodeSignatures } from '@tessera/shared/node';
 import { systemClock, type Clock } from '@tessera/shared';
 import type { AppAConfig } from './config.js';
 import type { AppContext } from './context.js';
@@ -81,16 +79,7 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
 
   const app = new Hono();
   app.use('*', securityHeaders({ issuerOrigin: new URL(config.issuer).origin }));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new MalformedRequestError('the request body is too large', 413);
-      },
-    }),
-  );
-  app.use('*', requestLimits());
+  app.use('*', requestLimits({ bodyBytes: MAX_BODY_BYTES }));
 
   // Browsers ask for it on every first visit; an empty answer keeps their consoles free of 404s.
   app.get('/favicon.ico', (c) => c.body(null, 204, { 'Cache-Control': 'public, max-age=86400' }));

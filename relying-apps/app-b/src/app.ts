@@ -4,7 +4,6 @@
  * its bundled script, verifies access tokens, and hears back-channel logouts.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import {
   MalformedRequestError,
   createIssuerClient,
@@ -12,9 +11,8 @@ import {
   createStatusListChecker,
   type FetchLike,
   type JtiStore,
-  requestLimits,
 } from '@tessera/shared';
-import { createLogger, createLoopbackFetch, withNodeSignatures } from '@tessera/shared/node';
+import { createLogger, createLoopbackFetch, requestLimits, withNodeSignatures } from '@tessera/shared/node';
 import { bundleBrowserApp } from './bundle.js';
 import { systemClock, type Clock } from '@tessera/shared';
 import type { AppBConfig } from './config.js';
@@ -86,16 +84,7 @@ export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
 
   const app = new Hono();
   app.use('*', securityHeaders({ issuerOrigin: new URL(config.issuer).origin }));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new MalformedRequestError('the request body is too large', 413);
-      },
-    }),
-  );
-  app.use('*', requestLimits());
+  app.use('*', requestLimits({ bodyBytes: MAX_BODY_BYTES }));
   app.route('/', staticRoutes(ctx));
   app.route('/', apiRoutes(ctx));
   app.route('/', backchannelLogoutRoutes(ctx));

@@ -1,33 +1,60 @@
 /**
- * Limits every request meets before a route reads it: header values of bounded size, and a query
- * string of well-formed percent-encoded UTF-8 within URLENCODED_LIMITS. Node itself refuses a
- * header block over 16 KiB (431, RFC 6585 §5) before the app sees it.
+ * Limits every request meets before a route reads it, on every Tessera server: a body of bounded
+ * size, header values of bounded size, and a query string of well-formed percent-encoded UTF-8
+ * within the parameter limits. Node itself refuses a header block over 16 KiB (431, RFC 6585 §5)
+ * before the app sees it. Anything else is a MalformedRequestError — an OAuth invalid_request
+ * (RFC 6749 §5.2) — for the root handler to answer: never a 500 (OWASP ASVS V5.1).
  */
 import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { MalformedRequestError } from '../http/malformed-request-error.js';
 import { parseUrlencoded } from '../http/urlencoded.js';
 
 /** Longest value of one request header: browsers cap a cookie at 4 KiB. */
 export const HEADER_VALUE_LIMIT = 8 * 1024;
 
+/** Options of {@link requestLimits}. */
+export interface RequestLimitsOptions {
+  /** Largest request body, in bytes: larger is refused with 413, whether announced or streamed. */
+  bodyBytes: number;
+  /**
+   * Reads the query string (without its `?`) and throws on what the server will not take. By
+   * default parseUrlencoded with URLENCODED_LIMITS; a server with parameter rules of its own
+   * (the issuer's) applies them here, throwing an OAuthError of its choice.
+   */
+  readQuery?: (query: string) => unknown;
+}
+
 /**
- * Hono middleware that refuses, with MalformedRequestError, an oversized header value or a
- * malformed query string. The root handler shapes the 400.
+ * Hono middleware that refuses, with MalformedRequestError (413 for the body, 400 otherwise), an
+ * oversized body, an oversized header value or a malformed query string.
  *
  * @example
  * ```ts
- * app.use('*', requestLimits());
- * app.onError((error, c) => error instanceof MalformedRequestError ? c.json({ error: error.error }, error.status) : c.json({ error: 'server_error' }, 500));
+ * app.use('*', requestLimits({ bodyBytes: 16 * 1024 }));
+ * app.onError((error, c) => error instanceof MalformedRequestError ? c.json(error.toJSON(), error.status) : c.json({ error: 'server_error' }, 500));
  * ```
  */
-export function requestLimits(): MiddlewareHandler {
-  return async function requestLimits(c, next) {
-    for (const [, value] of c.req.raw.headers) {
-      if (value.length > HEADER_VALUE_LIMIT) throw new MalformedRequestError('a request header is too large');
-    }
-    const url = c.req.url;
-    const query = url.indexOf('?');
-    if (query !== -1) parseUrlencoded(url.slice(query + 1));
-    await next();
+export function requestLimits(options: RequestLimitsOptions): MiddlewareHandler {
+  const { bodyBytes, readQuery = parseUrlencoded } = options;
+  if (!Number.isSafeInteger(bodyBytes) || bodyBytes < 0) throw new TypeError('bodyBytes must be a byte count');
+  const limitBody = bodyLimit({
+    maxSize: bodyBytes,
+    // Thrown, so the root handler answers in the form the caller reads (page or JSON).
+    onError: () => {
+      throw new MalformedRequestError('the request body is too large', 413);
+    },
+  });
+  return function requestLimits(c, next) {
+    // The body first: an announced Content-Length over the limit is refused before anything is read.
+    return limitBody(c, async () => {
+      for (const [, value] of c.req.raw.headers) {
+        if (value.length > HEADER_VALUE_LIMIT) throw new MalformedRequestError('a request header is too large');
+      }
+      const url = c.req.url;
+      const query = url.indexOf('?');
+      if (query !== -1) readQuery(url.slice(query + 1));
+      await next();
+    });
   };
 }
