@@ -17,6 +17,8 @@ export type { FetchLike } from './http/fetch-like.js';
 // Strict application/x-www-form-urlencoded reading (browser-safe: TextDecoder with fatal: true).
 export * from './http/malformed-request-error.js';
 export * from './http/urlencoded.js';
+// Conditional GET: If-None-Match against an ETag the server computed once (RFC 9110 §13.1.2).
+export * from './http/if-none-match.js';
 // Configuration from environment variables, with errors that name the variable.
 export * from './config/env.js';
 export * from './http/loopback-host.js';

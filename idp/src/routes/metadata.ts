@@ -1,7 +1,7 @@
 /** Discovery (OIDC Discovery §4) and the JWKS (RFC 7517 §5), both cacheable and open to any origin. */
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { ISSUER_PATHS } from '@tessera/shared';
+import { ISSUER_PATHS, matchesIfNoneMatch } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { providerMetadata } from '../protocol/discovery.js';
 import type { Env } from './web.js';
@@ -22,13 +22,7 @@ export function metadataRoutes(ctx: IssuerContext): Hono<Env> {
     c.header('Cache-Control', `public, max-age=${ctx.config.jwksMaxAge}`);
     c.header('ETag', etag);
     // RFC 9110 §13.1.2: a matching If-None-Match answers 304 with no body.
-    const inm = c.req.header('if-none-match');
-    if (
-      inm !== undefined &&
-      (inm.trim() === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))
-    ) {
-      return c.body(null, 304);
-    }
+    if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304);
     c.header('Content-Type', 'application/jwk-set+json');
     return c.body(body);
   });

@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { STATUS_LIST_MEDIA_TYPE } from '@tessera/shared';
+import { STATUS_LIST_MEDIA_TYPE, matchesIfNoneMatch } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { STATUS_LIST_PATH } from '../status-list/status-lists.js';
 import type { Env } from './web.js';
@@ -21,12 +21,6 @@ function acceptsJwt(accept: string | undefined): boolean {
     if (q !== undefined && Number(q.slice(2)) === 0) return false;
     return type === STATUS_LIST_MEDIA_TYPE || type === 'application/*' || type === '*/*';
   });
-}
-
-/** RFC 9110 §13.1.2: If-None-Match matches the current ETag (weak comparison). */
-function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (ifNoneMatch === undefined) return false;
-  return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
 export function statusListRoutes(ctx: IssuerContext): Hono<Env> {
@@ -60,7 +54,8 @@ export function statusListRoutes(ctx: IssuerContext): Hono<Env> {
     // §5.1 ttl: no cache on the way keeps it longer than a verifier may.
     c.header('Cache-Control', `public, max-age=${ctx.config.statusListTtl}`);
     c.header('ETag', published.etag);
-    if (matchesEtag(c.req.header('if-none-match'), published.etag)) return c.body(null, 304);
+    // RFC 9110 §13.1.2: a matching If-None-Match answers 304 with no body.
+    if (matchesIfNoneMatch(c.req.header('if-none-match'), published.etag)) return c.body(null, 304);
     // §8.2: the JWT form is served as application/statuslist+jwt.
     c.header('Content-Type', STATUS_LIST_MEDIA_TYPE);
     return c.body(published.token);

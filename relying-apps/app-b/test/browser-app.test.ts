@@ -56,6 +56,16 @@ describe('the browser app as served', () => {
     expect(again.status).toBe(304);
   });
 
+  it.each([
+    ['weakly (RFC 9110 §13.1.2 compares weakly)', (etag: string) => `W/${etag}`],
+    ['in a list', (etag: string) => `"older", ${etag}`],
+  ])('answers /app.js with 304 to an If-None-Match naming its ETag %s', async (_, field) => {
+    const etag = (await fetch(`${world.app}/app.js`)).headers.get('etag')!;
+    const again = await fetch(`${world.app}/app.js`, { headers: { 'if-none-match': field(etag) } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+  });
+
   it('serves /config.json with the issuer, the client id and the app URL', async () => {
     const res = await fetch(`${world.app}/config.json`);
     expect(await res.json()).toEqual({ issuer: world.idp, clientId: 'app-b', appUrl: world.app });

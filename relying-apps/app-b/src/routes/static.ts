@@ -1,6 +1,7 @@
 /** The browser app: its page, its script, its stylesheet, and the settings it reads. */
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
+import { matchesIfNoneMatch } from '@tessera/shared';
 import type { AppContext } from '../context.js';
 import { cspNonce } from '../http/security-headers.js';
 import { shell, STYLESHEET } from '../shell.js';
@@ -32,7 +33,7 @@ export function staticRoutes(ctx: AppContext): Hono {
   app.get('/app.js', async function browserApp(c) {
     const { code, etag } = await bundle;
     const headers = { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache', ETag: etag };
-    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
+    if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
     return c.body(code, 200, headers);
   });
 
