@@ -1,10 +1,9 @@
 /** The issuer's HTTP application: routes composed, one root error handler. */
 import { Hono } from 'hono';
 import { OAuthError, parseUrlencoded } from '@tessera/shared';
-import { requestLimits } from '@tessera/shared/node';
+import { requestLimits, securityHeaders } from '@tessera/shared/node';
 import type { IssuerContext } from './context.js';
 import { LIMITS, readParams } from './protocol/params.js';
-import { securityHeaders } from './http/security-headers.js';
 import { accountRoutes } from './routes/account.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
@@ -24,7 +23,10 @@ const wantsHtml = (accept: string | undefined) => !!accept && accept.includes('t
 export function createApp(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
 
-  app.use('*', securityHeaders());
+  // The issuer's pages run no script and style themselves inline (with the nonce). Their forms post
+  // to the issuer; a route whose form is answered with a redirect to a client allows that origin
+  // for its own response (allowFormRedirectTo).
+  app.use('*', securityHeaders({ page: { formActions: ["'self'"] } }));
   app.use(
     '*',
     requestLimits({

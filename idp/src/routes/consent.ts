@@ -1,8 +1,8 @@
 /** The consent page for third-party clients: the client's name, the scopes, Allow or Deny. */
 import { Hono } from 'hono';
 import { OAuthError } from '@tessera/shared';
+import { allowFormRedirectTo } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
-import { allowFormRedirectTo } from '../http/security-headers.js';
 import { safeEqual } from '../crypto/digest.js';
 import { errorRedirect } from '../protocol/authorization-response.js';
 import { issueCode, needsSignIn } from '../protocol/authorize.js';
@@ -26,7 +26,7 @@ export function consentRoutes(ctx: IssuerContext): Hono<Env> {
     const client = await ctx.store.clients.findById(interaction.request.clientId);
     const user = await ctx.store.users.findBySub(session.userId);
     if (!client || !user) return expiredInteraction(c);
-    // Allow or Deny is answered with a redirect to the client (see http/security-headers.ts).
+    // Allow or Deny is answered with a redirect to the client (see allowFormRedirectTo).
     allowFormRedirectTo(interaction.request.redirectUri);
     return c.html(
       consentPage({

@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { OAuthError } from '@tessera/shared';
+import { allowFormRedirectTo } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { safeEqual } from '../crypto/digest.js';
 import { readParams, type Params } from '../protocol/params.js';
-import { allowFormRedirectTo } from '../http/security-headers.js';
 import { endSsoSession, hintMatchesSession, parseLogoutRequest, type LogoutRequest } from '../protocol/end-session.js';
 import { findActiveSession } from '../protocol/sso-session.js';
 import { confirmLogoutPage, errorPage, signedOutPage } from '../views/pages.js';
@@ -56,7 +56,7 @@ export function logoutRoutes(ctx: IssuerContext): Hono<Env> {
     }
     if (req.client && forwarded.client_id === undefined && forwarded.post_logout_redirect_uri !== undefined)
       forwarded.client_id = req.client.id;
-    // Confirming is answered with a redirect to the validated post-logout URI (see http/security-headers.ts).
+    // Confirming is answered with a redirect to the validated post-logout URI (see allowFormRedirectTo).
     if (req.redirectTo) allowFormRedirectTo(req.redirectTo);
     return c.html(
       confirmLogoutPage({

@@ -1,5 +1,6 @@
 /** The sign-in page: email and password, CSRF-protected, one generic message for any failure. */
 import { Hono } from 'hono';
+import { allowFormRedirectTo } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import type { User } from '../store/index.js';
 import { safeEqual } from '../crypto/digest.js';
@@ -9,7 +10,6 @@ import { audit } from '../protocol/audit.js';
 import { BadCredentialsError } from '../protocol/credentials.js';
 import { attemptSignIn } from '../protocol/sign-in-throttle.js';
 import { findActiveSession, signInSession } from '../protocol/sso-session.js';
-import { allowFormRedirectTo } from '../http/security-headers.js';
 import { signInPage } from '../views/pages.js';
 import { authorizationErrorResponse, browserBinding, respondToOutcome } from './authorize.js';
 import { expiredInteraction, findBoundInteraction, forbiddenForm } from './interaction.js';
@@ -54,7 +54,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);
     const interaction = await findBoundInteraction(c, ctx, form.get('interaction'));
     if (!interaction) return expiredInteraction(c);
-    // The form posts here, and its redirect ends at the client (see http/security-headers.ts).
+    // The form posts here, and its redirect ends at the client (see allowFormRedirectTo).
     if (interaction.request) allowFormRedirectTo(interaction.request.redirectUri);
     if (!safeEqual(form.get('csrf_token') ?? '', interaction.csrfToken)) return forbiddenForm(c);
 

@@ -11,12 +11,17 @@ import {
   type FetchLike,
   type JtiStore,
 } from '@tessera/shared';
-import { createLogger, createLoopbackFetch, requestLimits, withNodeSignatures } from '@tessera/shared/node';
+import {
+  createLogger,
+  createLoopbackFetch,
+  requestLimits,
+  securityHeaders,
+  withNodeSignatures,
+} from '@tessera/shared/node';
 import { systemClock, type Clock } from '@tessera/shared';
 import type { AppAConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { cookieNames } from './http/cookies.js';
-import { securityHeaders } from './http/security-headers.js';
 import { describeError, type Logger } from '@tessera/shared';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { callbackRoutes } from './routes/callback.js';
@@ -78,7 +83,12 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
   };
 
   const app = new Hono();
-  app.use('*', securityHeaders({ issuerOrigin: new URL(config.issuer).origin }));
+  // App A's pages run no script: its own stylesheet, and what carries the nonce. Forms post to app A,
+  // and the sign-out form's redirect goes on to the issuer's end-session endpoint (CSP Level 3 §6.5.1).
+  app.use(
+    '*',
+    securityHeaders({ page: { styleSources: ["'self'"], formActions: ["'self'", new URL(config.issuer).origin] } }),
+  );
   app.use('*', requestLimits({ bodyBytes: MAX_BODY_BYTES }));
 
   // Browsers ask for it on every first visit; an empty answer keeps their consoles free of 404s.

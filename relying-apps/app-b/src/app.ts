@@ -12,12 +12,17 @@ import {
   type FetchLike,
   type JtiStore,
 } from '@tessera/shared';
-import { createLogger, createLoopbackFetch, requestLimits, withNodeSignatures } from '@tessera/shared/node';
+import {
+  createLogger,
+  createLoopbackFetch,
+  requestLimits,
+  securityHeaders,
+  withNodeSignatures,
+} from '@tessera/shared/node';
 import { bundleBrowserApp } from './bundle.js';
 import { systemClock, type Clock } from '@tessera/shared';
 import type { AppBConfig } from './config.js';
 import type { AppContext } from './context.js';
-import { securityHeaders } from './http/security-headers.js';
 import { describeError, type Logger } from '@tessera/shared';
 import { createMemoryRevokedSessions, type RevokedSessions } from './revoked-sessions.js';
 import { apiRoutes } from './routes/api.js';
@@ -83,7 +88,22 @@ export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
   };
 
   const app = new Hono();
-  app.use('*', securityHeaders({ issuerOrigin: new URL(config.issuer).origin }));
+  // The page runs only our own bundled script, which the shell marks with the nonce too: an injected
+  // inline script has neither. It talks only to our API and the issuer (discovery, JWKS, token
+  // endpoint), so an injected script could send tokens nowhere else. No forms: sign-in and
+  // sign-out are navigations.
+  const issuerOrigin = new URL(config.issuer).origin;
+  app.use(
+    '*',
+    securityHeaders({
+      page: {
+        scriptSources: ["'self'"],
+        connectSources: ["'self'", issuerOrigin],
+        styleSources: ["'self'"],
+        formActions: [],
+      },
+    }),
+  );
   app.use('*', requestLimits({ bodyBytes: MAX_BODY_BYTES }));
   app.route('/', staticRoutes(ctx));
   app.route('/', apiRoutes(ctx));

@@ -1,21 +1,54 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { cspNonce, securityHeaders } from './security-headers.js';
+import { allowFormRedirectTo, cspNonce, securityHeaders, type PagePolicy } from './security-headers.js';
 
-function appWith(policy = (nonce: string) => `default-src 'none'; style-src 'nonce-${nonce}'`) {
+function appWith(page: PagePolicy = { formActions: ["'self'"] }) {
   const app = new Hono();
-  app.use('*', securityHeaders({ contentSecurityPolicy: policy }));
-  app.get('/page', (c) => c.text(cspNonce()));
+  app.use('*', securityHeaders({ page }));
+  app.get('/page', (c) => c.html(cspNonce()));
+  app.get('/sign-in', (c) => {
+    allowFormRedirectTo('https://client.example/callback?x=1');
+    allowFormRedirectTo('https://client.example/other');
+    return c.html(cspNonce());
+  });
+  app.get('/api', (c) => c.json({ ok: true }));
   app.get('/cached', (c) => c.text('asset', 200, { 'Cache-Control': 'public, max-age=60' }));
   return app;
 }
 
 describe('securityHeaders', () => {
-  it('sets the app’s CSP with the nonce that cspNonce() gave the route', async () => {
+  it('gives a page the server’s CSP with the nonce that cspNonce() gave the route', async () => {
     const response = await appWith().request('/page');
     const nonce = await response.text();
-    expect(nonce).toMatch(/^[A-Za-z0-9+/]{22}==$/); // 128 bits, base64
-    expect(response.headers.get('content-security-policy')).toBe(`default-src 'none'; style-src 'nonce-${nonce}'`);
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{22}$/); // 128 bits, base64url
+    expect(response.headers.get('content-security-policy')).toBe(
+      `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+    );
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+  });
+
+  it('adds the sources a server allows, the nonce on scripts and styles alike', async () => {
+    const response = await appWith({
+      styleSources: ["'self'"],
+      scriptSources: ["'self'"],
+      connectSources: ["'self'", 'https://idp.example'],
+      formActions: [],
+    }).request('/page');
+    const nonce = await response.text();
+    expect(response.headers.get('content-security-policy')).toBe(
+      `default-src 'none'; script-src 'self' 'nonce-${nonce}'; connect-src 'self' https://idp.example; style-src 'self' 'nonce-${nonce}'; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'`,
+    );
+  });
+
+  it('lets one response’s forms go on to the origins its route allowed, and no other response’s', async () => {
+    const app = appWith({ formActions: ["'self'", 'https://idp.example'] });
+    const signIn = await app.request('/sign-in');
+    expect(signIn.headers.get('content-security-policy')).toContain(
+      "form-action 'self' https://idp.example https://client.example;",
+    );
+    expect((await app.request('/page')).headers.get('content-security-policy')).toContain(
+      "form-action 'self' https://idp.example;",
+    );
   });
 
   it('gives every response a fresh nonce', async () => {
@@ -24,23 +57,33 @@ describe('securityHeaders', () => {
     expect(await a.text()).not.toBe(await b.text());
   });
 
-  it('sets the fixed headers, and Cache-Control: no-store only where the route chose none', async () => {
+  it('gives what is not a page a CSP that loads and frames nothing, and no nonce', async () => {
+    const response = await appWith().request('/api');
+    expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(response.headers.get('x-frame-options')).toBeNull();
+  });
+
+  it('sets nosniff and no-referrer everywhere, and Cache-Control: no-store only where the route chose none', async () => {
     const app = appWith();
-    const page = await app.request('/page');
-    expect([
-      page.headers.get('x-frame-options'),
-      page.headers.get('x-content-type-options'),
-      page.headers.get('referrer-policy'),
-    ]).toEqual(['DENY', 'nosniff', 'no-referrer']);
-    expect(page.headers.get('cache-control')).toBe('no-store');
+    for (const path of ['/page', '/api', '/cached']) {
+      const response = await app.request(path);
+      expect([response.headers.get('x-content-type-options'), response.headers.get('referrer-policy')]).toEqual([
+        'nosniff',
+        'no-referrer',
+      ]);
+    }
+    expect((await app.request('/page')).headers.get('cache-control')).toBe('no-store');
+    expect((await app.request('/api')).headers.get('cache-control')).toBe('no-store');
     expect((await app.request('/cached')).headers.get('cache-control')).toBe('public, max-age=60');
   });
 
-  it('refuses cspNonce() outside a request it handles', () => {
+  it('refuses cspNonce() and allowFormRedirectTo() outside a request it handles', () => {
     expect(() => cspNonce()).toThrow(TypeError);
+    expect(() => allowFormRedirectTo('https://client.example/')).toThrow(TypeError);
   });
 
-  it('refuses to be built without a policy (a TypeError at start-up)', () => {
+  it('refuses to be built without saying where forms may post (a TypeError at start-up)', () => {
     expect(() => securityHeaders({} as never)).toThrow(TypeError);
+    expect(() => securityHeaders({ page: {} } as never)).toThrow(TypeError);
   });
 });

@@ -1,56 +1,133 @@
 /**
- * Response headers every answer of a Tessera web app carries (OWASP HTTP Headers Cheat Sheet),
- * with a Content-Security-Policy nonce fresh for each response. Node-only (AsyncLocalStorage,
+ * The response headers every Tessera server sets once for every response (OWASP HTTP Headers
+ * Cheat Sheet, OWASP Clickjacking Defense). Pages get a Content-Security-Policy with a fresh nonce
+ * per response (CSP Level 3 §6.7.2.3): only what the page shell wrote with that nonce applies, so
+ * markup injected into a page can neither style nor script it. What a server's pages may load is
+ * its own ({@link PagePolicy}); the rest is the same everywhere. Node-only (AsyncLocalStorage,
  * node:crypto): exported from `@tessera/shared/node`.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 
-// The nonce belongs to the response, not to a page's data: views take it from here, so none can
-// forget it or reuse another response's.
-const currentNonce = new AsyncLocalStorage<string>();
-
-/** The CSP nonce of the response being built (128 random bits, base64). */
-export function cspNonce(): string {
-  const nonce = currentNonce.getStore();
-  if (nonce === undefined)
-    throw new TypeError('cspNonce() is only available while securityHeaders() handles a request');
-  return nonce;
+/** What a server's pages may use besides what carries the response's nonce. */
+export interface PagePolicy {
+  /** `style-src` sources besides the nonce: `'self'` for a stylesheet served by URL. */
+  styleSources?: readonly string[];
+  /** `script-src` sources besides the nonce; without it, pages run no script at all (`default-src 'none'`). */
+  scriptSources?: readonly string[];
+  /** `connect-src`: where the page's script may send requests; without it, nowhere. */
+  connectSources?: readonly string[];
+  /**
+   * `form-action`: where forms may post, and where the redirects that follow may go (CSP Level 3
+   * §6.5.1); empty for a server with no form (`'none'`). Listed, never omitted: an injected
+   * `<form action=…>` on a sign-in page would collect passwords.
+   */
+  formActions: readonly string[];
 }
 
-/** Options of {@link securityHeaders}. */
-export interface SecurityHeadersOptions {
-  /** The app's Content-Security-Policy for a response whose nonce is `nonce` (CSP Level 3 §6.7.2.3). */
-  contentSecurityPolicy: (nonce: string) => string;
+/** One response's page policy. The nonce is made when first asked for: JSON answers need none. */
+class ResponsePolicy {
+  #nonce: string | undefined;
+  readonly formTargets = new Set<string>();
+  get nonce(): string {
+    // 16 bytes: 128 bits (CSP Level 3 §7.2 asks for at least 128), base64url — a base64 variant
+    // the nonce-source grammar accepts (§2.3.1 base64-value).
+    this.#nonce ??= randomBytes(16).toString('base64url');
+    return this.#nonce;
+  }
+}
+
+// The nonce belongs to the response, not to a view's data: the page shell takes it from here, so
+// no view can forget it, reuse another response's, or need it threaded through every signature.
+const currentResponse = new AsyncLocalStorage<ResponsePolicy>();
+
+function policyInScope(caller: string): ResponsePolicy {
+  const policy = currentResponse.getStore();
+  if (policy === undefined)
+    throw new TypeError(`${caller} is only available while securityHeaders() handles a request`);
+  return policy;
+}
+
+/** The CSP nonce of the response being built (128 random bits, base64url). */
+export function cspNonce(): string {
+  return policyInScope('cspNonce()').nonce;
 }
 
 /**
- * Hono middleware that gives each response a fresh CSP nonce (read with {@link cspNonce} while
- * the response is built) and sets Content-Security-Policy, X-Frame-Options: DENY,
- * X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer and, unless the route chose its
- * own, Cache-Control: no-store.
+ * Lets this response's forms end on `url`'s origin: a POST answered with a redirect to a client's
+ * redirect URI. Browsers check `form-action` against every redirect that follows a form
+ * submission (CSP Level 3 §6.5.1; Chrome enforces it), and compare only the origin once
+ * redirected (§6.7.2.8), so the origin is the exact target.
+ */
+export function allowFormRedirectTo(url: string): void {
+  policyInScope('allowFormRedirectTo()').formTargets.add(new URL(url).origin);
+}
+
+/** Whatever is not a page (JSON, JWTs, scripts, stylesheets) loads nothing and is never framed either. */
+const NOT_A_PAGE = "default-src 'none'; frame-ancestors 'none'";
+
+const sources = (list: readonly string[]) => list.map((source) => ` ${source}`).join('');
+
+/** Options of {@link securityHeaders}. */
+export interface SecurityHeadersOptions {
+  /** What the server's pages may load and where their forms may go. */
+  page: PagePolicy;
+}
+
+/**
+ * Hono middleware that sets, after the route has answered: on pages (text/html), a CSP with this
+ * response's nonce (read with {@link cspNonce} while the page is built) and `X-Frame-Options: DENY`
+ * for browsers without `frame-ancestors`; on everything else, a CSP that loads and frames nothing;
+ * everywhere, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` (pages carry
+ * interaction ids, redirects carry codes: RFC 9700 §4.2.4), and `Cache-Control: no-store` wherever
+ * the route did not choose a cache policy itself, so a response with a token, a code or a session
+ * is never cached by default (RFC 6749 §5.1, RFC 6750 §5.3).
  *
  * @example
  * ```ts
- * app.use('*', securityHeaders({ contentSecurityPolicy: (nonce) => `default-src 'none'; style-src 'nonce-${nonce}'` }));
+ * app.use('*', securityHeaders({ page: { styleSources: ["'self'"], formActions: ["'self'"] } }));
  * app.get('/', (c) => c.html(`<link rel="stylesheet" href="/styles.css" nonce="${cspNonce()}">`));
  * ```
  */
 export function securityHeaders(options: SecurityHeadersOptions): MiddlewareHandler {
-  const { contentSecurityPolicy } = options;
-  if (typeof contentSecurityPolicy !== 'function')
-    throw new TypeError('contentSecurityPolicy must be a function of the nonce');
+  const page = options?.page;
+  if (page === undefined || !Array.isArray(page.formActions))
+    throw new TypeError('page.formActions must list where forms may post');
+  const { styleSources = [], scriptSources, connectSources, formActions } = page;
+  // What does not depend on the response is written once, here.
+  const scriptSrc = scriptSources && `script-src${sources(scriptSources)}`;
+  const connectSrc = connectSources && `connect-src${sources(connectSources)}`;
+  const styleSrc = `style-src${sources(styleSources)}`;
+  const formAction = `form-action${sources(formActions)}`;
+
+  const pagePolicy = (policy: ResponsePolicy): string => {
+    const nonce = ` 'nonce-${policy.nonce}'`;
+    const formTargets = formActions.length + policy.formTargets.size > 0 ? sources([...policy.formTargets]) : " 'none'";
+    return [
+      "default-src 'none'",
+      ...(scriptSrc === undefined ? [] : [scriptSrc + nonce]),
+      ...(connectSrc === undefined ? [] : [connectSrc]),
+      styleSrc + nonce,
+      "img-src 'self'",
+      formAction + formTargets,
+      "base-uri 'none'",
+      // Pages can never be framed: clickjacking of a sign-in, consent or sign-out button.
+      "frame-ancestors 'none'",
+    ].join('; ');
+  };
+
   return async function securityHeaders(c, next) {
-    const nonce = randomBytes(16).toString('base64');
-    await currentNonce.run(nonce, next);
-    c.header('Content-Security-Policy', contentSecurityPolicy(nonce));
-    c.header('X-Frame-Options', 'DENY');
+    const policy = new ResponsePolicy();
+    await currentResponse.run(policy, next);
     c.header('X-Content-Type-Options', 'nosniff');
-    // A redirect URI carries the authorization code: it must never leak in a Referer (RFC 9700 §4.2.4).
     c.header('Referrer-Policy', 'no-referrer');
-    // What did not choose a cache policy is never stored: pages depend on a session, API answers
-    // on a bearer token (RFC 6750 §5.3).
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
+    if (c.res.headers.get('content-type')?.startsWith('text/html')) {
+      c.header('Content-Security-Policy', pagePolicy(policy));
+      c.header('X-Frame-Options', 'DENY');
+    } else {
+      c.header('Content-Security-Policy', NOT_A_PAGE);
+    }
   };
 }

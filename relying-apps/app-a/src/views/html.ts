@@ -1,5 +1,5 @@
 /** Server-rendered HTML: every interpolated value is escaped; pages work without JavaScript. */
-import { cspNonce } from '../http/security-headers.js';
+import { cspNonce } from '@tessera/shared/node';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

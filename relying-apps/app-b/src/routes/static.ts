@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { matchesIfNoneMatch } from '@tessera/shared';
+import { cspNonce } from '@tessera/shared/node';
 import type { AppContext } from '../context.js';
-import { cspNonce } from '../http/security-headers.js';
 import { shell, STYLESHEET } from '../shell.js';
 
 /** What the browser code needs to know; nothing secret (app B is a public client). */
