@@ -7,7 +7,9 @@ export * from './http/loopback-fetch.js';
 export * from './jwks/node-signatures.js';
 // The servers' logger: pino, one JSON line per event on stderr.
 export * from './log/pino-logger.js';
-// Response headers with a per-response CSP nonce (AsyncLocalStorage, node:crypto).
+// Response headers with a per-response CSP nonce (AsyncLocalStorage, node:crypto), and the HTML
+// pages that carry it (hono/html at run time).
 export * from './hono/security-headers.js';
+export * from './hono/html-page.js';
 // Body, header and query limits for every request (hono/body-limit at run time).
 export * from './hono/request-limits.js';

@@ -1,6 +1,7 @@
 /** The account page: the person's signed-in devices, each with a sign-out button. No JavaScript. */
 import type { DeviceListing } from '../protocol/devices.js';
-import { html, page } from './html.js';
+import { html } from '@tessera/shared/node';
+import { page } from './page.js';
 
 /** "2025-03-04 17:05 UTC": one unambiguous zone for every reader, whatever the server's. */
 const utc = (ms: number): string => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;

@@ -1,5 +1,6 @@
 /** The issuer's pages: sign-in, consent, errors, and the signed-in home. */
-import { html, page } from './html.js';
+import { html } from '@tessera/shared/node';
+import { page } from './page.js';
 
 export function signInPage(opts: {
   interactionId: string;

@@ -14,6 +14,7 @@ import {
 import {
   createLogger,
   createLoopbackFetch,
+  html,
   requestLimits,
   securityHeaders,
   withNodeSignatures,
@@ -31,7 +32,7 @@ import { logoutRoutes } from './routes/logout.js';
 import { meRoutes } from './routes/me.js';
 import { createMemoryLoginTransactionStore, type LoginTransactionStore } from './sessions/login-transactions.js';
 import { createMemorySessionStore, type SessionStore } from './sessions/session-store.js';
-import { STYLESHEET, page, html } from './views/html.js';
+import { STYLESHEET, page } from './views/page.js';
 import { problemPage } from './views/pages.js';
 
 /** What createApp can be given instead of its defaults (tests, other deployments). */

@@ -1,19 +1,11 @@
 /**
  * The page shell: HTML with no inline script or style. Its stylesheet and script are ours
- * ('self') and carry the response's CSP nonce, which nothing injected into the page can know.
- * The browser code fills it in; the ids are what browser tests look for.
+ * ('self') and carry the response's CSP nonce (htmlPage), which nothing injected into the page can
+ * know. The browser code fills it in; the ids are what browser tests look for.
  */
-export const shell = (nonce: string): string => `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>App B</title>
-<link rel="stylesheet" href="/app.css" nonce="${nonce}">
-<script type="module" src="/app.js" nonce="${nonce}"></script>
-</head>
-<body><main>
-<h1>App B</h1>
+import { html, htmlPage } from '@tessera/shared/node';
+
+const BODY = html`<h1>App B</h1>
 <p id="status" role="status">Loading…</p>
 <p id="notice" hidden></p>
 <p id="problem" class="error" role="alert" hidden></p>
@@ -24,10 +16,11 @@ export const shell = (nonce: string): string => `<!doctype html>
 </dl>
 <button id="sign-in" type="button" hidden>Sign in</button>
 <button id="sign-out" type="button" hidden>Sign out</button>
-<noscript><p>App B is a browser app: it needs JavaScript.</p></noscript>
-</main></body>
-</html>
-`;
+<noscript><p>App B is a browser app: it needs JavaScript.</p></noscript>`;
+
+/** App B's one page, for the response being built (its nonce). */
+export const shell = (): string =>
+  htmlPage({ title: 'App B', stylesheet: '/app.css', moduleScript: '/app.js', body: BODY });
 
 export const STYLESHEET = `:root { color-scheme: light dark; font-family: system-ui, sans-serif; }
 body { margin: 0; display: grid; place-items: center; min-height: 100vh; background: Canvas; }

@@ -1,6 +1,7 @@
 /** App A's pages. Element ids (`#status`, `#sign-in`, `#sign-out`) are what browser tests look for. */
 import type { AppSession } from '../sessions/session-store.js';
-import { html, page } from './html.js';
+import { html } from '@tessera/shared/node';
+import { page } from './page.js';
 
 export function homePage(session: AppSession | undefined, notice?: string): string {
   if (session === undefined) {
