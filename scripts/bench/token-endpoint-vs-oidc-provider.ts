@@ -16,6 +16,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import { BENCH_MS, BENCH_ROUNDS, compare, report } from './measure.js';
 import { ISSUER, REDIRECT, benchIssuer, pkce, signIn } from './issuer-fixture.js';
+import { MapAdapter } from './lib/map-adapter.js';
 
 const listen = (server: Server) =>
   new Promise<string>((resolve) =>
@@ -45,46 +46,6 @@ async function tesseraCode(): Promise<{ code: string; verifier: string }> {
   });
   const res = await tessera.issuer.app.request(`${ISSUER}/authorize?${q}`, { headers: { cookie } });
   return { code: new URL(res.headers.get('location')!).searchParams.get('code')!, verifier };
-}
-
-/**
- * oidc-provider's quick-start adapter is an LRU of 1,000 entries: the codes made ahead of a round
- * would push each other out. This one keeps everything in a Map, as fast and without eviction.
- */
-class MapAdapter {
-  static store = new Map<string, { payload: Record<string, unknown>; expiresAt: number }>();
-  static grants = new Map<string, string[]>();
-  constructor(private readonly model: string) {}
-  private key(id: string) {
-    return `${this.model}:${id}`;
-  }
-  async upsert(id: string, payload: Record<string, unknown>, expiresIn: number) {
-    MapAdapter.store.set(this.key(id), { payload, expiresAt: Date.now() + expiresIn * 1000 });
-    const grantId = payload.grantId as string | undefined;
-    if (grantId) MapAdapter.grants.set(grantId, [...(MapAdapter.grants.get(grantId) ?? []), this.key(id)]);
-  }
-  async find(id: string) {
-    const e = MapAdapter.store.get(this.key(id));
-    return e && e.expiresAt > Date.now() ? e.payload : undefined;
-  }
-  async findByUid(uid: string) {
-    for (const e of MapAdapter.store.values()) if (e.payload.uid === uid) return e.payload;
-    return undefined;
-  }
-  async findByUserCode() {
-    return undefined;
-  }
-  async consume(id: string) {
-    const e = MapAdapter.store.get(this.key(id));
-    if (e) e.payload.consumed = Math.floor(Date.now() / 1000);
-  }
-  async destroy(id: string) {
-    MapAdapter.store.delete(this.key(id));
-  }
-  async revokeByGrantId(grantId: string) {
-    for (const k of MapAdapter.grants.get(grantId) ?? []) MapAdapter.store.delete(k);
-    MapAdapter.grants.delete(grantId);
-  }
 }
 
 // ---- oidc-provider, with an ES256 key and the same kind of client ----
