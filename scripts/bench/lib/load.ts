@@ -1,0 +1,91 @@
+/**
+ * Closed-loop load: N virtual users, each running one operation after another for a fixed time,
+ * with every operation's latency recorded. And what the server process spent meanwhile, read
+ * from /proc (Linux): CPU time and resident memory, so a server's cost per operation is its own.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** An operation reports `'exhausted'` when it has nothing left to do (a pool of codes ran dry). */
+export type Operation = (user: number) => Promise<undefined | 'exhausted'>;
+
+export interface Window {
+  ops: number;
+  errors: number;
+  /** The first few error messages, to report. */
+  errorSamples: string[];
+  seconds: number;
+  /** Each operation's latency, milliseconds. */
+  latencies: number[];
+}
+
+/** Past this many errors in one window the server is taken to be down and the window ends. */
+const ERROR_LIMIT = 50;
+
+export async function drive(users: number, ms: number, op: Operation): Promise<Window> {
+  const w: Window = { ops: 0, errors: 0, errorSamples: [], seconds: 0, latencies: [] };
+  const start = performance.now();
+  const end = start + ms;
+  await Promise.all(
+    Array.from({ length: users }, async (_, user) => {
+      while (performance.now() < end && w.errors < ERROR_LIMIT) {
+        const t = performance.now();
+        try {
+          if ((await op(user)) === 'exhausted') return;
+          w.latencies.push(performance.now() - t);
+          w.ops++;
+        } catch (e) {
+          w.errors++;
+          if (w.errorSamples.length < 3) w.errorSamples.push(e instanceof Error ? e.message : String(e));
+        }
+      }
+    }),
+  );
+  w.seconds = (performance.now() - start) / 1000;
+  return w;
+}
+
+/** The p-th percentile (0–100) of `xs`, nearest rank. */
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(xs).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export function median(xs: number[]): number {
+  return percentile(xs, 50);
+}
+
+let ticksPerSecond: number | undefined;
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+export interface ProcessSample {
+  /** User + system CPU time, microseconds; NaN where /proc is not there. */
+  cpuMicros: number;
+  /** Resident set size, bytes; NaN where /proc is not there. */
+  rss: number;
+}
+
+/** What process `pid` has used so far (its whole life), from /proc/<pid>/stat and status. */
+export function sampleProcess(pid: number): ProcessSample {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
+    return { cpuMicros: (ticks / clockTicks()) * 1e6, rss: rssKb * 1024 };
+  } catch {
+    return { cpuMicros: Number.NaN, rss: Number.NaN };
+  }
+}

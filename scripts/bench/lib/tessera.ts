@@ -1,0 +1,100 @@
+/**
+ * Tessera as a server under test: seeded through the issuer's own API, then started as the
+ * production command starts it (`node idp/dist/main.js`, NODE_ENV=production) when a build of
+ * the current sources exists, and from the TypeScript sources otherwise.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  createPasswordHasher,
+  openStore,
+  registerClient,
+  registerResource,
+  registerUser,
+  systemClock,
+} from '@tessera/idp';
+import { BENCH_CLIENT, BENCH_PASSWORD, BENCH_REDIRECT, BENCH_RESOURCE, benchEmail } from './constants.js';
+import { REPO, TSX, logPath, startServer, type ServerProcess } from './processes.js';
+
+/** The newest modification time of any file under `dir`. */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** How Tessera will be started: compiled if `npm run build` output is newer than every source file. */
+export function tesseraStartPath(): { compiled: boolean; why: string } {
+  const main = join(REPO, 'idp/dist/main.js');
+  const shared = join(REPO, 'shared/dist/index.js');
+  if (!existsSync(main) || !existsSync(shared))
+    return { compiled: false, why: 'no build (run `npm run build` first): started from the TypeScript sources' };
+  const built = Math.min(statSync(main).mtimeMs, statSync(shared).mtimeMs);
+  const sources = Math.max(newest(join(REPO, 'idp/src')), newest(join(REPO, 'shared/src')));
+  if (sources > built)
+    return { compiled: false, why: 'the build is older than the sources (run `npm run build`): started from them' };
+  return { compiled: true, why: 'compiled: `node idp/dist/main.js` with NODE_ENV=production' };
+}
+
+/**
+ * Seeds `databaseFile`: `users` people with the bench password, one API, and a confidential
+ * first-party client allowed refresh tokens. Returns the client secret.
+ */
+export async function seedTessera(databaseFile: string, users: number): Promise<{ secret: string }> {
+  const store = openStore(databaseFile);
+  const clock = systemClock;
+  try {
+    const passwords = await createPasswordHasher();
+    for (let i = 0; i < users; i++)
+      await registerUser(
+        { store, passwords, clock },
+        { email: benchEmail(i), displayName: `Bench ${i}`, password: BENCH_PASSWORD },
+      );
+    await registerResource({ store, clock }, { id: BENCH_RESOURCE, name: 'API' });
+    const { secret } = await registerClient(
+      { store, clock },
+      {
+        id: BENCH_CLIENT,
+        name: 'Bench',
+        type: 'confidential',
+        party: 'first',
+        redirectUris: [BENCH_REDIRECT],
+        resources: [BENCH_RESOURCE],
+        grantTypes: ['refresh_token'],
+      },
+    );
+    return { secret: secret! };
+  } finally {
+    store.close();
+  }
+}
+
+/** Starts the issuer on `databaseFile` at a loopback `port`. */
+export async function startTessera(options: {
+  databaseFile: string;
+  port: number;
+  logDir: string;
+}): Promise<ServerProcess & { compiled: boolean }> {
+  const { compiled } = tesseraStartPath();
+  const origin = `http://127.0.0.1:${options.port}`;
+  const server = await startServer({
+    name: 'Tessera',
+    args: compiled ? [join(REPO, 'idp/dist/main.js')] : [...TSX, join(REPO, 'idp/src/main.ts')],
+    env: {
+      TESSERA_ISSUER: origin,
+      TESSERA_PORT: String(options.port),
+      TESSERA_DATABASE: options.databaseFile,
+      ...(compiled
+        ? { NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') }
+        : { NODE_ENV: 'development' }),
+    },
+    origin,
+    readyPath: '/.well-known/openid-configuration',
+    logFile: logPath(options.logDir, 'tessera'),
+  });
+  return { ...server, compiled };
+}

@@ -1,0 +1,19 @@
+/**
+ * The reference for sign-in: argon2id verifications alone, at Tessera's parameters, in a process
+ * of their own, `CONCURRENCY` in flight for `MS` milliseconds (as many as the sign-in scenario's
+ * users). Prints one JSON line: verifications, seconds, latencies (ms), CPU (µs), RSS (bytes).
+ */
+import { hash, verify, type Algorithm } from '@node-rs/argon2';
+import { ARGON2ID_PARAMS, BENCH_PASSWORD } from '../lib/constants.js';
+import { drive } from '../lib/load.js';
+
+const stored = await hash(BENCH_PASSWORD, { algorithm: 2 as Algorithm.Argon2id, ...ARGON2ID_PARAMS });
+const rssBefore = process.memoryUsage.rss();
+const cpu = process.cpuUsage();
+const w = await drive(Number(process.env.CONCURRENCY ?? 8), Number(process.env.MS ?? 1000), async () => {
+  if (!(await verify(stored, BENCH_PASSWORD))) throw new Error('the right password did not verify');
+});
+const used = process.cpuUsage(cpu);
+process.stdout.write(
+  `${JSON.stringify({ ...w, cpuMicros: used.user + used.system, rssBefore, rssAfter: process.memoryUsage.rss() })}\n`,
+);
