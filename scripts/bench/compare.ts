@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
-import { BENCH_PASSWORD } from './lib/constants.js';
+import { BENCH_PASSWORD, BENCH_RESOURCE } from './lib/constants.js';
 import { HttpClient, expect } from './lib/http.js';
 import {
   type Code,
@@ -132,11 +132,18 @@ async function main(): Promise<number> {
     for (let u = 0; u < USERS; u++)
       tokens.push(await redeem(side, secret, await authorize(side, jars.get(side)![u]!, u)));
     // Comparable work: both answer with an ES256 ID token and an ES256 JWT access token for the API.
-    const header = (jwt: string) =>
-      JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()) as { alg: string; typ?: string };
-    const at = header(tokens[0]!.access_token);
-    if (at.alg !== 'ES256' || !/at\+jwt/i.test(at.typ ?? '') || header(tokens[0]!.id_token).alg !== 'ES256')
-      throw new Error(`${side.name} did not issue ES256 JWT access and ID tokens: ${JSON.stringify(at)}`);
+    const part = (jwt: string, i: number) =>
+      JSON.parse(Buffer.from(jwt.split('.')[i] ?? '', 'base64url').toString() || '{}') as Record<string, unknown>;
+    const { access_token, id_token } = tokens[0]!;
+    const [at, claims] = [part(access_token, 0), part(access_token, 1)];
+    const audience = ([] as unknown[]).concat(claims.aud);
+    if (
+      at.alg !== 'ES256' ||
+      !/at\+jwt/i.test(String(at.typ)) ||
+      !audience.includes(BENCH_RESOURCE) ||
+      part(id_token, 0).alg !== 'ES256'
+    )
+      throw new Error(`${side.name} did not issue ES256 JWT access tokens for the API and ES256 ID tokens`);
     refreshTokens.set(
       side,
       tokens.map((t) => t.refresh_token),
