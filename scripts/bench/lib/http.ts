@@ -11,6 +11,8 @@ export interface Reply {
   body: string;
 }
 
+const REQUEST_TIMEOUT_MS = 30_000;
+
 /** One server's connection pool, counting the requests it sends. */
 export class HttpClient {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -39,6 +41,10 @@ export class HttpClient {
         },
       );
       req.on('error', reject);
+      // A server that stops answering fails the run instead of hanging it.
+      req.setTimeout(REQUEST_TIMEOUT_MS, () =>
+        req.destroy(new Error(`no answer to ${path} in ${REQUEST_TIMEOUT_MS} ms`)),
+      );
       req.end(body);
     });
   }
