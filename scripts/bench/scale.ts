@@ -8,7 +8,7 @@
  * password sign-ins as random people. Reported per size: seeding time, database size, the
  * issuer's RSS, and each operation's rate and p50/p99 latency.
  *
- *   npm run bench -- scale                    # 10,000 and 1,000,000 (long: minutes, ~1 GB of disk)
+ *   npm run bench -- scale                    # 10,000 and 1,000,000 (long: minutes, up to ~2 GB of temporary disk)
  *   npm run bench -- scale --small            # 1,000 and 10,000, to check the harness
  *   npm run bench -- scale --sizes=10000,100000
  *
