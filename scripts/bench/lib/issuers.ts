@@ -99,7 +99,14 @@ export const redeem = (issuer: IssuerUnderTest, secret: string, c: Code) =>
 export const rotate = (issuer: IssuerUnderTest, secret: string, refreshToken: string) =>
   tokenRequest(issuer, secret, { grant_type: 'refresh_token', refresh_token: refreshToken });
 
-const field = (html: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
+/** The value of the form field `name` in `html`, whatever the order of the input's attributes. */
+function field(html: string, name: string): string {
+  for (const input of html.match(/<input\b[^>]*>/g) ?? []) {
+    if (!new RegExp(`\\sname="${name}"`).test(input)) continue;
+    return /\svalue="([^"]*)"/.exec(input)?.[1] ?? '';
+  }
+  return '';
+}
 
 /** A refused sign-in with the right password is an error of the run, whatever the reason. */
 function signedIn(reply: Reply): Reply {
