@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import type { IssuerContext } from '../context.js';
+import { deviceOf } from '../http/device.js';
 import { safeEqual } from '../crypto/digest.js';
 import { DeviceNotFound, endAllDevices, endDevice, listDevices } from '../protocol/devices.js';
 import { findActiveSession } from '../protocol/sso-session.js';
@@ -13,15 +14,7 @@ import type { SsoSession } from '../store/index.js';
 import { accountPage } from '../views/account-page.js';
 import { errorPage, signedOutPage } from '../views/pages.js';
 import { forbiddenForm } from './interaction.js';
-import {
-  clearSessionCookie,
-  deviceOf,
-  isSameOriginForm,
-  noStore,
-  readForm,
-  readSessionCookie,
-  type Env,
-} from './web.js';
+import { clearSessionCookie, isSameOriginForm, noStore, readForm, readSessionCookie, type Env } from './web.js';
 
 /**
  * A CSRF token bound to the session cookie: only a page we served to this browser has it, and

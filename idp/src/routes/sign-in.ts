@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { allowFormRedirectTo } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
+import { deviceOf } from '../http/device.js';
 import type { User } from '../store/index.js';
 import { safeEqual } from '../crypto/digest.js';
 import { randomId, randomSecret } from '../crypto/random.js';
@@ -13,7 +14,7 @@ import { findActiveSession, signInSession } from '../protocol/sso-session.js';
 import { signInPage } from '../views/pages.js';
 import { authorizationErrorResponse, browserBinding, respondToOutcome } from './authorize.js';
 import { expiredInteraction, findBoundInteraction, forbiddenForm } from './interaction.js';
-import { deviceOf, isSameOriginForm, noStore, readForm, readSessionCookie, setSessionCookie, type Env } from './web.js';
+import { isSameOriginForm, noStore, readForm, readSessionCookie, setSessionCookie, type Env } from './web.js';
 
 export function signInRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();

@@ -3,11 +3,12 @@ import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
+import { deviceOf } from '../http/device.js';
 import { refuseDuplicates } from '../protocol/params.js';
 import { InvalidClientError, authenticateClient } from '../protocol/client-auth.js';
 import { redeemAuthorizationCode } from '../protocol/grant-authorization-code.js';
 import { redeemRefreshToken } from '../protocol/grant-refresh-token.js';
-import { deviceOf, noStore, readForm, type Env } from './web.js';
+import { noStore, readForm, type Env } from './web.js';
 
 /** RFC 6749 §5.2: JSON error; 401 with WWW-Authenticate for invalid_client. */
 export function tokenErrorResponse(c: Context<Env>, e: OAuthError): Response {

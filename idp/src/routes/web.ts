@@ -1,13 +1,12 @@
-/** HTTP details every issuer route shares: cookies, device, forms, and cross-site checks. */
+/** HTTP details every issuer route shares: cookies, forms, and cross-site checks. */
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import type { HttpBindings } from '@hono/node-server';
 import { OAuthError, parseUrlencoded } from '@tessera/shared';
 import type { Config } from '../config/config.js';
-import { clientAddress } from '../http/client-address.js';
 import { LIMITS, readParams, refuseDuplicates, type Params } from '../protocol/params.js';
+import type { Env } from '../http/env.js';
 
-export type Env = { Bindings: Partial<HttpBindings> };
+export type { Env };
 
 /** Cookie names: the `__Host-` prefix (RFC 6265bis §4.1.3.2) whenever the issuer is https. */
 export function cookieNames(config: Config): { session: string; browser: string } {
@@ -47,12 +46,6 @@ export function readBrowserCookie(c: Context<Env>, config: Config): string | und
 
 export function setBrowserCookie(c: Context<Env>, config: Config, secret: string): void {
   setCookie(c, cookieNames(config).browser, secret, cookieOptions(config, 400 * 86400));
-}
-
-/** The device a request comes from, as recorded with a session. */
-export function deviceOf(c: Context<Env>, config: Config): { userAgent: string; ip: string } {
-  const ip = clientAddress(c.env?.incoming?.socket?.remoteAddress, c.req.header('x-forwarded-for'), config.trustProxy);
-  return { userAgent: c.req.header('user-agent') ?? '', ip };
 }
 
 /**
