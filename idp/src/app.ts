@@ -15,7 +15,7 @@ import { signInRoutes } from './routes/sign-in.js';
 import { statusListRoutes } from './routes/status-list.js';
 import { tokenRoutes } from './routes/token.js';
 import { userinfoRoutes } from './routes/userinfo.js';
-import type { Env } from './routes/web.js';
+import type { Env } from './http/env.js';
 import { errorPage } from './views/pages.js';
 
 const wantsHtml = (accept: string | undefined) => !!accept && accept.includes('text/html');

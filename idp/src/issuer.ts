@@ -13,7 +13,7 @@ import type { Logger } from '@tessera/shared';
 import { createApp } from './app.js';
 import { openStore, type SqliteStore } from './store/index.js';
 import { StatusLists } from './status-list/status-lists.js';
-import type { Env } from './routes/web.js';
+import type { Env } from './http/env.js';
 
 export interface Issuer {
   /** The context, with the SQLite handle visible (tests and tools read the database directly). */

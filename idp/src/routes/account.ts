@@ -14,7 +14,11 @@ import type { SsoSession } from '../store/index.js';
 import { accountPage } from '../views/account-page.js';
 import { errorPage, signedOutPage } from '../views/pages.js';
 import { forbiddenForm } from './interaction.js';
-import { clearSessionCookie, isSameOriginForm, noStore, readForm, readSessionCookie, type Env } from './web.js';
+import { clearSessionCookie, readSessionCookie } from '../http/cookies.js';
+import { isSameOriginForm } from '../http/same-origin.js';
+import { noStore } from '../http/cache-control.js';
+import { readForm } from '../http/forms.js';
+import type { Env } from '../http/env.js';
 
 /**
  * A CSRF token bound to the session cookie: only a page we served to this browser has it, and

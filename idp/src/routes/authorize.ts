@@ -10,7 +10,10 @@ import { errorRedirect } from '../protocol/authorization-response.js';
 import { authorize, type AuthorizeOutcome } from '../protocol/authorize.js';
 import { findActiveSession } from '../protocol/sso-session.js';
 import { errorPage } from '../views/pages.js';
-import { noStore, readBrowserCookie, readForm, readSessionCookie, setBrowserCookie, type Env } from './web.js';
+import { noStore } from '../http/cache-control.js';
+import { readBrowserCookie, readSessionCookie, setBrowserCookie } from '../http/cookies.js';
+import { readForm } from '../http/forms.js';
+import type { Env } from '../http/env.js';
 
 /** The browser-binding secret, set on first visit. */
 export function browserBinding(c: Context<Env>, ctx: IssuerContext): string {

@@ -9,7 +9,11 @@ import { issueCode, needsSignIn } from '../protocol/authorize.js';
 import { findActiveSession } from '../protocol/sso-session.js';
 import { consentPage } from '../views/pages.js';
 import { expiredInteraction, findBoundInteraction, forbiddenForm } from './interaction.js';
-import { isSameOriginForm, noStore, readForm, readSessionCookie, type Env } from './web.js';
+import { isSameOriginForm } from '../http/same-origin.js';
+import { noStore } from '../http/cache-control.js';
+import { readForm } from '../http/forms.js';
+import { readSessionCookie } from '../http/cookies.js';
+import type { Env } from '../http/env.js';
 
 const signInUrl = (interactionId: string) => `/sign-in?interaction=${encodeURIComponent(interactionId)}`;
 

@@ -3,7 +3,9 @@ import { Hono } from 'hono';
 import type { IssuerContext } from '../context.js';
 import { findActiveSession } from '../protocol/sso-session.js';
 import { homePage } from '../views/pages.js';
-import { noStore, readSessionCookie, type Env } from './web.js';
+import { noStore } from '../http/cache-control.js';
+import { readSessionCookie } from '../http/cookies.js';
+import type { Env } from '../http/env.js';
 
 export function homeRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();

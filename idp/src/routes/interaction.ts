@@ -4,7 +4,8 @@ import type { IssuerContext } from '../context.js';
 import { digest, safeEqual } from '../crypto/digest.js';
 import type { Interaction } from '../store/index.js';
 import { errorPage } from '../views/pages.js';
-import { readBrowserCookie, type Env } from './web.js';
+import { readBrowserCookie } from '../http/cookies.js';
+import type { Env } from '../http/env.js';
 
 /** The interaction, if it exists, is unexpired and was started by this browser. */
 export async function findBoundInteraction(

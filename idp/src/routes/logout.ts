@@ -14,7 +14,11 @@ import { endSsoSession, hintMatchesSession, parseLogoutRequest, type LogoutReque
 import { findActiveSession } from '../protocol/sso-session.js';
 import { confirmLogoutPage, errorPage, signedOutPage } from '../views/pages.js';
 import { forbiddenForm } from './interaction.js';
-import { clearSessionCookie, isSameOriginForm, noStore, readForm, readSessionCookie, type Env } from './web.js';
+import { clearSessionCookie, readSessionCookie } from '../http/cookies.js';
+import { isSameOriginForm } from '../http/same-origin.js';
+import { noStore } from '../http/cache-control.js';
+import { readForm } from '../http/forms.js';
+import type { Env } from '../http/env.js';
 
 /** A CSRF token bound to the session cookie: only a page we served to this browser has it. */
 const logoutCsrfToken = (sessionSecret: string) =>

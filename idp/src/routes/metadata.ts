@@ -4,7 +4,7 @@ import { cors } from 'hono/cors';
 import { ISSUER_PATHS, matchesIfNoneMatch } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { providerMetadata } from '../protocol/discovery.js';
-import type { Env } from './web.js';
+import type { Env } from '../http/env.js';
 
 export function metadataRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();

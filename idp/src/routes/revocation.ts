@@ -8,7 +8,9 @@ import { InvalidClientError, authenticateClient } from '../protocol/client-auth.
 import { introspectToken } from '../protocol/introspect.js';
 import { revokeToken } from '../protocol/token-revocation.js';
 import { tokenErrorResponse } from './token.js';
-import { noStore, readForm, type Env } from './web.js';
+import { noStore } from '../http/cache-control.js';
+import { readForm } from '../http/forms.js';
+import type { Env } from '../http/env.js';
 
 export function revocationRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();

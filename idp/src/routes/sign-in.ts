@@ -14,7 +14,11 @@ import { findActiveSession, signInSession } from '../protocol/sso-session.js';
 import { signInPage } from '../views/pages.js';
 import { authorizationErrorResponse, browserBinding, respondToOutcome } from './authorize.js';
 import { expiredInteraction, findBoundInteraction, forbiddenForm } from './interaction.js';
-import { isSameOriginForm, noStore, readForm, readSessionCookie, setSessionCookie, type Env } from './web.js';
+import { isSameOriginForm } from '../http/same-origin.js';
+import { noStore } from '../http/cache-control.js';
+import { readForm } from '../http/forms.js';
+import { readSessionCookie, setSessionCookie } from '../http/cookies.js';
+import type { Env } from '../http/env.js';
 
 export function signInRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();

@@ -8,7 +8,7 @@ import { cors } from 'hono/cors';
 import { STATUS_LIST_MEDIA_TYPE, matchesIfNoneMatch } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { STATUS_LIST_PATH } from '../status-list/status-lists.js';
-import type { Env } from './web.js';
+import type { Env } from '../http/env.js';
 
 const LIST_ID = /^[1-9][0-9]{0,14}$/;
 

@@ -8,7 +8,9 @@ import { refuseDuplicates } from '../protocol/params.js';
 import { InvalidClientError, authenticateClient } from '../protocol/client-auth.js';
 import { redeemAuthorizationCode } from '../protocol/grant-authorization-code.js';
 import { redeemRefreshToken } from '../protocol/grant-refresh-token.js';
-import { noStore, readForm, type Env } from './web.js';
+import { noStore } from '../http/cache-control.js';
+import { readForm } from '../http/forms.js';
+import type { Env } from '../http/env.js';
 
 /** RFC 6749 §5.2: JSON error; 401 with WWW-Authenticate for invalid_client. */
 export function tokenErrorResponse(c: Context<Env>, e: OAuthError): Response {

@@ -4,7 +4,9 @@ import { cors } from 'hono/cors';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { userinfo } from '../protocol/userinfo.js';
-import { noStore, readForm, type Env } from './web.js';
+import { noStore } from '../http/cache-control.js';
+import { readForm } from '../http/forms.js';
+import type { Env } from '../http/env.js';
 
 // RFC 6750 §3: error_description holds only %x20-21 / %x23-5B / %x5D-7E. A description may echo
 // request input (a parameter name), and a header value outside that set would be a 500.

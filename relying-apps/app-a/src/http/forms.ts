@@ -25,7 +25,7 @@ function refuseDuplicates(params: URLSearchParams): URLSearchParams {
  * Whether a state-changing request comes from one of our own pages (OWASP CSRF Prevention:
  * verify the origin with standard headers). Browsers send `Origin` on every POST; without it,
  * `Sec-Fetch-Site` decides; a client that sends neither is no browser and still needs the token.
- * The same rule as the issuer's (idp/src/routes/web.ts isSameOriginForm).
+ * The same rule as the issuer's (idp/src/http/same-origin.ts isSameOriginForm).
  */
 export function isSameOrigin(c: Context, appOrigin: string): boolean {
   const origin = c.req.header('origin');
