@@ -64,8 +64,8 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     if (err instanceof OAuthError && err.status < 500) {
       c.header('Cache-Control', 'no-store');
       return wantsHtml(c.req.header('accept'))
-        ? c.html(errorPage('Bad request', err.error, err.description), err.status as 400)
-        : c.json(err.toJSON(), err.status as 400);
+        ? c.html(errorPage('Bad request', err.error, err.description), err.status)
+        : c.json(err.toJSON(), err.status);
     }
     ctx.log.error('unhandled', { path: c.req.path, error: err instanceof Error ? err.stack : String(err) });
     return wantsHtml(c.req.header('accept'))

@@ -2,10 +2,11 @@
  * The OAuth 2.0 error vocabulary (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; OIDC Core §3.1.2.6).
  *
  * An `OAuthError` carries what the client may see (`error`, `description`) apart from what only
- * the log may see (`cause`). The issuer's root handler turns it into the response the spec asks
- * for: JSON at the token endpoint, a redirect once the redirect URI is trusted, an HTML page
- * when it is not.
+ * the log may see (`cause`). Each of the issuer's endpoints has one error handler that turns it
+ * into the response the spec asks for there: JSON at the token endpoint, a Bearer challenge at
+ * UserInfo, a redirect once the redirect URI is trusted, an HTML page when it is not.
  */
+import type { ClientErrorStatusCode, ServerErrorStatusCode } from 'hono/utils/http-status';
 
 /** Every error code Tessera answers with. */
 export type OAuthErrorCode =
@@ -30,8 +31,11 @@ export type OAuthErrorCode =
   | 'request_uri_not_supported'
   | 'registration_not_supported';
 
+/** An error's HTTP status: always one a response body may carry (so `c.json(…, status)` takes it as is). */
+export type OAuthErrorStatus = ClientErrorStatusCode | ServerErrorStatusCode;
+
 /** The HTTP status each code is answered with when it is not a redirect. */
-const STATUS: Record<OAuthErrorCode, number> = {
+const STATUS: Record<OAuthErrorCode, OAuthErrorStatus> = {
   invalid_request: 400,
   invalid_client: 401,
   invalid_grant: 400,
@@ -58,9 +62,9 @@ const STATUS: Record<OAuthErrorCode, number> = {
 export class OAuthError extends Error {
   readonly error: OAuthErrorCode;
   readonly description: string;
-  readonly status: number;
+  readonly status: OAuthErrorStatus;
 
-  constructor(error: OAuthErrorCode, description: string, options?: { cause?: unknown; status?: number }) {
+  constructor(error: OAuthErrorCode, description: string, options?: { cause?: unknown; status?: OAuthErrorStatus }) {
     super(`${error}: ${description}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OAuthError';
     this.error = error;

@@ -41,7 +41,7 @@ export function authorizationErrorResponse(c: Context<Env>, ctx: IssuerContext, 
   if (e instanceof OAuthError) {
     return c.html(
       errorPage('This sign-in request cannot be completed', e.error, e.description),
-      e.status === 401 ? 400 : (e.status as 400),
+      e.status === 401 ? 400 : e.status,
     );
   }
   throw e;

@@ -18,7 +18,7 @@ export function tokenErrorResponse(c: Context<Env>, e: OAuthError): Response {
   if (e instanceof InvalidClientError) {
     c.header('WWW-Authenticate', e.usedBasic ? 'Basic realm="tessera", charset="UTF-8"' : 'Basic realm="tessera"');
   }
-  return c.json(e.toJSON(), e.status as 400);
+  return c.json(e.toJSON(), e.status);
 }
 
 export function tokenRoutes(ctx: IssuerContext): Hono<Env> {

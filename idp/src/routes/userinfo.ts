@@ -23,7 +23,7 @@ function bearerError(c: Context<Env>, e: OAuthError | undefined): Response {
     'WWW-Authenticate',
     `Bearer realm="tessera", error="${e.error}", error_description="${quote(e.description)}"`,
   );
-  return c.json(e.toJSON(), e.status as 401);
+  return c.json(e.toJSON(), e.status);
 }
 
 /** RFC 6750 §2.1 header or §2.2 form body; using both is an invalid_request. */
