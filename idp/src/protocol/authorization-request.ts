@@ -17,7 +17,7 @@ const PROMPTS: readonly string[] = ['none', 'login', 'consent', 'select_account'
 class UntrustedRedirectError extends OAuthError {}
 
 /** An error to send back to the client's redirect URI (RFC 6749 §4.1.2.1). */
-export class AuthorizationResponseError extends OAuthError {
+export class RedirectableAuthorizationError extends OAuthError {
   constructor(
     base: OAuthError,
     readonly redirectUri: string,
@@ -101,7 +101,7 @@ function checkRequest(
   };
 }
 
-/** Validates an authorization request; throws UntrustedRedirectError or AuthorizationResponseError. */
+/** Validates an authorization request; throws UntrustedRedirectError or RedirectableAuthorizationError. */
 export async function parseAuthorizationRequest(
   params: Params,
   store: Store,
@@ -114,7 +114,7 @@ export async function parseAuthorizationRequest(
     const resource = resolveResource(client, resourceParam, userinfoEndpoint);
     return { clientId: client.id, redirectUri, ...(state !== undefined ? { state } : {}), resource, ...checked };
   } catch (e) {
-    if (e instanceof OAuthError) throw new AuthorizationResponseError(e, redirectUri, state);
+    if (e instanceof OAuthError) throw new RedirectableAuthorizationError(e, redirectUri, state);
     throw e;
   }
 }

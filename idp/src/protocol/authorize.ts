@@ -9,7 +9,7 @@ import { digest } from '../crypto/digest.js';
 import { randomId, randomSecret } from '../crypto/random.js';
 import type { Interaction, SsoSession } from '../store/index.js';
 import type { AuthorizationRequest } from '../model/authorization-request.js';
-import { AuthorizationResponseError } from './authorization-request.js';
+import { RedirectableAuthorizationError } from './authorization-request.js';
 import { successRedirect } from './authorization-response.js';
 
 export type AuthorizeOutcome =
@@ -71,7 +71,7 @@ export async function authorize(
   const interactive = !req.prompt.includes('none');
   if (needsSignIn(ctx, req, session, interaction)) {
     if (!interactive)
-      throw new AuthorizationResponseError(
+      throw new RedirectableAuthorizationError(
         new OAuthError('login_required', 'the person is not signed in'),
         req.redirectUri,
         req.state,
@@ -81,7 +81,7 @@ export async function authorize(
   const active = session as SsoSession;
   if (await needsConsent(ctx, req, active)) {
     if (!interactive)
-      throw new AuthorizationResponseError(
+      throw new RedirectableAuthorizationError(
         new OAuthError('consent_required', 'the person has not allowed this client'),
         req.redirectUri,
         req.state,

@@ -5,7 +5,7 @@ import type { IssuerContext } from '../context.js';
 import { digest } from '../crypto/digest.js';
 import { randomSecret } from '../crypto/random.js';
 import { readParams } from '../protocol/params.js';
-import { AuthorizationResponseError, parseAuthorizationRequest } from '../protocol/authorization-request.js';
+import { RedirectableAuthorizationError, parseAuthorizationRequest } from '../protocol/authorization-request.js';
 import { errorRedirect } from '../protocol/authorization-response.js';
 import { authorize, type AuthorizeOutcome } from '../protocol/authorize.js';
 import { findActiveSession } from '../protocol/sso-session.js';
@@ -36,7 +36,7 @@ export function respondToOutcome(c: Context<Env>, outcome: AuthorizeOutcome, sta
  * otherwise an HTML page at the issuer, never a redirect (RFC 6749 §4.1.2.1).
  */
 export function authorizationErrorResponse(c: Context<Env>, ctx: IssuerContext, e: unknown): Response {
-  if (e instanceof AuthorizationResponseError)
+  if (e instanceof RedirectableAuthorizationError)
     return c.redirect(errorRedirect(ctx.config.issuer, e.redirectUri, e, e.state), 302);
   if (e instanceof OAuthError) {
     return c.html(
