@@ -6,8 +6,9 @@ import { LIMITS, readParams, refuseDuplicates, type Params } from '../protocol/p
 
 /**
  * Reads an application/x-www-form-urlencoded body with the shared limits: well-formed UTF-8 and
- * percent-encoding, and each parameter at most once (RFC 6749 §3.1). Only the authorization
- * endpoint keeps duplicates, to send its invalid_request to a trusted redirect URI (§4.1.2.1).
+ * percent-encoding, and each parameter at most once (RFC 6749 §3.1). Two endpoints keep
+ * duplicates and refuse them in their own answer: authorization (an invalid_request sent to the
+ * trusted redirect URI, §4.1.2.1) and end-session (the same sign-out page as for GET).
  */
 export async function readForm(c: Context<Env>, options: { duplicates?: 'refuse' | 'keep' } = {}): Promise<Params> {
   const type = c.req.header('content-type') ?? '';

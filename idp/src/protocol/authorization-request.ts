@@ -4,7 +4,7 @@
  * the issuer (never redirected: RFC 6749 §4.1.2.1); after that they go back to the client.
  */
 import { OAuthError, SCOPES } from '@tessera/shared';
-import type { Params } from './params.js';
+import { refuseDuplicates, type Params } from './params.js';
 import type { AuthorizationRequest, Prompt } from '../model/authorization-request.js';
 import type { Client, Store } from '../store/index.js';
 import { isValidCodeChallenge } from './pkce.js';
@@ -45,8 +45,8 @@ function checkRequest(
   params: Params,
   client: Client,
 ): Omit<AuthorizationRequest, 'clientId' | 'redirectUri' | 'state' | 'resource'> & { resourceParam?: string } {
-  if (params.duplicates.length > 0)
-    throw new OAuthError('invalid_request', `parameter ${params.duplicates[0]} is included more than once`);
+  // Read with duplicates kept: repeated parameters go back to the trusted redirect URI (§4.1.2.1).
+  refuseDuplicates(params);
   if (params.has('request')) throw new OAuthError('request_not_supported', 'request objects are not supported');
   if (params.has('request_uri')) throw new OAuthError('request_uri_not_supported', 'request_uri is not supported');
 

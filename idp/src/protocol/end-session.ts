@@ -5,7 +5,7 @@
 import type { JWTPayload } from 'jose';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import type { Params } from './params.js';
+import { refuseDuplicates, type Params } from './params.js';
 import type { Client, SsoSession } from '../store/index.js';
 import { audit } from './audit.js';
 import { revokeSessionGrants } from './grant-revocation.js';
@@ -38,8 +38,7 @@ export interface LogoutRequest {
  * match one the client registered, and is never used when it does not.
  */
 export async function parseLogoutRequest(ctx: IssuerContext, params: Params): Promise<LogoutRequest> {
-  if (params.duplicates.length > 0)
-    throw new OAuthError('invalid_request', `parameter ${params.duplicates[0]} is included more than once`);
+  refuseDuplicates(params);
   const hintToken = params.get('id_token_hint');
   let hint: LogoutRequest['hint'];
   let hintAudience: string[] = [];

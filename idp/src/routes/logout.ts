@@ -9,8 +9,9 @@ import { OAuthError } from '@tessera/shared';
 import { allowFormRedirectTo } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { safeEqual } from '../crypto/digest.js';
-import { readParams, type Params } from '../protocol/params.js';
+import { readParams } from '../protocol/params.js';
 import { endSsoSession, hintMatchesSession, parseLogoutRequest, type LogoutRequest } from '../protocol/end-session.js';
+import type { Params } from '../protocol/params.js';
 import { findActiveSession } from '../protocol/sso-session.js';
 import { confirmLogoutPage, errorPage, signedOutPage } from '../views/pages.js';
 import { forbiddenForm } from './interaction.js';
@@ -72,7 +73,8 @@ export function logoutRoutes(ctx: IssuerContext): Hono<Env> {
   }
 
   app.get('/logout', (c) => endSession(c, readParams(new URL(c.req.url).searchParams)));
-  app.post('/logout', async (c) => endSession(c, await readForm(c)));
+  // Repeated parameters are refused by parseLogoutRequest, as for GET: a sign-out page either way.
+  app.post('/logout', async (c) => endSession(c, await readForm(c, { duplicates: 'keep' })));
 
   app.post('/logout/confirm', async function confirmLogout(c) {
     noStore(c);

@@ -3,7 +3,6 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import { refuseDuplicates } from '../protocol/params.js';
 import { InvalidClientError, authenticateClient } from '../protocol/client-auth.js';
 import { introspectToken } from '../protocol/introspect.js';
 import { revokeToken } from '../protocol/token-revocation.js';
@@ -24,7 +23,6 @@ export function revocationRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     try {
       const params = await readForm(c);
-      refuseDuplicates(params);
       const client = await authenticateClient(ctx, c.req.header('authorization'), params);
       const token = params.get('token');
       if (!token) throw new OAuthError('invalid_request', 'token is required');
@@ -41,7 +39,6 @@ export function revocationRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     try {
       const params = await readForm(c);
-      refuseDuplicates(params);
       const client = await authenticateClient(ctx, c.req.header('authorization'), params);
       // RFC 7662 §2.1: the caller must authenticate; a public client cannot.
       if (client.type !== 'confidential')

@@ -4,7 +4,6 @@ import { cors } from 'hono/cors';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { deviceOf } from '../http/device.js';
-import { refuseDuplicates } from '../protocol/params.js';
 import { InvalidClientError, authenticateClient } from '../protocol/client-auth.js';
 import { redeemAuthorizationCode } from '../protocol/grant-authorization-code.js';
 import { redeemRefreshToken } from '../protocol/grant-refresh-token.js';
@@ -32,7 +31,6 @@ export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     try {
       const params = await readForm(c);
-      refuseDuplicates(params);
       const client = await authenticateClient(ctx, c.req.header('authorization'), params);
       const grantType = params.get('grant_type');
       if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
