@@ -8,9 +8,10 @@ import { accountRoutes } from './routes/account.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
 import { homeRoutes } from './routes/home.js';
+import { introspectionRoutes } from './routes/introspection.js';
 import { logoutRoutes } from './routes/logout.js';
-import { revocationRoutes } from './routes/revocation.js';
 import { metadataRoutes } from './routes/metadata.js';
+import { revocationRoutes } from './routes/revocation.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { statusListRoutes } from './routes/status-list.js';
 import { tokenRoutes } from './routes/token.js';
@@ -44,6 +45,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     consentRoutes,
     tokenRoutes,
     revocationRoutes,
+    introspectionRoutes,
     statusListRoutes,
     userinfoRoutes,
     logoutRoutes,

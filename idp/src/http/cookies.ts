@@ -5,6 +5,8 @@
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { Config } from '../config/config.js';
+import { digest } from '../crypto/digest.js';
+import { randomSecret } from '../crypto/random.js';
 import type { Env } from './env.js';
 
 /** Cookie names: the `__Host-` prefix (RFC 6265bis §4.1.3.2) whenever the issuer is https. */
@@ -45,4 +47,14 @@ export function readBrowserCookie(c: Context<Env>, config: Config): string | und
 
 export function setBrowserCookie(c: Context<Env>, config: Config, secret: string): void {
   setCookie(c, cookieNames(config).browser, secret, cookieOptions(config, 400 * 86400));
+}
+
+/** The digest of this browser's binding secret, the cookie being set on its first visit. */
+export function browserBinding(c: Context<Env>, config: Config): string {
+  let browser = readBrowserCookie(c, config);
+  if (!browser) {
+    browser = randomSecret();
+    setBrowserCookie(c, config, browser);
+  }
+  return digest(browser);
 }

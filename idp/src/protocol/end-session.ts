@@ -31,13 +31,29 @@ export interface LogoutRequest {
   hint?: { sub: string; sid?: string };
 }
 
+/** A refused end-session request: answered at the issuer, never by the redirect it asked for. */
+export class LogoutRequestError extends OAuthError {
+  constructor(base: OAuthError) {
+    super(base.error, base.description, { cause: base.cause, status: base.status });
+  }
+}
+
 /**
- * Validates the parameters of the end-session endpoint (RP-Initiated Logout §2–3). The
- * id_token_hint must be one we signed; an expired one is still accepted (§2: the OP should
- * accept it when the session is current or recent). post_logout_redirect_uri must exactly
- * match one the client registered, and is never used when it does not.
+ * Validates the parameters of the end-session endpoint (RP-Initiated Logout §2–3); throws
+ * LogoutRequestError. The id_token_hint must be one we signed; an expired one is still accepted
+ * (§2: the OP should accept it when the session is current or recent). post_logout_redirect_uri
+ * must exactly match one the client registered, and is never used when it does not.
  */
 export async function parseLogoutRequest(ctx: IssuerContext, params: Params): Promise<LogoutRequest> {
+  try {
+    return await checkLogoutRequest(ctx, params);
+  } catch (e) {
+    if (e instanceof OAuthError) throw new LogoutRequestError(e);
+    throw e;
+  }
+}
+
+async function checkLogoutRequest(ctx: IssuerContext, params: Params): Promise<LogoutRequest> {
   refuseDuplicates(params);
   const hintToken = params.get('id_token_hint');
   let hint: LogoutRequest['hint'];

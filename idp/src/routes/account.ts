@@ -12,13 +12,14 @@ import { DeviceNotFound, endAllDevices, endDevice, listDevices } from '../protoc
 import { findActiveSession } from '../protocol/sso-session.js';
 import type { SsoSession } from '../store/index.js';
 import { accountPage } from '../views/account-page.js';
-import { errorPage, signedOutPage } from '../views/pages.js';
+import { signedOutPage } from '../views/pages.js';
 import { forbiddenForm } from './interaction.js';
 import { clearSessionCookie, readSessionCookie } from '../http/cookies.js';
 import { isSameOriginForm } from '../http/same-origin.js';
 import { noStore } from '../http/cache-control.js';
 import { readForm } from '../http/forms.js';
 import type { Env } from '../http/env.js';
+import { accountErrors } from '../http/error-handlers.js';
 
 /**
  * A CSRF token bound to the session cookie: only a page we served to this browser has it, and
@@ -30,18 +31,9 @@ const accountCsrfToken = (sessionSecret: string) =>
 /** Session ids are randomId(): 22 base64url characters. Anything else names no device. */
 const SID = /^[A-Za-z0-9_-]{1,64}$/;
 
-const deviceNotFound = (c: Context<Env>): Response =>
-  c.html(
-    errorPage(
-      'Device not found',
-      'not_found',
-      'This device is not signed in to your account, or it has already been signed out.',
-    ),
-    404,
-  );
-
 export function accountRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
+  app.onError(accountErrors);
 
   /**
    * The checks every account action shares: a same-site form carrying this session's token.
@@ -82,14 +74,8 @@ export function accountRoutes(ctx: IssuerContext): Hono<Env> {
     const session = await authorizeAction(c);
     if (session instanceof Response) return session;
     const sid = c.req.param('sid');
-    if (!SID.test(sid)) return deviceNotFound(c);
-    let endedCurrent: boolean;
-    try {
-      ({ endedCurrent } = await endDevice(ctx, session, sid, deviceOf(c, ctx.config).ip));
-    } catch (e) {
-      if (e instanceof DeviceNotFound) return deviceNotFound(c);
-      throw e;
-    }
+    if (!SID.test(sid)) throw new DeviceNotFound();
+    const { endedCurrent } = await endDevice(ctx, session, sid, deviceOf(c, ctx.config).ip);
     return endedCurrent ? signedOut(c) : c.redirect('/account', 303);
   });
 

@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { OAuthError } from '@tessera/shared';
 import { allowFormRedirectTo } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { safeEqual } from '../crypto/digest.js';
@@ -13,13 +12,14 @@ import { readParams } from '../protocol/params.js';
 import { endSsoSession, hintMatchesSession, parseLogoutRequest, type LogoutRequest } from '../protocol/end-session.js';
 import type { Params } from '../protocol/params.js';
 import { findActiveSession } from '../protocol/sso-session.js';
-import { confirmLogoutPage, errorPage, signedOutPage } from '../views/pages.js';
+import { confirmLogoutPage, signedOutPage } from '../views/pages.js';
 import { forbiddenForm } from './interaction.js';
 import { clearSessionCookie, readSessionCookie } from '../http/cookies.js';
 import { isSameOriginForm } from '../http/same-origin.js';
 import { noStore } from '../http/cache-control.js';
 import { readForm } from '../http/forms.js';
 import type { Env } from '../http/env.js';
+import { endSessionErrors } from '../http/error-handlers.js';
 
 /** A CSRF token bound to the session cookie: only a page we served to this browser has it. */
 const logoutCsrfToken = (sessionSecret: string) =>
@@ -29,23 +29,14 @@ const FORWARDED = ['client_id', 'post_logout_redirect_uri', 'state'] as const;
 
 export function logoutRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
+  app.onError(endSessionErrors);
 
   const finish = (c: Context<Env>, req: LogoutRequest) =>
     req.redirectTo ? c.redirect(req.redirectTo, 303) : c.html(signedOutPage());
-  const refuse = (c: Context<Env>, e: unknown) => {
-    if (e instanceof OAuthError)
-      return c.html(errorPage('This sign-out request cannot be completed', e.error, e.description), 400);
-    throw e;
-  };
 
   async function endSession(c: Context<Env>, params: Params): Promise<Response> {
     noStore(c);
-    let req: LogoutRequest;
-    try {
-      req = await parseLogoutRequest(ctx, params);
-    } catch (e) {
-      return refuse(c, e);
-    }
+    const req = await parseLogoutRequest(ctx, params);
     const secret = readSessionCookie(c, ctx.config);
     const session = await findActiveSession(ctx, secret);
     if (!session) return finish(c, req);
@@ -82,17 +73,10 @@ export function logoutRoutes(ctx: IssuerContext): Hono<Env> {
     if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);
     const secret = readSessionCookie(c, ctx.config);
     const session = await findActiveSession(ctx, secret);
-    let req: LogoutRequest;
-    try {
-      req = await parseLogoutRequest(
-        ctx,
-        readParams(
-          new URLSearchParams(FORWARDED.flatMap((k) => (form.get(k) === undefined ? [] : [[k, form.get(k)!]]))),
-        ),
-      );
-    } catch (e) {
-      return refuse(c, e);
-    }
+    const req = await parseLogoutRequest(
+      ctx,
+      readParams(new URLSearchParams(FORWARDED.flatMap((k) => (form.get(k) === undefined ? [] : [[k, form.get(k)!]])))),
+    );
     if (session) {
       if (!safeEqual(form.get('csrf_token') ?? '', logoutCsrfToken(secret!))) return forbiddenForm(c);
       await endSsoSession(ctx, session);

@@ -1,18 +1,19 @@
-/** The revocation (RFC 7009) and introspection (RFC 7662) endpoints. */
+/** The revocation endpoint (RFC 7009). */
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import { InvalidClientError, authenticateClient } from '../protocol/client-auth.js';
-import { introspectToken } from '../protocol/introspect.js';
-import { revokeToken } from '../protocol/token-revocation.js';
-import { tokenErrorResponse } from './token.js';
 import { noStore } from '../http/cache-control.js';
-import { readForm } from '../http/forms.js';
 import type { Env } from '../http/env.js';
+import { tokenEndpointErrors } from '../http/error-handlers.js';
+import { readForm } from '../http/forms.js';
+import { authenticateClient } from '../protocol/client-auth.js';
+import { revokeToken } from '../protocol/token-revocation.js';
 
 export function revocationRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
+  // RFC 7009 §2.2.1: errors as at the token endpoint (RFC 6749 §5.2).
+  app.onError(tokenEndpointErrors);
   // Browser apps (public clients) revoke their own tokens at sign-out.
   app.use(
     '/revoke',
@@ -21,35 +22,13 @@ export function revocationRoutes(ctx: IssuerContext): Hono<Env> {
 
   app.post('/revoke', async function revocationEndpoint(c) {
     noStore(c);
-    try {
-      const params = await readForm(c);
-      const client = await authenticateClient(ctx, c.req.header('authorization'), params);
-      const token = params.get('token');
-      if (!token) throw new OAuthError('invalid_request', 'token is required');
-      await revokeToken(ctx, client, token);
-      // RFC 7009 §2.2: 200 whether or not the token was valid.
-      return c.body(null, 200);
-    } catch (e) {
-      if (e instanceof OAuthError) return tokenErrorResponse(c, e);
-      throw e;
-    }
-  });
-
-  app.post('/introspect', async function introspectionEndpoint(c) {
-    noStore(c);
-    try {
-      const params = await readForm(c);
-      const client = await authenticateClient(ctx, c.req.header('authorization'), params);
-      // RFC 7662 §2.1: the caller must authenticate; a public client cannot.
-      if (client.type !== 'confidential')
-        throw new InvalidClientError('introspection requires a confidential client', false);
-      const token = params.get('token');
-      if (!token) throw new OAuthError('invalid_request', 'token is required');
-      return c.json(await introspectToken(ctx, client, token));
-    } catch (e) {
-      if (e instanceof OAuthError) return tokenErrorResponse(c, e);
-      throw e;
-    }
+    const params = await readForm(c);
+    const client = await authenticateClient(ctx, c.req.header('authorization'), params);
+    const token = params.get('token');
+    if (!token) throw new OAuthError('invalid_request', 'token is required');
+    await revokeToken(ctx, client, token);
+    // RFC 7009 §2.2: 200 whether or not the token was valid.
+    return c.body(null, 200);
   });
   return app;
 }

@@ -12,16 +12,18 @@ import { BadCredentialsError } from '../protocol/credentials.js';
 import { attemptSignIn } from '../protocol/sign-in-throttle.js';
 import { findActiveSession, signInSession } from '../protocol/sso-session.js';
 import { signInPage } from '../views/pages.js';
-import { authorizationErrorResponse, browserBinding, respondToOutcome } from './authorize.js';
+import { respondToOutcome } from './authorize.js';
 import { expiredInteraction, findBoundInteraction, forbiddenForm } from './interaction.js';
 import { isSameOriginForm } from '../http/same-origin.js';
 import { noStore } from '../http/cache-control.js';
 import { readForm } from '../http/forms.js';
-import { readSessionCookie, setSessionCookie } from '../http/cookies.js';
+import { browserBinding, readSessionCookie, setSessionCookie } from '../http/cookies.js';
 import type { Env } from '../http/env.js';
+import { signInErrors } from '../http/error-handlers.js';
 
 export function signInRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
+  app.onError(signInErrors(ctx.config.issuer));
 
   app.get('/sign-in', async function showSignIn(c) {
     noStore(c);
@@ -31,7 +33,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
       const now = ctx.clock.now();
       const interaction = await ctx.store.interactions.create({
         id: randomId(),
-        browserDigest: browserBinding(c, ctx),
+        browserDigest: browserBinding(c, ctx.config),
         csrfToken: randomSecret(),
         request: null,
         sessionId: null,
@@ -101,15 +103,11 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
       return c.redirect('/account', 303);
     }
     await ctx.store.interactions.setSession(interaction.id, session.id);
-    try {
-      const outcome = await authorize(ctx, interaction.request, session, interaction.browserDigest, {
-        ...interaction,
-        sessionId: session.id,
-      });
-      return respondToOutcome(c, outcome, 303);
-    } catch (e) {
-      return authorizationErrorResponse(c, ctx, e);
-    }
+    const outcome = await authorize(ctx, interaction.request, session, interaction.browserDigest, {
+      ...interaction,
+      sessionId: session.id,
+    });
+    return respondToOutcome(c, outcome, 303);
   });
 
   return app;

@@ -1,27 +1,20 @@
 /** The token endpoint (RFC 6749 §3.2): JSON out, never cached, errors per §5.2. */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
+import { noStore } from '../http/cache-control.js';
 import { deviceOf } from '../http/device.js';
-import { InvalidClientError, authenticateClient } from '../protocol/client-auth.js';
+import type { Env } from '../http/env.js';
+import { tokenEndpointErrors } from '../http/error-handlers.js';
+import { readForm } from '../http/forms.js';
+import { authenticateClient } from '../protocol/client-auth.js';
 import { redeemAuthorizationCode } from '../protocol/grant-authorization-code.js';
 import { redeemRefreshToken } from '../protocol/grant-refresh-token.js';
-import { noStore } from '../http/cache-control.js';
-import { readForm } from '../http/forms.js';
-import type { Env } from '../http/env.js';
-
-/** RFC 6749 §5.2: JSON error; 401 with WWW-Authenticate for invalid_client. */
-export function tokenErrorResponse(c: Context<Env>, e: OAuthError): Response {
-  noStore(c);
-  if (e instanceof InvalidClientError) {
-    c.header('WWW-Authenticate', e.usedBasic ? 'Basic realm="tessera", charset="UTF-8"' : 'Basic realm="tessera"');
-  }
-  return c.json(e.toJSON(), e.status);
-}
 
 export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
+  app.onError(tokenEndpointErrors);
   // Browser apps (public clients) redeem their codes from their own origin.
   app.use(
     '/token',
@@ -29,19 +22,14 @@ export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
   );
   app.post('/token', async function tokenEndpoint(c) {
     noStore(c);
-    try {
-      const params = await readForm(c);
-      const client = await authenticateClient(ctx, c.req.header('authorization'), params);
-      const grantType = params.get('grant_type');
-      if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
-      if (grantType === 'authorization_code') return c.json(await redeemAuthorizationCode(ctx, client, params));
-      if (grantType === 'refresh_token')
-        return c.json(await redeemRefreshToken(ctx, client, params, deviceOf(c, ctx.config).ip));
-      throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 64)} is not supported`);
-    } catch (e) {
-      if (e instanceof OAuthError) return tokenErrorResponse(c, e);
-      throw e;
-    }
+    const params = await readForm(c);
+    const client = await authenticateClient(ctx, c.req.header('authorization'), params);
+    const grantType = params.get('grant_type');
+    if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
+    if (grantType === 'authorization_code') return c.json(await redeemAuthorizationCode(ctx, client, params));
+    if (grantType === 'refresh_token')
+      return c.json(await redeemRefreshToken(ctx, client, params, deviceOf(c, ctx.config).ip));
+    throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 64)} is not supported`);
   });
   return app;
 }
