@@ -1,19 +1,17 @@
 /** The consent page for third-party clients: the client's name, the scopes, Allow or Deny. */
 import { Hono } from 'hono';
-import { OAuthError } from '@tessera/shared';
 import { allowFormRedirectTo } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
+import { noStore } from '../http/cache-control.js';
+import { readSessionCookie } from '../http/cookies.js';
+import type { Env } from '../http/env.js';
+import { readForm } from '../http/forms.js';
+import { isSameOriginForm } from '../http/same-origin.js';
 import { safeEqual } from '../crypto/digest.js';
-import { errorRedirect } from '../protocol/authorization-response.js';
-import { issueCode, needsSignIn } from '../protocol/authorize.js';
+import { answerConsent, consentQuestion } from '../protocol/consent.js';
 import { findActiveSession } from '../protocol/sso-session.js';
 import { consentPage } from '../views/pages.js';
 import { expiredInteraction, findBoundInteraction, forbiddenForm } from './interaction.js';
-import { isSameOriginForm } from '../http/same-origin.js';
-import { noStore } from '../http/cache-control.js';
-import { readForm } from '../http/forms.js';
-import { readSessionCookie } from '../http/cookies.js';
-import type { Env } from '../http/env.js';
 
 const signInUrl = (interactionId: string) => `/sign-in?interaction=${encodeURIComponent(interactionId)}`;
 
@@ -25,20 +23,18 @@ export function consentRoutes(ctx: IssuerContext): Hono<Env> {
     const interaction = await findBoundInteraction(c, ctx, c.req.query('interaction'));
     const session = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
     if (!interaction?.request || !session) return expiredInteraction(c);
-    // prompt=login or max_age still wants a sign-in: consent must not stand in for it.
-    if (needsSignIn(ctx, interaction.request, session, interaction)) return c.redirect(signInUrl(interaction.id), 302);
-    const client = await ctx.store.clients.findById(interaction.request.clientId);
-    const user = await ctx.store.users.findBySub(session.userId);
-    if (!client || !user) return expiredInteraction(c);
+    const question = await consentQuestion(ctx, interaction.request, session, interaction);
+    if (question.kind === 'sign-in') return c.redirect(signInUrl(interaction.id), 302);
+    if (question.kind === 'expired') return expiredInteraction(c);
     // Allow or Deny is answered with a redirect to the client (see allowFormRedirectTo).
-    allowFormRedirectTo(interaction.request.redirectUri);
+    allowFormRedirectTo(question.redirectUri);
     return c.html(
       consentPage({
         interactionId: interaction.id,
         csrfToken: interaction.csrfToken,
-        clientName: client.name,
-        scopes: interaction.request.scope,
-        userEmail: user.email,
+        clientName: question.clientName,
+        scopes: question.scopes,
+        userEmail: question.userEmail,
       }),
     );
   });
@@ -51,24 +47,9 @@ export function consentRoutes(ctx: IssuerContext): Hono<Env> {
     const session = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
     if (!interaction?.request || !session) return expiredInteraction(c);
     if (!safeEqual(form.get('csrf_token') ?? '', interaction.csrfToken)) return forbiddenForm(c);
-    const req = interaction.request;
-    if (needsSignIn(ctx, req, session, interaction)) return c.redirect(signInUrl(interaction.id), 303);
-
-    if (form.get('decision') !== 'allow') {
-      // RFC 6749 §4.1.2.1: the resource owner denied the request.
-      await ctx.store.interactions.consume(interaction.id);
-      return c.redirect(
-        errorRedirect(
-          ctx.config.issuer,
-          req.redirectUri,
-          new OAuthError('access_denied', 'the person denied the request'),
-          req.state,
-        ),
-        303,
-      );
-    }
-    await ctx.store.consents.remember(session.userId, req.clientId, req.scope, ctx.clock.now());
-    return c.redirect(await issueCode(ctx, req, session, interaction), 303);
+    const answer = await answerConsent(ctx, interaction.request, session, interaction, form.get('decision'));
+    if (answer.kind === 'sign-in') return c.redirect(signInUrl(interaction.id), 303);
+    return c.redirect(answer.url, 303);
   });
 
   return app;
