@@ -40,14 +40,15 @@ async function needsConsent(ctx: IssuerContext, req: AuthorizationRequest, sessi
   return req.scope.some((s) => !granted.includes(s));
 }
 
-/** Starts (or keeps) the interaction that carries the request through sign-in and consent. */
-async function interactionFor(
+/**
+ * Starts the interaction that carries a request through sign-in and consent: bound to the browser
+ * that began it, with its own CSRF token. `null` is a sign-in at the issuer itself, no app waiting.
+ */
+export async function startInteraction(
   ctx: IssuerContext,
-  req: AuthorizationRequest,
+  req: AuthorizationRequest | null,
   browserDigest: string,
-  existing?: Interaction,
 ): Promise<Interaction> {
-  if (existing) return existing;
   const now = ctx.clock.now();
   return ctx.store.interactions.create({
     id: randomId(),
@@ -58,6 +59,16 @@ async function interactionFor(
     createdAt: now,
     expiresAt: now + ctx.config.interactionTtl * 1000,
   });
+}
+
+/** The interaction a request already has, or a new one. */
+async function interactionFor(
+  ctx: IssuerContext,
+  req: AuthorizationRequest,
+  browserDigest: string,
+  existing?: Interaction,
+): Promise<Interaction> {
+  return existing ?? startInteraction(ctx, req, browserDigest);
 }
 
 /** Decides what an authorization request leads to, given the browser's session. */
