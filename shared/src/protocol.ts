@@ -34,7 +34,7 @@ export const TOKEN_TYPES = {
 /** The back-channel logout event member (OIDC Back-Channel Logout 1.0 §2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
-/** Well-known paths of the issuer (OIDC Discovery §4, RFC 8414 §3). */
+/** Paths of the issuer: its endpoints (OIDC Discovery §4, RFC 8414 §3) and its own pages. */
 export const ISSUER_PATHS = {
   discovery: '/.well-known/openid-configuration',
   jwks: '/jwks',
@@ -46,6 +46,10 @@ export const ISSUER_PATHS = {
   introspection: '/introspect',
   signIn: '/sign-in',
   consent: '/consent',
+  /** Where the end-session page's confirmation form posts (RP-Initiated Logout §6: logout CSRF). */
+  endSessionConfirmation: '/logout/confirm',
+  /** The signed-in person's account page: their devices, and signing them out. */
+  account: '/account',
 } as const;
 
 /** Claims carried by an RFC 9068 access token issued by Tessera. */

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { ISSUER_PATHS } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { deviceOf } from '../http/device.js';
 import { safeEqual } from '../crypto/digest.js';
@@ -44,7 +45,7 @@ export function accountRoutes(ctx: IssuerContext): Hono<Env> {
     if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);
     const secret = readSessionCookie(c, ctx.config);
     const session = await findActiveSession(ctx, secret);
-    if (!session) return c.redirect('/sign-in', 303);
+    if (!session) return c.redirect(ISSUER_PATHS.signIn, 303);
     if (!safeEqual(form.get('csrf_token') ?? '', accountCsrfToken(secret!))) return forbiddenForm(c);
     return session;
   }
@@ -52,34 +53,34 @@ export function accountRoutes(ctx: IssuerContext): Hono<Env> {
   // Post/Redirect/Get lands here once this browser is signed out, so a reload re-posts nothing.
   const signedOut = (c: Context<Env>) => {
     clearSessionCookie(c, ctx.config);
-    return c.redirect('/account/signed-out', 303);
+    return c.redirect(`${ISSUER_PATHS.account}/signed-out`, 303);
   };
 
-  app.get('/account', async function showAccount(c) {
+  app.get(ISSUER_PATHS.account, async function showAccount(c) {
     noStore(c);
     const secret = readSessionCookie(c, ctx.config);
     const session = await findActiveSession(ctx, secret);
     // A sign-in started at the issuer lands on /account afterwards (routes/sign-in.ts).
-    if (!session) return c.redirect('/sign-in', 303);
+    if (!session) return c.redirect(ISSUER_PATHS.signIn, 303);
     const user = await ctx.store.users.findBySub(session.userId);
-    if (!user) return c.redirect('/sign-in', 303);
+    if (!user) return c.redirect(ISSUER_PATHS.signIn, 303);
     const devices = await listDevices(ctx, session);
     return c.html(
       accountPage({ displayName: user.displayName, email: user.email, csrfToken: accountCsrfToken(secret!), devices }),
     );
   });
 
-  app.post('/account/devices/:sid/end', async function signOutDevice(c) {
+  app.post(`${ISSUER_PATHS.account}/devices/:sid/end`, async function signOutDevice(c) {
     noStore(c);
     const session = await authorizeAction(c);
     if (session instanceof Response) return session;
     const sid = c.req.param('sid');
     if (!SID.test(sid)) throw new DeviceNotFound();
     const { endedCurrent } = await endDevice(ctx, session, sid, deviceOf(c, ctx.config).ip);
-    return endedCurrent ? signedOut(c) : c.redirect('/account', 303);
+    return endedCurrent ? signedOut(c) : c.redirect(ISSUER_PATHS.account, 303);
   });
 
-  app.post('/account/sign-out-everywhere', async function signOutEverywhere(c) {
+  app.post(`${ISSUER_PATHS.account}/sign-out-everywhere`, async function signOutEverywhere(c) {
     noStore(c);
     const session = await authorizeAction(c);
     if (session instanceof Response) return session;
@@ -87,10 +88,10 @@ export function accountRoutes(ctx: IssuerContext): Hono<Env> {
     return signedOut(c);
   });
 
-  app.get('/account/signed-out', async function showSignedOut(c) {
+  app.get(`${ISSUER_PATHS.account}/signed-out`, async function showSignedOut(c) {
     noStore(c);
     // Someone still signed in here has nothing signed out to be told about.
-    if (await findActiveSession(ctx, readSessionCookie(c, ctx.config))) return c.redirect('/account', 303);
+    if (await findActiveSession(ctx, readSessionCookie(c, ctx.config))) return c.redirect(ISSUER_PATHS.account, 303);
     return c.html(signedOutPage());
   });
 

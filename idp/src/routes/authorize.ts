@@ -1,5 +1,6 @@
 /** The authorization endpoint (OIDC Core §3.1.2.1: GET and POST). */
 import { Hono, type Context } from 'hono';
+import { ISSUER_PATHS } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import { browserBinding, readSessionCookie } from '../http/cookies.js';
@@ -14,14 +15,15 @@ import { findActiveSession } from '../protocol/sso-session.js';
 /** Turns an outcome into a response; after a form POST, 303 makes the browser follow with GET. */
 export function respondToOutcome(c: Context<Env>, outcome: AuthorizeOutcome, status: 302 | 303): Response {
   if (outcome.kind === 'redirect') return c.redirect(outcome.url, status);
-  return c.redirect(`/${outcome.kind}?interaction=${encodeURIComponent(outcome.interaction.id)}`, status);
+  const page = outcome.kind === 'sign-in' ? ISSUER_PATHS.signIn : ISSUER_PATHS.consent;
+  return c.redirect(`${page}?interaction=${encodeURIComponent(outcome.interaction.id)}`, status);
 }
 
 export function authorizeRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
   app.onError(authorizationEndpointErrors(ctx.config.issuer));
-  const userinfoEndpoint = `${ctx.config.issuer}/userinfo`;
-  app.on(['GET', 'POST'], '/authorize', async function authorizeEndpoint(c) {
+  const userinfoEndpoint = ctx.config.issuer + ISSUER_PATHS.userinfo;
+  app.on(['GET', 'POST'], ISSUER_PATHS.authorization, async function authorizeEndpoint(c) {
     noStore(c);
     const params =
       c.req.method === 'GET' ? readParams(new URL(c.req.url).searchParams) : await readForm(c, { duplicates: 'keep' });

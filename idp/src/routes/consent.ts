@@ -1,5 +1,6 @@
 /** The consent page for third-party clients: the client's name, the scopes, Allow or Deny. */
 import { Hono } from 'hono';
+import { ISSUER_PATHS } from '@tessera/shared';
 import { allowFormRedirectTo } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
@@ -13,12 +14,12 @@ import { findActiveSession } from '../protocol/sso-session.js';
 import { consentPage } from '../views/pages.js';
 import { expiredInteraction, findBoundInteraction, forbiddenForm } from './interaction.js';
 
-const signInUrl = (interactionId: string) => `/sign-in?interaction=${encodeURIComponent(interactionId)}`;
+const signInUrl = (interactionId: string) => `${ISSUER_PATHS.signIn}?interaction=${encodeURIComponent(interactionId)}`;
 
 export function consentRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
 
-  app.get('/consent', async function showConsent(c) {
+  app.get(ISSUER_PATHS.consent, async function showConsent(c) {
     noStore(c);
     const interaction = await findBoundInteraction(c, ctx, c.req.query('interaction'));
     const session = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
@@ -39,7 +40,7 @@ export function consentRoutes(ctx: IssuerContext): Hono<Env> {
     );
   });
 
-  app.post('/consent', async function submitConsent(c) {
+  app.post(ISSUER_PATHS.consent, async function submitConsent(c) {
     noStore(c);
     const form = await readForm(c);
     if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);

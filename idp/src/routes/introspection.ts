@@ -1,6 +1,6 @@
 /** The introspection endpoint (RFC 7662), for resource servers that are confidential clients. */
 import { Hono } from 'hono';
-import { OAuthError } from '@tessera/shared';
+import { ISSUER_PATHS, OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import type { Env } from '../http/env.js';
@@ -13,7 +13,7 @@ export function introspectionRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
   // RFC 7662 §2.3: errors as at the token endpoint (RFC 6749 §5.2).
   app.onError(tokenEndpointErrors);
-  app.post('/introspect', async function introspectionEndpoint(c) {
+  app.post(ISSUER_PATHS.introspection, async function introspectionEndpoint(c) {
     noStore(c);
     const params = await readForm(c);
     const client = await authenticateClient(ctx, c.req.header('authorization'), params);

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { ISSUER_PATHS } from '@tessera/shared';
 import { allowFormRedirectTo } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { safeEqual } from '../crypto/digest.js';
@@ -63,11 +64,11 @@ export function logoutRoutes(ctx: IssuerContext): Hono<Env> {
     );
   }
 
-  app.get('/logout', (c) => endSession(c, readParams(new URL(c.req.url).searchParams)));
+  app.get(ISSUER_PATHS.endSession, (c) => endSession(c, readParams(new URL(c.req.url).searchParams)));
   // Repeated parameters are refused by parseLogoutRequest, as for GET: a sign-out page either way.
-  app.post('/logout', async (c) => endSession(c, await readForm(c, { duplicates: 'keep' })));
+  app.post(ISSUER_PATHS.endSession, async (c) => endSession(c, await readForm(c, { duplicates: 'keep' })));
 
-  app.post('/logout/confirm', async function confirmLogout(c) {
+  app.post(ISSUER_PATHS.endSessionConfirmation, async function confirmLogout(c) {
     noStore(c);
     const form = await readForm(c);
     if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);

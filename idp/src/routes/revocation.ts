@@ -1,7 +1,7 @@
 /** The revocation endpoint (RFC 7009). */
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { OAuthError } from '@tessera/shared';
+import { ISSUER_PATHS, OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import type { Env } from '../http/env.js';
@@ -16,11 +16,11 @@ export function revocationRoutes(ctx: IssuerContext): Hono<Env> {
   app.onError(tokenEndpointErrors);
   // Browser apps (public clients) revoke their own tokens at sign-out.
   app.use(
-    '/revoke',
+    ISSUER_PATHS.revocation,
     cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }),
   );
 
-  app.post('/revoke', async function revocationEndpoint(c) {
+  app.post(ISSUER_PATHS.revocation, async function revocationEndpoint(c) {
     noStore(c);
     const params = await readForm(c);
     const client = await authenticateClient(ctx, c.req.header('authorization'), params);

@@ -1,5 +1,6 @@
 /** The sign-in page: email and password, CSRF-protected, one generic message for any failure. */
 import { Hono } from 'hono';
+import { ISSUER_PATHS } from '@tessera/shared';
 import { allowFormRedirectTo } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { safeEqual } from '../crypto/digest.js';
@@ -20,7 +21,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
   app.onError(signInErrors(ctx.config.issuer));
 
-  app.get('/sign-in', async function showSignIn(c) {
+  app.get(ISSUER_PATHS.signIn, async function showSignIn(c) {
     noStore(c);
     const id = c.req.query('interaction');
     if (id === undefined) {
@@ -41,7 +42,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     );
   });
 
-  app.post('/sign-in', async function submitSignIn(c) {
+  app.post(ISSUER_PATHS.signIn, async function submitSignIn(c) {
     noStore(c);
     const form = await readForm(c);
     if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);
@@ -76,7 +77,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     setSessionCookie(c, ctx.config, result.secret);
     const next = await afterSignIn(ctx, interaction, result.session);
     // GET /account sends a browser that is not signed in to a sign-in at the issuer, and back.
-    if (next.kind === 'account') return c.redirect('/account', 303);
+    if (next.kind === 'account') return c.redirect(ISSUER_PATHS.account, 303);
     return respondToOutcome(c, next, 303);
   });
 

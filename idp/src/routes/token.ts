@@ -1,7 +1,7 @@
 /** The token endpoint (RFC 6749 §3.2): JSON out, never cached, errors per §5.2. */
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { OAuthError } from '@tessera/shared';
+import { ISSUER_PATHS, OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import { deviceOf } from '../http/device.js';
@@ -17,10 +17,10 @@ export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
   app.onError(tokenEndpointErrors);
   // Browser apps (public clients) redeem their codes from their own origin.
   app.use(
-    '/token',
+    ISSUER_PATHS.token,
     cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }),
   );
-  app.post('/token', async function tokenEndpoint(c) {
+  app.post(ISSUER_PATHS.token, async function tokenEndpoint(c) {
     noStore(c);
     const params = await readForm(c);
     const client = await authenticateClient(ctx, c.req.header('authorization'), params);

@@ -1,7 +1,7 @@
 /** The UserInfo endpoint (OIDC Core §5.3): GET and POST, Bearer token (RFC 6750). */
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
-import { OAuthError } from '@tessera/shared';
+import { ISSUER_PATHS, OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { userinfo } from '../protocol/userinfo.js';
 import { noStore } from '../http/cache-control.js';
@@ -29,10 +29,10 @@ export function userinfoRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
   app.onError(bearerErrors);
   app.use(
-    '/userinfo',
+    ISSUER_PATHS.userinfo,
     cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['Authorization', 'Content-Type'], maxAge: 600 }),
   );
-  app.on(['GET', 'POST'], '/userinfo', async function userinfoEndpoint(c) {
+  app.on(['GET', 'POST'], ISSUER_PATHS.userinfo, async function userinfoEndpoint(c) {
     const token = await bearerToken(c);
     if (!token) throw new MissingBearerToken();
     noStore(c);
