@@ -4,8 +4,10 @@
  * may see it: its own tokens, or access tokens for one of its resources. Anything else is
  * `{ "active": false }` — the same answer for revoked, expired, unknown or foreign (§2.2).
  */
+import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import type { Client } from '../store/index.js';
+import { InvalidClientError } from './client-auth.js';
 import { isActive } from './sso-session.js';
 import { lookUpToken } from './token-lookup.js';
 
@@ -13,7 +15,16 @@ export type Introspection = { active: false } | ({ active: true } & Record<strin
 
 const INACTIVE: Introspection = { active: false };
 
-export async function introspectToken(ctx: IssuerContext, client: Client, value: string): Promise<Introspection> {
+/** Introspects `value` for an authenticated `client`; throws invalid_client or invalid_request. */
+export async function introspectToken(
+  ctx: IssuerContext,
+  client: Client,
+  value: string | undefined,
+): Promise<Introspection> {
+  // §2.1: the caller must authenticate; a public client cannot.
+  if (client.type !== 'confidential')
+    throw new InvalidClientError('introspection requires a confidential client', false);
+  if (!value) throw new OAuthError('invalid_request', 'token is required');
   const found = await lookUpToken(ctx, value, { ignoreExpiry: false });
   if (found.kind === 'access_token') {
     const c = found.claims;
