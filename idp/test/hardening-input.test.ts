@@ -171,6 +171,19 @@ describe('repeated parameters (RFC 6749 §3.1)', () => {
     expect(await errorCode(res)).toBe('invalid_request');
   });
 
+  it('logout by POST answers a repeated parameter with the same page as by GET', async () => {
+    const heading = async (res: Response) => /<h1>([^<]*)<\/h1>/.exec(await res.text())?.[1];
+    const get = await fetch(`${idp.url}/logout?state=a&state=b`, { headers: { accept: 'text/html' } });
+    const post = await fetch(`${idp.url}/logout`, {
+      method: 'POST',
+      headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'state=a&state=b',
+    });
+    expect(post.status).toBe(400);
+    expect(await heading(get)).toBe('This sign-out request cannot be completed');
+    expect(await heading(post)).toBe('This sign-out request cannot be completed');
+  });
+
   it('authorize sends a repeated parameter back to the trusted redirect URI as invalid_request (§4.1.2.1)', async () => {
     const q = authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri });
     q.append('scope', 'openid');
