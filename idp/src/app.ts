@@ -1,4 +1,7 @@
-/** The issuer's HTTP application: routes composed, one root error handler. */
+/**
+ * The issuer's HTTP application: routes composed, each surface with its own error handler
+ * (http/error-handlers.ts), and the root handler for whatever those leave.
+ */
 import { Hono } from 'hono';
 import { OAuthError, parseUrlencoded } from '@tessera/shared';
 import { requestLimits, securityHeaders } from '@tessera/shared/node';
@@ -61,7 +64,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
       : c.json({ error: 'not_found' }, 404),
   );
 
-  // Anything that escaped a route: a bad request if it is ours, else server_error, never a stack trace.
+  // Anything no surface's handler answered: a bad request if it is ours, else server_error, never a stack trace.
   app.onError((err, c) => {
     if (err instanceof OAuthError && err.status < 500) {
       c.header('Cache-Control', 'no-store');
