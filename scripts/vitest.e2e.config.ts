@@ -1,12 +1,17 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import base from '../vitest.base.js';
 
-export default defineConfig({
-  resolve: { conditions: ['@tessera/source', 'node', 'import', 'default'] },
-  ssr: { resolve: { conditions: ['@tessera/source', 'node', 'import', 'default'] } },
-  test: {
-    include: ['e2e/**/*.e2e.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-    fileParallelism: false,
-  },
-});
+// mergeConfig concatenates arrays: the browser tests replace the include list rather than add to it.
+const { include: _unitTests, ...baseTest } = base.test ?? {};
+
+export default mergeConfig(
+  { ...base, test: baseTest },
+  defineConfig({
+    test: {
+      include: ['e2e/**/*.e2e.test.ts'],
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+      fileParallelism: false,
+    },
+  }),
+);

@@ -1,12 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import base from '../../vitest.base.js';
 
-export default defineConfig({
-  resolve: { conditions: ['@tessera/source', 'node', 'import', 'default'] },
-  ssr: { resolve: { conditions: ['@tessera/source', 'node', 'import', 'default'] } },
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    // Generous: a test starts real servers and argon2 runs on two shared cores, suites in turn.
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-  },
-});
+export default mergeConfig(base, defineConfig({ test: { name: '@tessera/app-b' } }));
