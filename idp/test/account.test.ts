@@ -4,58 +4,24 @@
  * must end its SSO session, refuse its refresh token and send back-channel logout to its app,
  * and leave the other device alone.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryJtiStore, createRemoteKeySet, verifyLogoutToken, type LogoutTokenClaims } from '@tessera/shared';
-import { createCookieJarClient, formValue, type CookieJarClient } from '@tessera/shared/testing';
+import { createCookieJarClient, formValue, type CookieJarClient, eventually } from '@tessera/shared/testing';
 import { registerClient, registerUser } from '../src/protocol/registration.js';
-import { browserFlow, redeem, submitSignIn } from './flow.js';
-import { PASSWORD, countRows, seed, startIssuer, type RunningIssuer } from './harness.js';
-
-/** A relying party's back-channel logout endpoint: records the logout tokens it receives. */
-class LogoutReceiver {
-  tokens: string[] = [];
-  private server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      this.tokens.push(new URLSearchParams(body).get('logout_token') ?? '');
-      res.writeHead(200).end();
-    });
-  });
-  url = '';
-  async start() {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/backchannel-logout`;
-  }
-  stop() {
-    this.server.closeAllConnections();
-    this.server.close();
-  }
-}
-
-const until = async (check: () => boolean | Promise<boolean>, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+import { browserFlow, redeem, submitSignIn } from './support/browser.js';
+import { PASSWORD, countRows, useIssuer } from './support/fixture.js';
+import { LogoutReceiver } from './support/logout-receiver.js';
 
 const CHROME_LINUX =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:130.0) Gecko/20100101 Firefox/130.0';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
+const { idp, fx } = useIssuer({ issuer: { backchannel: { baseDelayMs: 50, maxAttempts: 3 } } });
 const receiver = new LogoutReceiver();
 const rp = { id: 'devices-rp', secret: 'devices-rp-secret-devices-rp-secret-0000' };
 
 beforeAll(async () => {
   await receiver.start();
-  idp = await startIssuer({ issuer: { backchannel: { baseDelayMs: 50, maxAttempts: 3 } } });
-  fx = await seed(idp);
   await registerClient(
     { store: idp.issuer.ctx.store, clock: idp.clock },
     {
@@ -71,10 +37,7 @@ beforeAll(async () => {
     },
   );
 });
-afterAll(async () => {
-  receiver.stop();
-  await idp.cleanup();
-});
+afterAll(() => receiver.stop());
 
 /** A browser on its own device: its own cookies, its own User-Agent. */
 function deviceJar(userAgent: string): CookieJarClient {
@@ -198,7 +161,7 @@ async function logoutTokensFor(sid: string, count = 1): Promise<LogoutTokenClaim
       )
     ).map((v) => v.claims);
   let found: LogoutTokenClaims[] = [];
-  await until(async () => {
+  await eventually(async () => {
     found = (await verified()).filter((c) => c.sid === sid);
     return found.length >= count;
   });

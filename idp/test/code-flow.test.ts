@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { createHash } from 'node:crypto';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
-import { browserFlow, redeem } from './flow.js';
+import { useIssuer } from './support/fixture.js';
+import { browserFlow, redeem } from './support/browser.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
-
-beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
-});
-afterAll(() => idp.cleanup());
+const { idp, fx } = useIssuer();
 
 describe('authorization code flow with a cookie-jar client', () => {
   it('signs in at the issuer, redeems the code and reads userinfo', async () => {

@@ -2,28 +2,19 @@
  * Consent for third-party clients: a page naming the client and the scopes with Allow and Deny,
  * remembered once allowed, never shown for prompt=none (OIDC Core §3.1.2.4, §3.1.2.6).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { createCookieJarClient, formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
-import { registerUser } from '../src/protocol/registration.js';
-import { PASSWORD, countRows, seed, startIssuer, type RunningIssuer } from './harness.js';
-import { authorizeQuery, getAuthorize, locationOf, redeem, submitSignIn } from './flow.js';
+import { PASSWORD, countRows, registerPerson, useIssuer } from './support/fixture.js';
+import { authorizeQuery, getAuthorize, locationOf, redeem, submitSignIn } from './support/browser.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
+const { idp, fx } = useIssuer();
 let users = 0;
-
-beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
-});
-afterAll(() => idp.cleanup());
 
 /** A new person (so no consent is remembered) signed in on a new browser. */
 async function newPersonSignedIn(): Promise<{ jar: CookieJarClient; email: string }> {
-  const { store, passwords, clock } = idp.issuer.ctx;
   const email = `person${++users}@example.com`;
-  await registerUser({ store, passwords, clock }, { email, displayName: `Person ${users}`, password: PASSWORD });
+  await registerPerson(idp, email, `Person ${users}`);
   const jar = createCookieJarClient();
   const res = await getAuthorize(
     idp.url,
@@ -85,9 +76,8 @@ describe('consent for a third-party client', () => {
   });
 
   it('asks for consent right after the sign-in when the browser had no session', async () => {
-    const { store, passwords, clock } = idp.issuer.ctx;
     const email = `person${++users}@example.com`;
-    await registerUser({ store, passwords, clock }, { email, displayName: 'Fresh', password: PASSWORD });
+    await registerPerson(idp, email, 'Fresh');
     const jar = createCookieJarClient();
     const { location } = await authorizeThirdParty(jar);
     const res = await submitSignIn(jar, idp.url, location, email, PASSWORD);

@@ -3,19 +3,12 @@
  * AND the origin (Origin, or Sec-Fetch-Site when Origin is `null` or absent). Each refusal is a
  * 403 that changes nothing; the same form from the issuer's own page goes through.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CookieJarClient } from '@tessera/shared/testing';
-import { countRows, seed, startIssuer, type RunningIssuer } from './harness.js';
-import { accountPage, consentPage, logoutConfirmPage, signInPage, type Fixtures } from './hardening-pages.js';
+import { countRows, useIssuer } from './support/fixture.js';
+import { accountPage, consentPage, logoutConfirmPage, signInPage } from './support/pages.js';
 
-let idp: RunningIssuer;
-let fx: Fixtures;
-
-beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
-});
-afterAll(() => idp.cleanup());
+const { idp, fx } = useIssuer();
 
 interface Form {
   jar: CookieJarClient;

@@ -2,9 +2,9 @@
  * The issuer's response headers: a nonce-based CSP on every page, no framing, no sniffing, no
  * Referer, and no caching of anything that carries a token, a code or a session.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
-import { authorizeQuery, browserFlow, getAuthorize, redeem, submitSignIn } from './flow.js';
+import { describe, expect, it } from 'vitest';
+import { useIssuer } from './support/fixture.js';
+import { authorizeQuery, browserFlow, getAuthorize, redeem, submitSignIn } from './support/browser.js';
 import {
   accountPage,
   consentPage,
@@ -14,17 +14,9 @@ import {
   logoutConfirmPage,
   signInPage,
   signedIn,
-  type Fixtures,
-} from './hardening-pages.js';
+} from './support/pages.js';
 
-let idp: RunningIssuer;
-let fx: Fixtures;
-
-beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
-});
-afterAll(() => idp.cleanup());
+const { idp, fx } = useIssuer();
 
 const PAGES = [
   'sign-in',

@@ -3,19 +3,12 @@
  * parameters, repeated parameters (RFC 6749 §3.1), malformed percent-encoding, invalid UTF-8 and
  * huge headers. Each gets a 4xx with the standard error code — never a 500, never a stack trace.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
-import { authorizeQuery } from './flow.js';
-import { errorCode, type Fixtures } from './hardening-pages.js';
+import { describe, expect, it } from 'vitest';
+import { useIssuer } from './support/fixture.js';
+import { authorizeQuery } from './support/browser.js';
+import { errorCode } from './support/pages.js';
 
-let idp: RunningIssuer;
-let fx: Fixtures;
-
-beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
-});
-afterAll(() => idp.cleanup());
+const { idp, fx } = useIssuer();
 
 /** How an endpoint is called: by query (GET) or by form body (POST); pages are asked for as HTML. */
 interface Endpoint {

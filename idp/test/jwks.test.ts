@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { startIssuer, type RunningIssuer } from './harness.js';
+import { startIssuer, type RunningIssuer } from './support/fixture.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 

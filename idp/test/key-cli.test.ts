@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeProtectedHeader } from 'jose';
 import type { SigningKeyListing } from '../src/keys/key-commands.js';
 import type { Rotation } from '../src/keys/key-rotation.js';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
-import { signInAndRedeem } from './flow.js';
+import { seed, startIssuer, type RunningIssuer } from './support/fixture.js';
+import { signInAndRedeem } from './support/browser.js';
 
 const IDP_DIR = fileURLToPath(new URL('..', import.meta.url));
 

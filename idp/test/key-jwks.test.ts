@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tickKeyRing } from '../src/keys/key-rotation-schedule.js';
 import { rotateSigningKey } from '../src/keys/key-rotation.js';
-import { startIssuer, type RunningIssuer } from './harness.js';
+import { startIssuer, type RunningIssuer } from './support/fixture.js';
 
 let idp: RunningIssuer;
 beforeEach(async () => {

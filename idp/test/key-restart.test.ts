@@ -7,8 +7,8 @@ import { decodeProtectedHeader } from 'jose';
 import { tickKeyRing } from '../src/keys/key-rotation-schedule.js';
 import { rotateSigningKey } from '../src/keys/key-rotation.js';
 import type { StoredSigningKey } from '../src/store/signing-keys.js';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
-import { signInAndRedeem } from './flow.js';
+import { seed, startIssuer, type RunningIssuer } from './support/fixture.js';
+import { signInAndRedeem } from './support/browser.js';
 
 const ENV = {
   TESSERA_JWKS_MAX_AGE: '300',

@@ -15,8 +15,8 @@ import { decodeProtectedHeader } from 'jose';
 import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
 import { createRemoteKeySet, verifyAccessToken, type RemoteKeySet, type TokenVerificationError } from '@tessera/shared';
 import { rotateSigningKey } from '../src/keys/key-rotation.js';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
-import { browserFlow, redeem, signInAndRedeem } from './flow.js';
+import { seed, startIssuer, type RunningIssuer } from './support/fixture.js';
+import { browserFlow, redeem, signInAndRedeem } from './support/browser.js';
 
 const ENV = {
   TESSERA_JWKS_MAX_AGE: '60',

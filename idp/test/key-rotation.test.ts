@@ -11,8 +11,8 @@ import { tickKeyRing } from '../src/keys/key-rotation-schedule.js';
 import { KeyRotationError, rotateSigningKey } from '../src/keys/key-rotation.js';
 import { generateSigningKey } from '../src/keys/signing-key-material.js';
 import type { StoredSigningKey } from '../src/store/signing-keys.js';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
-import { signInAndRedeem } from './flow.js';
+import { seed, startIssuer, type RunningIssuer } from './support/fixture.js';
+import { signInAndRedeem } from './support/browser.js';
 
 /** Defaults, spelled out because the tests compute with them: 10 s check, 5 min max-age and token lifetimes. */
 const ENV = {

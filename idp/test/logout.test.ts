@@ -1,53 +1,17 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryJtiStore, createRemoteKeySet, verifyLogoutToken } from '@tessera/shared';
-import { formValue } from '@tessera/shared/testing';
+import { formValue, eventually } from '@tessera/shared/testing';
 import { registerClient } from '../src/protocol/registration.js';
-import { browserFlow, redeem } from './flow.js';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
+import { browserFlow, redeem } from './support/browser.js';
+import { seed, startIssuer, useIssuer } from './support/fixture.js';
+import { LogoutReceiver } from './support/logout-receiver.js';
 
-/** A relying party's back-channel logout endpoint: records tokens, answers with scripted statuses. */
-class LogoutReceiver {
-  tokens: string[] = [];
-  statuses: number[] = [];
-  private server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const status = this.statuses.shift() ?? 200;
-      if (status === 200) this.tokens.push(new URLSearchParams(body).get('logout_token') ?? '');
-      res.writeHead(status).end();
-    });
-  });
-  url = '';
-  async start() {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/backchannel-logout`;
-  }
-  stop() {
-    this.server.closeAllConnections();
-    this.server.close();
-  }
-}
-
-const until = async (check: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
+const { idp, fx } = useIssuer({ issuer: { backchannel: { baseDelayMs: 50, maxAttempts: 3 } } });
 const rp = new LogoutReceiver();
 const postLogout = 'http://127.0.0.1:9/signed-out';
 
 beforeAll(async () => {
   await rp.start();
-  idp = await startIssuer({ issuer: { backchannel: { baseDelayMs: 50, maxAttempts: 3 } } });
-  fx = await seed(idp);
   await registerClient(
     { store: idp.issuer.ctx.store, clock: idp.clock },
     {
@@ -63,10 +27,7 @@ beforeAll(async () => {
     },
   );
 });
-afterAll(async () => {
-  rp.stop();
-  await idp.cleanup();
-});
+afterAll(() => rp.stop());
 
 const rpClient = { id: 'rp-with-logout', secret: 'rp-secret-rp-secret-rp-secret-rp-secret' };
 
@@ -188,7 +149,7 @@ describe('RP-initiated logout', () => {
 
 /** Deliveries left by earlier tests must not take the statuses a test scripts for its own. */
 const noDeliveryPending = () =>
-  until(
+  eventually(
     () =>
       (
         idp.issuer.ctx.store.database.sqlite
@@ -196,6 +157,14 @@ const noDeliveryPending = () =>
           .get() as { n: number }
       ).n === 0,
   );
+
+/** The latest delivery to the test's app, as the issuer recorded it. */
+const latestDelivery = () =>
+  idp.issuer.ctx.store.database.sqlite
+    .prepare(
+      "select attempts, delivered_at, failed_at from backchannel_deliveries where client_id = 'rp-with-logout' order by created_at desc limit 1",
+    )
+    .get() as { attempts: number; delivered_at: number | null; failed_at: number | null };
 
 describe('back-channel logout', () => {
   beforeEach(() => noDeliveryPending());
@@ -205,7 +174,7 @@ describe('back-channel logout', () => {
     const { jar, idToken } = await signedIn();
     const sid = JSON.parse(Buffer.from(idToken.split('.')[1]!, 'base64url').toString()).sid as string;
     await jar.fetch(logoutUrl({ id_token_hint: idToken }));
-    await until(() => rp.tokens.length === 1);
+    await eventually(() => rp.tokens.length === 1);
     const keySet = createRemoteKeySet(`${idp.url}/jwks`);
     const { claims, header } = await verifyLogoutToken(rp.tokens[0]!, {
       issuer: idp.url,
@@ -227,12 +196,8 @@ describe('back-channel logout', () => {
     const res = await jar.fetch(logoutUrl({ id_token_hint: idToken }));
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(1000);
-    await until(() => rp.tokens.length === 1);
-    const row = idp.issuer.ctx.store.database.sqlite
-      .prepare(
-        "select attempts, delivered_at from backchannel_deliveries where client_id = 'rp-with-logout' order by created_at desc limit 1",
-      )
-      .get() as { attempts: number; delivered_at: number | null };
+    await eventually(() => rp.tokens.length === 1);
+    const row = latestDelivery();
     expect(row.attempts).toBe(3);
     expect(row.delivered_at).not.toBeNull();
   });
@@ -242,14 +207,7 @@ describe('back-channel logout', () => {
     rp.statuses = [500, 500, 500, 500];
     const { jar, idToken } = await signedIn();
     await jar.fetch(logoutUrl({ id_token_hint: idToken }));
-    await until(() => {
-      const row = idp.issuer.ctx.store.database.sqlite
-        .prepare(
-          "select failed_at from backchannel_deliveries where client_id = 'rp-with-logout' order by created_at desc limit 1",
-        )
-        .get() as { failed_at: number | null };
-      return row.failed_at !== null;
-    });
+    await eventually(() => latestDelivery().failed_at !== null);
     expect(rp.tokens).toEqual([]);
     rp.statuses = [];
   });

@@ -3,20 +3,13 @@
  * unmodified: discovery, PKCE, state, nonce, the `iss` response parameter (RFC 9207), ID token
  * validation including its signature against the JWKS, and UserInfo.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { createCookieJarClient } from '@tessera/shared/testing';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
-import { submitSignIn } from './flow.js';
+import { useIssuer } from './support/fixture.js';
+import { submitSignIn } from './support/browser.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
-
-beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
-});
-afterAll(() => idp.cleanup());
+const { idp, fx } = useIssuer();
 
 /** Discovery over plain http (the test issuer is loopback), with ID token signatures checked. */
 function discover(

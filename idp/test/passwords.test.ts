@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hash } from '@node-rs/argon2';
 import { createPasswordHasher, OWASP_ARGON2ID, type PasswordHasher } from '../src/crypto/passwords.js';
-import { PASSWORD, seed, startIssuer, type RunningIssuer } from './harness.js';
-import { browserFlow } from './flow.js';
+import { PASSWORD, seed, startIssuer, type RunningIssuer } from './support/fixture.js';
+import { browserFlow } from './support/browser.js';
 
 const OWASP_PHC = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/;
 const WEAKER = { memoryCost: 4096, timeCost: 1, parallelism: 1 };

@@ -2,24 +2,18 @@
  * Re-authentication and the SSO session: prompt (OIDC Core §3.1.2.1), max_age, a stable `sub`,
  * and a new session secret at every sign-in (no session fixation).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { createCookieJarClient, formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
-import { registerUser } from '../src/protocol/registration.js';
 import { digest } from '../src/crypto/digest.js';
-import { PASSWORD, countRows, seed, startIssuer, type RunningIssuer } from './harness.js';
-import { authorizeQuery, getAuthorize, locationOf, redeem, submitSignIn } from './flow.js';
+import { PASSWORD, countRows, registerPerson, useIssuer } from './support/fixture.js';
+import { authorizeQuery, getAuthorize, locationOf, redeem, submitSignIn } from './support/browser.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
+const { idp, fx } = useIssuer();
 
 beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
-  const { store, passwords, clock } = idp.issuer.ctx;
-  await registerUser({ store, passwords, clock }, { email: 'bob@example.com', displayName: 'Bob', password: PASSWORD });
+  await registerPerson(idp, 'bob@example.com', 'Bob');
 });
-afterAll(() => idp.cleanup());
 
 /** One authorization request for the public client through `jar`; where it led and the verifier. */
 async function authorize(jar: CookieJarClient, overrides: Record<string, string> = {}) {

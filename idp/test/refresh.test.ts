@@ -1,17 +1,14 @@
 /** Refresh tokens (RFC 6749 §6), rotation and reuse detection (RFC 9700 §4.14.2). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { registerClient } from '../src/protocol/registration.js';
-import { signInAndRedeem } from './flow.js';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
+import { signInAndRedeem } from './support/browser.js';
+import { seed, startIssuer, useIssuer } from './support/fixture.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
+const { idp, fx } = useIssuer();
 const web = { id: 'refreshing-web', secret: 'refreshing-web-secret-refreshing-web-secret' };
 const spa = { id: 'refreshing-spa' };
 
 beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
   const deps = { store: idp.issuer.ctx.store, clock: idp.clock };
   const base = {
     redirectUris: [fx.redirectUri],
@@ -22,7 +19,6 @@ beforeAll(async () => {
   await registerClient(deps, { ...base, id: web.id, name: 'Refreshing Web', type: 'confidential', secret: web.secret });
   await registerClient(deps, { ...base, id: spa.id, name: 'Refreshing SPA', type: 'public' });
 });
-afterAll(() => idp.cleanup());
 
 async function refresh(body: Record<string, string>, auth?: { id: string; secret: string }) {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };

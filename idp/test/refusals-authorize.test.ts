@@ -3,19 +3,12 @@
  * the issuer answers with its own HTML page, never a redirect (RFC 6749 §4.1.2.1); after
  * that, errors go back to the client with `state` and `iss` (RFC 9207).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerClient } from '../src/protocol/registration.js';
-import { countRows, seed, startIssuer, type RunningIssuer } from './harness.js';
-import { authorizeQuery, getAuthorize, locationOf } from './flow.js';
+import { countRows, useIssuer } from './support/fixture.js';
+import { authorizeQuery, getAuthorize, locationOf } from './support/browser.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
-
-beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
-});
-afterAll(() => idp.cleanup());
+const { idp, fx } = useIssuer();
 
 const query = (overrides: Record<string, string | null> = {}) =>
   authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }, overrides);

@@ -2,19 +2,12 @@
  * Refusals at the sign-in form: one generic message for any bad credentials (no account
  * enumeration), CSRF token and Origin checks, browser binding — and no session from any of them.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCookieJarClient, formValue, type CookieJarClient } from '@tessera/shared/testing';
-import { PASSWORD, countRows, seed, startIssuer, type RunningIssuer } from './harness.js';
-import { authorizeQuery, getAuthorize, locationOf } from './flow.js';
+import { PASSWORD, countRows, useIssuer } from './support/fixture.js';
+import { authorizeQuery, getAuthorize, locationOf } from './support/browser.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
-
-beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
-});
-afterAll(() => idp.cleanup());
+const { idp, fx } = useIssuer();
 
 /** Starts an authorization in a new browser and reads the sign-in form it leads to. */
 async function openSignIn(): Promise<{ jar: CookieJarClient; interaction: string; csrfToken: string }> {

@@ -2,22 +2,18 @@
  * Refusals at the token endpoint (RFC 6749 §5.2): JSON errors, never cached, with the exact
  * error code; a refused request changes no stored data.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CookieJarClient } from '@tessera/shared/testing';
-import { countRows, seed, startIssuer, type RunningIssuer } from './harness.js';
-import { browserFlow, signInAndRedeem } from './flow.js';
+import { countRows, useIssuer } from './support/fixture.js';
+import { browserFlow, signInAndRedeem } from './support/browser.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
+const { idp, fx } = useIssuer();
 /** A browser with alice's SSO session: later codes need no sign-in. */
 let jar: CookieJarClient;
 
 beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
   ({ jar } = await signInAndRedeem(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }));
 });
-afterAll(() => idp.cleanup());
 
 /** A fresh code for `clientId` and its PKCE verifier. */
 async function freshCode(clientId: string): Promise<{ code: string; verifier: string }> {

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
-import { browserFlow, signInAndRedeem } from './flow.js';
+import { seed, startIssuer, type RunningIssuer } from './support/fixture.js';
+import { browserFlow, signInAndRedeem } from './support/browser.js';
 import type { CookieJarClient } from '@tessera/shared/testing';
 
 let first: RunningIssuer;

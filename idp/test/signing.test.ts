@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { signInAndRedeem } from './flow.js';
-import { seed, startIssuer } from './harness.js';
+import { signInAndRedeem } from './support/browser.js';
+import { seed, startIssuer } from './support/fixture.js';
 
 describe.each([
   ['ES256', 'sha256'],

@@ -4,7 +4,7 @@ import { decodeJwt } from 'jose';
 import { inflateStatusList, statusAt } from '@tessera/shared';
 import { StatusLists, type StatusListReference } from '../src/status-list/status-lists.js';
 import { openStore, type SqliteStore } from '../src/store/index.js';
-import { startIssuer, type RunningIssuer } from './harness.js';
+import { startIssuer, type RunningIssuer } from './support/fixture.js';
 
 describe('status list repository', () => {
   let store: SqliteStore;

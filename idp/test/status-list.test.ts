@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createRemoteKeySet,
   createStatusListChecker,
@@ -18,17 +18,14 @@ import {
 import { ConfigError } from '@tessera/shared';
 import { loadConfig } from '../src/config/load-config.js';
 import { registerClient } from '../src/protocol/registration.js';
-import { browserFlow, redeem, signInAndRedeem } from './flow.js';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
+import { browserFlow, redeem, signInAndRedeem } from './support/browser.js';
+import { useIssuer } from './support/fixture.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
+const { idp, fx } = useIssuer();
 const web = { id: 'status-web', secret: 'status-web-secret-status-web-secret-status' };
 const TTL = 60;
 
 beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
   await registerClient(
     { store: idp.issuer.ctx.store, clock: idp.clock },
     {
@@ -43,7 +40,6 @@ beforeAll(async () => {
     },
   );
 });
-afterAll(() => idp.cleanup());
 
 const basic = (c: { id: string; secret: string }) => `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`;
 const referenceOf = (accessToken: string) =>

@@ -18,7 +18,7 @@ import {
   ipThrottleKey,
 } from '../src/protocol/sign-in-throttle.js';
 import type { SignInThrottle } from '../src/store/index.js';
-import { PASSWORD, startIssuer, type RunningIssuer } from './harness.js';
+import { PASSWORD, startIssuer, type RunningIssuer } from './support/fixture.js';
 
 const FAST: PasswordParams = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 const MINUTE = 60;

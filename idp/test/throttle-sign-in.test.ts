@@ -9,7 +9,7 @@ import { createCookieJarClient, formValue, type CookieJarClient } from '@tessera
 import type { PasswordParams } from '../src/crypto/passwords.js';
 import { registerUser } from '../src/protocol/registration.js';
 import type { AuditEvent } from '../src/store/index.js';
-import { PASSWORD, startIssuer, type RunningIssuer } from './harness.js';
+import { PASSWORD, startIssuer, type RunningIssuer } from './support/fixture.js';
 
 /** Cheap argon2id, so the many attempts below stay fast (throttle-rules.test.ts checks the work a refusal does). */
 const FAST: PasswordParams = { memoryCost: 1024, timeCost: 1, parallelism: 1 };

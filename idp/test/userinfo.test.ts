@@ -2,27 +2,23 @@
  * The UserInfo endpoint (OIDC Core §5.3) as a bearer-token resource (RFC 6750): claims by scope,
  * and `invalid_token` for anything that is not a live access token of this issuer.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, decodeProtectedHeader, generateKeyPair } from 'jose';
 import type { CookieJarClient } from '@tessera/shared/testing';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
-import { browserFlow, redeem, signInAndRedeem } from './flow.js';
+import { useIssuer } from './support/fixture.js';
+import { browserFlow, redeem, signInAndRedeem } from './support/browser.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
+const { idp, fx } = useIssuer();
 let jar: CookieJarClient;
 let accessToken: string;
 let idToken: string;
 
 beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
   const first = await signInAndRedeem(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri });
   jar = first.jar;
   accessToken = first.tokens.access_token as string;
   idToken = first.tokens.id_token as string;
 });
-afterAll(() => idp.cleanup());
 
 /** An access token for `scope`, through alice's SSO session. */
 async function accessTokenFor(scope: string): Promise<string> {

@@ -4,10 +4,10 @@
  * not move, and id_token_hint values the issuer did not issue as ID tokens. Attacks the feature
  * tests already try (prompt.test.ts, logout.test.ts) are listed in SECURITY.md, not repeated.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { base64url, decodeJwt } from 'jose';
 import { createCookieJarClient, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
-import { registerClient, registerUser } from '../../src/protocol/registration.js';
+import { registerClient } from '../../src/protocol/registration.js';
 import {
   authorizeQuery,
   browserFlow,
@@ -16,22 +16,17 @@ import {
   redeem,
   signInAndRedeem,
   submitSignIn,
-} from '../flow.js';
-import { PASSWORD, seed, startIssuer, type RunningIssuer } from '../harness.js';
+} from '../support/browser.js';
+import { PASSWORD, registerPerson, useIssuer } from '../support/fixture.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
+const { idp, fx } = useIssuer();
 /** A browser holding alice's SSO session. */
 let jar: CookieJarClient;
 
 beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
-  const { store, passwords, clock } = idp.issuer.ctx;
-  await registerUser({ store, passwords, clock }, { email: 'bob@example.com', displayName: 'Bob', password: PASSWORD });
+  await registerPerson(idp, 'bob@example.com', 'Bob');
   ({ jar } = await signInAndRedeem(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }));
 });
-afterAll(() => idp.cleanup());
 
 /** Runs an authorization in `jar` with `overrides` (null drops a parameter) and redeems the code: the ID token's claims. */
 async function idTokenFor(overrides: Record<string, string | null>, browser = jar): Promise<Record<string, unknown>> {
@@ -263,7 +258,7 @@ describe('RP-Initiated Logout 1.0 §2: id_token_hint must be an ID token this is
       {
         iss: idp.url,
         aud: fx.confidential.id,
-        sub: id.sub,
+        sub: id.sub!, // an ID token always has one (OIDC Core §2)
         sid: id.sid,
         iat: now,
         exp: now + 120,

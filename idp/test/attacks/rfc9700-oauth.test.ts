@@ -4,14 +4,13 @@
  * SECURITY.md lists both. Refusals are asserted with their exact status and OAuth error code,
  * and an untrusted redirect target is never redirected to.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
 import { registerClient } from '../../src/protocol/registration.js';
-import { authorizeQuery, browserFlow, getAuthorize, signInAndRedeem } from '../flow.js';
-import { countRows, seed, startIssuer, type RunningIssuer } from '../harness.js';
+import { authorizeQuery, browserFlow, getAuthorize, signInAndRedeem } from '../support/browser.js';
+import { countRows, useIssuer } from '../support/fixture.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
+const { idp, fx } = useIssuer();
 /** A browser holding alice's SSO session: further codes need no password. */
 let jar: CookieJarClient;
 /** A confidential client allowed refresh tokens. */
@@ -25,8 +24,6 @@ const loner = {
 const POST_LOGOUT = 'http://127.0.0.1:9/';
 
 beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
   const deps = { store: idp.issuer.ctx.store, clock: idp.clock };
   await registerClient(deps, {
     id: refreshing.id,
@@ -48,7 +45,6 @@ beforeAll(async () => {
   });
   ({ jar } = await signInAndRedeem(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }));
 });
-afterAll(() => idp.cleanup());
 
 const basic = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;

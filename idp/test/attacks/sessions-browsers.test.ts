@@ -10,17 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCookieJarClient, formValue, type CookieJarClient } from '@tessera/shared/testing';
 import { accountThrottleKey } from '../../src/protocol/sign-in-throttle.js';
 import { registerUser } from '../../src/protocol/registration.js';
-import { authorizeQuery, getAuthorize, locationOf, signInAndRedeem, submitSignIn } from '../flow.js';
-import { PASSWORD, seed, startIssuer, type RunningIssuer } from '../harness.js';
+import { authorizeQuery, getAuthorize, locationOf, signInAndRedeem, submitSignIn } from '../support/browser.js';
+import { PASSWORD, seed, startIssuer, useIssuer, type RunningIssuer } from '../support/fixture.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
-
-beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
-});
-afterAll(() => idp.cleanup());
+const { idp, fx } = useIssuer();
 
 const rows = (running: RunningIssuer, sql: string, ...args: unknown[]) =>
   running.issuer.ctx.store.database.sqlite.prepare(sql).all(...args) as Record<string, unknown>[];

@@ -19,8 +19,8 @@ import { createHash } from 'node:crypto';
 import { formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
 import type { Logger } from '@tessera/shared';
 import { registerClient } from '../../src/protocol/registration.js';
-import { authorizeUrl, browserFlow, signInAndRedeem } from '../flow.js';
-import { PASSWORD, seed, startIssuer, type RunningIssuer } from '../harness.js';
+import { authorizeUrl, browserFlow, signInAndRedeem } from '../support/browser.js';
+import { PASSWORD, seed, startIssuer, type RunningIssuer } from '../support/fixture.js';
 import { SCRATCH_TABLES, rowCounts, tableDigests } from '../support/db-digest.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_250_607);

@@ -11,8 +11,8 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Logger } from '@tessera/shared';
-import { signInAndRedeem } from '../flow.js';
-import { seed, startIssuer, type RunningIssuer } from '../harness.js';
+import { signInAndRedeem } from '../support/browser.js';
+import { seed, startIssuer, type RunningIssuer } from '../support/fixture.js';
 import { rowCounts, SCRATCH_TABLES, tableDigests } from '../support/db-digest.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_250_607);

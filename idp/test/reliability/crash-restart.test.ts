@@ -14,7 +14,7 @@ import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jos
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKCHANNEL_LOGOUT_EVENT, TOKEN_TYPES } from '@tessera/shared';
 import { createCookieJarClient } from '@tessera/shared/testing';
-import { browserFlow, redeem } from '../flow.js';
+import { browserFlow, redeem } from '../support/browser.js';
 import { freePort, spawnIssuer, type IssuerProcess } from '../support/issuer-process.js';
 import {
   BACKCHANNEL_CLIENT,

@@ -12,7 +12,7 @@ import { systemClock } from '@tessera/shared';
 import { createPasswordHasher } from '../../src/crypto/passwords.js';
 import { registerClient, registerResource, registerUser } from '../../src/protocol/registration.js';
 import { openStore } from '../../src/store/index.js';
-import { browserFlow, redeem } from '../flow.js';
+import { browserFlow, redeem } from './browser.js';
 import { secretDigest } from './db-digest.js';
 
 export const LOAD_PASSWORD = 'load test password, long enough';

@@ -1,3 +1,4 @@
 /** Test helpers shared by the issuer's and the apps' test suites. */
 export * from './cookie-jar.js';
+export * from './eventually.js';
 export * from './pkce.js';

@@ -1,5 +1,5 @@
 /**
- * A real issuer (the idp test harness: SQLite, keys, HTTP on an ephemeral loopback port) and a
+ * A real issuer (the idp test fixture: SQLite, keys, HTTP on an ephemeral loopback port) and a
  * real app A on another ephemeral port, registered with each other as the demo seeding does.
  */
 import { createServer, type Server } from 'node:http';
@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { registerClient, registerResource } from '@tessera/idp';
 import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
-import { PASSWORD, seed, startIssuer, type RunningIssuer } from '../../../../idp/test/harness.js';
-import { submitSignIn } from '../../../../idp/test/flow.js';
+import { PASSWORD, seed, startIssuer, type RunningIssuer } from '../../../../idp/test/support/fixture.js';
+import { submitSignIn } from '../../../../idp/test/support/browser.js';
 import { createApp, type AppADeps } from '../../src/app.js';
 import { loadConfig, type AppAConfig } from '../../src/config.js';
 import { silentLogger } from '@tessera/shared';

@@ -1,5 +1,5 @@
 /**
- * A real issuer (the idp test harness: SQLite, keys, HTTP on an ephemeral loopback port) and a
+ * A real issuer (the idp test fixture: SQLite, keys, HTTP on an ephemeral loopback port) and a
  * real app B server on another ephemeral port, registered as the demo seeding does. App A is
  * registered too (without a server), so tests can hold tokens for another API.
  */
@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { registerClient, registerResource } from '@tessera/idp';
 import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
-import { seed, startIssuer, type RunningIssuer } from '../../../../idp/test/harness.js';
-import { signInAndRedeem } from '../../../../idp/test/flow.js';
+import { seed, startIssuer, type RunningIssuer } from '../../../../idp/test/support/fixture.js';
+import { signInAndRedeem } from '../../../../idp/test/support/browser.js';
 import { createApp, type AppBDeps } from '../../src/app.js';
 import { loadConfig, type AppBConfig } from '../../src/config.js';
 import { silentLogger } from '@tessera/shared';

@@ -1,15 +1,20 @@
-/** Starts a real issuer on an ephemeral loopback port with a fresh SQLite file, for tests. */
+/**
+ * The issuer test fixture: a real issuer on an ephemeral loopback port with a fresh SQLite file,
+ * seeded with the people and clients the tests use. `useIssuer()` is the one call a test file
+ * makes; `startIssuer` and `seed` are for tests that start, stop and restart issuers themselves.
+ * The browser side (sign-in, authorize, code exchange) is in `./browser.ts`.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
-import type { Clock } from '@tessera/shared';
-import { loadConfig } from '../src/config/load-config.js';
-import { createIssuer, type Issuer, type IssuerOptions } from '../src/issuer.js';
-import { silentLogger } from '@tessera/shared';
-import { registerClient, registerResource, registerUser, type ClientInput } from '../src/protocol/registration.js';
+import { afterAll, beforeAll } from 'vitest';
+import { silentLogger, type Clock } from '@tessera/shared';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createIssuer, type Issuer, type IssuerOptions } from '../../src/issuer.js';
+import { registerClient, registerResource, registerUser, type ClientInput } from '../../src/protocol/registration.js';
 
 /** A clock tests can move forward. */
 export class TestClock implements Clock {
@@ -33,12 +38,23 @@ export interface RunningIssuer {
   cleanup(): Promise<void>;
 }
 
-export async function startIssuer(
-  options: { dir?: string; env?: Record<string, string>; issuer?: IssuerOptions } = {},
-): Promise<RunningIssuer> {
+export interface StartOptions {
+  /** The directory of the database file: another issuer's `dir` restarts on its data. */
+  dir?: string;
+  /** The loopback port: another issuer's port restarts it at the same URL (default: one the OS picks). */
+  port?: number;
+  /** Environment on top of TESSERA_ISSUER and TESSERA_DATABASE. */
+  env?: Record<string, string>;
+  issuer?: IssuerOptions;
+}
+
+export async function startIssuer(options: StartOptions = {}): Promise<RunningIssuer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tessera-idp-'));
   const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject); // a given port may be taken
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const databaseFile = join(dir, 'tessera.db');
@@ -78,7 +94,7 @@ export async function startIssuer(
 export const PASSWORD = 'correct horse battery staple';
 
 /** Registers a user, an API and clients the tests use. */
-export async function seed(running: RunningIssuer) {
+export async function seed(running: RunningIssuer): Promise<Fixtures> {
   const { store, passwords, clock } = running.issuer.ctx;
   const deps = { store, clock };
   const alice = await registerUser(
@@ -123,6 +139,47 @@ export async function seed(running: RunningIssuer) {
     thirdParty: { id: thirdParty.client.id, secret: thirdParty.secret! },
     redirectUri: 'http://127.0.0.1:9/callback',
   };
+}
+
+/** What `seed` registered: alice, two APIs, a confidential, a public and a third-party client. */
+export interface Fixtures {
+  alice: Awaited<ReturnType<typeof registerUser>>;
+  api: Awaited<ReturnType<typeof registerResource>>;
+  other: Awaited<ReturnType<typeof registerResource>>;
+  confidential: { id: string; secret: string };
+  publicClient: { id: string };
+  thirdParty: { id: string; secret: string };
+  redirectUri: string;
+}
+
+/**
+ * A seeded issuer for the tests of the enclosing file or `describe`: started before them, removed
+ * after them. The two objects are filled in when the issuer has started, so read them inside tests
+ * and hooks (hooks registered after this call run after the issuer is seeded).
+ */
+export function useIssuer(options: Omit<StartOptions, 'dir' | 'port'> = {}): { idp: RunningIssuer; fx: Fixtures } {
+  const idp = {} as RunningIssuer;
+  const fx = {} as Fixtures;
+  let started: RunningIssuer | undefined;
+  beforeAll(async () => {
+    started = await startIssuer(options);
+    Object.assign(idp, started);
+    Object.assign(fx, await seed(started));
+  });
+  afterAll(() => started?.cleanup());
+  return { idp, fx };
+}
+
+/** What the registration functions need of a running issuer. */
+export const registration = (running: RunningIssuer) => ({
+  store: running.issuer.ctx.store,
+  passwords: running.issuer.ctx.passwords,
+  clock: running.issuer.ctx.clock,
+});
+
+/** Registers another person, with the seed's password. */
+export function registerPerson(running: RunningIssuer, email: string, displayName = email) {
+  return registerUser(registration(running), { email, displayName, password: PASSWORD });
 }
 
 /** The number of rows in a table of the issuer's database (to show a refusal changed nothing). */

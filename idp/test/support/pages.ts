@@ -1,10 +1,8 @@
 /** Reaching each page of the issuer in the state that shows it, for the hardening tests. */
 import { expect } from 'vitest';
 import { createCookieJarClient, formValue, type CookieJarClient } from '@tessera/shared/testing';
-import type { RunningIssuer, seed } from './harness.js';
-import { authorizeQuery, getAuthorize, locationOf, signInAndRedeem, submitSignIn } from './flow.js';
-
-export type Fixtures = Awaited<ReturnType<typeof seed>>;
+import type { Fixtures, RunningIssuer } from './fixture.js';
+import { authorizeQuery, getAuthorize, locationOf, signInAndRedeem, submitSignIn } from './browser.js';
 
 export interface Page {
   res: Response;

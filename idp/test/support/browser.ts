@@ -1,6 +1,6 @@
 /** Walking the authorization code flow with a cookie-jar client, step by step. */
 import { createCookieJarClient, formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
-import { PASSWORD } from './harness.js';
+import { PASSWORD } from './fixture.js';
 
 export interface AuthorizeOptions {
   clientId: string;
