@@ -197,6 +197,11 @@ describe('back-channel logout', () => {
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(1000);
     await eventually(() => rp.tokens.length === 1);
+    // The app has the token before the issuer records the answer: wait for the recorded outcome.
+    await eventually(() => {
+      const { delivered_at, failed_at } = latestDelivery();
+      return delivered_at !== null || failed_at !== null;
+    });
     const row = latestDelivery();
     expect(row.attempts).toBe(3);
     expect(row.delivered_at).not.toBeNull();
