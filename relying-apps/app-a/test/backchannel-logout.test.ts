@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKCHANNEL_LOGOUT_EVENT, TOKEN_TYPES } from '@tessera/shared';
+import { describe, expect, it } from 'vitest';
 import type { CookieJarClient } from '@tessera/shared/testing';
-import { eventually, me, sessionCookie, signIn, startWorld, type World } from './support/world.js';
+import { eventually, me, sessionCookie, signIn, useAppA } from './support/world.js';
+import {
+  expectBackchannelRefused,
+  issuerLogoutToken,
+  postBackchannelLogout,
+} from '../../../idp/test/support/relying-party.js';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.stop());
+const world = useAppA();
 
 /** What app A's server keeps for the session in this jar. */
 async function serverSession(jar: CookieJarClient) {
@@ -22,31 +21,13 @@ async function endIssuerSession(jar: CookieJarClient): Promise<void> {
   expect(res.status).toBe(200);
 }
 
-/** A logout token signed with the issuer's own key, as the issuer makes them (OIDC Back-Channel Logout §2.4). */
-async function logoutToken(claims: Record<string, unknown>): Promise<string> {
-  const iat = Math.floor(Date.now() / 1000);
-  return world.issuer.issuer.ctx.keys.sign(
-    {
-      iss: world.idp,
-      aud: 'app-a',
-      iat,
-      exp: iat + 120,
-      jti: randomUUID(),
-      events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
-      ...claims,
-    },
-    TOKEN_TYPES.logoutToken,
-  );
-}
+/** A logout token signed with the issuer's own key, for app-a. */
+const logoutToken = (claims: Record<string, unknown>) => issuerLogoutToken(world, 'app-a', claims);
 
-const post = (body: URLSearchParams | string, contentType = 'application/x-www-form-urlencoded') =>
-  fetch(`${world.app}/backchannel-logout`, { method: 'POST', headers: { 'content-type': contentType }, body });
+const post = (body: URLSearchParams | string, contentType?: string) =>
+  postBackchannelLogout(world.app, body, contentType);
 
-async function expectRefused(res: Response): Promise<void> {
-  expect(res.status).toBe(400);
-  expect(res.headers.get('cache-control')).toBe('no-store');
-  expect(await res.json()).toEqual({ error: 'invalid_request' });
-}
+const expectRefused = expectBackchannelRefused;
 
 describe('back-channel logout (OIDC Back-Channel Logout 1.0)', () => {
   it('ends app A’s session when the issuer session ends: the issuer delivers the logout token over HTTP', async () => {

@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
-import { me, signIn, startWorld, type World } from './support/world.js';
+import { me, signIn, useAppA } from './support/world.js';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.stop());
+const world = useAppA();
 
 /** Starts a sign-in in a fresh browser and returns it with the state it was given. */
 async function started(): Promise<{ jar: CookieJarClient; state: string }> {

@@ -3,35 +3,12 @@
  * anything that shows a signed-in person or carries a code, the sign-out form's CSRF defences,
  * and a 4xx with a standard error for malformed input at every endpoint — never a 500.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCookieJarClient, formValue } from '@tessera/shared/testing';
-import { me, signIn, startWorld, type World } from './support/world.js';
+import { me, signIn, useAppA } from './support/world.js';
+import { directives, headerNonce, errorCode } from '../../../idp/test/support/pages.js';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.stop());
-
-const directives = (res: Response) =>
-  new Map(
-    (res.headers.get('content-security-policy') ?? '')
-      .split(';')
-      .map((d) => d.trim().split(/\s+/))
-      .map(([name, ...sources]) => [name!, sources]),
-  );
-
-const headerNonce = (res: Response) =>
-  /'nonce-([A-Za-z0-9+/_-]+={0,2})'/.exec(res.headers.get('content-security-policy') ?? '')?.[1];
-
-/** The error code of an HTML problem page or a JSON error; never a stack trace. */
-async function errorCode(res: Response): Promise<string | undefined> {
-  const body = await res.text();
-  expect(body).not.toMatch(/\bat \S+ \(|\.ts:\d+|Error: /);
-  if ((res.headers.get('content-type') ?? '').startsWith('application/json'))
-    return (JSON.parse(body) as { error?: string }).error;
-  return /<code>([a-z_]+)<\/code>/.exec(body)?.[1];
-}
+const world = useAppA();
 
 const PAGES: Record<string, () => Promise<Response>> = {
   'home, signed out': () => fetch(`${world.app}/`),

@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCookieJarClient } from '@tessera/shared/testing';
-import { me, sessionCookie, signIn, startWorld, type World } from './support/world.js';
+import { me, sessionCookie, signIn, useAppA } from './support/world.js';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.stop());
+const world = useAppA();
 
 describe('sign-in through the issuer', () => {
   it('sends the browser to the issuer with PKCE S256, state, nonce, the three scopes and app A as the resource', async () => {

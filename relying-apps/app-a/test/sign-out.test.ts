@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formValue } from '@tessera/shared/testing';
-import { me, sessionCookie, signIn, startWorld, type World } from './support/world.js';
+import { me, sessionCookie, signIn, useAppA } from './support/world.js';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.stop());
+const world = useAppA();
 
 const form = (fields: Record<string, string>) => ({
   method: 'POST',

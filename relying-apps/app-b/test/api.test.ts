@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRemoteKeySet, verifyAccessToken } from '@tessera/shared';
-import { APP_A, callMe, signInToAppA, signInToAppB, startWorld, type World } from './support/world.js';
+import { APP_A, callMe, signInToAppA, signInToAppB, useAppB } from './support/world.js';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.stop());
+const world = useAppB();
 
 describe('GET /api/me (RFC 6750 bearer, RFC 9068 access token)', () => {
   it('answers sub, email, name and client_id for a token issued for app B', async () => {

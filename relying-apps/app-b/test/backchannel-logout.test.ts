@@ -1,13 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKCHANNEL_LOGOUT_EVENT, TOKEN_TYPES, createRemoteKeySet, verifyAccessToken } from '@tessera/shared';
-import { callMe, eventually, signInToAppB, startWorld, type SignedIn, type World } from './support/world.js';
+import { describe, expect, it } from 'vitest';
+import { createRemoteKeySet, verifyAccessToken } from '@tessera/shared';
+import { callMe, eventually, signInToAppB, type SignedIn, useAppB } from './support/world.js';
+import {
+  expectBackchannelRefused,
+  issuerLogoutToken,
+  postBackchannelLogout,
+} from '../../../idp/test/support/relying-party.js';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.stop());
+const world = useAppB();
 
 /** The person signs out at the issuer (from this browser), with the ID token as hint. */
 async function endIssuerSession({ jar, idToken }: SignedIn): Promise<void> {
@@ -15,34 +15,16 @@ async function endIssuerSession({ jar, idToken }: SignedIn): Promise<void> {
   expect(res.status).toBe(200);
 }
 
-/** A logout token signed with the issuer's own key, as the issuer makes them (OIDC Back-Channel Logout §2.4). */
-async function logoutToken(claims: Record<string, unknown>): Promise<string> {
-  const iat = Math.floor(Date.now() / 1000);
-  return world.issuer.issuer.ctx.keys.sign(
-    {
-      iss: world.idp,
-      aud: 'app-b',
-      iat,
-      exp: iat + 120,
-      jti: randomUUID(),
-      events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
-      ...claims,
-    },
-    TOKEN_TYPES.logoutToken,
-  );
-}
+/** A logout token signed with the issuer's own key, for app-b. */
+const logoutToken = (claims: Record<string, unknown>) => issuerLogoutToken(world, 'app-b', claims);
 
-const post = (body: URLSearchParams | string, contentType = 'application/x-www-form-urlencoded') =>
-  fetch(`${world.app}/backchannel-logout`, { method: 'POST', headers: { 'content-type': contentType }, body });
+const post = (body: URLSearchParams | string, contentType?: string) =>
+  postBackchannelLogout(world.app, body, contentType);
 
 const sidOf = (accessToken: string): string =>
   JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()).sid;
 
-async function expectRefused(res: Response): Promise<void> {
-  expect(res.status).toBe(400);
-  expect(res.headers.get('cache-control')).toBe('no-store');
-  expect(await res.json()).toEqual({ error: 'invalid_request' });
-}
+const expectRefused = expectBackchannelRefused;
 
 describe('back-channel logout reaches the stateless API', () => {
   it('refuses a still-unexpired access token once the issuer has reported its session ended', async () => {

@@ -1,14 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createApp } from '../src/app.js';
 import { silentLogger } from '@tessera/shared';
-import { startWorld, type World } from './support/world.js';
+import { useAppB } from './support/world.js';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.stop());
+const world = useAppB();
 
 describe('the browser app as served', () => {
   it('serves the page with a CSP that allows only our script and connections to us and the issuer', async () => {

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { configRefusal } from '../../../idp/test/support/relying-party.js';
 
-function refusal(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const refusal = (env: Record<string, string>) => configRefusal(loadConfig, ConfigError, env);
 
 describe('loadConfig', () => {
   it('has the demo defaults', () => {

@@ -4,25 +4,11 @@
  * state-changing GET and no forms at all; and a 4xx with a standard error for malformed input at
  * the API and the back-channel logout endpoint — never a 500.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callMe, signInToAppB, startWorld, type World } from './support/world.js';
+import { describe, expect, it } from 'vitest';
+import { callMe, signInToAppB, useAppB } from './support/world.js';
+import { directives, headerNonce } from '../../../idp/test/support/pages.js';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld({ browserBundle: Promise.resolve('export {};') });
-});
-afterAll(() => world.stop());
-
-const directives = (res: Response) =>
-  new Map(
-    (res.headers.get('content-security-policy') ?? '')
-      .split(';')
-      .map((d) => d.trim().split(/\s+/))
-      .map(([name, ...sources]) => [name!, sources]),
-  );
-
-const headerNonce = (res: Response) =>
-  /'nonce-([A-Za-z0-9+/_-]+={0,2})'/.exec(res.headers.get('content-security-policy') ?? '')?.[1];
+const world = useAppB({ browserBundle: Promise.resolve('export {};') });
 
 describe('the page', () => {
   it.each([

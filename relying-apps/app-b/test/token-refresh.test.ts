@@ -1,14 +1,10 @@
 /** App B's browser refresher against the real issuer: rotation, single flight, no self-inflicted reuse. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTokenRefresher } from '../src/browser/token-refresh.js';
 import type { Tokens } from '../src/browser/token-memory.js';
-import { callMe, signInToAppB, startWorld, type World } from './support/world.js';
+import { callMe, signInToAppB, useAppB } from './support/world.js';
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.stop());
+const world = useAppB();
 
 /** One tab's in-memory tokens and a refresher over them, counting requests to the token endpoint. */
 async function tab() {

@@ -2,50 +2,31 @@
  * A real issuer (the idp test fixture: SQLite, keys, HTTP on an ephemeral loopback port) and a
  * real app A on another ephemeral port, registered with each other as the demo seeding does.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
 import { registerClient, registerResource } from '@tessera/idp';
 import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
-import { PASSWORD, seed, startIssuer, type RunningIssuer } from '../../../../idp/test/support/fixture.js';
+import { PASSWORD } from '../../../../idp/test/support/fixture.js';
 import { submitSignIn } from '../../../../idp/test/support/browser.js';
+import { startAppWorld, useWorld, type AppWorld } from '../../../../idp/test/support/relying-party.js';
 import { createApp, type AppADeps } from '../../src/app.js';
 import { loadConfig, type AppAConfig } from '../../src/config.js';
 import { silentLogger } from '@tessera/shared';
 import { createMemorySessionStore, type SessionStore } from '../../src/sessions/session-store.js';
 
-export interface World {
-  issuer: RunningIssuer;
-  /** The issuer's URL. */
-  idp: string;
-  /** App A's URL (its origin), also its resource identifier. */
-  app: string;
+export { eventually } from '@tessera/shared/testing';
+
+export interface World extends Omit<AppWorld, 'serve' | 'fx'> {
   config: AppAConfig;
   /** App A's session store, so a test can look at what the server keeps. */
   sessions: SessionStore;
   alice: { sub: string; email: string; name: string };
-  stop(): Promise<void>;
-}
-
-async function listen(): Promise<{ server: Server; url: string }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 export async function startWorld(deps: AppADeps = {}): Promise<World> {
-  const issuer = await startIssuer({
-    issuer: {
-      // The test apps listen on 127.0.0.1, which the global fetch reaches as it is.
-      fetch: (url, init) => fetch(url, init),
-      backchannel: { baseDelayMs: 100, maxAttempts: 3, timeoutMs: 2000 },
-    },
-  });
-  const seeded = await seed(issuer);
-  const { server, url: app } = await listen();
+  const { serve, fx, ...world } = await startAppWorld();
+  const { app } = world;
 
   // Registered as scripts/src/seed-demo.ts registers the demo's app A, with the test's URL.
-  const { store, clock } = issuer.issuer.ctx;
+  const { store, clock } = world.issuer.issuer.ctx;
   await registerResource({ store, clock }, { id: app, name: 'App A API' });
   const { secret } = await registerClient(
     { store, clock },
@@ -62,25 +43,20 @@ export async function startWorld(deps: AppADeps = {}): Promise<World> {
     },
   );
 
-  const config = loadConfig({ APP_A_URL: app, TESSERA_ISSUER: issuer.url, APP_A_CLIENT_SECRET: secret! });
+  const config = loadConfig({ APP_A_URL: app, TESSERA_ISSUER: world.idp, APP_A_CLIENT_SECRET: secret! });
   const sessions = deps.sessions ?? createMemorySessionStore({ clock: { now: () => Date.now() } });
-  const hono = createApp(config, { log: silentLogger, ...deps, sessions });
-  server.on('request', getRequestListener(hono.fetch));
+  serve(createApp(config, { log: silentLogger, ...deps, sessions }).fetch);
 
   return {
-    issuer,
-    idp: issuer.url,
-    app,
+    ...world,
     config,
     sessions,
-    alice: { sub: seeded.alice.sub, email: 'alice@example.com', name: 'Alice Liddell' },
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await issuer.cleanup();
-    },
+    alice: { sub: fx.alice.sub, email: 'alice@example.com', name: 'Alice Liddell' },
   };
 }
+
+/** A world for the tests of the enclosing file or `describe` (see `useWorld`). */
+export const useAppA = (deps: AppADeps = {}): World => useWorld(() => startWorld(deps));
 
 /**
  * Signs alice in to app A as a browser would: app A `/login` → issuer (sign-in form when the
@@ -112,13 +88,4 @@ export async function me(
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await jar.fetch(`${world.app}/api/me`);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-/** Polls `check` until it holds (back-channel delivery is asynchronous), or fails after `timeoutMs`. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('the condition did not hold in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }

@@ -3,29 +3,23 @@
  * real app B server on another ephemeral port, registered as the demo seeding does. App A is
  * registered too (without a server), so tests can hold tokens for another API.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
 import { registerClient, registerResource } from '@tessera/idp';
 import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
-import { seed, startIssuer, type RunningIssuer } from '../../../../idp/test/support/fixture.js';
 import { signInAndRedeem } from '../../../../idp/test/support/browser.js';
+import { startAppWorld, useWorld, type AppWorld } from '../../../../idp/test/support/relying-party.js';
 import { createApp, type AppBDeps } from '../../src/app.js';
 import { loadConfig, type AppBConfig } from '../../src/config.js';
 import { silentLogger } from '@tessera/shared';
 
+export { eventually } from '@tessera/shared/testing';
+
 /** App A's URL in these tests: only a resource and a client at the issuer, nothing listens there. */
 export const APP_A = 'http://app-a.localhost:4001';
 
-export interface World {
-  issuer: RunningIssuer;
-  idp: string;
-  /** App B's URL (its origin), also its resource identifier. */
-  app: string;
+export interface World extends Omit<AppWorld, 'serve' | 'fx'> {
   config: AppBConfig;
   appASecret: string;
   alice: { sub: string };
-  stop(): Promise<void>;
 }
 
 export interface SignedIn {
@@ -35,12 +29,6 @@ export interface SignedIn {
   refreshToken?: string;
   /** The browser that signed in: it holds the issuer's session cookie. */
   jar: CookieJarClient;
-}
-
-async function listen(): Promise<{ server: Server; url: string }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 export interface WorldOptions {
@@ -53,18 +41,10 @@ export interface WorldOptions {
 }
 
 export async function startWorld(deps: AppBDeps = {}, options: WorldOptions = {}): Promise<World> {
-  const issuer = await startIssuer({
-    ...(options.issuerEnv ? { env: options.issuerEnv } : {}),
-    issuer: {
-      // The test app listens on 127.0.0.1, which the global fetch reaches as it is.
-      fetch: (url, init) => fetch(url, init),
-      backchannel: { baseDelayMs: 100, maxAttempts: 3, timeoutMs: 2000 },
-    },
-  });
-  const seeded = await seed(issuer);
-  const { server, url: app } = await listen();
+  const { serve, fx, ...world } = await startAppWorld(options.issuerEnv ? { issuerEnv: options.issuerEnv } : {});
+  const { app } = world;
 
-  const { store, clock } = issuer.issuer.ctx;
+  const { store, clock } = world.issuer.issuer.ctx;
   await registerResource({ store, clock }, { id: app, name: 'App B API' });
   await registerResource({ store, clock }, { id: APP_A, name: 'App A API' });
   // As scripts/src/seed-demo.ts registers the demo's app B, with the test's URL.
@@ -98,24 +78,15 @@ export async function startWorld(deps: AppBDeps = {}, options: WorldOptions = {}
     },
   );
 
-  const config = loadConfig({ APP_B_URL: app, TESSERA_ISSUER: issuer.url, ...options.appEnv });
-  const hono = createApp(config, { log: silentLogger, ...deps });
-  server.on('request', getRequestListener(hono.fetch));
+  const config = loadConfig({ APP_B_URL: app, TESSERA_ISSUER: world.idp, ...options.appEnv });
+  serve(createApp(config, { log: silentLogger, ...deps }).fetch);
 
-  return {
-    issuer,
-    idp: issuer.url,
-    app,
-    config,
-    appASecret: secret!,
-    alice: { sub: seeded.alice.sub },
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await issuer.cleanup();
-    },
-  };
+  return { ...world, config, appASecret: secret!, alice: { sub: fx.alice.sub } };
 }
+
+/** A world for the tests of the enclosing file or `describe` (see `useWorld`). */
+export const useAppB = (deps: AppBDeps = {}, options: WorldOptions = {}): World =>
+  useWorld(() => startWorld(deps, options));
 
 /** Alice signs in as app B's browser code would (public client, PKCE), for app B's API. */
 export async function signInToAppB(world: World, jar: CookieJarClient = createCookieJarClient()): Promise<SignedIn> {
@@ -154,13 +125,4 @@ export function callMe(world: World, accessToken?: string): Promise<Response> {
     `${world.app}/api/me`,
     accessToken === undefined ? {} : { headers: { authorization: `Bearer ${accessToken}` } },
   );
-}
-
-/** Polls `check` until it holds (back-channel delivery is asynchronous), or fails after `timeoutMs`. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('the condition did not hold in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
