@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AccessTokenClaims } from '@tessera/shared';
+import { withClaims } from '@tessera/shared/testing';
 import { createMemoryRevokedSessions } from '../src/revoked-sessions.js';
 
 function testClock() {
@@ -7,18 +8,25 @@ function testClock() {
   return { now: () => now, advance: (seconds: number) => (now += seconds * 1000) };
 }
 
-const claims = (over: Partial<AccessTokenClaims>, clock: { now(): number }): AccessTokenClaims => ({
-  iss: 'http://idp.localhost:4000',
-  sub: 'alice',
-  aud: 'http://app-b.localhost:4002',
-  client_id: 'app-b',
-  scope: 'openid',
-  jti: 'j',
-  sid: 'sid-1',
-  iat: Math.floor(clock.now() / 1000) - 10,
-  exp: Math.floor(clock.now() / 1000) + 290,
-  ...over,
-});
+/** A token's claims with `over` applied: `undefined` leaves a claim out. */
+const claims = (
+  over: { [K in keyof AccessTokenClaims]?: AccessTokenClaims[K] | undefined },
+  clock: { now(): number },
+): AccessTokenClaims =>
+  withClaims<AccessTokenClaims>(
+    {
+      iss: 'http://idp.localhost:4000',
+      sub: 'alice',
+      aud: 'http://app-b.localhost:4002',
+      client_id: 'app-b',
+      scope: 'openid',
+      jti: 'j',
+      sid: 'sid-1',
+      iat: Math.floor(clock.now() / 1000) - 10,
+      exp: Math.floor(clock.now() / 1000) + 290,
+    },
+    over,
+  );
 
 describe('createMemoryRevokedSessions', () => {
   it('refuses tokens of a revoked sid, and only of that sid', () => {

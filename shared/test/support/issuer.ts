@@ -15,6 +15,9 @@ import {
   type JWTPayload,
 } from 'jose';
 import type { FetchLike } from '../../src/http/fetch-like.js';
+import { nowSec, withClaims, type ClaimChanges } from '../../src/testing/jwt-forgeries.js';
+
+export { nowSec };
 
 export const ISSUER = 'http://idp.localhost:4000';
 export const API = 'http://api.app-b.localhost:4002';
@@ -46,63 +49,69 @@ export async function createTestIssuer(): Promise<TestIssuer> {
   return { es256, ed25519, jwks: { keys: [es256.publicJwk, ed25519.publicJwk] } };
 }
 
-export const nowSec = (): number => Math.floor(Date.now() / 1000);
-
-/** Signs `payload` with `key`; the header defaults to `{ alg, kid, typ }` and may be overridden. */
-export async function sign(
-  key: SigningKey,
-  payload: JWTPayload,
-  header: Partial<JWTHeaderParameters> & Record<string, unknown> = {},
-): Promise<string> {
+/**
+ * Signs `payload` with `key`; the header defaults to `{ alg, kid }`, and `header` adds to it or
+ * replaces its parameters (`undefined` leaves one out).
+ */
+export async function sign(key: SigningKey, payload: JWTPayload, header: ClaimChanges = {}): Promise<string> {
   return new SignJWT(payload)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, ...header } as JWTHeaderParameters)
+    .setProtectedHeader(withClaims<JWTHeaderParameters>({ alg: key.alg, kid: key.kid }, header))
     .sign(key.privateKey);
 }
 
-export function accessTokenClaims(overrides: JWTPayload = {}): JWTPayload {
+/** Claims with `overrides` applied (`undefined` leaves a claim out). */
+export function accessTokenClaims(overrides: ClaimChanges = {}): JWTPayload {
   const iat = nowSec();
-  return {
-    iss: ISSUER,
-    sub: 'user-1',
-    aud: API,
-    client_id: 'app-b',
-    scope: 'openid profile',
-    jti: crypto.randomUUID(),
-    sid: 'sid-1',
-    iat,
-    exp: iat + 300,
-    ...overrides,
-  };
+  return withClaims(
+    {
+      iss: ISSUER,
+      sub: 'user-1',
+      aud: API,
+      client_id: 'app-b',
+      scope: 'openid profile',
+      jti: crypto.randomUUID(),
+      sid: 'sid-1',
+      iat,
+      exp: iat + 300,
+    },
+    overrides,
+  );
 }
 
-export function idTokenClaims(overrides: JWTPayload = {}): JWTPayload {
+/** Claims with `overrides` applied (`undefined` leaves a claim out). */
+export function idTokenClaims(overrides: ClaimChanges = {}): JWTPayload {
   const iat = nowSec();
-  return {
-    iss: ISSUER,
-    sub: 'user-1',
-    aud: CLIENT_ID,
-    iat,
-    exp: iat + 300,
-    auth_time: iat - 10,
-    nonce: 'n-0S6_WzA2Mj',
-    sid: 'sid-1',
-    ...overrides,
-  };
+  return withClaims(
+    {
+      iss: ISSUER,
+      sub: 'user-1',
+      aud: CLIENT_ID,
+      iat,
+      exp: iat + 300,
+      auth_time: iat - 10,
+      nonce: 'n-0S6_WzA2Mj',
+      sid: 'sid-1',
+    },
+    overrides,
+  );
 }
 
-export function logoutTokenClaims(overrides: JWTPayload = {}): JWTPayload {
+/** Claims with `overrides` applied (`undefined` leaves a claim out). */
+export function logoutTokenClaims(overrides: ClaimChanges = {}): JWTPayload {
   const iat = nowSec();
-  return {
-    iss: ISSUER,
-    aud: CLIENT_ID,
-    iat,
-    exp: iat + 120,
-    jti: crypto.randomUUID(),
-    sub: 'user-1',
-    sid: 'sid-1',
-    events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
-    ...overrides,
-  };
+  return withClaims(
+    {
+      iss: ISSUER,
+      aud: CLIENT_ID,
+      iat,
+      exp: iat + 120,
+      jti: crypto.randomUUID(),
+      sub: 'user-1',
+      sid: 'sid-1',
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    },
+    overrides,
+  );
 }
 
 /** Builds a compact JWS by hand, for tokens jose would refuse to produce (alg none…). */
