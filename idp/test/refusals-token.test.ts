@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CookieJarClient } from '@tessera/shared/testing';
 import { countRows, useIssuer } from './support/fixture.js';
-import { browserFlow, signInAndRedeem } from './support/browser.js';
+import { browserFlow, signInAndRedeem, basicAuth, postToken } from './support/browser.js';
 
 const { idp, fx } = useIssuer();
 /** A browser with alice's SSO session: later codes need no sign-in. */
@@ -21,18 +21,9 @@ async function freshCode(clientId: string): Promise<{ code: string; verifier: st
   return { code: callback.searchParams.get('code')!, verifier };
 }
 
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-
 /** POSTs a form to /token. */
-async function token(body: URLSearchParams | Record<string, string>, headers: Record<string, string> = {}) {
-  const res = await fetch(new URL('/token', idp.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: body instanceof URLSearchParams ? body : new URLSearchParams(body),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
-}
+const token = (body: URLSearchParams | Record<string, string>, headers: Record<string, string> = {}) =>
+  postToken(idp.url, body, headers);
 
 /** Asserts an RFC 6749 §5.2 error response. */
 function expectError(res: Awaited<ReturnType<typeof token>>, status: number, error: string): void {
@@ -126,7 +117,7 @@ describe('the authorization_code grant refuses', () => {
     const { code, verifier } = await freshCode(fx.publicClient.id);
     const res = await token(
       { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri },
-      { authorization: basic(fx.confidential.id, fx.confidential.secret) },
+      { authorization: basicAuth(fx.confidential.id, fx.confidential.secret) },
     );
     expectError(res, 400, 'invalid_grant');
   });
@@ -196,14 +187,16 @@ describe('client authentication at the token endpoint refuses', () => {
     const grants = countRows(idp, 'grants');
     const tokens = countRows(idp, 'access_tokens');
     const body = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri };
-    const res = await token(body, { authorization: basic(fx.confidential.id, 'not-the-secret') });
+    const res = await token(body, { authorization: basicAuth(fx.confidential.id, 'not-the-secret') });
     expectError(res, 401, 'invalid_client');
     expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="tessera"/);
     expect(countRows(idp, 'grants')).toBe(grants);
     expect(countRows(idp, 'access_tokens')).toBe(tokens);
     expect(countRows(idp, 'authorization_codes', 'consumed_at is not null')).toBe(countRows(idp, 'grants'));
     // The refusal consumed nothing: the rightful client can still redeem the code.
-    expect((await token(body, { authorization: basic(fx.confidential.id, fx.confidential.secret) })).status).toBe(200);
+    expect((await token(body, { authorization: basicAuth(fx.confidential.id, fx.confidential.secret) })).status).toBe(
+      200,
+    );
   });
 
   it('a wrong client secret sent with client_secret_post as 401 invalid_client', async () => {
@@ -222,7 +215,7 @@ describe('client authentication at the token endpoint refuses', () => {
   it('an unknown client as 401 invalid_client', async () => {
     const res = await token(
       { grant_type: 'authorization_code', code: 'x'.repeat(43) },
-      { authorization: basic('no-such-client', 'secret') },
+      { authorization: basicAuth('no-such-client', 'secret') },
     );
     expectError(res, 401, 'invalid_client');
   });
@@ -264,14 +257,14 @@ describe('client authentication at the token endpoint refuses', () => {
   it('two authentication methods in one request as invalid_request (RFC 6749 §2.3)', async () => {
     const res = await token(
       { grant_type: 'authorization_code', code: 'x'.repeat(43), client_secret: fx.confidential.secret },
-      { authorization: basic(fx.confidential.id, fx.confidential.secret) },
+      { authorization: basicAuth(fx.confidential.id, fx.confidential.secret) },
     );
     expectError(res, 400, 'invalid_request');
   });
 });
 
 describe('the token endpoint refuses malformed requests', () => {
-  const auth = () => ({ authorization: basic(fx.confidential.id, fx.confidential.secret) });
+  const auth = () => ({ authorization: basicAuth(fx.confidential.id, fx.confidential.secret) });
 
   it('grant_type=password as unsupported_grant_type', async () => {
     expectError(

@@ -7,7 +7,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
 import { registerClient } from '../../src/protocol/registration.js';
-import { authorizeQuery, browserFlow, getAuthorize, signInAndRedeem } from '../support/browser.js';
+import {
+  authorizeQuery,
+  browserFlow,
+  getAuthorize,
+  signInAndRedeem,
+  basicAuth,
+  postToken,
+} from '../support/browser.js';
 import { countRows, useIssuer } from '../support/fixture.js';
 
 const { idp, fx } = useIssuer();
@@ -46,9 +53,6 @@ beforeAll(async () => {
   ({ jar } = await signInAndRedeem(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }));
 });
 
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-
 /** A fresh code for `clientId` from alice's browser, and its PKCE verifier and challenge. */
 async function freshCode(clientId: string): Promise<{ code: string; verifier: string; challenge: string }> {
   const { verifier, challenge } = pkcePair();
@@ -57,14 +61,8 @@ async function freshCode(clientId: string): Promise<{ code: string; verifier: st
 }
 
 /** POSTs a form to /token. */
-async function token(body: URLSearchParams | Record<string, string>, headers: Record<string, string> = {}) {
-  const res = await fetch(new URL('/token', idp.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: body instanceof URLSearchParams ? body : new URLSearchParams(body),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
-}
+const token = (body: URLSearchParams | Record<string, string>, headers: Record<string, string> = {}) =>
+  postToken(idp.url, body, headers);
 
 /** An RFC 6749 §5.2 error: exact status and code, no token, not cached. */
 function expectTokenError(res: Awaited<ReturnType<typeof token>>, status: number, error: string): void {
@@ -232,7 +230,7 @@ describe('RFC 7636 §4.6, RFC 9700 §2.1.1: PKCE binds the code to the browser t
     expectTokenError(
       await token(
         { grant_type: 'authorization_code', code, redirect_uri: fx.redirectUri },
-        { authorization: basic(fx.confidential.id, fx.confidential.secret) },
+        { authorization: basicAuth(fx.confidential.id, fx.confidential.secret) },
       ),
       400,
       'invalid_request',
@@ -258,7 +256,7 @@ describe('RFC 7636 §4.6, RFC 9700 §2.1.1: PKCE binds the code to the browser t
 describe('RFC 6749 §4.1.2, §4.1.3, RFC 9700 §4.2.4: an authorization code is single-use and bound to its client', () => {
   it('refuses a replayed code and revokes the refresh token and access token of its first use', async () => {
     const { code, verifier } = await freshCode(refreshing.id);
-    const auth = { authorization: basic(refreshing.id, refreshing.secret) };
+    const auth = { authorization: basicAuth(refreshing.id, refreshing.secret) };
     const body = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri };
     const first = await token(body, auth);
     expect(first.status).toBe(200);
@@ -276,11 +274,13 @@ describe('RFC 6749 §4.1.2, §4.1.3, RFC 9700 §4.2.4: an authorization code is 
     const { code, verifier } = await freshCode(fx.confidential.id);
     const body = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri };
     expectTokenError(
-      await token(body, { authorization: basic(fx.thirdParty.id, fx.thirdParty.secret) }),
+      await token(body, { authorization: basicAuth(fx.thirdParty.id, fx.thirdParty.secret) }),
       400,
       'invalid_grant',
     );
-    expect((await token(body, { authorization: basic(fx.confidential.id, fx.confidential.secret) })).status).toBe(200);
+    expect((await token(body, { authorization: basicAuth(fx.confidential.id, fx.confidential.secret) })).status).toBe(
+      200,
+    );
   });
 });
 

@@ -77,21 +77,35 @@ export async function browserFlow(
   return { callback: step.location, verifier, jar };
 }
 
+/** HTTP Basic client authentication, id and secret form-encoded first (RFC 6749 §2.3.1). */
+export const basicAuth = (id: string, secret: string): string =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+/** POSTs a form to /token: the status, the JSON and the headers. */
+export async function postToken(
+  issuer: string,
+  body: URLSearchParams | Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+  const res = await fetch(new URL('/token', issuer), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: body instanceof URLSearchParams ? body : new URLSearchParams(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
+}
+
 /** Redeems a code at the token endpoint. */
-export async function redeem(
+export function redeem(
   issuer: string,
   body: Record<string, string>,
   auth?: { id: string; secret: string },
 ): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (auth)
-    headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(auth.id)}:${encodeURIComponent(auth.secret)}`).toString('base64')}`;
-  const res = await fetch(new URL('/token', issuer), {
-    method: 'POST',
-    headers,
-    body: new URLSearchParams({ grant_type: 'authorization_code', ...body }),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
+  return postToken(
+    issuer,
+    { grant_type: 'authorization_code', ...body },
+    auth ? { authorization: basicAuth(auth.id, auth.secret) } : {},
+  );
 }
 
 /**
