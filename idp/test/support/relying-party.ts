@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BACKCHANNEL_LOGOUT_EVENT, TOKEN_TYPES } from '@tessera/shared';
 import { seed, startIssuer, type Fixtures, type RunningIssuer } from './fixture.js';
 
@@ -100,6 +100,31 @@ export async function expectBackchannelRefused(res: Response): Promise<void> {
   expect(res.status).toBe(400);
   expect(res.headers.get('cache-control')).toBe('no-store');
   expect(await res.json()).toEqual({ error: 'invalid_request' });
+}
+
+/**
+ * The cases of an app's back-channel logout endpoint that do not depend on what the app keeps:
+ * a replayed token (OIDC Back-Channel Logout §2.6 step 6, the jti) and malformed requests (§2.5).
+ */
+export function itRefusesReplayedAndMalformedLogoutRequests(
+  world: Pick<AppWorld, 'issuer' | 'idp' | 'app'>,
+  audience: string,
+) {
+  const post = (body: URLSearchParams | string, contentType?: string) =>
+    postBackchannelLogout(world.app, body, contentType);
+
+  it('refuses a replayed logout token (same jti)', async () => {
+    const token = await issuerLogoutToken(world, audience, { sid: 'some-ended-session' });
+    expect((await post(new URLSearchParams({ logout_token: token }))).status).toBe(200);
+    await expectBackchannelRefused(await post(new URLSearchParams({ logout_token: token })));
+  });
+
+  it('refuses a request without logout_token, with two of them, or not as a form', async () => {
+    await expectBackchannelRefused(await post(new URLSearchParams({})));
+    const token = await issuerLogoutToken(world, audience, { sid: 's' });
+    await expectBackchannelRefused(await post(`logout_token=${token}&logout_token=${token}`));
+    await expectBackchannelRefused(await post(JSON.stringify({ logout_token: token }), 'application/json'));
+  });
 }
 
 /** The error a configuration reader throws for `env`, checked to be of the class `errorClass`. */
