@@ -4,16 +4,15 @@
  * with `openid` granted, the UserInfo endpoint is among the audiences. The UserInfo endpoint takes
  * only tokens that name it (or the issuer) among their audiences (OIDC Core §5.3, RFC 9068 §4).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { TOKEN_TYPES } from '@tessera/shared';
 import type { CookieJarClient } from '@tessera/shared/testing';
 import { registerClient } from '../src/protocol/registration.js';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
-import { browserFlow, redeem, signInAndRedeem } from './flow.js';
+import { useIssuer } from './support/fixture.js';
+import { browserFlow, redeem, signInAndRedeem } from './support/browser.js';
 
-let idp: RunningIssuer;
-let fx: Awaited<ReturnType<typeof seed>>;
+const { idp, fx } = useIssuer();
 let jar: CookieJarClient;
 let userinfoEndpoint: string;
 
@@ -23,8 +22,6 @@ const NO_API = 'no-api-app';
 const REFRESHING = 'refreshing-app';
 
 beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
   userinfoEndpoint = `${idp.url}/userinfo`;
   const { store, clock } = idp.issuer.ctx;
   for (const [id, resources] of [
@@ -49,7 +46,6 @@ beforeAll(async () => {
   }
   ({ jar } = await signInAndRedeem(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }));
 });
-afterAll(() => idp.cleanup());
 
 /** The token response for `clientId`, through alice's SSO session. */
 async function tokensFor(

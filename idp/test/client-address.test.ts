@@ -9,7 +9,7 @@ import { ConfigError } from '@tessera/shared';
 import { loadConfig } from '../src/config/load-config.js';
 import type { PasswordParams } from '../src/crypto/passwords.js';
 import { clientAddress, parseTrustedProxies, type TrustedProxies } from '../src/http/client-address.js';
-import { startIssuer, type RunningIssuer } from './harness.js';
+import { startIssuer, type RunningIssuer } from './support/fixture.js';
 
 const trust = (raw: string | undefined): TrustedProxies => parseTrustedProxies(raw);
 

@@ -17,7 +17,7 @@ import {
   attemptSignIn,
   ipThrottleKey,
 } from '../src/protocol/sign-in-throttle.js';
-import { PASSWORD, startIssuer, type RunningIssuer } from './harness.js';
+import { PASSWORD, startIssuer, type RunningIssuer } from './support/fixture.js';
 
 /** Cheap argon2id: what is under test is the bookkeeping around the verification, not its cost. */
 const FAST: PasswordParams = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
