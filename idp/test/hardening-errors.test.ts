@@ -5,18 +5,15 @@
  * or page at the authorization endpoint…) and leaves every other error to the root handler: no
  * Basic or Bearer challenge, no redirect to the client, never a stack trace.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signInAndRedeem } from './flow.js';
-import { seed, startIssuer, type RunningIssuer } from './harness.js';
-import { errorCode, type Fixtures } from './hardening-pages.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { signInAndRedeem } from './support/browser.js';
+import { useIssuer } from './support/fixture.js';
+import { errorCode } from './support/pages.js';
 
-let idp: RunningIssuer;
-let fx: Fixtures;
+const { idp, fx } = useIssuer();
 let accessToken: string;
 
 beforeAll(async () => {
-  idp = await startIssuer();
-  fx = await seed(idp);
   const { tokens } = await signInAndRedeem(idp.url, {
     clientId: fx.confidential.id,
     redirectUri: fx.redirectUri,
@@ -27,7 +24,6 @@ beforeAll(async () => {
   for (const table of ['clients', 'users', 'sso_sessions', 'interactions', 'access_tokens'])
     idp.issuer.ctx.store.database.sqlite.exec(`alter table ${table} rename to ${table}_gone`);
 });
-afterAll(() => idp.cleanup());
 
 const basic = () => `Basic ${Buffer.from(`${fx.confidential.id}:${fx.confidential.secret}`).toString('base64')}`;
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
