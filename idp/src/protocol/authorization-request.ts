@@ -91,13 +91,14 @@ function checkRequest(
   }
 
   const nonce = params.get('nonce');
+  const resource = params.get('resource');
   return {
     scope,
     codeChallenge,
     prompt: prompt as Prompt[],
     ...(maxAge !== undefined ? { maxAge } : {}),
     ...(nonce !== undefined ? { nonce } : {}),
-    ...(params.get('resource') !== undefined ? { resourceParam: params.get('resource') } : {}),
+    ...(resource !== undefined ? { resourceParam: resource } : {}),
   };
 }
 

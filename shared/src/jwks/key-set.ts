@@ -91,12 +91,17 @@ function algorithmForJwk(jwk: JWK): VerificationAlgorithm | undefined {
 function publicMembers(jwk: JWK): JWK {
   switch (jwk.kty) {
     case 'EC':
-      return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
+      return members(jwk, ['kty', 'crv', 'x', 'y']);
     case 'OKP':
-      return { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
+      return members(jwk, ['kty', 'crv', 'x']);
     default:
-      return { kty: jwk.kty, n: jwk.n, e: jwk.e };
+      return members(jwk, ['kty', 'n', 'e']);
   }
+}
+
+/** The named members of `jwk` that it has, in the order named. */
+function members(jwk: JWK, names: readonly (keyof JWK)[]): JWK {
+  return Object.fromEntries(names.filter((name) => jwk[name] !== undefined).map((name) => [name, jwk[name]]));
 }
 
 /** An imported key and the fingerprint of what it was imported from, so a refetch can reuse it. */
