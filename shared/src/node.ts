@@ -4,6 +4,8 @@
  */
 export * from './http/client-errors.js';
 export * from './http/loopback-fetch.js';
+// Start-up failures, client errors and SIGINT / SIGTERM, the same for every server process.
+export * from './http/run-server.js';
 export * from './jwks/node-signatures.js';
 // The servers' logger: pino, one JSON line per event on stderr.
 export * from './log/pino-logger.js';

@@ -11,7 +11,7 @@ import {
   type EnvVariables,
 } from '@tessera/shared';
 
-// main.ts and the tests catch the shared ConfigError as this module's.
+// The tests catch the shared ConfigError as this module's.
 export { ConfigError };
 
 export interface AppAConfig {

@@ -13,7 +13,7 @@ import {
   type EnvVariables,
 } from '@tessera/shared';
 
-// main.ts and the tests catch the shared ConfigError as this module's.
+// The tests catch the shared ConfigError as this module's.
 export { ConfigError } from '@tessera/shared';
 
 export interface AppBConfig {
