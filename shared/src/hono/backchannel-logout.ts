@@ -35,13 +35,17 @@ async function readUrlencodedBody(c: Context): Promise<URLSearchParams | undefin
   return parseUrlencoded(new Uint8Array(await c.req.arrayBuffer()));
 }
 
+function hasRepeatedParameter(form: URLSearchParams): boolean {
+  return new Set(form.keys()).size !== [...form.keys()].length;
+}
+
 // §2.8: every answer carries Cache-Control: no-store.
 const NO_STORE = { 'Cache-Control': 'no-store' } as const;
 
 /**
  * Builds the POST handler of a back-channel logout endpoint. Answers (§2.8): 200 once `onLogout`
  * has run, also when no session matched (it may have ended here already); 400 `invalid_request`
- * for a missing, repeated or refused logout token, or a body that is not a form; 503
+ * for a missing or refused logout token, a repeated parameter, or a body that is not a form; 503
  * `temporarily_unavailable` when the issuer's keys cannot be had (our inability to check is not a
  * bad token: a 5xx makes the issuer retry later). Every answer carries `Cache-Control: no-store`.
  * Errors other than TokenVerificationError go on to the root error handler.
@@ -64,14 +68,16 @@ export function backchannelLogout(options: BackchannelLogoutOptions): Handler {
   const refuse = (c: Context) => c.json({ error: 'invalid_request' }, 400, NO_STORE);
 
   return async function backchannelLogout(c) {
-    // §2.5: application/x-www-form-urlencoded, exactly one logout_token parameter.
-    const tokens = (await readForm(c))?.getAll('logout_token') ?? [];
-    if (tokens.length !== 1) return refuse(c);
+    // §2.5: application/x-www-form-urlencoded, exactly one logout_token parameter; like every
+    // OAuth request, no parameter may be sent more than once (RFC 6749 §3.1).
+    const form = await readForm(c);
+    const token = form === undefined || hasRepeatedParameter(form) ? null : form.get('logout_token');
+    if (token === null) return refuse(c);
 
     let claims: LogoutTokenClaims;
     try {
       // §2.6: signature, iss, aud = our client_id, iat/exp, typ, events, no nonce, sub or sid, unused jti.
-      ({ claims } = await verifyLogoutToken(tokens[0]!, verifyOptions));
+      ({ claims } = await verifyLogoutToken(token, verifyOptions));
     } catch (error) {
       if (!(error instanceof TokenVerificationError)) throw error;
       onError?.(error, c);

@@ -4,15 +4,15 @@
  * the whole authority. The endpoint is the shared kit's; ending app A's sessions is what is ours.
  */
 import { Hono } from 'hono';
-import { MalformedRequestError, backchannelLogout } from '@tessera/shared';
+import { backchannelLogout, describeError } from '@tessera/shared';
 import type { AppContext } from '../context.js';
-import { readForm } from '../http/forms.js';
-import { describeError } from '@tessera/shared';
 
 export function backchannelLogoutRoutes(ctx: AppContext): Hono {
   const { config } = ctx;
   const app = new Hono();
 
+  // The body is read strictly (the shared parseUrlencoded): malformed encoding or oversized
+  // parameters are a MalformedRequestError, which the root handler answers with a 400.
   app.post(
     '/backchannel-logout',
     backchannelLogout({
@@ -21,13 +21,6 @@ export function backchannelLogoutRoutes(ctx: AppContext): Hono {
       keySet: ctx.issuer.keySet,
       jtiStore: ctx.jtiStore,
       now: () => ctx.clock.now(),
-      // A malformed or repeated parameter is refused like a missing one (http/forms.ts): a plain
-      // 400 invalid_request, as for any other unusable request to this endpoint.
-      readForm: (c) =>
-        readForm(c).catch((error: unknown) => {
-          if (error instanceof MalformedRequestError) return undefined;
-          throw error;
-        }),
       onError: (error) => ctx.log.warn('backchannel_logout.refused', describeError(error)),
       // §2.7: with sid, the sessions of that issuer session; with only sub, every session of the subject.
       onLogout: async (claims) => {

@@ -4,9 +4,8 @@
  * refuses that session's access tokens, which would otherwise stay valid until they expire.
  */
 import { Hono } from 'hono';
-import { backchannelLogout } from '@tessera/shared';
+import { backchannelLogout, describeError } from '@tessera/shared';
 import type { AppContext } from '../context.js';
-import { describeError } from '@tessera/shared';
 
 export function backchannelLogoutRoutes(ctx: AppContext): Hono {
   const { config } = ctx;
