@@ -1,31 +1,23 @@
 import type { JWTHeaderParameters } from 'jose';
-import type { KeySet, VerificationKey } from '../jwks/key-set.js';
+import type { VerificationKey } from '../jwks/key-set.js';
 import { TOKEN_TYPES, type AccessTokenClaims } from '../protocol.js';
 import type { StatusListChecker } from '../status/status-list-checker.js';
 import { TokenVerificationError } from './errors.js';
 import {
   checkStringClaim,
+  jwtCheckFor,
   normalizeTyp,
   requireAudience,
-  requireClockTolerance,
-  requireKeySet,
-  requireMaxTokenBytes,
-  requireNonEmptyString,
-  requireNow,
   verifyJwt,
-  type JwtCheck,
+  type JwtVerifyOptions,
 } from './verify-jwt.js';
 
 /** What {@link verifyAccessToken} checks a token against. */
-export interface VerifyAccessTokenOptions {
+export interface VerifyAccessTokenOptions extends JwtVerifyOptions {
   /** The issuer identifier, compared exactly with `iss` (RFC 9068 §4). */
   issuer: string;
   /** This resource server's identifier(s); `aud` must contain one of them (RFC 9068 §4). */
   audience: string | readonly string[];
-  /** The issuer's keys, usually {@link createRemoteKeySet}. */
-  keySet: KeySet;
-  /** Leeway for `exp`, `nbf` and `iat`, in seconds: 0 by default, at most 60. */
-  clockToleranceSec?: number;
   /** Scopes the token must all carry, else `ERR_TOKEN_SCOPE` (RFC 6750 §3.1 insufficient_scope). */
   requiredScopes?: readonly string[];
   /**
@@ -40,10 +32,6 @@ export interface VerifyAccessTokenOptions {
    * Off when absent. Build it once with {@link createStatusListChecker} and share it.
    */
   statusLists?: StatusListChecker;
-  /** Tokens longer than this are refused before parsing (default 16 KiB). */
-  maxTokenBytes?: number;
-  /** The clock, in milliseconds since the epoch; `Date.now` by default. */
-  now?: () => number;
 }
 
 /** A verified access token. */
@@ -111,20 +99,15 @@ export function createAccessTokenVerifier(
   const cacheSize = options.cacheSize ?? 1000;
   if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new TypeError('cacheSize must be an integer >= 0');
 
-  const check: JwtCheck = {
-    keySet: requireKeySet(options.keySet),
-    issuer: requireNonEmptyString('issuer', options.issuer),
+  const check = jwtCheckFor(options, {
     audience: requireAudience(options.audience),
-    clockToleranceSec: requireClockTolerance(options.clockToleranceSec),
-    maxTokenBytes: requireMaxTokenBytes(options.maxTokenBytes),
-    now: requireNow(options.now),
     // RFC 9068 §2.2 lists these as REQUIRED; Tessera always issues `scope` too.
     requiredClaims: ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti', 'scope'],
     // RFC 9068 §4: the resource server MUST check typ is at+jwt, so an ID token (same issuer,
     // same keys, possibly the same aud) is never taken for an access token. RFC 8725 §3.11.
     acceptsType: (typ) => typ === ACCESS_TOKEN_TYP,
     kind: KIND,
-  };
+  });
   const cache = new Map<string, CachedVerification>();
 
   /** The full verification: signature, header, registered and RFC 9068 claims. */

@@ -1,37 +1,25 @@
 import type { JWTHeaderParameters } from 'jose';
-import type { KeySet } from '../jwks/key-set.js';
 import type { IdTokenClaims } from '../protocol.js';
 import { TokenVerificationError } from './errors.js';
 import {
   checkStringClaim,
+  jwtCheckFor,
   normalizeTyp,
-  requireClockTolerance,
-  requireKeySet,
-  requireMaxTokenBytes,
   requireNonEmptyString,
-  requireNow,
   verifyJwt,
-  type JwtCheck,
+  type JwtVerifyOptions,
 } from './verify-jwt.js';
 
 /** What {@link verifyIdToken} checks an ID token against (OIDC Core §3.1.3.7). */
-export interface VerifyIdTokenOptions {
-  /** The issuer identifier, compared exactly with `iss`. */
-  issuer: string;
+export interface VerifyIdTokenOptions extends JwtVerifyOptions {
   /** This client's `client_id`, which `aud` must contain. */
   audience: string;
-  /** The issuer's keys, usually {@link createRemoteKeySet}. */
-  keySet: KeySet;
   /** The `nonce` sent in the authorization request; when given, the token must carry it. */
   nonce?: string;
   /** The `max_age` sent in the authorization request, in seconds: `auth_time` must be that recent. */
   maxAgeSec?: number;
   /** Leeway for `exp`, `nbf`, `iat` and `auth_time`, in seconds: 0 by default, at most 60. */
   clockToleranceSec?: number;
-  /** Tokens longer than this are refused before parsing (default 16 KiB). */
-  maxTokenBytes?: number;
-  /** The clock, in milliseconds since the epoch; `Date.now` by default. */
-  now?: () => number;
 }
 
 /** A verified ID token. */
@@ -67,19 +55,14 @@ export async function verifyIdToken(token: string, options: VerifyIdTokenOptions
   if (maxAgeSec !== undefined && (typeof maxAgeSec !== 'number' || !Number.isFinite(maxAgeSec) || maxAgeSec < 0)) {
     throw new TypeError('maxAgeSec must be a finite number >= 0');
   }
-  const check: JwtCheck = {
-    keySet: requireKeySet(options.keySet),
-    issuer: requireNonEmptyString('issuer', options.issuer),
+  const check = jwtCheckFor(options, {
     audience,
-    clockToleranceSec: requireClockTolerance(options.clockToleranceSec),
-    maxTokenBytes: requireMaxTokenBytes(options.maxTokenBytes),
-    now: requireNow(options.now),
     requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'], // OIDC Core §2
     // RFC 8725 §3.11: an access token or a logout token from the same issuer must not pass for an
     // ID token. OIDC Core sets no typ, so only "none" or plain JWT is accepted.
     acceptsType: (typ) => typ === undefined || typ === PLAIN_JWT_TYP,
     kind: KIND,
-  };
+  });
 
   const { payload, header } = await verifyJwt(token, check);
   checkStringClaim(payload, 'sub', KIND, true);

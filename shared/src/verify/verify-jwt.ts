@@ -28,6 +28,20 @@ export interface JwtCheck {
   readonly kind: string;
 }
 
+/** The options every verifier takes: whose tokens, with which keys, on which clock. */
+export interface JwtVerifyOptions {
+  /** The issuer identifier, compared exactly with `iss`. */
+  issuer: string;
+  /** The issuer's keys, usually {@link createRemoteKeySet}. */
+  keySet: KeySet;
+  /** Leeway for `exp`, `nbf` and `iat`, in seconds: 0 by default, at most 60. */
+  clockToleranceSec?: number;
+  /** Tokens longer than this are refused before parsing (default 16 KiB). */
+  maxTokenBytes?: number;
+  /** The clock, in milliseconds since the epoch; `Date.now` by default. */
+  now?: () => number;
+}
+
 /** A JWT whose signature and registered claims passed. */
 export interface VerifiedJwt {
   readonly payload: JWTPayload;
@@ -96,6 +110,24 @@ export function requireMaxTokenBytes(value: unknown): number {
 export function requireNow(value: unknown): (() => number) | undefined {
   if (value !== undefined && typeof value !== 'function') throw new TypeError('now must be a function');
   return value as (() => number) | undefined;
+}
+
+/**
+ * Checks the options every verifier takes and completes them with what `kind` of token is
+ * expected (its audience already checked by the verifier, as the rule differs by kind).
+ */
+export function jwtCheckFor(
+  options: JwtVerifyOptions,
+  kind: Pick<JwtCheck, 'audience' | 'requiredClaims' | 'acceptsType' | 'kind'>,
+): JwtCheck {
+  return {
+    keySet: requireKeySet(options.keySet),
+    issuer: requireNonEmptyString('issuer', options.issuer),
+    clockToleranceSec: requireClockTolerance(options.clockToleranceSec),
+    maxTokenBytes: requireMaxTokenBytes(options.maxTokenBytes),
+    now: requireNow(options.now),
+    ...kind,
+  };
 }
 
 // ---- the verification ----

@@ -1,18 +1,14 @@
 import type { JWTHeaderParameters } from 'jose';
-import type { KeySet } from '../jwks/key-set.js';
 import { BACKCHANNEL_LOGOUT_EVENT, TOKEN_TYPES } from '../protocol.js';
 import { TokenVerificationError } from './errors.js';
 import type { JtiStore } from './jti-store.js';
 import {
   checkStringClaim,
+  jwtCheckFor,
   normalizeTyp,
-  requireClockTolerance,
-  requireKeySet,
-  requireMaxTokenBytes,
   requireNonEmptyString,
-  requireNow,
   verifyJwt,
-  type JwtCheck,
+  type JwtVerifyOptions,
 } from './verify-jwt.js';
 
 /** Claims of a back-channel logout token (OIDC Back-Channel Logout 1.0 §2.4). */
@@ -31,21 +27,11 @@ export interface LogoutTokenClaims {
 }
 
 /** What {@link verifyLogoutToken} checks a logout token against. */
-export interface VerifyLogoutTokenOptions {
-  /** The issuer identifier, compared exactly with `iss`. */
-  issuer: string;
+export interface VerifyLogoutTokenOptions extends JwtVerifyOptions {
   /** This client's `client_id`, which `aud` must contain. */
   audience: string;
-  /** The issuer's keys, usually {@link createRemoteKeySet}. */
-  keySet: KeySet;
   /** Where used `jti`s are recorded; a replayed `jti` is refused with `ERR_TOKEN_REPLAYED`. */
   jtiStore: JtiStore;
-  /** Leeway for `exp`, `nbf` and `iat`, in seconds: 0 by default, at most 60. */
-  clockToleranceSec?: number;
-  /** Tokens longer than this are refused before parsing (default 16 KiB). */
-  maxTokenBytes?: number;
-  /** The clock, in milliseconds since the epoch; `Date.now` by default. */
-  now?: () => number;
 }
 
 /** A verified logout token. */
@@ -89,18 +75,13 @@ export async function verifyLogoutToken(
   if (typeof jtiStore !== 'object' || jtiStore === null || typeof jtiStore.consume !== 'function') {
     throw new TypeError('jtiStore must be a JtiStore (createMemoryJtiStore)');
   }
-  const check: JwtCheck = {
-    keySet: requireKeySet(options.keySet),
-    issuer: requireNonEmptyString('issuer', options.issuer),
+  const check = jwtCheckFor(options, {
     audience: requireNonEmptyString('audience', options.audience),
-    clockToleranceSec: requireClockTolerance(options.clockToleranceSec),
-    maxTokenBytes: requireMaxTokenBytes(options.maxTokenBytes),
-    now: requireNow(options.now),
     requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti', 'events'], // §2.4
     // §2.4: logout tokens are explicitly typed so an ID token cannot be replayed as one (RFC 8725 §3.11).
     acceptsType: (typ) => typ === LOGOUT_TOKEN_TYP,
     kind: KIND,
-  };
+  });
 
   const { payload, header } = await verifyJwt(token, check);
 
