@@ -1,13 +1,17 @@
 /** Option checks shared by the relying-party helpers (internal). A misuse is a TypeError. */
 
+/** `value` parsed as an absolute URL; one that does not parse is a TypeError saying `refusal`. */
+function parseAbsolute(value: unknown, refusal: string): URL {
+  try {
+    return new URL(value as string | URL);
+  } catch (cause) {
+    throw new TypeError(refusal, { cause });
+  }
+}
+
 /** An absolute http(s) URL without a fragment. */
 export function requireHttpUrl(name: string, value: unknown): URL {
-  let url: URL;
-  try {
-    url = new URL(value as string | URL);
-  } catch (cause) {
-    throw new TypeError(`${name} must be an absolute URL`, { cause });
-  }
+  const url = parseAbsolute(value, `${name} must be an absolute URL`);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`${name} must be an http(s) URL`);
   if (url.hash !== '') throw new TypeError(`${name} must not have a fragment`); // RFC 6749 §3.1, §3.1.2
   return url;
@@ -15,12 +19,7 @@ export function requireHttpUrl(name: string, value: unknown): URL {
 
 /** An absolute URI without a fragment, any scheme (native apps use private-use schemes, RFC 8252 §7.1). */
 export function requireAbsoluteUri(name: string, value: unknown): string {
-  let url: URL;
-  try {
-    url = new URL(value as string | URL);
-  } catch (cause) {
-    throw new TypeError(`${name} must be an absolute URI`, { cause });
-  }
+  const url = parseAbsolute(value, `${name} must be an absolute URI`);
   if (url.hash !== '') throw new TypeError(`${name} must not have a fragment`);
   return String(value);
 }
@@ -42,12 +41,7 @@ export function resourceList(value: unknown): string[] {
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list)) throw new TypeError('resource must be a URI or an array of URIs');
   return list.map((resource: unknown) => {
-    let url: URL;
-    try {
-      url = new URL(resource as string);
-    } catch (cause) {
-      throw new TypeError('each resource must be an absolute URI (RFC 8707 §2)', { cause });
-    }
+    const url = parseAbsolute(resource, 'each resource must be an absolute URI (RFC 8707 §2)');
     if (url.hash !== '') throw new TypeError('a resource must not have a fragment (RFC 8707 §2)');
     return resource as string;
   });
