@@ -39,6 +39,18 @@ const AUTHORIZATION_ERRORS: Record<string, { status: 400 | 403; title: string; m
   },
 };
 
+/** A failure the person can do nothing about but start again (or wait): only the message differs. */
+function signInFailed(status: 400 | 502, message: string, code: string): SignInFailure {
+  return { status, title: 'Sign-in failed', message, code };
+}
+
+const ISSUER_UNAVAILABLE: SignInFailure = {
+  status: 503,
+  title: 'Sign-in is unavailable',
+  message: 'The sign-in service cannot be reached right now. Please try again shortly.',
+  code: 'temporarily_unavailable',
+};
+
 /** The failure to show for an error of the sign-in path, or undefined when it is a bug of ours (a 500). */
 export function describeSignInFailure(error: unknown): SignInFailure | undefined {
   if (error instanceof SignInError) return error.failure;
@@ -49,72 +61,32 @@ export function describeSignInFailure(error: unknown): SignInFailure | undefined
         // The error code comes from the query string: shown (escaped) only when it looks like the
         // codes of RFC 6749 §4.1.2.1 and OIDC Core §3.1.2.6 do.
         const code = /^[a-z_]{1,64}$/.test(error.error ?? '') ? error.error! : 'invalid_response';
-        return known
-          ? { ...known, code }
-          : { status: 400, title: 'Sign-in failed', message: 'The sign-in service could not sign you in.', code };
+        return known ? { ...known, code } : signInFailed(400, 'The sign-in service could not sign you in.', code);
       }
       case 'ERR_AUTHZ_STATE':
         // RFC 6749 §10.12: not the response to the request this browser made (a CSRF attempt, or an old tab).
-        return {
-          status: 400,
-          title: 'Sign-in failed',
-          message: 'This sign-in response does not belong to the sign-in started in this browser.',
-          code: 'invalid_state',
-        };
+        return signInFailed(
+          400,
+          'This sign-in response does not belong to the sign-in started in this browser.',
+          'invalid_state',
+        );
       case 'ERR_AUTHZ_ISSUER':
         // RFC 9207 §2.4: a response from another issuer (mix-up attack).
-        return {
-          status: 400,
-          title: 'Sign-in failed',
-          message: 'This sign-in response comes from an unexpected sign-in service.',
-          code: 'invalid_issuer',
-        };
+        return signInFailed(400, 'This sign-in response comes from an unexpected sign-in service.', 'invalid_issuer');
       default:
-        return {
-          status: 400,
-          title: 'Sign-in failed',
-          message: 'The sign-in response is malformed.',
-          code: 'invalid_response',
-        };
+        return signInFailed(400, 'The sign-in response is malformed.', 'invalid_response');
     }
   }
   if (error instanceof CodeExchangeError) {
     return error.code === 'ERR_CODE_EXCHANGE_REJECTED'
-      ? {
-          status: 400,
-          title: 'Sign-in failed',
-          message: 'The sign-in could not be completed; please sign in again.',
-          code: 'invalid_grant',
-        }
-      : {
-          status: 502,
-          title: 'Sign-in failed',
-          message: 'The sign-in service did not answer properly. Please try again.',
-          code: 'bad_gateway',
-        };
+      ? signInFailed(400, 'The sign-in could not be completed; please sign in again.', 'invalid_grant')
+      : signInFailed(502, 'The sign-in service did not answer properly. Please try again.', 'bad_gateway');
   }
   if (error instanceof TokenVerificationError) {
     return error.code === 'ERR_JWKS_UNAVAILABLE'
-      ? {
-          status: 503,
-          title: 'Sign-in is unavailable',
-          message: 'The sign-in service cannot be reached right now. Please try again shortly.',
-          code: 'temporarily_unavailable',
-        }
-      : {
-          status: 502,
-          title: 'Sign-in failed',
-          message: 'The sign-in service sent tokens that could not be verified.',
-          code: 'invalid_token',
-        };
+      ? ISSUER_UNAVAILABLE
+      : signInFailed(502, 'The sign-in service sent tokens that could not be verified.', 'invalid_token');
   }
-  if (error instanceof IssuerUnavailableError) {
-    return {
-      status: 503,
-      title: 'Sign-in is unavailable',
-      message: 'The sign-in service cannot be reached right now. Please try again shortly.',
-      code: 'temporarily_unavailable',
-    };
-  }
+  if (error instanceof IssuerUnavailableError) return ISSUER_UNAVAILABLE;
   return undefined;
 }
