@@ -79,25 +79,17 @@ export async function authorize(
   browserDigest: string,
   interaction?: Interaction,
 ): Promise<AuthorizeOutcome> {
-  const interactive = !req.prompt.includes('none');
+  // OIDC Core §3.1.2.1: with prompt=none, a page the person would have to see is this error instead.
+  const page = async (kind: 'sign-in' | 'consent', refusal: OAuthError): Promise<AuthorizeOutcome> => {
+    if (req.prompt.includes('none')) throw new RedirectableAuthorizationError(refusal, req.redirectUri, req.state);
+    return { kind, interaction: await interactionFor(ctx, req, browserDigest, interaction) };
+  };
   if (needsSignIn(ctx, req, session, interaction)) {
-    if (!interactive)
-      throw new RedirectableAuthorizationError(
-        new OAuthError('login_required', 'the person is not signed in'),
-        req.redirectUri,
-        req.state,
-      );
-    return { kind: 'sign-in', interaction: await interactionFor(ctx, req, browserDigest, interaction) };
+    return page('sign-in', new OAuthError('login_required', 'the person is not signed in'));
   }
   const active = session as SsoSession;
   if (await needsConsent(ctx, req, active)) {
-    if (!interactive)
-      throw new RedirectableAuthorizationError(
-        new OAuthError('consent_required', 'the person has not allowed this client'),
-        req.redirectUri,
-        req.state,
-      );
-    return { kind: 'consent', interaction: await interactionFor(ctx, req, browserDigest, interaction) };
+    return page('consent', new OAuthError('consent_required', 'the person has not allowed this client'));
   }
   return { kind: 'redirect', url: await issueCode(ctx, req, active, interaction) };
 }
