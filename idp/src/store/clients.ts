@@ -1,6 +1,6 @@
 /** Registered clients (RFC 6749 §2) and resources (RFC 8707). */
-import { eq, sql } from 'drizzle-orm';
-import type { Db } from './database.js';
+import { eq } from 'drizzle-orm';
+import { lookupBy, type Db } from './database.js';
 import { clients, resources } from './schema.js';
 
 export type ClientType = 'confidential' | 'public';
@@ -46,17 +46,13 @@ export interface ResourceRepository {
 }
 
 export function clientRepository(db: Db): ClientRepository {
-  const byId = db
-    .select()
-    .from(clients)
-    .where(eq(clients.id, sql.placeholder('id')))
-    .prepare();
+  const byId = lookupBy(db, clients, clients.id);
   return {
     async create(c) {
       return toClient(db.insert(clients).values(c).returning().get());
     },
     async findById(id) {
-      const row = byId.get({ id });
+      const row = byId(id);
       return row && toClient(row);
     },
     async list() {

@@ -3,7 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { eq, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
 
@@ -29,4 +31,21 @@ export function openDatabase(file: string): OpenDatabase {
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS });
   return { db, sqlite, close: () => sqlite.close() };
+}
+
+/**
+ * The row of `table` whose `key` column holds a value, by a statement prepared once: a request
+ * does no work it could have done at start-up. For unique columns (a key, a digest, an email).
+ */
+export function lookupBy<T extends SQLiteTable>(
+  db: Db,
+  table: T,
+  key: SQLiteColumn,
+): (value: string | number) => T['$inferSelect'] | undefined {
+  const query = db
+    .select()
+    .from(table)
+    .where(eq(key, sql.placeholder('key')))
+    .prepare();
+  return (value) => query.get({ key: value }) as T['$inferSelect'] | undefined;
 }

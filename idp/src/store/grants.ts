@@ -4,7 +4,7 @@
  * two concurrent redemptions exactly one wins.
  */
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Db } from './database.js';
+import { lookupBy, type Db } from './database.js';
 import { accessTokens, authorizationCodes, grants } from './schema.js';
 import { touchStatusLists } from './status-lists.js';
 import { prepareTokenWrites, type IssuedAccessTokenRow, type RefreshToken } from './token-writes.js';
@@ -39,11 +39,7 @@ export interface GrantRepository {
 }
 
 export function grantRepository(db: Db): GrantRepository {
-  const findCode = db
-    .select()
-    .from(authorizationCodes)
-    .where(eq(authorizationCodes.digest, sql.placeholder('d')))
-    .prepare();
+  const findCode = lookupBy(db, authorizationCodes, authorizationCodes.digest);
   const consume = db
     .update(authorizationCodes)
     .set({ consumedAt: sql`${sql.placeholder('now')}` })
@@ -98,7 +94,7 @@ export function grantRepository(db: Db): GrantRepository {
       insertCode.run(code);
     },
     async findCode(digest) {
-      return findCode.get({ d: digest });
+      return findCode(digest);
     },
     async redeemCode(digest, now, grant, issued) {
       // One transaction, one commit: the code consumed, the grant, its first refresh and access tokens.

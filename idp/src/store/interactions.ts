@@ -1,7 +1,7 @@
 /** Pending authorization requests waiting at the sign-in or consent page. */
-import { eq, lt, sql } from 'drizzle-orm';
+import { eq, lt } from 'drizzle-orm';
 import type { AuthorizationRequest } from '../model/authorization-request.js';
-import type { Db } from './database.js';
+import { lookupBy, type Db } from './database.js';
 import { interactions } from './schema.js';
 
 export interface Interaction {
@@ -29,17 +29,13 @@ export interface InteractionRepository {
 }
 
 export function interactionRepository(db: Db): InteractionRepository {
-  const byId = db
-    .select()
-    .from(interactions)
-    .where(eq(interactions.id, sql.placeholder('id')))
-    .prepare();
+  const byId = lookupBy(db, interactions, interactions.id);
   return {
     async create(i) {
       return toInteraction(db.insert(interactions).values(i).returning().get());
     },
     async find(id, now) {
-      const row = byId.get({ id });
+      const row = byId(id);
       return row && row.expiresAt > now ? toInteraction(row) : undefined;
     },
     async setSession(id, sessionId) {

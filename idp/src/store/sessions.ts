@@ -1,6 +1,6 @@
 /** SSO sessions at the issuer: found by the digest of the cookie secret, never by the secret. */
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Db } from './database.js';
+import { lookupBy, type Db } from './database.js';
 import { ssoSessions } from './schema.js';
 
 export interface SsoSession {
@@ -33,16 +33,8 @@ export interface SessionRepository {
 }
 
 export function sessionRepository(db: Db): SessionRepository {
-  const bySecret = db
-    .select()
-    .from(ssoSessions)
-    .where(eq(ssoSessions.secretDigest, sql.placeholder('d')))
-    .prepare();
-  const byId = db
-    .select()
-    .from(ssoSessions)
-    .where(eq(ssoSessions.id, sql.placeholder('id')))
-    .prepare();
+  const bySecret = lookupBy(db, ssoSessions, ssoSessions.secretDigest);
+  const byId = lookupBy(db, ssoSessions, ssoSessions.id);
   const touch = db
     .update(ssoSessions)
     .set({ lastSeenAt: sql`${sql.placeholder('now')}` })
@@ -53,11 +45,11 @@ export function sessionRepository(db: Db): SessionRepository {
       return toSession(db.insert(ssoSessions).values(s).returning().get());
     },
     async findBySecretDigest(secretDigest) {
-      const row = bySecret.get({ d: secretDigest });
+      const row = bySecret(secretDigest);
       return row && toSession(row);
     },
     async findById(id) {
-      const row = byId.get({ id });
+      const row = byId(id);
       return row && toSession(row);
     },
     async touch(id, now) {

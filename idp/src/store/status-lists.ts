@@ -6,7 +6,7 @@
  * is rebuilt only when the version moved.
  */
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
-import type { Db } from './database.js';
+import { lookupBy, type Db } from './database.js';
 import { accessTokens, statusLists } from './schema.js';
 
 type StatusListRow = typeof statusLists.$inferSelect;
@@ -81,11 +81,7 @@ export function statusListRepository(db: Db): StatusListRepository {
     )
     .returning({ list: statusLists.id, index: sql<number>`${statusLists.nextIndex} - ${count}` })
     .prepare();
-  const find = db
-    .select()
-    .from(statusLists)
-    .where(eq(statusLists.id, sql.placeholder('id')))
-    .prepare();
+  const find = lookupBy(db, statusLists, statusLists.id);
   const revokedIn = db
     .select({ index: accessTokens.statusIndex })
     .from(accessTokens)
@@ -111,11 +107,11 @@ export function statusListRepository(db: Db): StatusListRepository {
       });
     },
     async find(id) {
-      return find.get({ id });
+      return find(id);
     },
     async snapshot(id) {
       return db.transaction(() => {
-        const row = find.get({ id });
+        const row = find(id);
         if (!row) return undefined;
         const revoked = revokedIn.all({ id }).flatMap((r) => (r.index === null ? [] : [r.index]));
         return { version: row.updatedAt, size: row.size, revoked };
@@ -140,7 +136,7 @@ export function statusListRepository(db: Db): StatusListRepository {
         }
         const changes: StatusListChange[] = [];
         for (const [list, indices] of byList) {
-          const before = find.get({ id: list });
+          const before = find(list);
           if (!before) continue;
           const after = tx
             .update(statusLists)

@@ -1,6 +1,6 @@
 /** Users: email unique case-insensitively, `sub` opaque and stable. */
-import { eq, sql } from 'drizzle-orm';
-import type { Db } from './database.js';
+import { eq } from 'drizzle-orm';
+import { lookupBy, type Db } from './database.js';
 import { users } from './schema.js';
 
 export interface User {
@@ -39,16 +39,8 @@ export class EmailTakenError extends Error {
 }
 
 export function userRepository(db: Db): UserRepository {
-  const byEmail = db
-    .select()
-    .from(users)
-    .where(eq(users.email, sql.placeholder('email')))
-    .prepare();
-  const bySub = db
-    .select()
-    .from(users)
-    .where(eq(users.id, sql.placeholder('sub')))
-    .prepare();
+  const byEmail = lookupBy(db, users, users.email);
+  const bySub = lookupBy(db, users, users.id);
   return {
     async create({ sub, email, displayName, passwordHash, now }) {
       try {
@@ -64,11 +56,11 @@ export function userRepository(db: Db): UserRepository {
       }
     },
     async findByEmail(email) {
-      const row = byEmail.get({ email: normalizeEmail(email) });
+      const row = byEmail(normalizeEmail(email));
       return row && toUser(row);
     },
     async findBySub(sub) {
-      const row = bySub.get({ sub });
+      const row = bySub(sub);
       return row && toUser(row);
     },
     async updatePasswordHash(sub, passwordHash, now) {
