@@ -34,8 +34,19 @@ export interface SigningKeyRepository {
 
 export function signingKeyRepository(db: Db): SigningKeyRepository {
   const immediate = { behavior: 'immediate' } as const;
-  const countInState = (tx: Pick<Db, 'select'>, state: SigningKeyState) =>
-    tx.select({ n: sql<number>`count(*)` }).from(signingKeys).where(eq(signingKeys.state, state)).get()!.n;
+  // One current key and one next key at most: false when a key holds `state` already.
+  const insertAsOnly = (tx: Pick<Db, 'select' | 'insert'>, key: StoredSigningKey, state: 'current' | 'next') => {
+    const taken = tx
+      .select({ n: sql<number>`count(*)` })
+      .from(signingKeys)
+      .where(eq(signingKeys.state, state))
+      .get()!.n;
+    if (taken > 0) return false;
+    tx.insert(signingKeys)
+      .values({ ...key, state })
+      .run();
+    return true;
+  };
 
   return {
     async list() {
@@ -50,13 +61,7 @@ export function signingKeyRepository(db: Db): SigningKeyRepository {
       return rows.map((r) => `${r.kid}:${r.state}`).join(',');
     },
     async createFirstCurrent(key) {
-      return db.transaction((tx) => {
-        if (countInState(tx, 'current') > 0) return false;
-        tx.insert(signingKeys)
-          .values({ ...key, state: 'current' })
-          .run();
-        return true;
-      }, immediate);
+      return db.transaction((tx) => insertAsOnly(tx, key, 'current'), immediate);
     },
     async createNext(key, replacing) {
       return db.transaction((tx) => {
@@ -67,11 +72,7 @@ export function signingKeyRepository(db: Db): SigningKeyRepository {
             .run();
           if (gone.changes !== 1) return false;
         }
-        if (countInState(tx, 'next') > 0) return false;
-        tx.insert(signingKeys)
-          .values({ ...key, state: 'next' })
-          .run();
-        return true;
+        return insertAsOnly(tx, key, 'next');
       }, immediate);
     },
     async promote({ currentKid, nextKid, at }) {
