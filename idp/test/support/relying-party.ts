@@ -125,6 +125,13 @@ export function itRefusesReplayedAndMalformedLogoutRequests(
     await expectBackchannelRefused(await post(`logout_token=${token}&logout_token=${token}`));
     await expectBackchannelRefused(await post(JSON.stringify({ logout_token: token }), 'application/json'));
   });
+
+  it('refuses a form with any parameter repeated (RFC 6749 §3.1), before its logout token is used', async () => {
+    const token = await issuerLogoutToken(world, audience, { sid: 'repeated-field-session' });
+    await expectBackchannelRefused(await post(`logout_token=${token}&extra=1&extra=2`));
+    // The refusal used nothing up: the same token, sent properly, is still accepted once.
+    expect((await post(new URLSearchParams({ logout_token: token }))).status).toBe(200);
+  });
 }
 
 /** The error a configuration reader throws for `env`, checked to be of the class `errorClass`. */
