@@ -355,7 +355,9 @@ async function main(): Promise<number> {
     {
       goal: 1.5,
       title: 'Tessera ÷ oidc-provider, median throughput per scenario (higher is better)',
-      subtitle: `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}${quick ? ', --quick' : ''}: details in results.md`,
+      subtitle:
+        `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ` +
+        `load average ${loadavg()[0]!.toFixed(1)}${quick ? ', --quick' : ''}: details in results.md`,
     },
   );
   mkdirSync(out, { recursive: true });
@@ -438,7 +440,8 @@ function report(rows: Row[], startPath: string): string {
         ],
         [
           'load',
-          `${USERS} virtual users, closed loop, keep-alive; ${REPS} repetition(s) of ${MS} ms per contender, interleaved, after a ${WARMUP_MS} ms warm-up`,
+          `${USERS} virtual users, closed loop, keep-alive; ${REPS} repetition(s) of ${MS} ms per contender, ` +
+            `interleaved, after a ${WARMUP_MS} ms warm-up`,
         ],
       ],
     ),
@@ -492,7 +495,8 @@ function report(rows: Row[], startPath: string): string {
     if (raw && t)
       lines.push(
         '',
-        `Tessera sign-ins ÷ raw argon2id verifications: ${(median(t.rates) / median(raw.rates)).toFixed(2)}× (goal ≥ 0.9×).`,
+        'Tessera sign-ins ÷ raw argon2id verifications: ' +
+          `${(median(t.rates) / median(raw.rates)).toFixed(2)}× (goal ≥ 0.9×).`,
       );
     lines.push('');
   }

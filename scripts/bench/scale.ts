@@ -59,10 +59,12 @@ async function bulkSeed(file: string, n: number): Promise<void> {
     );
     const subOf = sqlite.prepare('select id from users where email = ?');
     const session = sqlite.prepare(
-      'insert into sso_sessions (id, secret_digest, user_id, auth_time, created_at, last_seen_at, expires_at, user_agent, ip) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'insert into sso_sessions (id, secret_digest, user_id, auth_time, created_at, last_seen_at, expires_at, ' +
+        'user_agent, ip) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const grant = sqlite.prepare(
-      'insert into grants (id, client_id, user_id, session_id, scope, resource, created_at, expires_at, offline) values (?, ?, ?, ?, ?, ?, ?, ?, 0)',
+      'insert into grants (id, client_id, user_id, session_id, scope, resource, created_at, expires_at, offline) ' +
+        'values (?, ?, ?, ?, ?, ?, ?, ?, 0)',
     );
     const refresh = sqlite.prepare(
       'insert into refresh_tokens (digest, grant_id, created_at, expires_at) values (?, ?, ?, ?)',
@@ -172,7 +174,8 @@ async function measure(n: number): Promise<Measured> {
         server.assertAlive();
         windows.push({ name, w });
         say(
-          `  ${name.padEnd(54)} ${(w.ops / w.seconds).toFixed(0).padStart(6)} /s  p50 ${msf(percentile(w.latencies, 50))}  p99 ${msf(percentile(w.latencies, 99))}` +
+          `  ${name.padEnd(54)} ${(w.ops / w.seconds).toFixed(0).padStart(6)} /s  ` +
+            `p50 ${msf(percentile(w.latencies, 50))}  p99 ${msf(percentile(w.latencies, 99))}` +
             (w.errors ? `  ERRORS ${w.errors}: ${w.errorSamples[0]}` : ''),
         );
       }
@@ -207,10 +210,13 @@ try {
   const lines = [
     '# Tessera as its database grows',
     '',
-    `Written by \`npm run bench -- scale${args.length ? ` ${args.join(' ')}` : ''}\` on ${new Date().toISOString()}: ${cpu[0]?.model ?? '?'}, ${cpu.length} logical cores, ${mb(totalmem())}; load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(', ')}; Node.js ${process.version}; Tessera ${start.why}.`,
-    `${USERS} virtual users, ${MS} ms per operation after a warm-up. Each size: N people, each with an SSO session, a grant and a refresh token.`,
+    `Written by \`npm run bench -- scale${args.length ? ` ${args.join(' ')}` : ''}\` on ${new Date().toISOString()}: ` +
+      `${cpu[0]?.model ?? '?'}, ${cpu.length} logical cores, ${mb(totalmem())}; ` +
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')}; Node.js ${process.version}; Tessera ${start.why}.`,
+    `${USERS} virtual users, ${MS} ms per operation after a warm-up. ` +
+      'Each size: N people, each with an SSO session, a grant and a refresh token.',
     '',
     mdTable(
       ['', ...results.map((r) => `${r.n.toLocaleString('en')} people`)],
@@ -222,7 +228,10 @@ try {
           name,
           ...results.map((r) => {
             const { w } = r.windows[k]!;
-            return `${(w.ops / w.seconds).toFixed(0)} /s, p50 ${msf(percentile(w.latencies, 50))}, p99 ${msf(percentile(w.latencies, 99))}${w.errors ? `, ${w.errors} errors` : ''}`;
+            return (
+              `${(w.ops / w.seconds).toFixed(0)} /s, p50 ${msf(percentile(w.latencies, 50))}, ` +
+              `p99 ${msf(percentile(w.latencies, 99))}${w.errors ? `, ${w.errors} errors` : ''}`
+            );
           }),
         ]),
       ],

@@ -75,7 +75,10 @@ export async function waitForStatus(page: Page, expected: RegExp, timeoutMs = 10
   throw new Error(`#status on ${page.url()} is ${JSON.stringify(text)}, expected ${expected}`);
 }
 
-/** Collects every Content-Security-Policy violation any page of `context` reports: a policy that blocks our own pages is a bug. */
+/**
+ * Collects every Content-Security-Policy violation any page of `context` reports: a policy that
+ * blocks our own pages is a bug.
+ */
 export function cspViolations(context: import('playwright-core').BrowserContext): string[] {
   const violations: string[] = [];
   const watch = (page: Page) =>

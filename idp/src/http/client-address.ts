@@ -22,8 +22,9 @@ const MAX_HOPS = 16;
 /**
  * Reads TESSERA_TRUST_PROXY: unset, empty, `false`/`off`/`no` or `0` trust nobody; a number is
  * that many proxies in front of the issuer (`true`/`on`/`yes` mean 1, which is how the switch was
- * used before hop counts: one proxy that adds the client's address); otherwise a comma-separated list of proxy addresses
- * or CIDR ranges (`10.0.0.1, 192.168.0.0/16, ::1`). A bad value is a ConfigError naming the variable.
+ * used before hop counts: one proxy that adds the client's address); otherwise a comma-separated
+ * list of proxy addresses or CIDR ranges (`10.0.0.1, 192.168.0.0/16, ::1`). A bad value is a
+ * ConfigError naming the variable.
  */
 export function parseTrustedProxies(raw: string | undefined): TrustedProxies {
   const fail = (message: string): never => {
@@ -46,7 +47,8 @@ export function parseTrustedProxies(raw: string | undefined): TrustedProxies {
     const bits = family === 4 ? 32 : 128;
     if (family === 0 || extra !== undefined || (prefix !== undefined && !/^\d{1,3}$/.test(prefix)))
       fail(
-        `expected a number of proxy hops, or proxy addresses or CIDR ranges separated by commas, got ${JSON.stringify(entry)}`,
+        'expected a number of proxy hops, or proxy addresses or CIDR ranges separated by commas, ' +
+          `got ${JSON.stringify(entry)}`,
       );
     const type = family === 4 ? 'ipv4' : 'ipv6';
     if (prefix === undefined) list.addAddress(address, type);

@@ -86,7 +86,10 @@ export function signInErrors(issuer: string): ErrorHandler<Env> {
   };
 }
 
-/** The end-session endpoint: a refused request gets a page, never the redirect it asked for (RP-Initiated Logout §3). */
+/**
+ * The end-session endpoint: a refused request gets a page, never the redirect it asked for
+ * (RP-Initiated Logout §3).
+ */
 export const endSessionErrors: ErrorHandler<Env> = (err, c) => {
   if (!(err instanceof LogoutRequestError)) throw err;
   return c.html(errorPage('This sign-out request cannot be completed', err.error, err.description), 400);

@@ -10,7 +10,8 @@ import type { Env } from './env.js';
 export function isSameOriginForm(c: Context<Env>, config: Config): boolean {
   const origin = c.req.header('origin');
   if (origin !== undefined && origin !== 'null') return origin === new URL(config.issuer).origin;
-  // Our Referrer-Policy: no-referrer makes browsers send `Origin: null` even on same-origin POSTs (Fetch, "append a request Origin header").
+  // Our Referrer-Policy: no-referrer makes browsers send `Origin: null` even on same-origin POSTs
+  // (Fetch, "append a request Origin header").
   if (origin === 'null') return c.req.header('sec-fetch-site') === 'same-origin';
   const site = c.req.header('sec-fetch-site');
   return site === undefined || site === 'same-origin' || site === 'none';

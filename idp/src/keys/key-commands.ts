@@ -52,11 +52,13 @@ export async function rotateFromCommand(
 ): Promise<{ rotation: Rotation; text: string }> {
   const rotation = await rotateSigningKey(deps, { force, trigger: 'command' });
   const lines = [
-    `rotated: ${rotation.to} signs from now on; ${rotation.from} is retired and stays published until its tokens have expired`,
+    `rotated: ${rotation.to} signs from now on; ` +
+      `${rotation.from} is retired and stays published until its tokens have expired`,
     rotation.next ? `published ${rotation.next} as the next key` : '',
     `a running issuer switches within ${deps.config.keyCheckInterval} s`,
     rotation.forced
-      ? 'forced: verifiers whose cached JWKS predates the new signing key fail on its tokens until they fetch the JWKS again'
+      ? 'forced: verifiers whose cached JWKS predates the new signing key fail on its tokens ' +
+        'until they fetch the JWKS again'
       : '',
   ];
   return { rotation, text: lines.filter(Boolean).join('\n') };

@@ -120,7 +120,9 @@ export async function rotateSigningKey(
   if (early && !opts.force) {
     throw new KeyRotationError(
       'ERR_NEXT_KEY_TOO_NEW',
-      `the next key ${next.kid} has not been published for one JWKS max-age (${deps.config.jwksMaxAge} s, plus ${deps.config.keyCheckInterval} s for the issuer to notice it): it can sign from ${new Date(notBefore).toISOString()}`,
+      `the next key ${next.kid} has not been published for one JWKS max-age (${deps.config.jwksMaxAge} s, ` +
+        `plus ${deps.config.keyCheckInterval} s for the issuer to notice it): ` +
+        `it can sign from ${new Date(notBefore).toISOString()}`,
       notBefore,
     );
   }

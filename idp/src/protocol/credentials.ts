@@ -20,7 +20,10 @@ export class BadCredentialsError extends Error {
   }
 }
 
-/** Longest accepted password: bounds hashing work (argon2 is costly per byte only marginally, but input is untrusted). */
+/**
+ * Longest accepted password: bounds hashing work (argon2 is costly per byte only marginally, but
+ * input is untrusted).
+ */
 export const MAX_PASSWORD_LENGTH = 1024;
 
 /** Unthrottled: anything facing the network goes through attemptSignIn (sign-in-throttle.ts) instead. */

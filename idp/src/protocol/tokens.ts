@@ -17,8 +17,8 @@ export interface TokenSubject {
 }
 
 /**
- * RFC 9068 §2.2: iss, exp, aud (see accessTokenAudience), sub, client_id, iat, jti, plus scope and session, and where the
- * token's status lives (draft-ietf-oauth-status-list-21 §6.1).
+ * RFC 9068 §2.2: iss, exp, aud (see accessTokenAudience), sub, client_id, iat, jti, plus scope and
+ * session, and where the token's status lives (draft-ietf-oauth-status-list-21 §6.1).
  */
 export async function mintAccessToken(
   ctx: IssuerContext,

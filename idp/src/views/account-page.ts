@@ -17,7 +17,9 @@ const STYLE = `
   .devices dt { color: #888; }
   .devices dd { margin: 0; }
   .devices button { margin-top: .6rem; }
-  .badge { font-size: .8rem; border: 1px solid currentColor; border-radius: 999px; padding: 0 .5rem; margin-left: .4rem; }
+  .badge {
+    font-size: .8rem; border: 1px solid currentColor; border-radius: 999px; padding: 0 .5rem; margin-left: .4rem;
+  }
 `;
 
 export function accountPage(opts: {

@@ -70,7 +70,9 @@ export function homePage(opts: { displayName?: string; email?: string }): string
   return page(
     'Tessera',
     opts.email
-      ? html`<h1>Tessera</h1><p>You are signed in as <strong>${opts.displayName ?? ''}</strong> (${opts.email}).</p><p><a href="/account">Your account and devices</a></p>`
+      ? html`<h1>Tessera</h1><p>You are signed in as <strong>${
+          opts.displayName ?? ''
+        }</strong> (${opts.email}).</p><p><a href="/account">Your account and devices</a></p>`
       : html`<h1>Tessera</h1><p>You are not signed in.</p><p><a href="/sign-in">Sign in</a></p>`,
   );
 }
@@ -83,7 +85,9 @@ export function confirmLogoutPage(opts: {
   return page(
     'Sign out',
     html`<h1>Sign out of Tessera?</h1>
-<p>${opts.clientName ? html`<strong>${opts.clientName}</strong> asks to sign you out. ` : ''}You will be signed out of every app that uses this account on this device.</p>
+<p>${
+      opts.clientName ? html`<strong>${opts.clientName}</strong> asks to sign you out. ` : ''
+    }You will be signed out of every app that uses this account on this device.</p>
 <form method="post" action="/logout/confirm">
   <input type="hidden" name="csrf_token" value="${opts.csrfToken}">
   ${Object.entries(opts.params).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}

@@ -128,7 +128,10 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
       : c.html(
           page(
             'Something went wrong',
-            html`<h1>Something went wrong</h1><p>App A could not complete this request.</p><p><a href="/">Back to App A</a></p>`,
+            html`<h1>Something went wrong</h1>${[
+              html`<p>App A could not complete this request.</p>`,
+              html`<p><a href="/">Back to App A</a></p>`,
+            ]}`,
           ),
           500,
         );

@@ -15,7 +15,8 @@ export function ratioChart(
   const max = Math.max(options.goal * 1.2, ...bars.map((b) => b.ratio)) * 1.05;
   const x = (ratio: number) => labelWidth + (ratio / max) * plotWidth;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="13" role="img">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      'font-family="system-ui, sans-serif" font-size="13" role="img">',
     `<title>${xml(options.title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="12" y="22" font-size="14" font-weight="600">${xml(options.title)}</text>`,
@@ -26,7 +27,8 @@ export function ratioChart(
     const color = b.ratio >= options.goal ? '#2a9d58' : b.ratio >= 1 ? '#d9a400' : '#c8453a';
     parts.push(
       `<text x="${labelWidth - 8}" y="${y + 17}" text-anchor="end">${xml(b.label)}</text>`,
-      `<rect x="${labelWidth}" y="${y + 4}" width="${(x(b.ratio) - labelWidth).toFixed(1)}" height="${barHeight - 8}" fill="${color}"/>`,
+      `<rect x="${labelWidth}" y="${y + 4}" width="${(x(b.ratio) - labelWidth).toFixed(1)}" ` +
+        `height="${barHeight - 8}" fill="${color}"/>`,
       `<text x="${(x(b.ratio) + 6).toFixed(1)}" y="${y + 17}">${b.ratio.toFixed(2)}×</text>`,
     );
   });
@@ -36,7 +38,8 @@ export function ratioChart(
     [options.goal, `${options.goal}× (goal)`, '6 3'],
   ] as const) {
     parts.push(
-      `<line x1="${x(ratio).toFixed(1)}" y1="${top - 4}" x2="${x(ratio).toFixed(1)}" y2="${bottom + 4}" stroke="#333" stroke-dasharray="${dash}"/>`,
+      `<line x1="${x(ratio).toFixed(1)}" y1="${top - 4}" x2="${x(ratio).toFixed(1)}" y2="${bottom + 4}" ` +
+        `stroke="#333" stroke-dasharray="${dash}"/>`,
       `<text x="${x(ratio).toFixed(1)}" y="${bottom + 20}" text-anchor="middle" font-size="12">${label}</text>`,
     );
   }

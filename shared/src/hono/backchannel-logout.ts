@@ -57,7 +57,8 @@ const NO_STORE = { 'Cache-Control': 'no-store' } as const;
  *   audience: 'my-client-id',
  *   keySet: createRemoteKeySet('https://idp.example.com/jwks'),
  *   jtiStore: createMemoryJtiStore(),
- *   onLogout: (claims) => (claims.sid !== undefined ? sessions.endByIssuerSession(claims.sid) : sessions.endBySubject(claims.sub!)),
+ *   onLogout: (claims) =>
+ *     claims.sid !== undefined ? sessions.endByIssuerSession(claims.sid) : sessions.endBySubject(claims.sub!),
  * }));
  * ```
  */

@@ -32,7 +32,11 @@ export interface RequestLimitsOptions {
  * @example
  * ```ts
  * app.use('*', requestLimits({ bodyBytes: 16 * 1024 }));
- * app.onError((error, c) => error instanceof MalformedRequestError ? c.json(error.toJSON(), error.status) : c.json({ error: 'server_error' }, 500));
+ * app.onError((error, c) =>
+ *   error instanceof MalformedRequestError
+ *     ? c.json(error.toJSON(), error.status)
+ *     : c.json({ error: 'server_error' }, 500),
+ * );
  * ```
  */
 export function requestLimits(options: RequestLimitsOptions): MiddlewareHandler {

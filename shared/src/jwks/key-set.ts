@@ -138,7 +138,8 @@ export async function importKeySet(
       continue;
     }
     if (jwk.use !== undefined && jwk.use !== 'sig') continue; // RFC 7517 §4.2
-    if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) continue; // RFC 7517 §4.3
+    // RFC 7517 §4.3
+    if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) continue;
     if (PRIVATE_MEMBERS.some((member) => member in jwk)) continue;
     const alg = algorithmForJwk(jwk);
     if (alg === undefined) continue;

@@ -85,7 +85,8 @@ function freshnessLifetimeSec(headers: Headers): number | undefined {
     // bounds how often that happens.
     if (name === 'no-cache' || name === 'no-store') return 0;
     if (name === 'max-age' && rawValue !== undefined) {
-      const value = rawValue.trim().replace(/^"(.*)"$/, '$1'); // RFC 9111 §5.2.2.1: senders should not quote it, caches accept it
+      // RFC 9111 §5.2.2.1: senders should not quote it, caches accept it
+      const value = rawValue.trim().replace(/^"(.*)"$/, '$1');
       if (/^\d+$/.test(value)) maxAge = Number(value);
     }
   }

@@ -17,7 +17,10 @@ export interface AuthorizationRequestOptions {
   resource?: string | readonly string[];
   /** `prompt` (OIDC Core §3.1.2.1): `none`, `login`, `consent`, `select_account`, space-separated. */
   prompt?: string;
-  /** `max_age`, in seconds: how recently the user must have signed in. Verify it with `verifyIdToken({ maxAgeSec })`. */
+  /**
+   * `max_age`, in seconds: how recently the user must have signed in. Verify it with
+   * `verifyIdToken({ maxAgeSec })`.
+   */
   maxAgeSec?: number;
   /** `login_hint`: who is expected to sign in. */
   loginHint?: string;
@@ -72,7 +75,8 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
  *   scope: ['openid', 'profile'],
  *   resource: 'https://api.app-b.example.com',
  * });
- * sessionStorage.setItem('login', JSON.stringify({ state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier }));
+ * const { state, nonce, codeVerifier } = request;
+ * sessionStorage.setItem('login', JSON.stringify({ state, nonce, codeVerifier }));
  * location.assign(request.url);
  * ```
  */

@@ -64,7 +64,12 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  *   codeVerifier: session.codeVerifier,
  *   redirectUri: 'https://app-a.example.com/callback',
  * });
- * const { claims } = await verifyIdToken(tokens.id_token!, { issuer, audience: 'app-a', keySet, nonce: session.nonce });
+ * const { claims } = await verifyIdToken(tokens.id_token!, {
+ *   issuer,
+ *   audience: 'app-a',
+ *   keySet,
+ *   nonce: session.nonce,
+ * });
  * ```
  */
 export async function exchangeCode(options: CodeExchangeOptions): Promise<TokenResponse> {

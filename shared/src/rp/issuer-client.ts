@@ -84,7 +84,12 @@ async function discover(issuer: string, fetch: FetchLike): Promise<ProviderMetad
  * ```ts
  * import { createIssuerClient } from '@tessera/shared';
  * import { withNodeSignatures } from '@tessera/shared/node';
- * const issuer = createIssuerClient({ issuer: 'https://idp.example', fetch, now: Date.now, wrapKeySet: withNodeSignatures });
+ * const issuer = createIssuerClient({
+ *   issuer: 'https://idp.example',
+ *   fetch,
+ *   now: Date.now,
+ *   wrapKeySet: withNodeSignatures,
+ * });
  * const { authorization_endpoint } = await issuer.metadata();
  * await verifyAccessToken(token, { issuer: 'https://idp.example', audience, keySet: issuer.keySet });
  * ```

@@ -140,7 +140,10 @@ function referenceOf(claims: object): StatusListReference {
  * ```ts
  * const keySet = createRemoteKeySet('https://idp.example.com/jwks');
  * const statusLists = createStatusListChecker({ issuer: 'https://idp.example.com', keySet });
- * app.use('/api/*', requireBearer({ issuer: 'https://idp.example.com', audience: 'https://api.example.com', keySet, statusLists }));
+ * app.use(
+ *   '/api/*',
+ *   requireBearer({ issuer: 'https://idp.example.com', audience: 'https://api.example.com', keySet, statusLists }),
+ * );
  * ```
  */
 export function createStatusListChecker(options: StatusListCheckerOptions): StatusListChecker {

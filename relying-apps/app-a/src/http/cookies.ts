@@ -29,7 +29,10 @@ const options = (appUrl: string, maxAgeSec?: number) => ({
 
 export const readCookie = (c: Context, name: string): string | undefined => getCookie(c, name) || undefined;
 
-/** Without `maxAgeSec`, a browser-session cookie: it goes when the browser closes, or earlier with the server session. */
+/**
+ * Without `maxAgeSec`, a browser-session cookie: it goes when the browser closes, or earlier with
+ * the server session.
+ */
 export const writeCookie = (c: Context, appUrl: string, name: string, value: string, maxAgeSec?: number): void =>
   setCookie(c, name, value, options(appUrl, maxAgeSec));
 
