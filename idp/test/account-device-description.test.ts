@@ -16,12 +16,14 @@ describe('describeDevice', () => {
     ],
     [
       'Safari on iPhone',
-      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1',
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) ' +
+        'Version/17.4.1 Mobile/15E148 Safari/604.1',
       'Safari on iPhone (iOS 17)',
     ],
     [
       'Safari on macOS',
-      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Safari/605.1.15',
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 ' +
+        'Safari/605.1.15',
       'Safari 17 on macOS',
     ],
     [
@@ -31,24 +33,28 @@ describe('describeDevice', () => {
     ],
     [
       'Edge on Windows',
-      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36 Edg/129.0.2792.79',
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 ' +
+        'Safari/537.36 Edg/129.0.2792.79',
       'Edge 129 on Windows',
     ],
     ['curl', 'curl/8.5.0', 'Unknown browser'],
     ['an empty header', '', 'Unknown browser'],
     [
       'Chrome on iPhone',
-      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/124.0.6367.88 Mobile/15E148 Safari/604.1',
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) ' +
+        'CriOS/124.0.6367.88 Mobile/15E148 Safari/604.1',
       'Chrome 124 on iPhone (iOS 17)',
     ],
     [
       'Firefox on iPhone',
-      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/125.0 Mobile/15E148 Safari/605.1.15',
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) ' +
+        'FxiOS/125.0 Mobile/15E148 Safari/605.1.15',
       'Firefox 125 on iPhone (iOS 17)',
     ],
     [
       'Safari on iPad',
-      'Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1',
+      'Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 ' +
+        'Mobile/15E148 Safari/604.1',
       'Safari on iPad (iPadOS 16)',
     ],
     [
@@ -58,12 +64,14 @@ describe('describeDevice', () => {
     ],
     [
       'Samsung Internet on Android',
-      'Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36',
+      'Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) ' +
+        'SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36',
       'Samsung Internet 25 on Android',
     ],
     [
       'Opera on Windows',
-      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 Safari/537.36 OPR/114.0.0.0',
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 ' +
+        'Safari/537.36 OPR/114.0.0.0',
       'Opera 114 on Windows',
     ],
     [

@@ -229,7 +229,7 @@ describe('the account page', () => {
 });
 
 describe('signing out one device', () => {
-  it('ends the other device: its SSO session, its refresh token, and tells its app by back-channel logout', async () => {
+  it('ends the other device: its SSO session and refresh token, and tells its app by back-channel logout', async () => {
     const person = await newPerson();
     const one = await signInDevice(person.email, CHROME_LINUX);
     const two = await signInDevice(person.email, FIREFOX_WINDOWS);

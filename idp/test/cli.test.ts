@@ -75,7 +75,7 @@ describe('the issuer CLI', { timeout: 60_000 }, () => {
     expect(r.stderr).toContain("Unknown option '--password'");
   });
 
-  it('registers a resource and a confidential client, printing the secret once and storing only its digest', async () => {
+  it('registers a resource and a confidential client, prints the secret once and stores only its digest', async () => {
     expect((await cli(['resources', 'create', '--id', 'https://api.example.com', '--name', 'Example API'])).code).toBe(
       0,
     );

@@ -125,7 +125,7 @@ describe.each(Object.keys(FORMS))('the %s form', (name) => {
     expect(form.state()).toBe(before);
   });
 
-  it('goes through from its own page under Referrer-Policy: no-referrer (Origin: null, Sec-Fetch-Site: same-origin)', async () => {
+  it('goes through with Origin: null and Sec-Fetch-Site: same-origin (our Referrer-Policy: no-referrer)', async () => {
     const form = await FORMS[name]!();
     const res = await post(form, form.fields, { origin: 'null', 'sec-fetch-site': 'same-origin' });
     expect(res.status).toBe(303);

@@ -177,7 +177,7 @@ describe('repeated parameters (RFC 6749 §3.1)', () => {
     expect(await heading(post)).toBe('This sign-out request cannot be completed');
   });
 
-  it('authorize sends a repeated parameter back to the trusted redirect URI as invalid_request (§4.1.2.1)', async () => {
+  it('authorize returns a repeated parameter to the trusted redirect URI as invalid_request (§4.1.2.1)', async () => {
     const q = authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri });
     q.append('scope', 'openid');
     const res = await fetch(`${idp.url}/authorize?${q}`, { redirect: 'manual' });

@@ -115,7 +115,7 @@ describe('keys list and keys rotate, against a running issuer', { timeout: 60_00
     expect(decodeProtectedHeader(tokens.access_token as string).kid).toBe(current.kid);
   });
 
-  it('is picked up by the running issuer within its check interval: the JWKS publishes the next key the CLI made', async () => {
+  it('reaches the running issuer within its check interval: the JWKS publishes the next key the CLI made', async () => {
     const next = (await idp.issuer.ctx.store.signingKeys.list()).find((k) => k.state === 'next')!;
     const publishedKids = async () =>
       ((await (await fetch(new URL('/jwks', idp.url))).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);

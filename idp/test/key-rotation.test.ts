@@ -233,7 +233,7 @@ describe('a change of TESSERA_SIGNING_ALG', () => {
     expect(meta.id_token_signing_alg_values_supported).toEqual(['ES256', 'EdDSA']);
   });
 
-  it('signs with the new algorithm from the next rotation, waiting one max-age for the new key like any other', async () => {
+  it('signs with the new algorithm from the next rotation, its key waiting one max-age like any other', async () => {
     await expect(rotate()).rejects.toMatchObject({ code: 'ERR_NEXT_KEY_TOO_NEW' });
     idp.clock.advance(PUBLISH_WAIT);
     await rotate();

@@ -162,7 +162,8 @@ const noDeliveryPending = () =>
 const latestDelivery = () =>
   idp.issuer.ctx.store.database.sqlite
     .prepare(
-      "select attempts, delivered_at, failed_at from backchannel_deliveries where client_id = 'rp-with-logout' order by created_at desc limit 1",
+      "select attempts, delivered_at, failed_at from backchannel_deliveries where client_id = 'rp-with-logout' " +
+        'order by created_at desc limit 1',
     )
     .get() as { attempts: number; delivered_at: number | null; failed_at: number | null };
 

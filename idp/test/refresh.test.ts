@@ -256,7 +256,8 @@ describe('introspection (RFC 7662)', () => {
     });
     expect((await introspect(revokedAccess, web)).json).toEqual({ active: false }); // revoked
     expect((await introspect('garbage', web)).json).toEqual({ active: false }); // unknown
-    expect((await introspect(rotated.json.refresh_token!, fx.thirdParty)).json).toEqual({ active: false }); // another client's refresh token
+    // another client's refresh token
+    expect((await introspect(rotated.json.refresh_token!, fx.thirdParty)).json).toEqual({ active: false });
     const other = await startIssuer();
     const otherFx = await seed(other);
     const foreign = await signInAndRedeem(other.url, {
@@ -265,7 +266,8 @@ describe('introspection (RFC 7662)', () => {
       auth: otherFx.confidential,
     });
     await other.cleanup();
-    expect((await introspect(foreign.tokens.access_token as string, web)).json).toEqual({ active: false }); // another issuer
+    // another issuer
+    expect((await introspect(foreign.tokens.access_token as string, web)).json).toEqual({ active: false });
     const fresh = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
     idp.clock.advance(idp.issuer.ctx.config.accessTokenTtl + 1);
     try {

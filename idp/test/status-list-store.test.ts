@@ -56,13 +56,17 @@ describe('status list repository', () => {
 
   it('moves a list version strictly forward on each revocation, even within one millisecond', async () => {
     store.database.sqlite.exec(
-      "insert into users (id, email, display_name, password_hash, created_at, updated_at) values ('u', 'u@example.test', 'U', 'x', 0, 0)",
+      'insert into users (id, email, display_name, password_hash, created_at, updated_at) ' +
+        "values ('u', 'u@example.test', 'U', 'x', 0, 0)",
     );
     store.database.sqlite.exec(
-      "insert into clients (id, name, type, party, redirect_uris, post_logout_redirect_uris, allowed_scopes, allowed_resources, created_at) values ('c', 'C', 'public', 'first', '[]', '[]', '[]', '[]', 0)",
+      'insert into clients (id, name, type, party, redirect_uris, post_logout_redirect_uris, ' +
+        'allowed_scopes, allowed_resources, created_at) ' +
+        "values ('c', 'C', 'public', 'first', '[]', '[]', '[]', '[]', 0)",
     );
     store.database.sqlite.exec(
-      "insert into grants (id, client_id, user_id, session_id, scope, resource, created_at) values ('g', 'c', 'u', 's', '', '', 0)",
+      'insert into grants (id, client_id, user_id, session_id, scope, resource, created_at) ' +
+        "values ('g', 'c', 'u', 's', '', '', 0)",
     );
     token('a', 1, 0);
     token('b', 1, 1);
@@ -132,7 +136,7 @@ describe('status lists at the issuer', () => {
     expect(new Set(refs.map((r) => `${r.list}/${r.index}`)).size).toBe(250);
   });
 
-  it('patches its bits for revocations it records, and reads the list again after a change it did not make', async () => {
+  it('patches its bits for revocations it records, and rereads the list after a change it did not make', async () => {
     const { store, clock } = idp.issuer.ctx;
     // Counts full reads of a list from the store.
     let reads = 0;
@@ -148,13 +152,17 @@ describe('status lists at the issuer', () => {
     for (let i = 0; i < 3; i++) refs.push(await lists.allocate());
     const sqlite = store.database.sqlite;
     sqlite.exec(
-      "insert into users (id, email, display_name, password_hash, created_at, updated_at) values ('u2', 'u2@example.test', 'U', 'x', 0, 0)",
+      'insert into users (id, email, display_name, password_hash, created_at, updated_at) ' +
+        "values ('u2', 'u2@example.test', 'U', 'x', 0, 0)",
     );
     sqlite.exec(
-      "insert into clients (id, name, type, party, redirect_uris, post_logout_redirect_uris, allowed_scopes, allowed_resources, created_at) values ('c2', 'C', 'public', 'first', '[]', '[]', '[]', '[]', 0)",
+      'insert into clients (id, name, type, party, redirect_uris, post_logout_redirect_uris, ' +
+        'allowed_scopes, allowed_resources, created_at) ' +
+        "values ('c2', 'C', 'public', 'first', '[]', '[]', '[]', '[]', 0)",
     );
     sqlite.exec(
-      "insert into grants (id, client_id, user_id, session_id, scope, resource, created_at) values ('g2', 'c2', 'u2', 's', '', '', 0)",
+      'insert into grants (id, client_id, user_id, session_id, scope, resource, created_at) ' +
+        "values ('g2', 'c2', 'u2', 's', '', '', 0)",
     );
     const record = sqlite.prepare(
       'insert into access_tokens (jti, grant_id, expires_at, status_list, status_index) values (?, ?, ?, ?, ?)',

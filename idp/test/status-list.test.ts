@@ -133,7 +133,7 @@ describe('the Status List Token', () => {
     expect(await statusOf(accessToken)).toBe(0);
   });
 
-  it('is cacheable for its ttl, has an ETag, is open to any origin, and answers 304 to a matching If-None-Match', async () => {
+  it('is cacheable for its ttl, has an ETag, allows any origin, answers 304 to a matching If-None-Match', async () => {
     const ref = referenceOf((await signedIn()).accessToken);
     const first = await fetch(ref.uri, { headers: { origin: 'http://app-b.localhost:4002' } });
     expect(first.headers.get('cache-control')).toBe(`public, max-age=${TTL}`);
@@ -160,7 +160,7 @@ describe('the Status List Token', () => {
     expect(decodeJwt(renewed).iat).toBeGreaterThan(decodeJwt(first).iat!);
   });
 
-  it('answers 404 for a list that does not exist, 501 for a historical request and 406 for another format', async () => {
+  it('answers 404 for a missing list, 501 for a historical request and 406 for another format', async () => {
     const ref = referenceOf((await signedIn()).accessToken);
     expect((await fetch(`${idp.url}/statuslists/999999`)).status).toBe(404);
     expect((await fetch(`${idp.url}/statuslists/0`)).status).toBe(404);

@@ -108,7 +108,8 @@ describe('attemptSignIn', () => {
   const counter = (key: string) =>
     idp.issuer.ctx.store.database.sqlite
       .prepare(
-        'select key, failures, first_failure_at as firstFailureAt, last_failure_at as lastFailureAt, blocked_until as blockedUntil from sign_in_throttles where key = ?',
+        'select key, failures, first_failure_at as firstFailureAt, last_failure_at as lastFailureAt, ' +
+          'blocked_until as blockedUntil from sign_in_throttles where key = ?',
       )
       .get(key) as SignInThrottle | undefined;
 
@@ -118,7 +119,7 @@ describe('attemptSignIn', () => {
       return t;
     }, {});
 
-  it('admits parallel guesses on one account only as far as they could all fail, so only five are checked', async () => {
+  it('admits parallel guesses on one account only as far as all could fail, so only five are checked', async () => {
     await register('kim@example.com');
     const outcomes = await Promise.all(
       Array.from({ length: 30 }, (_, i) => outcome('kim@example.com', 'wrong password', `10.1.0.${i}`)),

@@ -28,7 +28,10 @@ beforeAll(async () => {
   ({ jar } = await signInAndRedeem(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }));
 });
 
-/** Runs an authorization in `jar` with `overrides` (null drops a parameter) and redeems the code: the ID token's claims. */
+/**
+ * Runs an authorization in `jar` with `overrides` (null drops a parameter) and redeems the code:
+ * the ID token's claims.
+ */
 async function idTokenFor(overrides: Record<string, string | null>, browser = jar): Promise<Record<string, unknown>> {
   const { verifier, challenge } = pkcePair();
   const q = authorizeQuery(
@@ -99,7 +102,7 @@ describe('OIDC Core §3.1.2.1, §3.1.3.7 step 11: the ID token carries exactly t
     expect(await redeemed(resA, a.verifier)).toBe('nonce-A');
   });
 
-  it('puts no nonce in an ID token issued at refresh (OIDC Core §12.2: the nonce belonged to the authentication request)', async () => {
+  it('puts no nonce in an ID token issued at refresh (OIDC Core §12.2: it was the sign-in request’s)', async () => {
     const { store, clock } = idp.issuer.ctx;
     await registerClient(
       { store, clock },
@@ -274,7 +277,7 @@ describe('RP-Initiated Logout 1.0 §2: id_token_hint must be an ID token this is
   const resignedIdToken = (idToken: string, times: { iat: number; exp: number; nbf?: number }) =>
     idp.issuer.ctx.keys.sign({ ...decodeJwt(idToken), ...times }, 'JWT');
 
-  it('accepts an expired ID token of this very session as id_token_hint and signs out at once (§2: even when exp has passed)', async () => {
+  it('takes an expired ID token of this session as id_token_hint, signs out at once (§2: exp may pass)', async () => {
     const { jar: browser, tokens } = await signedIn();
     const now = Math.floor(idp.clock.now() / 1000);
     const expired = await resignedIdToken(tokens.id_token as string, { iat: now - 7200, exp: now - 3600 });
@@ -299,7 +302,7 @@ describe('RP-Initiated Logout 1.0 §2: id_token_hint must be an ID token this is
     await expectRefusedHint(browser, notYetValid);
   });
 
-  it('does not sign a browser out at once with the valid ID token of another person’s session: it asks (logout CSRF, §6)', async () => {
+  it('asks before signing out on another person’s valid ID token, never at once (logout CSRF, §6)', async () => {
     const bob = createCookieJarClient();
     const flow = await browserFlow(
       idp.url,

@@ -82,7 +82,7 @@ async function expectErrorPage(res: Response, error: string): Promise<void> {
 const userinfoStatus = async (accessToken: string) =>
   (await fetch(`${idp.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
 
-describe('RFC 9700 §4.1, RFC 6749 §3.1.2.3: redirect_uri is compared exactly, and a mismatch is never redirected to', () => {
+describe('RFC 9700 §4.1, RFC 6749 §3.1.2.3: redirect_uri is compared exactly; no redirect on a mismatch', () => {
   it.each([
     ['with the scheme changed to https', 'https://127.0.0.1:9/callback'],
     ['with userinfo before the registered host', 'http://evil.example@127.0.0.1:9/callback'],
@@ -115,7 +115,7 @@ describe('RFC 9700 §4.1, RFC 6749 §3.1.2.3: redirect_uri is compared exactly, 
   });
 });
 
-describe('RFC 9700 §4.11 (open redirection), RP-Initiated Logout 1.0 §3: post_logout_redirect_uri is never an open redirect', () => {
+describe('RFC 9700 §4.11, RP-Initiated Logout 1.0 §3: post_logout_redirect_uri is never an open redirect', () => {
   /** alice's ID token for the seeded confidential client, whose post-logout URI is POST_LOGOUT. */
   let idTokenHint: string;
   beforeAll(async () => {
@@ -148,7 +148,7 @@ describe('RFC 9700 §4.11 (open redirection), RP-Initiated Logout 1.0 §3: post_
     );
   });
 
-  it('refuses another client’s registered URI named with that client’s client_id but this client’s id_token_hint', async () => {
+  it('refuses another client’s registered URI with its client_id and this client’s id_token_hint', async () => {
     await expectErrorPage(
       await logout({ id_token_hint: idTokenHint, client_id: loner.id, post_logout_redirect_uri: loner.postLogout }),
       'invalid_request',
@@ -210,7 +210,7 @@ describe('RFC 7636 §4.6, RFC 9700 §2.1.1: PKCE binds the code to the browser t
     expect(countRows(idp, 'grants')).toBe(grants);
   });
 
-  it('refuses the code_challenge itself as the verifier (a plain downgrade at the token endpoint) as invalid_grant', async () => {
+  it('refuses the code_challenge as verifier (plain downgrade at the token endpoint) with invalid_grant', async () => {
     const { code, challenge } = await freshCode(fx.publicClient.id);
     expectTokenError(
       await token({
@@ -225,7 +225,7 @@ describe('RFC 7636 §4.6, RFC 9700 §2.1.1: PKCE binds the code to the browser t
     );
   });
 
-  it('refuses a confidential client that sends no code_verifier as invalid_request: PKCE for every client', async () => {
+  it('refuses a confidential client sending no code_verifier as invalid_request: PKCE for every client', async () => {
     const { code } = await freshCode(fx.confidential.id);
     expectTokenError(
       await token(
@@ -253,7 +253,7 @@ describe('RFC 7636 §4.6, RFC 9700 §2.1.1: PKCE binds the code to the browser t
   });
 });
 
-describe('RFC 6749 §4.1.2, §4.1.3, RFC 9700 §4.2.4: an authorization code is single-use and bound to its client', () => {
+describe('RFC 6749 §4.1.2, §4.1.3, RFC 9700 §4.2.4: a code is single-use and bound to its client', () => {
   it('refuses a replayed code and revokes the refresh token and access token of its first use', async () => {
     const { code, verifier } = await freshCode(refreshing.id);
     const auth = { authorization: basicAuth(refreshing.id, refreshing.secret) };
@@ -270,7 +270,7 @@ describe('RFC 6749 §4.1.2, §4.1.3, RFC 9700 §4.2.4: an authorization code is 
     expect(await userinfoStatus(first.json.access_token as string)).toBe(401);
   });
 
-  it('refuses a confidential client’s code redeemed by another confidential client with its own secret, leaving it to its client', async () => {
+  it('refuses a code redeemed by another confidential client with its own secret; its client still can', async () => {
     const { code, verifier } = await freshCode(fx.confidential.id);
     const body = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri };
     expectTokenError(

@@ -78,7 +78,7 @@ async function signInResponses(running: RunningIssuer, originOverride?: string) 
 }
 
 describe('OWASP ASVS V3.2, V3.4: session fixation and stolen session values', () => {
-  it('never accepts the stored digest of a live session as a session cookie (a stolen database lets nobody in)', async () => {
+  it('never accepts the stored digest of a live session as its cookie (a stolen database lets nobody in)', async () => {
     const { jar } = await signInAndRedeem(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri });
     const secret = jar.cookie(idp.url, 'tessera_session')!;
     expect((await promptNone(idp, { tessera_session: secret })).searchParams.has('code')).toBe(true);
@@ -91,7 +91,7 @@ describe('OWASP ASVS V3.2, V3.4: session fixation and stolen session values', ()
     }
   });
 
-  it('replaces a planted browser-binding cookie that is not a 256-bit secret, and the sign-in still binds to a fresh one', async () => {
+  it('replaces a planted browser-binding cookie that is not a 256-bit secret; sign-in binds a fresh one', async () => {
     const jar = createCookieJarClient();
     jar.setCookie(idp.url, 'tessera_browser', 'attacker-chosen');
     const res = await getAuthorize(
@@ -106,7 +106,7 @@ describe('OWASP ASVS V3.2, V3.4: session fixation and stolen session values', ()
 });
 
 describe('RFC 6265bis §4.1.2, OWASP ASVS V3.4: cookie flags', () => {
-  it('sets the session and browser cookies HttpOnly, SameSite=Lax, Path=/ and without Domain on an http (loopback) issuer', async () => {
+  it('sets session and browser cookies HttpOnly, SameSite=Lax, Path=/, no Domain on a loopback issuer', async () => {
     const { authorize, signIn } = await signInResponses(idp);
     for (const [res, name] of [
       [signIn, 'tessera_session'],
@@ -130,7 +130,7 @@ describe('RFC 6265bis §4.1.2, OWASP ASVS V3.4: cookie flags', () => {
     });
     afterAll(() => secure.cleanup());
 
-    it('sets __Host- prefixed cookies: Secure, Path=/, no Domain, HttpOnly, SameSite=Lax (RFC 6265bis §4.1.3.2)', async () => {
+    it('sets __Host- cookies: Secure, Path=/, no Domain, HttpOnly, SameSite=Lax (RFC 6265bis §4.1.3.2)', async () => {
       const { authorize, signIn } = await signInResponses(secure, HTTPS_ISSUER);
       expect(signIn.headers.getSetCookie().some((c) => c.startsWith('tessera_session='))).toBe(false);
       for (const [res, name] of [
@@ -147,7 +147,7 @@ describe('RFC 6265bis §4.1.2, OWASP ASVS V3.4: cookie flags', () => {
       }
     });
 
-    it('ignores the session secret under the unprefixed name, as a sibling subdomain could set it (cookie tossing)', async () => {
+    it('ignores the session secret without the prefix: a sibling subdomain can set it (cookie tossing)', async () => {
       const { jar } = await signInResponses(secure, HTTPS_ISSUER);
       const secret = jar.cookie(secure.url, '__Host-tessera_session')!;
       expect((await promptNone(secure, { '__Host-tessera_session': secret })).searchParams.has('code')).toBe(true);
@@ -322,7 +322,7 @@ describe('OWASP ASVS V2.2, Authentication Cheat Sheet: no account enumeration', 
       .replace(/nonce="[^"]*"/g, 'nonce="N"')
       .replace(/value="[^"]*@example\.com"/g, 'value="EMAIL"');
 
-  it('answers an unknown email, a wrong password and a locked account (right password) with the same status and page', async () => {
+  it('answers unknown email, wrong password, locked account (right password) with one status and page', async () => {
     const unknown = await attempt('nobody-here@example.com', 'wrong password');
     const wrong = await attempt(victims[victims.length - 1]!, 'wrong password');
     const locked = await attempt('locked@example.com', PASSWORD);
@@ -332,7 +332,7 @@ describe('OWASP ASVS V2.2, Authentication Cheat Sheet: no account enumeration', 
     expect(unknown.page).toContain('Incorrect email or password.');
   });
 
-  it('takes no usably different time for an unknown email and a wrong password (21 interleaved tries each: lower quartiles within 25%)', async () => {
+  it('takes as long for an unknown email as a wrong password (21 tries each: lower quartiles within 25%)', async () => {
     // One warm-up pair, not counted: the first argon2id run pays for allocating its memory.
     await attempt('warm-up-unknown@example.com', 'wrong password');
     await attempt(victims[21]!, 'wrong password');
@@ -348,7 +348,8 @@ describe('OWASP ASVS V2.2, Authentication Cheat Sheet: no account enumeration', 
     // stable. Skipping argon2id for unknown emails would put it at a fraction of the other.
     const quantile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * p)]!;
     const [qu, qw] = [quantile(unknown, 0.25), quantile(wrong, 0.25)];
-    const medians = `medians: unknown ${quantile(unknown, 0.5).toFixed(1)} ms, wrong ${quantile(wrong, 0.5).toFixed(1)} ms`;
+    const median = (xs: number[]) => quantile(xs, 0.5).toFixed(1);
+    const medians = `medians: unknown ${median(unknown)} ms, wrong ${median(wrong)} ms`;
     expect(
       Math.abs(qu - qw) / Math.max(qu, qw),
       `lower quartiles: unknown ${qu.toFixed(1)} ms, wrong ${qw.toFixed(1)} ms; ${medians}`,

@@ -998,7 +998,8 @@ describe(`fuzzed requests (seed ${SEED}, ${RUNS} runs per endpoint)`, () => {
           counts.set(res.status, (counts.get(res.status) ?? 0) + 1);
           if (process.env.FUZZ_DEBUG) {
             // FUZZ_DEBUG=1 prints why requests were refused, to see how deep the fuzzer gets.
-            const reason = `${endpoint.method} ${endpoint.path} ${res.status} ${(/"error_description":"([^"]*)"|<p>([^<]*)<\/p>/.exec(text) ?? []).slice(1).join('').slice(0, 50)}`;
+            const why = (/"error_description":"([^"]*)"|<p>([^<]*)<\/p>/.exec(text) ?? []).slice(1).join('');
+            const reason = `${endpoint.method} ${endpoint.path} ${res.status} ${why.slice(0, 50)}`;
             reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
           }
           const what = () =>

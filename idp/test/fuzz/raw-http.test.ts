@@ -39,7 +39,9 @@ beforeAll(async () => {
   });
   const fx = await seed(idp);
   const { jar } = await signInAndRedeem(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri });
-  cookies = `tessera_session=${jar.cookie(idp.url, 'tessera_session')}; tessera_browser=${jar.cookie(idp.url, 'tessera_browser')}`;
+  cookies =
+    `tessera_session=${jar.cookie(idp.url, 'tessera_session')}; ` +
+    `tessera_browser=${jar.cookie(idp.url, 'tessera_browser')}`;
 });
 afterAll(() => idp?.cleanup());
 

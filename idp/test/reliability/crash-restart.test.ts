@@ -57,7 +57,8 @@ function deliveries(): { attempts: number; deliveredAt: number | null; failedAt:
   try {
     return db
       .prepare(
-        'select attempts, delivered_at as deliveredAt, failed_at as failedAt from backchannel_deliveries where client_id = ?',
+        'select attempts, delivered_at as deliveredAt, failed_at as failedAt ' +
+          'from backchannel_deliveries where client_id = ?',
       )
       .all(BACKCHANNEL_CLIENT) as { attempts: number; deliveredAt: number | null; failedAt: number | null }[];
   } finally {
@@ -188,8 +189,10 @@ describe('the same issuer restarted on the same database', () => {
     const inFlight = ledger.families.filter((f) => f.inFlight).length;
     check = checkLedger(databaseFile, ledger);
     console.log(
-      `after restart: ${check.sessions} sessions, ${check.families} grants, ${check.refreshTokens} refresh tokens acknowledged; ` +
-        `${inFlight} refreshes cut off by the kill (${check.committedInFlight} had committed); lost: ${check.lost.length}`,
+      `after restart: ${check.sessions} sessions, ${check.families} grants, ` +
+        `${check.refreshTokens} refresh tokens acknowledged; ` +
+        `${inFlight} refreshes cut off by the kill (${check.committedInFlight} had committed); ` +
+        `lost: ${check.lost.length}`,
     );
     expect(check.lost).toEqual([]);
     expect(check.families).toBeGreaterThan(0);
@@ -198,7 +201,8 @@ describe('the same issuer restarted on the same database', () => {
   it('refreshes every family with its last acknowledged refresh token', async () => {
     const result = await refreshEveryFamily(after!.url, ledger);
     console.log(
-      `after restart: ${result.refreshed} families refreshed, ${result.skipped} skipped (last refresh cut off and committed)`,
+      `after restart: ${result.refreshed} families refreshed, ` +
+        `${result.skipped} skipped (last refresh cut off and committed)`,
     );
     expect(result.failures).toEqual([]);
     expect(result.refreshed + result.skipped).toBe(ledger.families.length);

@@ -77,7 +77,8 @@ describe(`a ${SECONDS} s load of ${WORKERS} clients and ${SIGN_IN_WORKERS} signi
     expect(ledger.families.length).toBeGreaterThan(0);
     const check = checkLedger(databaseFile, ledger);
     console.log(
-      `ledger: ${check.sessions} sessions, ${check.families} grants, ${check.refreshTokens} refresh tokens acknowledged; lost: ${check.lost.length}`,
+      `ledger: ${check.sessions} sessions, ${check.families} grants, ` +
+        `${check.refreshTokens} refresh tokens acknowledged; lost: ${check.lost.length}`,
     );
     expect(check.lost).toEqual([]);
     expect(check.committedInFlight).toBe(0);

@@ -360,11 +360,29 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
 export function formatReport(title: string, r: LoadReport): string {
   const rows = OPERATIONS.map((op) => {
     const s = r.ops[op];
-    return `${op.padEnd(14)} ${String(s.count).padStart(7)} ${String(s.perSecond).padStart(9)} ${String(s.p50).padStart(8)} ${String(s.p95).padStart(8)} ${String(s.p99).padStart(8)} ${String(s.errors).padStart(7)} ${String(s.interrupted).padStart(12)}`;
+    return [
+      op.padEnd(14),
+      String(s.count).padStart(7),
+      String(s.perSecond).padStart(9),
+      String(s.p50).padStart(8),
+      String(s.p95).padStart(8),
+      String(s.p99).padStart(8),
+      String(s.errors).padStart(7),
+      String(s.interrupted).padStart(12),
+    ].join(' ');
   });
   return [
     `${title}: ${r.seconds.toFixed(1)} s, ~${Math.round(r.totalRequests / r.seconds)} HTTP requests/s in all`,
-    `${'operation'.padEnd(14)} ${'count'.padStart(7)} ${'per s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)} ${'interrupted'.padStart(12)}`,
+    [
+      'operation'.padEnd(14),
+      'count'.padStart(7),
+      'per s'.padStart(9),
+      'p50 ms'.padStart(8),
+      'p95 ms'.padStart(8),
+      'p99 ms'.padStart(8),
+      'errors'.padStart(7),
+      'interrupted'.padStart(12),
+    ].join(' '),
     ...rows,
   ].join('\n');
 }
@@ -388,7 +406,8 @@ export function checkLedger(databaseFile: string, ledger: Ledger): LedgerCheck {
   try {
     const session = db.prepare('select ended_at as endedAt from sso_sessions where secret_digest = ?');
     const token = db.prepare(
-      'select grant_id as grantId, rotated_at as rotatedAt, revoked_at as revokedAt from refresh_tokens where digest = ?',
+      'select grant_id as grantId, rotated_at as rotatedAt, revoked_at as revokedAt ' +
+        'from refresh_tokens where digest = ?',
     );
     const grant = db.prepare('select revoked_at as revokedAt from grants where id = ?');
     const live = db.prepare(
@@ -461,7 +480,10 @@ export function checkLedger(databaseFile: string, ledger: Ledger): LedgerCheck {
   }
 }
 
-/** Refreshes each family with its last acknowledged token (unless a crash cut off its last refresh); returns the failures. */
+/**
+ * Refreshes each family with its last acknowledged token (unless a crash cut off its last refresh);
+ * returns the failures.
+ */
 export async function refreshEveryFamily(
   issuer: string,
   ledger: Ledger,

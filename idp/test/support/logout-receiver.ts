@@ -1,4 +1,7 @@
-/** A relying party's back-channel logout endpoint on a loopback port: records tokens, answers with scripted statuses. */
+/**
+ * A relying party's back-channel logout endpoint on a loopback port: records tokens, answers with
+ * scripted statuses.
+ */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

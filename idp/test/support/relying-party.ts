@@ -67,7 +67,10 @@ export function useWorld<W extends { stop(): Promise<void> }>(start: () => Promi
   return world;
 }
 
-/** A logout token for `audience` signed with the issuer's own key, as the issuer makes them (OIDC Back-Channel Logout §2.4). */
+/**
+ * A logout token for `audience` signed with the issuer's own key, as the issuer makes them
+ * (OIDC Back-Channel Logout §2.4).
+ */
 export function issuerLogoutToken(
   world: Pick<AppWorld, 'issuer' | 'idp'>,
   audience: string,

@@ -165,7 +165,7 @@ describe('RFC 8725 §3.11 at app A’s callback: one kind of token never passes 
 });
 
 describe('app A’s callback refuses what no RFC 8725 header check would catch', () => {
-  it('refuses an issuer-signed ID token whose nonce is not this browser’s (OIDC Core §3.1.3.7 step 11)', async () => {
+  it('refuses an issuer-signed ID token with another browser’s nonce (OIDC Core §3.1.3.7 step 11)', async () => {
     await expectSignInRefused(
       await signInThrough(async (t) => ({
         id_token: await issuerSigned(withClaims(decode(t.id_token), { nonce: 'someone-elses-nonce' }), 'JWT'),

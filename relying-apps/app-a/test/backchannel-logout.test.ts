@@ -31,7 +31,7 @@ const post = (body: URLSearchParams | string, contentType?: string) =>
 const expectRefused = expectBackchannelRefused;
 
 describe('back-channel logout (OIDC Back-Channel Logout 1.0)', () => {
-  it('ends app A’s session when the issuer session ends: the issuer delivers the logout token over HTTP', async () => {
+  it('ends app A’s session when the issuer session ends: the issuer sends the logout token over HTTP', async () => {
     const { jar } = await signIn(world);
     expect((await me(world, jar)).status).toBe(200);
     await endIssuerSession(jar);

@@ -66,7 +66,7 @@ describe('every page of app A', () => {
 });
 
 describe('no-store on every response with a code, a token or a session', () => {
-  it('the login redirect, the callback, the signed-in page, /api/me, the sign-out and the back-channel logout', async () => {
+  it('the login redirect, callback, signed-in page, /api/me, sign-out and back-channel logout', async () => {
     const jar = createCookieJarClient();
     const login = await jar.fetch(`${world.app}/login`);
     expect(login.status).toBe(302);

@@ -5,7 +5,7 @@ import { me, sessionCookie, signIn, useAppA } from './support/world.js';
 const world = useAppA();
 
 describe('sign-in through the issuer', () => {
-  it('sends the browser to the issuer with PKCE S256, state, nonce, the three scopes and app A as the resource', async () => {
+  it('sends the browser to the issuer: PKCE S256, state, nonce, the three scopes, app A as the resource', async () => {
     const res = await createCookieJarClient().fetch(`${world.app}/login`);
     expect(res.status).toBe(302);
     const location = new URL(res.headers.get('location')!);

@@ -65,7 +65,7 @@ describe('sign-out (RP-Initiated Logout)', () => {
     expect((await me(world, jar)).status).toBe(200);
   });
 
-  it('accepts the form as browsers send it under Referrer-Policy: no-referrer (Origin: null, Sec-Fetch-Site: same-origin)', async () => {
+  it('accepts the form with Origin: null and Sec-Fetch-Site: same-origin (Referrer-Policy: no-referrer)', async () => {
     const { jar, page } = await signIn(world);
     const res = await jar.fetch(`${world.app}/logout`, {
       method: 'POST',

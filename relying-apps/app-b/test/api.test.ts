@@ -35,7 +35,7 @@ describe('GET /api/me (RFC 6750 bearer, RFC 9068 access token)', () => {
     expect(await res.json()).toMatchObject({ error: 'invalid_token' });
   });
 
-  it('keeps the audiences apart the other way too: a token for app B is refused where app A is the audience', async () => {
+  it('keeps the audiences apart the other way too: a token for app B is refused where app A is audience', async () => {
     const { accessToken } = await signInToAppB(world);
     const keySet = createRemoteKeySet(`${world.idp}/jwks`);
     await expect(verifyAccessToken(accessToken, { issuer: world.idp, audience: APP_A, keySet })).rejects.toMatchObject({

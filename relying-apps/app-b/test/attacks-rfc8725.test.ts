@@ -113,7 +113,8 @@ describe('RFC 8725 at app B’s API: GET /api/me refuses forged bearer tokens wi
     // the token never reaches the app, the verifier or the JWKS. It may also close the connection
     // while the client is still sending, which is a refusal too. (The verifier's own 16 KiB
     // bound is tested in shared/test/attacks.)
-    const huge = `${encodeSegment({ alg: 'ES256', kid: material.issuerJwk.kid, typ: 'at+jwt' })}.${'A'.repeat(1024 * 1024)}.AAAA`;
+    const header = encodeSegment({ alg: 'ES256', kid: material.issuerJwk.kid, typ: 'at+jwt' });
+    const huge = `${header}.${'A'.repeat(1024 * 1024)}.AAAA`;
     const started = performance.now();
     let status: number | 'connection closed';
     try {
@@ -127,8 +128,9 @@ describe('RFC 8725 at app B’s API: GET /api/me refuses forged bearer tokens wi
     expect((await callMe(world, accessToken)).status).toBe(200);
   });
 
-  it('refuses a 12 KB token with 400 invalid_request before the verifier runs (the app’s 8 KiB header value bound)', async () => {
-    const big = `${encodeSegment({ alg: 'ES256', kid: material.issuerJwk.kid, typ: 'at+jwt' })}.${'A'.repeat(12 * 1024)}.AAAA`;
+  it('refuses a 12 KB token with 400 invalid_request before verifying (8 KiB header value bound)', async () => {
+    const header = encodeSegment({ alg: 'ES256', kid: material.issuerJwk.kid, typ: 'at+jwt' });
+    const big = `${header}.${'A'.repeat(12 * 1024)}.AAAA`;
     const res = await callMe(world, big);
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'invalid_request', error_description: 'a request header is too large' });

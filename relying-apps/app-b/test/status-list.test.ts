@@ -20,7 +20,7 @@ afterAll(() => world.stop());
 const sidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()).sid as string;
 
 describe('the token status list in app B’s API', () => {
-  it('refuses a device’s still-unexpired access token within the ttl after the device is ended at the account page', async () => {
+  it('refuses a device’s unexpired access token within the ttl once the account page ends the device', async () => {
     const device1 = await signInToAppB(world, createCookieJarClient());
     const device2 = await signInToAppB(world, createCookieJarClient());
     expect((await callMe(world, device1.accessToken)).status).toBe(200);

@@ -40,7 +40,7 @@ describe('app B refreshing its access token', () => {
     expect((await callMe(world, t.tokens()!.accessToken)).status).toBe(200);
   });
 
-  it('merges ten concurrent refreshes into one request, so reuse detection is never tripped by the app itself', async () => {
+  it('merges ten concurrent refreshes into one request, so the app itself never trips reuse detection', async () => {
     const t = await tab();
     const outcomes = await Promise.all(Array.from({ length: 10 }, () => t.refresher.refresh()));
     expect(t.requests()).toBe(1);
@@ -65,7 +65,7 @@ describe('app B refreshing its access token', () => {
     expect((await b.refresher.refresh()).kind).toBe('refreshed');
   });
 
-  it('would trip reuse detection without single flight: two independent refreshes with one token revoke the family', async () => {
+  it('would trip reuse detection without single flight: two refreshes with one token revoke the family', async () => {
     const t = await tab();
     const token = t.tokens()!.refreshToken!;
     const raw = () =>

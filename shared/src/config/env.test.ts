@@ -70,7 +70,8 @@ describe('envAppOrigin', () => {
     'refuses %s: not in canonical form',
     (value) => {
       expect(refusal(() => envAppOrigin({ O: value }, 'O', 'https://x.example')).message).toBe(
-        `O: must be an origin such as https://x.example (lower case, no path, no default port), got ${JSON.stringify(value)}`,
+        'O: must be an origin such as https://x.example (lower case, no path, no default port), ' +
+          `got ${JSON.stringify(value)}`,
       );
     },
   );
@@ -109,7 +110,8 @@ describe('envClientId', () => {
   it('accepts unreserved characters and refuses others', () => {
     expect(envClientId({ C: 'app-a.v2_~' }, 'C', 'x')).toBe('app-a.v2_~');
     expect(envClientId({}, 'C', 'app-b')).toBe('app-b');
-    expect(refusal(() => envClientId({ C: 'a/b' }, 'C', 'x')).message).toBe('C: must be 1–64 letters, digits or ._~-');
+    const message = refusal(() => envClientId({ C: 'a/b' }, 'C', 'x')).message;
+    expect(message).toBe('C: must be 1–64 letters, digits or ._~-');
     expect(refusal(() => envClientId({ C: 'a'.repeat(65) }, 'C', 'x')).variable).toBe('C');
   });
 });

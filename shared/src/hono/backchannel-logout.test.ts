@@ -60,7 +60,7 @@ async function expectRefused(response: Response): Promise<void> {
 }
 
 describe('backchannelLogout', () => {
-  it('answers 200 with no body and Cache-Control: no-store, after handing onLogout the verified claims (§2.8)', async () => {
+  it('answers 200, no body, Cache-Control: no-store, after handing onLogout the verified claims (§2.8)', async () => {
     const { post, loggedOut } = endpointWith();
     const response = await post(form(await logoutToken({ sid: 'sid-7' })));
     expect(response.status).toBe(200);
@@ -69,7 +69,7 @@ describe('backchannelLogout', () => {
     expect(loggedOut.map((claims) => [claims.sid, claims.sub])).toEqual([['sid-7', 'user-1']]);
   });
 
-  it('refuses a request without logout_token, with two of them, or not as a form, without calling onLogout', async () => {
+  it('refuses a request without logout_token, with two, or not as a form, without calling onLogout', async () => {
     const { post, loggedOut } = endpointWith();
     const token = await logoutToken();
     await expectRefused(await post(''));

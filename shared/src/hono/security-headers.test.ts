@@ -22,7 +22,8 @@ describe('securityHeaders', () => {
     const nonce = await response.text();
     expect(nonce).toMatch(/^[A-Za-z0-9_-]{22}$/); // 128 bits, base64url
     expect(response.headers.get('content-security-policy')).toBe(
-      `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+      `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self'; form-action 'self'; base-uri 'none'; ` +
+        `frame-ancestors 'none'`,
     );
     expect(response.headers.get('x-frame-options')).toBe('DENY');
   });
@@ -36,7 +37,9 @@ describe('securityHeaders', () => {
     }).request('/page');
     const nonce = await response.text();
     expect(response.headers.get('content-security-policy')).toBe(
-      `default-src 'none'; script-src 'self' 'nonce-${nonce}'; connect-src 'self' https://idp.example; style-src 'self' 'nonce-${nonce}'; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'`,
+      `default-src 'none'; script-src 'self' 'nonce-${nonce}'; connect-src 'self' https://idp.example; ` +
+        `style-src 'self' 'nonce-${nonce}'; img-src 'self'; form-action 'none'; base-uri 'none'; ` +
+        `frame-ancestors 'none'`,
     );
   });
 
@@ -63,7 +66,7 @@ describe('securityHeaders', () => {
     expect(response.headers.get('x-frame-options')).toBeNull();
   });
 
-  it('sets nosniff and no-referrer everywhere, and Cache-Control: no-store only where the route chose none', async () => {
+  it('sets nosniff and no-referrer always, and Cache-Control: no-store only where the route chose none', async () => {
     const app = appWith();
     for (const path of ['/page', '/api', '/cached']) {
       const response = await app.request(path);

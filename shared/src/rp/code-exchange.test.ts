@@ -73,7 +73,7 @@ describe('exchangeCode', () => {
     });
   });
 
-  it('authenticates a confidential client with client_secret_basic, form-encoding id and secret first (RFC 6749 §2.3.1)', async () => {
+  it('authenticates with client_secret_basic, form-encoding id and secret first (RFC 6749 §2.3.1)', async () => {
     await exchangeCode(options({ clientId: 'app a', clientSecret: 'p@ss:w/rd+=é' }));
     const [request] = received;
     const expected = Buffer.from('app+a:p%40ss%3Aw%2Frd%2B%3D%C3%A9').toString('base64');

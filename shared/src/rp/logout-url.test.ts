@@ -12,7 +12,8 @@ describe('buildEndSessionUrl', () => {
       state: 's',
     });
     expect(url.href).toBe(
-      'http://idp.localhost:4000/logout?id_token_hint=eyJ.x.y&post_logout_redirect_uri=http%3A%2F%2Fapp-a.localhost%3A4001%2F&state=s',
+      'http://idp.localhost:4000/logout?id_token_hint=eyJ.x.y' +
+        '&post_logout_redirect_uri=http%3A%2F%2Fapp-a.localhost%3A4001%2F&state=s',
     );
   });
 

@@ -285,7 +285,7 @@ describe('access token verification with statusLists', () => {
     ).toThrow(TypeError);
   });
 
-  it('makes requireBearer answer 401 invalid_token for a revoked token and 503 when the list is unavailable', async () => {
+  it('makes requireBearer answer 401 invalid_token for a revoked token, 503 when the list is unavailable', async () => {
     const { checker } = setup((t) => listToken(listClaims(t, [1])));
     const down = createStatusListChecker({
       issuer: ISSUER,

@@ -47,7 +47,7 @@ describe('inflateStatusList and statusAt', () => {
     await expect(inflateStatusList(bomb, 1024 * 1024)).rejects.toThrow(StatusListFormatError);
   });
 
-  it('refuses what is not base64url, a raw DEFLATE stream without the ZLIB wrapper, and a truncated stream', async () => {
+  it('refuses non-base64url, a raw DEFLATE stream without the ZLIB wrapper, and a truncated stream', async () => {
     const raw = deflateRawSync(Buffer.from([0xb9, 0xa3])).toString('base64url');
     const truncated = deflateSync(Buffer.alloc(4096, 7)).subarray(0, 8).toString('base64url');
     for (const lst of ['eNrb+RgAAhcBXQ==', raw, truncated, Buffer.from('not zlib').toString('base64url')]) {

@@ -144,7 +144,7 @@ describe('verifyAccessToken refuses algorithms and keys the token picks', () => 
     await expectRefusal(verifyAccessToken(token, options), 'ERR_TOKEN_KID_UNKNOWN');
   });
 
-  it("rejects an embedded jwk header under the issuer's kid (the set's key is used, not the embedded one)", async () => {
+  it("rejects an embedded jwk header under the issuer's kid (the set's key is used, not the embedded)", async () => {
     const { options } = setup();
     const token = await sign(attacker, accessTokenClaims(), { ...at, kid: issuer.es256.kid, jwk: attacker.publicJwk });
     await expectRefusal(verifyAccessToken(token, options), 'ERR_TOKEN_SIGNATURE');
