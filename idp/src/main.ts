@@ -10,7 +10,8 @@ runServer('tessera', async () => {
   if (config.usingDemoKeyEncryptionKey) {
     log.warn('config.demo_key_encryption_key', {
       message:
-        'TESSERA_KEY_ENCRYPTION_KEY is not set: private keys are encrypted with the public demo key. Never do this in production.',
+        'TESSERA_KEY_ENCRYPTION_KEY is not set: private keys are encrypted with the public demo key. ' +
+        'Never do this in production.',
     });
   }
   const issuer = await createIssuer(config, { log });

@@ -151,7 +151,9 @@ export function statusListRepository(db: Db): StatusListRepository {
     },
     async listIdsSince(since) {
       // Ids grow with time, so the list current at `since` is the newest one created by then.
-      const current = sql`coalesce((select max(${statusLists.id}) from ${statusLists} where ${statusLists.createdAt} <= ${since}), 0)`;
+      const createdBySince = sql`${statusLists.createdAt} <= ${since}`;
+      const newestBySince = sql`select max(${statusLists.id}) from ${statusLists} where ${createdBySince}`;
+      const current = sql`coalesce((${newestBySince}), 0)`;
       return db
         .select({ id: statusLists.id })
         .from(statusLists)

@@ -15,7 +15,10 @@ import {
 export { ConfigError };
 
 export interface AppAConfig {
-  /** App A's own origin, without a trailing slash: `http://app-a.localhost:4001`. Also its resource identifier (RFC 8707). */
+  /**
+   * App A's own origin, without a trailing slash: `http://app-a.localhost:4001`. Also its resource
+   * identifier (RFC 8707).
+   */
   appUrl: string;
   /** Where the HTTP server listens. */
   host: string;

@@ -17,7 +17,10 @@ import {
 export { ConfigError } from '@tessera/shared';
 
 export interface AppBConfig {
-  /** App B's own origin, without a trailing slash: `http://app-b.localhost:4002`. Also its resource identifier (RFC 8707). */
+  /**
+   * App B's own origin, without a trailing slash: `http://app-b.localhost:4002`. Also its resource
+   * identifier (RFC 8707).
+   */
   appUrl: string;
   /** Where the HTTP server listens. */
   host: string;

@@ -57,7 +57,12 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  * app.post('/backchannel-logout', async (c) => {
  *   const form = await c.req.parseBody();
  *   try {
- *     const { claims } = await verifyLogoutToken(String(form.logout_token), { issuer, audience: 'app-a', keySet, jtiStore });
+ *     const { claims } = await verifyLogoutToken(String(form.logout_token), {
+ *       issuer,
+ *       audience: 'app-a',
+ *       keySet,
+ *       jtiStore,
+ *     });
  *     await sessions.endByIssuerSession(claims.sid, claims.sub);
  *     return c.body(null, 200, { 'Cache-Control': 'no-store' });
  *   } catch {
