@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../../test/support/issuer.js';
@@ -150,6 +151,44 @@ describe('createLoopbackFetch', () => {
     await expect(fetch(`http://idp.localhost:${port}/slow`, { signal: AbortSignal.timeout(50) })).rejects.toMatchObject(
       { name: 'TimeoutError' },
     );
+  });
+});
+
+describe('createLoopbackFetch and kept-alive sockets', () => {
+  // A server that answers each connection's first request with keep-alive, then resets the
+  // connection when a second request arrives on it: what a client meets when the server's idle
+  // timeout closes a pooled socket just as the client reuses it.
+  let resets = 0;
+  let connections = 0;
+  let closing: net.Server;
+  beforeAll(async () => {
+    closing = net.createServer((socket) => {
+      connections++;
+      let requests = 0;
+      socket.on('data', (chunk) => {
+        if (!chunk.includes('\r\n\r\n')) return;
+        if (++requests > 1) {
+          resets++;
+          socket.resetAndDestroy();
+          return;
+        }
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+      });
+    });
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => new Promise<void>((resolve) => closing.close(() => resolve())));
+
+  it('sends a GET again on a fresh socket when a reused one is reset, and not a POST', async () => {
+    const url = `http://idp.localhost:${(closing.address() as net.AddressInfo).port}/jwks`;
+    const fetch = createLoopbackFetch();
+    expect(await (await fetch(url)).text()).toBe('ok');
+    expect(await (await fetch(url)).text()).toBe('ok');
+    expect(resets).toBe(1);
+    expect(connections).toBe(2);
+    // A POST may have had its effect: its failure is the caller's to judge.
+    await expect(fetch(url, { method: 'POST', body: 'x' })).rejects.toThrow('fetch failed');
+    expect(resets).toBe(2);
   });
 });
 

@@ -56,6 +56,8 @@ function loopbackLookup(address: string): net.LookupFunction {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// RFC 9110 §9.2.2: a request that may be sent twice with the effect of once.
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 // Fetch standard: statuses whose response has no body.
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 // Fetch standard, HTTP-redirect fetch step 11.
@@ -150,9 +152,15 @@ export function createLoopbackFetch(options: LoopbackFetchOptions = {}): FetchLi
           }
         },
       );
-      request.on('error', (error) =>
-        reject(signal.aborted ? signal.reason : new TypeError('fetch failed', { cause: error })),
-      );
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (signal.aborted) reject(signal.reason);
+        else if (request.reusedSocket && error.code === 'ECONNRESET' && IDEMPOTENT.has(method)) {
+          // A kept-alive socket the server closed as we reused it: the request never reached the
+          // server, so an idempotent one is sent again on a fresh socket (node:http docs,
+          // request.reusedSocket; RFC 9110 §9.2.2).
+          resolve(send(outgoing));
+        } else reject(new TypeError('fetch failed', { cause: error }));
+      });
       request.end(body);
     });
 
