@@ -25,6 +25,26 @@ async function freshCode(clientId: string): Promise<{ code: string; verifier: st
 const token = (body: URLSearchParams | Record<string, string>, headers: Record<string, string> = {}) =>
   postToken(idp.url, body, headers);
 
+/**
+ * The authorization_code redemption the public client sends for `code`, with `change` applied on top
+ * (a parameter changed to undefined is left out).
+ */
+function redemption(
+  code: string,
+  verifier: string,
+  change: Record<string, string | undefined> = {},
+): Record<string, string> {
+  const body = {
+    grant_type: 'authorization_code',
+    code,
+    code_verifier: verifier,
+    redirect_uri: fx.redirectUri,
+    client_id: fx.publicClient.id,
+    ...change,
+  };
+  return Object.fromEntries(Object.entries(body).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 /** Asserts an RFC 6749 §5.2 error response. */
 function expectError(res: Awaited<ReturnType<typeof token>>, status: number, error: string): void {
   expect({ status: res.status, error: res.json.error }).toEqual({ status, error });
@@ -37,26 +57,13 @@ describe('the authorization_code grant refuses', () => {
   it('a wrong code_verifier as invalid_grant, creating no grant', async () => {
     const { code } = await freshCode(fx.publicClient.id);
     const grants = countRows(idp, 'grants');
-    const res = await token({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: 'W'.repeat(43),
-      redirect_uri: fx.redirectUri,
-      client_id: fx.publicClient.id,
-    });
-    expectError(res, 400, 'invalid_grant');
+    expectError(await token(redemption(code, 'W'.repeat(43))), 400, 'invalid_grant');
     expect(countRows(idp, 'grants')).toBe(grants);
   });
 
   it('a replayed code and revokes the tokens of its first use (RFC 6749 §4.1.2)', async () => {
     const { code, verifier } = await freshCode(fx.publicClient.id);
-    const body = {
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: fx.redirectUri,
-      client_id: fx.publicClient.id,
-    };
+    const body = redemption(code, verifier);
     const first = await token(body);
     expect(first.status).toBe(200);
     const accessToken = first.json.access_token as string;
@@ -76,13 +83,7 @@ describe('the authorization_code grant refuses', () => {
 
   it('all but one of two concurrent redemptions of a code', async () => {
     const { code, verifier } = await freshCode(fx.publicClient.id);
-    const body = {
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: fx.redirectUri,
-      client_id: fx.publicClient.id,
-    };
+    const body = redemption(code, verifier);
     const results = await Promise.all([token(body), token(body)]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
     expect(results.find((r) => r.status === 400)!.json.error).toBe('invalid_grant');
@@ -91,26 +92,40 @@ describe('the authorization_code grant refuses', () => {
   it('a code redeemed after its 60 s lifetime as invalid_grant', async () => {
     const { code, verifier } = await freshCode(fx.publicClient.id);
     idp.clock.advance(61);
-    const res = await token({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: fx.redirectUri,
-      client_id: fx.publicClient.id,
-    });
-    expectError(res, 400, 'invalid_grant');
+    expectError(await token(redemption(code, verifier)), 400, 'invalid_grant');
   });
 
-  it('a code issued to another client as invalid_grant (RFC 6749 §4.1.3)', async () => {
-    const { code, verifier } = await freshCode(fx.confidential.id);
-    const res = await token({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: fx.redirectUri,
-      client_id: fx.publicClient.id,
-    });
-    expectError(res, 400, 'invalid_grant');
+  // Each case: a fresh code for `issuedTo`, redeemed by the public client with `change` applied to its request.
+  it.each([
+    {
+      refusal: 'a code issued to another client as invalid_grant (RFC 6749 §4.1.3)',
+      issuedTo: 'confidential' as const,
+      change: {},
+      error: 'invalid_grant',
+    },
+    {
+      refusal: 'a redirect_uri other than the one authorized as invalid_grant',
+      change: { redirect_uri: 'https://app.example.test/callback' },
+      error: 'invalid_grant',
+    },
+    {
+      refusal: 'a public client sending no code_verifier as invalid_request',
+      change: { code_verifier: undefined },
+      error: 'invalid_request',
+    },
+    {
+      refusal: 'a missing redirect_uri as invalid_request',
+      change: { redirect_uri: undefined },
+      error: 'invalid_request',
+    },
+  ])('$refusal', async ({ issuedTo = 'publicClient' as const, change, error }) => {
+    const { code, verifier } = await freshCode(fx[issuedTo].id);
+    expectError(await token(redemption(code, verifier, change)), 400, error);
+  });
+
+  it('a resource other than the one authorized as invalid_target (RFC 8707 §2.2)', async () => {
+    const { code, verifier } = await freshCode(fx.publicClient.id);
+    expectError(await token(redemption(code, verifier, { resource: fx.other.id })), 400, 'invalid_target');
   });
 
   it('a public client’s code redeemed by a confidential client as invalid_grant', async () => {
@@ -122,62 +137,8 @@ describe('the authorization_code grant refuses', () => {
     expectError(res, 400, 'invalid_grant');
   });
 
-  it('a redirect_uri other than the one authorized as invalid_grant', async () => {
-    const { code, verifier } = await freshCode(fx.publicClient.id);
-    const res = await token({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: 'https://app.example.test/callback',
-      client_id: fx.publicClient.id,
-    });
-    expectError(res, 400, 'invalid_grant');
-  });
-
   it('an unknown code as invalid_grant', async () => {
-    const res = await token({
-      grant_type: 'authorization_code',
-      code: 'A'.repeat(43),
-      code_verifier: 'B'.repeat(43),
-      redirect_uri: fx.redirectUri,
-      client_id: fx.publicClient.id,
-    });
-    expectError(res, 400, 'invalid_grant');
-  });
-
-  it('a public client sending no code_verifier as invalid_request', async () => {
-    const { code } = await freshCode(fx.publicClient.id);
-    const res = await token({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: fx.redirectUri,
-      client_id: fx.publicClient.id,
-    });
-    expectError(res, 400, 'invalid_request');
-  });
-
-  it('a missing redirect_uri as invalid_request', async () => {
-    const { code, verifier } = await freshCode(fx.publicClient.id);
-    const res = await token({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      client_id: fx.publicClient.id,
-    });
-    expectError(res, 400, 'invalid_request');
-  });
-
-  it('a resource other than the one authorized as invalid_target (RFC 8707 §2.2)', async () => {
-    const { code, verifier } = await freshCode(fx.publicClient.id);
-    const res = await token({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: fx.redirectUri,
-      client_id: fx.publicClient.id,
-      resource: fx.other.id,
-    });
-    expectError(res, 400, 'invalid_target');
+    expectError(await token(redemption('A'.repeat(43), 'B'.repeat(43))), 400, 'invalid_grant');
   });
 });
 
@@ -200,14 +161,9 @@ describe('client authentication at the token endpoint refuses', () => {
   });
 
   it('a wrong client secret sent with client_secret_post as 401 invalid_client', async () => {
-    const res = await token({
-      grant_type: 'authorization_code',
-      code: 'x'.repeat(43),
-      code_verifier: 'y'.repeat(43),
-      redirect_uri: fx.redirectUri,
-      client_id: fx.confidential.id,
-      client_secret: 'wrong',
-    });
+    const res = await token(
+      redemption('x'.repeat(43), 'y'.repeat(43), { client_id: fx.confidential.id, client_secret: 'wrong' }),
+    );
     expectError(res, 401, 'invalid_client');
     expect(res.headers.get('www-authenticate')).toMatch(/^Basic /);
   });
@@ -222,14 +178,7 @@ describe('client authentication at the token endpoint refuses', () => {
 
   it('a confidential client that does not authenticate as 401 invalid_client', async () => {
     const { code, verifier } = await freshCode(fx.confidential.id);
-    const res = await token({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: fx.redirectUri,
-      client_id: fx.confidential.id,
-    });
-    expectError(res, 401, 'invalid_client');
+    expectError(await token(redemption(code, verifier, { client_id: fx.confidential.id })), 401, 'invalid_client');
   });
 
   it('a request with no client identification at all as 401 invalid_client', async () => {
