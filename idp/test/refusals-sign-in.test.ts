@@ -35,6 +35,15 @@ function postSignIn(
   });
 }
 
+/** The form an opened sign-in posts back, with alice's email and password unless told otherwise. */
+function signInForm(
+  opened: { interaction: string; csrfToken: string },
+  email = 'alice@example.com',
+  password = PASSWORD,
+): Record<string, string> {
+  return { interaction: opened.interaction, csrf_token: opened.csrfToken, email, password };
+}
+
 const setsSessionCookie = (res: Response) => res.headers.getSetCookie().some((c) => c.startsWith('tessera_session='));
 
 describe('the sign-in form refuses bad credentials alike', () => {
@@ -58,22 +67,8 @@ describe('the sign-in form refuses bad credentials alike', () => {
   it('gives a wrong password and an unknown email the same page apart from the email echoed back', async () => {
     const a = await openSignIn();
     const b = await openSignIn();
-    const wrong = await (
-      await postSignIn(a.jar, {
-        interaction: a.interaction,
-        csrf_token: a.csrfToken,
-        email: 'alice@example.com',
-        password: 'wrong password',
-      })
-    ).text();
-    const unknown = await (
-      await postSignIn(b.jar, {
-        interaction: b.interaction,
-        csrf_token: b.csrfToken,
-        email: 'zelda@example.com',
-        password: 'wrong password',
-      })
-    ).text();
+    const wrong = await (await postSignIn(a.jar, signInForm(a, 'alice@example.com', 'wrong password'))).text();
+    const unknown = await (await postSignIn(b.jar, signInForm(b, 'zelda@example.com', 'wrong password'))).text();
     // The CSP nonce is fresh in every response, whatever the outcome.
     const normalize = (page: string, i: { interaction: string; csrfToken: string }) =>
       page
@@ -85,39 +80,24 @@ describe('the sign-in form refuses bad credentials alike', () => {
   });
 
   it('lets the person sign in after a failed attempt in the same interaction', async () => {
-    const { jar, interaction, csrfToken } = await openSignIn();
-    await postSignIn(jar, {
-      interaction,
-      csrf_token: csrfToken,
-      email: 'alice@example.com',
-      password: 'wrong password',
-    });
-    const res = await postSignIn(jar, {
-      interaction,
-      csrf_token: csrfToken,
-      email: 'alice@example.com',
-      password: PASSWORD,
-    });
+    const { jar, ...opened } = await openSignIn();
+    await postSignIn(jar, signInForm(opened, 'alice@example.com', 'wrong password'));
+    const res = await postSignIn(jar, signInForm(opened));
     expect(res.status).toBe(303);
     expect(locationOf(res, idp.url)!.searchParams.get('code')).toBeTruthy();
   });
 
   it('escapes the email it shows back on the form', async () => {
-    const { jar, interaction, csrfToken } = await openSignIn();
-    const res = await postSignIn(jar, {
-      interaction,
-      csrf_token: csrfToken,
-      email: '"><script>alert(1)</script>@example.com',
-      password: 'wrong password',
-    });
+    const { jar, ...opened } = await openSignIn();
+    const res = await postSignIn(jar, signInForm(opened, '"><script>alert(1)</script>@example.com', 'wrong password'));
     const page = await res.text();
     expect(page).not.toContain('<script>alert(1)</script>');
     expect(page).toContain('&quot;&gt;&lt;script&gt;');
   });
 
   it('refuses an empty password without creating a session', async () => {
-    const { jar, interaction, csrfToken } = await openSignIn();
-    const res = await postSignIn(jar, { interaction, csrf_token: csrfToken, email: 'alice@example.com', password: '' });
+    const { jar, ...opened } = await openSignIn();
+    const res = await postSignIn(jar, signInForm(opened, 'alice@example.com', ''));
     expect(res.status).toBe(401);
     expect(setsSessionCookie(res)).toBe(false);
   });
@@ -151,40 +131,26 @@ describe('the sign-in form refuses cross-site and forged posts', () => {
     ['Sec-Fetch-Site: cross-site without Origin', { 'sec-fetch-site': 'cross-site' }],
     ['the issuer’s host on another port', { origin: 'http://127.0.0.1:1' }],
   ])('refuses a post from %s with 403 and no session', async (_, headers) => {
-    const { jar, interaction, csrfToken } = await openSignIn();
+    const { jar, ...opened } = await openSignIn();
     const sessions = countRows(idp, 'sso_sessions');
-    const res = await postSignIn(
-      jar,
-      { interaction, csrf_token: csrfToken, email: 'alice@example.com', password: PASSWORD },
-      headers,
-    );
+    const res = await postSignIn(jar, signInForm(opened), headers);
     expect(res.status).toBe(403);
     expect(setsSessionCookie(res)).toBe(false);
     expect(countRows(idp, 'sso_sessions')).toBe(sessions);
   });
 
   it('refuses to finish an interaction from a browser that did not start it', async () => {
-    const { interaction, csrfToken } = await openSignIn();
+    const opened = await openSignIn();
     const otherBrowser = createCookieJarClient();
-    const res = await postSignIn(otherBrowser, {
-      interaction,
-      csrf_token: csrfToken,
-      email: 'alice@example.com',
-      password: PASSWORD,
-    });
+    const res = await postSignIn(otherBrowser, signInForm(opened));
     expect(res.status).toBe(400);
     expect(setsSessionCookie(res)).toBe(false);
   });
 
   it('refuses an interaction that has expired', async () => {
-    const { jar, interaction, csrfToken } = await openSignIn();
+    const { jar, ...opened } = await openSignIn();
     idp.clock.advance(601);
-    const res = await postSignIn(jar, {
-      interaction,
-      csrf_token: csrfToken,
-      email: 'alice@example.com',
-      password: PASSWORD,
-    });
+    const res = await postSignIn(jar, signInForm(opened));
     expect(res.status).toBe(400);
     expect(setsSessionCookie(res)).toBe(false);
   });
