@@ -285,7 +285,10 @@ describe('RFC 6749 §4.1.2, §4.1.3, RFC 9700 §4.2.4: a code is single-use and 
 });
 
 describe('RFC 6749 §3.1, §3.2: repeated parameters at the token endpoint', () => {
-  it('refuses a repeated client_id naming two clients as invalid_request', async () => {
+  it.each([
+    { refusal: 'a repeated client_id naming two clients', parameter: 'client_id', second: () => fx.confidential.id },
+    { refusal: 'a repeated code_verifier', parameter: 'code_verifier', second: () => pkcePair().verifier },
+  ])('refuses $refusal as invalid_request', async ({ parameter, second }) => {
     const { code, verifier } = await freshCode(fx.publicClient.id);
     const body = new URLSearchParams({
       grant_type: 'authorization_code',
@@ -294,20 +297,7 @@ describe('RFC 6749 §3.1, §3.2: repeated parameters at the token endpoint', () 
       redirect_uri: fx.redirectUri,
       client_id: fx.publicClient.id,
     });
-    body.append('client_id', fx.confidential.id);
-    expectTokenError(await token(body), 400, 'invalid_request');
-  });
-
-  it('refuses a repeated code_verifier as invalid_request', async () => {
-    const { code, verifier } = await freshCode(fx.publicClient.id);
-    const body = new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: fx.redirectUri,
-      client_id: fx.publicClient.id,
-    });
-    body.append('code_verifier', pkcePair().verifier);
+    body.append(parameter, second());
     expectTokenError(await token(body), 400, 'invalid_request');
   });
 });
