@@ -220,23 +220,12 @@ describe('two rotations while two apps verify tokens in a loop', () => {
 });
 
 describe('a verifier that fetched the JWKS before a rotation and never again', () => {
-  it('verifies a token signed after the first rotation without fetching', async () => {
-    await verifyAccessToken(signedAfterFirst!, {
-      issuer: idp.url,
-      audience: apps[0]!.audience,
-      keySet: beforeFirst.keySet,
-      now,
-    });
-    expect(beforeFirst.fetches()).toBe(1);
-  });
-
-  it('verifies a token signed after the second rotation without fetching', async () => {
-    await verifyAccessToken(signedAfterSecond!, {
-      issuer: idp.url,
-      audience: apps[0]!.audience,
-      keySet: beforeSecond.keySet,
-      now,
-    });
-    expect(beforeSecond.fetches()).toBe(1);
+  it.each([
+    { rotation: 'first', signed: () => signedAfterFirst!, verifier: () => beforeFirst },
+    { rotation: 'second', signed: () => signedAfterSecond!, verifier: () => beforeSecond },
+  ])('verifies a token signed after the $rotation rotation without fetching', async ({ signed, verifier }) => {
+    const { keySet, fetches } = verifier();
+    await verifyAccessToken(signed(), { issuer: idp.url, audience: apps[0]!.audience, keySet, now });
+    expect(fetches()).toBe(1);
   });
 });

@@ -69,22 +69,12 @@ describe('openid-client against the issuer', () => {
     expect(meta.authorization_response_iss_parameter_supported).toBe(true);
   });
 
-  it('completes the code flow for a confidential client with client_secret_basic', async () => {
-    const config = await discover(
-      fx.confidential.id,
-      fx.confidential.secret,
-      client.ClientSecretBasic(fx.confidential.secret),
-    );
-    await runFlow(config, fx.confidential.id);
-  });
-
-  it('completes the code flow for a confidential client with client_secret_post', async () => {
-    const config = await discover(
-      fx.confidential.id,
-      fx.confidential.secret,
-      client.ClientSecretPost(fx.confidential.secret),
-    );
-    await runFlow(config, fx.confidential.id);
+  it.each([
+    { method: 'client_secret_basic', authenticate: client.ClientSecretBasic },
+    { method: 'client_secret_post', authenticate: client.ClientSecretPost },
+  ])('completes the code flow for a confidential client with $method', async ({ authenticate }) => {
+    const { id, secret } = fx.confidential;
+    await runFlow(await discover(id, secret, authenticate(secret)), id);
   });
 
   it('completes the code flow for a public client authenticating with none', async () => {

@@ -70,22 +70,17 @@ describe('OIDC Core §3.1.2.1, §3.1.3.7 step 11: the ID token carries exactly t
   it('keeps the nonces of two interleaved authorizations in one browser apart', async () => {
     const a = pkcePair();
     const b = pkcePair();
-    const resA = await getAuthorize(
-      idp.url,
-      authorizeQuery(
-        { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
-        { code_challenge: a.challenge, nonce: 'nonce-A' },
-      ),
-      jar,
-    );
-    const resB = await getAuthorize(
-      idp.url,
-      authorizeQuery(
-        { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
-        { code_challenge: b.challenge, nonce: 'nonce-B' },
-      ),
-      jar,
-    );
+    const authorize = (challenge: string, nonce: string) =>
+      getAuthorize(
+        idp.url,
+        authorizeQuery(
+          { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
+          { code_challenge: challenge, nonce },
+        ),
+        jar,
+      );
+    const resA = await authorize(a.challenge, 'nonce-A');
+    const resB = await authorize(b.challenge, 'nonce-B');
     // Redeemed in the other order.
     const redeemed = async (res: Response, verifier: string) =>
       decodeJwt(
