@@ -1,28 +1,21 @@
 import { Hono } from 'hono';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createLocalKeySet } from '../jwks/local-key-set.js';
-import type { KeySet } from '../jwks/key-set.js';
+import { describe, expect, it } from 'vitest';
 import { MalformedRequestError } from '../http/malformed-request-error.js';
 import {
   CLIENT_ID,
   ISSUER,
-  createTestIssuer,
+  createLocalIssuer,
   idTokenClaims,
   logoutTokenClaims,
   sign,
-  type TestIssuer,
 } from '../../test/support/issuer.js';
+import type { KeySet } from '../jwks/key-set.js';
 import { TokenVerificationError } from '../verify/errors.js';
 import { createMemoryJtiStore } from '../verify/jti-store.js';
 import type { LogoutTokenClaims } from '../verify/verify-logout-token.js';
 import { backchannelLogout, type BackchannelLogoutOptions } from './backchannel-logout.js';
 
-let issuer: TestIssuer;
-let keySet: KeySet;
-beforeAll(async () => {
-  issuer = await createTestIssuer();
-  keySet = await createLocalKeySet(issuer.jwks);
-});
+const { issuer, keySet } = await createLocalIssuer();
 
 function endpointWith(extra: Partial<BackchannelLogoutOptions> = {}) {
   const loggedOut: LogoutTokenClaims[] = [];

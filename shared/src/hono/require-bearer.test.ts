@@ -1,26 +1,19 @@
 import { Hono } from 'hono';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createLocalKeySet } from '../jwks/local-key-set.js';
-import type { KeySet } from '../jwks/key-set.js';
+import { describe, expect, it } from 'vitest';
 import {
   API,
   ISSUER,
   accessTokenClaims,
-  createTestIssuer,
+  createLocalIssuer,
   idTokenClaims,
   nowSec,
   sign,
-  type TestIssuer,
 } from '../../test/support/issuer.js';
+import type { KeySet } from '../jwks/key-set.js';
 import { TokenVerificationError } from '../verify/errors.js';
 import { requireBearer, type AccessTokenEnv, type RequireBearerOptions } from './require-bearer.js';
 
-let issuer: TestIssuer;
-let keySet: KeySet;
-beforeAll(async () => {
-  issuer = await createTestIssuer();
-  keySet = await createLocalKeySet(issuer.jwks);
-});
+const { issuer, keySet } = await createLocalIssuer();
 
 function appWith(extra: Partial<RequireBearerOptions> = {}) {
   const app = new Hono<AccessTokenEnv>();

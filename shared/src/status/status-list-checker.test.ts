@@ -2,11 +2,10 @@
 import { deflateSync } from 'node:zlib';
 import { Hono } from 'hono';
 import type { JWTPayload } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireBearer, type AccessTokenEnv } from '../hono/require-bearer.js';
-import type { FetchLike } from '../http/fetch-like.js';
-import { createLocalKeySet } from '../jwks/local-key-set.js';
 import type { KeySet } from '../jwks/key-set.js';
+import type { FetchLike } from '../http/fetch-like.js';
 import { createAccessTokenVerifier } from '../verify/verify-access-token.js';
 import { createTestClock, type TestClock } from '../../test/support/clock.js';
 import { expectRefusal } from '../../test/support/expect-refusal.js';
@@ -15,26 +14,18 @@ import {
   ISSUER,
   accessTokenClaims,
   createSigningKey,
-  createTestIssuer,
+  createLocalIssuer,
   handmade,
   sign,
   type SigningKey,
-  type TestIssuer,
 } from '../../test/support/issuer.js';
 import { createStatusListChecker, type StatusListCheckerOptions } from './status-list-checker.js';
 
 const LIST = `${ISSUER}/statuslists/1`;
 const TTL = 60;
 
-let issuer: TestIssuer;
-let keySet: KeySet;
-let attacker: SigningKey;
-
-beforeAll(async () => {
-  issuer = await createTestIssuer();
-  keySet = await createLocalKeySet(issuer.jwks);
-  attacker = await createSigningKey('ES256');
-});
+const { issuer, keySet } = await createLocalIssuer();
+const attacker = await createSigningKey('ES256');
 
 /** A 1-bit list of `size` entries with `revoked` set, as `lst`. */
 function lst(revoked: number[], size = 64, bits = 1): string {

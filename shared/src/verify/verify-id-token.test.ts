@@ -1,29 +1,20 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createLocalKeySet } from '../jwks/local-key-set.js';
-import type { KeySet } from '../jwks/key-set.js';
+import { describe, expect, it } from 'vitest';
 import { expectRefusal } from '../../test/support/expect-refusal.js';
 import {
   CLIENT_ID,
   ISSUER,
   accessTokenClaims,
+  createLocalIssuer,
   createTestIssuer,
   idTokenClaims,
   logoutTokenClaims,
   nowSec,
   sign,
-  type TestIssuer,
 } from '../../test/support/issuer.js';
 import { verifyIdToken, type VerifyIdTokenOptions } from './verify-id-token.js';
 
-let issuer: TestIssuer;
-let keySet: KeySet;
-let options: VerifyIdTokenOptions;
-
-beforeAll(async () => {
-  issuer = await createTestIssuer();
-  keySet = await createLocalKeySet(issuer.jwks);
-  options = { issuer: ISSUER, audience: CLIENT_ID, keySet, nonce: 'n-0S6_WzA2Mj' };
-});
+const { issuer, keySet } = await createLocalIssuer();
+const options: VerifyIdTokenOptions = { issuer: ISSUER, audience: CLIENT_ID, keySet, nonce: 'n-0S6_WzA2Mj' };
 
 describe('verifyIdToken', () => {
   it('accepts a valid ID token with the expected nonce', async () => {

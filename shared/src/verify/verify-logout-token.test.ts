@@ -1,16 +1,13 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createLocalKeySet } from '../jwks/local-key-set.js';
-import type { KeySet } from '../jwks/key-set.js';
+import { describe, expect, it } from 'vitest';
 import { expectRefusal } from '../../test/support/expect-refusal.js';
 import {
   CLIENT_ID,
   ISSUER,
-  createTestIssuer,
+  createLocalIssuer,
   idTokenClaims,
   logoutTokenClaims,
   nowSec,
   sign,
-  type TestIssuer,
 } from '../../test/support/issuer.js';
 import { createMemoryJtiStore } from './jti-store.js';
 import { verifyLogoutToken, type VerifyLogoutTokenOptions } from './verify-logout-token.js';
@@ -18,12 +15,7 @@ import { verifyLogoutToken, type VerifyLogoutTokenOptions } from './verify-logou
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const logoutTyp = { typ: 'logout+jwt' } as const;
 
-let issuer: TestIssuer;
-let keySet: KeySet;
-beforeAll(async () => {
-  issuer = await createTestIssuer();
-  keySet = await createLocalKeySet(issuer.jwks);
-});
+const { issuer, keySet } = await createLocalIssuer();
 
 const optionsWith = (extra: Partial<VerifyLogoutTokenOptions> = {}): VerifyLogoutTokenOptions => ({
   issuer: ISSUER,

@@ -15,6 +15,8 @@ import {
   type JWTPayload,
 } from 'jose';
 import type { FetchLike } from '../../src/http/fetch-like.js';
+import type { KeySet } from '../../src/jwks/key-set.js';
+import { createLocalKeySet } from '../../src/jwks/local-key-set.js';
 import { nowSec, withClaims, type ClaimChanges } from '../../src/testing/jwt-forgeries.js';
 
 export { nowSec };
@@ -47,6 +49,12 @@ export async function createTestIssuer(): Promise<TestIssuer> {
   const es256 = await createSigningKey('ES256');
   const ed25519 = await createSigningKey('EdDSA');
   return { es256, ed25519, jwks: { keys: [es256.publicJwk, ed25519.publicJwk] } };
+}
+
+/** A fresh test issuer, and a key set that holds its public keys in memory: what most verifier tests start from. */
+export async function createLocalIssuer(): Promise<{ issuer: TestIssuer; keySet: KeySet }> {
+  const issuer = await createTestIssuer();
+  return { issuer, keySet: await createLocalKeySet(issuer.jwks) };
 }
 
 /**
