@@ -2,7 +2,7 @@ import type http from 'node:http';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../../test/support/issuer.js';
+import { startBodyServer, type TestServer } from '../../test/support/issuer.js';
 import { createLoopbackFetch, isLoopbackHostname } from './loopback-fetch.js';
 
 interface Seen {
@@ -17,32 +17,27 @@ let port: string;
 const seen: Seen[] = [];
 
 beforeAll(async () => {
-  server = await startServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      switch (path) {
-        case '/json':
-          return void res
-            .writeHead(201, { 'content-type': 'application/json', 'x-multi': ['a', 'b'] })
-            .end('{"ok":true}');
-        case '/empty':
-          return void res.writeHead(204).end();
-        case '/gzip':
-          return void res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync('compressed hello'));
-        case '/see-other':
-          return void res.writeHead(303, { location: '/json' }).end();
-        case '/cross-origin':
-          return void res.writeHead(307, { location: `http://app-b.localhost:${port}/echo` }).end();
-        case '/slow':
-          return void setTimeout(() => res.writeHead(200).end('late'), 500);
-        default:
-          return void res.writeHead(200, { 'content-type': 'text/plain' }).end(`${req.method} ${req.url}`);
-      }
-    });
+  server = await startBodyServer((req, res, body) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    switch (path) {
+      case '/json':
+        return void res
+          .writeHead(201, { 'content-type': 'application/json', 'x-multi': ['a', 'b'] })
+          .end('{"ok":true}');
+      case '/empty':
+        return void res.writeHead(204).end();
+      case '/gzip':
+        return void res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync('compressed hello'));
+      case '/see-other':
+        return void res.writeHead(303, { location: '/json' }).end();
+      case '/cross-origin':
+        return void res.writeHead(307, { location: `http://app-b.localhost:${port}/echo` }).end();
+      case '/slow':
+        return void setTimeout(() => res.writeHead(200).end('late'), 500);
+      default:
+        return void res.writeHead(200, { 'content-type': 'text/plain' }).end(`${req.method} ${req.url}`);
+    }
   });
   port = new URL(server.url).port;
 });

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../../test/support/issuer.js';
+import { startBodyServer, startServer, type TestServer } from '../../test/support/issuer.js';
 import { createLoopbackFetch } from '../http/loopback-fetch.js';
 import { exchangeCode, type CodeExchangeOptions } from './code-exchange.js';
 import { CodeExchangeError } from './errors.js';
@@ -15,16 +15,9 @@ let received: Received[] = [];
 let answer: { status: number; body: string } = { status: 200, body: '' };
 
 beforeAll(async () => {
-  server = await startServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body: new URLSearchParams(body) });
-      res
-        .writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-        .end(answer.body);
-    });
+  server = await startBodyServer((req, res, body) => {
+    received.push({ headers: req.headers, body: new URLSearchParams(body) });
+    res.writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(answer.body);
   });
 });
 afterAll(() => server.close());

@@ -168,3 +168,15 @@ export async function startServer(handler: http.RequestListener): Promise<TestSe
       }),
   };
 }
+
+/** Starts a loopback server whose handler runs once a request's whole body has arrived, as UTF-8 text. */
+export function startBodyServer(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void,
+): Promise<TestServer> {
+  return startServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => handler(req, res, body));
+  });
+}
