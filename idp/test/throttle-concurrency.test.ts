@@ -9,15 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCookieJarClient, formValue } from '@tessera/shared/testing';
 import type { IssuerContext } from '../src/context.js';
 import type { PasswordParams } from '../src/crypto/passwords.js';
-import { BadCredentialsError, type SignInRefusal } from '../src/protocol/credentials.js';
 import { registerUser } from '../src/protocol/registration.js';
-import {
-  MAX_WAIT_FOR_TURN,
-  accountThrottleKey,
-  attemptSignIn,
-  ipThrottleKey,
-} from '../src/protocol/sign-in-throttle.js';
+import { MAX_WAIT_FOR_TURN, accountThrottleKey, ipThrottleKey } from '../src/protocol/sign-in-throttle.js';
 import { PASSWORD, startIssuer, type RunningIssuer } from './support/fixture.js';
+import { signInOutcome } from './support/sign-in-outcome.js';
 
 /** Cheap argon2id: what is under test is the bookkeeping around the verification, not its cost. */
 const FAST: PasswordParams = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
@@ -38,20 +33,9 @@ const register = (email: string, running = idp) => {
   return registerUser({ store, passwords, clock }, { email, displayName: email, password: PASSWORD });
 };
 
-async function outcome(
-  email: string,
-  password: string,
-  ip: string,
-  context: IssuerContext = ctx,
-): Promise<SignInRefusal | 'signed_in'> {
-  try {
-    await attemptSignIn(context, email, password, ip);
-    return 'signed_in';
-  } catch (e) {
-    if (e instanceof BadCredentialsError) return e.reason;
-    throw e;
-  }
-}
+/** Why an attempt was refused, or 'signed_in'. */
+const outcome = (email: string, password: string, ip: string, context: IssuerContext = ctx) =>
+  signInOutcome(context, email, password, ip);
 
 const tally = (outcomes: string[]) =>
   outcomes.reduce<Record<string, number>>((t, o) => {

@@ -7,18 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
 import type { IssuerContext } from '../src/context.js';
 import type { PasswordHasher, PasswordParams } from '../src/crypto/passwords.js';
-import { BadCredentialsError, type SignInRefusal } from '../src/protocol/credentials.js';
 import { registerUser } from '../src/protocol/registration.js';
 import {
   ACCOUNT_THROTTLE,
   IP_THROTTLE,
   accountThrottleKey,
-  attemptSignIn,
   blockedUntil,
   ipThrottleKey,
 } from '../src/protocol/sign-in-throttle.js';
 import type { SignInThrottle } from '../src/store/index.js';
 import { PASSWORD, startIssuer, type RunningIssuer } from './support/fixture.js';
+import { signInOutcome } from './support/sign-in-outcome.js';
 
 const FAST: PasswordParams = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 const MINUTE = 60;
@@ -90,20 +89,8 @@ describe('attemptSignIn', () => {
   const register = (email: string) => registerUser(ctx, { email, displayName: email, password: PASSWORD });
 
   /** Why an attempt was refused, or 'signed_in'. */
-  async function outcome(
-    email: string,
-    password: string,
-    ip: string,
-    context: IssuerContext = ctx,
-  ): Promise<SignInRefusal | 'signed_in'> {
-    try {
-      await attemptSignIn(context, email, password, ip);
-      return 'signed_in';
-    } catch (e) {
-      if (e instanceof BadCredentialsError) return e.reason;
-      throw e;
-    }
-  }
+  const outcome = (email: string, password: string, ip: string, context: IssuerContext = ctx) =>
+    signInOutcome(context, email, password, ip);
 
   const counter = (key: string) =>
     idp.issuer.ctx.store.database.sqlite
