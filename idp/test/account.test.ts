@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryJtiStore, createRemoteKeySet, verifyLogoutToken, type LogoutTokenClaims } from '@tessera/shared';
 import { createCookieJarClient, formValue, type CookieJarClient, eventually } from '@tessera/shared/testing';
-import { registerClient, registerUser } from '../src/protocol/registration.js';
+import { registerUser } from '../src/protocol/registration.js';
 import { browserFlow, redeem, submitSignIn } from './support/browser.js';
-import { PASSWORD, countRows, useIssuer } from './support/fixture.js';
+import { PASSWORD, countRows, registerWebClient, useIssuer } from './support/fixture.js';
 import { LogoutReceiver } from './support/logout-receiver.js';
 
 const CHROME_LINUX =
@@ -22,20 +22,7 @@ const rp = { id: 'devices-rp', secret: 'devices-rp-secret-devices-rp-secret-0000
 
 beforeAll(async () => {
   await receiver.start();
-  await registerClient(
-    { store: idp.issuer.ctx.store, clock: idp.clock },
-    {
-      id: rp.id,
-      name: 'Devices RP',
-      type: 'confidential',
-      party: 'first',
-      redirectUris: [fx.redirectUri],
-      backchannelLogoutUri: receiver.url,
-      resources: [fx.api.id],
-      grantTypes: ['refresh_token'],
-      secret: rp.secret,
-    },
-  );
+  await registerWebClient(idp, fx, { ...rp, name: 'Devices RP' }, { backchannelLogoutUri: receiver.url });
 });
 afterAll(() => receiver.stop());
 

@@ -17,28 +17,15 @@ import {
 } from '@tessera/shared';
 import { ConfigError } from '@tessera/shared';
 import { loadConfig } from '../src/config/load-config.js';
-import { registerClient } from '../src/protocol/registration.js';
 import { browserFlow, redeem, signInAndRedeem } from './support/browser.js';
-import { useIssuer } from './support/fixture.js';
+import { registerWebClient, useIssuer } from './support/fixture.js';
 
 const { idp, fx } = useIssuer();
 const web = { id: 'status-web', secret: 'status-web-secret-status-web-secret-status' };
 const TTL = 60;
 
 beforeAll(async () => {
-  await registerClient(
-    { store: idp.issuer.ctx.store, clock: idp.clock },
-    {
-      id: web.id,
-      name: 'Status Web',
-      type: 'confidential',
-      party: 'first',
-      redirectUris: [fx.redirectUri],
-      resources: [fx.api.id],
-      grantTypes: ['refresh_token'],
-      secret: web.secret,
-    },
-  );
+  await registerWebClient(idp, fx, { ...web, name: 'Status Web' });
 });
 
 const basic = (c: { id: string; secret: string }) => `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`;

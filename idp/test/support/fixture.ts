@@ -182,6 +182,27 @@ export function registerPerson(running: RunningIssuer, email: string, displayNam
   return registerUser(registration(running), { email, displayName, password: PASSWORD });
 }
 
+/**
+ * Registers another first-party confidential client with its own secret: it redirects to the seed's
+ * redirect URI and may ask for the seed's API and for refresh tokens, unless `extra` says otherwise.
+ */
+export function registerWebClient(
+  running: RunningIssuer,
+  fx: Fixtures,
+  client: { id: string; name: string; secret: string },
+  extra: Partial<ClientInput> = {},
+) {
+  return registerClient(registration(running), {
+    ...client,
+    type: 'confidential',
+    party: 'first',
+    redirectUris: [fx.redirectUri],
+    resources: [fx.api.id],
+    grantTypes: ['refresh_token'],
+    ...extra,
+  });
+}
+
 /** The number of rows in a table of the issuer's database (to show a refusal changed nothing). */
 export function countRows(running: RunningIssuer, table: string, where = '1 = 1'): number {
   const row = running.issuer.ctx.store.database.sqlite
