@@ -10,7 +10,7 @@ import { TOKEN_TYPES } from '@tessera/shared';
 import type { CookieJarClient } from '@tessera/shared/testing';
 import { registerClient } from '../src/protocol/registration.js';
 import { useIssuer } from './support/fixture.js';
-import { browserFlow, redeem, signInAndRedeem } from './support/browser.js';
+import { redeemThroughSession, signInAndRedeem } from './support/browser.js';
 
 const { idp, fx } = useIssuer();
 let jar: CookieJarClient;
@@ -52,24 +52,13 @@ async function tokensFor(
   clientId: string,
   options: { scope?: string; resource?: string } = {},
 ): Promise<Record<string, unknown>> {
-  const { callback, verifier } = await browserFlow(
-    idp.url,
-    {
-      clientId,
-      redirectUri: fx.redirectUri,
-      ...(options.scope ? { scope: options.scope } : {}),
-      ...(options.resource ? { extra: { resource: options.resource } } : {}),
-    },
-    null,
-    jar,
-  );
-  const { json } = await redeem(idp.url, {
-    code: callback.searchParams.get('code')!,
-    code_verifier: verifier,
-    redirect_uri: fx.redirectUri,
-    client_id: clientId,
-  });
-  return json;
+  const authorization = {
+    clientId,
+    redirectUri: fx.redirectUri,
+    ...(options.scope ? { scope: options.scope } : {}),
+    ...(options.resource ? { extra: { resource: options.resource } } : {}),
+  };
+  return (await redeemThroughSession(idp.url, authorization, jar)).json;
 }
 
 const audienceOf = async (clientId: string, options: { scope?: string; resource?: string } = {}) =>

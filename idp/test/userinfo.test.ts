@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, decodeProtectedHeader, generateKeyPair } from 'jose';
 import type { CookieJarClient } from '@tessera/shared/testing';
 import { useIssuer } from './support/fixture.js';
-import { browserFlow, redeem, signInAndRedeem } from './support/browser.js';
+import { redeemThroughSession, signInAndRedeem } from './support/browser.js';
 
 const { idp, fx } = useIssuer();
 let jar: CookieJarClient;
@@ -22,18 +22,11 @@ beforeAll(async () => {
 
 /** An access token for `scope`, through alice's SSO session. */
 async function accessTokenFor(scope: string): Promise<string> {
-  const { callback, verifier } = await browserFlow(
+  const { json } = await redeemThroughSession(
     idp.url,
     { clientId: fx.publicClient.id, redirectUri: fx.redirectUri, scope },
-    null,
     jar,
   );
-  const { json } = await redeem(idp.url, {
-    code: callback.searchParams.get('code')!,
-    code_verifier: verifier,
-    redirect_uri: fx.redirectUri,
-    client_id: fx.publicClient.id,
-  });
   return json.access_token as string;
 }
 

@@ -109,6 +109,24 @@ export function redeem(
 }
 
 /**
+ * Authorizes public client `o.clientId` through the SSO session already in `jar` (the flow fails if
+ * the issuer asks for a sign-in) and redeems the code: the token endpoint's answer.
+ */
+export async function redeemThroughSession(
+  issuer: string,
+  o: AuthorizeOptions,
+  jar: CookieJarClient,
+): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+  const { callback, verifier } = await browserFlow(issuer, o, null, jar);
+  return redeem(issuer, {
+    code: callback.searchParams.get('code')!,
+    code_verifier: verifier,
+    redirect_uri: o.redirectUri,
+    client_id: o.clientId,
+  });
+}
+
+/**
  * The query of an authorization request with the usual values; `overrides` replace them and
  * `null` leaves a parameter out.
  */
