@@ -75,3 +75,24 @@ export async function signIn(issuer: Issuer): Promise<string> {
     .join('; ');
   return `${browser}; ${session}`;
 }
+
+/** A fresh authorization code for `clientId`, issued through the session `cookie` holds, and its PKCE verifier. */
+export async function authorizationCode(
+  issuer: Issuer,
+  clientId: string,
+  cookie: string,
+): Promise<{ code: string; verifier: string }> {
+  const { verifier, challenge } = pkce();
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: REDIRECT,
+    scope: 'openid profile email',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: 's',
+    nonce: 'n',
+  });
+  const res = await issuer.app.request(`${ISSUER}/authorize?${q}`, { headers: { cookie } });
+  return { code: new URL(res.headers.get('location')!).searchParams.get('code')!, verifier };
+}

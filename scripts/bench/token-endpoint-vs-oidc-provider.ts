@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import { BENCH_MS, BENCH_ROUNDS, compare, report } from './measure.js';
-import { ISSUER, REDIRECT, benchIssuer, pkce, signIn } from './issuer-fixture.js';
+import { ISSUER, REDIRECT, authorizationCode, benchIssuer, pkce, signIn } from './issuer-fixture.js';
 import { MapAdapter } from './lib/map-adapter.js';
 
 const listen = (server: Server) =>
@@ -32,21 +32,7 @@ const tesseraHost = { host: new URL(ISSUER).host };
 const cookie = await signIn(tessera.issuer);
 const tesseraBasic = `Basic ${Buffer.from(`${tessera.web.id}:${tessera.web.secret}`).toString('base64')}`;
 
-async function tesseraCode(): Promise<{ code: string; verifier: string }> {
-  const { verifier, challenge } = pkce();
-  const q = new URLSearchParams({
-    response_type: 'code',
-    client_id: tessera.web.id,
-    redirect_uri: REDIRECT,
-    scope: 'openid profile email',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    state: 's',
-    nonce: 'n',
-  });
-  const res = await tessera.issuer.app.request(`${ISSUER}/authorize?${q}`, { headers: { cookie } });
-  return { code: new URL(res.headers.get('location')!).searchParams.get('code')!, verifier };
-}
+const tesseraCode = () => authorizationCode(tessera.issuer, tessera.web.id, cookie);
 
 // ---- oidc-provider, with an ES256 key and the same kind of client ----
 const { privateKey } = await generateKeyPair('ES256', { extractable: true });

@@ -4,28 +4,14 @@
  * refresh_token (rotation): the issuer's own cost per grant, without the HTTP path.
  */
 import { BENCH_MS, BENCH_ROUNDS, compare, report } from './measure.js';
-import { ISSUER, REDIRECT, benchIssuer, pkce, signIn } from './issuer-fixture.js';
+import { ISSUER, REDIRECT, authorizationCode, benchIssuer, signIn } from './issuer-fixture.js';
 
 const { issuer, web, close } = await benchIssuer();
 const app = issuer.app;
 const cookie = await signIn(issuer);
 const basic = `Basic ${Buffer.from(`${web.id}:${web.secret}`).toString('base64')}`;
 
-async function code(): Promise<{ code: string; verifier: string }> {
-  const { verifier, challenge } = pkce();
-  const q = new URLSearchParams({
-    response_type: 'code',
-    client_id: web.id,
-    redirect_uri: REDIRECT,
-    scope: 'openid profile email',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    state: 's',
-    nonce: 'n',
-  });
-  const res = await app.request(`${ISSUER}/authorize?${q}`, { headers: { cookie } });
-  return { code: new URL(res.headers.get('location')!).searchParams.get('code')!, verifier };
-}
+const code = () => authorizationCode(issuer, web.id, cookie);
 
 const token = async (body: Record<string, string>) => {
   const res = await app.request(`${ISSUER}/token`, {

@@ -108,8 +108,12 @@ function field(html: string, name: string): string {
   return '';
 }
 
-/** A refused sign-in with the right password is an error of the run, whatever the reason. */
-function signedIn(reply: Reply): Reply {
+/**
+ * Posts a sign-in form as the browser `jar` holds it, from the issuer's own origin. A refused sign-in
+ * with the right password is an error of the run, whatever the reason.
+ */
+async function postSignIn(http: HttpClient, path: string, form: Record<string, string>, jar: CookieJar) {
+  const reply = await http.post(path, form, { origin: http.origin, ...jar.header() });
   if (reply.status === 401 || reply.status === 200)
     throw new UnexpectedReply('sign-in refused the correct password', reply);
   return reply;
@@ -121,18 +125,13 @@ export function tesseraUnderTest(http: HttpClient): IssuerUnderTest {
     http,
     authorizePath: '/authorize',
     async submitSignIn(page, _pageUrl, jar, user) {
-      return signedIn(
-        await http.post(
-          '/sign-in',
-          {
-            interaction: field(page.body, 'interaction'),
-            csrf_token: field(page.body, 'csrf_token'),
-            email: benchEmail(user),
-            password: BENCH_PASSWORD,
-          },
-          { origin: http.origin, ...jar.header() },
-        ),
-      );
+      const form = {
+        interaction: field(page.body, 'interaction'),
+        csrf_token: field(page.body, 'csrf_token'),
+        email: benchEmail(user),
+        password: BENCH_PASSWORD,
+      };
+      return postSignIn(http, '/sign-in', form, jar);
     },
   };
 }
@@ -144,13 +143,7 @@ export function oidcProviderUnderTest(http: HttpClient): IssuerUnderTest {
     authorizePath: '/auth',
     async submitSignIn(page, pageUrl, jar, user) {
       const action = /action="([^"]+)"/.exec(page.body)?.[1] ?? `${pageUrl.pathname}/login`;
-      return signedIn(
-        await http.post(
-          action,
-          { email: benchEmail(user), password: BENCH_PASSWORD },
-          { origin: http.origin, ...jar.header() },
-        ),
-      );
+      return postSignIn(http, action, { email: benchEmail(user), password: BENCH_PASSWORD }, jar);
     },
   };
 }
