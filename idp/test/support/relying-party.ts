@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BACKCHANNEL_LOGOUT_EVENT, TOKEN_TYPES } from '@tessera/shared';
-import { seed, startIssuer, type Fixtures, type RunningIssuer } from './fixture.js';
+import { registerClient, type ClientInput } from '../../src/protocol/registration.js';
+import { registration, seed, startIssuer, type Fixtures, type RunningIssuer } from './fixture.js';
 
 export interface AppWorld {
   issuer: RunningIssuer;
@@ -50,6 +51,28 @@ export async function startAppWorld(options: { issuerEnv?: Record<string, string
       await issuer.cleanup();
     },
   };
+}
+
+/**
+ * Registers app A's confidential client at `appA`, as scripts/src/seed-demo.ts registers the demo's
+ * (with the test's URL); `extra` states what a test world needs on top. Returns its secret.
+ */
+export async function registerAppA(
+  issuer: RunningIssuer,
+  appA: string,
+  extra: Partial<ClientInput> = {},
+): Promise<string> {
+  const { secret } = await registerClient(registration(issuer), {
+    id: 'app-a',
+    name: 'App A',
+    type: 'confidential',
+    party: 'first',
+    redirectUris: [`${appA}/callback`],
+    postLogoutRedirectUris: [`${appA}/`],
+    scopes: ['openid', 'profile', 'email'],
+    ...extra,
+  });
+  return secret!;
 }
 
 /**

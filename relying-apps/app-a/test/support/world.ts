@@ -2,11 +2,11 @@
  * A real issuer (the idp test fixture: SQLite, keys, HTTP on an ephemeral loopback port) and a
  * real app A on another ephemeral port, registered with each other as the demo seeding does.
  */
-import { registerClient, registerResource } from '@tessera/idp';
+import { registerResource } from '@tessera/idp';
 import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
 import { PASSWORD } from '../../../../idp/test/support/fixture.js';
 import { submitSignIn } from '../../../../idp/test/support/browser.js';
-import { startAppWorld, useWorld, type AppWorld } from '../../../../idp/test/support/relying-party.js';
+import { registerAppA, startAppWorld, useWorld, type AppWorld } from '../../../../idp/test/support/relying-party.js';
 import { createApp, type AppADeps } from '../../src/app.js';
 import { loadConfig, type AppAConfig } from '../../src/config.js';
 import { silentLogger } from '@tessera/shared';
@@ -25,25 +25,14 @@ export async function startWorld(deps: AppADeps = {}): Promise<World> {
   const { serve, fx, ...world } = await startAppWorld();
   const { app } = world;
 
-  // Registered as scripts/src/seed-demo.ts registers the demo's app A, with the test's URL.
   const { store, clock } = world.issuer.issuer.ctx;
   await registerResource({ store, clock }, { id: app, name: 'App A API' });
-  const { secret } = await registerClient(
-    { store, clock },
-    {
-      id: 'app-a',
-      name: 'App A',
-      type: 'confidential',
-      party: 'first',
-      redirectUris: [`${app}/callback`],
-      postLogoutRedirectUris: [`${app}/`],
-      backchannelLogoutUri: `${app}/backchannel-logout`,
-      scopes: ['openid', 'profile', 'email'],
-      resources: [app],
-    },
-  );
+  const secret = await registerAppA(world.issuer, app, {
+    backchannelLogoutUri: `${app}/backchannel-logout`,
+    resources: [app],
+  });
 
-  const config = loadConfig({ APP_A_URL: app, TESSERA_ISSUER: world.idp, APP_A_CLIENT_SECRET: secret! });
+  const config = loadConfig({ APP_A_URL: app, TESSERA_ISSUER: world.idp, APP_A_CLIENT_SECRET: secret });
   const sessions = deps.sessions ?? createMemorySessionStore({ clock: { now: () => Date.now() } });
   serve(createApp(config, { log: silentLogger, ...deps, sessions }).fetch);
 

@@ -6,7 +6,7 @@
 import { registerClient, registerResource } from '@tessera/idp';
 import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
 import { signInAndRedeem } from '../../../../idp/test/support/browser.js';
-import { startAppWorld, useWorld, type AppWorld } from '../../../../idp/test/support/relying-party.js';
+import { registerAppA, startAppWorld, useWorld, type AppWorld } from '../../../../idp/test/support/relying-party.js';
 import { createApp, type AppBDeps } from '../../src/app.js';
 import { loadConfig, type AppBConfig } from '../../src/config.js';
 import { silentLogger } from '@tessera/shared';
@@ -64,24 +64,12 @@ export async function startWorld(deps: AppBDeps = {}, options: WorldOptions = {}
     },
   );
   // App A may also ask for tokens for app B's API: the API takes any token issued for it.
-  const { secret } = await registerClient(
-    { store, clock },
-    {
-      id: 'app-a',
-      name: 'App A',
-      type: 'confidential',
-      party: 'first',
-      redirectUris: [`${APP_A}/callback`],
-      postLogoutRedirectUris: [`${APP_A}/`],
-      scopes: ['openid', 'profile', 'email'],
-      resources: [APP_A, app],
-    },
-  );
+  const secret = await registerAppA(world.issuer, APP_A, { resources: [APP_A, app] });
 
   const config = loadConfig({ APP_B_URL: app, TESSERA_ISSUER: world.idp, ...options.appEnv });
   serve(createApp(config, { log: silentLogger, ...deps }).fetch);
 
-  return { ...world, config, appASecret: secret!, alice: { sub: fx.alice.sub } };
+  return { ...world, config, appASecret: secret, alice: { sub: fx.alice.sub } };
 }
 
 /** A world for the tests of the enclosing file or `describe` (see `useWorld`). */
