@@ -125,3 +125,17 @@ export async function errorCode(res: Response): Promise<string | undefined> {
     return (JSON.parse(body) as { error?: string }).error;
   return /<code>([a-z_]+)<\/code>/.exec(body)?.[1];
 }
+
+/**
+ * The headers every HTML page of the issuer and of the apps carries: a CSP that loads and frames
+ * nothing by default and allows no inline code, no MIME sniffing, no Referer, no caching.
+ */
+export function expectPageSecurityHeaders(res: Response): void {
+  const csp = res.headers.get('content-security-policy')!;
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).toContain("default-src 'none'");
+  expect(csp).not.toContain('unsafe-inline');
+  expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+  expect(res.headers.get('cache-control')).toBe('no-store');
+}

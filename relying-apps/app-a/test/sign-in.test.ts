@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCookieJarClient } from '@tessera/shared/testing';
 import { me, sessionCookie, signIn, useAppA } from './support/world.js';
+import { expectPageSecurityHeaders } from '../../../idp/test/support/pages.js';
 
 const world = useAppA();
 
@@ -89,13 +90,6 @@ describe('sign-in through the issuer', () => {
   });
 
   it('sends the security headers on pages', async () => {
-    const res = await fetch(`${world.app}/`);
-    const csp = res.headers.get('content-security-policy')!;
-    expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toContain("default-src 'none'");
-    expect(csp).not.toContain('unsafe-inline');
-    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
-    expect(res.headers.get('cache-control')).toBe('no-store');
+    expectPageSecurityHeaders(await fetch(`${world.app}/`));
   });
 });

@@ -3,6 +3,7 @@ import { loadConfig } from '../src/config.js';
 import { createApp } from '../src/app.js';
 import { silentLogger } from '@tessera/shared';
 import { useAppB } from './support/world.js';
+import { expectPageSecurityHeaders } from '../../../idp/test/support/pages.js';
 
 const world = useAppB();
 
@@ -13,12 +14,7 @@ describe('the browser app as served', () => {
     const csp = res.headers.get('content-security-policy')!;
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain(`connect-src 'self' ${world.idp}`);
-    expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toContain("default-src 'none'");
-    expect(csp).not.toContain('unsafe-inline');
-    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
-    expect(res.headers.get('cache-control')).toBe('no-store');
+    expectPageSecurityHeaders(res);
   });
 
   it('has no inline script, and the ids the browser tests use', async () => {
