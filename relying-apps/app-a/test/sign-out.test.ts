@@ -4,11 +4,19 @@ import { me, sessionCookie, signIn, useAppA } from './support/world.js';
 
 const world = useAppA();
 
-const form = (fields: Record<string, string>) => ({
+/** A sign-out form post, from the app's own origin unless `headers` say otherwise. */
+const form = (fields: Record<string, string>, headers: Record<string, string> = { origin: world.app }) => ({
   method: 'POST',
-  headers: { 'content-type': 'application/x-www-form-urlencoded', origin: world.app },
+  headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
   body: new URLSearchParams(fields),
 });
+
+/** Signs in a new browser and posts its sign-out form, with its own CSRF token, with these headers. */
+async function signOutWith(headers: Record<string, string>) {
+  const { jar, page } = await signIn(world);
+  const csrf = formValue(await page.text(), 'csrf_token')!;
+  return { jar, res: await jar.fetch(`${world.app}/logout`, form({ csrf_token: csrf }, headers)) };
+}
 
 describe('sign-out (RP-Initiated Logout)', () => {
   it('ends the local session and sends the browser to the end-session endpoint with the ID token hint', async () => {
@@ -54,34 +62,18 @@ describe('sign-out (RP-Initiated Logout)', () => {
   });
 
   it('refuses a sign-out posted from another origin, even with the token', async () => {
-    const { jar, page } = await signIn(world);
-    const csrf = formValue(await page.text(), 'csrf_token')!;
-    const res = await jar.fetch(`${world.app}/logout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.localhost:4000' },
-      body: new URLSearchParams({ csrf_token: csrf }),
-    });
+    const { jar, res } = await signOutWith({ origin: 'http://evil.localhost:4000' });
     expect(res.status).toBe(403);
     expect((await me(world, jar)).status).toBe(200);
   });
 
   it('accepts the form with Origin: null and Sec-Fetch-Site: same-origin (Referrer-Policy: no-referrer)', async () => {
-    const { jar, page } = await signIn(world);
-    const res = await jar.fetch(`${world.app}/logout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null', 'sec-fetch-site': 'same-origin' },
-      body: new URLSearchParams({ csrf_token: formValue(await page.text(), 'csrf_token')! }),
-    });
+    const { res } = await signOutWith({ origin: 'null', 'sec-fetch-site': 'same-origin' });
     expect(res.status).toBe(303);
   });
 
   it('refuses Origin: null from another site (a sandboxed frame, a cross-site form)', async () => {
-    const { jar, page } = await signIn(world);
-    const res = await jar.fetch(`${world.app}/logout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null', 'sec-fetch-site': 'cross-site' },
-      body: new URLSearchParams({ csrf_token: formValue(await page.text(), 'csrf_token')! }),
-    });
+    const { jar, res } = await signOutWith({ origin: 'null', 'sec-fetch-site': 'cross-site' });
     expect(res.status).toBe(403);
     expect((await me(world, jar)).status).toBe(200);
   });
