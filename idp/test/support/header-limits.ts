@@ -1,4 +1,4 @@
-/** The header-size limits every endpoint of the issuer and of the apps keeps, as one set of checks. */
+/** The input limits every endpoint of the issuer and of the apps keeps, as shared checks and cases. */
 import { expect, it } from 'vitest';
 
 /**
@@ -24,4 +24,24 @@ export function itRefusesOversizedHeaders(
     // Node answers 431 (RFC 6585 §5) and closes the connection before the app sees the request.
     expect((await send({ cookie: `big=${'x'.repeat(20 * 1024)}` })).status).toBe(431);
   });
+}
+
+/**
+ * The malformed inputs both apps answer with 400 invalid_request at every endpoint, carried in
+ * `field`; raw bytes that are not UTF-8 go in the body of a POST, in the query (as `queryField`) of a GET.
+ */
+export function malformedAppInputs(
+  field: string,
+  queryField = field,
+): [string, (e: { method: string }) => string | Uint8Array<ArrayBuffer>][] {
+  return [
+    ['a parameter value over 4096 characters', () => `${field}=${'a'.repeat(5000)}`],
+    ['65 parameters', () => Array.from({ length: 65 }, (_, i) => `p${i}=v`).join('&')],
+    ['a `%` without two hex digits', () => `${field}=%zz`],
+    ['percent-encoded bytes that are not UTF-8', () => `${field}=%ff`],
+    [
+      'raw bytes that are not UTF-8',
+      (e) => (e.method === 'GET' ? `${queryField}=%C3%28` : Uint8Array.from([...Buffer.from(`${field}=`), 0xc3, 0x28])),
+    ],
+  ];
 }
