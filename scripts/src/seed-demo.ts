@@ -2,16 +2,8 @@
  * Demo seeding: two people and the two apps' clients and APIs. Only the demo command calls
  * this; the issuer itself never seeds anything.
  */
-import {
-  createPasswordHasher,
-  openStore,
-  registerClient,
-  registerResource,
-  registerUser,
-  systemClock,
-  updateClient,
-  type ClientInput,
-} from '@tessera/idp';
+import { registerClient, registerResource, registerUser, updateClient, type ClientInput } from '@tessera/idp';
+import { seedDatabase } from './seeding.js';
 
 export const DEMO_USERS = [
   { email: 'alice@example.com', displayName: 'Alice Example' },
@@ -30,10 +22,7 @@ export async function seedDemo(
   urls: DemoTopology,
   password: string,
 ): Promise<{ appASecret: string }> {
-  const store = openStore(databaseFile);
-  const clock = systemClock;
-  try {
-    const passwords = await createPasswordHasher();
+  return seedDatabase(databaseFile, async ({ store, passwords, clock }) => {
     for (const u of DEMO_USERS) {
       const existing = await store.users.findByEmail(u.email);
       if (!existing) await registerUser({ store, passwords, clock }, { ...u, password });
@@ -82,7 +71,5 @@ export async function seedDemo(
       if (input.id === 'app-a') appASecret = secret!;
     }
     return { appASecret };
-  } finally {
-    store.close();
-  }
+  });
 }

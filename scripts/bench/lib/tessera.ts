@@ -6,14 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  createPasswordHasher,
-  openStore,
-  registerClient,
-  registerResource,
-  registerUser,
-  systemClock,
-} from '@tessera/idp';
+import { registerClient, registerResource, registerUser } from '@tessera/idp';
+import { seedDatabase } from '../../src/seeding.js';
 import { BENCH_CLIENT, BENCH_PASSWORD, BENCH_REDIRECT, BENCH_RESOURCE, benchEmail } from './constants.js';
 import { REPO, TSX, logPath, startServer, type ServerProcess } from './processes.js';
 
@@ -44,33 +38,22 @@ export function tesseraStartPath(): { compiled: boolean; why: string } {
  * Seeds `databaseFile`: `users` people with the bench password, one API, and a confidential
  * first-party client allowed refresh tokens. Returns the client secret.
  */
-export async function seedTessera(databaseFile: string, users: number): Promise<{ secret: string }> {
-  const store = openStore(databaseFile);
-  const clock = systemClock;
-  try {
-    const passwords = await createPasswordHasher();
+export function seedTessera(databaseFile: string, users: number): Promise<{ secret: string }> {
+  return seedDatabase(databaseFile, async (deps) => {
     for (let i = 0; i < users; i++)
-      await registerUser(
-        { store, passwords, clock },
-        { email: benchEmail(i), displayName: `Bench ${i}`, password: BENCH_PASSWORD },
-      );
-    await registerResource({ store, clock }, { id: BENCH_RESOURCE, name: 'API' });
-    const { secret } = await registerClient(
-      { store, clock },
-      {
-        id: BENCH_CLIENT,
-        name: 'Bench',
-        type: 'confidential',
-        party: 'first',
-        redirectUris: [BENCH_REDIRECT],
-        resources: [BENCH_RESOURCE],
-        grantTypes: ['refresh_token'],
-      },
-    );
+      await registerUser(deps, { email: benchEmail(i), displayName: `Bench ${i}`, password: BENCH_PASSWORD });
+    await registerResource(deps, { id: BENCH_RESOURCE, name: 'API' });
+    const { secret } = await registerClient(deps, {
+      id: BENCH_CLIENT,
+      name: 'Bench',
+      type: 'confidential',
+      party: 'first',
+      redirectUris: [BENCH_REDIRECT],
+      resources: [BENCH_RESOURCE],
+      grantTypes: ['refresh_token'],
+    });
     return { secret: secret! };
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** Starts the issuer on `databaseFile` at a loopback `port`. */
