@@ -1,7 +1,8 @@
 /** Refresh tokens (RFC 6749 §6), rotation and reuse detection (RFC 9700 §4.14.2). */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerClient } from '../src/protocol/registration.js';
-import { signInAndRedeem } from './support/browser.js';
+import type { CookieJarClient } from '@tessera/shared/testing';
+import { signInAndRedeem, type AuthorizeOptions } from './support/browser.js';
 import { seed, startIssuer, useIssuer } from './support/fixture.js';
 
 const { idp, fx } = useIssuer();
@@ -37,9 +38,13 @@ const rows = (sql: string, ...args: unknown[]) =>
 const userinfoStatus = async (accessToken: string) =>
   (await fetch(`${idp.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
 
+/** Alice signs in to the web client, which redeems the code with its secret; `more` adds to the request. */
+const webTokens = (more: Pick<AuthorizeOptions, 'scope' | 'extra'> = {}, jar?: CookieJarClient) =>
+  signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web, ...more }, jar);
+
 describe('refresh tokens', () => {
   it('issues an opaque 256-bit refresh token only to clients allowed the grant, storing only its digest', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+    const { tokens } = await webTokens();
     const rt = tokens.refresh_token as string;
     expect(rt).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(JSON.stringify(rows('select * from refresh_tokens'))).not.toContain(rt);
@@ -52,7 +57,7 @@ describe('refresh tokens', () => {
   });
 
   it('rotates on every use: a new refresh token and a new access token', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+    const { tokens } = await webTokens();
     const first = await refresh({ refresh_token: tokens.refresh_token as string }, web);
     expect(first.status).toBe(200);
     expect(first.headers.get('cache-control')).toBe('no-store');
@@ -65,7 +70,7 @@ describe('refresh tokens', () => {
   });
 
   it('revokes the whole family when a rotated refresh token is used again, and audits it', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+    const { tokens } = await webTokens();
     const old = tokens.refresh_token as string;
     const rotated = await refresh({ refresh_token: old }, web);
     const reuse = await refresh({ refresh_token: old }, web);
@@ -82,7 +87,7 @@ describe('refresh tokens', () => {
   });
 
   it('lets exactly one of two concurrent uses of the same token win, and treats the other as reuse', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+    const { tokens } = await webTokens();
     const results = await Promise.all([
       refresh({ refresh_token: tokens.refresh_token as string }, web),
       refresh({ refresh_token: tokens.refresh_token as string }, web),
@@ -91,7 +96,7 @@ describe('refresh tokens', () => {
   });
 
   it('refuses a refresh token presented by another client, without revoking it', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+    const { tokens } = await webTokens();
     const stolen = await refresh({ refresh_token: tokens.refresh_token as string }, fx.thirdParty);
     expect(stolen.status).toBe(400);
     expect(stolen.json.error).toBe('unauthorized_client');
@@ -107,12 +112,7 @@ describe('refresh tokens', () => {
   });
 
   it('refuses a wider scope and accepts a narrower one', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, {
-      clientId: web.id,
-      redirectUri: fx.redirectUri,
-      auth: web,
-      scope: 'openid email',
-    });
+    const { tokens } = await webTokens({ scope: 'openid email' });
     const wider = await refresh({ refresh_token: tokens.refresh_token as string, scope: 'openid email profile' }, web);
     expect(wider.json.error).toBe('invalid_scope');
     const narrower = await refresh({ refresh_token: tokens.refresh_token as string, scope: 'openid' }, web);
@@ -121,12 +121,8 @@ describe('refresh tokens', () => {
   });
 
   it('ends with the SSO session unless offline_access was granted', async () => {
-    const online = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
-    const offline = await signInAndRedeem(
-      idp.url,
-      { clientId: web.id, redirectUri: fx.redirectUri, auth: web, scope: 'openid offline_access' },
-      online.jar,
-    );
+    const online = await webTokens();
+    const offline = await webTokens({ scope: 'openid offline_access' }, online.jar);
     await online.jar.fetch(
       `${idp.url}/logout?${new URLSearchParams({ id_token_hint: online.tokens.id_token as string })}`,
     );
@@ -138,12 +134,7 @@ describe('refresh tokens', () => {
   });
 
   it('expires after the idle lifetime without use', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, {
-      clientId: web.id,
-      redirectUri: fx.redirectUri,
-      auth: web,
-      scope: 'openid offline_access',
-    });
+    const { tokens } = await webTokens({ scope: 'openid offline_access' });
     idp.clock.advance(idp.issuer.ctx.config.refreshTokenIdleTtl + 1);
     try {
       expect((await refresh({ refresh_token: tokens.refresh_token as string }, web)).json.error).toBe('invalid_grant');
@@ -170,14 +161,14 @@ describe('revocation (RFC 7009)', () => {
     });
 
   it('revokes a refresh token and its whole family', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+    const { tokens } = await webTokens();
     expect((await revoke(tokens.refresh_token as string, web)).status).toBe(200);
     expect((await refresh({ refresh_token: tokens.refresh_token as string }, web)).json.error).toBe('invalid_grant');
     expect(await userinfoStatus(tokens.access_token as string)).toBe(401);
   });
 
   it('records an access token as revoked', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+    const { tokens } = await webTokens();
     expect((await revoke(tokens.access_token as string, web, { token_type_hint: 'access_token' })).status).toBe(200);
     expect(await userinfoStatus(tokens.access_token as string)).toBe(401);
     // The refresh token is a separate credential and still works.
@@ -185,7 +176,7 @@ describe('revocation (RFC 7009)', () => {
   });
 
   it('answers 200 for unknown tokens and does nothing to another client’s token', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+    const { tokens } = await webTokens();
     expect((await revoke('not-a-token', web)).status).toBe(200);
     expect((await revoke(tokens.refresh_token as string, fx.confidential)).status).toBe(200);
     expect((await refresh({ refresh_token: tokens.refresh_token as string }, web)).status).toBe(200);
@@ -216,12 +207,7 @@ describe('introspection (RFC 7662)', () => {
   };
 
   it('describes an active access token to its client', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, {
-      clientId: web.id,
-      redirectUri: fx.redirectUri,
-      auth: web,
-      extra: { resource: fx.api.id },
-    });
+    const { tokens } = await webTokens({ extra: { resource: fx.api.id } });
     const r = await introspect(tokens.access_token as string, web);
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({
@@ -236,13 +222,13 @@ describe('introspection (RFC 7662)', () => {
   });
 
   it('describes an active refresh token to its client', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+    const { tokens } = await webTokens();
     const r = await introspect(tokens.refresh_token as string, web);
     expect(r.json).toMatchObject({ active: true, client_id: web.id, sub: fx.alice.sub, token_type: 'refresh_token' });
   });
 
   it('answers exactly { active: false } for revoked, expired, unknown and foreign tokens', async () => {
-    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+    const { tokens } = await webTokens();
     const rotated = await refresh({ refresh_token: tokens.refresh_token as string }, web);
     expect((await introspect(tokens.refresh_token as string, web)).json).toEqual({ active: false }); // rotated
     const revokedAccess = rotated.json.access_token!;
@@ -268,7 +254,7 @@ describe('introspection (RFC 7662)', () => {
     await other.cleanup();
     // another issuer
     expect((await introspect(foreign.tokens.access_token as string, web)).json).toEqual({ active: false });
-    const fresh = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+    const fresh = await webTokens();
     idp.clock.advance(idp.issuer.ctx.config.accessTokenTtl + 1);
     try {
       expect((await introspect(fresh.tokens.access_token as string, web)).json).toEqual({ active: false }); // expired
