@@ -23,13 +23,37 @@ async function expectProblemPage(res: Response, status: number, code: string): P
 }
 
 describe('the callback refuses what it cannot trust, with a page and never a 500', () => {
-  it('shows access_denied from the issuer as a cancelled sign-in', async () => {
+  // Each case: the callback, in the browser that started a sign-in, with `params(state)` for the state it was given.
+  const CASES: { refusal: string; params: (state: string) => Record<string, string>; status: number; code: string }[] =
+    [
+      {
+        refusal: 'shows access_denied from the issuer as a cancelled sign-in',
+        params: (state) => ({ error: 'access_denied', state, iss: world.idp }),
+        status: 403,
+        code: 'access_denied',
+      },
+      {
+        refusal: 'refuses a response whose state is not the one this browser was given (CSRF)',
+        params: () => ({ code: 'x', state: 'A'.repeat(43), iss: world.idp }),
+        status: 400,
+        code: 'invalid_state',
+      },
+      {
+        refusal: 'refuses a response from another issuer (RFC 9207 mix-up)',
+        params: (state) => ({ code: 'x', state, iss: 'http://evil.localhost:4000' }),
+        status: 400,
+        code: 'invalid_issuer',
+      },
+      {
+        refusal: 'refuses a response without iss',
+        params: (state) => ({ code: 'x', state }),
+        status: 400,
+        code: 'invalid_issuer',
+      },
+    ];
+  it.each(CASES)('$refusal', async ({ params, status, code }) => {
     const { jar, state } = await started();
-    await expectProblemPage(
-      await jar.fetch(callback({ error: 'access_denied', state, iss: world.idp })),
-      403,
-      'access_denied',
-    );
+    await expectProblemPage(await jar.fetch(callback(params(state))), status, code);
   });
 
   it('shows login_required from the issuer with a sign-in link', async () => {
@@ -40,29 +64,6 @@ describe('the callback refuses what it cannot trust, with a page and never a 500
       'login_required',
     );
     expect(body).toContain('not signed in');
-  });
-
-  it('refuses a response whose state is not the one this browser was given (CSRF)', async () => {
-    const { jar } = await started();
-    await expectProblemPage(
-      await jar.fetch(callback({ code: 'x', state: 'A'.repeat(43), iss: world.idp })),
-      400,
-      'invalid_state',
-    );
-  });
-
-  it('refuses a response from another issuer (RFC 9207 mix-up)', async () => {
-    const { jar, state } = await started();
-    await expectProblemPage(
-      await jar.fetch(callback({ code: 'x', state, iss: 'http://evil.localhost:4000' })),
-      400,
-      'invalid_issuer',
-    );
-  });
-
-  it('refuses a response without iss', async () => {
-    const { jar, state } = await started();
-    await expectProblemPage(await jar.fetch(callback({ code: 'x', state })), 400, 'invalid_issuer');
   });
 
   it('refuses a callback when no sign-in was started in this browser', async () => {
