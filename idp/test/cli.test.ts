@@ -35,24 +35,36 @@ function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string
   });
 }
 
+/** Runs a command that must succeed, and parses the JSON it printed. */
+async function succeeding(args: string[], stdin = '') {
+  const r = await cli(args, stdin);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+/** Reads the CLI's database through the store, closing it again before the next command runs. */
+async function readStore(read: (store: ReturnType<typeof openStore>) => Promise<void>): Promise<void> {
+  const store = openStore(database);
+  try {
+    await read(store);
+  } finally {
+    store.close();
+  }
+}
+
 // Each call starts a TypeScript process; on a loaded two-core CI machine that can take seconds.
 describe('the issuer CLI', { timeout: 60_000 }, () => {
   it('creates a user with the password read from stdin, and lists users', async () => {
-    const created = await cli(
+    const user = await succeeding(
       ['users', 'create', '--email', 'Carol@Example.com', '--name', 'Carol', '--json'],
       'a long enough password\n',
     );
-    expect(created.code).toBe(0);
-    const user = JSON.parse(created.stdout);
     expect(user).toMatchObject({ email: 'carol@example.com', name: 'Carol' });
     expect(user.sub).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    const store = openStore(database);
-    try {
+    await readStore(async (store) => {
       const stored = await store.users.findByEmail('carol@example.com');
       expect(stored?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    } finally {
-      store.close();
-    }
+    });
     const list = await cli(['users', 'list', '--json']);
     expect(JSON.parse(list.stdout)).toEqual([{ sub: user.sub, email: 'carol@example.com', name: 'Carol' }]);
   });
@@ -79,7 +91,7 @@ describe('the issuer CLI', { timeout: 60_000 }, () => {
     expect((await cli(['resources', 'create', '--id', 'https://api.example.com', '--name', 'Example API'])).code).toBe(
       0,
     );
-    const r = await cli([
+    const out = await succeeding([
       'clients',
       'create',
       '--name',
@@ -96,12 +108,9 @@ describe('the issuer CLI', { timeout: 60_000 }, () => {
       'openid email',
       '--json',
     ]);
-    expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ type: 'confidential', party: 'third' });
     expect(out.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const store = openStore(database);
-    try {
+    await readStore(async (store) => {
       const client = await store.clients.findById(out.client_id);
       expect(client).toMatchObject({
         redirectUris: ['https://partner.example/callback'],
@@ -109,9 +118,7 @@ describe('the issuer CLI', { timeout: 60_000 }, () => {
         allowedScopes: ['openid', 'email'],
       });
       expect(client?.secretDigest).toBe(digest(out.client_secret));
-    } finally {
-      store.close();
-    }
+    });
     const list = JSON.parse((await cli(['clients', 'list', '--json'])).stdout);
     expect(JSON.stringify(list)).not.toContain(out.client_secret);
     expect(JSON.parse((await cli(['resources', 'list', '--json'])).stdout)).toEqual([
