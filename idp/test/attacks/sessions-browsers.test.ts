@@ -47,8 +47,8 @@ function setCookie(res: Response, name: string): { value: string; attributes: Ma
   return { value: pair!.slice(name.length + 1), attributes };
 }
 
-/** Signs alice in from a new browser through /authorize; the responses that set the cookies. */
-async function signInResponses(running: RunningIssuer, originOverride?: string) {
+/** Posts alice's sign-in from a new browser that went through /authorize (from `origin`, the issuer's by default). */
+async function postSignIn(running: RunningIssuer, originOverride?: string) {
   const jar = createCookieJarClient();
   const authorize = await getAuthorize(
     running.url,
@@ -73,8 +73,14 @@ async function signInResponses(running: RunningIssuer, originOverride?: string) 
       password: PASSWORD,
     }),
   });
-  expect(signIn.status).toBe(303);
   return { jar, authorize, signIn };
+}
+
+/** Signs alice in from a new browser through /authorize; the responses that set the cookies. */
+async function signInResponses(running: RunningIssuer, originOverride?: string) {
+  const responses = await postSignIn(running, originOverride);
+  expect(responses.signIn.status).toBe(303);
+  return responses;
 }
 
 describe('OWASP ASVS V3.2, V3.4: session fixation and stolen session values', () => {
@@ -155,27 +161,8 @@ describe('RFC 6265bis §4.1.2, OWASP ASVS V3.4: cookie flags', () => {
     });
 
     it('refuses a sign-in posted with the loopback origin instead of the issuer’s https origin (403)', async () => {
-      const jar = createCookieJarClient();
-      const authorize = await getAuthorize(
-        secure.url,
-        authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }),
-        jar,
-      );
-      const page = await (
-        await jar.fetch(
-          new URL(locationOf(authorize, secure.url)!.pathname + locationOf(authorize, secure.url)!.search, secure.url),
-        )
-      ).text();
-      const res = await jar.fetch(new URL('/sign-in', secure.url), {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(secure.url).origin },
-        body: new URLSearchParams({
-          interaction: formValue(page, 'interaction')!,
-          csrf_token: formValue(page, 'csrf_token')!,
-          email: 'alice@example.com',
-          password: PASSWORD,
-        }),
-      });
+      // Posted from the loopback origin the test reaches the issuer on, not from its https issuer URL.
+      const { signIn: res } = await postSignIn(secure);
       expect(res.status).toBe(403);
       expect(res.headers.getSetCookie().some((c) => c.includes('tessera_session='))).toBe(false);
     });
