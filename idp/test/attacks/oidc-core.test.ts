@@ -8,15 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { base64url, decodeJwt } from 'jose';
 import { createCookieJarClient, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
 import { registerClient } from '../../src/protocol/registration.js';
-import {
-  authorizeQuery,
-  browserFlow,
-  getAuthorize,
-  locationOf,
-  redeem,
-  signInAndRedeem,
-  submitSignIn,
-} from '../support/browser.js';
+import { authorizeQuery, getAuthorize, locationOf, redeem, signInAndRedeem, submitSignIn } from '../support/browser.js';
 import { PASSWORD, registerPerson, useIssuer } from '../support/fixture.js';
 
 const { idp, fx } = useIssuer();
@@ -179,20 +171,12 @@ describe('OIDC Core §2, §5.7: sub is stable and does not follow what the perso
       jar,
     );
     expect(decodeJwt(tokens.id_token as string).sub).toBe(forPublic.sub);
-    const bob = createCookieJarClient();
-    const flow = await browserFlow(
-      idp.url,
-      { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
-      { email: 'bob@example.com' },
-      bob,
-    );
-    const bobTokens = await redeem(idp.url, {
-      code: flow.callback.searchParams.get('code')!,
-      code_verifier: flow.verifier,
-      redirect_uri: fx.redirectUri,
-      client_id: fx.publicClient.id,
+    const bob = await signInAndRedeem(idp.url, {
+      clientId: fx.publicClient.id,
+      redirectUri: fx.redirectUri,
+      email: 'bob@example.com',
     });
-    expect(decodeJwt(bobTokens.json.id_token as string).sub).not.toBe(forPublic.sub);
+    expect(decodeJwt(bob.tokens.id_token as string).sub).not.toBe(forPublic.sub);
   });
 });
 
@@ -298,20 +282,14 @@ describe('RP-Initiated Logout 1.0 §2: id_token_hint must be an ID token this is
   });
 
   it('asks before signing out on another person’s valid ID token, never at once (logout CSRF, §6)', async () => {
-    const bob = createCookieJarClient();
-    const flow = await browserFlow(
-      idp.url,
-      { clientId: fx.confidential.id, redirectUri: fx.redirectUri },
-      { email: 'bob@example.com' },
-      bob,
-    );
-    const bobTokens = await redeem(
-      idp.url,
-      { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: fx.redirectUri },
-      fx.confidential,
-    );
+    const bob = await signInAndRedeem(idp.url, {
+      clientId: fx.confidential.id,
+      redirectUri: fx.redirectUri,
+      auth: fx.confidential,
+      email: 'bob@example.com',
+    });
     const { jar: alice } = await signedIn();
-    const res = await logout(alice, { id_token_hint: bobTokens.json.id_token as string });
+    const res = await logout(alice, { id_token_hint: bob.tokens.id_token as string });
     expect(res.status).toBe(200);
     expect(res.headers.get('location')).toBeNull();
     expect(await res.text()).toContain('csrf_token');

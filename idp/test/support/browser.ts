@@ -167,14 +167,17 @@ export function locationOf(res: Response, issuer: string): URL | undefined {
   return loc === null ? undefined : new URL(loc, issuer);
 }
 
-/** Runs the flow for alice and redeems the code: the token response and the jar holding her session. */
+/**
+ * Runs the flow for alice (or the person `email` names) and redeems the code: the token response and
+ * the jar holding the session.
+ */
 export async function signInAndRedeem(
   issuer: string,
-  o: AuthorizeOptions & { auth?: { id: string; secret: string } },
+  o: AuthorizeOptions & { auth?: { id: string; secret: string }; email?: string },
   jar?: CookieJarClient,
 ): Promise<{ tokens: Record<string, unknown>; jar: CookieJarClient; code: string }> {
-  const { auth, ...rest } = o;
-  const flow = await browserFlow(issuer, rest, { email: 'alice@example.com' }, jar);
+  const { auth, email = 'alice@example.com', ...rest } = o;
+  const flow = await browserFlow(issuer, rest, { email }, jar);
   const code = flow.callback.searchParams.get('code')!;
   const body: Record<string, string> = { code, code_verifier: flow.verifier, redirect_uri: o.redirectUri };
   if (!auth) body.client_id = o.clientId;
