@@ -5,6 +5,13 @@
 module.exports = {
   forbidden: [
     {
+      name: 'not-unresolvable',
+      severity: 'error',
+      comment: 'An import the checker cannot resolve is one no rule can judge.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       comment: 'A cycle means two modules are one concept split in two, or a layer imported upwards.',
@@ -63,9 +70,13 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(dist|node_modules)/' },
+    exclude: { path: '^(idp|shared|scripts|relying-apps/[^/]+)/dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { conditionNames: ['@tessera/source', 'import', 'node', 'default'] },
+    enhancedResolveOptions: {
+      conditionNames: ['@tessera/source', 'import', 'node', 'default'],
+      exportsFields: ['exports'],
+      mainFields: ['module', 'main', 'types'],
+    },
   },
 };
