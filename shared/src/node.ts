@@ -2,7 +2,6 @@
  * Server entry of `@tessera/shared`: what needs `node:` modules, or imports Hono at run time, and
  * must stay out of browser bundles. Everything in the main entry is browser-safe.
  */
-export * from './http/client-errors.js';
 export * from './http/loopback-fetch.js';
 // Start-up failures, client errors and SIGINT / SIGTERM, the same for every server process.
 export * from './http/run-server.js';

@@ -118,7 +118,7 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
     if (error instanceof MalformedRequestError) {
       c.header('Cache-Control', 'no-store');
       return forScripts
-        ? c.json({ error: error.error, error_description: error.description }, error.status)
+        ? c.json(error.toJSON(), error.status)
         : c.html(problemPage('Bad request', 'App A could not read this request.', error.error), error.status);
     }
     // Whatever else escaped a route is a bug of ours: logged, answered without a stack trace.

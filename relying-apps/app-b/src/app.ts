@@ -113,7 +113,7 @@ export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
   app.onError((error, c) => {
     // Malformed input is the client's: a 4xx with a standard error.
     if (error instanceof MalformedRequestError) {
-      return c.json({ error: error.error, error_description: error.description }, error.status, {
+      return c.json(error.toJSON(), error.status, {
         'Cache-Control': 'no-store',
       });
     }

@@ -125,10 +125,13 @@ export function createLoopbackFetch(options: LoopbackFetchOptions = {}): FetchLi
       });
       if (body !== undefined) requestHeaders['content-length'] = String(body.byteLength);
 
+      // Only a request that got no answer at all is sent again.
+      let responded = false;
       const request = (isHttps ? https : http).request(
         url,
         { method, headers: requestHeaders, agent: isHttps ? httpsAgent : httpAgent, signal },
         (response) => {
+          responded = true;
           try {
             const status = response.statusCode ?? 0;
             const responseHeaders = new Headers();
@@ -154,7 +157,7 @@ export function createLoopbackFetch(options: LoopbackFetchOptions = {}): FetchLi
       );
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (signal.aborted) reject(signal.reason);
-        else if (request.reusedSocket && error.code === 'ECONNRESET' && IDEMPOTENT.has(method)) {
+        else if (!responded && request.reusedSocket && error.code === 'ECONNRESET' && IDEMPOTENT.has(method)) {
           // A kept-alive socket the server closed as we reused it: the request never reached the
           // server, so an idempotent one is sent again on a fresh socket (node:http docs,
           // request.reusedSocket; RFC 9110 §9.2.2).
