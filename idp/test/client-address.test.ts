@@ -62,7 +62,7 @@ describe('the client address', () => {
     expect(clientAddress('10.0.0.2', '6.6.6.6, 198.51.100.7, 10.0.0.1', trust('2'))).toBe('198.51.100.7');
   });
 
-  it('is the peer when the proxy sent no X-Forwarded-For, or fewer entries than hops', () => {
+  it('is the peer without X-Forwarded-For, and the furthest entry when there are fewer than hops', () => {
     expect(clientAddress('10.0.0.1', undefined, trust('1'))).toBe('10.0.0.1');
     expect(clientAddress('10.0.0.2', '198.51.100.7', trust('3'))).toBe('198.51.100.7');
   });

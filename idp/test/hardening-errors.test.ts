@@ -6,7 +6,7 @@
  * Basic or Bearer challenge, no redirect to the client, never a stack trace.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { signInAndRedeem } from './support/browser.js';
+import { basicAuth, signInAndRedeem } from './support/browser.js';
 import { useIssuer } from './support/fixture.js';
 import { errorCode } from './support/pages.js';
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
     idp.issuer.ctx.store.database.sqlite.exec(`alter table ${table} rename to ${table}_gone`);
 });
 
-const basic = () => `Basic ${Buffer.from(`${fx.confidential.id}:${fx.confidential.secret}`).toString('base64')}`;
+const basic = () => basicAuth(fx.confidential.id, fx.confidential.secret);
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 const sameOriginPage = () => ({ accept: 'text/html', origin: new URL(idp.url).origin });
 

@@ -46,6 +46,7 @@ afterAll(async () => {
 describe('an issuer restarted on the same database', () => {
   it('serves the same discovery document at the same address', async () => {
     expect(second.url).toBe(first.url);
+    expect(second.databaseFile).toBe(first.databaseFile);
     const discovery = await (await fetch(new URL('/.well-known/openid-configuration', second.url))).json();
     expect(discovery).toEqual(discoveryBefore);
   });
