@@ -187,10 +187,12 @@ function nextTurn(store: Store): Promise<void> {
 /** Takes places for the attempt on its keys, waiting (a bounded while) for attempts in flight to end. */
 async function reserveInTurn(ctx: IssuerContext, attempt: string, keys: ThrottleKey[]): Promise<Reservation> {
   const deadline = ctx.clock.now() + MAX_WAIT_FOR_TURN;
-  for (;;) {
+  // Bounded by the clock and by a count of turns: a clock that does not move (a test's, or one
+  // stepped back) must not keep an attempt waiting forever.
+  for (let turns = MAX_WAIT_FOR_TURN / POLL_EVERY; ; turns--) {
     const now = ctx.clock.now();
     const reservation = await ctx.store.signInThrottles.reserve(attempt, keys, now, now + RESERVATION_LASTS);
-    if (reservation.outcome !== 'busy' || now >= deadline) return reservation;
+    if (reservation.outcome !== 'busy' || now >= deadline || turns <= 0) return reservation;
     await nextTurn(ctx.store);
   }
 }
@@ -221,6 +223,7 @@ export async function attemptSignIn(ctx: IssuerContext, email: string, password:
     throw new BadCredentialsError(locked ? 'locked' : 'throttled', user?.sub ?? null);
   }
 
+  let placesGiven = false;
   try {
     let user: User;
     try {
@@ -228,6 +231,7 @@ export async function attemptSignIn(ctx: IssuerContext, email: string, password:
     } catch (e) {
       if (e instanceof BadCredentialsError) {
         const counters = await ctx.store.signInThrottles.countFailure(attempt, [account, network], ctx.clock.now());
+        placesGiven = true; // countFailure freed them in the transaction that counted the failure
         await auditBlocks(ctx, counters, e.subject, ip);
       }
       throw e;
@@ -239,8 +243,8 @@ export async function attemptSignIn(ctx: IssuerContext, email: string, password:
     if (forgiven > 0) await ctx.store.signInThrottles.forgive(network.key, forgiven, network.policy);
     return user;
   } finally {
-    // After a failure is counted the places are gone already; this frees them on success or an error.
-    await ctx.store.signInThrottles.release(attempt);
+    // On success or an unexpected error the places are freed here.
+    if (!placesGiven) await ctx.store.signInThrottles.release(attempt);
     turnMayHaveCome(ctx.store);
   }
 }
