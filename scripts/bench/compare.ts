@@ -6,7 +6,7 @@
  *
  *   npm run bench -- compare            # writes scripts/bench/results.md and results.svg
  *   npm run bench -- compare --quick    # CI: short, one repetition, fails only on errors
- *   npm run bench -- compare --only jwks,sign-in
+ *   npm run bench -- compare --only=jwks,sign-in
  *
  * BENCH_MS (window per contender and repetition, default 5000) and BENCH_ROUNDS (repetitions,
  * default 5) lengthen or shorten a full run. The goal (docs/architecture.md, "Performance
@@ -278,6 +278,11 @@ async function main(): Promise<number> {
       contenders: [...sides.map((side) => of(side, signIn(side))), rawArgon2],
     },
   ].filter((s) => !only || only.includes(s.id));
+  const unknown = only?.filter((id) => !scenarios.some((s) => s.id === id)) ?? [];
+  if (unknown.length > 0 || scenarios.length === 0) {
+    say(`--only names no scenario: ${unknown.join(', ') || '(none)'}`);
+    return 2;
+  }
 
   // ---- Measure ----
   const rows: Row[] = [];
@@ -372,6 +377,11 @@ function record(row: Row, w: Window, options: { errorsOnly?: boolean } = {}): vo
   row.errors += w.errors;
   for (const e of w.errorSamples) if (row.errorSamples.length < 3) row.errorSamples.push(e);
   if (options.errorsOnly) return;
+  // A measured window in which nothing completed measured nothing: the run must not pass as if it had.
+  if (w.ops === 0 && w.errors === 0) {
+    row.errors++;
+    if (row.errorSamples.length < 3) row.errorSamples.push('no operation completed in the window');
+  }
   row.rates.push(w.ops / w.seconds);
   for (const l of w.latencies) row.latencies.push(l);
 }
