@@ -24,6 +24,9 @@ export * from './config/env.js';
 export * from './http/loopback-host.js';
 // The time source servers take as a dependency.
 export * from './time/clock.js';
+// One leeway for every time check of what the issuer signed, and the clock difference to it, estimated.
+export * from './time/clock-tolerance.js';
+export * from './time/clock-skew.js';
 // A structured logger's interface; the stderr logger is Node-only, in ./node.ts.
 export * from './log/logger.js';
 

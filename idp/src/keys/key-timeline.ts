@@ -7,11 +7,15 @@
  * `createdAt` is served by every running issuer within one `keyCheckInterval`, and an issuer
  * keeps signing with a key another process retired for at most that long too.
  */
+import { MAX_CLOCK_TOLERANCE_SEC } from '@tessera/shared';
 import type { Config } from '../config/config.js';
 import type { StoredSigningKey } from '../store/signing-keys.js';
 
-/** The most leeway a verifier may allow past `exp` (the shared verifier's clockToleranceSec caps at 60). */
-const VERIFIER_LEEWAY_SEC = 60;
+/**
+ * The most leeway a verifier may allow past `exp`: a retired key stays published this much longer,
+ * so a verifier on a slow clock, within the shared kit's bound, still finds it.
+ */
+const VERIFIER_LEEWAY_SEC = MAX_CLOCK_TOLERANCE_SEC;
 
 /** How long a back-channel logout token lives (protocol/backchannel-logout.ts signs it with `exp = iat + this`). */
 export const LOGOUT_TOKEN_TTL_SEC = 120;

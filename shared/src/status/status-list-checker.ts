@@ -10,13 +10,8 @@ import type { FetchLike } from '../http/fetch-like.js';
 import { readBoundedText } from '../http/read-bounded.js';
 import { VERIFICATION_ALGORITHMS, type KeySet } from '../jwks/key-set.js';
 import { TokenVerificationError } from '../verify/errors.js';
-import {
-  normalizeTyp,
-  requireClockTolerance,
-  requireKeySet,
-  requireNonEmptyString,
-  requireNow,
-} from '../verify/verify-jwt.js';
+import { requireClockTolerance } from '../time/clock-tolerance.js';
+import { normalizeTyp, requireKeySet, requireNonEmptyString, requireNow } from '../verify/verify-jwt.js';
 import { STATUS_LIST_BITS, TOKEN_STATUS, inflateStatusList, statusAt, type StatusListBits } from './status-list.js';
 
 /** §5.1: the `typ` of a Status List Token; §8.1: the media type a verifier asks for. */

@@ -37,11 +37,23 @@ export class TokenVerificationError extends Error {
   readonly code: TokenVerificationErrorCode;
   /** The claim or header parameter the refusal is about, when there is one (`exp`, `typ`, `kid`…). */
   readonly claim: string | undefined;
+  /**
+   * For a refusal by a time check (`ERR_TOKEN_EXPIRED`, `ERR_TOKEN_NOT_YET_VALID`) of a token that
+   * carries `iat`: that `iat` minus this server's clock, in whole seconds. For a token issued a
+   * moment ago (an ID token at the callback) it is the issuer's clock ahead of this server's — see
+   * {@link describeClockSkew}; for an old token it is only its age, negated.
+   */
+  readonly issuedAtOffsetSec: number | undefined;
 
-  constructor(code: TokenVerificationErrorCode, message: string, options?: { claim?: string; cause?: unknown }) {
+  constructor(
+    code: TokenVerificationErrorCode,
+    message: string,
+    options?: { claim?: string; cause?: unknown; issuedAtOffsetSec?: number },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TokenVerificationError';
     this.code = code;
     this.claim = options?.claim;
+    this.issuedAtOffsetSec = options?.issuedAtOffsetSec;
   }
 }

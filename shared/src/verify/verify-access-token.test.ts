@@ -224,9 +224,13 @@ describe('verifyAccessToken refuses claims', () => {
     ['a token without iss', () => ({ iss: undefined }), 'ERR_TOKEN_ISSUER'],
     ['a token for another audience', () => ({ aud: 'http://other-api.localhost' }), 'ERR_TOKEN_AUDIENCE'],
     ['a token without aud', () => ({ aud: undefined }), 'ERR_TOKEN_AUDIENCE'],
-    ['an expired token', () => ({ iat: nowSec() - 600, exp: nowSec() - 1 }), 'ERR_TOKEN_EXPIRED'],
+    [
+      'a token expired past the default leeway',
+      () => ({ iat: nowSec() - 600, exp: nowSec() - 61 }),
+      'ERR_TOKEN_EXPIRED',
+    ],
     ['a token without exp', () => ({ exp: undefined }), 'ERR_TOKEN_CLAIM'],
-    ['a token whose nbf is in the future', () => ({ nbf: nowSec() + 120 }), 'ERR_TOKEN_NOT_YET_VALID'],
+    ['a token whose nbf is past the leeway', () => ({ nbf: nowSec() + 120 }), 'ERR_TOKEN_NOT_YET_VALID'],
     ['a token without jti', () => ({ jti: undefined }), 'ERR_TOKEN_CLAIM'],
     ['a token whose sub is not a string', () => ({ sub: 42 as unknown as string }), 'ERR_TOKEN_CLAIM'],
   ])('rejects %s', async (_, changes, code) => {
@@ -296,9 +300,11 @@ describe('verifyAccessToken refuses claims', () => {
 });
 
 describe('verifyAccessToken options', () => {
-  it('throws a TypeError for a clock tolerance above 60 seconds', async () => {
-    const { options } = setup({ clockToleranceSec: 61 });
-    await expect(verifyAccessToken('x.y.z', options)).rejects.toThrow(TypeError);
+  it('throws a TypeError for a clock tolerance above 300 seconds or below 0', async () => {
+    for (const clockToleranceSec of [301, -1, Number.NaN]) {
+      const { options } = setup({ clockToleranceSec });
+      await expect(verifyAccessToken('x.y.z', options)).rejects.toThrow(TypeError);
+    }
   });
 
   it('throws a TypeError without audience', async () => {
@@ -333,7 +339,10 @@ describe('createAccessTokenVerifier cache', () => {
     const iat = Math.floor(clock() / 1000);
     const token = await sign(issuer.es256, accessTokenClaims({ iat, exp: iat + 60 }), at);
     await verify(token);
+    // Past exp, within the default leeway: still accepted, from the cache; past both, refused.
     clock.advance(61);
+    await expect(verify(token)).resolves.toBeDefined();
+    clock.advance(60);
     await expectRefusal(verify(token), 'ERR_TOKEN_EXPIRED');
   });
 

@@ -98,11 +98,17 @@ describe('verifyIdToken', () => {
     );
   });
 
-  it('rejects an expired ID token', async () => {
+  it('rejects an ID token expired past the default leeway of 60 s', async () => {
     await expectRefusal(
-      verifyIdToken(await sign(issuer.es256, idTokenClaims({ iat: nowSec() - 600, exp: nowSec() - 5 })), options),
+      verifyIdToken(await sign(issuer.es256, idTokenClaims({ iat: nowSec() - 600, exp: nowSec() - 65 })), options),
       'ERR_TOKEN_EXPIRED',
     );
+  });
+
+  it('with clockToleranceSec 0, rejects an ID token expired a few seconds ago', async () => {
+    const token = await sign(issuer.es256, idTokenClaims({ iat: nowSec() - 600, exp: nowSec() - 5 }));
+    await expect(verifyIdToken(token, options)).resolves.toBeDefined();
+    await expectRefusal(verifyIdToken(token, { ...options, clockToleranceSec: 0 }), 'ERR_TOKEN_EXPIRED');
   });
 
   it('rejects an ID token whose authentication is older than max_age', async () => {

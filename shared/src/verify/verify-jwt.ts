@@ -5,13 +5,11 @@
  */
 import { UnsecuredJWT, base64url, errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { VERIFICATION_ALGORITHMS, type KeySet, type VerificationKey } from '../jwks/key-set.js';
+import { requireClockTolerance } from '../time/clock-tolerance.js';
 import { TokenVerificationError } from './errors.js';
 
 /** Default bound on a compact JWT, in bytes, checked before any parsing. */
 const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
-
-/** The largest clock tolerance an option may ask for, in seconds. */
-const MAX_CLOCK_TOLERANCE_SEC = 60;
 
 /** What one kind of token is checked against (built once per options object). */
 export interface JwtCheck {
@@ -34,7 +32,10 @@ export interface JwtVerifyOptions {
   issuer: string;
   /** The issuer's keys, usually {@link createRemoteKeySet}. */
   keySet: KeySet;
-  /** Leeway for `exp`, `nbf` and `iat`, in seconds: 0 by default, at most 60. */
+  /**
+   * Leeway for `exp`, `nbf` and `iat` (and `auth_time` with `max_age`), in seconds: 60 by default
+   * ({@link DEFAULT_CLOCK_TOLERANCE_SEC}), 0 for strict, at most 300.
+   */
   clockToleranceSec?: number;
   /** Tokens longer than this are refused before parsing (default 16 KiB). */
   maxTokenBytes?: number;
@@ -85,16 +86,6 @@ export function requireKeySet(value: unknown): KeySet {
     throw new TypeError('keySet must be a KeySet (createRemoteKeySet / createLocalKeySet)');
   }
   return value as KeySet;
-}
-
-/** A clock tolerance option, 0–60 s (0 when absent). */
-export function requireClockTolerance(value: unknown): number {
-  if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_CLOCK_TOLERANCE_SEC) {
-    // A large tolerance silently extends every token's life; past a minute it is a clock to fix.
-    throw new TypeError(`clockToleranceSec must be a number from 0 to ${MAX_CLOCK_TOLERANCE_SEC}`);
-  }
-  return value;
 }
 
 /** A token size bound option (16 KiB when absent). */
@@ -282,19 +273,42 @@ export async function verifyJwt(token: unknown, check: JwtCheck): Promise<Verifi
   try {
     verified = await verifySignatureAndClaims(token, check, now);
   } catch (error) {
-    throw fromJoseError(error, kind);
+    throw withIssuedAtOffset(fromJoseError(error, kind), error, now ?? Date.now());
   }
 
   // jose checks iat in the future only together with maxTokenAge; a token issued "later" is one
-  // whose issuer clock is off, or one minted ahead of time (RFC 7519 §4.1.6).
+  // whose issuer clock is off, or one minted ahead of time (RFC 7519 §4.1.6). Compared at the
+  // precision the data has: `iat` is a whole second no later than the instant of signing, so on
+  // agreeing clocks it never exceeds now, wherever the second boundary falls; the leeway is
+  // applied once.
   const { iat } = verified.payload;
-  const nowSec = Math.floor((now ?? Date.now()) / 1000);
-  if (typeof iat === 'number' && iat > nowSec + check.clockToleranceSec) {
+  const nowMs = now ?? Date.now();
+  if (typeof iat === 'number' && iat * 1000 > nowMs + check.clockToleranceSec * 1000) {
     throw new TokenVerificationError('ERR_TOKEN_NOT_YET_VALID', `the ${kind} was issued in the future`, {
       claim: 'iat',
+      issuedAtOffsetSec: issuedAtOffset(iat, nowMs),
     });
   }
   return verified;
+}
+
+/** `iat` minus this server's clock, in whole seconds. */
+const issuedAtOffset = (iat: number, nowMs: number): number => Math.round(iat - nowMs / 1000);
+
+/**
+ * A time-check refusal says how far the token's `iat` lay from this server's clock: for a token
+ * that was just issued (an ID token at the callback), that is the clock difference to the issuer.
+ * jose reports the refusal only after the signature passed, so the `iat` read here is the issuer's.
+ */
+function withIssuedAtOffset(refusal: TokenVerificationError, joseError: unknown, nowMs: number) {
+  if (refusal.code !== 'ERR_TOKEN_EXPIRED' && refusal.code !== 'ERR_TOKEN_NOT_YET_VALID') return refusal;
+  const iat = (joseError as { payload?: JWTPayload }).payload?.iat;
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return refusal;
+  return new TokenVerificationError(refusal.code, refusal.message, {
+    ...(refusal.claim === undefined ? {} : { claim: refusal.claim }),
+    cause: refusal.cause,
+    issuedAtOffsetSec: issuedAtOffset(iat, nowMs),
+  });
 }
 
 /** Refuses a claim that is present but not a non-empty string. */

@@ -1,0 +1,110 @@
+/**
+ * How far this server's clock is from its issuer's, estimated from what the issuer sends anyway:
+ * the HTTP `Date` header of its responses (RFC 9110 §6.6.1, whole seconds) and the `iat` of tokens
+ * it has just issued. Nothing here decides whether a token is accepted — the leeway does that
+ * (./clock-tolerance.ts); this names the likely cause when clocks drift apart, in the log for the
+ * operator and in words a page can show.
+ */
+import type { FetchLike } from '../http/fetch-like.js';
+import type { Logger } from '../log/logger.js';
+import { DEFAULT_CLOCK_TOLERANCE_SEC } from './clock-tolerance.js';
+
+/** Words for a clock difference: `issuerAheadSec` > 0 when the issuer's clock is ahead of this server's. */
+export function describeClockSkew(issuerAheadSec: number): string {
+  const seconds = Math.round(Math.abs(issuerAheadSec));
+  if (seconds === 0) return "this server's clock agrees with the issuer's";
+  return issuerAheadSec > 0
+    ? `this server's clock is ${seconds} s behind the issuer's`
+    : `this server's clock is ${seconds} s ahead of the issuer's`;
+}
+
+/** Estimates the clock difference to one issuer and logs it when it is large. */
+export interface ClockSkewMonitor {
+  /** A `Date` header value of an issuer response, received just now. */
+  observeDateHeader(value: string | null): void;
+  /** The `iat` of a token the issuer has just issued (a token response, not a stored token). */
+  observeIssuedAt(iat: unknown): void;
+  /** The latest estimate, in seconds: positive when the issuer is ahead; undefined before any reading. */
+  issuerAheadSec(): number | undefined;
+}
+
+export interface ClockSkewMonitorOptions {
+  log: Logger;
+  /** This server's clock, in milliseconds since the epoch; `Date.now` by default. */
+  now?: () => number;
+  /** The leeway the verifiers apply: a difference beyond it is logged as an error (tokens are refused). */
+  toleranceSec?: number;
+  /** A difference at least this large is logged as a warning (default 5 s: well above the readings' own error). */
+  warnAboveSec?: number;
+}
+
+/** A logged difference is logged again after this long, or sooner when it moved by `warnAboveSec`. */
+const RELOG_AFTER_MS = 10 * 60_000;
+
+/**
+ * A monitor for one issuer. Each reading replaces the estimate; both readings are within about a
+ * second of the truth (whole-second values, plus the response's time in flight), which is why
+ * differences under `warnAboveSec` are not reported.
+ */
+export function createClockSkewMonitor(options: ClockSkewMonitorOptions): ClockSkewMonitor {
+  const now = options.now ?? Date.now;
+  const toleranceSec = options.toleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC;
+  const warnAboveSec = options.warnAboveSec ?? 5;
+  let estimate: number | undefined;
+  let logged: { at: number; aheadSec: number } | undefined;
+
+  function record(issuerMs: number, source: 'date_header' | 'iat'): void {
+    const local = now();
+    const aheadSec = Math.round((issuerMs - local) / 1000);
+    estimate = aheadSec;
+    if (Math.abs(aheadSec) < warnAboveSec) {
+      logged = undefined;
+      return;
+    }
+    if (
+      logged !== undefined &&
+      local - logged.at < RELOG_AFTER_MS &&
+      Math.abs(aheadSec - logged.aheadSec) < warnAboveSec
+    )
+      return;
+    logged = { at: local, aheadSec };
+    const beyond = Math.abs(aheadSec) > toleranceSec;
+    options.log[beyond ? 'error' : 'warn']('clock.skew', {
+      issuerAheadSec: aheadSec,
+      toleranceSec,
+      source,
+      likelyCause: describeClockSkew(aheadSec),
+      consequence: beyond
+        ? 'tokens from the issuer are refused as issued in the future or expired; synchronise the clocks (NTP)'
+        : 'within the leeway; synchronise the clocks (NTP) before it grows past it',
+    });
+  }
+
+  return {
+    observeDateHeader(value) {
+      if (value === null) return;
+      const issuerMs = Date.parse(value);
+      // The header is truncated to the second: the issuer's clock read somewhere in the next 1000 ms.
+      if (Number.isFinite(issuerMs)) record(issuerMs + 500, 'date_header');
+    },
+    observeIssuedAt(iat) {
+      if (typeof iat === 'number' && Number.isFinite(iat)) record(iat * 1000 + 500, 'iat');
+    },
+    issuerAheadSec: () => estimate,
+  };
+}
+
+/**
+ * A fetch that reads the `Date` header of every response from `origin` into `monitor`: a relying
+ * party's server passes this one fetch to its issuer client, code exchange and status lists.
+ */
+export function observingIssuerClock(fetch: FetchLike, origin: string, monitor: ClockSkewMonitor): FetchLike {
+  const issuerOrigin = new URL(origin).origin;
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (URL.canParse(url) && new URL(url).origin === issuerOrigin)
+      monitor.observeDateHeader(response.headers.get('date'));
+    return response;
+  };
+}
