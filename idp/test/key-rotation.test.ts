@@ -26,7 +26,7 @@ const ENV = {
 };
 /** check interval + max-age: how long a next key is published before it may sign. */
 const PUBLISH_WAIT = 10 + 300;
-/** check interval + longest token lifetime + 300 s verifier leeway (the kit's largest): how long a retired key stays. */
+/** check interval + longest token lifetime + 300 s verifier leeway (the kit's most): how long a retired key stays. */
 const RETENTION = 10 + 300 + 300;
 
 let idp: RunningIssuer;
