@@ -30,7 +30,11 @@ export interface StatusListCheckerOptions {
   fetch?: FetchLike;
   /** The clock, in milliseconds since the epoch; `Date.now` by default. */
   now?: () => number;
-  /** Leeway for the list's `exp` and `iat`, in seconds: 0 by default, at most 60. */
+  /**
+   * Leeway for the list's `exp` and `iat`, in seconds: the kit's one rule (../time/clock-tolerance.ts),
+   * 60 by default, 0 for strict, at most 300. A list is refused when its `iat` lies further than this
+   * in the future of the moment it was received, and used until its `exp` plus this, never longer.
+   */
   clockToleranceSec?: number;
   /** How long to keep a list that carries no `ttl`, in seconds (default 60). */
   defaultTtlSec?: number;
@@ -186,8 +190,11 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
     }
   }
 
-  /** §5.1, §8.3 step 3–4: a JWT `statuslist+jwt` from the issuer's keys, about this very uri. */
-  async function verifyListToken(token: string, uri: string, at: number): Promise<JWTPayload> {
+  /**
+   * §5.1, §8.3 step 3–4: a JWT `statuslist+jwt` from the issuer's keys, about this very uri, checked
+   * against this server's clock at `receivedAt`, the moment the list arrived (epoch milliseconds).
+   */
+  async function verifyListToken(token: string, uri: string, receivedAt: number): Promise<JWTPayload> {
     const { payload } = await jwtVerify(
       token,
       async (header) => {
@@ -204,12 +211,15 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
         subject: uri,
         requiredClaims: ['sub', 'iat', 'status_list'],
         clockTolerance: clockToleranceSec,
-        currentDate: new Date(at),
+        currentDate: new Date(receivedAt),
       },
     );
     if (payload.iss !== undefined && payload.iss !== issuer)
       throw new Error('the Status List Token was issued by another issuer');
-    if (typeof payload.iat === 'number' && payload.iat > Math.floor(at / 1000) + clockToleranceSec) {
+    // At the precision the data has: `iat` is a whole second no later than the instant of signing,
+    // which came before the list arrived. Compared with the moment the fetch started, or rounded to
+    // whole seconds, a fetch that straddles a second boundary would read as "issued in the future".
+    if (typeof payload.iat === 'number' && payload.iat * 1000 > receivedAt + clockToleranceSec * 1000) {
       throw new Error('the Status List Token was issued in the future');
     }
     return payload;
@@ -227,7 +237,8 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
       await response.body?.cancel();
       throw new Error(`the status list endpoint answered HTTP ${response.status}`);
     }
-    const payload = await verifyListToken((await readBoundedText(response, maxTokenBytes)).trim(), uri, startedAt);
+    const token = (await readBoundedText(response, maxTokenBytes)).trim();
+    const payload = await verifyListToken(token, uri, now());
 
     // §4.2: bits is 1, 2, 4 or 8; lst the compressed list.
     const statusList = payload.status_list;
@@ -243,11 +254,12 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
     if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0))
       throw new Error('the Status List Token ttl is not a positive number');
     const bytes = await inflateStatusList(statusList.lst, maxListBytes);
-    // §8.3 step 4.4: a fresh copy once ttl has passed since it was resolved; never past exp.
+    // §8.3 step 4.4: a fresh copy once ttl has passed since it was resolved, counted from the start of
+    // the fetch (the list may have been signed then); never past exp, with the same leeway jose gave it.
     const keepSec = Math.min(Math.max(typeof ttl === 'number' ? ttl : defaultTtlSec, minTtlSec), maxTtlSec);
     const freshUntil = Math.min(
       startedAt + keepSec * 1000,
-      typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY,
+      typeof exp === 'number' ? (exp + clockToleranceSec) * 1000 : Number.POSITIVE_INFINITY,
     );
     return { bits: statusList.bits as StatusListBits, bytes, freshUntil };
   }
