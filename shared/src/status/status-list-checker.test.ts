@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { requireBearer, type AccessTokenEnv } from '../hono/require-bearer.js';
 import type { KeySet } from '../jwks/key-set.js';
 import type { FetchLike } from '../http/fetch-like.js';
+import type { Logger } from '../log/logger.js';
 import { DEFAULT_CLOCK_TOLERANCE_SEC } from '../time/clock-tolerance.js';
 import { createAccessTokenVerifier } from '../verify/verify-access-token.js';
 import { createTestClock, type TestClock } from '../../test/support/clock.js';
@@ -249,6 +250,157 @@ describe('createStatusListChecker', () => {
     expect(() => createStatusListChecker({ issuer: ISSUER, keySet: {} as KeySet })).toThrow(TypeError);
     expect(() => createStatusListChecker({ issuer: ISSUER, keySet, maxListBytes: 0 })).toThrow(TypeError);
     expect(() => createStatusListChecker({ issuer: ISSUER, keySet, minTtlSec: 10, maxTtlSec: 5 })).toThrow(TypeError);
+    expect(() => createStatusListChecker({ issuer: ISSUER, keySet, log: {} as Logger })).toThrow(TypeError);
+  });
+});
+
+describe('createStatusListChecker when the issuer cannot give a fresh list', () => {
+  const RETRY = 5;
+  type Answer = (nowSec: number) => Promise<Response>;
+  const unreachable: Answer = async () => {
+    throw new TypeError('fetch failed');
+  };
+  /** What the issuer would serve next: entry 5 revoked, entry 3 valid again (the held list says the opposite). */
+  const FAILURES: [string, Answer][] = [
+    ['the issuer cannot be reached', unreachable],
+    ['the issuer answers HTTP 500', async () => new Response('', { status: 500 })],
+    [
+      'the answer does not verify (a key the issuer does not publish)',
+      async (at) => jwtResponse(await listToken(listClaims(at, [5]), attacker)),
+    ],
+    [
+      'the answer is about another list',
+      async (at) => jwtResponse(await listToken(listClaims(at, [5], { sub: `${LIST}0` }))),
+    ],
+  ];
+
+  /** A checker whose list server first serves `first` (entry 3 revoked by default); what it logs is kept. */
+  function degradable(first: (nowSec: number) => Promise<string> = (at) => listToken(listClaims(at, [3]))) {
+    const clock = createTestClock();
+    const logged: { level: keyof Logger; event: string; fields: Record<string, unknown> }[] = [];
+    const log: Logger = {
+      info: (event, fields = {}) => logged.push({ level: 'info', event, fields }),
+      warn: (event, fields = {}) => logged.push({ level: 'warn', event, fields }),
+      error: (event, fields = {}) => logged.push({ level: 'error', event, fields }),
+    };
+    let next: Answer = async (at) => jwtResponse(await first(at));
+    const fetch = listServer(() => next(Math.floor(clock() / 1000)));
+    const checker = createStatusListChecker({ issuer: ISSUER, keySet, fetch, now: clock, log, retryAfterSec: RETRY });
+    return {
+      clock,
+      fetch,
+      checker,
+      logged,
+      answer(then: Answer) {
+        next = then;
+      },
+    };
+  }
+
+  it.each(FAILURES)(
+    'answers from the last good list when %s, counted and logged, until its exp plus the leeway',
+    async (_name, failure) => {
+      const { checker, clock, fetch, logged, answer } = degradable();
+      await checker.check(withStatus(5));
+      answer(failure);
+      clock.advance(TTL);
+
+      // The held list's bits, not the failed answer's: 5 still valid, 3 still revoked.
+      await expect(checker.check(withStatus(5))).resolves.toBeUndefined();
+      await expectRefusal(checker.check(withStatus(3)), 'ERR_TOKEN_REVOKED');
+      expect(fetch.calls).toBe(2); // one refresh, not one per request
+      expect(checker.stats()).toEqual({ staleAnswers: 2, refreshFailures: 1 });
+      expect(logged).toEqual([
+        {
+          level: 'warn',
+          event: 'status_list.stale',
+          fields: expect.objectContaining({ uri: LIST, staleForSec: 0, staleAnswers: 0, code: 'ERR_JWKS_UNAVAILABLE' }),
+        },
+      ]);
+
+      // No new request before retryAfterSec, then one.
+      clock.advance(RETRY - 1);
+      await checker.check(withStatus(5));
+      expect(fetch.calls).toBe(2);
+      clock.advance(1);
+      await checker.check(withStatus(5));
+      expect(fetch.calls).toBe(3);
+      expect(logged[1]).toEqual({
+        level: 'warn',
+        event: 'status_list.stale',
+        fields: expect.objectContaining({ uri: LIST, staleForSec: RETRY, staleAnswers: 3 }),
+      });
+
+      // The list was signed with exp = iat + 2 × ttl: usable until then plus the leeway, not a second more.
+      clock.advance(2 * TTL + LEEWAY - TTL - RETRY - 1);
+      await checker.check(withStatus(5));
+      clock.advance(1);
+      await expectRefusal(checker.check(withStatus(5)), 'ERR_JWKS_UNAVAILABLE');
+      await expectRefusal(checker.check(withStatus(3)), 'ERR_JWKS_UNAVAILABLE');
+      expect(checker.stats()).toEqual({ staleAnswers: 5, refreshFailures: 3 });
+    },
+  );
+
+  it('takes the next good list as soon as the issuer gives one, and stops answering from the old one', async () => {
+    const { checker, clock, logged, answer } = degradable();
+    await checker.check(withStatus(5));
+    answer(unreachable);
+    clock.advance(TTL);
+    await checker.check(withStatus(5));
+    // Entry 5 was revoked while the issuer could not be reached.
+    answer(async (at) => jwtResponse(await listToken(listClaims(at, [5]))));
+    clock.advance(RETRY);
+    await expectRefusal(checker.check(withStatus(5)), 'ERR_TOKEN_REVOKED');
+    await expect(checker.check(withStatus(3))).resolves.toBeUndefined();
+    expect(checker.stats()).toEqual({ staleAnswers: 1, refreshFailures: 1 });
+    expect(logged.map(({ level, event }) => `${level} ${event}`)).toEqual([
+      'warn status_list.stale',
+      'info status_list.refreshed',
+    ]);
+    expect(logged[1]?.fields).toEqual({ uri: LIST, staleForSec: RETRY });
+  });
+
+  it('asks the issuer once at a time: while a retry hangs, other requests answer from the last good list', async () => {
+    const { checker, clock, fetch, answer } = degradable();
+    await checker.check(withStatus(5));
+    answer(unreachable);
+    clock.advance(TTL);
+    await checker.check(withStatus(5));
+
+    let release: (response: Response) => void = () => undefined;
+    answer(() => new Promise<Response>((resolve) => (release = resolve)));
+    clock.advance(RETRY);
+    const retrying = checker.check(withStatus(5));
+    // These settle while the retry is still waiting on the issuer.
+    await Promise.all(Array.from({ length: 10 }, () => checker.check(withStatus(5))));
+    expect(fetch.calls).toBe(3);
+    release(new Response('', { status: 503 }));
+    await expect(retrying).resolves.toBeUndefined();
+    expect(checker.stats()).toEqual({ staleAnswers: 12, refreshFailures: 2 });
+  });
+
+  it('uses a list without exp for twice its ttl after its fetch, no longer', async () => {
+    const { checker, clock, answer } = degradable((at) => {
+      const claims = listClaims(at, [3]);
+      delete claims.exp;
+      return listToken(claims);
+    });
+    await checker.check(withStatus(5));
+    answer(unreachable);
+    clock.advance(2 * TTL - 1);
+    await checker.check(withStatus(5));
+    clock.advance(1);
+    await expectRefusal(checker.check(withStatus(5)), 'ERR_JWKS_UNAVAILABLE');
+  });
+
+  it('refuses at once when no list was ever had', async () => {
+    const { checker, fetch, logged } = degradable(async () => {
+      throw new TypeError('fetch failed');
+    });
+    await expectRefusal(checker.check(withStatus(5)), 'ERR_JWKS_UNAVAILABLE');
+    expect(fetch.calls).toBe(1);
+    expect(checker.stats()).toEqual({ staleAnswers: 0, refreshFailures: 1 });
+    expect(logged).toEqual([]);
   });
 });
 

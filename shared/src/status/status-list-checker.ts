@@ -3,12 +3,14 @@
  * §8.3), for an API that verifies tokens on its own: the list named by the token's `status` claim
  * is fetched (only from the issuer's origin), verified with the issuer's keys, cached for its
  * `ttl`, and the token's entry read. A revoked token is then refused within one `ttl`, without a
- * call to the issuer per request and without back-channel logout.
+ * call to the issuer per request and without back-channel logout. When the issuer cannot give a
+ * fresh copy, the last good one keeps answering until its `exp` (plus the leeway), and no longer.
  */
 import { jwtVerify, type JWTPayload } from 'jose';
 import type { FetchLike } from '../http/fetch-like.js';
 import { readBoundedText } from '../http/read-bounded.js';
 import { VERIFICATION_ALGORITHMS, type KeySet } from '../jwks/key-set.js';
+import { describeError, silentLogger, type Logger } from '../log/logger.js';
 import { TokenVerificationError } from '../verify/errors.js';
 import { requireClockTolerance } from '../time/clock-tolerance.js';
 import { normalizeTyp, requireKeySet, requireNonEmptyString, requireNow } from '../verify/verify-jwt.js';
@@ -36,12 +38,18 @@ export interface StatusListCheckerOptions {
    * in the future of the moment it was received, and used until its `exp` plus this, never longer.
    */
   clockToleranceSec?: number;
-  /** How long to keep a list that carries no `ttl`, in seconds (default 60). */
+  /**
+   * How long to keep a list that carries no `ttl`, in seconds (default 60). A list without `exp`
+   * stays usable for twice its ttl (as held) after its fetch started: see {@link createStatusListChecker}.
+   */
   defaultTtlSec?: number;
   /** The range a list's `ttl` is held to, in seconds (default 1 to 3 600): §11.5 asks for reasonable values. */
   minTtlSec?: number;
   maxTtlSec?: number;
-  /** After a failed fetch, how long that list is not asked for again, in seconds (default 5). */
+  /**
+   * After a failed fetch, how long that list is not asked for again, in seconds (default 5); meanwhile
+   * the last good copy answers while it is usable, and the check is refused otherwise.
+   */
   retryAfterSec?: number;
   /** Time limit of one request, in milliseconds (default 5 000). */
   timeoutMs?: number;
@@ -51,6 +59,8 @@ export interface StatusListCheckerOptions {
   maxListBytes?: number;
   /** How many lists to keep in memory (default 64). */
   maxLists?: number;
+  /** Where a list answering past its ttl is reported (`status_list.stale`, a warning); silent by default. */
+  log?: Logger;
 }
 
 /** The `status_list` member of a token's `status` claim (§6.2). */
@@ -70,14 +80,35 @@ export interface StatusListChecker {
   check(claims: object): Promise<void>;
   /** The status value of one entry (§7.1), from the cached list or a fresh one. */
   statusOf(reference: StatusListReference): Promise<number>;
+  /** Counters since the checker was built, for a health page or metrics. */
+  stats(): StatusListCheckerStats;
+}
+
+/** What {@link StatusListChecker.stats} counts. */
+export interface StatusListCheckerStats {
+  /** Answers read from a list past its ttl because no fresh copy could be had. */
+  staleAnswers: number;
+  /** Fetches of a list that failed: no answer, an HTTP error, or a token that did not verify. */
+  refreshFailures: number;
 }
 
 interface CachedList {
   readonly bits: StatusListBits;
   readonly bytes: Uint8Array;
-  /** Epoch milliseconds until which the list may be used without fetching it again. */
+  /** Epoch milliseconds (this server's clock) until which the list is used without fetching it again. */
   readonly freshUntil: number;
+  /** Epoch milliseconds until which it may still answer when no fresh copy can be had: never past exp + leeway. */
+  readonly usableUntil: number;
 }
+
+/**
+ * A list without `exp` is usable for this many times its ttl after its fetch started: the window
+ * the issuer gives its own lists (`exp = iat + 2 × ttl`, idp/src/keys/key-timeline.ts).
+ */
+const USABLE_TTL_FACTOR_WITHOUT_EXP = 2;
+
+/** How long a list has been past its ttl at `at`, in whole seconds. */
+const staleForSec = (list: CachedList, at: number): number => Math.max(0, Math.floor((at - list.freshUntil) / 1000));
 
 const DEFAULTS = {
   defaultTtlSec: 60,
@@ -135,6 +166,16 @@ function referenceOf(claims: object): StatusListReference {
  * asked for, whose `iss`, if any, is the issuer, and which has not expired. It is kept for its
  * `ttl` (within the bounds, never past `exp`); concurrent requests for one list share one fetch.
  *
+ * When a list cannot be refreshed after its `ttl` (the issuer down or slow, an HTTP error, an answer
+ * that does not verify), the last good copy goes on answering, each such answer counted in
+ * {@link StatusListChecker.stats} and each failed refresh logged as `status_list.stale`; the issuer
+ * is asked again no sooner than `retryAfterSec` later. The copy answers until its `exp` plus the
+ * leeway (§5.1, §8.3: an expired list is not used), or, without `exp`, until twice its `ttl` after its
+ * fetch started — the bound this kit's issuer signs into its own lists (`exp = iat + 2 × ttl`);
+ * `maxTtlSec` would let a list that asked to be fetched every minute hide revocations for an hour.
+ * Only then is the check refused (`ERR_JWKS_UNAVAILABLE`). So while the issuer cannot be reached, a
+ * revocation may go unseen for up to that long instead of one `ttl`: see SECURITY.md.
+ *
  * @example
  * ```ts
  * const keySet = createRemoteKeySet('https://idp.example.com/jwks');
@@ -162,6 +203,8 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
   const maxTokenBytes = positive('maxTokenBytes', options.maxTokenBytes, DEFAULTS.maxTokenBytes);
   const maxListBytes = positive('maxListBytes', options.maxListBytes, DEFAULTS.maxListBytes);
   const maxLists = positive('maxLists', options.maxLists, DEFAULTS.maxLists);
+  const log = options.log ?? silentLogger;
+  if (typeof log?.warn !== 'function') throw new TypeError('log must be a Logger');
   const origins = new Set([
     originOf('issuer', issuer).origin,
     ...(options.origins ?? []).map((o) => originOf('origins', o).origin),
@@ -256,46 +299,94 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
     const bytes = await inflateStatusList(statusList.lst, maxListBytes);
     // §8.3 step 4.4: a fresh copy once ttl has passed since it was resolved, counted from the start of
     // the fetch (the list may have been signed then); never past exp, with the same leeway jose gave it.
-    const keepSec = Math.min(Math.max(typeof ttl === 'number' ? ttl : defaultTtlSec, minTtlSec), maxTtlSec);
-    const freshUntil = Math.min(
-      startedAt + keepSec * 1000,
-      typeof exp === 'number' ? (exp + clockToleranceSec) * 1000 : Number.POSITIVE_INFINITY,
-    );
-    return { bits: statusList.bits as StatusListBits, bytes, freshUntil };
+    const keepMs = Math.min(Math.max(typeof ttl === 'number' ? ttl : defaultTtlSec, minTtlSec), maxTtlSec) * 1000;
+    const usableUntil =
+      typeof exp === 'number'
+        ? (exp + clockToleranceSec) * 1000
+        : // No exp: the issuer set no bound; its ttl says how old a list it tolerates, so twice that.
+          startedAt + USABLE_TTL_FACTOR_WITHOUT_EXP * keepMs;
+    const freshUntil = Math.min(startedAt + keepMs, usableUntil);
+    return { bits: statusList.bits as StatusListBits, bytes, freshUntil, usableUntil };
   }
 
-  /** The list, fetched unless a fresh copy is held; `uri` must have passed requireAllowedUri. */
+  const counters: StatusListCheckerStats = { staleAnswers: 0, refreshFailures: 0 };
+  const usable = (list: CachedList | undefined, at: number): list is CachedList =>
+    list !== undefined && at < list.usableUntil;
+  const stale = (list: CachedList): CachedList => {
+    counters.staleAnswers++;
+    return list;
+  };
+
+  /**
+   * Fetches the list once, for every caller that waits meanwhile. A failure is remembered for
+   * retryAfterSec; the copy held, if still usable, is kept (and reported) rather than dropped.
+   */
+  function refresh(uri: string): Promise<CachedList> {
+    const pending = load(uri).then(
+      (list) => {
+        const held = cache.get(uri);
+        if (failures.delete(uri) && held !== undefined) {
+          log.info('status_list.refreshed', { uri, staleForSec: staleForSec(held, now()) });
+        }
+        remember(cache, uri, list);
+        return list;
+      },
+      (cause: unknown) => {
+        counters.refreshFailures++;
+        const at = now();
+        const error = new TokenVerificationError(
+          'ERR_JWKS_UNAVAILABLE',
+          'the token status list could not be fetched or verified',
+          { claim: 'status', cause },
+        );
+        remember(failures, uri, { until: at + retryAfterMs, error });
+        const held = cache.get(uri);
+        if (usable(held, at)) {
+          log.warn('status_list.stale', {
+            uri,
+            staleForSec: staleForSec(held, at),
+            usableForSec: Math.floor((held.usableUntil - at) / 1000),
+            staleAnswers: counters.staleAnswers,
+            ...describeError(error),
+          });
+        } else {
+          cache.delete(uri);
+        }
+        throw error;
+      },
+    );
+    const shared = pending.finally(() => inflight.delete(uri));
+    // Callers await `shared`; a failure nobody awaits must not surface as an unhandled rejection.
+    shared.catch(() => undefined);
+    inflight.set(uri, shared);
+    return shared;
+  }
+
+  /**
+   * The list, fetched unless a fresh copy is held; `uri` must have passed requireAllowedUri. When no
+   * fresh copy can be had, the held one answers while usable (the issuer down, slow, or answering
+   * with something that does not verify: whoever can spoil the answer could as well drop it, and
+   * gets no more than that); the check is refused only when no usable copy is left.
+   */
   async function listAt(uri: string): Promise<CachedList> {
     const at = now();
+    const held = cache.get(uri);
     const failed = failures.get(uri);
-    if (failed !== undefined && at < failed.until) throw failed.error;
-
-    let pending = inflight.get(uri);
-    if (pending === undefined) {
-      pending = load(uri).then(
-        (list) => {
-          failures.delete(uri);
-          remember(cache, uri, list);
-          return list;
-        },
-        (cause: unknown) => {
-          cache.delete(uri);
-          const error = new TokenVerificationError(
-            'ERR_JWKS_UNAVAILABLE',
-            'the token status list could not be fetched or verified',
-            { claim: 'status', cause },
-          );
-          remember(failures, uri, { until: now() + retryAfterMs, error });
-          throw error;
-        },
-      );
-      const shared = pending.finally(() => inflight.delete(uri));
-      // Callers await `shared`; a failure nobody awaits must not surface as an unhandled rejection.
-      shared.catch(() => undefined);
-      inflight.set(uri, shared);
-      pending = shared;
+    if (failed !== undefined && at < failed.until) {
+      // Asked a moment ago and failed: not again before retryAfterSec, however many requests come.
+      if (usable(held, at)) return stale(held);
+      throw failed.error;
     }
-    return pending;
+    const pending = inflight.get(uri);
+    // A retry of a list that failed last time: one caller waits for it, the others need not.
+    if (pending !== undefined && failed !== undefined && usable(held, at)) return stale(held);
+    try {
+      return await (pending ?? refresh(uri));
+    } catch (error) {
+      const fallback = cache.get(uri);
+      if (usable(fallback, now())) return stale(fallback);
+      throw error;
+    }
   }
 
   /** The status at a reference already shaped as §6.2 asks. */
@@ -316,6 +407,7 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
   }
 
   return {
+    stats: () => ({ ...counters }),
     statusOf: async (reference) => statusAtReference(referenceOf({ status: { status_list: reference } })),
     async check(claims) {
       const value = await statusAtReference(referenceOf(claims));
