@@ -79,6 +79,7 @@ export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
             keySet: issuer.keySet,
             fetch,
             now: () => clock.now(),
+            log: deps.log ?? createLogger('app-b'),
           }),
         }
       : {}),
