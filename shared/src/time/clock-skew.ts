@@ -34,7 +34,10 @@ export interface ClockSkewMonitorOptions {
   now?: () => number;
   /** The leeway the verifiers apply: a difference beyond it is logged as an error (tokens are refused). */
   toleranceSec?: number;
-  /** A difference at least this large is logged as a warning (default 5 s: well above the readings' own error). */
+  /**
+   * A difference at least this large is logged as a warning (default 5 s: well above the readings'
+   * own error); one past the leeway is logged as an error whatever its size.
+   */
   warnAboveSec?: number;
 }
 
@@ -44,31 +47,35 @@ const RELOG_AFTER_MS = 10 * 60_000;
 /**
  * A monitor for one issuer. Each reading replaces the estimate; both readings are within about a
  * second of the truth (whole-second values, plus the response's time in flight), which is why
- * differences under `warnAboveSec` are not reported.
+ * differences under `warnAboveSec` are not reported unless they are past the leeway.
  */
 export function createClockSkewMonitor(options: ClockSkewMonitorOptions): ClockSkewMonitor {
   const now = options.now ?? Date.now;
   const toleranceSec = options.toleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC;
   const warnAboveSec = options.warnAboveSec ?? 5;
   let estimate: number | undefined;
-  let logged: { at: number; aheadSec: number } | undefined;
+  let logged: { at: number; aheadSec: number; beyond: boolean } | undefined;
 
   function record(issuerMs: number, source: 'date_header' | 'iat'): void {
     const local = now();
     const aheadSec = Math.round((issuerMs - local) / 1000);
     estimate = aheadSec;
-    if (Math.abs(aheadSec) < warnAboveSec) {
+    // Past the leeway tokens are refused, which is always worth a line, even under `warnAboveSec`
+    // (a strict verifier's leeway of 0).
+    const beyond = Math.abs(aheadSec) > toleranceSec;
+    if (Math.abs(aheadSec) < warnAboveSec && !beyond) {
       logged = undefined;
       return;
     }
+    // A warning logged a moment ago does not stand for an error: crossing the leeway is news.
     if (
       logged !== undefined &&
       local - logged.at < RELOG_AFTER_MS &&
+      logged.beyond === beyond &&
       Math.abs(aheadSec - logged.aheadSec) < warnAboveSec
     )
       return;
-    logged = { at: local, aheadSec };
-    const beyond = Math.abs(aheadSec) > toleranceSec;
+    logged = { at: local, aheadSec, beyond };
     options.log[beyond ? 'error' : 'warn']('clock.skew', {
       issuerAheadSec: aheadSec,
       toleranceSec,
