@@ -4,8 +4,11 @@
  */
 import {
   ConfigError,
+  DEFAULT_CLOCK_TOLERANCE_SEC,
+  MAX_CLOCK_TOLERANCE_SEC,
   envAppOrigin,
   envClientId,
+  envDuration,
   envIssuerIdentifier,
   envPort,
   type EnvVariables,
@@ -28,6 +31,11 @@ export interface AppAConfig {
   clientId: string;
   /** The confidential client's secret, sent with client_secret_basic (RFC 6749 §2.3.1). */
   clientSecret: string;
+  /**
+   * The leeway of every time check of what the issuer signed (ID, access and logout tokens), in
+   * seconds: clocks on two machines never agree exactly. 0 is strict.
+   */
+  clockToleranceSec: number;
 }
 
 /** Reads and validates the whole configuration; throws ConfigError naming the bad variable. */
@@ -47,5 +55,12 @@ export function loadConfig(env: EnvVariables = process.env): AppAConfig {
     issuer: envIssuerIdentifier(env, 'TESSERA_ISSUER', 'http://idp.localhost:4000'),
     clientId: envClientId(env, 'APP_A_CLIENT_ID', 'app-a'),
     clientSecret,
+    clockToleranceSec: envDuration(
+      env,
+      'APP_A_CLOCK_TOLERANCE_SEC',
+      DEFAULT_CLOCK_TOLERANCE_SEC,
+      0,
+      MAX_CLOCK_TOLERANCE_SEC,
+    ),
   };
 }

@@ -15,7 +15,17 @@ describe('loadConfig', () => {
       issuer: 'http://idp.localhost:4000',
       clientId: 'app-a',
       clientSecret: 's3cret',
+      clockToleranceSec: 60,
     });
+  });
+
+  it('reads APP_A_CLOCK_TOLERANCE_SEC from 0 (strict) to 300 s, and names it on a bad value', () => {
+    expect(
+      ['0', '5', '300', '5m'].map((v) => loadConfig({ ...base, APP_A_CLOCK_TOLERANCE_SEC: v }).clockToleranceSec),
+    ).toEqual([0, 5, 300, 300]);
+    for (const APP_A_CLOCK_TOLERANCE_SEC of ['301', '-1', 'soon', '1.5']) {
+      expect(refusal({ ...base, APP_A_CLOCK_TOLERANCE_SEC }).variable).toBe('APP_A_CLOCK_TOLERANCE_SEC');
+    }
   });
 
   it('takes the port from APP_A_URL, and APP_A_PORT over it', () => {

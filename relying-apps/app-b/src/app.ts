@@ -80,6 +80,7 @@ export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
             fetch,
             now: () => clock.now(),
             log: deps.log ?? createLogger('app-b'),
+            clockToleranceSec: config.clockToleranceSec,
           }),
         }
       : {}),

@@ -4,6 +4,8 @@
  * learns what it needs from `/config.json`.
  */
 import {
+  DEFAULT_CLOCK_TOLERANCE_SEC,
+  MAX_CLOCK_TOLERANCE_SEC,
   envAppOrigin,
   envClientId,
   envDuration,
@@ -40,6 +42,11 @@ export interface AppBConfig {
    * back-channel logout arrives. On unless APP_B_STATUS_LIST=off.
    */
   checkStatusList: boolean;
+  /**
+   * The leeway of every time check of what the issuer signed (access, logout, status list and, in
+   * the browser, ID tokens), in seconds: clocks on two machines never agree exactly. 0 is strict.
+   */
+  clockToleranceSec: number;
 }
 
 /** Reads and validates the whole configuration; throws ConfigError naming the bad variable. */
@@ -54,5 +61,12 @@ export function loadConfig(env: EnvVariables = process.env): AppBConfig {
     // 15 minutes: three times the issuer's default access-token lifetime (TESSERA_ACCESS_TOKEN_TTL).
     revocationWindowSec: envDuration(env, 'APP_B_REVOCATION_WINDOW', 900, 30, 86_400),
     checkStatusList: envBoolean(env, 'APP_B_STATUS_LIST', true),
+    clockToleranceSec: envDuration(
+      env,
+      'APP_B_CLOCK_TOLERANCE_SEC',
+      DEFAULT_CLOCK_TOLERANCE_SEC,
+      0,
+      MAX_CLOCK_TOLERANCE_SEC,
+    ),
   };
 }

@@ -58,9 +58,14 @@ describe('the browser app as served', () => {
     expect(await again.text()).toBe('');
   });
 
-  it('serves /config.json with the issuer, the client id and the app URL', async () => {
+  it('serves /config.json with the issuer, the client id, the app URL and the clock leeway', async () => {
     const res = await fetch(`${world.app}/config.json`);
-    expect(await res.json()).toEqual({ issuer: world.idp, clientId: 'app-b', appUrl: world.app });
+    expect(await res.json()).toEqual({
+      issuer: world.idp,
+      clientId: 'app-b',
+      appUrl: world.app,
+      clockToleranceSec: 60,
+    });
   });
 
   it('answers /app.js with a 500 and no details when the browser code did not build', async () => {

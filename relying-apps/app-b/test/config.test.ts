@@ -14,7 +14,17 @@ describe('loadConfig', () => {
       clientId: 'app-b',
       revocationWindowSec: 900,
       checkStatusList: true,
+      clockToleranceSec: 60,
     });
+  });
+
+  it('reads APP_B_CLOCK_TOLERANCE_SEC from 0 (strict) to 300 s, and names it on a bad value', () => {
+    expect(['0', '5', '300', '5m'].map((v) => loadConfig({ APP_B_CLOCK_TOLERANCE_SEC: v }).clockToleranceSec)).toEqual([
+      0, 5, 300, 300,
+    ]);
+    for (const APP_B_CLOCK_TOLERANCE_SEC of ['301', '-1', 'soon', '1.5']) {
+      expect(refusal({ APP_B_CLOCK_TOLERANCE_SEC }).variable).toBe('APP_B_CLOCK_TOLERANCE_SEC');
+    }
   });
 
   it('turns the status-list check off with APP_B_STATUS_LIST=off, and names the variable on a bad value', () => {

@@ -55,7 +55,12 @@ describe('the page', () => {
   it('keeps /config.json revalidated, not stored blindly: it holds no token, only public settings', async () => {
     const res = await fetch(`${world.app}/config.json`);
     expect(res.headers.get('cache-control')).toBe('no-cache');
-    expect(Object.keys((await res.json()) as object).sort()).toEqual(['appUrl', 'clientId', 'issuer']);
+    expect(Object.keys((await res.json()) as object).sort()).toEqual([
+      'appUrl',
+      'clientId',
+      'clockToleranceSec',
+      'issuer',
+    ]);
   });
 });
 

@@ -64,6 +64,7 @@ export function callbackRoutes(ctx: AppContext): Hono {
         keySet: ctx.issuer.keySet,
         nonce: transaction.nonce,
         now,
+        clockToleranceSec: config.clockToleranceSec,
       });
       // RFC 9068 §4: app A is the resource this access token is for; it carries name and email.
       const { claims: access } = await verifyAccessToken(tokens.access_token, {
@@ -71,6 +72,7 @@ export function callbackRoutes(ctx: AppContext): Hono {
         audience: config.appUrl,
         keySet: ctx.issuer.keySet,
         now,
+        clockToleranceSec: config.clockToleranceSec,
       });
       if (access.sub !== id.sub || (id.sid !== undefined && access.sid !== undefined && access.sid !== id.sid)) {
         throw new SignInError({

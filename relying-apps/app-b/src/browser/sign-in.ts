@@ -101,6 +101,7 @@ export async function completeSignIn(config: AppConfig, issuer: Issuer, url: URL
       audience: config.clientId,
       keySet: issuer.keySet,
       nonce: pending.nonce,
+      clockToleranceSec: config.clockToleranceSec,
     });
     forgetSilentSignInFailed();
     return {

@@ -39,6 +39,7 @@ export function apiRoutes(ctx: AppContext): Hono<AccessTokenEnv> {
         audience: config.appUrl,
         keySet: ctx.issuer.keySet,
         now: () => ctx.clock.now(),
+        clockToleranceSec: config.clockToleranceSec,
         // Back-channel logout reaches a stateless API through this hook (see revoked-sessions.ts).
         isRevoked: (claims) => ctx.revoked.isRevoked(claims),
         // …and the token status list reaches it even when no back-channel logout does.

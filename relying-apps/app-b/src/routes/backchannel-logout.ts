@@ -21,6 +21,7 @@ export function backchannelLogoutRoutes(ctx: AppContext): Hono {
       keySet: ctx.issuer.keySet,
       jtiStore: ctx.jtiStore,
       now: () => ctx.clock.now(),
+      clockToleranceSec: config.clockToleranceSec,
       onError: (error) => ctx.log.warn('backchannel_logout.refused', describeError(error)),
       // §2.7: with sid, that issuer session; with only sub, every session of the subject.
       onLogout: (claims) => {

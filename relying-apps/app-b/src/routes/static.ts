@@ -10,6 +10,8 @@ export interface BrowserConfig {
   issuer: string;
   clientId: string;
   appUrl: string;
+  /** The leeway of the ID token's time checks, in the browser (APP_B_CLOCK_TOLERANCE_SEC). */
+  clockToleranceSec: number;
 }
 
 export function staticRoutes(ctx: AppContext): Hono {
@@ -18,6 +20,7 @@ export function staticRoutes(ctx: AppContext): Hono {
     issuer: ctx.config.issuer,
     clientId: ctx.config.clientId,
     appUrl: ctx.config.appUrl,
+    clockToleranceSec: ctx.config.clockToleranceSec,
   };
   // Revalidated on every load (cheap with the ETag): a restarted server's new bundle is picked up at once.
   const bundle = ctx.browserBundle.then((code) => ({
