@@ -6,8 +6,10 @@
 import { Hono } from 'hono';
 import {
   MalformedRequestError,
+  createClockSkewMonitor,
   createIssuerClient,
   createMemoryJtiStore,
+  observingIssuerClock,
   type FetchLike,
   type JtiStore,
 } from '@tessera/shared';
@@ -63,12 +65,17 @@ const MAX_BODY_BYTES = 16 * 1024;
  */
 export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
   const clock = deps.clock ?? systemClock;
-  const fetch = deps.fetch ?? createLoopbackFetch();
+  const log = deps.log ?? createLogger('app-a');
+  // Every answer of the issuer says what its clock reads (its Date header): a difference is logged
+  // before it grows past the leeway and sign-ins start failing.
+  const clockSkew = createClockSkewMonitor({ log, now: () => clock.now(), toleranceSec: config.clockToleranceSec });
+  const fetch = observingIssuerClock(deps.fetch ?? createLoopbackFetch(), config.issuer, clockSkew);
   const ctx: AppContext = {
     config,
     clock,
     fetch,
-    log: deps.log ?? createLogger('app-a'),
+    clockSkew,
+    log,
     issuer: createIssuerClient({
       issuer: config.issuer,
       fetch,

@@ -1,5 +1,5 @@
 /** Everything a route of app A needs, built once in createApp and passed in. */
-import type { FetchLike, IssuerClient, JtiStore } from '@tessera/shared';
+import type { ClockSkewMonitor, FetchLike, IssuerClient, JtiStore } from '@tessera/shared';
 import type { Clock } from '@tessera/shared';
 import type { AppAConfig } from './config.js';
 import type { CookieNames } from './http/cookies.js';
@@ -11,8 +11,10 @@ export interface AppContext {
   config: AppAConfig;
   clock: Clock;
   log: Logger;
-  /** Server-side HTTP to the issuer (discovery, JWKS, token endpoint). */
+  /** Server-side HTTP to the issuer (discovery, JWKS, token endpoint); its `Date` headers go to `clockSkew`. */
   fetch: FetchLike;
+  /** How far the issuer's clock is from ours, logged when it is large. */
+  clockSkew: ClockSkewMonitor;
   issuer: IssuerClient;
   sessions: SessionStore;
   loginTransactions: LoginTransactionStore;

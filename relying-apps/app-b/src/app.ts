@@ -6,9 +6,11 @@
 import { Hono } from 'hono';
 import {
   MalformedRequestError,
+  createClockSkewMonitor,
   createIssuerClient,
   createMemoryJtiStore,
   createStatusListChecker,
+  observingIssuerClock,
   type FetchLike,
   type JtiStore,
 } from '@tessera/shared';
@@ -59,7 +61,11 @@ const MAX_BODY_BYTES = 16 * 1024;
  */
 export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
   const clock = deps.clock ?? systemClock;
-  const fetch = deps.fetch ?? createLoopbackFetch();
+  const log = deps.log ?? createLogger('app-b');
+  // Every answer of the issuer says what its clock reads (its Date header): a difference is logged
+  // before it grows past the leeway and the API starts refusing tokens.
+  const clockSkew = createClockSkewMonitor({ log, now: () => clock.now(), toleranceSec: config.clockToleranceSec });
+  const fetch = observingIssuerClock(deps.fetch ?? createLoopbackFetch(), config.issuer, clockSkew);
   const issuer = createIssuerClient({
     issuer: config.issuer,
     fetch,
@@ -70,7 +76,8 @@ export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
   const ctx: AppContext = {
     config,
     clock,
-    log: deps.log ?? createLogger('app-b'),
+    log,
+    clockSkew,
     issuer,
     ...(config.checkStatusList
       ? {
@@ -79,7 +86,7 @@ export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
             keySet: issuer.keySet,
             fetch,
             now: () => clock.now(),
-            log: deps.log ?? createLogger('app-b'),
+            log,
             clockToleranceSec: config.clockToleranceSec,
           }),
         }

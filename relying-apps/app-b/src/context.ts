@@ -1,5 +1,5 @@
 /** Everything a route of app B's server needs, built once in createApp and passed in. */
-import type { IssuerClient, JtiStore, StatusListChecker } from '@tessera/shared';
+import type { ClockSkewMonitor, IssuerClient, JtiStore, StatusListChecker } from '@tessera/shared';
 import type { Clock } from '@tessera/shared';
 import type { AppBConfig } from './config.js';
 import type { Logger } from '@tessera/shared';
@@ -9,6 +9,8 @@ export interface AppContext {
   config: AppBConfig;
   clock: Clock;
   log: Logger;
+  /** How far the issuer's clock is from ours, logged when it is large. */
+  clockSkew: ClockSkewMonitor;
   issuer: IssuerClient;
   revoked: RevokedSessions;
   /** Used logout-token `jti`s (OIDC Back-Channel Logout 1.0 §2.6). */

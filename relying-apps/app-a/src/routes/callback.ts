@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { exchangeCode, validateAuthorizationResponse, verifyAccessToken, verifyIdToken } from '@tessera/shared';
+import { observeTokenFromTheFuture } from '../clock-skew.js';
 import type { AppContext } from '../context.js';
 import { clearCookie, readCookie, writeCookie } from '../http/cookies.js';
 import { describeError } from '@tessera/shared';
@@ -74,6 +75,8 @@ export function callbackRoutes(ctx: AppContext): Hono {
         now,
         clockToleranceSec: config.clockToleranceSec,
       });
+      // Both were signed a moment ago: their iat is the issuer's clock now.
+      ctx.clockSkew.observeIssuedAt(id.iat);
       if (access.sub !== id.sub || (id.sid !== undefined && access.sid !== undefined && access.sid !== id.sid)) {
         throw new SignInError({
           status: 502,
@@ -100,6 +103,8 @@ export function callbackRoutes(ctx: AppContext): Hono {
       const failure = describeSignInFailure(error);
       if (failure === undefined) throw error;
       ctx.log.warn('sign_in.failed', { reason: failure.code, ...describeError(error) });
+      // Tokens from the future: the monitor logs `clock.skew`, naming the cause the page names.
+      observeTokenFromTheFuture(ctx.clockSkew, ctx.clock, error);
       return c.html(problemPage(failure.title, failure.message, failure.code), failure.status);
     }
   });

@@ -7,7 +7,9 @@ import {
   CodeExchangeError,
   IssuerUnavailableError,
   TokenVerificationError,
+  describeClockSkew,
 } from '@tessera/shared';
+import { issuedInTheFutureBy } from '../clock-skew.js';
 
 export interface SignInFailure {
   status: 400 | 403 | 502 | 503;
@@ -81,6 +83,18 @@ export function describeSignInFailure(error: unknown): SignInFailure | undefined
     return error.code === 'ERR_CODE_EXCHANGE_REJECTED'
       ? signInFailed(400, 'The sign-in could not be completed; please sign in again.', 'invalid_grant')
       : signInFailed(502, 'The sign-in service did not answer properly. Please try again.', 'bad_gateway');
+  }
+  // Tokens signed a moment ago, in our future past the leeway: the clocks disagree, which no new
+  // attempt can mend; the person is told who can, the operator reads `clock.skew` in the log.
+  const skew = issuedInTheFutureBy(error);
+  if (skew !== undefined) {
+    return signInFailed(
+      502,
+      `The sign-in could not be completed because the clocks disagree: ${describeClockSkew(skew)}. ` +
+        "App A's operator must synchronise the clocks of App A and the sign-in service (the issuer); " +
+        'signing in again will not help until then.',
+      'clock_skew',
+    );
   }
   if (error instanceof TokenVerificationError) {
     return error.code === 'ERR_JWKS_UNAVAILABLE'

@@ -21,7 +21,12 @@ export interface World extends Omit<AppWorld, 'serve' | 'fx'> {
   alice: { sub: string; email: string; name: string };
 }
 
-export async function startWorld(deps: AppADeps = {}): Promise<World> {
+export interface WorldOptions {
+  /** Extra app A environment (APP_A_CLOCK_TOLERANCE_SEC, say). */
+  appEnv?: Record<string, string>;
+}
+
+export async function startWorld(deps: AppADeps = {}, options: WorldOptions = {}): Promise<World> {
   const { serve, fx, ...world } = await startAppWorld();
   const { app } = world;
 
@@ -32,7 +37,12 @@ export async function startWorld(deps: AppADeps = {}): Promise<World> {
     resources: [app],
   });
 
-  const config = loadConfig({ APP_A_URL: app, TESSERA_ISSUER: world.idp, APP_A_CLIENT_SECRET: secret });
+  const config = loadConfig({
+    APP_A_URL: app,
+    TESSERA_ISSUER: world.idp,
+    APP_A_CLIENT_SECRET: secret,
+    ...options.appEnv,
+  });
   const sessions = deps.sessions ?? createMemorySessionStore({ clock: { now: () => Date.now() } });
   serve(createApp(config, { log: silentLogger, ...deps, sessions }).fetch);
 
@@ -45,7 +55,8 @@ export async function startWorld(deps: AppADeps = {}): Promise<World> {
 }
 
 /** A world for the tests of the enclosing file or `describe` (see `useWorld`). */
-export const useAppA = (deps: AppADeps = {}): World => useWorld(() => startWorld(deps));
+export const useAppA = (deps: AppADeps = {}, options: WorldOptions = {}): World =>
+  useWorld(() => startWorld(deps, options));
 
 /**
  * Signs alice in to app A as a browser would: app A `/login` → issuer (sign-in form when the

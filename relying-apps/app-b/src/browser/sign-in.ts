@@ -5,10 +5,12 @@
  */
 import {
   AuthorizationResponseError,
+  TokenVerificationError,
   createAuthorizationRequest,
   exchangeCode,
   validateAuthorizationResponse,
   verifyIdToken,
+  type FetchLike,
 } from '@tessera/shared';
 import { redirectUri, type AppConfig } from './app-config.js';
 import type { Issuer } from './issuer.js';
@@ -17,6 +19,7 @@ import {
   rememberPendingSignIn,
   rememberSilentSignInFailed,
   takePendingSignIn,
+  type PendingSignIn,
 } from './redirect-memory.js';
 import type { Tokens } from './token-memory.js';
 
@@ -51,7 +54,8 @@ export type SignInOutcome =
   | { kind: 'signed-in'; tokens: Tokens }
   /** A silent attempt found no session at the issuer: show the sign-in button. */
   | { kind: 'signed-out' }
-  | { kind: 'failed'; message: string };
+  /** `code` is `clock_skew` when the device's and the issuer's clocks are too far apart. */
+  | { kind: 'failed'; message: string; code?: 'clock_skew' };
 
 // OIDC Core §3.1.2.6: what prompt=none answers when the person would have to do something.
 const NEEDS_INTERACTION = new Set([
@@ -83,6 +87,31 @@ export async function completeSignIn(config: AppConfig, issuer: Issuer, url: URL
     return { kind: 'failed', message: 'The sign-in response could not be trusted. Please sign in again.' };
   }
 
+  const outcome = await redeemAuthorizationResponse(config, issuer, code, pending);
+  if (outcome.kind === 'signed-in') forgetSilentSignInFailed();
+  return outcome;
+}
+
+/** What redeeming a code needs besides the settings: the browser's own, unless a test gives others. */
+export interface RedeemDeps {
+  fetch?: FetchLike;
+  /** This device's clock, in milliseconds since the epoch. */
+  now?: () => number;
+}
+
+/**
+ * Redeems the code of a checked authorization response and verifies the ID token against this
+ * device's clock. DOM-free: it runs under test in Node as it does in the browser.
+ */
+export async function redeemAuthorizationResponse(
+  config: AppConfig,
+  issuer: Issuer,
+  code: string,
+  pending: Pick<PendingSignIn, 'nonce' | 'codeVerifier'>,
+  deps: RedeemDeps = {},
+): Promise<SignInOutcome> {
+  const now = deps.now ?? Date.now;
+  const fetchTokens: FetchLike = deps.fetch ?? ((input, init) => fetch(input, init));
   try {
     // Public client: client_id in the body and no secret; the PKCE verifier proves we made the request.
     const tokens = await exchangeCode({
@@ -92,7 +121,7 @@ export async function completeSignIn(config: AppConfig, issuer: Issuer, url: URL
       codeVerifier: pending.codeVerifier,
       redirectUri: redirectUri(config),
       resource: config.appUrl,
-      fetch: (input, init) => fetch(input, init),
+      fetch: fetchTokens,
     });
     if (tokens.id_token === undefined) return { kind: 'failed', message: 'The sign-in service sent no ID token.' };
     // OIDC Core §3.1.3.7: who signed in, for this client, in answer to this very request (nonce).
@@ -101,20 +130,44 @@ export async function completeSignIn(config: AppConfig, issuer: Issuer, url: URL
       audience: config.clientId,
       keySet: issuer.keySet,
       nonce: pending.nonce,
+      now,
       clockToleranceSec: config.clockToleranceSec,
     });
-    forgetSilentSignInFailed();
     return {
       kind: 'signed-in',
       tokens: {
         accessToken: tokens.access_token,
         idToken: tokens.id_token,
-        accessTokenExpiresAt: Date.now() + (tokens.expires_in ?? 300) * 1000,
+        accessTokenExpiresAt: now() + (tokens.expires_in ?? 300) * 1000,
         ...(typeof tokens.refresh_token === 'string' ? { refreshToken: tokens.refresh_token } : {}),
       },
     };
   } catch (error) {
     console.warn('app-b: sign-in failed', error);
+    // An ID token signed a moment ago, in this device's future past the leeway (the signature is
+    // checked first): the clocks disagree, and signing in again cannot help until one is set right.
+    if (
+      error instanceof TokenVerificationError &&
+      error.code === 'ERR_TOKEN_NOT_YET_VALID' &&
+      error.claim === 'iat' &&
+      error.issuedAtOffsetSec !== undefined &&
+      error.issuedAtOffsetSec > 0
+    )
+      return {
+        kind: 'failed',
+        message:
+          `Sign-in failed: the clocks disagree — ${describeDeviceClockSkew(error.issuedAtOffsetSec)}. ` +
+          'Set this device to take its time from the network, then sign in again; if its clock is right, ' +
+          "the sign-in service's clock is wrong and its operator must set it.",
+        code: 'clock_skew',
+      };
     return { kind: 'failed', message: 'The sign-in could not be completed. Please sign in again.' };
   }
 }
+
+/**
+ * The shared kit's `describeClockSkew`, about the clock that checked the ID token here: this
+ * device's (the person's), not a server's.
+ */
+const describeDeviceClockSkew = (issuerAheadSec: number): string =>
+  `this device's clock is ${Math.round(issuerAheadSec)} s behind the sign-in service's`;

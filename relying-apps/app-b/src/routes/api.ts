@@ -4,6 +4,7 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { requireBearer, type AccessTokenEnv } from '@tessera/shared';
+import { observeTokenFromTheFuture } from '../clock-skew.js';
 import type { AppContext } from '../context.js';
 
 /**
@@ -44,7 +45,12 @@ export function apiRoutes(ctx: AppContext): Hono<AccessTokenEnv> {
         isRevoked: (claims) => ctx.revoked.isRevoked(claims),
         // …and the token status list reaches it even when no back-channel logout does.
         ...(ctx.statusLists ? { statusLists: ctx.statusLists } : {}),
-        onError: (error) => ctx.log.info('api.token_refused', { code: error.code }),
+        // Still the RFC 6750 §3.1 invalid_token answer; a token from the future also tells the monitor,
+        // which logs `clock.skew` when the issuer's clock is past the leeway.
+        onError: (error) => {
+          ctx.log.info('api.token_refused', { code: error.code });
+          observeTokenFromTheFuture(ctx.clockSkew, ctx.clock, error);
+        },
       }),
     ),
   );

@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import { backchannelLogout, describeError } from '@tessera/shared';
+import { observeTokenFromTheFuture } from '../clock-skew.js';
 import type { AppContext } from '../context.js';
 
 export function backchannelLogoutRoutes(ctx: AppContext): Hono {
@@ -22,7 +23,10 @@ export function backchannelLogoutRoutes(ctx: AppContext): Hono {
       jtiStore: ctx.jtiStore,
       now: () => ctx.clock.now(),
       clockToleranceSec: config.clockToleranceSec,
-      onError: (error) => ctx.log.warn('backchannel_logout.refused', describeError(error)),
+      onError: (error) => {
+        ctx.log.warn('backchannel_logout.refused', describeError(error));
+        observeTokenFromTheFuture(ctx.clockSkew, ctx.clock, error);
+      },
       // §2.7: with sid, that issuer session; with only sub, every session of the subject.
       onLogout: (claims) => {
         if (claims.sid !== undefined) ctx.revoked.revokeSession(claims.sid);
