@@ -26,12 +26,18 @@ describe('createLogger', () => {
     for (const { time } of destination.lines) expect(new Date(time as string).toISOString()).toBe(time);
   });
 
-  it('by default writes to stderr, and the lines survive process.exit right after them', async () => {
-    // The servers exit with process.exit on SIGTERM: asynchronous output must still be flushed.
+  it('by default writes to stderr, and the lines survive process.exit right after them, in order', async () => {
+    // The servers exit with process.exit on SIGTERM: every line must be out by then, in the order
+    // logged — also when whoever reads stderr is slow and the pipe is full (a loaded machine).
+    const count = 5000;
     const script = [
+      "import { pbkdf2 } from 'node:crypto';",
       "import { createLogger } from './src/log/pino-logger.ts';",
+      // libuv's four threads busy, as argon2id keeps them during sign-ins: no write can start there.
+      "for (let t = 0; t < 4; t++) pbkdf2('password', 'salt', 3_000_000, 32, 'sha256', () => {});",
       "const log = createLogger('idp');",
-      "for (let i = 0; i < 1000; i++) log.info('tick', { i });",
+      `for (let i = 0; i < ${count}; i++) log.info('tick', { i });`,
+      "process.stdout.write('logged');",
       'process.exit(0);',
     ].join('\n');
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
@@ -41,15 +47,18 @@ describe('createLogger', () => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    // A slow reader: stderr is read only a moment after the child started writing, so its pipe fills up.
+    child.stderr.pause();
+    setTimeout(() => child.stderr.on('data', (chunk: Buffer) => (stderr += chunk)).resume(), 1000);
     const code = await new Promise<number | null>((done) => child.once('close', done));
     expect(code).toBe(0);
-    expect(stdout).toBe('');
+    expect(stdout).toBe('logged');
     const lines = stderr
       .trimEnd()
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines).toHaveLength(1000);
-    expect(lines.at(-1)).toMatchObject({ level: 'info', app: 'idp', event: 'tick', i: 999 });
+    expect(lines).toHaveLength(count);
+    expect(lines.map((line) => line.i)).toEqual(Array.from({ length: count }, (_, i) => i));
+    expect(lines.at(-1)).toMatchObject({ level: 'info', app: 'idp', event: 'tick', i: count - 1 });
   });
 });

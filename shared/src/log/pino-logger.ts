@@ -1,14 +1,19 @@
 /**
  * Node-only: the servers' logger, over pino. One JSON line per event on stderr — `level`, `time`,
- * `app`, the caller's fields, `event` — written asynchronously (sonic-boom), so a request does
- * not wait on the pipe, and flushed synchronously when the process exits.
+ * `app`, the caller's fields, `event` — written synchronously, one write per line.
+ *
+ * Not asynchronously: sonic-boom's asynchronous writes go through libuv's thread pool, which
+ * argon2id keeps busy during sign-ins. A line queued there behind hashing was lost at
+ * `process.exit` (SIGTERM), while the lines after it were flushed synchronously: a log out of
+ * order and short by its first lines. A synchronous write of a line costs microseconds, the same
+ * as Node's own stderr on a pipe.
  */
 import { type DestinationStream, pino } from 'pino';
 import type { Logger } from './logger.js';
 
 /** Tuning of {@link createLogger}. */
 export interface LoggerOptions {
-  /** Where lines go (default: stderr, asynchronously). Tests that want no lines use `silentLogger`. */
+  /** Where lines go (default: stderr, synchronously). Tests that want no lines use `silentLogger`. */
   destination?: DestinationStream;
 }
 
@@ -31,7 +36,7 @@ export function createLogger(app: string, options: LoggerOptions = {}): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    options.destination ?? pino.destination({ dest: 2, sync: false }),
+    options.destination ?? pino.destination({ dest: 2, sync: true }),
   );
   return {
     info: (event, fields) => logger.info(fields ?? {}, event),
