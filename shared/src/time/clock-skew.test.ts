@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../log/logger.js';
-import { createClockSkewMonitor } from './clock-skew.js';
+import { TokenVerificationError } from '../verify/errors.js';
+import { createClockSkewMonitor, describeClockSkew, issuedInTheFutureBy, observingIssuerClock } from './clock-skew.js';
 
 /** A monitor on a clock the test sets, with the lines it logs. */
 function setup(options: { toleranceSec?: number } = {}) {
@@ -60,5 +61,51 @@ describe('createClockSkewMonitor', () => {
     advance(10 * 60_000);
     monitor.observeIssuedAt(iatAhead(91));
     expect(lines).toHaveLength(2);
+  });
+
+  it('reads a refusal of a token issued in the future, and no other refusal', () => {
+    const { monitor, lines } = setup();
+    const future = new TokenVerificationError('ERR_TOKEN_NOT_YET_VALID', 'issued in the future', {
+      claim: 'iat',
+      issuedAtOffsetSec: 95,
+    });
+    monitor.observeRefusal(new TokenVerificationError('ERR_TOKEN_EXPIRED', 'expired', { issuedAtOffsetSec: -900 }));
+    monitor.observeRefusal(new TokenVerificationError('ERR_TOKEN_NOT_YET_VALID', 'nbf', { claim: 'nbf' }));
+    monitor.observeRefusal(new Error('not a token refusal'));
+    expect(lines).toEqual([]);
+    monitor.observeRefusal(future);
+    expect(lines).toMatchObject([
+      {
+        level: 'error',
+        fields: { issuerAheadSec: 95, likelyCause: "this server's clock is 95 s behind the issuer's" },
+      },
+    ]);
+  });
+
+  it('reads the Date header of the issuer’s answers only', async () => {
+    const { monitor } = setup();
+    const dated = (date: string) => async () => new Response('', { headers: { date: date } });
+    const inTwoMinutes = new Date(Date.UTC(2026, 11, 5, 12, 2, 0, 0)).toUTCString();
+    await observingIssuerClock(dated(inTwoMinutes), 'http://idp.localhost:4000', monitor)('http://other.localhost/x');
+    expect(monitor.issuerAheadSec()).toBeUndefined();
+    await observingIssuerClock(
+      dated(inTwoMinutes),
+      'http://idp.localhost:4000',
+      monitor,
+    )('http://idp.localhost:4000/jwks');
+    // The header is truncated to the second: read as the middle of it.
+    expect(monitor.issuerAheadSec()).toBe(121);
+  });
+});
+
+describe('issuedInTheFutureBy and describeClockSkew', () => {
+  it('name the difference in both directions', () => {
+    expect(describeClockSkew(95)).toBe("this server's clock is 95 s behind the issuer's");
+    expect(describeClockSkew(-95)).toBe("this server's clock is 95 s ahead of the issuer's");
+    expect(describeClockSkew(0.2)).toBe("this server's clock agrees with the issuer's");
+    const refusal = (offset: number) =>
+      new TokenVerificationError('ERR_TOKEN_NOT_YET_VALID', 'x', { claim: 'iat', issuedAtOffsetSec: offset });
+    expect(issuedInTheFutureBy(refusal(61))).toBe(61);
+    expect(issuedInTheFutureBy(refusal(0))).toBeUndefined();
   });
 });

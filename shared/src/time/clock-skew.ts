@@ -7,6 +7,7 @@
  */
 import type { FetchLike } from '../http/fetch-like.js';
 import type { Logger } from '../log/logger.js';
+import { TokenVerificationError } from '../verify/errors.js';
 import { DEFAULT_CLOCK_TOLERANCE_SEC } from './clock-tolerance.js';
 
 /** Words for a clock difference: `issuerAheadSec` > 0 when the issuer's clock is ahead of this server's. */
@@ -18,12 +19,29 @@ export function describeClockSkew(issuerAheadSec: number): string {
     : `this server's clock is ${seconds} s ahead of the issuer's`;
 }
 
+/**
+ * How far in this server's future a token was issued, in whole seconds, when `error` refused it for
+ * that (`iat` past the leeway); undefined for any other error. The signature is checked before the
+ * claims, so that `iat` is the issuer's own clock reading: for a token signed a moment ago (at the
+ * callback) it is how far the issuer's clock is ahead. An expired token says nothing about clocks:
+ * it may simply be old.
+ */
+export function issuedInTheFutureBy(error: unknown): number | undefined {
+  if (!(error instanceof TokenVerificationError) || error.code !== 'ERR_TOKEN_NOT_YET_VALID' || error.claim !== 'iat')
+    return undefined;
+  const offset = error.issuedAtOffsetSec;
+  // Zero is a strict verifier and a skew under a second, which explains nothing to anyone.
+  return offset === undefined || offset <= 0 ? undefined : offset;
+}
+
 /** Estimates the clock difference to one issuer and logs it when it is large. */
 export interface ClockSkewMonitor {
   /** A `Date` header value of an issuer response, received just now. */
   observeDateHeader(value: string | null): void;
   /** The `iat` of a token the issuer has just issued (a token response, not a stored token). */
   observeIssuedAt(iat: unknown): void;
+  /** A verifier's refusal: one of a token issued in the future (see {@link issuedInTheFutureBy}) is a reading. */
+  observeRefusal(error: unknown): void;
   /** The latest estimate, in seconds: positive when the issuer is ahead; undefined before any reading. */
   issuerAheadSec(): number | undefined;
 }
@@ -96,6 +114,11 @@ export function createClockSkewMonitor(options: ClockSkewMonitorOptions): ClockS
     },
     observeIssuedAt(iat) {
       if (typeof iat === 'number' && Number.isFinite(iat)) record(iat * 1000 + 500, 'iat');
+    },
+    observeRefusal(error) {
+      const aheadSec = issuedInTheFutureBy(error);
+      // Already whole seconds against this clock: no half second to add.
+      if (aheadSec !== undefined) record(now() + aheadSec * 1000, 'iat');
     },
     issuerAheadSec: () => estimate,
   };

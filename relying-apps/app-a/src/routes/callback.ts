@@ -4,7 +4,6 @@
  */
 import { Hono } from 'hono';
 import { exchangeCode, validateAuthorizationResponse, verifyAccessToken, verifyIdToken } from '@tessera/shared';
-import { observeTokenFromTheFuture } from '../clock-skew.js';
 import type { AppContext } from '../context.js';
 import { clearCookie, readCookie, writeCookie } from '../http/cookies.js';
 import { describeError } from '@tessera/shared';
@@ -104,7 +103,7 @@ export function callbackRoutes(ctx: AppContext): Hono {
       if (failure === undefined) throw error;
       ctx.log.warn('sign_in.failed', { reason: failure.code, ...describeError(error) });
       // Tokens from the future: the monitor logs `clock.skew`, naming the cause the page names.
-      observeTokenFromTheFuture(ctx.clockSkew, ctx.clock, error);
+      ctx.clockSkew.observeRefusal(error);
       return c.html(problemPage(failure.title, failure.message, failure.code), failure.status);
     }
   });

@@ -8,8 +8,8 @@ import {
   IssuerUnavailableError,
   TokenVerificationError,
   describeClockSkew,
+  issuedInTheFutureBy,
 } from '@tessera/shared';
-import { issuedInTheFutureBy } from '../clock-skew.js';
 
 export interface SignInFailure {
   status: 400 | 403 | 502 | 503;

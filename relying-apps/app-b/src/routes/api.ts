@@ -4,7 +4,6 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { requireBearer, type AccessTokenEnv } from '@tessera/shared';
-import { observeTokenFromTheFuture } from '../clock-skew.js';
 import type { AppContext } from '../context.js';
 
 /**
@@ -49,7 +48,7 @@ export function apiRoutes(ctx: AppContext): Hono<AccessTokenEnv> {
         // which logs `clock.skew` when the issuer's clock is past the leeway.
         onError: (error) => {
           ctx.log.info('api.token_refused', { code: error.code });
-          observeTokenFromTheFuture(ctx.clockSkew, ctx.clock, error);
+          ctx.clockSkew.observeRefusal(error);
         },
       }),
     ),

@@ -5,7 +5,6 @@
  */
 import { Hono } from 'hono';
 import { backchannelLogout, describeError } from '@tessera/shared';
-import { observeTokenFromTheFuture } from '../clock-skew.js';
 import type { AppContext } from '../context.js';
 
 export function backchannelLogoutRoutes(ctx: AppContext): Hono {
@@ -25,7 +24,7 @@ export function backchannelLogoutRoutes(ctx: AppContext): Hono {
       clockToleranceSec: config.clockToleranceSec,
       onError: (error) => {
         ctx.log.warn('backchannel_logout.refused', describeError(error));
-        observeTokenFromTheFuture(ctx.clockSkew, ctx.clock, error);
+        ctx.clockSkew.observeRefusal(error);
       },
       // §2.7: with sid, that issuer session; with only sub, every session of the subject.
       onLogout: (claims) => {
