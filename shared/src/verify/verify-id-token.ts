@@ -18,7 +18,7 @@ export interface VerifyIdTokenOptions extends JwtVerifyOptions {
   nonce?: string;
   /** The `max_age` sent in the authorization request, in seconds: `auth_time` must be that recent. */
   maxAgeSec?: number;
-  /** Leeway for `exp`, `nbf`, `iat` and `auth_time`, in seconds: 0 by default, at most 60. */
+  /** Leeway for `exp`, `nbf`, `iat` and `auth_time`, in seconds: 60 by default, 0 for strict, at most 300. */
   clockToleranceSec?: number;
 }
 
