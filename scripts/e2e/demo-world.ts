@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { startDemoStack, type DemoStack } from '../src/demo-stack.js';
+import { startDemoStack, type DemoStack, type DemoStackOptions } from '../src/demo-stack.js';
 import { freePorts, launchChromium } from './browser.js';
 
 export const PASSWORD = 'e2e-demo-password';
@@ -14,8 +14,16 @@ export interface DemoWorld {
   browser: Browser;
 }
 
-/** Registers beforeAll/afterAll hooks that start and stop the world; read it inside tests. */
-export function useDemoWorld(): { readonly current: DemoWorld } {
+export interface DemoWorldOptions {
+  /** Extra environment for one service alone (see {@link DemoStackOptions.serviceEnv}). */
+  serviceEnv?: DemoStackOptions['serviceEnv'];
+}
+
+/**
+ * Registers beforeAll/afterAll hooks that start and stop the world; read it inside tests. Called
+ * inside a `describe`, the world lives for that block alone.
+ */
+export function useDemoWorld(options: DemoWorldOptions = {}): { readonly current: DemoWorld } {
   let dir: string | undefined;
   const world = { current: undefined as unknown as DemoWorld };
   beforeAll(async () => {
@@ -30,6 +38,7 @@ export function useDemoWorld(): { readonly current: DemoWorld } {
       },
       databaseFile: join(dir, 'tessera.db'),
       password: PASSWORD,
+      ...(options.serviceEnv === undefined ? {} : { serviceEnv: options.serviceEnv }),
       output: () => {},
     });
     world.current = { stack, browser };

@@ -9,8 +9,11 @@ import { seedDemo, type DemoTopology } from './seed-demo.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** The demo's services, by the name their output is prefixed with. */
+export type ServiceName = 'idp' | 'app-a' | 'app-b';
+
 interface Service {
-  name: string;
+  name: ServiceName;
   url: string;
   entry: string;
   env: Record<string, string>;
@@ -32,6 +35,11 @@ export interface DemoStackOptions {
   password: string;
   /** Extra environment for every service. */
   env?: Record<string, string>;
+  /**
+   * Extra environment for one service alone, over `env`: what a test sets where only one site
+   * differs (NODE_OPTIONS with a preload, say, to run the issuer on a clock of its own).
+   */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Where service output goes (default: this process's stdout/stderr, prefixed by service). */
   output?: (service: string, line: string) => void;
 }
@@ -123,7 +131,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
   };
   try {
     for (const s of services) {
-      const child = start(s, options.output);
+      const child = start({ ...s, env: { ...s.env, ...options.serviceEnv?.[s.name] } }, options.output);
       children.push(child);
       child.once('exit', (code) => {
         if (!stopping) onExit({ name: s.name, code });
