@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT } from '../src/demo-stack.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -89,4 +89,24 @@ export function cspViolations(context: import('playwright-core').BrowserContext)
   context.pages().forEach(watch);
   context.on('page', watch);
   return violations;
+}
+
+/** Records every page a device's tabs navigate to, and whether any showed a password field. */
+export function watchPages(context: BrowserContext): { visited: string[]; passwordPages: string[] } {
+  const visited: string[] = [];
+  const passwordPages: string[] = [];
+  context.on('page', (page) => track(page));
+  const track = (page: Page) => {
+    page.on('load', async () => {
+      visited.push(page.url());
+      if (
+        (await page
+          .locator('input[type=password]')
+          .count()
+          .catch(() => 0)) > 0
+      )
+        passwordPages.push(page.url());
+    });
+  };
+  return { visited, passwordPages };
 }

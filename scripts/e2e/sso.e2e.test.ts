@@ -4,35 +4,14 @@
  * app B without a password; device 2 must sign in itself; device 1's sign-out at app A reaches
  * app B through back-channel logout, and device 2 stays signed in.
  */
-import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { cspViolations, screenshot, waitForStatus } from './browser.js';
+import { cspViolations, screenshot, waitForStatus, watchPages } from './browser.js';
 import { signInAtIssuer, useDemoWorld } from './demo-world.js';
 
 const ALICE = /Signed in as Alice Example \(alice@example\.com\)/;
 const BOB = /Signed in as Bob Example \(bob@example\.com\)/;
 
 const world = useDemoWorld();
-
-/** Records every page a device's tabs navigate to, and whether any showed a password field. */
-function watch(context: BrowserContext) {
-  const visited: string[] = [];
-  const passwordPages: string[] = [];
-  context.on('page', (page) => track(page));
-  const track = (page: Page) => {
-    page.on('load', async () => {
-      visited.push(page.url());
-      if (
-        (await page
-          .locator('input[type=password]')
-          .count()
-          .catch(() => 0)) > 0
-      )
-        passwordPages.push(page.url());
-    });
-  };
-  return { visited, passwordPages };
-}
 
 describe('single sign-on and single logout across three sites', () => {
   it('signs in once, is signed in at both apps, and signs out of both at once', async () => {
@@ -42,7 +21,7 @@ describe('single sign-on and single logout across three sites', () => {
     // Device 1: app A → issuer sign-in → back at app A.
     const device1 = await browser.newContext();
     const device1Csp = cspViolations(device1);
-    const seen1 = watch(device1);
+    const seen1 = watchPages(device1);
     const a1 = await device1.newPage();
     await a1.goto(appA);
     await waitForStatus(a1, /Signed out/);
@@ -70,7 +49,7 @@ describe('single sign-on and single logout across three sites', () => {
     // Device 2: a fresh browser must enter the password for app B.
     const device2 = await browser.newContext();
     const device2Csp = cspViolations(device2);
-    const seen2 = watch(device2);
+    const seen2 = watchPages(device2);
     const b2 = await device2.newPage();
     await b2.goto(appB);
     await waitForStatus(b2, /Signed out/);
