@@ -299,6 +299,31 @@ describe('verifyAccessToken refuses claims', () => {
   });
 });
 
+describe('a refusal by a time check', () => {
+  it('says how far ahead the issuer signed, reading iat as the middle of its second', async () => {
+    const { options } = setup();
+    // Wherever in its second our clock is, a token signed with the issuer 90 s ahead reads 90.
+    for (const fraction of [0.05, 0.5, 0.95]) {
+      const nowMs = (Math.floor(Date.now() / 1000) + fraction) * 1000;
+      const iat = Math.floor(nowMs / 1000 + 90);
+      const token = await sign(issuer.es256, accessTokenClaims({ iat, exp: iat + 300 }), at);
+      const error = await expectRefusal(
+        verifyAccessToken(token, { ...options, now: () => nowMs }),
+        'ERR_TOKEN_NOT_YET_VALID',
+      );
+      expect([error.claim, error.issuedAtOffsetSec]).toEqual(['iat', 90]);
+    }
+  });
+
+  it('carries the offset of an expired token too: its age, negated', async () => {
+    const { options } = setup();
+    const token = await sign(issuer.es256, accessTokenClaims({ iat: nowSec() - 600, exp: nowSec() - 300 }), at);
+    const error = await expectRefusal(verifyAccessToken(token, options), 'ERR_TOKEN_EXPIRED');
+    expect(error.issuedAtOffsetSec).toBeGreaterThanOrEqual(-600);
+    expect(error.issuedAtOffsetSec).toBeLessThanOrEqual(-599);
+  });
+});
+
 describe('verifyAccessToken options', () => {
   it('throws a TypeError for a clock tolerance above 300 seconds or below 0', async () => {
     for (const clockToleranceSec of [301, -1, Number.NaN]) {

@@ -292,8 +292,11 @@ export async function verifyJwt(token: unknown, check: JwtCheck): Promise<Verifi
   return verified;
 }
 
-/** `iat` minus this server's clock, in whole seconds. */
-const issuedAtOffset = (iat: number, nowMs: number): number => Math.round(iat - nowMs / 1000);
+/**
+ * `iat` minus this server's clock, in whole seconds. `iat` is the issuer's clock truncated to the
+ * second, so it is read as the middle of that second: a token signed 90 s ahead reads 90, not 89.
+ */
+const issuedAtOffset = (iat: number, nowMs: number): number => Math.round(iat + 0.5 - nowMs / 1000);
 
 /**
  * A time-check refusal says how far the token's `iat` lay from this server's clock: for a token
