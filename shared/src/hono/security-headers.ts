@@ -67,6 +67,17 @@ export function allowFormRedirectTo(url: string): void {
 /** Whatever is not a page (JSON, JWTs, scripts, stylesheets) loads nothing and is never framed either. */
 const NOT_A_PAGE = "default-src 'none'; frame-ancestors 'none'";
 
+/**
+ * What {@link securityHeaders} adds to a response that is not a page and chose its own cache
+ * policy: for a server that answers some requests before its Hono app (the issuer's published
+ * documents), so that those answers carry the same headers.
+ */
+export const NOT_A_PAGE_HEADERS = Object.freeze({
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': NOT_A_PAGE,
+});
+
 const sources = (list: readonly string[]) => list.map((source) => ` ${source}`).join('');
 
 /** Options of {@link securityHeaders}. */
@@ -120,14 +131,14 @@ export function securityHeaders(options: SecurityHeadersOptions): MiddlewareHand
   return async function securityHeaders(c, next) {
     const policy = new ResponsePolicy();
     await currentResponse.run(policy, next);
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'no-referrer');
+    c.header('X-Content-Type-Options', NOT_A_PAGE_HEADERS['x-content-type-options']);
+    c.header('Referrer-Policy', NOT_A_PAGE_HEADERS['referrer-policy']);
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
     if (c.res.headers.get('content-type')?.startsWith('text/html')) {
       c.header('Content-Security-Policy', pagePolicy(policy));
       c.header('X-Frame-Options', 'DENY');
     } else {
-      c.header('Content-Security-Policy', NOT_A_PAGE);
+      c.header('Content-Security-Policy', NOT_A_PAGE_HEADERS['content-security-policy']);
     }
   };
 }
