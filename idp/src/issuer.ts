@@ -1,4 +1,6 @@
 /** Assembles an issuer from its configuration: store, key ring, password hasher, HTTP app. */
+import type { RequestListener } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { systemClock, type Clock } from '@tessera/shared';
 import type { Config } from './config/config.js';
@@ -14,11 +16,17 @@ import { createApp } from './app.js';
 import { openStore, type SqliteStore } from './store/index.js';
 import { StatusLists } from './status-list/status-lists.js';
 import type { Env } from './http/env.js';
+import { servePublishedDocuments } from './http/published-documents.js';
 
 export interface Issuer {
   /** The context, with the SQLite handle visible (tests and tools read the database directly). */
   ctx: IssuerContext & { store: SqliteStore };
   app: Hono<Env>;
+  /**
+   * The node:http listener that serves the issuer: the published documents answered directly
+   * (http/published-documents.ts), everything else by `app` through @hono/node-server.
+   */
+  listener: RequestListener;
   close(): void;
 }
 
@@ -53,9 +61,12 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
     const ctx = { config, store, keys, clock, passwords, log, backchannel, statusLists };
     // Deliveries left pending by a previous run (a crash, a restart) go out now.
     backchannel.kick();
+    const app = createApp(ctx);
     return {
       ctx,
-      app: createApp(ctx),
+      app,
+      // The adapter falls back to the configured host for a request without a Host header.
+      listener: servePublishedDocuments(ctx, getRequestListener(app.fetch, { hostname: config.host })),
       close: () => {
         keyScheduler.stop();
         backchannel.close();

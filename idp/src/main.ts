@@ -1,5 +1,6 @@
 /** Starts the issuer: configuration, store, keys, then the HTTP server; SIGINT / SIGTERM stop it. */
-import { serve } from '@hono/node-server';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createLogger, runServer } from '@tessera/shared/node';
 import { loadConfig } from './config/load-config.js';
 import { createIssuer } from './issuer.js';
@@ -15,7 +16,9 @@ runServer('tessera', async () => {
     });
   }
   const issuer = await createIssuer(config, { log });
-  const server = serve({ fetch: issuer.app.fetch, hostname: config.host, port: config.port }, (info) => {
+  const server = createServer(issuer.listener);
+  server.listen(config.port, config.host, () => {
+    const info = server.address() as AddressInfo;
     log.info('issuer.listening', { issuer: config.issuer, address: `${info.address}:${info.port}` });
   });
   return { server, onClose: () => issuer.close() };

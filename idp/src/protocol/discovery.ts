@@ -57,3 +57,17 @@ export function providerMetadata(issuer: string, signingAlgorithms: string[]): P
     status_list_aggregation_endpoint: issuer + STATUS_LIST_PATH,
   };
 }
+
+/**
+ * The serialized metadata, made once per issuer and set of signing algorithms: the key ring makes
+ * a new `algorithms` array only when it reloads, so the document is serialized again only then.
+ */
+const serialized = new WeakMap<readonly string[], { issuer: string; body: string }>();
+
+export function providerMetadataDocument(issuer: string, signingAlgorithms: string[]): string {
+  const known = serialized.get(signingAlgorithms);
+  if (known?.issuer === issuer) return known.body;
+  const body = JSON.stringify(providerMetadata(issuer, signingAlgorithms));
+  serialized.set(signingAlgorithms, { issuer, body });
+  return body;
+}

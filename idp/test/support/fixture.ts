@@ -9,7 +9,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getRequestListener } from '@hono/node-server';
 import { afterAll, beforeAll } from 'vitest';
 import { silentLogger, type Clock } from '@tessera/shared';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -68,7 +67,7 @@ export async function startIssuer(options: StartOptions = {}): Promise<RunningIs
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw e;
   }
-  server.on('request', getRequestListener(issuer.app.fetch));
+  server.on('request', issuer.listener);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
