@@ -5,7 +5,7 @@
  * before the app sees it. Anything else is a MalformedRequestError — an OAuth invalid_request
  * (RFC 6749 §5.2) — for the root handler to answer: never a 500 (OWASP ASVS V5.1).
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { MalformedRequestError } from '../http/malformed-request-error.js';
 import { parseUrlencoded } from '../http/urlencoded.js';
@@ -49,16 +49,28 @@ export function requestLimits(options: RequestLimitsOptions): MiddlewareHandler 
       throw new MalformedRequestError('the request body is too large', 413);
     },
   });
+  const checkHeadersAndQuery = async (c: Context, next: Next) => {
+    for (const [, value] of c.req.raw.headers) {
+      if (value.length > HEADER_VALUE_LIMIT) throw new MalformedRequestError('a request header is too large');
+    }
+    const url = c.req.url;
+    const query = url.indexOf('?');
+    if (query !== -1) readQuery(url.slice(query + 1));
+    await next();
+  };
   return function requestLimits(c, next) {
     // The body first: an announced Content-Length over the limit is refused before anything is read.
-    return limitBody(c, async () => {
-      for (const [, value] of c.req.raw.headers) {
-        if (value.length > HEADER_VALUE_LIMIT) throw new MalformedRequestError('a request header is too large');
-      }
-      const url = c.req.url;
-      const query = url.indexOf('?');
-      if (query !== -1) readQuery(url.slice(query + 1));
-      await next();
-    });
+    // A request that carries no body, or announces its length, is judged by bodyLimit's own rules
+    // without asking for the Web body stream: on Node that stream is what makes @hono/node-server
+    // build a full Request, where a route's arrayBuffer() reads the socket directly.
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD') return checkHeadersAndQuery(c, next);
+    const length = c.req.raw.headers.get('content-length');
+    if (length !== null && !c.req.raw.headers.has('transfer-encoding')) {
+      if (Number.parseInt(length, 10) > bodyBytes)
+        throw new MalformedRequestError('the request body is too large', 413);
+      return checkHeadersAndQuery(c, next);
+    }
+    return limitBody(c, () => checkHeadersAndQuery(c, next));
   };
 }
