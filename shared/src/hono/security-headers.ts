@@ -131,14 +131,18 @@ export function securityHeaders(options: SecurityHeadersOptions): MiddlewareHand
   return async function securityHeaders(c, next) {
     const policy = new ResponsePolicy();
     await currentResponse.run(policy, next);
-    c.header('X-Content-Type-Options', NOT_A_PAGE_HEADERS['x-content-type-options']);
-    c.header('Referrer-Policy', NOT_A_PAGE_HEADERS['referrer-policy']);
-    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
-    if (c.res.headers.get('content-type')?.startsWith('text/html')) {
-      c.header('Content-Security-Policy', pagePolicy(policy));
-      c.header('X-Frame-Options', 'DENY');
+    // Set on the answer's own header fields, as Hono's cors and secureHeaders do: c.header() on an
+    // answered context makes a new Response each time, turning a string body into a stream the
+    // Node adapter must then pipe.
+    const headers = c.res.headers;
+    headers.set('X-Content-Type-Options', NOT_A_PAGE_HEADERS['x-content-type-options']);
+    headers.set('Referrer-Policy', NOT_A_PAGE_HEADERS['referrer-policy']);
+    if (!headers.has('Cache-Control')) headers.set('Cache-Control', 'no-store');
+    if (headers.get('content-type')?.startsWith('text/html')) {
+      headers.set('Content-Security-Policy', pagePolicy(policy));
+      headers.set('X-Frame-Options', 'DENY');
     } else {
-      c.header('Content-Security-Policy', NOT_A_PAGE_HEADERS['content-security-policy']);
+      headers.set('Content-Security-Policy', NOT_A_PAGE_HEADERS['content-security-policy']);
     }
   };
 }
