@@ -126,6 +126,64 @@ describe('responses that are not pages', () => {
   });
 });
 
+describe('the token endpoint, open to any origin (browser apps redeem their codes from their own)', () => {
+  const openToAny = (res: { headers: Headers }) => {
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    // The answer does not depend on Origin.
+    expect(res.headers.get('vary')).toBeNull();
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+  };
+
+  it('answers the preflight for a POST with Content-Type and Authorization', async () => {
+    const res = await fetch(`${idp.url}/token`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://spa.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-methods')).toBe('POST');
+    expect(res.headers.get('access-control-allow-headers')).toBe('Content-Type,Authorization');
+    expect(res.headers.get('access-control-max-age')).toBe('600');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
+  it('lets any origin read its tokens, its refusals and its 401', async () => {
+    const flow = await browserFlow(
+      idp.url,
+      { clientId: fx.confidential.id, redirectUri: fx.redirectUri },
+      { email: 'alice@example.com' },
+    );
+    const ok = await redeem(
+      idp.url,
+      { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: fx.redirectUri },
+      fx.confidential,
+    );
+    expect(ok.status).toBe(200);
+    openToAny(ok);
+    expect(ok.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(ok.headers.get('pragma')).toBe('no-cache');
+    const bad = await redeem(
+      idp.url,
+      { code: 'nope', code_verifier: 'x'.repeat(43), redirect_uri: fx.redirectUri },
+      fx.confidential,
+    );
+    expect(bad.status).toBe(400);
+    openToAny(bad);
+    const unauthenticated = await redeem(
+      idp.url,
+      { code: 'nope', code_verifier: 'x'.repeat(43), redirect_uri: fx.redirectUri },
+      { ...fx.confidential, secret: 'wrong' },
+    );
+    expect(unauthenticated.status).toBe(401);
+    openToAny(unauthenticated);
+  });
+});
+
 describe('Cache-Control: no-store on every response with a token, a code or a session', () => {
   const noStore = (res: Response) => expect(res.headers.get('cache-control')).toBe('no-store');
 

@@ -1,8 +1,8 @@
 /** The token endpoint (RFC 6749 §3.2): JSON out, never cached, errors per §5.2. */
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import { ISSUER_PATHS, OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
+import { openToAnyOrigin } from '../http/any-origin.js';
 import { noStore } from '../http/cache-control.js';
 import { deviceOf } from '../http/device.js';
 import type { Env } from '../http/env.js';
@@ -18,7 +18,7 @@ export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
   // Browser apps (public clients) redeem their codes from their own origin.
   app.use(
     ISSUER_PATHS.token,
-    cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }),
+    openToAnyOrigin({ allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization'] }),
   );
   app.post(ISSUER_PATHS.token, async function tokenEndpoint(c) {
     noStore(c);
