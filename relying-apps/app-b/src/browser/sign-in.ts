@@ -5,9 +5,9 @@
  */
 import {
   AuthorizationResponseError,
-  TokenVerificationError,
   createAuthorizationRequest,
   exchangeCode,
+  issuedInTheFutureBy,
   validateAuthorizationResponse,
   verifyIdToken,
   type FetchLike,
@@ -146,17 +146,12 @@ export async function redeemAuthorizationResponse(
     console.warn('app-b: sign-in failed', error);
     // An ID token signed a moment ago, in this device's future past the leeway (the signature is
     // checked first): the clocks disagree, and signing in again cannot help until one is set right.
-    if (
-      error instanceof TokenVerificationError &&
-      error.code === 'ERR_TOKEN_NOT_YET_VALID' &&
-      error.claim === 'iat' &&
-      error.issuedAtOffsetSec !== undefined &&
-      error.issuedAtOffsetSec > 0
-    )
+    const skew = issuedInTheFutureBy(error);
+    if (skew !== undefined)
       return {
         kind: 'failed',
         message:
-          `Sign-in failed: the clocks disagree — ${describeDeviceClockSkew(error.issuedAtOffsetSec)}. ` +
+          `Sign-in failed: the clocks disagree — ${describeDeviceClockSkew(skew)}. ` +
           'Set this device to take its time from the network, then sign in again; if its clock is right, ' +
           "the sign-in service's clock is wrong and its operator must set it.",
         code: 'clock_skew',
