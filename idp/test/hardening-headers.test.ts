@@ -184,6 +184,38 @@ describe('the token endpoint, open to any origin (browser apps redeem their code
   });
 });
 
+describe('the other endpoints open to any origin', () => {
+  it.each([
+    ['userinfo', 'GET', '/userinfo', null],
+    ['userinfo', 'POST', '/userinfo', null],
+    ['revocation', 'POST', '/revoke', null],
+    ['a status list', 'GET', '/statuslists/no-such-list', 'ETag'],
+    ['discovery with a query string', 'GET', '/.well-known/openid-configuration?x=1', 'ETag'],
+  ])('%s (%s): any origin reads the answer, which does not vary by Origin', async (_, method, path, exposed) => {
+    const res = await fetch(`${idp.url}${path}`, { method, headers: { origin: 'https://spa.example' } });
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-expose-headers')).toBe(exposed);
+    expect(res.headers.get('vary')).toBeNull();
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+  });
+
+  it.each([
+    ['/userinfo', 'GET,POST', 'Authorization,Content-Type'],
+    ['/revoke', 'POST', 'Content-Type,Authorization'],
+    ['/statuslists/no-such-list', 'GET', null],
+  ])('%s answers its preflight', async (path, methods, headers) => {
+    const res = await fetch(`${idp.url}${path}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://spa.example', 'access-control-request-method': methods.split(',')[0]! },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-methods')).toBe(methods);
+    expect(res.headers.get('access-control-allow-headers')).toBe(headers);
+    expect(res.headers.get('access-control-max-age')).toBe('600');
+  });
+});
+
 describe('Cache-Control: no-store on every response with a token, a code or a session', () => {
   const noStore = (res: Response) => expect(res.headers.get('cache-control')).toBe('no-store');
 

@@ -9,11 +9,18 @@ import type { Env } from './env.js';
  * Origin), set before the route answers. cors() sets it on `c.res` first, which makes Hono rebuild
  * the route's answer around it, its body turned into a stream the Node adapter must pipe.
  */
-export function openToAnyOrigin(options: { allowMethods: string[]; allowHeaders: string[] }): MiddlewareHandler<Env> {
+export function openToAnyOrigin(options: {
+  allowMethods: string[];
+  allowHeaders?: string[];
+  /** Response header fields a script may read besides the CORS-safelisted ones (`ETag`, say). */
+  exposeHeaders?: string[];
+}): MiddlewareHandler<Env> {
   const preflight = cors({ origin: '*', ...options, maxAge: 600 });
+  const exposed = options.exposeHeaders?.length ? options.exposeHeaders.join(',') : undefined;
   return function openToAnyOrigin(c, next) {
     if (c.req.method === 'OPTIONS') return preflight(c, next);
     c.header('Access-Control-Allow-Origin', '*');
+    if (exposed !== undefined) c.header('Access-Control-Expose-Headers', exposed);
     return next();
   };
 }

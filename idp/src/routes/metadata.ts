@@ -4,7 +4,6 @@
  * from the same documents; these routes answer the rest (a query string, a CORS preflight).
  */
 import { Hono, type Context } from 'hono';
-import { cors } from 'hono/cors';
 import { ISSUER_PATHS, matchesIfNoneMatch } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import {
@@ -14,6 +13,7 @@ import {
   type PublishedDocument,
 } from '../http/published-documents.js';
 import type { Env } from '../http/env.js';
+import { openToAnyOrigin } from '../http/any-origin.js';
 
 function answer(c: Context<Env>, { body, contentType, cacheControl, etag }: PublishedDocument) {
   c.header('Cache-Control', cacheControl);
@@ -28,14 +28,9 @@ function answer(c: Context<Env>, { body, contentType, cacheControl, etag }: Publ
 
 export function metadataRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
-  const openToAnyOrigin = cors({
-    ...OPEN_TO_ANY_ORIGIN,
-    exposeHeaders: [...OPEN_TO_ANY_ORIGIN.exposeHeaders],
-    allowMethods: ['GET'],
-    maxAge: 600,
-  });
-  app.use(ISSUER_PATHS.discovery, openToAnyOrigin);
-  app.use(ISSUER_PATHS.jwks, openToAnyOrigin);
+  const anyOrigin = openToAnyOrigin({ exposeHeaders: [...OPEN_TO_ANY_ORIGIN.exposeHeaders], allowMethods: ['GET'] });
+  app.use(ISSUER_PATHS.discovery, anyOrigin);
+  app.use(ISSUER_PATHS.jwks, anyOrigin);
   app.get(ISSUER_PATHS.discovery, (c) => answer(c, discoveryDocument(ctx)));
   app.get(ISSUER_PATHS.jwks, (c) => answer(c, jwksDocument(ctx)));
   return app;

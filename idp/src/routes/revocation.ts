@@ -1,6 +1,5 @@
 /** The revocation endpoint (RFC 7009). */
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import { ISSUER_PATHS, OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
@@ -9,6 +8,7 @@ import { tokenEndpointErrors } from '../http/error-handlers.js';
 import { readForm } from '../http/forms.js';
 import { authenticateClient } from '../protocol/client-auth.js';
 import { revokeToken } from '../protocol/token-revocation.js';
+import { openToAnyOrigin } from '../http/any-origin.js';
 
 export function revocationRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
@@ -17,7 +17,7 @@ export function revocationRoutes(ctx: IssuerContext): Hono<Env> {
   // Browser apps (public clients) revoke their own tokens at sign-out.
   app.use(
     ISSUER_PATHS.revocation,
-    cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }),
+    openToAnyOrigin({ allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization'] }),
   );
 
   app.post(ISSUER_PATHS.revocation, async function revocationEndpoint(c) {

@@ -4,11 +4,11 @@
  * public, cacheable for the list `ttl`, and open to any origin.
  */
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import { STATUS_LIST_MEDIA_TYPE, matchesIfNoneMatch } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { STATUS_LIST_PATH } from '../status-list/status-lists.js';
 import type { Env } from '../http/env.js';
+import { openToAnyOrigin } from '../http/any-origin.js';
 
 const LIST_ID = /^[1-9][0-9]{0,14}$/;
 
@@ -26,9 +26,9 @@ function acceptsJwt(accept: string | undefined): boolean {
 export function statusListRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
   // §8.1: the endpoint SHOULD support CORS, so that browser-based verifiers can read it.
-  const openToAnyOrigin = cors({ origin: '*', allowMethods: ['GET'], exposeHeaders: ['ETag'], maxAge: 600 });
-  app.use(STATUS_LIST_PATH, openToAnyOrigin);
-  app.use(`${STATUS_LIST_PATH}/*`, openToAnyOrigin);
+  const anyOrigin = openToAnyOrigin({ allowMethods: ['GET'], exposeHeaders: ['ETag'] });
+  app.use(STATUS_LIST_PATH, anyOrigin);
+  app.use(`${STATUS_LIST_PATH}/*`, anyOrigin);
 
   app.get(STATUS_LIST_PATH, async function statusListAggregation(c) {
     c.header('Cache-Control', `public, max-age=${ctx.config.statusListTtl}`);

@@ -1,6 +1,5 @@
 /** The UserInfo endpoint (OIDC Core §5.3): GET and POST, Bearer token (RFC 6750). */
 import { Hono, type Context } from 'hono';
-import { cors } from 'hono/cors';
 import { ISSUER_PATHS, OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { userinfo } from '../protocol/userinfo.js';
@@ -8,6 +7,7 @@ import { noStore } from '../http/cache-control.js';
 import { readForm } from '../http/forms.js';
 import type { Env } from '../http/env.js';
 import { MissingBearerToken, bearerErrors } from '../http/error-handlers.js';
+import { openToAnyOrigin } from '../http/any-origin.js';
 
 /** RFC 6750 §2.1 header or §2.2 form body; using both is an invalid_request. */
 async function bearerToken(c: Context<Env>): Promise<string | undefined> {
@@ -30,7 +30,7 @@ export function userinfoRoutes(ctx: IssuerContext): Hono<Env> {
   app.onError(bearerErrors);
   app.use(
     ISSUER_PATHS.userinfo,
-    cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['Authorization', 'Content-Type'], maxAge: 600 }),
+    openToAnyOrigin({ allowMethods: ['GET', 'POST'], allowHeaders: ['Authorization', 'Content-Type'] }),
   );
   app.on(['GET', 'POST'], ISSUER_PATHS.userinfo, async function userinfoEndpoint(c) {
     const token = await bearerToken(c);
