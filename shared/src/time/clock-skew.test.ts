@@ -103,6 +103,9 @@ describe('issuedInTheFutureBy and describeClockSkew', () => {
     expect(describeClockSkew(95)).toBe("this server's clock is 95 s behind the issuer's");
     expect(describeClockSkew(-95)).toBe("this server's clock is 95 s ahead of the issuer's");
     expect(describeClockSkew(0.2)).toBe("this server's clock agrees with the issuer's");
+    expect(describeClockSkew(-3, { local: "this device's", issuer: "the sign-in service's" })).toBe(
+      "this device's clock is 3 s ahead of the sign-in service's",
+    );
     const refusal = (offset: number) =>
       new TokenVerificationError('ERR_TOKEN_NOT_YET_VALID', 'x', { claim: 'iat', issuedAtOffsetSec: offset });
     expect(issuedInTheFutureBy(refusal(61))).toBe(61);

@@ -10,13 +10,20 @@ import type { Logger } from '../log/logger.js';
 import { TokenVerificationError } from '../verify/errors.js';
 import { DEFAULT_CLOCK_TOLERANCE_SEC } from './clock-tolerance.js';
 
-/** Words for a clock difference: `issuerAheadSec` > 0 when the issuer's clock is ahead of this server's. */
-export function describeClockSkew(issuerAheadSec: number): string {
+/**
+ * Words for a clock difference: `issuerAheadSec` > 0 when the issuer's clock is ahead of this
+ * server's. `names` says whose clocks they are, for a reader other than the operator (app B's
+ * browser code checks tokens on the person's device).
+ */
+export function describeClockSkew(
+  issuerAheadSec: number,
+  names: { local: string; issuer: string } = { local: "this server's", issuer: "the issuer's" },
+): string {
   const seconds = Math.round(Math.abs(issuerAheadSec));
-  if (seconds === 0) return "this server's clock agrees with the issuer's";
+  if (seconds === 0) return `${names.local} clock agrees with ${names.issuer}`;
   return issuerAheadSec > 0
-    ? `this server's clock is ${seconds} s behind the issuer's`
-    : `this server's clock is ${seconds} s ahead of the issuer's`;
+    ? `${names.local} clock is ${seconds} s behind ${names.issuer}`
+    : `${names.local} clock is ${seconds} s ahead of ${names.issuer}`;
 }
 
 /**
@@ -133,8 +140,7 @@ export function observingIssuerClock(fetch: FetchLike, origin: string, monitor: 
   return async (input, init) => {
     const response = await fetch(input, init);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (URL.canParse(url) && new URL(url).origin === issuerOrigin)
-      monitor.observeDateHeader(response.headers.get('date'));
+    if (URL.parse(url)?.origin === issuerOrigin) monitor.observeDateHeader(response.headers.get('date'));
     return response;
   };
 }

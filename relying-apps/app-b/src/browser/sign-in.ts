@@ -6,6 +6,7 @@
 import {
   AuthorizationResponseError,
   createAuthorizationRequest,
+  describeClockSkew,
   exchangeCode,
   issuedInTheFutureBy,
   validateAuthorizationResponse,
@@ -151,7 +152,7 @@ export async function redeemAuthorizationResponse(
       return {
         kind: 'failed',
         message:
-          `Sign-in failed: the clocks disagree — ${describeDeviceClockSkew(skew)}. ` +
+          `Sign-in failed: the clocks disagree — ${describeClockSkew(skew, DEVICE_AND_ISSUER)}. ` +
           'Set this device to take its time from the network, then sign in again; if its clock is right, ' +
           "the sign-in service's clock is wrong and its operator must set it.",
         code: 'clock_skew',
@@ -160,9 +161,5 @@ export async function redeemAuthorizationResponse(
   }
 }
 
-/**
- * The shared kit's `describeClockSkew`, about the clock that checked the ID token here: this
- * device's (the person's), not a server's.
- */
-const describeDeviceClockSkew = (issuerAheadSec: number): string =>
-  `this device's clock is ${Math.round(issuerAheadSec)} s behind the sign-in service's`;
+/** The clock that checked the ID token here is this device's (the person's), not a server's. */
+const DEVICE_AND_ISSUER = { local: "this device's", issuer: "the sign-in service's" };
