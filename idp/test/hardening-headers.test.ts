@@ -18,6 +18,20 @@ import {
 
 const { idp, fx } = useIssuer();
 
+/** Alice signs in for the confidential client, which redeems the code: the token endpoint's answer. */
+async function tokenAnswerForAlice(): ReturnType<typeof redeem> {
+  const flow = await browserFlow(
+    idp.url,
+    { clientId: fx.confidential.id, redirectUri: fx.redirectUri },
+    { email: 'alice@example.com' },
+  );
+  return redeem(
+    idp.url,
+    { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: fx.redirectUri },
+    fx.confidential,
+  );
+}
+
 const PAGES = [
   'sign-in',
   'sign-in started at the issuer',
@@ -153,16 +167,7 @@ describe('the token endpoint, open to any origin (browser apps redeem their code
   });
 
   it('lets any origin read its tokens, its refusals and its 401', async () => {
-    const flow = await browserFlow(
-      idp.url,
-      { clientId: fx.confidential.id, redirectUri: fx.redirectUri },
-      { email: 'alice@example.com' },
-    );
-    const ok = await redeem(
-      idp.url,
-      { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: fx.redirectUri },
-      fx.confidential,
-    );
+    const ok = await tokenAnswerForAlice();
     expect(ok.status).toBe(200);
     openToAny(ok);
     expect(ok.headers.get('content-type')).toMatch(/^application\/json/);
@@ -245,16 +250,7 @@ describe('Cache-Control: no-store on every response with a token, a code or a se
   });
 
   it('the token endpoint, its errors, userinfo, introspection and revocation', async () => {
-    const flow = await browserFlow(
-      idp.url,
-      { clientId: fx.confidential.id, redirectUri: fx.redirectUri },
-      { email: 'alice@example.com' },
-    );
-    const ok = await redeem(
-      idp.url,
-      { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: fx.redirectUri },
-      fx.confidential,
-    );
+    const ok = await tokenAnswerForAlice();
     expect(ok.status).toBe(200);
     noStore(new Response(null, { headers: ok.headers }));
     const bad = await redeem(

@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { registerClient, registerResource } from '@tessera/idp';
+import { registerResource } from '@tessera/idp';
 import { TestClock } from '../../../../idp/test/support/fixture.js';
 import { registerAppA, startAppWorld, type AppWorld } from '../../../../idp/test/support/relying-party.js';
 import { createApp as createAppA } from '../../../app-a/src/app.js';
@@ -15,6 +15,7 @@ import { loadConfig as loadAppAConfig } from '../../../app-a/src/config.js';
 import { createRecordingLogger, type RecordingLogger } from '../../../app-a/test/support/recording-logger.js';
 import { createApp as createAppB } from '../../src/app.js';
 import { loadConfig as loadAppBConfig } from '../../src/config.js';
+import { registerAppB } from './world.js';
 
 export interface BothApps extends Pick<AppWorld, 'issuer' | 'idp'> {
   appA: string;
@@ -54,22 +55,7 @@ export async function startBothApps(options: BothAppsOptions = {}): Promise<Both
     // App A may ask for tokens for app B's API too: the API takes any token issued for it.
     resources: [appA, appB],
   });
-  // As scripts/src/seed-demo.ts registers the demo's app B, with the test's URL.
-  await registerClient(
-    { store, clock },
-    {
-      id: 'app-b',
-      name: 'App B',
-      type: 'public',
-      party: 'first',
-      redirectUris: [`${appB}/`],
-      postLogoutRedirectUris: [`${appB}/`],
-      backchannelLogoutUri: `${appB}/backchannel-logout`,
-      scopes: ['openid', 'profile', 'email', 'offline_access'],
-      resources: [appB],
-      grantTypes: ['refresh_token'],
-    },
-  );
+  await registerAppB(world.issuer, appB, { backchannelLogout: true });
 
   const appClock = new TestClock();
   const logA = createRecordingLogger();

@@ -6,6 +6,7 @@
 import { registerClient, registerResource } from '@tessera/idp';
 import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
 import { signInAndRedeem } from '../../../../idp/test/support/browser.js';
+import type { RunningIssuer } from '../../../../idp/test/support/fixture.js';
 import { registerAppA, startAppWorld, useWorld, type AppWorld } from '../../../../idp/test/support/relying-party.js';
 import { createApp, type AppBDeps } from '../../src/app.js';
 import { loadConfig, type AppBConfig } from '../../src/config.js';
@@ -40,14 +41,16 @@ export interface WorldOptions {
   appEnv?: Record<string, string>;
 }
 
-export async function startWorld(deps: AppBDeps = {}, options: WorldOptions = {}): Promise<World> {
-  const { serve, fx, ...world } = await startAppWorld(options.issuerEnv ? { issuerEnv: options.issuerEnv } : {});
-  const { app } = world;
-
-  const { store, clock } = world.issuer.issuer.ctx;
-  await registerResource({ store, clock }, { id: app, name: 'App B API' });
-  await registerResource({ store, clock }, { id: APP_A, name: 'App A API' });
-  // As scripts/src/seed-demo.ts registers the demo's app B, with the test's URL.
+/**
+ * Registers app B at `appB` as scripts/src/seed-demo.ts registers the demo's (a public client that
+ * may refresh), with or without its back-channel logout URI.
+ */
+export async function registerAppB(
+  issuer: RunningIssuer,
+  appB: string,
+  options: { backchannelLogout: boolean },
+): Promise<void> {
+  const { store, clock } = issuer.issuer.ctx;
   await registerClient(
     { store, clock },
     {
@@ -55,14 +58,24 @@ export async function startWorld(deps: AppBDeps = {}, options: WorldOptions = {}
       name: 'App B',
       type: 'public',
       party: 'first',
-      redirectUris: [`${app}/`],
-      postLogoutRedirectUris: [`${app}/`],
-      backchannelLogoutUri: options.backchannelLogout === false ? null : `${app}/backchannel-logout`,
+      redirectUris: [`${appB}/`],
+      postLogoutRedirectUris: [`${appB}/`],
+      backchannelLogoutUri: options.backchannelLogout ? `${appB}/backchannel-logout` : null,
       scopes: ['openid', 'profile', 'email', 'offline_access'],
-      resources: [app],
+      resources: [appB],
       grantTypes: ['refresh_token'],
     },
   );
+}
+
+export async function startWorld(deps: AppBDeps = {}, options: WorldOptions = {}): Promise<World> {
+  const { serve, fx, ...world } = await startAppWorld(options.issuerEnv ? { issuerEnv: options.issuerEnv } : {});
+  const { app } = world;
+
+  const { store, clock } = world.issuer.issuer.ctx;
+  await registerResource({ store, clock }, { id: app, name: 'App B API' });
+  await registerResource({ store, clock }, { id: APP_A, name: 'App A API' });
+  await registerAppB(world.issuer, app, { backchannelLogout: options.backchannelLogout !== false });
   // App A may also ask for tokens for app B's API: the API takes any token issued for it.
   const secret = await registerAppA(world.issuer, APP_A, { resources: [APP_A, app] });
 
