@@ -59,7 +59,10 @@ export async function startServer(options: {
 }): Promise<ServerProcess> {
   const log = createWriteStream(options.logFile);
   await new Promise((r) => log.once('open', r));
-  const child: ChildProcess = spawn(process.execPath, options.args, {
+  // BENCH_CPU_PROF_DIR=dir: every server writes its CPU profile there when it stops (node --cpu-prof).
+  const profile = process.env.BENCH_CPU_PROF_DIR;
+  const args = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, ...options.args] : options.args;
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', log, log],

@@ -15,3 +15,6 @@ createServer((_req, res) => {
   res.writeHead(200, headers);
   res.end(body);
 }).listen(Number(process.env.PORT), '127.0.0.1');
+
+// Exits normally on SIGTERM, so that node --cpu-prof (BENCH_CPU_PROF_DIR) writes its profile.
+process.once('SIGTERM', () => process.exit(0));

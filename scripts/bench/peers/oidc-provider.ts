@@ -138,3 +138,6 @@ createServer((req, res) => {
     res.end();
   });
 }).listen(port, '127.0.0.1');
+
+// Exits normally on SIGTERM, so that node --cpu-prof (BENCH_CPU_PROF_DIR) writes its profile.
+process.once('SIGTERM', () => process.exit(0));
