@@ -11,6 +11,7 @@ import type { Interaction, SsoSession } from '../store/index.js';
 import type { AuthorizationRequest } from '../model/authorization-request.js';
 import { RedirectableAuthorizationError } from './authorization-request.js';
 import { successRedirect } from './authorization-response.js';
+import { recordSessionUse } from './sso-session.js';
 
 export type AuthorizeOutcome =
   | { kind: 'redirect'; url: string }
@@ -120,6 +121,6 @@ export async function issueCode(
     consumedAt: null,
   });
   if (interaction) await ctx.store.interactions.consume(interaction.id);
-  await ctx.store.sessions.touch(session.id, now);
+  await recordSessionUse(ctx, session, now);
   return successRedirect(ctx.config.issuer, req.redirectUri, code, req.state);
 }

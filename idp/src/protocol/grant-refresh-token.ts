@@ -11,7 +11,7 @@ import type { Client } from '../store/index.js';
 import { audit } from './audit.js';
 import { revokeGrant } from './grant-revocation.js';
 import { resolveResource, userinfoEndpointOf } from './resource.js';
-import { isActive } from './sso-session.js';
+import { isActive, recordSessionUse } from './sso-session.js';
 import { mintTokenResponse, newRefreshToken, type TokenResponse } from './token-response.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
@@ -96,7 +96,6 @@ export async function redeemRefreshToken(
     });
     throw invalidGrant('the refresh token was already used; its family has been revoked');
   }
-  // The session's last activity moves at most once a minute: a write saved on most refreshes.
-  if (session && !grant.offline && now - session.lastSeenAt > 60_000) await ctx.store.sessions.touch(session.id, now);
+  if (session && !grant.offline) await recordSessionUse(ctx, session, now);
   return response;
 }

@@ -31,6 +31,17 @@ export function isActive(ctx: IssuerContext, s: SsoSession): boolean {
 }
 
 /**
+ * Records that a session was used `now`. The write is skipped while the recorded last use is
+ * recent: within a tenth of the idle lifetime, at most a minute. That saves a commit on most SSO
+ * visits and refreshes, and moves the idle expiry by at most that much; a coarser step (a fixed
+ * minute under a one-minute idle lifetime) would end sessions that are in use.
+ */
+export async function recordSessionUse(ctx: IssuerContext, session: SsoSession, now: number): Promise<void> {
+  const step = Math.min(60_000, (ctx.config.sessionIdleTtl * 1000) / 10);
+  if (now - session.lastSeenAt >= step) await ctx.store.sessions.touch(session.id, now);
+}
+
+/**
  * Starts a session after the person proved who they are. If this browser's session belongs to
  * the same user it is kept (same `sid`, so apps stay linked) with a new secret and auth_time;
  * any other session of this browser is ended.
