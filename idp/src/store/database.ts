@@ -1,4 +1,7 @@
-/** Opens the SQLite database (WAL, foreign keys on) and applies the committed migrations. */
+/**
+ * Opens the SQLite database (WAL, foreign keys on), applies the committed migrations and, for a
+ * database file, starts its checkpoints on a thread of their own (checkpointer.ts).
+ */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +11,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js';
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
@@ -30,7 +34,20 @@ export function openDatabase(file: string): OpenDatabase {
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS });
-  return { db, sqlite, close: () => sqlite.close() };
+  if (file === ':memory:') return { db, sqlite, close: () => sqlite.close() };
+  sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+  const checkpointer = startCheckpointer(resolve(file), () => {
+    // The thread is gone: the request connection checkpoints as SQLite does by default.
+    if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 1000');
+  });
+  return {
+    db,
+    sqlite,
+    close: () => {
+      checkpointer.stop();
+      sqlite.close();
+    },
+  };
 }
 
 /**
