@@ -1,6 +1,6 @@
 /** The audit trail: security-relevant events, append-only. */
 import { and, desc, eq, gte, type SQL } from 'drizzle-orm';
-import type { Db } from './database.js';
+import { insertInto, type Db } from './database.js';
 import { auditEvents } from './schema.js';
 
 export type AuditEvent = typeof auditEvents.$inferSelect;
@@ -11,9 +11,10 @@ export interface AuditRepository {
 }
 
 export function auditRepository(db: Db): AuditRepository {
+  const insert = insertInto(db, auditEvents, ['id']);
   return {
     async record(e) {
-      db.insert(auditEvents).values(e).run();
+      insert(e);
     },
     async list({ type, since, limit }) {
       const where: SQL[] = [];

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { eq, sql } from 'drizzle-orm';
+import { eq, getTableColumns, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
@@ -65,4 +65,22 @@ export function lookupBy<T extends SQLiteTable>(
     .where(eq(key, sql.placeholder('key')))
     .prepare();
   return (value) => query.get({ key: value }) as T['$inferSelect'] | undefined;
+}
+
+/**
+ * An insert of one whole row of `table` by a statement prepared once: every column is bound (a
+ * missing value is an error, never a silent default), except the `omit`ted ones the database fills
+ * itself (an autoincrement id).
+ */
+export function insertInto<T extends SQLiteTable, K extends keyof T['$inferSelect'] & string = never>(
+  db: Db,
+  table: T,
+  omit: readonly K[] = [],
+): (row: Omit<T['$inferSelect'], K>) => void {
+  const columns = Object.keys(getTableColumns(table)).filter((k) => !(omit as readonly string[]).includes(k));
+  const query = db
+    .insert(table)
+    .values(Object.fromEntries(columns.map((k) => [k, sql.placeholder(k)])) as T['$inferInsert'])
+    .prepare();
+  return (row) => void query.run(row as Record<string, unknown>);
 }

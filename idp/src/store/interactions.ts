@@ -1,7 +1,7 @@
 /** Pending authorization requests waiting at the sign-in or consent page. */
-import { eq, lt } from 'drizzle-orm';
+import { eq, lt, sql } from 'drizzle-orm';
 import type { AuthorizationRequest } from '../model/authorization-request.js';
-import { lookupBy, type Db } from './database.js';
+import { insertInto, lookupBy, type Db } from './database.js';
 import { interactions } from './schema.js';
 
 export interface Interaction {
@@ -29,20 +29,32 @@ export interface InteractionRepository {
 }
 
 export function interactionRepository(db: Db): InteractionRepository {
+  // Prepared once: every sign-in and consent runs these.
   const byId = lookupBy(db, interactions, interactions.id);
+  const insert = insertInto(db, interactions);
+  const setSession = db
+    .update(interactions)
+    .set({ sessionId: sql`${sql.placeholder('sessionId')}` })
+    .where(eq(interactions.id, sql.placeholder('id')))
+    .prepare();
+  const remove = db
+    .delete(interactions)
+    .where(eq(interactions.id, sql.placeholder('id')))
+    .prepare();
   return {
     async create(i) {
-      return toInteraction(db.insert(interactions).values(i).returning().get());
+      insert(i);
+      return i;
     },
     async find(id, now) {
       const row = byId(id);
       return row && row.expiresAt > now ? toInteraction(row) : undefined;
     },
     async setSession(id, sessionId) {
-      db.update(interactions).set({ sessionId }).where(eq(interactions.id, id)).run();
+      setSession.run({ id, sessionId });
     },
     async consume(id) {
-      return db.delete(interactions).where(eq(interactions.id, id)).run().changes === 1;
+      return remove.run({ id }).changes === 1;
     },
     async deleteExpired(now) {
       return db.delete(interactions).where(lt(interactions.expiresAt, now)).run().changes;

@@ -1,6 +1,6 @@
 /** SSO sessions at the issuer: found by the digest of the cookie secret, never by the secret. */
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import { lookupBy, type Db } from './database.js';
+import { insertInto, lookupBy, type Db } from './database.js';
 import { ssoSessions } from './schema.js';
 
 export interface SsoSession {
@@ -40,9 +40,23 @@ export function sessionRepository(db: Db): SessionRepository {
     .set({ lastSeenAt: sql`${sql.placeholder('now')}` })
     .where(eq(ssoSessions.id, sql.placeholder('id')))
     .prepare();
+  const insert = insertInto(db, ssoSessions);
+  const p = sql.placeholder;
+  const reauthenticate = db
+    .update(ssoSessions)
+    .set({
+      secretDigest: sql`${p('secretDigest')}`,
+      authTime: sql`${p('authTime')}`,
+      lastSeenAt: sql`${p('authTime')}`,
+      expiresAt: sql`${p('expiresAt')}`,
+    })
+    .where(eq(ssoSessions.id, p('id')))
+    .prepare();
   return {
     async create(s) {
-      return toSession(db.insert(ssoSessions).values(s).returning().get());
+      const row = { ...s, endedAt: null };
+      insert(row);
+      return toSession(row);
     },
     async findBySecretDigest(secretDigest) {
       const row = bySecret(secretDigest);
@@ -56,10 +70,7 @@ export function sessionRepository(db: Db): SessionRepository {
       touch.run({ id, now });
     },
     async reauthenticate(id, secretDigest, authTime, expiresAt) {
-      db.update(ssoSessions)
-        .set({ secretDigest, authTime, lastSeenAt: authTime, expiresAt })
-        .where(eq(ssoSessions.id, id))
-        .run();
+      reauthenticate.run({ id, secretDigest, authTime, expiresAt });
     },
     async end(id, now) {
       const r = db

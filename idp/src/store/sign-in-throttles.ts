@@ -3,7 +3,7 @@
  * of the attempts in flight on each key. The rules — how long a key is blocked after n failures,
  * when a quiet key is forgotten — come from the caller; this file only makes each update atomic.
  */
-import { and, count, eq, gt, isNull, like, lte, or } from 'drizzle-orm';
+import { and, count, eq, gt, isNull, like, lte, or, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { signInReservations, signInThrottles } from './schema.js';
 
@@ -61,14 +61,59 @@ const isForgotten = (row: SignInThrottle, policy: ThrottlePolicy, now: number): 
   row.lastFailureAt + policy.forgetAfter <= now && (row.blockedUntil === null || row.blockedUntil <= now);
 
 export function signInThrottleRepository(db: Db): SignInThrottleRepository {
+  // Prepared once: every sign-in runs these.
+  const p = sql.placeholder;
+  const throttleByKey = db
+    .select()
+    .from(signInThrottles)
+    .where(eq(signInThrottles.key, p('key')))
+    .prepare();
+  const attemptsInFlight = db
+    .select({ n: count() })
+    .from(signInReservations)
+    .where(and(eq(signInReservations.key, p('key')), gt(signInReservations.expiresAt, p('now'))))
+    .prepare();
+  const insertReservation = db
+    .insert(signInReservations)
+    .values({ attempt: p('attempt'), key: p('key'), expiresAt: p('expiresAt') })
+    .prepare();
+  const deleteReservations = db
+    .delete(signInReservations)
+    .where(eq(signInReservations.attempt, p('attempt')))
+    .prepare();
+  const upsertThrottle = db
+    .insert(signInThrottles)
+    .values({
+      key: p('key'),
+      failures: p('failures'),
+      firstFailureAt: p('firstFailureAt'),
+      lastFailureAt: p('lastFailureAt'),
+      blockedUntil: p('blockedUntil'),
+    })
+    .onConflictDoUpdate({
+      target: signInThrottles.key,
+      set: {
+        failures: sql`excluded.failures`,
+        firstFailureAt: sql`excluded.first_failure_at`,
+        lastFailureAt: sql`excluded.last_failure_at`,
+        blockedUntil: sql`excluded.blocked_until`,
+      },
+    })
+    .returning()
+    .prepare();
+  const deleteThrottle = db
+    .delete(signInThrottles)
+    .where(eq(signInThrottles.key, p('key')))
+    .returning({ failures: signInThrottles.failures })
+    .prepare();
   return {
     async reserve(attempt, keys, now, expiresAt) {
       // BEGIN IMMEDIATE takes the write lock before the reads, so two issuers on one database
       // file cannot both read "room left" and both take the last place.
       return db.transaction(
-        (tx) => {
+        () => {
           const current = keys.map(({ key, policy }) => {
-            const row = tx.select().from(signInThrottles).where(eq(signInThrottles.key, key)).get();
+            const row = throttleByKey.get({ key });
             return row && !isForgotten(row, policy, now) ? row : undefined;
           });
           const blocked = current.filter(
@@ -78,17 +123,11 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
           // Room is what one-at-a-time attempts would have: as many in flight as could fail before
           // the first block, and past that, one.
           const full = keys.some(({ key, policy }, i) => {
-            const inFlight = tx
-              .select({ n: count() })
-              .from(signInReservations)
-              .where(and(eq(signInReservations.key, key), gt(signInReservations.expiresAt, now)))
-              .get()!.n;
+            const inFlight = attemptsInFlight.get({ key, now })!.n;
             return inFlight > 0 && policy.blockedUntil((current[i]?.failures ?? 0) + inFlight, now) !== null;
           });
           if (full) return { outcome: 'busy' as const };
-          tx.insert(signInReservations)
-            .values(keys.map(({ key }) => ({ attempt, key, expiresAt })))
-            .run();
+          for (const { key } of keys) insertReservation.run({ attempt, key, expiresAt });
           return { outcome: 'reserved' as const };
         },
         { behavior: 'immediate' },
@@ -96,40 +135,29 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
     },
     async countFailure(attempt, keys, now) {
       return db.transaction(
-        (tx) => {
-          tx.delete(signInReservations).where(eq(signInReservations.attempt, attempt)).run();
+        () => {
+          deleteReservations.run({ attempt });
           return keys.map(({ key, policy }) => {
-            const found = tx.select().from(signInThrottles).where(eq(signInThrottles.key, key)).get();
+            const found = throttleByKey.get({ key });
             const current = found && !isForgotten(found, policy, now) ? found : undefined;
             const failures = (current?.failures ?? 0) + 1;
-            const row = {
+            return upsertThrottle.get({
               key,
               failures,
               firstFailureAt: current?.firstFailureAt ?? now,
               lastFailureAt: now,
               blockedUntil: policy.blockedUntil(failures, now),
-            };
-            return tx
-              .insert(signInThrottles)
-              .values(row)
-              .onConflictDoUpdate({ target: signInThrottles.key, set: row })
-              .returning()
-              .get();
+            })!;
           });
         },
         { behavior: 'immediate' },
       );
     },
     async release(attempt) {
-      db.delete(signInReservations).where(eq(signInReservations.attempt, attempt)).run();
+      deleteReservations.run({ attempt });
     },
     async clear(key) {
-      const row = db
-        .delete(signInThrottles)
-        .where(eq(signInThrottles.key, key))
-        .returning({ failures: signInThrottles.failures })
-        .get();
-      return row?.failures ?? 0;
+      return deleteThrottle.get({ key })?.failures ?? 0;
     },
     async forgive(key, n, policy) {
       db.transaction(
