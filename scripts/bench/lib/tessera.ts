@@ -27,9 +27,12 @@ export function tesseraStartPath(): { compiled: boolean; why: string } {
   const shared = join(REPO, 'shared/dist/index.js');
   if (!existsSync(main) || !existsSync(shared))
     return { compiled: false, why: 'no build (run `npm run build` first): started from the TypeScript sources' };
-  const built = Math.min(statSync(main).mtimeMs, statSync(shared).mtimeMs);
-  const sources = Math.max(newest(join(REPO, 'idp/src')), newest(join(REPO, 'shared/src')));
-  if (sources > built)
+  // Each workspace against its own build: the build tool skips a workspace whose sources did not
+  // change, so the shared kit's output may rightly be older than the issuer's sources.
+  const stale =
+    newest(join(REPO, 'idp/src')) > statSync(main).mtimeMs ||
+    newest(join(REPO, 'shared/src')) > statSync(shared).mtimeMs;
+  if (stale)
     return { compiled: false, why: 'the build is older than the sources (run `npm run build`): started from them' };
   return { compiled: true, why: 'compiled: `node idp/dist/main.js` with NODE_ENV=production' };
 }
