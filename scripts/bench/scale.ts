@@ -3,26 +3,29 @@
  * size N a fresh SQLite file gets N people, each with an SSO session, a grant and a refresh
  * token, written by bulk SQL in one transaction (the issuer's own API seeds the client, the API
  * and the first people; the rest copy the first person's argon2id hash, which costs the same to
- * verify). Then the issuer starts on it, in its own process, and 8 virtual users each run, for
- * a fixed time: SSO visits on random sessions, refresh-token rotations of random families, and
- * password sign-ins as random people. Reported per size: seeding time, database size, the
- * issuer's RSS, and each operation's rate and p50/p99 latency.
+ * verify). Then one issuer per size starts on its file, each in its own process, all at once, and
+ * 8 virtual users run SSO visits on random sessions, refresh-token rotations of random families
+ * and password sign-ins as random people: for each operation, windows of every size in turn
+ * (in alternating order), repeated, so the machine's changing load falls on every size alike.
+ * Reported per size: seeding time, database size, the issuer's RSS (and peak), and each
+ * operation's rate, p50/p99 latency and issuer CPU time per operation; and the largest size
+ * against the smallest.
  *
  *   npm run bench -- scale                    # 10,000 and 1,000,000 (long: minutes, up to ~2 GB of temporary disk)
  *   npm run bench -- scale --small            # 1,000 and 10,000, to check the harness
  *   npm run bench -- scale --sizes=10000,100000
  *
- * BENCH_MS sets each measurement window (default 10000; --small: 1500).
- */
+ * BENCH_MS sets each window (default 8000; --small: 1500), BENCH_ROUNDS the windows per size and
+ * operation (default 3; --small: 2). */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { openStore } from '@tessera/idp';
 import { BENCH_CLIENT, BENCH_RESOURCE, BENCH_SCOPE, benchEmail } from './lib/constants.js';
 import { CookieJar, HttpClient } from './lib/http.js';
 import { authorize, freshJar, redeem, rotate, tesseraUnderTest } from './lib/issuers.js';
-import { type Operation, type Window, drive, percentile, sampleProcess } from './lib/load.js';
+import { type Operation, type Window, drive, median, percentile, sampleProcess } from './lib/load.js';
 import { mdTable } from './lib/markdown.js';
 import { REPO, freePort } from './lib/processes.js';
 import { seedTessera, startTessera, tesseraStartPath } from './lib/tessera.js';
@@ -31,7 +34,8 @@ const args = process.argv.slice(2);
 const small = args.includes('--small');
 const sizesArg = args.find((a) => a.startsWith('--sizes='))?.slice('--sizes='.length);
 const sizes = sizesArg ? sizesArg.split(',').map(Number) : small ? [1_000, 10_000] : [10_000, 1_000_000];
-const MS = Number(process.env.BENCH_MS ?? (small ? 1500 : 10_000));
+const MS = Number(process.env.BENCH_MS ?? (small ? 1500 : 8000));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (small ? 2 : 3));
 const USERS = 8;
 /** People seeded through the issuer's API (each with an argon2id hash of its own). */
 const API_SEEDED = 8;
@@ -112,101 +116,159 @@ const dbSize = (f: string) => fileSize(f) + fileSize(`${f}-wal`);
 const mb = (x: number) => `${(x / 2 ** 20).toFixed(1)} MB`;
 const msf = (x: number) => `${x.toFixed(1)} ms`;
 
-interface Measured {
-  n: number;
-  seedSeconds: number;
-  dbSeeded: number;
-  dbAfter: number;
-  rssIdle: number;
-  rssAfter: number;
-  windows: { name: string; w: Window }[];
-}
-
-async function measure(n: number): Promise<Measured> {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-scale-'));
+/** Peak resident set size of process `pid` (VmHWM), bytes; NaN where /proc is not there. */
+function peakRss(pid: number): number {
   try {
-    const file = join(dir, 'tessera.db');
-    const t0 = performance.now();
-    const { secret } = await seedTessera(file, API_SEEDED);
-    await bulkSeed(file, n);
-    const seedSeconds = (performance.now() - t0) / 1000;
-    const dbSeeded = dbSize(file);
-    say(`  seeded ${n} people, sessions, grants and refresh tokens in ${seedSeconds.toFixed(1)} s: ${mb(dbSeeded)}`);
-    const server = await startTessera({ databaseFile: file, port: await freePort(), logDir: dir });
-    try {
-      const issuer = tesseraUnderTest(new HttpClient(server.origin));
-      const rssIdle = sampleProcess(server.pid).rss;
-      const pick = () => Math.floor(Math.random() * n);
-      // Each family is rotated once at most, so no token is ever presented twice.
-      let nextFamily = 0;
-      const families = Array.from({ length: n }, (_, i) => i);
-      for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(Math.random() * (i + 1));
-        [families[i], families[j]] = [families[j]!, families[i]!];
-      }
-      const ops: { name: string; op: Operation }[] = [
-        {
-          name: 'SSO visit (random session: authorize → code → token)',
-          op: async () => {
-            const i = pick();
-            const jar = new CookieJar().set('tessera_session', sessionSecret(i));
-            await redeem(issuer, secret, await authorize(issuer, jar, i));
-          },
-        },
-        {
-          name: 'refresh_token grant (random family)',
-          op: async () => {
-            const i = families[nextFamily++];
-            if (i === undefined) return 'exhausted';
-            await rotate(issuer, secret, refreshSecret(i));
-            return undefined;
-          },
-        },
-        {
-          name: 'password sign-in (random person)',
-          op: async () => void (await authorize(issuer, freshJar(), pick())),
-        },
-      ];
-      const windows: Measured['windows'] = [];
-      for (const { name, op } of ops) {
-        await drive(USERS, Math.min(1000, MS / 4), op);
-        const w = await drive(USERS, MS, op);
-        server.assertAlive();
-        windows.push({ name, w });
-        say(
-          `  ${name.padEnd(54)} ${(w.ops / w.seconds).toFixed(0).padStart(6)} /s  ` +
-            `p50 ${msf(percentile(w.latencies, 50))}  p99 ${msf(percentile(w.latencies, 99))}` +
-            (w.errors ? `  ERRORS ${w.errors}: ${w.errorSamples[0]}` : ''),
-        );
-      }
-      return {
-        n,
-        seedSeconds,
-        dbSeeded,
-        dbAfter: dbSize(file),
-        rssIdle,
-        rssAfter: sampleProcess(server.pid).rss,
-        windows,
-      };
-    } finally {
-      await server.stop();
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    const kb = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? Number.NaN : Number(kb) * 1024;
+  } catch {
+    return Number.NaN;
   }
 }
 
+/** One size: its database, seeded, and the issuer running on it. */
+interface Size {
+  n: number;
+  dir: string;
+  file: string;
+  secret: string;
+  seedSeconds: number;
+  dbSeeded: number;
+  server?: Awaited<ReturnType<typeof startTessera>>;
+  issuer?: ReturnType<typeof tesseraUnderTest>;
+  rssStarted: number;
+  /** The refresh token each family holds now, once it has rotated (before: `refreshSecret(i)`). */
+  families: Map<number, string>;
+  nextFamily: number;
+  order: number[];
+  /** Per operation: each window, and the issuer's CPU time (all, and the system part) per operation in it. */
+  windows: Map<string, { w: Window; cpuPerOp: number; systemPerOp: number }[]>;
+}
+
+async function seed(n: number): Promise<Size> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-scale-'));
+  const file = join(dir, 'tessera.db');
+  const t0 = performance.now();
+  const { secret } = await seedTessera(file, API_SEEDED);
+  await bulkSeed(file, n);
+  const seedSeconds = (performance.now() - t0) / 1000;
+  const dbSeeded = dbSize(file);
+  say(
+    `  ${n.toLocaleString('en')} people, sessions, grants and refresh tokens ` +
+      `in ${seedSeconds.toFixed(1)} s: ${mb(dbSeeded)}`,
+  );
+  // Families are rotated in a shuffled order (random places in the refresh-token index), each
+  // from the token it holds now, so the run never presents a token twice however long it lasts.
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return {
+    n,
+    dir,
+    file,
+    secret,
+    seedSeconds,
+    dbSeeded,
+    rssStarted: Number.NaN,
+    families: new Map(),
+    nextFamily: 0,
+    order,
+    windows: new Map(),
+  };
+}
+
+const OPERATIONS: { name: string; op: (s: Size) => Operation }[] = [
+  {
+    name: 'SSO visit (random session: authorize → code → token)',
+    op: (s) => async () => {
+      const i = Math.floor(Math.random() * s.n);
+      const jar = new CookieJar().set('tessera_session', sessionSecret(i));
+      await redeem(s.issuer!, s.secret, await authorize(s.issuer!, jar, i));
+      return undefined;
+    },
+  },
+  {
+    name: 'refresh_token grant (random family)',
+    op: (s) => async () => {
+      // Consecutive picks are distinct families; with n ≥ 1,000 no family is in flight twice.
+      const i = s.order[s.nextFamily++ % s.n]!;
+      const tokens = await rotate(s.issuer!, s.secret, s.families.get(i) ?? refreshSecret(i));
+      s.families.set(i, tokens.refresh_token);
+      return undefined;
+    },
+  },
+  {
+    name: 'password sign-in (random person)',
+    op: (s) => async () => void (await authorize(s.issuer!, freshJar(), Math.floor(Math.random() * s.n))),
+  },
+];
+
+/** One window of `op` at size `s`, with what the issuer spent in it. */
+async function window(s: Size, name: string, op: Operation): Promise<void> {
+  const before = sampleProcess(s.server!.pid);
+  const w = await drive(USERS, MS, op);
+  const after = sampleProcess(s.server!.pid);
+  const cpuPerOp = (after.cpuMicros - before.cpuMicros) / Math.max(1, w.ops);
+  const systemPerOp = (after.systemMicros - before.systemMicros) / Math.max(1, w.ops);
+  s.server!.assertAlive();
+  s.windows.set(name, [...(s.windows.get(name) ?? []), { w, cpuPerOp, systemPerOp }]);
+  say(
+    `  ${s.n.toLocaleString('en').padStart(9)} people ${(w.ops / w.seconds).toFixed(0).padStart(6)} /s  ` +
+      `p50 ${msf(percentile(w.latencies, 50))}  p99 ${msf(percentile(w.latencies, 99))}  ` +
+      `${cpuPerOp.toFixed(0)} µs CPU/op (${systemPerOp.toFixed(0)} system)` +
+      (w.errors ? `  ERRORS ${w.errors}: ${w.errorSamples[0]}` : ''),
+  );
+}
+
+/** Every repetition's operations of one kind, pooled. */
+function pooled(s: Size, name: string) {
+  const reps = s.windows.get(name) ?? [];
+  return {
+    rates: reps.map(({ w }) => w.ops / w.seconds),
+    latencies: reps.flatMap(({ w }) => w.latencies),
+    cpuPerOp: reps.map((r) => r.cpuPerOp),
+    systemPerOp: reps.map((r) => r.systemPerOp),
+    errors: reps.reduce((k, { w }) => k + w.errors, 0),
+  };
+}
+
+const spread = (xs: number[], digits = 0) =>
+  `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+
 let code = 0;
+const running: Size[] = [];
 try {
   const start = tesseraStartPath();
   say(`Tessera: ${start.why}`);
-  const results: Measured[] = [];
-  for (const n of sizes) {
-    say(`\n${n.toLocaleString('en')} people`);
-    results.push(await measure(n));
+  say('\nSeeding');
+  for (const n of sizes) running.push(await seed(n));
+  // All issuers run at once, each on its own database, and the sizes take turns within every
+  // repetition (in alternating order), so a change in the machine's load falls on all of them.
+  for (const s of running) {
+    s.server = await startTessera({ databaseFile: s.file, port: await freePort(), logDir: s.dir });
+    s.issuer = tesseraUnderTest(new HttpClient(s.server.origin));
+    s.rssStarted = sampleProcess(s.server.pid).rss;
   }
-  const errors = results.flatMap((r) => r.windows).reduce((k, { w }) => k + w.errors, 0);
+  for (const { name, op } of OPERATIONS) {
+    say(`\n${name}`);
+    for (const s of running) await drive(USERS, Math.min(1000, MS / 4), op(s));
+    for (let r = 0; r < ROUNDS; r++)
+      for (const s of r % 2 ? [...running].reverse() : running) await window(s, name, op(s));
+  }
+  const results = running.map((s) => ({
+    s,
+    dbAfter: dbSize(s.file),
+    rssAfter: sampleProcess(s.server!.pid).rss,
+    rssPeak: peakRss(s.server!.pid),
+  }));
+  const errors = running.reduce((k, s) => k + OPERATIONS.reduce((e, { name }) => e + pooled(s, name).errors, 0), 0);
   const cpu = cpus();
+  const first = running[0]!;
+  const last = running[running.length - 1]!;
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+  const cache = sqliteCache(first.file);
   const lines = [
     '# Tessera as its database grows',
     '',
@@ -214,26 +276,56 @@ try {
       `${cpu[0]?.model ?? '?'}, ${cpu.length} logical cores, ${mb(totalmem())}; ` +
       `load average ${loadavg()
         .map((l) => l.toFixed(2))
-        .join(', ')}; Node.js ${process.version}; Tessera ${start.why}.`,
-    `${USERS} virtual users, ${MS} ms per operation after a warm-up. ` +
-      'Each size: N people, each with an SSO session, a grant and a refresh token.',
+        .join(', ')} at the end; Node.js ${process.version}; SQLite ${cache.version}; Tessera ${start.why}.`,
+    '',
+    `Each size: N people, each with an SSO session, a grant and a refresh token. ${USERS} virtual users; per ` +
+      `operation a warm-up, then ${ROUNDS} windows of ${MS} ms per size, the sizes taking turns (all issuers ` +
+      'running at once, each on its own database). Rate: median of the windows (min–max); p50 and p99 over ' +
+      'every operation of every window; CPU: the issuer process’s user + system time per operation, median ' +
+      '(min–max) of the windows. The SSO visits and rotations add a grant, a code, an access token and a ' +
+      'refresh token each, so the database grows during the run.',
+    '',
+    `SQLite page cache: \`cache_size\` ${cache.cacheSize} (better-sqlite3’s default, per connection; the issuer ` +
+      `has one), \`mmap_size\` ${cache.mmapSize}: the cache is bounded whatever the size of the file.`,
     '',
     mdTable(
-      ['', ...results.map((r) => `${r.n.toLocaleString('en')} people`)],
+      ['', ...running.map((s) => `${s.n.toLocaleString('en')} people`), `${last.n / first.n}× the people`],
       [
-        ['seeding (one transaction)', ...results.map((r) => `${r.seedSeconds.toFixed(1)} s`)],
-        ['database, seeded → after the run', ...results.map((r) => `${mb(r.dbSeeded)} → ${mb(r.dbAfter)}`)],
-        ['issuer RSS, started → after the run', ...results.map((r) => `${mb(r.rssIdle)} → ${mb(r.rssAfter)}`)],
-        ...results[0]!.windows.map(({ name }, k) => [
-          name,
-          ...results.map((r) => {
-            const { w } = r.windows[k]!;
-            return (
-              `${(w.ops / w.seconds).toFixed(0)} /s, p50 ${msf(percentile(w.latencies, 50))}, ` +
-              `p99 ${msf(percentile(w.latencies, 99))}${w.errors ? `, ${w.errors} errors` : ''}`
-            );
-          }),
-        ]),
+        ['seeding (one transaction)', ...running.map((s) => `${s.seedSeconds.toFixed(1)} s`), ''],
+        ['database, seeded → after the run', ...results.map((r) => `${mb(r.s.dbSeeded)} → ${mb(r.dbAfter)}`), ''],
+        [
+          'issuer RSS, started → after the run (peak)',
+          ...results.map((r) => `${mb(r.s.rssStarted)} → ${mb(r.rssAfter)} (${mb(r.rssPeak)})`),
+          ratio(results[results.length - 1]!.rssPeak, results[0]!.rssPeak),
+        ],
+        ...OPERATIONS.flatMap(({ name }) => {
+          const at = running.map((s) => pooled(s, name));
+          const a = at[0]!;
+          const b = at[at.length - 1]!;
+          return [
+            [
+              name,
+              ...at.map(
+                (p) =>
+                  `${spread(p.rates)} /s, ` +
+                  `p50 ${msf(percentile(p.latencies, 50))}, p99 ${msf(percentile(p.latencies, 99))}` +
+                  (p.errors ? `, ${p.errors} errors` : ''),
+              ),
+              `p50 ${ratio(percentile(b.latencies, 50), percentile(a.latencies, 50))}, ` +
+                `p99 ${ratio(percentile(b.latencies, 99), percentile(a.latencies, 99))}`,
+            ],
+            [
+              `— issuer CPU per operation, µs`,
+              ...at.map((p) => spread(p.cpuPerOp)),
+              ratio(median(b.cpuPerOp), median(a.cpuPerOp)),
+            ],
+            [
+              `— of which system (kernel) time, µs`,
+              ...at.map((p) => spread(p.systemPerOp)),
+              ratio(median(b.systemPerOp), median(a.systemPerOp)),
+            ],
+          ];
+        }),
       ],
     ),
   ];
@@ -248,5 +340,27 @@ try {
 } catch (e) {
   process.stderr.write(`scale: ${e instanceof Error ? e.message : String(e)}\n`);
   code = 1;
+} finally {
+  for (const s of running) {
+    await s.server?.stop();
+    rmSync(s.dir, { recursive: true, force: true });
+  }
 }
 process.exit(code);
+
+/** The page cache and memory map the issuer's connection gets: openStore's, which sets neither. */
+function sqliteCache(file: string): { cacheSize: string; mmapSize: string; version: string } {
+  const store = openStore(file);
+  try {
+    const { sqlite } = store.database;
+    const cacheSize = sqlite.pragma('cache_size', { simple: true }) as number;
+    const mmap = sqlite.pragma('mmap_size', { simple: true }) as number | undefined;
+    return {
+      cacheSize: cacheSize < 0 ? `${cacheSize} (${(-cacheSize / 1024).toFixed(1)} MiB)` : `${cacheSize} pages`,
+      mmapSize: mmap ? mb(mmap) : '0 (no memory map)',
+      version: sqlite.prepare('select sqlite_version()').pluck().get() as string,
+    };
+  } finally {
+    store.close();
+  }
+}

@@ -71,6 +71,8 @@ function clockTicks(): number {
 export interface ProcessSample {
   /** User + system CPU time, microseconds; NaN where /proc is not there. */
   cpuMicros: number;
+  /** The system (kernel) part of it, microseconds; NaN where /proc is not there. */
+  systemMicros: number;
   /** Resident set size, bytes; NaN where /proc is not there. */
   rss: number;
 }
@@ -84,8 +86,12 @@ export function sampleProcess(pid: number): ProcessSample {
     const ticks = Number(fields[11]) + Number(fields[12]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
-    return { cpuMicros: (ticks / clockTicks()) * 1e6, rss: rssKb * 1024 };
+    return {
+      cpuMicros: (ticks / clockTicks()) * 1e6,
+      systemMicros: (Number(fields[12]) / clockTicks()) * 1e6,
+      rss: rssKb * 1024,
+    };
   } catch {
-    return { cpuMicros: Number.NaN, rss: Number.NaN };
+    return { cpuMicros: Number.NaN, systemMicros: Number.NaN, rss: Number.NaN };
   }
 }
