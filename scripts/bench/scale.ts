@@ -260,6 +260,7 @@ try {
   const results = running.map((s) => ({
     s,
     dbAfter: dbSize(s.file),
+    walAfter: fileSize(`${s.file}-wal`),
     rssAfter: sampleProcess(s.server!.pid).rss,
     rssPeak: peakRss(s.server!.pid),
   }));
@@ -285,14 +286,18 @@ try {
       '(min–max) of the windows. The SSO visits and rotations add a grant, a code, an access token and a ' +
       'refresh token each, so the database grows during the run.',
     '',
-    `SQLite page cache: \`cache_size\` ${cache.cacheSize} (better-sqlite3’s default, per connection; the issuer ` +
-      `has one), \`mmap_size\` ${cache.mmapSize}: the cache is bounded whatever the size of the file.`,
+    `SQLite page cache: \`cache_size\` ${cache.cacheSize} (better-sqlite3’s default, per connection), ` +
+      `\`mmap_size\` ${cache.mmapSize}: the cache is bounded whatever the size of the file.`,
     '',
     mdTable(
       ['', ...running.map((s) => `${s.n.toLocaleString('en')} people`), `${last.n / first.n}× the people`],
       [
         ['seeding (one transaction)', ...running.map((s) => `${s.seedSeconds.toFixed(1)} s`), ''],
-        ['database, seeded → after the run', ...results.map((r) => `${mb(r.s.dbSeeded)} → ${mb(r.dbAfter)}`), ''],
+        [
+          'database (file + WAL), seeded → after the run',
+          ...results.map((r) => `${mb(r.s.dbSeeded)} → ${mb(r.dbAfter)} (WAL ${mb(r.walAfter)})`),
+          '',
+        ],
         [
           'issuer RSS, started → after the run (peak)',
           ...results.map((r) => `${mb(r.s.rssStarted)} → ${mb(r.rssAfter)} (${mb(r.rssPeak)})`),
