@@ -4,3 +4,4 @@ export * from './eventually.js';
 export * from './foreign-listener.js';
 export * from './jwt-forgeries.js';
 export * from './pkce.js';
+export * from './throwaway-postgres.js';
