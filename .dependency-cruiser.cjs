@@ -51,7 +51,7 @@ module.exports = {
       severity: 'error',
       comment: 'Only the store touches the database.',
       from: { path: '^idp/src/', pathNot: '^idp/src/store/' },
-      to: { path: '^node_modules/(drizzle-orm|better-sqlite3)/' },
+      to: { path: '^node_modules/(drizzle-orm|better-sqlite3|pg|pg-pool|postgres)/' },
     },
     {
       name: 'shared-kit-stands-alone',

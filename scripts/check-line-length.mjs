@@ -3,7 +3,7 @@
  * Fails when a tracked source line is longer than 120 columns. Biome wraps code at 120 but leaves
  * comments, strings and template literals alone, so this catches what the formatter cannot.
  * Markdown is exempt (tables and links), as are generated files (package-lock.json, drizzle-kit's
- * snapshots in idp/drizzle/meta).
+ * snapshots in idp/drizzle/meta and idp/drizzle-pg/meta).
  *
  * Usage: node scripts/check-line-length.mjs   (from anywhere inside the repository)
  */
@@ -14,7 +14,10 @@ import { join } from 'node:path';
 const MAX_COLUMNS = 120;
 const CHECKED = /\.(?:ts|tsx|js|mjs|cjs|json)$/;
 const GENERATED = (file) =>
-  file === 'package-lock.json' || file.endsWith('/package-lock.json') || file.startsWith('idp/drizzle/meta/');
+  file === 'package-lock.json' ||
+  file.endsWith('/package-lock.json') ||
+  file.startsWith('idp/drizzle/meta/') ||
+  file.startsWith('idp/drizzle-pg/meta/');
 
 const root = execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' }).trim();
 const files = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' })
