@@ -21,18 +21,25 @@ export function consentRepository(db: Db): ConsentRepository {
       return find(userId, clientId)?.scopes ?? [];
     },
     async remember(userId, clientId, scopes, now) {
-      db.transaction((tx) => {
-        const existing = tx
-          .select()
-          .from(consents)
-          .where(and(eq(consents.userId, userId), eq(consents.clientId, clientId)))
-          .get();
-        const merged = [...new Set([...(existing?.scopes ?? []), ...scopes])];
-        tx.insert(consents)
-          .values({ userId, clientId, scopes: merged, updatedAt: now })
-          .onConflictDoUpdate({ target: [consents.userId, consents.clientId], set: { scopes: merged, updatedAt: now } })
-          .run();
-      });
+      // Read, merge, write: IMMEDIATE takes the write lock before the read (see database.ts).
+      db.transaction(
+        (tx) => {
+          const existing = tx
+            .select()
+            .from(consents)
+            .where(and(eq(consents.userId, userId), eq(consents.clientId, clientId)))
+            .get();
+          const merged = [...new Set([...(existing?.scopes ?? []), ...scopes])];
+          tx.insert(consents)
+            .values({ userId, clientId, scopes: merged, updatedAt: now })
+            .onConflictDoUpdate({
+              target: [consents.userId, consents.clientId],
+              set: { scopes: merged, updatedAt: now },
+            })
+            .run();
+        },
+        { behavior: 'immediate' },
+      );
     },
   };
 }

@@ -31,6 +31,13 @@ export function openDatabase(file: string): OpenDatabase {
   // With WAL, NORMAL keeps every committed transaction across a process crash (only an OS
   // crash or power loss can lose the last ones); FULL for those too costs an fsync per commit.
   sqlite.pragma('synchronous = NORMAL');
+  // Other processes write the same file (issuer workers, the CLI): a statement that finds the
+  // write lock taken waits up to 5 s for it rather than failing. SQLite waits only when the
+  // transaction holds no snapshot yet, so a transaction that reads before it writes begins
+  // IMMEDIATE (the lock first): begun deferred, another writer's commit makes its snapshot stale
+  // and its first write fails with SQLITE_BUSY at once. A transaction whose first statement
+  // writes waits like any single statement. better-sqlite3 runs each transaction in one
+  // synchronous call, so no lock is held across an await and waits stay short.
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS });

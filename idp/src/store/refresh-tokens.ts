@@ -80,14 +80,18 @@ export function refreshTokenRepository(db: Db): RefreshTokenRepository {
       return db.transaction((tx) => revokeGrantTx(tx, grantId, now));
     },
     async revokeSessionGrants(sessionId, now) {
-      return db.transaction((tx) => {
-        const ids = tx
-          .select({ id: grants.id })
-          .from(grants)
-          .where(and(eq(grants.sessionId, sessionId), eq(grants.offline, false), isNull(grants.revokedAt)))
-          .all();
-        return ids.flatMap((g) => revokeGrantTx(tx, g.id, now));
-      });
+      // It reads the grants before it revokes them: IMMEDIATE takes the write lock first (database.ts).
+      return db.transaction(
+        (tx) => {
+          const ids = tx
+            .select({ id: grants.id })
+            .from(grants)
+            .where(and(eq(grants.sessionId, sessionId), eq(grants.offline, false), isNull(grants.revokedAt)))
+            .all();
+          return ids.flatMap((g) => revokeGrantTx(tx, g.id, now));
+        },
+        { behavior: 'immediate' },
+      );
     },
   };
 }

@@ -119,35 +119,39 @@ export function statusListRepository(db: Db): StatusListRepository {
     },
     async markRevoked(jtis, now) {
       if (jtis.length === 0) return [];
-      return db.transaction((tx) => {
-        const byList = new Map<number, number[]>();
-        for (let i = 0; i < jtis.length; i += CHUNK) {
-          const rows = tx
-            .select({ list: accessTokens.statusList, index: accessTokens.statusIndex })
-            .from(accessTokens)
-            .where(and(inArray(accessTokens.jti, jtis.slice(i, i + CHUNK)), isNotNull(accessTokens.statusList)))
-            .all();
-          for (const { list, index } of rows) {
-            if (list === null || index === null) continue;
-            const indices = byList.get(list) ?? [];
-            indices.push(index);
-            byList.set(list, indices);
+      // It reads the tokens' lists before it moves their versions: IMMEDIATE takes the write lock first (database.ts).
+      return db.transaction(
+        (tx) => {
+          const byList = new Map<number, number[]>();
+          for (let i = 0; i < jtis.length; i += CHUNK) {
+            const rows = tx
+              .select({ list: accessTokens.statusList, index: accessTokens.statusIndex })
+              .from(accessTokens)
+              .where(and(inArray(accessTokens.jti, jtis.slice(i, i + CHUNK)), isNotNull(accessTokens.statusList)))
+              .all();
+            for (const { list, index } of rows) {
+              if (list === null || index === null) continue;
+              const indices = byList.get(list) ?? [];
+              indices.push(index);
+              byList.set(list, indices);
+            }
           }
-        }
-        const changes: StatusListChange[] = [];
-        for (const [list, indices] of byList) {
-          const before = find(list);
-          if (!before) continue;
-          const after = tx
-            .update(statusLists)
-            .set({ updatedAt: nextVersion(now) })
-            .where(eq(statusLists.id, list))
-            .returning({ version: statusLists.updatedAt })
-            .get();
-          changes.push({ list, previousVersion: before.updatedAt, version: after!.version, indices });
-        }
-        return changes;
-      });
+          const changes: StatusListChange[] = [];
+          for (const [list, indices] of byList) {
+            const before = find(list);
+            if (!before) continue;
+            const after = tx
+              .update(statusLists)
+              .set({ updatedAt: nextVersion(now) })
+              .where(eq(statusLists.id, list))
+              .returning({ version: statusLists.updatedAt })
+              .get();
+            changes.push({ list, previousVersion: before.updatedAt, version: after!.version, indices });
+          }
+          return changes;
+        },
+        { behavior: 'immediate' },
+      );
     },
     async listIdsSince(since) {
       // Ids grow with time, so the list current at `since` is the newest one created by then.
