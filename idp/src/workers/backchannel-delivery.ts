@@ -4,6 +4,11 @@
  * a slow or failing app never blocks the logout itself (§2.7: the OP should not wait
  * indefinitely for an RP), and deliveries left by a crash go out after a restart. Which clients
  * are told, and the token each gets, is protocol/backchannel-logout.ts's.
+ *
+ * Every issuer process on the database runs a notifier over the same queue: each delivery is
+ * claimed in the store before it is sent (store/backchannel.ts), for twice the attempt's timeout,
+ * so exactly one process sends each attempt, and the attempt of a process that died is made
+ * again by whichever process claims it once that lease ends.
  */
 import type { Clock, FetchLike, Logger } from '@tessera/shared';
 import type { Config } from '../config/config.js';
@@ -17,7 +22,7 @@ export interface BackchannelOptions {
   maxAttempts?: number;
   /** First retry delay in ms, doubled at each attempt (default 1000). */
   baseDelayMs?: number;
-  /** Timeout of one delivery attempt in ms (default 5000). */
+  /** Timeout of one delivery attempt in ms (default 5000); a claim lasts twice this. */
   timeoutMs?: number;
 }
 
@@ -85,7 +90,9 @@ export class BackchannelNotifier {
     const { store, clock } = this.deps;
     for (;;) {
       if (this.closed) return;
-      const due = await store.backchannel.due(clock.now(), 16);
+      const now = clock.now();
+      // The lease outlasts the attempt's timeout, so a live process records its outcome first.
+      const due = await store.backchannel.claimDue(now, 16, now + 2 * this.timeoutMs);
       if (due.length === 0) return;
       // Apps are independent: one slow app does not hold up the others.
       await Promise.all(due.map((d) => this.deliver(d)));
@@ -94,7 +101,8 @@ export class BackchannelNotifier {
 
   private async deliver(d: BackchannelDelivery): Promise<void> {
     const { store, clock, log } = this.deps;
-    const attempts = d.attempts + 1;
+    // Counted when claimed: an attempt cut short by a crash counts too.
+    const { attempts } = d;
     let error: string;
     try {
       // §2.5: POST, application/x-www-form-urlencoded, parameter logout_token.
@@ -106,8 +114,8 @@ export class BackchannelNotifier {
       });
       // §2.8: 200 (or any 2xx) means the RP logged the session out.
       if (res.status >= 200 && res.status < 300) {
-        await store.backchannel.markDelivered(d.id, attempts, clock.now());
-        log.info('backchannel_logout.delivered', { client_id: d.clientId, attempts });
+        if (await store.backchannel.markDelivered(d.id, attempts, clock.now()))
+          log.info('backchannel_logout.delivered', { client_id: d.clientId, attempts });
         return;
       }
       error = `HTTP ${res.status}`;
@@ -115,8 +123,8 @@ export class BackchannelNotifier {
       error = e instanceof Error ? e.message : String(e);
     }
     if (attempts >= this.maxAttempts) {
-      await store.backchannel.markFailed(d.id, attempts, clock.now(), error);
-      log.warn('backchannel_logout.failed', { client_id: d.clientId, attempts, error });
+      if (await store.backchannel.markFailed(d.id, attempts, clock.now(), error))
+        log.warn('backchannel_logout.failed', { client_id: d.clientId, attempts, error });
     } else {
       await store.backchannel.markRetry(d.id, attempts, clock.now() + this.baseDelayMs * 2 ** (attempts - 1), error);
     }
