@@ -49,6 +49,7 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
       kek: config.keyEncryptionKey,
       clock,
       algorithm: config.signingAlgorithm,
+      onReload: (ring) => log.info('keys.ring_loaded', { signing: ring.kid }),
     });
     const passwords = await createPasswordHasher(options.passwordParams);
     const backchannel = new BackchannelNotifier(

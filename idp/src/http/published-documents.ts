@@ -4,6 +4,8 @@
  * requests for them before the Hono adapter. Relying parties fetch these most, and the adapter's
  * Web Request/Response round trip and the middlewares' async context cost many times the work of
  * the answer itself, which is already made: the body and ETag are computed once per key-ring load.
+ * Both documents come from the key ring brought up to date with the store first, so every issuer
+ * process on one database answers alike (keys/key-ring.ts, upToDate).
  * Whatever the listener does not answer (another method or path, a query string, a header the
  * request limits may refuse, a Host the adapter would judge) goes to the app unchanged.
  */
@@ -25,7 +27,8 @@ export interface PublishedDocument {
 /** Discovery (OIDC Discovery §4) and the JWKS (RFC 7517 §5) are open to any origin; ETag is readable. */
 export const OPEN_TO_ANY_ORIGIN = { origin: '*', exposeHeaders: ['ETag'] } as const;
 
-export function discoveryDocument(ctx: IssuerContext): PublishedDocument {
+export async function discoveryDocument(ctx: IssuerContext): Promise<PublishedDocument> {
+  await ctx.keys.upToDate();
   return {
     body: providerMetadataDocument(ctx.config.issuer, ctx.keys.algorithms),
     contentType: 'application/json',
@@ -33,7 +36,8 @@ export function discoveryDocument(ctx: IssuerContext): PublishedDocument {
   };
 }
 
-export function jwksDocument(ctx: IssuerContext): PublishedDocument {
+export async function jwksDocument(ctx: IssuerContext): Promise<PublishedDocument> {
+  await ctx.keys.upToDate();
   const { body, etag } = ctx.keys.jwks;
   return {
     body,
@@ -75,7 +79,7 @@ function prepare(document: PublishedDocument): Prepared {
 const sameVersion = (a: PublishedDocument, b: PublishedDocument) =>
   a.body === b.body && a.etag === b.etag && a.cacheControl === b.cacheControl && a.contentType === b.contentType;
 
-const DOCUMENTS = new Map<string, (ctx: IssuerContext) => PublishedDocument>([
+const DOCUMENTS = new Map<string, (ctx: IssuerContext) => Promise<PublishedDocument>>([
   [ISSUER_PATHS.discovery, discoveryDocument],
   [ISSUER_PATHS.jwks, jwksDocument],
 ]);
@@ -114,18 +118,20 @@ export function servePublishedDocuments(ctx: IssuerContext, app: RequestListener
     ) {
       return app(req, res);
     }
-    const document = current(ctx);
-    let answer = prepared.get(path);
-    if (answer === undefined || !sameVersion(answer.document, document)) {
-      answer = prepare(document);
-      prepared.set(path, answer);
-    }
-    if (document.etag !== undefined && matchesIfNoneMatch(req.headers['if-none-match'], document.etag)) {
-      res.writeHead(304, answer.notModified).end();
-    } else if (req.method === 'HEAD') {
-      res.writeHead(200, answer.head).end();
-    } else {
-      res.writeHead(200, answer.ok).end(answer.bytes);
-    }
+    // Never rejects: the key ring keeps the documents it has when the store cannot be read.
+    void current(ctx).then((document) => {
+      let answer = prepared.get(path);
+      if (answer === undefined || !sameVersion(answer.document, document)) {
+        answer = prepare(document);
+        prepared.set(path, answer);
+      }
+      if (document.etag !== undefined && matchesIfNoneMatch(req.headers['if-none-match'], document.etag)) {
+        res.writeHead(304, answer.notModified).end();
+      } else if (req.method === 'HEAD') {
+        res.writeHead(200, answer.head).end();
+      } else {
+        res.writeHead(200, answer.ok).end(answer.bytes);
+      }
+    });
   };
 }

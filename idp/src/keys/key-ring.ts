@@ -2,7 +2,7 @@
  * The signing key ring, as this process sees it: the stored keys imported once and reused for
  * every signature. The JWKS document, its ETag and the algorithm list are computed when the ring
  * changes, not per request. Which key is in which state is decided in key-rotation.ts; the ring
- * only follows the store (see `refresh`).
+ * only follows the store (see `refresh`, and `upToDate` for what every process must publish alike).
  */
 import { createHash, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, type JWTPayload } from 'jose';
@@ -59,6 +59,7 @@ export class KeyRing {
     private readonly repo: SigningKeyRepository,
     private readonly kek: Uint8Array,
     private readonly clock: Clock,
+    private readonly onReload: ((ring: KeyRing) => void) | undefined,
   ) {}
 
   /**
@@ -70,8 +71,10 @@ export class KeyRing {
     kek: Uint8Array;
     clock: Clock;
     algorithm: SigningAlgorithm;
+    /** Called after each reload that found the ring changed (not after the first load). */
+    onReload?: (ring: KeyRing) => void;
   }): Promise<KeyRing> {
-    const ring = new KeyRing(opts.repo, opts.kek, opts.clock);
+    const ring = new KeyRing(opts.repo, opts.kek, opts.clock, opts.onReload);
     if (!(await opts.repo.list()).some((k) => k.state === 'current')) {
       await opts.repo.createFirstCurrent(
         await generateSigningKey(opts.algorithm, 'current', opts.kek, opts.clock.now()),
@@ -93,11 +96,25 @@ export class KeyRing {
     return run;
   }
 
+  /**
+   * Resolves once the ring is the one the store holds now, as far as this process can follow it:
+   * what one process publishes at jwks_uri and in discovery, every other process on the same
+   * database publishes from then on too, so a cache revalidating against one process and then
+   * another never goes back to an older document (or a kid it cannot find). Costs a `PRAGMA
+   * data_version` read while no other connection has committed, and one read of the kids and
+   * states once one has (store/signing-keys.ts). Never rejects: on error the ring in use is kept.
+   */
+  async upToDate(): Promise<void> {
+    await this.refresh().catch(() => false);
+  }
+
   private async refreshNow(): Promise<boolean> {
     const fingerprint = await this.repo.fingerprint();
     if (this.loaded?.fingerprint === fingerprint) return false;
+    const reload = this.loaded !== undefined;
     // Rows written between the two reads only make the next refresh load once more.
     this.loaded = await this.load(fingerprint, await this.repo.list());
+    if (reload) this.onReload?.(this);
     return true;
   }
 

@@ -17,22 +17,19 @@ export interface KeyScheduler {
 }
 
 /**
- * One tick: the ring re-read if it changed elsewhere (the CLI), the due transitions, and the ring
- * re-read again if they changed it. Reading first means that a process that cannot follow the
- * store (a key it cannot decrypt) stops before removing anything: it may still be signing with
- * the key that is due to go.
+ * One tick: the ring re-read if it changed elsewhere (another issuer process, the CLI), the due
+ * transitions, and the ring re-read again if they changed it. Reading first means that a process
+ * that cannot follow the store (a key it cannot decrypt) stops before removing anything: it may
+ * still be signing with the key that is due to go. Every process on the database ticks; the
+ * store's conditional writes let one of them make each transition (key-rotation.ts).
  */
 export async function tickKeyRing(deps: KeySchedulerDeps): Promise<void> {
-  await refresh(deps);
+  await deps.keys.refresh();
   const { removed, created, rotated } = await maintainKeyRing(deps);
   for (const kid of removed) deps.log.info('keys.removed', { kid });
   if (created) deps.log.info('keys.next_published', { kid: created, alg: deps.config.signingAlgorithm });
   if (rotated) deps.log.info('keys.rotated', { from: rotated.from, to: rotated.to, next: rotated.next });
-  await refresh(deps);
-}
-
-async function refresh(deps: KeySchedulerDeps): Promise<void> {
-  if (await deps.keys.refresh()) deps.log.info('keys.ring_loaded', { signing: deps.keys.kid });
+  await deps.keys.refresh();
 }
 
 /**

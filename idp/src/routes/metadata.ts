@@ -31,7 +31,7 @@ export function metadataRoutes(ctx: IssuerContext): Hono<Env> {
   const anyOrigin = openToAnyOrigin({ exposeHeaders: [...OPEN_TO_ANY_ORIGIN.exposeHeaders], allowMethods: ['GET'] });
   app.use(ISSUER_PATHS.discovery, anyOrigin);
   app.use(ISSUER_PATHS.jwks, anyOrigin);
-  app.get(ISSUER_PATHS.discovery, (c) => answer(c, discoveryDocument(ctx)));
-  app.get(ISSUER_PATHS.jwks, (c) => answer(c, jwksDocument(ctx)));
+  app.get(ISSUER_PATHS.discovery, async (c) => answer(c, await discoveryDocument(ctx)));
+  app.get(ISSUER_PATHS.jwks, async (c) => answer(c, await jwksDocument(ctx)));
   return app;
 }

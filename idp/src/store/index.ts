@@ -46,7 +46,7 @@ export function openStore(file: string): SqliteStore {
     interactions: interactionRepository(db),
     grants: grantRepository(db),
     consents: consentRepository(db),
-    signingKeys: signingKeyRepository(db),
+    signingKeys: signingKeyRepository(db, database.sqlite),
     backchannel: backchannelRepository(db),
     refreshTokens: refreshTokenRepository(db),
     audit: auditRepository(db),

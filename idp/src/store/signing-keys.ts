@@ -6,6 +6,7 @@
  * of two processes racing to promote or to create the next key, exactly one wins.
  */
 import { and, eq, sql } from 'drizzle-orm';
+import type Database from 'better-sqlite3';
 import type { Db } from './database.js';
 import { signingKeys } from './schema.js';
 
@@ -32,7 +33,7 @@ export interface SigningKeyRepository {
   removeRetired(kid: string): Promise<boolean>;
 }
 
-export function signingKeyRepository(db: Db): SigningKeyRepository {
+export function signingKeyRepository(db: Db, sqlite: Database.Database): SigningKeyRepository {
   const immediate = { behavior: 'immediate' } as const;
   // One current key and one next key at most: false when a key holds `state` already.
   const insertAsOnly = (tx: Pick<Db, 'select' | 'insert'>, key: StoredSigningKey, state: 'current' | 'next') => {
@@ -48,22 +49,39 @@ export function signingKeyRepository(db: Db): SigningKeyRepository {
     return true;
   };
 
+  // The published documents ask for the fingerprint on every request (keys/key-ring.ts,
+  // upToDate), so it is read again only when the ring may have changed: `PRAGMA data_version`
+  // moves when another connection (another issuer process, the CLI) commits, and this
+  // connection's changes to the ring are this repository's writes, which forget the last reading.
+  const states = db
+    .select({ kid: signingKeys.kid, state: signingKeys.state })
+    .from(signingKeys)
+    .orderBy(signingKeys.kid)
+    .prepare();
+  const dataVersion = sqlite.prepare<[], number>('PRAGMA data_version').pluck();
+  let lastReading: { dataVersion: number; fingerprint: string } | undefined;
+
   return {
     async list() {
       return db.select().from(signingKeys).all();
     },
     async fingerprint() {
-      const rows = db
-        .select({ kid: signingKeys.kid, state: signingKeys.state })
-        .from(signingKeys)
-        .orderBy(signingKeys.kid)
-        .all();
-      return rows.map((r) => `${r.kid}:${r.state}`).join(',');
+      // Read before the rows: a commit in between only makes the next call read them again.
+      const version = dataVersion.get()!;
+      if (lastReading !== undefined && lastReading.dataVersion === version) return lastReading.fingerprint;
+      const fingerprint = states
+        .all()
+        .map((r) => `${r.kid}:${r.state}`)
+        .join(',');
+      lastReading = { dataVersion: version, fingerprint };
+      return fingerprint;
     },
     async createFirstCurrent(key) {
+      lastReading = undefined;
       return db.transaction((tx) => insertAsOnly(tx, key, 'current'), immediate);
     },
     async createNext(key, replacing) {
+      lastReading = undefined;
       return db.transaction((tx) => {
         if (replacing !== undefined) {
           const gone = tx
@@ -76,6 +94,7 @@ export function signingKeyRepository(db: Db): SigningKeyRepository {
       }, immediate);
     },
     async promote({ currentKid, nextKid, at }) {
+      lastReading = undefined;
       try {
         return db.transaction((tx) => {
           const retired = tx
@@ -98,6 +117,7 @@ export function signingKeyRepository(db: Db): SigningKeyRepository {
       }
     },
     async removeRetired(kid) {
+      lastReading = undefined;
       return (
         db
           .delete(signingKeys)
