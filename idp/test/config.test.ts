@@ -3,6 +3,7 @@
  * variable; production refuses the development defaults.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@tessera/shared';
 import { DEMO_KEY_ENCRYPTION_KEY } from '../src/config/config.js';
@@ -69,6 +70,12 @@ describe('loadConfig', () => {
     ['TESSERA_SIGNING_ALG', 'none'],
     ['TESSERA_TRUST_PROXY', 'maybe'],
     ['TESSERA_TRUST_PROXY', '10.0.0.1/40'],
+    ['TESSERA_WORKERS', '0'],
+    ['TESSERA_WORKERS', '65'],
+    ['TESSERA_WORKERS', '2.5'],
+    ['TESSERA_WORKERS', '-1'],
+    ['TESSERA_WORKERS', 'all'],
+    ['TESSERA_WORKERS', 'AUTO'],
     ['TESSERA_KEY_ENCRYPTION_KEY', 'too-short'],
     ['TESSERA_KEY_ENCRYPTION_KEY', randomBytes(32).toString('base64')],
   ])('refuses %s=%s with a ConfigError naming it', (variable, value) => {
@@ -90,6 +97,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...BASE, TESSERA_TRUST_PROXY: value }).trustProxy).toEqual(
       on ? { kind: 'hops', hops: 1 } : { kind: 'none' },
     );
+  });
+
+  it('serves from one process unless TESSERA_WORKERS asks for more: a number up to 64, or auto (one per core)', () => {
+    expect(loadConfig(BASE).workers).toBe(1);
+    expect(loadConfig({ ...BASE, TESSERA_WORKERS: '' }).workers).toBe(1);
+    expect(loadConfig({ ...BASE, TESSERA_WORKERS: '2' }).workers).toBe(2);
+    expect(loadConfig({ ...BASE, TESSERA_WORKERS: '64' }).workers).toBe(64);
+    expect(loadConfig({ ...BASE, TESSERA_WORKERS: 'auto' }).workers).toBe(Math.min(availableParallelism(), 64));
   });
 
   it('accepts a 32-byte base64url key-encryption key', () => {

@@ -48,7 +48,15 @@ export interface Config {
   keyCheckInterval: number;
   /** Which proxies' X-Forwarded-For entries tell the client IP (http/client-address.ts). */
   trustProxy: TrustedProxies;
+  /**
+   * How many processes serve the port (TESSERA_WORKERS): 1 is one process that serves itself;
+   * more, a primary that prepares the database and keeps that many workers (cluster.ts).
+   */
+  workers: number;
 }
+
+/** The most worker processes TESSERA_WORKERS may ask for: SQLite takes one writer at a time. */
+export const MAX_WORKERS = 64;
 
 /** A lifetime setting: its variable, its default and the bounds it must stay within, in seconds. */
 export interface DurationSetting {

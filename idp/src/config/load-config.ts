@@ -13,12 +13,14 @@ import {
   SIGNING_ALGORITHMS,
   type EnvVariables,
 } from '@tessera/shared';
+import { availableParallelism } from 'node:os';
 import {
   type Config,
   DEFAULT_ISSUER,
   DEMO_KEY_ENCRYPTION_KEY,
   DURATION_SETTINGS,
   type DurationField,
+  MAX_WORKERS,
 } from './config.js';
 import { parseTrustedProxies } from '../http/client-address.js';
 
@@ -35,6 +37,16 @@ function keyEncryptionKey(env: EnvVariables, production: boolean): { key: Uint8A
   const demo = DEMO_KEY_BYTES.equals(key);
   if (demo && production) throw new ConfigError(name, 'the demo key is refused when NODE_ENV=production');
   return { key, demo };
+}
+
+/** TESSERA_WORKERS: a number of processes, or `auto` for one per core this process may use. */
+function workerCount(env: EnvVariables): number {
+  const name = 'TESSERA_WORKERS';
+  const raw = envString(env, name, '1');
+  if (raw === 'auto') return Math.min(availableParallelism(), MAX_WORKERS);
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_WORKERS)
+    throw new ConfigError(name, `must be a number from 1 to ${MAX_WORKERS}, or auto, got ${JSON.stringify(raw)}`);
+  return Number(raw);
 }
 
 /** Reads and validates the whole configuration; throws ConfigError naming the bad variable. */
@@ -59,5 +71,6 @@ export function loadConfig(env: EnvVariables = process.env): Config {
     signingAlgorithm: envOneOf(env, 'TESSERA_SIGNING_ALG', SIGNING_ALGORITHMS, 'ES256'),
     ...lifetimes,
     trustProxy: parseTrustedProxies(env.TESSERA_TRUST_PROXY),
+    workers: workerCount(env),
   };
 }
