@@ -9,7 +9,7 @@ import { createPasswordHasher, type PasswordParams } from './crypto/passwords.js
 import type { FetchLike } from '@tessera/shared';
 import { createLogger, createLoopbackFetch } from '@tessera/shared/node';
 import { KeyRing } from './keys/key-ring.js';
-import { startKeyScheduler } from './keys/key-rotation-schedule.js';
+import { startKeyScheduler, tickKeyRing } from './keys/key-rotation-schedule.js';
 import { BackchannelNotifier, type BackchannelOptions } from './workers/backchannel-delivery.js';
 import type { Logger } from '@tessera/shared';
 import { createApp } from './app.js';
@@ -37,6 +37,30 @@ export interface IssuerOptions {
   /** How the issuer reaches apps' back-channel logout URIs (default: fetch that resolves *.localhost). */
   fetch?: FetchLike;
   backchannel?: BackchannelOptions;
+}
+
+/**
+ * What must be done once on a database before several processes serve it (cluster.ts): the
+ * migrations, which two processes must not apply at once (drizzle reads which are applied outside
+ * the transaction that applies the rest), the first signing key, and the next key beside it, so
+ * that the workers' own first ticks find nothing to create. createIssuer does the same steps and,
+ * after this, finds them done.
+ */
+export async function prepareDatabase(config: Config, options: Pick<IssuerOptions, 'clock' | 'log'> = {}) {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger('idp');
+  const store = openStore(config.databaseFile);
+  try {
+    const keys = await KeyRing.open({
+      repo: store.signingKeys,
+      kek: config.keyEncryptionKey,
+      clock,
+      algorithm: config.signingAlgorithm,
+    });
+    await tickKeyRing({ store, keys, config, clock, log });
+  } finally {
+    store.close();
+  }
 }
 
 export async function createIssuer(config: Config, options: IssuerOptions = {}): Promise<Issuer> {

@@ -30,6 +30,8 @@ export interface IssuerProcess {
   output: string[];
   /** Log lines of requests that ended in a 500 (`"event":"unhandled"`). */
   unhandled: string[];
+  /** Every log line about the processes (`issuer.*`, `cluster.*` events), parsed, in order. */
+  processEvents: Record<string, unknown>[];
   /** SIGTERM and wait for the exit (a clean shutdown). */
   stop(): Promise<void>;
   /** SIGKILL (`kill -9`) and wait for the exit: no shutdown code runs. */
@@ -61,17 +63,25 @@ export async function spawnIssuer(options: {
   });
   const output: string[] = [];
   const unhandled: string[] = [];
-  // The pipes are always drained: a child writing to a full pipe would block.
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line) continue;
-      if (line.includes('"event":"unhandled"')) unhandled.push(line.slice(0, 2000));
-      output.push(line.slice(0, 2000));
-      if (output.length > MAX_OUTPUT_LINES) output.shift();
-    }
+  const processEvents: Record<string, unknown>[] = [];
+  // The pipes are always drained: a child writing to a full pipe would block. A chunk may end
+  // inside a line: the rest of it comes with the next chunk of the same pipe.
+  const collector = () => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        if (!line) continue;
+        if (line.includes('"event":"unhandled"')) unhandled.push(line.slice(0, 2000));
+        if (/"event":"(issuer|cluster)\./.test(line)) processEvents.push(JSON.parse(line) as Record<string, unknown>);
+        output.push(line.slice(0, 2000));
+        if (output.length > MAX_OUTPUT_LINES) output.shift();
+      }
+    };
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout!.on('data', collector());
+  child.stderr!.on('data', collector());
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
 
   const waitExit = async (signal: NodeJS.Signals) => {
@@ -87,6 +97,7 @@ export async function spawnIssuer(options: {
     child,
     output,
     unhandled,
+    processEvents,
     stop: () => waitExit('SIGTERM'),
     kill9: () => waitExit('SIGKILL'),
   };

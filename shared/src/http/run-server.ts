@@ -36,10 +36,17 @@ export function runServer(name: string, start: () => StartedServer | Promise<Sta
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       },
-      (error: unknown) => {
-        const what = error instanceof ConfigError ? 'configuration error' : 'failed to start';
-        process.stderr.write(`${name}: ${what}: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exit(error instanceof ConfigError ? 2 : 1);
-      },
+      (error: unknown) => exitOnStartFailure(name, error),
     );
+}
+
+/**
+ * Ends a process whose start failed as every Tessera server does: one line on stderr, exit code 2
+ * for a configuration error, 1 for anything else. For a process that starts otherwise than
+ * through `runServer` (the issuer's cluster primary).
+ */
+export function exitOnStartFailure(name: string, error: unknown): never {
+  const what = error instanceof ConfigError ? 'configuration error' : 'failed to start';
+  process.stderr.write(`${name}: ${what}: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
 }
