@@ -4,7 +4,7 @@
  * from /proc (Linux): CPU time and resident memory, so a server's cost per operation is its own.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** An operation reports `'exhausted'` when it has nothing left to do (a pool of codes ran dry). */
 export type Operation = (user: number) => Promise<undefined | 'exhausted'>;
@@ -94,4 +94,45 @@ export function sampleProcess(pid: number): ProcessSample {
   } catch {
     return { cpuMicros: Number.NaN, systemMicros: Number.NaN, rss: Number.NaN };
   }
+}
+
+/** The parent of each process, from /proc/<pid>/stat (field 4); empty where /proc is not there. */
+function parents(): Map<number, number> {
+  const parentOf = new Map<number, number>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return parentOf;
+  }
+  for (const entry of entries) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return parentOf;
+}
+
+/**
+ * What process `pid` and every process under it have used so far, added up: a server made of
+ * several processes (the issuer's cluster primary and its workers) costs all of them.
+ */
+export function sampleProcessTree(pid: number): ProcessSample {
+  const parentOf = parents();
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++)
+    for (const [child, parent] of parentOf) if (parent === tree[i]) tree.push(child);
+  const total: ProcessSample = { cpuMicros: 0, systemMicros: 0, rss: 0 };
+  for (const p of tree) {
+    const sample = sampleProcess(p);
+    // A process that ended between the two reads counts for nothing rather than spoiling the sum.
+    if (p !== pid && Number.isNaN(sample.cpuMicros)) continue;
+    total.cpuMicros += sample.cpuMicros;
+    total.systemMicros += sample.systemMicros;
+    total.rss += sample.rss;
+  }
+  return total;
 }

@@ -59,28 +59,32 @@ export function seedTessera(databaseFile: string, users: number): Promise<{ secr
   });
 }
 
-/** Starts the issuer on `databaseFile` at a loopback `port`. */
+/** Starts the issuer on `databaseFile` at a loopback `port`; `workers` above 1 starts a cluster (TESSERA_WORKERS). */
 export async function startTessera(options: {
   databaseFile: string;
   port: number;
   logDir: string;
+  name?: string;
+  workers?: number;
 }): Promise<ServerProcess & { compiled: boolean }> {
   const { compiled } = tesseraStartPath();
   const origin = `http://127.0.0.1:${options.port}`;
+  const name = options.name ?? 'Tessera';
   const server = await startServer({
-    name: 'Tessera',
+    name,
     args: compiled ? [join(REPO, 'idp/dist/main.js')] : [...TSX, join(REPO, 'idp/src/main.ts')],
     env: {
       TESSERA_ISSUER: origin,
       TESSERA_PORT: String(options.port),
       TESSERA_DATABASE: options.databaseFile,
+      TESSERA_WORKERS: String(options.workers ?? 1),
       ...(compiled
         ? { NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') }
         : { NODE_ENV: 'development' }),
     },
     origin,
     readyPath: '/.well-known/openid-configuration',
-    logFile: logPath(options.logDir, 'tessera'),
+    logFile: logPath(options.logDir, options.name ?? 'tessera'),
   });
   return { ...server, compiled };
 }
