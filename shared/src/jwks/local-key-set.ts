@@ -21,5 +21,6 @@ export async function createLocalKeySet(jwks: JSONWebKeySet): Promise<KeySet> {
         throw new TokenVerificationError('ERR_TOKEN_KID_UNKNOWN', 'no key with this kid', { claim: 'kid' });
       return key;
     },
+    keyInHand: (kid) => keys.get(kid),
   };
 }

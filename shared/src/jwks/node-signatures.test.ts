@@ -25,3 +25,16 @@ describe('withNodeSignatures', () => {
     },
   );
 });
+
+describe('withNodeSignatures keyInHand', () => {
+  it('hands out the same converted key as getKey, and nothing the wrapped set does not have in hand', async () => {
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const keySet = withNodeSignatures(
+      await createLocalKeySet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k', alg: 'ES256' }] }),
+    );
+    const inHand = keySet.keyInHand?.('k');
+    expect(inHand?.verifySignature).toBeTypeOf('function');
+    expect(await keySet.getKey('k')).toBe(inHand);
+    expect(keySet.keyInHand?.('other')).toBeUndefined();
+  });
+});

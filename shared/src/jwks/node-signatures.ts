@@ -53,8 +53,7 @@ function checker(alg: VerificationAlgorithm, key: KeyObject): (data: Uint8Array,
  */
 export function withNodeSignatures<T extends KeySet>(keySet: T): T {
   const converted = new WeakMap<VerificationKey, VerificationKey>();
-  const getKey = async (kid: string): Promise<VerificationKey> => {
-    const key = await keySet.getKey(kid);
+  const withChecker = (key: VerificationKey): VerificationKey => {
     let fast = converted.get(key);
     if (!fast) {
       fast = { ...key, verifySignature: checker(key.alg, KeyObject.from(key.key)) };
@@ -62,9 +61,15 @@ export function withNodeSignatures<T extends KeySet>(keySet: T): T {
     }
     return fast;
   };
+  const getKey = async (kid: string): Promise<VerificationKey> => withChecker(await keySet.getKey(kid));
+  const keyInHand = (kid: string): VerificationKey | undefined => {
+    const key = keySet.keyInHand?.(kid);
+    return key === undefined ? undefined : withChecker(key);
+  };
   return new Proxy(keySet, {
     get(target, prop, receiver) {
       if (prop === 'getKey') return getKey;
+      if (prop === 'keyInHand') return keyInHand;
       const value = Reflect.get(target, prop, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -267,3 +267,20 @@ describe('createRemoteKeySet key selection', () => {
     expect(() => createRemoteKeySet('file:///etc/passwd')).toThrow(TypeError);
   });
 });
+
+describe('createRemoteKeySet keyInHand', () => {
+  it('has the key getKey gives while the set is fresh, none before a fetch or once stale; never fetches', async () => {
+    const fetch = countingFetch(() => issuer.jwks);
+    const clock = createTestClock();
+    const keySet = createRemoteKeySet(`${ISSUER}/jwks`, { fetch, now: clock });
+    const { kid } = issuer.es256;
+    expect(keySet.keyInHand(kid)).toBeUndefined();
+    expect(fetch.calls).toBe(0);
+    const key = await keySet.getKey(kid);
+    expect(keySet.keyInHand(kid)).toBe(key);
+    expect(keySet.keyInHand('no-such-kid')).toBeUndefined();
+    clock.advance(300); // the default max-age: stale, so getKey decides (it revalidates)
+    expect(keySet.keyInHand(kid)).toBeUndefined();
+    expect(fetch.calls).toBe(1);
+  });
+});

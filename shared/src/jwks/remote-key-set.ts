@@ -47,6 +47,8 @@ export interface RemoteKeySet extends KeySet {
    * warming the cache at start-up. Rejects with `ERR_JWKS_UNAVAILABLE` when the fetch fails.
    */
   refresh(): Promise<void>;
+  /** The key of a still-fresh set (see {@link KeySet.keyInHand}); never fetches. */
+  keyInHand(kid: string): VerificationKey | undefined;
 }
 
 interface CachedSet {
@@ -140,6 +142,12 @@ class HttpKeySet implements RemoteKeySet {
       if (rotated !== undefined) return rotated;
     }
     throw new TokenVerificationError('ERR_TOKEN_KID_UNKNOWN', 'no key of the issuer has this kid', { claim: 'kid' });
+  }
+
+  keyInHand(kid: string): VerificationKey | undefined {
+    // What getKey answers without awaiting anything: a key of a set still fresh.
+    const set = this.#set;
+    return set !== undefined && this.#now() < set.freshUntil ? set.keys.get(kid) : undefined;
   }
 
   async refresh(): Promise<void> {

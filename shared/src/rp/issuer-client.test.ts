@@ -128,4 +128,15 @@ describe('createIssuerClient', () => {
     expect(key.alg).toBe('ES256');
     expect(wrapped).toHaveLength(1);
   });
+
+  it('has keys in hand only once discovery and the key set have them, without asking the issuer itself', async () => {
+    const fake = fakeIssuer({ metadata: metadataOf(), discoveryStatus: 200 });
+    const client = createIssuerClient({ issuer: ISSUER, fetch: fake.fetch, now: createTestClock() });
+    const { kid } = issuer.es256;
+    expect(client.keySet.keyInHand?.(kid)).toBeUndefined();
+    expect(fake.requests).toEqual([]);
+    const key = await client.keySet.getKey(kid);
+    expect(client.keySet.keyInHand?.(kid)).toBe(key);
+    expect(fake.requests).toHaveLength(2); // discovery and the JWKS, once each
+  });
 });

@@ -97,6 +97,8 @@ async function discover(issuer: string, fetch: FetchLike): Promise<ProviderMetad
 export function createIssuerClient(options: IssuerClientOptions): IssuerClient {
   const { issuer, fetch, now, wrapKeySet = (keySet: RemoteKeySet) => keySet } = options;
   let loaded: Promise<{ metadata: ProviderMetadata; keySet: RemoteKeySet }> | undefined;
+  /** The key set once discovery has succeeded (it is never dropped after). */
+  let discoveredKeySet: RemoteKeySet | undefined;
   let failedAt = Number.NEGATIVE_INFINITY;
 
   const load = () => {
@@ -106,10 +108,10 @@ export function createIssuerClient(options: IssuerClientOptions): IssuerClient {
       );
     }
     loaded ??= discover(issuer, fetch).then(
-      (metadata) => ({
-        metadata,
-        keySet: wrapKeySet(createRemoteKeySet(metadata.jwks_uri, { fetch, now: () => now() })),
-      }),
+      (metadata) => {
+        discoveredKeySet = wrapKeySet(createRemoteKeySet(metadata.jwks_uri, { fetch, now: () => now() }));
+        return { metadata, keySet: discoveredKeySet };
+      },
       (error: unknown) => {
         loaded = undefined;
         failedAt = now();
@@ -132,6 +134,7 @@ export function createIssuerClient(options: IssuerClientOptions): IssuerClient {
         }
         return keySet.getKey(kid);
       },
+      keyInHand: (kid) => discoveredKeySet?.keyInHand?.(kid),
     },
   };
 }
