@@ -10,6 +10,7 @@ import {
   requireAudience,
   verifyJwt,
   type JwtVerifyOptions,
+  type VerifiedJwt,
 } from './verify-jwt.js';
 
 /** What {@link verifyAccessToken} checks a token against. */
@@ -63,7 +64,7 @@ interface CachedVerification {
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
+    for (const name in value) deepFreeze(value[name]);
   }
   return value;
 }
@@ -110,9 +111,8 @@ export function createAccessTokenVerifier(
   });
   const cache = new Map<string, CachedVerification>();
 
-  /** The full verification: signature, header, registered and RFC 9068 claims. */
-  async function verifySignedToken(token: unknown): Promise<CachedVerification> {
-    const { payload, header, key } = await verifyJwt(token, check);
+  /** The RFC 9068 claims of a token whose signature, header and registered claims passed. */
+  function checkedAccessToken({ payload, header, key }: VerifiedJwt): CachedVerification {
     for (const claim of ['sub', 'client_id', 'jti']) checkStringClaim(payload, claim, KIND, true);
     if (typeof payload.scope !== 'string') {
       throw new TokenVerificationError('ERR_TOKEN_CLAIM', 'the access token "scope" claim must be a string', {
@@ -131,7 +131,7 @@ export function createAccessTokenVerifier(
     const nowSec = Math.floor((check.now?.() ?? Date.now()) / 1000);
     let current: VerificationKey | undefined;
     try {
-      current = await check.keySet.getKey(entry.key.kid);
+      current = check.keySet.keyInHand?.(entry.key.kid) ?? (await check.keySet.getKey(entry.key.kid));
     } catch {
       current = undefined;
     }
@@ -149,7 +149,7 @@ export function createAccessTokenVerifier(
         ? await remembered(token)
         : undefined;
     if (entry === undefined) {
-      entry = await verifySignedToken(token);
+      entry = checkedAccessToken(await verifyJwt(token, check));
       if (cacheSize > 0) {
         // Oldest first: Map iteration follows insertion order.
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);

@@ -1,18 +1,28 @@
 /**
  * The part every Tessera token verification shares (internal): size bound, explicit type, key by
- * `kid` only with that key's own algorithm, jose's signature and claim checks, and one mapping of
- * jose's errors onto {@link TokenVerificationError} codes.
+ * `kid` only with that key's own algorithm, the signature and the registered claims — by jose
+ * through Web Crypto, or, when the key checks signatures synchronously (node:crypto), by
+ * compact-jws.ts and registered-claims.ts with jose's rules and errors — and one mapping of jose's
+ * errors onto {@link TokenVerificationError} codes.
  */
-import { UnsecuredJWT, base64url, errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { VERIFICATION_ALGORITHMS, type KeySet, type VerificationKey } from '../jwks/key-set.js';
 import { requireClockTolerance } from '../time/clock-tolerance.js';
+import {
+  claimsSetOf,
+  parseCompactJws,
+  rememberGenuineHeader,
+  signatureCheckInputs,
+  type CompactJws,
+} from './compact-jws.js';
 import { TokenVerificationError } from './errors.js';
+import { checkRegisteredClaims, claimPresenceOrder, type RegisteredClaimsCheck } from './registered-claims.js';
 
 /** Default bound on a compact JWT, in bytes, checked before any parsing. */
 const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
 
 /** What one kind of token is checked against (built once per options object). */
-export interface JwtCheck {
+export interface JwtCheck extends RegisteredClaimsCheck {
   readonly keySet: KeySet;
   readonly issuer: string;
   readonly audience: string | readonly string[];
@@ -117,6 +127,7 @@ export function jwtCheckFor(
     clockToleranceSec: requireClockTolerance(options.clockToleranceSec),
     maxTokenBytes: requireMaxTokenBytes(options.maxTokenBytes),
     now: requireNow(options.now),
+    presenceOrder: claimPresenceOrder(kind.requiredClaims),
     ...kind,
   };
 }
@@ -175,10 +186,10 @@ function fromJoseError(error: unknown, kind: string): TokenVerificationError {
 }
 
 /**
- * Picks the key for a token's header: explicit type first, then the key by `kid` alone from the
- * issuer's set, then the key's own algorithm — never the token's choice.
+ * The `kid` to look the token's key up by, once its explicit type is the expected one. The key
+ * then comes from the issuer's set by `kid` alone, with its own algorithm — never the token's choice.
  */
-async function keyFor(header: JWTHeaderParameters, check: JwtCheck): Promise<VerificationKey> {
+function kidToLookUp(header: JWTHeaderParameters, check: JwtCheck): string {
   const { kind } = check;
   // RFC 8725 §3.11: explicit typing keeps one kind of token from passing for another. Checked
   // before the key lookup, so a wrong-type token never costs a JWKS refetch.
@@ -191,74 +202,78 @@ async function keyFor(header: JWTHeaderParameters, check: JwtCheck): Promise<Ver
   if (typeof kid !== 'string' || kid === '') {
     throw new TokenVerificationError('ERR_TOKEN_KID_UNKNOWN', `the ${kind} has no kid`, { claim: 'kid' });
   }
-  const key = await check.keySet.getKey(kid);
-  // RFC 8725 §3.1: the algorithm is the key's own, never taken from the token.
-  if (header.alg !== key.alg) {
-    throw new TokenVerificationError('ERR_TOKEN_ALG', `the ${kind} algorithm does not match its key`, { claim: 'alg' });
-  }
-  return key;
+  return kid;
 }
 
-const UNSECURED_HEADER = base64url.encode('{"alg":"none"}');
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
-const textEncoder = new TextEncoder();
-
-/** Decodes a compact JWS protected header; anything but a JSON object is malformed. */
-function decodeHeader(segment: string): JWTHeaderParameters {
-  const header: unknown = JSON.parse(textDecoder.decode(base64url.decode(segment)));
-  if (typeof header !== 'object' || header === null || Array.isArray(header))
-    throw new errors.JWSInvalid('the protected header is not an object');
-  return header as JWTHeaderParameters;
-}
-
-/**
- * The signature and the registered claims. When the key brings its own synchronous signature
- * check (node:crypto, see withNodeSignatures), we check the signature with it and let jose check
- * the claims: `UnsecuredJWT.decode` runs jose's own claim-set validation on the payload whose
- * signature we have just verified — it never sees the original header, so it cannot be talked
- * into anything by it. Otherwise jose does both, through Web Crypto.
- */
-async function verifySignatureAndClaims(token: string, check: JwtCheck, now: number | undefined): Promise<VerifiedJwt> {
-  const claimOptions = {
+/** Signature and claims through jose and Web Crypto: the path without a synchronous signature check. */
+async function verifiedByJose(
+  token: string,
+  key: VerificationKey,
+  check: JwtCheck,
+  now: number | undefined,
+): Promise<VerifiedJwt> {
+  const result = await jwtVerify(token, () => key.key, {
     issuer: check.issuer,
     audience: check.audience as string | string[],
     clockTolerance: check.clockToleranceSec,
     requiredClaims: [...check.requiredClaims],
     ...(now === undefined ? {} : { currentDate: new Date(now) }),
-  };
-  const parts = token.split('.');
-  // An empty signature is still a JWS shape: `alg: none` and stripped signatures are refused below,
-  // for what they are.
-  if (
-    parts.length !== 3 ||
-    !/^[A-Za-z0-9_-]+$/.test(parts[0]!) ||
-    !/^[A-Za-z0-9_-]+$/.test(parts[1]!) ||
-    !/^[A-Za-z0-9_-]*$/.test(parts[2]!)
-  ) {
-    throw new errors.JWSInvalid('not a compact JWS');
-  }
-  const header = decodeHeader(parts[0]!);
-  // Refused before any key lookup, so `alg: none` or `HS256` never costs a JWKS fetch.
-  if (typeof header.alg !== 'string' || !(ALLOWED_ALGORITHMS as readonly string[]).includes(header.alg)) {
-    throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
-  }
-  const key = await keyFor(header, check);
-  if (key.verifySignature === undefined) {
-    const result = await jwtVerify(token, () => key.key, { ...claimOptions, algorithms: ALLOWED_ALGORITHMS });
-    return { payload: result.payload, header: result.protectedHeader, key };
-  }
-  // RFC 7515 §4.1.11: an extension we would have to understand is one we refuse.
+    algorithms: ALLOWED_ALGORITHMS,
+  });
+  return { payload: result.payload, header: result.protectedHeader, key };
+}
+
+/**
+ * Signature and claims when the key brings its own synchronous signature check (node:crypto, see
+ * withNodeSignatures): the signature checked with it over the parts compact-jws.ts read, the
+ * claims by registered-claims.ts — jose's rules without its generic JWS and JWT layers.
+ */
+function verifiedHere(
+  jws: CompactJws,
+  key: VerificationKey,
+  verifySignature: NonNullable<VerificationKey['verifySignature']>,
+  check: JwtCheck,
+  now: number | undefined,
+): VerifiedJwt {
+  const { header } = jws;
+  // RFC 7515 §4.1.11: an extension we would have to understand is one we refuse; `b64` (RFC 7797)
+  // with it, whatever its value: a JWT's payload is always base64url (RFC 7797 §7).
   if (header.crit !== undefined || header.b64 !== undefined)
     throw new errors.JOSENotSupported('unsupported JWS header extension');
-  if (!key.verifySignature(textEncoder.encode(`${parts[0]}.${parts[1]}`), base64url.decode(parts[2]!))) {
-    throw new errors.JWSSignatureVerificationFailed();
-  }
-  const { payload } = UnsecuredJWT.decode(`${UNSECURED_HEADER}.${parts[1]}.`, claimOptions);
+  // RFC 7515 §5.2 step 8.
+  if (!verifySignature(...signatureCheckInputs(jws))) throw new errors.JWSSignatureVerificationFailed();
+  rememberGenuineHeader(jws);
+  const payload: JWTPayload = claimsSetOf(jws);
+  checkRegisteredClaims(payload, check, now ?? Date.now());
   return { payload, header, key };
 }
 
-/** Verifies a compact JWS JWT against `check`; every failure is a {@link TokenVerificationError}. */
-export async function verifyJwt(token: unknown, check: JwtCheck): Promise<VerifiedJwt> {
+/** The signature and claims of `jws` checked with `key`, the issuer's key for its `kid`. */
+function verifiedWith(
+  jws: CompactJws,
+  key: VerificationKey,
+  check: JwtCheck,
+  now: number | undefined,
+): VerifiedJwt | Promise<VerifiedJwt> {
+  // RFC 8725 §3.1: the algorithm is the key's own, never taken from the token.
+  if (jws.header.alg !== key.alg) {
+    throw new TokenVerificationError('ERR_TOKEN_ALG', `the ${check.kind} algorithm does not match its key`, {
+      claim: 'alg',
+    });
+  }
+  const { verifySignature } = key;
+  return verifySignature === undefined
+    ? verifiedByJose(jws.token, key, check, now)
+    : verifiedHere(jws, key, verifySignature, check, now);
+}
+
+/**
+ * Verifies a compact JWS JWT against `check`; every failure is a {@link TokenVerificationError},
+ * thrown or as the rejection: callers `await` it. It answers synchronously when the key set has
+ * the key in hand and the key checks signatures itself (node:crypto), so a server's usual
+ * verification makes no promise: each costs a few percent of the signature check.
+ */
+export function verifyJwt(token: unknown, check: JwtCheck): VerifiedJwt | Promise<VerifiedJwt> {
   const { kind } = check;
   if (typeof token !== 'string' || token === '')
     throw new TokenVerificationError('ERR_TOKEN_MALFORMED', `the ${kind} is not a string`);
@@ -269,22 +284,44 @@ export async function verifyJwt(token: unknown, check: JwtCheck): Promise<Verifi
   }
 
   const now = check.now?.();
-  let verified: VerifiedJwt;
+  const refusal = (error: unknown) => withIssuedAtOffset(fromJoseError(error, kind), error, now ?? Date.now());
+  const refuse = (error: unknown): never => {
+    throw refusal(error);
+  };
+  let verified: VerifiedJwt | Promise<VerifiedJwt>;
   try {
-    verified = await verifySignatureAndClaims(token, check, now);
+    const jws = parseCompactJws(token);
+    const { header } = jws;
+    // Refused before any key lookup, so `alg: none` or `HS256` never costs a JWKS fetch.
+    if (typeof header.alg !== 'string' || !(ALLOWED_ALGORITHMS as readonly string[]).includes(header.alg)) {
+      throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
+    }
+    const kid = kidToLookUp(header, check);
+    const key = check.keySet.keyInHand?.(kid);
+    verified =
+      key === undefined
+        ? Promise.resolve(check.keySet.getKey(kid)).then((found) => verifiedWith(jws, found, check, now))
+        : verifiedWith(jws, key, check, now);
   } catch (error) {
-    throw withIssuedAtOffset(fromJoseError(error, kind), error, now ?? Date.now());
+    throw refusal(error);
   }
+  return verified instanceof Promise
+    ? verified.then((result) => issuedByNow(result, check, now), refuse)
+    : issuedByNow(verified, check, now);
+}
 
-  // jose checks iat in the future only together with maxTokenAge; a token issued "later" is one
-  // whose issuer clock is off, or one minted ahead of time (RFC 7519 §4.1.6). Compared at the
-  // precision the data has: `iat` is a whole second no later than the instant of signing, so on
-  // agreeing clocks it never exceeds now, wherever the second boundary falls; the leeway is
-  // applied once.
+/**
+ * jose checks iat in the future only together with maxTokenAge; a token issued "later" is one
+ * whose issuer clock is off, or one minted ahead of time (RFC 7519 §4.1.6). Compared at the
+ * precision the data has: `iat` is a whole second no later than the instant of signing, so on
+ * agreeing clocks it never exceeds now, wherever the second boundary falls; the leeway is applied
+ * once.
+ */
+function issuedByNow(verified: VerifiedJwt, check: JwtCheck, now: number | undefined): VerifiedJwt {
   const { iat } = verified.payload;
   const nowMs = now ?? Date.now();
   if (typeof iat === 'number' && iat * 1000 > nowMs + check.clockToleranceSec * 1000) {
-    throw new TokenVerificationError('ERR_TOKEN_NOT_YET_VALID', `the ${kind} was issued in the future`, {
+    throw new TokenVerificationError('ERR_TOKEN_NOT_YET_VALID', `the ${check.kind} was issued in the future`, {
       claim: 'iat',
       issuedAtOffsetSec: issuedAtOffset(iat, nowMs),
     });
