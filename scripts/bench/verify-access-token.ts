@@ -2,7 +2,12 @@
  * A relying app verifying access tokens, keys cached, against the floor: a bare node:crypto
  * ES256 signature check of the same tokens. Server-side apps use withNodeSignatures (node:crypto);
  * the Web Crypto path is what a browser gets. The goal (docs/architecture.md, "Performance goals"):
- * ≥ 0.9× the floor; ≥ 5× for repeated tokens.
+ * ≥ 0.9× the floor for new tokens on the server default; ≥ 5× for repeated tokens.
+ *
+ * Rates are per second of this process's CPU time (all its threads, so the Web Crypto path's
+ * thread-pool work counts): nothing here waits on I/O, and on a shared machine wall time mostly
+ * measures the neighbours. Many short rounds, the order rotated each round, and each ratio taken
+ * within its round, so what noise is left shows as the range printed next to the median ratio.
  */
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
@@ -48,20 +53,24 @@ const freshNode = createAccessTokenVerifier({ issuer, audience, keySet: withNode
 const cached = createAccessTokenVerifier({ issuer, audience, keySet, cacheSize: 10_000 });
 for (const t of tokens) await cached(t);
 
+const FLOOR = 'node:crypto ES256 signature check alone (floor)';
+const NEW_NODE = 'verifyAccessToken, new tokens, node:crypto (server default)';
+const CACHED = 'verifyAccessToken, tokens seen before (cache)';
 const results = await compare(
   [
     {
-      name: 'node:crypto ES256 signature check alone (floor)',
+      name: FLOOR,
       fn: (i) => {
         const p = parts[i % N]!;
         if (!cryptoVerify('sha256', p.input, { key: nodeKey, dsaEncoding: 'ieee-p1363' }, p.sig))
           throw new Error('bad');
       },
     },
-    { name: 'verifyAccessToken, new tokens, node:crypto (server default)', fn: (i) => freshNode(tokens[i % N]!) },
+    { name: NEW_NODE, fn: (i) => freshNode(tokens[i % N]!) },
     { name: 'verifyAccessToken, new tokens, Web Crypto (browser path)', fn: (i) => fresh(tokens[i % N]!) },
-    { name: 'verifyAccessToken, tokens seen before (cache)', fn: (i) => cached(tokens[i % N]!) },
+    { name: CACHED, fn: (i) => cached(tokens[i % N]!) },
   ],
-  { ms: BENCH_MS, rounds: BENCH_ROUNDS },
+  // The same time in all as the other benchmarks, in five times as many rounds.
+  { ms: Math.max(100, BENCH_MS / 5), rounds: BENCH_ROUNDS * 5, clock: 'cpu', rotate: true },
 );
-report('Access-token verification, keys cached, one core', results);
+report('Access-token verification, keys cached, one core, per CPU second', results, { [NEW_NODE]: 0.9, [CACHED]: 5 });
