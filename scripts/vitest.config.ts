@@ -1,14 +1,14 @@
 import { configDefaults, defineConfig, mergeConfig } from 'vitest/config';
 import base from '../vitest.base.js';
 
-// The test tooling's own tests sit beside it in e2e/; the browser tests there run apart, with
+// The test tooling's own tests sit beside it in e2e/ and bench/; the browser tests run apart, with
 // `npm run test:e2e` (vitest.e2e.config.ts), since they need Chromium.
 export default mergeConfig(
   base,
   defineConfig({
     test: {
       name: '@tessera/scripts',
-      include: ['e2e/**/*.test.ts'],
+      include: ['e2e/**/*.test.ts', 'bench/**/*.test.ts'],
       exclude: [...configDefaults.exclude, 'e2e/**/*.e2e.test.ts'],
     },
   }),

@@ -40,7 +40,8 @@ import {
   sampleProcessTree,
 } from './lib/load.js';
 import { REPO, TSX, freePort, logPath, startServer, type ServerProcess } from './lib/processes.js';
-import { seedTessera, startTessera, tesseraStartPath } from './lib/tessera.js';
+import { FROM_SOURCES_FLAG, tesseraStartPath } from './lib/start-path.js';
+import { seedTessera, startTessera } from './lib/tessera.js';
 import { ratioChart } from './lib/chart.js';
 import { mdTable } from './lib/markdown.js';
 
@@ -101,17 +102,29 @@ interface Row {
 
 async function main(): Promise<number> {
   // ---- Servers ----
-  const start = tesseraStartPath();
+  const start = tesseraStartPath(args.includes(FROM_SOURCES_FLAG));
   say(`Tessera: ${start.why}`);
   const tesseraDb = join(dir, 'tessera.db');
   const { secret } = await seedTessera(tesseraDb, USERS);
   // The cluster's database is a copy of the seeded one, made before any issuer created keys in it.
   const clusterDb = join(dir, 'tessera-cluster.db');
   if (workers) copyFileSync(tesseraDb, clusterDb);
-  const tesseraServer = await startTessera({ databaseFile: tesseraDb, port: await freePort(), logDir: dir });
+  const tesseraServer = await startTessera({
+    databaseFile: tesseraDb,
+    port: await freePort(),
+    logDir: dir,
+    compiled: start.compiled,
+  });
   servers.push(tesseraServer);
   const clusterServer = workers
-    ? await startTessera({ databaseFile: clusterDb, port: await freePort(), logDir: dir, name: CLUSTER, workers: 2 })
+    ? await startTessera({
+        databaseFile: clusterDb,
+        port: await freePort(),
+        logDir: dir,
+        name: CLUSTER,
+        workers: 2,
+        compiled: start.compiled,
+      })
     : undefined;
   if (clusterServer) servers.push(clusterServer);
   const providerPort = await freePort();

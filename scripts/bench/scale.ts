@@ -28,7 +28,8 @@ import { authorize, freshJar, redeem, rotate, tesseraUnderTest } from './lib/iss
 import { type Operation, type Window, drive, median, percentile, sampleProcess } from './lib/load.js';
 import { mdTable } from './lib/markdown.js';
 import { REPO, freePort } from './lib/processes.js';
-import { seedTessera, startTessera, tesseraStartPath } from './lib/tessera.js';
+import { FROM_SOURCES_FLAG, tesseraStartPath } from './lib/start-path.js';
+import { seedTessera, startTessera } from './lib/tessera.js';
 
 const args = process.argv.slice(2);
 const small = args.includes('--small');
@@ -240,14 +241,19 @@ const spread = (xs: number[], digits = 0) =>
 let code = 0;
 const running: Size[] = [];
 try {
-  const start = tesseraStartPath();
+  const start = tesseraStartPath(args.includes(FROM_SOURCES_FLAG));
   say(`Tessera: ${start.why}`);
   say('\nSeeding');
   for (const n of sizes) running.push(await seed(n));
   // All issuers run at once, each on its own database, and the sizes take turns within every
   // repetition (in alternating order), so a change in the machine's load falls on all of them.
   for (const s of running) {
-    s.server = await startTessera({ databaseFile: s.file, port: await freePort(), logDir: s.dir });
+    s.server = await startTessera({
+      databaseFile: s.file,
+      port: await freePort(),
+      logDir: s.dir,
+      compiled: start.compiled,
+    });
     s.issuer = tesseraUnderTest(new HttpClient(s.server.origin));
     s.rssStarted = sampleProcess(s.server.pid).rss;
   }

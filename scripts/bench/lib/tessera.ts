@@ -1,41 +1,14 @@
 /**
  * Tessera as a server under test: seeded through the issuer's own API, then started as the
- * production command starts it (`node idp/dist/main.js`, NODE_ENV=production) when a build of
- * the current sources exists, and from the TypeScript sources otherwise.
+ * production command starts it (`node idp/dist/main.js`, NODE_ENV=production) from a build of
+ * the current sources; from the TypeScript sources when there is no build, or when asked to.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerClient, registerResource, registerUser } from '@tessera/idp';
 import { seedDatabase } from '../../src/seeding.js';
 import { BENCH_CLIENT, BENCH_PASSWORD, BENCH_REDIRECT, BENCH_RESOURCE, benchEmail } from './constants.js';
 import { REPO, TSX, logPath, startServer, type ServerProcess } from './processes.js';
-
-/** The newest modification time of any file under `dir`. */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** How Tessera will be started: compiled if `npm run build` output is newer than every source file. */
-export function tesseraStartPath(): { compiled: boolean; why: string } {
-  const main = join(REPO, 'idp/dist/main.js');
-  const shared = join(REPO, 'shared/dist/index.js');
-  if (!existsSync(main) || !existsSync(shared))
-    return { compiled: false, why: 'no build (run `npm run build` first): started from the TypeScript sources' };
-  // Each workspace against its own build: the build tool skips a workspace whose sources did not
-  // change, so the shared kit's output may rightly be older than the issuer's sources.
-  const stale =
-    newest(join(REPO, 'idp/src')) > statSync(main).mtimeMs ||
-    newest(join(REPO, 'shared/src')) > statSync(shared).mtimeMs;
-  if (stale)
-    return { compiled: false, why: 'the build is older than the sources (run `npm run build`): started from them' };
-  return { compiled: true, why: 'compiled: `node idp/dist/main.js` with NODE_ENV=production' };
-}
 
 /**
  * Seeds `databaseFile`: `users` people with the bench password, one API, and a confidential
@@ -66,8 +39,10 @@ export async function startTessera(options: {
   logDir: string;
   name?: string;
   workers?: number;
+  /** From the build, as tesseraStartPath (start-path.ts) decided. */
+  compiled: boolean;
 }): Promise<ServerProcess & { compiled: boolean }> {
-  const { compiled } = tesseraStartPath();
+  const { compiled } = options;
   const origin = `http://127.0.0.1:${options.port}`;
   const name = options.name ?? 'Tessera';
   const server = await startServer({
