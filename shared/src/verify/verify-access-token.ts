@@ -124,18 +124,32 @@ export function createAccessTokenVerifier(
     return { result, key, exp: result.claims.exp };
   }
 
-  /** A remembered verification, if it still holds: not expired, and its key still the issuer's. */
-  async function remembered(token: string): Promise<CachedVerification | undefined> {
+  /**
+   * A remembered verification, if it still holds: not expired, and its key still the issuer's.
+   * Answered at once unless the key set must be asked for the key (one not in hand), so a token
+   * seen for the first time, or again, costs no promise here.
+   */
+  function remembered(token: string): CachedVerification | undefined | Promise<CachedVerification | undefined> {
     const entry = cache.get(token);
     if (entry === undefined) return undefined;
     const nowSec = Math.floor((check.now?.() ?? Date.now()) / 1000);
-    let current: VerificationKey | undefined;
+    const inHand = check.keySet.keyInHand?.(entry.key.kid);
+    if (inHand !== undefined) return stillHolds(token, entry, nowSec, inHand);
+    let lookup: Promise<VerificationKey>;
     try {
-      current = check.keySet.keyInHand?.(entry.key.kid) ?? (await check.keySet.getKey(entry.key.kid));
+      lookup = check.keySet.getKey(entry.key.kid);
     } catch {
-      current = undefined;
+      return stillHolds(token, entry, nowSec, undefined);
     }
-    // Same rule as jose's exp check; a removed or replaced key sends the token back to full verification.
+    // A key that cannot be had now sends the token back to full verification, which says why.
+    return lookup.then(
+      (current) => stillHolds(token, entry, nowSec, current),
+      () => stillHolds(token, entry, nowSec, undefined),
+    );
+  }
+
+  /** Same rule as jose's exp check; a removed or replaced key sends the token back to full verification. */
+  function stillHolds(token: string, entry: CachedVerification, nowSec: number, current: VerificationKey | undefined) {
     if (entry.exp <= nowSec - check.clockToleranceSec || current !== entry.key) {
       cache.delete(token);
       return undefined;
@@ -145,9 +159,8 @@ export function createAccessTokenVerifier(
 
   return async function verifyAccessTokenWithCache(token) {
     let entry =
-      cacheSize > 0 && typeof token === 'string' && token.length <= check.maxTokenBytes
-        ? await remembered(token)
-        : undefined;
+      cacheSize > 0 && typeof token === 'string' && token.length <= check.maxTokenBytes ? remembered(token) : undefined;
+    if (entry instanceof Promise) entry = await entry;
     if (entry === undefined) {
       entry = checkedAccessToken(await verifyJwt(token, check));
       if (cacheSize > 0) {
