@@ -82,7 +82,9 @@ export function report(title: string, results: Result[], goals: Readonly<Record<
     const ratio = median(r.ratios);
     const range = r.ratios.length > 1 ? ` (${r.ratios[0]!.toFixed(2)}–${r.ratios.at(-1)!.toFixed(2)})` : '';
     const goal = goals[r.name];
-    const verdict = goal === undefined ? '' : `   goal ≥ ${goal}×: ${ratio >= goal ? 'met' : 'NOT met'}`;
+    // Judged and shown to three places, so that a 0.897 printed as 0.90 is not read as met.
+    const verdict =
+      goal === undefined ? '' : `   goal ≥ ${goal}×: ${ratio >= goal ? 'met' : 'NOT met'} (${ratio.toFixed(3)}×)`;
     process.stdout.write(
       `  ${r.name.padEnd(58)} ${r.opsPerSec.toFixed(0).padStart(9)} /s   ${ratio.toFixed(2)}×${range}${verdict}\n`,
     );
