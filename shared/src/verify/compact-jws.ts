@@ -151,15 +151,18 @@ export function rememberGenuineHeader({ token, header, firstDot, headerKnown }: 
 }
 
 /**
- * What the signature is checked on, as views of the scratch buffer, to be used at once: the
- * signing input, ASCII (RFC 7515 §5.2 step 8), and the JWS Signature decoded from base64url like
- * the other parts (`JWSInvalid` if it is not).
+ * Checks the signature of `jws` with `verify`, handing it views of the scratch buffer to use at
+ * once: the signing input, ASCII (RFC 7515 §5.2 step 8), and the JWS Signature decoded from
+ * base64url like the other parts (`JWSInvalid` if it is not).
  */
-export function signatureCheckInputs({ token, secondDot }: CompactJws): [data: Uint8Array, signature: Uint8Array] {
+export function signatureHolds(
+  { token, secondDot }: CompactJws,
+  verify: (data: Uint8Array, signature: Uint8Array) => boolean,
+): boolean {
   const bytes = tokenBytes(token, ((token.length - secondDot) * 3) >> 2);
   const end = decodeBase64urlInto(bytes, secondDot + 1, token.length, bytes, token.length);
   if (end < 0) throw new errors.JWSInvalid('the signature is not base64url');
-  return [bytes.subarray(0, secondDot), bytes.subarray(token.length, end)];
+  return verify(bytes.subarray(0, secondDot), bytes.subarray(token.length, end));
 }
 
 /**

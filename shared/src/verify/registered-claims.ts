@@ -28,6 +28,10 @@ export const claimPresenceOrder = (requiredClaims: readonly string[]): readonly 
 const failed = (claims: JWTPayload, claim: string, message: string, reason: string) =>
   new errors.JWTClaimValidationFailed(message, claims, claim, reason);
 
+/** The instant a Date made from `ms` holds (ECMA-262 TimeClip), without making one for a number. */
+const timeClip = (ms: number): number =>
+  typeof ms !== 'number' ? new Date(ms).getTime() : Math.abs(ms) <= 8.64e15 ? Math.trunc(ms) + 0 : Number.NaN;
+
 /**
  * Checks presence, `iss`, `aud`, then `iat`, `nbf` and `exp` with the leeway (clock-tolerance.ts);
  * `nowMs` is the verifier's clock. Every refusal is the jose error jose would throw.
@@ -51,7 +55,7 @@ export function checkRegisteredClaims(claims: JWTPayload, check: RegisteredClaim
 
   // NumericDate seconds (RFC 7519 §2) of the clock as a Date holds it: a clock reading no Date can
   // hold is a broken clock, not a time.
-  const nowSec = Math.floor(new Date(nowMs).getTime() / 1000);
+  const nowSec = Math.floor(timeClip(nowMs) / 1000);
   if (!Number.isFinite(nowSec)) throw new TypeError('Invalid currentDate option input');
   const leeway = check.clockToleranceSec;
   if (claims.iat !== undefined && typeof claims.iat !== 'number')

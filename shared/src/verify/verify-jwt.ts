@@ -8,13 +8,7 @@
 import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { VERIFICATION_ALGORITHMS, type KeySet, type VerificationKey } from '../jwks/key-set.js';
 import { requireClockTolerance } from '../time/clock-tolerance.js';
-import {
-  claimsSetOf,
-  parseCompactJws,
-  rememberGenuineHeader,
-  signatureCheckInputs,
-  type CompactJws,
-} from './compact-jws.js';
+import { claimsSetOf, parseCompactJws, rememberGenuineHeader, signatureHolds, type CompactJws } from './compact-jws.js';
 import { TokenVerificationError } from './errors.js';
 import { checkRegisteredClaims, claimPresenceOrder, type RegisteredClaimsCheck } from './registered-claims.js';
 
@@ -241,7 +235,7 @@ function verifiedHere(
   if (header.crit !== undefined || header.b64 !== undefined)
     throw new errors.JOSENotSupported('unsupported JWS header extension');
   // RFC 7515 §5.2 step 8.
-  if (!verifySignature(...signatureCheckInputs(jws))) throw new errors.JWSSignatureVerificationFailed();
+  if (!signatureHolds(jws, verifySignature)) throw new errors.JWSSignatureVerificationFailed();
   rememberGenuineHeader(jws);
   const payload: JWTPayload = claimsSetOf(jws);
   checkRegisteredClaims(payload, check, now ?? Date.now());
@@ -284,10 +278,6 @@ export function verifyJwt(token: unknown, check: JwtCheck): VerifiedJwt | Promis
   }
 
   const now = check.now?.();
-  const refusal = (error: unknown) => withIssuedAtOffset(fromJoseError(error, kind), error, now ?? Date.now());
-  const refuse = (error: unknown): never => {
-    throw refusal(error);
-  };
   let verified: VerifiedJwt | Promise<VerifiedJwt>;
   try {
     const jws = parseCompactJws(token);
@@ -303,12 +293,21 @@ export function verifyJwt(token: unknown, check: JwtCheck): VerifiedJwt | Promis
         ? Promise.resolve(check.keySet.getKey(kid)).then((found) => verifiedWith(jws, found, check, now))
         : verifiedWith(jws, key, check, now);
   } catch (error) {
-    throw refusal(error);
+    throw refusal(error, check, now);
   }
   return verified instanceof Promise
-    ? verified.then((result) => issuedByNow(result, check, now), refuse)
+    ? verified.then(
+        (result) => issuedByNow(result, check, now),
+        (error: unknown) => {
+          throw refusal(error, check, now);
+        },
+      )
     : issuedByNow(verified, check, now);
 }
+
+/** What a failure of the signature or claims checks is reported as. */
+const refusal = (error: unknown, check: JwtCheck, now: number | undefined) =>
+  withIssuedAtOffset(fromJoseError(error, check.kind), error, now ?? Date.now());
 
 /**
  * jose checks iat in the future only together with maxTokenAge; a token issued "later" is one
