@@ -11,6 +11,7 @@ import { createLogger, createLoopbackFetch } from '@tessera/shared/node';
 import { KeyRing } from './keys/key-ring.js';
 import { startKeyScheduler, tickKeyRing } from './keys/key-rotation-schedule.js';
 import { BackchannelNotifier, type BackchannelOptions } from './workers/backchannel-delivery.js';
+import { startExpirySweep } from './workers/expiry-sweep.js';
 import type { Logger } from '@tessera/shared';
 import { createApp } from './app.js';
 import { openStore, type SqliteStore } from './store/index.js';
@@ -86,6 +87,7 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
     const ctx = { config, store, keys, clock, passwords, log, backchannel, statusLists };
     // Deliveries left pending by a previous run (a crash, a restart) go out now.
     backchannel.kick();
+    const expirySweep = startExpirySweep({ store, clock, log });
     const app = createApp(ctx);
     return {
       ctx,
@@ -94,6 +96,7 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
       listener: servePublishedDocuments(ctx, getRequestListener(app.fetch, { hostname: config.host })),
       close: () => {
         keyScheduler.stop();
+        expirySweep.stop();
         backchannel.close();
         store.close();
       },

@@ -77,7 +77,8 @@ beforeAll(async () => {
   await store.sessions.end(session.id, now);
   await store.backchannel.claimDue(now, 16, now);
   await store.backchannel.nextDue();
-  await store.interactions.deleteExpired(now);
+  await store.interactions.deleteExpired(now, 500);
+  await store.grants.deleteExpiredCodes(now, 500);
   await store.signInThrottles.deleteLapsedReservations(now);
 
   const { sqlite } = store.database;
@@ -158,6 +159,17 @@ describe('query plans: each statement reads the rows it needs, not the table', (
     const index = plan.map(indexOf).find(Boolean);
     expect(index).toBeDefined();
     expect(partialIndexes).toContain(index);
+  });
+
+  it('the sweep of expired interactions and codes finds them by their expiry index', () => {
+    for (const [pattern, index] of [
+      [/^delete from "interactions" where "interactions"."id" in/, 'interactions_expiry'],
+      [/^delete from "authorization_codes" where "authorization_codes"."digest" in/, 'authorization_codes_expiry'],
+    ] as const) {
+      const { plan } = planOf(pattern);
+      expect(plan.map(indexOf)).toContain(index);
+      expect(plan.some((line) => line.startsWith('SCAN '))).toBe(false);
+    }
   });
 
   it('the sweep of forgotten sign-in counters reads the quiet ones by index', () => {

@@ -3,7 +3,7 @@
  * grant. A code is consumed atomically (`UPDATE … WHERE consumed_at IS NULL RETURNING`), so of
  * two concurrent redemptions exactly one wins.
  */
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { lookupBy, type Db } from './database.js';
 import { accessTokens, authorizationCodes, grants } from './schema.js';
 import { touchStatusLists } from './status-lists.js';
@@ -36,6 +36,8 @@ export interface GrantRepository {
   revokeAccessToken(jti: string, now: number): Promise<boolean>;
   /** Ids of clients that received tokens in a session (for back-channel logout). */
   clientIdsForSession(sessionId: string): Promise<string[]>;
+  /** Deletes up to `limit` codes that expired before `before`; returns how many. */
+  deleteExpiredCodes(before: number, limit: number): Promise<number>;
 }
 
 export function grantRepository(db: Db): GrantRepository {
@@ -89,6 +91,20 @@ export function grantRepository(db: Db): GrantRepository {
     })
     .prepare();
   const tokens = prepareTokenWrites(db);
+  // By the expiry index, a batch at a time: never a walk of the whole table, never a long write lock.
+  const removeExpiredCodes = db
+    .delete(authorizationCodes)
+    .where(
+      inArray(
+        authorizationCodes.digest,
+        db
+          .select({ digest: authorizationCodes.digest })
+          .from(authorizationCodes)
+          .where(lt(authorizationCodes.expiresAt, p('before')))
+          .limit(p('limit')),
+      ),
+    )
+    .prepare();
   return {
     async createCode(code) {
       insertCode.run(code);
@@ -155,6 +171,9 @@ export function grantRepository(db: Db): GrantRepository {
         .where(eq(grants.sessionId, sessionId))
         .all()
         .map((r) => r.clientId);
+    },
+    async deleteExpiredCodes(before, limit) {
+      return removeExpiredCodes.run({ before, limit }).changes;
     },
   };
 }

@@ -1,5 +1,5 @@
 /** Pending authorization requests waiting at the sign-in or consent page. */
-import { eq, lt, sql } from 'drizzle-orm';
+import { eq, inArray, lt, sql } from 'drizzle-orm';
 import type { AuthorizationRequest } from '../model/authorization-request.js';
 import { insertInto, lookupBy, type Db } from './database.js';
 import { interactions } from './schema.js';
@@ -25,7 +25,8 @@ export interface InteractionRepository {
   setSession(id: string, sessionId: string): Promise<void>;
   /** Deletes it; true for exactly one caller (single use). */
   consume(id: string): Promise<boolean>;
-  deleteExpired(now: number): Promise<number>;
+  /** Deletes up to `limit` interactions that expired before `now`; returns how many. */
+  deleteExpired(now: number, limit: number): Promise<number>;
 }
 
 export function interactionRepository(db: Db): InteractionRepository {
@@ -40,6 +41,20 @@ export function interactionRepository(db: Db): InteractionRepository {
   const remove = db
     .delete(interactions)
     .where(eq(interactions.id, sql.placeholder('id')))
+    .prepare();
+  // By the expiry index, a batch at a time: never a walk of the whole table, never a long write lock.
+  const removeExpired = db
+    .delete(interactions)
+    .where(
+      inArray(
+        interactions.id,
+        db
+          .select({ id: interactions.id })
+          .from(interactions)
+          .where(lt(interactions.expiresAt, sql.placeholder('now')))
+          .limit(sql.placeholder('limit')),
+      ),
+    )
     .prepare();
   return {
     async create(i) {
@@ -56,8 +71,8 @@ export function interactionRepository(db: Db): InteractionRepository {
     async consume(id) {
       return remove.run({ id }).changes === 1;
     },
-    async deleteExpired(now) {
-      return db.delete(interactions).where(lt(interactions.expiresAt, now)).run().changes;
+    async deleteExpired(now, limit) {
+      return removeExpired.run({ now, limit }).changes;
     },
   };
 }
