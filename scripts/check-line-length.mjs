@@ -20,7 +20,11 @@ const GENERATED = (file) =>
   file.startsWith('idp/drizzle-pg/meta/');
 
 const root = execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' }).trim();
-const files = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' })
+// Tracked files and new ones not yet added (but not ignored): a new file is checked before its commit.
+const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+  cwd: root,
+  encoding: 'utf8',
+})
   .split('\0')
   .filter((file) => CHECKED.test(file) && !GENERATED(file));
 

@@ -49,7 +49,7 @@ describe('expiry sweep', () => {
     expect(countRows(idp, 'interactions', "id like 'abandoned-%'")).toBe(0);
   });
 
-  it('keeps a redeemed code for a day past its expiry, so a replay still revokes its grant, then deletes it', async () => {
+  it('keeps a redeemed code a day past its expiry, so a replay still revokes its grant, then deletes it', async () => {
     const { code } = await signInAndRedeem(idp.url, {
       clientId: fx.confidential.id,
       redirectUri: fx.redirectUri,
