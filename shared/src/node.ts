@@ -14,3 +14,5 @@ export * from './hono/security-headers.js';
 export * from './hono/html-page.js';
 // Body, header and query limits for every request (hono/body-limit at run time).
 export * from './hono/request-limits.js';
+// Background tasks of a server process: never doubled, never keeping it alive.
+export * from './time/periodic.js';

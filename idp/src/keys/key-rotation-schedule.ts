@@ -4,6 +4,7 @@
  * Its timer is unref'd, so it never keeps a process alive on its own.
  */
 import type { Logger } from '@tessera/shared';
+import { runPeriodically, type PeriodicTask } from '@tessera/shared/node';
 import type { KeyRing } from './key-ring.js';
 import { maintainKeyRing, type KeyRotationDeps } from './key-rotation.js';
 
@@ -12,9 +13,7 @@ export interface KeySchedulerDeps extends KeyRotationDeps {
   log: Logger;
 }
 
-export interface KeyScheduler {
-  stop(): void;
-}
+export type KeyScheduler = PeriodicTask;
 
 /**
  * One tick: the ring re-read if it changed elsewhere (another issuer process, the CLI), the due
@@ -38,26 +37,10 @@ export async function tickKeyRing(deps: KeySchedulerDeps): Promise<void> {
  */
 export async function startKeyScheduler(deps: KeySchedulerDeps): Promise<KeyScheduler> {
   await tickKeyRing(deps);
-  let stopped = false;
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    tickKeyRing(deps)
-      .catch((e: unknown) => {
-        // After stop() the store is closed under a tick still under way: nothing to report.
-        // Otherwise the ring in use stays as it was and the next tick tries again.
-        if (!stopped) deps.log.error('keys.tick_failed', { error: e instanceof Error ? e.message : String(e) });
-      })
-      .finally(() => {
-        running = false;
-      });
-  }, deps.config.keyCheckInterval * 1000);
-  timer.unref();
-  return {
-    stop() {
-      stopped = true;
-      clearInterval(timer);
-    },
-  };
+  // A failed tick leaves the ring in use as it was, and the next tick tries again.
+  return runPeriodically(
+    deps.config.keyCheckInterval * 1000,
+    () => tickKeyRing(deps),
+    (e) => deps.log.error('keys.tick_failed', { error: e instanceof Error ? e.message : String(e) }),
+  );
 }

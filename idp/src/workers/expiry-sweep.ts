@@ -8,6 +8,7 @@
  * its own arbiter. Spent tokens, sessions and grants are not swept yet.
  */
 import type { Clock, Logger } from '@tessera/shared';
+import { runPeriodically, type PeriodicTask } from '@tessera/shared/node';
 import type { Store } from '../store/index.js';
 
 /** How often the sweep runs. */
@@ -46,34 +47,14 @@ export async function sweepExpired(
   return deleted;
 }
 
-export interface ExpirySweep {
-  stop(): void;
-}
-
-/** Sweeps every `intervalMs`; the timer never keeps a process alive, and a sweep is never doubled. */
-export function startExpirySweep(deps: ExpirySweepDeps, intervalMs = SWEEP_INTERVAL_MS): ExpirySweep {
-  let running = false;
-  let stopped = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    sweepExpired(deps)
-      .then((deleted) => {
-        if (deleted.interactions + deleted.codes > 0) deps.log.info('store.expired_deleted', deleted);
-      })
-      .catch((e: unknown) => {
-        // After stop() the store is closed under a sweep still under way: nothing to report.
-        if (!stopped) deps.log.error('store.sweep_failed', { error: e instanceof Error ? e.message : String(e) });
-      })
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return {
-    stop() {
-      stopped = true;
-      clearInterval(timer);
+/** Sweeps every `intervalMs`, a sweep never doubled, the timer never keeping a process alive. */
+export function startExpirySweep(deps: ExpirySweepDeps, intervalMs = SWEEP_INTERVAL_MS): PeriodicTask {
+  return runPeriodically(
+    intervalMs,
+    async () => {
+      const deleted = await sweepExpired(deps);
+      if (deleted.interactions + deleted.codes > 0) deps.log.info('store.expired_deleted', deleted);
     },
-  };
+    (e) => deps.log.error('store.sweep_failed', { error: e instanceof Error ? e.message : String(e) }),
+  );
 }
