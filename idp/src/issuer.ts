@@ -40,6 +40,22 @@ export interface IssuerOptions {
   backchannel?: BackchannelOptions;
 }
 
+/** The signing keys in `store`, as the configuration says to read and use them. */
+function openKeyRing(
+  store: SqliteStore,
+  config: Config,
+  clock: Clock,
+  onReload?: (ring: KeyRing) => void,
+): Promise<KeyRing> {
+  return KeyRing.open({
+    repo: store.signingKeys,
+    kek: config.keyEncryptionKey,
+    clock,
+    algorithm: config.signingAlgorithm,
+    ...(onReload && { onReload }),
+  });
+}
+
 /**
  * What must be done once on a database before several processes serve it (cluster.ts): the
  * migrations, which two processes must not apply at once (drizzle reads which are applied outside
@@ -52,12 +68,7 @@ export async function prepareDatabase(config: Config, options: Pick<IssuerOption
   const log = options.log ?? createLogger('idp');
   const store = openStore(config.databaseFile);
   try {
-    const keys = await KeyRing.open({
-      repo: store.signingKeys,
-      kek: config.keyEncryptionKey,
-      clock,
-      algorithm: config.signingAlgorithm,
-    });
+    const keys = await openKeyRing(store, config, clock);
     await tickKeyRing({ store, keys, config, clock, log });
   } finally {
     store.close();
@@ -69,13 +80,7 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
   const log = options.log ?? createLogger('idp');
   const store = openStore(config.databaseFile);
   try {
-    const keys = await KeyRing.open({
-      repo: store.signingKeys,
-      kek: config.keyEncryptionKey,
-      clock,
-      algorithm: config.signingAlgorithm,
-      onReload: (ring) => log.info('keys.ring_loaded', { signing: ring.kid }),
-    });
+    const keys = await openKeyRing(store, config, clock, (ring) => log.info('keys.ring_loaded', { signing: ring.kid }));
     const passwords = await createPasswordHasher(options.passwordParams);
     const backchannel = new BackchannelNotifier(
       { store, keys, config, clock, log, fetch: options.fetch ?? createLoopbackFetch() },

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '@tessera/shared/testing';
 import type { BackchannelDelivery } from '../src/store/index.js';
 import { startIssuer, type RunningIssuer } from './support/fixture.js';
+import { pendingDelivery } from '../src/workers/backchannel-delivery.js';
 import { LogoutReceiver } from './support/logout-receiver.js';
 
 /** How long the claim of a process that dies lasts, in these tests. */
@@ -36,18 +37,9 @@ afterEach(() => {
 /** Pending deliveries to the receiver, due now, written straight to the queue. */
 async function enqueue(n: number): Promise<BackchannelDelivery[]> {
   const now = first.clock.now();
-  const rows = Array.from({ length: n }, (_, i) => ({
-    id: randomUUID(),
-    clientId: 'rp',
-    uri: receiver.url,
-    logoutToken: `logout-token-${randomUUID()}-${i}`,
-    attempts: 0,
-    nextAttemptAt: now,
-    createdAt: now,
-    deliveredAt: null,
-    failedAt: null,
-    lastError: null,
-  }));
+  const rows = Array.from({ length: n }, (_, i) =>
+    pendingDelivery({ clientId: 'rp', uri: receiver.url, logoutToken: `logout-token-${randomUUID()}-${i}` }, now),
+  );
   await first.issuer.ctx.store.backchannel.enqueue(rows);
   return rows;
 }

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { eq, getTableColumns, sql } from 'drizzle-orm';
+import { eq, getTableColumns, inArray, lt, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
@@ -90,4 +90,31 @@ export function insertInto<T extends SQLiteTable, K extends keyof T['$inferSelec
     .values(Object.fromEntries(columns.map((k) => [k, sql.placeholder(k)])) as T['$inferInsert'])
     .prepare();
   return (row) => void query.run(row as Record<string, unknown>);
+}
+
+/**
+ * A delete of up to `limit` rows of `table` whose `expiry` is before `before`, by a statement
+ * prepared once: the rows are found through the expiry column's index, a batch at a time, so a
+ * sweep never walks the whole table nor holds the write lock long. Returns how many went.
+ */
+export function deleteExpiredBatch<T extends SQLiteTable>(
+  db: Db,
+  table: T,
+  key: SQLiteColumn,
+  expiry: SQLiteColumn,
+): (before: number, limit: number) => number {
+  const query = db
+    .delete(table)
+    .where(
+      inArray(
+        key,
+        db
+          .select({ key })
+          .from(table as SQLiteTable)
+          .where(lt(expiry, sql.placeholder('before')))
+          .limit(sql.placeholder('limit')),
+      ),
+    )
+    .prepare();
+  return (before, limit) => query.run({ before, limit }).changes;
 }

@@ -3,8 +3,8 @@
  * grant. A code is consumed atomically (`UPDATE … WHERE consumed_at IS NULL RETURNING`), so of
  * two concurrent redemptions exactly one wins.
  */
-import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
-import { lookupBy, type Db } from './database.js';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { deleteExpiredBatch, lookupBy, type Db } from './database.js';
 import { accessTokens, authorizationCodes, grants } from './schema.js';
 import { touchStatusLists } from './status-lists.js';
 import { prepareTokenWrites, type IssuedAccessTokenRow, type RefreshToken } from './token-writes.js';
@@ -91,20 +91,12 @@ export function grantRepository(db: Db): GrantRepository {
     })
     .prepare();
   const tokens = prepareTokenWrites(db);
-  // By the expiry index, a batch at a time: never a walk of the whole table, never a long write lock.
-  const removeExpiredCodes = db
-    .delete(authorizationCodes)
-    .where(
-      inArray(
-        authorizationCodes.digest,
-        db
-          .select({ digest: authorizationCodes.digest })
-          .from(authorizationCodes)
-          .where(lt(authorizationCodes.expiresAt, p('before')))
-          .limit(p('limit')),
-      ),
-    )
-    .prepare();
+  const removeExpiredCodes = deleteExpiredBatch(
+    db,
+    authorizationCodes,
+    authorizationCodes.digest,
+    authorizationCodes.expiresAt,
+  );
   return {
     async createCode(code) {
       insertCode.run(code);
@@ -173,7 +165,7 @@ export function grantRepository(db: Db): GrantRepository {
         .map((r) => r.clientId);
     },
     async deleteExpiredCodes(before, limit) {
-      return removeExpiredCodes.run({ before, limit }).changes;
+      return removeExpiredCodes(before, limit);
     },
   };
 }

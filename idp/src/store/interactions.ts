@@ -1,7 +1,7 @@
 /** Pending authorization requests waiting at the sign-in or consent page. */
-import { eq, inArray, lt, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { AuthorizationRequest } from '../model/authorization-request.js';
-import { insertInto, lookupBy, type Db } from './database.js';
+import { deleteExpiredBatch, insertInto, lookupBy, type Db } from './database.js';
 import { interactions } from './schema.js';
 
 export interface Interaction {
@@ -42,20 +42,7 @@ export function interactionRepository(db: Db): InteractionRepository {
     .delete(interactions)
     .where(eq(interactions.id, sql.placeholder('id')))
     .prepare();
-  // By the expiry index, a batch at a time: never a walk of the whole table, never a long write lock.
-  const removeExpired = db
-    .delete(interactions)
-    .where(
-      inArray(
-        interactions.id,
-        db
-          .select({ id: interactions.id })
-          .from(interactions)
-          .where(lt(interactions.expiresAt, sql.placeholder('now')))
-          .limit(sql.placeholder('limit')),
-      ),
-    )
-    .prepare();
+  const removeExpired = deleteExpiredBatch(db, interactions, interactions.id, interactions.expiresAt);
   return {
     async create(i) {
       insert(i);
@@ -72,7 +59,7 @@ export function interactionRepository(db: Db): InteractionRepository {
       return remove.run({ id }).changes === 1;
     },
     async deleteExpired(now, limit) {
-      return removeExpired.run({ now, limit }).changes;
+      return removeExpired(now, limit);
     },
   };
 }

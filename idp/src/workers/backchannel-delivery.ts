@@ -26,6 +26,23 @@ export interface BackchannelOptions {
   timeoutMs?: number;
 }
 
+/** A logout token not yet sent to `uri`, due at once. */
+export function pendingDelivery(
+  notice: Pick<BackchannelDelivery, 'clientId' | 'uri' | 'logoutToken'>,
+  now: number,
+): BackchannelDelivery {
+  return {
+    id: randomId(),
+    ...notice,
+    attempts: 0,
+    nextAttemptAt: now,
+    createdAt: now,
+    deliveredAt: null,
+    failedAt: null,
+    lastError: null,
+  };
+}
+
 export class BackchannelNotifier {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -47,16 +64,7 @@ export class BackchannelNotifier {
   async sessionEnded(session: SsoSession): Promise<void> {
     const { store, clock } = this.deps;
     const now = clock.now();
-    const deliveries: BackchannelDelivery[] = (await logoutNotices(this.deps, session)).map((notice) => ({
-      id: randomId(),
-      ...notice,
-      attempts: 0,
-      nextAttemptAt: now,
-      createdAt: now,
-      deliveredAt: null,
-      failedAt: null,
-      lastError: null,
-    }));
+    const deliveries = (await logoutNotices(this.deps, session)).map((notice) => pendingDelivery(notice, now));
     await store.backchannel.enqueue(deliveries);
     if (deliveries.length > 0) this.kick();
   }
