@@ -17,10 +17,26 @@ export type Db = BetterSQLite3Database<typeof schema>;
 
 const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
+/** Rows as plain objects, column name to value. */
+export type Row = Record<string, unknown>;
+
 export interface OpenDatabase {
   db: Db;
   sqlite: Database.Database;
+  /**
+   * Runs one SQL statement with `?` placeholders and returns its rows (none for a statement that
+   * returns none): the engine-neutral way for tests and tools to read or change the database.
+   */
+  query(text: string, params?: readonly unknown[]): Promise<Row[]>;
   close(): void;
+}
+
+/** One statement on a SQLite connection, rows or not. */
+function querySqlite(sqlite: Database.Database, text: string, params: readonly unknown[] = []): Promise<Row[]> {
+  const statement = sqlite.prepare(text);
+  if (statement.reader) return Promise.resolve(statement.all(...params) as Row[]);
+  statement.run(...params);
+  return Promise.resolve([]);
 }
 
 export function openDatabase(file: string): OpenDatabase {
@@ -41,7 +57,8 @@ export function openDatabase(file: string): OpenDatabase {
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS });
-  if (file === ':memory:') return { db, sqlite, close: () => sqlite.close() };
+  const query = (text: string, params?: readonly unknown[]) => querySqlite(sqlite, text, params);
+  if (file === ':memory:') return { db, sqlite, query, close: () => sqlite.close() };
   sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
   const checkpointer = startCheckpointer(resolve(file), () => {
     // The thread is gone: the request connection checkpoints as SQLite does by default.
@@ -50,6 +67,7 @@ export function openDatabase(file: string): OpenDatabase {
   return {
     db,
     sqlite,
+    query,
     close: () => {
       checkpointer.stop();
       sqlite.close();
