@@ -1,6 +1,5 @@
 /** Debian's Chromium driven by playwright-core; never a downloaded browser build. */
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT } from '../src/demo-stack.js';
@@ -39,24 +38,6 @@ let shot = 0;
 export async function screenshot(page: Page, name: string): Promise<void> {
   shot += 1;
   await page.screenshot({ path: join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
-
-/** Free loopback ports, found by binding port 0. */
-export async function freePorts(n: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let i = 0; i < n; i++) {
-    ports.push(
-      await new Promise<number>((resolve, reject) => {
-        const s = createServer();
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => {
-          const { port } = s.address() as { port: number };
-          s.close(() => resolve(port));
-        });
-      }),
-    );
-  }
-  return ports;
 }
 
 /** Waits until `#status` reads `expected` (a regular expression). */

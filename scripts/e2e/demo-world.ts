@@ -1,11 +1,17 @@
-/** The demo's three sites on free loopback ports, a fresh database, and Chromium: one per test file. */
+/**
+ * The demo's three sites on free loopback ports, a fresh database, and Chromium: one per test
+ * file, or per `describe` block. The cluster variant is `npm run start:cluster`'s: three issuer
+ * nodes on a throwaway PostgreSQL server behind nginx.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '@tessera/shared/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { startDemoStack, type DemoStack, type DemoStackOptions } from '../src/demo-stack.js';
-import { freePorts, launchChromium } from './browser.js';
+import { freePorts } from '../src/free-ports.js';
+import { launchChromium } from './browser.js';
 
 export const PASSWORD = 'e2e-demo-password';
 
@@ -17,6 +23,8 @@ export interface DemoWorld {
 export interface DemoWorldOptions {
   /** Extra environment for one service alone (see {@link DemoStackOptions.serviceEnv}). */
   serviceEnv?: DemoStackOptions['serviceEnv'];
+  /** Three issuer nodes on PostgreSQL behind nginx, rather than one process on SQLite. */
+  cluster?: boolean;
 }
 
 /**
@@ -25,18 +33,21 @@ export interface DemoWorldOptions {
  */
 export function useDemoWorld(options: DemoWorldOptions = {}): { readonly current: DemoWorld } {
   let dir: string | undefined;
+  let postgres: ThrowawayPostgres | undefined;
   const world = { current: undefined as unknown as DemoWorld };
   beforeAll(async () => {
     const browser = await launchChromium();
     dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
     const [p1, p2, p3] = await freePorts(3);
+    if (options.cluster) postgres = await startThrowawayPostgres();
     const stack = await startDemoStack({
       urls: {
         issuer: `http://idp.localhost:${p1}`,
         appA: `http://app-a.localhost:${p2}`,
         appB: `http://app-b.localhost:${p3}`,
       },
-      databaseFile: join(dir, 'tessera.db'),
+      database: postgres ? postgres.url : join(dir, 'tessera.db'),
+      issuerNodes: options.cluster ? 3 : 1,
       password: PASSWORD,
       ...(options.serviceEnv === undefined ? {} : { serviceEnv: options.serviceEnv }),
       output: () => {},
@@ -46,6 +57,7 @@ export function useDemoWorld(options: DemoWorldOptions = {}): { readonly current
   afterAll(async () => {
     await world.current?.browser.close();
     await world.current?.stack.stop();
+    await postgres?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
   return world;

@@ -1,22 +1,30 @@
 /**
  * Starts the demo's three sites — the issuer and the two apps — as child processes, seeded and
- * wired to each other. Used by `npm start` and by the browser end-to-end tests.
+ * wired to each other. Used by `npm start`, `npm run start:cluster` and the browser end-to-end
+ * tests. The issuer is one process, or several nodes on one database behind a load balancer
+ * (load-balancer.ts) that answers at the issuer's URL: a browser cannot tell the two apart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from './free-ports.js';
+import { startLoadBalancer, type LoadBalancer } from './load-balancer.js';
 import { seedDemo, type DemoTopology } from './seed-demo.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The demo's services, by the name their output is prefixed with. */
+/** The demo's services; every issuer node is an `idp`. */
 export type ServiceName = 'idp' | 'app-a' | 'app-b';
 
 interface Service {
-  name: ServiceName;
+  kind: ServiceName;
+  /** What its output is prefixed with: the kind, or `idp-2` for the second of several nodes. */
+  name: string;
   url: string;
   entry: string;
   env: Record<string, string>;
+  /** The loopback port it listens on. */
+  port: number;
   /** A path that answers 200 once the service is ready. */
   ready: string;
 }
@@ -31,8 +39,14 @@ export interface DemoStack {
 
 export interface DemoStackOptions {
   urls: DemoTopology;
-  databaseFile: string;
+  /** The issuer's database: a SQLite file or a postgres:// URL. */
+  database: string;
   password: string;
+  /**
+   * Issuer nodes (default 1, serving the issuer's URL itself). Above 1, each node listens on a
+   * loopback port of its own and nginx balances the issuer's URL over them, round robin.
+   */
+  issuerNodes?: number;
   /** Extra environment for every service. */
   env?: Record<string, string>;
   /**
@@ -68,7 +82,7 @@ function start(service: Service, output: DemoStackOptions['output']): ChildProce
 
 async function waitUntilReady(service: Service, child: ChildProcess): Promise<void> {
   // Node does not resolve *.localhost, so probe the loopback address the service listens on.
-  const probe = `http://127.0.0.1:${portOf(service.url)}${service.ready}`;
+  const probe = `http://127.0.0.1:${service.port}${service.ready}`;
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`${service.name} exited with code ${child.exitCode}`);
     try {
@@ -82,29 +96,47 @@ async function waitUntilReady(service: Service, child: ChildProcess): Promise<vo
   throw new Error(`${service.name} did not become ready at ${service.url}`);
 }
 
-/** Seeds the demo data and starts the issuer, then app A and app B. */
+/** The issuer's processes: one on the issuer's URL, or `nodes` on ports of their own. */
+async function issuerServices(issuer: string, nodes: number, env: Record<string, string>): Promise<Service[]> {
+  const ready = '/.well-known/openid-configuration';
+  if (nodes === 1) return [{ kind: 'idp', name: 'idp', url: issuer, port: portOf(issuer), entry: IDP, env, ready }];
+  const ports = await freePorts(nodes);
+  return ports.map((port, i) => ({
+    kind: 'idp',
+    name: `idp-${i + 1}`,
+    url: issuer,
+    port,
+    entry: IDP,
+    // Behind the balancer, the client's address is the one nginx saw (X-Forwarded-For).
+    env: { ...env, TESSERA_PORT: String(port), TESSERA_TRUST_PROXY: '127.0.0.1' },
+    ready,
+  }));
+}
+
+const IDP = 'idp/src/main.ts';
+
+/** Seeds the demo data and starts the issuer (and its balancer), then app A and app B. */
 export async function startDemoStack(options: DemoStackOptions): Promise<DemoStack> {
-  const { urls, databaseFile } = options;
-  const { appASecret } = await seedDemo(databaseFile, urls, options.password);
+  const { urls, database } = options;
+  const nodes = options.issuerNodes ?? 1;
+  const { appASecret } = await seedDemo(database, urls, options.password);
   const common = { ...options.env, TESSERA_ISSUER: urls.issuer };
   const services: Service[] = [
+    ...(await issuerServices(urls.issuer, nodes, { ...common, TESSERA_DATABASE: database })),
     {
-      name: 'idp',
-      url: urls.issuer,
-      entry: 'idp/src/main.ts',
-      env: { ...common, TESSERA_DATABASE: databaseFile },
-      ready: '/.well-known/openid-configuration',
-    },
-    {
+      kind: 'app-a',
       name: 'app-a',
       url: urls.appA,
+      port: portOf(urls.appA),
       entry: 'relying-apps/app-a/src/main.ts',
       env: { ...common, APP_A_URL: urls.appA, APP_A_CLIENT_SECRET: appASecret },
       ready: '/',
     },
     {
+      kind: 'app-b',
       name: 'app-b',
       url: urls.appB,
+      port: portOf(urls.appB),
       entry: 'relying-apps/app-b/src/main.ts',
       env: { ...common, APP_B_URL: urls.appB },
       ready: '/',
@@ -115,8 +147,10 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
   let stopping = false;
   let onExit!: (v: { name: string; code: number | null }) => void;
   const exited = new Promise<{ name: string; code: number | null }>((r) => (onExit = r));
+  let balancer: LoadBalancer | undefined;
   const stop = async () => {
     stopping = true;
+    await balancer?.stop();
     await Promise.all(
       children.map(
         (c) =>
@@ -131,12 +165,20 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
   };
   try {
     for (const s of services) {
-      const child = start({ ...s, env: { ...s.env, ...options.serviceEnv?.[s.name] } }, options.output);
+      const child = start({ ...s, env: { ...s.env, ...options.serviceEnv?.[s.kind] } }, options.output);
       children.push(child);
       child.once('exit', (code) => {
         if (!stopping) onExit({ name: s.name, code });
       });
       await waitUntilReady(s, child);
+      if (s.name === `idp-${nodes}`) {
+        const upstreams = services.filter((n) => n.kind === 'idp').map((n) => n.port);
+        const output = options.output ?? ((service, line) => process.stderr.write(`[${service}] ${line}\n`));
+        balancer = await startLoadBalancer({ port: portOf(urls.issuer), upstreams, output: (l) => output('nginx', l) });
+        void balancer.exited.then((code) => {
+          if (!stopping) onExit({ name: 'nginx', code });
+        });
+      }
     }
   } catch (e) {
     await stop();
