@@ -68,6 +68,17 @@ describe('throwaway PostgreSQL', () => {
     await expect(cluster.stop()).resolves.toBeUndefined();
   });
 
+  it('stopServer() takes the server down, crash or clean, and startServer() brings it back with its data', async () => {
+    const cluster = await start();
+    await query(cluster.url, 'create table kept (v int); insert into kept values (7)');
+    for (const mode of ['fast', 'immediate'] as const) {
+      await cluster.stopServer(mode);
+      await expect(query(cluster.url, 'select 1')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      await cluster.startServer();
+      expect(await query(cluster.url, 'select v from kept')).toEqual([{ v: 7 }]);
+    }
+  });
+
   it('a test process killed with SIGKILL leaves no server and no dir behind', async () => {
     const script = `import { startThrowawayPostgres } from ${JSON.stringify(HELPER)};
       const cluster = await startThrowawayPostgres();

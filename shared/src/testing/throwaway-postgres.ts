@@ -34,6 +34,13 @@ export interface ThrowawayPostgres {
   dir: string;
   /** Stops the server (fast shutdown: sessions are ended, nothing is left to recover) and removes `dir`. */
   stop(): Promise<void>;
+  /**
+   * Stops the server but keeps its data (`mode` as pg_ctl's: `fast` ends sessions cleanly,
+   * `immediate` is a crash, recovered from the WAL at the next start). For fault tests.
+   */
+  stopServer(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Starts the stopped server again, on the same port. */
+  startServer(): Promise<void>;
 }
 
 export const POSTGRES_INSTALL_HINT =
@@ -106,7 +113,12 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
 
     const port = await startOnFreePort([...runAs, pgCtl], data, log);
     await run([join(bin, 'createdb')], ['-h', '127.0.0.1', '-p', String(port), '-U', SUPERUSER, database]);
-    return { url: `postgres://${SUPERUSER}@127.0.0.1:${port}/${database}`, port, database, dir, stop };
+    const stopServer = (mode: 'fast' | 'immediate' = 'fast') =>
+      run([...runAs, pgCtl], ['stop', '-D', data, '-m', mode, '-w', '-t', '60']);
+    const startServer = () =>
+      run([...runAs, pgCtl], ['start', '-D', data, '-l', log, '-w', '-t', '60', '-o', `-p ${port}`]);
+    const url = `postgres://${SUPERUSER}@127.0.0.1:${port}/${database}`;
+    return { url, port, database, dir, stop, stopServer, startServer };
   } catch (error) {
     await stop().catch(() => {});
     throw error;
