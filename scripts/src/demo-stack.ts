@@ -29,8 +29,20 @@ interface Service {
   ready: string;
 }
 
+/** One issuer process, for tests that take a node down and bring it back. */
+export interface IssuerNode {
+  name: string;
+  /** The loopback port it listens on (the issuer's URL's port when it is the only node). */
+  port: number;
+  /** Sends `signal` (SIGKILL by default: a crash) and resolves once the process is gone. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again, as it was started first; resolves once it answers. */
+  restart(): Promise<void>;
+}
+
 export interface DemoStack {
   urls: DemoTopology;
+  nodes: IssuerNode[];
   /** Stops every service; resolves when they have exited. */
   stop(): Promise<void>;
   /** Resolves with the name of the first service to exit on its own. */
@@ -47,6 +59,8 @@ export interface DemoStackOptions {
    * loopback port of its own and nginx balances the issuer's URL over them, round robin.
    */
   issuerNodes?: number;
+  /** Extra environment for the issuer node at `index` (from 0), over the rest. */
+  nodeEnv?: (index: number) => Record<string, string>;
   /** Extra environment for every service. */
   env?: Record<string, string>;
   /**
@@ -97,9 +111,26 @@ async function waitUntilReady(service: Service, child: ChildProcess): Promise<vo
 }
 
 /** The issuer's processes: one on the issuer's URL, or `nodes` on ports of their own. */
-async function issuerServices(issuer: string, nodes: number, env: Record<string, string>): Promise<Service[]> {
+async function issuerServices(
+  issuer: string,
+  nodes: number,
+  env: Record<string, string>,
+  nodeEnv: DemoStackOptions['nodeEnv'],
+): Promise<Service[]> {
   const ready = '/.well-known/openid-configuration';
-  if (nodes === 1) return [{ kind: 'idp', name: 'idp', url: issuer, port: portOf(issuer), entry: IDP, env, ready }];
+  if (nodes === 1) {
+    return [
+      {
+        kind: 'idp',
+        name: 'idp',
+        url: issuer,
+        port: portOf(issuer),
+        entry: IDP,
+        env: { ...env, ...nodeEnv?.(0) },
+        ready,
+      },
+    ];
+  }
   const ports = await freePorts(nodes);
   return ports.map((port, i) => ({
     kind: 'idp',
@@ -108,7 +139,7 @@ async function issuerServices(issuer: string, nodes: number, env: Record<string,
     port,
     entry: IDP,
     // Behind the balancer, the client's address is the one nginx saw (X-Forwarded-For).
-    env: { ...env, TESSERA_PORT: String(port), TESSERA_TRUST_PROXY: '127.0.0.1' },
+    env: { ...env, TESSERA_PORT: String(port), TESSERA_TRUST_PROXY: '127.0.0.1', ...nodeEnv?.(i) },
     ready,
   }));
 }
@@ -122,7 +153,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
   const { appASecret } = await seedDemo(database, urls, options.password);
   const common = { ...options.env, TESSERA_ISSUER: urls.issuer };
   const services: Service[] = [
-    ...(await issuerServices(urls.issuer, nodes, { ...common, TESSERA_DATABASE: database })),
+    ...(await issuerServices(urls.issuer, nodes, { ...common, TESSERA_DATABASE: database }, options.nodeEnv)),
     {
       kind: 'app-a',
       name: 'app-a',
@@ -143,34 +174,30 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
     },
   ];
 
-  const children: ChildProcess[] = [];
+  /** The running process of each service, by name; replaced when a node restarts. */
+  const children = new Map<string, ChildProcess>();
+  /** Nodes taken down on purpose: their exit is not the stack failing. */
+  const downOnPurpose = new Set<string>();
   let stopping = false;
   let onExit!: (v: { name: string; code: number | null }) => void;
   const exited = new Promise<{ name: string; code: number | null }>((r) => (onExit = r));
   let balancer: LoadBalancer | undefined;
+  const launch = async (s: Service) => {
+    const child = start({ ...s, env: { ...s.env, ...options.serviceEnv?.[s.kind] } }, options.output);
+    children.set(s.name, child);
+    child.once('exit', (code) => {
+      if (!stopping && !downOnPurpose.has(s.name)) onExit({ name: s.name, code });
+    });
+    await waitUntilReady(s, child);
+  };
   const stop = async () => {
     stopping = true;
     await balancer?.stop();
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((r) => {
-            if (c.exitCode !== null || c.signalCode !== null) return r();
-            c.once('exit', () => r());
-            c.kill('SIGTERM');
-            setTimeout(() => c.kill('SIGKILL'), 3000).unref();
-          }),
-      ),
-    );
+    await Promise.all([...children.values()].map((c) => ended(c, 'SIGTERM')));
   };
   try {
     for (const s of services) {
-      const child = start({ ...s, env: { ...s.env, ...options.serviceEnv?.[s.kind] } }, options.output);
-      children.push(child);
-      child.once('exit', (code) => {
-        if (!stopping) onExit({ name: s.name, code });
-      });
-      await waitUntilReady(s, child);
+      await launch(s);
       if (s.name === `idp-${nodes}`) {
         const upstreams = services.filter((n) => n.kind === 'idp').map((n) => n.port);
         const output = options.output ?? ((service, line) => process.stderr.write(`[${service}] ${line}\n`));
@@ -184,5 +211,29 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
     await stop();
     throw e;
   }
-  return { urls, stop, exited };
+  const issuerNodes = services
+    .filter((s) => s.kind === 'idp')
+    .map((s) => ({
+      name: s.name,
+      port: s.port,
+      kill: async (signal: NodeJS.Signals = 'SIGKILL') => {
+        downOnPurpose.add(s.name);
+        await ended(children.get(s.name)!, signal);
+      },
+      restart: async () => {
+        await launch(s);
+        downOnPurpose.delete(s.name);
+      },
+    }));
+  return { urls, nodes: issuerNodes, stop, exited };
+}
+
+/** Sends `signal` to a process (then SIGKILL after 3 s) and resolves once it has exited. */
+function ended(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise<void>((r) => {
+    if (child.exitCode !== null || child.signalCode !== null) return r();
+    child.once('exit', () => r());
+    child.kill(signal);
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+  });
 }
