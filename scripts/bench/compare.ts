@@ -110,7 +110,7 @@ async function main(): Promise<number> {
   const clusterDb = join(dir, 'tessera-cluster.db');
   if (workers) copyFileSync(tesseraDb, clusterDb);
   const tesseraServer = await startTessera({
-    databaseFile: tesseraDb,
+    database: tesseraDb,
     port: await freePort(),
     logDir: dir,
     compiled: start.compiled,
@@ -118,7 +118,7 @@ async function main(): Promise<number> {
   servers.push(tesseraServer);
   const clusterServer = workers
     ? await startTessera({
-        databaseFile: clusterDb,
+        database: clusterDb,
         port: await freePort(),
         logDir: dir,
         name: CLUSTER,

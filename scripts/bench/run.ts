@@ -1,7 +1,7 @@
 /**
  * Runs every benchmark in this folder, or those whose file name contains the first argument;
- * further arguments (`--quick`, `--small` …) go to each. The growth run (scale.ts) is long and
- * runs only when named.
+ * further arguments (`--quick`, `--small` …) go to each. The growth run (scale.ts) and the
+ * scale-out run (cluster.ts) are long and run only when named.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -13,8 +13,10 @@ const [filter = '', ...rest] = process.argv.slice(2);
 const name = filter.startsWith('--') ? '' : filter;
 const passed = filter.startsWith('--') ? [filter, ...rest] : rest;
 const helpers = ['run.ts', 'measure.ts', 'issuer-fixture.ts'];
+/** Long runs, each with a server setup of its own: only when named. */
+const namedOnly = ['scale.ts', 'cluster.ts'];
 const files = readdirSync(here).filter(
-  (f) => f.endsWith('.ts') && !helpers.includes(f) && (name ? f.includes(name) : f !== 'scale.ts'),
+  (f) => f.endsWith('.ts') && !helpers.includes(f) && (name ? f.includes(name) : !namedOnly.includes(f)),
 );
 if (files.length === 0) {
   process.stderr.write(`no benchmark named like ${JSON.stringify(name)}\n`);

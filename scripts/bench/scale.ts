@@ -249,7 +249,7 @@ try {
   // repetition (in alternating order), so a change in the machine's load falls on all of them.
   for (const s of running) {
     s.server = await startTessera({
-      databaseFile: s.file,
+      database: s.file,
       port: await freePort(),
       logDir: s.dir,
       compiled: start.compiled,

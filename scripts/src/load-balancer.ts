@@ -33,6 +33,8 @@ export interface LoadBalancerOptions {
 
 export interface LoadBalancer {
   port: number;
+  /** The process nginx runs under: its tree holds nginx's master and worker. */
+  pid: number;
   /** Stops nginx and removes its dir. */
   stop(): Promise<void>;
   /** Resolves if nginx ends before stop() is called. */
@@ -120,7 +122,8 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) throw new Error(`nginx exited with code ${child.exitCode} (see its output above)`);
     if (await listening(options.port)) {
-      return { port: options.port, stop, exited: exited.then((c) => (stopping ? new Promise(() => {}) : c)) };
+      const exitedOnItsOwn = exited.then((c) => (stopping ? new Promise<never>(() => {}) : c));
+      return { port: options.port, pid: child.pid!, stop, exited: exitedOnItsOwn };
     }
     await new Promise((r) => setTimeout(r, 50));
   }

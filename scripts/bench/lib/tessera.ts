@@ -32,10 +32,16 @@ export function seedTessera(databaseFile: string, users: number): Promise<{ secr
   });
 }
 
-/** Starts the issuer on `databaseFile` at a loopback `port`; `workers` above 1 starts a cluster (TESSERA_WORKERS). */
+/**
+ * Starts the issuer on `database` (a SQLite file or a postgres:// URL) at a loopback `port`;
+ * `workers` above 1 starts a cluster (TESSERA_WORKERS). A node of several behind a balancer is
+ * given the balancer's origin as `issuer`, and the key-encryption key the others use.
+ */
 export async function startTessera(options: {
-  databaseFile: string;
+  database: string;
   port: number;
+  issuer?: string;
+  keyEncryptionKey?: string;
   logDir: string;
   name?: string;
   workers?: number;
@@ -44,18 +50,20 @@ export async function startTessera(options: {
 }): Promise<ServerProcess & { compiled: boolean }> {
   const { compiled } = options;
   const origin = `http://127.0.0.1:${options.port}`;
+  const issuer = options.issuer ?? origin;
   const name = options.name ?? 'Tessera';
   const server = await startServer({
     name,
     args: compiled ? [join(REPO, 'idp/dist/main.js')] : [...TSX, join(REPO, 'idp/src/main.ts')],
     env: {
-      TESSERA_ISSUER: origin,
+      TESSERA_ISSUER: issuer,
       TESSERA_PORT: String(options.port),
-      TESSERA_DATABASE: options.databaseFile,
+      TESSERA_DATABASE: options.database,
       TESSERA_WORKERS: String(options.workers ?? 1),
       ...(compiled
         ? { NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') }
         : { NODE_ENV: 'development' }),
+      ...(options.keyEncryptionKey && { TESSERA_KEY_ENCRYPTION_KEY: options.keyEncryptionKey }),
     },
     origin,
     readyPath: '/.well-known/openid-configuration',
