@@ -1,0 +1,31 @@
+/** The audit trail on PostgreSQL, append-only: the contract of ../audit.ts. */
+import { and, desc, eq, gte, type SQL } from 'drizzle-orm';
+import type { AuditRepository } from '../audit.js';
+import type { PgDb } from './db.js';
+import { auditEvents } from './schema.js';
+
+export function auditRepository(db: PgDb): AuditRepository {
+  return {
+    async record(e) {
+      await db.insert(auditEvents).values({
+        at: e.at,
+        type: e.type,
+        subject: e.subject,
+        clientId: e.clientId,
+        ip: e.ip,
+        detail: e.detail,
+      });
+    },
+    async list({ type, since, limit }) {
+      const where: SQL[] = [];
+      if (type) where.push(eq(auditEvents.type, type));
+      if (since !== undefined) where.push(gte(auditEvents.at, since));
+      return db
+        .select()
+        .from(auditEvents)
+        .where(where.length ? and(...where) : undefined)
+        .orderBy(desc(auditEvents.id))
+        .limit(limit);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/** Statement shapes the PostgreSQL repositories share (the twins of ../database.ts's helpers). */
+import { eq, inArray, lt, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { PgDb } from './db.js';
+
+/** A transaction handle, as `db.transaction` passes it to its callback. */
+export type PgTx = Parameters<Parameters<PgDb['transaction']>[0]>[0];
+
+/**
+ * A delete of up to `limit` rows of `table` whose `expiry` is before `before`: the rows are found
+ * through the expiry column's index, a batch at a time, so a sweep never walks the whole table nor
+ * holds its row locks long. SKIP LOCKED: a row another transaction holds (a sweep on another node,
+ * a consumption in flight) is left to a later batch rather than waited for, so sweeps on several
+ * nodes take disjoint batches. Returns how many went.
+ */
+export function deleteExpiredBatch(
+  db: PgDb,
+  table: PgTable,
+  key: PgColumn,
+  expiry: PgColumn,
+): (before: number, limit: number) => Promise<number> {
+  return async (before, limit) => {
+    const due = db
+      .select({ key })
+      .from(table)
+      .where(lt(expiry, before))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+    const r = await db.delete(table).where(inArray(key, due));
+    return r.rowCount ?? 0;
+  };
+}
+
+/**
+ * True when `e` (or what it wraps: drizzle wraps the driver's error as its `cause`) is
+ * PostgreSQL's unique_violation (SQLSTATE 23505) on `constraint`.
+ */
+export function isUniqueViolation(e: unknown, constraint: string): boolean {
+  for (let c: unknown = e; c instanceof Error; c = c.cause) {
+    const { code, constraint: name } = c as Error & { code?: unknown; constraint?: unknown };
+    if (code === '23505' && name === constraint) return true;
+  }
+  return false;
+}
+
+/**
+ * The row of `table` whose `key` column holds a value, by a statement prepared under `name` (once
+ * per connection, by the driver): a hot lookup is not parsed and planned again on every request.
+ * Each name must be unique to its statement. For unique columns (a key, a digest, an email).
+ */
+export function lookupBy<T extends PgTable>(
+  db: PgDb,
+  name: string,
+  table: T,
+  key: PgColumn,
+): (value: string | number) => Promise<T['$inferSelect'] | undefined> {
+  const query = db
+    .select()
+    .from(table as PgTable)
+    .where(eq(key, sql.placeholder('key')))
+    .limit(1)
+    .prepare(name);
+  return async (value) => (await query.execute({ key: value }))[0] as T['$inferSelect'] | undefined;
+}

@@ -1,0 +1,50 @@
+/** Users on PostgreSQL: the same contract as ../users.ts (email unique case-insensitively, `sub` stable). */
+import { eq } from 'drizzle-orm';
+import { EmailTakenError, normalizeEmail, type User, type UserRepository } from '../users.js';
+import type { PgDb } from './db.js';
+import { isUniqueViolation, lookupBy } from './queries.js';
+import { users } from './schema.js';
+
+type Row = typeof users.$inferSelect;
+const toUser = (r: Row): User => ({
+  sub: r.id,
+  email: r.email,
+  displayName: r.displayName,
+  passwordHash: r.passwordHash,
+  createdAt: r.createdAt,
+});
+
+export function userRepository(db: PgDb): UserRepository {
+  // Prepared: every sign-in and every token request reads a user.
+  const byEmail = lookupBy(db, 'tessera_users_by_email', users, users.email);
+  const bySub = lookupBy(db, 'tessera_users_by_sub', users, users.id);
+  return {
+    async create({ sub, email, displayName, passwordHash, now }) {
+      try {
+        const [row] = await db
+          .insert(users)
+          .values({ id: sub, email: normalizeEmail(email), displayName, passwordHash, createdAt: now, updatedAt: now })
+          .returning();
+        return toUser(row!);
+      } catch (e) {
+        // The unique index decides, not a read before the insert: two nodes may create the same email at once.
+        if (isUniqueViolation(e, 'users_email_unique')) throw new EmailTakenError();
+        throw e;
+      }
+    },
+    async findByEmail(email) {
+      const row = await byEmail(normalizeEmail(email));
+      return row && toUser(row);
+    },
+    async findBySub(sub) {
+      const row = await bySub(sub);
+      return row && toUser(row);
+    },
+    async updatePasswordHash(sub, passwordHash, now) {
+      await db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, sub));
+    },
+    async list() {
+      return (await db.select().from(users).orderBy(users.createdAt)).map(toUser);
+    },
+  };
+}
