@@ -1,0 +1,102 @@
+/**
+ * Authorization codes, the grants redeemed from them and the access tokens issued under each grant,
+ * on PostgreSQL: the contract of ../grants.ts. A code is consumed by `UPDATE … WHERE consumed_at IS
+ * NULL RETURNING`: under READ COMMITTED a concurrent redemption on any node waits for the row lock,
+ * then re-reads the row, finds it consumed and updates nothing, so exactly one wins.
+ */
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { GrantRepository } from '../grants.js';
+import type { PgDb } from './db.js';
+import { deleteExpiredBatch, lookupBy } from './queries.js';
+import { accessTokens, authorizationCodes, grants } from './schema.js';
+import { insertAccessToken, insertRefreshToken, touchStatusLists } from './token-writes.js';
+
+export function grantRepository(db: PgDb): GrantRepository {
+  // Prepared: every code redemption and every userinfo or introspection request runs one of these.
+  const findCode = lookupBy(db, 'tessera_authorization_codes_by_digest', authorizationCodes, authorizationCodes.digest);
+  const tokenState = db
+    .select({ revokedAt: accessTokens.revokedAt, grantRevokedAt: grants.revokedAt })
+    .from(accessTokens)
+    .innerJoin(grants, eq(grants.id, accessTokens.grantId))
+    .where(eq(accessTokens.jti, sql.placeholder('jti')))
+    .prepare('tessera_access_token_state');
+  const removeExpiredCodes = deleteExpiredBatch(
+    db,
+    authorizationCodes,
+    authorizationCodes.digest,
+    authorizationCodes.expiresAt,
+  );
+  return {
+    async createCode(code) {
+      await db.insert(authorizationCodes).values(code);
+    },
+    async findCode(digest) {
+      return findCode(digest);
+    },
+    async redeemCode(digest, now, grant, issued) {
+      // One transaction, one commit: the code consumed, the grant, its first refresh and access
+      // tokens. A replay that finds the code consumed (only once this commits) finds the grant too.
+      return db.transaction(async (tx) => {
+        const [code] = await tx
+          .update(authorizationCodes)
+          .set({ consumedAt: now })
+          .where(and(eq(authorizationCodes.digest, digest), isNull(authorizationCodes.consumedAt)))
+          .returning();
+        if (!code) return undefined;
+        const g = grant(code);
+        await tx.insert(grants).values(g);
+        if (issued.refreshToken) await insertRefreshToken(tx, issued.refreshToken);
+        await insertAccessToken(tx, g.id, issued.accessToken);
+        return code;
+      });
+    },
+    async revokeByCode(codeDigest, now) {
+      return db.transaction(async (tx) => {
+        // The conditional update is the arbiter and locks the grants it revokes: a rotation under
+        // one of them (which locks its grant first, refresh-tokens.ts) has either committed, and its
+        // access token is revoked below, or waits and writes under a revoked grant, whose tokens
+        // are refused at use, as when it runs after this on SQLite.
+        const revoked = await tx
+          .update(grants)
+          .set({ revokedAt: now })
+          .where(and(eq(grants.codeDigest, codeDigest), isNull(grants.revokedAt)))
+          .returning({ id: grants.id });
+        for (const g of revoked) {
+          const tokens = await tx
+            .update(accessTokens)
+            .set({ revokedAt: now })
+            .where(and(eq(accessTokens.grantId, g.id), isNull(accessTokens.revokedAt)))
+            .returning({ list: accessTokens.statusList });
+          // Their bits flip in the published status lists (draft-ietf-oauth-status-list-21 §8.3).
+          await touchStatusLists(
+            tx,
+            tokens.map((t) => t.list),
+            now,
+          );
+        }
+        return revoked.length;
+      });
+    },
+    async isAccessTokenActive(jti) {
+      const [row] = await tokenState.execute({ jti });
+      return row !== undefined && row.revokedAt === null && row.grantRevokedAt === null;
+    },
+    async revokeAccessToken(jti, now) {
+      const r = await db
+        .update(accessTokens)
+        .set({ revokedAt: now })
+        .where(and(eq(accessTokens.jti, jti), isNull(accessTokens.revokedAt)));
+      return r.rowCount === 1;
+    },
+    async clientIdsForSession(sessionId) {
+      const rows = await db
+        .selectDistinct({ clientId: grants.clientId })
+        .from(grants)
+        .where(eq(grants.sessionId, sessionId));
+      return rows.map((r) => r.clientId);
+    },
+    async deleteExpiredCodes(before, limit) {
+      return removeExpiredCodes(before, limit);
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Refresh tokens and the grants they belong to, on PostgreSQL: the contract of
+ * ../refresh-tokens.ts. Rotation marks the old token rotated with a conditional update (the
+ * arbiter: a concurrent use on any node waits for the row, then finds it rotated and is told false,
+ * which the caller treats as reuse) and inserts its successor in the same transaction.
+ *
+ * SQLite runs one writer at a time, so a revocation and a rotation under the same grant never
+ * interleave. Under READ COMMITTED they could: a revocation's statement does not see a successor
+ * token (nor its access token) committed after the statement began, and would leave it unrevoked,
+ * its access token's status-list bit never set. So every transaction that revokes a grant's tokens
+ * first locks the grant row (the revoking UPDATE of grants), and a rotation first locks its grant
+ * FOR SHARE: rotations of one grant do not wait for each other there, and a revocation and a
+ * rotation of one grant run one after the other, as on SQLite.
+ */
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { RefreshTokenRepository } from '../refresh-tokens.js';
+import type { PgDb } from './db.js';
+import type { PgTx } from './queries.js';
+import { accessTokens, grants, refreshTokens } from './schema.js';
+import { insertAccessToken, insertRefreshToken } from './token-writes.js';
+
+export type { RefreshToken } from '../token-writes.js';
+
+/** Revokes the grants' refresh and access tokens (the grants already locked by the caller); the jtis revoked. */
+async function revokeTokensOf(tx: PgTx, grantIds: string[], now: number): Promise<string[]> {
+  if (grantIds.length === 0) return [];
+  await tx
+    .update(refreshTokens)
+    .set({ revokedAt: now })
+    .where(and(inArray(refreshTokens.grantId, grantIds), isNull(refreshTokens.revokedAt)));
+  const revoked = await tx
+    .update(accessTokens)
+    .set({ revokedAt: now })
+    .where(and(inArray(accessTokens.grantId, grantIds), isNull(accessTokens.revokedAt)))
+    .returning({ jti: accessTokens.jti });
+  return revoked.map((r) => r.jti);
+}
+
+export function refreshTokenRepository(db: PgDb): RefreshTokenRepository {
+  // Prepared: every refresh reads its token and grant.
+  const find = db
+    .select()
+    .from(refreshTokens)
+    .innerJoin(grants, eq(grants.id, refreshTokens.grantId))
+    .where(eq(refreshTokens.digest, sql.placeholder('d')))
+    .prepare('tessera_refresh_token_with_grant');
+  return {
+    async find(digest) {
+      const [row] = await find.execute({ d: digest });
+      return row && { token: row.refresh_tokens, grant: row.grants };
+    },
+    async rotate(digest, now, next, accessToken) {
+      return db.transaction(async (tx) => {
+        // Waits for a revocation of this grant in flight (see the comment at the top).
+        await tx.select({ id: grants.id }).from(grants).where(eq(grants.id, next.grantId)).for('share');
+        const rotated = await tx
+          .update(refreshTokens)
+          .set({ rotatedAt: now })
+          .where(
+            and(eq(refreshTokens.digest, digest), isNull(refreshTokens.rotatedAt), isNull(refreshTokens.revokedAt)),
+          );
+        if (rotated.rowCount !== 1) return false;
+        await insertRefreshToken(tx, next);
+        await insertAccessToken(tx, next.grantId, accessToken);
+        return true;
+      });
+    },
+    async revokeGrant(grantId, now) {
+      return db.transaction(async (tx) => {
+        // Locks the grant even when it was revoked already: its tokens are revoked below either way, as on SQLite.
+        await tx.select({ id: grants.id }).from(grants).where(eq(grants.id, grantId)).for('update');
+        await tx
+          .update(grants)
+          .set({ revokedAt: now })
+          .where(and(eq(grants.id, grantId), isNull(grants.revokedAt)));
+        return revokeTokensOf(tx, [grantId], now);
+      });
+    },
+    async revokeSessionGrants(sessionId, now) {
+      return db.transaction(async (tx) => {
+        // SQLite reads the grants under its write lock; here FOR UPDATE locks what is read, and
+        // re-checks each row once its lock is had, so a grant another node revoked meanwhile is
+        // left out. In id order, so two revocations of overlapping grants never deadlock.
+        const ids = (
+          await tx
+            .select({ id: grants.id })
+            .from(grants)
+            .where(and(eq(grants.sessionId, sessionId), eq(grants.offline, false), isNull(grants.revokedAt)))
+            .orderBy(asc(grants.id))
+            .for('update')
+        ).map((g) => g.id);
+        if (ids.length === 0) return [];
+        await tx.update(grants).set({ revokedAt: now }).where(inArray(grants.id, ids));
+        return revokeTokensOf(tx, ids, now);
+      });
+    },
+  };
+}
