@@ -1,0 +1,162 @@
+/**
+ * Repository-level tests on both engines: one database per test, opened by as many "nodes" as a
+ * test needs, each with its own connections (SQLite: its own store on the same file; PostgreSQL:
+ * its own pool on the same database), as separate issuer processes would.
+ *
+ * PostgreSQL is a real throwaway server, one per test file (`useEngines()` in the file's top
+ * level); each test's database is a copy of one migrated at start (CREATE DATABASE … TEMPLATE).
+ * Without the server package, starting it fails, and so do the tests: they never pass without it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '@tessera/shared/testing';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { openStore } from '../../src/store/index.js';
+import { migratePostgres } from '../../src/store/pg/migrate.js';
+import * as pgSchema from '../../src/store/pg/schema.js';
+import { signingKeyRepository as pgSigningKeys } from '../../src/store/pg/signing-keys.js';
+import type { SigningKeyRepository } from '../../src/store/signing-keys.js';
+
+export const ENGINES = ['sqlite', 'postgres'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+type Row = Record<string, unknown>;
+
+/** One issuer process's view of the database: its own connections, its own repositories. */
+export interface StoreNode {
+  signingKeys: SigningKeyRepository;
+  /** One statement with `?` placeholders, on this node's connections. */
+  query(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+export interface NodeOptions {
+  /** The clock the PostgreSQL signing-key fingerprint ages by (SQLite's needs none). */
+  now?: () => number;
+}
+
+export interface EngineDatabase {
+  engine: Engine;
+  /** PostgreSQL: the database's URL, for a test's own connections. */
+  url?: string;
+  /** Opens another node on this test's database. */
+  node(options?: NodeOptions): Promise<StoreNode>;
+}
+
+let server: ThrowawayPostgres | undefined;
+let admin: pg.Client | undefined;
+let databases = 0;
+const opened: StoreNode[] = [];
+const sqliteDirs: string[] = [];
+
+const TEMPLATE = 'tessera_migrated';
+
+/** Registers the file's hooks: a PostgreSQL server for the file, nodes closed after each test. */
+export function useEngines(): void {
+  beforeAll(async () => {
+    server = await startThrowawayPostgres();
+    admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query(`create database ${TEMPLATE}`);
+    const migrating = new pg.Pool({ connectionString: databaseUrl(TEMPLATE), max: 1 });
+    try {
+      await migratePostgres(migrating);
+    } finally {
+      await migrating.end();
+    }
+    // A database is copied only while nobody is connected to it.
+    await connectionsGone(admin);
+  }, 60_000);
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((n) => n.close()));
+  });
+  afterAll(async () => {
+    if (admin) {
+      await connectionsGone(admin);
+      await admin.end();
+    }
+    await server?.stop();
+    for (const dir of sqliteDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/**
+ * Waits until the server has closed every test connection: a pool's end() resolves before its
+ * sockets are closed, and a server stopped meanwhile would end them with an error nobody handles.
+ */
+async function connectionsGone(client: pg.Client): Promise<void> {
+  for (;;) {
+    const { rows } = await client.query<{ n: number }>(
+      'select count(*)::int as n from pg_stat_activity ' +
+        "where backend_type = 'client backend' and pid <> pg_backend_pid()",
+    );
+    if (rows[0]!.n === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function databaseUrl(name: string): string {
+  const url = new URL(server!.url);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A fresh, migrated database on `engine`, for one test. */
+export async function freshDatabase(engine: Engine): Promise<EngineDatabase> {
+  if (engine === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-engines-'));
+    sqliteDirs.push(dir);
+    const file = join(dir, 'tessera.db');
+    return { engine, node: async () => track(sqliteNode(file)) };
+  }
+  const name = `tessera_test_${++databases}`;
+  await admin!.query(`create database ${name} template ${TEMPLATE}`);
+  const url = databaseUrl(name);
+  return { engine, url, node: async (options = {}) => track(postgresNode(url, options)) };
+}
+
+function track(node: StoreNode): StoreNode {
+  opened.push(node);
+  return node;
+}
+
+function sqliteNode(file: string): StoreNode {
+  const store = openStore(file);
+  let closed = false;
+  return {
+    signingKeys: store.signingKeys,
+    query: (text, params) => store.database.query(text, params),
+    close: async () => {
+      if (!closed) store.close();
+      closed = true;
+    },
+  };
+}
+
+function postgresNode(url: string, options: NodeOptions): StoreNode {
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  const db = drizzle({ client: pool, schema: pgSchema });
+  let closed: Promise<void> | undefined;
+  return {
+    signingKeys: pgSigningKeys(db, options.now ? { now: options.now } : {}),
+    query: async (text, params = []) => {
+      let n = 0;
+      const result = await pool.query(
+        text.replace(/\?/g, () => `$${++n}`),
+        [...params],
+      );
+      return result.rows;
+    },
+    close: () => {
+      closed ??= pool.end();
+      return closed;
+    },
+  };
+}
+
+/** Runs `n` calls at once. */
+export const inParallel = <T>(n: number, call: (i: number) => Promise<T>): Promise<T[]> =>
+  Promise.all(Array.from({ length: n }, (_, i) => call(i)));
