@@ -14,7 +14,9 @@ import { startThrowawayPostgres, type ThrowawayPostgres } from '@tessera/shared/
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { BackchannelRepository } from '../../src/store/backchannel.js';
 import { openStore } from '../../src/store/index.js';
+import { backchannelRepository as pgBackchannel } from '../../src/store/pg/backchannel.js';
 import { migratePostgres } from '../../src/store/pg/migrate.js';
 import * as pgSchema from '../../src/store/pg/schema.js';
 import { signingKeyRepository as pgSigningKeys } from '../../src/store/pg/signing-keys.js';
@@ -28,6 +30,7 @@ type Row = Record<string, unknown>;
 /** One issuer process's view of the database: its own connections, its own repositories. */
 export interface StoreNode {
   signingKeys: SigningKeyRepository;
+  backchannel: BackchannelRepository;
   /** One statement with `?` placeholders, on this node's connections. */
   query(text: string, params?: readonly unknown[]): Promise<Row[]>;
   close(): Promise<void>;
@@ -128,6 +131,7 @@ function sqliteNode(file: string): StoreNode {
   let closed = false;
   return {
     signingKeys: store.signingKeys,
+    backchannel: store.backchannel,
     query: (text, params) => store.database.query(text, params),
     close: async () => {
       if (!closed) store.close();
@@ -142,6 +146,7 @@ function postgresNode(url: string, options: NodeOptions): StoreNode {
   let closed: Promise<void> | undefined;
   return {
     signingKeys: pgSigningKeys(db, options.now ? { now: options.now } : {}),
+    backchannel: pgBackchannel(db),
     query: async (text, params = []) => {
       let n = 0;
       const result = await pool.query(
