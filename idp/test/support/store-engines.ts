@@ -20,7 +20,12 @@ import { backchannelRepository as pgBackchannel } from '../../src/store/pg/backc
 import { migratePostgres } from '../../src/store/pg/migrate.js';
 import * as pgSchema from '../../src/store/pg/schema.js';
 import { signingKeyRepository as pgSigningKeys } from '../../src/store/pg/signing-keys.js';
+import {
+  statusListRepository as pgStatusLists,
+  touchStatusLists as pgTouchStatusLists,
+} from '../../src/store/pg/status-lists.js';
 import type { SigningKeyRepository } from '../../src/store/signing-keys.js';
+import { touchStatusLists, type StatusListRepository } from '../../src/store/status-lists.js';
 
 export const ENGINES = ['sqlite', 'postgres'] as const;
 export type Engine = (typeof ENGINES)[number];
@@ -31,6 +36,9 @@ type Row = Record<string, unknown>;
 export interface StoreNode {
   signingKeys: SigningKeyRepository;
   backchannel: BackchannelRepository;
+  statusLists: StatusListRepository;
+  /** Moves lists' versions as the grants repository does inside its transactions. */
+  touchStatusLists(ids: number[], now: number): Promise<void>;
   /** One statement with `?` placeholders, on this node's connections. */
   query(text: string, params?: readonly unknown[]): Promise<Row[]>;
   close(): Promise<void>;
@@ -132,6 +140,8 @@ function sqliteNode(file: string): StoreNode {
   return {
     signingKeys: store.signingKeys,
     backchannel: store.backchannel,
+    statusLists: store.statusLists,
+    touchStatusLists: async (ids, now) => touchStatusLists(store.database.db, ids, now),
     query: (text, params) => store.database.query(text, params),
     close: async () => {
       if (!closed) store.close();
@@ -147,6 +157,8 @@ function postgresNode(url: string, options: NodeOptions): StoreNode {
   return {
     signingKeys: pgSigningKeys(db, options.now ? { now: options.now } : {}),
     backchannel: pgBackchannel(db),
+    statusLists: pgStatusLists(db),
+    touchStatusLists: (ids, now) => db.transaction((tx) => pgTouchStatusLists(tx, ids, now)),
     query: async (text, params = []) => {
       let n = 0;
       const result = await pool.query(
