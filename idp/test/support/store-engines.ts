@@ -19,11 +19,13 @@ import { openStore } from '../../src/store/index.js';
 import { backchannelRepository as pgBackchannel } from '../../src/store/pg/backchannel.js';
 import { migratePostgres } from '../../src/store/pg/migrate.js';
 import * as pgSchema from '../../src/store/pg/schema.js';
+import { signInThrottleRepository as pgSignInThrottles } from '../../src/store/pg/sign-in-throttles.js';
 import { signingKeyRepository as pgSigningKeys } from '../../src/store/pg/signing-keys.js';
 import {
   statusListRepository as pgStatusLists,
   touchStatusLists as pgTouchStatusLists,
 } from '../../src/store/pg/status-lists.js';
+import type { SignInThrottleRepository } from '../../src/store/sign-in-throttles.js';
 import type { SigningKeyRepository } from '../../src/store/signing-keys.js';
 import { touchStatusLists, type StatusListRepository } from '../../src/store/status-lists.js';
 
@@ -37,6 +39,7 @@ export interface StoreNode {
   signingKeys: SigningKeyRepository;
   backchannel: BackchannelRepository;
   statusLists: StatusListRepository;
+  signInThrottles: SignInThrottleRepository;
   /** Moves lists' versions as the grants repository does inside its transactions. */
   touchStatusLists(ids: number[], now: number): Promise<void>;
   /** One statement with `?` placeholders, on this node's connections. */
@@ -141,6 +144,7 @@ function sqliteNode(file: string): StoreNode {
     signingKeys: store.signingKeys,
     backchannel: store.backchannel,
     statusLists: store.statusLists,
+    signInThrottles: store.signInThrottles,
     touchStatusLists: async (ids, now) => touchStatusLists(store.database.db, ids, now),
     query: (text, params) => store.database.query(text, params),
     close: async () => {
@@ -158,6 +162,7 @@ function postgresNode(url: string, options: NodeOptions): StoreNode {
     signingKeys: pgSigningKeys(db, options.now ? { now: options.now } : {}),
     backchannel: pgBackchannel(db),
     statusLists: pgStatusLists(db),
+    signInThrottles: pgSignInThrottles(db),
     touchStatusLists: (ids, now) => db.transaction((tx) => pgTouchStatusLists(tx, ids, now)),
     query: async (text, params = []) => {
       let n = 0;

@@ -1,0 +1,142 @@
+/**
+ * The sign-in throttle repository on both engines, and across two nodes on one database: failures
+ * counted without a lost update, places for attempts in flight handed out no further than the
+ * rule allows, a clear or a forgiveness never lost against a failure counted at the same time.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ThrottleKey, ThrottlePolicy } from '../src/store/sign-in-throttles.js';
+import { ENGINES, freshDatabase, inParallel, useEngines } from './support/store-engines.js';
+
+useEngines();
+
+/** Five free failures, then blocked for a second per failure past four; forgotten after a minute. */
+const policy: ThrottlePolicy = {
+  forgetAfter: 60_000,
+  blockedUntil: (failures, at) => (failures < 5 ? null : at + (failures - 4) * 1000),
+};
+const on = (key: string): ThrottleKey => ({ key, policy });
+
+describe.each(ENGINES)('sign-in throttles on %s', (engine) => {
+  it('counts failures on every key, blocks as the rule says, and starts over once forgotten', async () => {
+    const node = await (await freshDatabase(engine)).node();
+    const t = node.signInThrottles;
+    const [account, ip] = [on('acct:a'), on('ip:1')];
+    expect(await t.countFailure('x1', [account, ip], 1000)).toEqual([
+      { key: 'acct:a', failures: 1, firstFailureAt: 1000, lastFailureAt: 1000, blockedUntil: null },
+      { key: 'ip:1', failures: 1, firstFailureAt: 1000, lastFailureAt: 1000, blockedUntil: null },
+    ]);
+    for (let i = 2; i <= 5; i++) await t.countFailure(`x${i}`, [account], 1000 + i);
+    expect(await t.reserve('y', [account, ip], 1010, 9000)).toEqual({
+      outcome: 'blocked',
+      blocked: [{ key: 'acct:a', failures: 5, firstFailureAt: 1000, lastFailureAt: 1005, blockedUntil: 2005 }],
+    });
+    expect(await t.reserve('y', [account, ip], 2005, 9000)).toEqual({ outcome: 'reserved' });
+    // Forgotten a minute after the last failure: counted from one again.
+    expect(await t.countFailure('z', [account], 1005 + 60_000)).toEqual([
+      { key: 'acct:a', failures: 1, firstFailureAt: 61_005, lastFailureAt: 61_005, blockedUntil: null },
+    ]);
+  });
+
+  it('gives a place while the attempts in flight could all fail before a block, and no more', async () => {
+    const node = await (await freshDatabase(engine)).node();
+    const t = node.signInThrottles;
+    const key = on('acct:b');
+    await t.countFailure('f', [key], 1000);
+    await t.countFailure('f', [key], 1000);
+    // Two failures: three places until a block (at five), then busy.
+    expect(await t.reserve('a1', [key], 1000, 5000)).toEqual({ outcome: 'reserved' });
+    expect(await t.reserve('a2', [key], 1000, 5000)).toEqual({ outcome: 'reserved' });
+    expect(await t.reserve('a3', [key], 1000, 5000)).toEqual({ outcome: 'reserved' });
+    expect(await t.reserve('a4', [key], 1000, 5000)).toEqual({ outcome: 'busy' });
+    await t.release('a1');
+    expect(await t.reserve('a4', [key], 1000, 5000)).toEqual({ outcome: 'reserved' });
+    // A failure gives up its place as it is counted: three failures and two in flight is a block.
+    expect(await t.countFailure('a2', [key], 1001)).toMatchObject([{ failures: 3, blockedUntil: null }]);
+    expect(await t.reserve('a5', [key], 1001, 5000)).toEqual({ outcome: 'busy' });
+    // Places lapse: past their expiry they no longer count, and the sweep deletes them.
+    expect(await t.reserve('a5', [key], 5000, 9000)).toEqual({ outcome: 'reserved' });
+    expect(await t.deleteLapsedReservations(5000)).toBe(2);
+    expect(await t.deleteLapsedReservations(5000)).toBe(0);
+    expect(await t.deleteLapsedReservations(9000)).toBe(1);
+  });
+
+  it('clears and forgives a key, its block recomputed for what is left', async () => {
+    const node = await (await freshDatabase(engine)).node();
+    const t = node.signInThrottles;
+    const key = on('acct:c');
+    for (let i = 0; i < 7; i++) await t.countFailure(`f${i}`, [key], 1000 + i);
+    await t.forgive('acct:c', 1, policy);
+    expect(await t.reserve('r', [key], 1010, 9000)).toEqual({
+      outcome: 'blocked',
+      blocked: [{ key: 'acct:c', failures: 6, firstFailureAt: 1000, lastFailureAt: 1006, blockedUntil: 3006 }],
+    });
+    await t.forgive('acct:c', 2, policy);
+    expect(await t.reserve('r', [key], 1010, 9000)).toEqual({ outcome: 'reserved' });
+    await t.forgive('acct:c', 10, policy);
+    await t.forgive('acct:nobody', 1, policy);
+    expect(await t.clear('acct:c')).toBe(0);
+    await t.countFailure('g', [key], 2000);
+    await t.countFailure('h', [key], 2001);
+    expect(await t.clear('acct:c')).toBe(2);
+    expect(await t.clear('acct:c')).toBe(0);
+  });
+
+  it('deletes only forgotten rows under a prefix, in as many batches as it takes', async () => {
+    const node = await (await freshDatabase(engine)).node();
+    const t = node.signInThrottles;
+    // 1200 old IP rows (more than one batch), one blocked long, one recent, and an old account row.
+    for (let i = 0; i < 1200; i += 100) {
+      await inParallel(100, (k) => t.countFailure(`o${i + k}`, [on(`ip:${i + k}`)], 1000));
+    }
+    for (let i = 0; i < 6; i++) await t.countFailure(`b${i}`, [{ key: 'ip:blocked', policy: { ...policy } }], 1000);
+    await t.countFailure('r', [on('ip:recent')], 50_000);
+    await t.countFailure('a', [on('acct:old')], 1000);
+    const longBlock: ThrottlePolicy = { ...policy, blockedUntil: () => 10_000_000 };
+    await t.countFailure('b6', [{ key: 'ip:blocked', policy: longBlock }], 1000);
+    expect(await t.deleteForgotten('ip:', policy, 1000 + 60_000)).toBe(1200);
+    expect(await t.deleteForgotten('ip:', policy, 1000 + 60_000)).toBe(0);
+    expect(await t.clear('ip:blocked')).toBe(7);
+    expect(await t.clear('ip:recent')).toBe(1);
+    expect(await t.clear('acct:old')).toBe(1);
+  });
+
+  it('loses no failure counted on one key by two nodes at once', async () => {
+    const database = await freshDatabase(engine);
+    const nodes = [await database.node(), await database.node()];
+    const lenient: ThrottlePolicy = { forgetAfter: 60_000, blockedUntil: () => null };
+    await inParallel(60, (i) =>
+      nodes[i % 2]!.signInThrottles.countFailure(
+        `f${i}`,
+        [{ key: 'ip:9', policy: lenient }, on(`acct:${i % 3}`)],
+        1000,
+      ),
+    );
+    expect(await nodes[0]!.signInThrottles.clear('ip:9')).toBe(60);
+    for (let a = 0; a < 3; a++) expect(await nodes[1]!.signInThrottles.clear(`acct:${a}`)).toBe(20);
+  });
+
+  it('hands out no more places than the rule allows when two nodes reserve at once', async () => {
+    const database = await freshDatabase(engine);
+    const nodes = [await database.node(), await database.node()];
+    const outcomes = await inParallel(40, (i) =>
+      nodes[i % 2]!.signInThrottles.reserve(`a${i}`, [on('acct:d'), on(`ip:${i}`)], 1000, 9000),
+    );
+    // No failures yet: five in flight could all fail before the block at five, the sixth waits.
+    expect(outcomes.filter((o) => o.outcome === 'reserved')).toHaveLength(5);
+    expect(outcomes.filter((o) => o.outcome === 'busy')).toHaveLength(35);
+    expect(await nodes[0]!.signInThrottles.deleteLapsedReservations(9000)).toBe(10);
+  });
+
+  it('loses neither a clear nor a failure counted at the same time on two nodes', async () => {
+    const database = await freshDatabase(engine);
+    const nodes = [await database.node(), await database.node()];
+    const lenient: ThrottlePolicy = { forgetAfter: 60_000, blockedUntil: () => null };
+    const key = { key: 'acct:e', policy: lenient };
+    const counted = inParallel(40, (i) => nodes[i % 2]!.signInThrottles.countFailure(`f${i}`, [key], 1000));
+    const cleared = inParallel(4, (i) => nodes[i % 2]!.signInThrottles.clear('acct:e'));
+    await counted;
+    const left = await nodes[0]!.signInThrottles.clear('acct:e');
+    // Every failure counted is either in what one clear took away or still there.
+    expect((await cleared).reduce((a, b) => a + b, 0) + left).toBe(40);
+  });
+});
