@@ -15,9 +15,8 @@
 import { and, count, eq, gt, isNull, like, lte, or, sql } from 'drizzle-orm';
 import type { SignInThrottle, SignInThrottleRepository, ThrottlePolicy } from '../sign-in-throttles.js';
 import type { PgDb } from './db.js';
+import type { PgTx } from './queries.js';
 import { signInReservations, signInThrottles } from './schema.js';
-
-type Tx = Parameters<Parameters<PgDb['transaction']>[0]>[0];
 
 /** Rows per statement in the clean-up deletes: short statements, short row locks. */
 const DELETE_BATCH = 500;
@@ -26,7 +25,7 @@ const isForgotten = (row: SignInThrottle, policy: ThrottlePolicy, now: number): 
   row.lastFailureAt + policy.forgetAfter <= now && (row.blockedUntil === null || row.blockedUntil <= now);
 
 /** Takes the keys' advisory locks until the transaction ends, in one order. */
-async function lockKeys(tx: Tx, keys: readonly string[]): Promise<void> {
+async function lockKeys(tx: PgTx, keys: readonly string[]): Promise<void> {
   const sorted = [...new Set(keys)].sort();
   if (sorted.length === 0) return;
   // One statement: the locks are taken in the array's order (ordinality), one at a time.
@@ -37,11 +36,11 @@ async function lockKeys(tx: Tx, keys: readonly string[]): Promise<void> {
 }
 
 export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
-  const throttleByKey = async (tx: Tx, key: string) => {
+  const throttleByKey = async (tx: PgTx, key: string) => {
     const [row] = await tx.select().from(signInThrottles).where(eq(signInThrottles.key, key));
     return row;
   };
-  const deleteReservations = (tx: PgDb | Tx, attempt: string) =>
+  const deleteReservations = (tx: PgDb | PgTx, attempt: string) =>
     tx.delete(signInReservations).where(eq(signInReservations.attempt, attempt));
 
   /** Deletes by `where`, a batch at a time, and counts the rows. */

@@ -15,9 +15,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { SigningKeyRepository, StoredSigningKey } from '../signing-keys.js';
 import type { PgDb } from './db.js';
+import type { PgTx } from './queries.js';
 import { signingKeys } from './schema.js';
-
-type Tx = Parameters<Parameters<PgDb['transaction']>[0]>[0];
 
 /**
  * How stale `fingerprint()` may be after another node (or the CLI) changed the ring: it is read
@@ -40,9 +39,9 @@ export function signingKeyRepository(db: PgDb, options: PgSigningKeyOptions = {}
   const now = options.now ?? Date.now;
   const maxAge = options.fingerprintMaxAge ?? FINGERPRINT_MAX_AGE_MS;
 
-  const lockRing = (tx: Tx) => tx.execute(sql`lock table ${signingKeys} in share row exclusive mode`);
+  const lockRing = (tx: PgTx) => tx.execute(sql`lock table ${signingKeys} in share row exclusive mode`);
   // One current key and one next key at most: false when a key holds `state` already.
-  const insertAsOnly = async (tx: Tx, key: StoredSigningKey, state: 'current' | 'next') => {
+  const insertAsOnly = async (tx: PgTx, key: StoredSigningKey, state: 'current' | 'next') => {
     const [taken] = await tx
       .select({ kid: signingKeys.kid })
       .from(signingKeys)

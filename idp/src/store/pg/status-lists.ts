@@ -16,37 +16,25 @@
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { StatusListPosition, StatusListRepository } from '../status-lists.js';
 import type { PgDb } from './db.js';
+import type { PgTx } from './queries.js';
 import { accessTokens, statusLists } from './schema.js';
-
-type Tx = Parameters<Parameters<PgDb['transaction']>[0]>[0];
+import { nextStatusListVersion, touchStatusLists } from './token-writes.js';
 
 /** The advisory lock ordering reservations after list creation (any constant unique to this use). */
 export const NEWEST_LIST_LOCK = 0x7e55_0001;
 
-/** Strictly forward, so two changes within one millisecond are still two versions. */
-const nextVersion = (now: number) => sql`greatest(${statusLists.updatedAt} + 1, ${now}::bigint)`;
-
 /**
- * Moves the version of lists changed inside a caller's transaction (a code replay revokes tokens
- * in the grants repository, with no protocol step after it to tell the status lists): the twin
- * of ../status-lists.ts's, awaited on PostgreSQL. The row locks it takes are held to the
- * caller's commit, so the versions move with the revocations or not at all.
+ * The version bump of lists whose tokens a caller's transaction revoked (the grants repository's,
+ * on a code replay): the twin of touchStatusLists in ../status-lists.ts, which lives beside the
+ * token writes it goes with.
  */
-export async function touchStatusLists(tx: PgDb | Tx, ids: Iterable<number | null>, now: number): Promise<void> {
-  const distinct = [...new Set([...ids].filter((id): id is number => id !== null))];
-  if (distinct.length === 0) return;
-  await lockInIdOrder(tx, distinct);
-  await tx
-    .update(statusLists)
-    .set({ updatedAt: nextVersion(now) })
-    .where(inArray(statusLists.id, distinct));
-}
+export { touchStatusLists };
 
 /**
  * Locks lists' rows in id order, and reads their versions: transactions that move several lists'
  * versions (revocations on two nodes) lock them in one order, so they cannot deadlock.
  */
-async function lockInIdOrder(tx: PgDb | Tx, ids: number[]): Promise<Map<number, number>> {
+async function lockInIdOrder(tx: PgDb | PgTx, ids: number[]): Promise<Map<number, number>> {
   const rows = await tx
     .select({ id: statusLists.id, version: statusLists.updatedAt })
     .from(statusLists)
@@ -60,7 +48,7 @@ async function lockInIdOrder(tx: PgDb | Tx, ids: number[]): Promise<Map<number, 
 const CHUNK = 500;
 
 export function statusListRepository(db: PgDb): StatusListRepository {
-  const claim = async (tx: Tx, n: number): Promise<StatusListPosition | undefined> => {
+  const claim = async (tx: PgTx, n: number): Promise<StatusListPosition | undefined> => {
     const [position] = await tx
       .update(statusLists)
       .set({ nextIndex: sql`${statusLists.nextIndex} + ${n}` })
@@ -73,7 +61,7 @@ export function statusListRepository(db: PgDb): StatusListRepository {
       .returning({ list: statusLists.id, index: sql<number>`${statusLists.nextIndex} - ${n}`.mapWith(Number) });
     return position;
   };
-  const find = async (tx: PgDb | Tx, id: number) => {
+  const find = async (tx: PgDb | PgTx, id: number) => {
     const [row] = await tx.select().from(statusLists).where(eq(statusLists.id, id));
     return row;
   };
@@ -150,7 +138,7 @@ export function statusListRepository(db: PgDb): StatusListRepository {
           (
             await tx
               .update(statusLists)
-              .set({ updatedAt: nextVersion(now) })
+              .set({ updatedAt: nextStatusListVersion(now) })
               .where(inArray(statusLists.id, [...before.keys()]))
               .returning({ id: statusLists.id, version: statusLists.updatedAt })
           ).map((r) => [r.id, r.version]),
