@@ -1,5 +1,5 @@
 /** Statement shapes the PostgreSQL repositories share (the twins of ../database.ts's helpers). */
-import { eq, inArray, lt, sql } from 'drizzle-orm';
+import { eq, lt, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { PgDb } from './db.js';
 
@@ -26,7 +26,9 @@ export function deleteExpiredBatch(
       .where(lt(expiry, before))
       .limit(limit)
       .for('update', { skipLocked: true });
-    const r = await db.delete(table).where(inArray(key, due));
+    // `= any(array(…))`, not `in (…)`: the pick runs once, as an InitPlan. Under `in`, the planner
+    // may make it the inner side of a join and run it again per row, deleting past the batch.
+    const r = await db.delete(table).where(sql`${key} = any(array(${due}))`);
     return r.rowCount ?? 0;
   };
 }
