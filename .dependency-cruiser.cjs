@@ -49,9 +49,18 @@ module.exports = {
     {
       name: 'no-drizzle-above-store',
       severity: 'error',
-      comment: 'Only the store touches the database.',
-      from: { path: '^idp/src/', pathNot: '^idp/src/store/' },
+      comment:
+        "Only a store touches the database, one per program: the issuer's (idp/src/store) and the " +
+        "relying apps' (the kit's shared/src/store, which both apps open).",
+      from: { path: '^(idp|shared|relying-apps/[^/]+|scripts)/src/', pathNot: '^(idp|shared)/src/store/' },
       to: { path: '^node_modules/(drizzle-orm|better-sqlite3|pg|pg-pool|postgres)/' },
+    },
+    {
+      name: 'kit-store-stays-below',
+      severity: 'error',
+      comment: "The kit's store keeps state; it knows no HTTP, no token verification and no Hono.",
+      from: { path: '^shared/src/store/' },
+      to: { path: '^(shared/src/(hono|http|rp/(?!server-state)|verify/(?!jti-store)|jwks|status)|node_modules/hono/)' },
     },
     {
       name: 'shared-kit-stands-alone',

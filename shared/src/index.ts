@@ -43,3 +43,5 @@ export * from './rp/authorization-response.js';
 export * from './rp/code-exchange.js';
 export * from './rp/logout-url.js';
 export * from './rp/issuer-client.js';
+// What a relying party's server keeps between requests (kept in a database by @tessera/shared/store).
+export type * from './rp/server-state.js';

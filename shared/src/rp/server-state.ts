@@ -1,0 +1,69 @@
+/**
+ * What a relying party's server keeps between requests, as interfaces: a confidential client's
+ * sessions and login transactions, and a stateless API's memory of ended sessions. The apps hold
+ * in-memory versions for tests; `@tessera/shared/store` keeps them in a database, so a restart
+ * keeps people signed in and keeps ended sessions ended. Browser-safe: types only.
+ */
+import type { AccessTokenClaims } from '../protocol.js';
+
+/** What an app keeps about a signed-in person. */
+export interface AppSession {
+  /** The issuer's subject identifier. */
+  sub: string;
+  /** The issuer's session id (`sid`, OIDC Front/Back-Channel Logout), if the ID token had one. */
+  sid: string | undefined;
+  email: string;
+  name: string;
+  /** The ID token, sent back as `id_token_hint` at sign-out (RP-Initiated Logout §2). */
+  idToken: string;
+  /** The synchronizer token the sign-out form must carry (OWASP CSRF Prevention). */
+  csrfToken: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  expiresAt: number;
+}
+
+export type NewSession = Omit<AppSession, 'csrfToken' | 'createdAt' | 'expiresAt'>;
+
+/** An app's sessions: the browser holds only an opaque random id in a cookie, the store its SHA-256. */
+export interface SessionStore {
+  /** Starts a session, always under a new id (no fixation); returns the id for the cookie. */
+  create(session: NewSession): Promise<string>;
+  /** The live session with this cookie value, if any. */
+  find(id: string): Promise<AppSession | undefined>;
+  destroy(id: string): Promise<void>;
+  /**
+   * Ends every session opened in the issuer session `sid` (OIDC Back-Channel Logout 1.0 §2.7);
+   * when `sub` is given too, only those of that subject. Returns how many ended.
+   */
+  endByIssuerSession(sid: string, sub?: string): Promise<number>;
+  /** Ends every session of the subject (a logout token with `sub` and no `sid`). Returns how many ended. */
+  endBySubject(sub: string): Promise<number>;
+}
+
+/** What `/login` must remember until the browser comes back to `/callback`. */
+export interface LoginTransaction {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+export interface LoginTransactionStore {
+  /** Keeps a transaction; returns the key for the cookie. */
+  save(transaction: LoginTransaction): Promise<string>;
+  /** Returns the transaction and forgets it: a response can be used once. */
+  take(key: string): Promise<LoginTransaction | undefined>;
+}
+
+/**
+ * Sessions the issuer has said are over (back-channel logout), for an API that verifies access
+ * tokens by signature alone: remembered for as long as a token of such a session can live.
+ */
+export interface RevokedSessions {
+  /** Refuses from now on every access token carrying this `sid`; resolves once that is kept. */
+  revokeSession(sid: string): Promise<void>;
+  /** Refuses every access token of this subject issued up to now (a logout token without `sid`). */
+  revokeSubject(sub: string): Promise<void>;
+  /** Whether a verified access token belongs to a revoked session or subject. */
+  isRevoked(claims: AccessTokenClaims): Promise<boolean>;
+}

@@ -1,0 +1,59 @@
+/**
+ * The relying-party store's tables on SQLite, for drizzle's queries. The tables themselves are
+ * made by ./migrations.ts; ./pg-schema.ts is the same on PostgreSQL. Every table starts with `rp_`,
+ * so an app may share a database with the issuer without a clash. Times are epoch milliseconds.
+ */
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+export const rpSessions = sqliteTable(
+  'rp_sessions',
+  {
+    /** SHA-256 of the cookie value: a dump of the table holds no usable cookie. */
+    idDigest: text('id_digest').primaryKey(),
+    sub: text('sub').notNull(),
+    sid: text('sid'),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    idToken: text('id_token').notNull(),
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [
+    index('rp_sessions_sid').on(t.sid),
+    index('rp_sessions_sub').on(t.sub),
+    index('rp_sessions_expiry').on(t.expiresAt),
+  ],
+);
+
+export const rpLoginTransactions = sqliteTable(
+  'rp_login_transactions',
+  {
+    keyDigest: text('key_digest').primaryKey(),
+    state: text('state').notNull(),
+    nonce: text('nonce').notNull(),
+    codeVerifier: text('code_verifier').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('rp_login_transactions_expiry').on(t.expiresAt)],
+);
+
+export const rpUsedJtis = sqliteTable(
+  'rp_used_jtis',
+  {
+    jti: text('jti').primaryKey(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('rp_used_jtis_expiry').on(t.expiresAt)],
+);
+
+export const rpRevokedSessions = sqliteTable(
+  'rp_revoked_sessions',
+  {
+    /** `sid:<sid>` or `sub:<sub>`. */
+    key: text('key').primaryKey(),
+    revokedAt: integer('revoked_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('rp_revoked_sessions_expiry').on(t.expiresAt)],
+);

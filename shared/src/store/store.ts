@@ -1,0 +1,67 @@
+/** The relying-party store's surface and settings, the same on both engines. */
+import { createHash, randomBytes } from 'node:crypto';
+import type { LoginTransactionStore, RevokedSessions, SessionStore } from '../rp/server-state.js';
+import type { Clock } from '../time/clock.js';
+import type { JtiStore } from '../verify/jti-store.js';
+
+export interface RelyingPartyStoreOptions {
+  clock?: Clock;
+  /** Lifetime of an app session, in seconds (default 8 hours). */
+  sessionTtlSec?: number;
+  /** How long a sign-in may take, in seconds (default 600, as the issuer's interaction). */
+  loginTransactionTtlSec?: number;
+  /**
+   * Longest a used `jti` is kept, in seconds, whatever the token's `exp` (default 86 400): a logout
+   * token lives minutes; a longer `exp` is the issuer's mistake and must not pin rows.
+   */
+  jtiTtlSec?: number;
+  /** How long a revoked session is remembered, in seconds: at least the longest access-token lifetime. */
+  revocationWindowSec?: number;
+}
+
+export type Settings = Required<Omit<RelyingPartyStoreOptions, 'clock'>> & { clock: Clock };
+
+export function settings(options: RelyingPartyStoreOptions): Settings {
+  return {
+    clock: options.clock ?? { now: () => Date.now() },
+    sessionTtlSec: options.sessionTtlSec ?? 8 * 3600,
+    loginTransactionTtlSec: options.loginTransactionTtlSec ?? 600,
+    jtiTtlSec: options.jtiTtlSec ?? 86_400,
+    revocationWindowSec: options.revocationWindowSec ?? 900,
+  };
+}
+
+/** What one engine provides; ./index.ts adds the periodic sweep. */
+export interface EngineStore {
+  engine: 'sqlite' | 'postgres';
+  sessions: SessionStore;
+  loginTransactions: LoginTransactionStore;
+  /** Used logout-token `jti`s (OIDC Back-Channel Logout 1.0 §2.6), kept across restarts and processes. */
+  jtis: JtiStore;
+  revokedSessions: RevokedSessions;
+  /**
+   * Deletes, in each table, up to `limit` rows whose time has passed, found through the expiry
+   * indexes; returns how many each table lost (a sweep goes on while one lost `limit`).
+   */
+  sweepBatch(limit: number): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+/** 32 bytes from the CSPRNG, base64url: 256 bits, enough for any bearer secret (OWASP ASVS V3.2.2). */
+export const randomSecret = (): string => randomBytes(32).toString('base64url');
+
+/** SHA-256, base64url: rows are keyed on it, so a dump of the store holds no usable cookie value. */
+export const digest = (secret: string): string => createHash('sha256').update(secret).digest('base64url');
+
+/** Whether a revoked session's or subject's row refuses a token with these claims. */
+export function refuses(
+  rows: readonly { key: string; revokedAt: number }[],
+  claims: { sid?: string | undefined; iat: number },
+): boolean {
+  return rows.some(
+    (row) =>
+      (claims.sid !== undefined && row.key === `sid:${claims.sid}`) ||
+      // A new sign-in after the logout gets tokens issued later: those stay good.
+      (row.key.startsWith('sub:') && claims.iat * 1000 <= row.revokedAt),
+  );
+}
