@@ -4,17 +4,12 @@
  * used jtis, revoked sessions), what a second process on the same database sees at once, the
  * single use of a jti under concurrency, the clean-up of expired rows, and the schema's migration.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessTokenClaims } from '../src/protocol.js';
 import { openRelyingPartyStore, type OpenRelyingPartyStoreOptions } from '../src/store/index.js';
 import { eventually } from '../src/testing/eventually.js';
 import { withClaims } from '../src/testing/jwt-forgeries.js';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../src/testing/throwaway-postgres.js';
+import { engines, stopEngines } from './support/engines.js';
 
 function testClock() {
   let now = Date.UTC(2030, 0, 1);
@@ -43,61 +38,9 @@ const claims = (
     over,
   );
 
-/** A database of one engine: where a store opens it, and a raw look at it. */
-interface Engine {
-  name: string;
-  /** A fresh, empty database's location. */
-  fresh(): Promise<string>;
-  /** One SQL statement straight on the database, for what the store does not show (row counts). */
-  query(location: string, text: string): Promise<Record<string, unknown>[]>;
-}
+afterAll(stopEngines);
 
-const dir = mkdtempSync(join(tmpdir(), 'tessera-rp-store-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let files = 0;
-
-const sqlite: Engine = {
-  name: 'SQLite',
-  fresh: async () => join(dir, `store-${++files}.db`),
-  async query(location, text) {
-    const db = new Database(location);
-    try {
-      const statement = db.prepare(text);
-      if (statement.reader) return statement.all() as Record<string, unknown>[];
-      statement.run();
-      return [];
-    } finally {
-      db.close();
-    }
-  },
-};
-
-let server: ThrowawayPostgres | undefined;
-let databases = 0;
-async function pgQuery(url: string, text: string): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
-const postgres: Engine = {
-  name: 'PostgreSQL',
-  async fresh() {
-    server ??= await startThrowawayPostgres();
-    const name = `rp_store_${++databases}`;
-    await pgQuery(server.url, `CREATE DATABASE ${name}`);
-    const url = new URL(server.url);
-    url.pathname = `/${name}`;
-    return url.toString();
-  },
-  query: pgQuery,
-};
-afterAll(() => server?.stop());
-
-describe.each([sqlite, postgres])('the relying-party store on $name', (engine) => {
+describe.each(engines)('the relying-party store on $name', (engine) => {
   let location: string;
   const opened: { close(): Promise<void> }[] = [];
   beforeAll(async () => {
