@@ -22,6 +22,7 @@ import {
   withNodeSignatures,
 } from '@tessera/shared/node';
 import { systemClock, type Clock } from '@tessera/shared';
+import { openRelyingPartyStore } from '@tessera/shared/store';
 import type { AppAConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { cookieNames } from './http/cookies.js';
@@ -144,4 +145,42 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
         );
   });
   return app;
+}
+
+/** App A serving from its database: what a restart does not lose. */
+export interface OpenApp {
+  app: Hono;
+  /** Closes the database (after the HTTP server has stopped). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens app A's database (`config.database`: a SQLite file or a `postgres://` URL, created and
+ * migrated when needed) and builds the app on it: its sessions, login transactions and used
+ * logout-token `jti`s are kept there, so a restart keeps people signed in and several processes of
+ * app A may serve the same people. Expired rows are deleted in the background.
+ *
+ * @example
+ * ```ts
+ * const { app, close } = await openApp(loadConfig());
+ * serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 4001 });
+ * ```
+ */
+export async function openApp(
+  config: AppAConfig,
+  deps: Omit<AppADeps, 'sessions' | 'loginTransactions' | 'jtiStore'> = {},
+): Promise<OpenApp> {
+  const log = deps.log ?? createLogger('app-a');
+  const store = await openRelyingPartyStore(config.database, {
+    clock: deps.clock ?? systemClock,
+    onSweepFailure: (error) => log.warn('store.sweep_failed', describeError(error)),
+  });
+  const app = createApp(config, {
+    ...deps,
+    log,
+    sessions: store.sessions,
+    loginTransactions: store.loginTransactions,
+    jtiStore: store.jtis,
+  });
+  return { app, close: () => store.close() };
 }

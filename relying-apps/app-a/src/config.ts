@@ -11,6 +11,7 @@ import {
   envDuration,
   envIssuerIdentifier,
   envPort,
+  envString,
   type EnvVariables,
 } from '@tessera/shared';
 
@@ -36,6 +37,11 @@ export interface AppAConfig {
    * seconds: clocks on two machines never agree exactly. 0 is strict.
    */
   clockToleranceSec: number;
+  /**
+   * Where app A keeps its sessions, login transactions and used logout-token `jti`s: a SQLite file,
+   * or a `postgres://` URL (the issuer's TESSERA_DATABASE convention).
+   */
+  database: string;
 }
 
 /** Reads and validates the whole configuration; throws ConfigError naming the bad variable. */
@@ -62,5 +68,6 @@ export function loadConfig(env: EnvVariables = process.env): AppAConfig {
       0,
       MAX_CLOCK_TOLERANCE_SEC,
     ),
+    database: envString(env, 'APP_A_DATABASE', './data/app-a.db'),
   };
 }

@@ -16,7 +16,14 @@ describe('loadConfig', () => {
       clientId: 'app-a',
       clientSecret: 's3cret',
       clockToleranceSec: 60,
+      database: './data/app-a.db',
     });
+  });
+
+  it('reads where app A keeps its state from APP_A_DATABASE: a file, or a PostgreSQL URL', () => {
+    expect(loadConfig({ ...base, APP_A_DATABASE: '/var/lib/app-a/state.db' }).database).toBe('/var/lib/app-a/state.db');
+    const url = 'postgres://app_a@db.internal:5432/app_a';
+    expect(loadConfig({ ...base, APP_A_DATABASE: url }).database).toBe(url);
   });
 
   it('reads APP_A_CLOCK_TOLERANCE_SEC from 0 (strict) to 300 s, and names it on a bad value', () => {

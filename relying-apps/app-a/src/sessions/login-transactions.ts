@@ -2,23 +2,14 @@
  * Login transactions: what `/login` must remember until the browser comes back to `/callback`
  * (state, nonce, PKCE verifier). Kept server-side; the browser holds only a random key in a
  * short-lived cookie, which also binds the response to the browser that started the request
- * (RFC 9700 §4.7.1: CSRF protection with state bound to the user agent).
+ * (RFC 9700 §4.7.1: CSRF protection with state bound to the user agent). App A keeps them in its
+ * database, as its sessions, so a sign-in under way survives a restart and may end at another
+ * process; this in-memory store is for tests.
  */
-import type { Clock } from '@tessera/shared';
+import type { Clock, LoginTransaction, LoginTransactionStore } from '@tessera/shared';
 import { digest, randomSecret } from '../secrets.js';
 
-export interface LoginTransaction {
-  state: string;
-  nonce: string;
-  codeVerifier: string;
-}
-
-export interface LoginTransactionStore {
-  /** Keeps a transaction; returns the key for the cookie. */
-  save(transaction: LoginTransaction): Promise<string>;
-  /** Returns the transaction and forgets it: a response can be used once. */
-  take(key: string): Promise<LoginTransaction | undefined>;
-}
+export type { LoginTransaction, LoginTransactionStore } from '@tessera/shared';
 
 export interface MemoryLoginTransactionStoreOptions {
   clock: Clock;

@@ -1,44 +1,12 @@
 /**
  * App A's own sessions: after the code exchange the browser holds only an opaque random id in a
- * cookie; everything about the person stays here. Behind an interface, so a shared store (Redis,
- * a database) can replace the in-memory one when app A runs on several machines.
+ * cookie; everything about the person stays server-side. App A keeps them in its database (the
+ * kit's @tessera/shared/store, opened by openApp); this in-memory store is for tests.
  */
-import type { Clock } from '@tessera/shared';
+import type { AppSession, Clock, SessionStore } from '@tessera/shared';
 import { digest, randomSecret } from '../secrets.js';
 
-/** What app A keeps about a signed-in person. */
-export interface AppSession {
-  /** The issuer's subject identifier. */
-  sub: string;
-  /** The issuer's session id (`sid`, OIDC Front/Back-Channel Logout), if the ID token had one. */
-  sid: string | undefined;
-  email: string;
-  name: string;
-  /** The ID token, sent back as `id_token_hint` at sign-out (RP-Initiated Logout §2). */
-  idToken: string;
-  /** The synchronizer token the sign-out form must carry (OWASP CSRF Prevention). */
-  csrfToken: string;
-  /** Epoch milliseconds. */
-  createdAt: number;
-  expiresAt: number;
-}
-
-export type NewSession = Omit<AppSession, 'csrfToken' | 'createdAt' | 'expiresAt'>;
-
-export interface SessionStore {
-  /** Starts a session, always under a new id (no fixation); returns the id for the cookie. */
-  create(session: NewSession): Promise<string>;
-  /** The live session with this cookie value, if any. */
-  find(id: string): Promise<AppSession | undefined>;
-  destroy(id: string): Promise<void>;
-  /**
-   * Ends every session opened in the issuer session `sid` (OIDC Back-Channel Logout 1.0 §2.7);
-   * when `sub` is given too, only those of that subject. Returns how many ended.
-   */
-  endByIssuerSession(sid: string, sub?: string): Promise<number>;
-  /** Ends every session of the subject (a logout token with `sub` and no `sid`). */
-  endBySubject(sub: string): Promise<number>;
-}
+export type { AppSession, NewSession, SessionStore } from '@tessera/shared';
 
 export interface MemorySessionStoreOptions {
   clock: Clock;

@@ -7,7 +7,7 @@ import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/tes
 import { PASSWORD } from '../../../../idp/test/support/fixture.js';
 import { submitSignIn } from '../../../../idp/test/support/browser.js';
 import { registerAppA, startAppWorld, useWorld, type AppWorld } from '../../../../idp/test/support/relying-party.js';
-import { createApp, type AppADeps } from '../../src/app.js';
+import { createApp, openApp, type AppADeps, type OpenApp } from '../../src/app.js';
 import { loadConfig, type AppAConfig } from '../../src/config.js';
 import { silentLogger } from '@tessera/shared';
 import { createMemorySessionStore, type SessionStore } from '../../src/sessions/session-store.js';
@@ -26,7 +26,8 @@ export interface WorldOptions {
   appEnv?: Record<string, string>;
 }
 
-export async function startWorld(deps: AppADeps = {}, options: WorldOptions = {}): Promise<World> {
+/** The issuer, app A's registration and configuration, and the socket app A is to serve on. */
+async function prepareWorld(options: WorldOptions) {
   const { serve, fx, ...world } = await startAppWorld();
   const { app } = world;
 
@@ -43,14 +44,41 @@ export async function startWorld(deps: AppADeps = {}, options: WorldOptions = {}
     APP_A_CLIENT_SECRET: secret,
     ...options.appEnv,
   });
+  const alice = { sub: fx.alice.sub, email: 'alice@example.com', name: 'Alice Liddell' };
+  return { world, serve, config, alice };
+}
+
+export async function startWorld(deps: AppADeps = {}, options: WorldOptions = {}): Promise<World> {
+  const { world, serve, config, alice } = await prepareWorld(options);
   const sessions = deps.sessions ?? createMemorySessionStore({ clock: { now: () => Date.now() } });
   serve(createApp(config, { log: silentLogger, ...deps, sessions }).fetch);
+  return { ...world, config, sessions, alice };
+}
 
+export interface WorldOnDatabase extends Omit<World, 'sessions'> {
+  /** Stops app A (its database closed, nothing of it left in memory) and starts it again on the same database. */
+  restart(): Promise<void>;
+}
+
+/** A world whose app A runs as main.ts runs it: openApp on the database `database` (APP_A_DATABASE). */
+export async function startWorldOnDatabase(database: string): Promise<WorldOnDatabase> {
+  const { world, serve, config, alice } = await prepareWorld({ appEnv: { APP_A_DATABASE: database } });
+  let running: OpenApp | undefined = await openApp(config, { log: silentLogger });
+  serve((request) => (running ? running.app.fetch(request) : new Response('app A is stopped', { status: 503 })));
   return {
     ...world,
     config,
-    sessions,
-    alice: { sub: fx.alice.sub, email: 'alice@example.com', name: 'Alice Liddell' },
+    alice,
+    async restart() {
+      const stopping = running;
+      running = undefined;
+      await stopping?.close();
+      running = await openApp(config, { log: silentLogger });
+    },
+    async stop() {
+      await running?.close();
+      await world.stop();
+    },
   };
 }
 
@@ -63,7 +91,7 @@ export const useAppA = (deps: AppADeps = {}, options: WorldOptions = {}): World 
  * issuer has no session for this jar) → app A `/callback` → `/`. Returns the last response.
  */
 export async function signIn(
-  world: World,
+  world: Omit<World, 'sessions'>,
   jar: CookieJarClient = createCookieJarClient(),
 ): Promise<{ jar: CookieJarClient; page: Response; hops: Response[] }> {
   const start = await jar.follow(`${world.app}/login`, {
@@ -78,12 +106,12 @@ export async function signIn(
 }
 
 /** The session id cookie app A set in this jar. */
-export const sessionCookie = (world: World, jar: CookieJarClient): string | undefined =>
+export const sessionCookie = (world: Pick<World, 'app'>, jar: CookieJarClient): string | undefined =>
   jar.cookie(world.app, 'app_a_session');
 
 /** GET /api/me through the jar: the status and the JSON. */
 export async function me(
-  world: World,
+  world: Pick<World, 'app'>,
   jar: CookieJarClient,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await jar.fetch(`${world.app}/api/me`);
