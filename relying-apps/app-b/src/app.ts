@@ -23,6 +23,7 @@ import {
 } from '@tessera/shared/node';
 import { bundleBrowserApp } from './bundle.js';
 import { systemClock, type Clock } from '@tessera/shared';
+import { openRelyingPartyStore } from '@tessera/shared/store';
 import type { AppBConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { describeError, type Logger } from '@tessera/shared';
@@ -131,4 +132,35 @@ export function createApp(config: AppBConfig, deps: AppBDeps = {}): Hono {
     return c.json({ error: 'server_error' }, 500);
   });
   return app;
+}
+
+/** App B serving from its database: what a restart does not lose. */
+export interface OpenApp {
+  app: Hono;
+  /** Closes the database (after the HTTP server has stopped). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens app B's database (`config.database`: a SQLite file or a `postgres://` URL, created and
+ * migrated when needed) and builds the app on it: the sessions the issuer ended and the used
+ * logout-token `jti`s are kept there for the revocation window, so a restart keeps ended sessions
+ * ended and every process of app B on the database refuses their tokens at once. Expired rows are
+ * deleted in the background.
+ *
+ * @example
+ * ```ts
+ * const { app, close } = await openApp(loadConfig(), { browserBundle: Promise.resolve(await bundleBrowserApp()) });
+ * serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 4002 });
+ * ```
+ */
+export async function openApp(config: AppBConfig, deps: Omit<AppBDeps, 'revoked' | 'jtiStore'> = {}): Promise<OpenApp> {
+  const log = deps.log ?? createLogger('app-b');
+  const store = await openRelyingPartyStore(config.database, {
+    clock: deps.clock ?? systemClock,
+    revocationWindowSec: config.revocationWindowSec,
+    onSweepFailure: (error) => log.warn('store.sweep_failed', describeError(error)),
+  });
+  const app = createApp(config, { ...deps, log, revoked: store.revokedSessions, jtiStore: store.jtis });
+  return { app, close: () => store.close() };
 }

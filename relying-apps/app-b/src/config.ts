@@ -12,6 +12,7 @@ import {
   envIssuerIdentifier,
   envBoolean,
   envPort,
+  envString,
   type EnvVariables,
 } from '@tessera/shared';
 
@@ -47,6 +48,11 @@ export interface AppBConfig {
    * the browser, ID tokens), in seconds: clocks on two machines never agree exactly. 0 is strict.
    */
   clockToleranceSec: number;
+  /**
+   * Where app B keeps its revoked sessions and used logout-token `jti`s: a SQLite file, or a
+   * `postgres://` URL (the issuer's TESSERA_DATABASE convention).
+   */
+  database: string;
 }
 
 /** Reads and validates the whole configuration; throws ConfigError naming the bad variable. */
@@ -68,5 +74,6 @@ export function loadConfig(env: EnvVariables = process.env): AppBConfig {
       0,
       MAX_CLOCK_TOLERANCE_SEC,
     ),
+    database: envString(env, 'APP_B_DATABASE', './data/app-b.db'),
   };
 }

@@ -2,19 +2,13 @@
  * Sessions the issuer has told us are over (back-channel logout). App B's API is stateless: it
  * verifies access tokens by signature alone, so a token of an ended session would stay valid
  * until it expires. Remembering the ended `sid` for as long as such a token can live bridges that
- * gap; after the window, every token of the session has expired anyway.
+ * gap; after the window, every token of the session has expired anyway. App B keeps them in its
+ * database (the kit's @tessera/shared/store, opened by openApp), so a restart does not forget an
+ * ended session and every process of app B refuses it; this in-memory version is for tests.
  */
-import type { AccessTokenClaims } from '@tessera/shared';
-import type { Clock } from '@tessera/shared';
+import type { Clock, RevokedSessions } from '@tessera/shared';
 
-export interface RevokedSessions {
-  /** Refuses from now on every access token carrying this `sid`. */
-  revokeSession(sid: string): void;
-  /** Refuses every access token of this subject issued up to now (a logout token without `sid`). */
-  revokeSubject(sub: string): void;
-  /** Whether a verified access token belongs to a revoked session or subject. */
-  isRevoked(claims: AccessTokenClaims): boolean;
-}
+export type { RevokedSessions } from '@tessera/shared';
 
 export interface MemoryRevokedSessionsOptions {
   clock: Clock;
@@ -50,9 +44,9 @@ export function createMemoryRevokedSessions(options: MemoryRevokedSessionsOption
   };
 
   return {
-    revokeSession: (sid) => remember(`sid:${sid}`),
-    revokeSubject: (sub) => remember(`sub:${sub}`),
-    isRevoked(claims) {
+    revokeSession: async (sid) => remember(`sid:${sid}`),
+    revokeSubject: async (sub) => remember(`sub:${sub}`),
+    async isRevoked(claims) {
       if (claims.sid !== undefined && lookup(`sid:${claims.sid}`) !== undefined) return true;
       // A new sign-in after the logout gets tokens issued later: those stay good.
       const subject = lookup(`sub:${claims.sub}`);

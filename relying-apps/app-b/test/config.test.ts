@@ -15,7 +15,14 @@ describe('loadConfig', () => {
       revocationWindowSec: 900,
       checkStatusList: true,
       clockToleranceSec: 60,
+      database: './data/app-b.db',
     });
+  });
+
+  it('reads where app B keeps its revoked sessions from APP_B_DATABASE: a file, or a PostgreSQL URL', () => {
+    expect(loadConfig({ APP_B_DATABASE: '/var/lib/app-b/state.db' }).database).toBe('/var/lib/app-b/state.db');
+    const url = 'postgres://app_b@db.internal:5432/app_b';
+    expect(loadConfig({ APP_B_DATABASE: url }).database).toBe(url);
   });
 
   it('reads APP_B_CLOCK_TOLERANCE_SEC from 0 (strict) to 300 s, and names it on a bad value', () => {

@@ -29,37 +29,37 @@ const claims = (
   );
 
 describe('createMemoryRevokedSessions', () => {
-  it('refuses tokens of a revoked sid, and only of that sid', () => {
+  it('refuses tokens of a revoked sid, and only of that sid', async () => {
     const clock = testClock();
     const revoked = createMemoryRevokedSessions({ clock, windowSec: 900 });
-    revoked.revokeSession('sid-1');
-    expect(revoked.isRevoked(claims({}, clock))).toBe(true);
-    expect(revoked.isRevoked(claims({ sid: 'sid-2' }, clock))).toBe(false);
+    await revoked.revokeSession('sid-1');
+    expect(await revoked.isRevoked(claims({}, clock))).toBe(true);
+    expect(await revoked.isRevoked(claims({ sid: 'sid-2' }, clock))).toBe(false);
   });
 
-  it('forgets a revoked sid once the window has passed (its tokens have expired by then)', () => {
+  it('forgets a revoked sid once the window has passed (its tokens have expired by then)', async () => {
     const clock = testClock();
     const revoked = createMemoryRevokedSessions({ clock, windowSec: 900 });
-    revoked.revokeSession('sid-1');
+    await revoked.revokeSession('sid-1');
     clock.advance(901);
-    expect(revoked.isRevoked(claims({}, clock))).toBe(false);
+    expect(await revoked.isRevoked(claims({}, clock))).toBe(false);
   });
 
-  it('refuses a revoked subject’s tokens issued before the revocation, not after', () => {
+  it('refuses a revoked subject’s tokens issued before the revocation, not after', async () => {
     const clock = testClock();
     const revoked = createMemoryRevokedSessions({ clock, windowSec: 900 });
     const old = claims({ sid: undefined }, clock);
-    revoked.revokeSubject('alice');
+    await revoked.revokeSubject('alice');
     clock.advance(5);
-    expect(revoked.isRevoked(old)).toBe(true);
-    expect(revoked.isRevoked(claims({ sid: 'new', iat: Math.floor(clock.now() / 1000) }, clock))).toBe(false);
+    expect(await revoked.isRevoked(old)).toBe(true);
+    expect(await revoked.isRevoked(claims({ sid: 'new', iat: Math.floor(clock.now() / 1000) }, clock))).toBe(false);
   });
 
-  it('keeps at most maxEntries, dropping the oldest', () => {
+  it('keeps at most maxEntries, dropping the oldest', async () => {
     const clock = testClock();
     const revoked = createMemoryRevokedSessions({ clock, windowSec: 900, maxEntries: 2 });
-    for (const sid of ['a', 'b', 'c']) revoked.revokeSession(sid);
-    expect(revoked.isRevoked(claims({ sid: 'a' }, clock))).toBe(false);
-    expect(revoked.isRevoked(claims({ sid: 'c' }, clock))).toBe(true);
+    for (const sid of ['a', 'b', 'c']) await revoked.revokeSession(sid);
+    expect(await revoked.isRevoked(claims({ sid: 'a' }, clock))).toBe(false);
+    expect(await revoked.isRevoked(claims({ sid: 'c' }, clock))).toBe(true);
   });
 });

@@ -27,9 +27,10 @@ export function backchannelLogoutRoutes(ctx: AppContext): Hono {
         ctx.clockSkew.observeRefusal(error);
       },
       // §2.7: with sid, that issuer session; with only sub, every session of the subject.
-      onLogout: (claims) => {
-        if (claims.sid !== undefined) ctx.revoked.revokeSession(claims.sid);
-        else ctx.revoked.revokeSubject(claims.sub!);
+      // Answered 200 only once it is kept: a store that failed makes a 500, which the issuer retries.
+      onLogout: async (claims) => {
+        if (claims.sid !== undefined) await ctx.revoked.revokeSession(claims.sid);
+        else await ctx.revoked.revokeSubject(claims.sub!);
         ctx.log.info('backchannel_logout', { sid: claims.sid, sub: claims.sub });
       },
     }),

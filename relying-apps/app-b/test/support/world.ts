@@ -8,7 +8,8 @@ import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/tes
 import { signInAndRedeem } from '../../../../idp/test/support/browser.js';
 import type { RunningIssuer } from '../../../../idp/test/support/fixture.js';
 import { registerAppA, startAppWorld, useWorld, type AppWorld } from '../../../../idp/test/support/relying-party.js';
-import { createApp, type AppBDeps } from '../../src/app.js';
+import { createApp, openApp, type AppBDeps, type OpenApp } from '../../src/app.js';
+import { bundleBrowserApp } from '../../src/bundle.js';
 import { loadConfig, type AppBConfig } from '../../src/config.js';
 import { silentLogger } from '@tessera/shared';
 
@@ -68,7 +69,8 @@ export async function registerAppB(
   );
 }
 
-export async function startWorld(deps: AppBDeps = {}, options: WorldOptions = {}): Promise<World> {
+/** The issuer, app B's registration and configuration, and the socket app B is to serve on. */
+async function prepareWorld(options: WorldOptions) {
   const { serve, fx, ...world } = await startAppWorld(options.issuerEnv ? { issuerEnv: options.issuerEnv } : {});
   const { app } = world;
 
@@ -80,9 +82,44 @@ export async function startWorld(deps: AppBDeps = {}, options: WorldOptions = {}
   const secret = await registerAppA(world.issuer, APP_A, { resources: [APP_A, app] });
 
   const config = loadConfig({ APP_B_URL: app, TESSERA_ISSUER: world.idp, ...options.appEnv });
-  serve(createApp(config, { log: silentLogger, ...deps }).fetch);
+  return { world: { ...world, config, appASecret: secret, alice: { sub: fx.alice.sub } }, serve };
+}
 
-  return { ...world, config, appASecret: secret, alice: { sub: fx.alice.sub } };
+export async function startWorld(deps: AppBDeps = {}, options: WorldOptions = {}): Promise<World> {
+  const { world, serve } = await prepareWorld(options);
+  serve(createApp(world.config, { log: silentLogger, ...deps }).fetch);
+  return world;
+}
+
+export interface WorldOnDatabase extends World {
+  /** Stops app B (its database closed, nothing of it left in memory) and starts it again on the same database. */
+  restart(): Promise<void>;
+}
+
+/** A world whose app B runs as main.ts runs it: openApp on the database `database` (APP_B_DATABASE). */
+export async function startWorldOnDatabase(database: string, options: WorldOptions = {}): Promise<WorldOnDatabase> {
+  const { world, serve } = await prepareWorld({
+    ...options,
+    appEnv: { ...options.appEnv, APP_B_DATABASE: database },
+  });
+  // Built once: the browser code is no state of app B.
+  const browserBundle = bundleBrowserApp();
+  const open = () => openApp(world.config, { log: silentLogger, browserBundle });
+  let running: OpenApp | undefined = await open();
+  serve((request) => (running ? running.app.fetch(request) : new Response('app B is stopped', { status: 503 })));
+  return {
+    ...world,
+    async restart() {
+      const stopping = running;
+      running = undefined;
+      await stopping?.close();
+      running = await open();
+    },
+    async stop() {
+      await running?.close();
+      await world.stop();
+    },
+  };
 }
 
 /** A world for the tests of the enclosing file or `describe` (see `useWorld`). */
