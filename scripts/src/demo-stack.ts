@@ -110,6 +110,18 @@ async function waitUntilReady(service: Service, child: ChildProcess): Promise<vo
   throw new Error(`${service.name} did not become ready at ${service.url}`);
 }
 
+/**
+ * Where an app keeps its state (`variable`: APP_A_DATABASE, APP_B_DATABASE): as set in `env` or
+ * this process's environment; else, beside the issuer's database file (the demo's data dir, a
+ * test's temp dir), or in the issuer's PostgreSQL database (the cluster demo): the apps' tables
+ * are named apart from the issuer's, and of the two apps only app A keeps sessions.
+ */
+function appDatabase(options: DemoStackOptions, variable: string, file: string): string {
+  const given = options.env?.[variable] || process.env[variable];
+  if (given) return given;
+  return /^postgres(ql)?:\/\//i.test(options.database) ? options.database : resolve(dirname(options.database), file);
+}
+
 /** The issuer's processes: one on the issuer's URL, or `nodes` on ports of their own. */
 async function issuerServices(
   issuer: string,
@@ -160,7 +172,12 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
       url: urls.appA,
       port: portOf(urls.appA),
       entry: 'relying-apps/app-a/src/main.ts',
-      env: { ...common, APP_A_URL: urls.appA, APP_A_CLIENT_SECRET: appASecret },
+      env: {
+        ...common,
+        APP_A_URL: urls.appA,
+        APP_A_CLIENT_SECRET: appASecret,
+        APP_A_DATABASE: appDatabase(options, 'APP_A_DATABASE', 'app-a.db'),
+      },
       ready: '/',
     },
     {
@@ -169,7 +186,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
       url: urls.appB,
       port: portOf(urls.appB),
       entry: 'relying-apps/app-b/src/main.ts',
-      env: { ...common, APP_B_URL: urls.appB },
+      env: { ...common, APP_B_URL: urls.appB, APP_B_DATABASE: appDatabase(options, 'APP_B_DATABASE', 'app-b.db') },
       ready: '/',
     },
   ];
