@@ -38,7 +38,8 @@ async function migrate(pool: pg.Pool): Promise<void> {
 }
 
 export async function openPostgresStore(url: string, settings: Settings): Promise<EngineStore> {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // A server that does not answer fails the start, or the request, within 5 s rather than hanging it.
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
   // An idle connection the server dropped (a restart): the pool opens another at the next query,
   // which reports the failure if the server is still gone. Unhandled, the event would end the process.
   pool.on('error', () => {});
