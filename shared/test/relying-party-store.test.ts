@@ -174,6 +174,17 @@ describe.each(engines)('the relying-party store on $name', (engine) => {
       expect(await store.jtis.consume('jti-long', Math.floor(clock.now() / 1000) + 120)).toBe(true);
     });
 
+    it('takes a released jti again, after a restart too (a logout that failed is retried with it)', async () => {
+      const exp = Math.floor(Date.now() / 1000) + 120;
+      const first = await open();
+      expect(await first.jtis.consume('jti-failed', exp)).toBe(true);
+      await first.jtis.release!('jti-failed');
+      await first.close();
+      const again = await open();
+      expect(await again.jtis.consume('jti-failed', exp)).toBe(true);
+      expect(await again.jtis.consume('jti-failed', exp)).toBe(false);
+    });
+
     it('lets exactly one of two processes consume a jti sent to both at once', async () => {
       const one = await open();
       const two = await open();

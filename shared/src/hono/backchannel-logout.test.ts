@@ -118,6 +118,22 @@ describe('backchannelLogout', () => {
     expect((await failing.post(form(await logoutToken()))).status).toBe(500);
   });
 
+  it('takes the same logout token again after onLogout failed: the issuer retries with it', async () => {
+    let failures = 1;
+    const ended: string[] = [];
+    const { post } = endpointWith({
+      onLogout: (claims) => {
+        if (failures-- > 0) throw new Error('session store down');
+        ended.push(claims.sid!);
+      },
+    });
+    const token = form(await logoutToken({ sid: 'sid-retried' }));
+    expect((await post(token)).status).toBe(500);
+    expect((await post(token)).status).toBe(200);
+    expect(ended).toEqual(['sid-retried']);
+    await expectRefused(await post(token)); // once acted on, its jti is used (§2.6)
+  });
+
   it('refuses to be built without onLogout (a TypeError at start-up)', () => {
     expect(() =>
       backchannelLogout({

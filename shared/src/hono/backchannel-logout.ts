@@ -17,7 +17,8 @@ export interface BackchannelLogoutOptions extends VerifyLogoutTokenOptions {
   /**
    * Ends what the logout token names (§2.7): with `sid`, the sessions of that issuer session;
    * with only `sub`, every session of the subject. Throwing makes the answer a 500 (the root
-   * handler's), which the issuer may retry.
+   * handler's), which the issuer may retry with the same token: its `jti` is released
+   * (JtiStore.release), so the retry is taken.
    */
   onLogout: (claims: LogoutTokenClaims, c: Context) => void | Promise<void>;
   /** Called with every refused token, for the log: the issuer only ever sees the error code. */
@@ -86,7 +87,16 @@ export function backchannelLogout(options: BackchannelLogoutOptions): Handler {
       return refuse(c);
     }
 
-    await onLogout(claims, c);
+    try {
+      await onLogout(claims, c);
+    } catch (error) {
+      // Nothing was done: the issuer's retry brings the same token (§2.8: a 5xx, so it retries), whose
+      // jti must not then be refused as a replay. A failed release leaves the original error to report.
+      await Promise.resolve()
+        .then(() => verifyOptions.jtiStore.release?.(claims.jti))
+        .catch(() => {});
+      throw error;
+    }
     return c.body(null, 200, NO_STORE);
   };
 }

@@ -118,6 +118,11 @@ export async function openPostgresStore(url: string, settings: Settings): Promis
     .returning({ jti: rpUsedJtis.jti })
     .prepare('rp_jti_consume');
 
+  const releaseJti = db
+    .delete(rpUsedJtis)
+    .where(eq(rpUsedJtis.jti, p('jti')))
+    .prepare('rp_jti_release');
+
   const revoke = db
     .insert(rpRevokedSessions)
     .values({ key: p('key'), revokedAt: p('now'), expiresAt: p('expiresAt') })
@@ -198,6 +203,9 @@ export async function openPostgresStore(url: string, settings: Settings): Promis
         const now = clock.now();
         const expiresAt = Math.min(expiresAtSec * 1000, now + settings.jtiTtlSec * 1000);
         return (await consumeJti.execute({ jti, expiresAt, now })).length > 0;
+      },
+      async release(jti) {
+        await releaseJti.execute({ jti });
       },
     },
     revokedSessions: {

@@ -103,6 +103,11 @@ export function openSqliteStore(file: string, settings: Settings): EngineStore {
     .returning({ jti: rpUsedJtis.jti })
     .prepare();
 
+  const releaseJti = db
+    .delete(rpUsedJtis)
+    .where(eq(rpUsedJtis.jti, p('jti')))
+    .prepare();
+
   const revoke = db
     .insert(rpRevokedSessions)
     .values({ key: p('key'), revokedAt: p('now'), expiresAt: p('expiresAt') })
@@ -174,6 +179,9 @@ export function openSqliteStore(file: string, settings: Settings): EngineStore {
         const now = clock.now();
         const expiresAt = Math.min(expiresAtSec * 1000, now + settings.jtiTtlSec * 1000);
         return consumeJti.get({ jti, expiresAt, now }) !== undefined;
+      },
+      async release(jti) {
+        releaseJti.run({ jti });
       },
     },
     revokedSessions: {

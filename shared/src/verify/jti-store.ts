@@ -11,6 +11,12 @@ export interface JtiStore {
    * calls with the same `jti`, exactly one gets `true` (a Redis `SET NX EX`, an `INSERT` on a key).
    */
   consume(jti: string, expiresAtSec: number): boolean | Promise<boolean>;
+  /**
+   * Forgets a `jti` consumed by a request that then failed to act on it: the issuer sends the same
+   * logout token again (at-least-once delivery), which must then be taken, not refused as a replay.
+   * Optional: a store without it refuses such a retry, and the logout is lost.
+   */
+  release?(jti: string): void | Promise<void>;
 }
 
 /** Tuning of {@link createMemoryJtiStore}. */
@@ -68,6 +74,9 @@ export function createMemoryJtiStore(options: MemoryJtiStoreOptions = {}): JtiSt
       }
       entries.set(jti, Math.min(expiresAtSec * 1000, at + ttlSec * 1000));
       return true;
+    },
+    release(jti: string): void {
+      entries.delete(jti);
     },
   };
 }
