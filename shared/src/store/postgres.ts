@@ -249,6 +249,8 @@ function sweepStatement(
     .from(table)
     .where(lte(expiry, p('now')))
     .limit(p('limit'));
-  const statement = db.delete(table).where(inArray(key, expired)).prepare(`${name}_sweep`);
+  // `= any(array(…))`, not `in (…)`: the batch is picked once (an InitPlan), as the issuer's sweep
+  // picks it; under `in`, the planner may run the pick again per row and delete past the batch.
+  const statement = db.delete(table).where(sql`${key} = any(array(${expired}))`).prepare(`${name}_sweep`);
   return async (now, limit) => (await statement.execute({ now, limit })).rowCount ?? 0;
 }
