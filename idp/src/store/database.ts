@@ -1,6 +1,7 @@
 /**
- * Opens the SQLite database (WAL, foreign keys on), applies the committed migrations and, for a
- * database file, starts its checkpoints on a thread of their own (checkpointer.ts).
+ * Opens the SQLite database (WAL, foreign keys on), applies the committed migrations (refusing a
+ * database a newer build has migrated: migrations.ts) and, for a database file, starts its
+ * checkpoints on a thread of their own (checkpointer.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -12,15 +13,18 @@ import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js';
+import { readJournal, refuseUnknownMigrations } from './migrations.js';
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
-const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+export const SQLITE_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
 /** Rows as plain objects, column name to value. */
 export type Row = Record<string, unknown>;
 
+/** The SQLite database, with the handles SQLite-specific code and tests use beside `query`. */
 export interface OpenDatabase {
+  engine: 'sqlite';
   db: Db;
   sqlite: Database.Database;
   /**
@@ -28,7 +32,8 @@ export interface OpenDatabase {
    * returns none): the engine-neutral way for tests and tools to read or change the database.
    */
   query(text: string, params?: readonly unknown[]): Promise<Row[]>;
-  close(): void;
+  /** Closes the database; done by the time it returns (the promise is PostgreSQL's pool's shape). */
+  close(): Promise<void>;
 }
 
 /** One statement on a SQLite connection, rows or not. */
@@ -56,23 +61,53 @@ export function openDatabase(file: string): OpenDatabase {
   // synchronous call, so no lock is held across an await and waits stay short.
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
-  migrate(db, { migrationsFolder: MIGRATIONS });
+  try {
+    refuseUnknownMigrations(appliedMigrations(sqlite), readJournal(SQLITE_MIGRATIONS));
+    migrate(db, { migrationsFolder: SQLITE_MIGRATIONS });
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
   const query = (text: string, params?: readonly unknown[]) => querySqlite(sqlite, text, params);
-  if (file === ':memory:') return { db, sqlite, query, close: () => sqlite.close() };
+  if (file === ':memory:') {
+    return {
+      engine: 'sqlite',
+      db,
+      sqlite,
+      query,
+      close: () => {
+        sqlite.close();
+        return Promise.resolve();
+      },
+    };
+  }
   sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
   const checkpointer = startCheckpointer(resolve(file), () => {
     // The thread is gone: the request connection checkpoints as SQLite does by default.
     if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 1000');
   });
   return {
+    engine: 'sqlite',
     db,
     sqlite,
     query,
     close: () => {
       checkpointer.stop();
       sqlite.close();
+      return Promise.resolve();
     },
   };
+}
+
+/** The `created_at` of each migration drizzle has applied to this database (none on a new one). */
+function appliedMigrations(sqlite: Database.Database): number[] {
+  const table = sqlite.prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'");
+  if (table.get() === undefined) return [];
+  return sqlite
+    .prepare<[], number>('select created_at from __drizzle_migrations')
+    .pluck()
+    .all()
+    .map((when) => Number(when));
 }
 
 /**
