@@ -3,7 +3,7 @@ export { loadConfig } from './config/load-config.js';
 export { ConfigError, systemClock } from '@tessera/shared';
 export { createIssuer, type Issuer } from './issuer.js';
 export { createPasswordHasher } from './crypto/passwords.js';
-export { openStore } from './store/index.js';
+export { openStore, sqliteOf } from './store/index.js';
 export {
   registerUser,
   registerClient,

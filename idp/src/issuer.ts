@@ -14,21 +14,21 @@ import { BackchannelNotifier, type BackchannelOptions } from './workers/backchan
 import { startExpirySweep } from './workers/expiry-sweep.js';
 import type { Logger } from '@tessera/shared';
 import { createApp } from './app.js';
-import { openStore, type SqliteStore } from './store/index.js';
+import { openStore, type Store } from './store/index.js';
 import { StatusLists } from './status-list/status-lists.js';
 import type { Env } from './http/env.js';
 import { servePublishedDocuments } from './http/published-documents.js';
 
 export interface Issuer {
-  /** The context, with the SQLite handle visible (tests and tools read the database directly). */
-  ctx: IssuerContext & { store: SqliteStore };
+  ctx: IssuerContext;
   app: Hono<Env>;
   /**
    * The node:http listener that serves the issuer: the published documents answered directly
    * (http/published-documents.ts), everything else by `app` through @hono/node-server.
    */
   listener: RequestListener;
-  close(): void;
+  /** Stops the issuer's timers and closes its store (ended once the promise settles). */
+  close(): Promise<void>;
 }
 
 export interface IssuerOptions {
@@ -41,12 +41,7 @@ export interface IssuerOptions {
 }
 
 /** The signing keys in `store`, as the configuration says to read and use them. */
-function openKeyRing(
-  store: SqliteStore,
-  config: Config,
-  clock: Clock,
-  onReload?: (ring: KeyRing) => void,
-): Promise<KeyRing> {
+function openKeyRing(store: Store, config: Config, clock: Clock, onReload?: (ring: KeyRing) => void): Promise<KeyRing> {
   return KeyRing.open({
     repo: store.signingKeys,
     kek: config.keyEncryptionKey,
@@ -59,26 +54,26 @@ function openKeyRing(
 /**
  * What must be done once on a database before several processes serve it (cluster.ts): the
  * migrations, which two processes must not apply at once (drizzle reads which are applied outside
- * the transaction that applies the rest), the first signing key, and the next key beside it, so
- * that the workers' own first ticks find nothing to create. createIssuer does the same steps and,
- * after this, finds them done.
+ * the transaction that applies the rest; on PostgreSQL the store holds a lock for them anyway),
+ * the first signing key, and the next key beside it, so that the workers' own first ticks find
+ * nothing to create. createIssuer does the same steps and, after this, finds them done.
  */
 export async function prepareDatabase(config: Config, options: Pick<IssuerOptions, 'clock' | 'log'> = {}) {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger('idp');
-  const store = openStore(config.databaseFile);
+  const store = await openStore(config.database, { poolSize: config.databasePool, log });
   try {
     const keys = await openKeyRing(store, config, clock);
     await tickKeyRing({ store, keys, config, clock, log });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 export async function createIssuer(config: Config, options: IssuerOptions = {}): Promise<Issuer> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger('idp');
-  const store = openStore(config.databaseFile);
+  const store = await openStore(config.database, { poolSize: config.databasePool, log });
   try {
     const keys = await openKeyRing(store, config, clock, (ring) => log.info('keys.ring_loaded', { signing: ring.kid }));
     const passwords = await createPasswordHasher(options.passwordParams);
@@ -103,11 +98,11 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
         keyScheduler.stop();
         expirySweep.stop();
         backchannel.close();
-        store.close();
+        return store.close();
       },
     };
   } catch (e) {
-    store.close();
+    await store.close();
     throw e;
   }
 }

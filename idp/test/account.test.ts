@@ -11,6 +11,7 @@ import { registerUser } from '../src/protocol/registration.js';
 import { browserFlow, redeem, submitSignIn } from './support/browser.js';
 import { PASSWORD, countRows, registerWebClient, useIssuer } from './support/fixture.js';
 import { LogoutReceiver } from './support/logout-receiver.js';
+import { sqliteOf } from '../src/store/index.js';
 
 const CHROME_LINUX =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
@@ -131,7 +132,7 @@ async function refresh(device: Device): Promise<{ status: number; error?: unknow
 const activeSessions = (sub: string) => countRows(idp, 'sso_sessions', `user_id = '${sub}' and ended_at is null`);
 const deviceEndedEvents = () =>
   (
-    idp.issuer.ctx.store.database.sqlite
+    sqliteOf(idp.issuer.ctx.store)
       .prepare("select subject, ip, detail from audit_events where type = 'device.ended'")
       .all() as { subject: string; ip: string; detail: string }[]
   ).map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { digest } from '../src/crypto/digest.js';
-import { openStore } from '../src/store/index.js';
+import { openStore, type Store } from '../src/store/index.js';
 
 const IDP_DIR = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
@@ -43,12 +43,12 @@ async function succeeding(args: string[], stdin = '') {
 }
 
 /** Reads the CLI's database through the store, closing it again before the next command runs. */
-async function readStore(read: (store: ReturnType<typeof openStore>) => Promise<void>): Promise<void> {
-  const store = openStore(database);
+async function readStore(read: (store: Store) => Promise<void>): Promise<void> {
+  const store = await openStore(database);
   try {
     await read(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

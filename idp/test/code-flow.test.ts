@@ -3,6 +3,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { createHash } from 'node:crypto';
 import { useIssuer } from './support/fixture.js';
 import { browserFlow, redeem } from './support/browser.js';
+import { sqliteOf } from '../src/store/index.js';
 
 const { idp, fx } = useIssuer();
 
@@ -101,7 +102,7 @@ describe('authorization code flow with a cookie-jar client', () => {
     );
     const secret = jar.cookie(idp.url, 'tessera_session')!;
     expect(secret.length).toBeGreaterThanOrEqual(43);
-    const rows = idp.issuer.ctx.store.database.sqlite.prepare('select * from sso_sessions').all() as Record<
+    const rows = sqliteOf(idp.issuer.ctx.store).prepare('select * from sso_sessions').all() as Record<
       string,
       unknown
     >[];

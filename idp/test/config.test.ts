@@ -76,6 +76,9 @@ describe('loadConfig', () => {
     ['TESSERA_WORKERS', '-1'],
     ['TESSERA_WORKERS', 'all'],
     ['TESSERA_WORKERS', 'AUTO'],
+    ['TESSERA_DATABASE_POOL', '0'],
+    ['TESSERA_DATABASE_POOL', '101'],
+    ['TESSERA_DATABASE_POOL', 'ten'],
     ['TESSERA_KEY_ENCRYPTION_KEY', 'too-short'],
     ['TESSERA_KEY_ENCRYPTION_KEY', randomBytes(32).toString('base64')],
   ])('refuses %s=%s with a ConfigError naming it', (variable, value) => {
@@ -105,6 +108,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...BASE, TESSERA_WORKERS: '2' }).workers).toBe(2);
     expect(loadConfig({ ...BASE, TESSERA_WORKERS: '64' }).workers).toBe(64);
     expect(loadConfig({ ...BASE, TESSERA_WORKERS: 'auto' }).workers).toBe(Math.min(availableParallelism(), 64));
+  });
+
+  it('reads TESSERA_DATABASE as given, a file path or a URL, and a PostgreSQL pool of 10 unless told', () => {
+    const { TESSERA_DATABASE: _, ...unset } = BASE;
+    expect(loadConfig(unset)).toMatchObject({ database: './data/tessera.db', databasePool: 10 });
+    const url = 'postgres://tessera@db.internal:5432/tessera';
+    expect(loadConfig({ ...BASE, TESSERA_DATABASE: url, TESSERA_DATABASE_POOL: '25' })).toMatchObject({
+      database: url,
+      databasePool: 25,
+    });
   });
 
   it('accepts a 32-byte base64url key-encryption key', () => {

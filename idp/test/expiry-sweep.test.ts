@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CODE_KEPT_AFTER_EXPIRY_MS, sweepExpired } from '../src/workers/expiry-sweep.js';
 import { authorizeQuery, getAuthorize, redeem, signInAndRedeem } from './support/browser.js';
 import { countRows, useIssuer } from './support/fixture.js';
+import { sqliteOf } from '../src/store/index.js';
 
 const { idp, fx } = useIssuer();
 const sweep = (batch?: number) =>
@@ -38,7 +39,7 @@ describe('expiry sweep', () => {
   });
 
   it('deletes in batches until none is left', async () => {
-    const { sqlite } = idp.issuer.ctx.store.database;
+    const sqlite = sqliteOf(idp.issuer.ctx.store);
     const insert = sqlite.prepare(
       "insert into interactions (id, browser_digest, csrf_token, created_at, expires_at) values (?, 'b', 'c', 0, 1)",
     );

@@ -13,6 +13,7 @@ import { generateSigningKey } from '../src/keys/signing-key-material.js';
 import type { StoredSigningKey } from '../src/store/signing-keys.js';
 import { seed, startIssuer, type RunningIssuer } from './support/fixture.js';
 import { signInAndRedeem } from './support/browser.js';
+import { sqliteOf } from '../src/store/index.js';
 
 /** Defaults, spelled out because the tests compute with them: 10 s check, 5 min max-age and token lifetimes. */
 const ENV = {
@@ -198,7 +199,7 @@ describe('the scheduler', () => {
 
   it('puts a next key back when there is none', async () => {
     const next = await only('next');
-    idp.issuer.ctx.store.database.sqlite.prepare("delete from signing_keys where state = 'next'").run();
+    sqliteOf(idp.issuer.ctx.store).prepare("delete from signing_keys where state = 'next'").run();
     await tick();
     const again = await only('next');
     expect(again.kid).not.toBe(next.kid);

@@ -5,6 +5,7 @@ import { registerClient } from '../src/protocol/registration.js';
 import { browserFlow, redeem } from './support/browser.js';
 import { seed, startIssuer, useIssuer } from './support/fixture.js';
 import { LogoutReceiver } from './support/logout-receiver.js';
+import { sqliteOf } from '../src/store/index.js';
 
 const { idp, fx } = useIssuer({ issuer: { backchannel: { baseDelayMs: 50, maxAttempts: 3 } } });
 const rp = new LogoutReceiver();
@@ -152,7 +153,7 @@ const noDeliveryPending = () =>
   eventually(
     () =>
       (
-        idp.issuer.ctx.store.database.sqlite
+        sqliteOf(idp.issuer.ctx.store)
           .prepare('select count(*) as n from backchannel_deliveries where delivered_at is null and failed_at is null')
           .get() as { n: number }
       ).n === 0,
@@ -160,7 +161,7 @@ const noDeliveryPending = () =>
 
 /** The latest delivery to the test's app, as the issuer recorded it. */
 const latestDelivery = () =>
-  idp.issuer.ctx.store.database.sqlite
+  sqliteOf(idp.issuer.ctx.store)
     .prepare(
       "select attempts, delivered_at, failed_at from backchannel_deliveries where client_id = 'rp-with-logout' " +
         'order by created_at desc limit 1',

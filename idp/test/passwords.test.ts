@@ -7,6 +7,7 @@ import { hash } from '@node-rs/argon2';
 import { createPasswordHasher, OWASP_ARGON2ID, type PasswordHasher } from '../src/crypto/passwords.js';
 import { PASSWORD, seed, startIssuer, type RunningIssuer } from './support/fixture.js';
 import { browserFlow } from './support/browser.js';
+import { sqliteOf } from '../src/store/index.js';
 
 const OWASP_PHC = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/;
 const WEAKER = { memoryCost: 4096, timeCost: 1, parallelism: 1 };
@@ -55,7 +56,7 @@ describe('rehashing at sign-in', () => {
   let fx: Awaited<ReturnType<typeof seed>>;
   const storedHash = (sub: string) =>
     (
-      idp.issuer.ctx.store.database.sqlite.prepare('select password_hash from users where id = ?').get(sub) as {
+      sqliteOf(idp.issuer.ctx.store).prepare('select password_hash from users where id = ?').get(sub) as {
         password_hash: string;
       }
     ).password_hash;

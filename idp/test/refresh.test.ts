@@ -4,6 +4,7 @@ import { registerClient } from '../src/protocol/registration.js';
 import type { CookieJarClient } from '@tessera/shared/testing';
 import { signInAndRedeem, type AuthorizeOptions } from './support/browser.js';
 import { seed, startIssuer, useIssuer } from './support/fixture.js';
+import { sqliteOf } from '../src/store/index.js';
 
 const { idp, fx } = useIssuer();
 const web = { id: 'refreshing-web', secret: 'refreshing-web-secret-refreshing-web-secret' };
@@ -33,7 +34,9 @@ async function refresh(body: Record<string, string>, auth?: { id: string; secret
 }
 
 const rows = (sql: string, ...args: unknown[]) =>
-  idp.issuer.ctx.store.database.sqlite.prepare(sql).all(...args) as Record<string, unknown>[];
+  sqliteOf(idp.issuer.ctx.store)
+    .prepare(sql)
+    .all(...args) as Record<string, unknown>[];
 
 const userinfoStatus = async (accessToken: string) =>
   (await fetch(`${idp.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).status;

@@ -9,6 +9,7 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JW
 import { seed, startIssuer, type RunningIssuer } from './support/fixture.js';
 import { browserFlow, signInAndRedeem } from './support/browser.js';
 import type { CookieJarClient } from '@tessera/shared/testing';
+import { sqliteOf } from '../src/store/index.js';
 
 let first: RunningIssuer;
 let second: RunningIssuer;
@@ -101,7 +102,7 @@ describe('an issuer restarted on the same database', () => {
 
 describe('signing keys at rest', () => {
   const rows = () =>
-    second.issuer.ctx.store.database.sqlite.prepare('select * from signing_keys').all() as Record<string, unknown>[];
+    sqliteOf(second.issuer.ctx.store).prepare('select * from signing_keys').all() as Record<string, unknown>[];
 
   it('stores each private key as a compact JWE (dir, A256GCM)', () => {
     expect(rows().length).toBeGreaterThan(0);
@@ -134,7 +135,7 @@ describe('a different key-encryption key', () => {
       startIssuer({ dir: first.dir, env: { TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') } }),
     ).rejects.toThrow();
     const kids = (
-      second.issuer.ctx.store.database.sqlite.prepare('select kid from signing_keys').all() as { kid: string }[]
+      sqliteOf(second.issuer.ctx.store).prepare('select kid from signing_keys').all() as { kid: string }[]
     ).map((r) => r.kid);
     // Row order and JWKS order carry no meaning (RFC 7517 §5.1): compare as sets.
     expect(kids.sort()).toEqual(keysBefore.map((k) => k.kid!).sort());

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { postToken, redeemThroughSession, signInAndRedeem } from './support/browser.js';
 import { registerWebClient, seed, startIssuer, type RunningIssuer } from './support/fixture.js';
+import { sqliteOf } from '../src/store/index.js';
 
 const web = { id: 'active-web', name: 'Active Web', secret: 'active-web-secret-active-web-secret-active' };
 
@@ -17,7 +18,7 @@ async function issuerWithIdleLifetime(seconds: number) {
 }
 
 const lastSeenAt = (idp: RunningIssuer) =>
-  (idp.issuer.ctx.store.database.sqlite.prepare('select last_seen_at as t from sso_sessions').get() as { t: number }).t;
+  (sqliteOf(idp.issuer.ctx.store).prepare('select last_seen_at as t from sso_sessions').get() as { t: number }).t;
 
 const refresh = (idp: RunningIssuer, token: string) =>
   postToken(

@@ -3,19 +3,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { inflateStatusList, statusAt } from '@tessera/shared';
 import { StatusLists, type StatusListReference } from '../src/status-list/status-lists.js';
-import { openStore, type SqliteStore } from '../src/store/index.js';
+import { sqliteOf, openStore, type Store } from '../src/store/index.js';
 import { startIssuer, type RunningIssuer } from './support/fixture.js';
 
 describe('status list repository', () => {
-  let store: SqliteStore;
-  beforeAll(() => {
-    store = openStore(':memory:');
+  let store: Store;
+  beforeAll(async () => {
+    store = await openStore(':memory:');
   });
   afterAll(() => store.close());
 
   /** A grant to hang access tokens on, straight in the database. */
   const token = (jti: string, list: number, index: number) => {
-    store.database.sqlite
+    sqliteOf(store)
       .prepare(
         'insert into access_tokens (jti, grant_id, expires_at, status_list, status_index) values (?, ?, ?, ?, ?)',
       )
@@ -55,16 +55,16 @@ describe('status list repository', () => {
   });
 
   it('moves a list version strictly forward on each revocation, even within one millisecond', async () => {
-    store.database.sqlite.exec(
+    sqliteOf(store).exec(
       'insert into users (id, email, display_name, password_hash, created_at, updated_at) ' +
         "values ('u', 'u@example.test', 'U', 'x', 0, 0)",
     );
-    store.database.sqlite.exec(
+    sqliteOf(store).exec(
       'insert into clients (id, name, type, party, redirect_uris, post_logout_redirect_uris, ' +
         'allowed_scopes, allowed_resources, created_at) ' +
         "values ('c', 'C', 'public', 'first', '[]', '[]', '[]', '[]', 0)",
     );
-    store.database.sqlite.exec(
+    sqliteOf(store).exec(
       'insert into grants (id, client_id, user_id, session_id, scope, resource, created_at) ' +
         "values ('g', 'c', 'u', 's', '', '', 0)",
     );
@@ -83,7 +83,7 @@ describe('status list repository', () => {
   });
 
   it('lists the lists that may hold tokens issued since a time', async () => {
-    const all = store.database.sqlite.prepare('select id, created_at as at from status_lists order by id').all() as {
+    const all = sqliteOf(store).prepare('select id, created_at as at from status_lists order by id').all() as {
       id: number;
       at: number;
     }[];
@@ -150,7 +150,7 @@ describe('status lists at the issuer', () => {
     const lists = new StatusLists({ ...idp.issuer.ctx, store: { ...store, statusLists } }, { size: 16 });
     const refs: StatusListReference[] = [];
     for (let i = 0; i < 3; i++) refs.push(await lists.allocate());
-    const sqlite = store.database.sqlite;
+    const sqlite = sqliteOf(store);
     sqlite.exec(
       'insert into users (id, email, display_name, password_hash, created_at, updated_at) ' +
         "values ('u2', 'u2@example.test', 'U', 'x', 0, 0)",

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signInAndRedeem, browserFlow, postToken, basicAuth, redeem } from './support/browser.js';
 import { registerWebClient, useIssuer } from './support/fixture.js';
+import { sqliteOf } from '../src/store/index.js';
 
 // Records what the real driver prepares (and lets it prepare it): the statements under test.
 const prepared = vi.spyOn(Database.prototype, 'prepare');
@@ -81,7 +82,7 @@ beforeAll(async () => {
   await store.grants.deleteExpiredCodes(now, 500);
   await store.signInThrottles.deleteLapsedReservations(now);
 
-  const { sqlite } = store.database;
+  const sqlite = sqliteOf(store);
   const seen = new Set(prepared.mock.calls.map(([sql]) => sql.replace(/\s+/g, ' ').trim()));
   statements = [...seen]
     // Inserts plan only their foreign-key checks, which run only while a deferred violation is pending.

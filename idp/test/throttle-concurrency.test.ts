@@ -13,6 +13,7 @@ import { registerUser } from '../src/protocol/registration.js';
 import { MAX_WAIT_FOR_TURN, accountThrottleKey, ipThrottleKey } from '../src/protocol/sign-in-throttle.js';
 import { PASSWORD, startIssuer, type RunningIssuer } from './support/fixture.js';
 import { signInOutcome } from './support/sign-in-outcome.js';
+import { sqliteOf } from '../src/store/index.js';
 
 /** Cheap argon2id: what is under test is the bookkeeping around the verification, not its cost. */
 const FAST: PasswordParams = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
@@ -45,7 +46,7 @@ const tally = (outcomes: string[]) =>
 
 const failures = (key: string, running = idp) =>
   (
-    running.issuer.ctx.store.database.sqlite.prepare('select failures from sign_in_throttles where key = ?').get(key) as
+    sqliteOf(running.issuer.ctx.store).prepare('select failures from sign_in_throttles where key = ?').get(key) as
       | { failures: number }
       | undefined
   )?.failures;

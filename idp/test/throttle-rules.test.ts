@@ -15,7 +15,7 @@ import {
   blockedUntil,
   ipThrottleKey,
 } from '../src/protocol/sign-in-throttle.js';
-import type { SignInThrottle } from '../src/store/index.js';
+import { sqliteOf, type SignInThrottle } from '../src/store/index.js';
 import { PASSWORD, startIssuer, type RunningIssuer } from './support/fixture.js';
 import { signInOutcome } from './support/sign-in-outcome.js';
 
@@ -93,7 +93,7 @@ describe('attemptSignIn', () => {
     signInOutcome(context, email, password, ip);
 
   const counter = (key: string) =>
-    idp.issuer.ctx.store.database.sqlite
+    sqliteOf(idp.issuer.ctx.store)
       .prepare(
         'select key, failures, first_failure_at as firstFailureAt, last_failure_at as lastFailureAt, ' +
           'blocked_until as blockedUntil from sign_in_throttles where key = ?',
@@ -184,7 +184,7 @@ describe('attemptSignIn', () => {
   it('deletes forgotten counters, so keys never tried again do not pile up', async () => {
     const rows = () =>
       (
-        idp.issuer.ctx.store.database.sqlite.prepare('select count(*) as n from sign_in_throttles').get() as {
+        sqliteOf(idp.issuer.ctx.store).prepare('select count(*) as n from sign_in_throttles').get() as {
           n: number;
         }
       ).n;

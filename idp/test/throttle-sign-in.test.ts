@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCookieJarClient, formValue, type CookieJarClient } from '@tessera/shared/testing';
 import type { PasswordParams } from '../src/crypto/passwords.js';
 import { registerUser } from '../src/protocol/registration.js';
-import type { AuditEvent } from '../src/store/index.js';
+import { sqliteOf, type AuditEvent } from '../src/store/index.js';
 import { PASSWORD, startIssuer, type RunningIssuer } from './support/fixture.js';
 
 /** Cheap argon2id, so the many attempts below stay fast (throttle-rules.test.ts checks the work a refusal does). */
@@ -229,7 +229,7 @@ describe('the sign-in throttle', () => {
   });
 
   it('stores no email in clear', async () => {
-    const keys = idp.issuer.ctx.store.database.sqlite.prepare('select key from sign_in_throttles').all() as {
+    const keys = sqliteOf(idp.issuer.ctx.store).prepare('select key from sign_in_throttles').all() as {
       key: string;
     }[];
     expect(keys.length).toBeGreaterThan(0);

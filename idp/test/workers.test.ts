@@ -220,13 +220,13 @@ describe('an issuer with TESSERA_WORKERS=2', () => {
     const before = await Promise.all(Array.from({ length: 10 }, () => send('/jwks')));
     for (const a of before) expect(a).toEqual(before[0]);
     // The CLI's rotation, from this process: another connection to the database file.
-    const store = openStore(databaseFile);
+    const store = await openStore(databaseFile);
     let next: string | undefined;
     try {
       const config = loadConfig({ TESSERA_ISSUER: issuer.url, TESSERA_DATABASE: databaseFile });
       ({ next } = await rotateSigningKey({ store, config, clock: systemClock }, { trigger: 'command', force: true }));
     } finally {
-      store.close();
+      await store.close();
     }
     const after = await Promise.all(Array.from({ length: 10 }, () => send('/jwks')));
     for (const a of after) expect(a).toEqual(after[0]);

@@ -35,8 +35,8 @@ export async function benchIssuer(): Promise<{ issuer: Issuer; web: { id: string
   return {
     issuer,
     web: { id: client.id, secret: secret! },
-    close() {
-      issuer.close();
+    async close() {
+      await issuer.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
-import { openStore } from '@tessera/idp';
+import { openStore, sqliteOf } from '@tessera/idp';
 import { BENCH_CLIENT, BENCH_RESOURCE, BENCH_SCOPE, benchEmail } from './lib/constants.js';
 import { CookieJar, HttpClient } from './lib/http.js';
 import { authorize, freshJar, redeem, rotate, tesseraUnderTest } from './lib/issuers.js';
@@ -50,9 +50,9 @@ const refreshSecret = (i: number) => b64(`scale-refresh-${i}`);
 
 /** N people with a session, a grant and a refresh token each, in one transaction. */
 async function bulkSeed(file: string, n: number): Promise<void> {
-  const store = openStore(file);
+  const store = await openStore(file);
   try {
-    const { sqlite } = store.database;
+    const sqlite = sqliteOf(store);
     const hash = (
       sqlite.prepare('select password_hash from users where email = ?').get(benchEmail(0)) as {
         password_hash: string;
@@ -108,7 +108,7 @@ async function bulkSeed(file: string, n: number): Promise<void> {
     })();
     sqlite.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -275,7 +275,7 @@ try {
   const first = running[0]!;
   const last = running[running.length - 1]!;
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
-  const cache = sqliteCache(first.file);
+  const cache = await sqliteCache(first.file);
   const lines = [
     '# Tessera as its database grows',
     '',
@@ -360,10 +360,10 @@ try {
 process.exit(code);
 
 /** The page cache and memory map the issuer's connection gets: openStore's, which sets neither. */
-function sqliteCache(file: string): { cacheSize: string; mmapSize: string; version: string } {
-  const store = openStore(file);
+async function sqliteCache(file: string): Promise<{ cacheSize: string; mmapSize: string; version: string }> {
+  const store = await openStore(file);
   try {
-    const { sqlite } = store.database;
+    const sqlite = sqliteOf(store);
     const cacheSize = sqlite.pragma('cache_size', { simple: true }) as number;
     const mmap = sqlite.pragma('mmap_size', { simple: true }) as number | undefined;
     return {
@@ -372,6 +372,6 @@ function sqliteCache(file: string): { cacheSize: string; mmapSize: string; versi
       version: sqlite.prepare('select sqlite_version()').pluck().get() as string,
     };
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -18,11 +18,11 @@ export interface DemoTopology {
 
 /** Seeds (or refreshes) the demo data; returns app A's client secret, new at every start. */
 export async function seedDemo(
-  databaseFile: string,
+  database: string,
   urls: DemoTopology,
   password: string,
 ): Promise<{ appASecret: string }> {
-  return seedDatabase(databaseFile, async ({ store, passwords, clock }) => {
+  return seedDatabase(database, async ({ store, passwords, clock }) => {
     for (const u of DEMO_USERS) {
       const existing = await store.users.findByEmail(u.email);
       if (!existing) await registerUser({ store, passwords, clock }, { ...u, password });

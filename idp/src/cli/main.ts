@@ -202,7 +202,7 @@ async function main(): Promise<number> {
   let store: Store | undefined;
   try {
     const config = loadConfig();
-    store = openStore(config.databaseFile);
+    store = await openStore(config.database, { poolSize: config.databasePool });
     process.stdout.write(`${await run(process.argv.slice(2), store, config)}\n`);
     return 0;
   } catch (e) {
@@ -224,7 +224,7 @@ async function main(): Promise<number> {
     }
     throw e;
   } finally {
-    store?.close();
+    await store?.close();
   }
 }
 

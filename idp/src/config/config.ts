@@ -18,8 +18,13 @@ export interface Config {
   /** Where the HTTP server listens. */
   host: string;
   port: number;
-  /** The SQLite database file. */
-  databaseFile: string;
+  /**
+   * Where the store is (TESSERA_DATABASE): a `postgres://` or `postgresql://` URL for PostgreSQL,
+   * anything else a SQLite file path. Only the store looks at which (store/index.ts, openStore).
+   */
+  database: string;
+  /** Connections each process keeps to PostgreSQL (TESSERA_DATABASE_POOL); unused on SQLite. */
+  databasePool: number;
   /** 32 bytes that encrypt private signing keys at rest. */
   keyEncryptionKey: Uint8Array;
   /** True when the demo key-encryption key is in use (a warning is printed). */
@@ -54,6 +59,14 @@ export interface Config {
    */
   workers: number;
 }
+
+/**
+ * PostgreSQL connections per process by default: a node's requests wait on the database a few
+ * milliseconds each, so ten keep its event loop busy; N processes hold N × this of the server's connections.
+ */
+export const DEFAULT_DATABASE_POOL = 10;
+/** A ceiling that keeps a typo from exhausting the server's max_connections (100 by default). */
+export const MAX_DATABASE_POOL = 100;
 
 /** The most worker processes TESSERA_WORKERS may ask for: SQLite takes one writer at a time. */
 export const MAX_WORKERS = 64;

@@ -16,10 +16,12 @@ import {
 import { availableParallelism } from 'node:os';
 import {
   type Config,
+  DEFAULT_DATABASE_POOL,
   DEFAULT_ISSUER,
   DEMO_KEY_ENCRYPTION_KEY,
   DURATION_SETTINGS,
   type DurationField,
+  MAX_DATABASE_POOL,
   MAX_WORKERS,
 } from './config.js';
 import { parseTrustedProxies } from '../http/client-address.js';
@@ -37,6 +39,15 @@ function keyEncryptionKey(env: EnvVariables, production: boolean): { key: Uint8A
   const demo = DEMO_KEY_BYTES.equals(key);
   if (demo && production) throw new ConfigError(name, 'the demo key is refused when NODE_ENV=production');
   return { key, demo };
+}
+
+/** TESSERA_DATABASE_POOL: connections each process keeps to PostgreSQL (a SQLite file has one). */
+function databasePool(env: EnvVariables): number {
+  const name = 'TESSERA_DATABASE_POOL';
+  const raw = envString(env, name, String(DEFAULT_DATABASE_POOL));
+  if (!/^\d{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_DATABASE_POOL)
+    throw new ConfigError(name, `must be a number from 1 to ${MAX_DATABASE_POOL}, got ${JSON.stringify(raw)}`);
+  return Number(raw);
 }
 
 /** TESSERA_WORKERS: a number of processes, or `auto` for one per core this process may use. */
@@ -64,7 +75,8 @@ export function loadConfig(env: EnvVariables = process.env): Config {
     issuer,
     host: envString(env, 'TESSERA_HOST', '127.0.0.1'),
     port: envPort(env, 'TESSERA_PORT', Number(new URL(issuer).port || 4000)),
-    databaseFile: envString(env, 'TESSERA_DATABASE', './data/tessera.db'),
+    database: envString(env, 'TESSERA_DATABASE', './data/tessera.db'),
+    databasePool: databasePool(env),
     keyEncryptionKey: kek.key,
     usingDemoKeyEncryptionKey: kek.demo,
     production,

@@ -12,11 +12,14 @@ import { accountThrottleKey } from '../../src/protocol/sign-in-throttle.js';
 import { registerUser } from '../../src/protocol/registration.js';
 import { authorizeQuery, getAuthorize, locationOf, signInAndRedeem, submitSignIn } from '../support/browser.js';
 import { PASSWORD, seed, startIssuer, useIssuer, type RunningIssuer } from '../support/fixture.js';
+import { sqliteOf } from '../../src/store/index.js';
 
 const { idp, fx } = useIssuer();
 
 const rows = (running: RunningIssuer, sql: string, ...args: unknown[]) =>
-  running.issuer.ctx.store.database.sqlite.prepare(sql).all(...args) as Record<string, unknown>[];
+  sqliteOf(running.issuer.ctx.store)
+    .prepare(sql)
+    .all(...args) as Record<string, unknown>[];
 
 /** What prompt=none answers a browser holding only `cookies` (name → value). */
 async function promptNone(

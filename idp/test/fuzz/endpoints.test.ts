@@ -22,6 +22,7 @@ import { registerClient } from '../../src/protocol/registration.js';
 import { authorizeUrl, browserFlow, signInAndRedeem } from '../support/browser.js';
 import { PASSWORD, seed, startIssuer, type RunningIssuer } from '../support/fixture.js';
 import { SCRATCH_TABLES, rowCounts, tableDigests } from '../support/db-digest.js';
+import { sqliteOf } from '../../src/store/index.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_250_607);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
@@ -114,7 +115,7 @@ function resolve(v: Value): string {
 
 async function makeArtifacts(): Promise<Artifacts> {
   // Fuzzed wrong passwords may have put alice's account in a backoff delay: forget them.
-  idp.issuer.ctx.store.database.sqlite.prepare('delete from sign_in_throttles').run();
+  sqliteOf(idp.issuer.ctx.store).prepare('delete from sign_in_throttles').run();
   const rp = await signInAndRedeem(idp.url, {
     clientId: 'fuzz-rp',
     redirectUri: REDIRECT_URI,
@@ -983,7 +984,7 @@ describe(`fuzzed requests (seed ${SEED}, ${RUNS} runs per endpoint)`, () => {
 
   for (const endpoint of ENDPOINTS) {
     it(`${endpoint.method} ${endpoint.path}: no 5xx, no stack trace, a refusal changes no stored data`, async () => {
-      const sqlite = idp.issuer.ctx.store.database.sqlite;
+      const sqlite = sqliteOf(idp.issuer.ctx.store);
       const counts = new Map<number, number>();
       statusCounts.set(`${endpoint.method} ${endpoint.path}`, counts);
       await fc.assert(

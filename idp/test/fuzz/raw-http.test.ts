@@ -14,6 +14,7 @@ import type { Logger } from '@tessera/shared';
 import { signInAndRedeem } from '../support/browser.js';
 import { seed, startIssuer, type RunningIssuer } from '../support/fixture.js';
 import { rowCounts, SCRATCH_TABLES, tableDigests } from '../support/db-digest.js';
+import { sqliteOf } from '../../src/store/index.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_250_607);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
@@ -235,7 +236,7 @@ const STACK_TRACE = [/\n\s+at .+:\d+:\d+/, /node:internal/, /node_modules/, /\/s
 
 describe(`raw HTTP requests (seed ${SEED}, ${RUNS} runs)`, () => {
   it('never answer 5xx or a stack trace, and a refusal changes no stored data', async () => {
-    const sqlite = idp.issuer.ctx.store.database.sqlite;
+    const sqlite = sqliteOf(idp.issuer.ctx.store);
     const statuses = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(request, async (r) => {

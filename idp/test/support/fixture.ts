@@ -14,6 +14,7 @@ import { silentLogger, type Clock } from '@tessera/shared';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createIssuer, type Issuer, type IssuerOptions } from '../../src/issuer.js';
 import { registerClient, registerResource, registerUser, type ClientInput } from '../../src/protocol/registration.js';
+import { sqliteOf } from '../../src/store/index.js';
 
 /** A clock tests can move forward. */
 export class TestClock implements Clock {
@@ -74,7 +75,7 @@ export async function startIssuer(options: StartOptions = {}): Promise<RunningIs
     stopped = true;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    issuer.close();
+    await issuer.close();
   };
   return {
     url,
@@ -204,8 +205,8 @@ export function registerWebClient(
 
 /** The number of rows in a table of the issuer's database (to show a refusal changed nothing). */
 export function countRows(running: RunningIssuer, table: string, where = '1 = 1'): number {
-  const row = running.issuer.ctx.store.database.sqlite
-    .prepare(`select count(*) as n from ${table} where ${where}`)
-    .get() as { n: number };
+  const row = sqliteOf(running.issuer.ctx.store).prepare(`select count(*) as n from ${table} where ${where}`).get() as {
+    n: number;
+  };
   return row.n;
 }

@@ -27,7 +27,7 @@ export async function seedLoadDatabase(
   file: string,
   options: { users: number; backchannelLogoutUri?: string },
 ): Promise<{ emails: string[] }> {
-  const store = openStore(file);
+  const store = await openStore(file);
   try {
     const clock = systemClock;
     // The issuer's own parameters, so a sign-in never rehashes (a write the ledger does not expect).
@@ -65,7 +65,7 @@ export async function seedLoadDatabase(
     }
     return { emails };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -124,7 +124,7 @@ export async function freshDatabase(engine: Engine): Promise<EngineDatabase> {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-engines-'));
     sqliteDirs.push(dir);
     const file = join(dir, 'tessera.db');
-    return { engine, node: async () => track(sqliteNode(file)) };
+    return { engine, node: async () => track(await sqliteNode(file)) };
   }
   const name = `tessera_test_${++databases}`;
   await admin!.query(`create database ${name} template ${TEMPLATE}`);
@@ -137,18 +137,20 @@ function track(node: StoreNode): StoreNode {
   return node;
 }
 
-function sqliteNode(file: string): StoreNode {
-  const store = openStore(file);
+async function sqliteNode(file: string): Promise<StoreNode> {
+  const store = await openStore(file);
+  const { database } = store;
+  if (database.engine !== 'sqlite') throw new Error(`${file} opened ${database.engine}`);
   let closed = false;
   return {
     signingKeys: store.signingKeys,
     backchannel: store.backchannel,
     statusLists: store.statusLists,
     signInThrottles: store.signInThrottles,
-    touchStatusLists: async (ids, now) => touchStatusLists(store.database.db, ids, now),
+    touchStatusLists: async (ids, now) => touchStatusLists(database.db, ids, now),
     query: (text, params) => store.database.query(text, params),
     close: async () => {
-      if (!closed) store.close();
+      if (!closed) await store.close();
       closed = true;
     },
   };

@@ -36,12 +36,10 @@ describe('back-channel logout (OIDC Back-Channel Logout 1.0)', () => {
     expect((await me(world, jar)).status).toBe(200);
     await endIssuerSession(jar);
     await eventually(async () => (await me(world, jar)).status === 401);
-    const delivered = world.issuer.issuer.ctx.store.database.sqlite
-      .prepare(
-        "select count(*) as n from backchannel_deliveries where client_id = 'app-a' and delivered_at is not null",
-      )
-      .get() as { n: number };
-    expect(delivered.n).toBeGreaterThanOrEqual(1);
+    const [delivered] = (await world.issuer.issuer.ctx.store.database.query(
+      "select count(*) as n from backchannel_deliveries where client_id = 'app-a' and delivered_at is not null",
+    )) as { n: number }[];
+    expect(delivered!.n).toBeGreaterThanOrEqual(1);
   });
 
   it('ends only the sessions of the issuer session named by sid', async () => {

@@ -46,10 +46,10 @@ describe('the token status list in app B’s API', () => {
     const exp = JSON.parse(Buffer.from(device1.accessToken.split('.')[1]!, 'base64url').toString()).exp as number;
     expect(exp * 1000).toBeGreaterThan(Date.now()); // still unexpired: only the status list refused it
     // No back-channel logout was involved.
-    const deliveries = world.issuer.issuer.ctx.store.database.sqlite
-      .prepare("select count(*) as n from backchannel_deliveries where client_id = 'app-b'")
-      .get() as { n: number };
-    expect(deliveries.n).toBe(0);
+    const [deliveries] = (await world.issuer.issuer.ctx.store.database.query(
+      "select count(*) as n from backchannel_deliveries where client_id = 'app-b'",
+    )) as { n: number }[];
+    expect(deliveries!.n).toBe(0);
     // Device 2 is untouched.
     expect((await callMe(world, device2.accessToken)).status).toBe(200);
   });

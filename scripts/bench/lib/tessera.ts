@@ -11,11 +11,11 @@ import { BENCH_CLIENT, BENCH_PASSWORD, BENCH_REDIRECT, BENCH_RESOURCE, benchEmai
 import { REPO, TSX, logPath, startServer, type ServerProcess } from './processes.js';
 
 /**
- * Seeds `databaseFile`: `users` people with the bench password, one API, and a confidential
+ * Seeds `database`: `users` people with the bench password, one API, and a confidential
  * first-party client allowed refresh tokens. Returns the client secret.
  */
-export function seedTessera(databaseFile: string, users: number): Promise<{ secret: string }> {
-  return seedDatabase(databaseFile, async (deps) => {
+export function seedTessera(database: string, users: number): Promise<{ secret: string }> {
+  return seedDatabase(database, async (deps) => {
     for (let i = 0; i < users; i++)
       await registerUser(deps, { email: benchEmail(i), displayName: `Bench ${i}`, password: BENCH_PASSWORD });
     await registerResource(deps, { id: BENCH_RESOURCE, name: 'API' });

@@ -7,10 +7,10 @@ import type { Server } from 'node:net';
 import { ConfigError } from '../config/env.js';
 import { answerClientErrors } from './client-errors.js';
 
-/** A listening server, and what to release once it has closed. */
+/** A listening server, and what to release once it has closed (awaited, within the grace time). */
 export interface StartedServer {
   readonly server: Server;
-  readonly onClose?: () => void;
+  readonly onClose?: () => void | Promise<void>;
 }
 
 /** Keep-alive connections would hold close() open this long at most. */
@@ -28,8 +28,10 @@ export function runServer(name: string, start: () => StartedServer | Promise<Sta
         answerClientErrors(server);
         const stop = () => {
           server.close(() => {
-            onClose?.();
-            process.exit(0);
+            // A database pool's connections end cleanly rather than being cut by the exit.
+            Promise.resolve()
+              .then(onClose)
+              .finally(() => process.exit(0));
           });
           setTimeout(() => process.exit(0), STOP_GRACE_MS).unref();
         };
