@@ -10,6 +10,7 @@ import { LIMITS, readParams } from './protocol/params.js';
 import { accountRoutes } from './routes/account.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
+import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { introspectionRoutes } from './routes/introspection.js';
 import { logoutRoutes } from './routes/logout.js';
@@ -42,6 +43,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
   );
 
   for (const routes of [
+    healthRoutes,
     metadataRoutes,
     authorizeRoutes,
     signInRoutes,
