@@ -3,48 +3,23 @@
  * repositories, the same on either engine; which engine runs is decided here, once, by where the
  * database is.
  */
-import type { Logger } from '@tessera/shared';
 import type Database from 'better-sqlite3';
-import { openDatabase, type OpenDatabase } from './database.js';
-import type { PostgresDatabase } from './pg/database.js';
-import { backchannelRepository, type BackchannelRepository } from './backchannel.js';
-import { auditRepository, type AuditRepository } from './audit.js';
-import { refreshTokenRepository, type RefreshTokenRepository } from './refresh-tokens.js';
-import { clientRepository, resourceRepository, type ClientRepository, type ResourceRepository } from './clients.js';
-import { consentRepository, type ConsentRepository } from './consents.js';
-import { grantRepository, type GrantRepository } from './grants.js';
-import { interactionRepository, type InteractionRepository } from './interactions.js';
-import { sessionRepository, type SessionRepository } from './sessions.js';
-import { signingKeyRepository, type SigningKeyRepository } from './signing-keys.js';
-import { signInThrottleRepository, type SignInThrottleRepository } from './sign-in-throttles.js';
-import { statusListRepository, type StatusListRepository } from './status-lists.js';
-import { userRepository, type UserRepository } from './users.js';
+import { openDatabase } from './database.js';
+import type { Store, StoreOptions } from './store.js';
+import { backchannelRepository } from './backchannel.js';
+import { auditRepository } from './audit.js';
+import { refreshTokenRepository } from './refresh-tokens.js';
+import { clientRepository, resourceRepository } from './clients.js';
+import { consentRepository } from './consents.js';
+import { grantRepository } from './grants.js';
+import { interactionRepository } from './interactions.js';
+import { sessionRepository } from './sessions.js';
+import { signingKeyRepository } from './signing-keys.js';
+import { signInThrottleRepository } from './sign-in-throttles.js';
+import { statusListRepository } from './status-lists.js';
+import { userRepository } from './users.js';
 
-export interface Store {
-  users: UserRepository;
-  sessions: SessionRepository;
-  clients: ClientRepository;
-  resources: ResourceRepository;
-  interactions: InteractionRepository;
-  grants: GrantRepository;
-  consents: ConsentRepository;
-  signingKeys: SigningKeyRepository;
-  backchannel: BackchannelRepository;
-  refreshTokens: RefreshTokenRepository;
-  audit: AuditRepository;
-  statusLists: StatusListRepository;
-  signInThrottles: SignInThrottleRepository;
-  /** The database under the repositories, for tests, tools and the readiness probe. */
-  database: StoreDatabase;
-  close(): Promise<void>;
-}
-
-/**
- * The database on either engine. `engine`, `query` (one statement, `?` placeholders) and `close`
- * are the same on both; the engine's own handles (`sqlite`, `pool`) are there once `engine` is
- * checked, for what only makes sense on that engine.
- */
-export type StoreDatabase = OpenDatabase | PostgresDatabase;
+export type { Store, StoreDatabase, StoreOptions } from './store.js';
 
 /**
  * The SQLite connection under `store`, for what only SQLite has (pragmas, its file's checkpoints,
@@ -54,13 +29,6 @@ export function sqliteOf(store: Pick<Store, 'database'>): Database.Database {
   if (store.database.engine !== 'sqlite')
     throw new Error(`this needs SQLite; the store runs on ${store.database.engine}`);
   return store.database.sqlite;
-}
-
-export interface StoreOptions {
-  /** Connections to PostgreSQL (TESSERA_DATABASE_POOL); SQLite has one. */
-  poolSize?: number;
-  /** Where the store reports what goes wrong outside a request (a lost idle connection). */
-  log?: Logger;
 }
 
 /** A PostgreSQL connection URL, as TESSERA_DATABASE may be; anything else is a SQLite file path. */

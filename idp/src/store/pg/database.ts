@@ -83,6 +83,8 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     connectionString: url,
     ...(options.poolSize !== undefined && { max: options.poolSize }),
     connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+    // TCP keep-alive: a connection whose peer vanished (a partition, a host gone) is found dead.
+    keepAlive: true,
     types: TYPES,
   });
   // An idle connection that fails (the server restarted or went away) is dropped from the pool by
