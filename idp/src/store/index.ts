@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { openDatabase } from './database.js';
+import { openPostgresStore } from './pg/index.js';
 import type { Store, StoreOptions } from './store.js';
 import { backchannelRepository } from './backchannel.js';
 import { auditRepository } from './audit.js';
@@ -40,6 +41,7 @@ export const isPostgresUrl = (location: string) => /^postgres(ql)?:\/\//i.test(l
  * a newer build (migrations.ts).
  */
 export async function openStore(location: string, options: StoreOptions = {}): Promise<Store> {
+  if (isPostgresUrl(location)) return openPostgresStore(location, options);
   return openSqliteStore(location);
 }
 

@@ -1,0 +1,38 @@
+/** The store on PostgreSQL: the same repositories' contracts as SQLite's (../index.ts), on a pool. */
+import type { Store, StoreOptions } from '../store.js';
+import { auditRepository } from './audit.js';
+import { backchannelRepository } from './backchannel.js';
+import { clientRepository, resourceRepository } from './clients.js';
+import { consentRepository } from './consents.js';
+import { openPostgres } from './database.js';
+import { grantRepository } from './grants.js';
+import { interactionRepository } from './interactions.js';
+import { refreshTokenRepository } from './refresh-tokens.js';
+import { sessionRepository } from './sessions.js';
+import { signInThrottleRepository } from './sign-in-throttles.js';
+import { signingKeyRepository } from './signing-keys.js';
+import { statusListRepository } from './status-lists.js';
+import { userRepository } from './users.js';
+
+/** Opens the store on the PostgreSQL database at `url` (migrated as needed: ./migrate.ts). */
+export async function openPostgresStore(url: string, options: StoreOptions = {}): Promise<Store> {
+  const database = await openPostgres(url, options);
+  const { db } = database;
+  return {
+    database,
+    users: userRepository(db),
+    sessions: sessionRepository(db),
+    clients: clientRepository(db),
+    resources: resourceRepository(db),
+    interactions: interactionRepository(db),
+    grants: grantRepository(db),
+    consents: consentRepository(db),
+    signingKeys: signingKeyRepository(db),
+    backchannel: backchannelRepository(db),
+    refreshTokens: refreshTokenRepository(db),
+    audit: auditRepository(db),
+    statusLists: statusListRepository(db),
+    signInThrottles: signInThrottleRepository(db),
+    close: () => database.close(),
+  };
+}
