@@ -21,6 +21,7 @@ import { statusListRoutes } from './routes/status-list.js';
 import { tokenRoutes } from './routes/token.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import type { Env } from './http/env.js';
+import { isStoreUnavailable } from './store/index.js';
 import { errorPage } from './views/pages.js';
 
 const wantsHtml = (accept: string | undefined) => !!accept && accept.includes('text/html');
@@ -73,6 +74,17 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
       return wantsHtml(c.req.header('accept'))
         ? c.html(errorPage('Bad request', err.error, err.description), err.status)
         : c.json(err.toJSON(), err.status);
+    }
+    // The database cannot serve for now (unreachable, restarting, a lock held past its timeout):
+    // that passes, so 503 with Retry-After (RFC 9110 §15.6.4) and OAuth's code for it (RFC 6749
+    // §4.1.2.1) — never an answer from what this node remembers, which may be stale.
+    if (isStoreUnavailable(err)) {
+      ctx.log.warn('store.unavailable', { path: c.req.path, error: err instanceof Error ? err.message : String(err) });
+      c.header('Cache-Control', 'no-store');
+      c.header('Retry-After', '1');
+      return wantsHtml(c.req.header('accept'))
+        ? c.html(errorPage('Temporarily unavailable', 'temporarily_unavailable', 'Please try again in a moment.'), 503)
+        : c.json({ error: 'temporarily_unavailable', error_description: 'try again in a moment' }, 503);
     }
     ctx.log.error('unhandled', { path: c.req.path, error: err instanceof Error ? err.stack : String(err) });
     return wantsHtml(c.req.header('accept'))

@@ -3,7 +3,12 @@
  * browser contexts (separate cookie jars). Device 1 signs in once at app A and is signed in at
  * app B without a password; device 2 must sign in itself; device 1's sign-out at app A reaches
  * app B through back-channel logout, and device 2 stays signed in.
+ *
+ * The same journey runs twice: against `npm start`'s issuer (one process, SQLite) and against
+ * `npm run start:cluster`'s (three nodes on PostgreSQL behind nginx, round robin, no stickiness),
+ * where consecutive requests of one journey land on different nodes.
  */
+import type { DemoWorld } from './demo-world.js';
 import { describe, expect, it } from 'vitest';
 import { cspViolations, screenshot, waitForStatus, watchPages } from './browser.js';
 import { signInAtIssuer, useDemoWorld } from './demo-world.js';
@@ -11,89 +16,99 @@ import { signInAtIssuer, useDemoWorld } from './demo-world.js';
 const ALICE = /Signed in as Alice Example \(alice@example\.com\)/;
 const BOB = /Signed in as Bob Example \(bob@example\.com\)/;
 
-const world = useDemoWorld();
-
 describe('single sign-on and single logout across three sites', () => {
+  const world = useDemoWorld();
   it('signs in once, is signed in at both apps, and signs out of both at once', async () => {
-    const { stack, browser } = world.current;
-    const { appA, appB, issuer } = stack.urls;
-
-    // Device 1: app A → issuer sign-in → back at app A.
-    const device1 = await browser.newContext();
-    const device1Csp = cspViolations(device1);
-    const seen1 = watchPages(device1);
-    const a1 = await device1.newPage();
-    await a1.goto(appA);
-    await waitForStatus(a1, /Signed out/);
-    await screenshot(a1, 'device1-app-a-signed-out');
-    await a1.locator('#sign-in').click();
-    await a1.waitForURL((u) => u.origin === issuer);
-    await screenshot(a1, 'device1-issuer-sign-in');
-    await signInAtIssuer(a1, 'alice@example.com');
-    await a1.waitForURL((u) => u.origin === appA);
-    await waitForStatus(a1, ALICE);
-    await screenshot(a1, 'device1-app-a-signed-in');
-    expect(seen1.passwordPages.length).toBe(1);
-
-    // Device 1: app B, on another site, signs in from the issuer's session: no password page.
-    const passwordPagesBefore = seen1.passwordPages.length;
-    const b1 = await device1.newPage();
-    await b1.goto(appB);
-    await waitForStatus(b1, ALICE);
-    await screenshot(b1, 'device1-app-b-signed-in-by-sso');
-    expect(seen1.passwordPages.length).toBe(passwordPagesBefore);
-    // Three distinct sites: the SSO session cookie belongs to the issuer's site alone.
-    const sessionCookies = (await device1.cookies()).filter((c) => c.name.endsWith('tessera_session'));
-    expect(sessionCookies.map((c) => c.domain)).toEqual(['idp.localhost']);
-
-    // Device 2: a fresh browser must enter the password for app B.
-    const device2 = await browser.newContext();
-    const device2Csp = cspViolations(device2);
-    const seen2 = watchPages(device2);
-    const b2 = await device2.newPage();
-    await b2.goto(appB);
-    await waitForStatus(b2, /Signed out/);
-    await screenshot(b2, 'device2-app-b-signed-out');
-    await b2.locator('#sign-in').click();
-    await signInAtIssuer(b2, 'bob@example.com');
-    await b2.waitForURL((u) => u.origin === appB);
-    await waitForStatus(b2, BOB);
-    await screenshot(b2, 'device2-app-b-signed-in');
-    expect(seen2.passwordPages.length).toBe(1);
-    const a2 = await device2.newPage();
-    await a2.goto(appA);
-    await a2.locator('#sign-in').click();
-    await a2.waitForURL((u) => u.origin === appA && u.pathname === '/');
-    await waitForStatus(a2, BOB);
-    expect(seen2.passwordPages.length).toBe(1);
-
-    // Both devices are signed in at once.
-    await waitForStatus(a1, ALICE);
-    await waitForStatus(b1, ALICE);
-
-    // Device 1 signs out at app A: back at app A, signed out …
-    await a1.bringToFront();
-    await a1.locator('#sign-out').click();
-    await a1.waitForURL((u) => u.origin === appA);
-    await waitForStatus(a1, /Signed out/);
-    await screenshot(a1, 'device1-app-a-signed-out-again');
-    // … and within a few seconds app B's open page on device 1 is signed out too.
-    const started = Date.now();
-    await waitForStatus(b1, /Signed out/, 8000);
-    const propagationMs = Date.now() - started;
-    await screenshot(b1, 'device1-app-b-signed-out-by-back-channel');
-    // A reload does not sign device 1 back in: the issuer session is over.
-    await b1.reload();
-    await waitForStatus(b1, /Signed out/);
-
-    // Device 2 is untouched.
-    await b2.reload();
-    await waitForStatus(b2, BOB);
-    await a2.reload();
-    await waitForStatus(a2, BOB);
-    await screenshot(b2, 'device2-still-signed-in');
-
-    process.stdout.write(`single logout reached app B on device 1 in ${propagationMs} ms\n`);
-    expect([...device1Csp, ...device2Csp]).toEqual([]);
+    await signInOnceSignOutEverywhere(world.current, '');
   });
 });
+
+describe('the same, with three issuer nodes on PostgreSQL behind a round-robin load balancer', () => {
+  const world = useDemoWorld({ cluster: true });
+  it('signs in once, is signed in at both apps, and signs out of both at once', async () => {
+    await signInOnceSignOutEverywhere(world.current, 'cluster-');
+  });
+});
+
+/** The journey; screenshots are named with `shots` first. */
+async function signInOnceSignOutEverywhere({ stack, browser }: DemoWorld, shots: string): Promise<void> {
+  const { appA, appB, issuer } = stack.urls;
+
+  // Device 1: app A → issuer sign-in → back at app A.
+  const device1 = await browser.newContext();
+  const device1Csp = cspViolations(device1);
+  const seen1 = watchPages(device1);
+  const a1 = await device1.newPage();
+  await a1.goto(appA);
+  await waitForStatus(a1, /Signed out/);
+  await screenshot(a1, `${shots}device1-app-a-signed-out`);
+  await a1.locator('#sign-in').click();
+  await a1.waitForURL((u) => u.origin === issuer);
+  await screenshot(a1, `${shots}device1-issuer-sign-in`);
+  await signInAtIssuer(a1, 'alice@example.com');
+  await a1.waitForURL((u) => u.origin === appA);
+  await waitForStatus(a1, ALICE);
+  await screenshot(a1, `${shots}device1-app-a-signed-in`);
+  expect(seen1.passwordPages.length).toBe(1);
+
+  // Device 1: app B, on another site, signs in from the issuer's session: no password page.
+  const passwordPagesBefore = seen1.passwordPages.length;
+  const b1 = await device1.newPage();
+  await b1.goto(appB);
+  await waitForStatus(b1, ALICE);
+  await screenshot(b1, `${shots}device1-app-b-signed-in-by-sso`);
+  expect(seen1.passwordPages.length).toBe(passwordPagesBefore);
+  // Three distinct sites: the SSO session cookie belongs to the issuer's site alone.
+  const sessionCookies = (await device1.cookies()).filter((c) => c.name.endsWith('tessera_session'));
+  expect(sessionCookies.map((c) => c.domain)).toEqual(['idp.localhost']);
+
+  // Device 2: a fresh browser must enter the password for app B.
+  const device2 = await browser.newContext();
+  const device2Csp = cspViolations(device2);
+  const seen2 = watchPages(device2);
+  const b2 = await device2.newPage();
+  await b2.goto(appB);
+  await waitForStatus(b2, /Signed out/);
+  await screenshot(b2, `${shots}device2-app-b-signed-out`);
+  await b2.locator('#sign-in').click();
+  await signInAtIssuer(b2, 'bob@example.com');
+  await b2.waitForURL((u) => u.origin === appB);
+  await waitForStatus(b2, BOB);
+  await screenshot(b2, `${shots}device2-app-b-signed-in`);
+  expect(seen2.passwordPages.length).toBe(1);
+  const a2 = await device2.newPage();
+  await a2.goto(appA);
+  await a2.locator('#sign-in').click();
+  await a2.waitForURL((u) => u.origin === appA && u.pathname === '/');
+  await waitForStatus(a2, BOB);
+  expect(seen2.passwordPages.length).toBe(1);
+
+  // Both devices are signed in at once.
+  await waitForStatus(a1, ALICE);
+  await waitForStatus(b1, ALICE);
+
+  // Device 1 signs out at app A: back at app A, signed out …
+  await a1.bringToFront();
+  await a1.locator('#sign-out').click();
+  await a1.waitForURL((u) => u.origin === appA);
+  await waitForStatus(a1, /Signed out/);
+  await screenshot(a1, `${shots}device1-app-a-signed-out-again`);
+  // … and within a few seconds app B's open page on device 1 is signed out too.
+  const started = Date.now();
+  await waitForStatus(b1, /Signed out/, 8000);
+  const propagationMs = Date.now() - started;
+  await screenshot(b1, `${shots}device1-app-b-signed-out-by-back-channel`);
+  // A reload does not sign device 1 back in: the issuer session is over.
+  await b1.reload();
+  await waitForStatus(b1, /Signed out/);
+
+  // Device 2 is untouched.
+  await b2.reload();
+  await waitForStatus(b2, BOB);
+  await a2.reload();
+  await waitForStatus(a2, BOB);
+  await screenshot(b2, `${shots}device2-still-signed-in`);
+
+  process.stdout.write(`${shots}single logout reached app B on device 1 in ${propagationMs} ms\n`);
+  expect([...device1Csp, ...device2Csp]).toEqual([]);
+}

@@ -67,6 +67,7 @@ function openSqliteStore(file: string): Store {
   };
 }
 
+export { isStoreUnavailable } from './unavailable.js';
 export type { User } from './users.js';
 export { EmailTakenError, normalizeEmail } from './users.js';
 export type { SsoSession } from './sessions.js';

@@ -21,6 +21,16 @@ import * as schema from './schema.js';
  */
 const CONNECTION_TIMEOUT_MS = 5000;
 
+/**
+ * How long one statement may take. The server cancels it past STATEMENT_TIMEOUT_MS (a lock waited
+ * for too long, a plan gone wrong); the driver gives up past QUERY_TIMEOUT_MS, which is what ends
+ * a wait on a connection that silently went dead (a partition drops no connection: without this a
+ * request would wait for TCP keep-alive, hours). Every statement of a request takes milliseconds;
+ * the migrations, which may take long, run on a pool of their own without either limit.
+ */
+const STATEMENT_TIMEOUT_MS = 5000;
+const QUERY_TIMEOUT_MS = 6000;
+
 export interface PostgresOptions {
   /** Connections in the pool (TESSERA_DATABASE_POOL; `pg`'s default, 10, without it). */
   poolSize?: number;
@@ -79,22 +89,31 @@ export function numberPlaceholders(text: string): string {
 
 /** Opens the pool on `url` and migrates the database; rejects, with the pool ended, if either fails. */
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<PostgresDatabase> {
-  const pool = new pg.Pool({
+  const connection = {
     connectionString: url,
-    ...(options.poolSize !== undefined && { max: options.poolSize }),
     connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
     // TCP keep-alive: a connection whose peer vanished (a partition, a host gone) is found dead.
     keepAlive: true,
     types: TYPES,
+  };
+  const pool = new pg.Pool({
+    ...connection,
+    ...(options.poolSize !== undefined && { max: options.poolSize }),
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
   });
   // An idle connection that fails (the server restarted or went away) is dropped from the pool by
   // `pg`; without a listener the error would end the process. The next query opens a new one.
   pool.on('error', (error) => options.log?.warn('store.connection_lost', { error: error.message }));
+  const migrations = new pg.Pool({ ...connection, max: 1 });
+  migrations.on('error', (error) => options.log?.warn('store.connection_lost', { error: error.message }));
   try {
-    await migratePostgres(pool);
+    await migratePostgres(migrations);
   } catch (error) {
     await pool.end();
     throw error;
+  } finally {
+    await migrations.end();
   }
   return {
     engine: 'postgres',
