@@ -7,7 +7,8 @@
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '@tessera/shared/testing';
+import type { Logger } from '@tessera/shared';
+import { eventually, startThrowawayPostgres, type ThrowawayPostgres } from '@tessera/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStoreUnavailable } from '../src/store/index.js';
 import { authorizeQuery, getAuthorize } from './support/browser.js';
@@ -38,6 +39,12 @@ const UNAVAILABLE = {
 };
 
 describe('PostgreSQL refusing the node', () => {
+  const events: string[] = [];
+  const log: Logger = {
+    info: (event) => events.push(event),
+    warn: (event) => events.push(event),
+    error: (event) => events.push(event),
+  };
   let server: ThrowawayPostgres;
   let admin: pg.Client;
   let idp: RunningIssuer;
@@ -45,7 +52,7 @@ describe('PostgreSQL refusing the node', () => {
     server = await startThrowawayPostgres();
     admin = new pg.Client({ connectionString: server.url.replace(/\/tessera$/, '/postgres') });
     await admin.connect();
-    idp = await startIssuer({ env: { TESSERA_DATABASE: server.url } });
+    idp = await startIssuer({ env: { TESSERA_DATABASE: server.url }, issuer: { log } });
   }, 60_000);
   afterAll(async () => {
     await admin?.query('alter database tessera allow_connections true');
@@ -64,6 +71,20 @@ describe('PostgreSQL refusing the node', () => {
 
     await admin.query('alter database tessera allow_connections true');
     // The client is unknown: the ordinary answer, from a database that answers again.
+    expect(await tokenRequest(idp)).toMatchObject({ status: 401, json: { error: 'invalid_client' } });
+  });
+
+  it('survives a connection ended while checked out between statements, as inside a transaction', async () => {
+    const { database } = idp.issuer.ctx.store;
+    if (database.engine !== 'postgres') throw new Error('expected PostgreSQL');
+    const client = await database.pool.connect();
+    const [{ pid }] = (await client.query('select pg_backend_pid() as pid')).rows as [{ pid: number }];
+    const before = events.length;
+    await admin.query('select pg_terminate_backend($1)', [pid]);
+    // Unhandled, the client's error would end the process (and fail this run as an uncaught error).
+    await eventually(() => events.slice(before).includes('store.connection_lost'));
+    await expect(client.query('select 1')).rejects.toThrow();
+    client.release(true);
     expect(await tokenRequest(idp)).toMatchObject({ status: 401, json: { error: 'invalid_client' } });
   });
 

@@ -105,6 +105,14 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // An idle connection that fails (the server restarted or went away) is dropped from the pool by
   // `pg`; without a listener the error would end the process. The next query opens a new one.
   pool.on('error', (error) => options.log?.warn('store.connection_lost', { error: error.message }));
+  // A connection can also fail while it is checked out but between statements (inside a
+  // transaction, awaiting the code that runs it). `pg` then emits `error` on the client, which
+  // the pool listens for only while the client is idle: without a listener of its own the error
+  // would end the process. The statement that next uses it fails and the request gets its 503;
+  // the pool discards the dead client when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.log?.warn('store.connection_lost', { error: error.message }));
+  });
   const migrations = new pg.Pool({ ...connection, max: 1 });
   migrations.on('error', (error) => options.log?.warn('store.connection_lost', { error: error.message }));
   try {
