@@ -8,7 +8,9 @@
  * Every issuer process on the database runs a notifier over the same queue: each delivery is
  * claimed in the store before it is sent (store/backchannel.ts), for twice the attempt's timeout,
  * so exactly one process sends each attempt, and the attempt of a process that died is made
- * again by whichever process claims it once that lease ends.
+ * again by whichever process claims it once that lease ends — each process also looks at the
+ * queue every `pollMs`, so that happens with no event in the others. A store that fails (the
+ * database away) is logged, never an unhandled rejection; the next look tries again.
  */
 import type { Clock, FetchLike, Logger } from '@tessera/shared';
 import type { Config } from '../config/config.js';
@@ -24,6 +26,12 @@ export interface BackchannelOptions {
   baseDelayMs?: number;
   /** Timeout of one delivery attempt in ms (default 5000); a claim lasts twice this. */
   timeoutMs?: number;
+  /**
+   * How often the queue is looked at with nothing having happened in this process (default
+   * 10000 ms): deliveries can fall due with no event here — a retry another process scheduled, or
+   * the claim of a process that died — and a failed look at the store is made again.
+   */
+  pollMs?: number;
 }
 
 /** A logout token not yet sent to `uri`, due at once. */
@@ -45,6 +53,7 @@ export function pendingDelivery(
 
 export class BackchannelNotifier {
   private timer: NodeJS.Timeout | undefined;
+  private readonly poll: NodeJS.Timeout;
   private running: Promise<void> | undefined;
   private closed = false;
   private readonly maxAttempts: number;
@@ -58,6 +67,8 @@ export class BackchannelNotifier {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.baseDelayMs = options.baseDelayMs ?? 1000;
     this.timeoutMs = options.timeoutMs ?? 5000;
+    this.poll = setInterval(() => this.kick(), options.pollMs ?? 10_000);
+    this.poll.unref();
   }
 
   /** Queues a logout token for every client of the ended session, then delivers in the background. */
@@ -74,21 +85,32 @@ export class BackchannelNotifier {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.running ??= this.drain().finally(() => {
-      this.running = undefined;
-      void this.schedule();
-    });
+    this.running ??= this.drain()
+      .catch((error: unknown) => this.storeFailed(error))
+      .finally(() => {
+        this.running = undefined;
+        this.schedule().catch((error: unknown) => this.storeFailed(error));
+      });
   }
 
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    clearInterval(this.poll);
+  }
+
+  /** The queue could not be read or written (the database away): the next poll tries again. */
+  private storeFailed(error: unknown): void {
+    if (this.closed) return;
+    this.deps.log.warn('backchannel_logout.queue_unavailable', {
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 
   private async schedule(): Promise<void> {
     if (this.closed) return;
     const next = await this.deps.store.backchannel.nextDue();
-    if (next === undefined) return;
+    if (next === undefined || this.closed) return;
     const delay = Math.max(0, next - this.deps.clock.now());
     this.timer = setTimeout(() => this.kick(), delay);
     this.timer.unref();
