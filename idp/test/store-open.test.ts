@@ -207,6 +207,8 @@ describe('the readiness probe', () => {
 
     // Back: the node reconnects on its own.
     await admin.query(`alter database ${name} allow_connections true`);
+    // Within the circuit's probe interval (store/pg/circuit.ts): a probe, not a request, finds the way back.
+    await eventually(async () => (await probe('/readyz')).status === 200, 3000);
     expect(await probe('/readyz')).toEqual({ status: 200, cacheControl: 'no-store', body: 'ready\n' });
     expect(events.slice(events.indexOf('store.not_ready'))).toContain('store.ready');
   });

@@ -61,6 +61,8 @@ describe('PostgreSQL refusing the node', () => {
     await server?.stop();
   });
 
+  const servedAgain = () => eventually(async () => (await tokenRequest(idp)).status === 401, 3000);
+
   it('answers 503 temporarily_unavailable while it lasts, and serves again after', async () => {
     await admin.query('alter database tessera allow_connections false');
     await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where datname = 'tessera'");
@@ -70,7 +72,9 @@ describe('PostgreSQL refusing the node', () => {
     expect(page.body).toContain('temporarily_unavailable');
 
     await admin.query('alter database tessera allow_connections true');
-    // The client is unknown: the ordinary answer, from a database that answers again.
+    // The client is unknown: the ordinary answer, from a database that answers again — once the
+    // circuit's probe has found it (store/pg/circuit.ts), within a second.
+    await servedAgain();
     expect(await tokenRequest(idp)).toMatchObject({ status: 401, json: { error: 'invalid_client' } });
   });
 
@@ -85,6 +89,7 @@ describe('PostgreSQL refusing the node', () => {
     await eventually(() => events.slice(before).includes('store.connection_lost'));
     await expect(client.query('select 1')).rejects.toThrow();
     client.release(true);
+    await servedAgain();
     expect(await tokenRequest(idp)).toMatchObject({ status: 401, json: { error: 'invalid_client' } });
   });
 

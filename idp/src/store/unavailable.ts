@@ -8,6 +8,11 @@
  * its `cause`), so the whole cause chain is read.
  */
 
+/** Raised by the store itself when it already knows the database is unreachable (pg/circuit.ts). */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
+
 /** Socket failures on the way to the server. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -33,6 +38,7 @@ const PG_DRIVER_MESSAGES = [
 
 export function isStoreUnavailable(error: unknown): boolean {
   for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof StoreUnavailableError) return true;
     const { code, severity } = e as { code?: unknown; severity?: unknown };
     // PostgreSQL ends the session with FATAL (or PANIC): the connection itself failed — refused at
     // start-up (the database not accepting connections, authentication), or ended under it — as

@@ -12,6 +12,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { Row } from '../database.js';
 import type { PgDb } from './db.js';
+import { guardPool } from './circuit.js';
 import { migratePostgres } from './migrate.js';
 import * as schema from './schema.js';
 
@@ -113,11 +114,13 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   pool.on('connect', (client) => {
     client.on('error', (error) => options.log?.warn('store.connection_lost', { error: error.message }));
   });
+  const circuit = guardPool(pool, connection, options.log);
   const migrations = new pg.Pool({ ...connection, max: 1 });
   migrations.on('error', (error) => options.log?.warn('store.connection_lost', { error: error.message }));
   try {
     await migratePostgres(migrations);
   } catch (error) {
+    circuit.stop();
     await pool.end();
     throw error;
   } finally {
@@ -128,6 +131,9 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     db: drizzle({ client: pool, schema }),
     pool,
     query: async (text, params = []) => (await pool.query(numberPlaceholders(text), [...params])).rows as Row[],
-    close: () => pool.end(),
+    close: () => {
+      circuit.stop();
+      return pool.end();
+    },
   };
 }
