@@ -3,9 +3,11 @@
  * loopback port, with its configuration, logs and temp files in a temp dir removed on stop().
  *
  * No stickiness: each request may reach any node, so the issuer's state must live in its
- * database, not in a node. Only requests that cannot have reached a node (the connection was
- * refused or never established) go on to the next one: nginx never repeats a POST that a node may
- * have acted on (`proxy_next_upstream` leaves non-idempotent requests alone).
+ * database, not in a node. nginx (open source) has no probes of its own: it learns that a node is
+ * gone from failed attempts — a refused connection, or a 503, which a node whose database is away
+ * answers (idp /readyz's condition) — and sends it nothing for `fail_timeout` after one. A GET
+ * that failed so goes on to the next node; a POST only when it cannot have reached the node (a
+ * refused connection): nginx never repeats a request a node may have acted on.
  *
  * Clean-up does not depend on this process ending well: nginx runs under a shell that reads its
  * stdin, a pipe from this process, and stops nginx and removes the dir when the pipe closes —
@@ -87,7 +89,7 @@ ${servers}
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_connect_timeout 1s;
-      proxy_next_upstream error timeout;
+      proxy_next_upstream error timeout http_503;
       proxy_next_upstream_tries ${upstreams.length};
     }
   }
