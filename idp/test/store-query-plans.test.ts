@@ -81,6 +81,11 @@ beforeAll(async () => {
   await store.interactions.deleteExpired(now, 500);
   await store.grants.deleteExpiredCodes(now, 500);
   await store.signInThrottles.deleteLapsedReservations(now);
+  await store.grants.deleteExpiredAccessTokens(now, 500);
+  await store.sessions.deleteFinished(now, 500);
+  await store.grants.deleteSpentGrants({ endedBefore: now, issuedBefore: now }, 500);
+  await store.backchannel.deleteSettled(now, 500);
+  await store.audit.deleteBefore(now, 500);
 
   const sqlite = sqliteOf(store);
   const seen = new Set(prepared.mock.calls.map(([sql]) => sql.replace(/\s+/g, ' ').trim()));
@@ -170,6 +175,42 @@ describe('query plans: each statement reads the rows it needs, not the table', (
       const { plan } = planOf(pattern);
       expect(plan.map(indexOf)).toContain(index);
       expect(plan.some((line) => line.startsWith('SCAN '))).toBe(false);
+    }
+  });
+
+  it('the sweep of ended tokens, grants, sessions, deliveries and events finds each batch by an index', () => {
+    for (const [pattern, index] of [
+      [/^delete from "access_tokens" where "access_tokens"."jti" in/, 'access_tokens_expiry'],
+      [/^delete from "sso_sessions" .*"sso_sessions"."ended_at" </, 'sso_sessions_ended'],
+      [/^delete from "sso_sessions" .*"sso_sessions"."expires_at" </, 'sso_sessions_expiry'],
+      [/^delete from "grants" .*"grants"."revoked_at" </, 'grants_revoked'],
+      [/^delete from "grants" .*"grants"."expires_at" </, 'grants_expiry'],
+      [/^delete from "grants" .*"grants"."expires_at" is null/, 'grants_unrefreshable'],
+      [
+        /^delete from "backchannel_deliveries" .*"backchannel_deliveries"."delivered_at" </,
+        'backchannel_deliveries_delivered',
+      ],
+      [
+        /^delete from "backchannel_deliveries" .*"backchannel_deliveries"."failed_at" </,
+        'backchannel_deliveries_failed',
+      ],
+      [/^delete from "audit_events" where "audit_events"."id" in/, 'audit_events_at'],
+    ] as const) {
+      const { plan } = planOf(pattern);
+      expect(plan.map(indexOf)).toContain(index);
+      expect(plan.filter((line) => line.startsWith('SCAN '))).toEqual([]);
+    }
+  });
+
+  it('a grant is swept only when its access tokens and its session are gone, each looked up by key', () => {
+    for (const pattern of [/"grants"."revoked_at" </, /"grants"."expires_at" </, /"grants"."expires_at" is null/]) {
+      const { plan } = planOf(new RegExp(`^delete from "grants" .*${pattern.source}`));
+      expect(plan.map(indexOf)).toEqual(expect.arrayContaining(['access_tokens_grant']));
+      expect(
+        plan.some((line) =>
+          /^SEARCH sso_sessions USING (COVERING )?INDEX sqlite_autoindex_sso_sessions_1 \(id=\?\)/.test(line),
+        ),
+      ).toBe(true);
     }
   });
 

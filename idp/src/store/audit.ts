@@ -1,6 +1,6 @@
-/** The audit trail: security-relevant events, append-only. */
+/** The audit trail: security-relevant events, append-only, kept for the configured retention. */
 import { and, desc, eq, gte, type SQL } from 'drizzle-orm';
-import { insertInto, type Db } from './database.js';
+import { deleteExpiredBatch, insertInto, type Db } from './database.js';
 import { auditEvents } from './schema.js';
 
 export type AuditEvent = typeof auditEvents.$inferSelect;
@@ -8,10 +8,13 @@ export type AuditEvent = typeof auditEvents.$inferSelect;
 export interface AuditRepository {
   record(e: Omit<AuditEvent, 'id'>): Promise<void>;
   list(filter: { type?: string; since?: number; limit: number }): Promise<AuditEvent[]>;
+  /** Deletes up to `limit` events recorded before `before`; returns how many. */
+  deleteBefore(before: number, limit: number): Promise<number>;
 }
 
 export function auditRepository(db: Db): AuditRepository {
   const insert = insertInto(db, auditEvents, ['id']);
+  const removeOld = deleteExpiredBatch(db, auditEvents, auditEvents.id, auditEvents.at);
   return {
     async record(e) {
       insert(e);
@@ -27,6 +30,9 @@ export function auditRepository(db: Db): AuditRepository {
         .orderBy(desc(auditEvents.id))
         .limit(limit)
         .all();
+    },
+    async deleteBefore(before, limit) {
+      return removeOld(before, limit);
     },
   };
 }

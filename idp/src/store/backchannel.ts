@@ -5,8 +5,8 @@
  * token: only the process whose claim still stands records the outcome. A process that dies
  * mid-attempt leaves the row to be claimed again when its lease ends (at least once, never lost).
  */
-import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
-import type { Db } from './database.js';
+import { and, asc, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
+import { deleteBatchWhere, deleteInTurn, type Db } from './database.js';
 import { backchannelDeliveries } from './schema.js';
 
 export type BackchannelDelivery = typeof backchannelDeliveries.$inferSelect;
@@ -29,6 +29,8 @@ export interface BackchannelRepository {
   markRetry(id: string, attempts: number, nextAttemptAt: number, error: string): Promise<boolean>;
   markFailed(id: string, attempts: number, now: number, error: string): Promise<boolean>;
   get(id: string): Promise<BackchannelDelivery | undefined>;
+  /** Deletes up to `limit` deliveries delivered, or given up, before `before`; returns how many. */
+  deleteSettled(before: number, limit: number): Promise<number>;
 }
 
 const pending = and(isNull(backchannelDeliveries.deliveredAt), isNull(backchannelDeliveries.failedAt));
@@ -52,6 +54,9 @@ export function backchannelRepository(db: Db): BackchannelRepository {
   /** The row while the claim made with `attempts` stands. */
   const claimed = (id: string, attempts: number) =>
     and(eq(backchannelDeliveries.id, id), eq(backchannelDeliveries.attempts, attempts), pending);
+  const { id, deliveredAt, failedAt } = backchannelDeliveries;
+  const removeDelivered = deleteBatchWhere(db, backchannelDeliveries, id, lt(deliveredAt, p('before')));
+  const removeFailed = deleteBatchWhere(db, backchannelDeliveries, id, lt(failedAt, p('before')));
 
   return {
     async enqueue(deliveries) {
@@ -94,6 +99,12 @@ export function backchannelRepository(db: Db): BackchannelRepository {
     },
     async get(id) {
       return db.select().from(backchannelDeliveries).where(eq(backchannelDeliveries.id, id)).get();
+    },
+    async deleteSettled(before, limit) {
+      return deleteInTurn(limit, [
+        (n) => removeDelivered({ before, limit: n }),
+        (n) => removeFailed({ before, limit: n }),
+      ]);
     },
   };
 }

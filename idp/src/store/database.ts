@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { eq, getTableColumns, inArray, lt, sql } from 'drizzle-orm';
+import { eq, getTableColumns, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
@@ -170,4 +170,41 @@ export function deleteExpiredBatch<T extends SQLiteTable>(
     )
     .prepare();
   return (before, limit) => query.run({ before, limit }).changes;
+}
+
+/**
+ * One batch of up to `limit` deletions, filled from `statements` in turn (each one way a row ends,
+ * each through its own index) until it is full. Returns how many went.
+ */
+export function deleteInTurn(limit: number, statements: readonly ((limit: number) => number)[]): number {
+  let deleted = 0;
+  for (const run of statements) if (deleted < limit) deleted += run(limit - deleted);
+  return deleted;
+}
+
+/**
+ * A delete of up to `limit` rows of `table` that `where` picks (its values bound by name at each
+ * run, `limit` among them), by a statement prepared once: one short statement per batch, its rows
+ * found through the index `where` matches. Returns how many went.
+ */
+export function deleteBatchWhere<T extends SQLiteTable>(
+  db: Db,
+  table: T,
+  key: SQLiteColumn,
+  where: SQL,
+): (values: Record<string, number>) => number {
+  const query = db
+    .delete(table)
+    .where(
+      inArray(
+        key,
+        db
+          .select({ key })
+          .from(table as SQLiteTable)
+          .where(where)
+          .limit(sql.placeholder('limit')),
+      ),
+    )
+    .prepare();
+  return (values) => query.run(values).changes;
 }

@@ -3,9 +3,9 @@
  * grant. A code is consumed atomically (`UPDATE … WHERE consumed_at IS NULL RETURNING`), so of
  * two concurrent redemptions exactly one wins.
  */
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import { deleteExpiredBatch, lookupBy, type Db } from './database.js';
-import { accessTokens, authorizationCodes, grants } from './schema.js';
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import { deleteBatchWhere, deleteExpiredBatch, deleteInTurn, lookupBy, type Db } from './database.js';
+import { accessTokens, authorizationCodes, grants, ssoSessions } from './schema.js';
 import { touchStatusLists } from './status-lists.js';
 import { prepareTokenWrites, type IssuedAccessTokenRow, type RefreshToken } from './token-writes.js';
 
@@ -38,7 +38,30 @@ export interface GrantRepository {
   clientIdsForSession(sessionId: string): Promise<string[]>;
   /** Deletes up to `limit` codes that expired before `before`; returns how many. */
   deleteExpiredCodes(before: number, limit: number): Promise<number>;
+  /** Deletes up to `limit` access-token rows that expired before `before`; returns how many. */
+  deleteExpiredAccessTokens(before: number, limit: number): Promise<number>;
+  /**
+   * Deletes up to `limit` grants that are over — revoked before `endedBefore`, their refresh family
+   * past its absolute end before `endedBefore`, or never refreshable and redeemed before
+   * `issuedBefore` — and that nothing needs any more: no row of their access tokens is left, and
+   * their SSO session's row is gone. Their refresh tokens go with them (on delete cascade).
+   * Returns how many.
+   */
+  deleteSpentGrants(cutoffs: SpentGrantCutoffs, limit: number): Promise<number>;
 }
+
+/** The times before which a grant that ended one way or another may go (see deleteSpentGrants). */
+export interface SpentGrantCutoffs {
+  endedBefore: number;
+  issuedBefore: number;
+}
+
+/**
+ * A grant no longer needed by anything: no access token of its left to introspect or to keep its
+ * status-list bit, and no session left whose logout must reach its client (clientIdsForSession).
+ */
+const grantLeftBehind = sql`not exists (select 1 from ${accessTokens} where ${accessTokens.grantId} = ${grants.id})
+  and not exists (select 1 from ${ssoSessions} where ${ssoSessions.id} = ${grants.sessionId})`;
 
 export function grantRepository(db: Db): GrantRepository {
   const findCode = lookupBy(db, authorizationCodes, authorizationCodes.digest);
@@ -97,6 +120,12 @@ export function grantRepository(db: Db): GrantRepository {
     authorizationCodes.digest,
     authorizationCodes.expiresAt,
   );
+  const removeExpiredAccessTokens = deleteExpiredBatch(db, accessTokens, accessTokens.jti, accessTokens.expiresAt);
+  // One statement per way a grant ends, each through its own partial index.
+  const spent = (way: ReturnType<typeof and>) => deleteBatchWhere(db, grants, grants.id, and(way, grantLeftBehind)!);
+  const removeRevoked = spent(lt(grants.revokedAt, p('endedBefore')));
+  const removeExpired = spent(lt(grants.expiresAt, p('endedBefore')));
+  const removeUnrefreshable = spent(and(isNull(grants.expiresAt), lt(grants.createdAt, p('issuedBefore'))));
   return {
     async createCode(code) {
       insertCode.run(code);
@@ -166,6 +195,16 @@ export function grantRepository(db: Db): GrantRepository {
     },
     async deleteExpiredCodes(before, limit) {
       return removeExpiredCodes(before, limit);
+    },
+    async deleteExpiredAccessTokens(before, limit) {
+      return removeExpiredAccessTokens(before, limit);
+    },
+    async deleteSpentGrants({ endedBefore, issuedBefore }, limit) {
+      return deleteInTurn(limit, [
+        (n) => removeRevoked({ endedBefore, limit: n }),
+        (n) => removeExpired({ endedBefore, limit: n }),
+        (n) => removeUnrefreshable({ issuedBefore, limit: n }),
+      ]);
     },
   };
 }

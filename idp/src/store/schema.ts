@@ -39,7 +39,13 @@ export const ssoSessions = sqliteTable(
     ip: text('ip').notNull(),
     endedAt: integer('ended_at'),
   },
-  (t) => [uniqueIndex('sso_sessions_secret_unique').on(t.secretDigest), index('sso_sessions_user').on(t.userId)],
+  (t) => [
+    uniqueIndex('sso_sessions_secret_unique').on(t.secretDigest),
+    index('sso_sessions_user').on(t.userId),
+    // The expiry sweep's: sessions that ended, and sessions that expired without ending.
+    index('sso_sessions_ended').on(t.endedAt).where(isNotNull(t.endedAt)),
+    index('sso_sessions_expiry').on(t.expiresAt),
+  ],
 );
 
 export const clients = sqliteTable('clients', {
@@ -139,6 +145,11 @@ export const grants = sqliteTable(
     index('grants_session').on(t.sessionId),
     index('grants_code').on(t.codeDigest),
     index('grants_user').on(t.userId),
+    // The expiry sweep's, one per way a grant ends: revoked, its refresh family past its absolute
+    // end, or never refreshable (its one access token is its whole life).
+    index('grants_revoked').on(t.revokedAt).where(isNotNull(t.revokedAt)),
+    index('grants_expiry').on(t.expiresAt).where(isNotNull(t.expiresAt)),
+    index('grants_unrefreshable').on(t.createdAt).where(isNull(t.expiresAt)),
   ],
 );
 
@@ -161,6 +172,7 @@ export const accessTokens = sqliteTable(
     // Only the revoked ones: rebuilding a list reads its revoked indices, at a cost that follows
     // the revocations, not the up to 2^20 tokens of the list; and issuing a token writes no entry.
     index('access_tokens_revoked_status').on(t.statusList, t.statusIndex).where(isNotNull(t.revokedAt)),
+    index('access_tokens_expiry').on(t.expiresAt),
   ],
 );
 
@@ -218,6 +230,9 @@ export const backchannelDeliveries = sqliteTable(
     index('backchannel_deliveries_due')
       .on(t.nextAttemptAt)
       .where(and(isNull(t.deliveredAt), isNull(t.failedAt))!),
+    // The expiry sweep's: settled deliveries, kept a while as a record.
+    index('backchannel_deliveries_delivered').on(t.deliveredAt).where(isNotNull(t.deliveredAt)),
+    index('backchannel_deliveries_failed').on(t.failedAt).where(isNotNull(t.failedAt)),
   ],
 );
 

@@ -1,6 +1,6 @@
 /** SSO sessions at the issuer: found by the digest of the cookie secret, never by the secret. */
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import { insertInto, lookupBy, type Db } from './database.js';
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import { deleteBatchWhere, deleteInTurn, insertInto, lookupBy, type Db } from './database.js';
 import { ssoSessions } from './schema.js';
 
 export interface SsoSession {
@@ -30,6 +30,8 @@ export interface SessionRepository {
   /** Ends a session; true if it was active. */
   end(id: string, now: number): Promise<boolean>;
   listActiveForUser(userId: string): Promise<SsoSession[]>;
+  /** Deletes up to `limit` sessions that ended, or expired, before `before`; returns how many. */
+  deleteFinished(before: number, limit: number): Promise<number>;
 }
 
 export function sessionRepository(db: Db): SessionRepository {
@@ -52,6 +54,8 @@ export function sessionRepository(db: Db): SessionRepository {
     })
     .where(eq(ssoSessions.id, p('id')))
     .prepare();
+  const removeEnded = deleteBatchWhere(db, ssoSessions, ssoSessions.id, lt(ssoSessions.endedAt, p('before')));
+  const removeExpired = deleteBatchWhere(db, ssoSessions, ssoSessions.id, lt(ssoSessions.expiresAt, p('before')));
   return {
     async create(s) {
       const row = { ...s, endedAt: null };
@@ -87,6 +91,12 @@ export function sessionRepository(db: Db): SessionRepository {
         .where(and(eq(ssoSessions.userId, userId), isNull(ssoSessions.endedAt)))
         .all()
         .map(toSession);
+    },
+    async deleteFinished(before, limit) {
+      return deleteInTurn(limit, [
+        (n) => removeEnded({ before, limit: n }),
+        (n) => removeExpired({ before, limit: n }),
+      ]);
     },
   };
 }

@@ -14,9 +14,19 @@ import { startThrowawayPostgres, type ThrowawayPostgres } from '@tessera/shared/
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { AuditRepository } from '../../src/store/audit.js';
 import type { BackchannelRepository } from '../../src/store/backchannel.js';
+import type { GrantRepository } from '../../src/store/grants.js';
+import type { InteractionRepository } from '../../src/store/interactions.js';
+import type { RefreshTokenRepository } from '../../src/store/refresh-tokens.js';
+import type { SessionRepository } from '../../src/store/sessions.js';
 import { openStore } from '../../src/store/index.js';
+import { auditRepository as pgAudit } from '../../src/store/pg/audit.js';
 import { backchannelRepository as pgBackchannel } from '../../src/store/pg/backchannel.js';
+import { grantRepository as pgGrants } from '../../src/store/pg/grants.js';
+import { interactionRepository as pgInteractions } from '../../src/store/pg/interactions.js';
+import { refreshTokenRepository as pgRefreshTokens } from '../../src/store/pg/refresh-tokens.js';
+import { sessionRepository as pgSessions } from '../../src/store/pg/sessions.js';
 import { migratePostgres } from '../../src/store/pg/migrate.js';
 import * as pgSchema from '../../src/store/pg/schema.js';
 import { signInThrottleRepository as pgSignInThrottles } from '../../src/store/pg/sign-in-throttles.js';
@@ -40,6 +50,11 @@ export interface StoreNode {
   backchannel: BackchannelRepository;
   statusLists: StatusListRepository;
   signInThrottles: SignInThrottleRepository;
+  sessions: SessionRepository;
+  interactions: InteractionRepository;
+  grants: GrantRepository;
+  refreshTokens: RefreshTokenRepository;
+  audit: AuditRepository;
   /** Moves lists' versions as the grants repository does inside its transactions. */
   touchStatusLists(ids: number[], now: number): Promise<void>;
   /** One statement with `?` placeholders, on this node's connections. */
@@ -147,6 +162,11 @@ async function sqliteNode(file: string): Promise<StoreNode> {
     backchannel: store.backchannel,
     statusLists: store.statusLists,
     signInThrottles: store.signInThrottles,
+    sessions: store.sessions,
+    interactions: store.interactions,
+    grants: store.grants,
+    refreshTokens: store.refreshTokens,
+    audit: store.audit,
     touchStatusLists: async (ids, now) => touchStatusLists(database.db, ids, now),
     query: (text, params) => store.database.query(text, params),
     close: async () => {
@@ -165,6 +185,11 @@ function postgresNode(url: string, options: NodeOptions): StoreNode {
     backchannel: pgBackchannel(db),
     statusLists: pgStatusLists(db),
     signInThrottles: pgSignInThrottles(db),
+    sessions: pgSessions(db),
+    interactions: pgInteractions(db),
+    grants: pgGrants(db),
+    refreshTokens: pgRefreshTokens(db),
+    audit: pgAudit(db),
     touchStatusLists: (ids, now) => db.transaction((tx) => pgTouchStatusLists(tx, ids, now)),
     query: async (text, params = []) => {
       let n = 0;

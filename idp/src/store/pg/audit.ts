@@ -2,9 +2,11 @@
 import { and, desc, eq, gte, type SQL } from 'drizzle-orm';
 import type { AuditRepository } from '../audit.js';
 import type { PgDb } from './db.js';
+import { deleteExpiredBatch } from './queries.js';
 import { auditEvents } from './schema.js';
 
 export function auditRepository(db: PgDb): AuditRepository {
+  const removeOld = deleteExpiredBatch(db, auditEvents, auditEvents.id, auditEvents.at);
   return {
     async record(e) {
       await db.insert(auditEvents).values({
@@ -26,6 +28,9 @@ export function auditRepository(db: PgDb): AuditRepository {
         .where(where.length ? and(...where) : undefined)
         .orderBy(desc(auditEvents.id))
         .limit(limit);
+    },
+    async deleteBefore(before, limit) {
+      return removeOld(before, limit);
     },
   };
 }

@@ -10,9 +10,10 @@
  * and committed meanwhile is re-checked on its new version (now leased, so no longer due) and
  * left out. No delivery is claimed twice, and none waits for another node's claim.
  */
-import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { BackchannelDelivery, BackchannelRepository } from '../backchannel.js';
 import type { PgDb } from './db.js';
+import { deleteBatchWhere, deleteInTurn } from './queries.js';
 import { backchannelDeliveries } from './schema.js';
 
 const pending = and(isNull(backchannelDeliveries.deliveredAt), isNull(backchannelDeliveries.failedAt));
@@ -81,6 +82,13 @@ export function backchannelRepository(db: PgDb): BackchannelRepository {
     async get(id) {
       const [row] = await db.select().from(backchannelDeliveries).where(eq(backchannelDeliveries.id, id));
       return row;
+    },
+    async deleteSettled(before, limit) {
+      const { id, deliveredAt, failedAt } = backchannelDeliveries;
+      return deleteInTurn(limit, [
+        (n) => deleteBatchWhere(db, backchannelDeliveries, id, lt(deliveredAt, before), n),
+        (n) => deleteBatchWhere(db, backchannelDeliveries, id, lt(failedAt, before), n),
+      ]);
     },
   };
 }

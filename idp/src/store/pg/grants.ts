@@ -4,12 +4,16 @@
  * NULL RETURNING`: under READ COMMITTED a concurrent redemption on any node waits for the row lock,
  * then re-reads the row, finds it consumed and updates nothing, so exactly one wins.
  */
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { GrantRepository } from '../grants.js';
 import type { PgDb } from './db.js';
-import { deleteExpiredBatch, lookupBy } from './queries.js';
-import { accessTokens, authorizationCodes, grants } from './schema.js';
+import { deleteBatchWhere, deleteExpiredBatch, deleteInTurn, lookupBy } from './queries.js';
+import { accessTokens, authorizationCodes, grants, ssoSessions } from './schema.js';
 import { insertAccessToken, insertRefreshToken, touchStatusLists } from './token-writes.js';
+
+/** A grant no longer needed by anything (../grants.ts says why each condition). */
+const grantLeftBehind = sql`not exists (select 1 from ${accessTokens} where ${accessTokens.grantId} = ${grants.id})
+  and not exists (select 1 from ${ssoSessions} where ${ssoSessions.id} = ${grants.sessionId})`;
 
 export function grantRepository(db: PgDb): GrantRepository {
   // Prepared: every code redemption and every userinfo or introspection request runs one of these.
@@ -26,6 +30,10 @@ export function grantRepository(db: PgDb): GrantRepository {
     authorizationCodes.digest,
     authorizationCodes.expiresAt,
   );
+  const removeExpiredAccessTokens = deleteExpiredBatch(db, accessTokens, accessTokens.jti, accessTokens.expiresAt);
+  // One statement per way a grant ends, each through its own partial index.
+  const spent = (way: SQL | undefined, limit: number) =>
+    deleteBatchWhere(db, grants, grants.id, and(way, grantLeftBehind)!, limit);
   return {
     async createCode(code) {
       await db.insert(authorizationCodes).values(code);
@@ -97,6 +105,16 @@ export function grantRepository(db: PgDb): GrantRepository {
     },
     async deleteExpiredCodes(before, limit) {
       return removeExpiredCodes(before, limit);
+    },
+    async deleteExpiredAccessTokens(before, limit) {
+      return removeExpiredAccessTokens(before, limit);
+    },
+    async deleteSpentGrants({ endedBefore, issuedBefore }, limit) {
+      return deleteInTurn(limit, [
+        (n) => spent(lt(grants.revokedAt, endedBefore), n),
+        (n) => spent(lt(grants.expiresAt, endedBefore), n),
+        (n) => spent(and(isNull(grants.expiresAt), lt(grants.createdAt, issuedBefore)), n),
+      ]);
     },
   };
 }

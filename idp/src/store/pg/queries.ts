@@ -1,5 +1,5 @@
 /** Statement shapes the PostgreSQL repositories share (the twins of ../database.ts's helpers). */
-import { eq, lt, sql } from 'drizzle-orm';
+import { eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { PgDb } from './db.js';
 
@@ -31,6 +31,36 @@ export function deleteExpiredBatch(
     const r = await db.delete(table).where(sql`${key} = any(array(${due}))`);
     return r.rowCount ?? 0;
   };
+}
+
+/**
+ * One batch of up to `limit` deletions, filled from `statements` in turn (each one way a row ends,
+ * each through its own index) until it is full. Returns how many went.
+ */
+export async function deleteInTurn(
+  limit: number,
+  statements: readonly ((limit: number) => Promise<number>)[],
+): Promise<number> {
+  let deleted = 0;
+  for (const run of statements) if (deleted < limit) deleted += await run(limit - deleted);
+  return deleted;
+}
+
+/**
+ * A delete of up to `limit` rows of `table` that `where` picks, through the index `where` matches,
+ * as `deleteExpiredBatch` does: rows another transaction holds are skipped, so sweeps on several
+ * nodes take disjoint batches and never wait on each other. Returns how many went.
+ */
+export async function deleteBatchWhere(
+  db: PgDb,
+  table: PgTable,
+  key: PgColumn,
+  where: SQL,
+  limit: number,
+): Promise<number> {
+  const due = db.select({ key }).from(table).where(where).limit(limit).for('update', { skipLocked: true });
+  const r = await db.delete(table).where(sql`${key} = any(array(${due}))`);
+  return r.rowCount ?? 0;
 }
 
 /**

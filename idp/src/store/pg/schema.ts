@@ -49,7 +49,13 @@ export const ssoSessions = pgTable(
     ip: text('ip').notNull(),
     endedAt: millis('ended_at'),
   },
-  (t) => [uniqueIndex('sso_sessions_secret_unique').on(t.secretDigest), index('sso_sessions_user').on(t.userId)],
+  (t) => [
+    uniqueIndex('sso_sessions_secret_unique').on(t.secretDigest),
+    index('sso_sessions_user').on(t.userId),
+    // The expiry sweep's: sessions that ended, and sessions that expired without ending.
+    index('sso_sessions_ended').on(t.endedAt).where(isNotNull(t.endedAt)),
+    index('sso_sessions_expiry').on(t.expiresAt),
+  ],
 );
 
 export const clients = pgTable('clients', {
@@ -134,6 +140,11 @@ export const grants = pgTable(
     index('grants_session').on(t.sessionId),
     index('grants_code').on(t.codeDigest),
     index('grants_user').on(t.userId),
+    // The expiry sweep's, one per way a grant ends: revoked, its refresh family past its absolute
+    // end, or never refreshable (its one access token is its whole life).
+    index('grants_revoked').on(t.revokedAt).where(isNotNull(t.revokedAt)),
+    index('grants_expiry').on(t.expiresAt).where(isNotNull(t.expiresAt)),
+    index('grants_unrefreshable').on(t.createdAt).where(isNull(t.expiresAt)),
   ],
 );
 
@@ -152,6 +163,7 @@ export const accessTokens = pgTable(
   (t) => [
     index('access_tokens_grant').on(t.grantId),
     index('access_tokens_revoked_status').on(t.statusList, t.statusIndex).where(isNotNull(t.revokedAt)),
+    index('access_tokens_expiry').on(t.expiresAt),
   ],
 );
 
@@ -199,6 +211,9 @@ export const backchannelDeliveries = pgTable(
     index('backchannel_deliveries_due')
       .on(t.nextAttemptAt)
       .where(and(isNull(t.deliveredAt), isNull(t.failedAt))!),
+    // The expiry sweep's: settled deliveries, kept a while as a record.
+    index('backchannel_deliveries_delivered').on(t.deliveredAt).where(isNotNull(t.deliveredAt)),
+    index('backchannel_deliveries_failed').on(t.failedAt).where(isNotNull(t.failedAt)),
   ],
 );
 

@@ -1,8 +1,8 @@
 /** SSO sessions on PostgreSQL: the same contract as ../sessions.ts (found by the cookie secret's digest). */
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { SessionRepository, SsoSession } from '../sessions.js';
 import type { PgDb } from './db.js';
-import { lookupBy } from './queries.js';
+import { deleteBatchWhere, deleteInTurn, lookupBy } from './queries.js';
 import { ssoSessions } from './schema.js';
 
 type Row = typeof ssoSessions.$inferSelect;
@@ -54,6 +54,13 @@ export function sessionRepository(db: PgDb): SessionRepository {
         .from(ssoSessions)
         .where(and(eq(ssoSessions.userId, userId), isNull(ssoSessions.endedAt)));
       return rows.map(toSession);
+    },
+    async deleteFinished(before, limit) {
+      const { id, endedAt, expiresAt } = ssoSessions;
+      return deleteInTurn(limit, [
+        (n) => deleteBatchWhere(db, ssoSessions, id, lt(endedAt, before), n),
+        (n) => deleteBatchWhere(db, ssoSessions, id, lt(expiresAt, before), n),
+      ]);
     },
   };
 }
