@@ -79,6 +79,11 @@ describe('loadConfig', () => {
     ['TESSERA_DATABASE_POOL', '0'],
     ['TESSERA_DATABASE_POOL', '101'],
     ['TESSERA_DATABASE_POOL', 'ten'],
+    ['TESSERA_AUDIT_RETENTION_DAYS', '0'],
+    ['TESSERA_AUDIT_RETENTION_DAYS', '3651'],
+    ['TESSERA_AUDIT_RETENTION_DAYS', '90d'],
+    ['TESSERA_AUDIT_RETENTION_DAYS', '1.5'],
+    ['TESSERA_AUDIT_RETENTION_DAYS', '-1'],
     ['TESSERA_KEY_ENCRYPTION_KEY', 'too-short'],
     ['TESSERA_KEY_ENCRYPTION_KEY', randomBytes(32).toString('base64')],
   ])('refuses %s=%s with a ConfigError naming it', (variable, value) => {
@@ -118,6 +123,13 @@ describe('loadConfig', () => {
       database: url,
       databasePool: 25,
     });
+  });
+
+  it('keeps audit events 90 days unless TESSERA_AUDIT_RETENTION_DAYS says from 1 to 3650', () => {
+    expect(loadConfig(BASE).auditRetentionDays).toBe(90);
+    expect(loadConfig({ ...BASE, TESSERA_AUDIT_RETENTION_DAYS: '' }).auditRetentionDays).toBe(90);
+    expect(loadConfig({ ...BASE, TESSERA_AUDIT_RETENTION_DAYS: '1' }).auditRetentionDays).toBe(1);
+    expect(loadConfig({ ...BASE, TESSERA_AUDIT_RETENTION_DAYS: '3650' }).auditRetentionDays).toBe(3650);
   });
 
   it('accepts a 32-byte base64url key-encryption key', () => {

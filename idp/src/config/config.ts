@@ -58,6 +58,8 @@ export interface Config {
    * more, a primary that prepares the database and keeps that many workers (cluster.ts).
    */
   workers: number;
+  /** How many days audit events are kept before the expiry sweep deletes them. */
+  auditRetentionDays: number;
 }
 
 /**
@@ -70,6 +72,9 @@ export const MAX_DATABASE_POOL = 100;
 
 /** The most worker processes TESSERA_WORKERS may ask for: SQLite takes one writer at a time. */
 export const MAX_WORKERS = 64;
+
+/** The audit trail's retention when TESSERA_AUDIT_RETENTION_DAYS is unset, and its bounds, in days. */
+export const AUDIT_RETENTION_DAYS = { fallback: 90, min: 1, max: 3650 } as const;
 
 /** A lifetime setting: its variable, its default and the bounds it must stay within, in seconds. */
 export interface DurationSetting {

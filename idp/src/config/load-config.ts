@@ -23,6 +23,7 @@ import {
   type DurationField,
   MAX_DATABASE_POOL,
   MAX_WORKERS,
+  AUDIT_RETENTION_DAYS,
 } from './config.js';
 import { parseTrustedProxies } from '../http/client-address.js';
 
@@ -60,6 +61,16 @@ function workerCount(env: EnvVariables): number {
   return Number(raw);
 }
 
+/** TESSERA_AUDIT_RETENTION_DAYS: a whole number of days. */
+function auditRetentionDays(env: EnvVariables): number {
+  const name = 'TESSERA_AUDIT_RETENTION_DAYS';
+  const { fallback, min, max } = AUDIT_RETENTION_DAYS;
+  const raw = envString(env, name, String(fallback));
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < min || Number(raw) > max)
+    throw new ConfigError(name, `must be a number of days from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(env: EnvVariables = process.env): Config {
   const production = env.NODE_ENV === 'production';
@@ -84,5 +95,6 @@ export function loadConfig(env: EnvVariables = process.env): Config {
     ...lifetimes,
     trustProxy: parseTrustedProxies(env.TESSERA_TRUST_PROXY),
     workers: workerCount(env),
+    auditRetentionDays: auditRetentionDays(env),
   };
 }
