@@ -87,7 +87,7 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
     const ctx = { config, store, keys, clock, passwords, log, backchannel, statusLists };
     // Deliveries left pending by a previous run (a crash, a restart) go out now.
     backchannel.kick();
-    const expirySweep = startExpirySweep({ store, clock, log });
+    const expirySweep = startExpirySweep({ store, clock, log, config });
     const app = createApp(ctx);
     return {
       ctx,

@@ -1,16 +1,24 @@
 /**
- * The sweep of expired interactions and codes: what nobody completes does not pile up, and a code
- * replayed within a day of its expiry is still recognised.
+ * The expiry sweep through the issuer: what nobody completes does not pile up, a code replayed
+ * within a day of its expiry is still recognised, and the tokens, grant and session of a sign-in go
+ * once each rule allows, while a rotated refresh token of a family still in use still reveals its
+ * reuse. (Each rule, on both engines: store-engines-retention.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import { CODE_KEPT_AFTER_EXPIRY_MS, sweepExpired } from '../src/workers/expiry-sweep.js';
-import { authorizeQuery, getAuthorize, redeem, signInAndRedeem } from './support/browser.js';
-import { countRows, useIssuer } from './support/fixture.js';
+import { digest } from '../src/crypto/digest.js';
+import {
+  ACCESS_TOKEN_KEPT_AFTER_EXPIRY_MS,
+  CODE_KEPT_AFTER_EXPIRY_MS,
+  GRANT_KEPT_AFTER_END_MS,
+  SESSION_KEPT_AFTER_END_MS,
+  sweepExpired,
+} from '../src/workers/expiry-sweep.js';
+import { authorizeQuery, basicAuth, getAuthorize, postToken, redeem, signInAndRedeem } from './support/browser.js';
+import { countRows, registerWebClient, useIssuer } from './support/fixture.js';
 import { sqliteOf } from '../src/store/index.js';
 
 const { idp, fx } = useIssuer();
-const sweep = (batch?: number) =>
-  sweepExpired({ store: idp.issuer.ctx.store, clock: idp.clock, log: idp.issuer.ctx.log }, batch);
+const sweep = (batch?: number) => sweepExpired({ ...idp.issuer.ctx, clock: idp.clock }, batch);
 
 describe('expiry sweep', () => {
   it('deletes the interactions of abandoned sign-ins once expired, and only those', async () => {
@@ -76,6 +84,51 @@ describe('expiry sweep', () => {
       expect(countRows(idp, 'authorization_codes')).toBe(0);
     } finally {
       idp.clock.advance(-(idp.issuer.ctx.config.authorizationCodeTtl + hours + CODE_KEPT_AFTER_EXPIRY_MS / 1000));
+    }
+  });
+
+  it("deletes a sign-in's tokens and session as each rule allows, a rotated token with its family", async () => {
+    const web = { id: 'sweep-web', name: 'Sweep Web', secret: 'sweep-web-secret-sweep-web-secret-0123456' };
+    await registerWebClient(idp, fx, web);
+    const auth = { authorization: basicAuth(web.id, web.secret) };
+    const { tokens } = await signInAndRedeem(idp.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+    const first = tokens.refresh_token as string;
+    const rotated = await postToken(idp.url, { grant_type: 'refresh_token', refresh_token: first }, auth);
+    expect(rotated.status).toBe(200);
+    const found = await idp.issuer.ctx.store.refreshTokens.find(digest(first));
+    const grant = found!.grant;
+    const ofGrant = `grant_id = '${grant.id}'`;
+    expect(countRows(idp, 'access_tokens', ofGrant)).toBe(2);
+
+    const { accessTokenTtl, sessionAbsoluteTtl } = idp.issuer.ctx.config;
+    // The session expired a day ago, and so did both access tokens, past any verifier's leeway.
+    const later = sessionAbsoluteTtl * 1000 + SESSION_KEPT_AFTER_END_MS + 1;
+    expect(later).toBeGreaterThan(accessTokenTtl * 1000 + ACCESS_TOKEN_KEPT_AFTER_EXPIRY_MS);
+    idp.clock.advance(later / 1000);
+    try {
+      await sweep();
+      expect(countRows(idp, 'access_tokens', ofGrant)).toBe(0);
+      expect(countRows(idp, 'sso_sessions', `id = '${grant.sessionId}'`)).toBe(0);
+      // The family has not ended (its grant is neither revoked nor past its absolute end): the
+      // rotated token stays, so that presenting it again is still seen as reuse (RFC 9700 §4.14.2).
+      expect(countRows(idp, 'grants', `id = '${grant.id}'`)).toBe(1);
+      expect(countRows(idp, 'refresh_tokens', ofGrant)).toBe(2);
+      const reused = await postToken(idp.url, { grant_type: 'refresh_token', refresh_token: first }, auth);
+      expect(reused.json.error).toBe('invalid_grant');
+      expect(reused.json.error_description).toMatch(/already used/);
+      expect(countRows(idp, 'grants', `id = '${grant.id}' and revoked_at is not null`)).toBe(1);
+
+      // Revoked: the grant and its whole family go once the margin has passed, not a moment before.
+      const [row] = await idp.issuer.ctx.store.database.query('select revoked_at from grants where id = ?', [grant.id]);
+      const revokedAt = Number(row!.revoked_at);
+      const sweepAt = (now: number) => sweepExpired({ ...idp.issuer.ctx, clock: { now: () => now } });
+      await sweepAt(revokedAt + GRANT_KEPT_AFTER_END_MS);
+      expect(countRows(idp, 'grants', `id = '${grant.id}'`)).toBe(1);
+      await sweepAt(revokedAt + GRANT_KEPT_AFTER_END_MS + 1);
+      expect(countRows(idp, 'grants', `id = '${grant.id}'`)).toBe(0);
+      expect(countRows(idp, 'refresh_tokens', ofGrant)).toBe(0);
+    } finally {
+      idp.clock.advance(-later / 1000);
     }
   });
 });
