@@ -1,0 +1,81 @@
+/**
+ * Several issuer nodes on one PostgreSQL database, as behind a load balancer: each a real issuer
+ * with its own pool, on a database of its own per test group (CREATE DATABASE on one throwaway
+ * server per file). The clients and people are seeded once, through the first node.
+ */
+import { startThrowawayPostgres, type ThrowawayPostgres } from '@tessera/shared/testing';
+import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { seed, startIssuer, type Fixtures, type RunningIssuer, type StartOptions } from './fixture.js';
+
+let server: ThrowawayPostgres | undefined;
+let admin: pg.Client | undefined;
+let databases = 0;
+
+/** One throwaway PostgreSQL server for the file, started before its tests and removed after them. */
+export function useNodeServer(): void {
+  beforeAll(async () => {
+    server = await startThrowawayPostgres();
+    admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+  }, 60_000);
+  afterAll(async () => {
+    await admin?.end();
+    await server?.stop();
+  });
+}
+
+export interface Nodes {
+  nodes: RunningIssuer[];
+  fx: Fixtures;
+  /** The test's own connections to the nodes' database (to read what they wrote). */
+  db: Db;
+}
+
+/** A query on the test's own pool. */
+export interface Db {
+  query<R extends pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * `count` issuer nodes on a new database, for the tests of the enclosing `describe`; filled in
+ * before them, stopped after them. `options(i)` gives node i's start options.
+ */
+export function useNodes(count: number, options: (i: number) => StartOptions = () => ({})): Nodes {
+  let pool: pg.Pool | undefined;
+  const state: Nodes = {
+    nodes: [],
+    fx: {} as Fixtures,
+    db: { query: <R extends pg.QueryResultRow>(text: string, params?: unknown[]) => pool!.query<R>(text, params) },
+  };
+  beforeAll(async () => {
+    const name = `nodes_${++databases}`;
+    await admin!.query(`create database ${name}`);
+    const url = server!.url.replace(/\/[^/]+$/, `/${name}`);
+    for (let i = 0; i < count; i++) {
+      const o = options(i);
+      // One issuer behind every node: the first node's URL is the issuer identifier they all sign
+      // with and check, as nodes behind a load balancer share its URL.
+      const issuer = i === 0 ? {} : { TESSERA_ISSUER: state.nodes[0]!.url };
+      state.nodes.push(await startIssuer({ ...o, env: { ...o.env, ...issuer, TESSERA_DATABASE: url } }));
+    }
+    Object.assign(state.fx, await seed(state.nodes[0]!));
+    pool = new pg.Pool({ connectionString: url, max: 2 });
+  }, 60_000);
+  afterAll(async () => {
+    await pool?.end();
+    for (const node of state.nodes) await node.cleanup();
+  });
+  return state;
+}
+
+/** Moves every node's clock forward together, as one clock moves for all machines. */
+export function advanceAll(nodes: RunningIssuer[], seconds: number): void {
+  for (const node of nodes) node.clock.advance(seconds);
+}
+
+/** One number from one row of the test's own query. */
+export async function countOf(db: Db, text: string, params: unknown[] = []): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(text, params);
+  return Number(rows[0]!.n);
+}
