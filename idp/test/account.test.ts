@@ -9,9 +9,8 @@ import { createMemoryJtiStore, createRemoteKeySet, verifyLogoutToken, type Logou
 import { createCookieJarClient, formValue, type CookieJarClient, eventually } from '@tessera/shared/testing';
 import { registerUser } from '../src/protocol/registration.js';
 import { browserFlow, redeem, submitSignIn } from './support/browser.js';
-import { PASSWORD, countRows, registerWebClient, useIssuer } from './support/fixture.js';
+import { PASSWORD, countRows, registerWebClient, sql, storedJson, useIssuer } from './support/fixture.js';
 import { LogoutReceiver } from './support/logout-receiver.js';
-import { sqliteOf } from '../src/store/index.js';
 
 const CHROME_LINUX =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
@@ -130,12 +129,12 @@ async function refresh(device: Device): Promise<{ status: number; error?: unknow
 }
 
 const activeSessions = (sub: string) => countRows(idp, 'sso_sessions', `user_id = '${sub}' and ended_at is null`);
-const deviceEndedEvents = () =>
-  (
-    sqliteOf(idp.issuer.ctx.store)
-      .prepare("select subject, ip, detail from audit_events where type = 'device.ended'")
-      .all() as { subject: string; ip: string; detail: string }[]
-  ).map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+const deviceEndedEvents = async () =>
+  (await sql(idp, "select subject, ip, detail from audit_events where type = 'device.ended'")).map((r) => ({
+    subject: r.subject,
+    ip: r.ip,
+    detail: storedJson(r.detail),
+  }));
 
 /** The logout tokens received for `sid` (verified), waiting until `count` have arrived. */
 async function logoutTokensFor(sid: string, count = 1): Promise<LogoutTokenClaims[]> {
@@ -255,7 +254,7 @@ describe('signing out one device', () => {
     const one = await signInDevice(person.email, CHROME_LINUX);
     const two = await signInDevice(person.email, FIREFOX_WINDOWS);
     await endDevice(two, one.sid);
-    expect(deviceEndedEvents().filter((e) => e.subject === person.sub)).toEqual([
+    expect((await deviceEndedEvents()).filter((e) => e.subject === person.sub)).toEqual([
       { subject: person.sub, ip: '127.0.0.1', detail: { sid: one.sid, by_sid: two.sid } },
     ]);
   });
@@ -270,7 +269,7 @@ describe('signing out one device', () => {
     const page = await one.jar.fetch(`${idp.url}/account/signed-out`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('You are signed out');
-    expect(activeSessions(person.sub)).toBe(0);
+    expect(await activeSessions(person.sub)).toBe(0);
     expect((await one.jar.fetch(`${idp.url}/account`)).headers.get('location')).toBe('/sign-in');
   });
 });
@@ -286,18 +285,14 @@ describe('signing out everywhere', () => {
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/account/signed-out');
 
-    expect(activeSessions(person.sub)).toBe(0);
+    expect(await activeSessions(person.sub)).toBe(0);
     expect(await stillSignedIn(one)).toBe(false);
     expect(await stillSignedIn(two)).toBe(false);
     expect(await refresh(one)).toEqual({ status: 400, error: 'invalid_grant' });
     expect(await refresh(two)).toEqual({ status: 400, error: 'invalid_grant' });
     await logoutTokensFor(one.sid);
     await logoutTokensFor(two.sid);
-    expect(
-      deviceEndedEvents()
-        .filter((e) => e.subject === person.sub)
-        .map((e) => e.detail),
-    ).toEqual([
+    expect((await deviceEndedEvents()).filter((e) => e.subject === person.sub).map((e) => e.detail)).toEqual([
       { sid: two.sid, by_sid: one.sid },
       { sid: one.sid, by_sid: one.sid },
     ]);
@@ -311,7 +306,7 @@ describe('signing out everywhere', () => {
     const { csrfToken } = await accountPage(a);
     await postForm(a, '/account/sign-out-everywhere', { csrf_token: csrfToken });
     expect(await stillSignedIn(b)).toBe(true);
-    expect(activeSessions(bob.sub)).toBe(1);
+    expect(await activeSessions(bob.sub)).toBe(1);
   });
 });
 
@@ -343,8 +338,8 @@ describe('refusals change nothing', () => {
     const { form, headers } = make(csrfToken, otherToken);
     const res = await postForm(two, `/account/devices/${one.sid}/end`, form, headers);
     expect(res.status).toBe(403);
-    expect(activeSessions(person.sub)).toBe(2);
-    expect(deviceEndedEvents().filter((e) => e.subject === person.sub)).toEqual([]);
+    expect(await activeSessions(person.sub)).toBe(2);
+    expect((await deviceEndedEvents()).filter((e) => e.subject === person.sub)).toEqual([]);
   });
 
   it.each(csrfCases)('refuses to sign out everywhere with %s (403)', async (_, make) => {
@@ -354,7 +349,7 @@ describe('refusals change nothing', () => {
     const res = await postForm(two, '/account/sign-out-everywhere', form, headers);
     expect(res.status).toBe(403);
     expect(res.headers.getSetCookie()).toEqual([]);
-    expect(activeSessions(person.sub)).toBe(2);
+    expect(await activeSessions(person.sub)).toBe(2);
   });
 
   it("answers 404 for another person's device and leaves it signed in", async () => {
@@ -365,9 +360,11 @@ describe('refusals change nothing', () => {
     expect(res.status).toBe(404);
     expect(await res.text()).toContain('Device not found');
     expect(await stillSignedIn(theirs)).toBe(true);
-    expect(activeSessions(stranger.sub)).toBe(1);
-    expect(activeSessions(person.sub)).toBe(2);
-    expect(deviceEndedEvents().filter((e) => e.subject === stranger.sub || e.subject === person.sub)).toEqual([]);
+    expect(await activeSessions(stranger.sub)).toBe(1);
+    expect(await activeSessions(person.sub)).toBe(2);
+    expect((await deviceEndedEvents()).filter((e) => e.subject === stranger.sub || e.subject === person.sub)).toEqual(
+      [],
+    );
   });
 
   it.each([
@@ -376,14 +373,14 @@ describe('refusals change nothing', () => {
   ])('answers 404 for %s', async (_, sid) => {
     const { person, two } = await twoDevices();
     expect((await endDevice(two, sid)).status).toBe(404);
-    expect(activeSessions(person.sub)).toBe(2);
+    expect(await activeSessions(person.sub)).toBe(2);
   });
 
   it('answers 404 for a device already signed out', async () => {
     const { person, one, two } = await twoDevices();
     await endDevice(two, one.sid);
     expect((await endDevice(two, one.sid)).status).toBe(404);
-    expect(activeSessions(person.sub)).toBe(1);
+    expect(await activeSessions(person.sub)).toBe(1);
   });
 
   it('sends a POST without a session to the sign-in page', async () => {
@@ -393,6 +390,6 @@ describe('refusals change nothing', () => {
     });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/sign-in');
-    expect(activeSessions(person.sub)).toBe(2);
+    expect(await activeSessions(person.sub)).toBe(2);
   });
 });

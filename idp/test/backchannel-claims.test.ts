@@ -22,7 +22,7 @@ const receiver = new LogoutReceiver();
 beforeAll(async () => {
   await receiver.start();
   first = await startIssuer();
-  second = await startIssuer({ dir: first.dir });
+  second = await startIssuer({ database: first.database });
 });
 afterAll(async () => {
   await second.stop();

@@ -28,7 +28,7 @@ let idle: RunningIssuer;
 beforeAll(async () => {
   await receiver.start();
   dead = await startIssuer();
-  idle = await startIssuer({ dir: dead.dir, issuer: { log, backchannel: { pollMs: POLL_MS } } });
+  idle = await startIssuer({ database: dead.database, issuer: { log, backchannel: { pollMs: POLL_MS } } });
 });
 afterAll(async () => {
   await idle?.stop();

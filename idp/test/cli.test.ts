@@ -3,18 +3,17 @@
  * the issuer's database, the password on standard input, never in argv.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digest } from '../src/crypto/digest.js';
-import { openStore, type Store } from '../src/store/index.js';
+import { dropDatabase, freshDatabase, withStore, type OpenedStore } from './support/databases.js';
 
 const IDP_DIR = fileURLToPath(new URL('..', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
-const database = join(dir, 'tessera.db');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let database: string;
+beforeAll(async () => {
+  database = await freshDatabase();
+});
+afterAll(() => dropDatabase(database));
 
 function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -43,13 +42,8 @@ async function succeeding(args: string[], stdin = '') {
 }
 
 /** Reads the CLI's database through the store, closing it again before the next command runs. */
-async function readStore(read: (store: Store) => Promise<void>): Promise<void> {
-  const store = await openStore(database);
-  try {
-    await read(store);
-  } finally {
-    await store.close();
-  }
+function readStore(read: (store: OpenedStore) => Promise<void>): Promise<void> {
+  return withStore(database, read);
 }
 
 // Each call starts a TypeScript process; on a loaded two-core CI machine that can take seconds.

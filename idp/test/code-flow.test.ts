@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { createHash } from 'node:crypto';
-import { useIssuer } from './support/fixture.js';
+import { sql, useIssuer } from './support/fixture.js';
 import { browserFlow, redeem } from './support/browser.js';
-import { sqliteOf } from '../src/store/index.js';
 
 const { idp, fx } = useIssuer();
 
@@ -102,10 +101,7 @@ describe('authorization code flow with a cookie-jar client', () => {
     );
     const secret = jar.cookie(idp.url, 'tessera_session')!;
     expect(secret.length).toBeGreaterThanOrEqual(43);
-    const rows = sqliteOf(idp.issuer.ctx.store).prepare('select * from sso_sessions').all() as Record<
-      string,
-      unknown
-    >[];
+    const rows = await sql(idp, 'select * from sso_sessions');
     expect(JSON.stringify(rows)).not.toContain(secret);
   });
 });

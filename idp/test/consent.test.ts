@@ -88,7 +88,7 @@ describe('consent for a third-party client', () => {
 
   it('sends access_denied with state and iss back to the client on Deny, and remembers nothing', async () => {
     const { jar } = await newPersonSignedIn();
-    const consents = countRows(idp, 'consents');
+    const consents = await countRows(idp, 'consents');
     const { location } = await authorizeThirdParty(jar);
     const res = await decide(jar, await consentPage(jar, location), 'deny');
     expect(res.status).toBe(303);
@@ -98,7 +98,7 @@ describe('consent for a third-party client', () => {
     expect(back.searchParams.get('state')).toBe('state-123');
     expect(back.searchParams.get('iss')).toBe(idp.url);
     expect(back.searchParams.has('code')).toBe(false);
-    expect(countRows(idp, 'consents')).toBe(consents);
+    expect(await countRows(idp, 'consents')).toBe(consents);
     // Asked again next time.
     expect((await authorizeThirdParty(jar)).location.pathname).toBe('/consent');
   });
@@ -190,22 +190,22 @@ describe('consent for a third-party client', () => {
 describe('the consent form refuses', () => {
   it('a wrong csrf_token with 403, remembering nothing', async () => {
     const { jar } = await newPersonSignedIn();
-    const consents = countRows(idp, 'consents');
+    const consents = await countRows(idp, 'consents');
     const { location } = await authorizeThirdParty(jar);
     const form = await consentPage(jar, location);
     const res = await decide(jar, { ...form, csrfToken: 'forged' }, 'allow');
     expect(res.status).toBe(403);
     expect(res.headers.get('location')).toBeNull();
-    expect(countRows(idp, 'consents')).toBe(consents);
+    expect(await countRows(idp, 'consents')).toBe(consents);
   });
 
   it('a post from a foreign Origin with 403, remembering nothing', async () => {
     const { jar } = await newPersonSignedIn();
-    const consents = countRows(idp, 'consents');
+    const consents = await countRows(idp, 'consents');
     const { location } = await authorizeThirdParty(jar);
     const res = await decide(jar, await consentPage(jar, location), 'allow', { origin: 'https://evil.example' });
     expect(res.status).toBe(403);
-    expect(countRows(idp, 'consents')).toBe(consents);
+    expect(await countRows(idp, 'consents')).toBe(consents);
   });
 
   it('a decision sent twice: the second finds the interaction used', async () => {

@@ -14,15 +14,14 @@ import {
   sweepExpired,
 } from '../src/workers/expiry-sweep.js';
 import { authorizeQuery, basicAuth, getAuthorize, postToken, redeem, signInAndRedeem } from './support/browser.js';
-import { countRows, registerWebClient, useIssuer } from './support/fixture.js';
-import { sqliteOf } from '../src/store/index.js';
+import { countRows, registerWebClient, sql, useIssuer } from './support/fixture.js';
 
 const { idp, fx } = useIssuer();
 const sweep = (batch?: number) => sweepExpired({ ...idp.issuer.ctx, clock: idp.clock }, batch);
 
 describe('expiry sweep', () => {
   it('deletes the interactions of abandoned sign-ins once expired, and only those', async () => {
-    const before = countRows(idp, 'interactions');
+    const before = await countRows(idp, 'interactions');
     for (let i = 0; i < 5; i++) {
       const res = await getAuthorize(
         idp.url,
@@ -30,7 +29,7 @@ describe('expiry sweep', () => {
       );
       expect(res.status).toBe(302);
     }
-    expect(countRows(idp, 'interactions')).toBe(before + 5);
+    expect(await countRows(idp, 'interactions')).toBe(before + 5);
     expect((await sweep()).interactions).toBe(0);
     idp.clock.advance(idp.issuer.ctx.config.interactionTtl + 1);
     try {
@@ -40,22 +39,22 @@ describe('expiry sweep', () => {
       );
       expect(fresh.status).toBe(302);
       expect((await sweep()).interactions).toBe(before + 5);
-      expect(countRows(idp, 'interactions')).toBe(1);
+      expect(await countRows(idp, 'interactions')).toBe(1);
     } finally {
       idp.clock.advance(-(idp.issuer.ctx.config.interactionTtl + 1));
     }
   });
 
   it('deletes in batches until none is left', async () => {
-    const sqlite = sqliteOf(idp.issuer.ctx.store);
-    const insert = sqlite.prepare(
-      "insert into interactions (id, browser_digest, csrf_token, created_at, expires_at) values (?, 'b', 'c', 0, 1)",
+    const ids = Array.from({ length: 1234 }, (_, i) => `abandoned-${i}`);
+    await sql(
+      idp,
+      'insert into interactions (id, browser_digest, csrf_token, created_at, expires_at) values ' +
+        ids.map(() => "(?, 'b', 'c', 0, 1)").join(', '),
+      ...ids,
     );
-    sqlite.transaction(() => {
-      for (let i = 0; i < 1234; i++) insert.run(`abandoned-${i}`);
-    })();
     expect((await sweep(100)).interactions).toBe(1234);
-    expect(countRows(idp, 'interactions', "id like 'abandoned-%'")).toBe(0);
+    expect(await countRows(idp, 'interactions', "id like 'abandoned-%'")).toBe(0);
   });
 
   it('keeps a redeemed code a day past its expiry, so a replay still revokes its grant, then deletes it', async () => {
@@ -64,24 +63,24 @@ describe('expiry sweep', () => {
       redirectUri: fx.redirectUri,
       auth: fx.confidential,
     });
-    const codes = countRows(idp, 'authorization_codes');
-    const revokedGrants = countRows(idp, 'grants', 'revoked_at is not null');
+    const codes = await countRows(idp, 'authorization_codes');
+    const revokedGrants = await countRows(idp, 'grants', 'revoked_at is not null');
     const hours = 3600;
     idp.clock.advance(idp.issuer.ctx.config.authorizationCodeTtl + hours);
     try {
       await sweep();
-      expect(countRows(idp, 'authorization_codes')).toBe(codes);
+      expect(await countRows(idp, 'authorization_codes')).toBe(codes);
       const replay = await redeem(
         idp.url,
         { code, code_verifier: 'x'.repeat(43), redirect_uri: fx.redirectUri },
         fx.confidential,
       );
       expect(replay.json.error).toBe('invalid_grant');
-      expect(countRows(idp, 'grants', 'revoked_at is not null')).toBe(revokedGrants + 1);
+      expect(await countRows(idp, 'grants', 'revoked_at is not null')).toBe(revokedGrants + 1);
 
       idp.clock.advance(CODE_KEPT_AFTER_EXPIRY_MS / 1000);
       expect((await sweep()).codes).toBeGreaterThanOrEqual(1);
-      expect(countRows(idp, 'authorization_codes')).toBe(0);
+      expect(await countRows(idp, 'authorization_codes')).toBe(0);
     } finally {
       idp.clock.advance(-(idp.issuer.ctx.config.authorizationCodeTtl + hours + CODE_KEPT_AFTER_EXPIRY_MS / 1000));
     }
@@ -98,7 +97,7 @@ describe('expiry sweep', () => {
     const found = await idp.issuer.ctx.store.refreshTokens.find(digest(first));
     const grant = found!.grant;
     const ofGrant = `grant_id = '${grant.id}'`;
-    expect(countRows(idp, 'access_tokens', ofGrant)).toBe(2);
+    expect(await countRows(idp, 'access_tokens', ofGrant)).toBe(2);
 
     const { accessTokenTtl, sessionAbsoluteTtl } = idp.issuer.ctx.config;
     // The session expired a day ago, and so did both access tokens, past any verifier's leeway.
@@ -107,26 +106,26 @@ describe('expiry sweep', () => {
     idp.clock.advance(later / 1000);
     try {
       await sweep();
-      expect(countRows(idp, 'access_tokens', ofGrant)).toBe(0);
-      expect(countRows(idp, 'sso_sessions', `id = '${grant.sessionId}'`)).toBe(0);
+      expect(await countRows(idp, 'access_tokens', ofGrant)).toBe(0);
+      expect(await countRows(idp, 'sso_sessions', `id = '${grant.sessionId}'`)).toBe(0);
       // The family has not ended (its grant is neither revoked nor past its absolute end): the
       // rotated token stays, so that presenting it again is still seen as reuse (RFC 9700 §4.14.2).
-      expect(countRows(idp, 'grants', `id = '${grant.id}'`)).toBe(1);
-      expect(countRows(idp, 'refresh_tokens', ofGrant)).toBe(2);
+      expect(await countRows(idp, 'grants', `id = '${grant.id}'`)).toBe(1);
+      expect(await countRows(idp, 'refresh_tokens', ofGrant)).toBe(2);
       const reused = await postToken(idp.url, { grant_type: 'refresh_token', refresh_token: first }, auth);
       expect(reused.json.error).toBe('invalid_grant');
       expect(reused.json.error_description).toMatch(/already used/);
-      expect(countRows(idp, 'grants', `id = '${grant.id}' and revoked_at is not null`)).toBe(1);
+      expect(await countRows(idp, 'grants', `id = '${grant.id}' and revoked_at is not null`)).toBe(1);
 
       // Revoked: the grant and its whole family go once the margin has passed, not a moment before.
       const [row] = await idp.issuer.ctx.store.database.query('select revoked_at from grants where id = ?', [grant.id]);
       const revokedAt = Number(row!.revoked_at);
       const sweepAt = (now: number) => sweepExpired({ ...idp.issuer.ctx, clock: { now: () => now } });
       await sweepAt(revokedAt + GRANT_KEPT_AFTER_END_MS);
-      expect(countRows(idp, 'grants', `id = '${grant.id}'`)).toBe(1);
+      expect(await countRows(idp, 'grants', `id = '${grant.id}'`)).toBe(1);
       await sweepAt(revokedAt + GRANT_KEPT_AFTER_END_MS + 1);
-      expect(countRows(idp, 'grants', `id = '${grant.id}'`)).toBe(0);
-      expect(countRows(idp, 'refresh_tokens', ofGrant)).toBe(0);
+      expect(await countRows(idp, 'grants', `id = '${grant.id}'`)).toBe(0);
+      expect(await countRows(idp, 'refresh_tokens', ofGrant)).toBe(0);
     } finally {
       idp.clock.advance(-later / 1000);
     }

@@ -7,9 +7,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { basicAuth, signInAndRedeem } from './support/browser.js';
-import { useIssuer } from './support/fixture.js';
+import { sql, useIssuer } from './support/fixture.js';
 import { errorCode } from './support/pages.js';
-import { sqliteOf } from '../src/store/index.js';
 
 const { idp, fx } = useIssuer();
 let accessToken: string;
@@ -23,7 +22,7 @@ beforeAll(async () => {
   accessToken = tokens.access_token as string;
   // Every query of these tables now fails inside the store, as a broken database would.
   for (const table of ['clients', 'users', 'sso_sessions', 'interactions', 'access_tokens'])
-    sqliteOf(idp.issuer.ctx.store).exec(`alter table ${table} rename to ${table}_gone`);
+    await sql(idp, `alter table ${table} rename to ${table}_gone`);
 });
 
 const basic = () => basicAuth(fx.confidential.id, fx.confidential.secret);

@@ -7,10 +7,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropDatabase, freshDatabase } from './support/databases.js';
 import { freePort } from './support/issuer-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -53,10 +52,10 @@ async function start(workspace: string, env: Record<string, string>, port: numbe
 
 const children: ChildProcess[] = [];
 const ports: Record<string, number> = {};
-let dir: string;
+let database: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-headers-'));
+  database = await freshDatabase();
   for (const name of ['idp', 'app-a', 'app-b']) ports[name] = await freePort();
   const issuer = `http://127.0.0.1:${ports.idp}`;
   children.push(
@@ -66,7 +65,7 @@ beforeAll(async () => {
         {
           TESSERA_ISSUER: issuer,
           TESSERA_PORT: String(ports.idp),
-          TESSERA_DATABASE: join(dir, 'tessera.db'),
+          TESSERA_DATABASE: database,
         },
         ports.idp!,
       ),
@@ -95,7 +94,7 @@ afterAll(async () => {
         }),
     ),
   );
-  rmSync(dir, { recursive: true, force: true });
+  if (database) await dropDatabase(database);
 });
 
 describe.each(['idp', 'app-a', 'app-b'])('%s, sent a header block over 16 KiB', (name) => {

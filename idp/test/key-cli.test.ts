@@ -43,7 +43,7 @@ describe('keys list and keys rotate, against a running issuer', { timeout: 60_00
   beforeAll(async () => {
     idp = await startIssuer({ env: ENV });
     fx = await seed(idp);
-    env = { ...ENV, TESSERA_DATABASE: idp.databaseFile };
+    env = { ...ENV, TESSERA_DATABASE: idp.database };
   });
   afterAll(() => idp.cleanup());
 
@@ -136,7 +136,7 @@ describe('keys rotate without --force', { timeout: 60_000 }, () => {
   it('promotes the next key once it has been published long enough, and audits it', async () => {
     const next = (await idp.issuer.ctx.store.signingKeys.list()).find((k) => k.state === 'next')!;
     await new Promise((r) => setTimeout(r, Math.max(0, next.createdAt + 1000 - Date.now() + 50)));
-    const { code, stdout } = await cli(['keys', 'rotate', '--json'], { ...ENV, TESSERA_DATABASE: idp.databaseFile });
+    const { code, stdout } = await cli(['keys', 'rotate', '--json'], { ...ENV, TESSERA_DATABASE: idp.database });
     expect(code).toBe(0);
     const rotation = JSON.parse(stdout) as Rotation;
     expect(rotation).toMatchObject({ to: next.kid, forced: false });

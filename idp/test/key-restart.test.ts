@@ -40,7 +40,7 @@ beforeAll(async () => {
   before = await rowsOf(first);
   jwksBefore = await jwksOf(first);
   await first.stop();
-  second = await startIssuer({ dir: first.dir, env: ENV });
+  second = await startIssuer({ database: first.database, env: ENV });
 });
 afterAll(async () => {
   await first.stop();

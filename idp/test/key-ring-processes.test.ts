@@ -23,7 +23,7 @@ let first: RunningIssuer;
 let second: RunningIssuer;
 beforeEach(async () => {
   first = await startIssuer({ env: ENV });
-  second = await startIssuer({ dir: first.dir, env: ENV });
+  second = await startIssuer({ database: first.database, env: ENV });
 });
 afterEach(async () => {
   await second.stop();

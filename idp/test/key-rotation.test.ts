@@ -11,9 +11,8 @@ import { tickKeyRing } from '../src/keys/key-rotation-schedule.js';
 import { KeyRotationError, rotateSigningKey } from '../src/keys/key-rotation.js';
 import { generateSigningKey } from '../src/keys/signing-key-material.js';
 import type { StoredSigningKey } from '../src/store/signing-keys.js';
-import { seed, startIssuer, type RunningIssuer } from './support/fixture.js';
+import { seed, sql, startIssuer, type RunningIssuer } from './support/fixture.js';
 import { signInAndRedeem } from './support/browser.js';
-import { sqliteOf } from '../src/store/index.js';
 
 /** Defaults, spelled out because the tests compute with them: 10 s check, 5 min max-age and token lifetimes. */
 const ENV = {
@@ -199,7 +198,7 @@ describe('the scheduler', () => {
 
   it('puts a next key back when there is none', async () => {
     const next = await only('next');
-    sqliteOf(idp.issuer.ctx.store).prepare("delete from signing_keys where state = 'next'").run();
+    await sql(idp, "delete from signing_keys where state = 'next'");
     await tick();
     const again = await only('next');
     expect(again.kid).not.toBe(next.kid);
@@ -212,7 +211,7 @@ describe('a change of TESSERA_SIGNING_ALG', () => {
   beforeEach(async () => {
     first = await only('current');
     await idp.stop();
-    idp = await startIssuer({ dir: idp.dir, env: { ...ENV, TESSERA_SIGNING_ALG: 'EdDSA' } });
+    idp = await startIssuer({ database: idp.database, env: { ...ENV, TESSERA_SIGNING_ALG: 'EdDSA' } });
   });
 
   it('keeps signing with the current key after the restart', async () => {

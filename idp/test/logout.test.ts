@@ -3,9 +3,8 @@ import { createMemoryJtiStore, createRemoteKeySet, verifyLogoutToken } from '@te
 import { formValue, eventually } from '@tessera/shared/testing';
 import { registerClient } from '../src/protocol/registration.js';
 import { browserFlow, redeem } from './support/browser.js';
-import { seed, startIssuer, useIssuer } from './support/fixture.js';
+import { countRows, seed, sql, startIssuer, useIssuer } from './support/fixture.js';
 import { LogoutReceiver } from './support/logout-receiver.js';
-import { sqliteOf } from '../src/store/index.js';
 
 const { idp, fx } = useIssuer({ issuer: { backchannel: { baseDelayMs: 50, maxAttempts: 3 } } });
 const rp = new LogoutReceiver();
@@ -151,22 +150,18 @@ describe('RP-initiated logout', () => {
 /** Deliveries left by earlier tests must not take the statuses a test scripts for its own. */
 const noDeliveryPending = () =>
   eventually(
-    () =>
-      (
-        sqliteOf(idp.issuer.ctx.store)
-          .prepare('select count(*) as n from backchannel_deliveries where delivered_at is null and failed_at is null')
-          .get() as { n: number }
-      ).n === 0,
+    async () => (await countRows(idp, 'backchannel_deliveries', 'delivered_at is null and failed_at is null')) === 0,
   );
 
 /** The latest delivery to the test's app, as the issuer recorded it. */
-const latestDelivery = () =>
-  sqliteOf(idp.issuer.ctx.store)
-    .prepare(
+const latestDelivery = async () =>
+  (
+    await sql(
+      idp,
       "select attempts, delivered_at, failed_at from backchannel_deliveries where client_id = 'rp-with-logout' " +
         'order by created_at desc limit 1',
     )
-    .get() as { attempts: number; delivered_at: number | null; failed_at: number | null };
+  )[0] as { attempts: number; delivered_at: number | null; failed_at: number | null };
 
 describe('back-channel logout', () => {
   beforeEach(() => noDeliveryPending());
@@ -197,14 +192,14 @@ describe('back-channel logout', () => {
     const res = await jar.fetch(logoutUrl({ id_token_hint: idToken }));
     expect(res.status).toBe(200);
     // The logout answered before the delivery could succeed: that takes 1 s + 2 s of backoff.
-    expect(latestDelivery().delivered_at).toBeNull();
+    expect((await latestDelivery()).delivered_at).toBeNull();
     await eventually(() => rp.tokens.length === 1);
     // The app has the token before the issuer records the answer: wait for the recorded outcome.
-    await eventually(() => {
-      const { delivered_at, failed_at } = latestDelivery();
+    await eventually(async () => {
+      const { delivered_at, failed_at } = await latestDelivery();
       return delivered_at !== null || failed_at !== null;
     });
-    const row = latestDelivery();
+    const row = await latestDelivery();
     expect(row.attempts).toBe(3);
     expect(row.delivered_at).not.toBeNull();
   });
@@ -214,7 +209,7 @@ describe('back-channel logout', () => {
     rp.statuses = [500, 500, 500, 500];
     const { jar, idToken } = await signedIn();
     await jar.fetch(logoutUrl({ id_token_hint: idToken }));
-    await eventually(() => latestDelivery().failed_at !== null);
+    await eventually(async () => (await latestDelivery()).failed_at !== null);
     expect(rp.tokens).toEqual([]);
     rp.statuses = [];
   });

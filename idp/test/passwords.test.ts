@@ -5,9 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hash } from '@node-rs/argon2';
 import { createPasswordHasher, OWASP_ARGON2ID, type PasswordHasher } from '../src/crypto/passwords.js';
-import { PASSWORD, seed, startIssuer, type RunningIssuer } from './support/fixture.js';
+import { PASSWORD, seed, sql, startIssuer, type RunningIssuer } from './support/fixture.js';
 import { browserFlow } from './support/browser.js';
-import { sqliteOf } from '../src/store/index.js';
 
 const OWASP_PHC = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/;
 const WEAKER = { memoryCost: 4096, timeCost: 1, parallelism: 1 };
@@ -54,12 +53,8 @@ describe('the password hasher', () => {
 describe('rehashing at sign-in', () => {
   let idp: RunningIssuer;
   let fx: Awaited<ReturnType<typeof seed>>;
-  const storedHash = (sub: string) =>
-    (
-      sqliteOf(idp.issuer.ctx.store).prepare('select password_hash from users where id = ?').get(sub) as {
-        password_hash: string;
-      }
-    ).password_hash;
+  const storedHash = async (sub: string) =>
+    (await sql(idp, 'select password_hash from users where id = ?', sub))[0]?.password_hash as string;
 
   beforeAll(async () => {
     idp = await startIssuer();
@@ -80,13 +75,13 @@ describe('rehashing at sign-in', () => {
 
   it('upgrades a hash made with other parameters to the OWASP parameters after a successful sign-in', async () => {
     const user = await userWithWeakHash('old@example.com');
-    expect(storedHash(user.sub)).not.toMatch(OWASP_PHC);
+    expect(await storedHash(user.sub)).not.toMatch(OWASP_PHC);
     await browserFlow(
       idp.url,
       { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
       { email: 'old@example.com' },
     );
-    const upgraded = storedHash(user.sub);
+    const upgraded = await storedHash(user.sub);
     expect(upgraded).toMatch(OWASP_PHC);
     expect(await hasher.verify(upgraded, PASSWORD)).toEqual({ ok: true, needsRehash: false });
     // The upgraded hash still lets the person in.
@@ -99,7 +94,7 @@ describe('rehashing at sign-in', () => {
 
   it('leaves the hash alone after a failed sign-in', async () => {
     const user = await userWithWeakHash('old2@example.com');
-    const before = storedHash(user.sub);
+    const before = await storedHash(user.sub);
     await expect(
       browserFlow(
         idp.url,
@@ -107,6 +102,6 @@ describe('rehashing at sign-in', () => {
         { email: 'old2@example.com', password: 'wrong password' },
       ),
     ).rejects.toThrow(/401/);
-    expect(storedHash(user.sub)).toBe(before);
+    expect(await storedHash(user.sub)).toBe(before);
   });
 });

@@ -150,7 +150,7 @@ describe('the subject and the session secret', () => {
     const { location } = await authorize(jar);
     await signIn(jar, location);
     expect(jar.cookie(idp.url, 'tessera_session')).not.toBe('attacker-chosen');
-    expect(countRows(idp, 'sso_sessions', `secret_digest = '${digest('attacker-chosen')}'`)).toBe(0);
+    expect(await countRows(idp, 'sso_sessions', `secret_digest = '${digest('attacker-chosen')}'`)).toBe(0);
     expect((await promptNoneWith('attacker-chosen')).searchParams.get('error')).toBe('login_required');
   });
 

@@ -3,8 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registerClient } from '../src/protocol/registration.js';
 import type { CookieJarClient } from '@tessera/shared/testing';
 import { signInAndRedeem, type AuthorizeOptions } from './support/browser.js';
-import { seed, startIssuer, useIssuer } from './support/fixture.js';
-import { sqliteOf } from '../src/store/index.js';
+import { seed, sql, startIssuer, useIssuer } from './support/fixture.js';
 
 const { idp, fx } = useIssuer();
 const web = { id: 'refreshing-web', secret: 'refreshing-web-secret-refreshing-web-secret' };
@@ -33,10 +32,7 @@ async function refresh(body: Record<string, string>, auth?: { id: string; secret
   return { status: res.status, json: (await res.json()) as Record<string, string>, headers: res.headers };
 }
 
-const rows = (sql: string, ...args: unknown[]) =>
-  sqliteOf(idp.issuer.ctx.store)
-    .prepare(sql)
-    .all(...args) as Record<string, unknown>[];
+const rows = (text: string, ...params: unknown[]) => sql(idp, text, ...params);
 
 const userinfoStatus = async (accessToken: string) =>
   (await fetch(`${idp.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
@@ -50,7 +46,7 @@ describe('refresh tokens', () => {
     const { tokens } = await webTokens();
     const rt = tokens.refresh_token as string;
     expect(rt).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(JSON.stringify(rows('select * from refresh_tokens'))).not.toContain(rt);
+    expect(JSON.stringify(await rows('select * from refresh_tokens'))).not.toContain(rt);
     const plain = await signInAndRedeem(idp.url, {
       clientId: fx.confidential.id,
       redirectUri: fx.redirectUri,
@@ -84,7 +80,7 @@ describe('refresh tokens', () => {
     expect(next.json.error).toBe('invalid_grant');
     expect(await userinfoStatus(rotated.json.access_token!)).toBe(401);
     expect(await userinfoStatus(tokens.access_token as string)).toBe(401);
-    const events = rows("select type, client_id from audit_events where type = 'refresh_token.reused'");
+    const events = await rows("select type, client_id from audit_events where type = 'refresh_token.reused'");
     expect(events.length).toBeGreaterThanOrEqual(1);
     expect(events[0]).toMatchObject({ client_id: web.id });
   });

@@ -80,11 +80,11 @@ describe('an untrusted client or redirect URI gets an HTML error page, never a r
   });
 
   it('stores no interaction for refused requests', async () => {
-    const before = countRows(idp, 'interactions');
+    const before = await countRows(idp, 'interactions');
     await getAuthorize(idp.url, query({ redirect_uri: 'https://evil.example/cb' }));
     await getAuthorize(idp.url, query({ code_challenge: null }));
     await getAuthorize(idp.url, query({ response_type: 'token' }));
-    expect(countRows(idp, 'interactions')).toBe(before);
+    expect(await countRows(idp, 'interactions')).toBe(before);
   });
 });
 

@@ -52,14 +52,14 @@ describe('the sign-in form refuses bad credentials alike', () => {
     ['an unknown email', 'nobody@example.com', PASSWORD],
   ])('answers %s with 401, the generic message and no session', async (_, email, password) => {
     const { jar, interaction, csrfToken } = await openSignIn();
-    const sessions = countRows(idp, 'sso_sessions');
+    const sessions = await countRows(idp, 'sso_sessions');
     const res = await postSignIn(jar, { interaction, csrf_token: csrfToken, email, password });
     expect(res.status).toBe(401);
     const page = await res.text();
     expect(page).toContain('Incorrect email or password.');
     expect(setsSessionCookie(res)).toBe(false);
     expect(res.headers.get('location')).toBeNull();
-    expect(countRows(idp, 'sso_sessions')).toBe(sessions);
+    expect(await countRows(idp, 'sso_sessions')).toBe(sessions);
     // The form is shown again, with the same interaction, so the person can retry.
     expect(formValue(page, 'interaction')).toBe(interaction);
   });
@@ -106,7 +106,7 @@ describe('the sign-in form refuses bad credentials alike', () => {
 describe('the sign-in form refuses cross-site and forged posts', () => {
   it('refuses a wrong csrf_token with 403 and no session, even with the right password', async () => {
     const { jar, interaction } = await openSignIn();
-    const sessions = countRows(idp, 'sso_sessions');
+    const sessions = await countRows(idp, 'sso_sessions');
     const res = await postSignIn(jar, {
       interaction,
       csrf_token: 'forged-token',
@@ -115,7 +115,7 @@ describe('the sign-in form refuses cross-site and forged posts', () => {
     });
     expect(res.status).toBe(403);
     expect(setsSessionCookie(res)).toBe(false);
-    expect(countRows(idp, 'sso_sessions')).toBe(sessions);
+    expect(await countRows(idp, 'sso_sessions')).toBe(sessions);
   });
 
   it('refuses a missing csrf_token with 403', async () => {
@@ -132,11 +132,11 @@ describe('the sign-in form refuses cross-site and forged posts', () => {
     ['the issuer’s host on another port', { origin: 'http://127.0.0.1:1' }],
   ])('refuses a post from %s with 403 and no session', async (_, headers) => {
     const { jar, ...opened } = await openSignIn();
-    const sessions = countRows(idp, 'sso_sessions');
+    const sessions = await countRows(idp, 'sso_sessions');
     const res = await postSignIn(jar, signInForm(opened), headers);
     expect(res.status).toBe(403);
     expect(setsSessionCookie(res)).toBe(false);
-    expect(countRows(idp, 'sso_sessions')).toBe(sessions);
+    expect(await countRows(idp, 'sso_sessions')).toBe(sessions);
   });
 
   it('refuses to finish an interaction from a browser that did not start it', async () => {

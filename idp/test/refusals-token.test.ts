@@ -56,9 +56,9 @@ function expectError(res: Awaited<ReturnType<typeof token>>, status: number, err
 describe('the authorization_code grant refuses', () => {
   it('a wrong code_verifier as invalid_grant, creating no grant', async () => {
     const { code } = await freshCode(fx.publicClient.id);
-    const grants = countRows(idp, 'grants');
+    const grants = await countRows(idp, 'grants');
     expectError(await token(redemption(code, 'W'.repeat(43))), 400, 'invalid_grant');
-    expect(countRows(idp, 'grants')).toBe(grants);
+    expect(await countRows(idp, 'grants')).toBe(grants);
   });
 
   it('a replayed code and revokes the tokens of its first use (RFC 6749 §4.1.2)', async () => {
@@ -71,14 +71,14 @@ describe('the authorization_code grant refuses', () => {
       (await fetch(new URL('/userinfo', idp.url), { headers: { authorization: `Bearer ${accessToken}` } })).status,
     ).toBe(200);
 
-    const revokedBefore = countRows(idp, 'grants', 'revoked_at is not null');
+    const revokedBefore = await countRows(idp, 'grants', 'revoked_at is not null');
     expectError(await token(body), 400, 'invalid_grant');
 
     const info = await fetch(new URL('/userinfo', idp.url), { headers: { authorization: `Bearer ${accessToken}` } });
     expect(info.status).toBe(401);
     expect(((await info.json()) as { error: string }).error).toBe('invalid_token');
     expect(info.headers.get('www-authenticate')).toContain('error="invalid_token"');
-    expect(countRows(idp, 'grants', 'revoked_at is not null')).toBe(revokedBefore + 1);
+    expect(await countRows(idp, 'grants', 'revoked_at is not null')).toBe(revokedBefore + 1);
   });
 
   it('all but one of two concurrent redemptions of a code', async () => {
@@ -145,15 +145,15 @@ describe('the authorization_code grant refuses', () => {
 describe('client authentication at the token endpoint refuses', () => {
   it('a wrong client secret with 401 invalid_client and a Basic challenge, leaving the code unused', async () => {
     const { code, verifier } = await freshCode(fx.confidential.id);
-    const grants = countRows(idp, 'grants');
-    const tokens = countRows(idp, 'access_tokens');
+    const grants = await countRows(idp, 'grants');
+    const tokens = await countRows(idp, 'access_tokens');
     const body = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: fx.redirectUri };
     const res = await token(body, { authorization: basicAuth(fx.confidential.id, 'not-the-secret') });
     expectError(res, 401, 'invalid_client');
     expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="tessera"/);
-    expect(countRows(idp, 'grants')).toBe(grants);
-    expect(countRows(idp, 'access_tokens')).toBe(tokens);
-    expect(countRows(idp, 'authorization_codes', 'consumed_at is not null')).toBe(countRows(idp, 'grants'));
+    expect(await countRows(idp, 'grants')).toBe(grants);
+    expect(await countRows(idp, 'access_tokens')).toBe(tokens);
+    expect(await countRows(idp, 'authorization_codes', 'consumed_at is not null')).toBe(await countRows(idp, 'grants'));
     // The refusal consumed nothing: the rightful client can still redeem the code.
     expect((await token(body, { authorization: basicAuth(fx.confidential.id, fx.confidential.secret) })).status).toBe(
       200,
@@ -236,9 +236,9 @@ describe('the token endpoint refuses malformed requests', () => {
     // Basic authentication names the client, so the body leaves client_id out.
     const body = new URLSearchParams(redemption(code, verifier, { client_id: undefined }));
     body.append('code', code);
-    const grants = countRows(idp, 'grants');
+    const grants = await countRows(idp, 'grants');
     expectError(await token(body, auth()), 400, 'invalid_request');
-    expect(countRows(idp, 'grants')).toBe(grants);
+    expect(await countRows(idp, 'grants')).toBe(grants);
   });
 
   it('a body that is not application/x-www-form-urlencoded as invalid_request', async () => {

@@ -6,10 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
-import { seed, startIssuer, type RunningIssuer } from './support/fixture.js';
+import { seed, sql, startIssuer, type RunningIssuer } from './support/fixture.js';
 import { browserFlow, signInAndRedeem } from './support/browser.js';
 import type { CookieJarClient } from '@tessera/shared/testing';
-import { sqliteOf } from '../src/store/index.js';
 
 let first: RunningIssuer;
 let second: RunningIssuer;
@@ -37,7 +36,7 @@ beforeAll(async () => {
   discoveryBefore = await (await fetch(new URL('/.well-known/openid-configuration', first.url))).json();
   await first.stop();
   // The same address, as a deployed issuer keeps its URL: tokens name it in `iss`.
-  second = await startIssuer({ dir: first.dir, port: Number(new URL(first.url).port) });
+  second = await startIssuer({ database: first.database, port: Number(new URL(first.url).port) });
 });
 afterAll(async () => {
   await first.stop();
@@ -47,7 +46,7 @@ afterAll(async () => {
 describe('an issuer restarted on the same database', () => {
   it('serves the same discovery document at the same address', async () => {
     expect(second.url).toBe(first.url);
-    expect(second.databaseFile).toBe(first.databaseFile);
+    expect(second.database).toBe(first.database);
     const discovery = await (await fetch(new URL('/.well-known/openid-configuration', second.url))).json();
     expect(discovery).toEqual(discoveryBefore);
   });
@@ -101,20 +100,19 @@ describe('an issuer restarted on the same database', () => {
 });
 
 describe('signing keys at rest', () => {
-  const rows = () =>
-    sqliteOf(second.issuer.ctx.store).prepare('select * from signing_keys').all() as Record<string, unknown>[];
+  const rows = () => sql(second, 'select * from signing_keys');
 
-  it('stores each private key as a compact JWE (dir, A256GCM)', () => {
-    expect(rows().length).toBeGreaterThan(0);
-    for (const row of rows()) {
+  it('stores each private key as a compact JWE (dir, A256GCM)', async () => {
+    expect((await rows()).length).toBeGreaterThan(0);
+    for (const row of await rows()) {
       const jwe = row.private_jwk_encrypted as string;
       expect(jwe.split('.')).toHaveLength(5);
       expect(decodeProtectedHeader(jwe)).toEqual({ alg: 'dir', enc: 'A256GCM' });
     }
   });
 
-  it('has no private key member in any column', () => {
-    for (const row of rows()) {
+  it('has no private key member in any column', async () => {
+    for (const row of await rows()) {
       const text = JSON.stringify(row);
       for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(text).not.toContain(`"${m}"`);
     }
@@ -125,18 +123,19 @@ describe('a different key-encryption key', () => {
   it('stops the issuer from starting on that database', async () => {
     const otherKey = randomBytes(32).toString('base64url');
     expect(otherKey).toHaveLength(43);
-    await expect(startIssuer({ dir: first.dir, env: { TESSERA_KEY_ENCRYPTION_KEY: otherKey } })).rejects.toThrow(
-      /^TESSERA_KEY_ENCRYPTION_KEY: cannot decrypt signing key/,
-    );
+    await expect(
+      startIssuer({ database: first.database, env: { TESSERA_KEY_ENCRYPTION_KEY: otherKey } }),
+    ).rejects.toThrow(/^TESSERA_KEY_ENCRYPTION_KEY: cannot decrypt signing key/);
   });
 
   it('leaves the stored keys untouched by the failed start', async () => {
     await expect(
-      startIssuer({ dir: first.dir, env: { TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') } }),
+      startIssuer({
+        database: first.database,
+        env: { TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') },
+      }),
     ).rejects.toThrow();
-    const kids = (
-      sqliteOf(second.issuer.ctx.store).prepare('select kid from signing_keys').all() as { kid: string }[]
-    ).map((r) => r.kid);
+    const kids = (await sql(second, 'select kid from signing_keys')).map((r) => r.kid as string);
     // Row order and JWKS order carry no meaning (RFC 7517 §5.1): compare as sets.
     expect(kids.sort()).toEqual(keysBefore.map((k) => k.kid!).sort());
   });

@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { postToken, redeemThroughSession, signInAndRedeem } from './support/browser.js';
-import { registerWebClient, seed, startIssuer, type RunningIssuer } from './support/fixture.js';
-import { sqliteOf } from '../src/store/index.js';
+import { registerWebClient, seed, sql, startIssuer, type RunningIssuer } from './support/fixture.js';
 
 const web = { id: 'active-web', name: 'Active Web', secret: 'active-web-secret-active-web-secret-active' };
 
@@ -17,8 +16,7 @@ async function issuerWithIdleLifetime(seconds: number) {
   return { idp, fx };
 }
 
-const lastSeenAt = (idp: RunningIssuer) =>
-  (sqliteOf(idp.issuer.ctx.store).prepare('select last_seen_at as t from sso_sessions').get() as { t: number }).t;
+const lastSeenAt = async (idp: RunningIssuer) => (await sql(idp, 'select last_seen_at as t from sso_sessions'))[0]?.t;
 
 const refresh = (idp: RunningIssuer, token: string) =>
   postToken(
@@ -72,13 +70,13 @@ describe('session activity', () => {
     try {
       const visit = { clientId: fx.publicClient.id, redirectUri: fx.redirectUri };
       const { jar } = await signInAndRedeem(idp.url, visit);
-      const signedInAt = lastSeenAt(idp);
+      const signedInAt = (await lastSeenAt(idp)) as number;
       idp.clock.advance(30);
       expect((await redeemThroughSession(idp.url, visit, jar)).status).toBe(200);
-      expect(lastSeenAt(idp)).toBe(signedInAt);
+      expect(await lastSeenAt(idp)).toBe(signedInAt);
       idp.clock.advance(31);
       expect((await redeemThroughSession(idp.url, visit, jar)).status).toBe(200);
-      expect(lastSeenAt(idp)).toBeGreaterThanOrEqual(signedInAt + 61_000);
+      expect(await lastSeenAt(idp)).toBeGreaterThanOrEqual(signedInAt + 61_000);
     } finally {
       await idp.cleanup();
     }

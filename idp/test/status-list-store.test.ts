@@ -3,24 +3,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { inflateStatusList, statusAt } from '@tessera/shared';
 import { StatusLists, type StatusListReference } from '../src/status-list/status-lists.js';
-import { sqliteOf, openStore, type Store } from '../src/store/index.js';
-import { startIssuer, type RunningIssuer } from './support/fixture.js';
+import { openStore } from '../src/store/index.js';
+import { dropDatabase, freshDatabase, type OpenedStore } from './support/databases.js';
+import { sql, startIssuer, type RunningIssuer } from './support/fixture.js';
 
 describe('status list repository', () => {
-  let store: Store;
+  let database: string;
+  let store: OpenedStore;
   beforeAll(async () => {
-    store = await openStore(':memory:');
+    database = await freshDatabase();
+    store = await openStore(database);
   });
-  afterAll(() => store.close());
+  afterAll(async () => {
+    await store?.close();
+    await dropDatabase(database);
+  });
 
   /** A grant to hang access tokens on, straight in the database. */
-  const token = (jti: string, list: number, index: number) => {
-    sqliteOf(store)
-      .prepare(
-        'insert into access_tokens (jti, grant_id, expires_at, status_list, status_index) values (?, ?, ?, ?, ?)',
-      )
-      .run(jti, 'g', 0, list, index);
-  };
+  const token = (jti: string, list: number, index: number) =>
+    store.database.query(
+      'insert into access_tokens (jti, grant_id, expires_at, status_list, status_index) values (?, ?, ?, ?, ?)',
+      [jti, 'g', 0, list, index],
+    );
 
   it('hands out consecutive indices of the newest list, and starts a new list when it is full', async () => {
     const got: { list: number; index: number }[] = [];
@@ -55,22 +59,22 @@ describe('status list repository', () => {
   });
 
   it('moves a list version strictly forward on each revocation, even within one millisecond', async () => {
-    sqliteOf(store).exec(
+    await store.database.query(
       'insert into users (id, email, display_name, password_hash, created_at, updated_at) ' +
         "values ('u', 'u@example.test', 'U', 'x', 0, 0)",
     );
-    sqliteOf(store).exec(
+    await store.database.query(
       'insert into clients (id, name, type, party, redirect_uris, post_logout_redirect_uris, ' +
         'allowed_scopes, allowed_resources, created_at) ' +
         "values ('c', 'C', 'public', 'first', '[]', '[]', '[]', '[]', 0)",
     );
-    sqliteOf(store).exec(
+    await store.database.query(
       'insert into grants (id, client_id, user_id, session_id, scope, resource, created_at) ' +
         "values ('g', 'c', 'u', 's', '', '', 0)",
     );
-    token('a', 1, 0);
-    token('b', 1, 1);
-    token('c', 2, 0);
+    await token('a', 1, 0);
+    await token('b', 1, 1);
+    await token('c', 2, 0);
     const before = (await store.statusLists.find(1))!.updatedAt;
     const first = await store.statusLists.markRevoked(['a', 'c', 'unknown'], 5000);
     expect(first).toEqual([
@@ -83,7 +87,7 @@ describe('status list repository', () => {
   });
 
   it('lists the lists that may hold tokens issued since a time', async () => {
-    const all = sqliteOf(store).prepare('select id, created_at as at from status_lists order by id').all() as {
+    const all = (await store.database.query('select id, created_at as at from status_lists order by id')) as {
       id: number;
       at: number;
     }[];
@@ -150,26 +154,33 @@ describe('status lists at the issuer', () => {
     const lists = new StatusLists({ ...idp.issuer.ctx, store: { ...store, statusLists } }, { size: 16 });
     const refs: StatusListReference[] = [];
     for (let i = 0; i < 3; i++) refs.push(await lists.allocate());
-    const sqlite = sqliteOf(store);
-    sqlite.exec(
+    await sql(
+      idp,
       'insert into users (id, email, display_name, password_hash, created_at, updated_at) ' +
         "values ('u2', 'u2@example.test', 'U', 'x', 0, 0)",
     );
-    sqlite.exec(
+    await sql(
+      idp,
       'insert into clients (id, name, type, party, redirect_uris, post_logout_redirect_uris, ' +
         'allowed_scopes, allowed_resources, created_at) ' +
         "values ('c2', 'C', 'public', 'first', '[]', '[]', '[]', '[]', 0)",
     );
-    sqlite.exec(
+    await sql(
+      idp,
       'insert into grants (id, client_id, user_id, session_id, scope, resource, created_at) ' +
         "values ('g2', 'c2', 'u2', 's', '', '', 0)",
     );
-    const record = sqlite.prepare(
-      'insert into access_tokens (jti, grant_id, expires_at, status_list, status_index) values (?, ?, ?, ?, ?)',
-    );
-    refs.forEach((r, i) => {
-      record.run(`t${i}`, 'g2', clock.now() + 60_000, r.list, r.index);
-    });
+    for (const [i, r] of refs.entries()) {
+      await sql(
+        idp,
+        'insert into access_tokens (jti, grant_id, expires_at, status_list, status_index) values (?, ?, ?, ?, ?)',
+        `t${i}`,
+        'g2',
+        clock.now() + 60_000,
+        r.list,
+        r.index,
+      );
+    }
     const bit = async (i: number) => {
       const { status_list } = decodeJwt((await lists.token(refs[i]!.list))!.token) as { status_list: { lst: string } };
       return statusAt(await inflateStatusList(status_list.lst, 1 << 20), 1, refs[i]!.index);
@@ -178,14 +189,14 @@ describe('status lists at the issuer', () => {
     expect(reads).toBe(1);
 
     // Through the component: the kept bits are patched, the list is not read again.
-    sqlite.prepare("update access_tokens set revoked_at = 1 where jti = 't0'").run();
+    await sql(idp, "update access_tokens set revoked_at = 1 where jti = 't0'");
     await lists.revoked(['t0']);
     expect(await bit(0)).toBe(1);
     expect(reads).toBe(1);
 
     // Behind its back (another instance): the version moved, so the list is read again.
-    sqlite.prepare("update access_tokens set revoked_at = 1 where jti = 't1'").run();
-    sqlite.prepare('update status_lists set updated_at = updated_at + 1 where id = ?').run(refs[1]!.list);
+    await sql(idp, "update access_tokens set revoked_at = 1 where jti = 't1'");
+    await sql(idp, 'update status_lists set updated_at = updated_at + 1 where id = ?', refs[1]!.list);
     expect(await bit(1)).toBe(1);
     expect(await bit(2)).toBe(0);
     expect(reads).toBe(2);

@@ -124,7 +124,7 @@ describe('openStore', () => {
     );
     await expect(openStore(url)).rejects.toThrow(expected);
     // Before serving: a node started on it exits non-zero with the same message.
-    await expect(spawnIssuer({ databaseFile: url, port: await freePort() })).rejects.toThrow(
+    await expect(spawnIssuer({ database: url, port: await freePort() })).rejects.toThrow(
       new RegExp(`exited with code 1[\\s\\S]*${expected.source}`),
     );
   });
@@ -145,7 +145,7 @@ describe('openStore', () => {
         `${new Date(laterThan(sqliteJournal)).toISOString()}, this build's newest is ${sqliteJournal.at(-1)!.tag}`,
     );
     await expect(openStore(file)).rejects.toThrow(expected);
-    await expect(spawnIssuer({ databaseFile: file, port: await freePort() })).rejects.toThrow(
+    await expect(spawnIssuer({ database: file, port: await freePort() })).rejects.toThrow(
       new RegExp(`exited with code 1[\\s\\S]*${expected.source}`),
     );
   });

@@ -110,7 +110,7 @@ describe('SQLite held by another writer past the busy timeout', () => {
     const signInNeeded = () =>
       getAuthorize(idp.url, authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }));
     // Another process (here a second connection) takes the write lock and keeps it.
-    const other = new Database(idp.databaseFile);
+    const other = new Database(idp.database);
     try {
       other.exec('begin exclusive');
       const refused = await signInNeeded();

@@ -68,7 +68,7 @@ describe('a transaction that reads before it writes, while another connection ho
 
   it('remembers a consent once the other writer commits', async () => {
     const { store } = idp.issuer.ctx;
-    const { committed } = await otherWriter(idp.databaseFile);
+    const { committed } = await otherWriter(idp.database);
     await store.consents.remember(fx.alice.sub, fx.thirdParty.id, ['openid'], now());
     await committed;
     expect(await store.consents.grantedScopes(fx.alice.sub, fx.thirdParty.id)).toEqual(['openid']);
@@ -77,7 +77,7 @@ describe('a transaction that reads before it writes, while another connection ho
   it("revokes a session's grants once the other writer commits", async () => {
     const { store } = idp.issuer.ctx;
     const { sid, jti } = await grantInSession();
-    const { committed } = await otherWriter(idp.databaseFile);
+    const { committed } = await otherWriter(idp.database);
     expect(await store.refreshTokens.revokeSessionGrants(sid, now())).toEqual([jti]);
     await committed;
     expect(await store.grants.isAccessTokenActive(jti)).toBe(false);
@@ -87,7 +87,7 @@ describe('a transaction that reads before it writes, while another connection ho
     const { store } = idp.issuer.ctx;
     const { jti } = await grantInSession();
     await store.grants.revokeAccessToken(jti, now());
-    const { committed } = await otherWriter(idp.databaseFile);
+    const { committed } = await otherWriter(idp.database);
     const changes = await store.statusLists.markRevoked([jti], now());
     await committed;
     expect(changes).toHaveLength(1);

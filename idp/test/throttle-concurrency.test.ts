@@ -11,9 +11,8 @@ import type { IssuerContext } from '../src/context.js';
 import type { PasswordParams } from '../src/crypto/passwords.js';
 import { registerUser } from '../src/protocol/registration.js';
 import { MAX_WAIT_FOR_TURN, accountThrottleKey, ipThrottleKey } from '../src/protocol/sign-in-throttle.js';
-import { PASSWORD, startIssuer, type RunningIssuer } from './support/fixture.js';
+import { PASSWORD, sql, startIssuer, type RunningIssuer } from './support/fixture.js';
 import { signInOutcome } from './support/sign-in-outcome.js';
-import { sqliteOf } from '../src/store/index.js';
 
 /** Cheap argon2id: what is under test is the bookkeeping around the verification, not its cost. */
 const FAST: PasswordParams = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
@@ -44,12 +43,8 @@ const tally = (outcomes: string[]) =>
     return t;
   }, {});
 
-const failures = (key: string, running = idp) =>
-  (
-    sqliteOf(running.issuer.ctx.store).prepare('select failures from sign_in_throttles where key = ?').get(key) as
-      | { failures: number }
-      | undefined
-  )?.failures;
+const failures = async (key: string, running = idp) =>
+  (await sql(running, 'select failures from sign_in_throttles where key = ?', key))[0]?.failures;
 
 const inParallel = <T>(n: number, attempt: (i: number) => Promise<T>) =>
   Promise.all(Array.from({ length: n }, (_, i) => attempt(i)));
@@ -59,7 +54,7 @@ describe('correct passwords in flight together', () => {
     await register('ada@example.com');
     const outcomes = await inParallel(IN_FLIGHT, (i) => outcome('ada@example.com', PASSWORD, `10.10.0.${i}`));
     expect(tally(outcomes)).toEqual({ signed_in: IN_FLIGHT });
-    expect(failures(accountThrottleKey(ctx.config, 'ada@example.com'))).toBeUndefined();
+    expect(await failures(accountThrottleKey(ctx.config, 'ada@example.com'))).toBeUndefined();
   });
 
   it('all sign in to one account, from one IP', async () => {
@@ -72,7 +67,7 @@ describe('correct passwords in flight together', () => {
     await inParallel(IN_FLIGHT, (i) => register(`office-${i}@example.com`));
     const outcomes = await inParallel(IN_FLIGHT, (i) => outcome(`office-${i}@example.com`, PASSWORD, '10.12.0.1'));
     expect(tally(outcomes)).toEqual({ signed_in: IN_FLIGHT });
-    expect(failures(ipThrottleKey('10.12.0.1'))).toBeUndefined();
+    expect(await failures(ipThrottleKey('10.12.0.1'))).toBeUndefined();
   });
 
   it('sign in while a few wrong guesses on the same account are in flight', async () => {
@@ -90,7 +85,7 @@ describe('wrong guesses in flight together', () => {
     await register('dan@example.com');
     const outcomes = await inParallel(IN_FLIGHT, (i) => outcome('dan@example.com', 'wrong password', `10.20.0.${i}`));
     expect(tally(outcomes)).toEqual({ bad_credentials: 5, throttled: IN_FLIGHT - 5 });
-    expect(failures(accountThrottleKey(ctx.config, 'dan@example.com'))).toBe(5);
+    expect(await failures(accountThrottleKey(ctx.config, 'dan@example.com'))).toBe(5);
   });
 
   it('have only ten checked from one IP, the rest refused as throttled', async () => {
@@ -98,7 +93,7 @@ describe('wrong guesses in flight together', () => {
       outcome(`nobody-${i}@example.com`, 'wrong password', '10.21.0.1'),
     );
     expect(tally(outcomes)).toEqual({ bad_credentials: 10, throttled: IN_FLIGHT - 10 });
-    expect(failures(ipThrottleKey('10.21.0.1'))).toBe(10);
+    expect(await failures(ipThrottleKey('10.21.0.1'))).toBe(10);
   });
 
   it('lock an account at 20 failures, one checked per burst once it is in backoff', async () => {
@@ -113,7 +108,7 @@ describe('wrong guesses in flight together', () => {
       idp.clock.advance(MINUTE);
     }
     expect(checked).toEqual([5, ...Array(15).fill(1), 0]);
-    expect(failures(accountThrottleKey(ctx.config, 'eve@example.com'))).toBe(20);
+    expect(await failures(accountThrottleKey(ctx.config, 'eve@example.com'))).toBe(20);
     expect(await outcome('eve@example.com', PASSWORD, '10.99.0.1')).toBe('locked');
   });
 
@@ -128,7 +123,7 @@ describe('wrong guesses in flight together', () => {
       idp.clock.advance(MINUTE);
     }
     expect(checked).toEqual([10, 1, 1, 1, 1, 1, 0]);
-    expect(failures(ipThrottleKey(ip))).toBe(15);
+    expect(await failures(ipThrottleKey(ip))).toBe(15);
   });
 });
 
@@ -158,7 +153,11 @@ describe('attempts that never end', () => {
 describe('two issuers sharing one database', () => {
   let second: RunningIssuer;
   beforeAll(async () => {
-    second = await startIssuer({ dir: idp.dir, env: { TESSERA_TRUST_PROXY: '1' }, issuer: { passwordParams: FAST } });
+    second = await startIssuer({
+      database: idp.database,
+      env: { TESSERA_TRUST_PROXY: '1' },
+      issuer: { passwordParams: FAST },
+    });
     second.clock.offset = idp.clock.offset;
   });
   afterAll(() => second.stop());

@@ -15,8 +15,8 @@ import {
   blockedUntil,
   ipThrottleKey,
 } from '../src/protocol/sign-in-throttle.js';
-import { sqliteOf, type SignInThrottle } from '../src/store/index.js';
-import { PASSWORD, startIssuer, type RunningIssuer } from './support/fixture.js';
+import type { SignInThrottle } from '../src/store/index.js';
+import { PASSWORD, countRows, sql, startIssuer, type RunningIssuer } from './support/fixture.js';
 import { signInOutcome } from './support/sign-in-outcome.js';
 
 const FAST: PasswordParams = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
@@ -92,13 +92,16 @@ describe('attemptSignIn', () => {
   const outcome = (email: string, password: string, ip: string, context: IssuerContext = ctx) =>
     signInOutcome(context, email, password, ip);
 
-  const counter = (key: string) =>
-    sqliteOf(idp.issuer.ctx.store)
-      .prepare(
-        'select key, failures, first_failure_at as firstFailureAt, last_failure_at as lastFailureAt, ' +
-          'blocked_until as blockedUntil from sign_in_throttles where key = ?',
+  // Aliases quoted: PostgreSQL folds unquoted names to lower case.
+  const counter = async (key: string) =>
+    (
+      await sql(
+        idp,
+        'select key, failures, first_failure_at as "firstFailureAt", last_failure_at as "lastFailureAt", ' +
+          'blocked_until as "blockedUntil" from sign_in_throttles where key = ?',
+        key,
       )
-      .get(key) as SignInThrottle | undefined;
+    )[0] as SignInThrottle | undefined;
 
   const tally = (outcomes: string[]) =>
     outcomes.reduce<Record<string, number>>((t, o) => {
@@ -112,7 +115,7 @@ describe('attemptSignIn', () => {
       Array.from({ length: 30 }, (_, i) => outcome('kim@example.com', 'wrong password', `10.1.0.${i}`)),
     );
     expect(tally(outcomes)).toEqual({ bad_credentials: 5, throttled: 25 });
-    expect(counter(accountThrottleKey(ctx.config, 'kim@example.com'))?.failures).toBe(5);
+    expect((await counter(accountThrottleKey(ctx.config, 'kim@example.com')))?.failures).toBe(5);
   });
 
   it('admits parallel guesses from one IP only as far as they could all fail, so only ten are checked', async () => {
@@ -161,8 +164,8 @@ describe('attemptSignIn', () => {
     for (let i = 0; i < 8; i++) await outcome(`stranger-${i}@example.com`, 'wrong password', ip);
     expect(await outcome('oscar@example.com', 'wrong password', ip)).toBe('bad_credentials');
     expect(await outcome('oscar@example.com', PASSWORD, ip)).toBe('signed_in');
-    expect(counter(ipThrottleKey(ip))?.failures).toBe(8);
-    expect(counter(accountThrottleKey(ctx.config, 'oscar@example.com'))).toBeUndefined();
+    expect((await counter(ipThrottleKey(ip)))?.failures).toBe(8);
+    expect(await counter(accountThrottleKey(ctx.config, 'oscar@example.com'))).toBeUndefined();
     // Signing in to one's own account did not wipe the guesses on others: two more and the IP is blocked.
     await outcome('stranger-8@example.com', 'wrong password', ip);
     await outcome('stranger-9@example.com', 'wrong password', ip);
@@ -172,26 +175,21 @@ describe('attemptSignIn', () => {
   it('forgets an account’s failures after 15 quiet minutes', async () => {
     await register('pia@example.com');
     for (let i = 0; i < 4; i++) await outcome('pia@example.com', 'wrong password', `10.6.0.${i}`);
-    expect(counter(accountThrottleKey(ctx.config, 'pia@example.com'))?.failures).toBe(4);
+    expect((await counter(accountThrottleKey(ctx.config, 'pia@example.com')))?.failures).toBe(4);
     idp.clock.advance(15 * MINUTE);
     expect(await outcome('pia@example.com', 'wrong password', '10.6.1.0')).toBe('bad_credentials');
-    expect(counter(accountThrottleKey(ctx.config, 'pia@example.com'))).toMatchObject({
+    expect(await counter(accountThrottleKey(ctx.config, 'pia@example.com'))).toMatchObject({
       failures: 1,
       blockedUntil: null,
     });
   });
 
   it('deletes forgotten counters, so keys never tried again do not pile up', async () => {
-    const rows = () =>
-      (
-        sqliteOf(idp.issuer.ctx.store).prepare('select count(*) as n from sign_in_throttles').get() as {
-          n: number;
-        }
-      ).n;
-    expect(rows()).toBeGreaterThan(10);
+    const rows = () => countRows(idp, 'sign_in_throttles');
+    expect(await rows()).toBeGreaterThan(10);
     idp.clock.advance(61 * MINUTE);
     await outcome('someone@example.com', 'wrong password', '10.7.0.1');
     // Only the two counters of this last attempt are left.
-    expect(rows()).toBe(2);
+    expect(await rows()).toBe(2);
   });
 });

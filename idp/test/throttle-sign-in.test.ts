@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCookieJarClient, formValue, type CookieJarClient } from '@tessera/shared/testing';
 import type { PasswordParams } from '../src/crypto/passwords.js';
 import { registerUser } from '../src/protocol/registration.js';
-import { sqliteOf, type AuditEvent } from '../src/store/index.js';
-import { PASSWORD, startIssuer, type RunningIssuer } from './support/fixture.js';
+import type { AuditEvent } from '../src/store/index.js';
+import { PASSWORD, sql, startIssuer, type RunningIssuer } from './support/fixture.js';
 
 /** Cheap argon2id, so the many attempts below stay fast (throttle-rules.test.ts checks the work a refusal does). */
 const FAST: PasswordParams = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
@@ -217,7 +217,7 @@ describe('the sign-in throttle', () => {
         expectRefused(await attempt('ivan@example.com', 'wrong password', `192.0.2.${200 + i}`, first));
       }
       await first.stop();
-      second = await startIssuer({ dir: first.dir, env: ENV, issuer: { passwordParams: FAST } });
+      second = await startIssuer({ database: first.database, env: ENV, issuer: { passwordParams: FAST } });
       second.clock.offset = first.clock.offset;
       expectRefused(await attempt('ivan@example.com', PASSWORD, '192.0.2.250', second));
       second.clock.advance(16);
@@ -229,9 +229,7 @@ describe('the sign-in throttle', () => {
   });
 
   it('stores no email in clear', async () => {
-    const keys = sqliteOf(idp.issuer.ctx.store).prepare('select key from sign_in_throttles').all() as {
-      key: string;
-    }[];
+    const keys = await sql(idp, 'select key from sign_in_throttles');
     expect(keys.length).toBeGreaterThan(0);
     for (const { key } of keys) expect(key).not.toContain('@');
   });

@@ -1,41 +1,36 @@
 /**
  * TESSERA_WORKERS=2: the issuer as production starts it (src/main.ts, a real child process), a
- * cluster primary with two worker processes on one port and one SQLite file. Every request here
+ * cluster primary with two worker processes on one port and one database. Every request here
  * opens a connection of its own, so the primary hands consecutive requests to different workers.
  * Which worker answered is not in any answer: the tests read it where an operator would, from
  * /proc (Linux) and from the primary's log lines.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '@tessera/shared';
 import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
 import { loadConfig } from '../src/config/load-config.js';
 import { rotateSigningKey } from '../src/keys/key-rotation.js';
-import { openStore } from '../src/store/index.js';
 import { browserFlow } from './support/browser.js';
+import { dropDatabase, freshDatabase, readDatabase, withStore } from './support/databases.js';
 import { freePort, spawnIssuer, type IssuerProcess } from './support/issuer-process.js';
 import { LOAD_CLIENT, LOAD_PASSWORD, REDIRECT_URI, seedLoadDatabase } from './support/load-driver.js';
 
 /** Races of two concurrent uses of one code, then of one refresh token. */
 const RACES = 50;
 
-let dir: string;
-let databaseFile: string;
+let database: string;
 let issuer: IssuerProcess;
 let email: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-workers-'));
-  databaseFile = join(dir, 'tessera.db');
+  database = await freshDatabase();
   ({
     emails: [email = ''],
-  } = await seedLoadDatabase(databaseFile, { users: 1 }));
+  } = await seedLoadDatabase(database, { users: 1 }));
   issuer = await spawnIssuer({
-    databaseFile,
+    database,
     port: await freePort(),
     // Workers re-read the key ring on their own only every 300 s: within a test, only what the
     // request path does can show them a change.
@@ -47,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await issuer?.kill9();
   for (const pid of workerPids()) if (running(pid)) process.kill(pid, 'SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
+  await dropDatabase(database);
 });
 
 const events = (event: string) => issuer.processEvents.filter((e) => e.event === event);
@@ -191,24 +186,19 @@ describe('an issuer with TESSERA_WORKERS=2', () => {
       }
     }, 120_000);
 
-    it('gave every access token a status-list index of its own, from blocks both workers reserved', () => {
-      const db = new Database(databaseFile, { readonly: true, fileMustExist: true });
-      try {
-        const shared = db
-          .prepare(
-            'select count(*) as n from (select 1 from access_tokens where status_list is not null ' +
-              'group by status_list, status_index having count(*) > 1)',
-          )
-          .get() as { n: number };
-        expect(shared.n).toBe(0);
+    it('gave every access token a status-list index of its own, from blocks both workers reserved', async () => {
+      await readDatabase(database, async (db) => {
+        const [shared] = await db.query(
+          'select count(*) as n from (select 1 from access_tokens where status_list is not null ' +
+            'group by status_list, status_index having count(*) > 1) as shared',
+        );
+        expect(Number(shared?.n)).toBe(0);
         // Each process reserves its own block of 256 indices: two blocks in use, two processes issued tokens.
-        const blocks = db
-          .prepare("select count(distinct status_list || '/' || (status_index / 256)) as n from access_tokens")
-          .get() as { n: number };
-        expect(blocks.n).toBeGreaterThanOrEqual(2);
-      } finally {
-        db.close();
-      }
+        const [blocks] = await db.query(
+          "select count(distinct status_list || '/' || (status_index / 256)) as n from access_tokens",
+        );
+        expect(Number(blocks?.n)).toBeGreaterThanOrEqual(2);
+      });
     });
 
     it('answered no request with a 500 (no SQLITE_BUSY reached a client)', () => {
@@ -220,14 +210,10 @@ describe('an issuer with TESSERA_WORKERS=2', () => {
     const before = await Promise.all(Array.from({ length: 10 }, () => send('/jwks')));
     for (const a of before) expect(a).toEqual(before[0]);
     // The CLI's rotation, from this process: another connection to the database file.
-    const store = await openStore(databaseFile);
-    let next: string | undefined;
-    try {
-      const config = loadConfig({ TESSERA_ISSUER: issuer.url, TESSERA_DATABASE: databaseFile });
-      ({ next } = await rotateSigningKey({ store, config, clock: systemClock }, { trigger: 'command', force: true }));
-    } finally {
-      await store.close();
-    }
+    const { next } = await withStore(database, (store) => {
+      const config = loadConfig({ TESSERA_ISSUER: issuer.url, TESSERA_DATABASE: database });
+      return rotateSigningKey({ store, config, clock: systemClock }, { trigger: 'command', force: true });
+    });
     const after = await Promise.all(Array.from({ length: 10 }, () => send('/jwks')));
     for (const a of after) expect(a).toEqual(after[0]);
     expect(after[0]!.etag).not.toBe(before[0]!.etag);
@@ -273,8 +259,8 @@ describe('an issuer with TESSERA_WORKERS=2', () => {
 
 describe('TESSERA_WORKERS', () => {
   it('refuses to start with a value that is not a number of processes', async () => {
-    await expect(
-      spawnIssuer({ databaseFile: join(dir, 'refused.db'), port: await freePort(), env: { TESSERA_WORKERS: 'many' } }),
-    ).rejects.toThrow(/exited with code 2[\s\S]*TESSERA_WORKERS: must be a number from 1 to 64, or auto/);
+    await expect(spawnIssuer({ database, port: await freePort(), env: { TESSERA_WORKERS: 'many' } })).rejects.toThrow(
+      /exited with code 2[\s\S]*TESSERA_WORKERS: must be a number from 1 to 64, or auto/,
+    );
   });
 });

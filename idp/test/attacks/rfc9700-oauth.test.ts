@@ -92,7 +92,7 @@ describe('RFC 9700 §4.1, RFC 6749 §3.1.2.3: redirect_uri is compared exactly; 
     ['with a registered URI as a prefix', 'http://127.0.0.1:9/callbackevil'],
     ['registered only for another client', loner.redirectUri],
   ])('refuses a redirect_uri %s with an HTML page (invalid_request)', async (_, redirectUri) => {
-    const before = countRows(idp, 'interactions');
+    const before = await countRows(idp, 'interactions');
     await expectErrorPage(
       await getAuthorize(
         idp.url,
@@ -100,7 +100,7 @@ describe('RFC 9700 §4.1, RFC 6749 §3.1.2.3: redirect_uri is compared exactly; 
       ),
       'invalid_request',
     );
-    expect(countRows(idp, 'interactions')).toBe(before);
+    expect(await countRows(idp, 'interactions')).toBe(before);
   });
 
   it('refuses response_mode=fragment, which would move the code into a fragment (RFC 9700 §2.1.2)', async () => {
@@ -195,7 +195,7 @@ describe('RFC 7636 §4.6, RFC 9700 §2.1.1: PKCE binds the code to the browser t
   it('refuses the verifier of another code as invalid_grant, creating no grant', async () => {
     const a = await freshCode(fx.publicClient.id);
     const b = await freshCode(fx.publicClient.id);
-    const grants = countRows(idp, 'grants');
+    const grants = await countRows(idp, 'grants');
     expectTokenError(
       await token({
         grant_type: 'authorization_code',
@@ -207,7 +207,7 @@ describe('RFC 7636 §4.6, RFC 9700 §2.1.1: PKCE binds the code to the browser t
       400,
       'invalid_grant',
     );
-    expect(countRows(idp, 'grants')).toBe(grants);
+    expect(await countRows(idp, 'grants')).toBe(grants);
   });
 
   it('refuses the code_challenge as verifier (plain downgrade at the token endpoint) with invalid_grant', async () => {

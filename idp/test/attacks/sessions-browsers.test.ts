@@ -11,15 +11,9 @@ import { createCookieJarClient, formValue, type CookieJarClient } from '@tessera
 import { accountThrottleKey } from '../../src/protocol/sign-in-throttle.js';
 import { registerUser } from '../../src/protocol/registration.js';
 import { authorizeQuery, getAuthorize, locationOf, signInAndRedeem, submitSignIn } from '../support/browser.js';
-import { PASSWORD, seed, startIssuer, useIssuer, type RunningIssuer } from '../support/fixture.js';
-import { sqliteOf } from '../../src/store/index.js';
+import { PASSWORD, seed, sql, startIssuer, useIssuer, type RunningIssuer } from '../support/fixture.js';
 
 const { idp, fx } = useIssuer();
-
-const rows = (running: RunningIssuer, sql: string, ...args: unknown[]) =>
-  sqliteOf(running.issuer.ctx.store)
-    .prepare(sql)
-    .all(...args) as Record<string, unknown>[];
 
 /** What prompt=none answers a browser holding only `cookies` (name → value). */
 async function promptNone(
@@ -91,7 +85,7 @@ describe('OWASP ASVS V3.2, V3.4: session fixation and stolen session values', ()
     const { jar } = await signInAndRedeem(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri });
     const secret = jar.cookie(idp.url, 'tessera_session')!;
     expect((await promptNone(idp, { tessera_session: secret })).searchParams.has('code')).toBe(true);
-    const digests = rows(idp, 'select secret_digest from sso_sessions where ended_at is null').map((r) =>
+    const digests = (await sql(idp, 'select secret_digest from sso_sessions where ended_at is null')).map((r) =>
       String(r.secret_digest),
     );
     expect(digests.length).toBeGreaterThan(0);

@@ -20,9 +20,8 @@ import { formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testi
 import type { Logger } from '@tessera/shared';
 import { registerClient } from '../../src/protocol/registration.js';
 import { authorizeUrl, browserFlow, signInAndRedeem } from '../support/browser.js';
-import { PASSWORD, seed, startIssuer, type RunningIssuer } from '../support/fixture.js';
+import { PASSWORD, seed, sql, startIssuer, type RunningIssuer } from '../support/fixture.js';
 import { SCRATCH_TABLES, rowCounts, tableDigests } from '../support/db-digest.js';
-import { sqliteOf } from '../../src/store/index.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_250_607);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
@@ -115,7 +114,7 @@ function resolve(v: Value): string {
 
 async function makeArtifacts(): Promise<Artifacts> {
   // Fuzzed wrong passwords may have put alice's account in a backoff delay: forget them.
-  sqliteOf(idp.issuer.ctx.store).prepare('delete from sign_in_throttles').run();
+  await sql(idp, 'delete from sign_in_throttles');
   const rp = await signInAndRedeem(idp.url, {
     clientId: 'fuzz-rp',
     redirectUri: REDIRECT_URI,
@@ -984,7 +983,7 @@ describe(`fuzzed requests (seed ${SEED}, ${RUNS} runs per endpoint)`, () => {
 
   for (const endpoint of ENDPOINTS) {
     it(`${endpoint.method} ${endpoint.path}: no 5xx, no stack trace, a refusal changes no stored data`, async () => {
-      const sqlite = sqliteOf(idp.issuer.ctx.store);
+      const { database } = idp.issuer.ctx.store;
       const counts = new Map<number, number>();
       statusCounts.set(`${endpoint.method} ${endpoint.path}`, counts);
       await fc.assert(
@@ -992,8 +991,8 @@ describe(`fuzzed requests (seed ${SEED}, ${RUNS} runs per endpoint)`, () => {
           const request = buildRequest(endpoint, r);
           fc.pre(request !== undefined);
           const sent = request!;
-          const before = tableDigests(sqlite);
-          const scratchBefore = rowCounts(sqlite, SCRATCH_TABLES);
+          const before = await tableDigests(database);
+          const scratchBefore = await rowCounts(database, SCRATCH_TABLES);
           const res = await idp.issuer.app.fetch(request!);
           const text = await res.text();
           counts.set(res.status, (counts.get(res.status) ?? 0) + 1);
@@ -1013,9 +1012,9 @@ describe(`fuzzed requests (seed ${SEED}, ${RUNS} runs per endpoint)`, () => {
           for (const pattern of STACK_TRACE) expect(text, what()).not.toMatch(pattern);
 
           if ((res.status >= 400 || isErrorRedirect(res)) && !isReuseDetection(res, text)) {
-            expect(tableDigests(sqlite), `a refused request changed stored data:\n${what()}`).toEqual(before);
+            expect(await tableDigests(database), `a refused request changed stored data:\n${what()}`).toEqual(before);
           }
-          const scratchAfter = rowCounts(sqlite, SCRATCH_TABLES);
+          const scratchAfter = await rowCounts(database, SCRATCH_TABLES);
           for (const table of SCRATCH_TABLES) {
             expect(
               scratchAfter[table]! - scratchBefore[table]!,

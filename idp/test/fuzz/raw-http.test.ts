@@ -14,7 +14,6 @@ import type { Logger } from '@tessera/shared';
 import { signInAndRedeem } from '../support/browser.js';
 import { seed, startIssuer, type RunningIssuer } from '../support/fixture.js';
 import { rowCounts, SCRATCH_TABLES, tableDigests } from '../support/db-digest.js';
-import { sqliteOf } from '../../src/store/index.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_250_607);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
@@ -236,13 +235,13 @@ const STACK_TRACE = [/\n\s+at .+:\d+:\d+/, /node:internal/, /node_modules/, /\/s
 
 describe(`raw HTTP requests (seed ${SEED}, ${RUNS} runs)`, () => {
   it('never answer 5xx or a stack trace, and a refusal changes no stored data', async () => {
-    const sqlite = sqliteOf(idp.issuer.ctx.store);
+    const { database } = idp.issuer.ctx.store;
     const statuses = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
         const bytes = serialize(r);
-        const before = tableDigests(sqlite);
-        const scratch = rowCounts(sqlite, SCRATCH_TABLES);
+        const before = await tableDigests(database);
+        const scratch = await rowCounts(database, SCRATCH_TABLES);
         const raw = await send(bytes);
         const status = /^HTTP\/1\.[01] (\d{3})/.exec(raw)?.[1];
         statuses.set(status ?? 'closed', (statuses.get(status ?? 'closed') ?? 0) + 1);
@@ -252,8 +251,8 @@ describe(`raw HTTP requests (seed ${SEED}, ${RUNS} runs)`, () => {
         expect(Number(status), what()).toBeLessThan(500);
         for (const pattern of STACK_TRACE) expect(raw, what()).not.toMatch(pattern);
         if (Number(status) >= 400)
-          expect(tableDigests(sqlite), `a refused request changed stored data:\n${what()}`).toEqual(before);
-        const after = rowCounts(sqlite, SCRATCH_TABLES);
+          expect(await tableDigests(database), `a refused request changed stored data:\n${what()}`).toEqual(before);
+        const after = await rowCounts(database, SCRATCH_TABLES);
         for (const t of SCRATCH_TABLES)
           expect(after[t]! - scratch[t]!, `${t} grew too much:\n${what()}`).toBeLessThanOrEqual(3);
       }),

@@ -5,16 +5,13 @@
  * signing keys must be the same (tokens issued before still verify), and back-channel logouts
  * that were pending at the crash (their app was down) must be delivered after the restart.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKCHANNEL_LOGOUT_EVENT, TOKEN_TYPES } from '@tessera/shared';
 import { createCookieJarClient } from '@tessera/shared/testing';
 import { browserFlow, redeem } from '../support/browser.js';
+import { dropDatabase, freshDatabase, readDatabase } from '../support/databases.js';
 import { freePort, spawnIssuer, type IssuerProcess } from '../support/issuer-process.js';
 import {
   BACKCHANNEL_CLIENT,
@@ -35,8 +32,7 @@ import {
 /** Sessions ended while their app's back-channel endpoint is down. */
 const ENDED_SESSIONS = 3;
 
-let dir: string;
-let databaseFile: string;
+let database: string;
 let port: number;
 let backchannelPort: number;
 let emails: string[];
@@ -52,18 +48,17 @@ const endedSids: string[] = [];
 const jwksOf = async (url: string) => (await (await fetch(`${url}/jwks`)).json()) as JSONWebKeySet;
 
 /** Rows of the back-channel queue for the sessions this test ended. */
-function deliveries(): { attempts: number; deliveredAt: number | null; failedAt: number | null }[] {
-  const db = new Database(databaseFile, { readonly: true, fileMustExist: true });
-  try {
-    return db
-      .prepare(
-        'select attempts, delivered_at as deliveredAt, failed_at as failedAt ' +
+function deliveries(): Promise<{ attempts: number; deliveredAt: number | null; failedAt: number | null }[]> {
+  return readDatabase(
+    database,
+    async (db) =>
+      // Aliases quoted: PostgreSQL folds unquoted names to lower case.
+      (await db.query(
+        'select attempts, delivered_at as "deliveredAt", failed_at as "failedAt" ' +
           'from backchannel_deliveries where client_id = ?',
-      )
-      .all(BACKCHANNEL_CLIENT) as { attempts: number; deliveredAt: number | null; failedAt: number | null }[];
-  } finally {
-    db.close();
-  }
+        [BACKCHANNEL_CLIENT],
+      )) as { attempts: number; deliveredAt: number | null; failedAt: number | null }[],
+  );
 }
 
 /** Signs a person in at the back-channel client and signs them out with an id_token_hint (no confirmation). */
@@ -95,16 +90,15 @@ async function signInAndOut(email: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-crash-'));
-  databaseFile = join(dir, 'tessera.db');
+  database = await freshDatabase();
   port = await freePort();
   // Nothing listens here until after the crash: every delivery attempt before it fails.
   backchannelPort = await freePort();
-  ({ emails } = await seedLoadDatabase(databaseFile, {
+  ({ emails } = await seedLoadDatabase(database, {
     users: 3,
     backchannelLogoutUri: `http://127.0.0.1:${backchannelPort}/backchannel-logout`,
   }));
-  before = await spawnIssuer({ databaseFile, port });
+  before = await spawnIssuer({ database, port });
   jwksBefore = await jwksOf(before.url);
 }, 60_000);
 
@@ -112,7 +106,7 @@ afterAll(async () => {
   await before?.kill9();
   await after?.stop();
   await new Promise<void>((r) => (listener ? listener.close(() => r()) : r()));
-  rmSync(dir, { recursive: true, force: true });
+  if (database) await dropDatabase(database);
 });
 
 describe('an issuer killed with SIGKILL under load', () => {
@@ -132,10 +126,10 @@ describe('an issuer killed with SIGKILL under load', () => {
     // Let the first delivery attempts fail (retries are due 1 s, 3 s, 7 s and 15 s later), with
     // the load still running, then kill mid-flight.
     const until = Date.now() + 5000;
-    let pending = deliveries();
+    let pending = await deliveries();
     while ((pending.length < ENDED_SESSIONS || pending.some((d) => d.attempts < 1)) && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 100));
-      pending = deliveries();
+      pending = await deliveries();
     }
     crashed = true;
     await before!.kill9();
@@ -166,7 +160,7 @@ describe('the same issuer restarted on the same database', () => {
       });
     });
     await new Promise<void>((r) => listener!.listen(backchannelPort, '127.0.0.1', () => r()));
-    after = await spawnIssuer({ databaseFile, port });
+    after = await spawnIssuer({ database, port });
   }, 60_000);
 
   it('publishes the same signing keys', async () => {
@@ -185,9 +179,9 @@ describe('the same issuer restarted on the same database', () => {
     }
   });
 
-  it('has every session, grant and refresh token acknowledged before the crash', () => {
+  it('has every session, grant and refresh token acknowledged before the crash', async () => {
     const inFlight = ledger.families.filter((f) => f.inFlight).length;
-    check = checkLedger(databaseFile, ledger);
+    check = await checkLedger(database, ledger);
     console.log(
       `after restart: ${check.sessions} sessions, ${check.families} grants, ` +
         `${check.refreshTokens} refresh tokens acknowledged; ` +
@@ -241,9 +235,9 @@ describe('the same issuer restarted on the same database', () => {
     expect(sids.sort()).toEqual([...endedSids].sort());
     // The queue records them as delivered, so they are not sent again at the next start.
     const deadlineDb = Date.now() + 5000;
-    while (deliveries().some((d) => d.deliveredAt === null) && Date.now() < deadlineDb)
+    while ((await deliveries()).some((d) => d.deliveredAt === null) && Date.now() < deadlineDb)
       await new Promise((r) => setTimeout(r, 100));
-    for (const d of deliveries()) expect(d.deliveredAt).not.toBeNull();
+    for (const d of await deliveries()) expect(d.deliveredAt).not.toBeNull();
   }, 30_000);
 
   it('logged no unhandled error', () => {

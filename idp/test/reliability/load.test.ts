@@ -9,10 +9,8 @@
  *   LOAD_SECONDS=300 LOAD_WORKERS=32 LOAD_SIGN_IN_WORKERS=2 npm run load -w @tessera/idp
  * Figures per operation (count, per second, p50/p95/p99 latency) are printed at the end.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropDatabase, freshDatabase } from '../support/databases.js';
 import { freePort, spawnIssuer, type IssuerProcess } from '../support/issuer-process.js';
 import {
   Ledger,
@@ -28,8 +26,7 @@ const SECONDS = Number(process.env.LOAD_SECONDS ?? 5);
 const WORKERS = Number(process.env.LOAD_WORKERS ?? 16);
 const SIGN_IN_WORKERS = Number(process.env.LOAD_SIGN_IN_WORKERS ?? 1);
 
-let dir: string;
-let databaseFile: string;
+let database: string;
 let idp: IssuerProcess | undefined;
 let emails: string[];
 const ledger = new Ledger();
@@ -37,10 +34,9 @@ let report: LoadReport;
 
 beforeAll(
   async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tessera-load-'));
-    databaseFile = join(dir, 'tessera.db');
-    ({ emails } = await seedLoadDatabase(databaseFile, { users: SIGN_IN_WORKERS + 1 }));
-    idp = await spawnIssuer({ databaseFile, port: await freePort() });
+    database = await freshDatabase();
+    ({ emails } = await seedLoadDatabase(database, { users: SIGN_IN_WORKERS + 1 }));
+    idp = await spawnIssuer({ database, port: await freePort() });
     // The load runs once, before the cases: each of them reads its outcome, so any one of them run
     // alone (`-t`) still checks a real load.
     report = await runLoad({
@@ -58,7 +54,7 @@ beforeAll(
 
 afterAll(async () => {
   await idp?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  if (database) await dropDatabase(database);
 });
 
 describe(`a ${SECONDS} s load of ${WORKERS} clients and ${SIGN_IN_WORKERS} signing in`, () => {
@@ -71,11 +67,11 @@ describe(`a ${SECONDS} s load of ${WORKERS} clients and ${SIGN_IN_WORKERS} signi
     expect(idp!.unhandled).toEqual([]);
   });
 
-  it('lost no acknowledged write: every session, grant and refresh token is in the database', () => {
+  it('lost no acknowledged write: every session, grant and refresh token is in the database', async () => {
     // An empty ledger would pass the checks below without testing anything.
     expect(ledger.sessions.length).toBeGreaterThan(0);
     expect(ledger.families.length).toBeGreaterThan(0);
-    const check = checkLedger(databaseFile, ledger);
+    const check = await checkLedger(database, ledger);
     console.log(
       `ledger: ${check.sessions} sessions, ${check.families} grants, ` +
         `${check.refreshTokens} refresh tokens acknowledged; lost: ${check.lost.length}`,

@@ -1,24 +1,29 @@
 /**
  * Digests of the issuer's database, to show that a refused request changed no stored data:
- * SHA-256 over every row of each durable table, in rowid order.
+ * SHA-256 over every row of each durable table, in primary-key order (on either engine; a
+ * digest is compared only with another of the same database).
  */
 import { createHash } from 'node:crypto';
-import type Database from 'better-sqlite3';
 
-/** Tables whose rows only a successful request (or an operator) may change. */
-export const DURABLE_TABLES = [
-  'users',
-  'sso_sessions',
-  'clients',
-  'resources',
-  'authorization_codes',
-  'grants',
-  'access_tokens',
-  'refresh_tokens',
-  'consents',
-  'signing_keys',
-  'status_lists',
-] as const;
+/** What the digests need of a database: the store's engine-neutral query. */
+export interface Queryable {
+  query(text: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
+}
+
+/** Tables whose rows only a successful request (or an operator) may change, each with its primary key. */
+export const DURABLE_TABLES = {
+  users: 'id',
+  sso_sessions: 'id',
+  clients: 'id',
+  resources: 'id',
+  authorization_codes: 'digest',
+  grants: 'id',
+  access_tokens: 'jti',
+  refresh_tokens: 'digest',
+  consents: 'user_id, client_id',
+  signing_keys: 'kid',
+  status_lists: 'id',
+} as const;
 
 /**
  * Tables a refused request may legitimately write: an interaction started by a sign-in page,
@@ -28,35 +33,14 @@ export const DURABLE_TABLES = [
  */
 export const SCRATCH_TABLES = ['interactions', 'audit_events', 'sign_in_throttles', 'backchannel_deliveries'] as const;
 
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-function statement(sqlite: Database.Database, sql: string): Database.Statement {
-  let cache = statements.get(sqlite);
-  if (!cache) {
-    cache = new Map();
-    statements.set(sqlite, cache);
-  }
-  let stmt = cache.get(sql);
-  if (!stmt) {
-    stmt = sqlite.prepare(sql);
-    cache.set(sql, stmt);
-  }
-  return stmt;
-}
-
-/** One SHA-256 (base64url) per table, over its rows in rowid order. */
-export function tableDigests(
-  sqlite: Database.Database,
-  tables: readonly string[] = DURABLE_TABLES,
-): Record<string, string> {
+/** One SHA-256 (base64url) per durable table, over its rows in primary-key order. */
+export async function tableDigests(database: Queryable): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const table of tables) {
+  for (const [table, key] of Object.entries(DURABLE_TABLES)) {
     const hash = createHash('sha256');
-    for (const row of statement(sqlite, `select * from ${table} order by rowid`).raw(true).iterate() as Iterable<
-      unknown[]
-    >) {
+    for (const row of await database.query(`select * from ${table} order by ${key}`)) {
       hash.update(
-        JSON.stringify(row, (_k, v: unknown) =>
+        JSON.stringify(Object.values(row), (_k, v: unknown) =>
           typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v,
         ),
       );
@@ -67,21 +51,13 @@ export function tableDigests(
   return out;
 }
 
-/** One digest over the durable tables. */
-export function databaseDigest(sqlite: Database.Database, tables: readonly string[] = DURABLE_TABLES): string {
-  return createHash('sha256')
-    .update(JSON.stringify(tableDigests(sqlite, tables)))
-    .digest('base64url');
-}
-
 /** Row counts, e.g. of the scratch tables. */
-export function rowCounts(
-  sqlite: Database.Database,
+export async function rowCounts(
+  database: Queryable,
   tables: readonly string[] = SCRATCH_TABLES,
-): Record<string, number> {
+): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const table of tables)
-    out[table] = (statement(sqlite, `select count(*) as n from ${table}`).get() as { n: number }).n;
+  for (const table of tables) out[table] = Number((await database.query(`select count(*) as n from ${table}`))[0]?.n);
   return out;
 }
 

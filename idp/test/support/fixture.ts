@@ -1,20 +1,18 @@
 /**
- * The issuer test fixture: a real issuer on an ephemeral loopback port with a fresh SQLite file,
- * seeded with the people and clients the tests use. `useIssuer()` is the one call a test file
- * makes; `startIssuer` and `seed` are for tests that start, stop and restart issuers themselves.
+ * The issuer test fixture: a real issuer on an ephemeral loopback port with a fresh database on
+ * the run's engine (./databases.ts), seeded with the people and clients the tests use.
+ * `useIssuer()` is the one call a test file makes; `startIssuer` and `seed` are for tests that
+ * start, stop and restart issuers themselves.
  * The browser side (sign-in, authorize, code exchange) is in `./browser.ts`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { silentLogger, type Clock } from '@tessera/shared';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createIssuer, type Issuer, type IssuerOptions } from '../../src/issuer.js';
 import { registerClient, registerResource, registerUser, type ClientInput } from '../../src/protocol/registration.js';
-import { sqliteOf } from '../../src/store/index.js';
+import { dropDatabase, freshDatabase } from './databases.js';
 
 /** A clock tests can move forward. */
 export class TestClock implements Clock {
@@ -31,16 +29,16 @@ export interface RunningIssuer {
   url: string;
   issuer: Issuer;
   clock: TestClock;
-  dir: string;
-  databaseFile: string;
-  /** Stops the server and closes the store (the database file stays until `cleanup`). */
+  /** Where its data is (TESSERA_DATABASE): a file path or a postgres:// URL. */
+  database: string;
+  /** Stops the server and closes the store (the database stays until `cleanup`). */
   stop(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
 export interface StartOptions {
-  /** The directory of the database file: another issuer's `dir` restarts on its data. */
-  dir?: string;
+  /** Another issuer's `database`: restarts on its data (default: a fresh database). */
+  database?: string;
   /** The loopback port: another issuer's port restarts it at the same URL (default: one the OS picks). */
   port?: number;
   /** Environment on top of TESSERA_ISSUER and TESSERA_DATABASE. */
@@ -49,7 +47,7 @@ export interface StartOptions {
 }
 
 export async function startIssuer(options: StartOptions = {}): Promise<RunningIssuer> {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tessera-idp-'));
+  const database = options.database ?? (await freshDatabase());
   const server: Server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject); // a given port may be taken
@@ -57,15 +55,15 @@ export async function startIssuer(options: StartOptions = {}): Promise<RunningIs
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
-  const databaseFile = join(dir, 'tessera.db');
   const clock = new TestClock();
   let issuer: Issuer;
   try {
-    const config = loadConfig({ TESSERA_ISSUER: url, TESSERA_DATABASE: databaseFile, ...options.env });
+    const config = loadConfig({ TESSERA_ISSUER: url, TESSERA_DATABASE: database, ...options.env });
     issuer = await createIssuer(config, { clock, log: silentLogger, ...options.issuer });
   } catch (e) {
-    // A failed start must not leave the listening socket behind.
+    // A failed start must not leave the listening socket behind, nor a database made for it.
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (options.database === undefined) await dropDatabase(database);
     throw e;
   }
   server.on('request', issuer.listener);
@@ -81,12 +79,11 @@ export async function startIssuer(options: StartOptions = {}): Promise<RunningIs
     url,
     issuer,
     clock,
-    dir,
-    databaseFile,
+    database,
     stop,
     async cleanup() {
       await stop();
-      rmSync(dir, { recursive: true, force: true });
+      await dropDatabase(database);
     },
   };
 }
@@ -157,7 +154,7 @@ export interface Fixtures {
  * after them. The two objects are filled in when the issuer has started, so read them inside tests
  * and hooks (hooks registered after this call run after the issuer is seeded).
  */
-export function useIssuer(options: Omit<StartOptions, 'dir' | 'port'> = {}): { idp: RunningIssuer; fx: Fixtures } {
+export function useIssuer(options: Omit<StartOptions, 'database' | 'port'> = {}): { idp: RunningIssuer; fx: Fixtures } {
   const idp = {} as RunningIssuer;
   const fx = {} as Fixtures;
   let started: RunningIssuer | undefined;
@@ -203,10 +200,19 @@ export function registerWebClient(
   });
 }
 
+/**
+ * Runs one SQL statement on the issuer's database, with `?` placeholders, and returns its rows:
+ * how tests read or change stored data on either engine. Write SQL both engines run the same.
+ */
+export function sql(running: RunningIssuer, text: string, ...params: unknown[]): Promise<Record<string, unknown>[]> {
+  return running.issuer.ctx.store.database.query(text, params);
+}
+
+/** A JSON column's value as a test reads it: SQLite stores the text, PostgreSQL's jsonb is read back parsed. */
+export const storedJson = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
+
 /** The number of rows in a table of the issuer's database (to show a refusal changed nothing). */
-export function countRows(running: RunningIssuer, table: string, where = '1 = 1'): number {
-  const row = sqliteOf(running.issuer.ctx.store).prepare(`select count(*) as n from ${table} where ${where}`).get() as {
-    n: number;
-  };
-  return row.n;
+export async function countRows(running: RunningIssuer, table: string, where = '1 = 1'): Promise<number> {
+  const [row] = await sql(running, `select count(*) as n from ${table} where ${where}`);
+  return Number(row?.n);
 }

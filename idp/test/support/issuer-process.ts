@@ -42,7 +42,8 @@ const MAX_OUTPUT_LINES = 200;
 
 /** Starts `node --conditions=@tessera/source --import tsx src/main.ts` and waits until discovery answers. */
 export async function spawnIssuer(options: {
-  databaseFile: string;
+  /** TESSERA_DATABASE: a file path or a postgres:// URL. */
+  database: string;
   port: number;
   env?: Record<string, string>;
   readyTimeoutMs?: number;
@@ -56,7 +57,7 @@ export async function spawnIssuer(options: {
       TESSERA_ISSUER: url,
       TESSERA_HOST: '127.0.0.1',
       TESSERA_PORT: String(options.port),
-      TESSERA_DATABASE: options.databaseFile,
+      TESSERA_DATABASE: options.database,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

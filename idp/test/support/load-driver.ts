@@ -5,7 +5,6 @@
  * nothing acknowledged may be missing.
  */
 import { performance } from 'node:perf_hooks';
-import Database from 'better-sqlite3';
 import { decodeJwt } from 'jose';
 import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
 import { systemClock } from '@tessera/shared';
@@ -13,6 +12,7 @@ import { createPasswordHasher } from '../../src/crypto/passwords.js';
 import { registerClient, registerResource, registerUser } from '../../src/protocol/registration.js';
 import { openStore } from '../../src/store/index.js';
 import { browserFlow, redeem } from './browser.js';
+import { readDatabase } from './databases.js';
 import { secretDigest } from './db-digest.js';
 
 export const LOAD_PASSWORD = 'load test password, long enough';
@@ -22,12 +22,12 @@ export const LOAD_CLIENT = 'load-rp';
 export const BACKCHANNEL_CLIENT = 'backchannel-rp';
 export const LOAD_API = 'https://api.load.test';
 
-/** Seeds users, an API and the clients into a database file, before the issuer process starts. */
+/** Seeds users, an API and the clients into a database (a location), before the issuer process starts. */
 export async function seedLoadDatabase(
-  file: string,
+  location: string,
   options: { users: number; backchannelLogoutUri?: string },
 ): Promise<{ emails: string[] }> {
-  const store = await openStore(file);
+  const store = await openStore(location);
   try {
     const clock = systemClock;
     // The issuer's own parameters, so a sign-in never rehashes (a write the ledger does not expect).
@@ -401,33 +401,35 @@ export interface LedgerCheck {
  * Compares the ledger with the database: every acknowledged session, grant and refresh token is
  * there. A family whose cut-off refresh turns out not to have committed is marked settled again.
  */
-export function checkLedger(databaseFile: string, ledger: Ledger): LedgerCheck {
-  const db = new Database(databaseFile, { readonly: true, fileMustExist: true });
-  try {
-    const session = db.prepare('select ended_at as endedAt from sso_sessions where secret_digest = ?');
-    const token = db.prepare(
-      'select grant_id as grantId, rotated_at as rotatedAt, revoked_at as revokedAt ' +
-        'from refresh_tokens where digest = ?',
-    );
-    const grant = db.prepare('select revoked_at as revokedAt from grants where id = ?');
-    const live = db.prepare(
-      'select count(*) as n from refresh_tokens where grant_id = ? and rotated_at is null and revoked_at is null',
-    );
+export function checkLedger(database: string, ledger: Ledger): Promise<LedgerCheck> {
+  return readDatabase(database, async (db) => {
+    // Aliases quoted: PostgreSQL folds unquoted names to lower case.
+    const first = async (text: string, ...params: unknown[]) => (await db.query(text, params))[0];
+    const session = (digest: string) =>
+      first('select ended_at as "endedAt" from sso_sessions where secret_digest = ?', digest);
+    const token = (digest: string) =>
+      first(
+        'select grant_id as "grantId", rotated_at as "rotatedAt", revoked_at as "revokedAt" ' +
+          'from refresh_tokens where digest = ?',
+        digest,
+      );
+    const grant = (id: string) => first('select revoked_at as "revokedAt" from grants where id = ?', id);
+    const live = (grantId: string) =>
+      first(
+        'select count(*) as n from refresh_tokens where grant_id = ? and rotated_at is null and revoked_at is null',
+        grantId,
+      );
     const lost: string[] = [];
     let refreshTokens = 0;
     let committedInFlight = 0;
     for (const s of ledger.sessions) {
-      const row = session.get(secretDigest(s.secret)) as { endedAt: number | null } | undefined;
+      const row = (await session(secretDigest(s.secret))) as { endedAt: number | null } | undefined;
       if (!row) lost.push(`session ${s.sid ?? '?'} is missing`);
       else if (row.endedAt !== null) lost.push(`session ${s.sid ?? '?'} has ended`);
     }
     for (const [i, f] of ledger.families.entries()) {
-      const rows = f.tokens.map(
-        (t) =>
-          token.get(secretDigest(t)) as
-            | { grantId: string; rotatedAt: number | null; revokedAt: number | null }
-            | undefined,
-      );
+      const rows: ({ grantId: string; rotatedAt: number | null; revokedAt: number | null } | undefined)[] = [];
+      for (const t of f.tokens) rows.push((await token(secretDigest(t))) as (typeof rows)[number]);
       refreshTokens += rows.length;
       if (rows.some((r) => !r)) {
         lost.push(
@@ -440,7 +442,7 @@ export function checkLedger(databaseFile: string, ledger: Ledger): LedgerCheck {
         lost.push(`family ${i}: tokens of different grants`);
         continue;
       }
-      const g = grant.get(grantId) as { revokedAt: number | null } | undefined;
+      const g = (await grant(grantId)) as { revokedAt: number | null } | undefined;
       if (!g) {
         lost.push(`family ${i}: grant ${grantId} is missing`);
         continue;
@@ -465,7 +467,7 @@ export function checkLedger(databaseFile: string, ledger: Ledger): LedgerCheck {
         f.inFlight = false;
       }
       // Exactly one usable token per family, whatever happened.
-      const n = (live.get(grantId) as { n: number }).n;
+      const n = Number((await live(grantId))?.n);
       if (n !== 1) lost.push(`family ${i}: ${n} usable refresh tokens`);
     }
     return {
@@ -475,9 +477,7 @@ export function checkLedger(databaseFile: string, ledger: Ledger): LedgerCheck {
       committedInFlight,
       lost,
     };
-  } finally {
-    db.close();
-  }
+  });
 }
 
 /**
