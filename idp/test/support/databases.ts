@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { openStore } from '../../src/store/index.js';
+import { numberPlaceholders } from '../../src/store/pg/database.js';
 
 export type TestEngine = 'sqlite' | 'postgres';
 
@@ -88,15 +89,7 @@ export async function openReader(location: string): Promise<Reader> {
   const client = new pg.Client({ connectionString: location, types });
   await client.connect();
   return {
-    query: async (text, params = []) => {
-      let n = 0;
-      return (
-        await client.query(
-          text.replace(/\?/g, () => `$${++n}`),
-          [...params],
-        )
-      ).rows;
-    },
+    query: async (text, params = []) => (await client.query(numberPlaceholders(text), [...params])).rows,
     close: () => client.end(),
   };
 }
