@@ -220,3 +220,37 @@ describe('malformed cookies and paths', () => {
     expect(res.status).toBeLessThan(500);
   });
 });
+
+/**
+ * A NUL character where the issuer looks a value up: a value no row can hold (PostgreSQL's text
+ * cannot hold one at all, and refuses it as a parameter), so it finds nothing, on either engine.
+ */
+describe('a NUL character in a value the issuer looks up', () => {
+  const nul = encodeURIComponent('\u0000');
+  const authorize = () => authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri });
+  const CASES: [string, () => Promise<Response>][] = [
+    ['the sign-in page’s interaction', () => send(ENDPOINTS['sign-in page']!, `interaction=${nul}`)],
+    ['the sign-in form’s interaction', () => send(ENDPOINTS['sign-in form']!, `interaction=${nul}&csrf_token=x`)],
+    ['the consent form’s interaction', () => send(ENDPOINTS.consent!, `interaction=${nul}&csrf_token=x`)],
+    ['the client_id at authorize', () => send(ENDPOINTS.authorize!, `client_id=${nul}&response_type=code`)],
+    ['a resource at authorize', () => send(ENDPOINTS.authorize!, `${authorize()}&resource=https://a.test/${nul}`)],
+    [
+      'the client_id of a token request',
+      () => send(ENDPOINTS.token!, `grant_type=authorization_code&code=x&client_id=${nul}&client_secret=x`),
+    ],
+    [
+      'the client id in Basic authentication',
+      () =>
+        send(ENDPOINTS.introspect!, 'token=x', {
+          authorization: `Basic ${Buffer.from('\u0000:secret').toString('base64')}`,
+        }),
+    ],
+    ['the client_id at logout', () => send(ENDPOINTS.logout!, `client_id=${nul}`)],
+  ];
+
+  it.each(CASES)('in %s finds nothing: never a 500', async (_, request) => {
+    const res = await request();
+    expect(res.status).toBeLessThan(500);
+    expect(await errorCode(res)).not.toBe('server_error');
+  });
+});

@@ -79,6 +79,9 @@ export function isUniqueViolation(e: unknown, constraint: string): boolean {
  * The row of `table` whose `key` column holds a value, by a statement prepared under `name` (once
  * per connection, by the driver): a hot lookup is not parsed and planned again on every request.
  * Each name must be unique to its statement. For unique columns (a key, a digest, an email).
+ * A value with a NUL character finds nothing without a query: PostgreSQL's text cannot hold one, so
+ * no row has it, and it refuses one as a parameter (SQLSTATE 22021) — a lookup by untrusted input
+ * (a client id, an interaction id) must not fail where it finds nothing on SQLite.
  */
 export function lookupBy<T extends PgTable>(
   db: PgDb,
@@ -92,5 +95,8 @@ export function lookupBy<T extends PgTable>(
     .where(eq(key, sql.placeholder('key')))
     .limit(1)
     .prepare(name);
-  return async (value) => (await query.execute({ key: value }))[0] as T['$inferSelect'] | undefined;
+  return async (value) =>
+    typeof value === 'string' && value.includes('\u0000')
+      ? undefined
+      : ((await query.execute({ key: value }))[0] as T['$inferSelect'] | undefined);
 }
