@@ -99,13 +99,11 @@ export class KeyRing {
   /**
    * Resolves once the ring is the one the store holds now, as far as this process can follow it:
    * what one process publishes at jwks_uri and in discovery, every other process on the same
-   * database publishes too — on SQLite from then on, on PostgreSQL within a second (the store's
-   * fingerprint bound, store/pg/signing-keys.ts). So a cache revalidating against one process and
-   * then another goes back to an older document for a second at most, and never misses a kid it
-   * needs: a key is published for a JWKS max-age before anything is signed with it, and a retired
-   * key stays published for as long as tokens it signed live (key-rotation.ts). On SQLite this
-   * costs a `PRAGMA data_version` read while no other connection has committed, and one read of
-   * the kids and states once one has. Never rejects: on error the ring in use is kept.
+   * database publishes from then on too, on either engine, so a cache revalidating against one
+   * process and then another never goes back to an older document (or a kid it cannot find). On
+   * SQLite this costs a `PRAGMA data_version` read while no other connection has committed, and one
+   * read of the kids and states once one has; on PostgreSQL one read of the kids and states
+   * (store/pg/signing-keys.ts). Never rejects: on error the ring in use is kept.
    */
   async upToDate(): Promise<void> {
     await this.refresh().catch(() => false);

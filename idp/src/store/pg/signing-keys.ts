@@ -19,13 +19,15 @@ import type { PgTx } from './queries.js';
 import { signingKeys } from './schema.js';
 
 /**
- * How stale `fingerprint()` may be after another node (or the CLI) changed the ring: it is read
- * again at most this often. JWKS and discovery ask for it on every request (keys/key-ring.ts,
- * upToDate), so it is not a query per request; a second is far below the ring's own timescales
- * (the next key is published for a JWKS max-age before it signs, and the key check interval is
- * minutes), so every node publishes another node's change within a second of its commit.
+ * How stale `fingerprint()` may be after another node (or the CLI) changed the ring: not at all,
+ * as on SQLite. JWKS and discovery ask for it on every request (keys/key-ring.ts, upToDate), and
+ * what one node publishes every other node publishes from then on, or a cache revalidating at one
+ * node and then at another goes back to the older document. SQLite learns of another
+ * connection's commit from `PRAGMA data_version` without reading the table; PostgreSQL has no such
+ * signal, so the ring's kids and states (a handful of rows) are read on every call: one small query
+ * per JWKS or discovery request. Concurrent calls share one reading in flight.
  */
-export const FINGERPRINT_MAX_AGE_MS = 1000;
+export const FINGERPRINT_MAX_AGE_MS = 0;
 
 export interface PgSigningKeyOptions {
   /** Milliseconds, for the fingerprint's age only (tests move it). */
