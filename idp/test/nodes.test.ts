@@ -15,7 +15,16 @@ import { accountThrottleKey } from '../src/protocol/sign-in-throttle.js';
 import { basicAuth, browserFlow, postToken, redeem, signInAndRedeem } from './support/browser.js';
 import { PASSWORD, registerPerson, registerWebClient, type RunningIssuer } from './support/fixture.js';
 import { LogoutReceiver } from './support/logout-receiver.js';
-import { advanceAll, countOf, useNodeServer, useNodes } from './support/nodes.js';
+import {
+  advanceAll,
+  countOf,
+  useNodeProcesses,
+  useNodeServer,
+  useNodes,
+  type Db,
+  type NodeAddress,
+} from './support/nodes.js';
+import type { Fixtures } from './support/fixture.js';
 
 /** Cheap argon2id: what is under test is the bookkeeping across nodes, not the hashing. */
 const FAST: PasswordParams = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
@@ -23,111 +32,151 @@ const RACES = 50;
 
 useNodeServer();
 
-const userinfo = async (node: RunningIssuer, accessToken: string) => {
+const userinfo = async (node: NodeAddress, accessToken: string) => {
   const res = await fetch(new URL('/userinfo', node.url), { headers: { authorization: `Bearer ${accessToken}` } });
   return { status: res.status, error: ((await res.json()) as { error?: string }).error };
 };
 
-describe('authorization codes at three nodes', () => {
-  const { nodes, fx, db } = useNodes(3);
-  let jar: CookieJarClient;
+/** What the races need of a set of nodes: addresses, the clients, the database, node 0 in process. */
+interface NodeSet {
+  nodes: NodeAddress[];
+  fx: Fixtures;
+  db: Db;
+  first: RunningIssuer;
+}
 
-  /** A fresh code for the public client through alice's SSO session, issued by `node`. */
-  async function freshCode(node: RunningIssuer) {
-    const flow = await browserFlow(node.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, null, jar);
-    return {
-      code: flow.callback.searchParams.get('code')!,
-      code_verifier: flow.verifier,
-      redirect_uri: fx.redirectUri,
-      client_id: fx.publicClient.id,
-    };
-  }
+/**
+ * Codes and refresh tokens raced at two nodes: nodes in this process (each its own pool) and nodes
+ * in processes of their own, which share nothing but the database.
+ */
+function racesAcross(kind: string, setup: () => NodeSet) {
+  describe(`authorization codes at three nodes ${kind}`, () => {
+    const { nodes, fx, db } = setup();
+    let jar: CookieJarClient;
 
-  it(`are redeemed once when sent to two nodes at the same instant, ${RACES} times over`, async () => {
-    ({ jar } = await signInAndRedeem(nodes[0]!.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }));
-    const bodies = [];
-    for (let i = 0; i < RACES; i++) bodies.push(await freshCode(nodes[i % 3]!));
-    const revokedBefore = await countOf(db, 'select count(*) as n from grants where revoked_at is not null');
-
-    const races = await Promise.all(
-      bodies.map((body, i) => Promise.all([redeem(nodes[i % 3]!.url, body), redeem(nodes[(i + 1) % 3]!.url, body)])),
-    );
-    const winners = races.flatMap((race) => race.filter((r) => r.status === 200));
-    const losers = races.flatMap((race) => race.filter((r) => r.status !== 200));
-    expect(races.map((race) => race.map((r) => r.status).sort())).toEqual(Array(RACES).fill([200, 400]));
-    expect(winners).toHaveLength(RACES);
-    expect(losers.map((r) => r.json.error)).toEqual(Array(RACES).fill('invalid_grant'));
-
-    // RFC 6749 §4.1.2: the losing use is a replay, and the winner's tokens are revoked with its
-    // grant, as on one node (refusals-token.test.ts) — at every node.
-    expect(await countOf(db, 'select count(*) as n from grants where revoked_at is not null')).toBe(
-      revokedBefore + RACES,
-    );
-    const infos = await Promise.all(winners.map((w, i) => userinfo(nodes[i % 3]!, w.json.access_token as string)));
-    expect(infos).toEqual(Array(RACES).fill({ status: 401, error: 'invalid_token' }));
-  });
-
-  it('are refused at every node once redeemed at one, and the replay revokes what the first use got', async () => {
-    const body = await freshCode(nodes[1]!);
-    const first = await redeem(nodes[2]!.url, body);
-    expect(first.status).toBe(200);
-    expect(await userinfo(nodes[0]!, first.json.access_token as string)).toEqual({ status: 200, error: undefined });
-    const replay = await redeem(nodes[0]!.url, body);
-    expect([replay.status, replay.json.error]).toEqual([400, 'invalid_grant']);
-    for (const node of nodes)
-      expect(await userinfo(node, first.json.access_token as string)).toEqual({ status: 401, error: 'invalid_token' });
-  });
-});
-
-describe('refresh tokens at three nodes', () => {
-  const { nodes, fx } = useNodes(3);
-  const web = { id: 'web-refresh', name: 'Web (refresh)', secret: 'web-refresh-secret-web-refresh-secret' };
-  const refresh = (node: RunningIssuer, token: string) =>
-    postToken(
-      node.url,
-      { grant_type: 'refresh_token', refresh_token: token },
-      { authorization: basicAuth(web.id, web.secret) },
-    );
-
-  it(`are rotated once at two nodes at once, the loser revoking the family, ${RACES} times over`, async () => {
-    await registerWebClient(nodes[0]!, fx, web);
-    const first = await signInAndRedeem(nodes[0]!.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
-    const families: { refresh: string; access: string }[] = [
-      { refresh: first.tokens.refresh_token as string, access: first.tokens.access_token as string },
-    ];
-    while (families.length < RACES) {
-      const node = nodes[families.length % 3]!;
-      const flow = await browserFlow(node.url, { clientId: web.id, redirectUri: fx.redirectUri }, null, first.jar);
-      const res = await redeem(
+    /** A fresh code for the public client through alice's SSO session, issued by `node`. */
+    async function freshCode(node: NodeAddress) {
+      const flow = await browserFlow(
         node.url,
-        { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: fx.redirectUri },
-        web,
+        { clientId: fx.publicClient.id, redirectUri: fx.redirectUri },
+        null,
+        jar,
       );
-      expect(res.status).toBe(200);
-      families.push({ refresh: res.json.refresh_token as string, access: res.json.access_token as string });
+      return {
+        code: flow.callback.searchParams.get('code')!,
+        code_verifier: flow.verifier,
+        redirect_uri: fx.redirectUri,
+        client_id: fx.publicClient.id,
+      };
     }
 
-    const races = await Promise.all(
-      families.map((f, i) => Promise.all([refresh(nodes[i % 3]!, f.refresh), refresh(nodes[(i + 1) % 3]!, f.refresh)])),
-    );
-    expect(races.map((race) => race.map((r) => r.status).sort())).toEqual(Array(RACES).fill([200, 400]));
-    const winners = races.map((race) => race.find((r) => r.status === 200)!);
-    expect(races.map((race) => race.find((r) => r.status === 400)!.json.error)).toEqual(
-      Array(RACES).fill('invalid_grant'),
-    );
+    it(`are redeemed once when sent to two nodes at the same instant, ${RACES} times over`, async () => {
+      ({ jar } = await signInAndRedeem(nodes[0]!.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }));
+      const bodies = [];
+      for (let i = 0; i < RACES; i++) bodies.push(await freshCode(nodes[i % 3]!));
+      const revokedBefore = await countOf(db, 'select count(*) as n from grants where revoked_at is not null');
 
-    // RFC 9700 §4.14.2: the losing use is a reuse, as on one node (refresh.test.ts): the winner's
-    // new refresh and access tokens die with the family, whichever node is asked.
-    const after = await Promise.all(
-      winners.map(async (w, i) => ({
-        refresh: (await refresh(nodes[(i + 2) % 3]!, w.json.refresh_token as string)).json.error,
-        access: (await userinfo(nodes[(i + 2) % 3]!, w.json.access_token as string)).status,
-        original: (await userinfo(nodes[i % 3]!, families[i]!.access)).status,
-      })),
-    );
-    expect(after).toEqual(Array(RACES).fill({ refresh: 'invalid_grant', access: 401, original: 401 }));
+      const races = await Promise.all(
+        bodies.map((body, i) => Promise.all([redeem(nodes[i % 3]!.url, body), redeem(nodes[(i + 1) % 3]!.url, body)])),
+      );
+      const winners = races.flatMap((race) => race.filter((r) => r.status === 200));
+      const losers = races.flatMap((race) => race.filter((r) => r.status !== 200));
+      expect(races.map((race) => race.map((r) => r.status).sort())).toEqual(Array(RACES).fill([200, 400]));
+      expect(winners).toHaveLength(RACES);
+      expect(losers.map((r) => r.json.error)).toEqual(Array(RACES).fill('invalid_grant'));
+
+      // RFC 6749 §4.1.2: the losing use is a replay, and the winner's tokens are revoked with its
+      // grant, as on one node (refusals-token.test.ts) — at every node.
+      expect(await countOf(db, 'select count(*) as n from grants where revoked_at is not null')).toBe(
+        revokedBefore + RACES,
+      );
+      const infos = await Promise.all(winners.map((w, i) => userinfo(nodes[i % 3]!, w.json.access_token as string)));
+      expect(infos).toEqual(Array(RACES).fill({ status: 401, error: 'invalid_token' }));
+    });
+
+    it('are refused at every node once redeemed at one, and the replay revokes what the first use got', async () => {
+      const body = await freshCode(nodes[1]!);
+      const first = await redeem(nodes[2]!.url, body);
+      expect(first.status).toBe(200);
+      expect(await userinfo(nodes[0]!, first.json.access_token as string)).toEqual({ status: 200, error: undefined });
+      const replay = await redeem(nodes[0]!.url, body);
+      expect([replay.status, replay.json.error]).toEqual([400, 'invalid_grant']);
+      for (const node of nodes)
+        expect(await userinfo(node, first.json.access_token as string)).toEqual({
+          status: 401,
+          error: 'invalid_token',
+        });
+    });
   });
+
+  describe(`refresh tokens at three nodes ${kind}`, () => {
+    const nodeSet = setup();
+    const { nodes, fx } = nodeSet;
+    const web = { id: 'web-refresh', name: 'Web (refresh)', secret: 'web-refresh-secret-web-refresh-secret' };
+    const refresh = (node: NodeAddress, token: string) =>
+      postToken(
+        node.url,
+        { grant_type: 'refresh_token', refresh_token: token },
+        { authorization: basicAuth(web.id, web.secret) },
+      );
+
+    it(`are rotated once at two nodes at once, the loser revoking the family, ${RACES} times over`, async () => {
+      await registerWebClient(nodeSet.first, fx, web);
+      const first = await signInAndRedeem(nodes[0]!.url, { clientId: web.id, redirectUri: fx.redirectUri, auth: web });
+      const families: { refresh: string; access: string }[] = [
+        { refresh: first.tokens.refresh_token as string, access: first.tokens.access_token as string },
+      ];
+      while (families.length < RACES) {
+        const node = nodes[families.length % 3]!;
+        const flow = await browserFlow(node.url, { clientId: web.id, redirectUri: fx.redirectUri }, null, first.jar);
+        const res = await redeem(
+          node.url,
+          { code: flow.callback.searchParams.get('code')!, code_verifier: flow.verifier, redirect_uri: fx.redirectUri },
+          web,
+        );
+        expect(res.status).toBe(200);
+        families.push({ refresh: res.json.refresh_token as string, access: res.json.access_token as string });
+      }
+
+      const races = await Promise.all(
+        families.map((f, i) =>
+          Promise.all([refresh(nodes[i % 3]!, f.refresh), refresh(nodes[(i + 1) % 3]!, f.refresh)]),
+        ),
+      );
+      expect(races.map((race) => race.map((r) => r.status).sort())).toEqual(Array(RACES).fill([200, 400]));
+      const winners = races.map((race) => race.find((r) => r.status === 200)!);
+      expect(races.map((race) => race.find((r) => r.status === 400)!.json.error)).toEqual(
+        Array(RACES).fill('invalid_grant'),
+      );
+
+      // RFC 9700 §4.14.2: the losing use is a reuse, as on one node (refresh.test.ts): the winner's
+      // new refresh and access tokens die with the family, whichever node is asked.
+      const after = await Promise.all(
+        winners.map(async (w, i) => ({
+          refresh: (await refresh(nodes[(i + 2) % 3]!, w.json.refresh_token as string)).json.error,
+          access: (await userinfo(nodes[(i + 2) % 3]!, w.json.access_token as string)).status,
+          original: (await userinfo(nodes[i % 3]!, families[i]!.access)).status,
+        })),
+      );
+      expect(after).toEqual(Array(RACES).fill({ refresh: 'invalid_grant', access: 401, original: 401 }));
+    });
+  });
+}
+
+racesAcross('in one process', () => {
+  const set = useNodes(3);
+  return {
+    get nodes() {
+      return set.nodes;
+    },
+    fx: set.fx,
+    db: set.db,
+    get first() {
+      return set.nodes[0]!;
+    },
+  };
 });
+racesAcross('in three processes', () => useNodeProcesses(3));
 
 describe('a client changed through one node', () => {
   const { nodes, fx } = useNodes(3);

@@ -7,6 +7,7 @@ import { startThrowawayPostgres, type ThrowawayPostgres } from '@tessera/shared/
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { seed, startIssuer, type Fixtures, type RunningIssuer, type StartOptions } from './fixture.js';
+import { freePort, spawnIssuer, type IssuerProcess } from './issuer-process.js';
 
 let server: ThrowawayPostgres | undefined;
 let admin: pg.Client | undefined;
@@ -30,6 +31,8 @@ export interface Nodes {
   fx: Fixtures;
   /** The test's own connections to the nodes' database (to read what they wrote). */
   db: Db;
+  /** The nodes' database, as TESSERA_DATABASE names it. */
+  url: string;
 }
 
 /** A query on the test's own pool. */
@@ -46,12 +49,14 @@ export function useNodes(count: number, options: (i: number) => StartOptions = (
   const state: Nodes = {
     nodes: [],
     fx: {} as Fixtures,
+    url: '',
     db: { query: <R extends pg.QueryResultRow>(text: string, params?: unknown[]) => pool!.query<R>(text, params) },
   };
   beforeAll(async () => {
     const name = `nodes_${++databases}`;
     await admin!.query(`create database ${name}`);
     const url = server!.url.replace(/\/[^/]+$/, `/${name}`);
+    state.url = url;
     for (let i = 0; i < count; i++) {
       const o = options(i);
       // One issuer behind every node: the first node's URL is the issuer identifier they all sign
@@ -65,6 +70,48 @@ export function useNodes(count: number, options: (i: number) => StartOptions = (
   afterAll(async () => {
     await pool?.end();
     for (const node of state.nodes) await node.cleanup();
+  });
+  return state;
+}
+
+/** A node as the races see it: somewhere to send requests. */
+export interface NodeAddress {
+  url: string;
+}
+
+export interface ProcessNodes {
+  /** Node 0 runs in this process (the clients are registered through it); the others are processes. */
+  nodes: NodeAddress[];
+  first: RunningIssuer;
+  fx: Fixtures;
+  db: Db;
+}
+
+/**
+ * One issuer node in this process and `count - 1` as child processes of their own (`src/main.ts`,
+ * as production runs it), on a new database: nodes that share nothing but the database and the
+ * issuer identifier, not even a module or an event loop.
+ */
+export function useNodeProcesses(count: number): ProcessNodes {
+  const local = useNodes(1);
+  const children: IssuerProcess[] = [];
+  const state = { nodes: [] as NodeAddress[], fx: local.fx, db: local.db } as ProcessNodes;
+  beforeAll(async () => {
+    const first = local.nodes[0]!;
+    state.first = first;
+    state.nodes.push(first);
+    for (let i = 1; i < count; i++) {
+      const child = await spawnIssuer({
+        database: local.url,
+        port: await freePort(),
+        env: { TESSERA_ISSUER: first.url },
+      });
+      children.push(child);
+      state.nodes.push(child);
+    }
+  }, 90_000);
+  afterAll(async () => {
+    for (const child of children) await child.stop();
   });
   return state;
 }
