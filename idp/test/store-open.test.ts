@@ -198,11 +198,12 @@ describe('the readiness probe', () => {
     // The database goes away: no new connection is accepted, and the node's are ended.
     await admin.query(`alter database ${name} allow_connections false`);
     await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [name]);
+    // The ended idle connections were reported, not fatal. Checked before any request takes one
+    // of them: a query on a connection whose end is not yet read fails as that query's error.
+    await eventually(() => events.includes('store.connection_lost'));
     expect(await probe('/readyz')).toEqual({ status: 503, cacheControl: 'no-store', body: 'not ready\n' });
     // Alive all the same: restarting the process would not bring the database back.
     expect(await probe('/healthz')).toEqual({ status: 200, cacheControl: 'no-store', body: 'live\n' });
-    // The ended idle connections were reported, not fatal.
-    await eventually(() => events.includes('store.connection_lost'));
     expect(events).toContain('store.not_ready');
 
     // Back: the node reconnects on its own.
