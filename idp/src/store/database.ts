@@ -156,20 +156,8 @@ export function deleteExpiredBatch<T extends SQLiteTable>(
   key: SQLiteColumn,
   expiry: SQLiteColumn,
 ): (before: number, limit: number) => number {
-  const query = db
-    .delete(table)
-    .where(
-      inArray(
-        key,
-        db
-          .select({ key })
-          .from(table as SQLiteTable)
-          .where(lt(expiry, sql.placeholder('before')))
-          .limit(sql.placeholder('limit')),
-      ),
-    )
-    .prepare();
-  return (before, limit) => query.run({ before, limit }).changes;
+  const run = deleteBatchWhere(db, table, key, lt(expiry, sql.placeholder('before')));
+  return (before, limit) => run({ before, limit });
 }
 
 /**

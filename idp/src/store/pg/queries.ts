@@ -19,18 +19,7 @@ export function deleteExpiredBatch(
   key: PgColumn,
   expiry: PgColumn,
 ): (before: number, limit: number) => Promise<number> {
-  return async (before, limit) => {
-    const due = db
-      .select({ key })
-      .from(table)
-      .where(lt(expiry, before))
-      .limit(limit)
-      .for('update', { skipLocked: true });
-    // `= any(array(…))`, not `in (…)`: the pick runs once, as an InitPlan. Under `in`, the planner
-    // may make it the inner side of a join and run it again per row, deleting past the batch.
-    const r = await db.delete(table).where(sql`${key} = any(array(${due}))`);
-    return r.rowCount ?? 0;
-  };
+  return (before, limit) => deleteBatchWhere(db, table, key, lt(expiry, before), limit);
 }
 
 /**
@@ -48,7 +37,7 @@ export async function deleteInTurn(
 
 /**
  * A delete of up to `limit` rows of `table` that `where` picks, through the index `where` matches,
- * as `deleteExpiredBatch` does: rows another transaction holds are skipped, so sweeps on several
+ * picked `FOR UPDATE SKIP LOCKED`: rows another transaction holds are skipped, so sweeps on several
  * nodes take disjoint batches and never wait on each other. Returns how many went.
  */
 export async function deleteBatchWhere(
@@ -59,6 +48,8 @@ export async function deleteBatchWhere(
   limit: number,
 ): Promise<number> {
   const due = db.select({ key }).from(table).where(where).limit(limit).for('update', { skipLocked: true });
+  // `= any(array(…))`, not `in (…)`: the pick runs once, as an InitPlan. Under `in`, the planner
+  // may make it the inner side of a join and run it again per row, deleting past the batch.
   const r = await db.delete(table).where(sql`${key} = any(array(${due}))`);
   return r.rowCount ?? 0;
 }
