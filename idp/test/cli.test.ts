@@ -116,8 +116,40 @@ describe('the issuer CLI', { timeout: 60_000 }, () => {
     const list = JSON.parse((await cli(['clients', 'list', '--json'])).stdout);
     expect(JSON.stringify(list)).not.toContain(out.client_secret);
     expect(JSON.parse((await cli(['resources', 'list', '--json'])).stdout)).toEqual([
-      { id: 'https://api.example.com', name: 'Example API' },
+      { id: 'https://api.example.com', name: 'Example API', scopes: [] },
     ]);
+  });
+
+  it('registers an API with scopes, and a machine client limited to one of them with no redirect URI', async () => {
+    const api = ['--id', 'https://stock.example.com', '--name', 'Stock'];
+    expect(
+      await succeeding(['resources', 'create', ...api, '--scope', 'stock:read', '--scope', 'stock:write', '--json']),
+    ).toEqual({ id: 'https://stock.example.com', name: 'Stock', scopes: ['stock:read', 'stock:write'] });
+    const machine = ['clients', 'create', '--name', 'Robot', '--type', 'confidential'];
+    const out = await succeeding([
+      ...machine,
+      '--grant-type',
+      'client_credentials',
+      '--resource',
+      'https://stock.example.com',
+      '--scope',
+      'stock:read',
+      '--json',
+    ]);
+    await readStore(async (store) => {
+      expect(await store.clients.findById(out.client_id)).toMatchObject({
+        redirectUris: [],
+        allowedResources: ['https://stock.example.com'],
+        allowedScopes: ['stock:read'],
+        grantTypes: ['client_credentials'],
+      });
+    });
+    // A scope no API of the client defines, and a client with neither redirect URI nor machine grant.
+    const unknown = await cli([...machine, '--grant-type', 'client_credentials', '--scope', 'stock:read']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('scope stock:read is neither an OpenID scope');
+    const nowhere = await cli(machine);
+    expect(nowhere.stderr).toContain('at least one redirect URI is required');
   });
 
   it('refuses a plain-http redirect URI on a non-loopback host and an unregistered resource', async () => {

@@ -106,7 +106,7 @@ describe('the discovery document', () => {
     expect(meta.response_types_supported).toEqual(['code']);
     expect(meta.code_challenge_methods_supported).toEqual(['S256']);
     // Exactly these: no implicit, no password grant (RFC 9700 §2.1.2, §2.4).
-    expect(meta.grant_types_supported).toEqual(['authorization_code', 'refresh_token']);
+    expect(meta.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials']);
     expect(meta.response_modes_supported).toEqual(['query']);
     expect(meta.authorization_response_iss_parameter_supported).toBe(true);
     expect(meta.subject_types_supported).toEqual(['public']);

@@ -333,9 +333,9 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
       await store.clients.update(changed);
       expect(await store.clients.findById('b')).toEqual(changed);
 
-      const api = { id: 'https://api.example.test', name: 'API', createdAt: 7 };
+      const api = { id: 'https://api.example.test', name: 'API', scopes: ['read', 'write'], createdAt: 7 };
       expect(await store.resources.create(api)).toEqual(api);
-      await store.resources.create({ id: 'https://early.example.test', name: 'Early', createdAt: 3 });
+      await store.resources.create({ id: 'https://early.example.test', name: 'Early', scopes: [], createdAt: 3 });
       expect(await store.resources.findById(api.id)).toEqual(api);
       expect(await store.resources.findById('https://none.test')).toBeUndefined();
       expect((await store.resources.list()).map((r) => r.id)).toEqual(['https://early.example.test', api.id]);

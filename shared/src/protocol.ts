@@ -7,8 +7,8 @@
 export const SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Grant types the token endpoint accepts (RFC 6749 §4.1.3). */
-export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+/** Grant types the token endpoint accepts (RFC 6749 §4.1.3, §6, §4.4). */
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 /** The only response type: no implicit or hybrid flow (RFC 9700 §2.1.2). */

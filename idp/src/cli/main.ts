@@ -8,6 +8,7 @@
  *   npm run idp -- keys list [--json]
  *   npm run idp -- keys rotate [--force] [--json]
  */
+import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from '@tessera/shared';
 import { ConfigError } from '@tessera/shared';
@@ -17,7 +18,7 @@ import { createPasswordHasher } from '../crypto/passwords.js';
 import { listSigningKeys, rotateFromCommand } from '../keys/key-commands.js';
 import { KeyRotationError } from '../keys/key-rotation.js';
 import { RegistrationError, registerClient, registerResource, registerUser } from '../protocol/registration.js';
-import { EmailTakenError, openStore, type Store } from '../store/index.js';
+import { EmailTakenError, isPostgresUrl, openStore, type Store } from '../store/index.js';
 import { readPassword } from './read-password.js';
 
 const USAGE = `usage: npm run idp -- <command> [options]
@@ -27,10 +28,15 @@ const USAGE = `usage: npm run idp -- <command> [options]
   clients create --name NAME --type confidential|public [--party first|third]
                  --redirect-uri URI [--redirect-uri URI ...]
                  [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
-                 [--scope "openid profile email"] [--resource URI ...] [--id CLIENT_ID]
-                 [--grant-type refresh_token] [--json]
+                 [--scope SCOPE ...] [--resource URI ...] [--id CLIENT_ID]
+                 [--grant-type refresh_token|client_credentials ...] [--json]
+                                                     --scope: OpenID scopes and its resources' scopes
+                                                     (default: all of them); a machine client
+                                                     (--grant-type client_credentials) needs no
+                                                     --redirect-uri
   clients list [--json]
-  resources create --id URI --name NAME [--json]
+  resources create --id URI --name NAME [--scope SCOPE ...] [--json]
+                                                     --scope: the scopes the API defines (e.g. read)
   resources list [--json]
                                                      a client allowed one --resource gets tokens for it
                                                      when it names none (RFC 8707 resource parameter);
@@ -48,6 +54,9 @@ The database is TESSERA_DATABASE (default ./data/tessera.db).`;
 
 class UsageError extends Error {}
 
+/** `--scope` given once per scope, or once with several separated by spaces. */
+const scopesOf = (values: string[]): string[] => values.flatMap((v) => v.split(' ')).filter(Boolean);
+
 const OPTIONS = {
   json: { type: 'boolean' },
   email: { type: 'string' },
@@ -55,7 +64,7 @@ const OPTIONS = {
   type: { type: 'string' },
   party: { type: 'string' },
   id: { type: 'string' },
-  scope: { type: 'string' },
+  scope: { type: 'string', multiple: true },
   'redirect-uri': { type: 'string', multiple: true },
   'post-logout-redirect-uri': { type: 'string', multiple: true },
   'backchannel-logout-uri': { type: 'string' },
@@ -131,7 +140,7 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       redirectUris: values['redirect-uri'] ?? [],
       postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
       backchannelLogoutUri: values['backchannel-logout-uri'] ?? null,
-      ...(values.scope ? { scopes: values.scope.split(' ').filter(Boolean) } : {}),
+      ...(values.scope ? { scopes: scopesOf(values.scope) } : {}),
       resources: values.resource ?? [],
       grantTypes: values['grant-type'] ?? [],
     });
@@ -156,15 +165,20 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       redirect_uris: c.redirectUris,
       scopes: c.allowedScopes,
       resources: c.allowedResources,
+      grant_types: c.grantTypes,
     }));
     return out(clients, table(clients));
   }
   if (noun === 'resources' && verb === 'create') {
-    const r = await registerResource(deps, { id: required(values.id, 'id'), name: required(values.name, 'name') });
-    return out({ id: r.id, name: r.name }, `registered resource ${r.id}`);
+    const r = await registerResource(deps, {
+      id: required(values.id, 'id'),
+      name: required(values.name, 'name'),
+      scopes: scopesOf(values.scope ?? []),
+    });
+    return out({ id: r.id, name: r.name, scopes: r.scopes }, `registered resource ${r.id}`);
   }
   if (noun === 'resources' && verb === 'list') {
-    const resources = (await store.resources.list()).map((r) => ({ id: r.id, name: r.name }));
+    const resources = (await store.resources.list()).map((r) => ({ id: r.id, name: r.name, scopes: r.scopes }));
     return out(resources, table(resources));
   }
   if (noun === 'audit' && verb === 'list') {
@@ -201,7 +215,14 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
 async function main(): Promise<number> {
   let store: Store | undefined;
   try {
-    const config = loadConfig();
+    const loaded = loadConfig();
+    // `npm run idp` runs in idp/: a relative database path means relative to where the operator
+    // typed the command (npm's INIT_CWD), so that at the top of the repository the CLI opens the
+    // demo's ./data/tessera.db, as `npm start` does.
+    const base = process.env.INIT_CWD ?? process.cwd();
+    const database =
+      isPostgresUrl(loaded.database) || isAbsolute(loaded.database) ? loaded.database : resolve(base, loaded.database);
+    const config = { ...loaded, database };
     store = await openStore(config.database, { poolSize: config.databasePool });
     process.stdout.write(`${await run(process.argv.slice(2), store, config)}\n`);
     return 0;

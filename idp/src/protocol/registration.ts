@@ -51,18 +51,30 @@ export interface ClientInput {
   backchannelLogoutUri?: string | null;
   scopes?: string[];
   resources?: string[];
-  /** Grant types beyond authorization_code: 'refresh_token'. */
+  /**
+   * Grant types beyond authorization_code (which a client with redirect URIs always has):
+   * 'refresh_token', 'client_credentials'.
+   */
   grantTypes?: string[];
   /** Use this secret instead of generating one (demo seeding only). */
   secret?: string;
 }
 
-async function checkClient(store: Store, input: ClientInput): Promise<void> {
+/** Checks a registration; returns the resources it names, as registered. */
+async function checkClient(store: Store, input: ClientInput): Promise<Resource[]> {
   if (!input.name.trim() || input.name.length > 200) throw new RegistrationError('name must be 1–200 characters');
   if (input.type !== 'confidential' && input.type !== 'public')
     throw new RegistrationError('type must be confidential or public');
   if (input.party !== 'first' && input.party !== 'third') throw new RegistrationError('party must be first or third');
-  if (input.redirectUris.length === 0) throw new RegistrationError('at least one redirect URI is required');
+  const grantTypes = input.grantTypes ?? [];
+  for (const g of grantTypes)
+    if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new RegistrationError(`unknown grant type ${g}`);
+  // A client that signs people in needs somewhere to send them back; a machine client does not.
+  if (input.redirectUris.length === 0 && !grantTypes.includes('client_credentials'))
+    throw new RegistrationError('at least one redirect URI is required');
+  // RFC 6749 §4.4: the client credentials grant is for confidential clients only.
+  if (grantTypes.includes('client_credentials') && input.type !== 'confidential')
+    throw new RegistrationError('only a confidential client may use the client credentials grant');
   for (const uri of [...input.redirectUris, ...(input.postLogoutRedirectUris ?? [])]) {
     const problem = redirectUriProblem(uri);
     if (problem) throw new RegistrationError(`redirect URI ${uri} ${problem}`);
@@ -71,15 +83,20 @@ async function checkClient(store: Store, input: ClientInput): Promise<void> {
     const problem = redirectUriProblem(input.backchannelLogoutUri);
     if (problem) throw new RegistrationError(`back-channel logout URI ${input.backchannelLogoutUri} ${problem}`);
   }
+  const resources: Resource[] = [];
+  for (const r of input.resources ?? []) {
+    const resource = await store.resources.findById(r);
+    if (!resource) throw new RegistrationError(`resource ${r} is not registered`);
+    resources.push(resource);
+  }
+  // A client may be allowed OpenID scopes and the scopes its resources define, nothing else.
+  const known = new Set<string>([...SCOPES, ...resources.flatMap((r) => r.scopes)]);
   for (const s of input.scopes ?? [])
-    if (!(SCOPES as readonly string[]).includes(s)) throw new RegistrationError(`unknown scope ${s}`);
-  for (const r of input.resources ?? [])
-    if (!(await store.resources.findById(r))) throw new RegistrationError(`resource ${r} is not registered`);
+    if (!known.has(s)) throw new RegistrationError(`scope ${s} is neither an OpenID scope nor one of its resources'`);
   if (input.type === 'public' && input.secret) throw new RegistrationError('a public client has no secret');
-  for (const g of input.grantTypes ?? [])
-    if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new RegistrationError(`unknown grant type ${g}`);
   if (input.id !== undefined && !/^[A-Za-z0-9._~-]{1,64}$/.test(input.id))
     throw new RegistrationError('client id must be 1–64 unreserved characters');
+  return resources;
 }
 
 /**
@@ -91,7 +108,7 @@ async function clientFrom(
   input: ClientInput,
   identity: { id: string; createdAt: number },
 ): Promise<{ client: Client; secret?: string }> {
-  await checkClient(store, input);
+  const resources = await checkClient(store, input);
   const secret = input.type === 'confidential' ? (input.secret ?? randomSecret()) : undefined;
   const client: Client = {
     ...identity,
@@ -102,9 +119,13 @@ async function clientFrom(
     redirectUris: input.redirectUris,
     postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
     backchannelLogoutUri: input.backchannelLogoutUri ?? null,
-    allowedScopes: input.scopes ?? [...SCOPES],
+    // By default every OpenID scope and every scope of the client's resources.
+    allowedScopes: input.scopes ?? [...new Set([...SCOPES, ...resources.flatMap((r) => r.scopes)])],
     allowedResources: input.resources ?? [],
-    grantTypes: [...new Set(['authorization_code', ...(input.grantTypes ?? [])])],
+    // Redirect URIs mean the client signs people in: the authorization code grant.
+    grantTypes: [
+      ...new Set([...(input.redirectUris.length > 0 ? ['authorization_code'] : []), ...(input.grantTypes ?? [])]),
+    ],
   };
   return secret === undefined ? { client } : { client, secret };
 }
@@ -133,11 +154,22 @@ export async function updateClient(
   return registered;
 }
 
-/** Registers an API: its identifier is an absolute URI without a fragment (RFC 8707 §2). */
+/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
+
+/**
+ * Registers an API: its identifier is an absolute URI without a fragment (RFC 8707 §2); its scopes
+ * are what machine clients may be limited to, and are not OpenID's own scope names.
+ */
 export async function registerResource(
   deps: { store: Store; clock: Clock },
-  input: { id: string; name: string },
+  input: { id: string; name: string; scopes?: string[] },
 ): Promise<Resource> {
+  const scopes = [...new Set(input.scopes ?? [])];
+  for (const s of scopes) {
+    if (!SCOPE_TOKEN.test(s)) throw new RegistrationError(`scope ${JSON.stringify(s)} is not a valid scope token`);
+    if ((SCOPES as readonly string[]).includes(s)) throw new RegistrationError(`scope ${s} is an OpenID scope`);
+  }
   let ok = false;
   try {
     ok = !!new URL(input.id) && !input.id.includes('#');
@@ -147,5 +179,5 @@ export async function registerResource(
   if (!ok) throw new RegistrationError('resource identifier must be an absolute URI without a fragment');
   if (!input.name.trim() || input.name.length > 200) throw new RegistrationError('name must be 1–200 characters');
   if (await deps.store.resources.findById(input.id)) throw new RegistrationError(`resource ${input.id} already exists`);
-  return deps.store.resources.create({ id: input.id, name: input.name.trim(), createdAt: deps.clock.now() });
+  return deps.store.resources.create({ id: input.id, name: input.name.trim(), scopes, createdAt: deps.clock.now() });
 }

@@ -16,37 +16,68 @@ export interface TokenSubject {
   authTime: number;
 }
 
+/** An access token as signed, with what the store records of it. */
+export interface MintedAccessToken {
+  token: string;
+  jti: string;
+  expiresAt: number;
+  status: StatusListPosition;
+}
+
 /**
- * RFC 9068 §2.2: iss, exp, aud (see accessTokenAudience), sub, client_id, iat, jti, plus scope and
- * session, and where the token's status lives (draft-ietf-oauth-status-list-21 §6.1).
+ * RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti, plus `claims`, and where the token's
+ * status lives (draft-ietf-oauth-status-list-21 §6.1).
  */
-export async function mintAccessToken(
+async function signAccessToken(
   ctx: IssuerContext,
-  s: TokenSubject,
-): Promise<{ token: string; jti: string; expiresAt: number; status: StatusListPosition }> {
+  claims: { sub: string; aud: string | string[]; client_id: string; scope: string } & Record<string, unknown>,
+): Promise<MintedAccessToken> {
   const iat = epochSeconds(ctx.clock);
   const exp = iat + ctx.config.accessTokenTtl;
   const jti = randomId();
   const status = await ctx.statusLists.allocate();
+  const token = await ctx.keys.sign(
+    {
+      iss: ctx.config.issuer,
+      ...claims,
+      jti,
+      iat,
+      exp,
+      // draft-ietf-oauth-status-list-21 §6.2: a stateless API learns of a revocation from this list.
+      status: { status_list: { idx: status.index, uri: status.uri } },
+    },
+    TOKEN_TYPES.accessToken,
+  );
+  return { token, jti, expiresAt: exp * 1000, status: { list: status.list, index: status.index } };
+}
+
+/** A person's access token (see accessTokenAudience for its `aud`), with their session. */
+export async function mintAccessToken(ctx: IssuerContext, s: TokenSubject): Promise<MintedAccessToken> {
   const claims: Record<string, unknown> = {
-    iss: ctx.config.issuer,
-    sub: s.user.sub,
-    aud: accessTokenAudience(s.resource, s.scope, userinfoEndpointOf(ctx.config.issuer)),
-    client_id: s.clientId,
-    scope: s.scope.join(' '),
     sid: s.sessionId,
     auth_time: Math.floor(s.authTime / 1000),
-    jti,
-    iat,
-    exp,
-    // draft-ietf-oauth-status-list-21 §6.2: a stateless API learns of a revocation from this list.
-    status: { status_list: { idx: status.index, uri: status.uri } },
   };
   // So an API can show who is calling without a call back to the issuer.
   if (s.scope.includes('email')) Object.assign(claims, { email: s.user.email, email_verified: false });
   if (s.scope.includes('profile')) claims.name = s.user.displayName;
-  const token = await ctx.keys.sign(claims, TOKEN_TYPES.accessToken);
-  return { token, jti, expiresAt: exp * 1000, status: { list: status.list, index: status.index } };
+  return signAccessToken(ctx, {
+    sub: s.user.sub,
+    aud: accessTokenAudience(s.resource, s.scope, userinfoEndpointOf(ctx.config.issuer)),
+    client_id: s.clientId,
+    scope: s.scope.join(' '),
+    ...claims,
+  });
+}
+
+/**
+ * A machine client's own access token (RFC 9068 §2.2: with no person, `sub` is the client). It
+ * carries no session and no time of sign-in: nobody signed in.
+ */
+export function mintClientAccessToken(
+  ctx: IssuerContext,
+  s: { clientId: string; resource: string; scope: string[] },
+): Promise<MintedAccessToken> {
+  return signAccessToken(ctx, { sub: s.clientId, aud: s.resource, client_id: s.clientId, scope: s.scope.join(' ') });
 }
 
 /** OIDC Core §2: the ID token; `at_hash` binds it to the access token issued with it. */

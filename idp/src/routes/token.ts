@@ -10,6 +10,7 @@ import { tokenEndpointErrors } from '../http/error-handlers.js';
 import { readForm } from '../http/forms.js';
 import { authenticateClient } from '../protocol/client-auth.js';
 import { redeemAuthorizationCode } from '../protocol/grant-authorization-code.js';
+import { grantClientCredentials } from '../protocol/grant-client-credentials.js';
 import { redeemRefreshToken } from '../protocol/grant-refresh-token.js';
 
 export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
@@ -29,6 +30,7 @@ export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
     if (grantType === 'authorization_code') return c.json(await redeemAuthorizationCode(ctx, client, params));
     if (grantType === 'refresh_token')
       return c.json(await redeemRefreshToken(ctx, client, params, deviceOf(c, ctx.config).ip));
+    if (grantType === 'client_credentials') return c.json(await grantClientCredentials(ctx, client, params));
     throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 64)} is not supported`);
   });
   return app;

@@ -25,6 +25,8 @@ export interface Client {
 export interface Resource {
   id: string;
   name: string;
+  /** The scopes this API defines (RFC 6749 §3.3), which machine clients are granted from. */
+  scopes: string[];
   createdAt: number;
 }
 

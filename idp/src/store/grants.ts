@@ -30,7 +30,12 @@ export interface GrantRepository {
   ): Promise<AuthorizationCode | undefined>;
   /** Revokes every grant redeemed from this code and their access tokens (RFC 6749 §4.1.2). */
   revokeByCode(codeDigest: string, now: number): Promise<number>;
-  /** True when the access token was issued by us and neither it nor its grant is revoked. */
+  /**
+   * Records an access token of the client credentials grant (RFC 6749 §4.4): it has no grant, only
+   * its client, so that it can be introspected and revoked like any other.
+   */
+  recordClientAccessToken(clientId: string, token: IssuedAccessTokenRow): Promise<void>;
+  /** True when the access token was issued by us and neither it nor its grant (if any) is revoked. */
   isAccessTokenActive(jti: string): Promise<boolean>;
   /** Marks one access token revoked; true if it was active. */
   revokeAccessToken(jti: string, now: number): Promise<boolean>;
@@ -74,7 +79,7 @@ export function grantRepository(db: Db): GrantRepository {
   const tokenState = db
     .select({ revokedAt: accessTokens.revokedAt, grantRevokedAt: grants.revokedAt })
     .from(accessTokens)
-    .innerJoin(grants, eq(grants.id, accessTokens.grantId))
+    .leftJoin(grants, eq(grants.id, accessTokens.grantId))
     .where(eq(accessTokens.jti, sql.placeholder('jti')))
     .prepare();
   // The token endpoint's writes, prepared once: a request does no work it could have done at start-up.
@@ -171,6 +176,9 @@ export function grantRepository(db: Db): GrantRepository {
         }
         return revoked.length;
       });
+    },
+    async recordClientAccessToken(clientId, token) {
+      tokens.insertClientAccessToken(clientId, token);
     },
     async isAccessTokenActive(jti) {
       const row = tokenState.get({ jti });

@@ -71,6 +71,8 @@ export const resources = sqliteTable('resources', {
   /** An absolute URI (RFC 8707 §2). */
   id: text('id').primaryKey(),
   name: text('name').notNull(),
+  /** The scopes this API defines: what a machine client may be limited to (RFC 6749 §3.3). */
+  scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull().default([]),
   createdAt: integer('created_at').notNull(),
 });
 
@@ -153,14 +155,17 @@ export const grants = sqliteTable(
   ],
 );
 
-/** Access tokens issued (by `jti`), so that a revoked grant refuses them at userinfo. */
+/**
+ * Access tokens issued (by `jti`), so that a revoked grant refuses them at userinfo. A token of
+ * the client credentials grant has no grant (no person, no session): its client is recorded
+ * instead, so deleting the client deletes its rows.
+ */
 export const accessTokens = sqliteTable(
   'access_tokens',
   {
     jti: text('jti').primaryKey(),
-    grantId: text('grant_id')
-      .notNull()
-      .references(() => grants.id, { onDelete: 'cascade' }),
+    grantId: text('grant_id').references(() => grants.id, { onDelete: 'cascade' }),
+    clientId: text('client_id').references(() => clients.id, { onDelete: 'cascade' }),
     expiresAt: integer('expires_at').notNull(),
     revokedAt: integer('revoked_at'),
     /** Where its status lives (draft-ietf-oauth-status-list §6.2). */

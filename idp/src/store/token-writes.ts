@@ -20,6 +20,8 @@ export interface IssuedAccessTokenRow {
 export interface TokenWrites {
   insertRefreshToken(token: RefreshToken): void;
   insertAccessToken(grantId: string, token: IssuedAccessTokenRow): void;
+  /** An access token under no grant: the client credentials grant's. */
+  insertClientAccessToken(clientId: string, token: IssuedAccessTokenRow): void;
 }
 
 export function prepareTokenWrites(db: Db): TokenWrites {
@@ -40,6 +42,7 @@ export function prepareTokenWrites(db: Db): TokenWrites {
     .values({
       jti: p('jti'),
       grantId: p('grantId'),
+      clientId: p('clientId'),
       expiresAt: p('expiresAt'),
       statusList: p('statusList'),
       statusIndex: p('statusIndex'),
@@ -47,13 +50,18 @@ export function prepareTokenWrites(db: Db): TokenWrites {
     .prepare();
   return {
     insertRefreshToken: (token) => void refresh.run(token),
-    insertAccessToken: (grantId, t) =>
-      void access.run({
-        jti: t.jti,
-        grantId,
-        expiresAt: t.expiresAt,
-        statusList: t.status?.list ?? null,
-        statusIndex: t.status?.index ?? null,
-      }),
+    insertAccessToken: (grantId, t) => void access.run(accessTokenRow(t, { grantId, clientId: null })),
+    insertClientAccessToken: (clientId, t) => void access.run(accessTokenRow(t, { grantId: null, clientId })),
+  };
+}
+
+/** The row of an issued access token: under a grant, or (client credentials) under its client alone. */
+export function accessTokenRow(t: IssuedAccessTokenRow, owner: { grantId: string | null; clientId: string | null }) {
+  return {
+    jti: t.jti,
+    ...owner,
+    expiresAt: t.expiresAt,
+    statusList: t.status?.list ?? null,
+    statusIndex: t.status?.index ?? null,
   };
 }

@@ -21,7 +21,7 @@ export function grantRepository(db: PgDb): GrantRepository {
   const tokenState = db
     .select({ revokedAt: accessTokens.revokedAt, grantRevokedAt: grants.revokedAt })
     .from(accessTokens)
-    .innerJoin(grants, eq(grants.id, accessTokens.grantId))
+    .leftJoin(grants, eq(grants.id, accessTokens.grantId))
     .where(eq(accessTokens.jti, sql.placeholder('jti')))
     .prepare('tessera_access_token_state');
   const removeExpiredCodes = deleteExpiredBatch(
@@ -54,7 +54,7 @@ export function grantRepository(db: PgDb): GrantRepository {
         const g = grant(code);
         await tx.insert(grants).values(g);
         if (issued.refreshToken) await insertRefreshToken(tx, issued.refreshToken);
-        await insertAccessToken(tx, g.id, issued.accessToken);
+        await insertAccessToken(tx, { grantId: g.id, clientId: null }, issued.accessToken);
         return code;
       });
     },
@@ -84,6 +84,9 @@ export function grantRepository(db: PgDb): GrantRepository {
         }
         return revoked.length;
       });
+    },
+    async recordClientAccessToken(clientId, token) {
+      await insertAccessToken(db, { grantId: null, clientId }, token);
     },
     async isAccessTokenActive(jti) {
       const [row] = await tokenState.execute({ jti });

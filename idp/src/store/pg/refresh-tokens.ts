@@ -61,7 +61,7 @@ export function refreshTokenRepository(db: PgDb): RefreshTokenRepository {
           );
         if (rotated.rowCount !== 1) return false;
         await insertRefreshToken(tx, next);
-        await insertAccessToken(tx, next.grantId, accessToken);
+        await insertAccessToken(tx, { grantId: next.grantId, clientId: null }, accessToken);
         return true;
       });
     },

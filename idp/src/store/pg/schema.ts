@@ -76,6 +76,7 @@ export const clients = pgTable('clients', {
 export const resources = pgTable('resources', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
+  scopes: jsonb('scopes').$type<string[]>().notNull().default([]),
   createdAt: millis('created_at').notNull(),
 });
 
@@ -152,9 +153,8 @@ export const accessTokens = pgTable(
   'access_tokens',
   {
     jti: text('jti').primaryKey(),
-    grantId: text('grant_id')
-      .notNull()
-      .references(() => grants.id, { onDelete: 'cascade' }),
+    grantId: text('grant_id').references(() => grants.id, { onDelete: 'cascade' }),
+    clientId: text('client_id').references(() => clients.id, { onDelete: 'cascade' }),
     expiresAt: millis('expires_at').notNull(),
     revokedAt: millis('revoked_at'),
     statusList: integer('status_list'),

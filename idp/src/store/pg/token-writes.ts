@@ -5,7 +5,7 @@
  * such a transaction makes.
  */
 import { inArray, sql } from 'drizzle-orm';
-import type { IssuedAccessTokenRow, RefreshToken } from '../token-writes.js';
+import { accessTokenRow, type IssuedAccessTokenRow, type RefreshToken } from '../token-writes.js';
 import type { PgDb } from './db.js';
 import type { PgTx } from './queries.js';
 import { accessTokens, refreshTokens, statusLists } from './schema.js';
@@ -14,15 +14,12 @@ export async function insertRefreshToken(tx: PgDb | PgTx, token: RefreshToken): 
   await tx.insert(refreshTokens).values(token);
 }
 
-export async function insertAccessToken(tx: PgDb | PgTx, grantId: string, t: IssuedAccessTokenRow): Promise<void> {
-  await tx.insert(accessTokens).values({
-    jti: t.jti,
-    grantId,
-    expiresAt: t.expiresAt,
-    revokedAt: null,
-    statusList: t.status?.list ?? null,
-    statusIndex: t.status?.index ?? null,
-  });
+export async function insertAccessToken(
+  tx: PgDb | PgTx,
+  owner: { grantId: string | null; clientId: string | null },
+  t: IssuedAccessTokenRow,
+): Promise<void> {
+  await tx.insert(accessTokens).values(accessTokenRow(t, owner));
 }
 
 /** A list's next version: strictly forward, so two changes within one millisecond are still two versions. */
