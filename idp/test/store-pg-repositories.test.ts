@@ -145,6 +145,7 @@ const client = (id: string, over: Partial<Client> = {}): Client => ({
   allowedScopes: ['openid', 'profile', 'offline_access'],
   allowedResources: [`https://${id}.example.test/api`],
   grantTypes: ['authorization_code', 'refresh_token'],
+  exchangeTargets: [],
   createdAt: 1000,
   ...over,
 });

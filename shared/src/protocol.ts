@@ -7,9 +7,25 @@
 export const SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Grant types the token endpoint accepts (RFC 6749 §4.1.3, §6, §4.4). */
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+/** The token exchange grant type (RFC 8693 §2.1). */
+export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+/** Grant types the token endpoint accepts (RFC 6749 §4.1.3, §6, §4.4; RFC 8693 §2.1). */
+export const GRANT_TYPES = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  TOKEN_EXCHANGE_GRANT_TYPE,
+] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
+
+/** Token type identifiers of a token exchange (RFC 8693 §3). */
+export const TOKEN_TYPE_IDENTIFIERS = {
+  accessToken: 'urn:ietf:params:oauth:token-type:access_token',
+  refreshToken: 'urn:ietf:params:oauth:token-type:refresh_token',
+  idToken: 'urn:ietf:params:oauth:token-type:id_token',
+  jwt: 'urn:ietf:params:oauth:token-type:jwt',
+} as const;
 
 /** The only response type: no implicit or hybrid flow (RFC 9700 §2.1.2). */
 export const RESPONSE_TYPES = ['code'] as const;

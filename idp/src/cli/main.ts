@@ -29,11 +29,13 @@ const USAGE = `usage: npm run idp -- <command> [options]
                  --redirect-uri URI [--redirect-uri URI ...]
                  [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
                  [--scope SCOPE ...] [--resource URI ...] [--id CLIENT_ID]
-                 [--grant-type refresh_token|client_credentials ...] [--json]
+                 [--grant-type refresh_token|client_credentials ...]
+                 [--exchange-for URI ...] [--json]
                                                      --scope: OpenID scopes and its resources' scopes
                                                      (default: all of them); a machine client
                                                      (--grant-type client_credentials) needs no
-                                                     --redirect-uri
+                                                     --redirect-uri; --exchange-for: a resource it may
+                                                     exchange a person's access token for (RFC 8693)
   clients list [--json]
   resources create --id URI --name NAME [--scope SCOPE ...] [--json]
                                                      --scope: the scopes the API defines (e.g. read)
@@ -69,6 +71,7 @@ const OPTIONS = {
   'post-logout-redirect-uri': { type: 'string', multiple: true },
   'backchannel-logout-uri': { type: 'string' },
   resource: { type: 'string', multiple: true },
+  'exchange-for': { type: 'string', multiple: true },
   force: { type: 'boolean' },
   'grant-type': { type: 'string', multiple: true },
   since: { type: 'string' },
@@ -143,6 +146,7 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       ...(values.scope ? { scopes: scopesOf(values.scope) } : {}),
       resources: values.resource ?? [],
       grantTypes: values['grant-type'] ?? [],
+      exchangeTargets: values['exchange-for'] ?? [],
     });
     const data = {
       client_id: client.id,
@@ -166,6 +170,7 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       scopes: c.allowedScopes,
       resources: c.allowedResources,
       grant_types: c.grantTypes,
+      exchange_for: c.exchangeTargets,
     }));
     return out(clients, table(clients));
   }

@@ -16,7 +16,8 @@ export type AuditType =
   | 'key.rotated'
   | 'client.created'
   | 'user.created'
-  | 'token.revoked';
+  | 'token.revoked'
+  | 'token.exchanged';
 
 export interface AuditFields {
   subject?: string | null;

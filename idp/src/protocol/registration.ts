@@ -2,7 +2,7 @@
  * Registering users, clients and resources (used by the CLI and by demo seeding). Every value
  * is checked here, so nothing malformed reaches the store from either path.
  */
-import { GRANT_TYPES, SCOPES } from '@tessera/shared';
+import { GRANT_TYPES, SCOPES, TOKEN_EXCHANGE_GRANT_TYPE } from '@tessera/shared';
 import type { Clock } from '@tessera/shared';
 import type { PasswordHasher } from '../crypto/passwords.js';
 import { digest } from '../crypto/digest.js';
@@ -56,6 +56,11 @@ export interface ClientInput {
    * 'refresh_token', 'client_credentials'.
    */
   grantTypes?: string[];
+  /**
+   * Resources it may exchange a person's access token for (RFC 8693); giving any registers the
+   * client for the token exchange grant.
+   */
+  exchangeTargets?: string[];
   /** Use this secret instead of generating one (demo seeding only). */
   secret?: string;
 }
@@ -94,6 +99,11 @@ async function checkClient(store: Store, input: ClientInput): Promise<Resource[]
   for (const s of input.scopes ?? [])
     if (!known.has(s)) throw new RegistrationError(`scope ${s} is neither an OpenID scope nor one of its resources'`);
   if (input.type === 'public' && input.secret) throw new RegistrationError('a public client has no secret');
+  for (const r of input.exchangeTargets ?? [])
+    if (!(await store.resources.findById(r))) throw new RegistrationError(`resource ${r} is not registered`);
+  // A token exchange acts for a person at another API: only a client that proves who it is may.
+  if ((input.exchangeTargets ?? []).length > 0 && input.type !== 'confidential')
+    throw new RegistrationError('only a confidential client may exchange tokens');
   if (input.id !== undefined && !/^[A-Za-z0-9._~-]{1,64}$/.test(input.id))
     throw new RegistrationError('client id must be 1–64 unreserved characters');
   return resources;
@@ -124,8 +134,13 @@ async function clientFrom(
     allowedResources: input.resources ?? [],
     // Redirect URIs mean the client signs people in: the authorization code grant.
     grantTypes: [
-      ...new Set([...(input.redirectUris.length > 0 ? ['authorization_code'] : []), ...(input.grantTypes ?? [])]),
+      ...new Set([
+        ...(input.redirectUris.length > 0 ? ['authorization_code'] : []),
+        ...(input.grantTypes ?? []),
+        ...((input.exchangeTargets ?? []).length > 0 ? [TOKEN_EXCHANGE_GRANT_TYPE] : []),
+      ]),
     ],
+    exchangeTargets: input.exchangeTargets ?? [],
   };
   return secret === undefined ? { client } : { client, secret };
 }

@@ -31,9 +31,11 @@ export interface MintedAccessToken {
 async function signAccessToken(
   ctx: IssuerContext,
   claims: { sub: string; aud: string | string[]; client_id: string; scope: string } & Record<string, unknown>,
+  /** The latest `exp`, in seconds. */
+  notAfter = Number.POSITIVE_INFINITY,
 ): Promise<MintedAccessToken> {
   const iat = epochSeconds(ctx.clock);
-  const exp = iat + ctx.config.accessTokenTtl;
+  const exp = Math.min(iat + ctx.config.accessTokenTtl, notAfter);
   const jti = randomId();
   const status = await ctx.statusLists.allocate();
   const token = await ctx.keys.sign(
@@ -52,21 +54,38 @@ async function signAccessToken(
 }
 
 /** A person's access token (see accessTokenAudience for its `aud`), with their session. */
-export async function mintAccessToken(ctx: IssuerContext, s: TokenSubject): Promise<MintedAccessToken> {
-  const claims: Record<string, unknown> = {
+export function mintAccessToken(ctx: IssuerContext, s: TokenSubject): Promise<MintedAccessToken> {
+  return signAccessToken(ctx, {
+    ...personClaims(s),
+    aud: accessTokenAudience(s.resource, s.scope, userinfoEndpointOf(ctx.config.issuer)),
+  });
+}
+
+/**
+ * A person's access token for another API, got by exchanging one (RFC 8693): `aud` is that API
+ * alone, `act` names the client acting for the person (§4.1; a chain of actors nests, the current
+ * one outermost), and it expires no later than the token it was exchanged for.
+ */
+export function mintExchangedAccessToken(
+  ctx: IssuerContext,
+  s: TokenSubject & { actor: Record<string, unknown>; notAfter: number },
+): Promise<MintedAccessToken> {
+  return signAccessToken(ctx, { ...personClaims(s), aud: s.resource, act: s.actor }, s.notAfter);
+}
+
+/** The claims of a person's access token but its audience (RFC 9068 §2.2). */
+function personClaims(s: TokenSubject) {
+  const claims: { sub: string; client_id: string; scope: string } & Record<string, unknown> = {
+    sub: s.user.sub,
+    client_id: s.clientId,
+    scope: s.scope.join(' '),
     sid: s.sessionId,
     auth_time: Math.floor(s.authTime / 1000),
   };
   // So an API can show who is calling without a call back to the issuer.
   if (s.scope.includes('email')) Object.assign(claims, { email: s.user.email, email_verified: false });
   if (s.scope.includes('profile')) claims.name = s.user.displayName;
-  return signAccessToken(ctx, {
-    sub: s.user.sub,
-    aud: accessTokenAudience(s.resource, s.scope, userinfoEndpointOf(ctx.config.issuer)),
-    client_id: s.clientId,
-    scope: s.scope.join(' '),
-    ...claims,
-  });
+  return claims;
 }
 
 /**

@@ -17,8 +17,10 @@ export interface Client {
   backchannelLogoutUri: string | null;
   allowedScopes: string[];
   allowedResources: string[];
-  /** 'authorization_code' and/or 'refresh_token'. */
+  /** 'authorization_code', 'refresh_token', 'client_credentials', the token exchange URN (RFC 8693). */
   grantTypes: string[];
+  /** Resources it may exchange a person's access token for (RFC 8693); nothing else. */
+  exchangeTargets: string[];
   createdAt: number;
 }
 

@@ -35,6 +35,15 @@ export interface GrantRepository {
    * its client, so that it can be introspected and revoked like any other.
    */
   recordClientAccessToken(clientId: string, token: IssuedAccessTokenRow): Promise<void>;
+  /**
+   * Records an access token exchanged for another (RFC 8693) under the grant of the token it was
+   * exchanged for, so that whatever ends that grant (a logout, a refresh token's reuse) revokes it
+   * too; false, recording nothing, when the grant is revoked. Holds the grant while it writes, so
+   * a revocation in flight either sees the new row or runs first and is seen here.
+   */
+  recordExchangedAccessToken(grantId: string, token: IssuedAccessTokenRow): Promise<boolean>;
+  /** The grant of an access token issued under one, while neither is revoked. */
+  activeGrantOfAccessToken(jti: string): Promise<string | undefined>;
   /** True when the access token was issued by us and neither it nor its grant (if any) is revoked. */
   isAccessTokenActive(jti: string): Promise<boolean>;
   /** Marks one access token revoked; true if it was active. */
@@ -77,7 +86,7 @@ export function grantRepository(db: Db): GrantRepository {
     .returning()
     .prepare();
   const tokenState = db
-    .select({ revokedAt: accessTokens.revokedAt, grantRevokedAt: grants.revokedAt })
+    .select({ grantId: accessTokens.grantId, revokedAt: accessTokens.revokedAt, grantRevokedAt: grants.revokedAt })
     .from(accessTokens)
     .leftJoin(grants, eq(grants.id, accessTokens.grantId))
     .where(eq(accessTokens.jti, sql.placeholder('jti')))
@@ -179,6 +188,19 @@ export function grantRepository(db: Db): GrantRepository {
     },
     async recordClientAccessToken(clientId, token) {
       tokens.insertClientAccessToken(clientId, token);
+    },
+    async recordExchangedAccessToken(grantId, token) {
+      // One transaction: SQLite's write lock keeps any revocation out between the read and the insert.
+      return db.transaction((tx) => {
+        const grant = tx.select({ revokedAt: grants.revokedAt }).from(grants).where(eq(grants.id, grantId)).get();
+        if (grant === undefined || grant.revokedAt !== null) return false;
+        tokens.insertAccessToken(grantId, token);
+        return true;
+      });
+    },
+    async activeGrantOfAccessToken(jti) {
+      const row = tokenState.get({ jti });
+      return row?.grantId != null && row.revokedAt === null && row.grantRevokedAt === null ? row.grantId : undefined;
     },
     async isAccessTokenActive(jti) {
       const row = tokenState.get({ jti });

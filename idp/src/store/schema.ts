@@ -64,6 +64,8 @@ export const clients = sqliteTable('clients', {
   allowedResources: text('allowed_resources', { mode: 'json' }).$type<string[]>().notNull(),
   /** Grant types the client may use at the token endpoint (RFC 7591 §2). */
   grantTypes: text('grant_types', { mode: 'json' }).$type<string[]>().notNull().default(['authorization_code']),
+  /** Resources the client may exchange a person's access token for (RFC 8693 §2.1 `resource`). */
+  exchangeTargets: text('exchange_targets', { mode: 'json' }).$type<string[]>().notNull().default([]),
   createdAt: integer('created_at').notNull(),
 });
 

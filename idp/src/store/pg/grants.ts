@@ -19,7 +19,7 @@ export function grantRepository(db: PgDb): GrantRepository {
   // Prepared: every code redemption and every userinfo or introspection request runs one of these.
   const findCode = lookupBy(db, 'tessera_authorization_codes_by_digest', authorizationCodes, authorizationCodes.digest);
   const tokenState = db
-    .select({ revokedAt: accessTokens.revokedAt, grantRevokedAt: grants.revokedAt })
+    .select({ grantId: accessTokens.grantId, revokedAt: accessTokens.revokedAt, grantRevokedAt: grants.revokedAt })
     .from(accessTokens)
     .leftJoin(grants, eq(grants.id, accessTokens.grantId))
     .where(eq(accessTokens.jti, sql.placeholder('jti')))
@@ -87,6 +87,25 @@ export function grantRepository(db: PgDb): GrantRepository {
     },
     async recordClientAccessToken(clientId, token) {
       await insertAccessToken(db, { grantId: null, clientId }, token);
+    },
+    async recordExchangedAccessToken(grantId, token) {
+      return db.transaction(async (tx) => {
+        // FOR SHARE waits for a revocation of the grant in flight (it locks the grant FOR UPDATE,
+        // refresh-tokens.ts), whose update of the grant's tokens then runs after this commits and
+        // sees the new row; a revocation that committed first is read here.
+        const [grant] = await tx
+          .select({ revokedAt: grants.revokedAt })
+          .from(grants)
+          .where(eq(grants.id, grantId))
+          .for('share');
+        if (grant === undefined || grant.revokedAt !== null) return false;
+        await insertAccessToken(tx, { grantId, clientId: null }, token);
+        return true;
+      });
+    },
+    async activeGrantOfAccessToken(jti) {
+      const [row] = await tokenState.execute({ jti });
+      return row?.grantId != null && row.revokedAt === null && row.grantRevokedAt === null ? row.grantId : undefined;
     },
     async isAccessTokenActive(jti) {
       const [row] = await tokenState.execute({ jti });

@@ -70,6 +70,7 @@ export const clients = pgTable('clients', {
   allowedScopes: jsonb('allowed_scopes').$type<string[]>().notNull(),
   allowedResources: jsonb('allowed_resources').$type<string[]>().notNull(),
   grantTypes: jsonb('grant_types').$type<string[]>().notNull().default(['authorization_code']),
+  exchangeTargets: jsonb('exchange_targets').$type<string[]>().notNull().default([]),
   createdAt: millis('created_at').notNull(),
 });
 

@@ -1,0 +1,1 @@
+ALTER TABLE "clients" ADD COLUMN "exchange_targets" jsonb DEFAULT '[]'::jsonb NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE `clients` ADD `exchange_targets` text DEFAULT '[]' NOT NULL;
