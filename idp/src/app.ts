@@ -8,6 +8,7 @@ import { requestLimits, securityHeaders } from '@tessera/shared/node';
 import type { IssuerContext } from './context.js';
 import { LIMITS, readParams } from './protocol/params.js';
 import { accountRoutes } from './routes/account.js';
+import { deviceAuthorizationRoutes, devicePageRoutes } from './routes/device.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
 import { healthRoutes } from './routes/health.js';
@@ -56,6 +57,8 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     userinfoRoutes,
     logoutRoutes,
     accountRoutes,
+    deviceAuthorizationRoutes,
+    devicePageRoutes,
     homeRoutes,
   ]) {
     app.route('/', routes(ctx));

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import { DEVICE_CODE_GRANT_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from '@tessera/shared';
 import { startIssuer, type RunningIssuer } from './support/fixture.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
@@ -106,7 +107,13 @@ describe('the discovery document', () => {
     expect(meta.response_types_supported).toEqual(['code']);
     expect(meta.code_challenge_methods_supported).toEqual(['S256']);
     // Exactly these: no implicit, no password grant (RFC 9700 §2.1.2, §2.4).
-    expect(meta.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials']);
+    expect(meta.grant_types_supported).toEqual([
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      DEVICE_CODE_GRANT_TYPE,
+      TOKEN_EXCHANGE_GRANT_TYPE,
+    ]);
     expect(meta.response_modes_supported).toEqual(['query']);
     expect(meta.authorization_response_iss_parameter_supported).toBe(true);
     expect(meta.subject_types_supported).toEqual(['public']);

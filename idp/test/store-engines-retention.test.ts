@@ -249,18 +249,40 @@ describe.each(ENGINES)('retention on %s', (engine) => {
         "'https://c.test/cb', 'openid', 'r', null, 'ch', 0, 0, ?, null)",
       [T],
     );
+    await node.query(
+      'insert into device_authorizations (digest, user_code, client_id, scope, resource, device_description, ' +
+        "device_ip, status, interval, created_at, expires_at) values ('device', 'BCDFGHJK', 'c', 'openid', 'r', " +
+        "'TV', '127.0.0.1', 'pending', 5, 0, ?)",
+      [T],
+    );
     const now = T + 100 * DAY;
     const counts = await Promise.all([sweep(node, now, 7), sweep(second, now, 7), sweep(node, now, 5)]);
     const total = (kind: keyof SweepCounts) => counts.reduce((sum, c) => sum + c[kind], 0);
     expect({
       codes: total('codes'),
+      deviceAuthorizations: total('deviceAuthorizations'),
       accessTokens: total('accessTokens'),
       sessions: total('sessions'),
       grants: total('grants'),
       deliveries: total('deliveries'),
       auditEvents: total('auditEvents'),
-    }).toEqual({ codes: 1, accessTokens: n, sessions: n, grants: n, deliveries: n, auditEvents: n });
-    for (const table of ['grants', 'refresh_tokens', 'access_tokens', 'sso_sessions', 'audit_events'])
+    }).toEqual({
+      codes: 1,
+      deviceAuthorizations: 1,
+      accessTokens: n,
+      sessions: n,
+      grants: n,
+      deliveries: n,
+      auditEvents: n,
+    });
+    for (const table of [
+      'grants',
+      'refresh_tokens',
+      'access_tokens',
+      'sso_sessions',
+      'audit_events',
+      'device_authorizations',
+    ])
       expect(await count(node, table)).toBe(0);
   });
 });

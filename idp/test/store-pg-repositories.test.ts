@@ -377,6 +377,7 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
       csrfToken: 'csrf',
       request: req,
       sessionId: null,
+      returnTo: null,
       createdAt: 0,
       expiresAt,
     });

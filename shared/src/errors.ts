@@ -29,7 +29,10 @@ export type OAuthErrorCode =
   | 'invalid_request_uri'
   | 'request_not_supported'
   | 'request_uri_not_supported'
-  | 'registration_not_supported';
+  | 'registration_not_supported'
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token';
 
 /** An error's HTTP status: always one a response body may carry (so `c.json(…, status)` takes it as is). */
 export type OAuthErrorStatus = ClientErrorStatusCode | ServerErrorStatusCode;
@@ -56,6 +59,10 @@ const STATUS: Record<OAuthErrorCode, OAuthErrorStatus> = {
   request_not_supported: 400,
   request_uri_not_supported: 400,
   registration_not_supported: 400,
+  // RFC 8628 §3.5: answered at the token endpoint as RFC 6749 §5.2 errors, with 400.
+  authorization_pending: 400,
+  slow_down: 400,
+  expired_token: 400,
 };
 
 /** An OAuth protocol error: `description` is safe for the client, `cause` is for the log only. */

@@ -7,6 +7,9 @@
 export const SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 export type Scope = (typeof SCOPES)[number];
 
+/** The device authorization grant type (RFC 8628 §3.4). */
+export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
+
 /** The token exchange grant type (RFC 8693 §2.1). */
 export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
@@ -15,6 +18,7 @@ export const GRANT_TYPES = [
   'authorization_code',
   'refresh_token',
   'client_credentials',
+  DEVICE_CODE_GRANT_TYPE,
   TOKEN_EXCHANGE_GRANT_TYPE,
 ] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -66,6 +70,10 @@ export const ISSUER_PATHS = {
   endSessionConfirmation: '/logout/confirm',
   /** The signed-in person's account page: their devices, and signing them out. */
   account: '/account',
+  /** RFC 8628 §3.1: where a device asks for a device code and a user code. */
+  deviceAuthorization: '/device_authorization',
+  /** RFC 8628 §3.3: where a person enters a user code and approves or denies the device. */
+  device: '/device',
 } as const;
 
 /** Claims carried by an RFC 9068 access token issued by Tessera. */

@@ -10,7 +10,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { systemClock } from '@tessera/shared';
+import { DEVICE_CODE_GRANT_TYPE, systemClock } from '@tessera/shared';
 import { ConfigError } from '@tessera/shared';
 import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/config.js';
@@ -29,13 +29,14 @@ const USAGE = `usage: npm run idp -- <command> [options]
                  --redirect-uri URI [--redirect-uri URI ...]
                  [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
                  [--scope SCOPE ...] [--resource URI ...] [--id CLIENT_ID]
-                 [--grant-type refresh_token|client_credentials ...]
+                 [--grant-type refresh_token|client_credentials|device_code ...]
                  [--exchange-for URI ...] [--json]
                                                      --scope: OpenID scopes and its resources' scopes
                                                      (default: all of them); a machine client
-                                                     (--grant-type client_credentials) needs no
-                                                     --redirect-uri; --exchange-for: a resource it may
-                                                     exchange a person's access token for (RFC 8693)
+                                                     (--grant-type client_credentials) or a device
+                                                     (device_code, RFC 8628) needs no --redirect-uri;
+                                                     --exchange-for: a resource it may exchange a
+                                                     person's access token for (RFC 8693)
   clients list [--json]
   resources create --id URI --name NAME [--scope SCOPE ...] [--json]
                                                      --scope: the scopes the API defines (e.g. read)
@@ -145,7 +146,8 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       backchannelLogoutUri: values['backchannel-logout-uri'] ?? null,
       ...(values.scope ? { scopes: scopesOf(values.scope) } : {}),
       resources: values.resource ?? [],
-      grantTypes: values['grant-type'] ?? [],
+      // The device grant by its short name too: its URN is long to type.
+      grantTypes: (values['grant-type'] ?? []).map((g) => (g === 'device_code' ? DEVICE_CODE_GRANT_TYPE : g)),
       exchangeTargets: values['exchange-for'] ?? [],
     });
     const data = {

@@ -10,6 +10,9 @@ export type AuditType =
   /** A failure put an account or an IP in a temporary lock. */
   | 'sign_in.locked'
   | 'authorization_code.replayed'
+  | 'device_code.replayed'
+  | 'device.approved'
+  | 'device.denied'
   | 'refresh_token.reused'
   | 'session.ended'
   | 'device.ended'

@@ -49,6 +49,8 @@ export async function startInteraction(
   ctx: IssuerContext,
   req: AuthorizationRequest | null,
   browserDigest: string,
+  /** With no request: the issuer page the sign-in continues at (default: the account page). */
+  returnTo: string | null = null,
 ): Promise<Interaction> {
   const now = ctx.clock.now();
   return ctx.store.interactions.create({
@@ -57,6 +59,7 @@ export async function startInteraction(
     csrfToken: randomSecret(),
     request: req,
     sessionId: null,
+    returnTo,
     createdAt: now,
     expiresAt: now + ctx.config.interactionTtl * 1000,
   });

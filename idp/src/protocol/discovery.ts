@@ -20,6 +20,8 @@ export function providerMetadata(issuer: string, signingAlgorithms: string[]): P
     end_session_endpoint: issuer + ISSUER_PATHS.endSession,
     revocation_endpoint: issuer + ISSUER_PATHS.revocation,
     introspection_endpoint: issuer + ISSUER_PATHS.introspection,
+    // RFC 8628 §4.
+    device_authorization_endpoint: issuer + ISSUER_PATHS.deviceAuthorization,
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     scopes_supported: [...SCOPES],

@@ -2,7 +2,7 @@
  * Registering users, clients and resources (used by the CLI and by demo seeding). Every value
  * is checked here, so nothing malformed reaches the store from either path.
  */
-import { GRANT_TYPES, SCOPES, TOKEN_EXCHANGE_GRANT_TYPE } from '@tessera/shared';
+import { DEVICE_CODE_GRANT_TYPE, GRANT_TYPES, SCOPES, TOKEN_EXCHANGE_GRANT_TYPE } from '@tessera/shared';
 import type { Clock } from '@tessera/shared';
 import type { PasswordHasher } from '../crypto/passwords.js';
 import { digest } from '../crypto/digest.js';
@@ -53,7 +53,7 @@ export interface ClientInput {
   resources?: string[];
   /**
    * Grant types beyond authorization_code (which a client with redirect URIs always has):
-   * 'refresh_token', 'client_credentials'.
+   * 'refresh_token', 'client_credentials', the device code grant's URN (RFC 8628).
    */
   grantTypes?: string[];
   /**
@@ -74,8 +74,13 @@ async function checkClient(store: Store, input: ClientInput): Promise<Resource[]
   const grantTypes = input.grantTypes ?? [];
   for (const g of grantTypes)
     if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new RegistrationError(`unknown grant type ${g}`);
-  // A client that signs people in needs somewhere to send them back; a machine client does not.
-  if (input.redirectUris.length === 0 && !grantTypes.includes('client_credentials'))
+  // A client that signs people in through a browser needs somewhere to send them back; a machine
+  // client, or a device that polls (RFC 8628), does not.
+  if (
+    input.redirectUris.length === 0 &&
+    !grantTypes.includes('client_credentials') &&
+    !grantTypes.includes(DEVICE_CODE_GRANT_TYPE)
+  )
     throw new RegistrationError('at least one redirect URI is required');
   // RFC 6749 §4.4: the client credentials grant is for confidential clients only.
   if (grantTypes.includes('client_credentials') && input.type !== 'confidential')

@@ -80,7 +80,7 @@ export function blockedUntil(rule: ThrottleRule, failures: number, at: number): 
   return at + Math.min(rule.baseDelay * 2 ** (failures - rule.threshold), rule.maxDelay);
 }
 
-const policyOf = (rule: ThrottleRule): ThrottlePolicy => ({
+export const policyOf = (rule: ThrottleRule): ThrottlePolicy => ({
   forgetAfter: rule.forgetAfter,
   blockedUntil: (failures, at) => blockedUntil(rule, failures, at),
 });

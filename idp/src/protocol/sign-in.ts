@@ -13,8 +13,11 @@ import { findActiveSession, signInSession, type Device } from './sso-session.js'
 /** A session and its cookie secret, or the one message every refusal shows. */
 export type SignInResult = { ok: true; session: SsoSession; secret: string } | { ok: false; message: string };
 
-/** Where a signed-in interaction leads: the account page when no app is waiting. */
-export type AfterSignIn = AuthorizeOutcome | { kind: 'account' };
+/**
+ * Where a signed-in interaction leads: with no app waiting, the issuer page it began at (the
+ * device page), else the account page.
+ */
+export type AfterSignIn = AuthorizeOutcome | { kind: 'account' } | { kind: 'return'; to: string };
 
 export async function signIn(
   ctx: IssuerContext,
@@ -55,7 +58,7 @@ export async function afterSignIn(
   if (!interaction.request) {
     // No app is waiting: a sign-in at the issuer itself is for managing the account.
     await ctx.store.interactions.consume(interaction.id);
-    return { kind: 'account' };
+    return interaction.returnTo !== null ? { kind: 'return', to: interaction.returnTo } : { kind: 'account' };
   }
   await ctx.store.interactions.setSession(interaction.id, session.id);
   return authorize(ctx, interaction.request, session, interaction.browserDigest, {

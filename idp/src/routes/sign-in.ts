@@ -78,6 +78,8 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     const next = await afterSignIn(ctx, interaction, result.session);
     // GET /account sends a browser that is not signed in to a sign-in at the issuer, and back.
     if (next.kind === 'account') return c.redirect(ISSUER_PATHS.account, 303);
+    // Only ever a path of the issuer's own that the issuer stored (see startInteraction).
+    if (next.kind === 'return') return c.redirect(next.to, 303);
     return respondToOutcome(c, next, 303);
   });
 

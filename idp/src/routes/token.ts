@@ -1,6 +1,6 @@
 /** The token endpoint (RFC 6749 §3.2): JSON out, never cached, errors per §5.2. */
 import { Hono } from 'hono';
-import { ISSUER_PATHS, OAuthError, TOKEN_EXCHANGE_GRANT_TYPE } from '@tessera/shared';
+import { DEVICE_CODE_GRANT_TYPE, ISSUER_PATHS, OAuthError, TOKEN_EXCHANGE_GRANT_TYPE } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { openToAnyOrigin } from '../http/any-origin.js';
 import { noStore } from '../http/cache-control.js';
@@ -12,6 +12,7 @@ import { authenticateClient } from '../protocol/client-auth.js';
 import { redeemAuthorizationCode } from '../protocol/grant-authorization-code.js';
 import { grantClientCredentials } from '../protocol/grant-client-credentials.js';
 import { exchangeToken } from '../protocol/grant-token-exchange.js';
+import { redeemDeviceCode } from '../protocol/grant-device-code.js';
 import { redeemRefreshToken } from '../protocol/grant-refresh-token.js';
 
 export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
@@ -32,6 +33,8 @@ export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
     if (grantType === 'refresh_token')
       return c.json(await redeemRefreshToken(ctx, client, params, deviceOf(c, ctx.config).ip));
     if (grantType === 'client_credentials') return c.json(await grantClientCredentials(ctx, client, params));
+    if (grantType === DEVICE_CODE_GRANT_TYPE)
+      return c.json(await redeemDeviceCode(ctx, client, params, deviceOf(c, ctx.config).ip));
     if (grantType === TOKEN_EXCHANGE_GRANT_TYPE)
       return c.json(await exchangeToken(ctx, client, params, deviceOf(c, ctx.config).ip));
     throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 64)} is not supported`);

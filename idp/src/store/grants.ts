@@ -5,7 +5,8 @@
  */
 import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import { deleteBatchWhere, deleteExpiredBatch, deleteInTurn, lookupBy, type Db } from './database.js';
-import { accessTokens, authorizationCodes, grants, ssoSessions } from './schema.js';
+import type { DeviceAuthorization } from './device-authorizations.js';
+import { accessTokens, authorizationCodes, deviceAuthorizations, grants, ssoSessions } from './schema.js';
 import { touchStatusLists } from './status-lists.js';
 import { prepareTokenWrites, type IssuedAccessTokenRow, type RefreshToken } from './token-writes.js';
 
@@ -28,6 +29,17 @@ export interface GrantRepository {
     grant: (code: AuthorizationCode) => Grant,
     issued: { refreshToken?: RefreshToken; accessToken: IssuedAccessTokenRow },
   ): Promise<AuthorizationCode | undefined>;
+  /**
+   * Marks an approved device authorization redeemed and records the grant redeemed from it with its
+   * first tokens, in one transaction; returns it only to the one caller that redeemed it. The
+   * grant's code digest is the device code's, so a replay of the device code revokes it, as a
+   * replayed authorization code does.
+   */
+  redeemDeviceCode(
+    digest: string,
+    grant: (authorization: DeviceAuthorization) => Grant,
+    issued: { refreshToken?: RefreshToken; accessToken: IssuedAccessTokenRow },
+  ): Promise<DeviceAuthorization | undefined>;
   /** Revokes every grant redeemed from this code and their access tokens (RFC 6749 §4.1.2). */
   revokeByCode(codeDigest: string, now: number): Promise<number>;
   /**
@@ -159,6 +171,23 @@ export function grantRepository(db: Db): GrantRepository {
           tokens.insertAccessToken(g.id, issued.accessToken);
         }
         return code;
+      });
+    },
+    async redeemDeviceCode(digest, grant, issued) {
+      return db.transaction((tx) => {
+        const authorization = tx
+          .update(deviceAuthorizations)
+          .set({ status: 'redeemed' })
+          .where(and(eq(deviceAuthorizations.digest, digest), eq(deviceAuthorizations.status, 'approved')))
+          .returning()
+          .get();
+        if (authorization) {
+          const g = grant(authorization);
+          insertGrant.run({ ...g, offline: g.offline ? 1 : 0 });
+          if (issued.refreshToken) tokens.insertRefreshToken(issued.refreshToken);
+          tokens.insertAccessToken(g.id, issued.accessToken);
+        }
+        return authorization;
       });
     },
     async revokeByCode(codeDigest, now) {

@@ -13,6 +13,7 @@ import { refreshTokenRepository } from './refresh-tokens.js';
 import { clientRepository, resourceRepository } from './clients.js';
 import { consentRepository } from './consents.js';
 import { grantRepository } from './grants.js';
+import { deviceAuthorizationRepository } from './device-authorizations.js';
 import { interactionRepository } from './interactions.js';
 import { sessionRepository } from './sessions.js';
 import { signingKeyRepository } from './signing-keys.js';
@@ -56,6 +57,7 @@ function openSqliteStore(file: string): Store {
     resources: resourceRepository(db),
     interactions: interactionRepository(db),
     grants: grantRepository(db),
+    deviceAuthorizations: deviceAuthorizationRepository(db),
     consents: consentRepository(db),
     signingKeys: signingKeyRepository(db, database.sqlite),
     backchannel: backchannelRepository(db),
@@ -74,6 +76,7 @@ export type { SsoSession } from './sessions.js';
 export type { Client, ClientParty, ClientType, Resource } from './clients.js';
 export type { Interaction } from './interactions.js';
 export type { Grant } from './grants.js';
+export type { DeviceAuthorization, DeviceDecision } from './device-authorizations.js';
 export type { BackchannelDelivery } from './backchannel.js';
 export type { RefreshToken } from './refresh-tokens.js';
 export type { AuditEvent } from './audit.js';

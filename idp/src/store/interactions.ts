@@ -11,6 +11,8 @@ export interface Interaction {
   request: AuthorizationRequest | null;
   /** The session signed in during this interaction, if any (satisfies prompt=login, max_age). */
   sessionId: string | null;
+  /** For a sign-in with no app waiting: the issuer page it continues at, else the account page. */
+  returnTo: string | null;
   createdAt: number;
   expiresAt: number;
 }

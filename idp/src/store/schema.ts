@@ -91,10 +91,49 @@ export const interactions = sqliteTable(
     request: text('request', { mode: 'json' }),
     /** Set once the person has signed in during this interaction (satisfies prompt=login). */
     sessionId: text('session_id'),
+    /** For a sign-in with no app waiting: the issuer page it continues at (the device page). */
+    returnTo: text('return_to'),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [index('interactions_expiry').on(t.expiresAt)],
+);
+
+/**
+ * A device authorization (RFC 8628): a device without a browser waits, polling with its device
+ * code, while a person approves or denies it at the device page with its user code.
+ */
+export const deviceAuthorizations = sqliteTable(
+  'device_authorizations',
+  {
+    /** SHA-256 of the device code. */
+    digest: text('digest').primaryKey(),
+    /** The user code, normalized (8 letters of RFC 8628 §6.1's base-20 alphabet, no dash). */
+    userCode: text('user_code').notNull(),
+    clientId: text('client_id')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    scope: text('scope').notNull(),
+    resource: text('resource').notNull(),
+    /** The requesting device as the page shows it ("Firefox on Linux", or its user agent) and its IP. */
+    deviceDescription: text('device_description').notNull(),
+    deviceIp: text('device_ip').notNull(),
+    /** 'pending', 'approved', 'denied' or 'redeemed'. */
+    status: text('status').notNull(),
+    /** Who approved or denied it, in which SSO session, signed in when. */
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    sessionId: text('session_id'),
+    authTime: integer('auth_time'),
+    /** The polling interval in seconds, raised by slow_down (RFC 8628 §3.5). */
+    interval: integer('interval').notNull(),
+    lastPolledAt: integer('last_polled_at'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('device_authorizations_user_code').on(t.userCode),
+    index('device_authorizations_expiry').on(t.expiresAt),
+  ],
 );
 
 export const authorizationCodes = sqliteTable(

@@ -4,6 +4,7 @@ import type { AuditRepository } from './audit.js';
 import type { BackchannelRepository } from './backchannel.js';
 import type { ClientRepository, ResourceRepository } from './clients.js';
 import type { ConsentRepository } from './consents.js';
+import type { DeviceAuthorizationRepository } from './device-authorizations.js';
 import type { OpenDatabase } from './database.js';
 import type { GrantRepository } from './grants.js';
 import type { InteractionRepository } from './interactions.js';
@@ -22,6 +23,7 @@ export interface Store {
   resources: ResourceRepository;
   interactions: InteractionRepository;
   grants: GrantRepository;
+  deviceAuthorizations: DeviceAuthorizationRepository;
   consents: ConsentRepository;
   signingKeys: SigningKeyRepository;
   backchannel: BackchannelRepository;

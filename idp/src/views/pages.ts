@@ -26,7 +26,7 @@ ${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
   );
 }
 
-const SCOPE_TEXT: Record<string, string> = {
+export const SCOPE_TEXT: Record<string, string> = {
   openid: 'Know who you are (your account identifier)',
   profile: 'See your name',
   email: 'See your email address',

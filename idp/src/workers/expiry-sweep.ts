@@ -48,7 +48,7 @@ export const SESSION_KEPT_AFTER_END_MS = DAY_MS;
 export const DELIVERY_KEPT_AFTER_SETTLED_MS = 7 * DAY_MS;
 
 export interface ExpirySweepDeps {
-  store: Pick<Store, 'interactions' | 'grants' | 'sessions' | 'backchannel' | 'audit'>;
+  store: Pick<Store, 'interactions' | 'grants' | 'deviceAuthorizations' | 'sessions' | 'backchannel' | 'audit'>;
   clock: Clock;
   log: Logger;
   config: Pick<Config, 'accessTokenTtl' | 'auditRetentionDays'>;
@@ -58,6 +58,7 @@ export interface ExpirySweepDeps {
 export interface SweepCounts {
   interactions: number;
   codes: number;
+  deviceAuthorizations: number;
   accessTokens: number;
   sessions: number;
   grants: number;
@@ -85,6 +86,10 @@ export async function sweepExpired(deps: ExpirySweepDeps, batch = SWEEP_BATCH): 
   const now = deps.clock.now();
   const interactions = await drain(batch, (n) => store.interactions.deleteExpired(now, n));
   const codes = await drain(batch, (n) => store.grants.deleteExpiredCodes(now - CODE_KEPT_AFTER_EXPIRY_MS, n));
+  // Kept a day after expiry like codes: a redeemed one's replay still finds its grant to revoke.
+  const deviceAuthorizations = await drain(batch, (n) =>
+    store.deviceAuthorizations.deleteExpired(now - CODE_KEPT_AFTER_EXPIRY_MS, n),
+  );
   const accessTokens = await drain(batch, (n) =>
     store.grants.deleteExpiredAccessTokens(now - ACCESS_TOKEN_KEPT_AFTER_EXPIRY_MS, n),
   );
@@ -100,7 +105,7 @@ export async function sweepExpired(deps: ExpirySweepDeps, batch = SWEEP_BATCH): 
     store.backchannel.deleteSettled(now - DELIVERY_KEPT_AFTER_SETTLED_MS, n),
   );
   const auditEvents = await drain(batch, (n) => store.audit.deleteBefore(now - config.auditRetentionDays * DAY_MS, n));
-  return { interactions, codes, accessTokens, sessions, grants, deliveries, auditEvents };
+  return { interactions, codes, deviceAuthorizations, accessTokens, sessions, grants, deliveries, auditEvents };
 }
 
 /** Sweeps every `intervalMs`, a sweep never doubled, the timer never keeping a process alive. */

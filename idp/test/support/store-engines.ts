@@ -17,6 +17,8 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { AuditRepository } from '../../src/store/audit.js';
 import type { BackchannelRepository } from '../../src/store/backchannel.js';
 import type { GrantRepository } from '../../src/store/grants.js';
+import type { DeviceAuthorizationRepository } from '../../src/store/device-authorizations.js';
+import { deviceAuthorizationRepository as pgDeviceAuthorizations } from '../../src/store/pg/device-authorizations.js';
 import type { InteractionRepository } from '../../src/store/interactions.js';
 import type { RefreshTokenRepository } from '../../src/store/refresh-tokens.js';
 import type { SessionRepository } from '../../src/store/sessions.js';
@@ -53,6 +55,7 @@ export interface StoreNode {
   sessions: SessionRepository;
   interactions: InteractionRepository;
   grants: GrantRepository;
+  deviceAuthorizations: DeviceAuthorizationRepository;
   refreshTokens: RefreshTokenRepository;
   audit: AuditRepository;
   /** Moves lists' versions as the grants repository does inside its transactions. */
@@ -165,6 +168,7 @@ async function sqliteNode(file: string): Promise<StoreNode> {
     sessions: store.sessions,
     interactions: store.interactions,
     grants: store.grants,
+    deviceAuthorizations: store.deviceAuthorizations,
     refreshTokens: store.refreshTokens,
     audit: store.audit,
     touchStatusLists: async (ids, now) => touchStatusLists(database.db, ids, now),
@@ -188,6 +192,7 @@ function postgresNode(url: string, options: NodeOptions): StoreNode {
     sessions: pgSessions(db),
     interactions: pgInteractions(db),
     grants: pgGrants(db),
+    deviceAuthorizations: pgDeviceAuthorizations(db),
     refreshTokens: pgRefreshTokens(db),
     audit: pgAudit(db),
     touchStatusLists: (ids, now) => db.transaction((tx) => pgTouchStatusLists(tx, ids, now)),

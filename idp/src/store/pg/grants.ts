@@ -8,7 +8,7 @@ import { and, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { GrantRepository } from '../grants.js';
 import type { PgDb } from './db.js';
 import { deleteBatchWhere, deleteExpiredBatch, deleteInTurn, lookupBy } from './queries.js';
-import { accessTokens, authorizationCodes, grants, ssoSessions } from './schema.js';
+import { accessTokens, authorizationCodes, deviceAuthorizations, grants, ssoSessions } from './schema.js';
 import { insertAccessToken, insertRefreshToken, touchStatusLists } from './token-writes.js';
 
 /** A grant no longer needed by anything (../grants.ts says why each condition). */
@@ -56,6 +56,22 @@ export function grantRepository(db: PgDb): GrantRepository {
         if (issued.refreshToken) await insertRefreshToken(tx, issued.refreshToken);
         await insertAccessToken(tx, { grantId: g.id, clientId: null }, issued.accessToken);
         return code;
+      });
+    },
+    async redeemDeviceCode(digest, grant, issued) {
+      // As redeemCode: the conditional update is the arbiter of two polls on any nodes.
+      return db.transaction(async (tx) => {
+        const [authorization] = await tx
+          .update(deviceAuthorizations)
+          .set({ status: 'redeemed' })
+          .where(and(eq(deviceAuthorizations.digest, digest), eq(deviceAuthorizations.status, 'approved')))
+          .returning();
+        if (!authorization) return undefined;
+        const g = grant(authorization);
+        await tx.insert(grants).values(g);
+        if (issued.refreshToken) await insertRefreshToken(tx, issued.refreshToken);
+        await insertAccessToken(tx, { grantId: g.id, clientId: null }, issued.accessToken);
+        return authorization;
       });
     },
     async revokeByCode(codeDigest, now) {

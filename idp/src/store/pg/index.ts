@@ -6,6 +6,7 @@ import { clientRepository, resourceRepository } from './clients.js';
 import { consentRepository } from './consents.js';
 import { openPostgres } from './database.js';
 import { grantRepository } from './grants.js';
+import { deviceAuthorizationRepository } from './device-authorizations.js';
 import { interactionRepository } from './interactions.js';
 import { refreshTokenRepository } from './refresh-tokens.js';
 import { sessionRepository } from './sessions.js';
@@ -26,6 +27,7 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     resources: resourceRepository(db),
     interactions: interactionRepository(db),
     grants: grantRepository(db),
+    deviceAuthorizations: deviceAuthorizationRepository(db),
     consents: consentRepository(db),
     signingKeys: signingKeyRepository(db),
     backchannel: backchannelRepository(db),

@@ -89,10 +89,38 @@ export const interactions = pgTable(
     csrfToken: text('csrf_token').notNull(),
     request: jsonb('request'),
     sessionId: text('session_id'),
+    returnTo: text('return_to'),
     createdAt: millis('created_at').notNull(),
     expiresAt: millis('expires_at').notNull(),
   },
   (t) => [index('interactions_expiry').on(t.expiresAt)],
+);
+
+export const deviceAuthorizations = pgTable(
+  'device_authorizations',
+  {
+    digest: text('digest').primaryKey(),
+    userCode: text('user_code').notNull(),
+    clientId: text('client_id')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    scope: text('scope').notNull(),
+    resource: text('resource').notNull(),
+    deviceDescription: text('device_description').notNull(),
+    deviceIp: text('device_ip').notNull(),
+    status: text('status').notNull(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    sessionId: text('session_id'),
+    authTime: millis('auth_time'),
+    interval: integer('interval').notNull(),
+    lastPolledAt: millis('last_polled_at'),
+    createdAt: millis('created_at').notNull(),
+    expiresAt: millis('expires_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('device_authorizations_user_code').on(t.userCode),
+    index('device_authorizations_expiry').on(t.expiresAt),
+  ],
 );
 
 export const authorizationCodes = pgTable(
