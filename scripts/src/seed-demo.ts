@@ -2,6 +2,7 @@
  * Demo seeding: two people and the two apps' clients and APIs. Only the demo command calls
  * this; the issuer itself never seeds anything.
  */
+import { DEVICE_CODE_GRANT_TYPE } from '@tessera/shared';
 import { registerClient, registerResource, registerUser, updateClient, type ClientInput } from '@tessera/idp';
 import { seedDatabase } from './seeding.js';
 
@@ -60,6 +61,18 @@ export async function seedDemo(
         scopes: ['openid', 'profile', 'email', 'offline_access'],
         resources: [urls.appB],
         grantTypes: ['refresh_token'],
+      },
+      {
+        // The command-line app (relying-apps/app-cli): a device without a browser, signing in with
+        // the device authorization grant (RFC 8628) to call app B's API.
+        id: 'app-cli',
+        name: 'Tessera CLI',
+        type: 'public',
+        party: 'first',
+        redirectUris: [],
+        scopes: ['openid', 'profile', 'email'],
+        resources: [urls.appB],
+        grantTypes: [DEVICE_CODE_GRANT_TYPE],
       },
     ];
     let appASecret = '';
