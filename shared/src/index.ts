@@ -10,6 +10,7 @@ export * from './verify/verify-access-token.js';
 export * from './verify/verify-id-token.js';
 export * from './verify/verify-logout-token.js';
 export * from './verify/jti-store.js';
+export * from './verify/verify-dpop-proof.js';
 // Token Status List (draft-ietf-oauth-status-list-21): browser-safe, inflated with DecompressionStream.
 export * from './status/status-list.js';
 export * from './status/status-list-checker.js';
