@@ -223,8 +223,13 @@ describe('the token endpoint refuses malformed requests', () => {
     );
   });
 
-  it('grant_type=client_credentials as unsupported_grant_type', async () => {
-    expectError(await token({ grant_type: 'client_credentials' }, auth()), 400, 'unsupported_grant_type');
+  it('grant_type=jwt-bearer (RFC 7523 §2.1, not offered) as unsupported_grant_type', async () => {
+    const assertion = { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: 'a.b.c' };
+    expectError(await token(assertion, auth()), 400, 'unsupported_grant_type');
+  });
+
+  it('grant_type=client_credentials from a client not registered for it as unauthorized_client', async () => {
+    expectError(await token({ grant_type: 'client_credentials' }, auth()), 400, 'unauthorized_client');
   });
 
   it('a missing grant_type as invalid_request', async () => {
