@@ -146,6 +146,8 @@ const client = (id: string, over: Partial<Client> = {}): Client => ({
   allowedResources: [`https://${id}.example.test/api`],
   grantTypes: ['authorization_code', 'refresh_token'],
   exchangeTargets: [],
+  jwks: null,
+  jwksUri: null,
   createdAt: 1000,
   ...over,
 });

@@ -146,6 +146,8 @@ async function clientFrom(
       ]),
     ],
     exchangeTargets: input.exchangeTargets ?? [],
+    jwks: null,
+    jwksUri: null,
   };
   return secret === undefined ? { client } : { client, secret };
 }

@@ -5,6 +5,10 @@ import { clients, resources } from './schema.js';
 
 export type ClientType = 'confidential' | 'public';
 export type ClientParty = 'first' | 'third';
+/** A JWK Set (RFC 7517 §5) of public keys only, checked at registration. */
+export interface ClientJwks {
+  keys: Record<string, unknown>[];
+}
 
 export interface Client {
   id: string;
@@ -21,6 +25,10 @@ export interface Client {
   grantTypes: string[];
   /** Resources it may exchange a person's access token for (RFC 8693); nothing else. */
   exchangeTargets: string[];
+  /** Public keys the client signs its assertions with (private_key_jwt): held here… */
+  jwks: ClientJwks | null;
+  /** …or fetched from the client (never both). */
+  jwksUri: string | null;
   createdAt: number;
 }
 

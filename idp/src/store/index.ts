@@ -10,6 +10,7 @@ import type { Store, StoreOptions } from './store.js';
 import { backchannelRepository } from './backchannel.js';
 import { auditRepository } from './audit.js';
 import { refreshTokenRepository } from './refresh-tokens.js';
+import { clientAssertionRepository } from './client-assertions.js';
 import { clientRepository, resourceRepository } from './clients.js';
 import { consentRepository } from './consents.js';
 import { grantRepository } from './grants.js';
@@ -65,6 +66,7 @@ function openSqliteStore(file: string): Store {
     audit: auditRepository(db),
     statusLists: statusListRepository(db),
     signInThrottles: signInThrottleRepository(db),
+    clientAssertions: clientAssertionRepository(db),
     close: () => database.close(),
   };
 }
@@ -73,7 +75,7 @@ export { isStoreUnavailable } from './unavailable.js';
 export type { User } from './users.js';
 export { EmailTakenError, normalizeEmail } from './users.js';
 export type { SsoSession } from './sessions.js';
-export type { Client, ClientParty, ClientType, Resource } from './clients.js';
+export type { Client, ClientJwks, ClientParty, ClientType, Resource } from './clients.js';
 export type { Interaction } from './interactions.js';
 export type { Grant } from './grants.js';
 export type { DeviceAuthorization, DeviceDecision } from './device-authorizations.js';

@@ -66,6 +66,13 @@ export const clients = sqliteTable('clients', {
   grantTypes: text('grant_types', { mode: 'json' }).$type<string[]>().notNull().default(['authorization_code']),
   /** Resources the client may exchange a person's access token for (RFC 8693 §2.1 `resource`). */
   exchangeTargets: text('exchange_targets', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  /**
+   * The client's public keys for private_key_jwt (RFC 7523 §2.2), held here (`jwks`) or published
+   * by the client (`jwks_uri`), never both (OIDC Dynamic Client Registration §2). Such a client has
+   * no secret.
+   */
+  jwks: text('jwks', { mode: 'json' }).$type<{ keys: Record<string, unknown>[] }>(),
+  jwksUri: text('jwks_uri'),
   createdAt: integer('created_at').notNull(),
 });
 
@@ -369,4 +376,19 @@ export const signInReservations = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.attempt, t.key] }), index('sign_in_reservations_key').on(t.key)],
+);
+
+/**
+ * The `jti`s of client assertions already used (RFC 7523 §3 item 7), each kept until its assertion
+ * has expired: the insert of one is the arbiter, so an assertion authenticates one request only,
+ * whichever node it reaches.
+ */
+export const clientAssertions = sqliteTable(
+  'client_assertions',
+  {
+    /** The client id, a space, the `jti`: `jti` is unique per issuer (RFC 7519 §4.1.7), here the client. */
+    key: text('key').primaryKey(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('client_assertions_expiry').on(t.expiresAt)],
 );

@@ -2,6 +2,7 @@
 import type { Logger } from '@tessera/shared';
 import type { AuditRepository } from './audit.js';
 import type { BackchannelRepository } from './backchannel.js';
+import type { ClientAssertionRepository } from './client-assertions.js';
 import type { ClientRepository, ResourceRepository } from './clients.js';
 import type { ConsentRepository } from './consents.js';
 import type { DeviceAuthorizationRepository } from './device-authorizations.js';
@@ -31,6 +32,7 @@ export interface Store {
   audit: AuditRepository;
   statusLists: StatusListRepository;
   signInThrottles: SignInThrottleRepository;
+  clientAssertions: ClientAssertionRepository;
   /** The database under the repositories, for tests, tools and the readiness probe. */
   database: StoreDatabase;
   close(): Promise<void>;

@@ -13,7 +13,9 @@
  *   refresh tokens, rotated ones included, go with it: kept for reuse detection (RFC 9700
  *   §4.14.2) as long as the family can be used at all;
  * - a back-channel delivery a week after it was delivered or given up;
- * - an audit event after the configured retention (TESSERA_AUDIT_RETENTION_DAYS).
+ * - an audit event after the configured retention (TESSERA_AUDIT_RETENTION_DAYS);
+ * - a client assertion's `jti` once the assertion expired (its skew included): from then on its
+ *   `exp` alone refuses a replay.
  * Each batch is one short statement through an index, and the event loop is free between
  * batches. Every issuer process on the database sweeps; a delete is its own arbiter.
  */
@@ -48,7 +50,10 @@ export const SESSION_KEPT_AFTER_END_MS = DAY_MS;
 export const DELIVERY_KEPT_AFTER_SETTLED_MS = 7 * DAY_MS;
 
 export interface ExpirySweepDeps {
-  store: Pick<Store, 'interactions' | 'grants' | 'deviceAuthorizations' | 'sessions' | 'backchannel' | 'audit'>;
+  store: Pick<
+    Store,
+    'interactions' | 'grants' | 'deviceAuthorizations' | 'sessions' | 'backchannel' | 'audit' | 'clientAssertions'
+  >;
   clock: Clock;
   log: Logger;
   config: Pick<Config, 'accessTokenTtl' | 'auditRetentionDays'>;
@@ -64,6 +69,7 @@ export interface SweepCounts {
   grants: number;
   deliveries: number;
   auditEvents: number;
+  clientAssertions: number;
 }
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -105,7 +111,18 @@ export async function sweepExpired(deps: ExpirySweepDeps, batch = SWEEP_BATCH): 
     store.backchannel.deleteSettled(now - DELIVERY_KEPT_AFTER_SETTLED_MS, n),
   );
   const auditEvents = await drain(batch, (n) => store.audit.deleteBefore(now - config.auditRetentionDays * DAY_MS, n));
-  return { interactions, codes, deviceAuthorizations, accessTokens, sessions, grants, deliveries, auditEvents };
+  const clientAssertions = await drain(batch, (n) => store.clientAssertions.deleteExpired(now, n));
+  return {
+    interactions,
+    codes,
+    deviceAuthorizations,
+    accessTokens,
+    sessions,
+    grants,
+    deliveries,
+    auditEvents,
+    clientAssertions,
+  };
 }
 
 /** Sweeps every `intervalMs`, a sweep never doubled, the timer never keeping a process alive. */

@@ -23,6 +23,7 @@ export const DURABLE_TABLES = {
   consents: 'user_id, client_id',
   signing_keys: 'kid',
   status_lists: 'id',
+  client_assertions: 'key',
 } as const;
 
 /**

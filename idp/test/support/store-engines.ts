@@ -16,6 +16,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { AuditRepository } from '../../src/store/audit.js';
 import type { BackchannelRepository } from '../../src/store/backchannel.js';
+import type { ClientAssertionRepository } from '../../src/store/client-assertions.js';
 import type { GrantRepository } from '../../src/store/grants.js';
 import type { DeviceAuthorizationRepository } from '../../src/store/device-authorizations.js';
 import { deviceAuthorizationRepository as pgDeviceAuthorizations } from '../../src/store/pg/device-authorizations.js';
@@ -25,6 +26,7 @@ import type { SessionRepository } from '../../src/store/sessions.js';
 import { openStore } from '../../src/store/index.js';
 import { auditRepository as pgAudit } from '../../src/store/pg/audit.js';
 import { backchannelRepository as pgBackchannel } from '../../src/store/pg/backchannel.js';
+import { clientAssertionRepository as pgClientAssertions } from '../../src/store/pg/client-assertions.js';
 import { grantRepository as pgGrants } from '../../src/store/pg/grants.js';
 import { interactionRepository as pgInteractions } from '../../src/store/pg/interactions.js';
 import { refreshTokenRepository as pgRefreshTokens } from '../../src/store/pg/refresh-tokens.js';
@@ -58,6 +60,7 @@ export interface StoreNode {
   deviceAuthorizations: DeviceAuthorizationRepository;
   refreshTokens: RefreshTokenRepository;
   audit: AuditRepository;
+  clientAssertions: ClientAssertionRepository;
   /** Moves lists' versions as the grants repository does inside its transactions. */
   touchStatusLists(ids: number[], now: number): Promise<void>;
   /** One statement with `?` placeholders, on this node's connections. */
@@ -171,6 +174,7 @@ async function sqliteNode(file: string): Promise<StoreNode> {
     deviceAuthorizations: store.deviceAuthorizations,
     refreshTokens: store.refreshTokens,
     audit: store.audit,
+    clientAssertions: store.clientAssertions,
     touchStatusLists: async (ids, now) => touchStatusLists(database.db, ids, now),
     query: (text, params) => store.database.query(text, params),
     close: async () => {
@@ -195,6 +199,7 @@ function postgresNode(url: string, options: NodeOptions): StoreNode {
     deviceAuthorizations: pgDeviceAuthorizations(db),
     refreshTokens: pgRefreshTokens(db),
     audit: pgAudit(db),
+    clientAssertions: pgClientAssertions(db),
     touchStatusLists: (ids, now) => db.transaction((tx) => pgTouchStatusLists(tx, ids, now)),
     query: async (text, params = []) => {
       let n = 0;

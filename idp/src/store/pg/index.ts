@@ -2,6 +2,7 @@
 import type { Store, StoreOptions } from '../store.js';
 import { auditRepository } from './audit.js';
 import { backchannelRepository } from './backchannel.js';
+import { clientAssertionRepository } from './client-assertions.js';
 import { clientRepository, resourceRepository } from './clients.js';
 import { consentRepository } from './consents.js';
 import { openPostgres } from './database.js';
@@ -35,6 +36,7 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     audit: auditRepository(db),
     statusLists: statusListRepository(db),
     signInThrottles: signInThrottleRepository(db),
+    clientAssertions: clientAssertionRepository(db),
     close: () => database.close(),
   };
 }

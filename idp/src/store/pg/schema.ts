@@ -71,6 +71,8 @@ export const clients = pgTable('clients', {
   allowedResources: jsonb('allowed_resources').$type<string[]>().notNull(),
   grantTypes: jsonb('grant_types').$type<string[]>().notNull().default(['authorization_code']),
   exchangeTargets: jsonb('exchange_targets').$type<string[]>().notNull().default([]),
+  jwks: jsonb('jwks').$type<{ keys: Record<string, unknown>[] }>(),
+  jwksUri: text('jwks_uri'),
   createdAt: millis('created_at').notNull(),
 });
 
@@ -304,4 +306,13 @@ export const signInReservations = pgTable(
     expiresAt: millis('expires_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.attempt, t.key] }), index('sign_in_reservations_key').on(t.key)],
+);
+
+export const clientAssertions = pgTable(
+  'client_assertions',
+  {
+    key: text('key').primaryKey(),
+    expiresAt: millis('expires_at').notNull(),
+  },
+  (t) => [index('client_assertions_expiry').on(t.expiresAt)],
 );
