@@ -4,6 +4,7 @@ export * from './errors.js';
 // Token verification (browser-safe: jose and Web Crypto only).
 export * from './verify/errors.js';
 export type { KeySet, VerificationAlgorithm, VerificationKey } from './jwks/key-set.js';
+export { VERIFICATION_ALGORITHMS } from './jwks/key-set.js';
 export * from './jwks/remote-key-set.js';
 export * from './jwks/local-key-set.js';
 export * from './verify/verify-access-token.js';

@@ -8,6 +8,7 @@
  *   npm run idp -- keys list [--json]
  *   npm run idp -- keys rotate [--force] [--json]
  */
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEVICE_CODE_GRANT_TYPE, systemClock } from '@tessera/shared';
@@ -17,6 +18,7 @@ import type { Config } from '../config/config.js';
 import { createPasswordHasher } from '../crypto/passwords.js';
 import { listSigningKeys, rotateFromCommand } from '../keys/key-commands.js';
 import { KeyRotationError } from '../keys/key-rotation.js';
+import { tokenEndpointAuthMethod, usesPrivateKeyJwt } from '../protocol/client-keys.js';
 import { RegistrationError, registerClient, registerResource, registerUser } from '../protocol/registration.js';
 import { EmailTakenError, isPostgresUrl, openStore, type Store } from '../store/index.js';
 import { readPassword } from './read-password.js';
@@ -37,6 +39,10 @@ const USAGE = `usage: npm run idp -- <command> [options]
                                                      (device_code, RFC 8628) needs no --redirect-uri;
                                                      --exchange-for: a resource it may exchange a
                                                      person's access token for (RFC 8693)
+                 [--jwks-file PATH | --jwks-uri URI]
+                                                     private_key_jwt: the client's public keys (a JWK
+                                                     Set in a file, or where the client serves it)
+                                                     instead of a secret; confidential clients only
   clients list [--json]
   resources create --id URI --name NAME [--scope SCOPE ...] [--json]
                                                      --scope: the scopes the API defines (e.g. read)
@@ -75,6 +81,8 @@ const OPTIONS = {
   'exchange-for': { type: 'string', multiple: true },
   force: { type: 'boolean' },
   'grant-type': { type: 'string', multiple: true },
+  'jwks-file': { type: 'string' },
+  'jwks-uri': { type: 'string' },
   since: { type: 'string' },
   limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -87,6 +95,21 @@ function parseSince(value: string): number {
   const t = Date.parse(value);
   if (Number.isNaN(t)) throw new UsageError('--since must be a duration such as 24h or an ISO time');
   return t;
+}
+
+/** `--jwks-file`: a JWK Set of the client's public keys, as JSON (checked by registration). */
+function readJwksFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--jwks-file ${path} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`--jwks-file ${path} is not JSON`);
+  }
 }
 
 function required(value: string | undefined, flag: string): string {
@@ -149,16 +172,20 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       // The device grant by its short name too: its URN is long to type.
       grantTypes: (values['grant-type'] ?? []).map((g) => (g === 'device_code' ? DEVICE_CODE_GRANT_TYPE : g)),
       exchangeTargets: values['exchange-for'] ?? [],
+      ...(values['jwks-file'] !== undefined ? { jwks: readJwksFile(values['jwks-file']) } : {}),
+      ...(values['jwks-uri'] !== undefined ? { jwksUri: values['jwks-uri'] } : {}),
     });
     const data = {
       client_id: client.id,
       ...(secret ? { client_secret: secret } : {}),
       type: client.type,
       party: client.party,
+      token_endpoint_auth_method: tokenEndpointAuthMethod(client),
     };
     return out(
       data,
       `created client ${client.name}\nclient_id:     ${client.id}` +
+        (usesPrivateKeyJwt(client) ? '\nauthenticates with private_key_jwt (no secret)' : '') +
         (secret ? `\nclient_secret: ${secret}\n(the secret is shown once; only its digest is stored)` : ''),
     );
   }

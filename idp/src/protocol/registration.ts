@@ -7,7 +7,8 @@ import type { Clock } from '@tessera/shared';
 import type { PasswordHasher } from '../crypto/passwords.js';
 import { digest } from '../crypto/digest.js';
 import { randomId, randomSecret } from '../crypto/random.js';
-import type { Client, ClientParty, ClientType, Resource, Store, User } from '../store/index.js';
+import type { Client, ClientJwks, ClientParty, ClientType, Resource, Store, User } from '../store/index.js';
+import { clientJwksProblem, jwksUriProblem } from './client-keys.js';
 import { audit } from './audit.js';
 import { redirectUriProblem } from './redirect-uri.js';
 
@@ -63,6 +64,10 @@ export interface ClientInput {
   exchangeTargets?: string[];
   /** Use this secret instead of generating one (demo seeding only). */
   secret?: string;
+  /** Public keys for private_key_jwt instead of a secret (OIDC Dynamic Client Registration §2 `jwks`)… */
+  jwks?: unknown;
+  /** …or where the client publishes them (`jwks_uri`). */
+  jwksUri?: string;
 }
 
 /** Checks a registration; returns the resources it names, as registered. */
@@ -109,6 +114,20 @@ async function checkClient(store: Store, input: ClientInput): Promise<Resource[]
   // A token exchange acts for a person at another API: only a client that proves who it is may.
   if ((input.exchangeTargets ?? []).length > 0 && input.type !== 'confidential')
     throw new RegistrationError('only a confidential client may exchange tokens');
+  if (input.jwks !== undefined || input.jwksUri !== undefined) {
+    // OIDC Dynamic Client Registration §2: jwks and jwks_uri MUST NOT both be present.
+    if (input.jwks !== undefined && input.jwksUri !== undefined)
+      throw new RegistrationError('register keys inline (jwks) or by URI (jwks_uri), not both');
+    if (input.type !== 'confidential')
+      throw new RegistrationError('only a confidential client authenticates with keys');
+    if (input.secret) throw new RegistrationError('a client that authenticates with keys has no secret');
+    const problem =
+      input.jwks !== undefined ? await clientJwksProblem(input.jwks) : jwksUriProblem(input.jwksUri as string);
+    if (problem)
+      throw new RegistrationError(
+        input.jwks !== undefined ? `jwks ${problem}` : `jwks_uri ${input.jwksUri} ${problem}`,
+      );
+  }
   if (input.id !== undefined && !/^[A-Za-z0-9._~-]{1,64}$/.test(input.id))
     throw new RegistrationError('client id must be 1–64 unreserved characters');
   return resources;
@@ -124,7 +143,9 @@ async function clientFrom(
   identity: { id: string; createdAt: number },
 ): Promise<{ client: Client; secret?: string }> {
   const resources = await checkClient(store, input);
-  const secret = input.type === 'confidential' ? (input.secret ?? randomSecret()) : undefined;
+  // A private_key_jwt client has keys and no secret at all (RFC 7523 §2.2).
+  const usesKeys = input.jwks !== undefined || input.jwksUri !== undefined;
+  const secret = input.type === 'confidential' && !usesKeys ? (input.secret ?? randomSecret()) : undefined;
   const client: Client = {
     ...identity,
     name: input.name.trim(),
@@ -146,8 +167,8 @@ async function clientFrom(
       ]),
     ],
     exchangeTargets: input.exchangeTargets ?? [],
-    jwks: null,
-    jwksUri: null,
+    jwks: input.jwks === undefined ? null : (input.jwks as ClientJwks),
+    jwksUri: input.jwksUri ?? null,
   };
   return secret === undefined ? { client } : { client, secret };
 }
