@@ -7,6 +7,7 @@ import type { Logger } from '@tessera/shared';
 import type { Store } from './store/index.js';
 import type { BackchannelNotifier } from './workers/backchannel-delivery.js';
 import type { StatusLists } from './status-list/status-lists.js';
+import type { ClientKeySets } from './protocol/client-keys.js';
 
 export interface IssuerContext {
   config: Config;
@@ -18,4 +19,6 @@ export interface IssuerContext {
   backchannel: BackchannelNotifier;
   /** Token status lists (draft-ietf-oauth-status-list-21): indices, revocations, signed lists. */
   statusLists: StatusLists;
+  /** The keys of private_key_jwt clients (inline, or fetched from their jwks_uri and cached). */
+  clientKeys: ClientKeySets;
 }

@@ -14,6 +14,7 @@ import { BackchannelNotifier, type BackchannelOptions } from './workers/backchan
 import { startExpirySweep } from './workers/expiry-sweep.js';
 import type { Logger } from '@tessera/shared';
 import { createApp } from './app.js';
+import { ClientKeySets } from './protocol/client-keys.js';
 import { openStore, type Store } from './store/index.js';
 import { StatusLists } from './status-list/status-lists.js';
 import type { Env } from './http/env.js';
@@ -35,7 +36,10 @@ export interface IssuerOptions {
   clock?: Clock;
   log?: Logger;
   passwordParams?: PasswordParams;
-  /** How the issuer reaches apps' back-channel logout URIs (default: fetch that resolves *.localhost). */
+  /**
+   * How the issuer reaches apps' back-channel logout URIs and clients' jwks_uri (default: fetch
+   * that resolves *.localhost).
+   */
   fetch?: FetchLike;
   backchannel?: BackchannelOptions;
 }
@@ -77,14 +81,14 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
   try {
     const keys = await openKeyRing(store, config, clock, (ring) => log.info('keys.ring_loaded', { signing: ring.kid }));
     const passwords = await createPasswordHasher(options.passwordParams);
-    const backchannel = new BackchannelNotifier(
-      { store, keys, config, clock, log, fetch: options.fetch ?? createLoopbackFetch() },
-      options.backchannel,
-    );
+    // One HTTP client that resolves *.localhost itself (Node's resolver does not: RFC 6761 §6.3).
+    const fetch = options.fetch ?? createLoopbackFetch();
+    const backchannel = new BackchannelNotifier({ store, keys, config, clock, log, fetch }, options.backchannel);
     // Publishes a next key before the first request, then rotates and follows CLI changes.
     const keyScheduler = await startKeyScheduler({ store, keys, config, clock, log });
     const statusLists = new StatusLists({ store, keys, config, clock });
-    const ctx = { config, store, keys, clock, passwords, log, backchannel, statusLists };
+    const clientKeys = new ClientKeySets({ fetch, clock });
+    const ctx = { config, store, keys, clock, passwords, log, backchannel, statusLists, clientKeys };
     // Deliveries left pending by a previous run (a crash, a restart) go out now.
     backchannel.kick();
     const expirySweep = startExpirySweep({ store, clock, log, config });

@@ -117,7 +117,12 @@ describe('the discovery document', () => {
     expect(meta.response_modes_supported).toEqual(['query']);
     expect(meta.authorization_response_iss_parameter_supported).toBe(true);
     expect(meta.subject_types_supported).toEqual(['public']);
-    expect(meta.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
+    expect(meta.token_endpoint_auth_methods_supported).toEqual([
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      'none',
+    ]);
     expect(meta.scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access']);
   });
 

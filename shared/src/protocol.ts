@@ -37,8 +37,16 @@ export const RESPONSE_TYPES = ['code'] as const;
 /** PKCE methods: only S256 (RFC 9700 §2.1.1; `plain` is refused). */
 export const CODE_CHALLENGE_METHODS = ['S256'] as const;
 
-/** Client authentication methods at the token endpoint (OIDC Core §9). */
-export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+/**
+ * Client authentication methods at the token, revocation and introspection endpoints (OIDC Core §9):
+ * a secret, a JWT signed with the client's own key (RFC 7523 §2.2), or none (public clients).
+ */
+export const TOKEN_ENDPOINT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'none',
+] as const;
 export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
 
 /** Signing algorithms the issuer can use; ES256 is the default. */
@@ -125,6 +133,8 @@ export interface ProviderMetadata {
   subject_types_supported: string[];
   id_token_signing_alg_values_supported: string[];
   token_endpoint_auth_methods_supported: string[];
+  /** The JWS algorithms of private_key_jwt assertions (OIDC Discovery §3, RFC 8414 §2). */
+  token_endpoint_auth_signing_alg_values_supported?: string[];
   code_challenge_methods_supported: string[];
   claims_supported: string[];
   authorization_response_iss_parameter_supported: boolean;

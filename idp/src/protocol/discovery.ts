@@ -9,6 +9,7 @@ import {
   type ProviderMetadata,
 } from '@tessera/shared';
 import { STATUS_LIST_PATH } from '../status-list/status-lists.js';
+import { CLIENT_ASSERTION_ALGORITHMS } from './client-keys.js';
 
 export function providerMetadata(issuer: string, signingAlgorithms: string[]): ProviderMetadata {
   return {
@@ -23,7 +24,11 @@ export function providerMetadata(issuer: string, signingAlgorithms: string[]): P
     // RFC 8628 §4.
     device_authorization_endpoint: issuer + ISSUER_PATHS.deviceAuthorization,
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    // RFC 8414 §2: the JWS algorithms of private_key_jwt assertions, exactly those accepted.
+    revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
+    // Only confidential clients introspect (RFC 7662 §2.1): no `none`.
+    introspection_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS.filter((m) => m !== 'none'),
+    introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
     scopes_supported: [...SCOPES],
     response_types_supported: [...RESPONSE_TYPES],
     response_modes_supported: ['query'],
@@ -31,6 +36,7 @@ export function providerMetadata(issuer: string, signingAlgorithms: string[]): P
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: signingAlgorithms,
     token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
     code_challenge_methods_supported: [...CODE_CHALLENGE_METHODS],
     claims_supported: [
       'sub',
