@@ -222,6 +222,30 @@ describe('openid-client as a private_key_jwt client', () => {
   });
 });
 
+describe('a machine client with keys', () => {
+  it('gets a client credentials token with openid-client authenticating by private_key_jwt', async () => {
+    const key = await clientKey('m1');
+    const machine = 'pk-machine';
+    await registerClient(registration(idp), {
+      id: machine,
+      name: 'Machine',
+      type: 'confidential',
+      party: 'first',
+      redirectUris: [],
+      grantTypes: ['client_credentials'],
+      resources: [fx.api.id],
+      jwks: { keys: [key.publicJwk] },
+    });
+    const config = await discover(machine, client.PrivateKeyJwt({ key: key.privateKey, kid: key.kid }));
+    const tokens = await client.clientCredentialsGrant(config, { resource: fx.api.id });
+    expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({
+      active: true,
+      sub: machine,
+      client_id: machine,
+    });
+  });
+});
+
 describe('a refused assertion is invalid_client and changes nothing', () => {
   type Attack = {
     name: string;
