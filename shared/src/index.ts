@@ -43,6 +43,7 @@ export * from './rp/pkce.js';
 export * from './rp/authorization-request.js';
 export * from './rp/authorization-response.js';
 export * from './rp/code-exchange.js';
+export * from './rp/token-exchange.js';
 export * from './rp/logout-url.js';
 export * from './rp/issuer-client.js';
 // What a relying party's server keeps between requests (kept in a database by @tessera/shared/store).

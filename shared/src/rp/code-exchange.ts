@@ -1,6 +1,6 @@
 import type { FetchLike } from '../http/fetch-like.js';
-import { readBoundedText } from '../http/read-bounded.js';
 import { CodeExchangeError } from './errors.js';
+import { postTokenRequest, requireTimeout } from './token-endpoint.js';
 import { optionalString, requireAbsoluteUri, requireHttpUrl, requireString, resourceList } from './url-options.js';
 
 /** What {@link exchangeCode} sends to the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5). */
@@ -35,17 +35,6 @@ export interface TokenResponse {
   scope?: string;
   [extra: string]: unknown;
 }
-
-/** RFC 6749 Appendix B / §2.3.1: application/x-www-form-urlencoded, as URLSearchParams writes it. */
-const formEncode = (value: string): string => new URLSearchParams([['', value]]).toString().slice(1);
-
-/** Base64 of an ASCII string (a form-encoded string is ASCII), without Node's Buffer. */
-const base64Ascii = (value: string): string => btoa(value);
-
-const MAX_RESPONSE_BYTES = 64 * 1024;
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Exchanges an authorization code for tokens. A confidential client authenticates with
@@ -82,8 +71,7 @@ export async function exchangeCode(options: CodeExchangeOptions): Promise<TokenR
   const redirectUri = requireAbsoluteUri('redirectUri', options.redirectUri);
   const resources = resourceList(options.resource);
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError('timeoutMs must be a positive number');
+  const timeoutMs = requireTimeout(options.timeoutMs ?? 10_000);
 
   const body = new URLSearchParams({
     grant_type: 'authorization_code',
@@ -92,64 +80,22 @@ export async function exchangeCode(options: CodeExchangeOptions): Promise<TokenR
     code_verifier: codeVerifier,
   });
   for (const resource of resources) body.append('resource', resource);
-  const headers = new Headers({
-    'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
-    accept: 'application/json',
-  });
-  if (clientSecret === undefined) body.set('client_id', clientId);
-  else headers.set('authorization', `Basic ${base64Ascii(`${formEncode(clientId)}:${formEncode(clientSecret)}`)}`);
-
-  let status: number;
-  let document: unknown;
-  try {
-    const response = await fetchImpl(tokenEndpoint.href, {
-      method: 'POST',
-      headers,
-      body: body.toString(),
-      redirect: 'manual', // a token endpoint does not redirect; following could send the code elsewhere
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    status = response.status;
-    const text = await readBoundedText(response, MAX_RESPONSE_BYTES);
-    document = text === '' ? undefined : JSON.parse(text);
-  } catch (cause) {
-    throw new CodeExchangeError(
-      'ERR_CODE_EXCHANGE_RESPONSE',
-      'the token endpoint could not be reached or did not answer JSON',
-      { cause },
-    );
-  }
-
-  if (status !== 200) {
-    // RFC 6749 §5.2: an error response is JSON with an `error` member, usually with 400 or 401.
-    if (isObject(document) && typeof document.error === 'string') {
-      const description = typeof document.error_description === 'string' ? document.error_description : undefined;
-      throw new CodeExchangeError(
-        'ERR_CODE_EXCHANGE_REJECTED',
-        `the token endpoint refused the code: ${document.error}`,
-        {
-          error: document.error,
-          status,
-          ...(description === undefined ? {} : { errorDescription: description }),
-        },
-      );
-    }
-    throw new CodeExchangeError('ERR_CODE_EXCHANGE_RESPONSE', `the token endpoint answered HTTP ${status}`, { status });
-  }
-
-  const malformed = (what: string) =>
-    new CodeExchangeError('ERR_CODE_EXCHANGE_RESPONSE', `the token response ${what}`, { status });
-  if (!isObject(document)) throw malformed('is not a JSON object');
-  if (typeof document.access_token !== 'string' || document.access_token === '') throw malformed('has no access_token');
-  // RFC 6749 §5.1: token_type is case-insensitive; §7.1: a client must not use a token type it does not understand.
-  if (typeof document.token_type !== 'string' || document.token_type.toLowerCase() !== 'bearer')
-    throw malformed('is not of token_type Bearer');
-  if (document.expires_in !== undefined && (typeof document.expires_in !== 'number' || !(document.expires_in >= 0))) {
-    throw malformed('has an invalid expires_in');
-  }
-  for (const member of ['refresh_token', 'id_token', 'scope']) {
-    if (document[member] !== undefined && typeof document[member] !== 'string')
-      throw malformed(`has a non-string ${member}`);
-  }
+  const document = await postTokenRequest(
+    { tokenEndpoint, clientId, clientSecret, body, fetch: fetchImpl, timeoutMs },
+    {
+      unreachable: (cause) =>
+        new CodeExchangeError(
+          'ERR_CODE_EXCHANGE_RESPONSE',
+          'the token endpoint could not be reached or did not answer JSON',
+          { cause },
+        ),
+      rejected: ({ error, ...details }) =>
+        new CodeExchangeError('ERR_CODE_EXCHANGE_REJECTED', `the token endpoint refused the code: ${error}`, {
+          error,
+          ...details,
+        }),
+      malformed: (message, status) => new CodeExchangeError('ERR_CODE_EXCHANGE_RESPONSE', message, { status }),
+    },
+  );
   return document as TokenResponse;
 }

@@ -70,6 +70,38 @@ export class CodeExchangeError extends Error {
   }
 }
 
+/** Why a token exchange failed. */
+export type TokenExchangeErrorCode =
+  /** The token endpoint refused the exchange (RFC 8693 §2.2.2, RFC 6749 §5.2): see `error` and `status`. */
+  | 'ERR_TOKEN_EXCHANGE_REJECTED'
+  /** The token endpoint could not be reached, or answered with something that is not a token exchange response. */
+  | 'ERR_TOKEN_EXCHANGE_RESPONSE';
+
+/** A failed token exchange (RFC 8693) at the token endpoint. */
+export class TokenExchangeError extends Error {
+  /** The stable reason. */
+  readonly code: TokenExchangeErrorCode;
+  /** The OAuth `error` from the token endpoint (`invalid_target`…), for `ERR_TOKEN_EXCHANGE_REJECTED`. */
+  readonly error: string | undefined;
+  /** The OAuth `error_description` from the token endpoint, when sent. */
+  readonly errorDescription: string | undefined;
+  /** The HTTP status of the token endpoint's answer, when there was one. */
+  readonly status: number | undefined;
+
+  constructor(
+    code: TokenExchangeErrorCode,
+    message: string,
+    options?: { error?: string; errorDescription?: string; status?: number; cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TokenExchangeError';
+    this.code = code;
+    this.error = options?.error;
+    this.errorDescription = options?.errorDescription;
+    this.status = options?.status;
+  }
+}
+
 /**
  * The issuer could not be reached, or its metadata is unusable (OIDC Discovery 1.0 §4). Not the
  * fault of whoever made the request: answer 503, not 4xx.
