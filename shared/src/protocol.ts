@@ -99,6 +99,14 @@ export interface AccessTokenClaims {
   email?: string;
   email_verified?: boolean;
   name?: string;
+  /** The party acting for the person, in a token got by token exchange (RFC 8693 §4.1). */
+  act?: ActorClaim;
+}
+
+/** RFC 8693 §4.1: who acts; an earlier actor nests inside, the current one outermost. */
+export interface ActorClaim {
+  sub: string;
+  act?: ActorClaim;
 }
 
 /** Claims of an OpenID Connect ID token (OIDC Core §2). */

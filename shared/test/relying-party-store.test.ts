@@ -16,7 +16,15 @@ function testClock() {
   return { now: () => now, advance: (seconds: number) => (now += seconds * 1000) };
 }
 
-const alice = { sub: 'alice', sid: 'sid-1', email: 'alice@example.com', name: 'Alice', idToken: 'id.token.jwt' };
+const alice = {
+  sub: 'alice',
+  sid: 'sid-1',
+  email: 'alice@example.com',
+  name: 'Alice',
+  idToken: 'id.token.jwt',
+  accessToken: 'access.token.jwt',
+  accessTokenExpiresAt: Date.UTC(2030, 0, 1, 0, 5),
+};
 
 /** A token's claims with `over` applied: `undefined` leaves a claim out. */
 const claims = (
@@ -83,6 +91,14 @@ describe.each(engines)('the relying-party store on $name', (engine) => {
       const store = await open();
       const id = await store.sessions.create({ ...alice, sid: undefined });
       expect((await store.sessions.find(id))?.sid).toBeUndefined();
+    });
+
+    it('keeps a session without an access token as one without', async () => {
+      const store = await open();
+      const id = await store.sessions.create({ ...alice, accessToken: undefined, accessTokenExpiresAt: undefined });
+      const session = await store.sessions.find(id);
+      expect(session).toMatchObject({ sub: 'alice', idToken: 'id.token.jwt' });
+      expect([session?.accessToken, session?.accessTokenExpiresAt]).toEqual([undefined, undefined]);
     });
 
     it('finds no session past its lifetime, and none that was destroyed', async () => {
@@ -275,16 +291,37 @@ describe.each(engines)('the relying-party store on $name', (engine) => {
 
     it('migrates once when several processes open a new database at once', async () => {
       const stores = await Promise.all([open(), open(), open()]);
-      expect(await engine.query(location, 'SELECT version FROM rp_schema')).toEqual([{ version: 1 }]);
+      expect(await engine.query(location, 'SELECT version FROM rp_schema')).toEqual([{ version: 2 }]);
       const id = await stores[0]!.sessions.create(alice);
       expect(await stores[2]!.sessions.find(id)).toBeDefined();
+    });
+
+    it('adds the access token to a version 1 database, keeping its sessions, without one', async () => {
+      const clock = testClock();
+      const id = await (await open({ clock })).sessions.create(alice);
+      await closeAll();
+      // The schema as version 1 made it: sessions without the access token's columns.
+      for (const statement of [
+        'ALTER TABLE rp_sessions DROP COLUMN access_token',
+        'ALTER TABLE rp_sessions DROP COLUMN access_token_expires_at',
+        'UPDATE rp_schema SET version = 1',
+      ])
+        await engine.query(location, statement);
+
+      const store = await open({ clock });
+      expect(await engine.query(location, 'SELECT version FROM rp_schema')).toEqual([{ version: 2 }]);
+      const kept = await store.sessions.find(id);
+      expect(kept).toMatchObject({ sub: 'alice', sid: 'sid-1', idToken: 'id.token.jwt' });
+      expect([kept?.accessToken, kept?.accessTokenExpiresAt]).toEqual([undefined, undefined]);
+      const fresh = await store.sessions.find(await store.sessions.create(alice));
+      expect(fresh).toMatchObject({ accessToken: alice.accessToken, accessTokenExpiresAt: alice.accessTokenExpiresAt });
     });
 
     it('refuses a database whose schema is newer than it knows', async () => {
       await (await open()).close();
       await engine.query(location, 'UPDATE rp_schema SET version = 99');
       await expect(openRelyingPartyStore(location, { sweepIntervalMs: 0 })).rejects.toThrow(
-        /schema is at version 99, newer than this program knows \(1\)/,
+        /schema is at version 99, newer than this program knows \(2\)/,
       );
     });
   });

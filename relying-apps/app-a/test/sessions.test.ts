@@ -13,6 +13,8 @@ const alice = (over: Partial<NewSession> = {}): NewSession => ({
   email: 'alice@example.com',
   name: 'Alice',
   idToken: 'id.token.x',
+  accessToken: 'access.token.x',
+  accessTokenExpiresAt: Date.UTC(2030, 0, 1, 0, 5),
   ...over,
 });
 

@@ -16,6 +16,13 @@ export interface AppSession {
   name: string;
   /** The ID token, sent back as `id_token_hint` at sign-out (RP-Initiated Logout §2). */
   idToken: string;
+  /**
+   * The person's access token for the app's own API (RFC 9068), kept server-side so the app can
+   * exchange it for a token for another API (RFC 8693); undefined for a session opened without one.
+   */
+  accessToken: string | undefined;
+  /** When `accessToken` expires (its `exp`), epoch milliseconds. */
+  accessTokenExpiresAt: number | undefined;
   /** The synchronizer token the sign-out form must carry (OWASP CSRF Prevention). */
   csrfToken: string;
   /** Epoch milliseconds. */

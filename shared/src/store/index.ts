@@ -38,7 +38,7 @@ export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\/
  * @example
  * ```ts
  * const store = await openRelyingPartyStore(process.env.APP_DATABASE ?? './data/app.db');
- * const sessionId = await store.sessions.create({ sub, sid, email, name, idToken });
+ * const sessionId = await store.sessions.create({ sub, sid, email, name, idToken, accessToken, accessTokenExpiresAt });
  * await store.close();
  * ```
  */

@@ -30,6 +30,11 @@ const STEPS: ReadonlyArray<(epochMs: string) => string[]> = [
       key TEXT PRIMARY KEY, revoked_at ${epochMs} NOT NULL, expires_at ${epochMs} NOT NULL)`,
     'CREATE INDEX rp_revoked_sessions_expiry ON rp_revoked_sessions (expires_at)',
   ],
+  // The person's access token, for token exchange; sessions opened before have none (NULL).
+  (epochMs) => [
+    'ALTER TABLE rp_sessions ADD COLUMN access_token TEXT',
+    `ALTER TABLE rp_sessions ADD COLUMN access_token_expires_at ${epochMs}`,
+  ],
 ];
 
 export const SCHEMA_VERSION = STEPS.length;

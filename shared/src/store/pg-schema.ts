@@ -16,6 +16,9 @@ export const rpSessions = pgTable(
     email: text('email').notNull(),
     name: text('name').notNull(),
     idToken: text('id_token').notNull(),
+    /** The person's access token for the app's API, for token exchange; NULL in sessions older than it. */
+    accessToken: text('access_token'),
+    accessTokenExpiresAt: epochMs('access_token_expires_at'),
     csrfToken: text('csrf_token').notNull(),
     createdAt: epochMs('created_at').notNull(),
     expiresAt: epochMs('expires_at').notNull(),

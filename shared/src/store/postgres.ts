@@ -61,6 +61,8 @@ export async function openPostgresStore(url: string, settings: Settings): Promis
       email: p('email'),
       name: p('name'),
       idToken: p('idToken'),
+      accessToken: p('accessToken'),
+      accessTokenExpiresAt: p('accessTokenExpiresAt'),
       csrfToken: p('csrfToken'),
       createdAt: p('createdAt'),
       expiresAt: p('expiresAt'),
@@ -159,6 +161,8 @@ export async function openPostgresStore(url: string, settings: Settings): Promis
         await insertSession.execute({
           ...input,
           sid: input.sid ?? null,
+          accessToken: input.accessToken ?? null,
+          accessTokenExpiresAt: input.accessTokenExpiresAt ?? null,
           idDigest: digest(id),
           csrfToken: randomSecret(),
           createdAt: now,
@@ -170,7 +174,12 @@ export async function openPostgresStore(url: string, settings: Settings): Promis
         const [row] = await findSession.execute({ idDigest: digest(id), now: clock.now() });
         if (row === undefined) return undefined;
         const { idDigest: _, ...session } = row;
-        return { ...session, sid: session.sid ?? undefined };
+        return {
+          ...session,
+          sid: session.sid ?? undefined,
+          accessToken: session.accessToken ?? undefined,
+          accessTokenExpiresAt: session.accessTokenExpiresAt ?? undefined,
+        };
       },
       async destroy(id) {
         await deleteSession.execute({ idDigest: digest(id) });

@@ -15,6 +15,9 @@ export const rpSessions = sqliteTable(
     email: text('email').notNull(),
     name: text('name').notNull(),
     idToken: text('id_token').notNull(),
+    /** The person's access token for the app's API, for token exchange; NULL in sessions older than it. */
+    accessToken: text('access_token'),
+    accessTokenExpiresAt: integer('access_token_expires_at'),
     csrfToken: text('csrf_token').notNull(),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),

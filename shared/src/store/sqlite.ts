@@ -47,6 +47,8 @@ export function openSqliteStore(file: string, settings: Settings): EngineStore {
       email: p('email'),
       name: p('name'),
       idToken: p('idToken'),
+      accessToken: p('accessToken'),
+      accessTokenExpiresAt: p('accessTokenExpiresAt'),
       csrfToken: p('csrfToken'),
       createdAt: p('createdAt'),
       expiresAt: p('expiresAt'),
@@ -138,6 +140,8 @@ export function openSqliteStore(file: string, settings: Settings): EngineStore {
         insertSession.run({
           ...input,
           sid: input.sid ?? null,
+          accessToken: input.accessToken ?? null,
+          accessTokenExpiresAt: input.accessTokenExpiresAt ?? null,
           idDigest: digest(id),
           csrfToken: randomSecret(),
           createdAt: now,
@@ -149,7 +153,12 @@ export function openSqliteStore(file: string, settings: Settings): EngineStore {
         const row = findSession.get({ idDigest: digest(id), now: clock.now() });
         if (row === undefined) return undefined;
         const { idDigest: _, ...session } = row;
-        return { ...session, sid: session.sid ?? undefined };
+        return {
+          ...session,
+          sid: session.sid ?? undefined,
+          accessToken: session.accessToken ?? undefined,
+          accessTokenExpiresAt: session.accessTokenExpiresAt ?? undefined,
+        };
       },
       async destroy(id) {
         deleteSession.run({ idDigest: digest(id) });

@@ -94,6 +94,10 @@ export function callbackRoutes(ctx: AppContext): Hono {
         email: access.email ?? id.email ?? '',
         name: access.name ?? id.name ?? '',
         idToken: tokens.id_token,
+        // Kept server-side only, to exchange for a token for app B's API (RFC 8693); it lives no
+        // longer than its exp, which the home page checks before using it.
+        accessToken: tokens.access_token,
+        accessTokenExpiresAt: access.exp * 1000,
       });
       writeCookie(c, config.appUrl, ctx.cookies.session, sessionId);
       ctx.log.info('sign_in', { sub: id.sub, sid: id.sid });
