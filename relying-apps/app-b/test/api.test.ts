@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRemoteKeySet, verifyAccessToken } from '@tessera/shared';
+import { createRemoteKeySet, exchangeToken, verifyAccessToken } from '@tessera/shared';
 import { APP_A, callMe, signInToAppA, signInToAppB, useAppB } from './support/world.js';
 
 const world = useAppB();
@@ -14,8 +14,34 @@ describe('GET /api/me (RFC 6750 bearer, RFC 9068 access token)', () => {
       email: 'alice@example.com',
       name: 'Alice Liddell',
       client_id: 'app-b',
+      act: null,
     });
     expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('answers who acts for the person for a token app A got by exchange (RFC 8693 §4.1 act)', async () => {
+    const { accessToken } = await signInToAppA(world, APP_A);
+    const metadata = (await (await fetch(`${world.idp}/.well-known/openid-configuration`)).json()) as {
+      token_endpoint: string;
+    };
+    const exchanged = await exchangeToken({
+      tokenEndpoint: metadata.token_endpoint,
+      clientId: 'app-a',
+      clientSecret: world.appASecret,
+      subjectToken: accessToken,
+      resource: world.app,
+    });
+    const res = await callMe(world, exchanged.access_token);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      sub: world.alice.sub,
+      email: 'alice@example.com',
+      name: 'Alice Liddell',
+      client_id: 'app-a',
+      act: { sub: 'app-a' },
+    });
+    // The token it was exchanged for stays app A's: app B's API refuses it.
+    expect((await callMe(world, accessToken)).status).toBe(401);
   });
 
   it('accepts a token for app B’s API whichever client it was issued to', async () => {

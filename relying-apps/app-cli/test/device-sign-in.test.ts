@@ -89,6 +89,7 @@ describe('the command-line app', () => {
       name: 'Alice Liddell',
       email: 'alice@example.com',
       client_id: 'app-cli',
+      act: null, // the person's own client calls: nobody acts for them
     });
   }, 30_000);
 

@@ -54,9 +54,18 @@ export function apiRoutes(ctx: AppContext): Hono<AccessTokenEnv> {
     ),
   );
 
+  // Who the token is about, which client it was issued to, and who acts for the person (RFC 8693
+  // §4.1 `act`: a server that got the token by exchange, e.g. app A's), or null when the person's
+  // own client calls.
   app.get('/api/me', function me(c) {
     const token = c.get('accessToken');
-    return c.json({ sub: token.sub, email: token.email ?? null, name: token.name ?? null, client_id: token.client_id });
+    return c.json({
+      sub: token.sub,
+      email: token.email ?? null,
+      name: token.name ?? null,
+      client_id: token.client_id,
+      act: token.act ?? null,
+    });
   });
   return app;
 }

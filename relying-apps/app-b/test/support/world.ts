@@ -78,8 +78,9 @@ async function prepareWorld(options: WorldOptions) {
   await registerResource({ store, clock }, { id: app, name: 'App B API' });
   await registerResource({ store, clock }, { id: APP_A, name: 'App A API' });
   await registerAppB(world.issuer, app, { backchannelLogout: options.backchannelLogout !== false });
-  // App A may also ask for tokens for app B's API: the API takes any token issued for it.
-  const secret = await registerAppA(world.issuer, APP_A, { resources: [APP_A, app] });
+  // App A may also ask for tokens for app B's API (the API takes any token issued for it), or
+  // exchange its own for one, as in the demo.
+  const secret = await registerAppA(world.issuer, APP_A, { resources: [APP_A, app], exchangeTargets: [app] });
 
   const config = loadConfig({ APP_B_URL: app, TESSERA_ISSUER: world.idp, ...options.appEnv });
   return { world: { ...world, config, appASecret: secret, alice: { sub: fx.alice.sub } }, serve };
