@@ -16,6 +16,7 @@ export * from './verify/verify-dpop-proof.js';
 export * from './status/status-list.js';
 export * from './status/status-list-checker.js';
 export type { FetchLike } from './http/fetch-like.js';
+export * from './http/read-bounded.js';
 // Strict application/x-www-form-urlencoded reading (browser-safe: TextDecoder with fatal: true).
 export * from './http/malformed-request-error.js';
 export * from './http/urlencoded.js';

@@ -38,6 +38,11 @@ export interface AppAConfig {
    */
   clockToleranceSec: number;
   /**
+   * App B's origin: its API's resource identifier (RFC 8707), which app A exchanges the person's
+   * access token for (RFC 8693), and where it calls that API. Read from APP_B_URL, as app B reads it.
+   */
+  appBUrl: string;
+  /**
    * Where app A keeps its sessions, login transactions and used logout-token `jti`s: a SQLite file,
    * or a `postgres://` URL (the issuer's TESSERA_DATABASE convention).
    */
@@ -61,6 +66,7 @@ export function loadConfig(env: EnvVariables = process.env): AppAConfig {
     issuer: envIssuerIdentifier(env, 'TESSERA_ISSUER', 'http://idp.localhost:4000'),
     clientId: envClientId(env, 'APP_A_CLIENT_ID', 'app-a'),
     clientSecret,
+    appBUrl: envAppOrigin(env, 'APP_B_URL', 'http://app-b.localhost:4002').origin,
     clockToleranceSec: envDuration(
       env,
       'APP_A_CLOCK_TOLERANCE_SEC',

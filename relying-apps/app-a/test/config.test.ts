@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       issuer: 'http://idp.localhost:4000',
       clientId: 'app-a',
       clientSecret: 's3cret',
+      appBUrl: 'http://app-b.localhost:4002',
       clockToleranceSec: 60,
       database: './data/app-a.db',
     });
@@ -32,6 +33,13 @@ describe('loadConfig', () => {
     ).toEqual([0, 5, 300, 300]);
     for (const APP_A_CLOCK_TOLERANCE_SEC of ['301', '-1', 'soon', '1.5']) {
       expect(refusal({ ...base, APP_A_CLOCK_TOLERANCE_SEC }).variable).toBe('APP_A_CLOCK_TOLERANCE_SEC');
+    }
+  });
+
+  it('reads app B’s origin from APP_B_URL, as app B does, and names it when it is not an origin', () => {
+    expect(loadConfig({ ...base, APP_B_URL: 'https://app-b.example.com/' }).appBUrl).toBe('https://app-b.example.com');
+    for (const APP_B_URL of ['not a url', 'http://app-b.example.com', 'http://app-b.localhost:4002/api']) {
+      expect(refusal({ ...base, APP_B_URL }).variable).toBe('APP_B_URL');
     }
   });
 

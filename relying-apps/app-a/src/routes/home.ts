@@ -1,5 +1,9 @@
-/** GET `/`: who is signed in, with a sign-out form; or a sign-in link. */
+/**
+ * GET `/`: who is signed in, what app B's API says about them when app A calls it for them, and a
+ * sign-out form; or a sign-in link.
+ */
 import { Hono } from 'hono';
+import { askAppB } from '../app-b-api.js';
 import type { AppContext } from '../context.js';
 import { clearCookie, readCookie } from '../http/cookies.js';
 import { safeEqual } from '../secrets.js';
@@ -19,7 +23,9 @@ export function homeRoutes(ctx: AppContext): Hono {
       if (state !== undefined && safeEqual(state, expected)) notice = 'You have signed out.';
       clearCookie(c, ctx.config.appUrl, ctx.cookies.logout);
     }
-    return c.html(homePage(session, notice));
+    // Asked on every visit, so the page shows what app B says now (a sign-out elsewhere shows at once).
+    const fromAppB = session === undefined ? undefined : await askAppB(ctx, session);
+    return c.html(homePage(session, notice, fromAppB));
   });
   return app;
 }
