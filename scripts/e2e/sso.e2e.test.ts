@@ -2,12 +2,15 @@
  * Single sign-on and single logout across three sites, in a real browser. Two devices are two
  * browser contexts (separate cookie jars). Device 1 signs in once at app A and is signed in at
  * app B without a password; device 2 must sign in itself; device 1's sign-out at app A reaches
- * app B through back-channel logout, and device 2 stays signed in.
+ * app B through back-channel logout, and device 2 stays signed in. On the way, app A's page shows
+ * what app B's API returned for each person, called by app A's server with a token it exchanged
+ * for the person's (RFC 8693).
  *
  * The same journey runs twice: against `npm start`'s issuer (one process, SQLite) and against
  * `npm run start:cluster`'s (three nodes on PostgreSQL behind nginx, round robin, no stickiness),
  * where consecutive requests of one journey land on different nodes.
  */
+import type { Page } from 'playwright-core';
 import type { DemoWorld } from './demo-world.js';
 import { describe, expect, it } from 'vitest';
 import { cspViolations, screenshot, waitForStatus, watchPages } from './browser.js';
@@ -50,6 +53,9 @@ async function signInOnceSignOutEverywhere({ stack, browser }: DemoWorld, shots:
   await waitForStatus(a1, ALICE);
   await screenshot(a1, `${shots}device1-app-a-signed-in`);
   expect(seen1.passwordPages.length).toBe(1);
+  // App A's server called app B's API for alice with a token it exchanged for hers (RFC 8693):
+  // app B saw alice, through a token issued to app A, with app A acting.
+  expect(await appBAnswer(a1)).toEqual({ person: 'Alice Example (alice@example.com)', client: 'app-a', act: 'app-a' });
 
   // Device 1: app B, on another site, signs in from the issuer's session: no password page.
   const passwordPagesBefore = seen1.passwordPages.length;
@@ -82,6 +88,7 @@ async function signInOnceSignOutEverywhere({ stack, browser }: DemoWorld, shots:
   await a2.waitForURL((u) => u.origin === appA && u.pathname === '/');
   await waitForStatus(a2, BOB);
   expect(seen2.passwordPages.length).toBe(1);
+  expect(await appBAnswer(a2)).toEqual({ person: 'Bob Example (bob@example.com)', client: 'app-a', act: 'app-a' });
 
   // Both devices are signed in at once.
   await waitForStatus(a1, ALICE);
@@ -111,4 +118,10 @@ async function signInOnceSignOutEverywhere({ stack, browser }: DemoWorld, shots:
 
   process.stdout.write(`${shots}single logout reached app B on device 1 in ${propagationMs} ms\n`);
   expect([...device1Csp, ...device2Csp]).toEqual([]);
+}
+
+/** What app A's home page shows from app B's API (`#from-app-b`); rendered by app A's server. */
+async function appBAnswer(page: Page): Promise<{ person: string | null; client: string | null; act: string | null }> {
+  const text = (id: string) => page.locator(`#from-app-b #${id}`).textContent({ timeout: 5000 });
+  return { person: await text('app-b-person'), client: await text('app-b-client'), act: await text('app-b-act') };
 }

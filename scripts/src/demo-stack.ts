@@ -176,6 +176,8 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
         ...common,
         APP_A_URL: urls.appA,
         APP_A_CLIENT_SECRET: appASecret,
+        // App A calls app B's API for the person, with a token exchanged for it.
+        APP_B_URL: urls.appB,
         APP_A_DATABASE: appDatabase(options, 'APP_A_DATABASE', 'app-a.db'),
       },
       ready: '/',

@@ -1,6 +1,7 @@
 /**
- * Demo seeding: two people and the two apps' clients and APIs. Only the demo command calls
- * this; the issuer itself never seeds anything.
+ * Demo seeding: two people and the two apps' clients and APIs, app A registered to exchange the
+ * person's token for one for app B's API. Only the demo command calls this; the issuer itself
+ * never seeds anything.
  */
 import { DEVICE_CODE_GRANT_TYPE } from '@tessera/shared';
 import { registerClient, registerResource, registerUser, updateClient, type ClientInput } from '@tessera/idp';
@@ -49,6 +50,9 @@ export async function seedDemo(
         scopes: ['openid', 'profile', 'email', 'offline_access'],
         resources: [urls.appA],
         grantTypes: ['refresh_token'],
+        // RFC 8693: app A's server may exchange the person's token for one for app B's API, and
+        // for no other; it calls app B for the person with it.
+        exchangeTargets: [urls.appB],
       },
       {
         id: 'app-b',

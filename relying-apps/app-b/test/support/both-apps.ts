@@ -61,7 +61,7 @@ export async function startBothApps(options: BothAppsOptions = {}): Promise<Both
   const logA = createRecordingLogger();
   const logB = createRecordingLogger();
   const env = { TESSERA_ISSUER: world.idp, ...options.appEnv };
-  const configA = loadAppAConfig({ ...env, APP_A_URL: appA, APP_A_CLIENT_SECRET: appASecret });
+  const configA = loadAppAConfig({ ...env, APP_A_URL: appA, APP_A_CLIENT_SECRET: appASecret, APP_B_URL: appB });
   serverA.on('request', getRequestListener(createAppA(configA, { clock: appClock, log: logA }).fetch));
   serve(createAppB(loadAppBConfig({ ...env, APP_B_URL: appB }), { clock: appClock, log: logB }).fetch);
 
