@@ -255,12 +255,14 @@ describe.each(ENGINES)('retention on %s', (engine) => {
         "'TV', '127.0.0.1', 'pending', 5, 0, ?)",
       [T],
     );
+    await node.query("insert into dpop_proofs (key, expires_at) values ('jkt.jti', ?)", [T]);
     const now = T + 100 * DAY;
     const counts = await Promise.all([sweep(node, now, 7), sweep(second, now, 7), sweep(node, now, 5)]);
     const total = (kind: keyof SweepCounts) => counts.reduce((sum, c) => sum + c[kind], 0);
     expect({
       codes: total('codes'),
       deviceAuthorizations: total('deviceAuthorizations'),
+      dpopProofs: total('dpopProofs'),
       accessTokens: total('accessTokens'),
       sessions: total('sessions'),
       grants: total('grants'),
@@ -269,6 +271,7 @@ describe.each(ENGINES)('retention on %s', (engine) => {
     }).toEqual({
       codes: 1,
       deviceAuthorizations: 1,
+      dpopProofs: 1,
       accessTokens: n,
       sessions: n,
       grants: n,

@@ -32,7 +32,9 @@ export type OAuthErrorCode =
   | 'registration_not_supported'
   | 'authorization_pending'
   | 'slow_down'
-  | 'expired_token';
+  | 'expired_token'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 /** An error's HTTP status: always one a response body may carry (so `c.json(…, status)` takes it as is). */
 export type OAuthErrorStatus = ClientErrorStatusCode | ServerErrorStatusCode;
@@ -63,6 +65,9 @@ const STATUS: Record<OAuthErrorCode, OAuthErrorStatus> = {
   authorization_pending: 400,
   slow_down: 400,
   expired_token: 400,
+  // RFC 9449 §5, §8: at the token endpoint, 400; a resource answers them with 401 and a challenge.
+  invalid_dpop_proof: 400,
+  use_dpop_nonce: 400,
 };
 
 /** An OAuth protocol error: `description` is safe for the client, `cause` is for the log only. */

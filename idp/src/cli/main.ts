@@ -32,13 +32,15 @@ const USAGE = `usage: npm run idp -- <command> [options]
                  [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
                  [--scope SCOPE ...] [--resource URI ...] [--id CLIENT_ID]
                  [--grant-type refresh_token|client_credentials|device_code ...]
-                 [--exchange-for URI ...] [--json]
+                 [--exchange-for URI ...] [--dpop-bound] [--json]
                                                      --scope: OpenID scopes and its resources' scopes
                                                      (default: all of them); a machine client
                                                      (--grant-type client_credentials) or a device
                                                      (device_code, RFC 8628) needs no --redirect-uri;
                                                      --exchange-for: a resource it may exchange a
-                                                     person's access token for (RFC 8693)
+                                                     person's access token for (RFC 8693);
+                                                     --dpop-bound: every token request must carry a
+                                                     DPoP proof (RFC 9449 §5.2)
                  [--jwks-file PATH | --jwks-uri URI]
                                                      private_key_jwt: the client's public keys (a JWK
                                                      Set in a file, or where the client serves it)
@@ -79,6 +81,7 @@ const OPTIONS = {
   'backchannel-logout-uri': { type: 'string' },
   resource: { type: 'string', multiple: true },
   'exchange-for': { type: 'string', multiple: true },
+  'dpop-bound': { type: 'boolean' },
   force: { type: 'boolean' },
   'grant-type': { type: 'string', multiple: true },
   'jwks-file': { type: 'string' },
@@ -174,6 +177,7 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       exchangeTargets: values['exchange-for'] ?? [],
       ...(values['jwks-file'] !== undefined ? { jwks: readJwksFile(values['jwks-file']) } : {}),
       ...(values['jwks-uri'] !== undefined ? { jwksUri: values['jwks-uri'] } : {}),
+      dpopBound: values['dpop-bound'] ?? false,
     });
     const data = {
       client_id: client.id,

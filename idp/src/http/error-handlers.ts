@@ -10,6 +10,7 @@ import { RedirectableAuthorizationError } from '../protocol/authorization-reques
 import { errorRedirect } from '../protocol/authorization-response.js';
 import { InvalidClientError } from '../protocol/client-auth.js';
 import { DeviceNotFound } from '../protocol/devices.js';
+import { DPOP_SIGNING_ALGORITHMS, DPoPNonceRequired, DPoPResourceError } from '../protocol/dpop.js';
 import { LogoutRequestError } from '../protocol/end-session.js';
 import { errorPage } from '../views/pages.js';
 import { noStore } from './cache-control.js';
@@ -26,6 +27,8 @@ export const tokenEndpointErrors: ErrorHandler<Env> = (err, c) => {
   if (err instanceof InvalidClientError) {
     c.header('WWW-Authenticate', err.usedBasic ? 'Basic realm="tessera", charset="UTF-8"' : 'Basic realm="tessera"');
   }
+  // RFC 9449 §8: the nonce the client's next proof must carry.
+  if (err instanceof DPoPNonceRequired) c.header('DPoP-Nonce', err.nonce);
   return c.json(err.toJSON(), err.status);
 };
 
@@ -44,11 +47,15 @@ const quote = (s: string) => s.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '');
 export const bearerErrors: ErrorHandler<Env> = (err, c) => {
   if (!(err instanceof OAuthError)) throw err;
   noStore(c);
+  const error = `error="${err.error}", error_description="${quote(err.description)}"`;
   c.header(
     'WWW-Authenticate',
     err instanceof MissingBearerToken
       ? 'Bearer realm="tessera"'
-      : `Bearer realm="tessera", error="${err.error}", error_description="${quote(err.description)}"`,
+      : err instanceof DPoPResourceError
+        ? // RFC 9449 §7.1: the DPoP challenge names the algorithms a proof may use.
+          `DPoP algs="${DPOP_SIGNING_ALGORITHMS.join(' ')}", ${error}`
+        : `Bearer realm="tessera", ${error}`,
   );
   return c.json(err.toJSON(), err.status);
 };

@@ -10,6 +10,7 @@ import {
 } from '@tessera/shared';
 import { STATUS_LIST_PATH } from '../status-list/status-lists.js';
 import { CLIENT_ASSERTION_ALGORITHMS } from './client-keys.js';
+import { DPOP_SIGNING_ALGORITHMS } from './dpop.js';
 
 export function providerMetadata(issuer: string, signingAlgorithms: string[]): ProviderMetadata {
   return {
@@ -61,6 +62,8 @@ export function providerMetadata(issuer: string, signingAlgorithms: string[]): P
     backchannel_logout_session_supported: true,
     // RFC 9207 §3.
     authorization_response_iss_parameter_supported: true,
+    // RFC 9449 §5.1.
+    dpop_signing_alg_values_supported: DPOP_SIGNING_ALGORITHMS,
     // draft-ietf-oauth-status-list-21 §9.1: where the status lists of our access tokens are listed.
     status_list_aggregation_endpoint: issuer + STATUS_LIST_PATH,
   };

@@ -11,7 +11,7 @@ import type { Params } from './params.js';
 import type { Client } from '../store/index.js';
 import { verifierMatches } from './pkce.js';
 import { audit } from './audit.js';
-import { mintTokenResponse, newRefreshToken, type TokenResponse } from './token-response.js';
+import { mintTokenResponse, newRefreshToken, refreshBinding, type TokenResponse } from './token-response.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
@@ -19,6 +19,8 @@ export async function redeemAuthorizationCode(
   ctx: IssuerContext,
   client: Client,
   params: Params,
+  /** The DPoP key the request proved (RFC 9449), to bind the tokens to. */
+  jkt: string | undefined,
 ): Promise<TokenResponse> {
   const code = params.get('code');
   if (!code) throw new OAuthError('invalid_request', 'code is required');
@@ -68,6 +70,7 @@ export async function redeemAuthorizationCode(
     scope,
     resource: stored.resource,
     authTime: stored.authTime,
+    ...(jkt === undefined ? {} : { jkt }),
   };
   const { response, issued } = await mintTokenResponse(ctx, subject, {
     nonce: stored.nonce,
@@ -87,6 +90,7 @@ export async function redeemAuthorizationCode(
       resource: c.resource,
       createdAt: now,
       expiresAt: refreshable ? now + ctx.config.refreshTokenAbsoluteTtl * 1000 : null,
+      dpopJkt: refreshBinding(client, jkt),
       // OIDC Core §11: offline_access lets the grant outlive the SSO session.
       offline: refreshable && scope.includes('offline_access'),
       revokedAt: null,

@@ -13,7 +13,7 @@ import { mintClientAccessToken } from './tokens.js';
 
 export interface ClientCredentialsResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
 }
@@ -22,6 +22,8 @@ export async function grantClientCredentials(
   ctx: IssuerContext,
   client: Client,
   params: Params,
+  /** The DPoP key the request proved (RFC 9449), to bind the token to. */
+  jkt: string | undefined,
 ): Promise<ClientCredentialsResponse> {
   // RFC 6749 §4.4: only a confidential client, and only one registered for this grant (§5.2).
   if (client.type !== 'confidential' || !client.grantTypes.includes('client_credentials'))
@@ -29,12 +31,17 @@ export async function grantClientCredentials(
   const resource = await targetOf(ctx, client, params.get('resource'));
   const scope = scopeOf(client, resource, params.get('scope'));
 
-  const minted = await mintClientAccessToken(ctx, { clientId: client.id, resource: resource.id, scope });
+  const minted = await mintClientAccessToken(ctx, {
+    clientId: client.id,
+    resource: resource.id,
+    scope,
+    ...(jkt === undefined ? {} : { jkt }),
+  });
   // Recorded, so that it can be introspected and revoked (RFC 7662, RFC 7009) like a person's.
   await ctx.store.grants.recordClientAccessToken(client.id, minted);
   return {
     access_token: minted.token,
-    token_type: 'Bearer',
+    token_type: jkt === undefined ? 'Bearer' : 'DPoP',
     expires_in: ctx.config.accessTokenTtl,
     scope: scope.join(' '),
   };

@@ -12,7 +12,7 @@ import type { Client } from '../store/index.js';
 import { audit } from './audit.js';
 import type { Params } from './params.js';
 import { isActive } from './sso-session.js';
-import { mintTokenResponse, newRefreshToken, type TokenResponse } from './token-response.js';
+import { mintTokenResponse, newRefreshToken, refreshBinding, type TokenResponse } from './token-response.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
@@ -21,6 +21,8 @@ export async function redeemDeviceCode(
   client: Client,
   params: Params,
   ip: string,
+  /** The DPoP key the request proved (RFC 9449), to bind the tokens to. */
+  jkt: string | undefined,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes(DEVICE_CODE_GRANT_TYPE))
     throw new OAuthError('unauthorized_client', 'this client may not use the device authorization grant');
@@ -74,6 +76,7 @@ export async function redeemDeviceCode(
       scope,
       resource: authorization.resource,
       authTime: authorization.authTime ?? session.authTime,
+      ...(jkt === undefined ? {} : { jkt }),
     },
     { nonce: null, ...(refresh ? { refreshToken: refresh.token } : {}) },
   );
@@ -89,6 +92,7 @@ export async function redeemDeviceCode(
       resource: a.resource,
       createdAt: now,
       expiresAt: refreshable ? now + ctx.config.refreshTokenAbsoluteTtl * 1000 : null,
+      dpopJkt: refreshBinding(client, jkt),
       // OIDC Core §11: offline_access lets the grant outlive the SSO session.
       offline: refreshable && scope.includes('offline_access'),
       revokedAt: null,

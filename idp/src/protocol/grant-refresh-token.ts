@@ -21,6 +21,8 @@ export async function redeemRefreshToken(
   client: Client,
   params: Params,
   ip: string,
+  /** The DPoP key the request proved (RFC 9449), to bind the new access token to. */
+  jkt: string | undefined,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes('refresh_token'))
     throw new OAuthError('unauthorized_client', 'this client may not use refresh tokens');
@@ -49,6 +51,9 @@ export async function redeemRefreshToken(
     throw invalidGrant('the refresh token has been revoked');
   if (token.expiresAt <= now || (grant.expiresAt !== null && grant.expiresAt <= now))
     throw invalidGrant('the refresh token has expired');
+  // RFC 9449 §5: a public client's refresh token is good only with a proof made with its key.
+  if (grant.dpopJkt !== null && jkt !== grant.dpopJkt)
+    throw invalidGrant('the refresh token is bound to another DPoP key');
 
   // Without offline_access, a grant lives only as long as its SSO session.
   const session = await ctx.store.sessions.findById(grant.sessionId);
@@ -82,6 +87,7 @@ export async function redeemRefreshToken(
       scope,
       resource,
       authTime: session?.authTime ?? grant.createdAt,
+      ...(jkt === undefined ? {} : { jkt }),
     },
     { nonce: null, refreshToken: next.token },
   );

@@ -16,7 +16,7 @@ import { mintExchangedAccessToken } from './tokens.js';
 export interface TokenExchangeResponse {
   access_token: string;
   issued_token_type: typeof TOKEN_TYPE_IDENTIFIERS.accessToken;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
 }
@@ -32,6 +32,8 @@ export async function exchangeToken(
   client: Client,
   params: Params,
   ip: string,
+  /** The DPoP key the request proved (RFC 9449), to bind the new token to. */
+  jkt: string | undefined,
 ): Promise<TokenExchangeResponse> {
   if (client.type !== 'confidential' || !client.grantTypes.includes(TOKEN_EXCHANGE_GRANT_TYPE))
     throw new OAuthError('unauthorized_client', 'this client may not exchange tokens');
@@ -77,6 +79,7 @@ export async function exchangeToken(
     // §4.1: the current actor outermost, any earlier one inside it.
     actor: claims.act && typeof claims.act === 'object' ? { sub: client.id, act: claims.act } : { sub: client.id },
     notAfter: claims.exp,
+    ...(jkt === undefined ? {} : { jkt }),
   });
   if (!(await ctx.store.grants.recordExchangedAccessToken(grantId, minted)))
     throw unacceptable('subject_token is revoked or is not a person’s access token');
@@ -89,7 +92,7 @@ export async function exchangeToken(
   return {
     access_token: minted.token,
     issued_token_type: TOKEN_TYPE_IDENTIFIERS.accessToken,
-    token_type: 'Bearer',
+    token_type: jkt === undefined ? 'Bearer' : 'DPoP',
     expires_in: Math.max(0, Math.round((minted.expiresAt - ctx.clock.now()) / 1000)),
     scope: scope.join(' '),
   };

@@ -43,6 +43,8 @@ export async function introspectToken(
       iat: c.iat,
       jti: c.jti,
       ...(c.sid ? { sid: c.sid } : {}),
+      // RFC 9449 §6.2: a resource that introspects learns the key the token is bound to.
+      ...(c.cnf && typeof c.cnf === 'object' ? { cnf: c.cnf, token_type: 'DPoP' } : {}),
     };
   }
   if (found.kind === 'refresh_token') {

@@ -62,6 +62,8 @@ export interface ClientInput {
    * client for the token exchange grant.
    */
   exchangeTargets?: string[];
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof. */
+  dpopBound?: boolean;
   /** Use this secret instead of generating one (demo seeding only). */
   secret?: string;
   /** Public keys for private_key_jwt instead of a secret (OIDC Dynamic Client Registration §2 `jwks`)… */
@@ -166,6 +168,7 @@ async function clientFrom(
         ...((input.exchangeTargets ?? []).length > 0 ? [TOKEN_EXCHANGE_GRANT_TYPE] : []),
       ]),
     ],
+    dpopBound: input.dpopBound ?? false,
     exchangeTargets: input.exchangeTargets ?? [],
     jwks: input.jwks === undefined ? null : (input.jwks as ClientJwks),
     jwksUri: input.jwksUri ?? null,

@@ -1,13 +1,14 @@
 /** The successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3), shared by every grant. */
 import type { IssuerContext } from '../context.js';
-import type { RefreshToken } from '../store/index.js';
+import type { Client, RefreshToken } from '../store/index.js';
 import { digest } from '../crypto/digest.js';
 import { randomSecret } from '../crypto/random.js';
 import { mintAccessToken, mintIdToken, type TokenSubject } from './tokens.js';
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** RFC 9449 §5.1: DPoP when the access token is bound to the request's proof key. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
   id_token?: string;
@@ -34,6 +35,14 @@ export async function newRefreshToken(
   };
 }
 
+/**
+ * The key a new grant's refresh tokens are bound to (RFC 9449 §5): a public client's proof key, so
+ * that a refresh token copied out of it is useless without the key. A confidential client's refresh
+ * tokens are already bound to its client authentication, and are not bound again.
+ */
+export const refreshBinding = (client: Client, jkt: string | undefined): string | null =>
+  client.type === 'public' && jkt !== undefined ? jkt : null;
+
 /** What the store records of an issued access token: its id, expiry and status-list place. */
 export interface IssuedAccessToken {
   jti: string;
@@ -55,7 +64,7 @@ export async function mintTokenResponse(
   const access = await mintAccessToken(ctx, subject);
   const response: TokenResponse = {
     access_token: access.token,
-    token_type: 'Bearer',
+    token_type: subject.jkt === undefined ? 'Bearer' : 'DPoP',
     expires_in: ctx.config.accessTokenTtl,
     scope: subject.scope.join(' '),
   };

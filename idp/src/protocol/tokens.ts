@@ -14,7 +14,12 @@ export interface TokenSubject {
   resource: string;
   /** Milliseconds. */
   authTime: number;
+  /** The DPoP key the access token is bound to (RFC 9449 §6: `cnf.jkt`), if the request proved one. */
+  jkt?: string;
 }
+
+/** RFC 9449 §6.1 (RFC 7800): the confirmation claim of a token bound to a DPoP key. */
+const confirmation = (jkt: string | undefined) => (jkt === undefined ? {} : { cnf: { jkt } });
 
 /** An access token as signed, with what the store records of it. */
 export interface MintedAccessToken {
@@ -81,6 +86,7 @@ function personClaims(s: TokenSubject) {
     scope: s.scope.join(' '),
     sid: s.sessionId,
     auth_time: Math.floor(s.authTime / 1000),
+    ...confirmation(s.jkt),
   };
   // So an API can show who is calling without a call back to the issuer.
   if (s.scope.includes('email')) Object.assign(claims, { email: s.user.email, email_verified: false });
@@ -94,9 +100,15 @@ function personClaims(s: TokenSubject) {
  */
 export function mintClientAccessToken(
   ctx: IssuerContext,
-  s: { clientId: string; resource: string; scope: string[] },
+  s: { clientId: string; resource: string; scope: string[]; jkt?: string },
 ): Promise<MintedAccessToken> {
-  return signAccessToken(ctx, { sub: s.clientId, aud: s.resource, client_id: s.clientId, scope: s.scope.join(' ') });
+  return signAccessToken(ctx, {
+    sub: s.clientId,
+    aud: s.resource,
+    client_id: s.clientId,
+    scope: s.scope.join(' '),
+    ...confirmation(s.jkt),
+  });
 }
 
 /** OIDC Core §2: the ID token; `at_hash` binds it to the access token issued with it. */

@@ -1,6 +1,7 @@
 /** The UserInfo endpoint (OIDC Core §5.3): claims about the person an access token names. */
 import { OAuthError, TOKEN_TYPES } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
+import { checkPossession, type PresentedToken } from './dpop.js';
 import { userinfoEndpointOf } from './resource.js';
 
 export interface UserInfo {
@@ -11,11 +12,12 @@ export interface UserInfo {
 }
 
 /**
- * Verifies the bearer access token — our signature, `typ: at+jwt`, issuer, expiry, an audience
- * naming this endpoint or the issuer — and that neither it nor its grant was revoked, then
+ * Verifies the access token — our signature, `typ: at+jwt`, issuer, expiry, an audience naming
+ * this endpoint or the issuer, a proof of its DPoP key if it is bound to one — and that neither it
+ * nor its grant was revoked, then
  * answers with the claims its scopes allow.
  */
-export async function userinfo(ctx: IssuerContext, accessToken: string): Promise<UserInfo> {
+export async function userinfo(ctx: IssuerContext, accessToken: string, presented: PresentedToken): Promise<UserInfo> {
   let claims: Record<string, unknown>;
   try {
     ({ payload: claims } = await ctx.keys.verify(accessToken, {
@@ -31,6 +33,8 @@ export async function userinfo(ctx: IssuerContext, accessToken: string): Promise
   const endpoint = userinfoEndpointOf(ctx.config.issuer);
   if (!audiences.some((a) => a === endpoint || a === ctx.config.issuer))
     throw new OAuthError('invalid_token', 'the access token is not for the userinfo endpoint');
+  // RFC 9449 §7.1: a bound token only with a proof of its key.
+  await checkPossession(ctx, claims, accessToken, presented, endpoint);
   const jti = typeof claims.jti === 'string' ? claims.jti : '';
   if (!(await ctx.store.grants.isAccessTokenActive(jti)))
     throw new OAuthError('invalid_token', 'the access token has been revoked');

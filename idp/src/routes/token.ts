@@ -9,6 +9,7 @@ import type { Env } from '../http/env.js';
 import { tokenEndpointErrors } from '../http/error-handlers.js';
 import { readForm } from '../http/forms.js';
 import { authenticateClient } from '../protocol/client-auth.js';
+import { issueDPoPNonce, tokenRequestKey } from '../protocol/dpop.js';
 import { redeemAuthorizationCode } from '../protocol/grant-authorization-code.js';
 import { grantClientCredentials } from '../protocol/grant-client-credentials.js';
 import { exchangeToken } from '../protocol/grant-token-exchange.js';
@@ -21,7 +22,12 @@ export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
   // Browser apps (public clients) redeem their codes from their own origin.
   app.use(
     ISSUER_PATHS.token,
-    openToAnyOrigin({ allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Authorization'] }),
+    openToAnyOrigin({
+      allowMethods: ['POST'],
+      // RFC 9449: a browser app sends its DPoP proof and reads the nonce it is given.
+      allowHeaders: ['Content-Type', 'Authorization', 'DPoP'],
+      exposeHeaders: ['DPoP-Nonce'],
+    }),
   );
   app.post(ISSUER_PATHS.token, async function tokenEndpoint(c) {
     noStore(c);
@@ -29,14 +35,15 @@ export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
     const client = await authenticateClient(ctx, c.req.header('authorization'), params);
     const grantType = params.get('grant_type');
     if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
-    if (grantType === 'authorization_code') return c.json(await redeemAuthorizationCode(ctx, client, params));
-    if (grantType === 'refresh_token')
-      return c.json(await redeemRefreshToken(ctx, client, params, deviceOf(c, ctx.config).ip));
-    if (grantType === 'client_credentials') return c.json(await grantClientCredentials(ctx, client, params));
-    if (grantType === DEVICE_CODE_GRANT_TYPE)
-      return c.json(await redeemDeviceCode(ctx, client, params, deviceOf(c, ctx.config).ip));
-    if (grantType === TOKEN_EXCHANGE_GRANT_TYPE)
-      return c.json(await exchangeToken(ctx, client, params, deviceOf(c, ctx.config).ip));
+    const jkt = await tokenRequestKey(ctx, c.req.header('dpop'), client);
+    // RFC 9449 §8: a fresh nonce with every answer to a proof, for the client's next one.
+    if (jkt !== undefined) c.header('DPoP-Nonce', issueDPoPNonce(ctx.config, ctx.clock.now()));
+    const ip = () => deviceOf(c, ctx.config).ip;
+    if (grantType === 'authorization_code') return c.json(await redeemAuthorizationCode(ctx, client, params, jkt));
+    if (grantType === 'refresh_token') return c.json(await redeemRefreshToken(ctx, client, params, ip(), jkt));
+    if (grantType === 'client_credentials') return c.json(await grantClientCredentials(ctx, client, params, jkt));
+    if (grantType === DEVICE_CODE_GRANT_TYPE) return c.json(await redeemDeviceCode(ctx, client, params, ip(), jkt));
+    if (grantType === TOKEN_EXCHANGE_GRANT_TYPE) return c.json(await exchangeToken(ctx, client, params, ip(), jkt));
     throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 64)} is not supported`);
   });
   return app;

@@ -23,6 +23,8 @@ export interface Client {
   allowedResources: string[];
   /** 'authorization_code', 'refresh_token', 'client_credentials', the token exchange URN (RFC 8693). */
   grantTypes: string[];
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: its token requests must carry a DPoP proof. */
+  dpopBound: boolean;
   /** Resources it may exchange a person's access token for (RFC 8693); nothing else. */
   exchangeTargets: string[];
   /** Public keys the client signs its assertions with (private_key_jwt): held here… */

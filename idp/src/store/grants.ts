@@ -135,6 +135,7 @@ export function grantRepository(db: Db): GrantRepository {
       resource: p('resource'),
       createdAt: p('createdAt'),
       expiresAt: p('expiresAt'),
+      dpopJkt: p('dpopJkt'),
       offline: p('offline'),
       revokedAt: p('revokedAt'),
     })

@@ -15,6 +15,7 @@ import { clientRepository, resourceRepository } from './clients.js';
 import { consentRepository } from './consents.js';
 import { grantRepository } from './grants.js';
 import { deviceAuthorizationRepository } from './device-authorizations.js';
+import { dpopProofRepository } from './dpop-proofs.js';
 import { interactionRepository } from './interactions.js';
 import { sessionRepository } from './sessions.js';
 import { signingKeyRepository } from './signing-keys.js';
@@ -59,6 +60,7 @@ function openSqliteStore(file: string): Store {
     interactions: interactionRepository(db),
     grants: grantRepository(db),
     deviceAuthorizations: deviceAuthorizationRepository(db),
+    dpopProofs: dpopProofRepository(db),
     consents: consentRepository(db),
     signingKeys: signingKeyRepository(db, database.sqlite),
     backchannel: backchannelRepository(db),

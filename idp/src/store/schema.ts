@@ -64,6 +64,8 @@ export const clients = sqliteTable('clients', {
   allowedResources: text('allowed_resources', { mode: 'json' }).$type<string[]>().notNull(),
   /** Grant types the client may use at the token endpoint (RFC 7591 §2). */
   grantTypes: text('grant_types', { mode: 'json' }).$type<string[]>().notNull().default(['authorization_code']),
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof. */
+  dpopBound: integer('dpop_bound', { mode: 'boolean' }).notNull().default(false),
   /** Resources the client may exchange a person's access token for (RFC 8693 §2.1 `resource`). */
   exchangeTargets: text('exchange_targets', { mode: 'json' }).$type<string[]>().notNull().default([]),
   /**
@@ -104,6 +106,19 @@ export const interactions = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [index('interactions_expiry').on(t.expiresAt)],
+);
+
+/**
+ * DPoP proofs already used (RFC 9449 §11.1), by key thumbprint and `jti`, until they are too old to
+ * be taken anyway: an insert is the arbiter, on every node.
+ */
+export const dpopProofs = sqliteTable(
+  'dpop_proofs',
+  {
+    key: text('key').primaryKey(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('dpop_proofs_expiry').on(t.expiresAt)],
 );
 
 /**
@@ -187,6 +202,11 @@ export const grants = sqliteTable(
     createdAt: integer('created_at').notNull(),
     /** Absolute end of the grant's refresh-token family. */
     expiresAt: integer('expires_at'),
+    /**
+     * The JWK thumbprint a public client's refresh tokens are bound to (RFC 9449 §5): every refresh
+     * must carry a DPoP proof made with that key.
+     */
+    dpopJkt: text('dpop_jkt'),
     /** With offline_access the grant outlives its SSO session; without it, it ends with it. */
     offline: integer('offline', { mode: 'boolean' }).notNull().default(false),
     revokedAt: integer('revoked_at'),

@@ -6,6 +6,7 @@ import type { ClientAssertionRepository } from './client-assertions.js';
 import type { ClientRepository, ResourceRepository } from './clients.js';
 import type { ConsentRepository } from './consents.js';
 import type { DeviceAuthorizationRepository } from './device-authorizations.js';
+import type { DPoPProofRepository } from './dpop-proofs.js';
 import type { OpenDatabase } from './database.js';
 import type { GrantRepository } from './grants.js';
 import type { InteractionRepository } from './interactions.js';
@@ -25,6 +26,7 @@ export interface Store {
   interactions: InteractionRepository;
   grants: GrantRepository;
   deviceAuthorizations: DeviceAuthorizationRepository;
+  dpopProofs: DPoPProofRepository;
   consents: ConsentRepository;
   signingKeys: SigningKeyRepository;
   backchannel: BackchannelRepository;

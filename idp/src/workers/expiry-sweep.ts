@@ -52,7 +52,14 @@ export const DELIVERY_KEPT_AFTER_SETTLED_MS = 7 * DAY_MS;
 export interface ExpirySweepDeps {
   store: Pick<
     Store,
-    'interactions' | 'grants' | 'deviceAuthorizations' | 'sessions' | 'backchannel' | 'audit' | 'clientAssertions'
+    | 'interactions'
+    | 'grants'
+    | 'deviceAuthorizations'
+    | 'dpopProofs'
+    | 'sessions'
+    | 'backchannel'
+    | 'audit'
+    | 'clientAssertions'
   >;
   clock: Clock;
   log: Logger;
@@ -64,6 +71,7 @@ export interface SweepCounts {
   interactions: number;
   codes: number;
   deviceAuthorizations: number;
+  dpopProofs: number;
   accessTokens: number;
   sessions: number;
   grants: number;
@@ -96,6 +104,7 @@ export async function sweepExpired(deps: ExpirySweepDeps, batch = SWEEP_BATCH): 
   const deviceAuthorizations = await drain(batch, (n) =>
     store.deviceAuthorizations.deleteExpired(now - CODE_KEPT_AFTER_EXPIRY_MS, n),
   );
+  const dpopProofs = await drain(batch, (n) => store.dpopProofs.deleteExpired(now, n));
   const accessTokens = await drain(batch, (n) =>
     store.grants.deleteExpiredAccessTokens(now - ACCESS_TOKEN_KEPT_AFTER_EXPIRY_MS, n),
   );
@@ -116,6 +125,7 @@ export async function sweepExpired(deps: ExpirySweepDeps, batch = SWEEP_BATCH): 
     interactions,
     codes,
     deviceAuthorizations,
+    dpopProofs,
     accessTokens,
     sessions,
     grants,

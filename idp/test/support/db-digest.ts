@@ -29,10 +29,17 @@ export const DURABLE_TABLES = {
 /**
  * Tables a refused request may legitimately write: an interaction started by a sign-in page,
  * the audit trail of a failed attempt, the sign-in throttle counters (a wrong password must be
- * counted), and back-channel deliveries sent in the background. They are checked for bounded
- * growth per request instead.
+ * counted), back-channel deliveries sent in the background, and the DPoP proofs a request used up
+ * (a proof is good for one request, whatever comes of it). They are checked for bounded growth per
+ * request instead.
  */
-export const SCRATCH_TABLES = ['interactions', 'audit_events', 'sign_in_throttles', 'backchannel_deliveries'] as const;
+export const SCRATCH_TABLES = [
+  'interactions',
+  'audit_events',
+  'sign_in_throttles',
+  'backchannel_deliveries',
+  'dpop_proofs',
+] as const;
 
 /** One SHA-256 (base64url) per durable table, over its rows in primary-key order. */
 export async function tableDigests(database: Queryable): Promise<Record<string, string>> {

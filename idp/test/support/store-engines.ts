@@ -20,6 +20,8 @@ import type { ClientAssertionRepository } from '../../src/store/client-assertion
 import type { GrantRepository } from '../../src/store/grants.js';
 import type { DeviceAuthorizationRepository } from '../../src/store/device-authorizations.js';
 import { deviceAuthorizationRepository as pgDeviceAuthorizations } from '../../src/store/pg/device-authorizations.js';
+import type { DPoPProofRepository } from '../../src/store/dpop-proofs.js';
+import { dpopProofRepository as pgDPoPProofs } from '../../src/store/pg/dpop-proofs.js';
 import type { InteractionRepository } from '../../src/store/interactions.js';
 import type { RefreshTokenRepository } from '../../src/store/refresh-tokens.js';
 import type { SessionRepository } from '../../src/store/sessions.js';
@@ -58,6 +60,7 @@ export interface StoreNode {
   interactions: InteractionRepository;
   grants: GrantRepository;
   deviceAuthorizations: DeviceAuthorizationRepository;
+  dpopProofs: DPoPProofRepository;
   refreshTokens: RefreshTokenRepository;
   audit: AuditRepository;
   clientAssertions: ClientAssertionRepository;
@@ -172,6 +175,7 @@ async function sqliteNode(file: string): Promise<StoreNode> {
     interactions: store.interactions,
     grants: store.grants,
     deviceAuthorizations: store.deviceAuthorizations,
+    dpopProofs: store.dpopProofs,
     refreshTokens: store.refreshTokens,
     audit: store.audit,
     clientAssertions: store.clientAssertions,
@@ -197,6 +201,7 @@ function postgresNode(url: string, options: NodeOptions): StoreNode {
     interactions: pgInteractions(db),
     grants: pgGrants(db),
     deviceAuthorizations: pgDeviceAuthorizations(db),
+    dpopProofs: pgDPoPProofs(db),
     refreshTokens: pgRefreshTokens(db),
     audit: pgAudit(db),
     clientAssertions: pgClientAssertions(db),

@@ -8,6 +8,7 @@ import { consentRepository } from './consents.js';
 import { openPostgres } from './database.js';
 import { grantRepository } from './grants.js';
 import { deviceAuthorizationRepository } from './device-authorizations.js';
+import { dpopProofRepository } from './dpop-proofs.js';
 import { interactionRepository } from './interactions.js';
 import { refreshTokenRepository } from './refresh-tokens.js';
 import { sessionRepository } from './sessions.js';
@@ -29,6 +30,7 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     interactions: interactionRepository(db),
     grants: grantRepository(db),
     deviceAuthorizations: deviceAuthorizationRepository(db),
+    dpopProofs: dpopProofRepository(db),
     consents: consentRepository(db),
     signingKeys: signingKeyRepository(db),
     backchannel: backchannelRepository(db),

@@ -70,6 +70,7 @@ export const clients = pgTable('clients', {
   allowedScopes: jsonb('allowed_scopes').$type<string[]>().notNull(),
   allowedResources: jsonb('allowed_resources').$type<string[]>().notNull(),
   grantTypes: jsonb('grant_types').$type<string[]>().notNull().default(['authorization_code']),
+  dpopBound: boolean('dpop_bound').notNull().default(false),
   exchangeTargets: jsonb('exchange_targets').$type<string[]>().notNull().default([]),
   jwks: jsonb('jwks').$type<{ keys: Record<string, unknown>[] }>(),
   jwksUri: text('jwks_uri'),
@@ -96,6 +97,15 @@ export const interactions = pgTable(
     expiresAt: millis('expires_at').notNull(),
   },
   (t) => [index('interactions_expiry').on(t.expiresAt)],
+);
+
+export const dpopProofs = pgTable(
+  'dpop_proofs',
+  {
+    key: text('key').primaryKey(),
+    expiresAt: millis('expires_at').notNull(),
+  },
+  (t) => [index('dpop_proofs_expiry').on(t.expiresAt)],
 );
 
 export const deviceAuthorizations = pgTable(
@@ -165,6 +175,7 @@ export const grants = pgTable(
     resource: text('resource').notNull(),
     createdAt: millis('created_at').notNull(),
     expiresAt: millis('expires_at'),
+    dpopJkt: text('dpop_jkt'),
     offline: boolean('offline').notNull().default(false),
     revokedAt: millis('revoked_at'),
   },
