@@ -6,7 +6,10 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digest } from '../src/crypto/digest.js';
+import { authorizeQuery, basicAuth, getAuthorize, postToken, signInAndRedeem } from './support/browser.js';
 import { dropDatabase, freshDatabase, withStore, type OpenedStore } from './support/databases.js';
+import { countRows, registerWebClient, useIssuer } from './support/fixture.js';
+import { runCli } from './support/issuer-process.js';
 
 const IDP_DIR = fileURLToPath(new URL('..', import.meta.url));
 let database: string;
@@ -214,5 +217,53 @@ describe('the audit trail from the CLI', { timeout: 60_000 }, () => {
     expect(clients.length).toBeGreaterThanOrEqual(2);
     expect(clients.every((e) => e.type === 'client.created' && e.client_id)).toBe(true);
     expect((await cli(['audit', 'list', '--limit', 'many'])).code).toBe(2);
+  });
+});
+
+describe('clients delete, against a running issuer', { timeout: 60_000 }, () => {
+  const { idp, fx } = useIssuer();
+  const gone = { id: 'web-gone', name: 'Web (gone)', secret: 'web-gone-secret-web-gone-secret-web-go' };
+
+  it('removes the client with its grants and tokens: the issuer refuses it from its next request on', async () => {
+    await registerWebClient(idp, fx, gone);
+    const { tokens, jar } = await signInAndRedeem(idp.url, {
+      clientId: gone.id,
+      redirectUri: fx.redirectUri,
+      auth: gone,
+    });
+    const refresh = () =>
+      postToken(
+        idp.url,
+        { grant_type: 'refresh_token', refresh_token: tokens.refresh_token as string },
+        { authorization: basicAuth(gone.id, gone.secret) },
+      );
+    const userinfo = () =>
+      fetch(new URL('/userinfo', idp.url), { headers: { authorization: `Bearer ${tokens.access_token as string}` } });
+    expect((await userinfo()).status).toBe(200);
+    expect(await countRows(idp, 'grants', `client_id = '${gone.id}'`)).toBe(1);
+
+    const run = await runCli(idp.database, ['clients', 'delete', '--id', gone.id, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ client_id: gone.id, deleted: true });
+
+    const refused = await refresh();
+    expect([refused.status, refused.json.error]).toEqual([401, 'invalid_client']);
+    // RFC 6749 §4.1.2.1: an unknown client is told to the browser, never redirected to.
+    const page = await getAuthorize(idp.url, authorizeQuery({ clientId: gone.id, redirectUri: fx.redirectUri }), jar);
+    expect([page.status, page.headers.get('location')]).toEqual([400, null]);
+    expect(await page.text()).toContain('<code>invalid_client</code>');
+    expect((await userinfo()).status).toBe(401);
+    expect(await countRows(idp, 'grants', `client_id = '${gone.id}'`)).toBe(0);
+    expect(await countRows(idp, 'audit_events', `type = 'client.deleted' and client_id = '${gone.id}'`)).toBe(1);
+    // The other clients are untouched.
+    expect((await idp.issuer.ctx.store.clients.findById(fx.confidential.id))?.id).toBe(fx.confidential.id);
+  });
+
+  it('refuses a client that does not exist, and a delete without --id', async () => {
+    const missing = await runCli(idp.database, ['clients', 'delete', '--id', 'no-such-client']);
+    expect([missing.code, missing.stderr]).toEqual([1, 'error: client no-such-client does not exist\n']);
+    const noId = await runCli(idp.database, ['clients', 'delete']);
+    expect(noId.code).toBe(2);
+    expect(noId.stderr).toContain('--id is required');
   });
 });

@@ -5,6 +5,7 @@
  *   npm run idp -- clients create --name App --type confidential --redirect-uri https://app/cb [--json]
  *   npm run idp -- resources create --id https://api.example.com --name API
  *   npm run idp -- users|clients|resources list [--json]
+ *   npm run idp -- clients delete --id CLIENT_ID [--json]
  *   npm run idp -- keys list [--json]
  *   npm run idp -- keys rotate [--force] [--json]
  */
@@ -19,7 +20,13 @@ import { createPasswordHasher } from '../crypto/passwords.js';
 import { listSigningKeys, rotateFromCommand } from '../keys/key-commands.js';
 import { KeyRotationError } from '../keys/key-rotation.js';
 import { tokenEndpointAuthMethod, usesPrivateKeyJwt } from '../protocol/client-keys.js';
-import { RegistrationError, registerClient, registerResource, registerUser } from '../protocol/registration.js';
+import {
+  RegistrationError,
+  deleteClient,
+  registerClient,
+  registerResource,
+  registerUser,
+} from '../protocol/registration.js';
 import { EmailTakenError, isPostgresUrl, openStore, type Store } from '../store/index.js';
 import { readPassword } from './read-password.js';
 
@@ -46,6 +53,9 @@ const USAGE = `usage: npm run idp -- <command> [options]
                                                      Set in a file, or where the client serves it)
                                                      instead of a secret; confidential clients only
   clients list [--json]
+  clients delete --id CLIENT_ID [--json]             the client, its grants, consents and tokens go;
+                                                     every running issuer refuses it from its next
+                                                     request on
   resources create --id URI --name NAME [--scope SCOPE ...] [--json]
                                                      --scope: the scopes the API defines (e.g. read)
   resources list [--json]
@@ -206,6 +216,11 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       exchange_for: c.exchangeTargets,
     }));
     return out(clients, table(clients));
+  }
+  if (noun === 'clients' && verb === 'delete') {
+    const id = required(values.id, 'id');
+    await deleteClient(deps, id);
+    return out({ client_id: id, deleted: true }, `deleted client ${id}`);
   }
   if (noun === 'resources' && verb === 'create') {
     const r = await registerResource(deps, {

@@ -18,6 +18,7 @@ export type AuditType =
   | 'device.ended'
   | 'key.rotated'
   | 'client.created'
+  | 'client.deleted'
   | 'user.created'
   | 'token.revoked'
   | 'token.exchanged';

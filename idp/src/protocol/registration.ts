@@ -227,3 +227,15 @@ export async function registerResource(
   if (await deps.store.resources.findById(input.id)) throw new RegistrationError(`resource ${input.id} already exists`);
   return deps.store.resources.create({ id: input.id, name: input.name.trim(), scopes, createdAt: deps.clock.now() });
 }
+
+/**
+ * Removes a client's registration. Its codes, grants and consents go with it (ON DELETE CASCADE),
+ * and with its grants their refresh and access tokens: every node refuses the client, its refresh
+ * tokens, and its access tokens at userinfo and introspection from its next request on, since no
+ * node caches a client. Logout tokens already queued for it are still delivered (the sessions they
+ * end were ended while it was registered); the audit trail keeps its events.
+ */
+export async function deleteClient(deps: { store: Store; clock: Clock }, id: string): Promise<void> {
+  if (!(await deps.store.clients.delete(id))) throw new RegistrationError(`client ${id} does not exist`);
+  await audit(deps, 'client.deleted', { clientId: id });
+}

@@ -51,6 +51,11 @@ export interface ClientRepository {
   list(): Promise<Client[]>;
   /** Replaces a client's registration (used by demo seeding to keep URLs current). */
   update(c: Client): Promise<void>;
+  /**
+   * Removes a client; its codes, grants (with their refresh and access tokens) and consents go with
+   * it (ON DELETE CASCADE). False when there was no such client.
+   */
+  delete(id: string): Promise<boolean>;
 }
 
 export interface ResourceRepository {
@@ -74,6 +79,9 @@ export function clientRepository(db: Db): ClientRepository {
     },
     async update(c) {
       db.update(clients).set(c).where(eq(clients.id, c.id)).run();
+    },
+    async delete(id) {
+      return db.delete(clients).where(eq(clients.id, id)).run().changes === 1;
     },
   };
 }

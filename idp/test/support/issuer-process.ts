@@ -119,3 +119,34 @@ export async function spawnIssuer(options: {
   await proc.kill9();
   throw new Error(`the issuer did not answer at ${url} in time:\n${output.join('\n')}`);
 }
+
+/** What a CLI command run as a process printed, and its exit status. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `npm run idp -- …` as an operator runs it: `src/cli/main.ts`, a process of its own on the
+ * database `database`, with `env` on top (the settings the issuer runs with).
+ */
+export function runCli(database: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@tessera/source', '--import', 'tsx', 'src/cli/main.ts', ...args],
+      {
+        cwd: IDP_DIR,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TESSERA_DATABASE: database, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolveRun({ code: code ?? 1, stdout, stderr }));
+  });
+}

@@ -26,6 +26,9 @@ export function clientRepository(db: PgDb): ClientRepository {
     async update(c) {
       await db.update(clients).set(c).where(eq(clients.id, c.id));
     },
+    async delete(id) {
+      return (await db.delete(clients).where(eq(clients.id, id))).rowCount === 1;
+    },
   };
 }
 
