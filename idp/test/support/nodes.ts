@@ -74,7 +74,7 @@ export function useNodes(count: number, options: (i: number) => StartOptions = (
   return state;
 }
 
-/** A node as the races see it: somewhere to send requests. */
+/** A node as the tests see it: somewhere to send requests. */
 export interface NodeAddress {
   url: string;
 }
@@ -83,35 +83,51 @@ export interface ProcessNodes {
   /** Node 0 runs in this process (the clients are registered through it); the others are processes. */
   nodes: NodeAddress[];
   first: RunningIssuer;
+  /** Every node but the first: processes of their own. */
+  processes: IssuerProcess[];
   fx: Fixtures;
   db: Db;
+  /** The nodes' database, as TESSERA_DATABASE names it (for the CLI). */
+  url: string;
 }
 
 /**
  * One issuer node in this process and `count - 1` as child processes of their own (`src/main.ts`,
  * as production runs it), on a new database: nodes that share nothing but the database and the
- * issuer identifier, not even a module or an event loop.
+ * issuer identifier, not even a module or an event loop. `env` is every node's environment;
+ * `first` the options of the node in this process (those the environment cannot set).
  */
-export function useNodeProcesses(count: number): ProcessNodes {
-  const local = useNodes(1);
-  const children: IssuerProcess[] = [];
-  const state = { nodes: [] as NodeAddress[], fx: local.fx, db: local.db } as ProcessNodes;
+export function useNodeProcesses(
+  count: number,
+  options: { env?: Record<string, string>; first?: StartOptions } = {},
+): ProcessNodes {
+  const { env = {}, first: firstOptions = {} } = options;
+  const local = useNodes(1, () => ({ ...firstOptions, env: { ...env, ...firstOptions.env } }));
+  const state = {
+    nodes: [] as NodeAddress[],
+    processes: [] as IssuerProcess[],
+    fx: local.fx,
+    db: local.db,
+  } as ProcessNodes;
   beforeAll(async () => {
     const first = local.nodes[0]!;
     state.first = first;
+    state.url = local.url;
     state.nodes.push(first);
-    for (let i = 1; i < count; i++) {
-      const child = await spawnIssuer({
-        database: local.url,
-        port: await freePort(),
-        env: { TESSERA_ISSUER: first.url },
-      });
-      children.push(child);
-      state.nodes.push(child);
-    }
+    // Started side by side, as a cluster's nodes start: each runs the start-up (migration lock,
+    // key ring) against the others.
+    const spawned = await Promise.allSettled(
+      Array.from({ length: count - 1 }, async () =>
+        spawnIssuer({ database: local.url, port: await freePort(), env: { ...env, TESSERA_ISSUER: first.url } }),
+      ),
+    );
+    for (const s of spawned) if (s.status === 'fulfilled') state.processes.push(s.value);
+    const failed = spawned.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    state.nodes.push(...state.processes);
   }, 90_000);
   afterAll(async () => {
-    for (const child of children) await child.stop();
+    await Promise.all(state.processes.map((child) => child.stop()));
   });
   return state;
 }
