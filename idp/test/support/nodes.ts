@@ -132,11 +132,6 @@ export function useNodeProcesses(
   return state;
 }
 
-/** Moves every node's clock forward together, as one clock moves for all machines. */
-export function advanceAll(nodes: RunningIssuer[], seconds: number): void {
-  for (const node of nodes) node.clock.advance(seconds);
-}
-
 /** One number from one row of the test's own query. */
 export async function countOf(db: Db, text: string, params: unknown[] = []): Promise<number> {
   const { rows } = await db.query<{ n: string }>(text, params);
