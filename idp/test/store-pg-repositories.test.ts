@@ -149,6 +149,7 @@ const client = (id: string, over: Partial<Client> = {}): Client => ({
   exchangeTargets: [],
   jwks: null,
   jwksUri: null,
+  requirePushedAuthorizationRequests: false,
   createdAt: 1000,
   ...over,
 });

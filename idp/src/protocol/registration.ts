@@ -64,6 +64,8 @@ export interface ClientInput {
   exchangeTargets?: string[];
   /** RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof. */
   dpopBound?: boolean;
+  /** RFC 9126 §6: accept its authorization requests only when pushed first (/par). */
+  requirePushedAuthorizationRequests?: boolean;
   /** Use this secret instead of generating one (demo seeding only). */
   secret?: string;
   /** Public keys for private_key_jwt instead of a secret (OIDC Dynamic Client Registration §2 `jwks`)… */
@@ -172,6 +174,7 @@ async function clientFrom(
     exchangeTargets: input.exchangeTargets ?? [],
     jwks: input.jwks === undefined ? null : (input.jwks as ClientJwks),
     jwksUri: input.jwksUri ?? null,
+    requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests ?? false,
   };
   return secret === undefined ? { client } : { client, secret };
 }

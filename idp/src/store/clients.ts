@@ -31,6 +31,8 @@ export interface Client {
   jwks: ClientJwks | null;
   /** …or fetched from the client (never both). */
   jwksUri: string | null;
+  /** RFC 9126 §6: authorization requests only by reference to one it pushed (/par). */
+  requirePushedAuthorizationRequests: boolean;
   createdAt: number;
 }
 

@@ -17,6 +17,7 @@ import { grantRepository } from './grants.js';
 import { deviceAuthorizationRepository } from './device-authorizations.js';
 import { dpopProofRepository } from './dpop-proofs.js';
 import { interactionRepository } from './interactions.js';
+import { pushedAuthorizationRequestRepository } from './pushed-authorization-requests.js';
 import { sessionRepository } from './sessions.js';
 import { signingKeyRepository } from './signing-keys.js';
 import { signInThrottleRepository } from './sign-in-throttles.js';
@@ -58,6 +59,7 @@ function openSqliteStore(file: string): Store {
     clients: clientRepository(db),
     resources: resourceRepository(db),
     interactions: interactionRepository(db),
+    pushedAuthorizationRequests: pushedAuthorizationRequestRepository(db),
     grants: grantRepository(db),
     deviceAuthorizations: deviceAuthorizationRepository(db),
     dpopProofs: dpopProofRepository(db),
@@ -79,6 +81,7 @@ export { EmailTakenError, normalizeEmail } from './users.js';
 export type { SsoSession } from './sessions.js';
 export type { Client, ClientJwks, ClientParty, ClientType, Resource } from './clients.js';
 export type { Interaction } from './interactions.js';
+export type { PushedAuthorizationRequest } from './pushed-authorization-requests.js';
 export type { Grant } from './grants.js';
 export type { DeviceAuthorization, DeviceDecision } from './device-authorizations.js';
 export type { BackchannelDelivery } from './backchannel.js';

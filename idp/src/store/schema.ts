@@ -75,6 +75,10 @@ export const clients = sqliteTable('clients', {
    */
   jwks: text('jwks', { mode: 'json' }).$type<{ keys: Record<string, unknown>[] }>(),
   jwksUri: text('jwks_uri'),
+  /** RFC 9126 §6: its authorization requests are accepted only when pushed first. */
+  requirePushedAuthorizationRequests: integer('require_pushed_authorization_requests', { mode: 'boolean' })
+    .notNull()
+    .default(false),
   createdAt: integer('created_at').notNull(),
 });
 
@@ -156,6 +160,27 @@ export const deviceAuthorizations = sqliteTable(
     uniqueIndex('device_authorizations_user_code').on(t.userCode),
     index('device_authorizations_expiry').on(t.expiresAt),
   ],
+);
+
+/**
+ * Pushed authorization requests (RFC 9126 §2): what a client pushed, until its request_uri is used
+ * once (the row is deleted then: the delete is the arbiter) or it expires.
+ */
+export const pushedAuthorizationRequests = sqliteTable(
+  'pushed_authorization_requests',
+  {
+    /** SHA-256 of the request_uri's random reference; the reference itself is never stored. */
+    digest: text('digest').primaryKey(),
+    /** The client that pushed it, the only one that may use it (RFC 9126 §2.2). */
+    clientId: text('client_id')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    /** The authorization request's parameters as pushed, without the client's credentials. */
+    params: text('params', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('pushed_authorization_requests_expiry').on(t.expiresAt)],
 );
 
 export const authorizationCodes = sqliteTable(

@@ -11,6 +11,7 @@ import type { OpenDatabase } from './database.js';
 import type { GrantRepository } from './grants.js';
 import type { InteractionRepository } from './interactions.js';
 import type { PostgresDatabase } from './pg/database.js';
+import type { PushedAuthorizationRequestRepository } from './pushed-authorization-requests.js';
 import type { RefreshTokenRepository } from './refresh-tokens.js';
 import type { SessionRepository } from './sessions.js';
 import type { SignInThrottleRepository } from './sign-in-throttles.js';
@@ -24,6 +25,7 @@ export interface Store {
   clients: ClientRepository;
   resources: ResourceRepository;
   interactions: InteractionRepository;
+  pushedAuthorizationRequests: PushedAuthorizationRequestRepository;
   grants: GrantRepository;
   deviceAuthorizations: DeviceAuthorizationRepository;
   dpopProofs: DPoPProofRepository;

@@ -23,6 +23,7 @@ import { deviceAuthorizationRepository as pgDeviceAuthorizations } from '../../s
 import type { DPoPProofRepository } from '../../src/store/dpop-proofs.js';
 import { dpopProofRepository as pgDPoPProofs } from '../../src/store/pg/dpop-proofs.js';
 import type { InteractionRepository } from '../../src/store/interactions.js';
+import type { PushedAuthorizationRequestRepository } from '../../src/store/pushed-authorization-requests.js';
 import type { RefreshTokenRepository } from '../../src/store/refresh-tokens.js';
 import type { SessionRepository } from '../../src/store/sessions.js';
 import { openStore } from '../../src/store/index.js';
@@ -31,6 +32,7 @@ import { backchannelRepository as pgBackchannel } from '../../src/store/pg/backc
 import { clientAssertionRepository as pgClientAssertions } from '../../src/store/pg/client-assertions.js';
 import { grantRepository as pgGrants } from '../../src/store/pg/grants.js';
 import { interactionRepository as pgInteractions } from '../../src/store/pg/interactions.js';
+import { pushedAuthorizationRequestRepository as pgPushed } from '../../src/store/pg/pushed-authorization-requests.js';
 import { refreshTokenRepository as pgRefreshTokens } from '../../src/store/pg/refresh-tokens.js';
 import { sessionRepository as pgSessions } from '../../src/store/pg/sessions.js';
 import { migratePostgres } from '../../src/store/pg/migrate.js';
@@ -58,6 +60,7 @@ export interface StoreNode {
   signInThrottles: SignInThrottleRepository;
   sessions: SessionRepository;
   interactions: InteractionRepository;
+  pushedAuthorizationRequests: PushedAuthorizationRequestRepository;
   grants: GrantRepository;
   deviceAuthorizations: DeviceAuthorizationRepository;
   dpopProofs: DPoPProofRepository;
@@ -173,6 +176,7 @@ async function sqliteNode(file: string): Promise<StoreNode> {
     signInThrottles: store.signInThrottles,
     sessions: store.sessions,
     interactions: store.interactions,
+    pushedAuthorizationRequests: store.pushedAuthorizationRequests,
     grants: store.grants,
     deviceAuthorizations: store.deviceAuthorizations,
     dpopProofs: store.dpopProofs,
@@ -199,6 +203,7 @@ function postgresNode(url: string, options: NodeOptions): StoreNode {
     signInThrottles: pgSignInThrottles(db),
     sessions: pgSessions(db),
     interactions: pgInteractions(db),
+    pushedAuthorizationRequests: pgPushed(db),
     grants: pgGrants(db),
     deviceAuthorizations: pgDeviceAuthorizations(db),
     dpopProofs: pgDPoPProofs(db),

@@ -10,6 +10,7 @@ import { grantRepository } from './grants.js';
 import { deviceAuthorizationRepository } from './device-authorizations.js';
 import { dpopProofRepository } from './dpop-proofs.js';
 import { interactionRepository } from './interactions.js';
+import { pushedAuthorizationRequestRepository } from './pushed-authorization-requests.js';
 import { refreshTokenRepository } from './refresh-tokens.js';
 import { sessionRepository } from './sessions.js';
 import { signInThrottleRepository } from './sign-in-throttles.js';
@@ -28,6 +29,7 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     clients: clientRepository(db),
     resources: resourceRepository(db),
     interactions: interactionRepository(db),
+    pushedAuthorizationRequests: pushedAuthorizationRequestRepository(db),
     grants: grantRepository(db),
     deviceAuthorizations: deviceAuthorizationRepository(db),
     dpopProofs: dpopProofRepository(db),

@@ -74,6 +74,7 @@ export const clients = pgTable('clients', {
   exchangeTargets: jsonb('exchange_targets').$type<string[]>().notNull().default([]),
   jwks: jsonb('jwks').$type<{ keys: Record<string, unknown>[] }>(),
   jwksUri: text('jwks_uri'),
+  requirePushedAuthorizationRequests: boolean('require_pushed_authorization_requests').notNull().default(false),
   createdAt: millis('created_at').notNull(),
 });
 
@@ -133,6 +134,20 @@ export const deviceAuthorizations = pgTable(
     uniqueIndex('device_authorizations_user_code').on(t.userCode),
     index('device_authorizations_expiry').on(t.expiresAt),
   ],
+);
+
+export const pushedAuthorizationRequests = pgTable(
+  'pushed_authorization_requests',
+  {
+    digest: text('digest').primaryKey(),
+    clientId: text('client_id')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    params: jsonb('params').$type<Record<string, string>>().notNull(),
+    createdAt: millis('created_at').notNull(),
+    expiresAt: millis('expires_at').notNull(),
+  },
+  (t) => [index('pushed_authorization_requests_expiry').on(t.expiresAt)],
 );
 
 export const authorizationCodes = pgTable(
