@@ -113,6 +113,29 @@ describe.each(ENGINES)('retention on %s', (engine) => {
     return { database, node, write };
   }
 
+  it('deletes a pushed authorization request once it expired, one still usable never', async () => {
+    const { node } = await open();
+    for (const [digest, expiresAt] of [
+      ['spent', T],
+      ['live', T + 1],
+    ] as const)
+      await node.pushedAuthorizationRequests.create({
+        digest,
+        clientId: 'c',
+        params: { client_id: 'c' },
+        createdAt: T - 60_000,
+        expiresAt,
+      });
+    expect((await sweep(node, T - 1)).pushedAuthorizationRequests).toBe(0);
+    expect((await sweep(node, T)).pushedAuthorizationRequests).toBe(0);
+    expect((await sweep(node, T + 1)).pushedAuthorizationRequests).toBe(1);
+    expect(await ids(node, 'pushed_authorization_requests', 'digest')).toEqual(['live']);
+    // A request is usable while now < expires_at: at T + 1 it is no longer, and goes at the next sweep.
+    expect(await node.pushedAuthorizationRequests.consume('live', 'c', T + 1)).toBeUndefined();
+    expect((await sweep(node, T + 2)).pushedAuthorizationRequests).toBe(1);
+    expect(await count(node, 'pushed_authorization_requests')).toBe(0);
+  });
+
   it("keeps an access token's row until it expired past the verifiers' leeway, then deletes it", async () => {
     const { node, write } = await open();
     await write.session('live', { expiresAt: T + DAY });

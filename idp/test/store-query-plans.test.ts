@@ -79,6 +79,7 @@ beforeAll(async () => {
   await store.backchannel.claimDue(now, 16, now);
   await store.backchannel.nextDue();
   await store.interactions.deleteExpired(now, 500);
+  await store.pushedAuthorizationRequests.deleteExpired(now, 500);
   await store.grants.deleteExpiredCodes(now, 500);
   await store.signInThrottles.deleteLapsedReservations(now);
   await store.grants.deleteExpiredAccessTokens(now, 500);
@@ -167,9 +168,13 @@ describe('query plans: each statement reads the rows it needs, not the table', (
     expect(partialIndexes).toContain(index);
   });
 
-  it('the sweep of expired interactions and codes finds them by their expiry index', () => {
+  it('the sweep of expired interactions, pushed requests and codes finds them by their expiry index', () => {
     for (const [pattern, index] of [
       [/^delete from "interactions" where "interactions"."id" in/, 'interactions_expiry'],
+      [
+        /^delete from "pushed_authorization_requests" where "pushed_authorization_requests"."digest" in/,
+        'pushed_authorization_requests_expiry',
+      ],
       [/^delete from "authorization_codes" where "authorization_codes"."digest" in/, 'authorization_codes_expiry'],
     ] as const) {
       const { plan } = planOf(pattern);

@@ -2,7 +2,9 @@
  * Deletes what has ended and can never be used again, so that the database follows the people and
  * tokens alive now, not every one there ever was. Each kind of row goes only once nothing can
  * need it (docs/architecture.md, "Retention"):
- * - an interaction once expired; a code a day after it expired, so that a replay is still
+ * - an interaction once expired, and a pushed authorization request (RFC 9126) once expired: its
+ *   request_uri is refused from then on, whether its row is there or not;
+ * - a code a day after it expired, so that a replay is still
  *   recognised and its grant revoked (RFC 6749 §4.1.2);
  * - an access token's row once it expired past the longest leeway a verifier may allow: until
  *   then introspection answers for it and a revoked one keeps its status-list bit;
@@ -53,6 +55,7 @@ export interface ExpirySweepDeps {
   store: Pick<
     Store,
     | 'interactions'
+    | 'pushedAuthorizationRequests'
     | 'grants'
     | 'deviceAuthorizations'
     | 'dpopProofs'
@@ -69,6 +72,7 @@ export interface ExpirySweepDeps {
 /** Rows of each kind one sweep deleted. */
 export interface SweepCounts {
   interactions: number;
+  pushedAuthorizationRequests: number;
   codes: number;
   deviceAuthorizations: number;
   dpopProofs: number;
@@ -99,6 +103,9 @@ export async function sweepExpired(deps: ExpirySweepDeps, batch = SWEEP_BATCH): 
   const { store, config } = deps;
   const now = deps.clock.now();
   const interactions = await drain(batch, (n) => store.interactions.deleteExpired(now, n));
+  const pushedAuthorizationRequests = await drain(batch, (n) =>
+    store.pushedAuthorizationRequests.deleteExpired(now, n),
+  );
   const codes = await drain(batch, (n) => store.grants.deleteExpiredCodes(now - CODE_KEPT_AFTER_EXPIRY_MS, n));
   // Kept a day after expiry like codes: a redeemed one's replay still finds its grant to revoke.
   const deviceAuthorizations = await drain(batch, (n) =>
@@ -123,6 +130,7 @@ export async function sweepExpired(deps: ExpirySweepDeps, batch = SWEEP_BATCH): 
   const clientAssertions = await drain(batch, (n) => store.clientAssertions.deleteExpired(now, n));
   return {
     interactions,
+    pushedAuthorizationRequests,
     codes,
     deviceAuthorizations,
     dpopProofs,
