@@ -16,6 +16,7 @@ import { homeRoutes } from './routes/home.js';
 import { introspectionRoutes } from './routes/introspection.js';
 import { logoutRoutes } from './routes/logout.js';
 import { metadataRoutes } from './routes/metadata.js';
+import { pushedAuthorizationRequestRoutes } from './routes/par.js';
 import { revocationRoutes } from './routes/revocation.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { statusListRoutes } from './routes/status-list.js';
@@ -51,6 +52,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     signInRoutes,
     consentRoutes,
     tokenRoutes,
+    pushedAuthorizationRequestRoutes,
     revocationRoutes,
     introspectionRoutes,
     statusListRoutes,

@@ -155,6 +155,28 @@ describe('the issuer CLI', { timeout: 60_000 }, () => {
     expect(nowhere.stderr).toContain('at least one redirect URI is required');
   });
 
+  it('registers a client that must push its authorization requests (RFC 9126 §6), and one that need not', async () => {
+    const create = (name: string, extra: string[]) =>
+      succeeding([
+        'clients',
+        'create',
+        '--name',
+        name,
+        '--type',
+        'public',
+        '--redirect-uri',
+        'http://127.0.0.1:8080/callback',
+        ...extra,
+        '--json',
+      ]);
+    const required = await create('Pushes', ['--require-par']);
+    const plain = await create('Plain', []);
+    await readStore(async (store) => {
+      expect((await store.clients.findById(required.client_id))?.requirePushedAuthorizationRequests).toBe(true);
+      expect((await store.clients.findById(plain.client_id))?.requirePushedAuthorizationRequests).toBe(false);
+    });
+  });
+
   it('refuses a plain-http redirect URI on a non-loopback host and an unregistered resource', async () => {
     const http = await cli([
       'clients',

@@ -72,6 +72,8 @@ export const ISSUER_PATHS = {
   endSession: '/logout',
   revocation: '/revoke',
   introspection: '/introspect',
+  /** RFC 9126 §2: the pushed authorization request endpoint. */
+  pushedAuthorizationRequest: '/par',
   signIn: '/sign-in',
   consent: '/consent',
   /** Where the end-session page's confirmation form posts (RP-Initiated Logout §6: logout CSRF). */
@@ -146,5 +148,8 @@ export interface ProviderMetadata {
   code_challenge_methods_supported: string[];
   claims_supported: string[];
   authorization_response_iss_parameter_supported: boolean;
+  /** RFC 9126 §5. */
+  pushed_authorization_request_endpoint?: string;
+  require_pushed_authorization_requests?: boolean;
   [extra: string]: unknown;
 }

@@ -39,7 +39,7 @@ const USAGE = `usage: npm run idp -- <command> [options]
                  [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
                  [--scope SCOPE ...] [--resource URI ...] [--id CLIENT_ID]
                  [--grant-type refresh_token|client_credentials|device_code ...]
-                 [--exchange-for URI ...] [--dpop-bound] [--json]
+                 [--exchange-for URI ...] [--dpop-bound] [--require-par] [--json]
                                                      --scope: OpenID scopes and its resources' scopes
                                                      (default: all of them); a machine client
                                                      (--grant-type client_credentials) or a device
@@ -52,6 +52,8 @@ const USAGE = `usage: npm run idp -- <command> [options]
                                                      private_key_jwt: the client's public keys (a JWK
                                                      Set in a file, or where the client serves it)
                                                      instead of a secret; confidential clients only
+                                                     --require-par: its authorization requests only
+                                                     through /par (RFC 9126 §6)
   clients list [--json]
   clients delete --id CLIENT_ID [--json]             the client, its grants, consents and tokens go;
                                                      every running issuer refuses it from its next
@@ -96,6 +98,7 @@ const OPTIONS = {
   'grant-type': { type: 'string', multiple: true },
   'jwks-file': { type: 'string' },
   'jwks-uri': { type: 'string' },
+  'require-par': { type: 'boolean' },
   since: { type: 'string' },
   limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -188,6 +191,7 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       ...(values['jwks-file'] !== undefined ? { jwks: readJwksFile(values['jwks-file']) } : {}),
       ...(values['jwks-uri'] !== undefined ? { jwksUri: values['jwks-uri'] } : {}),
       dpopBound: values['dpop-bound'] ?? false,
+      requirePushedAuthorizationRequests: values['require-par'] ?? false,
     });
     const data = {
       client_id: client.id,

@@ -40,6 +40,8 @@ export interface Config {
   sessionIdleTtl: number;
   sessionAbsoluteTtl: number;
   interactionTtl: number;
+  /** How long a pushed authorization request's request_uri may be used (RFC 9126 §2.2 `expires_in`). */
+  pushedAuthorizationRequestTtl: number;
   jwksMaxAge: number;
   /**
    * How long a verifier may cache a token status list (its `ttl` and `Cache-Control: max-age`,
@@ -104,6 +106,8 @@ export const DURATION_SETTINGS = {
   sessionIdleTtl: { variable: 'TESSERA_SESSION_IDLE_TTL', fallback: HOUR, min: MINUTE, max: 30 * DAY },
   sessionAbsoluteTtl: { variable: 'TESSERA_SESSION_ABSOLUTE_TTL', fallback: 12 * HOUR, min: MINUTE, max: 90 * DAY },
   interactionTtl: { variable: 'TESSERA_INTERACTION_TTL', fallback: 10 * MINUTE, min: MINUTE, max: HOUR },
+  // RFC 9126 §2.2: "relatively short (e.g., between 5 and 600 seconds)".
+  pushedAuthorizationRequestTtl: { variable: 'TESSERA_PAR_TTL', fallback: 60, min: 5, max: 600 },
   jwksMaxAge: { variable: 'TESSERA_JWKS_MAX_AGE', fallback: 5 * MINUTE, min: 0, max: DAY },
   statusListTtl: { variable: 'TESSERA_STATUS_LIST_TTL', fallback: 60, min: 1, max: HOUR },
   keyRotationPeriod: { variable: 'TESSERA_KEY_ROTATION_PERIOD', fallback: 30 * DAY, min: MINUTE, max: 365 * DAY },

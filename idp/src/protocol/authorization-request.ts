@@ -44,10 +44,15 @@ async function checkClientAndRedirect(params: Params, store: Store): Promise<{ c
 function checkRequest(
   params: Params,
   client: Client,
+  pushed: boolean,
 ): Omit<AuthorizationRequest, 'clientId' | 'redirectUri' | 'state' | 'resource'> & { resourceParam?: string } {
   // Read with duplicates kept: repeated parameters go back to the trusted redirect URI (§4.1.2.1).
   refuseDuplicates(params);
+  // RFC 9126 §4: a client registered to push its requests sends them no other way.
+  if (client.requirePushedAuthorizationRequests && !pushed)
+    throw new OAuthError('invalid_request', 'this client must push its authorization requests (RFC 9126)');
   if (params.has('request')) throw new OAuthError('request_not_supported', 'request objects are not supported');
+  // A request_uri is resolved before (protocol/pushed-authorization-request.ts); one pushed is refused there.
   if (params.has('request_uri')) throw new OAuthError('request_uri_not_supported', 'request_uri is not supported');
 
   // Only the authorization code flow: no implicit or hybrid (RFC 9700 §2.1.2).
@@ -102,16 +107,20 @@ function checkRequest(
   };
 }
 
-/** Validates an authorization request; throws UntrustedRedirectError or RedirectableAuthorizationError. */
+/**
+ * Validates an authorization request; throws UntrustedRedirectError or RedirectableAuthorizationError.
+ * `pushed`: the parameters were pushed by the client (RFC 9126), at /par or resolved from a request_uri.
+ */
 export async function parseAuthorizationRequest(
   params: Params,
   store: Store,
   userinfoEndpoint: string,
+  pushed = false,
 ): Promise<AuthorizationRequest> {
   const { client, redirectUri } = await checkClientAndRedirect(params, store);
   const state = params.duplicates.includes('state') ? undefined : params.get('state');
   try {
-    const { resourceParam, ...checked } = checkRequest(params, client);
+    const { resourceParam, ...checked } = checkRequest(params, client, pushed);
     const resource = resolveResource(client, resourceParam, userinfoEndpoint);
     return { clientId: client.id, redirectUri, ...(state !== undefined ? { state } : {}), resource, ...checked };
   } catch (e) {

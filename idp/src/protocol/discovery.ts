@@ -24,6 +24,9 @@ export function providerMetadata(issuer: string, signingAlgorithms: string[]): P
     introspection_endpoint: issuer + ISSUER_PATHS.introspection,
     // RFC 8628 §4.
     device_authorization_endpoint: issuer + ISSUER_PATHS.deviceAuthorization,
+    // RFC 9126 §5: pushing is offered to every client, required of those registered for it (§6).
+    pushed_authorization_request_endpoint: issuer + ISSUER_PATHS.pushedAuthorizationRequest,
+    require_pushed_authorization_requests: false,
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     // RFC 8414 §2: the JWS algorithms of private_key_jwt assertions, exactly those accepted.
     revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],

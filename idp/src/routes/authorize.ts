@@ -10,6 +10,7 @@ import { readForm } from '../http/forms.js';
 import { readParams } from '../protocol/params.js';
 import { parseAuthorizationRequest } from '../protocol/authorization-request.js';
 import { authorize, type AuthorizeOutcome } from '../protocol/authorize.js';
+import { resolveAuthorizationParams } from '../protocol/pushed-authorization-request.js';
 import { findActiveSession } from '../protocol/sso-session.js';
 
 /** Turns an outcome into a response; after a form POST, 303 makes the browser follow with GET. */
@@ -27,7 +28,8 @@ export function authorizeRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     const params =
       c.req.method === 'GET' ? readParams(new URL(c.req.url).searchParams) : await readForm(c, { duplicates: 'keep' });
-    const request = await parseAuthorizationRequest(params, ctx.store, userinfoEndpoint);
+    const resolved = await resolveAuthorizationParams(ctx, params);
+    const request = await parseAuthorizationRequest(resolved.params, ctx.store, userinfoEndpoint, resolved.pushed);
     const session = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
     const outcome = await authorize(ctx, request, session, browserBinding(c, ctx.config));
     return respondToOutcome(c, outcome, 302);

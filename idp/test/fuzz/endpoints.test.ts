@@ -718,6 +718,25 @@ const AUTHORIZE: ParamSpec = {
   ],
 };
 
+/** The pushed authorization request endpoint (RFC 9126): an authorization request, client authenticated. */
+const PAR: ParamSpec = {
+  ...AUTHORIZE,
+  names: [...AUTHORIZE.names, 'client_secret'],
+  refs: [...AUTHORIZE.refs, 'confidentialSecret'],
+  bases: [
+    AUTHORIZE.bases[0]!,
+    [
+      ['response_type', v('code')],
+      ['client_id', { ref: 'webApp' }],
+      ['client_secret', { ref: 'confidentialSecret' }],
+      ['redirect_uri', { ref: 'redirectUri' }],
+      ['scope', v('openid')],
+      ['code_challenge', { ref: 'challenge' }],
+      ['code_challenge_method', v('S256')],
+    ],
+  ],
+};
+
 const TOKEN: ParamSpec = {
   names: [
     'grant_type',
@@ -873,6 +892,7 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/authorize', spec: AUTHORIZE },
   { method: 'POST', path: '/authorize', spec: AUTHORIZE },
   { method: 'POST', path: '/token', spec: TOKEN },
+  { method: 'POST', path: '/par', spec: PAR },
   { method: 'GET', path: '/sign-in', spec: SIGN_IN },
   { method: 'POST', path: '/sign-in', spec: SIGN_IN },
   { method: 'GET', path: '/logout', spec: LOGOUT },

@@ -17,6 +17,7 @@ export const DURABLE_TABLES = {
   clients: 'id',
   resources: 'id',
   authorization_codes: 'digest',
+  pushed_authorization_requests: 'digest',
   grants: 'id',
   access_tokens: 'jti',
   refresh_tokens: 'digest',
