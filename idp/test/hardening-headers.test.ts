@@ -150,18 +150,18 @@ describe('the token endpoint, open to any origin (browser apps redeem their code
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
   };
 
-  it('answers the preflight for a POST with Content-Type and Authorization', async () => {
+  it('answers the preflight for a POST with Content-Type, Authorization and DPoP (RFC 9449)', async () => {
     const res = await fetch(`${idp.url}/token`, {
       method: 'OPTIONS',
       headers: {
         origin: 'https://spa.example',
         'access-control-request-method': 'POST',
-        'access-control-request-headers': 'authorization, content-type',
+        'access-control-request-headers': 'authorization, content-type, dpop',
       },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-methods')).toBe('POST');
-    expect(res.headers.get('access-control-allow-headers')).toBe('Content-Type,Authorization');
+    expect(res.headers.get('access-control-allow-headers')).toBe('Content-Type,Authorization,DPoP');
     expect(res.headers.get('access-control-max-age')).toBe('600');
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
   });
@@ -170,6 +170,8 @@ describe('the token endpoint, open to any origin (browser apps redeem their code
     const ok = await tokenAnswerForAlice();
     expect(ok.status).toBe(200);
     openToAny(ok);
+    // A browser app reads the nonce its next DPoP proof must carry (RFC 9449 §8).
+    expect(ok.headers.get('access-control-expose-headers')).toBe('DPoP-Nonce');
     expect(ok.headers.get('content-type')).toMatch(/^application\/json/);
     expect(ok.headers.get('pragma')).toBe('no-cache');
     const bad = await redeem(
@@ -205,7 +207,7 @@ describe('the other endpoints open to any origin', () => {
   });
 
   it.each([
-    ['/userinfo', 'GET,POST', 'Authorization,Content-Type'],
+    ['/userinfo', 'GET,POST', 'Authorization,Content-Type,DPoP'],
     ['/revoke', 'POST', 'Content-Type,Authorization'],
     ['/statuslists/no-such-list', 'GET', null],
   ])('%s answers its preflight', async (path, methods, headers) => {
