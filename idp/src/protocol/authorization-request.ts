@@ -64,13 +64,7 @@ function checkRequest(
   if (responseMode !== undefined && responseMode !== 'query')
     throw new OAuthError('invalid_request', 'only response_mode=query is supported');
 
-  const scopeParam = params.get('scope');
-  if (!scopeParam) throw new OAuthError('invalid_scope', 'scope is required');
-  const scope = [...new Set(scopeParam.split(' ').filter(Boolean))];
-  const unknown = scope.find((s) => !(SCOPES as readonly string[]).includes(s));
-  if (unknown) throw new OAuthError('invalid_scope', `scope ${unknown} is not supported`);
-  const notAllowed = scope.find((s) => !client.allowedScopes.includes(s));
-  if (notAllowed) throw new OAuthError('invalid_scope', `scope ${notAllowed} is not allowed for this client`);
+  const scope = requestedScope(client, params.get('scope'));
 
   // PKCE S256 for every client (RFC 9700 §2.1.1); a missing method means plain (RFC 7636 §4.3).
   const codeChallenge = params.get('code_challenge');
@@ -127,4 +121,18 @@ export async function parseAuthorizationRequest(
     if (e instanceof OAuthError) throw new RedirectableAuthorizationError(e, redirectUri, state);
     throw e;
   }
+}
+
+/**
+ * The scopes a person is asked to grant (RFC 6749 §3.3), at /authorize and at the device
+ * authorization endpoint alike: at least one, each an OpenID scope the client may have.
+ */
+export function requestedScope(client: Client, requested: string | undefined): string[] {
+  if (!requested) throw new OAuthError('invalid_scope', 'scope is required');
+  const scope = [...new Set(requested.split(' ').filter(Boolean))];
+  const unknown = scope.find((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown) throw new OAuthError('invalid_scope', `scope ${unknown.slice(0, 64)} is not supported`);
+  const notAllowed = scope.find((s) => !client.allowedScopes.includes(s));
+  if (notAllowed) throw new OAuthError('invalid_scope', `scope ${notAllowed} is not allowed for this client`);
+  return scope;
 }

@@ -77,22 +77,21 @@ export async function lookUpUserCode(
 export async function decideOnDevice(
   ctx: IssuerContext,
   session: SsoSession,
-  userCode: string,
+  authorization: DeviceAuthorization,
   approve: boolean,
   ip: string,
 ): Promise<boolean> {
   const now = ctx.clock.now();
-  const decided = await ctx.store.deviceAuthorizations.decide(userCode, now, {
+  const decided = await ctx.store.deviceAuthorizations.decide(authorization.userCode, now, {
     status: approve ? 'approved' : 'denied',
     userId: session.userId,
     sessionId: session.id,
     authTime: session.authTime,
   });
   if (decided) {
-    const found = await ctx.store.deviceAuthorizations.findByUserCode(userCode, now);
     await audit(ctx, approve ? 'device.approved' : 'device.denied', {
       subject: session.userId,
-      clientId: found?.clientId ?? null,
+      clientId: authorization.clientId,
       ip,
       detail: { sid: session.id },
     });

@@ -3,11 +3,12 @@
  * console, a command-line tool) asks for a device code to poll with and a user code for a person
  * to enter at the device page, on any other device.
  */
-import { DEVICE_CODE_GRANT_TYPE, ISSUER_PATHS, OAuthError, SCOPES } from '@tessera/shared';
+import { DEVICE_CODE_GRANT_TYPE, ISSUER_PATHS, OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { digest } from '../crypto/digest.js';
 import { randomSecret } from '../crypto/random.js';
 import type { Client } from '../store/index.js';
+import { requestedScope } from './authorization-request.js';
 import { describeDevice } from './device-description.js';
 import type { Params } from './params.js';
 import { resolveResource, userinfoEndpointOf } from './resource.js';
@@ -36,7 +37,7 @@ export async function startDeviceAuthorization(
   // RFC 8628 §3.2 refers to RFC 6749 §5.2's errors: a client not registered for the grant.
   if (!client.grantTypes.includes(DEVICE_CODE_GRANT_TYPE))
     throw new OAuthError('unauthorized_client', 'this client may not use the device authorization grant');
-  const scope = scopeOf(client, params.get('scope'));
+  const scope = requestedScope(client, params.get('scope'));
   const resource = resolveResource(client, params.get('resource'), userinfoEndpointOf(ctx.config.issuer));
 
   const now = ctx.clock.now();
@@ -73,15 +74,4 @@ export async function startDeviceAuthorization(
       };
   }
   throw new OAuthError('temporarily_unavailable', 'no free user code was found; try again', { status: 503 });
-}
-
-/** As at /authorize: known scopes the client may have (RFC 6749 §3.3), at least one. */
-function scopeOf(client: Client, requested: string | undefined): string[] {
-  if (!requested) throw new OAuthError('invalid_scope', 'scope is required');
-  const scope = [...new Set(requested.split(' ').filter(Boolean))];
-  const unknown = scope.find((s) => !(SCOPES as readonly string[]).includes(s));
-  if (unknown) throw new OAuthError('invalid_scope', `scope ${unknown.slice(0, 64)} is not supported`);
-  const notAllowed = scope.find((s) => !client.allowedScopes.includes(s));
-  if (notAllowed) throw new OAuthError('invalid_scope', `scope ${notAllowed} is not allowed for this client`);
-  return scope;
 }

@@ -11,7 +11,7 @@ import type { Params } from './params.js';
 import type { Client } from '../store/index.js';
 import { verifierMatches } from './pkce.js';
 import { audit } from './audit.js';
-import { mintTokenResponse, newRefreshToken, refreshBinding, type TokenResponse } from './token-response.js';
+import { mintTokenResponse, newRefreshToken, newGrant, type TokenResponse } from './token-response.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
@@ -80,21 +80,14 @@ export async function redeemAuthorizationCode(
   const consumed = await ctx.store.grants.redeemCode(
     codeDigest,
     now,
-    (c) => ({
-      id: grantId,
-      clientId: c.clientId,
-      userId: c.userId,
-      sessionId: c.sessionId,
-      codeDigest,
-      scope: c.scope,
-      resource: c.resource,
-      createdAt: now,
-      expiresAt: refreshable ? now + ctx.config.refreshTokenAbsoluteTtl * 1000 : null,
-      dpopJkt: refreshBinding(client, jkt),
-      // OIDC Core §11: offline_access lets the grant outlive the SSO session.
-      offline: refreshable && scope.includes('offline_access'),
-      revokedAt: null,
-    }),
+    (c) =>
+      newGrant(
+        ctx,
+        client,
+        jkt,
+        { id: grantId, userId: c.userId, sessionId: c.sessionId, codeDigest, scope: c.scope, resource: c.resource },
+        now,
+      ),
     { accessToken: issued, ...(refresh ? { refreshToken: refresh.row } : {}) },
   );
   if (!consumed) {

@@ -12,7 +12,7 @@ import type { Client } from '../store/index.js';
 import { audit } from './audit.js';
 import type { Params } from './params.js';
 import { isActive } from './sso-session.js';
-import { mintTokenResponse, newRefreshToken, refreshBinding, type TokenResponse } from './token-response.js';
+import { mintTokenResponse, newRefreshToken, newGrant, type TokenResponse } from './token-response.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
@@ -82,21 +82,14 @@ export async function redeemDeviceCode(
   );
   const redeemed = await ctx.store.grants.redeemDeviceCode(
     codeDigest,
-    (a) => ({
-      id: grantId,
-      clientId: a.clientId,
-      userId: user.sub,
-      sessionId: session.id,
-      codeDigest,
-      scope: a.scope,
-      resource: a.resource,
-      createdAt: now,
-      expiresAt: refreshable ? now + ctx.config.refreshTokenAbsoluteTtl * 1000 : null,
-      dpopJkt: refreshBinding(client, jkt),
-      // OIDC Core §11: offline_access lets the grant outlive the SSO session.
-      offline: refreshable && scope.includes('offline_access'),
-      revokedAt: null,
-    }),
+    (a) =>
+      newGrant(
+        ctx,
+        client,
+        jkt,
+        { id: grantId, userId: user.sub, sessionId: session.id, codeDigest, scope: a.scope, resource: a.resource },
+        now,
+      ),
     { accessToken: issued, ...(refresh ? { refreshToken: refresh.row } : {}) },
   );
   if (!redeemed) {

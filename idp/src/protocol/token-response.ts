@@ -1,6 +1,6 @@
 /** The successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3), shared by every grant. */
 import type { IssuerContext } from '../context.js';
-import type { Client, RefreshToken } from '../store/index.js';
+import type { Client, Grant, RefreshToken } from '../store/index.js';
 import { digest } from '../crypto/digest.js';
 import { randomSecret } from '../crypto/random.js';
 import { mintAccessToken, mintIdToken, type TokenSubject } from './tokens.js';
@@ -36,12 +36,30 @@ export async function newRefreshToken(
 }
 
 /**
- * The key a new grant's refresh tokens are bound to (RFC 9449 §5): a public client's proof key, so
- * that a refresh token copied out of it is useless without the key. A confidential client's refresh
- * tokens are already bound to its client authentication, and are not bound again.
+ * The record of a grant redeemed from a code (an authorization code or an approved device code):
+ * what was granted, and the rules every such grant shares — its refresh family's absolute end, the
+ * session it ends with unless offline_access was granted (OIDC Core §11), and, for a public
+ * client that proved a DPoP key, that key (RFC 9449 §5: a refresh token copied out of it is then
+ * useless; a confidential client's refresh tokens are already bound to its authentication).
  */
-export const refreshBinding = (client: Client, jkt: string | undefined): string | null =>
-  client.type === 'public' && jkt !== undefined ? jkt : null;
+export function newGrant(
+  ctx: IssuerContext,
+  client: Client,
+  jkt: string | undefined,
+  granted: Pick<Grant, 'id' | 'userId' | 'sessionId' | 'codeDigest' | 'scope' | 'resource'>,
+  now: number,
+): Grant {
+  const refreshable = client.grantTypes.includes('refresh_token');
+  return {
+    ...granted,
+    clientId: client.id,
+    createdAt: now,
+    expiresAt: refreshable ? now + ctx.config.refreshTokenAbsoluteTtl * 1000 : null,
+    dpopJkt: client.type === 'public' && jkt !== undefined ? jkt : null,
+    offline: refreshable && granted.scope.split(' ').includes('offline_access'),
+    revokedAt: null,
+  };
+}
 
 /** What the store records of an issued access token: its id, expiry and status-list place. */
 export interface IssuedAccessToken {

@@ -116,7 +116,7 @@ export function devicePageRoutes(ctx: IssuerContext): Hono<Env> {
     const found = await lookUpUserCode(ctx, session, input, ip);
     if (found.kind !== 'found') return pageForCode(c, session, secret, input);
     const approve = decision === 'approve';
-    if (!(await decideOnDevice(ctx, session, found.authorization.userCode, approve, ip)))
+    if (!(await decideOnDevice(ctx, session, found.authorization, approve, ip)))
       return pageForCode(c, session, secret, input);
     return c.html(deviceDecidedPage(approve, found.client.name));
   });
