@@ -17,8 +17,8 @@ import {
   type AccessTokenEnv,
 } from '@tessera/shared';
 import { RegistrationError, registerClient, registerResource, type ClientInput } from '../src/protocol/registration.js';
-import { basicAuth, postToken } from './support/browser.js';
-import { countRows, registration, registerWebClient, useIssuer } from './support/fixture.js';
+import { basicAuth, postToken, expectTokenRefusal } from './support/browser.js';
+import { registration, registerWebClient, useIssuer } from './support/fixture.js';
 
 const { idp, fx } = useIssuer();
 
@@ -56,16 +56,9 @@ const grant = (auth: { id: string; secret: string }, params: Record<string, stri
     { authorization: basicAuth(auth.id, auth.secret) },
   );
 
-async function expectRefused(
-  res: Promise<{ status: number; json: Record<string, unknown> }>,
-  status: number,
-  error: string,
-): Promise<void> {
-  const before = await countRows(idp, 'access_tokens');
-  const { status: got, json } = await res;
-  expect({ status: got, error: json.error }).toEqual({ status, error });
-  expect(await countRows(idp, 'access_tokens')).toBe(before);
-}
+/** A refusal with the RFC's code that stores nothing. */
+const expectRefused = (send: Parameters<typeof expectTokenRefusal>[1], status: number, error: string) =>
+  expectTokenRefusal(idp, send, status, error);
 
 describe('a machine client with openid-client', () => {
   it('gets an access token for its API, with its allowed scopes, that the API verifies on its own', async () => {
@@ -184,13 +177,13 @@ describe('the token for a machine client', () => {
 describe('refusals at the token endpoint, each storing nothing', () => {
   it('unauthorized_client for a client not registered for the grant (RFC 6749 §5.2)', async () => {
     await register();
-    await expectRefused(grant(fx.confidential, { resource: fx.api.id }), 400, 'unauthorized_client');
+    await expectRefused(() => grant(fx.confidential, { resource: fx.api.id }), 400, 'unauthorized_client');
   });
 
   it('unauthorized_client for a public client: the grant is for confidential ones (RFC 6749 §4.4)', async () => {
     await register();
     await expectRefused(
-      postToken(idp.url, { grant_type: 'client_credentials', client_id: fx.publicClient.id }),
+      () => postToken(idp.url, { grant_type: 'client_credentials', client_id: fx.publicClient.id }),
       400,
       'unauthorized_client',
     );
@@ -198,24 +191,24 @@ describe('refusals at the token endpoint, each storing nothing', () => {
 
   it('invalid_client (401) for a wrong secret', async () => {
     await register();
-    await expectRefused(grant({ id: robot.id, secret: 'not-the-secret' }), 401, 'invalid_client');
+    await expectRefused(() => grant({ id: robot.id, secret: 'not-the-secret' }), 401, 'invalid_client');
   });
 
   it('invalid_scope for an API scope the client was not allowed, an unknown one, or an OpenID one', async () => {
     await register();
-    await expectRefused(grant(robot, { scope: 'inventory:write' }), 400, 'invalid_scope');
-    await expectRefused(grant(robot, { scope: 'inventory:read inventory:delete' }), 400, 'invalid_scope');
-    await expectRefused(grant(robot, { scope: 'openid' }), 400, 'invalid_scope');
+    await expectRefused(() => grant(robot, { scope: 'inventory:write' }), 400, 'invalid_scope');
+    await expectRefused(() => grant(robot, { scope: 'inventory:read inventory:delete' }), 400, 'invalid_scope');
+    await expectRefused(() => grant(robot, { scope: 'openid' }), 400, 'invalid_scope');
     // A scope of another API the client may use is not a scope of this one.
-    await expectRefused(grant(twoApis, { resource: INVENTORY, scope: 'billing:read' }), 400, 'invalid_scope');
+    await expectRefused(() => grant(twoApis, { resource: INVENTORY, scope: 'billing:read' }), 400, 'invalid_scope');
   });
 
   it('invalid_target for an API not allowed, unknown, malformed, or unnamed among several (RFC 8707 §2)', async () => {
     await register();
-    await expectRefused(grant(robot, { resource: BILLING }), 400, 'invalid_target');
-    await expectRefused(grant(robot, { resource: 'https://nowhere.example.test' }), 400, 'invalid_target');
-    await expectRefused(grant(robot, { resource: 'not a uri' }), 400, 'invalid_target');
-    await expectRefused(grant(twoApis), 400, 'invalid_target');
+    await expectRefused(() => grant(robot, { resource: BILLING }), 400, 'invalid_target');
+    await expectRefused(() => grant(robot, { resource: 'https://nowhere.example.test' }), 400, 'invalid_target');
+    await expectRefused(() => grant(robot, { resource: 'not a uri' }), 400, 'invalid_target');
+    await expectRefused(() => grant(twoApis), 400, 'invalid_target');
   });
 
   it('invalid_target for a client allowed no API at all', async () => {
@@ -227,7 +220,7 @@ describe('refusals at the token endpoint, each storing nothing', () => {
       { ...lonely, name: 'No API' },
       { resources: [], grantTypes: ['client_credentials'] },
     );
-    await expectRefused(grant(lonely), 400, 'invalid_target');
+    await expectRefused(() => grant(lonely), 400, 'invalid_target');
   });
 });
 

@@ -9,9 +9,9 @@ import * as client from 'openid-client';
 import { SignJWT, calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { accessTokenHash } from '@tessera/shared';
 import { createCookieJarClient } from '@tessera/shared/testing';
-import { browserFlow, postToken, submitSignIn } from './support/browser.js';
+import { browserFlow, postToken, submitSignIn, expectTokenRefusal } from './support/browser.js';
 import { registerClient } from '../src/protocol/registration.js';
-import { countRows, registerWebClient, registration, useIssuer } from './support/fixture.js';
+import { registerWebClient, registration, useIssuer } from './support/fixture.js';
 
 const { idp, fx } = useIssuer();
 
@@ -146,16 +146,9 @@ async function nonce(key: DPoPKey): Promise<string> {
   return res.headers.get('dpop-nonce')!;
 }
 
-async function expectRefused(
-  res: Promise<{ status: number; json: Record<string, unknown>; headers: Headers }>,
-  error: string,
-): Promise<Headers> {
-  const before = await countRows(idp, 'access_tokens');
-  const { status, json, headers } = await res;
-  expect({ status, error: json.error }).toEqual({ status: 400, error });
-  expect(await countRows(idp, 'access_tokens')).toBe(before);
-  return headers;
-}
+/** A 400 refusal with RFC 9449's code that stores nothing; the answer's headers. */
+const expectRefused = (send: Parameters<typeof expectTokenRefusal>[1], error: string) =>
+  expectTokenRefusal(idp, send, 400, error);
 
 describe('proofs at the token endpoint (RFC 9449 §4.3, §5, §8)', () => {
   let key: DPoPKey;
@@ -165,7 +158,10 @@ describe('proofs at the token endpoint (RFC 9449 §4.3, §5, §8)', () => {
 
   it('asks for a nonce first, in the DPoP-Nonce header, and takes a proof that carries it', async () => {
     const body = await freshCode();
-    const headers = await expectRefused(postToken(idp.url, body, { dpop: await proof(key) }), 'use_dpop_nonce');
+    const headers = await expectRefused(
+      async () => postToken(idp.url, body, { dpop: await proof(key) }),
+      'use_dpop_nonce',
+    );
     const serverNonce = headers.get('dpop-nonce')!;
     expect(serverNonce).toBeTruthy();
     const ok = await postToken(idp.url, body, { dpop: await proof(key, { nonce: serverNonce }) });
@@ -179,7 +175,7 @@ describe('proofs at the token endpoint (RFC 9449 §4.3, §5, §8)', () => {
     const body = await freshCode();
     const used = await proof(key, { nonce: await nonce(key) });
     expect((await postToken(idp.url, await freshCode(), { dpop: used })).status).toBe(200);
-    await expectRefused(postToken(idp.url, body, { dpop: used }), 'invalid_dpop_proof');
+    await expectRefused(() => postToken(idp.url, body, { dpop: used }), 'invalid_dpop_proof');
     const ok = await postToken(idp.url, body, { dpop: await proof(key, { nonce: await nonce(key) }) });
     expect(ok.status).toBe(200);
   });
@@ -196,7 +192,7 @@ describe('proofs at the token endpoint (RFC 9449 §4.3, §5, §8)', () => {
       await proof(key, { nonce: n }, {}, other.privateKey),
       await proof(key, { nonce: n }, { typ: 'JWT' }),
     ])
-      await expectRefused(postToken(idp.url, body, { dpop: bad }), 'invalid_dpop_proof');
+      await expectRefused(() => postToken(idp.url, body, { dpop: bad }), 'invalid_dpop_proof');
     // Unused by all that, the code is still good.
     expect((await postToken(idp.url, body, { dpop: await proof(key, { nonce: n }) })).status).toBe(200);
   });
@@ -205,8 +201,14 @@ describe('proofs at the token endpoint (RFC 9449 §4.3, §5, §8)', () => {
     const stale = await nonce(key);
     idp.clock.advance(150);
     const body = await freshCode();
-    await expectRefused(postToken(idp.url, body, { dpop: await proof(key, { nonce: stale }) }), 'use_dpop_nonce');
-    await expectRefused(postToken(idp.url, body, { dpop: await proof(key, { nonce: 'made-up' }) }), 'use_dpop_nonce');
+    await expectRefused(
+      async () => postToken(idp.url, body, { dpop: await proof(key, { nonce: stale }) }),
+      'use_dpop_nonce',
+    );
+    await expectRefused(
+      async () => postToken(idp.url, body, { dpop: await proof(key, { nonce: 'made-up' }) }),
+      'use_dpop_nonce',
+    );
   });
 
   it('refuses a token request without a proof from a client registered with dpop_bound_access_tokens', async () => {
@@ -217,7 +219,7 @@ describe('proofs at the token endpoint (RFC 9449 §4.3, §5, §8)', () => {
       resources: [fx.api.id],
     });
     const auth = { authorization: `Basic ${Buffer.from(`${bound.id}:${bound.secret}`).toString('base64')}` };
-    await expectRefused(postToken(idp.url, { grant_type: 'client_credentials' }, auth), 'invalid_dpop_proof');
+    await expectRefused(() => postToken(idp.url, { grant_type: 'client_credentials' }, auth), 'invalid_dpop_proof');
     const ok = await postToken(
       idp.url,
       { grant_type: 'client_credentials' },

@@ -14,7 +14,7 @@ import {
   verifyAccessToken,
 } from '@tessera/shared';
 import { RegistrationError, registerClient, registerResource } from '../src/protocol/registration.js';
-import { basicAuth, postToken, signInAndRedeem } from './support/browser.js';
+import { basicAuth, postToken, signInAndRedeem, expectTokenRefusal } from './support/browser.js';
 import { countRows, registerWebClient, registration, useIssuer } from './support/fixture.js';
 
 const { idp, fx } = useIssuer();
@@ -48,16 +48,9 @@ const exchange = (params: Record<string, string>, auth: { id: string; secret: st
 
 const subject = (token = tokens.access_token as string) => ({ subject_token: token, subject_token_type: ACCESS_TOKEN });
 
-async function expectRefused(
-  res: Promise<{ status: number; json: Record<string, unknown> }>,
-  status: number,
-  error: string,
-): Promise<void> {
-  const before = await countRows(idp, 'access_tokens');
-  const { status: got, json } = await res;
-  expect({ status: got, error: json.error }).toEqual({ status, error });
-  expect(await countRows(idp, 'access_tokens')).toBe(before);
-}
+/** A refusal with RFC 8693's code that stores nothing. */
+const expectRefused = (send: Parameters<typeof expectTokenRefusal>[1], status: number, error: string) =>
+  expectTokenRefusal(idp, send, status, error);
 
 describe('a token exchange with openid-client', () => {
   it("gives the person's token for the partner API, with act naming the client, no longer lived", async () => {
@@ -139,7 +132,7 @@ describe('the exchanged token', () => {
     expect((await introspect(json.access_token as string)).active).toBe(false);
     // …and the subject token can no longer be exchanged.
     await expectRefused(
-      exchange({ ...subject(fresh.tokens.access_token as string), resource: PARTNER_API }),
+      () => exchange({ ...subject(fresh.tokens.access_token as string), resource: PARTNER_API }),
       400,
       'invalid_request',
     );
@@ -164,24 +157,36 @@ describe('the exchanged token', () => {
 describe('refusals, each storing nothing', () => {
   it('invalid_target for an audience not registered for the client, or unknown', async () => {
     // The client's own API is allowed to it, but not as an exchange target.
-    await expectRefused(exchange({ ...subject(), resource: fx.api.id }), 400, 'invalid_target');
-    await expectRefused(exchange({ ...subject(), audience: fx.other.id }), 400, 'invalid_target');
-    await expectRefused(exchange({ ...subject(), resource: 'https://nowhere.example.test' }), 400, 'invalid_target');
-    await expectRefused(exchange({ ...subject(), resource: PARTNER_API, audience: fx.api.id }), 400, 'invalid_target');
+    await expectRefused(() => exchange({ ...subject(), resource: fx.api.id }), 400, 'invalid_target');
+    await expectRefused(() => exchange({ ...subject(), audience: fx.other.id }), 400, 'invalid_target');
+    await expectRefused(
+      () => exchange({ ...subject(), resource: 'https://nowhere.example.test' }),
+      400,
+      'invalid_target',
+    );
+    await expectRefused(
+      () => exchange({ ...subject(), resource: PARTNER_API, audience: fx.api.id }),
+      400,
+      'invalid_target',
+    );
   });
 
   it('unauthorized_client for a client not registered for token exchange', async () => {
-    await expectRefused(exchange({ ...subject(), resource: PARTNER_API }, fx.confidential), 400, 'unauthorized_client');
+    await expectRefused(
+      () => exchange({ ...subject(), resource: PARTNER_API }, fx.confidential),
+      400,
+      'unauthorized_client',
+    );
   });
 
   it('invalid_request for an ID token as subject, named as one or passed off as an access token', async () => {
     await expectRefused(
-      exchange({ subject_token: tokens.id_token as string, subject_token_type: ID_TOKEN, resource: PARTNER_API }),
+      () => exchange({ subject_token: tokens.id_token as string, subject_token_type: ID_TOKEN, resource: PARTNER_API }),
       400,
       'invalid_request',
     );
     await expectRefused(
-      exchange({ ...subject(tokens.id_token as string), resource: PARTNER_API }),
+      () => exchange({ ...subject(tokens.id_token as string), resource: PARTNER_API }),
       400,
       'invalid_request',
     );
@@ -194,11 +199,11 @@ describe('refusals, each storing nothing', () => {
       auth: fx.confidential,
     });
     await expectRefused(
-      exchange({ ...subject(theirs.tokens.access_token as string), resource: PARTNER_API }),
+      () => exchange({ ...subject(theirs.tokens.access_token as string), resource: PARTNER_API }),
       400,
       'invalid_request',
     );
-    await expectRefused(exchange({ ...subject('not.a.token'), resource: PARTNER_API }), 400, 'invalid_request');
+    await expectRefused(() => exchange({ ...subject('not.a.token'), resource: PARTNER_API }), 400, 'invalid_request');
 
     const mine = await signInAndRedeem(idp.url, {
       clientId: exchanger.id,
@@ -214,7 +219,7 @@ describe('refusals, each storing nothing', () => {
       },
       body: new URLSearchParams({ token: revoked }),
     });
-    await expectRefused(exchange({ ...subject(revoked), resource: PARTNER_API }), 400, 'invalid_request');
+    await expectRefused(() => exchange({ ...subject(revoked), resource: PARTNER_API }), 400, 'invalid_request');
 
     const later = await signInAndRedeem(idp.url, {
       clientId: exchanger.id,
@@ -223,7 +228,7 @@ describe('refusals, each storing nothing', () => {
     });
     idp.clock.advance(idp.issuer.ctx.config.accessTokenTtl + 1);
     await expectRefused(
-      exchange({ ...subject(later.tokens.access_token as string), resource: PARTNER_API }),
+      () => exchange({ ...subject(later.tokens.access_token as string), resource: PARTNER_API }),
       400,
       'invalid_request',
     );
@@ -236,19 +241,23 @@ describe('refusals, each storing nothing', () => {
       auth: exchanger,
     });
     const live = subject(mine.tokens.access_token as string);
-    await expectRefused(exchange({ resource: PARTNER_API }), 400, 'invalid_request');
+    await expectRefused(() => exchange({ resource: PARTNER_API }), 400, 'invalid_request');
     await expectRefused(
-      exchange({ ...live, resource: PARTNER_API, actor_token: 'x', actor_token_type: ACCESS_TOKEN }),
+      () => exchange({ ...live, resource: PARTNER_API, actor_token: 'x', actor_token_type: ACCESS_TOKEN }),
       400,
       'invalid_request',
     );
     await expectRefused(
-      exchange({ ...live, resource: PARTNER_API, requested_token_type: TOKEN_TYPE_IDENTIFIERS.refreshToken }),
+      () => exchange({ ...live, resource: PARTNER_API, requested_token_type: TOKEN_TYPE_IDENTIFIERS.refreshToken }),
       400,
       'invalid_request',
     );
     // A wider scope than the subject token's.
-    await expectRefused(exchange({ ...live, resource: PARTNER_API, scope: 'profile address' }), 400, 'invalid_scope');
+    await expectRefused(
+      () => exchange({ ...live, resource: PARTNER_API, scope: 'profile address' }),
+      400,
+      'invalid_scope',
+    );
     // With all that refused, the same token still exchanges.
     expect((await exchange({ ...live, resource: PARTNER_API })).status).toBe(200);
   });

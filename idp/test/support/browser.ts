@@ -1,6 +1,8 @@
 /** Walking the authorization code flow with a cookie-jar client, step by step. */
 import { createCookieJarClient, formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
-import { PASSWORD } from './fixture.js';
+import { expect } from 'vitest';
+import { tableDigests } from './db-digest.js';
+import { PASSWORD, type RunningIssuer } from './fixture.js';
 
 export interface AuthorizeOptions {
   clientId: string;
@@ -184,4 +186,22 @@ export async function signInAndRedeem(
   const res = await redeem(issuer, body, auth);
   if (res.status !== 200) throw new Error(`redeem failed: ${res.status} ${JSON.stringify(res.json)}`);
   return { tokens: res.json, jar: flow.jar, code };
+}
+
+/**
+ * Sends a token-endpoint request that must be refused with `status` and `error`, and shows it
+ * changed no durable table (a digest of every row before and after, not a count taken while the
+ * request may already be running). Returns the answer's headers.
+ */
+export async function expectTokenRefusal(
+  running: RunningIssuer,
+  send: () => Promise<{ status: number; json: Record<string, unknown>; headers: Headers }>,
+  status: number,
+  error: string,
+): Promise<Headers> {
+  const before = await tableDigests(running.issuer.ctx.store.database);
+  const res = await send();
+  expect({ status: res.status, error: res.json.error }).toEqual({ status, error });
+  expect(await tableDigests(running.issuer.ctx.store.database)).toEqual(before);
+  return res.headers;
 }
