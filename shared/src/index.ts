@@ -12,6 +12,8 @@ export * from './verify/verify-id-token.js';
 export * from './verify/verify-logout-token.js';
 export * from './verify/jti-store.js';
 export * from './verify/verify-dpop-proof.js';
+// How a person signed in: RFC 8176 `amr` values and Tessera's ordered `acr` classes.
+export * from './authn/authentication-context.js';
 // Token Status List (draft-ietf-oauth-status-list-21): browser-safe, inflated with DecompressionStream.
 export * from './status/status-list.js';
 export * from './status/status-list-checker.js';
