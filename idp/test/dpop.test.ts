@@ -187,7 +187,9 @@ describe('proofs at the token endpoint (RFC 9449 §4.3, §5, §8)', () => {
     for (const bad of [
       await proof(key, { nonce: n, htu: `${idp.url}/userinfo` }),
       await proof(key, { nonce: n, htm: 'GET' }),
-      await proof(key, { nonce: n, iat: Math.floor(idp.clock.now() / 1000) - 120 }),
+      // Older than a minute's use plus the minute of leeway for the device's clock.
+      await proof(key, { nonce: n, iat: Math.floor(idp.clock.now() / 1000) - 130 }),
+      await proof(key, { nonce: n, iat: Math.floor(idp.clock.now() / 1000) + 70 }),
       await proof(key, { nonce: n }, { jwk: key.fullJwk }),
       await proof(key, { nonce: n }, {}, other.privateKey),
       await proof(key, { nonce: n }, { typ: 'JWT' }),
@@ -195,6 +197,15 @@ describe('proofs at the token endpoint (RFC 9449 §4.3, §5, §8)', () => {
       await expectRefused(() => postToken(idp.url, body, { dpop: bad }), 'invalid_dpop_proof');
     // Unused by all that, the code is still good.
     expect((await postToken(idp.url, body, { dpop: await proof(key, { nonce: n }) })).status).toBe(200);
+  });
+
+  it("takes a proof from a device whose clock is 45 s off either way (the proof's iat is the device's)", async () => {
+    const n = await nonce(key);
+    const nowSec = Math.floor(idp.clock.now() / 1000);
+    for (const iat of [nowSec + 45, nowSec - 45]) {
+      const res = await postToken(idp.url, await freshCode(), { dpop: await proof(key, { nonce: n, iat }) });
+      expect(res.status).toBe(200);
+    }
   });
 
   it('refuses a stale nonce, and a nonce made up', async () => {

@@ -14,11 +14,20 @@ import {
   ISSUER_PATHS,
   OAuthError,
   verifyDPoPProof,
+  DEFAULT_CLOCK_TOLERANCE_SEC,
   type JtiStore,
 } from '@tessera/shared';
 import type { Config } from '../config/config.js';
 import type { IssuerContext } from '../context.js';
 import type { Client } from '../store/index.js';
+
+/**
+ * How far a proof's `iat` may stray from this server's clock: the client's device sets it, and
+ * phones and laptops drift by tens of seconds. The same leeway as for what the issuer signs (and
+ * for client assertions); the window stays bounded, the jti store covers all of it, and at the
+ * token endpoint the server's nonce proves freshness on its own clock (RFC 9449 §11.1).
+ */
+const PROOF_CLOCK_SKEW_SEC = DEFAULT_CLOCK_TOLERANCE_SEC;
 
 /** The algorithms proofs may use, as discovery lists them (`dpop_signing_alg_values_supported`). */
 export const DPOP_SIGNING_ALGORITHMS: string[] = [...DPOP_ALGORITHMS];
@@ -88,6 +97,7 @@ export async function tokenRequestKey(
       url: ctx.config.issuer + ISSUER_PATHS.token,
       algorithms: DPOP_SIGNING_ALGORITHMS,
       now,
+      clockToleranceSec: PROOF_CLOCK_SKEW_SEC,
       jtiStore: usedProofs(ctx),
       checkNonce: (nonce) => isFreshDPoPNonce(ctx.config, nonce, now()),
     });
@@ -144,6 +154,7 @@ export async function checkPossession(
       boundJkt: jkt,
       algorithms: DPOP_SIGNING_ALGORITHMS,
       now: () => ctx.clock.now(),
+      clockToleranceSec: PROOF_CLOCK_SKEW_SEC,
       jtiStore: usedProofs(ctx),
     });
   } catch (e) {
