@@ -4,13 +4,15 @@
  * app B without a password; device 2 must sign in itself; device 1's sign-out at app A reaches
  * app B through back-channel logout, and device 2 stays signed in. On the way, app A's page shows
  * what app B's API returned for each person, called by app A's server with a token it exchanged
- * for the person's (RFC 8693).
+ * for the person's (RFC 8693). App B's tokens are bound to its page's key (DPoP): copied out of
+ * the page, they are refused.
  *
  * The same journey runs twice: against `npm start`'s issuer (one process, SQLite) and against
  * `npm run start:cluster`'s (three nodes on PostgreSQL behind nginx, round robin, no stickiness),
  * where consecutive requests of one journey land on different nodes.
  */
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
+import { createLoopbackFetch } from '@tessera/shared/node';
 import type { DemoWorld } from './demo-world.js';
 import { describe, expect, it } from 'vitest';
 import { cspViolations, screenshot, waitForStatus, watchPages } from './browser.js';
@@ -60,8 +62,10 @@ async function signInOnceSignOutEverywhere({ stack, browser }: DemoWorld, shots:
   // Device 1: app B, on another site, signs in from the issuer's session: no password page.
   const passwordPagesBefore = seen1.passwordPages.length;
   const b1 = await device1.newPage();
+  const b1CallsApi = b1.waitForRequest((r) => r.url() === `${appB}/api/me`);
   await b1.goto(appB);
   await waitForStatus(b1, ALICE);
+  await expectBoundToThePage(appB, await b1CallsApi);
   await screenshot(b1, `${shots}device1-app-b-signed-in-by-sso`);
   expect(seen1.passwordPages.length).toBe(passwordPagesBefore);
   // Three distinct sites: the SSO session cookie belongs to the issuer's site alone.
@@ -118,6 +122,28 @@ async function signInOnceSignOutEverywhere({ stack, browser }: DemoWorld, shots:
 
   process.stdout.write(`${shots}single logout reached app B on device 1 in ${propagationMs} ms\n`);
   expect([...device1Csp, ...device2Csp]).toEqual([]);
+}
+
+/**
+ * App B's page calls its API with a DPoP-bound token and a proof (RFC 9449 §7.1). The same token
+ * copied out of the page is refused: as a bearer token, and with the page's proof played again.
+ */
+async function expectBoundToThePage(appB: string, call: Request): Promise<void> {
+  const headers = await call.allHeaders();
+  const token = /^DPoP (.+)$/.exec(headers.authorization ?? '')?.[1];
+  expect(token).toBeDefined();
+  expect(headers.dpop).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  const fetch = createLoopbackFetch();
+  const asBearer = await fetch(`${appB}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+  expect({ status: asBearer.status, body: await asBearer.json() }).toMatchObject({
+    status: 401,
+    body: { error: 'invalid_token' },
+  });
+  const replayed = await fetch(`${appB}/api/me`, { headers: { authorization: `DPoP ${token}`, dpop: headers.dpop! } });
+  expect({ status: replayed.status, body: await replayed.json() }).toMatchObject({
+    status: 401,
+    body: { error: 'invalid_dpop_proof' },
+  });
 }
 
 /** What app A's home page shows from app B's API (`#from-app-b`); rendered by app A's server. */

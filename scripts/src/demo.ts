@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       'Tessera demo is running on three sites:',
       `  issuer  ${urls.issuer}${nodes > 1 ? `   (${nodes} nodes behind nginx, on ${database})` : ''}`,
       `  app A   ${urls.appA}   (server-rendered, session after sign-in)`,
-      `  app B   ${urls.appB}   (browser app, bearer tokens to its API)`,
+      `  app B   ${urls.appB}   (browser app, DPoP-bound tokens to its API)`,
       '',
       'Open app A, sign in, then open app B: you are signed in there too.',
       'Demo people:',

@@ -65,6 +65,8 @@ export async function seedDemo(
         scopes: ['openid', 'profile', 'email', 'offline_access'],
         resources: [urls.appB],
         grantTypes: ['refresh_token'],
+        // RFC 9449: its tokens are bound to the page's non-extractable key; copied out, they are useless.
+        dpopBound: true,
       },
       {
         // The command-line app (relying-apps/app-cli): a device without a browser, signing in with

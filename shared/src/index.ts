@@ -46,6 +46,7 @@ export * from './rp/pkce.js';
 export * from './rp/authorization-request.js';
 export * from './rp/authorization-response.js';
 export * from './rp/code-exchange.js';
+export * from './rp/dpop-prover.js';
 export * from './rp/token-exchange.js';
 export * from './rp/logout-url.js';
 export * from './rp/issuer-client.js';

@@ -103,6 +103,8 @@ export interface AccessTokenClaims {
   name?: string;
   /** The party acting for the person, in a token got by token exchange (RFC 8693 §4.1). */
   act?: ActorClaim;
+  /** RFC 9449 §6.1: the JWK thumbprint of the key the token is bound to (DPoP). */
+  cnf?: { jkt?: string };
 }
 
 /** RFC 8693 §4.1: who acts; an earlier actor nests inside, the current one outermost. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createRemoteKeySet, exchangeToken, verifyAccessToken } from '@tessera/shared';
-import { APP_A, callMe, signInToAppA, signInToAppB, useAppB } from './support/world.js';
+import { APP_A, DPOP_CHALLENGE, callMe, signInToAppA, signInToAppB, useAppB } from './support/world.js';
 
 const world = useAppB();
+const BOTH_SCHEMES = 'Bearer, DPoP algs="ES256 ES384 EdDSA RS256 PS256"';
 
 describe('GET /api/me (RFC 6750 bearer, RFC 9068 access token)', () => {
   it('answers sub, email, name and client_id for a token issued for app B', async () => {
@@ -55,8 +56,9 @@ describe('GET /api/me (RFC 6750 bearer, RFC 9068 access token)', () => {
     const { accessToken } = await signInToAppA(world, APP_A);
     const res = await callMe(world, accessToken);
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toMatch(
-      /^Bearer error="invalid_token", error_description="The access token is not meant for this resource"$/,
+    const description = 'The access token is not meant for this resource';
+    expect(res.headers.get('www-authenticate')).toBe(
+      `Bearer error="invalid_token", error_description="${description}", ${DPOP_CHALLENGE}`,
     );
     expect(await res.json()).toMatchObject({ error: 'invalid_token' });
   });
@@ -72,10 +74,11 @@ describe('GET /api/me (RFC 6750 bearer, RFC 9068 access token)', () => {
     ).resolves.toBeDefined();
   });
 
-  it('answers 401 with a bare WWW-Authenticate: Bearer and JSON when there is no token, never a redirect', async () => {
+  it('answers 401 with bare Bearer and DPoP challenges and JSON when there is no token, never a redirect', async () => {
     const res = await fetch(`${world.app}/api/me`, { redirect: 'manual' });
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    // RFC 9449 §7.1: an API that takes both schemes offers both.
+    expect(res.headers.get('www-authenticate')).toBe(BOTH_SCHEMES);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({ error: 'unauthenticated' });
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -93,7 +96,7 @@ describe('GET /api/me (RFC 6750 bearer, RFC 9068 access token)', () => {
     const { accessToken } = await signInToAppB(world);
     const res = await fetch(`${world.app}/api/me?access_token=${accessToken}`);
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    expect(res.headers.get('www-authenticate')).toBe(BOTH_SCHEMES);
   });
 
   it('refuses a tampered token', async () => {

@@ -17,7 +17,7 @@ import {
   type ForeignListener,
   type ForgeryMaterial,
 } from '@tessera/shared/testing';
-import { callMe, signInToAppB, startWorld, type World } from './support/world.js';
+import { DPOP_CHALLENGE, callMe, signInToAppB, startWorld, type World } from './support/world.js';
 
 let world: World;
 /** A genuine access token for app B's API, and the ID token issued with it. */
@@ -54,7 +54,9 @@ const issuerSigned = (payload: JWTPayload, typ = 'at+jwt') => world.issuer.issue
 async function expectRefused(token: string, description: string): Promise<void> {
   const res = await callMe(world, token);
   expect(res.status).toBe(401);
-  expect(res.headers.get('www-authenticate')).toBe(`Bearer error="invalid_token", error_description="${description}"`);
+  expect(res.headers.get('www-authenticate')).toBe(
+    `Bearer error="invalid_token", error_description="${description}", ${DPOP_CHALLENGE}`,
+  );
   expect(await res.json()).toEqual({ error: 'invalid_token', error_description: description });
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRemoteKeySet, verifyAccessToken } from '@tessera/shared';
-import { callMe, eventually, signInToAppB, type SignedIn, useAppB } from './support/world.js';
+import { DPOP_ALGS, callMe, eventually, signInToAppB, type SignedIn, useAppB } from './support/world.js';
 import {
   expectBackchannelRefused,
   issuerLogoutToken,
@@ -36,7 +36,7 @@ describe('back-channel logout reaches the stateless API', () => {
     await eventually(async () => (await callMe(world, signedIn.accessToken)).status === 401);
     const res = await callMe(world, signedIn.accessToken);
     expect(res.headers.get('www-authenticate')).toBe(
-      'Bearer error="invalid_token", error_description="The access token was revoked"',
+      `DPoP error="invalid_token", error_description="The access token was revoked", ${DPOP_ALGS}`,
     );
 
     // Not expiry: the token itself still verifies; only the revocation refuses it.

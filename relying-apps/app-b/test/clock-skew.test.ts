@@ -16,7 +16,16 @@ import { discoverIssuer } from '../src/browser/issuer.js';
 import { redeemAuthorizationResponse, type SignInOutcome } from '../src/browser/sign-in.js';
 import { createRecordingLogger } from '../../app-a/test/support/recording-logger.js';
 import { startBothApps, type BothApps } from './support/both-apps.js';
-import { callMe, eventually, signInToAppB, startWorld, type World } from './support/world.js';
+import { createDPoPProver } from '@tessera/shared';
+import {
+  callAppBApi,
+  callMe,
+  eventually,
+  rememberBinding,
+  signInToAppB,
+  startWorld,
+  type World,
+} from './support/world.js';
 
 const STATUS_LIST_TTL_SEC = 2;
 
@@ -63,18 +72,21 @@ async function signInWithAppBBrowserCode(
   );
   const config = (await (await fetch(`${app}/config.json`)).json()) as AppConfig;
   const code = validateAuthorizationResponse(callback, { expectedState: 'state-123', expectedIssuer: idp });
-  return redeemAuthorizationResponse(
+  // The page's key signs its proofs with the device's clock too.
+  const dpop = await createDPoPProver({ now });
+  const outcome = await redeemAuthorizationResponse(
     config,
     await discoverIssuer(idp),
     code,
     { nonce, codeVerifier: verifier },
-    { now },
+    { now, dpop },
   );
+  if (outcome.kind === 'signed-in') rememberBinding(outcome.tokens.accessToken, dpop);
+  return outcome;
 }
 
-/** GET app B's /api/me with a bearer token. */
-const callAppB = (w: BothApps, accessToken: string) =>
-  fetch(`${w.appB}/api/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+/** GET app B's /api/me as its caller would (with proofs for a token bound to app B's page key). */
+const callAppB = (w: BothApps, accessToken: string) => callAppBApi(w.appB, accessToken);
 
 const signedInTokens = (outcome: SignInOutcome) => {
   if (outcome.kind !== 'signed-in') throw new Error(`app B's browser code did not sign in: ${JSON.stringify(outcome)}`);
@@ -179,7 +191,7 @@ describe('the issuer’s clock 90 s ahead of app B’s, past the 60 s leeway', (
     const { accessToken } = await signInToAppB(world);
     const res = await callMe(world, accessToken);
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer .*error="invalid_token"/);
+    expect(res.headers.get('www-authenticate')).toMatch(/^DPoP .*error="invalid_token"/);
     expect(await res.json()).toMatchObject({ error: 'invalid_token' });
 
     const skew = log.linesOf('clock.skew').filter((line) => line.level === 'error');

@@ -12,11 +12,19 @@ import {
   issuerLogoutToken,
   postBackchannelLogout,
 } from '../../../idp/test/support/relying-party.js';
-import { callMe, eventually, signInToAppB, startWorldOnDatabase, type WorldOnDatabase } from './support/world.js';
+import {
+  DPOP_ALGS,
+  callMe,
+  eventually,
+  signInToAppB,
+  startWorldOnDatabase,
+  type WorldOnDatabase,
+} from './support/world.js';
 
 afterAll(stopEngines);
 
-const REVOKED = 'Bearer error="invalid_token", error_description="The access token was revoked"';
+// App B's tokens are DPoP-bound: refused under the DPoP scheme (RFC 9449 §7.1).
+const REVOKED = `DPoP error="invalid_token", error_description="The access token was revoked", ${DPOP_ALGS}`;
 
 describe.each(engines)('app B on $name across a restart', (engine) => {
   const world = {} as WorldOnDatabase;

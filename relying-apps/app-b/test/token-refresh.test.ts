@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { createTokenRefresher } from '../src/browser/token-refresh.js';
 import type { Tokens } from '../src/browser/token-memory.js';
-import { callMe, signInToAppB, useAppB } from './support/world.js';
+import { createDPoPProver, withDPoP } from '@tessera/shared';
+import { callMe, callMeWithBearer, rememberBinding, signInToAppB, useAppB } from './support/world.js';
 
 const world = useAppB();
 
@@ -21,13 +22,23 @@ async function tab() {
     clientId: 'app-b',
     resource: world.app,
     current: () => tokens,
-    keep: (t) => (tokens = t),
+    keep: (t) => {
+      tokens = t;
+      rememberBinding(t.accessToken, signedIn.dpop);
+    },
+    dpop: signedIn.dpop,
     fetch: (input, init) => {
       requests++;
       return fetch(input, init);
     },
   });
-  return { refresher, tokens: () => tokens, requests: () => requests, signOut: () => (tokens = undefined) };
+  return {
+    refresher,
+    dpop: signedIn.dpop,
+    tokens: () => tokens,
+    requests: () => requests,
+    signOut: () => (tokens = undefined),
+  };
 }
 
 describe('app B refreshing its access token', () => {
@@ -69,10 +80,10 @@ describe('app B refreshing its access token', () => {
     const t = await tab();
     const token = t.tokens()!.refreshToken!;
     const raw = () =>
-      fetch(`${world.idp}/token`, {
+      withDPoP(t.dpop, fetch)(`${world.idp}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: 'app-b' }),
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: 'app-b' }).toString(),
       });
     const statuses = (await Promise.all([raw(), raw()])).map((r) => r.status).sort();
     expect(statuses).toEqual([200, 400]);
@@ -85,5 +96,28 @@ describe('app B refreshing its access token', () => {
     t.signOut();
     expect((await pending).kind).toBe('refused');
     expect(t.tokens()).toBeUndefined();
+  });
+
+  it('refreshes only with proofs by the key its tokens are bound to (RFC 9449 §5), binding each new one', async () => {
+    const t = await tab();
+    const token = t.tokens()!.refreshToken!;
+    const refresh = (send: typeof fetch) =>
+      send(`${world.idp}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: 'app-b' }).toString(),
+      });
+    // A copy of the refresh token is of no use without the key: without a proof, or with another key's.
+    const withoutProof = await refresh(fetch);
+    expect(withoutProof.status).toBe(400);
+    expect((await withoutProof.json()).error).toBe('invalid_dpop_proof');
+    const thief = await refresh(withDPoP(await createDPoPProver(), fetch));
+    expect(thief.status).toBe(400);
+    expect((await thief.json()).error).toBe('invalid_grant');
+    // The owner still refreshes, and gets a DPoP token its API takes only with a proof.
+    expect((await t.refresher.refresh()).kind).toBe('refreshed');
+    const fresh = t.tokens()!.accessToken;
+    expect((await callMe(world, fresh)).status).toBe(200);
+    expect((await callMeWithBearer(world, fresh)).status).toBe(401);
   });
 });

@@ -11,6 +11,7 @@ import {
 } from '../../test/support/issuer.js';
 import type { KeySet } from '../jwks/key-set.js';
 import { TokenVerificationError } from '../verify/errors.js';
+import type { DPoPProofError } from '../verify/verify-dpop-proof.js';
 import { requireBearer, type AccessTokenEnv, type RequireBearerOptions } from './require-bearer.js';
 
 const { issuer, keySet } = await createLocalIssuer();
@@ -113,7 +114,7 @@ describe('requireBearer', () => {
   });
 
   it('reports each refusal to onError with its code', async () => {
-    const seen: TokenVerificationError[] = [];
+    const seen: (TokenVerificationError | DPoPProofError)[] = [];
     await appWith({ onError: (error) => seen.push(error) }).request(
       '/api/me',
       bearer(await accessToken({ aud: 'http://other' })),

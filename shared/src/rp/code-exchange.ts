@@ -1,4 +1,5 @@
 import type { FetchLike } from '../http/fetch-like.js';
+import type { DPoPProver } from './dpop-prover.js';
 import { CodeExchangeError } from './errors.js';
 import { postTokenRequest, requireTimeout } from './token-endpoint.js';
 import { optionalString, requireAbsoluteUri, requireHttpUrl, requireString, resourceList } from './url-options.js';
@@ -23,6 +24,12 @@ export interface CodeExchangeOptions {
   fetch?: FetchLike;
   /** Time limit of the request, in milliseconds (default 10 000). */
   timeoutMs?: number;
+  /**
+   * Binds the tokens to this client's key (RFC 9449 §5, see createDPoPProver): the request carries a
+   * proof, a `use_dpop_nonce` refusal is answered once with the issuer's nonce, and the tokens come
+   * back with token_type DPoP, to be sent with proofs from the same prover.
+   */
+  dpop?: DPoPProver;
 }
 
 /** A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3). Verify `id_token` with verifyIdToken. */
@@ -81,7 +88,7 @@ export async function exchangeCode(options: CodeExchangeOptions): Promise<TokenR
   });
   for (const resource of resources) body.append('resource', resource);
   const document = await postTokenRequest(
-    { tokenEndpoint, clientId, clientSecret, body, fetch: fetchImpl, timeoutMs },
+    { tokenEndpoint, clientId, clientSecret, body, fetch: fetchImpl, timeoutMs, dpop: options.dpop },
     {
       unreachable: (cause) =>
         new CodeExchangeError(

@@ -5,6 +5,7 @@
  */
 import type { FetchLike } from '../http/fetch-like.js';
 import { readBoundedText } from '../http/read-bounded.js';
+import { withDPoP, type DPoPProver } from './dpop-prover.js';
 
 export interface TokenEndpointRequest {
   tokenEndpoint: URL;
@@ -15,6 +16,8 @@ export interface TokenEndpointRequest {
   body: URLSearchParams;
   fetch: FetchLike;
   timeoutMs: number;
+  /** Binds the tokens to this key (RFC 9449 §5): a proof goes along and the answer must be of token_type DPoP. */
+  dpop?: DPoPProver | undefined;
 }
 
 /** How a grant reports each way the token endpoint can fail it. */
@@ -64,7 +67,8 @@ export async function postTokenRequest(
   let status: number;
   let document: unknown;
   try {
-    const response = await request.fetch(request.tokenEndpoint.href, {
+    const send = request.dpop ? withDPoP(request.dpop, request.fetch) : request.fetch;
+    const response = await send(request.tokenEndpoint.href, {
       method: 'POST',
       headers,
       body: body.toString(),
@@ -95,8 +99,10 @@ export async function postTokenRequest(
   if (!isObject(document)) throw malformed('is not a JSON object');
   if (typeof document.access_token !== 'string' || document.access_token === '') throw malformed('has no access_token');
   // RFC 6749 §5.1: token_type is case-insensitive; §7.1: a client must not use a token type it does not understand.
-  if (typeof document.token_type !== 'string' || document.token_type.toLowerCase() !== 'bearer')
-    throw malformed('is not of token_type Bearer');
+  // RFC 9449 §5: a client that sent a proof gets DPoP; a Bearer token instead would be the downgrade it meant to avoid.
+  const tokenType = request.dpop ? 'dpop' : 'bearer';
+  if (typeof document.token_type !== 'string' || document.token_type.toLowerCase() !== tokenType)
+    throw malformed(`is not of token_type ${request.dpop ? 'DPoP' : 'Bearer'}`);
   if (document.expires_in !== undefined && (typeof document.expires_in !== 'number' || !(document.expires_in >= 0))) {
     throw malformed('has an invalid expires_in');
   }

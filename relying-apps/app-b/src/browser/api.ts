@@ -1,4 +1,8 @@
-/** Calls to app B's own API, with the access token as a bearer token (RFC 6750 §2.1). */
+/**
+ * Calls to app B's own API with the DPoP-bound access token (RFC 9449 §7.1): `Authorization: DPoP`
+ * and a proof for each request, signed by the key the token is bound to.
+ */
+import { withDPoP, type DPoPProver } from '@tessera/shared';
 
 export interface Me {
   sub: string;
@@ -9,11 +13,11 @@ export interface Me {
 
 export type MeResult = { kind: 'ok'; me: Me } | { kind: 'unauthorized' } | { kind: 'unavailable' };
 
-export async function fetchMe(accessToken: string): Promise<MeResult> {
+export async function fetchMe(accessToken: string, prover: DPoPProver): Promise<MeResult> {
   let response: Response;
   try {
-    response = await fetch('/api/me', {
-      headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+    response = await withDPoP(prover, (input, init) => fetch(input, init))(new URL('/api/me', location.href), {
+      headers: { authorization: `DPoP ${accessToken}`, accept: 'application/json' },
       cache: 'no-store',
     });
   } catch {

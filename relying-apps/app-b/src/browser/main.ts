@@ -3,10 +3,13 @@
  * return from a sign-out, or else ask the issuer silently (`prompt=none`) whether the person is
  * already signed in there. While signed in, the API is asked every 2 s who the token belongs to:
  * a 401 means the token was revoked (back-channel logout) or expired. Shortly before expiry the
- * access token is renewed with the refresh token, one refresh at a time.
+ * access token is renewed with the refresh token, one refresh at a time. Tokens are bound to the
+ * page's non-extractable key (DPoP, RFC 9449): each call carries a proof signed with it.
  */
+import type { DPoPProver } from '@tessera/shared';
 import { fetchMe } from './api.js';
 import { loadAppConfig, type AppConfig } from './app-config.js';
+import { pageDPoPProver } from './dpop-key.js';
 import { discoverIssuer, type Issuer } from './issuer.js';
 import { silentSignInFailed, takeLogoutState } from './redirect-memory.js';
 import { completeSignIn, isAuthorizationResponse, startSignIn } from './sign-in.js';
@@ -28,9 +31,10 @@ function withoutResponseParameters(url: URL): string {
   return clean.pathname + clean.search + clean.hash;
 }
 
-function watchSession(config: AppConfig, issuer: Issuer): void {
+function watchSession(config: AppConfig, issuer: Issuer, dpop: DPoPProver): void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const refresher = createTokenRefresher({
+    dpop,
     tokenEndpoint: issuer.metadata.token_endpoint,
     clientId: config.clientId,
     resource: config.appUrl,
@@ -47,7 +51,7 @@ function watchSession(config: AppConfig, issuer: Issuer): void {
     if (before?.refreshToken !== undefined && nearExpiry(before)) await refresher.refresh();
     const tokens = currentTokens();
     if (tokens === undefined) return showSignedOut();
-    const result = await fetchMe(tokens.accessToken);
+    const result = await fetchMe(tokens.accessToken, dpop);
     if (currentTokens() !== tokens) return; // signed out meanwhile
     switch (result.kind) {
       case 'ok':
@@ -107,7 +111,7 @@ async function start(): Promise<void> {
     const outcome = await completeSignIn(config, issuer, url);
     if (outcome.kind === 'signed-in') {
       keepTokens(outcome.tokens);
-      return watchSession(config, issuer);
+      return watchSession(config, issuer, await pageDPoPProver());
     }
     return showSignedOut(outcome.kind === 'failed' ? { problem: outcome.message } : {});
   }

@@ -11,9 +11,11 @@ import {
   issuedInTheFutureBy,
   validateAuthorizationResponse,
   verifyIdToken,
+  type DPoPProver,
   type FetchLike,
 } from '@tessera/shared';
 import { redirectUri, type AppConfig } from './app-config.js';
+import { pageDPoPProver } from './dpop-key.js';
 import type { Issuer } from './issuer.js';
 import {
   forgetSilentSignInFailed,
@@ -98,6 +100,8 @@ export interface RedeemDeps {
   fetch?: FetchLike;
   /** This device's clock, in milliseconds since the epoch. */
   now?: () => number;
+  /** The key the tokens are bound to (RFC 9449); the page's own by default. */
+  dpop?: DPoPProver;
 }
 
 /**
@@ -115,7 +119,9 @@ export async function redeemAuthorizationResponse(
   const fetchTokens: FetchLike = deps.fetch ?? ((input, init) => fetch(input, init));
   try {
     // Public client: client_id in the body and no secret; the PKCE verifier proves we made the request.
+    // The tokens are bound to this page's key (RFC 9449 §5): a copy of them is useless without it.
     const tokens = await exchangeCode({
+      dpop: deps.dpop ?? (await pageDPoPProver()),
       tokenEndpoint: issuer.metadata.token_endpoint,
       clientId: config.clientId,
       code,

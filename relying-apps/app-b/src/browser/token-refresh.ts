@@ -10,6 +10,7 @@
  *
  * DOM-free, so it runs under test in Node as it does in the browser.
  */
+import { withDPoP, type DPoPProver } from '@tessera/shared';
 import type { Tokens } from './token-memory.js';
 
 export interface TokenRefresherDeps {
@@ -20,6 +21,11 @@ export interface TokenRefresherDeps {
   current(): Tokens | undefined;
   keep(tokens: Tokens): void;
   fetch: (input: string, init: RequestInit) => Promise<Response>;
+  /**
+   * The key the tokens are bound to: a public client's refresh token is bound too, and the issuer
+   * takes it only with a proof by the same key (RFC 9449 §5).
+   */
+  dpop?: DPoPProver;
   now?: () => number;
 }
 
@@ -34,13 +40,16 @@ export interface TokenRefresher {
 export function createTokenRefresher(deps: TokenRefresherDeps): TokenRefresher {
   const now = deps.now ?? Date.now;
   let inFlight: Promise<RefreshOutcome> | undefined;
+  const send = deps.dpop
+    ? withDPoP(deps.dpop, (input, init) => deps.fetch(String(input), init ?? {}))
+    : (input: string, init: RequestInit) => deps.fetch(input, init);
 
   async function refreshOnce(): Promise<RefreshOutcome> {
     const tokens = deps.current();
     if (tokens?.refreshToken === undefined) return { kind: 'refused' };
     let response: Response;
     try {
-      response = await deps.fetch(deps.tokenEndpoint, {
+      response = await send(deps.tokenEndpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         // Public client: client_id in the body, no secret (RFC 6749 §2.3, §6).
@@ -58,12 +67,15 @@ export function createTokenRefresher(deps: TokenRefresherDeps): TokenRefresher {
     if (response.status >= 500) return { kind: 'unavailable' };
     if (!response.ok) return { kind: 'refused' };
     const body = (await response.json()) as {
+      token_type?: string;
       access_token?: string;
       refresh_token?: string;
       id_token?: string;
       expires_in?: number;
     };
     if (typeof body.access_token !== 'string') return { kind: 'refused' };
+    // RFC 9449 §5: a bound client takes nothing less than a bound token.
+    if (deps.dpop && body.token_type?.toLowerCase() !== 'dpop') return { kind: 'refused' };
     const next: Tokens = {
       accessToken: body.access_token,
       // The ID token is the logout hint; a refresh may or may not send a new one (OIDC Core §12.2).

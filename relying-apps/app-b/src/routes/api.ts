@@ -1,6 +1,8 @@
 /**
- * App B's API: stateless. Each request carries an RFC 9068 access token in `Authorization:
- * Bearer`; the API checks it itself with the issuer's public keys, and asks nobody per request.
+ * App B's API: stateless. Each request carries an RFC 9068 access token — `Authorization: Bearer`,
+ * or `Authorization: DPoP` with a proof for a token bound to the caller's key (RFC 9449), as app
+ * B's own browser code sends it; the API checks it itself with the issuer's public keys, and asks
+ * nobody per request.
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { requireBearer, type AccessTokenEnv } from '@tessera/shared';
@@ -40,6 +42,11 @@ export function apiRoutes(ctx: AppContext): Hono<AccessTokenEnv> {
         keySet: ctx.issuer.keySet,
         now: () => ctx.clock.now(),
         clockToleranceSec: config.clockToleranceSec,
+        // RFC 9449 §7: the browser app's tokens are bound to its key; each proof is taken once, by
+        // every process of app B (the used jtis are kept with the used logout-token jtis, apart).
+        dpop: {
+          jtiStore: { consume: (jti, expiresAtSec) => ctx.jtiStore.consume(`dpop.${jti}`, expiresAtSec) },
+        },
         // Back-channel logout reaches a stateless API through this hook (see revoked-sessions.ts).
         isRevoked: (claims) => ctx.revoked.isRevoked(claims),
         // …and the token status list reaches it even when no back-channel logout does.

@@ -4,8 +4,9 @@
  * registered too (without a server), so tests can hold tokens for another API.
  */
 import { registerClient, registerResource } from '@tessera/idp';
+import { createDPoPProver, exchangeCode, withDPoP, type DPoPProver } from '@tessera/shared';
 import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
-import { signInAndRedeem } from '../../../../idp/test/support/browser.js';
+import { browserFlow, signInAndRedeem } from '../../../../idp/test/support/browser.js';
 import type { RunningIssuer } from '../../../../idp/test/support/fixture.js';
 import { registerAppA, startAppWorld, useWorld, type AppWorld } from '../../../../idp/test/support/relying-party.js';
 import { createApp, openApp, type AppBDeps, type OpenApp } from '../../src/app.js';
@@ -33,6 +34,11 @@ export interface SignedIn {
   jar: CookieJarClient;
 }
 
+/** App B's sign-in: its tokens are bound to the key of the page that signed in (RFC 9449). */
+export interface SignedInToAppB extends SignedIn {
+  dpop: DPoPProver;
+}
+
 export interface WorldOptions {
   /** Register app B's back-channel logout URI at the issuer (default true). */
   backchannelLogout?: boolean;
@@ -49,7 +55,7 @@ export interface WorldOptions {
 export async function registerAppB(
   issuer: RunningIssuer,
   appB: string,
-  options: { backchannelLogout: boolean },
+  options: { backchannelLogout: boolean; dpopBound?: boolean },
 ): Promise<void> {
   const { store, clock } = issuer.issuer.ctx;
   await registerClient(
@@ -65,6 +71,7 @@ export async function registerAppB(
       scopes: ['openid', 'profile', 'email', 'offline_access'],
       resources: [appB],
       grantTypes: ['refresh_token'],
+      dpopBound: options.dpopBound ?? true,
     },
   );
 }
@@ -127,17 +134,49 @@ export async function startWorldOnDatabase(database: string, options: WorldOptio
 export const useAppB = (deps: AppBDeps = {}, options: WorldOptions = {}): World =>
   useWorld(() => startWorld(deps, options));
 
-/** Alice signs in as app B's browser code would (public client, PKCE), for app B's API. */
-export async function signInToAppB(world: World, jar: CookieJarClient = createCookieJarClient()): Promise<SignedIn> {
-  const { tokens } = await signInAndRedeem(
+/** The challenge app B's API adds to its bearer refusals: it takes DPoP-bound tokens too (RFC 9449 §7.1). */
+export const DPOP_ALGS = 'algs="ES256 ES384 EdDSA RS256 PS256"';
+export const DPOP_CHALLENGE = `DPoP ${DPOP_ALGS}`;
+
+/** The key each app B access token signed in here is bound to: callMe proves possession with it. */
+const boundTo = new Map<string, DPoPProver>();
+
+/** Records that `accessToken` is bound to `dpop` (a refreshed token, say): callMe then sends it with proofs. */
+export function rememberBinding(accessToken: string, dpop: DPoPProver): void {
+  boundTo.set(accessToken, dpop);
+}
+
+/**
+ * Alice signs in as app B's browser code does: public client, PKCE, and the code redeemed with a
+ * DPoP proof by a key of this sign-in's own, so the tokens are bound to it.
+ */
+export async function signInToAppB(
+  world: World,
+  jar: CookieJarClient = createCookieJarClient(),
+): Promise<SignedInToAppB> {
+  const redirectUri = `${world.app}/`;
+  const flow = await browserFlow(
     world.idp,
-    { clientId: 'app-b', redirectUri: `${world.app}/`, extra: { resource: world.app } },
+    { clientId: 'app-b', redirectUri, extra: { resource: world.app } },
+    { email: 'alice@example.com' },
     jar,
   );
+  const dpop = await createDPoPProver();
+  const tokens = await exchangeCode({
+    tokenEndpoint: `${world.idp}/token`,
+    clientId: 'app-b',
+    code: flow.callback.searchParams.get('code') ?? '',
+    codeVerifier: flow.verifier,
+    redirectUri,
+    resource: world.app,
+    dpop,
+  });
+  rememberBinding(tokens.access_token, dpop);
   return {
-    accessToken: tokens.access_token as string,
+    accessToken: tokens.access_token,
     idToken: tokens.id_token as string,
-    jar,
+    jar: flow.jar,
+    dpop,
     ...(typeof tokens.refresh_token === 'string' ? { refreshToken: tokens.refresh_token } : {}),
   };
 }
@@ -158,10 +197,24 @@ export async function signInToAppA(world: World, resource: string): Promise<Sign
   return { accessToken: tokens.access_token as string, idToken: tokens.id_token as string, jar };
 }
 
-/** GET /api/me with a bearer token (or none). */
+/**
+ * GET /api/me as its caller would: a token bound to a key (one signInToAppB or rememberBinding
+ * knows) with `Authorization: DPoP` and a proof, any other as a bearer token, or none.
+ */
 export function callMe(world: World, accessToken?: string): Promise<Response> {
-  return fetch(
-    `${world.app}/api/me`,
-    accessToken === undefined ? {} : { headers: { authorization: `Bearer ${accessToken}` } },
-  );
+  return callAppBApi(world.app, accessToken);
+}
+
+/** GET /api/me of the app B at `appB`, as {@link callMe}. */
+export function callAppBApi(appB: string, accessToken?: string): Promise<Response> {
+  const url = `${appB}/api/me`;
+  if (accessToken === undefined) return fetch(url);
+  const dpop = boundTo.get(accessToken);
+  if (dpop !== undefined) return withDPoP(dpop, fetch)(url, { headers: { authorization: `DPoP ${accessToken}` } });
+  return fetch(url, { headers: { authorization: `Bearer ${accessToken}` } });
+}
+
+/** GET /api/me with `Authorization: Bearer`, whatever the token is bound to. */
+export function callMeWithBearer(world: World, accessToken: string): Promise<Response> {
+  return fetch(`${world.app}/api/me`, { headers: { authorization: `Bearer ${accessToken}` } });
 }
