@@ -165,6 +165,7 @@ const code = (digest: string, over: Record<string, unknown> = {}) => ({
   nonce: null,
   codeChallenge: 'challenge',
   authTime: 1000,
+  amr: ['pwd'],
   createdAt: 1000,
   expiresAt: 61_000,
   consumedAt: null,
@@ -173,7 +174,15 @@ const code = (digest: string, over: Record<string, unknown> = {}) => ({
 
 const grantFrom =
   (id: string, over: Partial<Grant> = {}) =>
-  (c: { clientId: string; userId: string; sessionId: string; scope: string; resource: string; digest: string }) =>
+  (c: {
+    clientId: string;
+    userId: string;
+    sessionId: string;
+    scope: string;
+    resource: string;
+    digest: string;
+    amr: string[];
+  }) =>
     ({
       id,
       clientId: c.clientId,
@@ -182,6 +191,7 @@ const grantFrom =
       codeDigest: c.digest,
       scope: c.scope,
       resource: c.resource,
+      amr: c.amr,
       createdAt: 2000,
       expiresAt: 9_000_000,
       dpopJkt: null,
@@ -221,6 +231,7 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
       secretDigest: 'cookie-digest',
       userId: USER,
       authTime: 1000,
+      amr: ['pwd'],
       createdAt: 1000,
       lastSeenAt: 1000,
       expiresAt: 100_000,
@@ -292,6 +303,7 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
         id: 'sid-1',
         userId: USER,
         authTime: 1000,
+        amr: ['pwd'],
         createdAt: 1000,
         lastSeenAt: 1000,
         expiresAt: 100_000,
@@ -303,11 +315,17 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
       expect(await store.sessions.findById('sid-1')).toEqual(expected);
       await store.sessions.touch('sid-1', 1500);
       expect((await store.sessions.findById('sid-1'))?.lastSeenAt).toBe(1500);
-      await store.sessions.reauthenticate('sid-1', 'new-digest', 2000, 200_000);
+      await store.sessions.reauthenticate('sid-1', {
+        secretDigest: 'new-digest',
+        authTime: 2000,
+        amr: ['pwd', 'otp', 'mfa'],
+        expiresAt: 200_000,
+      });
       expect(await store.sessions.findBySecretDigest('cookie-digest')).toBeUndefined();
       expect(await store.sessions.findBySecretDigest('new-digest')).toEqual({
         ...expected,
         authTime: 2000,
+        amr: ['pwd', 'otp', 'mfa'],
         lastSeenAt: 2000,
         expiresAt: 200_000,
       });
@@ -462,6 +480,15 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
       await store.grants.createCode(code('c1', { nonce: 'n' }));
       expect(await store.grants.findCode('c1')).toEqual(code('c1', { nonce: 'n' }));
       expect(await store.grants.findCode('none')).toBeUndefined();
+    });
+
+    it('keeps how the person signed in from the code to its grant', async () => {
+      const { store } = await open();
+      const amr = ['pwd', 'otp', 'mfa'];
+      await store.grants.createCode(code('c1', { amr }));
+      expect((await store.grants.findCode('c1'))?.amr).toEqual(amr);
+      await redeem(store, 'c1', 'g1', 'at-0');
+      expect((await store.refreshTokens.find('r-g1'))?.grant.amr).toEqual(amr);
     });
 
     it('lets exactly one of 50 redemptions across two nodes win, and only the winner writes', async () => {

@@ -40,6 +40,8 @@ export interface Config {
   sessionIdleTtl: number;
   sessionAbsoluteTtl: number;
   interactionTtl: number;
+  /** How recent a sign-in must be to change how the person signs in (protocol/sso-session.ts). */
+  freshSignInWindow: number;
   /** How long a pushed authorization request's request_uri may be used (RFC 9126 §2.2 `expires_in`). */
   pushedAuthorizationRequestTtl: number;
   jwksMaxAge: number;
@@ -106,6 +108,7 @@ export const DURATION_SETTINGS = {
   sessionIdleTtl: { variable: 'TESSERA_SESSION_IDLE_TTL', fallback: HOUR, min: MINUTE, max: 30 * DAY },
   sessionAbsoluteTtl: { variable: 'TESSERA_SESSION_ABSOLUTE_TTL', fallback: 12 * HOUR, min: MINUTE, max: 90 * DAY },
   interactionTtl: { variable: 'TESSERA_INTERACTION_TTL', fallback: 10 * MINUTE, min: MINUTE, max: HOUR },
+  freshSignInWindow: { variable: 'TESSERA_FRESH_SIGN_IN', fallback: 5 * MINUTE, min: MINUTE, max: HOUR },
   // RFC 9126 §2.2: "relatively short (e.g., between 5 and 600 seconds)".
   pushedAuthorizationRequestTtl: { variable: 'TESSERA_PAR_TTL', fallback: 60, min: 5, max: 600 },
   jwksMaxAge: { variable: 'TESSERA_JWKS_MAX_AGE', fallback: 5 * MINUTE, min: 0, max: DAY },

@@ -118,6 +118,7 @@ export async function issueCode(
     nonce: req.nonce ?? null,
     codeChallenge: req.codeChallenge,
     authTime: session.authTime,
+    amr: session.amr,
     createdAt: now,
     // RFC 6749 §4.1.2: short-lived, single use.
     expiresAt: now + ctx.config.authorizationCodeTtl * 1000,

@@ -87,6 +87,7 @@ export async function decideOnDevice(
     userId: session.userId,
     sessionId: session.id,
     authTime: session.authTime,
+    amr: session.amr,
   });
   if (decided) {
     await audit(ctx, approve ? 'device.approved' : 'device.denied', {

@@ -58,6 +58,7 @@ export async function startDeviceAuthorization(
       userId: null,
       sessionId: null,
       authTime: null,
+      amr: null,
       interval: POLL_INTERVAL_SEC,
       lastPolledAt: null,
       createdAt: now,

@@ -1,5 +1,6 @@
 /** OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414 §2). */
 import {
+  ACR_LEVELS,
   CODE_CHALLENGE_METHODS,
   GRANT_TYPES,
   ISSUER_PATHS,
@@ -49,6 +50,8 @@ export function providerMetadata(issuer: string, signingAlgorithms: string[]): P
       'exp',
       'iat',
       'auth_time',
+      'acr',
+      'amr',
       'nonce',
       'sid',
       'at_hash',
@@ -56,6 +59,8 @@ export function providerMetadata(issuer: string, signingAlgorithms: string[]): P
       'email',
       'email_verified',
     ],
+    // OIDC Discovery §3: the classes `acr_values` may ask for, weakest first.
+    acr_values_supported: [...ACR_LEVELS],
     claims_parameter_supported: false,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,

@@ -70,6 +70,7 @@ export async function redeemAuthorizationCode(
     scope,
     resource: stored.resource,
     authTime: stored.authTime,
+    amr: stored.amr,
     ...(jkt === undefined ? {} : { jkt }),
   };
   const { response, issued } = await mintTokenResponse(ctx, subject, {
@@ -85,7 +86,15 @@ export async function redeemAuthorizationCode(
         ctx,
         client,
         jkt,
-        { id: grantId, userId: c.userId, sessionId: c.sessionId, codeDigest, scope: c.scope, resource: c.resource },
+        {
+          id: grantId,
+          userId: c.userId,
+          sessionId: c.sessionId,
+          codeDigest,
+          scope: c.scope,
+          resource: c.resource,
+          amr: c.amr,
+        },
         now,
       ),
     { accessToken: issued, ...(refresh ? { refreshToken: refresh.row } : {}) },

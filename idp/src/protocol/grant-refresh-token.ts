@@ -87,6 +87,7 @@ export async function redeemRefreshToken(
       scope,
       resource,
       authTime: session?.authTime ?? grant.createdAt,
+      amr: grant.amr,
       ...(jkt === undefined ? {} : { jkt }),
     },
     { nonce: null, refreshToken: next.token },

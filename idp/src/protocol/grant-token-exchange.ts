@@ -76,6 +76,8 @@ export async function exchangeToken(
     scope,
     resource: target,
     authTime: typeof claims.auth_time === 'number' ? claims.auth_time * 1000 : ctx.clock.now(),
+    // The subject token states its grant's methods, signed by this issuer: the new token says no more.
+    amr: methodsOf(claims.amr),
     // §4.1: the current actor outermost, any earlier one inside it.
     actor: claims.act && typeof claims.act === 'object' ? { sub: client.id, act: claims.act } : { sub: client.id },
     notAfter: claims.exp,
@@ -112,6 +114,11 @@ function targetOf(client: Client, params: Params): string {
   if (!client.exchangeTargets.includes(target))
     throw new OAuthError('invalid_target', 'this client may not exchange tokens for that resource');
   return target;
+}
+
+/** The `amr` of a token this issuer signed; one signed before amr was stated claims a password only. */
+function methodsOf(amr: unknown): string[] {
+  return Array.isArray(amr) && amr.every((m) => typeof m === 'string') ? amr : ['pwd'];
 }
 
 /** The subject token's scopes, or fewer (RFC 8693 §2.1, RFC 6749 §3.3), never more. */

@@ -4,7 +4,7 @@
  * may see it: its own tokens, or access tokens for one of its resources. Anything else is
  * `{ "active": false }` — the same answer for revoked, expired, unknown or foreign (§2.2).
  */
-import { OAuthError } from '@tessera/shared';
+import { OAuthError, acrForMethods } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import type { Client } from '../store/index.js';
 import { InvalidClientError } from './client-auth.js';
@@ -43,6 +43,8 @@ export async function introspectToken(
       iat: c.iat,
       jti: c.jti,
       ...(c.sid ? { sid: c.sid } : {}),
+      // RFC 9470 §6.2 (RFC 7662 §2.2 allows any claim): how the person signed in, as the token states it.
+      ...(c.acr === undefined ? {} : { acr: c.acr, amr: c.amr, auth_time: c.auth_time }),
       // RFC 9449 §6.2: a resource that introspects learns the key the token is bound to.
       ...(c.cnf && typeof c.cnf === 'object' ? { cnf: c.cnf, token_type: 'DPoP' } : {}),
     };
@@ -69,6 +71,8 @@ export async function introspectToken(
       scope: grant.scope,
       client_id: grant.clientId,
       sub: grant.userId,
+      acr: acrForMethods(grant.amr),
+      amr: grant.amr,
       iss: ctx.config.issuer,
       exp,
       iat: Math.floor(token.createdAt / 1000),

@@ -43,7 +43,7 @@ export async function signIn(
     return { ok: false, message: e.message };
   }
   const current = await findActiveSession(ctx, attempt.sessionSecret);
-  const { session, secret } = await signInSession(ctx, user, device, current);
+  const { session, secret } = await signInSession(ctx, user, device, current, ['pwd']);
   ctx.log.info('sign_in.succeeded', { sub: user.sub, sid: session.id });
   await audit(ctx, 'sign_in.succeeded', { subject: user.sub, clientId, ip: device.ip, detail: { sid: session.id } });
   return { ok: true, session, secret };

@@ -3,6 +3,7 @@
  * SHA-256 digest. A new secret is issued at every sign-in (no fixation); sessions end after an
  * idle period and at an absolute limit.
  */
+import type { AuthenticationMethod } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { digest } from '../crypto/digest.js';
 import { randomId, randomSecret } from '../crypto/random.js';
@@ -42,22 +43,30 @@ export async function recordSessionUse(ctx: IssuerContext, session: SsoSession, 
 }
 
 /**
- * Starts a session after the person proved who they are. If this browser's session belongs to
- * the same user it is kept (same `sid`, so apps stay linked) with a new secret and auth_time;
- * any other session of this browser is ended.
+ * Starts a session after the person proved who they are, by `amr` (RFC 8176: ['pwd'] for a
+ * password). If this browser's session belongs to the same user it is kept (same `sid`, so apps
+ * stay linked) with a new secret, auth_time and methods — a new sign-in states what it proved
+ * itself, not what an earlier one did; any other session of this browser is ended.
  */
 export async function signInSession(
   ctx: IssuerContext,
   user: User,
   device: Device,
   current: SsoSession | undefined,
+  amr: readonly AuthenticationMethod[],
 ): Promise<{ session: SsoSession; secret: string }> {
   const now = ctx.clock.now();
   const secret = randomSecret();
   const expiresAt = now + ctx.config.sessionAbsoluteTtl * 1000;
+  const methods = [...amr];
   if (current && current.userId === user.sub) {
-    await ctx.store.sessions.reauthenticate(current.id, digest(secret), now, expiresAt);
-    return { session: { ...current, authTime: now, lastSeenAt: now, expiresAt }, secret };
+    await ctx.store.sessions.reauthenticate(current.id, {
+      secretDigest: digest(secret),
+      authTime: now,
+      amr: methods,
+      expiresAt,
+    });
+    return { session: { ...current, authTime: now, amr: methods, lastSeenAt: now, expiresAt }, secret };
   }
   // Another person's session on this browser ends, and the apps it touched are told.
   if (current) await endSsoSession(ctx, current);
@@ -66,6 +75,7 @@ export async function signInSession(
     secretDigest: digest(secret),
     userId: user.sub,
     authTime: now,
+    amr: methods,
     createdAt: now,
     lastSeenAt: now,
     expiresAt,
@@ -73,4 +83,37 @@ export async function signInSession(
     ip: device.ip.slice(0, 64),
   });
   return { session, secret };
+}
+
+/**
+ * Adds a factor the person just proved (a one-time code, a recovery code, a passkey) to their
+ * session: the same `sid`, a new cookie secret (the session is worth more now, so a secret seen
+ * before must not carry it: no fixation), the methods so far plus these and `mfa` (RFC 8176 §2:
+ * more than one factor), and auth_time now (OIDC Core §2: the time of the latest authentication).
+ * The absolute expiry stays: a second factor does not make the session live longer.
+ */
+export async function addFactorToSession(
+  ctx: IssuerContext,
+  session: SsoSession,
+  factor: readonly AuthenticationMethod[],
+): Promise<{ session: SsoSession; secret: string }> {
+  const now = ctx.clock.now();
+  const secret = randomSecret();
+  const amr = [...new Set<string>([...session.amr, ...factor, 'mfa'])];
+  await ctx.store.sessions.reauthenticate(session.id, {
+    secretDigest: digest(secret),
+    authTime: now,
+    amr,
+    expiresAt: session.expiresAt,
+  });
+  return { session: { ...session, authTime: now, amr, lastSeenAt: now }, secret };
+}
+
+/**
+ * Whether the person signed in recently enough to change how they sign in (a new factor, a
+ * removed one, new recovery codes): someone who finds a session left open must not be able to
+ * take over the account (OWASP ASVS V3.7.1, NIST SP 800-63B §6.1.2.1 re-authentication).
+ */
+export function isFreshSignIn(ctx: IssuerContext, session: SsoSession): boolean {
+  return ctx.clock.now() - session.authTime <= ctx.config.freshSignInWindow * 1000;
 }

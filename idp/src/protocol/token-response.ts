@@ -46,7 +46,7 @@ export function newGrant(
   ctx: IssuerContext,
   client: Client,
   jkt: string | undefined,
-  granted: Pick<Grant, 'id' | 'userId' | 'sessionId' | 'codeDigest' | 'scope' | 'resource'>,
+  granted: Pick<Grant, 'id' | 'userId' | 'sessionId' | 'codeDigest' | 'scope' | 'resource' | 'amr'>,
   now: number,
 ): Grant {
   const refreshable = client.grantTypes.includes('refresh_token');

@@ -1,5 +1,5 @@
 /** Minting the ID token (OIDC Core §2, §3.1.3.6) and the access token (RFC 9068). */
-import { TOKEN_TYPES } from '@tessera/shared';
+import { TOKEN_TYPES, acrForMethods } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { epochSeconds } from '@tessera/shared';
 import { randomId } from '../crypto/random.js';
@@ -14,9 +14,24 @@ export interface TokenSubject {
   resource: string;
   /** Milliseconds. */
   authTime: number;
+  /**
+   * How the person signed in (RFC 8176), from the issuer's record of the session when the grant
+   * was made — never from anything a request says; `acr` is derived from it.
+   */
+  amr: readonly string[];
   /** The DPoP key the access token is bound to (RFC 9449 §6: `cnf.jkt`), if the request proved one. */
   jkt?: string;
 }
+
+/**
+ * OIDC Core §2 `acr`, `amr` and `auth_time`; RFC 9068 §2.2.1 puts the same three in access tokens
+ * so that an API can ask for a stronger sign-in (RFC 9470).
+ */
+const authenticationClaims = (s: TokenSubject) => ({
+  auth_time: Math.floor(s.authTime / 1000),
+  acr: acrForMethods(s.amr),
+  amr: [...s.amr],
+});
 
 /** RFC 9449 §6.1 (RFC 7800): the confirmation claim of a token bound to a DPoP key. */
 const confirmation = (jkt: string | undefined) => (jkt === undefined ? {} : { cnf: { jkt } });
@@ -85,7 +100,7 @@ function personClaims(s: TokenSubject) {
     client_id: s.clientId,
     scope: s.scope.join(' '),
     sid: s.sessionId,
-    auth_time: Math.floor(s.authTime / 1000),
+    ...authenticationClaims(s),
     ...confirmation(s.jkt),
   };
   // So an API can show who is calling without a call back to the issuer.
@@ -124,7 +139,7 @@ export async function mintIdToken(
     aud: s.clientId,
     exp: iat + ctx.config.idTokenTtl,
     iat,
-    auth_time: Math.floor(s.authTime / 1000),
+    ...authenticationClaims(s),
     sid: s.sessionId,
     at_hash: ctx.keys.tokenHash(extra.accessToken),
   };

@@ -16,6 +16,7 @@ export interface DeviceDecision {
   userId: string;
   sessionId: string;
   authTime: number;
+  amr: string[];
 }
 
 /** RFC 8628 §3.5: each slow_down adds 5 seconds to the interval, for this and every later poll. */

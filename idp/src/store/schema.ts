@@ -32,6 +32,12 @@ export const ssoSessions = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     authTime: integer('auth_time').notNull(),
+    /**
+     * How the person proved who they are at auth_time (RFC 8176 values): the issuer's own record,
+     * the only source of the `amr` and `acr` it states. Sessions from before it was kept were
+     * password sign-ins.
+     */
+    amr: text('amr', { mode: 'json' }).$type<string[]>().notNull().default(['pwd']),
     createdAt: integer('created_at').notNull(),
     lastSeenAt: integer('last_seen_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
@@ -150,6 +156,8 @@ export const deviceAuthorizations = sqliteTable(
     userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
     sessionId: text('session_id'),
     authTime: integer('auth_time'),
+    /** How that session was signed in when it approved (RFC 8176). */
+    amr: text('amr', { mode: 'json' }).$type<string[]>(),
     /** The polling interval in seconds, raised by slow_down (RFC 8628 §3.5). */
     interval: integer('interval').notNull(),
     lastPolledAt: integer('last_polled_at'),
@@ -201,6 +209,8 @@ export const authorizationCodes = sqliteTable(
     nonce: text('nonce'),
     codeChallenge: text('code_challenge').notNull(),
     authTime: integer('auth_time').notNull(),
+    /** The session's methods (RFC 8176) when the code was issued. */
+    amr: text('amr', { mode: 'json' }).$type<string[]>().notNull().default(['pwd']),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
     consumedAt: integer('consumed_at'),
@@ -224,6 +234,11 @@ export const grants = sqliteTable(
     codeDigest: text('code_digest'),
     scope: text('scope').notNull(),
     resource: text('resource').notNull(),
+    /**
+     * How the person had signed in when this was granted (RFC 8176): what every token of the grant
+     * states, refreshed or exchanged, however the session is signed in later.
+     */
+    amr: text('amr', { mode: 'json' }).$type<string[]>().notNull().default(['pwd']),
     createdAt: integer('created_at').notNull(),
     /** Absolute end of the grant's refresh-token family. */
     expiresAt: integer('expires_at'),

@@ -8,6 +8,8 @@ export interface SsoSession {
   id: string;
   userId: string;
   authTime: number;
+  /** How the person signed in at authTime (RFC 8176 values). */
+  amr: string[];
   createdAt: number;
   lastSeenAt: number;
   expiresAt: number;
@@ -19,14 +21,24 @@ export interface SsoSession {
 type Row = typeof ssoSessions.$inferSelect;
 const toSession = ({ secretDigest: _secret, ...rest }: Row): SsoSession => rest;
 
+export interface SessionRenewal {
+  secretDigest: string;
+  authTime: number;
+  amr: string[];
+  expiresAt: number;
+}
+
 export interface SessionRepository {
   create(s: Omit<SsoSession, 'endedAt'> & { secretDigest: string }): Promise<SsoSession>;
   findBySecretDigest(secretDigest: string): Promise<SsoSession | undefined>;
   findById(id: string): Promise<SsoSession | undefined>;
   /** Records activity; cheap enough to call on each authorization request. */
   touch(id: string, now: number): Promise<void>;
-  /** A new secret and auth_time for the same session (re-authentication, no fixation). */
-  reauthenticate(id: string, secretDigest: string, authTime: number, expiresAt: number): Promise<void>;
+  /**
+   * A new secret, auth_time and methods for the same session (a new sign-in or a further factor):
+   * the `sid` stays, the secret does not (no fixation).
+   */
+  reauthenticate(id: string, renewal: SessionRenewal): Promise<void>;
   /** Ends a session; true if it was active. */
   end(id: string, now: number): Promise<boolean>;
   listActiveForUser(userId: string): Promise<SsoSession[]>;
@@ -49,6 +61,7 @@ export function sessionRepository(db: Db): SessionRepository {
     .set({
       secretDigest: sql`${p('secretDigest')}`,
       authTime: sql`${p('authTime')}`,
+      amr: sql`${p('amr')}`,
       lastSeenAt: sql`${p('authTime')}`,
       expiresAt: sql`${p('expiresAt')}`,
     })
@@ -73,8 +86,9 @@ export function sessionRepository(db: Db): SessionRepository {
     async touch(id, now) {
       touch.run({ id, now });
     },
-    async reauthenticate(id, secretDigest, authTime, expiresAt) {
-      reauthenticate.run({ id, secretDigest, authTime, expiresAt });
+    async reauthenticate(id, renewal) {
+      // A raw placeholder is bound as given: the JSON column is written as its text.
+      reauthenticate.run({ id, ...renewal, amr: JSON.stringify(renewal.amr) });
     },
     async end(id, now) {
       const r = db

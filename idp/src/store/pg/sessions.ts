@@ -34,10 +34,10 @@ export function sessionRepository(db: PgDb): SessionRepository {
     async touch(id, now) {
       await touch.execute({ id, now });
     },
-    async reauthenticate(id, secretDigest, authTime, expiresAt) {
+    async reauthenticate(id, { secretDigest, authTime, amr, expiresAt }) {
       await db
         .update(ssoSessions)
-        .set({ secretDigest, authTime, lastSeenAt: authTime, expiresAt })
+        .set({ secretDigest, authTime, amr, lastSeenAt: authTime, expiresAt })
         .where(eq(ssoSessions.id, id));
     },
     async end(id, now) {
