@@ -16,11 +16,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { withDPoP } from '@tessera/shared';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '@tessera/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoStack, type DemoStack } from '../src/demo-stack.js';
 import { freePorts } from '../src/free-ports.js';
-import { rotate, signIn, startRefreshLoad } from './refresh-load.js';
+import { rotate, signIn, startRefreshLoad, type HeldRefreshToken } from './refresh-load.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 const PASSWORD = 'fault-test-password';
@@ -119,7 +120,7 @@ const load = () =>
   });
 
 /** Each token must rotate once more: an acknowledged rotation the store lost would be refused. */
-async function expectAllStillRotate(tokens: string[]): Promise<void> {
+async function expectAllStillRotate(tokens: HeldRefreshToken[]): Promise<void> {
   const results = await Promise.all(tokens.map((t) => rotate(stack.urls.issuer, t)));
   expect(results.map((r) => r.status)).toEqual(tokens.map(() => 200));
 }
@@ -197,7 +198,7 @@ describe('three issuer nodes on PostgreSQL behind nginx, under load', () => {
 
   it('one node cut off from the database stops serving (never a stale decision) while the others serve', async () => {
     const isolated = stack.nodes[2]!;
-    let owed: string[] = [];
+    let owed: HeldRefreshToken[] = [];
     const token = await signIn(stack.urls.issuer, stack.urls.appB, EMAIL, PASSWORD);
     proxies[2]!.cut();
     try {
@@ -206,14 +207,18 @@ describe('three issuer nodes on PostgreSQL behind nginx, under load', () => {
       const revoked = await fetch(`http://127.0.0.1:${stack.nodes[0]!.port}/revoke`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ token, client_id: 'app-b' }),
+        body: new URLSearchParams({ token: token.refreshToken, client_id: 'app-b' }),
       });
       expect(revoked.status).toBe(200);
       // … and the cut-off node, asked directly, never accepts it: it refuses to answer at all.
-      const res = await fetch(`http://127.0.0.1:${isolated.port}/token`, {
+      const res = await withDPoP(token.dpop, fetch)(`http://127.0.0.1:${isolated.port}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: 'app-b' }),
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: token.refreshToken,
+          client_id: 'app-b',
+        }).toString(),
         signal: AbortSignal.timeout(30_000),
       });
       expect(res.status).toBe(503);

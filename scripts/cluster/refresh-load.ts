@@ -1,13 +1,15 @@
 /**
  * Load for the fault tests: people signed in through the issuer's URL (the load balancer) who
  * then rotate their refresh tokens as fast as they can, app B's way (a public client, RFC 6749
- * §6). Every rotation the issuer acknowledges (a 200) is a write it promised to keep: the last
- * acknowledged refresh token of each person must still work after any fault.
+ * §6, its tokens bound to a DPoP key of each person's, RFC 9449 §5). Every rotation the issuer
+ * acknowledges (a 200) is a write it promised to keep: the last acknowledged refresh token of each
+ * person must still work after any fault.
  *
  * A failed rotation is ambiguous — the node may have committed it before it died — and sending
  * the old token again would be a reuse, which revokes the family (RFC 9700 §4.14.2). So after a
  * failure a person signs in afresh and the old family is left out of the check.
  */
+import { createDPoPProver, withDPoP, type DPoPProver } from '@tessera/shared';
 import { createLoopbackFetch } from '@tessera/shared/node';
 import { createCookieJarClient, formValue, pkcePair } from '@tessera/shared/testing';
 
@@ -22,18 +24,24 @@ export interface RefreshLoad {
   /** Every rotation's answer (status 0: no HTTP answer at all), in order. */
   outcomes: Outcome[];
   /** Stops the load; resolves with each person's last acknowledged refresh token still owed. */
-  stop(): Promise<string[]>;
+  stop(): Promise<HeldRefreshToken[]>;
+}
+
+/** A refresh token and the DPoP key it is bound to: rotating it takes a proof by that key. */
+export interface HeldRefreshToken {
+  refreshToken: string;
+  dpop: DPoPProver;
 }
 
 interface Person {
   /** The refresh token of the latest acknowledged rotation, or undefined after a failure. */
-  token: string | undefined;
+  token: HeldRefreshToken | undefined;
 }
 
 const loopbackFetch = createLoopbackFetch({ maxRedirects: 0 }) as typeof fetch;
 
-/** Signs `email` in from a fresh browser and redeems the code: a refresh token. */
-export async function signIn(issuer: string, appB: string, email: string, password: string): Promise<string> {
+/** Signs `email` in from a fresh browser and redeems the code with a new DPoP key: a refresh token bound to it. */
+export async function signIn(issuer: string, appB: string, email: string, password: string): Promise<HeldRefreshToken> {
   const jar = createCookieJarClient(loopbackFetch);
   const { verifier, challenge } = pkcePair();
   const redirectUri = `${appB}/`;
@@ -71,34 +79,48 @@ export async function signIn(issuer: string, appB: string, email: string, passwo
   }
   const code = callback.searchParams.get('code');
   if (!code) throw new Error(`no code: ${callback.href}`);
-  const res = await token(issuer, {
-    grant_type: 'authorization_code',
-    code,
-    code_verifier: verifier,
-    redirect_uri: redirectUri,
-    client_id: CLIENT_ID,
-  });
+  const dpop = await createDPoPProver();
+  const res = await token(
+    issuer,
+    {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: redirectUri,
+      client_id: CLIENT_ID,
+    },
+    dpop,
+  );
   const refresh = res.json?.refresh_token;
   if (res.status !== 200 || typeof refresh !== 'string') throw new Error(`no refresh token: ${res.status}`);
-  return refresh;
+  return { refreshToken: refresh, dpop };
 }
 
 /** One rotation: the new refresh token, or the answer's status (0: none) when refused. */
-export async function rotate(issuer: string, refreshToken: string): Promise<{ status: number; token?: string }> {
-  const res = await token(issuer, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: CLIENT_ID });
+export async function rotate(
+  issuer: string,
+  held: HeldRefreshToken,
+): Promise<{ status: number; token?: HeldRefreshToken }> {
+  const body = { grant_type: 'refresh_token', refresh_token: held.refreshToken, client_id: CLIENT_ID };
+  const res = await token(issuer, body, held.dpop);
   const next = res.json?.refresh_token;
-  return res.status === 200 && typeof next === 'string' ? { status: 200, token: next } : { status: res.status };
+  return res.status === 200 && typeof next === 'string'
+    ? { status: 200, token: { refreshToken: next, dpop: held.dpop } }
+    : { status: res.status };
 }
 
 async function token(
   issuer: string,
   body: Record<string, string>,
+  dpop: DPoPProver,
 ): Promise<{ status: number; json?: Record<string, unknown> }> {
   try {
-    const res = await loopbackFetch(new URL('/token', issuer), {
+    // The proof carries the issuer's nonce once it has given one (every answer does); a first
+    // request to a node is answered use_dpop_nonce and sent again by withDPoP.
+    const res = await withDPoP(dpop, loopbackFetch)(new URL('/token', issuer), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(body),
+      body: new URLSearchParams(body).toString(),
       signal: AbortSignal.timeout(15_000),
     });
     const text = await res.text();
