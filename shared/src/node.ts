@@ -6,6 +6,8 @@ export * from './http/loopback-fetch.js';
 // Start-up failures, client errors and SIGINT / SIGTERM, the same for every server process.
 export * from './http/run-server.js';
 export * from './jwks/node-signatures.js';
+// DPoP proofs checked with node:crypto, synchronously (verifyDPoPProof's `crypto`).
+export * from './verify/node-dpop-crypto.js';
 // The servers' logger: pino, one JSON line per event on stderr.
 export * from './log/pino-logger.js';
 // Response headers with a per-response CSP nonce (AsyncLocalStorage, node:crypto), and the HTML

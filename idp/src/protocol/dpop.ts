@@ -17,6 +17,7 @@ import {
   DEFAULT_CLOCK_TOLERANCE_SEC,
   type JtiStore,
 } from '@tessera/shared';
+import { nodeDPoPCrypto } from '@tessera/shared/node';
 import type { Config } from '../config/config.js';
 import type { IssuerContext } from '../context.js';
 import type { Client } from '../store/index.js';
@@ -98,6 +99,7 @@ export async function tokenRequestKey(
       algorithms: DPOP_SIGNING_ALGORITHMS,
       now,
       clockToleranceSec: PROOF_CLOCK_SKEW_SEC,
+      crypto: nodeDPoPCrypto,
       jtiStore: usedProofs(ctx),
       checkNonce: (nonce) => isFreshDPoPNonce(ctx.config, nonce, now()),
     });
@@ -155,6 +157,7 @@ export async function checkPossession(
       algorithms: DPOP_SIGNING_ALGORITHMS,
       now: () => ctx.clock.now(),
       clockToleranceSec: PROOF_CLOCK_SKEW_SEC,
+      crypto: nodeDPoPCrypto,
       jtiStore: usedProofs(ctx),
     });
   } catch (e) {

@@ -9,7 +9,7 @@ import type { AccessTokenClaims } from '../protocol.js';
 import { TokenVerificationError, type TokenVerificationErrorCode } from '../verify/errors.js';
 import { createMemoryJtiStore, type JtiStore } from '../verify/jti-store.js';
 import { createAccessTokenVerifier, type AccessTokenVerifierOptions } from '../verify/verify-access-token.js';
-import { DPOP_ALGORITHMS, DPoPProofError, verifyDPoPProof } from '../verify/verify-dpop-proof.js';
+import { DPOP_ALGORITHMS, DPoPProofError, verifyDPoPProof, type DPoPCrypto } from '../verify/verify-dpop-proof.js';
 
 /** Context variables set by {@link requireBearer}: `c.get('accessToken')`. */
 export interface AccessTokenVariables {
@@ -48,6 +48,8 @@ export interface RequireDPoPOptions {
    * request's own URL; behind a proxy that rewrites scheme or host, the public one.
    */
   requestUrl?: (c: Context) => string;
+  /** Synchronous proof cryptography on servers: `nodeDPoPCrypto` from `@tessera/shared/node`. */
+  crypto?: DPoPCrypto;
 }
 
 // Descriptions are fixed strings: safe to show a client, and within the characters RFC 6750 §3
@@ -219,6 +221,7 @@ export function requireBearer(options: RequireBearerOptions): MiddlewareHandler<
           boundJkt,
           algorithms: dpopAlgorithms,
           ...(dpopJtis ? { jtiStore: dpopJtis } : {}),
+          ...(dpop.crypto ? { crypto: dpop.crypto } : {}),
           ...(options.now ? { now: options.now } : {}),
           ...(options.clockToleranceSec !== undefined ? { clockToleranceSec: options.clockToleranceSec } : {}),
         });

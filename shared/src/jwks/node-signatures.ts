@@ -9,7 +9,10 @@ import { KeyObject, verify as nodeVerify, constants } from 'node:crypto';
 import type { KeySet, VerificationAlgorithm, VerificationKey } from './key-set.js';
 
 /** RFC 7518 §3.1 and RFC 8037 §3.1: the digest and padding each algorithm uses. */
-function checker(alg: VerificationAlgorithm, key: KeyObject): (data: Uint8Array, signature: Uint8Array) => boolean {
+export function nodeSignatureChecker(
+  alg: VerificationAlgorithm,
+  key: KeyObject,
+): (data: Uint8Array, signature: Uint8Array) => boolean {
   switch (alg) {
     case 'ES256':
     case 'ES384':
@@ -56,7 +59,7 @@ export function withNodeSignatures<T extends KeySet>(keySet: T): T {
   const withChecker = (key: VerificationKey): VerificationKey => {
     let fast = converted.get(key);
     if (!fast) {
-      fast = { ...key, verifySignature: checker(key.alg, KeyObject.from(key.key)) };
+      fast = { ...key, verifySignature: nodeSignatureChecker(key.alg, KeyObject.from(key.key)) };
       converted.set(key, fast);
     }
     return fast;

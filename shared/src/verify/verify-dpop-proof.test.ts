@@ -1,7 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { createMemoryJtiStore } from './jti-store.js';
-import { DPoPProofError, accessTokenHash, verifyDPoPProof, type VerifyDPoPProofOptions } from './verify-dpop-proof.js';
+import { nodeDPoPCrypto } from './node-dpop-crypto.js';
+import {
+  DPoPProofError,
+  accessTokenHash,
+  verifyDPoPProof,
+  type DPoPCrypto,
+  type VerifyDPoPProofOptions,
+} from './verify-dpop-proof.js';
 
 const NOW = 1_800_000_000_000;
 const URL_ = 'https://idp.example/token';
@@ -19,10 +26,18 @@ async function proof(
     .sign(key);
 }
 
+// Every check runs on both paths: Web Crypto through jose (browsers, the default) and node:crypto.
+const PATHS: { path: string; crypto: DPoPCrypto | undefined }[] = [
+  { path: 'Web Crypto through jose', crypto: undefined },
+  { path: 'node:crypto (nodeDPoPCrypto)', crypto: nodeDPoPCrypto },
+];
+let cryptoUnderTest: DPoPCrypto | undefined;
+
 const options = (over: Partial<VerifyDPoPProofOptions> = {}): VerifyDPoPProofOptions => ({
   method: 'POST',
   url: URL_,
   now: () => NOW,
+  ...(cryptoUnderTest ? { crypto: cryptoUnderTest } : {}),
   ...over,
 });
 
@@ -36,7 +51,11 @@ async function refusal(value: Promise<unknown>): Promise<string> {
   throw new Error('accepted');
 }
 
-describe('verifyDPoPProof (RFC 9449 §4.3)', () => {
+describe.each(PATHS)('verifyDPoPProof (RFC 9449 §4.3), $path', ({ crypto: path }) => {
+  beforeEach(() => {
+    cryptoUnderTest = path;
+  });
+
   it("accepts a fresh proof for the request and gives its key's thumbprint (RFC 7638)", async () => {
     const verified = await verifyDPoPProof(await proof(), options());
     expect(verified.jkt).toBe(await calculateJwkThumbprint(jwk, 'sha256'));
@@ -125,6 +144,38 @@ describe('verifyDPoPProof (RFC 9449 §4.3)', () => {
     );
     const verified = await verifyDPoPProof(await proof({ nonce: 'fresh' }), options({ checkNonce }));
     expect(verified.claims.nonce).toBe('fresh');
+  });
+  it("refuses a key of another kind than the alg needs, and gives every key type's RFC 7638 thumbprint", async () => {
+    const p384 = await generateKeyPair('ES384', { extractable: true });
+    const asEs256 = await proof({}, { jwk: await exportJWK(p384.publicKey) });
+    expect(await refusal(verifyDPoPProof(asEs256, options()))).toBe('ERR_DPOP_KEY');
+    for (const alg of ['EdDSA', 'RS256', 'PS256', 'ES384'] as const) {
+      const pair = await generateKeyPair(alg, { extractable: true });
+      const publicJwk = await exportJWK(pair.publicKey);
+      const signed = await new SignJWT({ jti: crypto.randomUUID(), htm: 'POST', htu: URL_, iat: NOW / 1000 })
+        .setProtectedHeader({ alg, typ: 'dpop+jwt', jwk: publicJwk })
+        .sign(pair.privateKey);
+      const verified = await verifyDPoPProof(signed, options());
+      expect(verified.jkt, alg).toBe(await calculateJwkThumbprint(publicJwk, 'sha256'));
+    }
+  });
+
+  it('refuses an exp in the past and an nbf in the future, as for any JWT (RFC 7519 §4.1.4–4.1.5)', async () => {
+    expect(await refusal(verifyDPoPProof(await proof({ exp: NOW / 1000 - 10 }), options()))).toBe('ERR_DPOP_CLAIM');
+    expect(await refusal(verifyDPoPProof(await proof({ nbf: NOW / 1000 + 10 }), options()))).toBe('ERR_DPOP_CLAIM');
+  });
+});
+
+describe('nodeDPoPCrypto', () => {
+  it('refuses an RSA key under 2048 bits and a key whose kind does not fit the alg', async () => {
+    const { publicKey: small } = await import('node:crypto').then((c) =>
+      c.generateKeyPairSync('rsa', { modulusLength: 1024 }),
+    );
+    const smallJwk = small.export({ format: 'jwk' }) as JWK;
+    const data = new Uint8Array([1]);
+    expect(() => nodeDPoPCrypto.verify('RS256', smallJwk, data, data)).toThrow(TypeError);
+    expect(() => nodeDPoPCrypto.verify('ES384', jwk, data, data)).toThrow(TypeError);
+    expect(() => nodeDPoPCrypto.verify('EdDSA', jwk, data, data)).toThrow(TypeError);
   });
 });
 

@@ -5,6 +5,7 @@
  * bound to a key is then useless to whoever copies it without the key.
  */
 import { base64url, calculateJwkThumbprint, decodeProtectedHeader, errors, importJWK, jwtVerify, type JWK } from 'jose';
+import { claimsSetOf, parseCompactJws, signatureHolds, type CompactJws } from './compact-jws.js';
 import type { JtiStore } from './jti-store.js';
 
 /** Why a proof was refused; stable, for matching (messages are for logs). */
@@ -36,6 +37,21 @@ export class DPoPProofError extends Error {
 /** Asymmetric algorithms a proof may use (§4.2: never `none`, never a MAC). */
 export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'] as const;
 
+/**
+ * Synchronous cryptography for the proof checks, for servers: Web Crypto runs each import,
+ * signature check and digest as an asynchronous job (about three times the work itself on Node);
+ * `nodeDPoPCrypto` from `@tessera/shared/node` does them synchronously. Same checks either way.
+ */
+export interface DPoPCrypto {
+  /**
+   * Whether `signature` over `data` holds for the public `jwk` under `alg`. Throws when the jwk is
+   * no usable public key of the kind `alg` needs (RFC 7518 §3.1: curve, key type, RSA size).
+   */
+  verify(alg: string, jwk: JWK, data: Uint8Array, signature: Uint8Array): boolean;
+  /** base64url(SHA-256(UTF-8 bytes of `text`)), unpadded. */
+  sha256Base64url(text: string): string;
+}
+
 export interface VerifyDPoPProofOptions {
   /** The request's method, compared with `htm` (§4.3 step 8). */
   method: string;
@@ -63,6 +79,8 @@ export interface VerifyDPoPProofOptions {
    * one the server issued and still takes. Without it, nonces are not required.
    */
   checkNonce?: (nonce: string | undefined) => boolean | Promise<boolean>;
+  /** Synchronous signature checks and digests (see {@link DPoPCrypto}); Web Crypto through jose by default. */
+  crypto?: DPoPCrypto;
 }
 
 export interface VerifiedDPoPProof {
@@ -87,6 +105,108 @@ function withoutQuery(value: string): string | undefined {
   }
 }
 
+/** The proof read by hand for the synchronous path: its header decoded, the rest left for the signature check. */
+function parseProof(proof: string): CompactJws {
+  try {
+    return parseCompactJws(proof);
+  } catch (cause) {
+    throw new DPoPProofError('ERR_DPOP_MALFORMED', 'the DPoP proof header is not valid', { cause });
+  }
+}
+
+/** Signature and claims through jose and Web Crypto (browsers, and servers by default). */
+async function verifiedByJose(
+  proof: string,
+  alg: string,
+  jwk: JWK,
+  now: number,
+  tolerance: number,
+): Promise<Record<string, unknown>> {
+  let key: Awaited<ReturnType<typeof importJWK>>;
+  try {
+    key = await importJWK(jwk, alg);
+  } catch (cause) {
+    // jose's own refusals and Web Crypto's (a curve that is not the alg's is a DataError).
+    throw new DPoPProofError('ERR_DPOP_KEY', 'the proof jwk is not a usable key for its alg', { cause });
+  }
+  try {
+    const { payload } = await jwtVerify(proof, key, {
+      typ: 'dpop+jwt',
+      algorithms: [alg],
+      currentDate: new Date(now),
+      clockTolerance: tolerance,
+    });
+    return payload;
+  } catch (cause) {
+    if (cause instanceof errors.JWSSignatureVerificationFailed)
+      throw new DPoPProofError('ERR_DPOP_SIGNATURE', 'the proof signature does not verify', { cause });
+    if (
+      cause instanceof errors.JWTClaimValidationFailed ||
+      cause instanceof errors.JWTExpired ||
+      cause instanceof errors.JWTInvalid
+    )
+      throw new DPoPProofError('ERR_DPOP_CLAIM', 'the proof claims are not valid', { cause });
+    throw new DPoPProofError('ERR_DPOP_KEY', 'the proof jwk is not a usable key for its alg', { cause });
+  }
+}
+
+/**
+ * Signature and claims with synchronous crypto: the same refusals as through jose — an unusable
+ * key, a signature that does not hold, a claims set that is no JSON object, and `exp`/`nbf`
+ * (optional in a proof) checked as jose checks them (RFC 7519 §4.1.4–4.1.5).
+ */
+function verifiedHere(
+  jws: CompactJws,
+  alg: string,
+  jwk: JWK,
+  sync: DPoPCrypto,
+  now: number,
+  tolerance: number,
+): Record<string, unknown> {
+  // RFC 7515 §4.1.11: an extension we would have to understand is one we refuse.
+  if (jws.header.crit !== undefined || jws.header.b64 !== undefined)
+    throw new DPoPProofError('ERR_DPOP_KEY', 'the proof uses a JWS extension');
+  let holds: boolean;
+  try {
+    holds = signatureHolds(jws, (data, signature) => sync.verify(alg, jwk, data, signature));
+  } catch (cause) {
+    if (cause instanceof errors.JWSInvalid)
+      throw new DPoPProofError('ERR_DPOP_MALFORMED', 'the proof signature is not base64url', { cause });
+    throw new DPoPProofError('ERR_DPOP_KEY', 'the proof jwk is not a usable key for its alg', { cause });
+  }
+  if (!holds) throw new DPoPProofError('ERR_DPOP_SIGNATURE', 'the proof signature does not verify');
+  let claims: Record<string, unknown>;
+  try {
+    claims = claimsSetOf(jws);
+  } catch (cause) {
+    throw new DPoPProofError('ERR_DPOP_CLAIM', 'the proof claims are not valid', { cause });
+  }
+  const nowSec = now / 1000;
+  const { exp, nbf } = claims;
+  if (exp !== undefined && (typeof exp !== 'number' || exp <= nowSec - tolerance))
+    throw new DPoPProofError('ERR_DPOP_CLAIM', 'the proof claims are not valid (exp)');
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSec + tolerance))
+    throw new DPoPProofError('ERR_DPOP_CLAIM', 'the proof claims are not valid (nbf)');
+  return claims;
+}
+
+/**
+ * RFC 7638 §3.2: the thumbprint's input — the key type's required members only, in lexical order,
+ * no whitespace. The key passed the signature check, so its members are those of a usable key.
+ */
+export function thumbprintInput(jwk: JWK): string {
+  switch (jwk.kty) {
+    case 'EC':
+      return JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+    case 'OKP':
+      return JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x });
+    case 'RSA':
+      return JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n });
+    default:
+      throw new DPoPProofError('ERR_DPOP_KEY', 'the proof jwk has no thumbprint (kty)');
+  }
+}
+
 /** The `ath` of an access token (§4.2): base64url of the SHA-256 of its ASCII bytes. */
 export async function accessTokenHash(accessToken: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken));
@@ -106,9 +226,10 @@ export async function verifyDPoPProof(
     !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(proof)
   )
     throw new DPoPProofError('ERR_DPOP_MALFORMED', 'the DPoP header is not one JWT');
+  const parsed = options.crypto ? parseProof(proof) : undefined;
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
-    header = decodeProtectedHeader(proof);
+    header = parsed?.header ?? decodeProtectedHeader(proof);
   } catch (cause) {
     throw new DPoPProofError('ERR_DPOP_MALFORMED', 'the DPoP proof header is not valid', { cause });
   }
@@ -126,22 +247,10 @@ export async function verifyDPoPProof(
   const now = (options.now ?? Date.now)();
   const tolerance = options.clockToleranceSec ?? 5;
   const maxAge = options.maxAgeSec ?? 60;
-  let claims: Record<string, unknown>;
-  try {
-    const key = await importJWK(jwk as JWK, header.alg);
-    ({ payload: claims } = await jwtVerify(proof, key, {
-      typ: 'dpop+jwt',
-      algorithms: [header.alg],
-      currentDate: new Date(now),
-      clockTolerance: tolerance,
-    }));
-  } catch (cause) {
-    if (cause instanceof errors.JWSSignatureVerificationFailed)
-      throw new DPoPProofError('ERR_DPOP_SIGNATURE', 'the proof signature does not verify', { cause });
-    if (cause instanceof errors.JOSEError && !(cause instanceof errors.JWTClaimValidationFailed))
-      throw new DPoPProofError('ERR_DPOP_KEY', 'the proof jwk is not a usable key for its alg', { cause });
-    throw new DPoPProofError('ERR_DPOP_CLAIM', 'the proof claims are not valid', { cause });
-  }
+  const claims =
+    parsed && options.crypto
+      ? verifiedHere(parsed, header.alg, jwk as JWK, options.crypto, now, tolerance)
+      : await verifiedByJose(proof, header.alg, jwk as JWK, now, tolerance);
 
   // §4.2: jti, htm, htu, iat are required.
   const { jti, htm, htu, iat, ath, nonce } = claims;
@@ -158,10 +267,15 @@ export async function verifyDPoPProof(
   if (iat > nowSec + tolerance || iat < nowSec - maxAge - tolerance)
     throw new DPoPProofError('ERR_DPOP_IAT', 'the proof was not made just now');
   if (options.accessToken !== undefined) {
-    if (typeof ath !== 'string' || ath !== (await accessTokenHash(options.accessToken)))
+    const expectedAth = options.crypto
+      ? options.crypto.sha256Base64url(options.accessToken)
+      : await accessTokenHash(options.accessToken);
+    if (typeof ath !== 'string' || ath !== expectedAth)
       throw new DPoPProofError('ERR_DPOP_ATH', 'the proof is not for this access token (ath)');
   }
-  const jkt = await calculateJwkThumbprint(jwk as JWK, 'sha256');
+  const jkt = options.crypto
+    ? options.crypto.sha256Base64url(thumbprintInput(jwk as JWK))
+    : await calculateJwkThumbprint(jwk as JWK, 'sha256');
   if (options.boundJkt !== undefined && jkt !== options.boundJkt)
     throw new DPoPProofError('ERR_DPOP_BINDING', 'the proof key is not the key the token is bound to');
   if (options.checkNonce && !(await options.checkNonce(typeof nonce === 'string' ? nonce : undefined)))

@@ -6,6 +6,7 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { requireBearer, type AccessTokenEnv } from '@tessera/shared';
+import { nodeDPoPCrypto } from '@tessera/shared/node';
 import type { AppContext } from '../context.js';
 
 /**
@@ -45,6 +46,7 @@ export function apiRoutes(ctx: AppContext): Hono<AccessTokenEnv> {
         // RFC 9449 §7: the browser app's tokens are bound to its key; each proof is taken once, by
         // every process of app B (the used jtis are kept with the used logout-token jtis, apart).
         dpop: {
+          crypto: nodeDPoPCrypto,
           jtiStore: { consume: (jti, expiresAtSec) => ctx.jtiStore.consume(`dpop.${jti}`, expiresAtSec) },
         },
         // Back-channel logout reaches a stateless API through this hook (see revoked-sessions.ts).
