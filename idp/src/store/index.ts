@@ -22,7 +22,9 @@ import { sessionRepository } from './sessions.js';
 import { signingKeyRepository } from './signing-keys.js';
 import { signInThrottleRepository } from './sign-in-throttles.js';
 import { statusListRepository } from './status-lists.js';
+import { passkeyRepository } from './passkeys.js';
 import { userRepository } from './users.js';
+import { webauthnChallengeRepository } from './webauthn-challenges.js';
 
 export type { Store, StoreDatabase, StoreOptions } from './store.js';
 
@@ -71,6 +73,8 @@ function openSqliteStore(file: string): Store {
     statusLists: statusListRepository(db),
     signInThrottles: signInThrottleRepository(db),
     clientAssertions: clientAssertionRepository(db),
+    passkeys: passkeyRepository(db),
+    webauthnChallenges: webauthnChallengeRepository(db),
     close: () => database.close(),
   };
 }
@@ -88,4 +92,6 @@ export type { BackchannelDelivery } from './backchannel.js';
 export type { RefreshToken } from './refresh-tokens.js';
 export type { AuditEvent } from './audit.js';
 export type { StatusListPosition } from './status-lists.js';
+export type { Passkey, PasskeyDeviceType } from './passkeys.js';
+export type { WebAuthnCeremony } from './webauthn-challenges.js';
 export type { Reservation, SignInThrottle, ThrottleKey, ThrottlePolicy } from './sign-in-throttles.js';

@@ -452,3 +452,51 @@ export const clientAssertions = sqliteTable(
   },
   (t) => [index('client_assertions_expiry').on(t.expiresAt)],
 );
+
+/**
+ * Passkeys (WebAuthn Level 3 public key credentials) a person registered, found by the credential
+ * id the authenticator returns. Only the public key is here: the private key never leaves the
+ * authenticator.
+ */
+export const passkeys = sqliteTable(
+  'passkeys',
+  {
+    /** The credential id, base64url (WebAuthn §6.1: at most 1023 bytes). */
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The COSE_Key the authenticator attested at registration, base64url. */
+    publicKey: text('public_key').notNull(),
+    /** The signature counter last seen; 0 for authenticators that keep none (WebAuthn §6.1.1). */
+    counter: integer('counter').notNull(),
+    /** Hints for the browser, as the authenticator reported them (AuthenticatorTransport). */
+    transports: text('transports', { mode: 'json' }).$type<string[]>().notNull(),
+    /** 'singleDevice' (a hardware-bound key: amr hwk) or 'multiDevice' (synced: amr swk). */
+    deviceType: text('device_type').notNull(),
+    backedUp: integer('backed_up', { mode: 'boolean' }).notNull(),
+    /** The person's own name for it. */
+    name: text('name').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [index('passkeys_user').on(t.userId)],
+);
+
+/**
+ * WebAuthn challenges issued and not yet answered: single use (an answer deletes its row), short
+ * lived, and bound to what they were issued for — a sign-in interaction, or a session.
+ */
+export const webauthnChallenges = sqliteTable(
+  'webauthn_challenges',
+  {
+    /** The challenge itself, base64url: it is no secret (the page shows it), only unguessable. */
+    challenge: text('challenge').primaryKey(),
+    /** 'registration' | 'authentication'. */
+    ceremony: text('ceremony').notNull(),
+    /** The interaction id (sign-in) or session id (account page) it was issued to. */
+    boundTo: text('bound_to').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('webauthn_challenges_expiry').on(t.expiresAt)],
+);

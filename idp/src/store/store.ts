@@ -8,6 +8,7 @@ import type { ConsentRepository } from './consents.js';
 import type { DeviceAuthorizationRepository } from './device-authorizations.js';
 import type { DPoPProofRepository } from './dpop-proofs.js';
 import type { OpenDatabase } from './database.js';
+import type { PasskeyRepository } from './passkeys.js';
 import type { GrantRepository } from './grants.js';
 import type { InteractionRepository } from './interactions.js';
 import type { PostgresDatabase } from './pg/database.js';
@@ -18,6 +19,7 @@ import type { SignInThrottleRepository } from './sign-in-throttles.js';
 import type { SigningKeyRepository } from './signing-keys.js';
 import type { StatusListRepository } from './status-lists.js';
 import type { UserRepository } from './users.js';
+import type { WebAuthnChallengeRepository } from './webauthn-challenges.js';
 
 export interface Store {
   users: UserRepository;
@@ -37,6 +39,8 @@ export interface Store {
   statusLists: StatusListRepository;
   signInThrottles: SignInThrottleRepository;
   clientAssertions: ClientAssertionRepository;
+  passkeys: PasskeyRepository;
+  webauthnChallenges: WebAuthnChallengeRepository;
   /** The database under the repositories, for tests, tools and the readiness probe. */
   database: StoreDatabase;
   close(): Promise<void>;

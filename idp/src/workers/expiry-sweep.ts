@@ -63,6 +63,7 @@ export interface ExpirySweepDeps {
     | 'backchannel'
     | 'audit'
     | 'clientAssertions'
+    | 'webauthnChallenges'
   >;
   clock: Clock;
   log: Logger;
@@ -82,6 +83,7 @@ export interface SweepCounts {
   deliveries: number;
   auditEvents: number;
   clientAssertions: number;
+  webauthnChallenges: number;
 }
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -128,6 +130,7 @@ export async function sweepExpired(deps: ExpirySweepDeps, batch = SWEEP_BATCH): 
   );
   const auditEvents = await drain(batch, (n) => store.audit.deleteBefore(now - config.auditRetentionDays * DAY_MS, n));
   const clientAssertions = await drain(batch, (n) => store.clientAssertions.deleteExpired(now, n));
+  const webauthnChallenges = await drain(batch, (n) => store.webauthnChallenges.deleteExpired(now, n));
   return {
     interactions,
     pushedAuthorizationRequests,
@@ -140,6 +143,7 @@ export async function sweepExpired(deps: ExpirySweepDeps, batch = SWEEP_BATCH): 
     deliveries,
     auditEvents,
     clientAssertions,
+    webauthnChallenges,
   };
 }
 

@@ -25,13 +25,15 @@ export const DURABLE_TABLES = {
   signing_keys: 'kid',
   status_lists: 'id',
   client_assertions: 'key',
+  passkeys: 'id',
 } as const;
 
 /**
  * Tables a refused request may legitimately write: an interaction started by a sign-in page,
  * the audit trail of a failed attempt, the sign-in throttle counters (a wrong password must be
  * counted), back-channel deliveries sent in the background, and the DPoP proofs a request used up
- * (a proof is good for one request, whatever comes of it). They are checked for bounded growth per
+ * (a proof is good for one request, whatever comes of it), and the WebAuthn challenges a sign-in
+ * page issues or an answer uses up (single use, whatever comes of the answer). They are checked for bounded growth per
  * request instead.
  */
 export const SCRATCH_TABLES = [
@@ -40,6 +42,7 @@ export const SCRATCH_TABLES = [
   'sign_in_throttles',
   'backchannel_deliveries',
   'dpop_proofs',
+  'webauthn_challenges',
 ] as const;
 
 /** One SHA-256 (base64url) per durable table, over its rows in primary-key order. */

@@ -23,6 +23,10 @@ import { deviceAuthorizationRepository as pgDeviceAuthorizations } from '../../s
 import type { DPoPProofRepository } from '../../src/store/dpop-proofs.js';
 import { dpopProofRepository as pgDPoPProofs } from '../../src/store/pg/dpop-proofs.js';
 import type { InteractionRepository } from '../../src/store/interactions.js';
+import type { PasskeyRepository } from '../../src/store/passkeys.js';
+import { passkeyRepository as pgPasskeys } from '../../src/store/pg/passkeys.js';
+import { webauthnChallengeRepository as pgWebAuthnChallenges } from '../../src/store/pg/webauthn-challenges.js';
+import type { WebAuthnChallengeRepository } from '../../src/store/webauthn-challenges.js';
 import type { PushedAuthorizationRequestRepository } from '../../src/store/pushed-authorization-requests.js';
 import type { RefreshTokenRepository } from '../../src/store/refresh-tokens.js';
 import type { SessionRepository } from '../../src/store/sessions.js';
@@ -67,6 +71,8 @@ export interface StoreNode {
   refreshTokens: RefreshTokenRepository;
   audit: AuditRepository;
   clientAssertions: ClientAssertionRepository;
+  passkeys: PasskeyRepository;
+  webauthnChallenges: WebAuthnChallengeRepository;
   /** Moves lists' versions as the grants repository does inside its transactions. */
   touchStatusLists(ids: number[], now: number): Promise<void>;
   /** One statement with `?` placeholders, on this node's connections. */
@@ -183,6 +189,8 @@ async function sqliteNode(file: string): Promise<StoreNode> {
     refreshTokens: store.refreshTokens,
     audit: store.audit,
     clientAssertions: store.clientAssertions,
+    passkeys: store.passkeys,
+    webauthnChallenges: store.webauthnChallenges,
     touchStatusLists: async (ids, now) => touchStatusLists(database.db, ids, now),
     query: (text, params) => store.database.query(text, params),
     close: async () => {
@@ -210,6 +218,8 @@ function postgresNode(url: string, options: NodeOptions): StoreNode {
     refreshTokens: pgRefreshTokens(db),
     audit: pgAudit(db),
     clientAssertions: pgClientAssertions(db),
+    passkeys: pgPasskeys(db),
+    webauthnChallenges: pgWebAuthnChallenges(db),
     touchStatusLists: (ids, now) => db.transaction((tx) => pgTouchStatusLists(tx, ids, now)),
     query: async (text, params = []) => {
       let n = 0;

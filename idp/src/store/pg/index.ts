@@ -16,7 +16,9 @@ import { sessionRepository } from './sessions.js';
 import { signInThrottleRepository } from './sign-in-throttles.js';
 import { signingKeyRepository } from './signing-keys.js';
 import { statusListRepository } from './status-lists.js';
+import { passkeyRepository } from './passkeys.js';
 import { userRepository } from './users.js';
+import { webauthnChallengeRepository } from './webauthn-challenges.js';
 
 /** Opens the store on the PostgreSQL database at `url` (migrated as needed: ./migrate.ts). */
 export async function openPostgresStore(url: string, options: StoreOptions = {}): Promise<Store> {
@@ -41,6 +43,8 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     statusLists: statusListRepository(db),
     signInThrottles: signInThrottleRepository(db),
     clientAssertions: clientAssertionRepository(db),
+    passkeys: passkeyRepository(db),
+    webauthnChallenges: webauthnChallengeRepository(db),
     close: () => database.close(),
   };
 }

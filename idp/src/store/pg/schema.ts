@@ -346,3 +346,34 @@ export const clientAssertions = pgTable(
   },
   (t) => [index('client_assertions_expiry').on(t.expiresAt)],
 );
+
+export const passkeys = pgTable(
+  'passkeys',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    publicKey: text('public_key').notNull(),
+    // Signature counters are 32-bit unsigned (WebAuthn §6.1): past integer's range.
+    counter: bigint('counter', { mode: 'number' }).notNull(),
+    transports: jsonb('transports').$type<string[]>().notNull(),
+    deviceType: text('device_type').notNull(),
+    backedUp: boolean('backed_up').notNull(),
+    name: text('name').notNull(),
+    createdAt: millis('created_at').notNull(),
+    lastUsedAt: millis('last_used_at'),
+  },
+  (t) => [index('passkeys_user').on(t.userId)],
+);
+
+export const webauthnChallenges = pgTable(
+  'webauthn_challenges',
+  {
+    challenge: text('challenge').primaryKey(),
+    ceremony: text('ceremony').notNull(),
+    boundTo: text('bound_to').notNull(),
+    expiresAt: millis('expires_at').notNull(),
+  },
+  (t) => [index('webauthn_challenges_expiry').on(t.expiresAt)],
+);
