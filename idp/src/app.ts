@@ -8,6 +8,7 @@ import { requestLimits, securityHeaders } from '@tessera/shared/node';
 import type { IssuerContext } from './context.js';
 import { LIMITS, readParams } from './protocol/params.js';
 import { accountRoutes } from './routes/account.js';
+import { passkeyRoutes } from './routes/passkeys.js';
 import { deviceAuthorizationRoutes, devicePageRoutes } from './routes/device.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
@@ -31,10 +32,11 @@ const wantsHtml = (accept: string | undefined) => !!accept && accept.includes('t
 export function createApp(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
 
-  // The issuer's pages run no script and style themselves inline (with the nonce). Their forms post
-  // to the issuer; a route whose form is answered with a redirect to a client allows that origin
-  // for its own response (allowFormRedirectTo).
-  app.use('*', securityHeaders({ page: { formActions: ["'self'"] } }));
+  // The issuer's pages style themselves inline, and run no script but the one the page shell loads
+  // with the response's nonce (the WebAuthn ceremonies: views/page-script.ts), which sends nothing
+  // itself: its answers go in forms. Forms post to the issuer; a route whose form is answered with
+  // a redirect to a client allows that origin for its own response (allowFormRedirectTo).
+  app.use('*', securityHeaders({ page: { scriptSources: [], formActions: ["'self'"] } }));
   app.use(
     '*',
     requestLimits({
@@ -59,6 +61,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     userinfoRoutes,
     logoutRoutes,
     accountRoutes,
+    passkeyRoutes,
     deviceAuthorizationRoutes,
     devicePageRoutes,
     homeRoutes,

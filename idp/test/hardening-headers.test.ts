@@ -38,6 +38,7 @@ const PAGES = [
   'sign-in after a wrong password',
   'consent',
   'account',
+  'add a passkey',
   'account signed out',
   'logout confirmation',
   'signed out',

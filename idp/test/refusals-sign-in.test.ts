@@ -69,12 +69,13 @@ describe('the sign-in form refuses bad credentials alike', () => {
     const b = await openSignIn();
     const wrong = await (await postSignIn(a.jar, signInForm(a, 'alice@example.com', 'wrong password'))).text();
     const unknown = await (await postSignIn(b.jar, signInForm(b, 'zelda@example.com', 'wrong password'))).text();
-    // The CSP nonce is fresh in every response, whatever the outcome.
+    // The CSP nonce and the passkey form's WebAuthn challenge are fresh in every response, whatever the outcome.
     const normalize = (page: string, i: { interaction: string; csrfToken: string }) =>
       page
         .replace(/nonce="[^"]*"/g, 'nonce="N"')
-        .replace(i.interaction, 'I')
-        .replace(i.csrfToken, 'C')
+        .replace(/&quot;challenge&quot;:&quot;[^&]*&quot;/g, '&quot;challenge&quot;:&quot;CH&quot;')
+        .replaceAll(i.interaction, 'I')
+        .replaceAll(i.csrfToken, 'C')
         .replace(/value="[^"]*@example\.com"/, 'value="E"');
     expect(normalize(wrong, a)).toBe(normalize(unknown, b));
   });

@@ -21,7 +21,14 @@ export type AuditType =
   | 'client.deleted'
   | 'user.created'
   | 'token.revoked'
-  | 'token.exchanged';
+  | 'token.exchanged'
+  | 'passkey.registered'
+  | 'passkey.renamed'
+  | 'passkey.removed'
+  /** A passkey ceremony's answer or an account-page change refused; `detail.reason` says why. */
+  | 'passkey.refused'
+  /** WebAuthn §6.1.1: a signature counter that did not go up — a possibly cloned authenticator. */
+  | 'passkey.counter_regressed';
 
 export interface AuditFields {
   subject?: string | null;

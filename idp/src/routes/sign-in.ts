@@ -1,4 +1,7 @@
-/** The sign-in page: email and password, CSRF-protected, one generic message for any failure. */
+/**
+ * The sign-in page: email and password, or a passkey (WebAuthn, offered by the browser's autofill
+ * and by a button), CSRF-protected, one generic message for any failure.
+ */
 import { Hono } from 'hono';
 import { ISSUER_PATHS } from '@tessera/shared';
 import { allowFormRedirectTo } from '@tessera/shared/node';
@@ -9,10 +12,15 @@ import { browserBinding, readSessionCookie, setSessionCookie } from '../http/coo
 import { deviceOf } from '../http/device.js';
 import type { Env } from '../http/env.js';
 import { signInErrors } from '../http/error-handlers.js';
+import type { Context } from 'hono';
 import { readForm } from '../http/forms.js';
 import { isSameOriginForm } from '../http/same-origin.js';
 import { startInteraction } from '../protocol/authorize.js';
-import { afterSignIn, signIn } from '../protocol/sign-in.js';
+import type { Params } from '../protocol/params.js';
+import { signInWithPasskey } from '../protocol/passkey-sign-in.js';
+import { startPasskeySignIn } from '../protocol/passkeys.js';
+import { afterSignIn, signIn, type SignInResult } from '../protocol/sign-in.js';
+import type { Interaction } from '../store/index.js';
 import { signInPage } from '../views/pages.js';
 import { respondToOutcome } from './authorize.js';
 import { expiredInteraction, findBoundInteraction, forbiddenForm } from './interaction.js';
@@ -21,29 +29,41 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
   app.onError(signInErrors(ctx.config.issuer));
 
+  /** The sign-in page of `interaction`, with a new passkey challenge issued to it. */
+  async function signInPageFor(
+    interaction: Interaction,
+    clientName: string | undefined,
+    shown: { email?: string; error?: string } = {},
+  ): Promise<string> {
+    return signInPage({
+      interactionId: interaction.id,
+      csrfToken: interaction.csrfToken,
+      passkeyOptions: await startPasskeySignIn(ctx, interaction.id),
+      ...(clientName !== undefined ? { clientName } : {}),
+      ...shown,
+    });
+  }
+
   app.get(ISSUER_PATHS.signIn, async function showSignIn(c) {
     noStore(c);
     const id = c.req.query('interaction');
     if (id === undefined) {
       // A sign-in started at the issuer itself, with no app waiting.
       const interaction = await startInteraction(ctx, null, browserBinding(c, ctx.config));
-      return c.html(signInPage({ interactionId: interaction.id, csrfToken: interaction.csrfToken }));
+      return c.html(await signInPageFor(interaction, undefined));
     }
     const interaction = await findBoundInteraction(c, ctx, id);
     if (!interaction) return expiredInteraction(c);
     if (interaction.request) allowFormRedirectTo(interaction.request.redirectUri);
     const client = interaction.request ? await ctx.store.clients.findById(interaction.request.clientId) : undefined;
-    return c.html(
-      signInPage({
-        interactionId: interaction.id,
-        csrfToken: interaction.csrfToken,
-        ...(client ? { clientName: client.name } : {}),
-      }),
-    );
+    return c.html(await signInPageFor(interaction, client?.name));
   });
 
-  app.post(ISSUER_PATHS.signIn, async function submitSignIn(c) {
-    noStore(c);
+  /**
+   * The checks both sign-in forms share: a same-site form for an interaction of this browser, with
+   * its CSRF token. Returns the form and the interaction, or the response to send instead.
+   */
+  async function readSignInForm(c: Context<Env>): Promise<{ form: Params; interaction: Interaction } | Response> {
     const form = await readForm(c);
     if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);
     const interaction = await findBoundInteraction(c, ctx, form.get('interaction'));
@@ -51,28 +71,21 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     // The form posts here, and its redirect ends at the client (see allowFormRedirectTo).
     if (interaction.request) allowFormRedirectTo(interaction.request.redirectUri);
     if (!safeEqual(form.get('csrf_token') ?? '', interaction.csrfToken)) return forbiddenForm(c);
+    return { form, interaction };
+  }
 
-    const email = form.get('email') ?? '';
-    const clientId = interaction.request?.clientId ?? null;
-    const result = await signIn(ctx, {
-      email,
-      password: form.get('password') ?? '',
-      device: deviceOf(c, ctx.config),
-      clientId,
-      sessionSecret: readSessionCookie(c, ctx.config),
-    });
+  /** Where a sign-in goes on to: the page again with the refusal, or on with the interaction. */
+  async function answerSignIn(
+    c: Context<Env>,
+    interaction: Interaction,
+    result: SignInResult,
+    email: string | undefined,
+  ): Promise<Response> {
     if (!result.ok) {
+      const clientId = interaction.request?.clientId ?? null;
       const client = clientId !== null ? await ctx.store.clients.findById(clientId) : undefined;
-      return c.html(
-        signInPage({
-          interactionId: interaction.id,
-          csrfToken: interaction.csrfToken,
-          email: email.slice(0, 320),
-          error: result.message,
-          ...(client ? { clientName: client.name } : {}),
-        }),
-        401,
-      );
+      const shown = { error: result.message, ...(email !== undefined ? { email: email.slice(0, 320) } : {}) };
+      return c.html(await signInPageFor(interaction, client?.name, shown), 401);
     }
     setSessionCookie(c, ctx.config, result.secret);
     const next = await afterSignIn(ctx, interaction, result.session);
@@ -81,6 +94,36 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     // Only ever a path of the issuer's own that the issuer stored (see startInteraction).
     if (next.kind === 'return') return c.redirect(next.to, 303);
     return respondToOutcome(c, next, 303);
+  }
+
+  app.post(ISSUER_PATHS.signIn, async function submitSignIn(c) {
+    noStore(c);
+    const read = await readSignInForm(c);
+    if (read instanceof Response) return read;
+    const { form, interaction } = read;
+    const email = form.get('email') ?? '';
+    const result = await signIn(ctx, {
+      email,
+      password: form.get('password') ?? '',
+      device: deviceOf(c, ctx.config),
+      clientId: interaction.request?.clientId ?? null,
+      sessionSecret: readSessionCookie(c, ctx.config),
+    });
+    return answerSignIn(c, interaction, result, email);
+  });
+
+  app.post(`${ISSUER_PATHS.signIn}/passkey`, async function submitPasskeySignIn(c) {
+    noStore(c);
+    const read = await readSignInForm(c);
+    if (read instanceof Response) return read;
+    const { form, interaction } = read;
+    const result = await signInWithPasskey(ctx, {
+      interaction,
+      credential: form.get('credential') ?? '',
+      device: deviceOf(c, ctx.config),
+      sessionSecret: readSessionCookie(c, ctx.config),
+    });
+    return answerSignIn(c, interaction, result, undefined);
   });
 
   return app;

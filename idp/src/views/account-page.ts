@@ -1,6 +1,6 @@
-/** The account page: the person's signed-in devices, each with a sign-out button. No JavaScript. */
+/** The account page: the person's signed-in devices, each with a sign-out button, and their passkeys. No JavaScript. */
 import type { DeviceListing } from '../protocol/devices.js';
-import { html } from '@tessera/shared/node';
+import { html, type Html } from '@tessera/shared/node';
 import { page } from './page.js';
 
 /** "2025-03-04 17:05 UTC": one unambiguous zone for every reader, whatever the server's. */
@@ -27,6 +27,8 @@ export function accountPage(opts: {
   email: string;
   csrfToken: string;
   devices: DeviceListing[];
+  /** The passkeys section (./passkey-pages.ts). */
+  passkeys: Html;
 }): string {
   const device = (d: DeviceListing, i: number) => html`<li>
   <h3 id="device-${i}">${d.description}${d.current ? html`<span class="badge">This device</span>` : ''}</h3>
@@ -52,6 +54,7 @@ export function accountPage(opts: {
   <button type="submit" aria-describedby="everywhere-help">Sign out everywhere</button>
   <p id="everywhere-help" class="muted">Signs you out on every device listed here, this one included.</p>
 </form>
+${opts.passkeys}
 <p><a href="/">Home</a></p>`,
     { style: STYLE },
   );

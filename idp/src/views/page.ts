@@ -1,5 +1,6 @@
 /** The issuer's page shell: its look, in the one `<style>` of each page. Pages work without JavaScript. */
 import { htmlPage, type Html } from '@tessera/shared/node';
+import { PAGE_SCRIPT_PATH } from './page-script.js';
 
 const STYLE = `
   :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
@@ -17,8 +18,14 @@ const STYLE = `
 /**
  * A page of the issuer. Its `<style>` carries the response's CSP nonce (htmlPage), so the policy
  * needs no 'unsafe-inline'; a page that needs more CSS passes it as `style`, a constant of ours,
- * never data.
+ * never data. A page with a WebAuthn ceremony loads the issuer's script (`script`), by URL with
+ * the nonce too: the forms work without it, the ceremonies need it.
  */
-export function page(title: string, body: Html, options: { style?: string } = {}): string {
-  return htmlPage({ title: `${title} · Tessera`, style: STYLE + (options.style ?? ''), body });
+export function page(title: string, body: Html, options: { style?: string; script?: boolean } = {}): string {
+  return htmlPage({
+    title: `${title} · Tessera`,
+    style: STYLE + (options.style ?? ''),
+    ...(options.script ? { moduleScript: PAGE_SCRIPT_PATH } : {}),
+    body,
+  });
 }

@@ -1,6 +1,7 @@
 /** The issuer's pages: sign-in, consent, errors, and the signed-in home. */
 import { html } from '@tessera/shared/node';
 import { page } from './page.js';
+import { passkeySignInForm } from './passkey-pages.js';
 
 export function signInPage(opts: {
   interactionId: string;
@@ -8,6 +9,8 @@ export function signInPage(opts: {
   clientName?: string;
   email?: string;
   error?: string;
+  /** The WebAuthn request options of this page's passkey sign-in (a challenge the issuer stored). */
+  passkeyOptions: unknown;
 }): string {
   return page(
     'Sign in',
@@ -18,11 +21,14 @@ ${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
   <input type="hidden" name="interaction" value="${opts.interactionId}">
   <input type="hidden" name="csrf_token" value="${opts.csrfToken}">
   <label for="email">Email</label>
-  <input id="email" name="email" type="email" autocomplete="username" required value="${opts.email ?? ''}" autofocus>
+  <input id="email" name="email" type="email" autocomplete="username webauthn" required
+    value="${opts.email ?? ''}" autofocus>
   <label for="password">Password</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit">Sign in</button>
-</form>`,
+</form>
+${passkeySignInForm(opts)}`,
+    { script: true },
   );
 }
 

@@ -302,12 +302,16 @@ describe('OWASP ASVS V2.2, Authentication Cheat Sheet: no account enumeration', 
     return { status: res.status, page, cpuMs: (user + system) / 1000, form };
   }
 
-  /** The page without what differs per form anyway: interaction, CSRF token, CSP nonce, the email echoed back. */
+  /**
+   * The page without what differs per form anyway: interaction, CSRF token, CSP nonce, the passkey
+   * form's WebAuthn challenge, the email echoed back.
+   */
   const normalized = (a: { page: string; form: { interaction: string; csrfToken: string } }) =>
     a.page
       .replaceAll(a.form.interaction, 'INTERACTION')
       .replaceAll(a.form.csrfToken, 'CSRF')
       .replace(/nonce="[^"]*"/g, 'nonce="N"')
+      .replace(/&quot;challenge&quot;:&quot;[^&]*&quot;/g, '&quot;challenge&quot;:&quot;CH&quot;')
       .replace(/value="[^"]*@example\.com"/g, 'value="EMAIL"');
 
   it('answers unknown email, wrong password, locked account (right password) with one status and page', async () => {

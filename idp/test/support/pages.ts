@@ -86,6 +86,7 @@ export function everyPage(idp: RunningIssuer, fx: Fixtures): Record<string, () =
     },
     consent: () => consentPage(idp, fx),
     account: () => accountPage(idp, fx),
+    'add a passkey': async () => read((await signedIn(idp, fx)).jar, `${idp.url}/account/passkeys/new`),
     'account signed out': () => read(fresh(), `${idp.url}/account/signed-out`),
     'logout confirmation': () => logoutConfirmPage(idp, fx),
     'signed out': () => read(fresh(), `${idp.url}/logout`),
