@@ -68,5 +68,5 @@ export async function signInAtIssuer(page: Page, email: string): Promise<void> {
   await page.waitForURL((u) => u.pathname === '/sign-in');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }

@@ -11,12 +11,12 @@ const when = (ms: number) => html`<time datetime="${new Date(ms).toISOString()}"
 // The shell's box is sized for a form; a list of devices needs a little more room.
 const STYLE = `
   main { width: min(36rem, 92vw); }
-  .devices { list-style: none; padding: 0; }
-  .devices li { border-top: 1px solid #8884; padding: .8rem 0; }
-  .devices dl { display: grid; grid-template-columns: auto 1fr; gap: .2rem .8rem; margin: .5rem 0 0; }
-  .devices dt { color: #888; }
-  .devices dd { margin: 0; }
-  .devices button { margin-top: .6rem; }
+  .devices, .passkeys { list-style: none; padding: 0; }
+  .devices li, .passkeys li { border-top: 1px solid #8884; padding: .8rem 0; }
+  .devices dl, .passkeys dl { display: grid; grid-template-columns: auto 1fr; gap: .2rem .8rem; margin: .5rem 0 0; }
+  .devices dt, .passkeys dt { color: #888; }
+  .devices dd, .passkeys dd { margin: 0; }
+  .devices button, .passkeys button { margin-top: .6rem; }
   .badge {
     font-size: .8rem; border: 1px solid currentColor; border-radius: 999px; padding: 0 .5rem; margin-left: .4rem;
   }

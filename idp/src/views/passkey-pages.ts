@@ -55,7 +55,7 @@ export function passkeysSection(opts: { csrfToken: string; passkeys: Passkey[] }
 ${
   opts.passkeys.length === 0
     ? html`<p>You have no passkeys yet.</p>`
-    : html`<ul class="devices">${opts.passkeys.map(item)}</ul>`
+    : html`<ul class="passkeys">${opts.passkeys.map(item)}</ul>`
 }
 <p><a href="/account/passkeys/new">Add a passkey</a></p>`;
 }
