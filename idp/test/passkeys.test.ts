@@ -548,33 +548,124 @@ describe('the account page’s passkeys', () => {
   });
 });
 
-describe('a passkey sign-in and the code it leads to', () => {
-  it('redeems like any other sign-in', async () => {
+/** Signs in at the confidential client with the passkey and redeems the code: the ID token's claims. */
+async function idTokenAfterPasskeySignIn(authenticator: SoftwareAuthenticator): Promise<Record<string, unknown>> {
+  const jar = createCookieJarClient();
+  const { verifier, challenge } = pkcePair();
+  const res = await getAuthorize(
+    idp.url,
+    authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }, { code_challenge: challenge }),
+    jar,
+  );
+  const html = await (await jar.fetch(locationOf(res, idp.url)!)).text();
+  const page = {
+    jar,
+    html,
+    options: pageOptions<RequestOptions>(html, 'data-passkey-sign-in'),
+    interaction: formValue(html, 'interaction')!,
+    csrfToken: formValue(html, 'csrf_token')!,
+  };
+  const signedIn = await answer(page, authenticator.get(page.options));
+  const code = new URL(signedIn.headers.get('location')!).searchParams.get('code')!;
+  const tokens = await redeem(
+    idp.url,
+    { code, code_verifier: verifier, redirect_uri: fx.redirectUri },
+    { id: fx.confidential.id, secret: fx.confidential.secret },
+  );
+  expect(tokens.status).toBe(200);
+  return JSON.parse(Buffer.from((tokens.json.id_token as string).split('.')[1]!, 'base64url').toString());
+}
+
+describe('a passkey sign-in and the tokens it leads to', () => {
+  it('states a device-bound passkey with user verification: hwk, user, mfa — phishing-resistant', async () => {
     const { authenticator, sub } = await personWithPasskey();
-    const jar = createCookieJarClient();
-    const { verifier, challenge } = pkcePair();
-    const res = await getAuthorize(
-      idp.url,
-      authorizeQuery({ clientId: fx.confidential.id, redirectUri: fx.redirectUri }, { code_challenge: challenge }),
-      jar,
-    );
-    const html = await (await jar.fetch(locationOf(res, idp.url)!)).text();
-    const page = {
-      jar,
-      html,
-      options: pageOptions<RequestOptions>(html, 'data-passkey-sign-in'),
-      interaction: formValue(html, 'interaction')!,
-      csrfToken: formValue(html, 'csrf_token')!,
-    };
-    const signedIn = await answer(page, authenticator.get(page.options));
-    const code = new URL(signedIn.headers.get('location')!).searchParams.get('code')!;
-    const tokens = await redeem(
-      idp.url,
-      { code, code_verifier: verifier, redirect_uri: fx.redirectUri },
-      { id: fx.confidential.id, secret: fx.confidential.secret },
-    );
-    expect(tokens.status).toBe(200);
-    const claims = JSON.parse(Buffer.from((tokens.json.id_token as string).split('.')[1]!, 'base64url').toString());
+    const claims = await idTokenAfterPasskeySignIn(authenticator);
     expect(claims.sub).toBe(sub);
+    // RFC 8176 §2: the server's record of the sign-in, never anything the request asked for.
+    expect(claims.amr).toEqual(['hwk', 'user', 'mfa']);
+    expect(claims.acr).toBe('phr');
+    expect(claims.auth_time).toEqual(expect.any(Number));
+  });
+
+  it('states a synced passkey as swk', async () => {
+    const { authenticator } = await personWithPasskey({ synced: true });
+    const claims = await idTokenAfterPasskeySignIn(authenticator);
+    expect(claims.amr).toEqual(['swk', 'user', 'mfa']);
+    expect(claims.acr).toBe('phr');
+  });
+});
+
+describe('the fresh sign-in that adding and removing a passkey need', () => {
+  const FRESH_WINDOW_S = 5 * 60;
+
+  async function afterWindow<T>(run: () => Promise<T>): Promise<T> {
+    idp.clock.advance(FRESH_WINDOW_S + 1);
+    try {
+      return await run();
+    } finally {
+      idp.clock.advance(-(FRESH_WINDOW_S + 1));
+    }
+  }
+
+  it('sends a session signed in too long ago to sign in again, and back to the add-a-passkey page', async () => {
+    const { jar, email } = await signedInPerson();
+    const signIn = await afterWindow(async () => {
+      const res = await jar.fetch(new URL('/account/passkeys/new', idp.url));
+      expect(res.status).toBe(303);
+      const location = new URL(res.headers.get('location')!, idp.url);
+      expect(location.pathname).toBe('/sign-in');
+      const again = await submitSignIn(jar, idp.url, location, email, 'correct horse battery staple');
+      expect(again.status).toBe(303);
+      return again;
+    });
+    expect(signIn.headers.get('location')).toBe('/account/passkeys/new');
+    expect((await jar.fetch(new URL('/account/passkeys/new', idp.url))).status).toBe(200);
+  });
+
+  it('refuses a registration sent by a session signed in too long ago, storing nothing and auditing it', async () => {
+    const { jar, sub } = await signedInPerson();
+    const authenticator = new SoftwareAuthenticator(new URL(idp.url).origin);
+    const { options, csrfToken } = await addPasskeyPage(jar);
+    const form = { csrf_token: csrfToken, name: 'Late', credential: JSON.stringify(authenticator.create(options)) };
+    const before = await tableDigests(idp.issuer.ctx.store.database);
+    const res = await afterWindow(() => post(jar, '/account/passkeys', form));
+    expect(res.status).toBe(303);
+    expect(new URL(res.headers.get('location')!, idp.url).pathname).toBe('/sign-in');
+    expect(await tableDigests(idp.issuer.ctx.store.database)).toEqual(before);
+    expect((await auditTypes('passkey.refused')).at(-1)).toMatchObject({
+      subject: sub,
+      detail: { action: 'register', reason: 'sign_in_not_fresh' },
+    });
+  });
+
+  it('refuses to remove a passkey for a session signed in too long ago', async () => {
+    const { jar, credential } = await personWithPasskey();
+    const csrfToken = formValue(await (await jar.fetch(new URL('/account', idp.url))).text(), 'csrf_token')!;
+    const id = credential.id.toString('base64url');
+    const before = await tableDigests(idp.issuer.ctx.store.database);
+    const res = await afterWindow(() => post(jar, '/account/passkeys/remove', { csrf_token: csrfToken, passkey: id }));
+    expect(res.status).toBe(303);
+    expect(new URL(res.headers.get('location')!, idp.url).pathname).toBe('/sign-in');
+    expect(await tableDigests(idp.issuer.ctx.store.database)).toEqual(before);
+    expect((await auditTypes('passkey.refused')).at(-1)?.detail).toMatchObject({ action: 'remove' });
+  });
+
+  it('counts a passkey sign-in as fresh', async () => {
+    const { jar, authenticator } = await personWithPasskey();
+    await afterWindow(async () => {
+      const res = await jar.fetch(new URL('/account/passkeys/new', idp.url));
+      const location = new URL(res.headers.get('location')!, idp.url);
+      const html = await (await jar.fetch(location)).text();
+      const page = {
+        jar,
+        html,
+        options: pageOptions<RequestOptions>(html, 'data-passkey-sign-in'),
+        interaction: formValue(html, 'interaction')!,
+        csrfToken: formValue(html, 'csrf_token')!,
+      };
+      const signedIn = await answer(page, authenticator.get(page.options));
+      expect(signedIn.headers.get('location')).toBe('/account/passkeys/new');
+      expect((await jar.fetch(new URL('/account/passkeys/new', idp.url))).status).toBe(200);
+    });
   });
 });

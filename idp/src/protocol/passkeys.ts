@@ -334,6 +334,23 @@ export async function verifyPasskeyAssertion(
   return { user, passkey: { ...passkey, counter: newCounter, lastUsedAt: ctx.clock.now() } };
 }
 
+/**
+ * Audits a passkey change refused because the session signed in too long ago (the fresh sign-in
+ * gate, routes/fresh-sign-in.ts): someone at a session left open tried to change how it signs in.
+ */
+export async function auditStaleSignIn(
+  ctx: IssuerContext,
+  session: SsoSession,
+  action: 'register' | 'remove',
+  ip: string,
+): Promise<void> {
+  await audit(ctx, 'passkey.refused', {
+    subject: session.userId,
+    ip,
+    detail: { action, reason: 'sign_in_not_fresh', authTime: session.authTime },
+  });
+}
+
 // --- The account page's list ------------------------------------------------------------------
 
 /** The person's passkeys, as the account page lists them. */

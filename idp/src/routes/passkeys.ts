@@ -2,6 +2,8 @@
  * Passkeys at the account page: adding one (a WebAuthn registration ceremony on its own page),
  * renaming and removing one; and the script the issuer's pages run the ceremonies with. Actions
  * are account forms (./account.ts: same-site, the session's CSRF token), answered with a redirect.
+ * Adding and removing change how the account signs in, so they need a fresh sign-in
+ * (./fresh-sign-in.ts); renaming does not.
  */
 import { Hono, type Context } from 'hono';
 import { ISSUER_PATHS } from '@tessera/shared';
@@ -11,6 +13,7 @@ import { readSessionCookie } from '../http/cookies.js';
 import { deviceOf } from '../http/device.js';
 import type { Env } from '../http/env.js';
 import {
+  auditStaleSignIn,
   finishPasskeyRegistration,
   isCredentialId,
   PasskeyNotFound,
@@ -26,6 +29,7 @@ import { PAGE_SCRIPT_PATH, pageScript } from '../views/page-script.js';
 import { addPasskeyPage } from '../views/passkey-pages.js';
 import { errorPage } from '../views/pages.js';
 import { accountCsrfToken, readAccountForm } from './account.js';
+import { requireFreshSignIn } from './fresh-sign-in.js';
 
 const PASSKEYS = `${ISSUER_PATHS.account}/passkeys`;
 
@@ -61,6 +65,8 @@ export function passkeyRoutes(ctx: IssuerContext): Hono<Env> {
     const secret = readSessionCookie(c, ctx.config);
     const session = await findActiveSession(ctx, secret);
     if (!session) return c.redirect(ISSUER_PATHS.signIn, 303);
+    const stale = await requireFreshSignIn(c, ctx, session, `${PASSKEYS}/new`);
+    if (stale) return stale;
     return addPasskey(c, session, secret!);
   });
 
@@ -69,6 +75,11 @@ export function passkeyRoutes(ctx: IssuerContext): Hono<Env> {
     const action = await readAccountForm(ctx, c);
     if (action instanceof Response) return action;
     const { session, form } = action;
+    const stale = await requireFreshSignIn(c, ctx, session, `${PASSKEYS}/new`);
+    if (stale) {
+      await auditStaleSignIn(ctx, session, 'register', deviceOf(c, ctx.config).ip);
+      return stale;
+    }
     const secret = readSessionCookie(c, ctx.config)!;
     const name = passkeyName(form.get('name'));
     if (name === undefined) return addPasskey(c, session, secret, NAME_RULE);
@@ -105,6 +116,11 @@ export function passkeyRoutes(ctx: IssuerContext): Hono<Env> {
     const { session, form } = action;
     const id = form.get('passkey') ?? '';
     if (!isCredentialId(id)) throw new PasskeyNotFound();
+    const stale = await requireFreshSignIn(c, ctx, session, ISSUER_PATHS.account);
+    if (stale) {
+      await auditStaleSignIn(ctx, session, 'remove', deviceOf(c, ctx.config).ip);
+      return stale;
+    }
     await removePasskey(ctx, session, { id, ip: deviceOf(c, ctx.config).ip });
     return c.redirect(ISSUER_PATHS.account, 303);
   });
