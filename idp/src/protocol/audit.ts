@@ -25,6 +25,8 @@ export type AuditType =
   | 'passkey.registered'
   | 'passkey.renamed'
   | 'passkey.removed'
+  /** A passkey proved as the second factor after a password. */
+  | 'passkey.factor_proved'
   /** A passkey ceremony's answer or an account-page change refused; `detail.reason` says why. */
   | 'passkey.refused'
   /** WebAuthn §6.1.1: a signature counter that did not go up — a possibly cloned authenticator. */

@@ -257,10 +257,11 @@ export async function startPasskeySignIn(
   return options;
 }
 
-/** What a verified assertion established: whose passkey, and which. */
+/** What a verified assertion established: whose passkey, which, and whether the user was verified. */
 export interface PasskeyAssertion {
   user: User;
   passkey: Passkey;
+  userVerified: boolean;
 }
 
 /**
@@ -273,6 +274,8 @@ export async function verifyPasskeyAssertion(
   credential: string,
   boundTo: string,
   expectedUser?: string,
+  /** Whether the authenticator must have verified the user (a passkey standing in for a password). */
+  userVerification: 'required' | 'preferred' = 'required',
 ): Promise<PasskeyAssertion> {
   const rp = relyingParty(ctx.config);
   const response = parseCredential<AuthenticationResponseJSON>(credential, [
@@ -299,7 +302,7 @@ export async function verifyPasskeyAssertion(
       expectedChallenge: challenge,
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
-      requireUserVerification: true,
+      requireUserVerification: userVerification === 'required',
       // The counter is judged below, once the signature is known to be the authenticator's, so
       // that a counter that went back is told apart from a bad signature and audited as a clone.
       credential: {
@@ -313,7 +316,7 @@ export async function verifyPasskeyAssertion(
     throw new PasskeyRefused('verification_failed', e instanceof Error ? e.message : String(e));
   }
   if (!verified.verified) throw new PasskeyRefused('verification_failed');
-  const { newCounter, credentialBackedUp } = verified.authenticationInfo;
+  const { newCounter, credentialBackedUp, userVerified } = verified.authenticationInfo;
   // WebAuthn §6.1.1 and §7.2 step 22: an authenticator that keeps a counter never repeats or lowers
   // it; one that did is possibly cloned. The store's compare-and-set also refuses the second of two
   // concurrent assertions with one counter.
@@ -331,7 +334,7 @@ export async function verifyPasskeyAssertion(
   }
   const user = await ctx.store.users.findBySub(passkey.userId);
   if (!user) throw new PasskeyRefused('unknown_credential', 'the passkey’s person is gone');
-  return { user, passkey: { ...passkey, counter: newCounter, lastUsedAt: ctx.clock.now() } };
+  return { user, passkey: { ...passkey, counter: newCounter, lastUsedAt: ctx.clock.now() }, userVerified };
 }
 
 /**
@@ -349,6 +352,66 @@ export async function auditStaleSignIn(
     ip,
     detail: { action, reason: 'sign_in_not_fresh', authTime: session.authTime },
   });
+}
+
+// --- A passkey as the second factor after a password ------------------------------------------
+
+/**
+ * Options for proving one of the session's person's passkeys after their password: their passkeys
+ * listed (the person is known), user verification preferred — the passkey is the factor the person
+ * has; one that also verified them says so (`user`). The challenge is bound to the session.
+ */
+export async function startPasskeyFactor(
+  ctx: IssuerContext,
+  session: SsoSession,
+): Promise<PublicKeyCredentialRequestOptionsJSON | undefined> {
+  const passkeys = await ctx.store.passkeys.listForUser(session.userId);
+  if (passkeys.length === 0) return undefined;
+  const options = await generateAuthenticationOptions({
+    rpID: relyingParty(ctx.config).id,
+    allowCredentials: passkeys.map((p) => ({ id: p.id, transports: p.transports })),
+    userVerification: 'preferred',
+    timeout: CHALLENGE_TTL_MS,
+  });
+  await issueChallenge(ctx, options.challenge, 'authentication', session.id);
+  return options;
+}
+
+/**
+ * Verifies a passkey assertion answering the session's second-factor challenge: the passkey must be
+ * the session's person's (WebAuthn §7.2 step 6 — another person's passkey proves nothing about this
+ * one). Returns the methods it adds to the session (RFC 8176: hwk or swk, and user if verified);
+ * refusals are audited and throw PasskeyRefused.
+ */
+export async function provePasskeyFactor(
+  ctx: IssuerContext,
+  session: SsoSession,
+  answer: { credential: string; ip: string },
+): Promise<AuthenticationMethod[]> {
+  try {
+    const { passkey, userVerified } = await verifyPasskeyAssertion(
+      ctx,
+      answer.credential,
+      session.id,
+      session.userId,
+      'preferred',
+    );
+    await audit(ctx, 'passkey.factor_proved', {
+      subject: session.userId,
+      ip: answer.ip,
+      detail: { sid: session.id, credential: passkey.id, userVerified },
+    });
+    const [device] = passkeyMethods(passkey);
+    return userVerified ? [device!, 'user'] : [device!];
+  } catch (e) {
+    if (e instanceof PasskeyRefused)
+      await audit(ctx, 'passkey.refused', {
+        subject: session.userId,
+        ip: answer.ip,
+        detail: { ceremony: 'second_factor', reason: e.reason, why: e.detail.slice(0, 200) },
+      });
+    throw e;
+  }
 }
 
 // --- The account page's list ------------------------------------------------------------------
