@@ -177,7 +177,7 @@ describe('adding a passkey at the account page', () => {
       subject: sub,
       detail: { credential: credential.id.toString('base64url'), name: 'Laptop' },
     });
-    // Its credential id is left out of the next registration's options (WebAuthn §5.4.3).
+    // Its credential id is left out of the next registration's options (WebAuthn §5.4, excludeCredentials).
     const { options } = await addPasskeyPage(jar);
     expect(options.excludeCredentials.map((c) => c.id)).toEqual([credential.id.toString('base64url')]);
   });

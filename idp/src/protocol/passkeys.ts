@@ -1,8 +1,8 @@
 /**
  * Passkeys (WebAuthn Level 3): registering one from the account page, signing in with one instead
  * of a password, and the person's list of them. The relying party is the issuer itself: its RP ID
- * is the issuer's host and the one origin accepted is the issuer's (WebAuthn §5.1.4.1 step 7,
- * §7.1 steps 9-13, §7.2 steps 13-15). Every ceremony answers a challenge the issuer stored for
+ * is the issuer's host and the one origin accepted is the issuer's (WebAuthn §7.1
+ * and §7.2, the origin and RP ID checks). Every ceremony answers a challenge the issuer stored for
  * that ceremony and that interaction or session, used once. A refusal changes no passkey.
  */
 import {
@@ -286,7 +286,7 @@ export async function verifyPasskeyAssertion(
   const challenge = await useChallenge(ctx, response.response.clientDataJSON, 'authentication', boundTo);
   const passkey = await ctx.store.passkeys.find(response.id);
   if (!passkey) throw new PasskeyRefused('unknown_credential');
-  // WebAuthn §7.2 step 6: the credential must belong to the person the ceremony is for — named by
+  // WebAuthn §7.2 (identifying the user): the credential must belong to the person the ceremony is for — named by
   // the user handle the authenticator returned, and by who is signing in if that is known.
   const handle = response.response.userHandle;
   if (expectedUser !== undefined && passkey.userId !== expectedUser)
@@ -317,7 +317,7 @@ export async function verifyPasskeyAssertion(
   }
   if (!verified.verified) throw new PasskeyRefused('verification_failed');
   const { newCounter, credentialBackedUp, userVerified } = verified.authenticationInfo;
-  // WebAuthn §6.1.1 and §7.2 step 22: an authenticator that keeps a counter never repeats or lowers
+  // WebAuthn §6.1.1 and §7.2 (the signature counter): an authenticator that keeps a counter never repeats or lowers
   // it; one that did is possibly cloned. The store's compare-and-set also refuses the second of two
   // concurrent assertions with one counter.
   const recorded = await ctx.store.passkeys.recordUse(passkey.id, {
@@ -379,7 +379,7 @@ export async function startPasskeyFactor(
 
 /**
  * Verifies a passkey assertion answering the session's second-factor challenge: the passkey must be
- * the session's person's (WebAuthn §7.2 step 6 — another person's passkey proves nothing about this
+ * the session's person's (WebAuthn §7.2 — another person's passkey proves nothing about this
  * one). Returns the methods it adds to the session (RFC 8176: hwk or swk, and user if verified);
  * refusals are audited and throw PasskeyRefused.
  */
