@@ -822,6 +822,41 @@ const SIGN_IN: ParamSpec = {
   ],
 };
 
+/** The passkey sign-in form: its interaction and token, and a credential that is no real assertion. */
+const PASSKEY_SIGN_IN: ParamSpec = {
+  names: ['interaction', 'csrf_token', 'credential'],
+  refs: ['signInInteraction', 'signInCsrf', 'issuerSignInInteraction', 'issuerSignInCsrf'],
+  literals: [
+    '{}',
+    'null',
+    '[]',
+    '{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{}}',
+    JSON.stringify({
+      id: 'AAAA',
+      rawId: 'AAAA',
+      response: { clientDataJSON: 'e30', authenticatorData: '', signature: '' },
+    }),
+    // Client data whose challenge is a number, not a string.
+    JSON.stringify({
+      id: 'AAAA',
+      rawId: 'AAAA',
+      response: { clientDataJSON: 'eyJjaGFsbGVuZ2UiOjF9', authenticatorData: 'AA', signature: 'AA' },
+    }),
+  ],
+  bases: [
+    [
+      ['interaction', { ref: 'signInInteraction' }],
+      ['csrf_token', { ref: 'signInCsrf' }],
+      ['credential', v('{}')],
+    ],
+    [
+      ['interaction', { ref: 'issuerSignInInteraction' }],
+      ['csrf_token', { ref: 'issuerSignInCsrf' }],
+      ['credential', v('null')],
+    ],
+  ],
+};
+
 const LOGOUT: ParamSpec = {
   names: ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state', 'ui_locales', 'logout_hint', 'csrf_token'],
   refs: ['idToken', 'accessToken', 'rp', 'spa', 'postLogoutUri', 'redirectUri', 'logoutCsrf'],
@@ -895,6 +930,7 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'POST', path: '/par', spec: PAR },
   { method: 'GET', path: '/sign-in', spec: SIGN_IN },
   { method: 'POST', path: '/sign-in', spec: SIGN_IN },
+  { method: 'POST', path: '/sign-in/passkey', spec: PASSKEY_SIGN_IN },
   { method: 'GET', path: '/logout', spec: LOGOUT },
   { method: 'POST', path: '/logout', spec: LOGOUT },
   { method: 'POST', path: '/logout/confirm', spec: LOGOUT },
