@@ -19,6 +19,7 @@ import { logoutRoutes } from './routes/logout.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { pushedAuthorizationRequestRoutes } from './routes/par.js';
 import { revocationRoutes } from './routes/revocation.js';
+import { secondFactorRoutes } from './routes/second-factor.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { statusListRoutes } from './routes/status-list.js';
 import { tokenRoutes } from './routes/token.js';
@@ -52,6 +53,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     metadataRoutes,
     authorizeRoutes,
     signInRoutes,
+    secondFactorRoutes,
     consentRoutes,
     tokenRoutes,
     pushedAuthorizationRequestRoutes,

@@ -10,7 +10,15 @@ import { ACR_LEVELS, ACR_MFA, ACR_PASSWORD, type ProviderMetadata } from '@tesse
 import { digest } from '../src/crypto/digest.js';
 import { addFactorToSession, isFreshSignIn } from '../src/protocol/sso-session.js';
 import { registerWebClient, sql, storedJson, useIssuer } from './support/fixture.js';
-import { basicAuth, postToken, redeemThroughSession, signInAndRedeem } from './support/browser.js';
+import {
+  authorizeQuery,
+  basicAuth,
+  getAuthorize,
+  locationOf,
+  postToken,
+  redeemThroughSession,
+  signInAndRedeem,
+} from './support/browser.js';
 
 const { idp, fx } = useIssuer();
 
@@ -34,14 +42,14 @@ async function sessionOf(secret: string) {
 }
 
 describe('authentication context of tokens', () => {
-  it('states a password sign-in as pwd in every token and at introspection, whatever acr_values asked', async () => {
+  it('states a password sign-in as pwd in every token and at introspection, whatever the request asks', async () => {
     await registerWebClient(idp, fx, WEB, { scopes: ['openid', 'profile', 'email', 'offline_access'] });
-    const { tokens } = await signInAndRedeem(idp.url, {
+    const { tokens, jar } = await signInAndRedeem(idp.url, {
       clientId: WEB.id,
       redirectUri: fx.redirectUri,
       auth: WEB,
-      // The request asks for two factors: only the session's record may say how the person signed in.
-      extra: { acr_values: ACR_MFA },
+      // A class the issuer does not know is ignored (OIDC Core §3.1.2.1): it says nothing of the sign-in.
+      extra: { acr_values: 'urn:example:gold' },
     });
     const id = decodeJwt(tokens.id_token as string);
     const access = decodeJwt(tokens.access_token as string);
@@ -62,6 +70,14 @@ describe('authentication context of tokens', () => {
       acr: ACR_PASSWORD,
       amr: ['pwd'],
     });
+    // Asking for two factors gets no code from a password-only session: the factor page instead.
+    const asked = await getAuthorize(
+      idp.url,
+      authorizeQuery({ clientId: WEB.id, redirectUri: fx.redirectUri }, { acr_values: ACR_MFA }),
+      jar,
+    );
+    expect(asked.status).toBe(302);
+    expect(locationOf(asked, idp.url)?.pathname).toBe('/sign-in/factor');
   });
 
   it('adds a factor to the same session with a new secret; a grant keeps what was proved when made', async () => {

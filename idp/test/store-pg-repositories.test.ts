@@ -150,6 +150,7 @@ const client = (id: string, over: Partial<Client> = {}): Client => ({
   jwks: null,
   jwksUri: null,
   requirePushedAuthorizationRequests: false,
+  requireMfa: false,
   createdAt: 1000,
   ...over,
 });
@@ -401,6 +402,7 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
       request: req,
       sessionId: null,
       returnTo: null,
+      pendingUserId: null,
       createdAt: 0,
       expiresAt,
     });

@@ -25,6 +25,7 @@ export type OAuthErrorCode =
   | 'login_required'
   | 'consent_required'
   | 'interaction_required'
+  | 'unmet_authentication_requirements'
   | 'invalid_target'
   | 'invalid_request_uri'
   | 'request_not_supported'
@@ -56,6 +57,8 @@ const STATUS: Record<OAuthErrorCode, OAuthErrorStatus> = {
   login_required: 400,
   consent_required: 400,
   interaction_required: 400,
+  // OpenID Connect Core Error Code unmet_authentication_requirements 1.0 §2.
+  unmet_authentication_requirements: 400,
   invalid_target: 400,
   invalid_request_uri: 400,
   request_not_supported: 400,

@@ -39,7 +39,7 @@ const USAGE = `usage: npm run idp -- <command> [options]
                  [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
                  [--scope SCOPE ...] [--resource URI ...] [--id CLIENT_ID]
                  [--grant-type refresh_token|client_credentials|device_code ...]
-                 [--exchange-for URI ...] [--dpop-bound] [--require-par] [--json]
+                 [--exchange-for URI ...] [--dpop-bound] [--require-par] [--require-mfa] [--json]
                                                      --scope: OpenID scopes and its resources' scopes
                                                      (default: all of them); a machine client
                                                      (--grant-type client_credentials) or a device
@@ -54,6 +54,8 @@ const USAGE = `usage: npm run idp -- <command> [options]
                                                      instead of a secret; confidential clients only
                                                      --require-par: its authorization requests only
                                                      through /par (RFC 9126 §6)
+                                                     --require-mfa: every sign-in for it needs a
+                                                     second factor or a passkey
   clients list [--json]
   clients delete --id CLIENT_ID [--json]             the client, its grants, consents and tokens go;
                                                      every running issuer refuses it from its next
@@ -99,6 +101,7 @@ const OPTIONS = {
   'jwks-file': { type: 'string' },
   'jwks-uri': { type: 'string' },
   'require-par': { type: 'boolean' },
+  'require-mfa': { type: 'boolean' },
   since: { type: 'string' },
   limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -192,6 +195,7 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       ...(values['jwks-uri'] !== undefined ? { jwksUri: values['jwks-uri'] } : {}),
       dpopBound: values['dpop-bound'] ?? false,
       requirePushedAuthorizationRequests: values['require-par'] ?? false,
+      requireMfa: values['require-mfa'] ?? false,
     });
     const data = {
       client_id: client.id,

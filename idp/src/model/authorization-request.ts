@@ -18,4 +18,9 @@ export interface AuthorizationRequest {
   prompt: Prompt[];
   /** Seconds (OIDC Core §3.1.2.1). */
   maxAge?: number;
+  /**
+   * The weakest of the `acr_values` the issuer knows (OIDC Core §3.1.2.1: any one of them met is
+   * enough; unknown ones are ignored), if any.
+   */
+  acr?: string;
 }

@@ -30,7 +30,23 @@ export type AuditType =
   /** A passkey ceremony's answer or an account-page change refused; `detail.reason` says why. */
   | 'passkey.refused'
   /** WebAuthn §6.1.1: a signature counter that did not go up — a possibly cloned authenticator. */
-  | 'passkey.counter_regressed';
+  | 'passkey.counter_regressed'
+  /** A TOTP authenticator became active (a correct first code), or its first code was refused. */
+  | 'totp.enrolled'
+  | 'totp.enrolment_failed'
+  | 'totp.removed'
+  /** A second factor was refused (wrong, replayed, or throttled), or accepted. */
+  | 'second_factor.failed'
+  | 'second_factor.succeeded'
+  /** Wrong second factors put a person or an IP in a backoff delay or a lock. */
+  | 'second_factor.throttled'
+  /** A recovery code was used (with how many remain), or a new set voided the old. */
+  | 'recovery_code.used'
+  | 'recovery_codes.generated'
+  /** A person with no second factor was asked for one (the app required it). */
+  | 'second_factor.unavailable'
+  /** Other sessions ended because the person changed how they sign in. */
+  | 'sessions.ended_after_factor_change';
 
 export interface AuditFields {
   subject?: string | null;

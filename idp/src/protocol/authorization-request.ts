@@ -3,7 +3,7 @@
  * of checks. Until the client and its redirect URI are known to be good, errors are shown at
  * the issuer (never redirected: RFC 6749 §4.1.2.1); after that they go back to the client.
  */
-import { OAuthError, SCOPES } from '@tessera/shared';
+import { OAuthError, SCOPES, weakestKnownAcr } from '@tessera/shared';
 import { refuseDuplicates, type Params } from './params.js';
 import type { AuthorizationRequest, Prompt } from '../model/authorization-request.js';
 import type { Client, Store } from '../store/index.js';
@@ -91,11 +91,13 @@ function checkRequest(
 
   const nonce = params.get('nonce');
   const resource = params.get('resource');
+  const acr = weakestKnownAcr((params.get('acr_values') ?? '').split(' ').filter(Boolean));
   return {
     scope,
     codeChallenge,
     prompt: prompt as Prompt[],
     ...(maxAge !== undefined ? { maxAge } : {}),
+    ...(acr !== undefined ? { acr } : {}),
     ...(nonce !== undefined ? { nonce } : {}),
     ...(resource !== undefined ? { resourceParam: resource } : {}),
   };

@@ -3,7 +3,7 @@
  * if needed, then issue a single-use code. `prompt=none` never shows a page: it answers
  * `login_required` or `consent_required` instead (OIDC Core §3.1.2.6).
  */
-import { OAuthError } from '@tessera/shared';
+import { ACR_MFA, ACR_PASSWORD, OAuthError, acrForMethods, acrSatisfies } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import { digest } from '../crypto/digest.js';
 import { randomId, randomSecret } from '../crypto/random.js';
@@ -11,11 +11,12 @@ import type { Interaction, SsoSession } from '../store/index.js';
 import type { AuthorizationRequest } from '../model/authorization-request.js';
 import { RedirectableAuthorizationError } from './authorization-request.js';
 import { successRedirect } from './authorization-response.js';
+import { hasEnrolledSecondFactor } from './second-factor.js';
 import { recordSessionUse } from './sso-session.js';
 
 export type AuthorizeOutcome =
   | { kind: 'redirect'; url: string }
-  | { kind: 'sign-in' | 'consent'; interaction: Interaction };
+  | { kind: 'sign-in' | 'factor' | 'consent'; interaction: Interaction };
 
 /** True while the request still needs the person to sign in (again) before anything is issued. */
 export function needsSignIn(
@@ -31,6 +32,31 @@ export function needsSignIn(
   // OIDC Core §3.1.2.1: max_age — re-authenticate when the last sign-in is older.
   if (req.maxAge !== undefined && ctx.clock.now() - session.authTime > req.maxAge * 1000) return true;
   return false;
+}
+
+/**
+ * The authentication context class this request needs: the strongest of what it asked for
+ * (`acr_values`), what its client requires (`--require-mfa`), and what the person chose by
+ * enrolling a second factor (a password alone no longer signs them in).
+ */
+async function requiredAcr(ctx: IssuerContext, req: AuthorizationRequest, userId: string): Promise<string> {
+  const client = await ctx.store.clients.findById(req.clientId);
+  const needs = [req.acr ?? ACR_PASSWORD];
+  if (client?.requireMfa || (await hasEnrolledSecondFactor(ctx, userId))) needs.push(ACR_MFA);
+  return needs.reduce((a, b) => (acrSatisfies(a, b) ? a : b));
+}
+
+/**
+ * True while the session is weaker than the request needs: the person is then asked for the
+ * missing factor only, not for the whole sign-in. The session's own record decides (acrForMethods
+ * of its amr), never the request.
+ */
+export async function needsSecondFactor(
+  ctx: IssuerContext,
+  req: AuthorizationRequest,
+  session: SsoSession,
+): Promise<boolean> {
+  return !acrSatisfies(acrForMethods(session.amr), await requiredAcr(ctx, req, session.userId));
 }
 
 async function needsConsent(ctx: IssuerContext, req: AuthorizationRequest, session: SsoSession): Promise<boolean> {
@@ -60,6 +86,7 @@ export async function startInteraction(
     request: req,
     sessionId: null,
     returnTo,
+    pendingUserId: null,
     createdAt: now,
     expiresAt: now + ctx.config.interactionTtl * 1000,
   });
@@ -84,7 +111,7 @@ export async function authorize(
   interaction?: Interaction,
 ): Promise<AuthorizeOutcome> {
   // OIDC Core §3.1.2.1: with prompt=none, a page the person would have to see is this error instead.
-  const page = async (kind: 'sign-in' | 'consent', refusal: OAuthError): Promise<AuthorizeOutcome> => {
+  const page = async (kind: 'sign-in' | 'factor' | 'consent', refusal: OAuthError): Promise<AuthorizeOutcome> => {
     if (req.prompt.includes('none')) throw new RedirectableAuthorizationError(refusal, req.redirectUri, req.state);
     return { kind, interaction: await interactionFor(ctx, req, browserDigest, interaction) };
   };
@@ -92,6 +119,11 @@ export async function authorize(
     return page('sign-in', new OAuthError('login_required', 'the person is not signed in'));
   }
   const active = session as SsoSession;
+  if (await needsSecondFactor(ctx, req, active)) {
+    // OIDC Core §3.1.2.6: the person must interact (give a second factor); the factor page tells
+    // one who has none how to set one up.
+    return page('factor', new OAuthError('interaction_required', 'a second factor is needed'));
+  }
   if (await needsConsent(ctx, req, active)) {
     return page('consent', new OAuthError('consent_required', 'the person has not allowed this client'));
   }

@@ -17,6 +17,8 @@ export interface DeviceListing {
   ip: string;
   createdAt: number;
   lastSeenAt: number;
+  /** How the person signed in there (RFC 8176 values). */
+  amr: string[];
   /** The session of the browser asking. */
   current: boolean;
 }
@@ -40,6 +42,7 @@ export async function listDevices(ctx: IssuerContext, current: SsoSession): Prom
       ip: s.ip,
       createdAt: s.createdAt,
       lastSeenAt: s.lastSeenAt,
+      amr: s.amr,
       current: s.id === current.id,
     }))
     .sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt - a.lastSeenAt);
@@ -76,4 +79,15 @@ export async function endAllDevices(ctx: IssuerContext, by: SsoSession, ip: stri
   const ordered = [...sessions.filter((s) => s.id !== by.id), ...sessions.filter((s) => s.id === by.id)];
   for (const s of ordered) await endOne(ctx, s, by, ip);
   return ordered.length;
+}
+
+/**
+ * Ends every other session of the person, on their asking when they changed how they sign in: a
+ * session opened with a factor they no longer trust should not outlive it. Returns how many ended.
+ */
+export async function endOtherDevices(ctx: IssuerContext, by: SsoSession, ip: string): Promise<number> {
+  const others = (await ctx.store.sessions.listActiveForUser(by.userId)).filter((s) => s.id !== by.id);
+  for (const s of others) await endOne(ctx, s, by, ip);
+  await audit(ctx, 'sessions.ended_after_factor_change', { subject: by.userId, ip, detail: { ended: others.length } });
+  return others.length;
 }

@@ -66,6 +66,8 @@ export interface ClientInput {
   dpopBound?: boolean;
   /** RFC 9126 §6: accept its authorization requests only when pushed first (/par). */
   requirePushedAuthorizationRequests?: boolean;
+  /** Every sign-in for it needs a second factor or a passkey (acr at least ACR_MFA). */
+  requireMfa?: boolean;
   /** Use this secret instead of generating one (demo seeding only). */
   secret?: string;
   /** Public keys for private_key_jwt instead of a secret (OIDC Dynamic Client Registration §2 `jwks`)… */
@@ -175,6 +177,7 @@ async function clientFrom(
     jwks: input.jwks === undefined ? null : (input.jwks as ClientJwks),
     jwksUri: input.jwksUri ?? null,
     requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests ?? false,
+    requireMfa: input.requireMfa ?? false,
   };
   return secret === undefined ? { client } : { client, secret };
 }

@@ -2,16 +2,31 @@
  * Signing in at the issuer's sign-in page: the password check under the throttle, the session it
  * starts, and where the interaction goes on from there (OIDC Core §3.1.2.3).
  */
+import { OAuthError } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import type { Interaction, SsoSession, User } from '../store/index.js';
 import { audit } from './audit.js';
 import { authorize, type AuthorizeOutcome } from './authorize.js';
 import { BadCredentialsError } from './credentials.js';
+import { errorRedirect } from './authorization-response.js';
+import {
+  hasEnrolledSecondFactor,
+  secondFactorsOf,
+  verifySecondFactor,
+  type FactorCode,
+  type SecondFactors,
+} from './second-factor.js';
 import { attemptSignIn } from './sign-in-throttle.js';
-import { findActiveSession, signInSession, type Device } from './sso-session.js';
+import { addFactorToSession, findActiveSession, signInSession, type Device } from './sso-session.js';
 
-/** A session and its cookie secret, or the one message every refusal shows. */
-export type SignInResult = { ok: true; session: SsoSession; secret: string } | { ok: false; message: string };
+/**
+ * A session and its cookie secret; or, for a person with a second factor, no session yet — the
+ * interaction records who they are and they are asked for it; or the one message every refusal shows.
+ */
+export type SignInResult =
+  | { ok: true; session: SsoSession; secret: string }
+  | { ok: true; secondFactor: true }
+  | { ok: false; message: string };
 
 /**
  * Where a signed-in interaction leads: with no app waiting, the issuer page it began at (the
@@ -28,6 +43,7 @@ export async function signIn(
     clientId: string | null;
     /** The session cookie this browser sent, if any: its session is renewed or replaced. */
     sessionSecret: string | undefined;
+    interaction: Interaction;
   },
 ): Promise<SignInResult> {
   const { email, device, clientId } = attempt;
@@ -41,6 +57,12 @@ export async function signIn(
     ctx.log.info('sign_in.failed', { ip: device.ip, reason: e.reason });
     await audit(ctx, 'sign_in.failed', { subject: e.subject, clientId, ip: device.ip, detail: { reason: e.reason } });
     return { ok: false, message: e.message };
+  }
+  if (await hasEnrolledSecondFactor(ctx, user.sub)) {
+    // No session before the second factor: a password alone opens nothing, not even the account page.
+    await ctx.store.interactions.setPendingUser(attempt.interaction.id, user.sub);
+    ctx.log.info('sign_in.second_factor_asked', { sub: user.sub });
+    return { ok: true, secondFactor: true };
   }
   const current = await findActiveSession(ctx, attempt.sessionSecret);
   const { session, secret } = await signInSession(ctx, user, device, current, ['pwd']);
@@ -65,4 +87,102 @@ export async function afterSignIn(
     ...interaction,
     sessionId: session.id,
   });
+}
+
+/** What the factor page shows: the factors the person can give, or that they have none. */
+export type FactorQuestion =
+  | { kind: 'ask'; user: User; factors: SecondFactors; clientName?: string }
+  | { kind: 'none-available'; user: User; clientName?: string }
+  | { kind: 'expired' };
+
+/**
+ * Who the factor page is for: the person whose password was right in this interaction, or else
+ * the signed-in person whose session is weaker than the request needs (a step-up).
+ */
+async function factorSubject(
+  ctx: IssuerContext,
+  interaction: Interaction,
+  current: SsoSession | undefined,
+): Promise<User | undefined> {
+  const userId = interaction.pendingUserId ?? current?.userId;
+  return userId === undefined ? undefined : ctx.store.users.findBySub(userId);
+}
+
+export async function secondFactorQuestion(
+  ctx: IssuerContext,
+  interaction: Interaction,
+  current: SsoSession | undefined,
+): Promise<FactorQuestion> {
+  const user = await factorSubject(ctx, interaction, current);
+  if (!user) return { kind: 'expired' };
+  const client = interaction.request ? await ctx.store.clients.findById(interaction.request.clientId) : undefined;
+  const named = client ? { clientName: client.name } : {};
+  const factors = await secondFactorsOf(ctx, user.sub);
+  if (!factors.totp && factors.recoveryCodes === 0) {
+    await audit(ctx, 'second_factor.unavailable', { subject: user.sub, clientId: client?.id ?? null });
+    return { kind: 'none-available', user, ...named };
+  }
+  return { kind: 'ask', user, factors, ...named };
+}
+
+export type SecondFactorResult =
+  | { ok: true; session: SsoSession; secret: string; recoveryCodesLeft?: number }
+  | { ok: false; message: string }
+  | { ok: false; expired: true };
+
+/** The one message a refused code shows: wrong, used already, or throttled look alike. */
+const REFUSED = 'That code is not right, or it was used already. Check it and try again.';
+
+/**
+ * Checks the second factor given at the factor page and signs the person in with it: a new session
+ * with both factors after a password (the interaction's pending person), or the factor added to
+ * the current session (a step-up: same sid, new secret).
+ */
+export async function giveSecondFactor(
+  ctx: IssuerContext,
+  attempt: { interaction: Interaction; factor: FactorCode; device: Device; sessionSecret: string | undefined },
+): Promise<SecondFactorResult> {
+  const { interaction, device } = attempt;
+  const current = await findActiveSession(ctx, attempt.sessionSecret);
+  const user = await factorSubject(ctx, interaction, current);
+  if (!user) return { ok: false, expired: true };
+  const result = await verifySecondFactor(ctx, user, attempt.factor, device.ip);
+  if (typeof result === 'string') return { ok: false, message: REFUSED };
+  const left = result.recoveryCodesLeft === undefined ? {} : { recoveryCodesLeft: result.recoveryCodesLeft };
+  const clientId = interaction.request?.clientId ?? null;
+  if (interaction.pendingUserId !== null) {
+    const { session, secret } = await signInSession(ctx, user, device, current, ['pwd', ...result.amr, 'mfa']);
+    ctx.log.info('sign_in.succeeded', { sub: user.sub, sid: session.id });
+    await audit(ctx, 'sign_in.succeeded', {
+      subject: user.sub,
+      clientId,
+      ip: device.ip,
+      detail: { sid: session.id, amr: session.amr },
+    });
+    return { ok: true, session, secret, ...left };
+  }
+  const { session, secret } = await addFactorToSession(ctx, current!, result.amr);
+  return { ok: true, session, secret, ...left };
+}
+
+/**
+ * The person left the factor page without giving a factor: the app is told, per OpenID Connect
+ * Core Error Code unmet_authentication_requirements 1.0 §2 when the person has no factor that
+ * could meet the request, else access_denied (RFC 6749 §4.1.2.1: the person declined).
+ */
+export async function cancelSecondFactor(
+  ctx: IssuerContext,
+  interaction: Interaction,
+  current: SsoSession | undefined,
+): Promise<{ kind: 'redirect'; url: string } | { kind: 'account' }> {
+  await ctx.store.interactions.consume(interaction.id);
+  const req = interaction.request;
+  if (!req) return { kind: 'account' };
+  const user = await factorSubject(ctx, interaction, current);
+  const factors = user ? await secondFactorsOf(ctx, user.sub) : { totp: false, recoveryCodes: 0 };
+  const refusal =
+    factors.totp || factors.recoveryCodes > 0
+      ? new OAuthError('access_denied', 'the person did not give a second factor')
+      : new OAuthError('unmet_authentication_requirements', 'the person has no second factor to give');
+  return { kind: 'redirect', url: errorRedirect(ctx.config.issuer, req.redirectUri, refusal, req.state) };
 }

@@ -12,12 +12,20 @@ import { parseAuthorizationRequest } from '../protocol/authorization-request.js'
 import { authorize, type AuthorizeOutcome } from '../protocol/authorize.js';
 import { resolveAuthorizationParams } from '../protocol/pushed-authorization-request.js';
 import { findActiveSession } from '../protocol/sso-session.js';
+import { SECOND_FACTOR_PATH } from './paths.js';
 
 /** Turns an outcome into a response; after a form POST, 303 makes the browser follow with GET. */
 export function respondToOutcome(c: Context<Env>, outcome: AuthorizeOutcome, status: 302 | 303): Response {
-  if (outcome.kind === 'redirect') return c.redirect(outcome.url, status);
-  const page = outcome.kind === 'sign-in' ? ISSUER_PATHS.signIn : ISSUER_PATHS.consent;
-  return c.redirect(`${page}?interaction=${encodeURIComponent(outcome.interaction.id)}`, status);
+  return c.redirect(outcomeLocation(outcome), status);
+}
+
+/** Where an outcome sends the browser: the client, or the issuer page the interaction waits at. */
+export function outcomeLocation(outcome: AuthorizeOutcome): string {
+  if (outcome.kind === 'redirect') return outcome.url;
+  const page = { 'sign-in': ISSUER_PATHS.signIn, factor: SECOND_FACTOR_PATH, consent: ISSUER_PATHS.consent }[
+    outcome.kind
+  ];
+  return `${page}?interaction=${encodeURIComponent(outcome.interaction.id)}`;
 }
 
 export function authorizeRoutes(ctx: IssuerContext): Hono<Env> {

@@ -13,8 +13,11 @@ import { answerConsent, consentQuestion } from '../protocol/consent.js';
 import { findActiveSession } from '../protocol/sso-session.js';
 import { consentPage } from '../views/pages.js';
 import { expiredInteraction, findBoundInteraction, forbiddenForm } from './interaction.js';
+import { SECOND_FACTOR_PATH } from './paths.js';
 
-const signInUrl = (interactionId: string) => `${ISSUER_PATHS.signIn}?interaction=${encodeURIComponent(interactionId)}`;
+/** The page a consent still owes first: a sign-in, or a second factor. */
+const pageUrl = (kind: 'sign-in' | 'factor', interactionId: string) =>
+  `${kind === 'sign-in' ? ISSUER_PATHS.signIn : SECOND_FACTOR_PATH}?interaction=${encodeURIComponent(interactionId)}`;
 
 export function consentRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
@@ -25,7 +28,8 @@ export function consentRoutes(ctx: IssuerContext): Hono<Env> {
     const session = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
     if (!interaction?.request || !session) return expiredInteraction(c);
     const question = await consentQuestion(ctx, interaction.request, session, interaction);
-    if (question.kind === 'sign-in') return c.redirect(signInUrl(interaction.id), 302);
+    if (question.kind === 'sign-in' || question.kind === 'factor')
+      return c.redirect(pageUrl(question.kind, interaction.id), 302);
     if (question.kind === 'expired') return expiredInteraction(c);
     // Allow or Deny is answered with a redirect to the client (see allowFormRedirectTo).
     allowFormRedirectTo(question.redirectUri);
@@ -49,7 +53,7 @@ export function consentRoutes(ctx: IssuerContext): Hono<Env> {
     if (!interaction?.request || !session) return expiredInteraction(c);
     if (!safeEqual(form.get('csrf_token') ?? '', interaction.csrfToken)) return forbiddenForm(c);
     const answer = await answerConsent(ctx, interaction.request, session, interaction, form.get('decision'));
-    if (answer.kind === 'sign-in') return c.redirect(signInUrl(interaction.id), 303);
+    if (answer.kind !== 'redirect') return c.redirect(pageUrl(answer.kind, interaction.id), 303);
     return c.redirect(answer.url, 303);
   });
 

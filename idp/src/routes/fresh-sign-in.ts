@@ -9,6 +9,7 @@ import type { IssuerContext } from '../context.js';
 import { browserBinding } from '../http/cookies.js';
 import type { Env } from '../http/env.js';
 import { startInteraction } from '../protocol/authorize.js';
+import { hasEnrolledSecondFactor } from '../protocol/second-factor.js';
 import { isFreshSignIn } from '../protocol/sso-session.js';
 import type { SsoSession } from '../store/index.js';
 
@@ -23,7 +24,9 @@ export async function requireFreshSignIn(
   session: SsoSession,
   returnTo: string,
 ): Promise<Response | undefined> {
-  if (isFreshSignIn(ctx, session)) return undefined;
+  // A session of a person with a second factor counts only if it was signed in with it.
+  const complete = session.amr.includes('mfa') || !(await hasEnrolledSecondFactor(ctx, session.userId));
+  if (isFreshSignIn(ctx, session) && complete) return undefined;
   const interaction = await startInteraction(ctx, null, browserBinding(c, ctx.config), returnTo);
   return c.redirect(`${ISSUER_PATHS.signIn}?interaction=${encodeURIComponent(interaction.id)}`, 303);
 }

@@ -24,6 +24,7 @@ import type { Interaction } from '../store/index.js';
 import { signInPage } from '../views/pages.js';
 import { respondToOutcome } from './authorize.js';
 import { expiredInteraction, findBoundInteraction, forbiddenForm } from './interaction.js';
+import { secondFactorUrl } from './paths.js';
 
 export function signInRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
@@ -87,6 +88,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
       const shown = { error: result.message, ...(email !== undefined ? { email: email.slice(0, 320) } : {}) };
       return c.html(await signInPageFor(interaction, client?.name, shown), 401);
     }
+    if ('secondFactor' in result) return c.redirect(secondFactorUrl(interaction.id), 303);
     setSessionCookie(c, ctx.config, result.secret);
     const next = await afterSignIn(ctx, interaction, result.session);
     // GET /account sends a browser that is not signed in to a sign-in at the issuer, and back.
@@ -108,6 +110,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
       device: deviceOf(c, ctx.config),
       clientId: interaction.request?.clientId ?? null,
       sessionSecret: readSessionCookie(c, ctx.config),
+      interaction,
     });
     return answerSignIn(c, interaction, result, email);
   });

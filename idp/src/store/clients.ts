@@ -33,6 +33,8 @@ export interface Client {
   jwksUri: string | null;
   /** RFC 9126 §6: authorization requests only by reference to one it pushed (/par). */
   requirePushedAuthorizationRequests: boolean;
+  /** Every sign-in for this client needs a second factor or a passkey. */
+  requireMfa: boolean;
   createdAt: number;
 }
 

@@ -18,6 +18,7 @@ import { deviceAuthorizationRepository } from './device-authorizations.js';
 import { dpopProofRepository } from './dpop-proofs.js';
 import { interactionRepository } from './interactions.js';
 import { pushedAuthorizationRequestRepository } from './pushed-authorization-requests.js';
+import { secondFactorRepository } from './second-factors.js';
 import { sessionRepository } from './sessions.js';
 import { signingKeyRepository } from './signing-keys.js';
 import { signInThrottleRepository } from './sign-in-throttles.js';
@@ -58,6 +59,7 @@ function openSqliteStore(file: string): Store {
     database,
     users: userRepository(db),
     sessions: sessionRepository(db),
+    secondFactors: secondFactorRepository(db),
     clients: clientRepository(db),
     resources: resourceRepository(db),
     interactions: interactionRepository(db),
@@ -83,6 +85,7 @@ export { isStoreUnavailable } from './unavailable.js';
 export type { User } from './users.js';
 export { EmailTakenError, normalizeEmail } from './users.js';
 export type { SsoSession } from './sessions.js';
+export type { TotpAuthenticator } from './second-factors.js';
 export type { Client, ClientJwks, ClientParty, ClientType, Resource } from './clients.js';
 export type { Interaction } from './interactions.js';
 export type { PushedAuthorizationRequest } from './pushed-authorization-requests.js';

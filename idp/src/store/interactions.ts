@@ -13,6 +13,8 @@ export interface Interaction {
   sessionId: string | null;
   /** For a sign-in with no app waiting: the issuer page it continues at, else the account page. */
   returnTo: string | null;
+  /** The person whose password was right here, asked for their second factor before any session. */
+  pendingUserId: string | null;
   createdAt: number;
   expiresAt: number;
 }
@@ -25,6 +27,8 @@ export interface InteractionRepository {
   /** An unexpired interaction, or undefined. */
   find(id: string, now: number): Promise<Interaction | undefined>;
   setSession(id: string, sessionId: string): Promise<void>;
+  /** Records whose password was right, until their second factor is given (or the interaction ends). */
+  setPendingUser(id: string, userId: string): Promise<void>;
   /** Deletes it; true for exactly one caller (single use). */
   consume(id: string): Promise<boolean>;
   /** Deletes up to `limit` interactions that expired before `now`; returns how many. */
@@ -56,6 +60,9 @@ export function interactionRepository(db: Db): InteractionRepository {
     },
     async setSession(id, sessionId) {
       setSession.run({ id, sessionId });
+    },
+    async setPendingUser(id, userId) {
+      db.update(interactions).set({ pendingUserId: userId }).where(eq(interactions.id, id)).run();
     },
     async consume(id) {
       return remove.run({ id }).changes === 1;

@@ -81,6 +81,8 @@ export const clients = sqliteTable('clients', {
    */
   jwks: text('jwks', { mode: 'json' }).$type<{ keys: Record<string, unknown>[] }>(),
   jwksUri: text('jwks_uri'),
+  /** Every sign-in for this client needs a second factor or a passkey (acr at least ACR_MFA). */
+  requireMfa: integer('require_mfa', { mode: 'boolean' }).notNull().default(false),
   /** RFC 9126 §6: its authorization requests are accepted only when pushed first. */
   requirePushedAuthorizationRequests: integer('require_pushed_authorization_requests', { mode: 'boolean' })
     .notNull()
@@ -112,6 +114,11 @@ export const interactions = sqliteTable(
     sessionId: text('session_id'),
     /** For a sign-in with no app waiting: the issuer page it continues at (the device page). */
     returnTo: text('return_to'),
+    /**
+     * The person whose password was right, waiting to give their second factor: no session exists
+     * before it is given, so a password alone opens nothing.
+     */
+    pendingUserId: text('pending_user_id'),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
   },
@@ -499,4 +506,38 @@ export const webauthnChallenges = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [index('webauthn_challenges_expiry').on(t.expiresAt)],
+);
+
+/**
+ * A person's TOTP authenticator (RFC 6238): its secret encrypted with the key-encryption key, as
+ * the signing keys are; active once a code from it was entered (`confirmed_at`). `last_used_step`
+ * is the time step of the last code accepted: a code of that step or an earlier one is refused, so
+ * each code is good once (RFC 6238 §5.2), and the update that raises it is the arbiter between
+ * concurrent uses.
+ */
+export const totpAuthenticators = sqliteTable('totp_authenticators', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  secretEncrypted: text('secret_encrypted').notNull(),
+  createdAt: integer('created_at').notNull(),
+  confirmedAt: integer('confirmed_at'),
+  lastUsedStep: integer('last_used_step'),
+});
+
+/**
+ * A person's recovery codes, each stored as its SHA-256 digest, used once (`used_at`, set by an
+ * update that only an unused code passes); a new set replaces the old.
+ */
+export const recoveryCodes = sqliteTable(
+  'recovery_codes',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    digest: text('digest').notNull(),
+    createdAt: integer('created_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.digest] })],
 );

@@ -14,6 +14,7 @@ import type { InteractionRepository } from './interactions.js';
 import type { PostgresDatabase } from './pg/database.js';
 import type { PushedAuthorizationRequestRepository } from './pushed-authorization-requests.js';
 import type { RefreshTokenRepository } from './refresh-tokens.js';
+import type { SecondFactorRepository } from './second-factors.js';
 import type { SessionRepository } from './sessions.js';
 import type { SignInThrottleRepository } from './sign-in-throttles.js';
 import type { SigningKeyRepository } from './signing-keys.js';
@@ -24,6 +25,7 @@ import type { WebAuthnChallengeRepository } from './webauthn-challenges.js';
 export interface Store {
   users: UserRepository;
   sessions: SessionRepository;
+  secondFactors: SecondFactorRepository;
   clients: ClientRepository;
   resources: ResourceRepository;
   interactions: InteractionRepository;

@@ -26,6 +26,8 @@ export const DURABLE_TABLES = {
   status_lists: 'id',
   client_assertions: 'key',
   passkeys: 'id',
+  totp_authenticators: 'user_id',
+  recovery_codes: 'user_id, digest',
 } as const;
 
 /**

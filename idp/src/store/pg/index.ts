@@ -12,6 +12,7 @@ import { dpopProofRepository } from './dpop-proofs.js';
 import { interactionRepository } from './interactions.js';
 import { pushedAuthorizationRequestRepository } from './pushed-authorization-requests.js';
 import { refreshTokenRepository } from './refresh-tokens.js';
+import { secondFactorRepository } from './second-factors.js';
 import { sessionRepository } from './sessions.js';
 import { signInThrottleRepository } from './sign-in-throttles.js';
 import { signingKeyRepository } from './signing-keys.js';
@@ -28,6 +29,7 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     database,
     users: userRepository(db),
     sessions: sessionRepository(db),
+    secondFactors: secondFactorRepository(db),
     clients: clientRepository(db),
     resources: resourceRepository(db),
     interactions: interactionRepository(db),

@@ -25,6 +25,9 @@ export function interactionRepository(db: PgDb): InteractionRepository {
     async setSession(id, sessionId) {
       await db.update(interactions).set({ sessionId }).where(eq(interactions.id, id));
     },
+    async setPendingUser(id, userId) {
+      await db.update(interactions).set({ pendingUserId: userId }).where(eq(interactions.id, id));
+    },
     async consume(id) {
       // The delete is the arbiter: a concurrent one waits for the row and then finds it gone.
       const r = await db.delete(interactions).where(eq(interactions.id, id));

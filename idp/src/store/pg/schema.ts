@@ -75,6 +75,7 @@ export const clients = pgTable('clients', {
   exchangeTargets: jsonb('exchange_targets').$type<string[]>().notNull().default([]),
   jwks: jsonb('jwks').$type<{ keys: Record<string, unknown>[] }>(),
   jwksUri: text('jwks_uri'),
+  requireMfa: boolean('require_mfa').notNull().default(false),
   requirePushedAuthorizationRequests: boolean('require_pushed_authorization_requests').notNull().default(false),
   createdAt: millis('created_at').notNull(),
 });
@@ -95,6 +96,7 @@ export const interactions = pgTable(
     request: jsonb('request'),
     sessionId: text('session_id'),
     returnTo: text('return_to'),
+    pendingUserId: text('pending_user_id'),
     createdAt: millis('created_at').notNull(),
     expiresAt: millis('expires_at').notNull(),
   },
@@ -376,4 +378,28 @@ export const webauthnChallenges = pgTable(
     expiresAt: millis('expires_at').notNull(),
   },
   (t) => [index('webauthn_challenges_expiry').on(t.expiresAt)],
+);
+
+/** See ../schema.ts. */
+export const totpAuthenticators = pgTable('totp_authenticators', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  secretEncrypted: text('secret_encrypted').notNull(),
+  createdAt: millis('created_at').notNull(),
+  confirmedAt: millis('confirmed_at'),
+  lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+});
+
+export const recoveryCodes = pgTable(
+  'recovery_codes',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    digest: text('digest').notNull(),
+    createdAt: millis('created_at').notNull(),
+    usedAt: millis('used_at'),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.digest] })],
 );
