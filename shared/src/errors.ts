@@ -22,6 +22,7 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'invalid_token'
   | 'insufficient_scope'
+  | 'insufficient_user_authentication'
   | 'login_required'
   | 'consent_required'
   | 'interaction_required'
@@ -54,6 +55,8 @@ const STATUS: Record<OAuthErrorCode, OAuthErrorStatus> = {
   temporarily_unavailable: 503,
   invalid_token: 401,
   insufficient_scope: 403,
+  // RFC 9470 §3: the token is good, the sign-in behind it is not enough.
+  insufficient_user_authentication: 401,
   login_required: 400,
   consent_required: 400,
   interaction_required: 400,

@@ -38,6 +38,7 @@ export * from './log/logger.js';
 // Hono middleware: bearer tokens for resource servers and a relying party's back-channel logout
 // endpoint (type-only import of hono: no runtime dependency). Request limits are in ./node.ts.
 export * from './hono/require-bearer.js';
+export * from './hono/step-up.js';
 export * from './hono/backchannel-logout.js';
 
 // Relying-party helpers (browser-safe). The Node-only loopback fetch is in ./node.ts.

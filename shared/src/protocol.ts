@@ -98,6 +98,10 @@ export interface AccessTokenClaims {
   iat: number;
   exp: number;
   auth_time?: number;
+  /** The authentication context class of the sign-in (RFC 9068 §2.2.1, OIDC Core §2). */
+  acr?: string;
+  /** How the person authenticated (RFC 8176 values). */
+  amr?: string[];
   email?: string;
   email_verified?: boolean;
   name?: string;
@@ -121,6 +125,10 @@ export interface IdTokenClaims {
   exp: number;
   iat: number;
   auth_time?: number;
+  /** The authentication context class of the sign-in (OIDC Core §2). */
+  acr?: string;
+  /** How the person authenticated (RFC 8176 values). */
+  amr?: string[];
   nonce?: string;
   sid?: string;
   at_hash?: string;

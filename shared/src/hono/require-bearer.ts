@@ -10,6 +10,7 @@ import { TokenVerificationError, type TokenVerificationErrorCode } from '../veri
 import { createMemoryJtiStore, type JtiStore } from '../verify/jti-store.js';
 import { createAccessTokenVerifier, type AccessTokenVerifierOptions } from '../verify/verify-access-token.js';
 import { DPOP_ALGORITHMS, DPoPProofError, verifyDPoPProof, type DPoPCrypto } from '../verify/verify-dpop-proof.js';
+import { userAuthenticationCheck, type UserAuthenticationRequirement } from './step-up.js';
 
 /** Context variables set by {@link requireBearer}: `c.get('accessToken')`. */
 export interface AccessTokenVariables {
@@ -32,6 +33,11 @@ export interface RequireBearerOptions extends AccessTokenVerifierOptions {
    * tokens are refused all the same — a bound token is never taken as a bearer token (§7.2).
    */
   dpop?: RequireDPoPOptions;
+  /**
+   * What every route needs of the sign-in behind the token (RFC 9470): see
+   * {@link requireUserAuthentication}, which does the same for one route.
+   */
+  userAuthentication?: UserAuthenticationRequirement;
 }
 
 /** How {@link requireBearer} checks DPoP proofs. */
@@ -105,10 +111,11 @@ const QUOTABLE = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
  * Answers (RFC 6750 §3): no bearer token → 401 with a bare `WWW-Authenticate: Bearer`; a refused
  * token → 401 `invalid_token`; missing `requiredScopes` → 403 `insufficient_scope`; issuer keys
  * unavailable → 503 `temporarily_unavailable` (the token may well be good: the client should
- * retry, not sign in again). With `statusLists` (see {@link createStatusListChecker}), a token
- * revoked at the issuer is a 401 too, and a status list that cannot be had a 503. Tokens in the
- * query string or form body (RFC 6750 §2.2–2.3) are not read: URLs leak into logs and histories
- * (RFC 6750 §5.3).
+ * retry, not sign in again); a sign-in short of `userAuthentication` → 401
+ * `insufficient_user_authentication` with what is needed (RFC 9470 §3). With `statusLists` (see
+ * {@link createStatusListChecker}), a token revoked at the issuer is a 401 too, and a status list
+ * that cannot be had a 503. Tokens in the query string or form body (RFC 6750 §2.2–2.3) are not
+ * read: URLs leak into logs and histories (RFC 6750 §5.3).
  *
  * @example
  * ```ts
@@ -137,6 +144,11 @@ export function requireBearer(options: RequireBearerOptions): MiddlewareHandler<
     ? (dpop.jtiStore ?? createMemoryJtiStore({ ...(options.now ? { now: options.now } : {}) }))
     : undefined;
   const realmParam = realm === undefined ? [] : [`realm="${realm}"`];
+  const stepUp = userAuthenticationCheck({
+    ...options.userAuthentication,
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.clockToleranceSec === undefined ? {} : { clockToleranceSec: options.clockToleranceSec }),
+  });
   const scopeParam = options.requiredScopes?.length ? [`scope="${options.requiredScopes.join(' ')}"`] : [];
 
   type Scheme = 'bearer' | 'dpop';
@@ -230,6 +242,8 @@ export function requireBearer(options: RequireBearerOptions): MiddlewareHandler<
         throw error;
       }
     }
+    const unmet = stepUp?.(claims);
+    if (unmet !== undefined) return answer(c, scheme, unmet.error, unmet.params);
     c.set('accessToken', claims);
     await next();
     return undefined;
