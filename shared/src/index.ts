@@ -45,6 +45,7 @@ export * from './hono/backchannel-logout.js';
 export * from './rp/errors.js';
 export * from './rp/pkce.js';
 export * from './rp/authorization-request.js';
+export * from './rp/step-up.js';
 export * from './rp/authorization-response.js';
 export * from './rp/code-exchange.js';
 export * from './rp/dpop-prover.js';

@@ -47,6 +47,18 @@ describe('createAuthorizationRequest', () => {
     expect(request.url.searchParams.get('max_age')).toBe('300');
   });
 
+  it('sends acr_values space-separated (OIDC Core §3.1.2.1), and refuses a value with a space', async () => {
+    const request = await createAuthorizationRequest({ ...base, acrValues: ['urn:tessera:acr:mfa', 'phr'] });
+    expect(request.url.searchParams.get('acr_values')).toBe('urn:tessera:acr:mfa phr');
+    const fromString = await createAuthorizationRequest({ ...base, acrValues: 'phr' });
+    expect(fromString.url.searchParams.get('acr_values')).toBe('phr');
+    expect((await createAuthorizationRequest(base)).url.searchParams.has('acr_values')).toBe(false);
+    await expect(createAuthorizationRequest({ ...base, acrValues: ['a b'] })).rejects.toThrow(TypeError);
+    await expect(createAuthorizationRequest({ ...base, extraParameters: { acr_values: 'phr' } })).rejects.toThrow(
+      TypeError,
+    );
+  });
+
   it("keeps the endpoint's own query parameters (RFC 6749 §3.1)", async () => {
     const request = await createAuthorizationRequest({
       ...base,

@@ -22,6 +22,11 @@ export interface AuthorizationRequestOptions {
    * `verifyIdToken({ maxAgeSec })`.
    */
   maxAgeSec?: number;
+  /**
+   * `acr_values`: the authentication context classes asked for, in order of preference (OIDC Core
+   * §3.1.2.1). The issuer may not meet them: check the ID token's `acr` (acrMeetsRequest).
+   */
+  acrValues?: string | readonly string[];
   /** `login_hint`: who is expected to sign in. */
   loginHint?: string;
   /** `ui_locales`: preferred languages, space-separated BCP 47 tags. */
@@ -54,6 +59,7 @@ const OWN_PARAMETERS = new Set([
   'resource',
   'prompt',
   'max_age',
+  'acr_values',
   'login_hint',
   'ui_locales',
 ]);
@@ -101,6 +107,15 @@ export async function createAuthorizationRequest(options: AuthorizationRequestOp
   const { maxAgeSec } = options;
   if (maxAgeSec !== undefined && (!Number.isInteger(maxAgeSec) || maxAgeSec < 0))
     throw new TypeError('maxAgeSec must be an integer >= 0');
+  const acrValues =
+    typeof options.acrValues === 'string' ? options.acrValues.split(' ').filter((v) => v !== '') : options.acrValues;
+  // OIDC Core §3.1.2.1: a space-separated list, so each value is one non-empty run without spaces.
+  if (
+    acrValues !== undefined &&
+    (!Array.isArray(acrValues) || !acrValues.every((v) => typeof v === 'string' && SCOPE_TOKEN.test(v)))
+  ) {
+    throw new TypeError('acrValues must be values without spaces or control characters');
+  }
   const extra = Object.entries(options.extraParameters ?? {});
   for (const [name, value] of extra) {
     if (OWN_PARAMETERS.has(name)) throw new TypeError(`extraParameters cannot set ${name}`);
@@ -125,6 +140,7 @@ export async function createAuthorizationRequest(options: AuthorizationRequestOp
   for (const resource of resources) params.append('resource', resource); // RFC 8707 §2: one per resource
   if (prompt !== undefined) params.set('prompt', prompt);
   if (maxAgeSec !== undefined) params.set('max_age', String(maxAgeSec));
+  if (acrValues !== undefined && acrValues.length > 0) params.set('acr_values', acrValues.join(' '));
   if (loginHint !== undefined) params.set('login_hint', loginHint);
   if (uiLocales !== undefined) params.set('ui_locales', uiLocales);
   for (const [name, value] of extra) params.set(name, value);
