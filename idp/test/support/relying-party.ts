@@ -1,7 +1,8 @@
 /**
  * What the relying apps' tests share: a seeded issuer the apps reach over loopback and a socket
- * for the app beside it, a logout token as the issuer signs them, and the checks of the apps'
- * back-channel logout endpoints and configuration readers.
+ * for the app beside it, a logout token as the issuer signs them, a second factor added to a
+ * browser's issuer session, and the checks of the apps' back-channel logout endpoints and
+ * configuration readers.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -9,7 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BACKCHANNEL_LOGOUT_EVENT, TOKEN_TYPES } from '@tessera/shared';
+import type { CookieJarClient } from '@tessera/shared/testing';
+import { digest } from '../../src/crypto/digest.js';
 import { registerClient, type ClientInput } from '../../src/protocol/registration.js';
+import { addFactorToSession } from '../../src/protocol/sso-session.js';
 import { registration, seed, startIssuer, type Fixtures, type RunningIssuer } from './fixture.js';
 
 export interface AppWorld {
@@ -173,4 +177,23 @@ export function configRefusal<E extends Error>(
     return error as E;
   }
   throw new Error(`expected a ${errorClass.name}`);
+}
+
+/**
+ * The person in this browser proves a second factor at the issuer: their SSO session gains it as
+ * the issuer's factor step records it (`addFactorToSession`: same sid, new cookie secret, `mfa`),
+ * and the browser gets the new cookie. For apps' step-up tests, which are about what the app does
+ * with the stronger session, not how the factor is entered.
+ */
+export async function addSecondFactorAtIssuer(
+  running: RunningIssuer,
+  idp: string,
+  jar: CookieJarClient,
+): Promise<void> {
+  const { ctx } = running.issuer;
+  const secret = jar.cookie(idp, 'tessera_session');
+  const session = secret === undefined ? undefined : await ctx.store.sessions.findBySecretDigest(digest(secret));
+  if (session === undefined) throw new Error('this browser has no session at the issuer');
+  const added = await addFactorToSession(ctx, session, ['otp']);
+  jar.setCookie(idp, 'tessera_session', added.secret);
 }

@@ -5,7 +5,7 @@
  * nobody per request.
  */
 import { Hono, type MiddlewareHandler } from 'hono';
-import { requireBearer, type AccessTokenEnv } from '@tessera/shared';
+import { ACR_MFA, requireBearer, requireUserAuthentication, type AccessTokenEnv } from '@tessera/shared';
 import { nodeDPoPCrypto } from '@tessera/shared/node';
 import type { AppContext } from '../context.js';
 
@@ -76,5 +76,27 @@ export function apiRoutes(ctx: AppContext): Hono<AccessTokenEnv> {
       act: token.act ?? null,
     });
   });
+
+  // How the person signed in, as the issuer stated it in the token: a page about account security
+  // needs a second factor, so a password-only token is asked to step up (RFC 9470 §3) while the
+  // rest of the API takes it.
+  app.get(
+    '/api/security',
+    requireUserAuthentication({
+      acr: ACR_MFA,
+      now: () => ctx.clock.now(),
+      clockToleranceSec: config.clockToleranceSec,
+    }),
+    function security(c) {
+      const token = c.get('accessToken');
+      return c.json({
+        sub: token.sub,
+        acr: token.acr ?? null,
+        amr: token.amr ?? [],
+        auth_time: token.auth_time ?? null,
+        client_id: token.client_id,
+      });
+    },
+  );
   return app;
 }

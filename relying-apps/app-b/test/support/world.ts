@@ -205,9 +205,9 @@ export function callMe(world: World, accessToken?: string): Promise<Response> {
   return callAppBApi(world.app, accessToken);
 }
 
-/** GET /api/me of the app B at `appB`, as {@link callMe}. */
-export function callAppBApi(appB: string, accessToken?: string): Promise<Response> {
-  const url = `${appB}/api/me`;
+/** GET `path` (/api/me by default) of the app B at `appB`, as {@link callMe}. */
+export function callAppBApi(appB: string, accessToken?: string, path = '/api/me'): Promise<Response> {
+  const url = `${appB}${path}`;
   if (accessToken === undefined) return fetch(url);
   const dpop = boundTo.get(accessToken);
   if (dpop !== undefined) return withDPoP(dpop, fetch)(url, { headers: { authorization: `DPoP ${accessToken}` } });
