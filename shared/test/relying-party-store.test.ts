@@ -26,6 +26,18 @@ const alice = {
   accessTokenExpiresAt: Date.UTC(2030, 0, 1, 0, 5),
 };
 
+const signedInWithMfa = { acr: 'urn:tessera:acr:mfa', amr: ['pwd', 'otp', 'mfa'], authTime: 1_893_456_000 };
+
+/** The columns version 3 of the schema added; dropped, a database is as version 2 left it. */
+const VERSION_3_COLUMNS = [
+  'ALTER TABLE rp_sessions DROP COLUMN acr',
+  'ALTER TABLE rp_sessions DROP COLUMN amr',
+  'ALTER TABLE rp_sessions DROP COLUMN auth_time',
+  'ALTER TABLE rp_login_transactions DROP COLUMN acr_values',
+  'ALTER TABLE rp_login_transactions DROP COLUMN max_age',
+  'ALTER TABLE rp_login_transactions DROP COLUMN return_to',
+];
+
 /** A token's claims with `over` applied: `undefined` leaves a claim out. */
 const claims = (
   over: { [K in keyof AccessTokenClaims]?: AccessTokenClaims[K] | undefined },
@@ -85,6 +97,15 @@ describe.each(engines)('the relying-party store on $name', (engine) => {
       expect(await again.sessions.find(id)).toEqual(session);
       const stored = await engine.query(location, 'SELECT id_digest FROM rp_sessions');
       expect(stored.map((row) => row.id_digest)).not.toContain(id);
+    });
+
+    it('keeps how the person signed in (acr, amr, auth_time), leaving out what the token did not state', async () => {
+      const store = await open();
+      const id = await store.sessions.create({ ...alice, ...signedInWithMfa });
+      expect(await store.sessions.find(id)).toMatchObject(signedInWithMfa);
+      const without = await store.sessions.find(await store.sessions.create(alice));
+      expect(without).toBeDefined();
+      for (const property of ['acr', 'amr', 'authTime']) expect(without).not.toHaveProperty(property);
     });
 
     it('keeps a session without sid as one without sid', async () => {
@@ -150,6 +171,19 @@ describe.each(engines)('the relying-party store on $name', (engine) => {
       const again = await open();
       expect(await again.loginTransactions.take(key)).toEqual(transaction);
       expect(await again.loginTransactions.take(key)).toBeUndefined();
+    });
+
+    it('keeps what a step-up sign-in asked for and where it returns to', async () => {
+      const store = await open();
+      const transaction = {
+        state: 's',
+        nonce: 'n',
+        codeVerifier: 'v',
+        acrValues: ['urn:tessera:acr:mfa', 'phr'],
+        maxAgeSec: 0,
+        returnTo: '/security',
+      };
+      expect(await store.loginTransactions.take(await store.loginTransactions.save(transaction))).toEqual(transaction);
     });
 
     it('hands out no transaction past its lifetime', async () => {
@@ -291,7 +325,7 @@ describe.each(engines)('the relying-party store on $name', (engine) => {
 
     it('migrates once when several processes open a new database at once', async () => {
       const stores = await Promise.all([open(), open(), open()]);
-      expect(await engine.query(location, 'SELECT version FROM rp_schema')).toEqual([{ version: 2 }]);
+      expect(await engine.query(location, 'SELECT version FROM rp_schema')).toEqual([{ version: 3 }]);
       const id = await stores[0]!.sessions.create(alice);
       expect(await stores[2]!.sessions.find(id)).toBeDefined();
     });
@@ -302,6 +336,7 @@ describe.each(engines)('the relying-party store on $name', (engine) => {
       await closeAll();
       // The schema as version 1 made it: sessions without the access token's columns.
       for (const statement of [
+        ...VERSION_3_COLUMNS,
         'ALTER TABLE rp_sessions DROP COLUMN access_token',
         'ALTER TABLE rp_sessions DROP COLUMN access_token_expires_at',
         'UPDATE rp_schema SET version = 1',
@@ -309,7 +344,7 @@ describe.each(engines)('the relying-party store on $name', (engine) => {
         await engine.query(location, statement);
 
       const store = await open({ clock });
-      expect(await engine.query(location, 'SELECT version FROM rp_schema')).toEqual([{ version: 2 }]);
+      expect(await engine.query(location, 'SELECT version FROM rp_schema')).toEqual([{ version: 3 }]);
       const kept = await store.sessions.find(id);
       expect(kept).toMatchObject({ sub: 'alice', sid: 'sid-1', idToken: 'id.token.jwt' });
       expect([kept?.accessToken, kept?.accessTokenExpiresAt]).toEqual([undefined, undefined]);
@@ -317,11 +352,35 @@ describe.each(engines)('the relying-party store on $name', (engine) => {
       expect(fresh).toMatchObject({ accessToken: alice.accessToken, accessTokenExpiresAt: alice.accessTokenExpiresAt });
     });
 
+    it('adds how the person signed in to a version 2 database, keeping sessions and sign-ins under way', async () => {
+      const clock = testClock();
+      const first = await open({ clock });
+      const id = await first.sessions.create(alice);
+      const key = await first.loginTransactions.save({ state: 's', nonce: 'n', codeVerifier: 'v' });
+      await closeAll();
+      // The schema as version 2 made it: no acr, amr, auth_time, nor what a step-up asked for.
+      for (const statement of [...VERSION_3_COLUMNS, 'UPDATE rp_schema SET version = 2'])
+        await engine.query(location, statement);
+
+      const store = await open({ clock });
+      expect(await engine.query(location, 'SELECT version FROM rp_schema')).toEqual([{ version: 3 }]);
+      const kept = await store.sessions.find(id);
+      expect(kept).toEqual({
+        ...alice,
+        csrfToken: kept?.csrfToken,
+        createdAt: clock.now(),
+        expiresAt: kept?.expiresAt,
+      });
+      expect(await store.loginTransactions.take(key)).toEqual({ state: 's', nonce: 'n', codeVerifier: 'v' });
+      const fresh = await store.sessions.find(await store.sessions.create({ ...alice, ...signedInWithMfa }));
+      expect(fresh).toMatchObject(signedInWithMfa);
+    });
+
     it('refuses a database whose schema is newer than it knows', async () => {
       await (await open()).close();
       await engine.query(location, 'UPDATE rp_schema SET version = 99');
       await expect(openRelyingPartyStore(location, { sweepIntervalMs: 0 })).rejects.toThrow(
-        /schema is at version 99, newer than this program knows \(2\)/,
+        /schema is at version 99, newer than this program knows \(3\)/,
       );
     });
   });

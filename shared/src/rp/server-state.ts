@@ -23,6 +23,12 @@ export interface AppSession {
   accessToken: string | undefined;
   /** When `accessToken` expires (its `exp`), epoch milliseconds. */
   accessTokenExpiresAt: number | undefined;
+  /** How strongly the person signed in: the ID token's `acr` (OIDC Core §2), when it stated one. */
+  acr?: string;
+  /** How the person signed in: the ID token's `amr` (RFC 8176), when it stated them. */
+  amr?: string[];
+  /** When the person last authenticated at the issuer: the ID token's `auth_time`, epoch seconds. */
+  authTime?: number;
   /** The synchronizer token the sign-out form must carry (OWASP CSRF Prevention). */
   csrfToken: string;
   /** Epoch milliseconds. */
@@ -53,6 +59,12 @@ export interface LoginTransaction {
   state: string;
   nonce: string;
   codeVerifier: string;
+  /** The `acr_values` asked for (a step-up): the ID token's `acr` must meet them (OIDC Core §3.1.2.1). */
+  acrValues?: string[];
+  /** The `max_age` asked for, in seconds: the ID token's `auth_time` must be that recent. */
+  maxAgeSec?: number;
+  /** The app's own path to land on once signed in; its home page when absent. */
+  returnTo?: string;
 }
 
 export interface LoginTransactionStore {

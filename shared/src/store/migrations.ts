@@ -35,6 +35,16 @@ const STEPS: ReadonlyArray<(epochMs: string) => string[]> = [
     'ALTER TABLE rp_sessions ADD COLUMN access_token TEXT',
     `ALTER TABLE rp_sessions ADD COLUMN access_token_expires_at ${epochMs}`,
   ],
+  // How the person signed in (acr, amr, auth_time), and what a step-up sign-in asked for; rows
+  // written before have none (NULL), as an ID token that stated none.
+  (epochMs) => [
+    'ALTER TABLE rp_sessions ADD COLUMN acr TEXT',
+    'ALTER TABLE rp_sessions ADD COLUMN amr TEXT',
+    `ALTER TABLE rp_sessions ADD COLUMN auth_time ${epochMs}`,
+    'ALTER TABLE rp_login_transactions ADD COLUMN acr_values TEXT',
+    `ALTER TABLE rp_login_transactions ADD COLUMN max_age ${epochMs}`,
+    'ALTER TABLE rp_login_transactions ADD COLUMN return_to TEXT',
+  ],
 ];
 
 export const SCHEMA_VERSION = STEPS.length;

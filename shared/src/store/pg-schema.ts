@@ -19,6 +19,11 @@ export const rpSessions = pgTable(
     /** The person's access token for the app's API, for token exchange; NULL in sessions older than it. */
     accessToken: text('access_token'),
     accessTokenExpiresAt: epochMs('access_token_expires_at'),
+    acr: text('acr'),
+    /** A JSON array of RFC 8176 values. */
+    amr: text('amr'),
+    /** Epoch seconds, as the ID token's claim. */
+    authTime: epochMs('auth_time'),
     csrfToken: text('csrf_token').notNull(),
     createdAt: epochMs('created_at').notNull(),
     expiresAt: epochMs('expires_at').notNull(),
@@ -37,6 +42,10 @@ export const rpLoginTransactions = pgTable(
     state: text('state').notNull(),
     nonce: text('nonce').notNull(),
     codeVerifier: text('code_verifier').notNull(),
+    /** Space-separated, as sent. */
+    acrValues: text('acr_values'),
+    maxAge: epochMs('max_age'),
+    returnTo: text('return_to'),
     expiresAt: epochMs('expires_at').notNull(),
   },
   (t) => [index('rp_login_transactions_expiry').on(t.expiresAt)],

@@ -10,7 +10,17 @@ import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { migrationStatements, SCHEMA_TABLE } from './migrations.js';
 import * as schema from './pg-schema.js';
-import { digest, type EngineStore, randomSecret, refuses, type Settings } from './store.js';
+import {
+  digest,
+  type EngineStore,
+  randomSecret,
+  refuses,
+  sessionColumns,
+  sessionFromRow,
+  type Settings,
+  transactionColumns,
+  transactionFromRow,
+} from './store.js';
 
 const { rpSessions, rpLoginTransactions, rpUsedJtis, rpRevokedSessions } = schema;
 const p = (name: string) => sql.placeholder(name);
@@ -63,6 +73,9 @@ export async function openPostgresStore(url: string, settings: Settings): Promis
       idToken: p('idToken'),
       accessToken: p('accessToken'),
       accessTokenExpiresAt: p('accessTokenExpiresAt'),
+      acr: p('acr'),
+      amr: p('amr'),
+      authTime: p('authTime'),
       csrfToken: p('csrfToken'),
       createdAt: p('createdAt'),
       expiresAt: p('expiresAt'),
@@ -97,6 +110,9 @@ export async function openPostgresStore(url: string, settings: Settings): Promis
       state: p('state'),
       nonce: p('nonce'),
       codeVerifier: p('codeVerifier'),
+      acrValues: p('acrValues'),
+      maxAge: p('maxAge'),
+      returnTo: p('returnTo'),
       expiresAt: p('expiresAt'),
     })
     .prepare('rp_login_transaction_insert');
@@ -159,10 +175,7 @@ export async function openPostgresStore(url: string, settings: Settings): Promis
         const id = randomSecret();
         const now = clock.now();
         await insertSession.execute({
-          ...input,
-          sid: input.sid ?? null,
-          accessToken: input.accessToken ?? null,
-          accessTokenExpiresAt: input.accessTokenExpiresAt ?? null,
+          ...sessionColumns(input),
           idDigest: digest(id),
           csrfToken: randomSecret(),
           createdAt: now,
@@ -173,13 +186,7 @@ export async function openPostgresStore(url: string, settings: Settings): Promis
       async find(id) {
         const [row] = await findSession.execute({ idDigest: digest(id), now: clock.now() });
         if (row === undefined) return undefined;
-        const { idDigest: _, ...session } = row;
-        return {
-          ...session,
-          sid: session.sid ?? undefined,
-          accessToken: session.accessToken ?? undefined,
-          accessTokenExpiresAt: session.accessTokenExpiresAt ?? undefined,
-        };
+        return sessionFromRow(row);
       },
       async destroy(id) {
         await deleteSession.execute({ idDigest: digest(id) });
@@ -198,13 +205,13 @@ export async function openPostgresStore(url: string, settings: Settings): Promis
       async save(transaction) {
         const key = randomSecret();
         const expiresAt = clock.now() + settings.loginTransactionTtlSec * 1000;
-        await insertTransaction.execute({ ...transaction, keyDigest: digest(key), expiresAt });
+        await insertTransaction.execute({ ...transactionColumns(transaction), keyDigest: digest(key), expiresAt });
         return key;
       },
       async take(key) {
         const [row] = await takeTransaction.execute({ keyDigest: digest(key) });
         if (row === undefined || row.expiresAt <= clock.now()) return undefined;
-        return { state: row.state, nonce: row.nonce, codeVerifier: row.codeVerifier };
+        return transactionFromRow(row);
       },
     },
     jtis: {

@@ -18,6 +18,11 @@ export const rpSessions = sqliteTable(
     /** The person's access token for the app's API, for token exchange; NULL in sessions older than it. */
     accessToken: text('access_token'),
     accessTokenExpiresAt: integer('access_token_expires_at'),
+    acr: text('acr'),
+    /** A JSON array of RFC 8176 values. */
+    amr: text('amr'),
+    /** Epoch seconds, as the ID token's claim. */
+    authTime: integer('auth_time'),
     csrfToken: text('csrf_token').notNull(),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
@@ -36,6 +41,10 @@ export const rpLoginTransactions = sqliteTable(
     state: text('state').notNull(),
     nonce: text('nonce').notNull(),
     codeVerifier: text('code_verifier').notNull(),
+    /** Space-separated, as sent. */
+    acrValues: text('acr_values'),
+    maxAge: integer('max_age'),
+    returnTo: text('return_to'),
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [index('rp_login_transactions_expiry').on(t.expiresAt)],

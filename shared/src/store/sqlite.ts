@@ -10,7 +10,17 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { migrationStatements, SCHEMA_TABLE } from './migrations.js';
 import * as schema from './sqlite-schema.js';
-import { digest, type EngineStore, randomSecret, refuses, type Settings } from './store.js';
+import {
+  digest,
+  type EngineStore,
+  randomSecret,
+  refuses,
+  sessionColumns,
+  sessionFromRow,
+  type Settings,
+  transactionColumns,
+  transactionFromRow,
+} from './store.js';
 
 const { rpSessions, rpLoginTransactions, rpUsedJtis, rpRevokedSessions } = schema;
 const p = (name: string) => sql.placeholder(name);
@@ -49,6 +59,9 @@ export function openSqliteStore(file: string, settings: Settings): EngineStore {
       idToken: p('idToken'),
       accessToken: p('accessToken'),
       accessTokenExpiresAt: p('accessTokenExpiresAt'),
+      acr: p('acr'),
+      amr: p('amr'),
+      authTime: p('authTime'),
       csrfToken: p('csrfToken'),
       createdAt: p('createdAt'),
       expiresAt: p('expiresAt'),
@@ -83,6 +96,9 @@ export function openSqliteStore(file: string, settings: Settings): EngineStore {
       state: p('state'),
       nonce: p('nonce'),
       codeVerifier: p('codeVerifier'),
+      acrValues: p('acrValues'),
+      maxAge: p('maxAge'),
+      returnTo: p('returnTo'),
       expiresAt: p('expiresAt'),
     })
     .prepare();
@@ -138,10 +154,7 @@ export function openSqliteStore(file: string, settings: Settings): EngineStore {
         const id = randomSecret();
         const now = clock.now();
         insertSession.run({
-          ...input,
-          sid: input.sid ?? null,
-          accessToken: input.accessToken ?? null,
-          accessTokenExpiresAt: input.accessTokenExpiresAt ?? null,
+          ...sessionColumns(input),
           idDigest: digest(id),
           csrfToken: randomSecret(),
           createdAt: now,
@@ -152,13 +165,7 @@ export function openSqliteStore(file: string, settings: Settings): EngineStore {
       async find(id) {
         const row = findSession.get({ idDigest: digest(id), now: clock.now() });
         if (row === undefined) return undefined;
-        const { idDigest: _, ...session } = row;
-        return {
-          ...session,
-          sid: session.sid ?? undefined,
-          accessToken: session.accessToken ?? undefined,
-          accessTokenExpiresAt: session.accessTokenExpiresAt ?? undefined,
-        };
+        return sessionFromRow(row);
       },
       async destroy(id) {
         deleteSession.run({ idDigest: digest(id) });
@@ -174,13 +181,13 @@ export function openSqliteStore(file: string, settings: Settings): EngineStore {
       async save(transaction) {
         const key = randomSecret();
         const expiresAt = clock.now() + settings.loginTransactionTtlSec * 1000;
-        insertTransaction.run({ ...transaction, keyDigest: digest(key), expiresAt });
+        insertTransaction.run({ ...transactionColumns(transaction), keyDigest: digest(key), expiresAt });
         return key;
       },
       async take(key) {
         const row = takeTransaction.get({ keyDigest: digest(key) });
         if (row === undefined || row.expiresAt <= clock.now()) return undefined;
-        return { state: row.state, nonce: row.nonce, codeVerifier: row.codeVerifier };
+        return transactionFromRow(row);
       },
     },
     jtis: {

@@ -1,6 +1,13 @@
 /** The relying-party store's surface and settings, the same on both engines. */
 import { createHash, randomBytes } from 'node:crypto';
-import type { LoginTransactionStore, RevokedSessions, SessionStore } from '../rp/server-state.js';
+import type {
+  AppSession,
+  LoginTransaction,
+  LoginTransactionStore,
+  NewSession,
+  RevokedSessions,
+  SessionStore,
+} from '../rp/server-state.js';
 import type { Clock } from '../time/clock.js';
 import type { JtiStore } from '../verify/jti-store.js';
 
@@ -52,6 +59,73 @@ export const randomSecret = (): string => randomBytes(32).toString('base64url');
 
 /** SHA-256, base64url: rows are keyed on it, so a dump of the store holds no usable cookie value. */
 export const digest = (secret: string): string => createHash('sha256').update(secret).digest('base64url');
+
+/** A session's columns, on either engine: NULL for what it lacks. */
+export function sessionColumns(session: NewSession) {
+  return {
+    sub: session.sub,
+    sid: session.sid ?? null,
+    email: session.email,
+    name: session.name,
+    idToken: session.idToken,
+    accessToken: session.accessToken ?? null,
+    accessTokenExpiresAt: session.accessTokenExpiresAt ?? null,
+    acr: session.acr ?? null,
+    amr: session.amr === undefined ? null : JSON.stringify(session.amr),
+    authTime: session.authTime ?? null,
+  };
+}
+
+/** A stored session's row, as both engines read it. */
+export type SessionRow = ReturnType<typeof sessionColumns> & {
+  csrfToken: string;
+  createdAt: number;
+  expiresAt: number;
+};
+
+/** The session a row holds: a NULL column is a property left out. */
+export function sessionFromRow(row: SessionRow): AppSession {
+  const amr: unknown = row.amr === null ? undefined : JSON.parse(row.amr);
+  return {
+    sub: row.sub,
+    sid: row.sid ?? undefined,
+    email: row.email,
+    name: row.name,
+    idToken: row.idToken,
+    accessToken: row.accessToken ?? undefined,
+    accessTokenExpiresAt: row.accessTokenExpiresAt ?? undefined,
+    ...(row.acr === null ? {} : { acr: row.acr }),
+    ...(Array.isArray(amr) && amr.every((v) => typeof v === 'string') ? { amr } : {}),
+    ...(row.authTime === null ? {} : { authTime: row.authTime }),
+    csrfToken: row.csrfToken,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+  };
+}
+
+/** A login transaction's columns, on either engine. */
+export function transactionColumns(transaction: LoginTransaction) {
+  return {
+    state: transaction.state,
+    nonce: transaction.nonce,
+    codeVerifier: transaction.codeVerifier,
+    acrValues: transaction.acrValues === undefined ? null : transaction.acrValues.join(' '),
+    maxAge: transaction.maxAgeSec ?? null,
+    returnTo: transaction.returnTo ?? null,
+  };
+}
+
+/** The login transaction a row holds. */
+export function transactionFromRow(row: ReturnType<typeof transactionColumns>): LoginTransaction {
+  return {
+    state: row.state,
+    nonce: row.nonce,
+    codeVerifier: row.codeVerifier,
+    ...(row.acrValues === null ? {} : { acrValues: row.acrValues.split(' ').filter((v) => v !== '') }),
+    ...(row.maxAge === null ? {} : { maxAgeSec: row.maxAge }),
+    ...(row.returnTo === null ? {} : { returnTo: row.returnTo }),
+  };
+}
 
 /** Whether a revoked session's or subject's row refuses a token with these claims. */
 export function refuses(
