@@ -9,8 +9,10 @@ import {
   TokenExchangeError,
   describeError,
   exchangeToken,
+  parseStepUpChallenge,
   readBoundedText,
   type ActorClaim,
+  type StepUpChallenge,
 } from '@tessera/shared';
 import type { AppContext } from './context.js';
 import type { AppSession } from './sessions/session-store.js';
@@ -43,6 +45,26 @@ export interface AppBFailure {
 
 export type FromAppB = AppBAnswer | AppBNeedsSignIn | AppBFailure;
 
+/** How the person signed in, as app B's step-up API read it from the token it was sent. */
+export interface AppBSecurityAnswer {
+  kind: 'answer';
+  acr: string | null;
+  amr: string[];
+  /** Epoch seconds. */
+  authTime: number | null;
+}
+
+/** App B needs a stronger or more recent sign-in than the token shows (RFC 9470 §3). */
+export interface AppBStepUp {
+  kind: 'step_up';
+  challenge: StepUpChallenge;
+}
+
+export type SecurityFromAppB = AppBSecurityAnswer | AppBStepUp | AppBNeedsSignIn | AppBFailure;
+
+/** App B's 200 answer's JSON body, or why there is none. */
+type AppBCall = { kind: 'ok'; body: Record<string, unknown> } | AppBStepUp | AppBNeedsSignIn | AppBFailure;
+
 /** App B answers at once or not at all: the page waits for it. */
 const APP_B_TIMEOUT_MS = 5_000;
 const MAX_ANSWER_BYTES = 16 * 1024;
@@ -60,6 +82,49 @@ const failed = (message: string, code: string, signInHelps = false): AppBFailure
 
 /** Asks app B's API who it sees, for this session's person; never throws for what another party did. */
 export async function askAppB(ctx: AppContext, session: AppSession): Promise<FromAppB> {
+  const call = await callAppB(ctx, session, '/api/me');
+  if (call.kind === 'step_up') {
+    // /api/me needs no more than a valid token: a step-up there is app B misconfigured.
+    return failed("App B's API asked for a stronger sign-in where it needs none.", 'insufficient_user_authentication');
+  }
+  if (call.kind !== 'ok') return call;
+  const { body } = call;
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  if (typeof body.sub !== 'string' || typeof body.client_id !== 'string') {
+    return failed("App B's API answered something App A could not read.", 'invalid_response');
+  }
+  ctx.log.info('app_b.called', { sub: session.sub, seen_sub: body.sub });
+  return {
+    kind: 'answer',
+    sub: body.sub,
+    name: text(body.name),
+    email: text(body.email),
+    clientId: body.client_id,
+    actors: actorsOf(body.act),
+  };
+}
+
+/**
+ * Asks app B's step-up API how the person signed in; a token whose sign-in is too weak for it
+ * comes back as the step-up app B asks for. Never throws for what another party did.
+ */
+export async function askAppBSecurity(ctx: AppContext, session: AppSession): Promise<SecurityFromAppB> {
+  const call = await callAppB(ctx, session, '/api/security');
+  if (call.kind !== 'ok') return call;
+  const { acr, amr, auth_time: authTime } = call.body;
+  if (
+    (acr !== null && typeof acr !== 'string') ||
+    !Array.isArray(amr) ||
+    !amr.every((v) => typeof v === 'string') ||
+    (authTime !== null && typeof authTime !== 'number')
+  ) {
+    return failed("App B's API answered something App A could not read.", 'invalid_response');
+  }
+  return { kind: 'answer', acr, amr, authTime };
+}
+
+/** Exchanges the person's token for one for app B's API and calls `path` with it. */
+async function callAppB(ctx: AppContext, session: AppSession, path: string): Promise<AppBCall> {
   const { config } = ctx;
   // The issuer would refuse an expired subject token (RFC 8693 §2.2.2); asking is pointless.
   if (session.accessToken === undefined || (session.accessTokenExpiresAt ?? 0) <= ctx.clock.now()) {
@@ -87,7 +152,7 @@ export async function askAppB(ctx: AppContext, session: AppSession): Promise<Fro
   let answer: unknown;
   let challenge: string | null;
   try {
-    const response = await ctx.fetch(`${config.appBUrl}/api/me`, {
+    const response = await ctx.fetch(`${config.appBUrl}${path}`, {
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       redirect: 'manual',
       signal: AbortSignal.timeout(APP_B_TIMEOUT_MS),
@@ -102,24 +167,17 @@ export async function askAppB(ctx: AppContext, session: AppSession): Promise<Fro
   }
   const body = typeof answer === 'object' && answer !== null ? (answer as Record<string, unknown>) : {};
   if (status !== 200) {
+    const stepUp = status === 401 ? parseStepUpChallenge(challenge) : undefined;
+    if (stepUp !== undefined) {
+      ctx.log.info('app_b.step_up', { sub: session.sub, path, acr_values: stepUp.acrValues.join(' ') });
+      return { kind: 'step_up', challenge: stepUp };
+    }
     // RFC 6750 §3: the reason is in WWW-Authenticate (and in app B's JSON body).
     const code = safeCode(/error="([^"]*)"/.exec(challenge ?? '')?.[1] ?? body.error, `http_${status}`);
-    ctx.log.warn('app_b.refused', { sub: session.sub, status, code });
+    ctx.log.warn('app_b.refused', { sub: session.sub, path, status, code });
     return failed(`App B's API refused App A's call for you (HTTP ${status}).`, code);
   }
-  const text = (value: unknown) => (typeof value === 'string' ? value : null);
-  if (typeof body.sub !== 'string' || typeof body.client_id !== 'string') {
-    return failed("App B's API answered something App A could not read.", 'invalid_response');
-  }
-  ctx.log.info('app_b.called', { sub: session.sub, seen_sub: body.sub });
-  return {
-    kind: 'answer',
-    sub: body.sub,
-    name: text(body.name),
-    email: text(body.email),
-    clientId: body.client_id,
-    actors: actorsOf(body.act),
-  };
+  return { kind: 'ok', body };
 }
 
 /** RFC 8693 §4.1: the current actor outermost, earlier ones nested; only string `sub`s are kept. */

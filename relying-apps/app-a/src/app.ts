@@ -33,6 +33,7 @@ import { homeRoutes } from './routes/home.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { meRoutes } from './routes/me.js';
+import { securityRoutes } from './routes/security.js';
 import { createMemoryLoginTransactionStore, type LoginTransactionStore } from './sessions/login-transactions.js';
 import { createMemorySessionStore, type SessionStore } from './sessions/session-store.js';
 import { STYLESHEET, page } from './views/page.js';
@@ -105,7 +106,15 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
   app.get('/styles.css', (c) =>
     c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }),
   );
-  for (const routes of [homeRoutes, loginRoutes, callbackRoutes, logoutRoutes, meRoutes, backchannelLogoutRoutes]) {
+  for (const routes of [
+    homeRoutes,
+    loginRoutes,
+    securityRoutes,
+    callbackRoutes,
+    logoutRoutes,
+    meRoutes,
+    backchannelLogoutRoutes,
+  ]) {
     app.route('/', routes(ctx));
   }
 

@@ -8,15 +8,7 @@ import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { useWorld } from '../../../idp/test/support/relying-party.js';
 import { startWorldWithAppB, type WorldWithAppB } from './support/with-app-b.js';
-import { sessionCookie, signIn } from './support/world.js';
-
-const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
-
-/** The text of the element with this id in a page of app A (they hold text only), unescaped. */
-function textOf(page: string, id: string): string | undefined {
-  const match = new RegExp(`id="${id}"[^>]*>([^<]*)<`).exec(page);
-  return match?.[1]?.replace(/&(amp|lt|gt|quot|#39);/g, (entity) => ENTITIES[entity]!);
-}
+import { sessionCookie, signIn, textOf } from './support/world.js';
 
 async function home(world: WorldWithAppB, jar: ReturnType<typeof createCookieJarClient>) {
   const res = await jar.fetch(`${world.app}/`);

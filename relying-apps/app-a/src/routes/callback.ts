@@ -3,12 +3,23 @@
  * the code, verifies both tokens, and only then opens app A's own session.
  */
 import { Hono } from 'hono';
-import { exchangeCode, validateAuthorizationResponse, verifyAccessToken, verifyIdToken } from '@tessera/shared';
+import {
+  acrMeetsRequest,
+  exchangeCode,
+  validateAuthorizationResponse,
+  verifyAccessToken,
+  verifyIdToken,
+} from '@tessera/shared';
 import type { AppContext } from '../context.js';
 import { clearCookie, readCookie, writeCookie } from '../http/cookies.js';
 import { describeError } from '@tessera/shared';
 import { problemPage } from '../views/pages.js';
 import { describeSignInFailure, SignInError } from './sign-in-failure.js';
+
+/** Where to land: an app A path its routes chose, or home. Never another site (no open redirect). */
+function ownPath(returnTo: string | undefined): string {
+  return returnTo !== undefined && /^\/(?![/\\])/.test(returnTo) ? returnTo : '/';
+}
 
 export function callbackRoutes(ctx: AppContext): Hono {
   const { config } = ctx;
@@ -63,9 +74,24 @@ export function callbackRoutes(ctx: AppContext): Hono {
         audience: config.clientId,
         keySet: ctx.issuer.keySet,
         nonce: transaction.nonce,
+        // OIDC Core §3.1.3.7 step 13: asked for max_age, so auth_time must be that recent.
+        ...(transaction.maxAgeSec === undefined ? {} : { maxAgeSec: transaction.maxAgeSec }),
         now,
         clockToleranceSec: config.clockToleranceSec,
       });
+      // OIDC Core §3.1.3.7 step 12, §5.5.1.1: acr_values are a request the issuer may not meet, so
+      // app A checks the acr it got; the session it has stays as it was.
+      if (!acrMeetsRequest(id.acr, transaction.acrValues ?? [])) {
+        throw new SignInError({
+          status: 403,
+          title: 'Stronger sign-in needed',
+          message:
+            'This page needs you to sign in with a second factor, and the sign-in service did not confirm one. ' +
+            'Set one up on your account page at the sign-in service, then try again.',
+          // OpenID Connect Core Error Code unmet_authentication_requirements 1.0 §2.
+          code: 'unmet_authentication_requirements',
+        });
+      }
       // RFC 9068 §4: app A is the resource this access token is for; it carries name and email.
       const { claims: access } = await verifyAccessToken(tokens.access_token, {
         issuer: config.issuer,
@@ -98,10 +124,14 @@ export function callbackRoutes(ctx: AppContext): Hono {
         // longer than its exp, which the home page checks before using it.
         accessToken: tokens.access_token,
         accessTokenExpiresAt: access.exp * 1000,
+        // How the person signed in, as the verified ID token states it: pages that need more ask again.
+        ...(typeof id.acr === 'string' ? { acr: id.acr } : {}),
+        ...(Array.isArray(id.amr) && id.amr.every((v) => typeof v === 'string') ? { amr: id.amr } : {}),
+        ...(typeof id.auth_time === 'number' ? { authTime: id.auth_time } : {}),
       });
       writeCookie(c, config.appUrl, ctx.cookies.session, sessionId);
-      ctx.log.info('sign_in', { sub: id.sub, sid: id.sid });
-      return c.redirect('/', 303);
+      ctx.log.info('sign_in', { sub: id.sub, sid: id.sid, acr: id.acr });
+      return c.redirect(ownPath(transaction.returnTo), 303);
     } catch (error) {
       const failure = describeSignInFailure(error);
       if (failure === undefined) throw error;

@@ -1,8 +1,9 @@
 /**
- * App A's pages. Element ids (`#status`, `#sign-in`, `#sign-out`, `#from-app-b` and the `#app-b-…`
- * inside it) are what browser tests look for.
+ * App A's pages. Element ids (`#status`, `#sign-in`, `#sign-out`, `#security`, `#from-app-b` and the
+ * `#app-b-…` inside it; on the security page `#acr`, `#amr`, `#auth-time`) are what browser tests look for.
  */
-import type { FromAppB } from '../app-b-api.js';
+import { ACR_MFA, ACR_PASSWORD, ACR_PHISHING_RESISTANT } from '@tessera/shared';
+import type { AppBFailure, AppBNeedsSignIn, AppBSecurityAnswer, FromAppB } from '../app-b-api.js';
 import type { AppSession } from '../sessions/session-store.js';
 import { html, type Html } from '@tessera/shared/node';
 import { page } from './page.js';
@@ -26,6 +27,7 @@ ${notice ? html`<p role="status">${notice}</p>` : ''}
   <dt>Email</dt><dd id="email">${session.email}</dd>
 </dl>
 ${fromAppB === undefined ? '' : appBSection(fromAppB)}
+<p><a id="security" href="/security">Security settings</a> (asks for a second factor)</p>
 <form method="post" action="/logout">
   <input type="hidden" name="csrf_token" value="${session.csrfToken}">
   <button id="sign-out" type="submit">Sign out</button>
@@ -59,6 +61,59 @@ password is asked.</p>`;
 <h2>From app B's API</h2>
 ${body}
 </section>`;
+}
+
+/** The classes Tessera states, in words; another issuer's is shown as it came. */
+const ACR_NAMES: Record<string, string> = {
+  [ACR_PASSWORD]: 'Password only',
+  [ACR_MFA]: 'Two factors',
+  [ACR_PHISHING_RESISTANT]: 'Passkey (phishing-resistant)',
+};
+
+const acrName = (acr: string | null | undefined): string =>
+  acr === null || acr === undefined ? 'Not stated' : (ACR_NAMES[acr] ?? acr);
+const methods = (amr: readonly string[] | undefined): string =>
+  amr === undefined || amr.length === 0 ? 'Not stated' : amr.join(', ');
+const when = (epochSec: number | null | undefined): string =>
+  epochSec === null || epochSec === undefined ? 'Not stated' : new Date(epochSec * 1000).toISOString();
+
+/**
+ * The security settings page: how the person signed in, as the ID token states it, and as app B's
+ * step-up API read it from the token app A sent it.
+ */
+export function securityPage(
+  session: AppSession,
+  fromAppB: AppBSecurityAnswer | AppBNeedsSignIn | AppBFailure,
+): string {
+  let appB: Html;
+  if (fromAppB.kind === 'answer') {
+    appB = html`<p class="muted">App B's step-up API, which needs a second factor, let App A's call through.</p>
+<dl>
+  <dt>Sign-in</dt><dd id="app-b-acr">${acrName(fromAppB.acr)}</dd>
+  <dt>Methods</dt><dd id="app-b-amr">${methods(fromAppB.amr)}</dd>
+</dl>`;
+  } else if (fromAppB.kind === 'sign_in_again') {
+    appB = html`<p id="app-b-status">App A's access for you has expired. <a id="app-b-sign-in" href="/login">Renew
+it</a>, then come back.</p>`;
+  } else {
+    appB = html`<p id="app-b-status" class="error" role="alert">${fromAppB.message}</p>
+<p class="muted">Error code: <code id="app-b-error">${fromAppB.code}</code></p>`;
+  }
+  return page(
+    'Security settings',
+    html`<h1>Security settings</h1>
+<p id="security-status">You signed in with a second factor, as this page needs.</p>
+<dl>
+  <dt>Sign-in</dt><dd id="acr">${acrName(session.acr)}</dd>
+  <dt>Methods</dt><dd id="amr">${methods(session.amr)}</dd>
+  <dt>At</dt><dd id="auth-time">${when(session.authTime)}</dd>
+</dl>
+<section id="app-b-security">
+<h2>From app B's step-up API</h2>
+${appB}
+</section>
+<p><a href="/">Back to App A</a></p>`,
+  );
 }
 
 /** A failed sign-in or a refused request: what happened, and a way to start again. Never a stack trace. */

@@ -117,3 +117,11 @@ export async function me(
   const res = await jar.fetch(`${world.app}/api/me`);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
+
+const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+
+/** The text of the element with this id in a page of app A (they hold text only), unescaped. */
+export function textOf(page: string, id: string): string | undefined {
+  const match = new RegExp(`id="${id}"[^>]*>([^<]*)<`).exec(page);
+  return match?.[1]?.replace(/&(amp|lt|gt|quot|#39);/g, (entity) => ENTITIES[entity]!);
+}
