@@ -21,6 +21,8 @@ export interface BackchannelRepository {
   claimDue(now: number, limit: number, leaseUntil: number): Promise<BackchannelDelivery[]>;
   /** The earliest time a pending delivery is due (or its lease ends), if any. */
   nextDue(): Promise<number | undefined>;
+  /** How many deliveries are neither delivered nor given up (the operators' metrics). */
+  countPending(): Promise<number>;
   /**
    * The outcome of the attempt claimed with this `attempts` count; false, and nothing written,
    * when the claim no longer stands (its lease ended and another process claimed the row again).
@@ -73,6 +75,9 @@ export function backchannelRepository(db: Db): BackchannelRepository {
         .orderBy(asc(backchannelDeliveries.nextAttemptAt))
         .limit(1)
         .get()?.at;
+    },
+    async countPending() {
+      return db.select({ n: sql<number>`count(*)` }).from(backchannelDeliveries).where(pending).get()!.n;
     },
     async markDelivered(id, attempts, now) {
       return (

@@ -82,6 +82,7 @@ function openSqliteStore(file: string): Store {
 }
 
 export { isStoreUnavailable } from './unavailable.js';
+export { BackupError, backupSqlite, schemaIsCurrent } from './operations.js';
 export type { User } from './users.js';
 export { EmailTakenError, normalizeEmail } from './users.js';
 export type { SsoSession } from './sessions.js';

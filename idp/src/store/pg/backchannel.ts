@@ -55,6 +55,10 @@ export function backchannelRepository(db: PgDb): BackchannelRepository {
         .limit(1);
       return first?.at;
     },
+    async countPending() {
+      const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(backchannelDeliveries).where(pending);
+      return row?.n ?? 0;
+    },
     async markDelivered(id, attempts, now) {
       const rows = await db
         .update(backchannelDeliveries)
