@@ -2,7 +2,8 @@
  * The issuer's HTTP application: routes composed, each surface with its own error handler
  * (http/error-handlers.ts), and the root handler for whatever those leave.
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
+import { routePath } from 'hono/route';
 import { OAuthError, parseUrlencoded } from '@tessera/shared';
 import { requestLimits, securityHeaders } from '@tessera/shared/node';
 import type { IssuerContext } from './context.js';
@@ -28,10 +29,27 @@ import type { Env } from './http/env.js';
 import { isStoreUnavailable } from './store/index.js';
 import { errorPage } from './views/pages.js';
 
+/**
+ * The pattern of the last route that matched (`/token`, `/device/:code`…); a request no route
+ * answered (only the catch-all middlewares matched) is `unmatched`.
+ */
+function routePattern(c: Context<Env>): string {
+  const path = routePath(c, -1);
+  return path === '*' || path === '/*' || path === '' ? 'unmatched' : path;
+}
+
 const wantsHtml = (accept: string | undefined) => !!accept && accept.includes('text/html');
 
 export function createApp(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
+
+  // Every request is counted under the pattern of the route that answered it, so the metrics have
+  // as many series as the issuer has routes, whatever paths clients send.
+  app.use('*', async function countRequest(c, next) {
+    const started = performance.now();
+    await next();
+    ctx.metrics.observeRequest(c.req.method, routePattern(c), c.res.status, (performance.now() - started) / 1000);
+  });
 
   // The issuer's pages style themselves inline, and run no script but the one the page shell loads
   // with the response's nonce (the WebAuthn ceremonies: views/page-script.ts), which sends nothing
@@ -89,6 +107,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     // that passes, so 503 with Retry-After (RFC 9110 §15.6.4) and OAuth's code for it (RFC 6749
     // §4.1.2.1) — never an answer from what this node remembers, which may be stale.
     if (isStoreUnavailable(err)) {
+      ctx.metrics.databaseErrors.inc({ site: 'request' });
       ctx.log.warn('store.unavailable', { path: c.req.path, error: err instanceof Error ? err.message : String(err) });
       c.header('Cache-Control', 'no-store');
       c.header('Retry-After', '1');

@@ -8,6 +8,7 @@ import type { Store } from './store/index.js';
 import type { BackchannelNotifier } from './workers/backchannel-delivery.js';
 import type { StatusLists } from './status-list/status-lists.js';
 import type { ClientKeySets } from './protocol/client-keys.js';
+import type { IssuerMetrics } from './metrics/metrics.js';
 
 export interface IssuerContext {
   config: Config;
@@ -21,4 +22,6 @@ export interface IssuerContext {
   statusLists: StatusLists;
   /** The keys of private_key_jwt clients (inline, or fetched from their jwks_uri and cached). */
   clientKeys: ClientKeySets;
+  /** What operators scrape (metrics/metrics.ts): counted where each outcome is decided. */
+  metrics: IssuerMetrics;
 }

@@ -19,6 +19,7 @@ import { openStore, type Store } from './store/index.js';
 import { StatusLists } from './status-list/status-lists.js';
 import type { Env } from './http/env.js';
 import { servePublishedDocuments } from './http/published-documents.js';
+import { IssuerMetrics } from './metrics/metrics.js';
 
 export interface Issuer {
   ctx: IssuerContext;
@@ -77,18 +78,23 @@ export async function prepareDatabase(config: Config, options: Pick<IssuerOption
 export async function createIssuer(config: Config, options: IssuerOptions = {}): Promise<Issuer> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger('idp');
+  const metrics = new IssuerMetrics();
   const store = await openStore(config.database, { poolSize: config.databasePool, log });
   try {
     const keys = await openKeyRing(store, config, clock, (ring) => log.info('keys.ring_loaded', { signing: ring.kid }));
     const passwords = await createPasswordHasher(options.passwordParams);
     // One HTTP client that resolves *.localhost itself (Node's resolver does not: RFC 6761 §6.3).
     const fetch = options.fetch ?? createLoopbackFetch();
-    const backchannel = new BackchannelNotifier({ store, keys, config, clock, log, fetch }, options.backchannel);
+    const backchannel = new BackchannelNotifier(
+      { store, keys, config, clock, log, fetch, metrics },
+      options.backchannel,
+    );
     // Publishes a next key before the first request, then rotates and follows CLI changes.
     const keyScheduler = await startKeyScheduler({ store, keys, config, clock, log });
     const statusLists = new StatusLists({ store, keys, config, clock });
     const clientKeys = new ClientKeySets({ fetch, clock });
-    const ctx = { config, store, keys, clock, passwords, log, backchannel, statusLists, clientKeys };
+    const ctx = { config, store, keys, clock, passwords, log, backchannel, statusLists, clientKeys, metrics };
+    metrics.observeStore(ctx);
     // Deliveries left pending by a previous run (a crash, a restart) go out now.
     backchannel.kick();
     const expirySweep = startExpirySweep({ store, clock, log, config });

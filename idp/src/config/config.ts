@@ -64,7 +64,23 @@ export interface Config {
   workers: number;
   /** How many days audit events are kept before the expiry sweep deletes them. */
   auditRetentionDays: number;
+  /** Where `/metrics` is served (metrics/metrics-server.ts); undefined: not served at all. */
+  metrics: MetricsEndpoint | undefined;
 }
+
+/**
+ * The metrics listener: its own port, never the issuer's, so that what the issuer's port serves to
+ * the internet can never include it; loopback unless told otherwise, and a bearer secret if set.
+ */
+export interface MetricsEndpoint {
+  host: string;
+  port: number;
+  /** TESSERA_METRICS_TOKEN: when set, a scrape must send `Authorization: Bearer <token>`. */
+  token: string | undefined;
+}
+
+/** The shortest TESSERA_METRICS_TOKEN accepted: a secret, not a password. */
+export const MIN_METRICS_TOKEN_LENGTH = 32;
 
 /**
  * PostgreSQL connections per process by default: a node's requests wait on the database a few

@@ -24,6 +24,8 @@ import {
   MAX_DATABASE_POOL,
   MAX_WORKERS,
   AUDIT_RETENTION_DAYS,
+  type MetricsEndpoint,
+  MIN_METRICS_TOKEN_LENGTH,
 } from './config.js';
 import { parseTrustedProxies } from '../http/client-address.js';
 
@@ -71,10 +73,34 @@ function auditRetentionDays(env: EnvVariables): number {
   return Number(raw);
 }
 
+/**
+ * TESSERA_METRICS_PORT (unset: no metrics endpoint), TESSERA_METRICS_HOST (default loopback) and
+ * TESSERA_METRICS_TOKEN. The issuer's own port is refused: what it serves is public.
+ */
+function metricsEndpoint(env: EnvVariables, issuerPort: number): MetricsEndpoint | undefined {
+  const token = envString(env, 'TESSERA_METRICS_TOKEN', '') || undefined;
+  if (token !== undefined && (token.length < MIN_METRICS_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)))
+    throw new ConfigError(
+      'TESSERA_METRICS_TOKEN',
+      `must be at least ${MIN_METRICS_TOKEN_LENGTH} visible ASCII characters (a random secret)`,
+    );
+  if (!env.TESSERA_METRICS_PORT) {
+    if (token !== undefined || env.TESSERA_METRICS_HOST)
+      throw new ConfigError('TESSERA_METRICS_PORT', 'is required when TESSERA_METRICS_HOST or _TOKEN is set');
+    return undefined;
+  }
+  const port = envPort(env, 'TESSERA_METRICS_PORT', 0);
+  if (port === issuerPort)
+    throw new ConfigError('TESSERA_METRICS_PORT', `must differ from the issuer's port ${issuerPort}, which is public`);
+  return { host: envString(env, 'TESSERA_METRICS_HOST', '127.0.0.1'), port, token };
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(env: EnvVariables = process.env): Config {
   const production = env.NODE_ENV === 'production';
   const issuer = envIssuerIdentifier(env, 'TESSERA_ISSUER', DEFAULT_ISSUER);
+  const port = envPort(env, 'TESSERA_PORT', Number(new URL(issuer).port || 4000));
+  const metrics = metricsEndpoint(env, port);
   const kek = keyEncryptionKey(env, production);
   const lifetimes = Object.fromEntries(
     Object.entries(DURATION_SETTINGS).map(([field, { variable, fallback, min, max }]) => [
@@ -85,7 +111,7 @@ export function loadConfig(env: EnvVariables = process.env): Config {
   return {
     issuer,
     host: envString(env, 'TESSERA_HOST', '127.0.0.1'),
-    port: envPort(env, 'TESSERA_PORT', Number(new URL(issuer).port || 4000)),
+    port,
     database: envString(env, 'TESSERA_DATABASE', './data/tessera.db'),
     databasePool: databasePool(env),
     keyEncryptionKey: kek.key,
@@ -96,5 +122,6 @@ export function loadConfig(env: EnvVariables = process.env): Config {
     trustProxy: parseTrustedProxies(env.TESSERA_TRUST_PROXY),
     workers: workerCount(env),
     auditRetentionDays: auditRetentionDays(env),
+    metrics,
   };
 }

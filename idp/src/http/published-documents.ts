@@ -118,6 +118,7 @@ export function servePublishedDocuments(ctx: IssuerContext, app: RequestListener
     ) {
       return app(req, res);
     }
+    const started = performance.now();
     // Never rejects: the key ring keeps the documents it has when the store cannot be read.
     void current(ctx).then((document) => {
       let answer = prepared.get(path);
@@ -132,6 +133,8 @@ export function servePublishedDocuments(ctx: IssuerContext, app: RequestListener
       } else {
         res.writeHead(200, answer.ok).end(answer.bytes);
       }
+      // The path is one of DOCUMENTS' keys: a route pattern as the app's would be.
+      ctx.metrics.observeRequest(req.method ?? 'GET', path, res.statusCode, (performance.now() - started) / 1000);
     });
   };
 }

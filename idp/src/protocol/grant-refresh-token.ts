@@ -39,6 +39,7 @@ export async function redeemRefreshToken(
 
   if (token.rotatedAt !== null && token.revokedAt === null && grant.revokedAt === null) {
     await revokeGrant(ctx, grant.id);
+    ctx.metrics.refreshTokenReuse.inc();
     await audit(ctx, 'refresh_token.reused', {
       subject: grant.userId,
       clientId: client.id,
@@ -95,6 +96,7 @@ export async function redeemRefreshToken(
   if (!(await ctx.store.refreshTokens.rotate(presentedDigest, now, next.row, issued))) {
     // Lost a race with another use of the same token: that is reuse too.
     await revokeGrant(ctx, grant.id);
+    ctx.metrics.refreshTokenReuse.inc();
     await audit(ctx, 'refresh_token.reused', {
       subject: grant.userId,
       clientId: client.id,

@@ -55,6 +55,7 @@ export async function signIn(
     // A throttled or locked attempt gets the very page, status and message of a wrong password:
     // the reason goes to the log and the audit trail only (OWASP Authentication Cheat Sheet).
     ctx.log.info('sign_in.failed', { ip: device.ip, reason: e.reason });
+    ctx.metrics.signIns.inc({ result: e.reason });
     await audit(ctx, 'sign_in.failed', { subject: e.subject, clientId, ip: device.ip, detail: { reason: e.reason } });
     return { ok: false, message: e.message };
   }
@@ -67,6 +68,7 @@ export async function signIn(
   const current = await findActiveSession(ctx, attempt.sessionSecret);
   const { session, secret } = await signInSession(ctx, user, device, current, ['pwd']);
   ctx.log.info('sign_in.succeeded', { sub: user.sub, sid: session.id });
+  ctx.metrics.signIns.inc({ result: 'success' });
   await audit(ctx, 'sign_in.succeeded', { subject: user.sub, clientId, ip: device.ip, detail: { sid: session.id } });
   return { ok: true, session, secret };
 }

@@ -16,6 +16,7 @@ import type { Clock, FetchLike, Logger } from '@tessera/shared';
 import type { Config } from '../config/config.js';
 import { randomId } from '../crypto/random.js';
 import type { KeyRing } from '../keys/key-ring.js';
+import type { IssuerMetrics } from '../metrics/metrics.js';
 import { logoutNotices } from '../protocol/backchannel-logout.js';
 import type { BackchannelDelivery, SsoSession, Store } from '../store/index.js';
 
@@ -61,7 +62,15 @@ export class BackchannelNotifier {
   private readonly timeoutMs: number;
 
   constructor(
-    private readonly deps: { store: Store; keys: KeyRing; config: Config; clock: Clock; log: Logger; fetch: FetchLike },
+    private readonly deps: {
+      store: Store;
+      keys: KeyRing;
+      config: Config;
+      clock: Clock;
+      log: Logger;
+      fetch: FetchLike;
+      metrics: IssuerMetrics;
+    },
     options: BackchannelOptions = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -102,6 +111,7 @@ export class BackchannelNotifier {
   /** The queue could not be read or written (the database away): the next poll tries again. */
   private storeFailed(error: unknown): void {
     if (this.closed) return;
+    this.deps.metrics.databaseErrors.inc({ site: 'backchannel' });
     this.deps.log.warn('backchannel_logout.queue_unavailable', {
       error: error instanceof Error ? error.message : String(error),
     });
@@ -144,8 +154,10 @@ export class BackchannelNotifier {
       });
       // §2.8: 200 (or any 2xx) means the RP logged the session out.
       if (res.status >= 200 && res.status < 300) {
-        if (await store.backchannel.markDelivered(d.id, attempts, clock.now()))
+        if (await store.backchannel.markDelivered(d.id, attempts, clock.now())) {
           log.info('backchannel_logout.delivered', { client_id: d.clientId, attempts });
+          this.deps.metrics.backchannelDeliveries.inc({ outcome: 'sent' });
+        }
         return;
       }
       error = `HTTP ${res.status}`;
@@ -153,8 +165,10 @@ export class BackchannelNotifier {
       error = e instanceof Error ? e.message : String(e);
     }
     if (attempts >= this.maxAttempts) {
-      if (await store.backchannel.markFailed(d.id, attempts, clock.now(), error))
+      if (await store.backchannel.markFailed(d.id, attempts, clock.now(), error)) {
         log.warn('backchannel_logout.failed', { client_id: d.clientId, attempts, error });
+        this.deps.metrics.backchannelDeliveries.inc({ outcome: 'failed' });
+      }
     } else {
       await store.backchannel.markRetry(d.id, attempts, clock.now() + this.baseDelayMs * 2 ** (attempts - 1), error);
     }
