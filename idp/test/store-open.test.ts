@@ -4,6 +4,7 @@
  * by a newer build refused on both engines before anything serves, and the readiness probe
  * following the database away and back. On a real PostgreSQL server (startThrowawayPostgres).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import type { Logger } from '@tessera/shared';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKey } from '../src/keys/signing-key-material.js';
 import { SQLITE_MIGRATIONS } from '../src/store/database.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { readJournal } from '../src/store/migrations.js';
@@ -201,27 +203,92 @@ describe('the readiness probe', () => {
     // The ended idle connections were reported, not fatal. Checked before any request takes one
     // of them: a query on a connection whose end is not yet read fails as that query's error.
     await eventually(() => events.includes('store.connection_lost'));
-    expect(await probe('/readyz')).toEqual({ status: 503, cacheControl: 'no-store', body: 'not ready\n' });
+    expect(await probe('/readyz')).toEqual({
+      status: 503,
+      cacheControl: 'no-store',
+      body: 'not ready: database unreachable\n',
+    });
     // Alive all the same: restarting the process would not bring the database back.
     expect(await probe('/healthz')).toEqual({ status: 200, cacheControl: 'no-store', body: 'live\n' });
-    expect(events).toContain('store.not_ready');
+    expect(events).toContain('issuer.not_ready');
 
     // Back: the node reconnects on its own.
     await admin.query(`alter database ${name} allow_connections true`);
     // Within the circuit's probe interval (store/pg/circuit.ts): a probe, not a request, finds the way back.
     await eventually(async () => (await probe('/readyz')).status === 200, 3000);
     expect(await probe('/readyz')).toEqual({ status: 200, cacheControl: 'no-store', body: 'ready\n' });
-    expect(events.slice(events.indexOf('store.not_ready'))).toContain('store.ready');
+    expect(events.slice(events.indexOf('issuer.not_ready'))).toContain('issuer.ready');
   });
 
-  it('answers on SQLite too', async () => {
+  it('is not ready while the schema is not the one this build migrates to (PostgreSQL)', async () => {
+    await expectNotReadyWhileSchemaDiffers(idp, 'drizzle.__drizzle_migrations');
+  });
+
+  it('is not ready while its key ring cannot follow the store (PostgreSQL)', async () => {
+    await expectNotReadyWhileKeysCannotLoad(idp);
+  });
+
+  it('answers on SQLite too, with the schema and the keys checked', async () => {
     const sqlite = await startIssuer();
     try {
       expect(sqlite.issuer.ctx.store.database.engine).toBe('sqlite');
       const res = await fetch(`${sqlite.url}/readyz`);
       expect([res.status, res.headers.get('cache-control'), await res.text()]).toEqual([200, 'no-store', 'ready\n']);
+      await expectNotReadyWhileSchemaDiffers(sqlite, '__drizzle_migrations');
+      await expectNotReadyWhileKeysCannotLoad(sqlite);
     } finally {
       await sqlite.cleanup();
     }
   });
 });
+
+const readiness = async (running: RunningIssuer) => {
+  const res = await fetch(`${running.url}/readyz`);
+  return { status: res.status, body: await res.text() };
+};
+
+/**
+ * The newest migration taken off the record (as a restore of an older backup looks, or a database
+ * another build migrated differently): not ready, and ready again once it is back.
+ */
+async function expectNotReadyWhileSchemaDiffers(running: RunningIssuer, table: string) {
+  const { query } = running.issuer.ctx.store.database;
+  const [newest] = await query(`select id, hash, created_at from ${table} order by created_at desc limit 1`);
+  expect(newest).toBeDefined();
+  await query(`delete from ${table} where created_at = ?`, [newest!.created_at]);
+  try {
+    expect(await readiness(running)).toEqual({ status: 503, body: 'not ready: database schema not current\n' });
+  } finally {
+    await query(`insert into ${table} (id, hash, created_at) values (?, ?, ?)`, [
+      newest!.id,
+      newest!.hash,
+      newest!.created_at,
+    ]);
+  }
+  expect(await readiness(running)).toEqual({ status: 200, body: 'ready\n' });
+}
+
+/**
+ * Another process promotes a key written with another key-encryption key: this node cannot decrypt
+ * it and would go on signing with the key the others retired, so it is not ready — until a key it
+ * can open is current again.
+ */
+async function expectNotReadyWhileKeysCannotLoad(running: RunningIssuer) {
+  const { store, keys, clock, config } = running.issuer.ctx;
+  const promoteNew = async (kek: Uint8Array) => {
+    const ring = await store.signingKeys.list();
+    const current = ring.find((k) => k.state === 'current')!;
+    const next = ring.find((k) => k.state === 'next');
+    const key = await generateSigningKey(config.signingAlgorithm, 'next', kek, clock.now());
+    expect(await store.signingKeys.createNext(key, next?.kid)).toBe(true);
+    expect(await store.signingKeys.promote({ currentKid: current.kid, nextKid: key.kid, at: clock.now() })).toBe(true);
+    return key.kid;
+  };
+  const signing = keys.kid;
+  await promoteNew(randomBytes(32));
+  expect(await readiness(running)).toEqual({ status: 503, body: 'not ready: signing keys not loaded\n' });
+  expect(keys.kid).toBe(signing);
+  const readable = await promoteNew(config.keyEncryptionKey);
+  expect(await readiness(running)).toEqual({ status: 200, body: 'ready\n' });
+  expect(keys.kid).toBe(readable);
+}

@@ -109,6 +109,18 @@ export class KeyRing {
     await this.refresh().catch(() => false);
   }
 
+  /**
+   * Whether this process signs with the key the store says is current: false when the ring could
+   * not follow the store (a key written with another key-encryption key, which this process cannot
+   * decrypt, so it goes on signing with a key the others have retired). Rejects when the store does
+   * not answer.
+   */
+  async signsWithStoredCurrentKey(): Promise<boolean> {
+    await this.upToDate();
+    const current = (await this.repo.list()).find((k) => k.state === 'current');
+    return current !== undefined && current.kid === this.loaded.signing.kid;
+  }
+
   private async refreshNow(): Promise<boolean> {
     const fingerprint = await this.repo.fingerprint();
     if (this.loaded?.fingerprint === fingerprint) return false;
