@@ -19,6 +19,7 @@ import { openStore, type Store } from './store/index.js';
 import { StatusLists } from './status-list/status-lists.js';
 import type { Env } from './http/env.js';
 import { servePublishedDocuments } from './http/published-documents.js';
+import { requestScopedLogger, withRequestIds } from './http/request-id.js';
 import { IssuerMetrics } from './metrics/metrics.js';
 
 export interface Issuer {
@@ -77,7 +78,8 @@ export async function prepareDatabase(config: Config, options: Pick<IssuerOption
 
 export async function createIssuer(config: Config, options: IssuerOptions = {}): Promise<Issuer> {
   const clock = options.clock ?? systemClock;
-  const log = options.log ?? createLogger('idp');
+  // Lines written while a request is served carry its id (http/request-id.ts).
+  const log = requestScopedLogger(options.log ?? createLogger('idp'));
   const metrics = new IssuerMetrics();
   const store = await openStore(config.database, { poolSize: config.databasePool, log });
   try {
@@ -103,7 +105,10 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
       ctx,
       app,
       // The adapter falls back to the configured host for a request without a Host header.
-      listener: servePublishedDocuments(ctx, getRequestListener(app.fetch, { hostname: config.host })),
+      listener: withRequestIds(
+        config.trustProxy,
+        servePublishedDocuments(ctx, getRequestListener(app.fetch, { hostname: config.host })),
+      ),
       close: () => {
         keyScheduler.stop();
         expirySweep.stop();

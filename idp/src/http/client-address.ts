@@ -71,6 +71,16 @@ function isTrusted(trusted: Extract<TrustedProxies, { kind: 'addresses' }>, peer
 }
 
 /**
+ * Whether the TCP peer is a proxy we trust to speak for its client (a request id, a forwarded
+ * address): with a number of hops, every peer is the nearest proxy; with addresses, those only.
+ */
+export function isTrustedProxy(peer: string | undefined, trusted: TrustedProxies): boolean {
+  if (trusted.kind === 'none') return false;
+  if (trusted.kind === 'hops') return trusted.hops > 0;
+  return peer !== undefined && isTrusted(trusted, peer);
+}
+
+/**
  * The client's address: the TCP peer, or — when the peer is a trusted proxy — the address that
  * proxy was given, read from the RIGHT of `X-Forwarded-For` past each trusted hop. An entry that is
  * not an IP address ends the walk at the last address known to be real, so a garbled header can
