@@ -140,6 +140,31 @@ describe('loadConfig', () => {
   });
 });
 
+describe('the metrics endpoint settings', () => {
+  it('serves no metrics unless TESSERA_METRICS_PORT is set, and on loopback by default', () => {
+    expect(loadConfig(BASE).metrics).toBeUndefined();
+    expect(loadConfig({ ...BASE, TESSERA_METRICS_PORT: '9464' }).metrics).toEqual({
+      host: '127.0.0.1',
+      port: 9464,
+      token: undefined,
+    });
+  });
+
+  it.each([
+    ["the issuer's own port", { TESSERA_PORT: '4000', TESSERA_METRICS_PORT: '4000' }, 'TESSERA_METRICS_PORT'],
+    ['a token without a port', { TESSERA_METRICS_TOKEN: 'x'.repeat(40) }, 'TESSERA_METRICS_PORT'],
+    ['a short token', { TESSERA_METRICS_PORT: '9464', TESSERA_METRICS_TOKEN: 'secret' }, 'TESSERA_METRICS_TOKEN'],
+    [
+      'a token with a space',
+      { TESSERA_METRICS_PORT: '9464', TESSERA_METRICS_TOKEN: `${'x'.repeat(40)} y` },
+      'TESSERA_METRICS_TOKEN',
+    ],
+    ['a port that is not one', { TESSERA_METRICS_PORT: '99999' }, 'TESSERA_METRICS_PORT'],
+  ])('refuses %s', (_why, env, variable) => {
+    expect(configError(env).variable).toBe(variable);
+  });
+});
+
 describe('loadConfig with NODE_ENV=production', () => {
   it('refuses to run without TESSERA_KEY_ENCRYPTION_KEY', () => {
     expect(configError({ NODE_ENV: 'production' }).variable).toBe('TESSERA_KEY_ENCRYPTION_KEY');
@@ -155,6 +180,45 @@ describe('loadConfig with NODE_ENV=production', () => {
     const spelling = `${DEMO_KEY_ENCRYPTION_KEY.slice(0, -1)}${last}`;
     expect(configError({ NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: spelling }).variable).toBe(
       'TESSERA_KEY_ENCRYPTION_KEY',
+    );
+  });
+
+  it('names every unsafe setting at once, on one line', () => {
+    const error = configError({
+      NODE_ENV: 'production',
+      TESSERA_KEY_ENCRYPTION_KEY: DEMO_KEY_ENCRYPTION_KEY,
+      TESSERA_METRICS_PORT: '9464',
+      TESSERA_METRICS_HOST: '0.0.0.0',
+    });
+    expect(error.variable).toBe('TESSERA_KEY_ENCRYPTION_KEY, TESSERA_METRICS_HOST');
+    expect(error.message).toMatch(/TESSERA_KEY_ENCRYPTION_KEY: the demo key is refused/);
+    expect(error.message).toMatch(
+      /TESSERA_METRICS_HOST: 0\.0\.0\.0 is not loopback, and TESSERA_METRICS_TOKEN is not set/,
+    );
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('serves metrics off loopback only behind a token', () => {
+    const env = {
+      ...BASE,
+      NODE_ENV: 'production',
+      TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+      TESSERA_METRICS_PORT: '9464',
+      TESSERA_METRICS_HOST: '10.0.0.5',
+    };
+    expect(configError(env).variable).toBe('TESSERA_METRICS_HOST');
+    const token = randomBytes(32).toString('base64url');
+    expect(loadConfig({ ...env, TESSERA_METRICS_TOKEN: token }).metrics).toEqual({
+      host: '10.0.0.5',
+      port: 9464,
+      token,
+    });
+    expect(loadConfig({ ...env, TESSERA_METRICS_HOST: '::1' }).metrics?.host).toBe('::1');
+  });
+
+  it('refuses an http issuer off loopback (as in any mode)', () => {
+    expect(configError({ NODE_ENV: 'production', TESSERA_ISSUER: 'http://idp.example.com' }).variable).toBe(
+      'TESSERA_ISSUER',
     );
   });
 

@@ -10,6 +10,7 @@ import {
   envOneOf,
   envPort,
   envString,
+  isLoopbackHost,
   SIGNING_ALGORITHMS,
   type EnvVariables,
 } from '@tessera/shared';
@@ -73,6 +74,8 @@ function auditRetentionDays(env: EnvVariables): number {
   return Number(raw);
 }
 
+const isLoopbackAddress = (host: string) => isLoopbackHost(host.includes(':') ? `[${host}]` : host);
+
 /**
  * TESSERA_METRICS_PORT (unset: no metrics endpoint), TESSERA_METRICS_HOST (default loopback) and
  * TESSERA_METRICS_TOKEN. The issuer's own port is refused: what it serves is public.
@@ -95,12 +98,44 @@ function metricsEndpoint(env: EnvVariables, issuerPort: number): MetricsEndpoint
   return { host: envString(env, 'TESSERA_METRICS_HOST', '127.0.0.1'), port, token };
 }
 
+/**
+ * What NODE_ENV=production refuses, each by the variable that sets it: every one is reported at
+ * once, so an operator fixes them in one go rather than one restart each.
+ */
+function unsafeInProduction(env: EnvVariables, metrics: MetricsEndpoint | undefined): string[] {
+  const unsafe: string[] = [];
+  const kek = envBase64urlBytes(env, 'TESSERA_KEY_ENCRYPTION_KEY', 32);
+  if (kek === undefined)
+    unsafe.push('TESSERA_KEY_ENCRYPTION_KEY is required when NODE_ENV=production (32 random bytes, base64url)');
+  // Compared as bytes: base64url spells the same 32 bytes four ways (the last character's two spare bits).
+  else if (DEMO_KEY_BYTES.equals(kek))
+    unsafe.push('TESSERA_KEY_ENCRYPTION_KEY: the demo key is refused when NODE_ENV=production');
+  // An http issuer off loopback is refused in any mode (envIssuerIdentifier); http on loopback is a
+  // single machine's deployment (the benchmarks' production runs), which TLS would not protect more.
+  if (metrics !== undefined && metrics.token === undefined && !isLoopbackAddress(metrics.host))
+    unsafe.push(
+      `TESSERA_METRICS_HOST: ${metrics.host} is not loopback, and TESSERA_METRICS_TOKEN is not set: ` +
+        'the metrics would be open to the network',
+    );
+  // Refusals still to come with the settings they judge (they do not exist yet): sending mail
+  // without SMTP configured, and open sign-up without email verification.
+  return unsafe;
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(env: EnvVariables = process.env): Config {
   const production = env.NODE_ENV === 'production';
   const issuer = envIssuerIdentifier(env, 'TESSERA_ISSUER', DEFAULT_ISSUER);
   const port = envPort(env, 'TESSERA_PORT', Number(new URL(issuer).port || 4000));
   const metrics = metricsEndpoint(env, port);
+  if (production) {
+    const unsafe = unsafeInProduction(env, metrics);
+    if (unsafe.length > 0) {
+      const variables = [...new Set(unsafe.map((line) => /^[A-Z_]+/.exec(line)![0]))];
+      // One line, as every start-up failure is (runServer's exitOnStartFailure).
+      throw new ConfigError(variables.join(', '), `refused when NODE_ENV=production: ${unsafe.join('; ')}`);
+    }
+  }
   const kek = keyEncryptionKey(env, production);
   const lifetimes = Object.fromEntries(
     Object.entries(DURATION_SETTINGS).map(([field, { variable, fallback, min, max }]) => [
