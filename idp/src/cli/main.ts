@@ -1,5 +1,5 @@
 /**
- * The issuer's command line: users, clients, resources and signing keys.
+ * The issuer's command line: users, clients, resources, signing keys and backups.
  *
  *   npm run idp -- users create --email a@example.com --name "Ann"   (password from stdin or a prompt)
  *   npm run idp -- clients create --name App --type confidential --redirect-uri https://app/cb [--json]
@@ -8,6 +8,7 @@
  *   npm run idp -- clients delete --id CLIENT_ID [--json]
  *   npm run idp -- keys list [--json]
  *   npm run idp -- keys rotate [--force] [--json]
+ *   npm run idp -- backup FILE [--json]
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -27,7 +28,7 @@ import {
   registerResource,
   registerUser,
 } from '../protocol/registration.js';
-import { EmailTakenError, isPostgresUrl, openStore, type Store } from '../store/index.js';
+import { BackupError, backupSqlite, EmailTakenError, isPostgresUrl, openStore, type Store } from '../store/index.js';
 import { readPassword } from './read-password.js';
 
 const USAGE = `usage: npm run idp -- <command> [options]
@@ -74,6 +75,9 @@ const USAGE = `usage: npm run idp -- <command> [options]
                                                      published for one JWKS max-age; --force skips that
                                                      wait (UNSAFE: verifiers whose cached JWKS lacks the
                                                      key fail until they fetch it again)
+  backup FILE [--json]                               a consistent copy of the SQLite database while the
+                                                     issuer serves (SQLite's online backup); FILE must
+                                                     not exist. PostgreSQL: pg_dump (docs/deploy.md)
 
 The database is TESSERA_DATABASE (default ./data/tessera.db).`;
 
@@ -270,6 +274,12 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
     const { rotation, text } = await rotateFromCommand({ ...deps, config }, values.force ?? false);
     return out(rotation, text);
   }
+  if (noun === 'backup') {
+    if (verb === undefined || positionals.length > 2) throw new UsageError('backup takes one FILE');
+    const destination = resolve(process.env.INIT_CWD ?? process.cwd(), verb);
+    const { pages } = await backupSqlite(store, destination);
+    return out({ file: destination, pages }, `backed up the database to ${destination} (${pages} pages)`);
+  }
   throw new UsageError(`unknown command: ${positionals.join(' ')}`);
 }
 
@@ -299,7 +309,8 @@ async function main(): Promise<number> {
       e instanceof RegistrationError ||
       e instanceof EmailTakenError ||
       e instanceof ConfigError ||
-      e instanceof KeyRotationError
+      e instanceof KeyRotationError ||
+      e instanceof BackupError
     ) {
       process.stderr.write(`error: ${e.message}\n`);
       return 1;
