@@ -187,11 +187,13 @@ describe('loadConfig with NODE_ENV=production', () => {
     const error = configError({
       NODE_ENV: 'production',
       TESSERA_KEY_ENCRYPTION_KEY: DEMO_KEY_ENCRYPTION_KEY,
+      TESSERA_ISSUER: 'http://idp.example.com',
       TESSERA_METRICS_PORT: '9464',
       TESSERA_METRICS_HOST: '0.0.0.0',
     });
-    expect(error.variable).toBe('TESSERA_KEY_ENCRYPTION_KEY, TESSERA_METRICS_HOST');
+    expect(error.variable).toBe('TESSERA_KEY_ENCRYPTION_KEY, TESSERA_ISSUER, TESSERA_METRICS_HOST');
     expect(error.message).toMatch(/TESSERA_KEY_ENCRYPTION_KEY: the demo key is refused/);
+    expect(error.message).toMatch(/TESSERA_ISSUER: http off a loopback host \(idp\.example\.com\)/);
     expect(error.message).toMatch(
       /TESSERA_METRICS_HOST: 0\.0\.0\.0 is not loopback, and TESSERA_METRICS_TOKEN is not set/,
     );
@@ -217,9 +219,13 @@ describe('loadConfig with NODE_ENV=production', () => {
   });
 
   it('refuses an http issuer off loopback (as in any mode)', () => {
-    expect(configError({ NODE_ENV: 'production', TESSERA_ISSUER: 'http://idp.example.com' }).variable).toBe(
-      'TESSERA_ISSUER',
-    );
+    const env = {
+      NODE_ENV: 'production',
+      TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+      TESSERA_ISSUER: 'http://idp.example.com',
+    };
+    expect(configError(env).variable).toBe('TESSERA_ISSUER');
+    expect(configError({ ...env, NODE_ENV: 'development' }).variable).toBe('TESSERA_ISSUER');
   });
 
   it('runs with a key of its own', () => {

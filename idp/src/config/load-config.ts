@@ -32,17 +32,12 @@ import { parseTrustedProxies } from '../http/client-address.js';
 
 const DEMO_KEY_BYTES = Buffer.from(DEMO_KEY_ENCRYPTION_KEY, 'base64url');
 
-function keyEncryptionKey(env: EnvVariables, production: boolean): { key: Uint8Array; demo: boolean } {
-  const name = 'TESSERA_KEY_ENCRYPTION_KEY';
-  const key = envBase64urlBytes(env, name, 32);
-  if (key === undefined) {
-    if (production) throw new ConfigError(name, 'is required when NODE_ENV=production (32 random bytes, base64url)');
-    return { key: new Uint8Array(DEMO_KEY_BYTES), demo: true };
-  }
+/** TESSERA_KEY_ENCRYPTION_KEY, or the demo key when unset (production refuses both: unsafeInProduction). */
+function keyEncryptionKey(env: EnvVariables): { key: Uint8Array; demo: boolean } {
+  const key = envBase64urlBytes(env, 'TESSERA_KEY_ENCRYPTION_KEY', 32);
+  if (key === undefined) return { key: new Uint8Array(DEMO_KEY_BYTES), demo: true };
   // Compared as bytes: base64url spells the same 32 bytes four ways (the last character's two spare bits).
-  const demo = DEMO_KEY_BYTES.equals(key);
-  if (demo && production) throw new ConfigError(name, 'the demo key is refused when NODE_ENV=production');
-  return { key, demo };
+  return { key, demo: DEMO_KEY_BYTES.equals(key) };
 }
 
 /** TESSERA_DATABASE_POOL: connections each process keeps to PostgreSQL (a SQLite file has one). */
@@ -99,10 +94,10 @@ function metricsEndpoint(env: EnvVariables, issuerPort: number): MetricsEndpoint
 }
 
 /**
- * What NODE_ENV=production refuses, each by the variable that sets it: every one is reported at
- * once, so an operator fixes them in one go rather than one restart each.
+ * What NODE_ENV=production refuses, each by the variable that sets it, read before anything else
+ * so that every one is reported at once: an operator fixes them in one go, not one restart each.
  */
-function unsafeInProduction(env: EnvVariables, metrics: MetricsEndpoint | undefined): string[] {
+function unsafeInProduction(env: EnvVariables): string[] {
   const unsafe: string[] = [];
   const kek = envBase64urlBytes(env, 'TESSERA_KEY_ENCRYPTION_KEY', 32);
   if (kek === undefined)
@@ -110,11 +105,15 @@ function unsafeInProduction(env: EnvVariables, metrics: MetricsEndpoint | undefi
   // Compared as bytes: base64url spells the same 32 bytes four ways (the last character's two spare bits).
   else if (DEMO_KEY_BYTES.equals(kek))
     unsafe.push('TESSERA_KEY_ENCRYPTION_KEY: the demo key is refused when NODE_ENV=production');
-  // An http issuer off loopback is refused in any mode (envIssuerIdentifier); http on loopback is a
-  // single machine's deployment (the benchmarks' production runs), which TLS would not protect more.
-  if (metrics !== undefined && metrics.token === undefined && !isLoopbackAddress(metrics.host))
+  // Refused in every mode too (envIssuerIdentifier), and named here with the rest. http on loopback
+  // is one machine's deployment (the benchmarks' production runs), which TLS would not protect more.
+  const issuer = URL.parse(env.TESSERA_ISSUER || DEFAULT_ISSUER);
+  if (issuer?.protocol === 'http:' && !isLoopbackHost(issuer.hostname))
+    unsafe.push(`TESSERA_ISSUER: http off a loopback host (${issuer.host}); serve it over https (docs/deploy.md)`);
+  const metricsHost = env.TESSERA_METRICS_HOST || '127.0.0.1';
+  if (env.TESSERA_METRICS_PORT && !env.TESSERA_METRICS_TOKEN && !isLoopbackAddress(metricsHost))
     unsafe.push(
-      `TESSERA_METRICS_HOST: ${metrics.host} is not loopback, and TESSERA_METRICS_TOKEN is not set: ` +
+      `TESSERA_METRICS_HOST: ${metricsHost} is not loopback, and TESSERA_METRICS_TOKEN is not set: ` +
         'the metrics would be open to the network',
     );
   // Refusals still to come with the settings they judge (they do not exist yet): sending mail
@@ -125,18 +124,18 @@ function unsafeInProduction(env: EnvVariables, metrics: MetricsEndpoint | undefi
 /** Reads and validates the whole configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(env: EnvVariables = process.env): Config {
   const production = env.NODE_ENV === 'production';
-  const issuer = envIssuerIdentifier(env, 'TESSERA_ISSUER', DEFAULT_ISSUER);
-  const port = envPort(env, 'TESSERA_PORT', Number(new URL(issuer).port || 4000));
-  const metrics = metricsEndpoint(env, port);
   if (production) {
-    const unsafe = unsafeInProduction(env, metrics);
+    const unsafe = unsafeInProduction(env);
     if (unsafe.length > 0) {
       const variables = [...new Set(unsafe.map((line) => /^[A-Z_]+/.exec(line)![0]))];
       // One line, as every start-up failure is (runServer's exitOnStartFailure).
       throw new ConfigError(variables.join(', '), `refused when NODE_ENV=production: ${unsafe.join('; ')}`);
     }
   }
-  const kek = keyEncryptionKey(env, production);
+  const issuer = envIssuerIdentifier(env, 'TESSERA_ISSUER', DEFAULT_ISSUER);
+  const port = envPort(env, 'TESSERA_PORT', Number(new URL(issuer).port || 4000));
+  const metrics = metricsEndpoint(env, port);
+  const kek = keyEncryptionKey(env);
   const lifetimes = Object.fromEntries(
     Object.entries(DURATION_SETTINGS).map(([field, { variable, fallback, min, max }]) => [
       field,
