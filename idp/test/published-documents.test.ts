@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { servePublishedDocuments } from '../src/http/published-documents.js';
+import { withRequestIds } from '../src/http/request-id.js';
 import { rotateSigningKey } from '../src/keys/key-rotation.js';
 import { startIssuer, type RunningIssuer } from './support/fixture.js';
 
@@ -19,6 +20,9 @@ interface Answer {
 
 /** The one field that may differ between two answers a moment apart. */
 const DATE = 'date';
+/** Each answer's own random id: compared by its form only. */
+const REQUEST_ID = 'x-request-id';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** One request exactly as given (no Host added), the answer's header fields as sent. */
 function send(url: string, method: string, path: string, headers: [string, string][]): Promise<Answer> {
@@ -34,7 +38,8 @@ function send(url: string, method: string, path: string, headers: [string, strin
         for (let i = 0; i < res.rawHeaders.length; i += 2) {
           const name = res.rawHeaders[i]!.toLowerCase();
           if (name === DATE) continue;
-          fields[name] = [...(fields[name] ?? []), res.rawHeaders[i + 1]!];
+          const value = res.rawHeaders[i + 1]!;
+          fields[name] = [...(fields[name] ?? []), name === REQUEST_ID && UUID.test(value) ? 'a random UUID' : value];
         }
         const sorted = Object.fromEntries(Object.entries(fields).sort(([a], [b]) => (a < b ? -1 : 1)));
         resolve({ status: res.statusCode!, headers: sorted, body: Buffer.concat(chunks).toString() });
@@ -60,7 +65,8 @@ let etag: string;
 
 beforeAll(async () => {
   idp = await startIssuer();
-  appAlone = await listen(getRequestListener(idp.issuer.app.fetch));
+  // The app as the issuer's listener hands it requests: each with its request id.
+  appAlone = await listen(withRequestIds(idp.issuer.ctx.config.trustProxy, getRequestListener(idp.issuer.app.fetch)));
   handedOn = [];
   recorded = await listen(
     servePublishedDocuments(idp.issuer.ctx, (req, res) => {
