@@ -7,12 +7,12 @@ import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createCookieJarClient, pkcePair } from '@tessera/shared/testing';
+import { createCookieJarClient, formValue, pkcePair } from '@tessera/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pendingDelivery } from '../src/workers/backchannel-delivery.js';
 import { authorizeUrl, browserFlow, postToken, redeem, submitSignIn } from './support/browser.js';
 import { dropDatabase, freshDatabase } from './support/databases.js';
-import { useIssuer } from './support/fixture.js';
+import { PASSWORD, registerPerson, useIssuer } from './support/fixture.js';
 import { freePort, spawnIssuer, type IssuerProcess } from './support/issuer-process.js';
 import { LOAD_CLIENT, LOAD_PASSWORD, REDIRECT_URI, seedLoadDatabase } from './support/load-driver.js';
 import { parsePrometheus, sampleValue, sampleValueOrZero, type MetricFamily } from './support/prometheus.js';
@@ -180,6 +180,55 @@ describe('/metrics of one issuer process', () => {
     expect(sampleValue(m, 'tessera_backchannel_logout_deliveries_pending')).toBe(0);
     expect(sampleValue(m, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(m.get('tessera_database_errors_total')?.type).toBe('counter');
+  });
+});
+
+describe('sign-ins the throttle refuses, in the metrics', () => {
+  // Cheap argon2id: many attempts. The issuer trusts X-Forwarded-For so that each attempt has its IP.
+  const { idp } = useIssuer({
+    env: { TESSERA_TRUST_PROXY: 'true' },
+    issuer: { passwordParams: { memoryCost: 1024, timeCost: 1, parallelism: 1 } },
+  });
+  const signIns = async () => {
+    const m = parsePrometheus(await idp.issuer.ctx.metrics.registry.metrics());
+    const of = (result: string) => sampleValue(m, 'tessera_sign_ins_total', { result });
+    return { success: of('success'), bad: of('bad_credentials'), throttled: of('throttled'), locked: of('locked') };
+  };
+  const attempt = async (email: string, password: string, ip: string) => {
+    const jar = createCookieJarClient();
+    const page = await (await jar.fetch(new URL('/sign-in', idp.url))).text();
+    const res = await jar.fetch(new URL('/sign-in', idp.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: idp.url, 'x-forwarded-for': ip },
+      body: new URLSearchParams({
+        interaction: formValue(page, 'interaction')!,
+        csrf_token: formValue(page, 'csrf_token')!,
+        email,
+        password,
+      }),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  };
+
+  it('counts a throttled attempt and a locked one apart from wrong passwords', async () => {
+    await registerPerson(idp, 'bob@example.com');
+    await registerPerson(idp, 'erin@example.com');
+    expect(await signIns()).toEqual({ success: 0, bad: 0, throttled: 0, locked: 0 });
+    // Five wrong passwords, then the right one inside the backoff delay: throttled.
+    for (let i = 0; i < 5; i++) expect(await attempt('bob@example.com', 'wrong password', '198.51.100.1')).toBe(401);
+    expect(await attempt('bob@example.com', PASSWORD, '198.51.100.1')).toBe(401);
+    expect(await signIns()).toEqual({ success: 0, bad: 5, throttled: 1, locked: 0 });
+    // Twenty wrong passwords from as many IPs, each delay waited out: the account is locked.
+    for (let i = 1; i <= 20; i++) {
+      expect(await attempt('erin@example.com', 'wrong password', `192.0.2.${i}`)).toBe(401);
+      idp.clock.advance(60);
+    }
+    expect(await attempt('erin@example.com', PASSWORD, '192.0.2.100')).toBe(401);
+    expect(await signIns()).toEqual({ success: 0, bad: 25, throttled: 1, locked: 1 });
+    idp.clock.advance(15 * 60);
+    expect(await attempt('erin@example.com', PASSWORD, '192.0.2.100')).toBe(303);
+    expect(await signIns()).toEqual({ success: 1, bad: 25, throttled: 1, locked: 1 });
   });
 });
 
