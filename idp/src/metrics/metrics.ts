@@ -69,7 +69,10 @@ export class IssuerMetrics {
     registers: [this.registry],
   });
 
-  /** One child per method, route and status seen: the label lookup is done once, not per request. */
+  /**
+   * One child per method, route and status seen: the labels are read and validated once; a request
+   * then costs prom-client's hash of three labels and a bucket search (about 1-2 µs).
+   */
   private readonly requestSeries = new Map<string, { observe(seconds: number): void }>();
 
   /** Counts one answered request; `route` is a route pattern or a fixed path, never the raw URL. */
