@@ -32,6 +32,7 @@ export async function signInWithPasskey(
   } catch (e) {
     if (!(e instanceof PasskeyRefused)) throw e;
     ctx.log.info('sign_in.failed', { ip: device.ip, method: 'passkey', reason: e.reason });
+    ctx.metrics.signIns.inc({ result: 'bad_credentials' });
     await audit(ctx, 'sign_in.failed', {
       clientId,
       ip: device.ip,
@@ -43,6 +44,7 @@ export async function signInWithPasskey(
   const current = await findActiveSession(ctx, attempt.sessionSecret);
   const { session, secret } = await signInSession(ctx, user, device, current, passkeyMethods(passkey));
   ctx.log.info('sign_in.succeeded', { sub: user.sub, sid: session.id, method: 'passkey' });
+  ctx.metrics.signIns.inc({ result: 'success' });
   await audit(ctx, 'sign_in.succeeded', {
     subject: user.sub,
     clientId,

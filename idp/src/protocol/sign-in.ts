@@ -155,6 +155,7 @@ export async function giveSecondFactor(
   if (interaction.pendingUserId !== null) {
     const { session, secret } = await signInSession(ctx, user, device, current, ['pwd', ...result.amr, 'mfa']);
     ctx.log.info('sign_in.succeeded', { sub: user.sub, sid: session.id });
+    ctx.metrics.signIns.inc({ result: 'success' });
     await audit(ctx, 'sign_in.succeeded', {
       subject: user.sub,
       clientId,
