@@ -80,7 +80,7 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
   const clock = options.clock ?? systemClock;
   // Lines written while a request is served carry its id (http/request-id.ts).
   const log = requestScopedLogger(options.log ?? createLogger('idp'));
-  const metrics = new IssuerMetrics();
+  const metrics = new IssuerMetrics({ processMetrics: config.metrics !== undefined });
   const store = await openStore(config.database, { poolSize: config.databasePool, log });
   try {
     const keys = await openKeyRing(store, config, clock, (ring) => log.info('keys.ring_loaded', { signing: ring.kid }));

@@ -86,9 +86,14 @@ export class IssuerMetrics {
     series.observe(seconds);
   }
 
-  constructor() {
+  /**
+   * `processMetrics`: whether this process's own metrics are collected. Only when /metrics is
+   * served (TESSERA_METRICS_PORT): the event-loop monitor and GC observers they start would
+   * otherwise run in every issuer for no reader.
+   */
+  constructor(options: { processMetrics: boolean }) {
     // Event-loop lag, heap, GC, CPU and file descriptors of this process.
-    collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
     // Every series of a labelled counter from the first scrape: a rate over a series that appears
     // only at its first event misses that event.
     for (const result of ['success', 'bad_credentials', 'throttled', 'locked'] satisfies SignInResult[])

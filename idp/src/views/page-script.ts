@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 /** Where pages load it from. */
 export const PAGE_SCRIPT_PATH = '/assets/passkeys.js';
@@ -32,6 +31,8 @@ export function pageScript(): Promise<PageScript> {
 }
 
 async function bundle(): Promise<PageScript> {
+  // Loaded here, not with the module: every issuer imports this file, few ever serve the script.
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [ENTRY],
     bundle: true,

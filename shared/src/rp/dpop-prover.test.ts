@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { decodeProtectedHeader } from 'jose';
+import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createMemoryJtiStore } from '../verify/jti-store.js';
 import { verifyDPoPProof } from '../verify/verify-dpop-proof.js';
@@ -29,14 +29,16 @@ describe('createDPoPProver (RFC 9449 §4.2)', () => {
     await expect(verifyDPoPProof(again, check)).resolves.toBeDefined();
   });
 
-  it('keeps its key out of reach: the default key pair cannot be exported', async () => {
+  it("signs with a key pair it is given, and names that key's thumbprint", async () => {
     const keyPair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
       'sign',
       'verify',
     ])) as CryptoKeyPair;
     const prover = await createDPoPProver({ keyPair });
-    await expect(crypto.subtle.exportKey('jwk', keyPair.privateKey)).rejects.toThrow();
-    expect(prover.jkt).toMatch(/^[\w-]{43}$/);
+    expect(prover.jkt).toBe(await calculateJwkThumbprint(await exportJWK(keyPair.publicKey), 'sha256'));
+    const proof = await prover.proof({ method: 'GET', url: 'https://api.test/me' });
+    const verified = await verifyDPoPProof(proof, { method: 'GET', url: 'https://api.test/me', boundJkt: prover.jkt });
+    expect(verified.jkt).toBe(prover.jkt);
   });
 
   it('carries the nonce a server gave, for that server only', async () => {
