@@ -718,6 +718,31 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
       expect((await store.refreshTokens.find('r-g1'))?.token.revokedAt).toBe(5000);
     });
 
+    it("revokes every grant of a person, offline ones and other sessions' too, and no one else's", async () => {
+      const { store, query } = await open();
+      await store.users.create({
+        sub: 'other',
+        email: 'bo@example.test',
+        displayName: 'Bo',
+        passwordHash: 'h',
+        now: 1,
+      });
+      await store.grants.createCode(code('c1'));
+      await store.grants.createCode(code('c2'));
+      await store.grants.createCode(code('c3', { sessionId: 'sid-2' }));
+      await store.grants.createCode(code('c4', { userId: 'other' }));
+      await redeem(store, 'c1', 'g1', 'at-1');
+      await redeem(store, 'c2', 'g2', 'at-2', { offline: true });
+      await redeem(store, 'c3', 'g3', 'at-3');
+      await redeem(store, 'c4', 'g4', 'at-4');
+      expect((await store.refreshTokens.revokeUserGrants(USER, 5000)).sort()).toEqual(['at-1', 'at-2', 'at-3']);
+      expect(await store.refreshTokens.revokeUserGrants(USER, 5001)).toEqual([]);
+      expect((await query('select id from grants where revoked_at is null')).map((r) => r.id)).toEqual(['g4']);
+      expect((await query('select digest from refresh_tokens where revoked_at is null')).map((r) => r.digest)).toEqual([
+        'r-g4',
+      ]);
+    });
+
     it('revokes each grant of a session once when nodes end it at once', async () => {
       const { nodes, store } = await open(2);
       for (let i = 0; i < 5; i++) {

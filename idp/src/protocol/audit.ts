@@ -46,7 +46,9 @@ export type AuditType =
   /** A person with no second factor was asked for one (the app required it). */
   | 'second_factor.unavailable'
   /** Other sessions ended because the person changed how they sign in. */
-  | 'sessions.ended_after_factor_change';
+  | 'sessions.ended_after_factor_change'
+  /** Every session and grant of a person ended at once (protocol/account-access.ts); `detail.reason` says why. */
+  | 'account.access_ended';
 
 export interface AuditFields {
   subject?: string | null;

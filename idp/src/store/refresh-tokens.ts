@@ -23,6 +23,8 @@ export interface RefreshTokenRepository {
   revokeGrant(grantId: string, now: number): Promise<string[]>;
   /** Revokes every grant tied to a session that was not granted offline access. */
   revokeSessionGrants(sessionId: string, now: number): Promise<string[]>;
+  /** Revokes every grant of a person, offline ones too (their account's access ended). */
+  revokeUserGrants(userId: string, now: number): Promise<string[]>;
 }
 
 export function refreshTokenRepository(db: Db): RefreshTokenRepository {
@@ -87,6 +89,19 @@ export function refreshTokenRepository(db: Db): RefreshTokenRepository {
             .select({ id: grants.id })
             .from(grants)
             .where(and(eq(grants.sessionId, sessionId), eq(grants.offline, false), isNull(grants.revokedAt)))
+            .all();
+          return ids.flatMap((g) => revokeGrantTx(tx, g.id, now));
+        },
+        { behavior: 'immediate' },
+      );
+    },
+    async revokeUserGrants(userId, now) {
+      return db.transaction(
+        (tx) => {
+          const ids = tx
+            .select({ id: grants.id })
+            .from(grants)
+            .where(and(eq(grants.userId, userId), isNull(grants.revokedAt)))
             .all();
           return ids.flatMap((g) => revokeGrantTx(tx, g.id, now));
         },

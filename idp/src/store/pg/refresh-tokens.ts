@@ -94,5 +94,21 @@ export function refreshTokenRepository(db: PgDb): RefreshTokenRepository {
         return revokeTokensOf(tx, ids, now);
       });
     },
+    async revokeUserGrants(userId, now) {
+      return db.transaction(async (tx) => {
+        // Locked as revokeSessionGrants locks them, and for the same reasons.
+        const ids = (
+          await tx
+            .select({ id: grants.id })
+            .from(grants)
+            .where(and(eq(grants.userId, userId), isNull(grants.revokedAt)))
+            .orderBy(asc(grants.id))
+            .for('update')
+        ).map((g) => g.id);
+        if (ids.length === 0) return [];
+        await tx.update(grants).set({ revokedAt: now }).where(inArray(grants.id, ids));
+        return revokeTokensOf(tx, ids, now);
+      });
+    },
   };
 }
