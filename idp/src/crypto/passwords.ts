@@ -13,6 +13,13 @@ export interface PasswordParams {
   parallelism: number;
 }
 
+/**
+ * The form a password is hashed, verified and measured in: NFKC (NIST SP 800-63B-4 §3.1.1.2, UAX #15
+ * §12.1), so the same password typed on two keyboards — a precomposed "é" or "e" and a combining
+ * accent, a full-width digit or an ASCII one — is the same password.
+ */
+export const normalizePassword = (password: string): string => password.normalize('NFKC');
+
 /** OWASP's first recommended argon2id configuration. */
 export const OWASP_ARGON2ID: PasswordParams = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
