@@ -1,8 +1,9 @@
 /**
  * The issuer pages' one script: the WebAuthn ceremonies of the sign-in page (a passkey offered by
- * the browser's autofill on the email field, and by a button) and of the account page's "add a
- * passkey" page. Bundled with @simplewebauthn/browser by ../views/page-script.ts and served from the
- * issuer (no inline script: the CSP allows only what carries the page's nonce). The options come
+ * the browser's autofill on the email field, and by a button), of the factor page (a passkey as the
+ * second factor after a password, by a button) and of the account page's "add a passkey" page.
+ * Bundled with @simplewebauthn/browser by ../views/page-script.ts and served from the issuer (no
+ * inline script: the CSP allows only what carries the page's nonce). The options come
  * from the form's data-options, written by the server with a challenge it stored; the answer goes
  * back in the same form, posted like any other, so the server's redirect is what follows.
  */
@@ -62,6 +63,24 @@ function setUpSignIn(form: HTMLFormElement): void {
   });
 }
 
+/** The person is known: their passkeys are listed in the options, and the button asks for one of them. */
+function setUpFactor(form: HTMLFormElement): void {
+  if (!browserSupportsWebAuthn()) {
+    status(form, 'This browser cannot use passkeys.');
+    return;
+  }
+  const optionsJSON = JSON.parse(form.dataset.options ?? '{}');
+  const button = form.querySelector<HTMLButtonElement>('button');
+  if (!button) return;
+  button.hidden = false;
+  button.addEventListener('click', () => {
+    startAuthentication({ optionsJSON }).then(
+      (answer) => submitAnswer(form, answer),
+      (error: unknown) => explain(form, error),
+    );
+  });
+}
+
 function setUpRegistration(form: HTMLFormElement): void {
   if (!browserSupportsWebAuthn()) {
     status(form, 'This browser cannot create passkeys.');
@@ -82,5 +101,7 @@ function setUpRegistration(form: HTMLFormElement): void {
 
 const signIn = document.querySelector<HTMLFormElement>('form[data-passkey-sign-in]');
 if (signIn) setUpSignIn(signIn);
+const factor = document.querySelector<HTMLFormElement>('form[data-passkey-factor]');
+if (factor) setUpFactor(factor);
 const registration = document.querySelector<HTMLFormElement>('form[data-passkey-registration]');
 if (registration) setUpRegistration(registration);

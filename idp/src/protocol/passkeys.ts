@@ -357,15 +357,32 @@ export async function auditStaleSignIn(
 // --- A passkey as the second factor after a password ------------------------------------------
 
 /**
- * Options for proving one of the session's person's passkeys after their password: their passkeys
- * listed (the person is known), user verification preferred — the passkey is the factor the person
- * has; one that also verified them says so (`user`). The challenge is bound to the session.
+ * Whom a second-factor ceremony is for and where it runs: the factor page of interaction
+ * `interactionId`, for the person `userId` — the one whose password was right in that interaction
+ * (its pending person, before any session), or the signed-in person whose session must add a factor
+ * (a step-up). The challenge is bound to both, so it is answered only there and only for them.
+ */
+export interface PasskeyFactorBinding {
+  interactionId: string;
+  userId: string;
+}
+
+/**
+ * What a second-factor challenge is bound to: apart from the interaction's sign-in challenges (bound
+ * to its id alone), so an answer to one ceremony is never taken by the other.
+ */
+const factorBinding = (b: PasskeyFactorBinding) => `factor:${b.interactionId}:${b.userId}`;
+
+/**
+ * Options for proving one of the person's passkeys after their password: their passkeys listed (the
+ * person is known), user verification preferred — the passkey is the factor the person has; one
+ * that also verified them says so (`user`). Undefined when the person has no passkey.
  */
 export async function startPasskeyFactor(
   ctx: IssuerContext,
-  session: SsoSession,
+  binding: PasskeyFactorBinding,
 ): Promise<PublicKeyCredentialRequestOptionsJSON | undefined> {
-  const passkeys = await ctx.store.passkeys.listForUser(session.userId);
+  const passkeys = await ctx.store.passkeys.listForUser(binding.userId);
   if (passkeys.length === 0) return undefined;
   const options = await generateAuthenticationOptions({
     rpID: relyingParty(ctx.config).id,
@@ -373,40 +390,40 @@ export async function startPasskeyFactor(
     userVerification: 'preferred',
     timeout: CHALLENGE_TTL_MS,
   });
-  await issueChallenge(ctx, options.challenge, 'authentication', session.id);
+  await issueChallenge(ctx, options.challenge, 'authentication', factorBinding(binding));
   return options;
 }
 
 /**
- * Verifies a passkey assertion answering the session's second-factor challenge: the passkey must be
- * the session's person's (WebAuthn §7.2 — another person's passkey proves nothing about this
- * one). Returns the methods it adds to the session (RFC 8176: hwk or swk, and user if verified);
- * refusals are audited and throw PasskeyRefused.
+ * Verifies a passkey assertion answering the second-factor challenge of `binding`: the passkey must
+ * be the binding's person's (WebAuthn §7.2 — another person's passkey proves nothing about this
+ * one). Returns the methods it proves (RFC 8176: hwk or swk, and user if verified); refusals are
+ * audited and throw PasskeyRefused.
  */
 export async function provePasskeyFactor(
   ctx: IssuerContext,
-  session: SsoSession,
+  binding: PasskeyFactorBinding,
   answer: { credential: string; ip: string },
 ): Promise<AuthenticationMethod[]> {
   try {
     const { passkey, userVerified } = await verifyPasskeyAssertion(
       ctx,
       answer.credential,
-      session.id,
-      session.userId,
+      factorBinding(binding),
+      binding.userId,
       'preferred',
     );
     await audit(ctx, 'passkey.factor_proved', {
-      subject: session.userId,
+      subject: binding.userId,
       ip: answer.ip,
-      detail: { sid: session.id, credential: passkey.id, userVerified },
+      detail: { interaction: binding.interactionId, credential: passkey.id, userVerified },
     });
     const [device] = passkeyMethods(passkey);
     return userVerified ? [device!, 'user'] : [device!];
   } catch (e) {
     if (e instanceof PasskeyRefused)
       await audit(ctx, 'passkey.refused', {
-        subject: session.userId,
+        subject: binding.userId,
         ip: answer.ip,
         detail: { ceremony: 'second_factor', reason: e.reason, why: e.detail.slice(0, 200) },
       });

@@ -37,6 +37,8 @@ export const RECOVERY_CODE_COUNT = 10;
 export interface SecondFactors {
   totp: boolean;
   recoveryCodes: number;
+  /** Their passkeys: any of them is something they have, proved by a WebAuthn assertion (./passkeys.ts). */
+  passkeys: number;
 }
 
 export async function secondFactorsOf(ctx: IssuerContext, userId: string): Promise<SecondFactors> {
@@ -44,8 +46,13 @@ export async function secondFactorsOf(ctx: IssuerContext, userId: string): Promi
   return {
     totp: totp !== undefined && totp.confirmedAt !== null,
     recoveryCodes: await ctx.store.secondFactors.remainingRecoveryCodes(userId),
+    passkeys: (await ctx.store.passkeys.listForUser(userId)).length,
   };
 }
+
+/** Whether the person has any second factor to give at the factor page. */
+export const canGiveSecondFactor = (factors: SecondFactors): boolean =>
+  factors.totp || factors.recoveryCodes > 0 || factors.passkeys > 0;
 
 /** Whether a password alone is not enough for this person: they enrolled a second factor. */
 export async function hasEnrolledSecondFactor(ctx: IssuerContext, userId: string): Promise<boolean> {
@@ -175,6 +182,9 @@ export async function removeTotp(ctx: IssuerContext, user: User, ip: string): Pr
 
 /** A code the person entered at the factor page: from their authenticator, or a recovery code. */
 export type FactorCode = { method: 'totp'; code: string } | { method: 'recovery'; code: string };
+
+/** A factor given at the factor page: a code, or a passkey's answer to the page's challenge (./passkeys.ts). */
+export type GivenFactor = FactorCode | { method: 'passkey'; credential: string };
 
 /** What a correct second factor proved (RFC 8176 `otp` for both), and recovery codes left if one was used. */
 export interface FactorAccepted {

@@ -2,18 +2,20 @@
  * Signing in at the issuer's sign-in page: the password check under the throttle, the session it
  * starts, and where the interaction goes on from there (OIDC Core §3.1.2.3).
  */
-import { OAuthError } from '@tessera/shared';
+import { OAuthError, type AuthenticationMethod } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import type { Interaction, SsoSession, User } from '../store/index.js';
 import { audit } from './audit.js';
 import { authorize, type AuthorizeOutcome } from './authorize.js';
 import { BadCredentialsError } from './credentials.js';
 import { errorRedirect } from './authorization-response.js';
+import { PasskeyRefused, provePasskeyFactor } from './passkeys.js';
 import {
+  canGiveSecondFactor,
   hasEnrolledSecondFactor,
   secondFactorsOf,
   verifySecondFactor,
-  type FactorCode,
+  type GivenFactor,
   type SecondFactors,
 } from './second-factor.js';
 import { attemptSignIn } from './sign-in-throttle.js';
@@ -120,7 +122,7 @@ export async function secondFactorQuestion(
   const client = interaction.request ? await ctx.store.clients.findById(interaction.request.clientId) : undefined;
   const named = client ? { clientName: client.name } : {};
   const factors = await secondFactorsOf(ctx, user.sub);
-  if (!factors.totp && factors.recoveryCodes === 0) {
+  if (!canGiveSecondFactor(factors)) {
     await audit(ctx, 'second_factor.unavailable', { subject: user.sub, clientId: client?.id ?? null });
     return { kind: 'none-available', user, ...named };
   }
@@ -134,6 +136,31 @@ export type SecondFactorResult =
 
 /** The one message a refused code shows: wrong, used already, or throttled look alike. */
 const REFUSED = 'That code is not right, or it was used already. Check it and try again.';
+/** The one message a refused passkey shows; the reason goes to the audit trail. */
+const PASSKEY_REFUSED = 'That passkey could not confirm it’s you. Try again.';
+
+/** What a factor proved (RFC 8176 methods), and recovery codes left if one was used; or the refusal's message. */
+type FactorProof = { amr: AuthenticationMethod[]; recoveryCodesLeft?: number } | { refused: string };
+
+async function proveFactor(
+  ctx: IssuerContext,
+  interaction: Interaction,
+  user: User,
+  factor: GivenFactor,
+  ip: string,
+): Promise<FactorProof> {
+  if (factor.method === 'passkey') {
+    try {
+      const binding = { interactionId: interaction.id, userId: user.sub };
+      return { amr: await provePasskeyFactor(ctx, binding, { credential: factor.credential, ip }) };
+    } catch (e) {
+      if (!(e instanceof PasskeyRefused)) throw e;
+      return { refused: PASSKEY_REFUSED };
+    }
+  }
+  const result = await verifySecondFactor(ctx, user, factor, ip);
+  return typeof result === 'string' ? { refused: REFUSED } : result;
+}
 
 /**
  * Checks the second factor given at the factor page and signs the person in with it: a new session
@@ -142,14 +169,14 @@ const REFUSED = 'That code is not right, or it was used already. Check it and tr
  */
 export async function giveSecondFactor(
   ctx: IssuerContext,
-  attempt: { interaction: Interaction; factor: FactorCode; device: Device; sessionSecret: string | undefined },
+  attempt: { interaction: Interaction; factor: GivenFactor; device: Device; sessionSecret: string | undefined },
 ): Promise<SecondFactorResult> {
   const { interaction, device } = attempt;
   const current = await findActiveSession(ctx, attempt.sessionSecret);
   const user = await factorSubject(ctx, interaction, current);
   if (!user) return { ok: false, expired: true };
-  const result = await verifySecondFactor(ctx, user, attempt.factor, device.ip);
-  if (typeof result === 'string') return { ok: false, message: REFUSED };
+  const result = await proveFactor(ctx, interaction, user, attempt.factor, device.ip);
+  if ('refused' in result) return { ok: false, message: result.refused };
   const left = result.recoveryCodesLeft === undefined ? {} : { recoveryCodesLeft: result.recoveryCodesLeft };
   const clientId = interaction.request?.clientId ?? null;
   if (interaction.pendingUserId !== null) {
@@ -182,9 +209,8 @@ export async function cancelSecondFactor(
   const req = interaction.request;
   if (!req) return { kind: 'account' };
   const user = await factorSubject(ctx, interaction, current);
-  const factors = user ? await secondFactorsOf(ctx, user.sub) : { totp: false, recoveryCodes: 0 };
   const refusal =
-    factors.totp || factors.recoveryCodes > 0
+    user && canGiveSecondFactor(await secondFactorsOf(ctx, user.sub))
       ? new OAuthError('access_denied', 'the person did not give a second factor')
       : new OAuthError('unmet_authentication_requirements', 'the person has no second factor to give');
   return { kind: 'redirect', url: errorRedirect(ctx.config.issuer, req.redirectUri, refusal, req.state) };

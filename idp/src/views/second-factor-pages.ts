@@ -1,9 +1,10 @@
 /**
  * The second-factor pages: the factor page after a password (or to step up a session), the page
  * for a person who has no factor to give, and the TOTP enrolment and recovery-code pages of the
- * account. No JavaScript.
+ * account. No JavaScript, but for the factor page's passkey: its ceremony runs in the issuer's page
+ * script (../browser/passkeys.ts), which shows the button; the code forms work without it.
  */
-import { html, raw } from '@tessera/shared/node';
+import { html, raw, type Html } from '@tessera/shared/node';
 import { page } from './page.js';
 
 const STYLE = `
@@ -17,12 +18,35 @@ const STYLE = `
 
 const hidden = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
 
+/**
+ * The factor page's passkey form: its button appears once the page script knows the browser can use
+ * passkeys; the answer goes in `credential`. Without script only the code forms work, so a person
+ * with no code is told why nothing is offered.
+ */
+function passkeyFactorForm(opts: {
+  interactionId: string;
+  csrfToken: string;
+  passkey: { action: string; options: unknown };
+  codes: boolean;
+}): Html {
+  return html`<form method="post" action="${opts.passkey.action}" data-passkey-factor data-options="${JSON.stringify(
+    opts.passkey.options,
+  )}">
+  ${hidden('interaction', opts.interactionId)}${hidden('csrf_token', opts.csrfToken)}${hidden('credential', '')}
+  <button type="button" hidden>Use a passkey</button>
+  <p class="muted" data-passkey-status role="status"></p>
+</form>
+${opts.codes ? '' : html`<noscript><p>Using a passkey needs JavaScript: turn it on for this page.</p></noscript>`}`;
+}
+
 export function secondFactorPage(opts: {
   interactionId: string;
   csrfToken: string;
   action: string;
   totp: boolean;
   recoveryCodes: number;
+  /** The person's passkeys can be used: where the answer goes, and the request options (with a stored challenge). */
+  passkey?: { action: string; options: unknown };
   clientName?: string;
   error?: string;
 }): string {
@@ -37,6 +61,7 @@ export function secondFactorPage(opts: {
     html`<h1>Confirm it’s you</h1>
 ${opts.clientName ? html`<p>to continue to <strong>${opts.clientName}</strong></p>` : ''}
 ${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
+${opts.passkey ? passkeyFactorForm({ ...opts, passkey: opts.passkey, codes: opts.totp || opts.recoveryCodes > 0 }) : ''}
 ${
   opts.totp
     ? form(
@@ -62,7 +87,7 @@ ${
   ${hidden('interaction', opts.interactionId)}${hidden('csrf_token', opts.csrfToken)}
   <button type="submit" name="cancel" value="1">Cancel</button>
 </form>`,
-    { style: STYLE },
+    { style: STYLE, script: opts.passkey !== undefined },
   );
 }
 
@@ -77,7 +102,8 @@ export function noSecondFactorPage(opts: {
     html`<h1>A second step is needed</h1>
 <p>${opts.clientName ? html`<strong>${opts.clientName}</strong>` : 'This'} asks for a second step when you sign in,
 and your account has none yet.</p>
-<p><a href="/account">Set up an authenticator app on your account page</a>, then sign in to the app again.</p>
+<p><a href="/account">Add a passkey or set up an authenticator app on your account page</a>, then sign in to the app
+again.</p>
 <form method="post" action="${opts.action}">
   ${hidden('interaction', opts.interactionId)}${hidden('csrf_token', opts.csrfToken)}
   <button type="submit" name="cancel" value="1">Back to the app</button>
