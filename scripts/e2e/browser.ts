@@ -1,7 +1,7 @@
 /** Debian's Chromium driven by playwright-core; never a downloaded browser build. */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { ROOT } from '../src/demo-stack.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -90,4 +90,32 @@ export function watchPages(context: BrowserContext): { visited: string[]; passwo
     });
   };
   return { visited, passwordPages };
+}
+
+/** A credential the virtual authenticator holds, as the WebAuthn domain reports it. */
+export interface VirtualCredential {
+  credentialId: string;
+  isResidentCredential: boolean;
+  rpId: string;
+  signCount: number;
+}
+
+/** A platform authenticator holding discoverable credentials, verifying the user, for `page`'s tab. */
+export async function virtualAuthenticator(
+  context: BrowserContext,
+  page: Page,
+): Promise<{ cdp: CDPSession; authenticatorId: string }> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
 }

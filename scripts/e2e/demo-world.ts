@@ -18,6 +18,8 @@ export const PASSWORD = 'e2e-demo-password';
 export interface DemoWorld {
   stack: DemoStack;
   browser: Browser;
+  /** The issuer's database (a SQLite file or a postgres:// URL), for what a test registers as an operator would. */
+  database: string;
 }
 
 export interface DemoWorldOptions {
@@ -40,19 +42,20 @@ export function useDemoWorld(options: DemoWorldOptions = {}): { readonly current
     dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
     const [p1, p2, p3] = await freePorts(3);
     if (options.cluster) postgres = await startThrowawayPostgres();
+    const database = postgres ? postgres.url : join(dir, 'tessera.db');
     const stack = await startDemoStack({
       urls: {
         issuer: `http://idp.localhost:${p1}`,
         appA: `http://app-a.localhost:${p2}`,
         appB: `http://app-b.localhost:${p3}`,
       },
-      database: postgres ? postgres.url : join(dir, 'tessera.db'),
+      database,
       issuerNodes: options.cluster ? 3 : 1,
       password: PASSWORD,
       ...(options.serviceEnv === undefined ? {} : { serviceEnv: options.serviceEnv }),
       output: () => {},
     });
-    world.current = { stack, browser };
+    world.current = { stack, browser, database };
   });
   afterAll(async () => {
     await world.current?.browser.close();

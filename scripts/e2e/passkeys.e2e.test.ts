@@ -5,41 +5,13 @@
  * is signed in at app B by single sign-on. The issuer's pages run the ceremonies with its own
  * script under its nonce CSP, which reports no violation.
  */
-import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { cspViolations, screenshot, waitForStatus } from './browser.js';
+import { cspViolations, screenshot, virtualAuthenticator, waitForStatus, type VirtualCredential } from './browser.js';
 import { signInAtIssuer, useDemoWorld } from './demo-world.js';
 
 const ALICE = /Signed in as Alice Example \(alice@example\.com\)/;
 
 const world = useDemoWorld();
-
-interface VirtualCredential {
-  credentialId: string;
-  isResidentCredential: boolean;
-  rpId: string;
-  signCount: number;
-}
-
-/** A platform authenticator holding discoverable credentials, verifying the user, for `page`'s tab. */
-async function virtualAuthenticator(
-  context: BrowserContext,
-  page: Page,
-): Promise<{ cdp: CDPSession; authenticatorId: string }> {
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return { cdp, authenticatorId };
-}
 
 describe('passkeys', () => {
   it('adds a passkey, signs out, signs in with it (no password) and reaches app A and app B', async () => {
