@@ -16,11 +16,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
+import { createCookieJarClient, formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
 import type { Logger } from '@tessera/shared';
 import { registerClient } from '../../src/protocol/registration.js';
-import { authorizeUrl, browserFlow, signInAndRedeem } from '../support/browser.js';
-import { PASSWORD, seed, sql, startIssuer, type RunningIssuer } from '../support/fixture.js';
+import { startTotpEnrolment } from '../../src/protocol/second-factor.js';
+import { SoftwareAuthenticator } from '../support/authenticator.js';
+import { authorizeUrl, browserFlow, signInAndRedeem, submitSignIn } from '../support/browser.js';
+import { PASSWORD, registerPerson, seed, sql, startIssuer, type RunningIssuer } from '../support/fixture.js';
 import { SCRATCH_TABLES, rowCounts, tableDigests } from '../support/db-digest.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_250_607);
@@ -66,6 +68,11 @@ interface Artifacts {
   issuerSignInCsrf: string;
   consentInteraction: string;
   consentCsrf: string;
+  /** A factor page of this browser: the person with a second factor gave their password, not yet the factor. */
+  factorInteraction: string;
+  factorCsrf: string;
+  /** Their passkey's answer to that page's challenge: a real assertion, which would complete the sign-in. */
+  factorAssertion: string;
   confidentialSecret: string;
   partnerSecret: string;
   rpConfidentialSecret: string;
@@ -73,6 +80,54 @@ interface Artifacts {
 
 let art: Artifacts;
 let rpConfidentialSecret: string;
+
+/** A person with an authenticator app and a passkey, whose factor page the fuzzer is given. */
+const FACTOR_PERSON = 'factor@example.com';
+let factorAuthenticator: SoftwareAuthenticator;
+
+/** The person, their passkey added at the account page, then their authenticator app turned on. */
+async function registerFactorPerson(): Promise<void> {
+  const { sub } = await registerPerson(idp, FACTOR_PERSON);
+  const jar = createCookieJarClient();
+  await submitSignIn(jar, idp.url, new URL('/sign-in', idp.url), FACTOR_PERSON, PASSWORD);
+  const page = await (await jar.fetch(new URL('/account/passkeys/new', idp.url))).text();
+  factorAuthenticator = new SoftwareAuthenticator(new URL(idp.url).origin);
+  const credential = factorAuthenticator.create(optionsOn(page, 'data-passkey-registration'));
+  const added = await jar.fetch(new URL('/account/passkeys', idp.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(idp.url).origin },
+    body: new URLSearchParams({
+      csrf_token: formValue(page, 'csrf_token')!,
+      name: 'Key',
+      credential: JSON.stringify(credential),
+    }),
+  });
+  if (added.status !== 303) throw new Error(`fixture passkey not added: ${added.status}`);
+  const user = (await idp.issuer.ctx.store.users.findBySub(sub))!;
+  if (!(await startTotpEnrolment(idp.issuer.ctx, user))) throw new Error('fixture authenticator app not started');
+  await idp.issuer.ctx.store.secondFactors.confirmTotp(sub, 0, idp.clock.now());
+}
+
+/** The WebAuthn options a page's form marked `marker` carries. */
+function optionsOn(page: string, marker: string) {
+  const found = new RegExp(`${marker} data-options="([^"]*)"`).exec(page);
+  if (!found) throw new Error(`no ${marker} form on the page`);
+  return JSON.parse(found[1]!.replace(/&quot;/g, '"').replace(/&amp;/g, '&'));
+}
+
+/**
+ * The factor person's password given at an issuer sign-in page of `jar`'s browser: its factor page,
+ * with the CSRF token and a real assertion answering the page's passkey challenge.
+ */
+async function factorPageOf(jar: CookieJarClient): Promise<{ id: string; csrf: string; assertion: string }> {
+  const res = await submitSignIn(jar, idp.url, new URL('/sign-in', idp.url), FACTOR_PERSON, PASSWORD);
+  const location = new URL(res.headers.get('location') ?? '/', idp.url);
+  const id = location.searchParams.get('interaction');
+  if (location.pathname !== '/sign-in/factor' || !id) throw new Error(`expected the factor page, got ${res.status}`);
+  const page = await (await jar.fetch(location)).text();
+  const assertion = JSON.stringify(factorAuthenticator.get(optionsOn(page, 'data-passkey-factor')));
+  return { id, csrf: formValue(page, 'csrf_token')!, assertion };
+}
 
 const STATIC_REFS = {
   issuerOrigin: () => new URL(idp.url).origin,
@@ -163,6 +218,8 @@ async function makeArtifacts(): Promise<Artifacts> {
     }),
   );
   const issuerPage = await (await jar.fetch(new URL('/sign-in', idp.url))).text();
+  // In this browser too, so the fuzzed cookies get past the factor page's interaction check.
+  const factor = await factorPageOf(jar);
 
   return {
     sessionSecret,
@@ -183,6 +240,9 @@ async function makeArtifacts(): Promise<Artifacts> {
     issuerSignInCsrf: formValue(issuerPage, 'csrf_token')!,
     consentInteraction: consent.id,
     consentCsrf: consent.csrf,
+    factorInteraction: factor.id,
+    factorCsrf: factor.csrf,
+    factorAssertion: factor.assertion,
     confidentialSecret: fx.confidential.secret,
     partnerSecret: fx.thirdParty.secret,
     rpConfidentialSecret,
@@ -857,6 +917,59 @@ const PASSKEY_SIGN_IN: ParamSpec = {
   ],
 };
 
+/**
+ * The factor page and its code form: the interaction of a person asked for their second factor, or
+ * of a signed-in person with none to give (the sign-in interaction), codes, and cancel.
+ */
+const FACTOR: ParamSpec = {
+  names: ['interaction', 'csrf_token', 'method', 'code', 'cancel'],
+  refs: ['factorInteraction', 'factorCsrf', 'signInInteraction', 'signInCsrf', 'issuerSignInInteraction'],
+  literals: ['totp', 'recovery', 'passkey', '123456', '000000', '12345', 'abcd-efgh-ijkl-mnop', '1', '0'.repeat(65)],
+  bases: [
+    [
+      ['interaction', { ref: 'factorInteraction' }],
+      ['csrf_token', { ref: 'factorCsrf' }],
+      ['method', v('totp')],
+      ['code', v('123456')],
+    ],
+    [
+      ['interaction', { ref: 'factorInteraction' }],
+      ['csrf_token', { ref: 'factorCsrf' }],
+      ['method', v('recovery')],
+      ['code', v('abcd-efgh-ijkl-mnop')],
+    ],
+    [
+      ['interaction', { ref: 'signInInteraction' }],
+      ['csrf_token', { ref: 'signInCsrf' }],
+      ['cancel', v('1')],
+    ],
+  ],
+};
+
+/** The factor page's passkey form: the page's interaction and token, and a real assertion or none. */
+const PASSKEY_FACTOR: ParamSpec = {
+  names: ['interaction', 'csrf_token', 'credential'],
+  refs: ['factorInteraction', 'factorCsrf', 'factorAssertion', 'signInInteraction', 'signInCsrf'],
+  literals: PASSKEY_SIGN_IN.literals,
+  bases: [
+    [
+      ['interaction', { ref: 'factorInteraction' }],
+      ['csrf_token', { ref: 'factorCsrf' }],
+      ['credential', { ref: 'factorAssertion' }],
+    ],
+    [
+      ['interaction', { ref: 'factorInteraction' }],
+      ['csrf_token', { ref: 'factorCsrf' }],
+      ['credential', v('{}')],
+    ],
+    [
+      ['interaction', { ref: 'signInInteraction' }],
+      ['csrf_token', { ref: 'signInCsrf' }],
+      ['credential', { ref: 'factorAssertion' }],
+    ],
+  ],
+};
+
 const LOGOUT: ParamSpec = {
   names: ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state', 'ui_locales', 'logout_hint', 'csrf_token'],
   refs: ['idToken', 'accessToken', 'rp', 'spa', 'postLogoutUri', 'redirectUri', 'logoutCsrf'],
@@ -931,6 +1044,9 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/sign-in', spec: SIGN_IN },
   { method: 'POST', path: '/sign-in', spec: SIGN_IN },
   { method: 'POST', path: '/sign-in/passkey', spec: PASSKEY_SIGN_IN },
+  { method: 'GET', path: '/sign-in/factor', spec: FACTOR },
+  { method: 'POST', path: '/sign-in/factor', spec: FACTOR },
+  { method: 'POST', path: '/sign-in/factor/passkey', spec: PASSKEY_FACTOR },
   { method: 'GET', path: '/logout', spec: LOGOUT },
   { method: 'POST', path: '/logout', spec: LOGOUT },
   { method: 'POST', path: '/logout/confirm', spec: LOGOUT },
@@ -996,6 +1112,7 @@ beforeAll(async () => {
     },
   });
   fx = await seed(idp);
+  await registerFactorPerson();
   const deps = { store: idp.issuer.ctx.store, clock: idp.clock };
   const common = {
     party: 'first' as const,
