@@ -11,7 +11,7 @@ import { createCookieJarClient, formValue, pkcePair, type CookieJarClient } from
 import { SoftwareAuthenticator, FLAGS } from './support/authenticator.js';
 import { authorizeQuery, getAuthorize, locationOf, redeem, submitSignIn } from './support/browser.js';
 import { tableDigests } from './support/db-digest.js';
-import { registerPerson, sql, storedJson, useIssuer } from './support/fixture.js';
+import { PASSWORD, registerPerson, sql, storedJson, useIssuer } from './support/fixture.js';
 
 const { idp, fx } = useIssuer();
 
@@ -636,6 +636,37 @@ describe('the fresh sign-in that adding and removing a passkey need', () => {
       subject: sub,
       detail: { action: 'register', reason: 'sign_in_not_fresh' },
     });
+  });
+
+  it('brings a registration the gate stopped back to its page with a note, and never replays it', async () => {
+    const { jar, sub, email } = await signedInPerson();
+    const authenticator = new SoftwareAuthenticator(new URL(idp.url).origin);
+    const { options, csrfToken } = await addPasskeyPage(jar);
+    const form = { csrf_token: csrfToken, name: 'Late', credential: JSON.stringify(authenticator.create(options)) };
+    const back = await afterWindow(async () => {
+      const res = await post(jar, '/account/passkeys', form);
+      const signIn = await submitSignIn(jar, idp.url, new URL(res.headers.get('location')!, idp.url), email, PASSWORD);
+      return signIn.headers.get('location');
+    });
+    expect(back).toBe('/account/passkeys/new?again=1');
+    // Signed in again, the registration was not made for the person: they make it again.
+    expect(await idp.issuer.ctx.store.passkeys.listForUser(sub)).toEqual([]);
+    const page = await (await jar.fetch(new URL(back!, idp.url))).text();
+    expect(page).toContain('Your sign-in was too old to add a passkey, so none was added. Create it again.');
+    expect(await (await jar.fetch(new URL('/account/passkeys/new', idp.url))).text()).not.toContain('too old');
+  });
+
+  it('brings a removal the gate stopped back to the account page, the passkey still there', async () => {
+    const { jar, sub, email, credential } = await personWithPasskey();
+    const csrfToken = formValue(await (await jar.fetch(new URL('/account', idp.url))).text(), 'csrf_token')!;
+    const id = credential.id.toString('base64url');
+    const back = await afterWindow(async () => {
+      const res = await post(jar, '/account/passkeys/remove', { csrf_token: csrfToken, passkey: id });
+      const signIn = await submitSignIn(jar, idp.url, new URL(res.headers.get('location')!, idp.url), email, PASSWORD);
+      return signIn.headers.get('location');
+    });
+    expect(back).toBe('/account?again=1');
+    expect((await idp.issuer.ctx.store.passkeys.listForUser(sub)).map((p) => p.id)).toEqual([id]);
   });
 
   it('refuses to remove a passkey for a session signed in too long ago', async () => {

@@ -29,11 +29,15 @@ import { PAGE_SCRIPT_PATH, pageScript } from '../views/page-script.js';
 import { addPasskeyPage } from '../views/passkey-pages.js';
 import { errorPage } from '../views/pages.js';
 import { accountCsrfToken, readAccountForm } from './account.js';
-import { requireFreshSignIn } from './fresh-sign-in.js';
+import { INTERRUPTED_CHANGE, requireFreshSignIn } from './fresh-sign-in.js';
 
 const PASSKEYS = `${ISSUER_PATHS.account}/passkeys`;
 
 const NAME_RULE = 'Give the passkey a name of at most 64 characters.';
+/** Back from the fresh sign-in that stopped a registration: nothing was stored, so it is made again. */
+const ADD_AGAIN =
+  'Your sign-in was too old to add a passkey, so none was added. Create it again. If your device kept the one it ' +
+  'just made, you can delete that one on the device.';
 const REGISTRATION_REFUSED = 'The passkey could not be added. Try again.';
 
 export function passkeyRoutes(ctx: IssuerContext): Hono<Env> {
@@ -52,12 +56,17 @@ export function passkeyRoutes(ctx: IssuerContext): Hono<Env> {
   });
 
   /** The add-a-passkey page, with a new registration challenge issued to `session`. */
-  async function addPasskey(c: Context<Env>, session: SsoSession, secret: string, error?: string) {
+  async function addPasskey(
+    c: Context<Env>,
+    session: SsoSession,
+    secret: string,
+    shown: { error?: string; note?: string } = {},
+  ) {
     const user = await ctx.store.users.findBySub(session.userId);
     if (!user) return c.redirect(ISSUER_PATHS.signIn, 303);
     const options = await startPasskeyRegistration(ctx, session, user);
     const csrfToken = accountCsrfToken(secret);
-    return c.html(addPasskeyPage({ csrfToken, options, ...(error ? { error } : {}) }), error ? 400 : 200);
+    return c.html(addPasskeyPage({ csrfToken, options, ...shown }), shown.error ? 400 : 200);
   }
 
   app.get(`${PASSKEYS}/new`, async function showAddPasskey(c) {
@@ -67,7 +76,7 @@ export function passkeyRoutes(ctx: IssuerContext): Hono<Env> {
     if (!session) return c.redirect(ISSUER_PATHS.signIn, 303);
     const stale = await requireFreshSignIn(c, ctx, session, `${PASSKEYS}/new`);
     if (stale) return stale;
-    return addPasskey(c, session, secret!);
+    return addPasskey(c, session, secret!, c.req.query(INTERRUPTED_CHANGE) === '1' ? { note: ADD_AGAIN } : {});
   });
 
   app.post(PASSKEYS, async function registerPasskey(c) {
@@ -82,7 +91,7 @@ export function passkeyRoutes(ctx: IssuerContext): Hono<Env> {
     }
     const secret = readSessionCookie(c, ctx.config)!;
     const name = passkeyName(form.get('name'));
-    if (name === undefined) return addPasskey(c, session, secret, NAME_RULE);
+    if (name === undefined) return addPasskey(c, session, secret, { error: NAME_RULE });
     try {
       await finishPasskeyRegistration(ctx, session, {
         credential: form.get('credential') ?? '',
@@ -91,7 +100,7 @@ export function passkeyRoutes(ctx: IssuerContext): Hono<Env> {
       });
     } catch (e) {
       if (!(e instanceof PasskeyRefused)) throw e;
-      return addPasskey(c, session, secret, REGISTRATION_REFUSED);
+      return addPasskey(c, session, secret, { error: REGISTRATION_REFUSED });
     }
     return c.redirect(ISSUER_PATHS.account, 303);
   });

@@ -61,11 +61,12 @@ ${
 }
 
 /** The page that creates a passkey: its name, and the browser's dialog. */
-export function addPasskeyPage(opts: { csrfToken: string; options: unknown; error?: string }): string {
+export function addPasskeyPage(opts: { csrfToken: string; options: unknown; error?: string; note?: string }): string {
   return page(
     'Add a passkey',
     html`<h1>Add a passkey</h1>
 ${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
+${opts.note ? html`<p role="status" id="passkey-note">${opts.note}</p>` : ''}
 <form method="post" action="/account/passkeys" data-passkey-registration data-options="${JSON.stringify(opts.options)}">
   <input type="hidden" name="csrf_token" value="${opts.csrfToken}">
   <input type="hidden" name="credential" value="">
