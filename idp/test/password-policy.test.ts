@@ -2,9 +2,14 @@
  * The new-password policy (NIST SP 800-63B-4 §3.1.1.2): length in code points after NFKC, no
  * composition rules, the common-password list and the person's own words refused.
  */
-import { describe, expect, it } from 'vitest';
+import { hash } from '@node-rs/argon2';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createPasswordHasher, OWASP_ARGON2ID, type PasswordHasher } from '../src/crypto/passwords.js';
 import { MAX_PASSWORD_LENGTH } from '../src/protocol/credentials.js';
 import { MIN_PASSWORD_LENGTH, checkNewPassword } from '../src/protocol/password-policy.js';
+import { registerUser } from '../src/protocol/registration.js';
+import { browserFlow } from './support/browser.js';
+import { registration, sql, useIssuer } from './support/fixture.js';
 
 const ALICE = { email: 'Alice.Liddell@Example.com', displayName: 'Alice Liddell' };
 const ruleOf = (password: string, context = ALICE) => checkNewPassword(password, context)?.rule;
@@ -129,5 +134,62 @@ describe('the new-password policy', () => {
     expect(ruleOf('correct horse battery staple', { email: 'Alice@Example.com', displayName: 'Alice Liddell' })).toBe(
       undefined,
     );
+  });
+});
+
+/** "ﬁsh" typed with the ligature U+FB01 and with two letters: the same password under NFKC. */
+const LIGATURE = 'ﬁnd the ﬁsh stock';
+const LETTERS = 'find the fish stock';
+
+describe('passwords hashed and verified in NFKC form', () => {
+  let hasher: PasswordHasher;
+  beforeAll(async () => {
+    hasher = await createPasswordHasher();
+  });
+
+  it('verifies a password typed in another compatibility form', async () => {
+    const stored = await hasher.hash(LIGATURE);
+    expect(await hasher.verify(stored, LETTERS)).toEqual({ ok: true, needsRehash: false });
+    expect(await hasher.verify(stored, LIGATURE)).toEqual({ ok: true, needsRehash: false });
+    expect((await hasher.verify(stored, 'find the fish stocks')).ok).toBe(false);
+  });
+
+  it('still verifies a hash made from the password as typed, and asks for it to be made again', async () => {
+    const legacy = await hash(LIGATURE, { algorithm: 2, ...OWASP_ARGON2ID });
+    expect(await hasher.verify(legacy, LIGATURE)).toEqual({ ok: true, needsRehash: true });
+    // Only the form it was made from: the letters alone never matched it.
+    expect((await hasher.verify(legacy, LETTERS)).ok).toBe(false);
+  });
+});
+
+describe('signing in with a normalized password over HTTP', () => {
+  const { idp, fx } = useIssuer();
+  const client = () => ({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri });
+  const storedHash = async (sub: string) =>
+    (await sql(idp, 'select password_hash from users where id = ?', sub))[0]?.password_hash as string;
+
+  it('signs in with the letters when the password was set with the ligature', async () => {
+    await registerUser(registration(idp), { email: 'fish@example.com', displayName: 'Fish', password: LIGATURE });
+    await browserFlow(idp.url, client(), { email: 'fish@example.com', password: LETTERS });
+    await browserFlow(idp.url, client(), { email: 'fish@example.com', password: LIGATURE });
+  });
+
+  it("upgrades a hash made before normalization at the person's next sign-in", async () => {
+    const { store, clock } = idp.issuer.ctx;
+    const user = await store.users.create({
+      sub: 'sub-legacy-ligature',
+      email: 'legacy@example.com',
+      displayName: 'Legacy',
+      passwordHash: await hash(LIGATURE, { algorithm: 2, ...OWASP_ARGON2ID }),
+      now: clock.now(),
+    });
+    await expect(browserFlow(idp.url, client(), { email: 'legacy@example.com', password: LETTERS })).rejects.toThrow(
+      /401/,
+    );
+    await browserFlow(idp.url, client(), { email: 'legacy@example.com', password: LIGATURE });
+    // Made again from the normalized form: now either way of typing it signs in.
+    const upgraded = await storedHash(user.sub);
+    expect(await (await createPasswordHasher()).verify(upgraded, LETTERS)).toEqual({ ok: true, needsRehash: false });
+    await browserFlow(idp.url, client(), { email: 'legacy@example.com', password: LETTERS });
   });
 });

@@ -1,6 +1,8 @@
 /**
  * Password hashing: argon2id at the OWASP Password Storage Cheat Sheet parameters
  * (m=19456 KiB, t=2, p=1). The native hash runs on libuv's thread pool, off the event loop.
+ * Passwords are hashed and verified in their NFKC form (normalizePassword), the one place it is
+ * applied, so every path that sets or checks a password agrees.
  */
 import { hash, verify, type Algorithm } from '@node-rs/argon2';
 
@@ -38,16 +40,24 @@ export async function createPasswordHasher(params: PasswordParams = OWASP_ARGON2
   const options = { algorithm: ARGON2ID, ...params };
   const dummyHash = await hash('tessera-no-such-account', options);
   return {
-    hash: (password) => hash(password, options),
+    hash: (password) => hash(normalizePassword(password), options),
     async verify(storedHash, password) {
-      let ok = false;
-      try {
-        ok = await verify(storedHash, password);
-      } catch {
-        ok = false;
-      }
+      const attempt = async (candidate: string) => {
+        try {
+          return await verify(storedHash, candidate);
+        } catch {
+          return false;
+        }
+      };
+      const normalized = normalizePassword(password);
+      let ok = await attempt(normalized);
+      // A hash made before passwords were normalized holds the password as typed: it still
+      // verifies, and is made again in the normalized form (needsRehash).
+      const asTyped = !ok && normalized !== password && (await attempt(password));
+      ok ||= asTyped;
       const m = PHC_PARAMS.exec(storedHash);
       const needsRehash =
+        asTyped ||
         !m ||
         Number(m[1]) !== params.memoryCost ||
         Number(m[2]) !== params.timeCost ||
@@ -55,7 +65,10 @@ export async function createPasswordHasher(params: PasswordParams = OWASP_ARGON2
       return { ok, needsRehash };
     },
     async verifyDummy(password) {
-      await verify(dummyHash, password).catch(() => false);
+      // As many verifications as a wrong password for an existing account costs.
+      const normalized = normalizePassword(password);
+      await verify(dummyHash, normalized).catch(() => false);
+      if (normalized !== password) await verify(dummyHash, password).catch(() => false);
     },
   };
 }
