@@ -4,6 +4,7 @@ export { ConfigError, systemClock } from '@tessera/shared';
 export { createIssuer, type Issuer } from './issuer.js';
 export { createPasswordHasher } from './crypto/passwords.js';
 export { openStore, sqliteOf } from './store/index.js';
+export { checkNewPassword } from './protocol/password-policy.js';
 export {
   registerUser,
   registerClient,

@@ -4,7 +4,14 @@
  * never seeds anything.
  */
 import { DEVICE_CODE_GRANT_TYPE } from '@tessera/shared';
-import { registerClient, registerResource, registerUser, updateClient, type ClientInput } from '@tessera/idp';
+import {
+  checkNewPassword,
+  registerClient,
+  registerResource,
+  registerUser,
+  updateClient,
+  type ClientInput,
+} from '@tessera/idp';
 import { seedDatabase } from './seeding.js';
 
 export const DEMO_USERS = [
@@ -24,6 +31,11 @@ export async function seedDemo(
   urls: DemoTopology,
   password: string,
 ): Promise<{ appASecret: string }> {
+  // The documented password is a new password like any other (README): refused before anything is written.
+  for (const u of DEMO_USERS) {
+    const refusal = checkNewPassword(password, u);
+    if (refusal) throw new Error(`DEMO_PASSWORD is refused for ${u.email}: ${refusal.reason}`);
+  }
   return seedDatabase(database, async ({ store, passwords, clock }) => {
     for (const u of DEMO_USERS) {
       const existing = await store.users.findByEmail(u.email);

@@ -21,6 +21,7 @@ import { createPasswordHasher } from '../crypto/passwords.js';
 import { listSigningKeys, rotateFromCommand } from '../keys/key-commands.js';
 import { KeyRotationError } from '../keys/key-rotation.js';
 import { tokenEndpointAuthMethod, usesPrivateKeyJwt } from '../protocol/client-keys.js';
+import { checkNewPassword } from '../protocol/password-policy.js';
 import {
   RegistrationError,
   deleteClient,
@@ -29,11 +30,12 @@ import {
   registerUser,
 } from '../protocol/registration.js';
 import { BackupError, backupSqlite, EmailTakenError, isPostgresUrl, openStore, type Store } from '../store/index.js';
-import { readPassword } from './read-password.js';
+import { PasswordNotChosenError, readNewPassword } from './read-password.js';
 
 const USAGE = `usage: npm run idp -- <command> [options]
 
-  users create --email EMAIL --name NAME [--json]    password is read from stdin or a prompt
+  users create --email EMAIL --name NAME [--json]    password is read from stdin or a prompt;
+                                                     at least 15 characters, not a common one
   users list [--json]
   clients create --name NAME --type confidential|public [--party first|third]
                  --redirect-uri URI [--redirect-uri URI ...]
@@ -163,7 +165,7 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
   if (noun === 'users' && verb === 'create') {
     const email = required(values.email, 'email');
     const displayName = required(values.name, 'name');
-    const password = await readPassword(`Password for ${email}: `);
+    const password = await readNewPassword(email, (p) => checkNewPassword(p, { email, displayName }));
     const user = await registerUser(
       { ...deps, passwords: await createPasswordHasher() },
       { email, displayName, password },
@@ -310,7 +312,8 @@ async function main(): Promise<number> {
       e instanceof EmailTakenError ||
       e instanceof ConfigError ||
       e instanceof KeyRotationError ||
-      e instanceof BackupError
+      e instanceof BackupError ||
+      e instanceof PasswordNotChosenError
     ) {
       process.stderr.write(`error: ${e.message}\n`);
       return 1;

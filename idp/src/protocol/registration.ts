@@ -10,6 +10,7 @@ import { randomId, randomSecret } from '../crypto/random.js';
 import type { Client, ClientJwks, ClientParty, ClientType, Resource, Store, User } from '../store/index.js';
 import { clientJwksProblem, jwksUriProblem } from './client-keys.js';
 import { audit } from './audit.js';
+import { checkNewPassword } from './password-policy.js';
 import { redirectUriProblem } from './redirect-uri.js';
 
 export class RegistrationError extends Error {
@@ -28,9 +29,8 @@ export async function registerUser(
   if (!EMAIL.test(input.email.trim())) throw new RegistrationError('email is not a valid address');
   if (!input.displayName.trim() || input.displayName.length > 200)
     throw new RegistrationError('display name must be 1–200 characters');
-  // OWASP ASVS V2.1.1–2.1.2: at least 8 characters, at most 1024 accepted.
-  if (input.password.length < 8 || input.password.length > 1024)
-    throw new RegistrationError('password must be 8–1024 characters');
+  const refusal = checkNewPassword(input.password, input);
+  if (refusal) throw new RegistrationError(refusal.reason);
   const user = await deps.store.users.create({
     sub: randomId(),
     email: input.email,
