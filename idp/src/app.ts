@@ -9,6 +9,7 @@ import { requestLimits, securityHeaders } from '@tessera/shared/node';
 import type { IssuerContext } from './context.js';
 import { LIMITS, readParams } from './protocol/params.js';
 import { accountRoutes } from './routes/account.js';
+import { passwordChangeRoutes } from './routes/password-change.js';
 import { passkeyRoutes } from './routes/passkeys.js';
 import { deviceAuthorizationRoutes, devicePageRoutes } from './routes/device.js';
 import { authorizeRoutes } from './routes/authorize.js';
@@ -81,6 +82,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     userinfoRoutes,
     logoutRoutes,
     accountRoutes,
+    passwordChangeRoutes,
     passkeyRoutes,
     deviceAuthorizationRoutes,
     devicePageRoutes,

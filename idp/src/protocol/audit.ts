@@ -48,7 +48,13 @@ export type AuditType =
   /** Other sessions ended because the person changed how they sign in. */
   | 'sessions.ended_after_factor_change'
   /** Every session and grant of a person ended at once (protocol/account-access.ts); `detail.reason` says why. */
-  | 'account.access_ended';
+  | 'account.access_ended'
+  /** A person changed their password (`detail.proof`: the current password or a fresh sign-in). */
+  | 'password.changed'
+  /** A wrong current password (or one while those were throttled) refused a change or a deletion. */
+  | 'current_password.refused'
+  /** A person's account and personal data were deleted; the event keeps the subject id alone. */
+  | 'account.deleted';
 
 export interface AuditFields {
   subject?: string | null;

@@ -3,7 +3,7 @@
  * rotated and its successor inserted in one transaction, and only if it had not been rotated
  * already — so of two concurrent uses exactly one succeeds and the other is seen as reuse.
  */
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { accessTokens, grants, refreshTokens } from './schema.js';
 import type { Grant } from './grants.js';
@@ -23,9 +23,16 @@ export interface RefreshTokenRepository {
   revokeGrant(grantId: string, now: number): Promise<string[]>;
   /** Revokes every grant tied to a session that was not granted offline access. */
   revokeSessionGrants(sessionId: string, now: number): Promise<string[]>;
-  /** Revokes every grant of a person, offline ones too (their account's access ended). */
-  revokeUserGrants(userId: string, now: number): Promise<string[]>;
+  /**
+   * Revokes every grant of a person, offline ones too (their account's access ended), or every one
+   * but those of the session `except` names (they changed their password there).
+   */
+  revokeUserGrants(userId: string, now: number, except?: { sessionId: string }): Promise<string[]>;
 }
+
+/** Grants of any session but `except`'s, and those of none (a NULL session is not equal to anything). */
+const otherThan = (except: { sessionId: string } | undefined) =>
+  except && or(isNull(grants.sessionId), ne(grants.sessionId, except.sessionId));
 
 export function refreshTokenRepository(db: Db): RefreshTokenRepository {
   const find = db
@@ -95,13 +102,13 @@ export function refreshTokenRepository(db: Db): RefreshTokenRepository {
         { behavior: 'immediate' },
       );
     },
-    async revokeUserGrants(userId, now) {
+    async revokeUserGrants(userId, now, except) {
       return db.transaction(
         (tx) => {
           const ids = tx
             .select({ id: grants.id })
             .from(grants)
-            .where(and(eq(grants.userId, userId), isNull(grants.revokedAt)))
+            .where(and(eq(grants.userId, userId), isNull(grants.revokedAt), otherThan(except)))
             .all();
           return ids.flatMap((g) => revokeGrantTx(tx, g.id, now));
         },

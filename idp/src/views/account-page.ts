@@ -3,6 +3,7 @@ import type { DeviceListing } from '../protocol/devices.js';
 import type { SecondFactors } from '../protocol/second-factor.js';
 import { html, type Html } from '@tessera/shared/node';
 import { page } from './page.js';
+import { passwordAndDeletionSection } from './password-pages.js';
 
 /** "2025-03-04 17:05 UTC": one unambiguous zone for every reader, whatever the server's. */
 const utc = (ms: number): string => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
@@ -90,6 +91,7 @@ ${
   <p id="everywhere-help" class="muted">Signs you out on every device listed here, this one included.</p>
 </form>
 ${opts.passkeys}
+${passwordAndDeletionSection()}
 <p><a href="/">Home</a></p>`,
     { style: STYLE },
   );

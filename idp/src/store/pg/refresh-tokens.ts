@@ -12,7 +12,7 @@
  * FOR SHARE: rotations of one grant do not wait for each other there, and a revocation and a
  * rotation of one grant run one after the other, as on SQLite.
  */
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import type { RefreshTokenRepository } from '../refresh-tokens.js';
 import type { PgDb } from './db.js';
 import type { PgTx } from './queries.js';
@@ -94,14 +94,21 @@ export function refreshTokenRepository(db: PgDb): RefreshTokenRepository {
         return revokeTokensOf(tx, ids, now);
       });
     },
-    async revokeUserGrants(userId, now) {
+    async revokeUserGrants(userId, now, except) {
       return db.transaction(async (tx) => {
         // Locked as revokeSessionGrants locks them, and for the same reasons.
         const ids = (
           await tx
             .select({ id: grants.id })
             .from(grants)
-            .where(and(eq(grants.userId, userId), isNull(grants.revokedAt)))
+            .where(
+              and(
+                eq(grants.userId, userId),
+                isNull(grants.revokedAt),
+                // As on SQLite: a NULL session is not equal to anything, so it is named.
+                except && or(isNull(grants.sessionId), ne(grants.sessionId, except.sessionId)),
+              ),
+            )
             .orderBy(asc(grants.id))
             .for('update')
         ).map((g) => g.id);
