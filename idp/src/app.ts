@@ -9,6 +9,7 @@ import { requestLimits, securityHeaders } from '@tessera/shared/node';
 import type { IssuerContext } from './context.js';
 import { LIMITS, readParams } from './protocol/params.js';
 import { accountRoutes } from './routes/account.js';
+import { accountDeletionRoutes } from './routes/account-deletion.js';
 import { passwordChangeRoutes } from './routes/password-change.js';
 import { passkeyRoutes } from './routes/passkeys.js';
 import { deviceAuthorizationRoutes, devicePageRoutes } from './routes/device.js';
@@ -83,6 +84,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     logoutRoutes,
     accountRoutes,
     passwordChangeRoutes,
+    accountDeletionRoutes,
     passkeyRoutes,
     deviceAuthorizationRoutes,
     devicePageRoutes,

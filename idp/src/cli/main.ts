@@ -2,6 +2,7 @@
  * The issuer's command line: users, clients, resources, signing keys and backups.
  *
  *   npm run idp -- users create --email a@example.com --name "Ann"   (password from stdin or a prompt)
+ *   npm run idp -- users delete a@example.com [--json]
  *   npm run idp -- clients create --name App --type confidential --redirect-uri https://app/cb [--json]
  *   npm run idp -- resources create --id https://api.example.com --name API
  *   npm run idp -- users|clients|resources list [--json]
@@ -13,12 +14,14 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEVICE_CODE_GRANT_TYPE, systemClock } from '@tessera/shared';
+import { DEVICE_CODE_GRANT_TYPE, silentLogger, systemClock } from '@tessera/shared';
 import { ConfigError } from '@tessera/shared';
 import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/config.js';
 import { createPasswordHasher } from '../crypto/passwords.js';
+import { createIssuer } from '../issuer.js';
 import { listSigningKeys, rotateFromCommand } from '../keys/key-commands.js';
+import { deleteAccount } from '../protocol/account-deletion.js';
 import { KeyRotationError } from '../keys/key-rotation.js';
 import { tokenEndpointAuthMethod, usesPrivateKeyJwt } from '../protocol/client-keys.js';
 import { checkNewPassword } from '../protocol/password-policy.js';
@@ -37,6 +40,9 @@ const USAGE = `usage: npm run idp -- <command> [options]
   users create --email EMAIL --name NAME [--json]    password is read from stdin or a prompt;
                                                      at least 15 characters, not a common one
   users list [--json]
+  users delete EMAIL [--json]                        ends every session of the person (apps told by
+                                                     back-channel logout) and deletes their account
+                                                     and personal data (README, "Privacy")
   clients create --name NAME --type confidential|public [--party first|third]
                  --redirect-uri URI [--redirect-uri URI ...]
                  [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
@@ -84,6 +90,8 @@ const USAGE = `usage: npm run idp -- <command> [options]
 The database is TESSERA_DATABASE (default ./data/tessera.db).`;
 
 class UsageError extends Error {}
+/** A well-formed command that cannot be done (exit 1, its message alone). */
+class CommandError extends Error {}
 
 /** `--scope` given once per scope, or once with several separated by spaces. */
 const scopesOf = (values: string[]): string[] => values.flatMap((v) => v.split(' ')).filter(Boolean);
@@ -174,6 +182,26 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       { sub: user.sub, email: user.email, name: user.displayName },
       `created user ${user.email} (sub ${user.sub})`,
     );
+  }
+  if (noun === 'users' && verb === 'delete') {
+    const email = positionals[2];
+    if (email === undefined || positionals.length > 3) throw new UsageError('users delete takes one EMAIL');
+    const user = await store.users.findByEmail(email);
+    if (!user) throw new CommandError(`no user with the email ${email}`);
+    // The issuer's own context: ending sessions signs logout tokens and sets status-list bits.
+    // Its deliveries are queued in the store; a running issuer sends whatever this one has not.
+    const issuer = await createIssuer(config, { log: silentLogger });
+    try {
+      const deleted = await deleteAccount(issuer.ctx, user.sub, { ip: null, actor: 'cli' });
+      if (!deleted) throw new CommandError(`no user with the email ${email}`);
+      return out(
+        { sub: user.sub, deleted: true, sessions_ended: deleted.sessions, access_tokens_revoked: deleted.accessTokens },
+        `deleted user ${user.email} (sub ${user.sub}): ${deleted.sessions} session(s) ended, ` +
+          `${deleted.accessTokens} access token(s) revoked`,
+      );
+    } finally {
+      await issuer.close();
+    }
   }
   if (noun === 'users' && verb === 'list') {
     const users = (await store.users.list()).map((u) => ({ sub: u.sub, email: u.email, name: u.displayName }));
@@ -313,7 +341,8 @@ async function main(): Promise<number> {
       e instanceof ConfigError ||
       e instanceof KeyRotationError ||
       e instanceof BackupError ||
-      e instanceof PasswordNotChosenError
+      e instanceof PasswordNotChosenError ||
+      e instanceof CommandError
     ) {
       process.stderr.write(`error: ${e.message}\n`);
       return 1;

@@ -8,6 +8,11 @@ export type AuditEvent = typeof auditEvents.$inferSelect;
 export interface AuditRepository {
   record(e: Omit<AuditEvent, 'id'>): Promise<void>;
   list(filter: { type?: string; since?: number; limit: number }): Promise<AuditEvent[]>;
+  /**
+   * Forgets where a person was: the IP address of every event about `subject` (their account was
+   * deleted). The events stay, with the subject id, as the record of what happened. Returns how many.
+   */
+  scrubSubject(subject: string): Promise<number>;
   /** Deletes up to `limit` events recorded before `before`; returns how many. */
   deleteBefore(before: number, limit: number): Promise<number>;
 }
@@ -30,6 +35,9 @@ export function auditRepository(db: Db): AuditRepository {
         .orderBy(desc(auditEvents.id))
         .limit(limit)
         .all();
+    },
+    async scrubSubject(subject) {
+      return db.update(auditEvents).set({ ip: null }).where(eq(auditEvents.subject, subject)).run().changes;
     },
     async deleteBefore(before, limit) {
       return removeOld(before, limit);

@@ -3,7 +3,7 @@
  * rotated and its successor inserted in one transaction, and only if it had not been rotated
  * already — so of two concurrent uses exactly one succeeds and the other is seen as reuse.
  */
-import { and, eq, isNull, ne, or, sql } from 'drizzle-orm';
+import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { accessTokens, grants, refreshTokens } from './schema.js';
 import type { Grant } from './grants.js';
@@ -30,9 +30,8 @@ export interface RefreshTokenRepository {
   revokeUserGrants(userId: string, now: number, except?: { sessionId: string }): Promise<string[]>;
 }
 
-/** Grants of any session but `except`'s, and those of none (a NULL session is not equal to anything). */
-const otherThan = (except: { sessionId: string } | undefined) =>
-  except && or(isNull(grants.sessionId), ne(grants.sessionId, except.sessionId));
+/** Grants of any session but `except`'s (every grant has one: `session_id` is NOT NULL). */
+const otherThan = (except: { sessionId: string } | undefined) => except && ne(grants.sessionId, except.sessionId);
 
 export function refreshTokenRepository(db: Db): RefreshTokenRepository {
   const find = db

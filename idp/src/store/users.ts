@@ -1,7 +1,7 @@
 /** Users: email unique case-insensitively, `sub` opaque and stable. */
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { lookupBy, type Db } from './database.js';
-import { users } from './schema.js';
+import { accessTokens, grants, users } from './schema.js';
 
 export interface User {
   sub: string;
@@ -29,6 +29,14 @@ export interface UserRepository {
   findBySub(sub: string): Promise<User | undefined>;
   updatePasswordHash(sub: string, passwordHash: string, now: number): Promise<void>;
   list(): Promise<User[]>;
+  /**
+   * Deletes the person and, by the schema's cascades, everything of theirs: sessions, grants and
+   * refresh tokens, consents, passkeys, second factors. False when there was no such person. Their
+   * access tokens' rows are kept, detached from the grants (nothing in them names the person): a
+   * status list is rebuilt from the revoked rows, and a row gone would clear a revoked token's bit
+   * while the token is still within its `exp`. The expiry sweep takes them 5 min after they expire.
+   */
+  delete(sub: string): Promise<boolean>;
 }
 
 export class EmailTakenError extends Error {
@@ -68,6 +76,13 @@ export function userRepository(db: Db): UserRepository {
     },
     async list() {
       return db.select().from(users).orderBy(users.createdAt).all().map(toUser);
+    },
+    async delete(sub) {
+      return db.transaction((tx) => {
+        const ofPerson = tx.select({ id: grants.id }).from(grants).where(eq(grants.userId, sub));
+        tx.update(accessTokens).set({ grantId: null }).where(inArray(accessTokens.grantId, ofPerson)).run();
+        return tx.delete(users).where(eq(users.id, sub)).run().changes === 1;
+      });
     },
   };
 }

@@ -25,6 +25,8 @@ import { dpopProofRepository as pgDPoPProofs } from '../../src/store/pg/dpop-pro
 import type { InteractionRepository } from '../../src/store/interactions.js';
 import type { PasskeyRepository } from '../../src/store/passkeys.js';
 import { passkeyRepository as pgPasskeys } from '../../src/store/pg/passkeys.js';
+import { userRepository as pgUsers } from '../../src/store/pg/users.js';
+import type { UserRepository } from '../../src/store/users.js';
 import { webauthnChallengeRepository as pgWebAuthnChallenges } from '../../src/store/pg/webauthn-challenges.js';
 import type { WebAuthnChallengeRepository } from '../../src/store/webauthn-challenges.js';
 import type { PushedAuthorizationRequestRepository } from '../../src/store/pushed-authorization-requests.js';
@@ -72,6 +74,7 @@ export interface StoreNode {
   audit: AuditRepository;
   clientAssertions: ClientAssertionRepository;
   passkeys: PasskeyRepository;
+  users: UserRepository;
   webauthnChallenges: WebAuthnChallengeRepository;
   /** Moves lists' versions as the grants repository does inside its transactions. */
   touchStatusLists(ids: number[], now: number): Promise<void>;
@@ -190,6 +193,7 @@ async function sqliteNode(file: string): Promise<StoreNode> {
     audit: store.audit,
     clientAssertions: store.clientAssertions,
     passkeys: store.passkeys,
+    users: store.users,
     webauthnChallenges: store.webauthnChallenges,
     touchStatusLists: async (ids, now) => touchStatusLists(database.db, ids, now),
     query: (text, params) => store.database.query(text, params),
@@ -219,6 +223,7 @@ function postgresNode(url: string, options: NodeOptions): StoreNode {
     audit: pgAudit(db),
     clientAssertions: pgClientAssertions(db),
     passkeys: pgPasskeys(db),
+    users: pgUsers(db),
     webauthnChallenges: pgWebAuthnChallenges(db),
     touchStatusLists: (ids, now) => db.transaction((tx) => pgTouchStatusLists(tx, ids, now)),
     query: async (text, params = []) => {

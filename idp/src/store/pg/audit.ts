@@ -29,6 +29,9 @@ export function auditRepository(db: PgDb): AuditRepository {
         .orderBy(desc(auditEvents.id))
         .limit(limit);
     },
+    async scrubSubject(subject) {
+      return (await db.update(auditEvents).set({ ip: null }).where(eq(auditEvents.subject, subject))).rowCount ?? 0;
+    },
     async deleteBefore(before, limit) {
       return removeOld(before, limit);
     },

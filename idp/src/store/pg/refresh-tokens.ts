@@ -12,7 +12,7 @@
  * FOR SHARE: rotations of one grant do not wait for each other there, and a revocation and a
  * rotation of one grant run one after the other, as on SQLite.
  */
-import { and, asc, eq, inArray, isNull, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { RefreshTokenRepository } from '../refresh-tokens.js';
 import type { PgDb } from './db.js';
 import type { PgTx } from './queries.js';
@@ -105,8 +105,7 @@ export function refreshTokenRepository(db: PgDb): RefreshTokenRepository {
               and(
                 eq(grants.userId, userId),
                 isNull(grants.revokedAt),
-                // As on SQLite: a NULL session is not equal to anything, so it is named.
-                except && or(isNull(grants.sessionId), ne(grants.sessionId, except.sessionId)),
+                except && ne(grants.sessionId, except.sessionId),
               ),
             )
             .orderBy(asc(grants.id))

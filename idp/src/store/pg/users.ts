@@ -1,9 +1,9 @@
 /** Users on PostgreSQL: the same contract as ../users.ts (email unique case-insensitively, `sub` stable). */
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { EmailTakenError, normalizeEmail, type User, type UserRepository } from '../users.js';
 import type { PgDb } from './db.js';
 import { isUniqueViolation, lookupBy } from './queries.js';
-import { users } from './schema.js';
+import { accessTokens, grants, users } from './schema.js';
 
 type Row = typeof users.$inferSelect;
 const toUser = (r: Row): User => ({
@@ -45,6 +45,14 @@ export function userRepository(db: PgDb): UserRepository {
     },
     async list() {
       return (await db.select().from(users).orderBy(users.createdAt)).map(toUser);
+    },
+    async delete(sub) {
+      // As on SQLite: the access tokens' rows stay, detached, so their status-list bits stay set.
+      return db.transaction(async (tx) => {
+        const ofPerson = tx.select({ id: grants.id }).from(grants).where(eq(grants.userId, sub));
+        await tx.update(accessTokens).set({ grantId: null }).where(inArray(accessTokens.grantId, ofPerson));
+        return (await tx.delete(users).where(eq(users.id, sub))).rowCount === 1;
+      });
     },
   };
 }
