@@ -159,7 +159,9 @@ describe('deleting one’s account on the account page', () => {
     }
     // Signed in again (at the real time, so the logout tokens that follow are dated by it).
     const back = await submitSignIn(devices[0]!.jar, idp.url, signIn, person.email, PASSWORD);
-    expect(back.headers.get('location')).toBe(PATH);
+    expect(back.headers.get('location')).toBe(`${PATH}?again=1`);
+    expect((await world.page(devices[0]!, `${PATH}?again=1`)).html).toContain('your account is not deleted');
+    expect((await rowsOf(person.sub)).users).toBe(1);
     const done = await deleteFrom(devices[0]!, { current_password: '', confirm_email: person.email });
     expect(done.headers.get('location')).toBe('/account/deleted');
     await expectDeleted(person, devices, 'self');

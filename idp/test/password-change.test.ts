@@ -279,7 +279,10 @@ describe('changing the password without it, after a fresh sign-in', () => {
       expect(await tableDigests(idp.issuer.ctx.store.database)).toEqual(before);
       // Signed in again, the person comes back to the form; now an empty current password will do.
       const again = await submitSignIn(device.jar, idp.url, signIn, person.email, PASSWORD);
-      expect(again.headers.get('location')).toBe(PATH);
+      expect(again.headers.get('location')).toBe(`${PATH}?again=1`);
+      // The page says the change was not made, and nothing is replayed: the form is sent again.
+      expect((await world.page(device, `${PATH}?again=1`)).html).toContain('your password is unchanged');
+      expect(await signsIn(person.email, PASSWORD)).toBe(true);
       const done = await change(device, valid({ current_password: '' }));
       expect(done.status).toBe(303);
       expect(done.headers.get('location')).toBe(`${PATH}?changed=1`);

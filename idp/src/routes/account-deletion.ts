@@ -15,6 +15,7 @@ import { CurrentPasswordRefused, checkCurrentPassword } from '../protocol/curren
 import { normalizeEmail } from '../store/index.js';
 import { accountDeletedPage, deleteAccountPage } from '../views/password-pages.js';
 import { currentPasswordOrFresh, readPersonForm, signedIn, statusOf } from './account-proof.js';
+import { INTERRUPTED_CHANGE } from './fresh-sign-in.js';
 
 const DELETE_PATH = `${ISSUER_PATHS.account}/delete`;
 const DELETED_PATH = `${ISSUER_PATHS.account}/deleted`;
@@ -26,7 +27,7 @@ export function accountDeletionRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     const who = await signedIn(ctx, c);
     if (who instanceof Response) return who;
-    return c.html(deleteAccountPage({ ...who, email: who.user.email }));
+    return c.html(deleteAccountPage({ ...who, email: who.user.email, again: c.req.query(INTERRUPTED_CHANGE) === '1' }));
   });
 
   app.post(DELETE_PATH, async function deleteAccountRoute(c) {

@@ -12,6 +12,7 @@ import { CurrentPasswordRefused } from '../protocol/current-password.js';
 import { changePassword, NewPasswordRefused } from '../protocol/password-change.js';
 import { changePasswordPage } from '../views/password-pages.js';
 import { currentPasswordOrFresh, readPersonForm, signedIn, statusOf } from './account-proof.js';
+import { INTERRUPTED_CHANGE } from './fresh-sign-in.js';
 
 const PASSWORD_PATH = `${ISSUER_PATHS.account}/password`;
 
@@ -22,7 +23,14 @@ export function passwordChangeRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     const who = await signedIn(ctx, c);
     if (who instanceof Response) return who;
-    return c.html(changePasswordPage({ ...who, email: who.user.email, changed: c.req.query('changed') === '1' }));
+    return c.html(
+      changePasswordPage({
+        ...who,
+        email: who.user.email,
+        changed: c.req.query('changed') === '1',
+        again: c.req.query(INTERRUPTED_CHANGE) === '1',
+      }),
+    );
   });
 
   app.post(PASSWORD_PATH, async function changePasswordRoute(c) {

@@ -18,16 +18,22 @@ export function passwordAndDeletionSection(): Html {
 <p><a href="/account/delete">Delete your account…</a></p>`;
 }
 
+/** Shown on a page the fresh sign-in gate returned to: what was posted before was not done. */
+const interrupted = (what: string) => html`<p role="status">You signed in again, so nothing was done yet: ${what}</p>`;
+
 export function changePasswordPage(opts: {
   csrfToken: string;
   email: string;
   error?: string;
   changed?: boolean;
+  /** The fresh sign-in gate stopped a change posted before (routes/fresh-sign-in.ts). */
+  again?: boolean;
 }): string {
   return page(
     'Change your password',
     html`<h1>Change your password</h1>
 ${opts.changed ? html`<p role="status"><strong>Your password was changed.</strong></p>` : ''}
+${opts.again ? interrupted('your password is unchanged. Type the new password again.') : ''}
 ${alert(opts.error)}
 <form method="post" action="/account/password">${csrf(opts.csrfToken)}
   <input type="text" name="username" value="${opts.email}" autocomplete="username" hidden>
@@ -50,10 +56,11 @@ ${alert(opts.error)}
   );
 }
 
-export function deleteAccountPage(opts: { csrfToken: string; email: string; error?: string }): string {
+export function deleteAccountPage(opts: { csrfToken: string; email: string; error?: string; again?: boolean }): string {
   return page(
     'Delete your account',
     html`<h1>Delete your account</h1>
+${opts.again ? interrupted('your account is not deleted. Confirm again to delete it.') : ''}
 ${alert(opts.error)}
 <p>This signs you out of every app on every device, and deletes your account: your name, email
 address, password, passkeys, second factors and the apps you allowed. It cannot be undone.</p>
