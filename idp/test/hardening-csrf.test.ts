@@ -4,8 +4,9 @@
  * 403 that changes nothing; the same form from the issuer's own page goes through.
  */
 import { describe, expect, it } from 'vitest';
-import type { CookieJarClient } from '@tessera/shared/testing';
-import { countRows, useIssuer } from './support/fixture.js';
+import { createCookieJarClient, formValue, type CookieJarClient } from '@tessera/shared/testing';
+import { browserFlow } from './support/browser.js';
+import { countRows, PASSWORD, registerPerson, useIssuer } from './support/fixture.js';
 import { accountPage, consentPage, logoutConfirmPage, signInPage } from './support/pages.js';
 
 const { idp, fx } = useIssuer();
@@ -19,6 +20,17 @@ interface Form {
 }
 
 const activeSessions = () => countRows(idp, 'sso_sessions', 'ended_at is null');
+
+let people = 0;
+/** A person of the form's own, signed in at the issuer, on the account page at `path`. */
+async function ownPersonAt(path: string): Promise<{ jar: CookieJarClient; csrfToken: string; email: string }> {
+  const email = `csrf-${++people}@example.com`;
+  await registerPerson(idp, email);
+  const jar = createCookieJarClient();
+  await browserFlow(idp.url, { clientId: fx.publicClient.id, redirectUri: fx.redirectUri }, { email }, jar);
+  const html = await (await jar.fetch(`${idp.url}${path}`)).text();
+  return { jar, csrfToken: formValue(html, 'csrf_token')!, email };
+}
 
 const FORMS: Record<string, () => Promise<Form>> = {
   'sign-in': async () => {
@@ -77,6 +89,31 @@ const FORMS: Record<string, () => Promise<Form>> = {
       state: activeSessions,
     };
   },
+  'account: change password': async () => {
+    const p = await ownPersonAt('/account/password');
+    const password = 'a brand new passphrase here';
+    return {
+      jar: p.jar,
+      path: '/account/password',
+      fields: {
+        csrf_token: p.csrfToken,
+        current_password: PASSWORD,
+        new_password: password,
+        new_password_again: password,
+      },
+      // Each change is audited, and only a change is.
+      state: () => countRows(idp, 'audit_events', "type = 'password.changed'"),
+    };
+  },
+  'account: delete': async () => {
+    const p = await ownPersonAt('/account/delete');
+    return {
+      jar: p.jar,
+      path: '/account/delete',
+      fields: { csrf_token: p.csrfToken, current_password: PASSWORD, confirm_email: p.email },
+      state: () => countRows(idp, 'users'),
+    };
+  },
 };
 
 function post(form: Form, fields: Record<string, string>, headers: Record<string, string>): Promise<Response> {
@@ -133,14 +170,18 @@ describe.each(Object.keys(FORMS))('the %s form', (name) => {
 });
 
 describe('no state change on GET', () => {
-  it.each(['/logout/confirm', '/account/sign-out-everywhere', '/account/devices/x/end', '/consent?decision=allow'])(
-    'GET %s changes nothing',
-    async (path) => {
-      const form = await FORMS['account: sign out everywhere']!();
-      const before = await activeSessions();
-      const res = await form.jar.fetch(`${idp.url}${path}`);
-      expect(res.status).not.toBe(303);
-      expect(await activeSessions()).toBe(before);
-    },
-  );
+  it.each([
+    '/logout/confirm',
+    '/account/sign-out-everywhere',
+    '/account/devices/x/end',
+    '/consent?decision=allow',
+    '/account/password?current_password=x&new_password=y',
+    '/account/delete?confirm_email=alice@example.com',
+  ])('GET %s changes nothing', async (path) => {
+    const form = await FORMS['account: sign out everywhere']!();
+    const before = await activeSessions();
+    const res = await form.jar.fetch(`${idp.url}${path}`);
+    expect(res.status).not.toBe(303);
+    expect(await activeSessions()).toBe(before);
+  });
 });
