@@ -58,7 +58,8 @@ const MS = quick ? 700 : Number(process.env.BENCH_MS ?? 5000);
 const REPS = quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 5);
 const WARMUP_MS = quick ? 200 : 1000;
 const USERS = 8;
-const out = quick ? join(REPO, 'test-artifacts/bench') : join(REPO, 'scripts/bench');
+// results.md is the last full run: a quick or partial one writes elsewhere, never over it.
+const out = quick || only ? join(REPO, 'test-artifacts/bench') : join(REPO, 'scripts/bench');
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-compare-'));
 const servers: ServerProcess[] = [];
