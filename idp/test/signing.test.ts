@@ -1,6 +1,6 @@
 /** Tokens signed with each supported algorithm verify with an independent JOSE library (jose). */
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { signInAndRedeem } from './support/browser.js';
 import { seed, startIssuer } from './support/fixture.js';
@@ -38,6 +38,26 @@ describe.each([
         .update(tokens.access_token as string)
         .digest();
       expect(id.payload.at_hash).toBe(digest.subarray(0, digest.length / 2).toString('base64url'));
+    } finally {
+      await idp.cleanup();
+    }
+  });
+
+  it('signs many tokens of different kinds at once, each with its own header and claims', async () => {
+    const idp = await startIssuer({ env: { TESSERA_SIGNING_ALG: alg } });
+    try {
+      const ring = idp.issuer.ctx.keys;
+      const kinds = ['at+jwt', 'JWT', 'logout+jwt'];
+      const tokens = await Promise.all(
+        Array.from({ length: 48 }, (_, n) => ring.sign({ iss: idp.url, sub: `person-${n}` }, kinds[n % kinds.length]!)),
+      );
+      const jwks = createLocalJWKSet(JSON.parse(ring.jwks.body));
+      for (const [n, token] of tokens.entries()) {
+        const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer: idp.url, algorithms: [alg] });
+        expect(payload.sub).toBe(`person-${n}`);
+        expect(protectedHeader).toEqual({ alg, kid: ring.kid, typ: kinds[n % kinds.length] });
+      }
+      expect(new Set(tokens.map((t) => JSON.stringify(decodeProtectedHeader(t)))).size).toBe(kinds.length);
     } finally {
       await idp.cleanup();
     }

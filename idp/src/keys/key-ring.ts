@@ -13,6 +13,20 @@ import { generateSigningKey, importPrivateKey, importPublicKey, type Key } from 
 
 const base64url = (s: string): string => Buffer.from(s).toString('base64url');
 
+/**
+ * node:crypto's `sign` given a callback runs on libuv's thread pool: the event loop goes on
+ * serving other requests while a key signs, two signatures per grant. ES256 as the 64-byte R‖S
+ * that JWS asks for (RFC 7518 §3.4), EdDSA over the message itself (RFC 8037 §3.1), RS256 as
+ * PKCS #1 v1.5.
+ */
+function signOffTheLoop(alg: SigningAlgorithm, data: Buffer, key: KeyObject): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | null, signature: Buffer) => (error ? reject(error) : resolve(signature));
+    if (alg === 'ES256') cryptoSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, done);
+    else cryptoSign(alg === 'EdDSA' ? null : 'sha256', data, key, done);
+  });
+}
+
 interface ImportedKey {
   kid: string;
   alg: string;
@@ -181,17 +195,12 @@ export class KeyRing {
 
   /**
    * Signs a JWT (RFC 7515 §5.1, compact serialization) with the current key; `typ` goes in the
-   * protected header. node:crypto does the signature: ES256 as the 64-byte R‖S that JWS asks
-   * for (RFC 7518 §3.4), EdDSA over the message itself (RFC 8037 §3.1), RS256 as PKCS #1 v1.5.
+   * protected header. The signature is made off the event loop (signOffTheLoop).
    */
   async sign(claims: JWTPayload, typ: string): Promise<string> {
     const { kid, alg, privateKey } = this.loaded.signing;
     const input = `${base64url(JSON.stringify({ alg, kid, typ }))}.${base64url(JSON.stringify(claims))}`;
-    const key = privateKey as KeyObject;
-    const signature =
-      alg === 'ES256'
-        ? cryptoSign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
-        : cryptoSign(alg === 'EdDSA' ? null : 'sha256', Buffer.from(input), key);
+    const signature = await signOffTheLoop(alg, Buffer.from(input), privateKey as KeyObject);
     return `${input}.${signature.toString('base64url')}`;
   }
 
