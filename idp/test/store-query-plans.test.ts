@@ -224,3 +224,25 @@ describe('query plans: each statement reads the rows it needs, not the table', (
     expect(plan).toEqual([expect.stringMatching(/^SEARCH sign_in_throttles USING INDEX \S+ \(last_failure_at<\?\)$/)]);
   });
 });
+
+describe('statements are prepared once', () => {
+  it('an SSO visit, its code grant and a rotation prepare no statement: each was prepared at start-up', async () => {
+    const client = { clientId: web.id, redirectUri: fx.redirectUri };
+    const first = await signInAndRedeem(idp.url, { ...client, auth: web });
+    const before = prepared.mock.calls.length;
+    const visit = await browserFlow(idp.url, client, null, first.jar);
+    const redeemed = await redeem(
+      idp.url,
+      { code: visit.callback.searchParams.get('code')!, code_verifier: visit.verifier, redirect_uri: fx.redirectUri },
+      web,
+    );
+    expect(redeemed.status).toBe(200);
+    const rotated = await postToken(
+      idp.url,
+      { grant_type: 'refresh_token', refresh_token: redeemed.json.refresh_token as string },
+      { authorization: basicAuth(web.id, web.secret) },
+    );
+    expect(rotated.status).toBe(200);
+    expect(prepared.mock.calls.slice(before).map(([sql]) => sql)).toEqual([]);
+  });
+});

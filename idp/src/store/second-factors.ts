@@ -3,7 +3,7 @@
  * conditional update, so of two concurrent uses of one code exactly one passes, on any node.
  */
 import { and, count, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
-import type { Db } from './database.js';
+import { lookupBy, type Db } from './database.js';
 import { recoveryCodes, totpAuthenticators } from './schema.js';
 
 export type TotpAuthenticator = typeof totpAuthenticators.$inferSelect;
@@ -35,9 +35,11 @@ export interface SecondFactorRepository {
 
 export function secondFactorRepository(db: Db): SecondFactorRepository {
   const t = totpAuthenticators;
+  // Every authorization request asks whether its person has a second factor (requiredAcr).
+  const totpOf = lookupBy(db, t, t.userId);
   return {
     async findTotp(userId) {
-      return db.select().from(t).where(eq(t.userId, userId)).get();
+      return totpOf(userId);
     },
     async startTotp(userId, secretEncrypted, now) {
       return db.transaction((tx) => {

@@ -2,14 +2,16 @@
 import { and, count, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
 import type { SecondFactorRepository } from '../second-factors.js';
 import type { PgDb } from './db.js';
+import { lookupBy } from './queries.js';
 import { recoveryCodes, totpAuthenticators } from './schema.js';
 
 export function secondFactorRepository(db: PgDb): SecondFactorRepository {
   const t = totpAuthenticators;
+  // Every authorization request asks whether its person has a second factor (requiredAcr).
+  const totpOf = lookupBy(db, 'tessera_totp_authenticators_by_user', t, t.userId);
   return {
     async findTotp(userId) {
-      const [row] = await db.select().from(t).where(eq(t.userId, userId));
-      return row;
+      return totpOf(userId);
     },
     async startTotp(userId, secretEncrypted, now) {
       return db.transaction(async (tx) => {
