@@ -8,6 +8,7 @@
  *   npm run bench -- compare --quick    # CI: short, one repetition, fails only on errors
  *   npm run bench -- compare --only=jwks,sign-in
  *   npm run bench -- compare --workers  # and Tessera with TESSERA_WORKERS=2 on the SSO and grant scenarios
+ *   npm run bench -- compare --baseline=DIR  # and the build of another checkout, on the same scenarios
  *
  * BENCH_MS (window per contender and repetition, default 5000) and BENCH_ROUNDS (repetitions,
  * default 5) lengthen or shorten a full run. The goal (docs/architecture.md, "Performance
@@ -17,7 +18,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { BENCH_PASSWORD, BENCH_RESOURCE } from './lib/constants.js';
 import { HttpClient, expect } from './lib/http.js';
 import {
@@ -50,6 +51,12 @@ const quick = args.includes('--quick');
 /** Adds Tessera with TESSERA_WORKERS=2 to the SSO and grant scenarios. */
 const workers = args.includes('--workers');
 const CLUSTER = 'Tessera, 2 workers';
+/**
+ * Another checkout of Tessera, built (its `idp/dist`), added to the SSO and grant scenarios: a
+ * change measured before and after in one run, under the same load.
+ */
+const baselineDir = args.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
+const BASELINE = 'Tessera, baseline';
 const only = args
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
@@ -78,6 +85,8 @@ interface Contender {
   note?: string;
   /** A server of several processes: its cost is that of all of them. */
   cluster?: boolean;
+  /** Another build of Tessera (--baseline), compared with this one only. */
+  baseline?: boolean;
 }
 
 interface Scenario {
@@ -110,6 +119,8 @@ async function main(): Promise<number> {
   // The cluster's database is a copy of the seeded one, made before any issuer created keys in it.
   const clusterDb = join(dir, 'tessera-cluster.db');
   if (workers) copyFileSync(tesseraDb, clusterDb);
+  const baselineDb = join(dir, 'tessera-baseline.db');
+  if (baselineDir) copyFileSync(tesseraDb, baselineDb);
   const tesseraServer = await startTessera({
     database: tesseraDb,
     port: await freePort(),
@@ -128,6 +139,17 @@ async function main(): Promise<number> {
       })
     : undefined;
   if (clusterServer) servers.push(clusterServer);
+  const baselineServer = baselineDir
+    ? await startTessera({
+        database: baselineDb,
+        port: await freePort(),
+        logDir: dir,
+        name: BASELINE,
+        compiled: true,
+        entry: join(resolve(baselineDir), 'idp/dist/main.js'),
+      })
+    : undefined;
+  if (baselineServer) servers.push(baselineServer);
   const providerPort = await freePort();
   const providerServer = await startServer({
     name: 'oidc-provider',
@@ -146,6 +168,10 @@ async function main(): Promise<number> {
   const tessera = tesseraUnderTest(new HttpClient(tesseraServer.origin));
   const provider = oidcProviderUnderTest(new HttpClient(providerServer.origin));
   const cluster = clusterServer && { ...tesseraUnderTest(new HttpClient(clusterServer.origin)), name: CLUSTER };
+  const baseline = baselineServer && {
+    ...tesseraUnderTest(new HttpClient(baselineServer.origin)),
+    name: BASELINE,
+  };
   const jwksBody = expect('Tessera JWKS', await tessera.http.send('/jwks'), 200).body;
   const floorPort = await freePort();
   const floorServer = await startServer({
@@ -159,12 +185,12 @@ async function main(): Promise<number> {
   servers.push(floorServer);
   const floor = new HttpClient(floorServer.origin);
   const serverOf = (i: IssuerUnderTest) =>
-    i === tessera ? tesseraServer : i === cluster ? clusterServer! : providerServer;
+    i === tessera ? tesseraServer : i === cluster ? clusterServer! : i === baseline ? baselineServer! : providerServer;
 
   // ---- Each user signs in once at each issuer: a browser with a session, and a refresh token ----
   const sides = [provider, tessera];
-  /** The sides of the SSO and grant scenarios: the cluster too, when asked for. */
-  const grantSides = cluster ? [...sides, cluster] : sides;
+  /** The sides of the SSO and grant scenarios: the cluster and the baseline too, when asked for. */
+  const grantSides = [...sides, ...(cluster ? [cluster] : []), ...(baseline ? [baseline] : [])];
   const jars = new Map(grantSides.map((s) => [s, Array.from({ length: USERS }, freshJar)]));
   const refreshTokens = new Map<IssuerUnderTest, string[]>();
   for (const side of grantSides) {
@@ -251,6 +277,7 @@ async function main(): Promise<number> {
     http: side.http,
     op,
     ...(side === cluster ? { cluster: true } : {}),
+    ...(side === baseline ? { baseline: true } : {}),
     ...extra,
   });
   const rawArgon2: Contender = {
@@ -518,7 +545,7 @@ function report(rows: Row[], startPath: string): string {
     const cells = mine.map((r) => {
       const rate = median(r.rates);
       // Per core: the cluster is compared with Tessera alone, below, never with oidc-provider.
-      const perCore = ref && !r.contender.cluster;
+      const perCore = ref && !r.contender.cluster && !r.contender.baseline;
       const error = r.errorSamples[0]?.replaceAll('|', '\\|').replace(/\s+/g, ' ');
       return [
         `${r.contender.name}${r.contender.note ? ` (${r.contender.note})` : ''}`,
@@ -557,6 +584,13 @@ function report(rows: Row[], startPath: string): string {
         `${CLUSTER} ÷ Tessera (one process): ${(median(clustered.rates) / median(t.rates)).toFixed(2)}× the rate, ` +
           `${(median(clustered.cpuPerOp) / median(t.cpuPerOp)).toFixed(2)}× the server CPU per operation ` +
           '(primary and workers together).',
+      );
+    const before = mine.find((r) => r.contender.baseline);
+    if (before && t)
+      lines.push(
+        '',
+        `Tessera ÷ ${BASELINE} (${baselineDir}): ${(median(t.rates) / median(before.rates)).toFixed(2)}× the rate, ` +
+          `${(median(t.cpuPerOp) / median(before.cpuPerOp)).toFixed(2)}× the server CPU per operation.`,
       );
     if (raw && t)
       lines.push(

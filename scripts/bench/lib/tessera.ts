@@ -47,6 +47,8 @@ export async function startTessera(options: {
   workers?: number;
   /** From the build, as tesseraStartPath (start-path.ts) decided. */
   compiled: boolean;
+  /** The compiled entry point of another checkout (compare --baseline); this one's by default. */
+  entry?: string;
 }): Promise<ServerProcess & { compiled: boolean }> {
   const { compiled } = options;
   const origin = `http://127.0.0.1:${options.port}`;
@@ -54,7 +56,7 @@ export async function startTessera(options: {
   const name = options.name ?? 'Tessera';
   const server = await startServer({
     name,
-    args: compiled ? [join(REPO, 'idp/dist/main.js')] : [...TSX, join(REPO, 'idp/src/main.ts')],
+    args: compiled ? [options.entry ?? join(REPO, 'idp/dist/main.js')] : [...TSX, join(REPO, 'idp/src/main.ts')],
     env: {
       TESSERA_ISSUER: issuer,
       TESSERA_PORT: String(options.port),
