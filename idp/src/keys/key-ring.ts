@@ -56,6 +56,8 @@ interface Loaded {
   verifyAlgorithms: string[];
   algorithms: string[];
   document: Jwks;
+  /** The encoded protected header per `typ`: one per kind of token, as long as this key signs. */
+  headers: Map<string, string>;
 }
 
 /**
@@ -170,6 +172,7 @@ export class KeyRing {
       verifyAlgorithms,
       algorithms: [...new Set([signing.alg, ...verifyAlgorithms])],
       document: { body, etag: `"${createHash('sha256').update(body).digest('base64url')}"` },
+      headers: new Map(),
     };
   }
 
@@ -198,9 +201,14 @@ export class KeyRing {
    * protected header. The signature is made off the event loop (signOffTheLoop).
    */
   async sign(claims: JWTPayload, typ: string): Promise<string> {
-    const { kid, alg, privateKey } = this.loaded.signing;
-    const input = `${base64url(JSON.stringify({ alg, kid, typ }))}.${base64url(JSON.stringify(claims))}`;
-    const signature = await signOffTheLoop(alg, Buffer.from(input), privateKey as KeyObject);
+    const { signing, headers } = this.loaded;
+    let header = headers.get(typ);
+    if (header === undefined) {
+      header = base64url(JSON.stringify({ alg: signing.alg, kid: signing.kid, typ }));
+      headers.set(typ, header);
+    }
+    const input = `${header}.${base64url(JSON.stringify(claims))}`;
+    const signature = await signOffTheLoop(signing.alg, Buffer.from(input), signing.privateKey as KeyObject);
     return `${input}.${signature.toString('base64url')}`;
   }
 
