@@ -7,7 +7,7 @@ import { ACR_MFA, ACR_PASSWORD, OAuthError, acrForMethods, acrSatisfies } from '
 import type { IssuerContext } from '../context.js';
 import { digest } from '../crypto/digest.js';
 import { randomId, randomSecret } from '../crypto/random.js';
-import type { Interaction, SsoSession } from '../store/index.js';
+import type { Client, Interaction, SsoSession } from '../store/index.js';
 import type { AuthorizationRequest } from '../model/authorization-request.js';
 import { RedirectableAuthorizationError } from './authorization-request.js';
 import { successRedirect } from './authorization-response.js';
@@ -39,8 +39,12 @@ export function needsSignIn(
  * (`acr_values`), what its client requires (`--require-mfa`), and what the person chose by
  * enrolling a second factor (a password alone no longer signs them in).
  */
-async function requiredAcr(ctx: IssuerContext, req: AuthorizationRequest, userId: string): Promise<string> {
-  const client = await ctx.store.clients.findById(req.clientId);
+async function requiredAcr(
+  ctx: IssuerContext,
+  req: AuthorizationRequest,
+  userId: string,
+  client: Client | undefined,
+): Promise<string> {
   const needs = [req.acr ?? ACR_PASSWORD];
   if (client?.requireMfa || (await hasEnrolledSecondFactor(ctx, userId))) needs.push(ACR_MFA);
   return needs.reduce((a, b) => (acrSatisfies(a, b) ? a : b));
@@ -55,12 +59,19 @@ export async function needsSecondFactor(
   ctx: IssuerContext,
   req: AuthorizationRequest,
   session: SsoSession,
+  /** The request's client, when the caller has already read it. */
+  client?: Client,
 ): Promise<boolean> {
-  return !acrSatisfies(acrForMethods(session.amr), await requiredAcr(ctx, req, session.userId));
+  const known = client ?? (await ctx.store.clients.findById(req.clientId));
+  return !acrSatisfies(acrForMethods(session.amr), await requiredAcr(ctx, req, session.userId, known));
 }
 
-async function needsConsent(ctx: IssuerContext, req: AuthorizationRequest, session: SsoSession): Promise<boolean> {
-  const client = await ctx.store.clients.findById(req.clientId);
+async function needsConsent(
+  ctx: IssuerContext,
+  req: AuthorizationRequest,
+  session: SsoSession,
+  client: Client | undefined,
+): Promise<boolean> {
   if (!client || client.party === 'first') return false;
   if (req.prompt.includes('consent')) return true;
   const granted = await ctx.store.consents.grantedScopes(session.userId, client.id);
@@ -119,12 +130,14 @@ export async function authorize(
     return page('sign-in', new OAuthError('login_required', 'the person is not signed in'));
   }
   const active = session as SsoSession;
-  if (await needsSecondFactor(ctx, req, active)) {
+  // Read once for both questions below: an SSO visit is mostly lookups like this one.
+  const client = await ctx.store.clients.findById(req.clientId);
+  if (await needsSecondFactor(ctx, req, active, client)) {
     // OIDC Core §3.1.2.6: the person must interact (give a second factor); the factor page tells
     // one who has none how to set one up.
     return page('factor', new OAuthError('interaction_required', 'a second factor is needed'));
   }
-  if (await needsConsent(ctx, req, active)) {
+  if (await needsConsent(ctx, req, active, client)) {
     return page('consent', new OAuthError('consent_required', 'the person has not allowed this client'));
   }
   return { kind: 'redirect', url: await issueCode(ctx, req, active, interaction) };
