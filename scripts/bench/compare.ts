@@ -16,7 +16,7 @@
  * process against one process; `--workers` adds "Tessera, 2 workers", compared with Tessera only.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { BENCH_PASSWORD, BENCH_RESOURCE } from './lib/constants.js';
@@ -110,6 +110,15 @@ interface Row {
   errorSamples: string[];
 }
 
+/**
+ * A copy of a SQLite database: the file and, when there is one, its WAL, which may still hold the
+ * last commits (the seeding's store may close while its checkpoint thread has not let go).
+ */
+function copyDatabase(from: string, to: string): void {
+  copyFileSync(from, to);
+  if (existsSync(`${from}-wal`)) copyFileSync(`${from}-wal`, `${to}-wal`);
+}
+
 async function main(): Promise<number> {
   // ---- Servers ----
   const start = tesseraStartPath(args.includes(FROM_SOURCES_FLAG));
@@ -118,9 +127,9 @@ async function main(): Promise<number> {
   const { secret } = await seedTessera(tesseraDb, USERS);
   // The cluster's database is a copy of the seeded one, made before any issuer created keys in it.
   const clusterDb = join(dir, 'tessera-cluster.db');
-  if (workers) copyFileSync(tesseraDb, clusterDb);
+  if (workers) copyDatabase(tesseraDb, clusterDb);
   const baselineDb = join(dir, 'tessera-baseline.db');
-  if (baselineDir) copyFileSync(tesseraDb, baselineDb);
+  if (baselineDir) copyDatabase(tesseraDb, baselineDb);
   const tesseraServer = await startTessera({
     database: tesseraDb,
     port: await freePort(),
