@@ -263,6 +263,8 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
         displayName: 'Ada',
         passwordHash: 'h',
         createdAt: 1,
+        admin: false,
+        disabledAt: null,
       });
       expect(await store.users.findBySub('nobody')).toBeUndefined();
       expect(await store.users.findByEmail('nobody@example.test')).toBeUndefined();
@@ -273,10 +275,52 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
         passwordHash: 'b',
         now: 5,
       });
-      expect(bob).toEqual({ sub: 'u2', email: 'bob@x.test', displayName: 'Bob', passwordHash: 'b', createdAt: 5 });
+      expect(bob).toEqual({
+        sub: 'u2',
+        email: 'bob@x.test',
+        displayName: 'Bob',
+        passwordHash: 'b',
+        createdAt: 5,
+        admin: false,
+        disabledAt: null,
+      });
       await store.users.updatePasswordHash('u2', 'b2', 6);
       expect((await store.users.findBySub('u2'))?.passwordHash).toBe('b2');
       expect((await store.users.list()).map((u) => u.sub)).toEqual([USER, 'u2']);
+    });
+
+    it('grants and takes back the admin role, disables and enables, each change once', async () => {
+      const { store } = await open();
+      expect(await store.users.setAdmin(USER, true, 2)).toBe(true);
+      expect(await store.users.setAdmin(USER, true, 3)).toBe(false);
+      expect((await store.users.findBySub(USER))?.admin).toBe(true);
+      expect(await store.users.setDisabled(USER, true, 4)).toBe(true);
+      expect(await store.users.setDisabled(USER, true, 5)).toBe(false);
+      expect(await store.users.findBySub(USER)).toMatchObject({ admin: true, disabledAt: 4 });
+      expect(await store.users.setDisabled(USER, false, 6)).toBe(true);
+      expect(await store.users.setDisabled(USER, false, 7)).toBe(false);
+      expect(await store.users.setAdmin(USER, false, 8)).toBe(true);
+      expect(await store.users.findBySub(USER)).toMatchObject({ admin: false, disabledAt: null });
+      expect(await store.users.setAdmin('nobody', true, 9)).toBe(false);
+      expect(await store.users.setDisabled('nobody', true, 9)).toBe(false);
+    });
+
+    it('finds people by part of the email or name, any case, wildcards literal, ordered and bounded', async () => {
+      const { store } = await open();
+      for (const [sub, email, name] of [
+        ['u-1', 'zed@x.test', 'Zed Percent%'],
+        ['u-2', 'bea_t@x.test', 'Bea'],
+        ['u-3', 'beat@x.test', 'Bob Back\\slash'],
+      ])
+        await store.users.create({ sub: sub!, email: email!, displayName: name!, passwordHash: 'h', now: 2 });
+      const subs = async (text: string, limit = 10) => (await store.users.search(text, limit)).map((u) => u.sub);
+      expect(await subs('BEA')).toEqual(['u-2', 'u-3']);
+      expect(await subs('a_t')).toEqual(['u-2']);
+      expect(await subs('%')).toEqual(['u-1']);
+      expect(await subs('k\\s')).toEqual(['u-3']);
+      expect(await subs('ada')).toEqual([USER]);
+      expect(await subs('x.test', 2)).toEqual(['u-2', 'u-3']);
+      expect(await subs('nobody')).toEqual([]);
     });
 
     it('refuses a second user with the same email, however it is cased, once across nodes racing', async () => {
@@ -473,6 +517,26 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
       expect((await store.audit.list({ since: 20, limit: 10 })).map((e) => e.at)).toEqual([30, 20]);
       expect((await store.audit.list({ type: 'sign_in', since: 11, limit: 10 })).map((e) => e.at)).toEqual([30]);
       expect((await store.audit.list({ limit: 1 })).map((e) => e.at)).toEqual([30]);
+    });
+
+    it('filters by person, client and a time range, and pages by id', async () => {
+      const { store } = await open();
+      for (const [at, subject, clientId] of [
+        [10, USER, null],
+        [20, 'u-other', 'app'],
+        [30, USER, 'app'],
+        [40, USER, null],
+      ] as const)
+        await store.audit.record({ at, type: 't.x', subject, clientId, ip: null, detail: null });
+      const ats = async (filter: Parameters<Repositories['audit']['list']>[0]) =>
+        (await store.audit.list(filter)).map((e) => e.at);
+      expect(await ats({ subject: USER, limit: 10 })).toEqual([40, 30, 10]);
+      expect(await ats({ clientId: 'app', limit: 10 })).toEqual([30, 20]);
+      expect(await ats({ since: 20, until: 30, limit: 10 })).toEqual([30, 20]);
+      const [first, second] = await store.audit.list({ limit: 2 });
+      expect([first?.at, second?.at]).toEqual([40, 30]);
+      expect(await ats({ before: second!.id, limit: 10 })).toEqual([20, 10]);
+      expect(await ats({ subject: USER, before: first!.id, limit: 1 })).toEqual([30]);
     });
   });
 

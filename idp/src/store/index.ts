@@ -94,7 +94,7 @@ export type { Grant } from './grants.js';
 export type { DeviceAuthorization, DeviceDecision } from './device-authorizations.js';
 export type { BackchannelDelivery } from './backchannel.js';
 export type { RefreshToken } from './refresh-tokens.js';
-export type { AuditEvent } from './audit.js';
+export type { AuditEvent, AuditFilter } from './audit.js';
 export type { StatusListPosition } from './status-lists.js';
 export type { Passkey, PasskeyDeviceType } from './passkeys.js';
 export type { WebAuthnCeremony } from './webauthn-challenges.js';

@@ -17,6 +17,10 @@ export const users = sqliteTable(
     passwordHash: text('password_hash').notNull(),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
+    /** May use the admin console (/admin); granted and taken back by the CLI only. */
+    isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
+    /** When an admin disabled the account; null while it may sign in. */
+    disabledAt: integer('disabled_at'),
   },
   (t) => [uniqueIndex('users_email_unique').on(t.email)],
 );
@@ -405,7 +409,13 @@ export const auditEvents = sqliteTable(
     ip: text('ip'),
     detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>(),
   },
-  (t) => [index('audit_events_at').on(t.at), index('audit_events_type').on(t.type)],
+  (t) => [
+    index('audit_events_at').on(t.at),
+    index('audit_events_type').on(t.type),
+    // The admin console's filters by person and by client.
+    index('audit_events_subject').on(t.subject),
+    index('audit_events_client').on(t.clientId),
+  ],
 );
 
 /**

@@ -1,5 +1,5 @@
 /** Users: email unique case-insensitively, `sub` opaque and stable. */
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import { lookupBy, type Db } from './database.js';
 import { accessTokens, grants, users } from './schema.js';
 
@@ -9,6 +9,10 @@ export interface User {
   displayName: string;
   passwordHash: string;
   createdAt: number;
+  /** May use the admin console. */
+  admin: boolean;
+  /** When the account was disabled; null while it may sign in. */
+  disabledAt: number | null;
 }
 
 type Row = typeof users.$inferSelect;
@@ -18,6 +22,8 @@ const toUser = (r: Row): User => ({
   displayName: r.displayName,
   passwordHash: r.passwordHash,
   createdAt: r.createdAt,
+  admin: r.isAdmin,
+  disabledAt: r.disabledAt,
 });
 
 /** Email addresses compare case-insensitively; we keep the lower-cased form. */
@@ -37,7 +43,22 @@ export interface UserRepository {
    * while the token is still within its `exp`. The expiry sweep takes them 5 min after they expire.
    */
   delete(sub: string): Promise<boolean>;
+  /**
+   * People whose email or name contains `text` (case-insensitively for ASCII, `%` and `_` taken
+   * literally), by email, at most `limit`.
+   */
+  search(text: string, limit: number): Promise<User[]>;
+  /** Grants or takes back the admin role; false when it was already so (nothing changed). */
+  setAdmin(sub: string, admin: boolean, now: number): Promise<boolean>;
+  /**
+   * Disables the account at `now` (`disabled` true) or enables it; false when it was already so,
+   * so two admins acting at once record one change.
+   */
+  setDisabled(sub: string, disabled: boolean, now: number): Promise<boolean>;
 }
+
+/** A LIKE pattern that matches `text` anywhere, with LIKE's own wildcards escaped (escape character `\`). */
+export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
 export class EmailTakenError extends Error {
   constructor() {
@@ -83,6 +104,38 @@ export function userRepository(db: Db): UserRepository {
         tx.update(accessTokens).set({ grantId: null }).where(inArray(accessTokens.grantId, ofPerson)).run();
         return tx.delete(users).where(eq(users.id, sub)).run().changes === 1;
       });
+    },
+    async search(text, limit) {
+      const pattern = containsPattern(text);
+      return (
+        db
+          .select()
+          .from(users)
+          // SQLite's LIKE has no escape character unless one is named.
+          .where(
+            or(sql`${users.email} LIKE ${pattern} ESCAPE '\\'`, sql`${users.displayName} LIKE ${pattern} ESCAPE '\\'`),
+          )
+          .orderBy(users.email)
+          .limit(limit)
+          .all()
+          .map(toUser)
+      );
+    },
+    async setAdmin(sub, admin, now) {
+      const changed = db
+        .update(users)
+        .set({ isAdmin: admin, updatedAt: now })
+        .where(and(eq(users.id, sub), eq(users.isAdmin, !admin)))
+        .run();
+      return changed.changes > 0;
+    },
+    async setDisabled(sub, disabled, now) {
+      const changed = db
+        .update(users)
+        .set({ disabledAt: disabled ? now : null, updatedAt: now })
+        .where(and(eq(users.id, sub), disabled ? isNull(users.disabledAt) : isNotNull(users.disabledAt)))
+        .run();
+      return changed.changes > 0;
     },
   };
 }

@@ -1,5 +1,5 @@
 /** The audit trail on PostgreSQL, append-only: the contract of ../audit.ts. */
-import { and, desc, eq, gte, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
 import type { AuditRepository } from '../audit.js';
 import type { PgDb } from './db.js';
 import { deleteExpiredBatch } from './queries.js';
@@ -18,10 +18,14 @@ export function auditRepository(db: PgDb): AuditRepository {
         detail: e.detail,
       });
     },
-    async list({ type, since, limit }) {
+    async list({ type, since, until, subject, clientId, before, limit }) {
       const where: SQL[] = [];
       if (type) where.push(eq(auditEvents.type, type));
       if (since !== undefined) where.push(gte(auditEvents.at, since));
+      if (until !== undefined) where.push(lte(auditEvents.at, until));
+      if (subject !== undefined) where.push(eq(auditEvents.subject, subject));
+      if (clientId !== undefined) where.push(eq(auditEvents.clientId, clientId));
+      if (before !== undefined) where.push(lt(auditEvents.id, before));
       return db
         .select()
         .from(auditEvents)

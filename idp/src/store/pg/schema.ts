@@ -29,6 +29,8 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     createdAt: millis('created_at').notNull(),
     updatedAt: millis('updated_at').notNull(),
+    isAdmin: boolean('is_admin').notNull().default(false),
+    disabledAt: millis('disabled_at'),
   },
   (t) => [uniqueIndex('users_email_unique').on(t.email)],
 );
@@ -315,7 +317,12 @@ export const auditEvents = pgTable(
     ip: text('ip'),
     detail: jsonb('detail').$type<Record<string, unknown>>(),
   },
-  (t) => [index('audit_events_at').on(t.at), index('audit_events_type').on(t.type)],
+  (t) => [
+    index('audit_events_at').on(t.at),
+    index('audit_events_type').on(t.type),
+    index('audit_events_subject').on(t.subject),
+    index('audit_events_client').on(t.clientId),
+  ],
 );
 
 export const signInThrottles = pgTable(

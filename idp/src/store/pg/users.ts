@@ -1,6 +1,6 @@
 /** Users on PostgreSQL: the same contract as ../users.ts (email unique case-insensitively, `sub` stable). */
-import { eq, inArray } from 'drizzle-orm';
-import { EmailTakenError, normalizeEmail, type User, type UserRepository } from '../users.js';
+import { and, eq, ilike, inArray, isNotNull, isNull, or } from 'drizzle-orm';
+import { EmailTakenError, containsPattern, normalizeEmail, type User, type UserRepository } from '../users.js';
 import type { PgDb } from './db.js';
 import { isUniqueViolation, lookupBy } from './queries.js';
 import { accessTokens, grants, users } from './schema.js';
@@ -12,6 +12,8 @@ const toUser = (r: Row): User => ({
   displayName: r.displayName,
   passwordHash: r.passwordHash,
   createdAt: r.createdAt,
+  admin: r.isAdmin,
+  disabledAt: r.disabledAt,
 });
 
 export function userRepository(db: PgDb): UserRepository {
@@ -53,6 +55,33 @@ export function userRepository(db: PgDb): UserRepository {
         await tx.update(accessTokens).set({ grantId: null }).where(inArray(accessTokens.grantId, ofPerson));
         return (await tx.delete(users).where(eq(users.id, sub))).rowCount === 1;
       });
+    },
+    async search(text, limit) {
+      // ILIKE: case-insensitive as SQLite's LIKE is; `\\` is PostgreSQL's default LIKE escape too.
+      const pattern = containsPattern(text);
+      const rows = await db
+        .select()
+        .from(users)
+        .where(or(ilike(users.email, pattern), ilike(users.displayName, pattern)))
+        .orderBy(users.email)
+        .limit(limit);
+      return rows.map(toUser);
+    },
+    async setAdmin(sub, admin, now) {
+      const rows = await db
+        .update(users)
+        .set({ isAdmin: admin, updatedAt: now })
+        .where(and(eq(users.id, sub), eq(users.isAdmin, !admin)))
+        .returning({ id: users.id });
+      return rows.length > 0;
+    },
+    async setDisabled(sub, disabled, now) {
+      const rows = await db
+        .update(users)
+        .set({ disabledAt: disabled ? now : null, updatedAt: now })
+        .where(and(eq(users.id, sub), disabled ? isNull(users.disabledAt) : isNotNull(users.disabledAt)))
+        .returning({ id: users.id });
+      return rows.length > 0;
     },
   };
 }
