@@ -121,3 +121,31 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
     throw e;
   }
 }
+
+/**
+ * The context a command-line operation on people acts in (disabling an account ends its
+ * sessions): the issuer's, without its timers or listener. Back-channel logout tokens are signed
+ * and queued in the store, not sent from here: the running issuer's worker polls the queue
+ * (workers/backchannel-delivery.ts) and delivers them, with its retries.
+ */
+export async function openOperatorContext(store: Store, config: Config): Promise<IssuerContext> {
+  const clock = systemClock;
+  const log = createLogger('idp-cli');
+  const keys = await openKeyRing(store, config, clock);
+  const fetch = createLoopbackFetch();
+  const metrics = new IssuerMetrics({ processMetrics: false });
+  const backchannel = new BackchannelNotifier({ store, keys, config, clock, log, fetch, metrics });
+  backchannel.close();
+  return {
+    config,
+    store,
+    keys,
+    clock,
+    passwords: await createPasswordHasher(),
+    log,
+    backchannel,
+    statusLists: new StatusLists({ store, keys, config, clock }),
+    clientKeys: new ClientKeySets({ fetch, clock }),
+    metrics,
+  };
+}

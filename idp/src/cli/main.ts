@@ -6,6 +6,7 @@
  *   npm run idp -- clients create --name App --type confidential --redirect-uri https://app/cb [--json]
  *   npm run idp -- resources create --id https://api.example.com --name API
  *   npm run idp -- users|clients|resources list [--json]
+ *   npm run idp -- users grant-admin|revoke-admin|disable|enable EMAIL [--json]
  *   npm run idp -- clients delete --id CLIENT_ID [--json]
  *   npm run idp -- keys list [--json]
  *   npm run idp -- keys rotate [--force] [--json]
@@ -33,6 +34,14 @@ import {
   registerUser,
 } from '../protocol/registration.js';
 import { BackupError, backupSqlite, EmailTakenError, isPostgresUrl, openStore, type Store } from '../store/index.js';
+import { openOperatorContext } from '../issuer.js';
+import {
+  CLI_OPERATOR,
+  UnknownPerson,
+  disableAccountByEmail,
+  enableAccountByEmail,
+  setAdminRole,
+} from '../protocol/users-admin.js';
 import { PasswordNotChosenError, readNewPassword } from './read-password.js';
 
 const USAGE = `usage: npm run idp -- <command> [options]
@@ -43,6 +52,13 @@ const USAGE = `usage: npm run idp -- <command> [options]
   users delete EMAIL [--json]                        ends every session of the person (apps told by
                                                      back-channel logout) and deletes their account
                                                      and personal data (README, "Privacy")
+  users grant-admin EMAIL [--json]                   the person may use the admin console (/admin),
+                                                     after signing in with a second factor or a passkey
+  users revoke-admin EMAIL [--json]                  takes the admin role back
+  users disable EMAIL [--json]                       refuses every sign-in, grant and token of the
+                                                     person, ends their sessions (the apps are told by
+                                                     back-channel logout) and revokes their grants
+  users enable EMAIL [--json]                        lets a disabled person sign in again
   clients create --name NAME --type confidential|public [--party first|third]
                  --redirect-uri URI [--redirect-uri URI ...]
                  [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
@@ -145,6 +161,12 @@ function readJwksFile(path: string): unknown {
   }
 }
 
+/** `users disable EMAIL`: the one operand after the noun and verb. */
+function onePositional(positionals: string[], name: string): string {
+  if (positionals.length !== 3 || !positionals[2]) throw new UsageError(`expected one ${name}`);
+  return positionals[2];
+}
+
 function required(value: string | undefined, flag: string): string {
   if (!value) throw new UsageError(`--${flag} is required`);
   return value;
@@ -206,6 +228,22 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
   if (noun === 'users' && verb === 'list') {
     const users = (await store.users.list()).map((u) => ({ sub: u.sub, email: u.email, name: u.displayName }));
     return out(users, table(users));
+  }
+  if (noun === 'users' && (verb === 'grant-admin' || verb === 'revoke-admin')) {
+    const email = onePositional(positionals, 'EMAIL');
+    const admin = verb === 'grant-admin';
+    const changed = await setAdminRole(deps, email, admin, CLI_OPERATOR);
+    const state = admin ? 'is an admin' : 'is not an admin';
+    return out({ email, admin, changed }, `${email} ${state}${changed ? '' : ' already'}`);
+  }
+  if (noun === 'users' && (verb === 'disable' || verb === 'enable')) {
+    const email = onePositional(positionals, 'EMAIL');
+    const disabled = verb === 'disable';
+    const changed = disabled
+      ? await disableAccountByEmail(await openOperatorContext(store, config), email, CLI_OPERATOR)
+      : await enableAccountByEmail(deps, email, CLI_OPERATOR);
+    const state = disabled ? 'is disabled' : 'is enabled';
+    return out({ email, disabled, changed }, `${email} ${state}${changed ? '' : ' already'}`);
   }
   if (noun === 'clients' && verb === 'create') {
     const type = required(values.type, 'type');
@@ -342,7 +380,8 @@ async function main(): Promise<number> {
       e instanceof KeyRotationError ||
       e instanceof BackupError ||
       e instanceof PasswordNotChosenError ||
-      e instanceof CommandError
+      e instanceof CommandError ||
+      e instanceof UnknownPerson
     ) {
       process.stderr.write(`error: ${e.message}\n`);
       return 1;

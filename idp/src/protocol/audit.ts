@@ -54,7 +54,19 @@ export type AuditType =
   /** A wrong current password (or one while those were throttled) refused a change or a deletion. */
   | 'current_password.refused'
   /** A person's account and personal data were deleted; the event keeps the subject id alone. */
-  | 'account.deleted';
+  | 'account.deleted'
+  /** The admin role granted or taken back (`detail.actor`: the admin's sub, or `cli`). */
+  | 'admin.granted'
+  | 'admin.revoked'
+  /** An account disabled or enabled by an admin or the CLI (`detail.actor`). */
+  | 'user.disabled'
+  | 'user.enabled'
+  /** An admin ended every session of a person (`detail.actor`, `detail.ended`). */
+  | 'user.sessions_ended'
+  /** Right credentials for a disabled account: refused, `detail.method` says which sign-in. */
+  | 'sign_in.refused_disabled'
+  /** The admin console refused a form (a missing or wrong form token, another origin). */
+  | 'admin.form_refused';
 
 export interface AuditFields {
   subject?: string | null;

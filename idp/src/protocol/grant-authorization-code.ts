@@ -56,6 +56,8 @@ export async function redeemAuthorizationCode(
 
   const user = await ctx.store.users.findBySub(stored.userId);
   const session = await ctx.store.sessions.findById(stored.sessionId);
+  // RFC 6749 §5.2: the authorization grant is no longer valid once the account is disabled.
+  if (user && user.disabledAt !== null) throw invalidGrant('the account is disabled');
   if (!user || !session || session.endedAt !== null)
     throw invalidGrant('the session this code was issued in has ended');
 

@@ -60,6 +60,9 @@ export async function redeemDeviceCode(
   // Approved: the person, and the session they approved it in.
   const user = authorization.userId ? await ctx.store.users.findBySub(authorization.userId) : undefined;
   const session = authorization.sessionId ? await ctx.store.sessions.findById(authorization.sessionId) : undefined;
+  // RFC 6749 §5.2 (RFC 8628 §3.5 defers to it): the approval is no longer valid once the account is
+  // disabled, whether or not its session has ended yet.
+  if (user && user.disabledAt !== null) throw invalidGrant('the account is disabled');
   if (!user || !session || !isActive(ctx, session))
     throw new OAuthError('access_denied', 'the session that approved the request has ended', { status: 400 });
 

@@ -77,6 +77,8 @@ export async function redeemRefreshToken(
 
   const user = await ctx.store.users.findBySub(grant.userId);
   if (!user) throw invalidGrant('the refresh token is invalid');
+  // RFC 6749 §5.2: a disabled account's grants are no longer valid, offline ones included.
+  if (user.disabledAt !== null) throw invalidGrant('the account is disabled');
 
   const next = await newRefreshToken(ctx, grant.id);
   const { response, issued } = await mintTokenResponse(

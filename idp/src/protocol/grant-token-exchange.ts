@@ -66,7 +66,9 @@ export async function exchangeToken(
   const grantId = await ctx.store.grants.activeGrantOfAccessToken(claims.jti);
   if (grantId === undefined) throw unacceptable('subject_token is revoked or is not a person’s access token');
   const user = await ctx.store.users.findBySub(claims.sub);
-  if (!user) throw unacceptable('subject_token is revoked or is not a person’s access token');
+  // A disabled account's tokens are as good as revoked.
+  if (!user || user.disabledAt !== null)
+    throw unacceptable('subject_token is revoked or is not a person’s access token');
 
   const scope = scopeOf(String(claims.scope ?? ''), params.get('scope'));
   const minted = await mintExchangedAccessToken(ctx, {

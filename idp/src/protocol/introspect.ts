@@ -15,6 +15,13 @@ export type Introspection = { active: false } | ({ active: true } & Record<strin
 
 const INACTIVE: Introspection = { active: false };
 
+/** A disabled person's tokens are as good as revoked. A machine client's token names no person. */
+async function ofDisabledAccount(ctx: IssuerContext, sub: unknown): Promise<boolean> {
+  if (typeof sub !== 'string') return false;
+  const user = await ctx.store.users.findBySub(sub);
+  return user !== undefined && user.disabledAt !== null;
+}
+
 /** Introspects `value` for an authenticated `client`; throws invalid_client or invalid_request. */
 export async function introspectToken(
   ctx: IssuerContext,
@@ -31,6 +38,7 @@ export async function introspectToken(
     const audiences = Array.isArray(c.aud) ? c.aud : c.aud ? [c.aud] : [];
     const visible = c.client_id === client.id || audiences.some((a) => client.allowedResources.includes(a));
     if (!visible || typeof c.jti !== 'string' || !(await ctx.store.grants.isAccessTokenActive(c.jti))) return INACTIVE;
+    if (await ofDisabledAccount(ctx, c.sub)) return INACTIVE;
     return {
       active: true,
       token_type: 'Bearer',
@@ -60,6 +68,7 @@ export async function introspectToken(
     )
       return INACTIVE;
     if (token.expiresAt <= now || (grant.expiresAt !== null && grant.expiresAt <= now)) return INACTIVE;
+    if (await ofDisabledAccount(ctx, grant.userId)) return INACTIVE;
     if (!grant.offline) {
       const session = await ctx.store.sessions.findById(grant.sessionId);
       if (!session || !isActive(ctx, session)) return INACTIVE;

@@ -6,6 +6,7 @@
  */
 import type { IssuerContext } from '../context.js';
 import type { Interaction } from '../store/index.js';
+import { refuseDisabledSignIn } from './account-status.js';
 import { audit } from './audit.js';
 import { PasskeyRefused, passkeyMethods, verifyPasskeyAssertion } from './passkeys.js';
 import type { SignInResult } from './sign-in.js';
@@ -41,6 +42,8 @@ export async function signInWithPasskey(
     return { ok: false, message: PASSKEY_SIGN_IN_REFUSED };
   }
   const { user, passkey } = assertion;
+  const disabled = await refuseDisabledSignIn(ctx, user, { clientId, ip: device.ip, method: 'passkey' });
+  if (disabled) return { ok: false, message: disabled };
   const current = await findActiveSession(ctx, attempt.sessionSecret);
   const { session, secret } = await signInSession(ctx, user, device, current, passkeyMethods(passkey));
   ctx.log.info('sign_in.succeeded', { sub: user.sub, sid: session.id, method: 'passkey' });

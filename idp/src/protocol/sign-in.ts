@@ -5,6 +5,7 @@
 import { OAuthError, type AuthenticationMethod } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
 import type { Interaction, SsoSession, User } from '../store/index.js';
+import { refuseDisabledSignIn } from './account-status.js';
 import { audit } from './audit.js';
 import { authorize, type AuthorizeOutcome } from './authorize.js';
 import { BadCredentialsError } from './credentials.js';
@@ -61,6 +62,8 @@ export async function signIn(
     await audit(ctx, 'sign_in.failed', { subject: e.subject, clientId, ip: device.ip, detail: { reason: e.reason } });
     return { ok: false, message: e.message };
   }
+  const disabled = await refuseDisabledSignIn(ctx, user, { clientId, ip: device.ip, method: 'password' });
+  if (disabled) return { ok: false, message: disabled };
   if (await hasEnrolledSecondFactor(ctx, user.sub)) {
     // No session before the second factor: a password alone opens nothing, not even the account page.
     await ctx.store.interactions.setPendingUser(attempt.interaction.id, user.sub);
@@ -179,6 +182,9 @@ export async function giveSecondFactor(
   if ('refused' in result) return { ok: false, message: result.refused };
   const left = result.recoveryCodesLeft === undefined ? {} : { recoveryCodesLeft: result.recoveryCodesLeft };
   const clientId = interaction.request?.clientId ?? null;
+  // Disabled between the password and the code.
+  const disabled = await refuseDisabledSignIn(ctx, user, { clientId, ip: device.ip, method: 'second_factor' });
+  if (disabled) return { ok: false, message: disabled };
   if (interaction.pendingUserId !== null) {
     const { session, secret } = await signInSession(ctx, user, device, current, ['pwd', ...result.amr, 'mfa']);
     ctx.log.info('sign_in.succeeded', { sub: user.sub, sid: session.id });

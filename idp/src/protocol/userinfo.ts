@@ -43,6 +43,8 @@ export async function userinfo(ctx: IssuerContext, accessToken: string, presente
   if (!scope.includes('openid')) throw new OAuthError('insufficient_scope', 'the access token lacks the openid scope');
   const user = await ctx.store.users.findBySub(String(claims.sub));
   if (!user) throw new OAuthError('invalid_token', 'the access token names no known user');
+  // RFC 6750 §3.1: a disabled account's tokens are as good as revoked.
+  if (user.disabledAt !== null) throw new OAuthError('invalid_token', 'the access token has been revoked');
   const info: UserInfo = { sub: user.sub };
   if (scope.includes('profile')) info.name = user.displayName;
   if (scope.includes('email')) Object.assign(info, { email: user.email, email_verified: false });

@@ -1,0 +1,148 @@
+/**
+ * What an operator does to people's accounts, from the CLI or the admin console (one
+ * implementation for both): the admin role, disabling and enabling an account, ending every
+ * session of a person, finding people and looking at one. Every change is audited with its actor:
+ * the admin's `sub` in the console, `cli` on the command line.
+ */
+import type { IssuerContext } from '../context.js';
+import type { SsoSession, Store, User } from '../store/index.js';
+import type { Clock } from '@tessera/shared';
+import { audit } from './audit.js';
+import { endSsoSession } from './end-session.js';
+import { secondFactorsOf, type SecondFactors } from './second-factor.js';
+import { isActive } from './sso-session.js';
+
+/** Who acted, and from where (the console's client address; none on the command line). */
+export interface Operator {
+  /** The admin's `sub`, or `cli`. */
+  actor: string;
+  ip: string | null;
+}
+
+export const CLI_OPERATOR: Operator = { actor: 'cli', ip: null };
+
+/** The email or sub names no account: the caller answers 404 or exits 1, and nothing changed. */
+export class UnknownPerson extends Error {
+  readonly code = 'ERR_UNKNOWN_PERSON';
+  constructor(who: string) {
+    super(`no account ${who}`);
+    this.name = 'UnknownPerson';
+  }
+}
+
+/** An admin may not disable themselves or take their own role back: the console would lock them out mid-change. */
+export class SelfChangeRefused extends Error {
+  readonly code = 'ERR_SELF_CHANGE';
+  constructor() {
+    super('an admin cannot disable their own account or take back their own admin role');
+    this.name = 'SelfChangeRefused';
+  }
+}
+
+type Deps = { store: Store; clock: Clock };
+
+async function personByEmail(deps: Deps, email: string): Promise<User> {
+  const user = email.length <= 320 ? await deps.store.users.findByEmail(email) : undefined;
+  if (!user) throw new UnknownPerson(email);
+  return user;
+}
+
+/** The person a console link names by `sub`. */
+export async function personBySub(deps: Deps, sub: string): Promise<User> {
+  const user = sub.length <= 64 ? await deps.store.users.findBySub(sub) : undefined;
+  if (!user) throw new UnknownPerson(sub);
+  return user;
+}
+
+/**
+ * Grants (`admin` true) or takes back the admin role; only the CLI does, so that a stolen console
+ * session cannot make more admins. True when it changed, and then audited.
+ */
+export async function setAdminRole(deps: Deps, email: string, admin: boolean, by: Operator): Promise<boolean> {
+  const user = await personByEmail(deps, email);
+  const changed = await deps.store.users.setAdmin(user.sub, admin, deps.clock.now());
+  if (changed) {
+    await audit(deps, admin ? 'admin.granted' : 'admin.revoked', {
+      subject: user.sub,
+      ip: by.ip,
+      detail: { actor: by.actor },
+    });
+  }
+  return changed;
+}
+
+/**
+ * Ends every unended session of the person, each as RP-Initiated Logout would (back-channel
+ * logout to its apps, its non-offline grants revoked). Returns how many ended.
+ */
+export async function endSessionsOf(ctx: IssuerContext, sub: string, by: Operator): Promise<number> {
+  const user = await personBySub(ctx, sub);
+  let ended = 0;
+  for (const session of await ctx.store.sessions.listActiveForUser(user.sub))
+    if (await endSsoSession(ctx, session)) ended++;
+  await audit(ctx, 'user.sessions_ended', { subject: user.sub, ip: by.ip, detail: { actor: by.actor, ended } });
+  return ended;
+}
+
+/**
+ * Disables the account: from now on every sign-in, grant and token of the person is refused
+ * (./account-status.ts and the grants), and what they hold now ends. True when it changed.
+ */
+export async function disableAccount(ctx: IssuerContext, sub: string, by: Operator): Promise<boolean> {
+  const user = await personBySub(ctx, sub);
+  if (user.sub === by.actor) throw new SelfChangeRefused();
+  // Marked first: a sign-in or refresh racing with the ending below is refused by the mark.
+  const changed = await ctx.store.users.setDisabled(user.sub, true, ctx.clock.now());
+  if (changed) await audit(ctx, 'user.disabled', { subject: user.sub, ip: by.ip, detail: { actor: by.actor } });
+  for (const session of await ctx.store.sessions.listActiveForUser(user.sub)) await endSsoSession(ctx, session);
+  return changed;
+}
+
+/** Lets the account sign in again; what ended when it was disabled stays ended. True when it changed. */
+export async function enableAccount(deps: Deps, sub: string, by: Operator): Promise<boolean> {
+  const user = await personBySub(deps, sub);
+  const changed = await deps.store.users.setDisabled(user.sub, false, deps.clock.now());
+  if (changed) await audit(deps, 'user.enabled', { subject: user.sub, ip: by.ip, detail: { actor: by.actor } });
+  return changed;
+}
+
+/** The CLI's names for the same: people by email. */
+export async function disableAccountByEmail(ctx: IssuerContext, email: string, by: Operator): Promise<boolean> {
+  return disableAccount(ctx, (await personByEmail(ctx, email)).sub, by);
+}
+export async function enableAccountByEmail(deps: Deps, email: string, by: Operator): Promise<boolean> {
+  return enableAccount(deps, (await personByEmail(deps, email)).sub, by);
+}
+
+/** The most people a search lists: enough to pick from, never the whole table. */
+export const SEARCH_LIMIT = 25;
+/** The longest search text: an email's length. */
+export const SEARCH_MAX = 320;
+
+/** People whose email or name contains `text`, at most SEARCH_LIMIT (one more says "there are more"). */
+export async function findPeople(deps: Deps, text: string): Promise<{ people: User[]; more: boolean }> {
+  const found = await deps.store.users.search(text.trim().slice(0, SEARCH_MAX), SEARCH_LIMIT + 1);
+  return { people: found.slice(0, SEARCH_LIMIT), more: found.length > SEARCH_LIMIT };
+}
+
+/** One person as the console shows them. */
+export interface PersonOverview {
+  user: User;
+  /** Their sessions still active, most recently used first: how each signed in, from where. */
+  sessions: SsoSession[];
+  passkeys: number;
+  factors: SecondFactors;
+}
+
+export async function personOverview(ctx: IssuerContext, sub: string): Promise<PersonOverview> {
+  const user = await personBySub(ctx, sub);
+  const sessions = (await ctx.store.sessions.listActiveForUser(user.sub))
+    .filter((s) => isActive(ctx, s))
+    .sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+  return {
+    user,
+    sessions,
+    passkeys: (await ctx.store.passkeys.listForUser(user.sub)).length,
+    factors: await secondFactorsOf(ctx, user.sub),
+  };
+}
