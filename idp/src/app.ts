@@ -11,6 +11,7 @@ import { LIMITS, readParams } from './protocol/params.js';
 import { accountRoutes } from './routes/account.js';
 import { accountDeletionRoutes } from './routes/account-deletion.js';
 import { passwordChangeRoutes } from './routes/password-change.js';
+import { adminRoutes } from './routes/admin.js';
 import { passkeyRoutes } from './routes/passkeys.js';
 import { deviceAuthorizationRoutes, devicePageRoutes } from './routes/device.js';
 import { authorizeRoutes } from './routes/authorize.js';
@@ -86,6 +87,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     passwordChangeRoutes,
     accountDeletionRoutes,
     passkeyRoutes,
+    adminRoutes,
     deviceAuthorizationRoutes,
     devicePageRoutes,
     homeRoutes,

@@ -45,12 +45,16 @@ export async function listSigningKeys(deps: Pick<KeyRotationDeps, 'store' | 'con
     }));
 }
 
-/** Runs `keys rotate` and words its outcome; a refusal is thrown as a KeyRotationError. */
+/**
+ * Runs `keys rotate` (or the admin console's button, `actor` the admin's sub) and words its
+ * outcome; a refusal is thrown as a KeyRotationError.
+ */
 export async function rotateFromCommand(
   deps: KeyRotationDeps,
   force: boolean,
+  actor = 'cli',
 ): Promise<{ rotation: Rotation; text: string }> {
-  const rotation = await rotateSigningKey(deps, { force, trigger: 'command' });
+  const rotation = await rotateSigningKey(deps, { force, trigger: 'command', actor });
   const lines = [
     `rotated: ${rotation.to} signs from now on; ` +
       `${rotation.from} is retired and stays published until its tokens have expired`,

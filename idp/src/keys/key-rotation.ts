@@ -98,7 +98,8 @@ async function ensureNextKey(
  */
 export async function rotateSigningKey(
   deps: KeyRotationDeps,
-  opts: { force?: boolean; trigger: 'schedule' | 'command' },
+  /** `actor`: who asked for a command's rotation (an admin's sub, or `cli`). */
+  opts: { force?: boolean; trigger: 'schedule' | 'command'; actor?: string },
 ): Promise<Rotation> {
   const before = byState(await deps.store.signingKeys.list());
   if (!before.current)
@@ -130,7 +131,14 @@ export async function rotateSigningKey(
     throw new KeyRotationError('ERR_KEY_RING_CHANGED', 'the key ring changed while rotating; look at it again');
   }
   await audit(deps, 'key.rotated', {
-    detail: { from: current.kid, to: next.kid, alg: next.alg, forced: early, trigger: opts.trigger },
+    detail: {
+      from: current.kid,
+      to: next.kid,
+      alg: next.alg,
+      forced: early,
+      trigger: opts.trigger,
+      ...(opts.actor === undefined ? {} : { actor: opts.actor }),
+    },
   });
   return { from: current.kid, to: next.kid, next: await ensureNextKey(deps), forced: early, at: now };
 }
