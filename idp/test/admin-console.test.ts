@@ -248,8 +248,8 @@ describe('changes, each audited with the admin as actor', () => {
     const ended = await post(idp, jar, `/admin/users/${target.sub}/end-sessions`, { form_token: formToken });
     expect(locationPath(idp, ended)).toBe(`/admin/users/${target.sub}?done=sessions-ended`);
     expect(await idp.issuer.ctx.store.sessions.listActiveForUser(target.sub)).toEqual([]);
-    expect((await auditOf('user.sessions_ended', target.sub)).map((e) => e.detail)).toEqual([
-      { actor: admin.sub, ended: 1 },
+    expect((await auditOf('account.access_ended', target.sub)).map((e) => e.detail)).toEqual([
+      { actor: admin.sub, reason: 'ended_by_admin', sessions: 1, accessTokens: 0 },
     ]);
 
     const disabled = await post(idp, jar, `/admin/users/${target.sub}/disable`, { form_token: formToken });

@@ -61,8 +61,6 @@ export type AuditType =
   /** An account disabled or enabled by an admin or the CLI (`detail.actor`). */
   | 'user.disabled'
   | 'user.enabled'
-  /** An admin ended every session of a person (`detail.actor`, `detail.ended`). */
-  | 'user.sessions_ended'
   /** Right credentials for a disabled account: refused, `detail.method` says which sign-in. */
   | 'sign_in.refused_disabled'
   /** The admin console refused a form (a missing or wrong form token, another origin). */

@@ -7,8 +7,8 @@
 import type { IssuerContext } from '../context.js';
 import type { SsoSession, Store, User } from '../store/index.js';
 import type { Clock } from '@tessera/shared';
+import { endAccountAccess } from './account-access.js';
 import { audit } from './audit.js';
-import { endSsoSession } from './end-session.js';
 import { secondFactorsOf, type SecondFactors } from './second-factor.js';
 import { isActive } from './sso-session.js';
 
@@ -72,16 +72,14 @@ export async function setAdminRole(deps: Deps, email: string, admin: boolean, by
 }
 
 /**
- * Ends every unended session of the person, each as RP-Initiated Logout would (back-channel
- * logout to its apps, its non-offline grants revoked). Returns how many ended.
+ * Ends every session of the person (their apps told by back-channel logout) and revokes every
+ * grant, offline ones too: an admin ending someone's access leaves no refresh token behind.
+ * Returns how many sessions ended.
  */
 export async function endSessionsOf(ctx: IssuerContext, sub: string, by: Operator): Promise<number> {
   const user = await personBySub(ctx, sub);
-  let ended = 0;
-  for (const session of await ctx.store.sessions.listActiveForUser(user.sub))
-    if (await endSsoSession(ctx, session)) ended++;
-  await audit(ctx, 'user.sessions_ended', { subject: user.sub, ip: by.ip, detail: { actor: by.actor, ended } });
-  return ended;
+  const ended = await endAccountAccess(ctx, user.sub, { ...by, reason: 'ended_by_admin' });
+  return ended.sessions;
 }
 
 /**
@@ -94,7 +92,8 @@ export async function disableAccount(ctx: IssuerContext, sub: string, by: Operat
   // Marked first: a sign-in or refresh racing with the ending below is refused by the mark.
   const changed = await ctx.store.users.setDisabled(user.sub, true, ctx.clock.now());
   if (changed) await audit(ctx, 'user.disabled', { subject: user.sub, ip: by.ip, detail: { actor: by.actor } });
-  for (const session of await ctx.store.sessions.listActiveForUser(user.sub)) await endSsoSession(ctx, session);
+  // Run even when it was disabled already: whatever a race let through since ends too.
+  await endAccountAccess(ctx, user.sub, { ...by, reason: 'account_disabled' });
   return changed;
 }
 

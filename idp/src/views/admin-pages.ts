@@ -121,7 +121,7 @@ ${
 export const USER_NOTICES = {
   disabled: 'The account is disabled: its sessions ended and its apps were told.',
   enabled: 'The account is enabled: the person may sign in again.',
-  'sessions-ended': 'Every session of this person ended, and their apps were told.',
+  'sessions-ended': 'Every session of this person ended (their apps were told) and every grant was revoked.',
   unchanged: 'Nothing to change: the account was already so.',
 } as const;
 export type UserNotice = keyof typeof USER_NOTICES;
@@ -177,8 +177,9 @@ ${
       : action(frame, `${base}/enable`, 'Enable account')
 }
 </p>
-<p class="muted">Disabling refuses every sign-in, grant and token of the person, ends their sessions (their apps are
-told) and revokes their grants, offline ones included.</p>
+<p class="muted">Ending all sessions signs the person out everywhere (their apps are told) and revokes every grant,
+offline ones included; they may sign in again. Disabling does the same and refuses every sign-in, grant and token
+of the person until the account is enabled.</p>
 <p><a href="${ADMIN_PATHS.users}">Back to users</a></p>`,
     shown,
   );
