@@ -4,6 +4,7 @@
  * a disable ends the person's sessions, and the running issuer delivers the back-channel logout
  * the CLI queued. Mistakes are a message and an exit code, never a stack trace.
  */
+import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryJtiStore, createRemoteKeySet, verifyLogoutToken } from '@tessera/shared';
 import { eventually } from '@tessera/shared/testing';
@@ -83,6 +84,58 @@ describe('the CLI on people', { timeout: 60_000 }, () => {
     expect(JSON.parse(enabled.stdout)).toEqual({ email: person.email, disabled: false, changed: true });
     expect((await idp.issuer.ctx.store.users.findBySub(person.sub))?.disabledAt).toBeNull();
     expect(await auditOf('user.enabled', person.sub)).toEqual([{ actor: 'cli' }]);
+  });
+
+  it('updates a client: its second-factor requirement on and off, its redirect URIs', async () => {
+    const id = 'cli-updated-app';
+    await registerWebClient(idp, fx, { id, name: 'CLI Updated', secret: 'cli-updated-app-secret-cli-updated-app-0' });
+    const on = await cli('clients', 'update', '--id', id, '--require-mfa', '--json');
+    expect(on.code, on.stderr).toBe(0);
+    expect(JSON.parse(on.stdout)).toMatchObject({ client_id: id, require_mfa: true, redirect_uris: [fx.redirectUri] });
+    const off = await cli('clients', 'update', '--id', id, '--no-require-mfa', '--redirect-uri', 'https://cli.test/cb');
+    expect(off.code, off.stderr).toBe(0);
+    expect(await idp.issuer.ctx.store.clients.findById(id)).toMatchObject({
+      requireMfa: false,
+      redirectUris: ['https://cli.test/cb'],
+    });
+    const both = await cli('clients', 'update', '--id', id, '--require-mfa', '--no-require-mfa');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/^--require-mfa and --no-require-mfa contradict each other\n/);
+    expect(await idp.issuer.ctx.store.clients.findById(id)).toMatchObject({ requireMfa: false });
+    const events = await sql(
+      idp,
+      "select detail from audit_events where client_id = ? and type = 'client.updated'",
+      id,
+    );
+    expect(events.map((e) => storedJson(e.detail))).toEqual([
+      { changed: ['requireMfa'], actor: 'cli' },
+      { changed: ['redirectUris', 'requireMfa'], actor: 'cli' },
+    ]);
+  });
+
+  it('rotates a client secret, shown once; refuses an unknown client and an empty update', async () => {
+    const id = 'cli-rotated-app';
+    await registerWebClient(idp, fx, { id, name: 'CLI Rotated', secret: 'cli-rotated-app-secret-cli-rotated-app-0' });
+    const rotated = await cli('clients', 'rotate-secret', '--id', id, '--json');
+    const { client_secret: secret } = JSON.parse(rotated.stdout) as { client_secret: string };
+    const stored = await idp.issuer.ctx.store.clients.findById(id);
+    expect(stored?.secretDigest).toBe(createHash('sha256').update(secret).digest('base64url'));
+    const events = await sql(
+      idp,
+      "select type, detail from audit_events where client_id = ? and type like 'client.%' order by id",
+      id,
+    );
+    expect(events.map((e) => [e.type, storedJson(e.detail)])).toEqual([
+      ['client.created', { type: 'confidential', party: 'first' }],
+      ['client.secret_rotated', { actor: 'cli' }],
+    ]);
+    const nothing = await cli('clients', 'update', '--id', id);
+    expect(nothing.stderr).toMatch(/^nothing to update/);
+    const unknown = await cli('clients', 'rotate-secret', '--id', 'no-such-client');
+    expect({ code: unknown.code, stderr: unknown.stderr }).toEqual({
+      code: 1,
+      stderr: 'error: client no-such-client does not exist\n',
+    });
   });
 
   it('refuses an unknown email and a missing or extra operand, changing nothing', async () => {

@@ -3,7 +3,7 @@
  * alice turns on an authenticator app, signs in again with her password and a code, opens the
  * console, finds bob — signed in to app A and app B in his own browser — and disables him. Bob is
  * then signed out of both apps (back-channel logout) and refused at his next sign-in. Each console
- * page is kept as a PNG in artifacts/screenshots/.
+ * page is kept as a PNG in artifacts/screenshots/ (the clients page too).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -116,6 +116,9 @@ describe('the admin console', () => {
     await admin.goto(`${issuer}/admin/audit?person=bob%40example.com`);
     await expect.poll(() => admin.locator('table tbody tr', { hasText: 'user.disabled' }).count()).toBe(1);
     await keep(admin, 'audit');
+    await admin.goto(`${issuer}/admin/clients`);
+    await expect.poll(() => admin.getByRole('link', { name: 'app-a', exact: true }).count()).toBe(1);
+    await keep(admin, 'clients');
     await admin.goto(`${issuer}/admin/keys`);
     await expect.poll(() => admin.locator('table tbody tr', { hasText: 'current' }).count()).toBe(1);
     await keep(admin, 'keys');

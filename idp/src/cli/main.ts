@@ -8,6 +8,8 @@
  *   npm run idp -- users|clients|resources list [--json]
  *   npm run idp -- users grant-admin|revoke-admin|disable|enable EMAIL [--json]
  *   npm run idp -- clients delete --id CLIENT_ID [--json]
+ *   npm run idp -- clients update --id CLIENT_ID [--redirect-uri URI ...] [--require-mfa|--no-require-mfa] [--json]
+ *   npm run idp -- clients rotate-secret --id CLIENT_ID [--json]
  *   npm run idp -- keys list [--json]
  *   npm run idp -- keys rotate [--force] [--json]
  *   npm run idp -- backup FILE [--json]
@@ -32,6 +34,9 @@ import {
   registerClient,
   registerResource,
   registerUser,
+  reviseClient,
+  rotateClientSecret,
+  type ClientChange,
 } from '../protocol/registration.js';
 import { BackupError, backupSqlite, EmailTakenError, isPostgresUrl, openStore, type Store } from '../store/index.js';
 import { openOperatorContext } from '../issuer.js';
@@ -82,6 +87,11 @@ const USAGE = `usage: npm run idp -- <command> [options]
                                                      --require-mfa: every sign-in for it needs a
                                                      second factor or a passkey
   clients list [--json]
+  clients update --id CLIENT_ID [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...]
+                 [--resource URI ...] [--require-mfa | --no-require-mfa] [--json]
+                                                     each list given replaces the registered one;
+                                                     scopes of resources it no longer has go too
+  clients rotate-secret --id CLIENT_ID [--json]      a new secret, shown once; the old one stops working
   clients delete --id CLIENT_ID [--json]             the client, its grants, consents and tokens go;
                                                      every running issuer refuses it from its next
                                                      request on
@@ -132,6 +142,7 @@ const OPTIONS = {
   'jwks-uri': { type: 'string' },
   'require-par': { type: 'boolean' },
   'require-mfa': { type: 'boolean' },
+  'no-require-mfa': { type: 'boolean' },
   since: { type: 'string' },
   limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -296,6 +307,36 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       exchange_for: c.exchangeTargets,
     }));
     return out(clients, table(clients));
+  }
+  if (noun === 'clients' && verb === 'update') {
+    const id = required(values.id, 'id');
+    if (values['require-mfa'] && values['no-require-mfa'])
+      throw new UsageError('--require-mfa and --no-require-mfa contradict each other');
+    const change: ClientChange = {
+      ...(values['redirect-uri'] ? { redirectUris: values['redirect-uri'] } : {}),
+      ...(values['post-logout-redirect-uri'] ? { postLogoutRedirectUris: values['post-logout-redirect-uri'] } : {}),
+      ...(values.resource ? { resources: values.resource } : {}),
+      ...(values['require-mfa'] ? { requireMfa: true } : values['no-require-mfa'] ? { requireMfa: false } : {}),
+    };
+    if (Object.keys(change).length === 0) throw new UsageError('nothing to update: give what changes');
+    const c = await reviseClient(deps, id, change, CLI_OPERATOR);
+    const data = {
+      client_id: c.id,
+      redirect_uris: c.redirectUris,
+      post_logout_redirect_uris: c.postLogoutRedirectUris,
+      resources: c.allowedResources,
+      scopes: c.allowedScopes,
+      require_mfa: c.requireMfa,
+    };
+    return out(data, `updated client ${c.id}\n${table([data])}`);
+  }
+  if (noun === 'clients' && verb === 'rotate-secret') {
+    const id = required(values.id, 'id');
+    const secret = await rotateClientSecret(deps, id, CLI_OPERATOR);
+    return out(
+      { client_id: id, client_secret: secret },
+      `client_id:     ${id}\nclient_secret: ${secret}\n(the secret is shown once; the old one no longer works)`,
+    );
   }
   if (noun === 'clients' && verb === 'delete') {
     const id = required(values.id, 'id');

@@ -19,6 +19,11 @@ export type AuditType =
   | 'key.rotated'
   | 'client.created'
   | 'client.deleted'
+  /** A client's redirect URIs, resources or MFA requirement changed (`detail.changed`), or its secret. */
+  | 'client.updated'
+  | 'client.secret_rotated'
+  /** An API registered from the admin console (`detail.actor`). */
+  | 'resource.created'
   | 'user.created'
   | 'token.revoked'
   | 'token.exchanged'

@@ -182,17 +182,111 @@ async function clientFrom(
   return secret === undefined ? { client } : { client, secret };
 }
 
+/** Who changed a registration, for the audit trail: an admin's `sub` and address, or the CLI. */
+export interface Registrar {
+  actor: string;
+  ip: string | null;
+}
+
+const byWhom = (by: Registrar | undefined) =>
+  by ? { ip: by.ip, actor: { actor: by.actor } } : { ip: null, actor: {} };
+
 /** Registers a client; a confidential client's secret is returned once and only its digest kept. */
 export async function registerClient(
   deps: { store: Store; clock: Clock },
   input: ClientInput,
+  by?: Registrar,
 ): Promise<{ client: Client; secret?: string }> {
   const registered = await clientFrom(deps.store, input, { id: input.id ?? randomId(), createdAt: deps.clock.now() });
   const { client } = registered;
   if (await deps.store.clients.findById(client.id)) throw new RegistrationError(`client ${client.id} already exists`);
   await deps.store.clients.create(client);
-  await audit(deps, 'client.created', { clientId: client.id, detail: { type: client.type, party: client.party } });
+  const { ip, actor } = byWhom(by);
+  await audit(deps, 'client.created', {
+    clientId: client.id,
+    ip,
+    detail: { type: client.type, party: client.party, ...actor },
+  });
   return registered;
+}
+
+/** What an operator may change of a registered client (the rest stays as registered). */
+export interface ClientChange {
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  resources?: string[];
+  requireMfa?: boolean;
+}
+
+async function existingClient(store: Store, id: string): Promise<Client> {
+  const client = id.length <= 64 ? await store.clients.findById(id) : undefined;
+  if (!client) throw new RegistrationError(`client ${id} does not exist`);
+  return client;
+}
+
+/**
+ * Changes a client's redirect URIs, resources or second-factor requirement, checked as a new
+ * registration is; its id, secret and keys stay. Scopes of resources it no longer has go with them.
+ */
+export async function reviseClient(
+  deps: { store: Store; clock: Clock },
+  id: string,
+  change: ClientChange,
+  by?: Registrar,
+): Promise<Client> {
+  const existing = await existingClient(deps.store, id);
+  const resources = change.resources ?? existing.allowedResources;
+  const resourceScopes = new Set<string>();
+  for (const r of resources)
+    for (const s of (await deps.store.resources.findById(r))?.scopes ?? []) resourceScopes.add(s);
+  const derived = new Set<string>(['authorization_code', TOKEN_EXCHANGE_GRANT_TYPE]);
+  const { client } = await clientFrom(
+    deps.store,
+    {
+      id: existing.id,
+      name: existing.name,
+      type: existing.type,
+      party: existing.party,
+      redirectUris: change.redirectUris ?? existing.redirectUris,
+      postLogoutRedirectUris: change.postLogoutRedirectUris ?? existing.postLogoutRedirectUris,
+      backchannelLogoutUri: existing.backchannelLogoutUri,
+      scopes: existing.allowedScopes.filter((s) => (SCOPES as readonly string[]).includes(s) || resourceScopes.has(s)),
+      resources,
+      grantTypes: existing.grantTypes.filter((g) => !derived.has(g)),
+      exchangeTargets: existing.exchangeTargets,
+      dpopBound: existing.dpopBound,
+      requirePushedAuthorizationRequests: existing.requirePushedAuthorizationRequests,
+      requireMfa: change.requireMfa ?? existing.requireMfa,
+      ...(existing.jwks !== null ? { jwks: existing.jwks } : {}),
+      ...(existing.jwksUri !== null ? { jwksUri: existing.jwksUri } : {}),
+    },
+    { id: existing.id, createdAt: existing.createdAt },
+  );
+  // The secret is not part of the change: the digest stays (clientFrom made a new one).
+  const revised = { ...client, secretDigest: existing.secretDigest };
+  await deps.store.clients.update(revised);
+  const { ip, actor } = byWhom(by);
+  await audit(deps, 'client.updated', { clientId: id, ip, detail: { changed: Object.keys(change).sort(), ...actor } });
+  return revised;
+}
+
+/**
+ * A new secret for a confidential client that authenticates with one, shown once; the old one
+ * stops working at once (no node caches a client).
+ */
+export async function rotateClientSecret(
+  deps: { store: Store; clock: Clock },
+  id: string,
+  by?: Registrar,
+): Promise<string> {
+  const existing = await existingClient(deps.store, id);
+  if (existing.secretDigest === null)
+    throw new RegistrationError(`client ${id} has no secret (a public client, or one that authenticates with keys)`);
+  const secret = randomSecret();
+  await deps.store.clients.update({ ...existing, secretDigest: digest(secret) });
+  const { ip, actor } = byWhom(by);
+  await audit(deps, 'client.secret_rotated', { clientId: id, ip, detail: { ...actor } });
+  return secret;
 }
 
 /** Replaces an existing client's registration with `input` (demo seeding keeps URLs current). */
@@ -216,6 +310,7 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
 export async function registerResource(
   deps: { store: Store; clock: Clock },
   input: { id: string; name: string; scopes?: string[] },
+  by?: Registrar,
 ): Promise<Resource> {
   const scopes = [...new Set(input.scopes ?? [])];
   for (const s of scopes) {
@@ -231,7 +326,14 @@ export async function registerResource(
   if (!ok) throw new RegistrationError('resource identifier must be an absolute URI without a fragment');
   if (!input.name.trim() || input.name.length > 200) throw new RegistrationError('name must be 1–200 characters');
   if (await deps.store.resources.findById(input.id)) throw new RegistrationError(`resource ${input.id} already exists`);
-  return deps.store.resources.create({ id: input.id, name: input.name.trim(), scopes, createdAt: deps.clock.now() });
+  const resource = await deps.store.resources.create({
+    id: input.id,
+    name: input.name.trim(),
+    scopes,
+    createdAt: deps.clock.now(),
+  });
+  if (by) await audit(deps, 'resource.created', { ip: by.ip, detail: { resource: resource.id, actor: by.actor } });
+  return resource;
 }
 
 /**
@@ -241,7 +343,8 @@ export async function registerResource(
  * node caches a client. Logout tokens already queued for it are still delivered (the sessions they
  * end were ended while it was registered); the audit trail keeps its events.
  */
-export async function deleteClient(deps: { store: Store; clock: Clock }, id: string): Promise<void> {
+export async function deleteClient(deps: { store: Store; clock: Clock }, id: string, by?: Registrar): Promise<void> {
   if (!(await deps.store.clients.delete(id))) throw new RegistrationError(`client ${id} does not exist`);
-  await audit(deps, 'client.deleted', { clientId: id });
+  const { ip, actor } = byWhom(by);
+  await audit(deps, 'client.deleted', { clientId: id, ip, ...(by ? { detail: actor } : {}) });
 }

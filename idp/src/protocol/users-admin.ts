@@ -8,16 +8,16 @@ import type { IssuerContext } from '../context.js';
 import type { SsoSession, Store, User } from '../store/index.js';
 import type { Clock } from '@tessera/shared';
 import { endAccountAccess } from './account-access.js';
+import type { Registrar } from './registration.js';
 import { audit } from './audit.js';
 import { secondFactorsOf, type SecondFactors } from './second-factor.js';
 import { isActive } from './sso-session.js';
 
-/** Who acted, and from where (the console's client address; none on the command line). */
-export interface Operator {
-  /** The admin's `sub`, or `cli`. */
-  actor: string;
-  ip: string | null;
-}
+/**
+ * Who acted, and from where: the admin's `sub` and the console's client address, or `cli` and
+ * none on the command line.
+ */
+export type Operator = Registrar;
 
 export const CLI_OPERATOR: Operator = { actor: 'cli', ip: null };
 

@@ -34,15 +34,30 @@ import {
 import { AuditQueryError, auditQuery } from '../protocol/audit-trail.js';
 import type { Params } from '../protocol/params.js';
 import {
+  RegistrationError,
+  deleteClient,
+  registerClient,
+  registerResource,
+  reviseClient,
+  rotateClientSecret,
+} from '../protocol/registration.js';
+import {
   ADMIN_PATHS,
+  CLIENT_NOTICES,
   USER_NOTICES,
   auditPage,
+  clientPage,
+  clientPath,
+  clientSecretPage,
+  clientsPage,
   consoleHomePage,
   consoleRefusalPage,
   keysPage,
   userPage,
   userPath,
   usersPage,
+  type ClientFormValues,
+  type ClientNotice,
   type ConsoleFrame,
   type UserNotice,
 } from '../views/admin-pages.js';
@@ -70,6 +85,31 @@ const refusedForm = (c: Context<Env>) =>
     ),
     403,
   );
+
+const noSuchClient = (c: Context<Env>) => c.html(consoleRefusalPage('Not found', 'There is no such client.'), 404);
+
+/** Client ids as registration accepts them (RFC 3986 unreserved characters). */
+const CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
+
+/** A textarea's URIs, one per line, blank lines ignored. */
+const uriLines = (text: string | undefined) =>
+  (text ?? '')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+
+/** The client form as sent: the text kept to show it again with the reason when refused. */
+function clientFormValues(form: Params): ClientFormValues {
+  return {
+    name: form.get('name') ?? '',
+    type: form.get('type') ?? '',
+    party: form.get('party') ?? '',
+    redirectUris: form.get('redirect_uris') ?? '',
+    postLogoutRedirectUris: form.get('post_logout_redirect_uris') ?? '',
+    resources: form.names.filter((n) => /^resource_\d{1,3}$/.test(n)).map((n) => form.get(n)!),
+    requireMfa: form.get('require_mfa') === '1',
+  };
+}
 
 const noSuchPerson = (c: Context<Env>) => c.html(consoleRefusalPage('Not found', 'There is no such account.'), 404);
 
@@ -218,6 +258,146 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
       const shown = { values, events: [], error: e.message };
       return c.html(auditPage(admitted, shown), 400);
     }
+  });
+
+  // --- Clients and resources ------------------------------------------------------------------
+
+  /** The clients page, with what a refused form sent and why, or a notice. */
+  async function showClients(
+    c: Context<Env>,
+    by: Admitted,
+    shown: Omit<Parameters<typeof clientsPage>[1], 'clients' | 'resources'>,
+    status: 200 | 400 = 200,
+  ) {
+    const clients = await ctx.store.clients.list();
+    return c.html(clientsPage(by, { clients, resources: await ctx.store.resources.list(), ...shown }), status);
+  }
+
+  app.get(ADMIN_PATHS.clients, async function listClients(c) {
+    const admitted = await admit(c, ADMIN_PATHS.clients);
+    if (admitted instanceof Response) return admitted;
+    const done = c.req.query('done');
+    const notice =
+      done !== undefined && Object.hasOwn(CLIENT_NOTICES, done) ? CLIENT_NOTICES[done as ClientNotice] : '';
+    return showClients(c, admitted, notice ? { notice } : {});
+  });
+
+  app.post(ADMIN_PATHS.clients, async function createClient(c) {
+    const checked = await admitChange(c, ADMIN_PATHS.clients);
+    if (checked instanceof Response) return checked;
+    const { admitted, form } = checked;
+    const values = clientFormValues(form);
+    try {
+      if (values.type !== 'confidential' && values.type !== 'public')
+        throw new RegistrationError('type must be confidential or public');
+      if (values.party !== 'first' && values.party !== 'third')
+        throw new RegistrationError('party must be first or third');
+      const { client, secret } = await registerClient(
+        ctx,
+        {
+          name: values.name,
+          type: values.type,
+          party: values.party,
+          redirectUris: uriLines(values.redirectUris),
+          postLogoutRedirectUris: uriLines(values.postLogoutRedirectUris),
+          resources: values.resources,
+          requireMfa: values.requireMfa,
+        },
+        admitted.operator,
+      );
+      // The secret is on this answer alone: no redirect could carry it without storing it.
+      return c.html(clientSecretPage(admitted, client, secret));
+    } catch (e) {
+      if (!(e instanceof RegistrationError)) throw e;
+      return showClients(c, admitted, { values, error: e.message }, 400);
+    }
+  });
+
+  app.post(ADMIN_PATHS.resources, async function createResource(c) {
+    const checked = await admitChange(c, ADMIN_PATHS.clients);
+    if (checked instanceof Response) return checked;
+    const { admitted, form } = checked;
+    const resourceValues = { id: form.get('id') ?? '', name: form.get('name') ?? '', scopes: form.get('scopes') ?? '' };
+    try {
+      const scopes = resourceValues.scopes.split(' ').filter(Boolean);
+      await registerResource(ctx, { id: resourceValues.id, name: resourceValues.name, scopes }, admitted.operator);
+    } catch (e) {
+      if (!(e instanceof RegistrationError)) throw e;
+      return showClients(c, admitted, { resourceValues, error: e.message }, 400);
+    }
+    return c.redirect(`${ADMIN_PATHS.clients}?done=resource-created`, 303);
+  });
+
+  /** The client a console path names, or the 404 to send instead. */
+  async function namedClient(c: Context<Env>) {
+    const id = c.req.param('id') ?? '';
+    const client = CLIENT_ID.test(id) ? await ctx.store.clients.findById(id) : undefined;
+    return client ?? noSuchClient(c);
+  }
+
+  app.get(`${ADMIN_PATHS.clients}/:id`, async function showClient(c) {
+    const admitted = await admit(c, ADMIN_PATHS.clients);
+    if (admitted instanceof Response) return admitted;
+    const client = await namedClient(c);
+    if (client instanceof Response) return client;
+    const notice = c.req.query('done') === 'updated' ? CLIENT_NOTICES.updated : undefined;
+    return c.html(clientPage(admitted, client, await ctx.store.resources.list(), notice ? { notice } : {}));
+  });
+
+  app.post(`${ADMIN_PATHS.clients}/:id`, async function changeClient(c) {
+    const checked = await admitChange(c, ADMIN_PATHS.clients);
+    if (checked instanceof Response) return checked;
+    const client = await namedClient(c);
+    if (client instanceof Response) return client;
+    const values = clientFormValues(checked.form);
+    try {
+      await reviseClient(
+        ctx,
+        client.id,
+        {
+          redirectUris: uriLines(values.redirectUris),
+          postLogoutRedirectUris: uriLines(values.postLogoutRedirectUris),
+          resources: values.resources,
+          requireMfa: values.requireMfa,
+        },
+        checked.admitted.operator,
+      );
+    } catch (e) {
+      if (!(e instanceof RegistrationError)) throw e;
+      const resources = await ctx.store.resources.list();
+      return c.html(clientPage(checked.admitted, client, resources, { values, error: e.message }), 400);
+    }
+    return c.redirect(`${clientPath(client.id)}?done=updated`, 303);
+  });
+
+  app.post(`${ADMIN_PATHS.clients}/:id/rotate-secret`, async function rotateSecret(c) {
+    const checked = await admitChange(c, ADMIN_PATHS.clients);
+    if (checked instanceof Response) return checked;
+    const client = await namedClient(c);
+    if (client instanceof Response) return client;
+    try {
+      const secret = await rotateClientSecret(ctx, client.id, checked.admitted.operator);
+      return c.html(clientSecretPage(checked.admitted, client, secret));
+    } catch (e) {
+      if (!(e instanceof RegistrationError)) throw e;
+      const resources = await ctx.store.resources.list();
+      return c.html(clientPage(checked.admitted, client, resources, { error: e.message }), 409);
+    }
+  });
+
+  app.post(`${ADMIN_PATHS.clients}/:id/delete`, async function removeClient(c) {
+    const checked = await admitChange(c, ADMIN_PATHS.clients);
+    if (checked instanceof Response) return checked;
+    const client = await namedClient(c);
+    if (client instanceof Response) return client;
+    try {
+      await deleteClient(ctx, client.id, checked.admitted.operator);
+    } catch (e) {
+      // Deleted by someone else in between.
+      if (!(e instanceof RegistrationError)) throw e;
+      return noSuchClient(c);
+    }
+    return c.redirect(`${ADMIN_PATHS.clients}?done=deleted`, 303);
   });
 
   // --- Signing keys -------------------------------------------------------------------------

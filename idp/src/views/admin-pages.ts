@@ -5,7 +5,7 @@
 import { html, type Html } from '@tessera/shared/node';
 import type { SigningKeyListing } from '../keys/key-commands.js';
 import type { PersonOverview } from '../protocol/users-admin.js';
-import type { AuditEvent, User } from '../store/index.js';
+import type { AuditEvent, Client, Resource, User } from '../store/index.js';
 import { describeMethods } from './account-page.js';
 import { describeDevice } from '../protocol/device-description.js';
 import { page } from './page.js';
@@ -16,7 +16,11 @@ export const ADMIN_PATHS = {
   users: '/admin/users',
   audit: '/admin/audit',
   keys: '/admin/keys',
+  clients: '/admin/clients',
+  resources: '/admin/resources',
 } as const;
+
+export const clientPath = (id: string) => `${ADMIN_PATHS.clients}/${encodeURIComponent(id)}`;
 
 export const userPath = (sub: string) => `${ADMIN_PATHS.users}/${encodeURIComponent(sub)}`;
 
@@ -55,6 +59,7 @@ function consolePage(title: string, frame: ConsoleFrame, body: Html, status?: { 
   <a href="${ADMIN_PATHS.home}">Console</a>
   <a href="${ADMIN_PATHS.users}">Users</a>
   <a href="${ADMIN_PATHS.audit}">Audit trail</a>
+  <a href="${ADMIN_PATHS.clients}">Clients and resources</a>
   <a href="${ADMIN_PATHS.keys}">Signing keys</a>
   <a href="/account">Your account</a>
 </nav>
@@ -87,6 +92,7 @@ export function consoleHomePage(frame: ConsoleFrame): string {
     html`${searchForm('')}
 <ul>
   <li><a href="${ADMIN_PATHS.audit}">The audit trail</a>: who did what, from where, when.</li>
+  <li><a href="${ADMIN_PATHS.clients}">Clients and resources</a>: the apps and APIs that trust this issuer.</li>
   <li><a href="${ADMIN_PATHS.keys}">Signing keys</a>: their state, age and next rotation.</li>
 </ul>`,
   );
@@ -287,4 +293,185 @@ ${action(frame, `${ADMIN_PATHS.keys}/rotate`, 'Rotate now')}
 /** The one page every refusal of the console shows: why, and nothing of the data. */
 export function consoleRefusalPage(title: string, message: string): string {
   return page(title, html`<h1>${title}</h1><p>${message}</p><p><a href="/account">Your account</a></p>`);
+}
+
+/** What a client form sends back when refused: the text as typed, shown again with the reason. */
+export interface ClientFormValues {
+  name: string;
+  type: string;
+  party: string;
+  redirectUris: string;
+  postLogoutRedirectUris: string;
+  resources: string[];
+  requireMfa: boolean;
+}
+
+const lines = (values: readonly string[]) => values.join('\n');
+
+const resourceChoices = (resources: Resource[], chosen: readonly string[]) =>
+  resources.length === 0
+    ? html`<p class="muted">No resource is registered.</p>`
+    : // One name per box: a form names each field once (http/forms.ts refuses repeats).
+      resources.map(
+        (r, i) =>
+          html`<label><input type="checkbox" name="resource_${String(i)}" value="${r.id}" ${
+            chosen.includes(r.id) ? 'checked' : ''
+          }> ${r.name} <code>${r.id}</code></label>`,
+      );
+
+const uriFields = (v: { redirectUris: string; postLogoutRedirectUris: string }) => html`<label for="redirect_uris"
+  >Redirect URIs (one per line)</label>
+<textarea id="redirect_uris" name="redirect_uris" rows="3" cols="60">${v.redirectUris}</textarea>
+<label for="post_logout_redirect_uris">Post-logout redirect URIs (one per line)</label>
+<textarea id="post_logout_redirect_uris" name="post_logout_redirect_uris" rows="2" cols="60"
+  >${v.postLogoutRedirectUris}</textarea>`;
+
+const mfaField = (on: boolean) =>
+  html`<label><input type="checkbox" name="require_mfa" value="1" ${on ? 'checked' : ''}>
+  Every sign-in for it needs a second factor or a passkey</label>`;
+
+export const CLIENT_NOTICES = {
+  updated: 'The client is updated.',
+  deleted: 'The client is deleted, with its grants, consents and tokens.',
+  'resource-created': 'The resource is registered.',
+} as const;
+export type ClientNotice = keyof typeof CLIENT_NOTICES;
+
+export function clientsPage(
+  frame: ConsoleFrame,
+  opts: {
+    clients: Client[];
+    resources: Resource[];
+    values?: ClientFormValues;
+    resourceValues?: { id: string; name: string; scopes: string };
+    notice?: string;
+    error?: string;
+  },
+): string {
+  const v = opts.values ?? {
+    name: '',
+    type: 'confidential',
+    party: 'first',
+    redirectUris: '',
+    postLogoutRedirectUris: '',
+    resources: [],
+    requireMfa: false,
+  };
+  const rv = opts.resourceValues ?? { id: '', name: '', scopes: '' };
+  const row = (c: Client) => html`<tr>
+  <td><a href="${clientPath(c.id)}"><code>${c.id}</code></a></td>
+  <td>${c.name}</td>
+  <td>${c.type}, ${c.party} party</td>
+  <td>${c.redirectUris.map((u) => html`<code>${u}</code><br>`)}</td>
+  <td>${c.allowedResources.map((r) => html`<code>${r}</code><br>`)}</td>
+  <td>${c.requireMfa ? 'yes' : ''}</td>
+</tr>`;
+  const option = (value: string, chosen: string) =>
+    html`<option value="${value}" ${value === chosen ? 'selected' : ''}>${value}</option>`;
+  return consolePage(
+    'Clients and resources',
+    frame,
+    html`<table>
+  <thead><tr><th>client_id</th><th>Name</th><th>Kind</th><th>Redirect URIs</th><th>Resources</th><th>Needs MFA</th></tr>
+  </thead>
+  <tbody>${opts.clients.map(row)}</tbody>
+</table>
+<h2>Register a client</h2>
+<form method="post" action="${ADMIN_PATHS.clients}">
+  <input type="hidden" name="form_token" value="${frame.formToken}">
+  <label for="name">Name</label><input id="name" name="name" maxlength="200" required value="${v.name}">
+  <label for="type">Type</label>
+  <select id="type" name="type">${option('confidential', v.type)}${option('public', v.type)}</select>
+  <label for="party">Party</label>
+  <select id="party" name="party">${option('first', v.party)}${option('third', v.party)}</select>
+  ${uriFields(v)}
+  <fieldset><legend>Resources</legend>${resourceChoices(opts.resources, v.resources)}</fieldset>
+  ${mfaField(v.requireMfa)}
+  <button type="submit">Register the client</button>
+</form>
+<h2>Resources</h2>
+<table>
+  <thead><tr><th>Identifier</th><th>Name</th><th>Scopes</th></tr></thead>
+  <tbody>${opts.resources.map(
+    (r) => html`<tr><td><code>${r.id}</code></td><td>${r.name}</td><td>${r.scopes.join(' ')}</td></tr>`,
+  )}</tbody>
+</table>
+<h3>Register a resource</h3>
+<form method="post" action="${ADMIN_PATHS.resources}">
+  <input type="hidden" name="form_token" value="${frame.formToken}">
+  <label for="resource_id">Identifier (an absolute URI)</label>
+  <input id="resource_id" name="id" maxlength="2000" required value="${rv.id}">
+  <label for="resource_name">Name</label>
+  <input id="resource_name" name="name" maxlength="200" required value="${rv.name}">
+  <label for="resource_scopes">Scopes (separated by spaces)</label>
+  <input id="resource_scopes" name="scopes" maxlength="2000" value="${rv.scopes}">
+  <button type="submit">Register the resource</button>
+</form>`,
+    { ...(opts.notice ? { notice: opts.notice } : {}), ...(opts.error ? { error: opts.error } : {}) },
+  );
+}
+
+export function clientPage(
+  frame: ConsoleFrame,
+  client: Client,
+  resources: Resource[],
+  shown: { values?: ClientFormValues; notice?: string; error?: string },
+): string {
+  const v = shown.values ?? {
+    name: client.name,
+    type: client.type,
+    party: client.party,
+    redirectUris: lines(client.redirectUris),
+    postLogoutRedirectUris: lines(client.postLogoutRedirectUris),
+    resources: client.allowedResources,
+    requireMfa: client.requireMfa,
+  };
+  const base = clientPath(client.id);
+  return consolePage(
+    client.name,
+    frame,
+    html`<dl>
+  <dt>client_id</dt><dd><code>${client.id}</code></dd>
+  <dt>Kind</dt><dd>${client.type}, ${client.party} party</dd>
+  <dt>Authenticates with</dt><dd>${
+    client.secretDigest !== null ? 'a secret' : client.type === 'public' ? 'nothing (public)' : 'its keys'
+  }</dd>
+  <dt>Grant types</dt><dd>${client.grantTypes.join(', ')}</dd>
+  <dt>Scopes</dt><dd>${client.allowedScopes.join(' ')}</dd>
+  <dt>Registered</dt><dd>${when(client.createdAt)}</dd>
+</dl>
+<h2>Change</h2>
+<form method="post" action="${base}">
+  <input type="hidden" name="form_token" value="${frame.formToken}">
+  ${uriFields(v)}
+  <fieldset><legend>Resources</legend>${resourceChoices(resources, v.resources)}</fieldset>
+  ${mfaField(v.requireMfa)}
+  <button type="submit">Save</button>
+</form>
+<h2>Secret and removal</h2>
+<p>
+${client.secretDigest !== null ? action(frame, `${base}/rotate-secret`, 'Rotate the secret') : ''}
+${action(frame, `${base}/delete`, 'Delete the client')}
+</p>
+<p class="muted">A new secret is shown once and the old one stops working at once. Deleting removes its grants,
+consents and tokens.</p>
+<p><a href="${ADMIN_PATHS.clients}">Back to clients</a></p>`,
+    { ...(shown.notice ? { notice: shown.notice } : {}), ...(shown.error ? { error: shown.error } : {}) },
+  );
+}
+
+/** A new client's or a rotated secret: shown on this one page only, never stored in the clear. */
+export function clientSecretPage(frame: ConsoleFrame, client: Client, secret: string | undefined): string {
+  return consolePage(
+    secret ? 'The client secret' : 'The client is registered',
+    frame,
+    html`<p>client_id: <code id="client-id">${client.id}</code></p>
+${
+  secret
+    ? html`<p>client_secret: <code id="client-secret">${secret}</code></p>
+<p class="error">Copy it now: it is shown this once, and only its digest is kept.</p>`
+    : html`<p>This client has no secret.</p>`
+}
+<p><a href="${clientPath(client.id)}">Go to the client</a></p>`,
+  );
 }
