@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { basicAuth } from './support/browser.js';
 import { at, consoleBrowser, locationPath, makePerson, post } from './support/admin-console.js';
 import { tableDigests } from './support/db-digest.js';
+import { expectPageSecurityHeaders } from './support/pages.js';
 import { sql, storedJson, useIssuer } from './support/fixture.js';
 
 const { idp, fx } = useIssuer();
@@ -41,8 +42,9 @@ describe('clients and resources in the console', () => {
   it('registers, changes, rotates the secret of and deletes a client, each audited with the admin', async () => {
     const admin = await makePerson(idp, { admin: true, totp: true, name: 'clients-admin' });
     const { jar, formToken } = await consoleBrowser(idp, admin);
-    const list = await (await jar.fetch(at(idp, '/admin/clients'))).text();
-    expect(list).toContain(fx.confidential.id);
+    const listed = await jar.fetch(at(idp, '/admin/clients'));
+    expectPageSecurityHeaders(listed);
+    expect(await listed.text()).toContain(fx.confidential.id);
 
     const created = await post(idp, jar, '/admin/clients', {
       form_token: formToken,
@@ -54,7 +56,7 @@ describe('clients and resources in the console', () => {
       require_mfa: '1',
     });
     expect(created.status).toBe(200);
-    expect(created.headers.get('cache-control')).toBe('no-store');
+    expectPageSecurityHeaders(created);
     const page = await created.text();
     const id = clientIdOf(page)!;
     const secret = secretOf(page)!;

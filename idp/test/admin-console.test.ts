@@ -20,6 +20,7 @@ import {
   type Person,
 } from './support/admin-console.js';
 import { tableDigests } from './support/db-digest.js';
+import { expectPageSecurityHeaders } from './support/pages.js';
 import { PASSWORD, sql, storedJson, useIssuer } from './support/fixture.js';
 
 const { idp } = useIssuer();
@@ -42,8 +43,13 @@ describe('who may open the console', () => {
     expect(locationPath(idp, back)).toBe('/admin');
     const page = await jar.fetch(at(idp, '/admin'));
     expect(page.status).toBe(200);
-    expect(page.headers.get('cache-control')).toBe('no-store');
     expect(await page.text()).toContain(`Signed in as ${admin.email} (admin)`);
+    // Every console page: no framing, no inline code, no Referer, never cached.
+    for (const path of ['/admin', '/admin/users?q=a', `/admin/users/${admin.sub}`, '/admin/audit', '/admin/keys']) {
+      const res = await jar.fetch(at(idp, path));
+      expect(res.status, path).toBe(200);
+      expectPageSecurityHeaders(res);
+    }
   });
 
   it('answers 403 to a signed-in person who is not an admin, on every page and form', async () => {

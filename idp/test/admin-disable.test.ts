@@ -17,6 +17,7 @@ import {
 } from '@tessera/shared';
 import { createCookieJarClient, eventually, formValue, type CookieJarClient } from '@tessera/shared/testing';
 import { registerClient, registerResource } from '../src/protocol/registration.js';
+import { SoftwareAuthenticator } from './support/authenticator.js';
 import { at, consoleBrowser, locationPath, makePerson, post, signInAsAsked } from './support/admin-console.js';
 import { basicAuth, browserFlow, postToken, redeem, submitSignIn } from './support/browser.js';
 import { tableDigests } from './support/db-digest.js';
@@ -120,6 +121,21 @@ async function approvedOnTv(jar: CookieJarClient): Promise<string> {
   });
   expect(approved.status).toBeLessThan(400);
   return started.device_code;
+}
+
+const decodeEntities = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+
+/** The WebAuthn options a page's passkey form carries in data-options. */
+function pageOptions<T = never>(html: string, form: 'data-passkey-sign-in' | 'data-passkey-registration'): T {
+  const m = new RegExp(`<form[^>]*${form}[^>]*data-options="([^"]*)"`).exec(html);
+  if (!m) throw new Error(`no ${form} form on the page`);
+  return JSON.parse(decodeEntities(m[1]!)) as T;
 }
 
 const pollTv = (deviceCode: string) =>
@@ -234,5 +250,43 @@ describe('a person disabled in the console', () => {
     expect(answer.status).toBe(401);
     expect(await answer.text()).toContain('This account is disabled.');
     expect(await store.sessions.listActiveForUser(person.sub)).toEqual([]);
+  });
+
+  it('is refused at a passkey sign-in once the passkey was right, and not before', async () => {
+    const person = await makePerson(idp, { name: 'passkey-holder' });
+    const jar = createCookieJarClient();
+    expect((await submitSignIn(jar, idp.url, at(idp, '/sign-in'), person.email, PASSWORD)).status).toBe(303);
+    const authenticator = new SoftwareAuthenticator(new URL(idp.url).origin);
+    const addPage = await (await jar.fetch(at(idp, '/account/passkeys/new'))).text();
+    const added = await post(idp, jar, '/account/passkeys', {
+      csrf_token: formValue(addPage, 'csrf_token') ?? '',
+      name: 'Laptop',
+      credential: JSON.stringify(authenticator.create(pageOptions(addPage, 'data-passkey-registration'))),
+    });
+    expect(added.status).toBe(303);
+    await idp.issuer.ctx.store.users.setDisabled(person.sub, true, idp.clock.now());
+
+    /** The passkey form of a new browser's sign-in page, answered by `authenticator` (or a stranger's). */
+    const passkeySignIn = async (by: SoftwareAuthenticator) => {
+      const browser = createCookieJarClient();
+      const page = await (await browser.fetch(at(idp, '/sign-in'))).text();
+      const res = await post(idp, browser, '/sign-in/passkey', {
+        interaction: formValue(page, 'interaction') ?? '',
+        csrf_token: formValue(page, 'csrf_token') ?? '',
+        credential: JSON.stringify(
+          by.get(pageOptions(page, 'data-passkey-sign-in'), { credential: by.credentials[0]! }),
+        ),
+      });
+      return { status: res.status, message: /<p class="error" role="alert">([^<]+)</.exec(await res.text())?.[1] };
+    };
+    expect(await passkeySignIn(authenticator)).toEqual({
+      status: 401,
+      message: 'This account is disabled. Ask your administrator to enable it.',
+    });
+    // A passkey the issuer does not know gets the generic refusal: the message tells nothing.
+    const stranger = new SoftwareAuthenticator(new URL(idp.url).origin);
+    stranger.create(pageOptions(addPage, 'data-passkey-registration'));
+    expect((await passkeySignIn(stranger)).message).not.toContain('disabled');
+    expect(await idp.issuer.ctx.store.sessions.listActiveForUser(person.sub)).toHaveLength(1);
   });
 });
