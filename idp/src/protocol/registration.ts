@@ -1,6 +1,7 @@
 /**
- * Registering users, clients and resources (used by the CLI and by demo seeding). Every value
- * is checked here, so nothing malformed reaches the store from either path.
+ * Registering users, clients and resources, and changing clients (used by the CLI, the admin
+ * console and demo seeding). Every value is checked here, so nothing malformed reaches the store
+ * from any path.
  */
 import { DEVICE_CODE_GRANT_TYPE, GRANT_TYPES, SCOPES, TOKEN_EXCHANGE_GRANT_TYPE } from '@tessera/shared';
 import type { Clock } from '@tessera/shared';
