@@ -116,6 +116,21 @@ describe('who may open the console', () => {
     expect((await jar.fetch(at(idp, '/admin/users'))).status).toBe(200);
   });
 
+  it('makes no change posted with a stale session, and says so once the admin is back', async () => {
+    const admin = await makePerson(idp, { admin: true, totp: true, name: 'stale-change' });
+    const target = await makePerson(idp, { name: 'stale-target' });
+    const { jar, formToken } = await consoleBrowser(idp, admin);
+    idp.clock.advance(idp.issuer.ctx.config.freshSignInWindow + 1);
+    const before = await digest();
+    const res = await post(idp, jar, `/admin/users/${target.sub}/disable`, { form_token: formToken });
+    expect(locationPath(idp, res)).toMatch(/^\/sign-in\?interaction=/);
+    expect(await digest()).toEqual(before);
+    const back = await signInAsAsked(idp, jar, res, admin);
+    expect(locationPath(idp, back)).toBe('/admin/users?again=1');
+    expect(await (await jar.fetch(at(idp, '/admin/users?again=1'))).text()).toContain('nothing was changed');
+    expect((await idp.issuer.ctx.store.users.findBySub(target.sub))?.disabledAt).toBeNull();
+  });
+
   it('shuts the console to an admin whose role the CLI took back, at their next request', async () => {
     const admin = await makePerson(idp, { admin: true, totp: true, name: 'revoked' });
     const { jar } = await consoleBrowser(idp, admin);

@@ -61,7 +61,7 @@ import {
   type ConsoleFrame,
   type UserNotice,
 } from '../views/admin-pages.js';
-import { requireFreshSignIn, signInFirst } from './fresh-sign-in.js';
+import { INTERRUPTED_CHANGE, requireFreshSignIn, signInFirst } from './fresh-sign-in.js';
 
 /**
  * The console's form token: bound to the session cookie's secret, so only a page served to this
@@ -137,6 +137,7 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
       admin,
       formToken: adminFormToken(secret!),
       operator: { actor: admin.sub, ip: deviceOf(c, ctx.config).ip },
+      interrupted: c.req.method === 'GET' && c.req.query(INTERRUPTED_CHANGE) === '1',
     };
   }
 

@@ -50,6 +50,8 @@ export interface ConsoleFrame {
   admin: User;
   /** The form token every POST carries. */
   formToken: string;
+  /** A change was stopped by the fresh sign-in gate on the way here: it was not made. */
+  interrupted?: boolean;
 }
 
 function consolePage(title: string, frame: ConsoleFrame, body: Html, status?: { notice?: string; error?: string }) {
@@ -64,6 +66,12 @@ function consolePage(title: string, frame: ConsoleFrame, body: Html, status?: { 
   <a href="/account">Your account</a>
 </nav>
 <h1>${title}</h1>
+${
+  frame.interrupted
+    ? html`<p class="notice" role="status">Your sign-in had to be renewed, so nothing was changed. Do it again if
+  you still mean to.</p>`
+    : ''
+}
 ${status?.notice ? html`<p class="notice" role="status">${status.notice}</p>` : ''}
 ${status?.error ? html`<p class="error" role="alert">${status.error}</p>` : ''}
 ${body}
