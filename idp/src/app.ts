@@ -14,6 +14,7 @@ import { passwordChangeRoutes } from './routes/password-change.js';
 import { adminRoutes } from './routes/admin.js';
 import { passkeyRoutes } from './routes/passkeys.js';
 import { deviceAuthorizationRoutes, devicePageRoutes } from './routes/device.js';
+import { devMailRoutes } from './routes/dev-mail.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
 import { healthRoutes } from './routes/health.js';
@@ -90,6 +91,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     adminRoutes,
     deviceAuthorizationRoutes,
     devicePageRoutes,
+    devMailRoutes,
     homeRoutes,
   ]) {
     app.route('/', routes(ctx));

@@ -9,6 +9,7 @@ import type { BackchannelNotifier } from './workers/backchannel-delivery.js';
 import type { StatusLists } from './status-list/status-lists.js';
 import type { ClientKeySets } from './protocol/client-keys.js';
 import type { IssuerMetrics } from './metrics/metrics.js';
+import type { Mailer } from './mail/mailer.js';
 
 export interface IssuerContext {
   config: Config;
@@ -24,4 +25,6 @@ export interface IssuerContext {
   clientKeys: ClientKeySets;
   /** What operators scrape (metrics/metrics.ts): counted where each outcome is decided. */
   metrics: IssuerMetrics;
+  /** Sends the issuer's mail in the background (mail/mailer.ts). */
+  mailer: Mailer;
 }

@@ -21,6 +21,7 @@ import type { Env } from './http/env.js';
 import { servePublishedDocuments } from './http/published-documents.js';
 import { requestScopedLogger, withRequestIds } from './http/request-id.js';
 import { IssuerMetrics } from './metrics/metrics.js';
+import { Mailer } from './mail/mailer.js';
 
 export interface Issuer {
   ctx: IssuerContext;
@@ -95,7 +96,8 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
     const keyScheduler = await startKeyScheduler({ store, keys, config, clock, log });
     const statusLists = new StatusLists({ store, keys, config, clock });
     const clientKeys = new ClientKeySets({ fetch, clock });
-    const ctx = { config, store, keys, clock, passwords, log, backchannel, statusLists, clientKeys, metrics };
+    const mailer = new Mailer(config.mail, { log, metrics });
+    const ctx = { config, store, keys, clock, passwords, log, backchannel, statusLists, clientKeys, metrics, mailer };
     metrics.observeStore(ctx);
     // Deliveries left pending by a previous run (a crash, a restart) go out now.
     backchannel.kick();
@@ -109,10 +111,12 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
         config.trustProxy,
         servePublishedDocuments(ctx, getRequestListener(app.fetch, { hostname: config.host })),
       ),
-      close: () => {
+      close: async () => {
         keyScheduler.stop();
         expirySweep.stop();
         backchannel.close();
+        // Messages in flight may still need the store no more, but they must not be cut off.
+        await mailer.close();
         return store.close();
       },
     };
@@ -147,5 +151,7 @@ export async function openOperatorContext(store: Store, config: Config): Promise
     statusLists: new StatusLists({ store, keys, config, clock }),
     clientKeys: new ClientKeySets({ fetch, clock }),
     metrics,
+    // Mail it sends leaves before the process exits: a message in flight keeps the event loop busy.
+    mailer: new Mailer(config.mail, { log, metrics }),
   };
 }

@@ -10,6 +10,8 @@ import { DEMO_KEY_ENCRYPTION_KEY } from '../src/config/config.js';
 import { loadConfig } from '../src/config/load-config.js';
 
 const BASE = { TESSERA_ISSUER: 'https://idp.example.com', TESSERA_DATABASE: ':memory:' };
+/** What production needs besides a key of its own: a mail server. */
+const SMTP = { TESSERA_SMTP_URL: 'smtp://mail.example.com:587' };
 
 /** The ConfigError `env` causes; fails the test if none is thrown. */
 function configError(env: Record<string, string>): ConfigError {
@@ -160,6 +162,10 @@ describe('the metrics endpoint settings', () => {
       'TESSERA_METRICS_TOKEN',
     ],
     ['a port that is not one', { TESSERA_METRICS_PORT: '99999' }, 'TESSERA_METRICS_PORT'],
+    ['an SMTP URL of another scheme', { TESSERA_SMTP_URL: 'http://mail.example.com' }, 'TESSERA_SMTP_URL'],
+    ['an SMTP URL without a host', { TESSERA_SMTP_URL: 'smtp://' }, 'TESSERA_SMTP_URL'],
+    ['a sender that is no address', { TESSERA_MAIL_FROM: 'Tessera' }, 'TESSERA_MAIL_FROM'],
+    ['a sender with a line break', { TESSERA_MAIL_FROM: 'a@b.example\r\nBcc: x@y.example' }, 'TESSERA_MAIL_FROM'],
   ])('refuses %s', (_why, env, variable) => {
     expect(configError(env).variable).toBe(variable);
   });
@@ -167,18 +173,18 @@ describe('the metrics endpoint settings', () => {
 
 describe('loadConfig with NODE_ENV=production', () => {
   it('refuses to run without TESSERA_KEY_ENCRYPTION_KEY', () => {
-    expect(configError({ NODE_ENV: 'production' }).variable).toBe('TESSERA_KEY_ENCRYPTION_KEY');
+    expect(configError({ ...SMTP, NODE_ENV: 'production' }).variable).toBe('TESSERA_KEY_ENCRYPTION_KEY');
   });
 
   it('refuses the demo key-encryption key', () => {
-    expect(configError({ NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: DEMO_KEY_ENCRYPTION_KEY }).variable).toBe(
-      'TESSERA_KEY_ENCRYPTION_KEY',
-    );
+    expect(
+      configError({ ...SMTP, NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: DEMO_KEY_ENCRYPTION_KEY }).variable,
+    ).toBe('TESSERA_KEY_ENCRYPTION_KEY');
   });
 
   it.each(['J', 'K', 'L'])('refuses the demo key spelled with a last character %s (the same 32 bytes)', (last) => {
     const spelling = `${DEMO_KEY_ENCRYPTION_KEY.slice(0, -1)}${last}`;
-    expect(configError({ NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: spelling }).variable).toBe(
+    expect(configError({ ...SMTP, NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: spelling }).variable).toBe(
       'TESSERA_KEY_ENCRYPTION_KEY',
     );
   });
@@ -191,18 +197,26 @@ describe('loadConfig with NODE_ENV=production', () => {
       TESSERA_METRICS_PORT: '9464',
       TESSERA_METRICS_HOST: '0.0.0.0',
     });
-    expect(error.variable).toBe('TESSERA_KEY_ENCRYPTION_KEY, TESSERA_ISSUER, TESSERA_METRICS_HOST');
+    expect(error.variable).toBe('TESSERA_KEY_ENCRYPTION_KEY, TESSERA_ISSUER, TESSERA_METRICS_HOST, TESSERA_SMTP_URL');
     expect(error.message).toMatch(/TESSERA_KEY_ENCRYPTION_KEY: the demo key is refused/);
     expect(error.message).toMatch(/TESSERA_ISSUER: http off a loopback host \(idp\.example\.com\)/);
     expect(error.message).toMatch(
       /TESSERA_METRICS_HOST: 0\.0\.0\.0 is not loopback, and TESSERA_METRICS_TOKEN is not set/,
     );
+    expect(error.message).toMatch(/TESSERA_SMTP_URL is required when NODE_ENV=production/);
     expect(error.message).not.toContain('\n');
+  });
+
+  it('refuses to run without SMTP: the outbox is for development', () => {
+    const env = { ...BASE, NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') };
+    expect(configError(env).variable).toBe('TESSERA_SMTP_URL');
+    expect(loadConfig({ ...env, ...SMTP }).mail.transport).toEqual({ kind: 'smtp', url: SMTP.TESSERA_SMTP_URL });
   });
 
   it('serves metrics off loopback only behind a token', () => {
     const env = {
       ...BASE,
+      ...SMTP,
       NODE_ENV: 'production',
       TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
       TESSERA_METRICS_PORT: '9464',
@@ -220,6 +234,7 @@ describe('loadConfig with NODE_ENV=production', () => {
 
   it('refuses an http issuer off loopback (as in any mode)', () => {
     const env = {
+      ...SMTP,
       NODE_ENV: 'production',
       TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
       TESSERA_ISSUER: 'http://idp.example.com',
@@ -231,6 +246,7 @@ describe('loadConfig with NODE_ENV=production', () => {
   it('runs with a key of its own', () => {
     const config = loadConfig({
       ...BASE,
+      ...SMTP,
       NODE_ENV: 'production',
       TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     });

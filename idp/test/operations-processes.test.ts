@@ -67,16 +67,24 @@ describe('NODE_ENV=production', () => {
     );
     expect(refusal).toMatch(/exited with code 2:\ntessera: configuration error: /);
     const line = refusal.split('\n').find((l) => l.startsWith('tessera: configuration error'))!;
-    expect(line).toContain('TESSERA_KEY_ENCRYPTION_KEY, TESSERA_METRICS_HOST: refused when NODE_ENV=production: ');
+    expect(line).toContain(
+      'TESSERA_KEY_ENCRYPTION_KEY, TESSERA_METRICS_HOST, TESSERA_SMTP_URL: refused when NODE_ENV=production: ',
+    );
     expect(line).toContain('TESSERA_KEY_ENCRYPTION_KEY: the demo key is refused');
     expect(line).toContain('TESSERA_METRICS_HOST: 0.0.0.0 is not loopback');
+    expect(line).toContain('TESSERA_SMTP_URL is required when NODE_ENV=production');
   });
 
   it('starts with a key-encryption key of its own, and is ready', async () => {
     const issuer = await spawnIssuer({
       database,
       port: await freePort(),
-      env: { NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') },
+      env: {
+        NODE_ENV: 'production',
+        TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+        // Not reached: no mail is sent while the test runs.
+        TESSERA_SMTP_URL: 'smtp://127.0.0.1:25',
+      },
     });
     try {
       expect((await fetch(`${issuer.url}/readyz`)).status).toBe(200);

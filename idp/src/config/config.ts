@@ -66,6 +66,18 @@ export interface Config {
   auditRetentionDays: number;
   /** Where `/metrics` is served (metrics/metrics-server.ts); undefined: not served at all. */
   metrics: MetricsEndpoint | undefined;
+  /** How the issuer's mail leaves (mail/mailer.ts). */
+  mail: MailSettings;
+}
+
+/**
+ * Mail: through SMTP (TESSERA_SMTP_URL), or, outside production only, into an outbox directory the
+ * development mail viewer (`/dev/mail`) reads, so the demo needs no mail server.
+ */
+export interface MailSettings {
+  /** The sender (TESSERA_MAIL_FROM): an address, optionally with a display name. */
+  from: string;
+  transport: { kind: 'smtp'; url: string } | { kind: 'outbox'; directory: string };
 }
 
 /**

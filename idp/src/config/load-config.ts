@@ -15,6 +15,7 @@ import {
   type EnvVariables,
 } from '@tessera/shared';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import {
   type Config,
   DEFAULT_DATABASE_POOL,
@@ -25,6 +26,7 @@ import {
   MAX_DATABASE_POOL,
   MAX_WORKERS,
   AUDIT_RETENTION_DAYS,
+  type MailSettings,
   type MetricsEndpoint,
   MIN_METRICS_TOKEN_LENGTH,
 } from './config.js';
@@ -93,6 +95,46 @@ function metricsEndpoint(env: EnvVariables, issuerPort: number): MetricsEndpoint
   return { host: envString(env, 'TESSERA_METRICS_HOST', '127.0.0.1'), port, token };
 }
 
+/** TESSERA_SMTP_URL: an smtp: or smtps: URL (nodemailer's form: user and password in it, if any). */
+function smtpUrl(env: EnvVariables): string | undefined {
+  const raw = envString(env, 'TESSERA_SMTP_URL', '');
+  if (raw === '') return undefined;
+  const url = URL.parse(raw);
+  if (!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || !url.hostname)
+    throw new ConfigError('TESSERA_SMTP_URL', 'must be an smtp:// or smtps:// URL with a host');
+  return raw;
+}
+
+/**
+ * TESSERA_MAIL_FROM: the sender, by default no-reply at the issuer's own host, so that mail
+ * says where it comes from. A display name is allowed (`Tessera <no-reply@example.com>`);
+ * line breaks are refused, as they would end the header (RFC 5322 §2.2).
+ */
+function mailFrom(env: EnvVariables, issuer: string): string {
+  const raw = envString(env, 'TESSERA_MAIL_FROM', `Tessera <no-reply@${new URL(issuer).hostname}>`);
+  if (!/^[^\r\n]{0,200}?<?[^\s@<>]{1,64}@[^\s@<>]{1,255}>?$/.test(raw))
+    throw new ConfigError('TESSERA_MAIL_FROM', `must be an email address, got ${JSON.stringify(raw.slice(0, 100))}`);
+  return raw;
+}
+
+/**
+ * Where development mail goes without SMTP: TESSERA_MAIL_OUTBOX, by default `outbox/` beside the
+ * SQLite database (the demo's `data/outbox/`), or `data/outbox/` when the database is elsewhere.
+ */
+function outboxDirectory(env: EnvVariables, database: string): string {
+  const beside = /^postgres(ql)?:\/\//i.test(database) || database === ':memory:' ? 'data' : dirname(database);
+  return envString(env, 'TESSERA_MAIL_OUTBOX', join(beside, 'outbox'));
+}
+
+function mailSettings(env: EnvVariables, issuer: string, database: string): MailSettings {
+  const url = smtpUrl(env);
+  return {
+    from: mailFrom(env, issuer),
+    transport:
+      url !== undefined ? { kind: 'smtp', url } : { kind: 'outbox', directory: outboxDirectory(env, database) },
+  };
+}
+
 /**
  * What NODE_ENV=production refuses, each by the variable that sets it, read before anything else
  * so that every one is reported at once: an operator fixes them in one go, not one restart each.
@@ -116,8 +158,9 @@ function unsafeInProduction(env: EnvVariables): string[] {
       `TESSERA_METRICS_HOST: ${metricsHost} is not loopback, and TESSERA_METRICS_TOKEN is not set: ` +
         'the metrics would be open to the network',
     );
-  // Refusals still to come with the settings they judge (they do not exist yet): sending mail
-  // without SMTP configured, and open sign-up without email verification.
+  // The outbox is the demo's: in production mail must reach people.
+  if (!env.TESSERA_SMTP_URL)
+    unsafe.push('TESSERA_SMTP_URL is required when NODE_ENV=production (the outbox is for development only)');
   return unsafe;
 }
 
@@ -136,6 +179,7 @@ export function loadConfig(env: EnvVariables = process.env): Config {
   const port = envPort(env, 'TESSERA_PORT', Number(new URL(issuer).port || 4000));
   const metrics = metricsEndpoint(env, port);
   const kek = keyEncryptionKey(env);
+  const database = envString(env, 'TESSERA_DATABASE', './data/tessera.db');
   const lifetimes = Object.fromEntries(
     Object.entries(DURATION_SETTINGS).map(([field, { variable, fallback, min, max }]) => [
       field,
@@ -146,7 +190,7 @@ export function loadConfig(env: EnvVariables = process.env): Config {
     issuer,
     host: envString(env, 'TESSERA_HOST', '127.0.0.1'),
     port,
-    database: envString(env, 'TESSERA_DATABASE', './data/tessera.db'),
+    database,
     databasePool: databasePool(env),
     keyEncryptionKey: kek.key,
     usingDemoKeyEncryptionKey: kek.demo,
@@ -157,5 +201,6 @@ export function loadConfig(env: EnvVariables = process.env): Config {
     workers: workerCount(env),
     auditRetentionDays: auditRetentionDays(env),
     metrics,
+    mail: mailSettings(env, issuer, database),
   };
 }

@@ -62,6 +62,13 @@ export class IssuerMetrics {
     registers: [this.registry],
   });
 
+  readonly mailMessages = new Counter({
+    name: 'tessera_mail_messages_total',
+    help: 'Mail messages this process handed on: sent (accepted by SMTP or written to the outbox) or failed',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly databaseErrors = new Counter({
     name: 'tessera_database_errors_total',
     help: 'Times the database could not serve (unreachable, timed out, lock held too long), by where it was met',
@@ -98,7 +105,10 @@ export class IssuerMetrics {
     // only at its first event misses that event.
     for (const result of ['success', 'bad_credentials', 'throttled', 'locked'] satisfies SignInResult[])
       this.signIns.inc({ result }, 0);
-    for (const outcome of ['sent', 'failed']) this.backchannelDeliveries.inc({ outcome }, 0);
+    for (const outcome of ['sent', 'failed']) {
+      this.backchannelDeliveries.inc({ outcome }, 0);
+      this.mailMessages.inc({ outcome }, 0);
+    }
   }
 
   /**

@@ -63,7 +63,12 @@ export async function startTessera(options: {
       TESSERA_DATABASE: options.database,
       TESSERA_WORKERS: String(options.workers ?? 1),
       ...(compiled
-        ? { NODE_ENV: 'production', TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url') }
+        ? {
+            NODE_ENV: 'production',
+            TESSERA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+            // Production refuses to start without SMTP; the benchmarks send no mail.
+            TESSERA_SMTP_URL: 'smtp://127.0.0.1:25',
+          }
         : { NODE_ENV: 'development' }),
       ...(options.keyEncryptionKey && { TESSERA_KEY_ENCRYPTION_KEY: options.keyEncryptionKey }),
     },
