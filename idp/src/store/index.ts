@@ -16,6 +16,7 @@ import { consentRepository } from './consents.js';
 import { grantRepository } from './grants.js';
 import { deviceAuthorizationRepository } from './device-authorizations.js';
 import { dpopProofRepository } from './dpop-proofs.js';
+import { emailLinkRepository } from './email-links.js';
 import { interactionRepository } from './interactions.js';
 import { pushedAuthorizationRequestRepository } from './pushed-authorization-requests.js';
 import { secondFactorRepository } from './second-factors.js';
@@ -77,6 +78,7 @@ function openSqliteStore(file: string): Store {
     clientAssertions: clientAssertionRepository(db),
     passkeys: passkeyRepository(db),
     webauthnChallenges: webauthnChallengeRepository(db),
+    emailLinks: emailLinkRepository(db),
     close: () => database.close(),
   };
 }
@@ -98,4 +100,5 @@ export type { AuditEvent, AuditFilter } from './audit.js';
 export type { StatusListPosition } from './status-lists.js';
 export type { Passkey, PasskeyDeviceType } from './passkeys.js';
 export type { WebAuthnCeremony } from './webauthn-challenges.js';
+export type { EmailLink, EmailLinkPurpose } from './email-links.js';
 export type { Reservation, SignInThrottle, ThrottleKey, ThrottlePolicy } from './sign-in-throttles.js';

@@ -551,3 +551,34 @@ export const recoveryCodes = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.digest] })],
 );
+
+/**
+ * Links mailed to a person, one table for every purpose (a password reset, verifying an email
+ * address, a change of address, an invitation): only the SHA-256 digest of the link's token is
+ * kept, so a copy of the database opens nothing. `holder` is whose link it is — the person's `sub`,
+ * or `email:<address>` for an address with no account (an invitation) — and a newer link of the
+ * same purpose for the same holder voids the older (`used_at` set). A use is a conditional update
+ * (`… WHERE used_at IS NULL AND expires_at > now`), so of concurrent uses exactly one wins.
+ */
+export const emailLinks = sqliteTable(
+  'email_links',
+  {
+    digest: text('digest').primaryKey(),
+    /** 'password_reset' | 'email_verification' | 'email_change' | 'invitation'. */
+    purpose: text('purpose').notNull(),
+    holder: text('holder').notNull(),
+    /** The account it acts on, if any. */
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    /** The address it was sent to, lower-cased (for a change of address: the new one). */
+    email: text('email').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    /** When it was used, or voided by a newer link or by a reset: from then on it opens nothing. */
+    usedAt: integer('used_at'),
+  },
+  (t) => [
+    index('email_links_holder').on(t.purpose, t.holder),
+    index('email_links_user').on(t.userId),
+    index('email_links_expiry').on(t.expiresAt),
+  ],
+);

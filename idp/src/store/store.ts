@@ -7,6 +7,7 @@ import type { ClientRepository, ResourceRepository } from './clients.js';
 import type { ConsentRepository } from './consents.js';
 import type { DeviceAuthorizationRepository } from './device-authorizations.js';
 import type { DPoPProofRepository } from './dpop-proofs.js';
+import type { EmailLinkRepository } from './email-links.js';
 import type { OpenDatabase } from './database.js';
 import type { PasskeyRepository } from './passkeys.js';
 import type { GrantRepository } from './grants.js';
@@ -43,6 +44,8 @@ export interface Store {
   clientAssertions: ClientAssertionRepository;
   passkeys: PasskeyRepository;
   webauthnChallenges: WebAuthnChallengeRepository;
+  /** Links mailed to people: resets, address verification and changes, invitations. */
+  emailLinks: EmailLinkRepository;
   /** The database under the repositories, for tests, tools and the readiness probe. */
   database: StoreDatabase;
   close(): Promise<void>;

@@ -17,7 +17,8 @@
  * - a back-channel delivery a week after it was delivered or given up;
  * - an audit event after the configured retention (TESSERA_AUDIT_RETENTION_DAYS);
  * - a client assertion's `jti` once the assertion expired (its skew included): from then on its
- *   `exp` alone refuses a replay.
+ *   `exp` alone refuses a replay;
+ * - a mailed link (a reset, a verification…) once expired: from then on its expiry alone refuses it.
  * Each batch is one short statement through an index, and the event loop is free between
  * batches. Every issuer process on the database sweeps; a delete is its own arbiter.
  */
@@ -64,6 +65,7 @@ export interface ExpirySweepDeps {
     | 'audit'
     | 'clientAssertions'
     | 'webauthnChallenges'
+    | 'emailLinks'
   >;
   clock: Clock;
   log: Logger;
@@ -84,6 +86,7 @@ export interface SweepCounts {
   auditEvents: number;
   clientAssertions: number;
   webauthnChallenges: number;
+  emailLinks: number;
 }
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -131,6 +134,7 @@ export async function sweepExpired(deps: ExpirySweepDeps, batch = SWEEP_BATCH): 
   const auditEvents = await drain(batch, (n) => store.audit.deleteBefore(now - config.auditRetentionDays * DAY_MS, n));
   const clientAssertions = await drain(batch, (n) => store.clientAssertions.deleteExpired(now, n));
   const webauthnChallenges = await drain(batch, (n) => store.webauthnChallenges.deleteExpired(now, n));
+  const emailLinks = await drain(batch, (n) => store.emailLinks.deleteExpired(now, n));
   return {
     interactions,
     pushedAuthorizationRequests,
@@ -144,6 +148,7 @@ export async function sweepExpired(deps: ExpirySweepDeps, batch = SWEEP_BATCH): 
     auditEvents,
     clientAssertions,
     webauthnChallenges,
+    emailLinks,
   };
 }
 

@@ -28,6 +28,7 @@ export const DURABLE_TABLES = {
   passkeys: 'id',
   totp_authenticators: 'user_id',
   recovery_codes: 'user_id, digest',
+  email_links: 'digest',
 } as const;
 
 /**

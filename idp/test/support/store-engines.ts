@@ -21,6 +21,8 @@ import type { GrantRepository } from '../../src/store/grants.js';
 import type { DeviceAuthorizationRepository } from '../../src/store/device-authorizations.js';
 import { deviceAuthorizationRepository as pgDeviceAuthorizations } from '../../src/store/pg/device-authorizations.js';
 import type { DPoPProofRepository } from '../../src/store/dpop-proofs.js';
+import type { EmailLinkRepository } from '../../src/store/email-links.js';
+import { emailLinkRepository as pgEmailLinks } from '../../src/store/pg/email-links.js';
 import { dpopProofRepository as pgDPoPProofs } from '../../src/store/pg/dpop-proofs.js';
 import type { InteractionRepository } from '../../src/store/interactions.js';
 import type { PasskeyRepository } from '../../src/store/passkeys.js';
@@ -76,6 +78,7 @@ export interface StoreNode {
   passkeys: PasskeyRepository;
   users: UserRepository;
   webauthnChallenges: WebAuthnChallengeRepository;
+  emailLinks: EmailLinkRepository;
   /** Moves lists' versions as the grants repository does inside its transactions. */
   touchStatusLists(ids: number[], now: number): Promise<void>;
   /** One statement with `?` placeholders, on this node's connections. */
@@ -195,6 +198,7 @@ async function sqliteNode(file: string): Promise<StoreNode> {
     passkeys: store.passkeys,
     users: store.users,
     webauthnChallenges: store.webauthnChallenges,
+    emailLinks: store.emailLinks,
     touchStatusLists: async (ids, now) => touchStatusLists(database.db, ids, now),
     query: (text, params) => store.database.query(text, params),
     close: async () => {
@@ -225,6 +229,7 @@ function postgresNode(url: string, options: NodeOptions): StoreNode {
     passkeys: pgPasskeys(db),
     users: pgUsers(db),
     webauthnChallenges: pgWebAuthnChallenges(db),
+    emailLinks: pgEmailLinks(db),
     touchStatusLists: (ids, now) => db.transaction((tx) => pgTouchStatusLists(tx, ids, now)),
     query: async (text, params = []) => {
       let n = 0;

@@ -9,6 +9,7 @@ import { openPostgres } from './database.js';
 import { grantRepository } from './grants.js';
 import { deviceAuthorizationRepository } from './device-authorizations.js';
 import { dpopProofRepository } from './dpop-proofs.js';
+import { emailLinkRepository } from './email-links.js';
 import { interactionRepository } from './interactions.js';
 import { pushedAuthorizationRequestRepository } from './pushed-authorization-requests.js';
 import { refreshTokenRepository } from './refresh-tokens.js';
@@ -47,6 +48,7 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     clientAssertions: clientAssertionRepository(db),
     passkeys: passkeyRepository(db),
     webauthnChallenges: webauthnChallengeRepository(db),
+    emailLinks: emailLinkRepository(db),
     close: () => database.close(),
   };
 }

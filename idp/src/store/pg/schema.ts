@@ -410,3 +410,22 @@ export const recoveryCodes = pgTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.digest] })],
 );
+
+export const emailLinks = pgTable(
+  'email_links',
+  {
+    digest: text('digest').primaryKey(),
+    purpose: text('purpose').notNull(),
+    holder: text('holder').notNull(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    createdAt: millis('created_at').notNull(),
+    expiresAt: millis('expires_at').notNull(),
+    usedAt: millis('used_at'),
+  },
+  (t) => [
+    index('email_links_holder').on(t.purpose, t.holder),
+    index('email_links_user').on(t.userId),
+    index('email_links_expiry').on(t.expiresAt),
+  ],
+);
