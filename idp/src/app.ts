@@ -13,6 +13,7 @@ import { accountDeletionRoutes } from './routes/account-deletion.js';
 import { passwordChangeRoutes } from './routes/password-change.js';
 import { adminRoutes } from './routes/admin.js';
 import { passkeyRoutes } from './routes/passkeys.js';
+import { passwordResetRoutes } from './routes/password-reset.js';
 import { deviceAuthorizationRoutes, devicePageRoutes } from './routes/device.js';
 import { devMailRoutes } from './routes/dev-mail.js';
 import { authorizeRoutes } from './routes/authorize.js';
@@ -75,6 +76,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     metadataRoutes,
     authorizeRoutes,
     signInRoutes,
+    passwordResetRoutes,
     secondFactorRoutes,
     consentRoutes,
     tokenRoutes,

@@ -172,7 +172,7 @@ describe('the development mail viewer', () => {
   });
 
   it('is not served when mail goes out by SMTP', async () => {
-    const idp = await startIssuer({ env: mailbox.env });
+    const idp = await startIssuer({ env: mailbox.env() });
     try {
       expect((await fetch(`${idp.url}/dev/mail`)).status).toBe(404);
     } finally {

@@ -69,7 +69,12 @@ export type AuditType =
   /** Right credentials for a disabled account: refused, `detail.method` says which sign-in. */
   | 'sign_in.refused_disabled'
   /** The admin console refused a form (a missing or wrong form token, another origin). */
-  | 'admin.form_refused';
+  | 'admin.form_refused'
+  /** A reset link was asked for (`detail.account`: whether the address is an account's), or throttled. */
+  | 'password_reset.requested'
+  | 'password_reset.throttled'
+  /** A password was set through a reset link; `detail` says how many sessions and tokens ended. */
+  | 'password.reset';
 
 export interface AuditFields {
   subject?: string | null;

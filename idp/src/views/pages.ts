@@ -27,6 +27,7 @@ ${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit">Sign in</button>
 </form>
+<p><a href="/password/forgot?interaction=${opts.interactionId}">Forgot your password?</a></p>
 ${passkeySignInForm(opts)}`,
     { script: true },
   );

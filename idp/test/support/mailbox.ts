@@ -2,7 +2,7 @@
  * A real SMTP server in process (the `smtp-server` package) on a loopback port: the issuer under
  * test sends to it through TESSERA_SMTP_URL like to any mail server, and each message it accepts
  * is parsed with mailparser, as a mail client would read it. `useMailbox()` starts one for a test
- * file; pass `mailbox.env` to the issuer (useIssuer's `env`).
+ * file; pass `mailbox.env()` to the issuer (useIssuer's `env`).
  */
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -57,11 +57,14 @@ export class Mailbox {
   });
   url = '';
 
-  /** The environment that points an issuer at this mailbox. */
-  readonly env = Object.defineProperty({} as Record<string, string>, 'TESSERA_SMTP_URL', {
-    enumerable: true,
-    get: () => this.url,
-  });
+  /**
+   * The environment that points an issuer at this mailbox, with `extra`: TESSERA_SMTP_URL is read
+   * when the issuer starts (the mailbox's port is known only once it listens), so pass this object
+   * as it is, not spread into another.
+   */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return Object.defineProperty({ ...extra }, 'TESSERA_SMTP_URL', { enumerable: true, get: () => this.url });
+  }
 
   async start(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
