@@ -27,6 +27,7 @@ import { pushedAuthorizationRequestRoutes } from './routes/par.js';
 import { revocationRoutes } from './routes/revocation.js';
 import { secondFactorRoutes } from './routes/second-factor.js';
 import { signInRoutes } from './routes/sign-in.js';
+import { signUpRoutes } from './routes/sign-up.js';
 import { statusListRoutes } from './routes/status-list.js';
 import { tokenRoutes } from './routes/token.js';
 import { userinfoRoutes } from './routes/userinfo.js';
@@ -77,6 +78,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     authorizeRoutes,
     signInRoutes,
     passwordResetRoutes,
+    signUpRoutes,
     secondFactorRoutes,
     consentRoutes,
     tokenRoutes,

@@ -78,7 +78,7 @@ describe('authorization code flow with a cookie-jar client', () => {
       sub: fx.alice.sub,
       name: 'Alice Liddell',
       email: 'alice@example.com',
-      email_verified: false,
+      email_verified: true,
     });
 
     const post = await fetch(new URL('/userinfo', idp.url), {

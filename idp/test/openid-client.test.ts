@@ -53,7 +53,7 @@ async function runFlow(config: client.Configuration, clientId: string) {
   expect(claims).toMatchObject({ iss: idp.url, sub: fx.alice.sub, aud: clientId, nonce: checks.expectedNonce });
   expect(tokens.token_type).toBe('bearer');
   const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
-  expect(info).toEqual({ sub: fx.alice.sub, name: 'Alice Liddell', email: 'alice@example.com', email_verified: false });
+  expect(info).toEqual({ sub: fx.alice.sub, name: 'Alice Liddell', email: 'alice@example.com', email_verified: true });
 }
 
 describe('openid-client against the issuer', () => {

@@ -262,6 +262,7 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
         email: 'ada@example.test',
         displayName: 'Ada',
         passwordHash: 'h',
+        emailVerified: false,
         createdAt: 1,
         admin: false,
         disabledAt: null,
@@ -280,6 +281,7 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
         email: 'bob@x.test',
         displayName: 'Bob',
         passwordHash: 'b',
+        emailVerified: false,
         createdAt: 5,
         admin: false,
         disabledAt: null,
@@ -321,6 +323,34 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
       expect(await subs('ada')).toEqual([USER]);
       expect(await subs('x.test', 2)).toEqual(['u-2', 'u-3']);
       expect(await subs('nobody')).toEqual([]);
+    });
+
+    it('marks an address verified only while it is the account’s, and moves an account to a free address', async () => {
+      const { store } = await open();
+      expect(await store.users.markEmailVerified(USER, 'old@example.test', 2)).toBe(false);
+      expect((await store.users.findBySub(USER))?.emailVerified).toBe(false);
+      expect(await store.users.markEmailVerified(USER, 'ADA@example.test', 2)).toBe(true);
+      expect((await store.users.findBySub(USER))?.emailVerified).toBe(true);
+      await store.users.create({ sub: 'u2', email: 'bob@x.test', displayName: 'Bob', passwordHash: 'b', now: 5 });
+      // From an address that is no longer the account's: nothing moves.
+      expect(await store.users.changeEmail('u2', 'old@x.test', 'new@x.test', 6)).toBe(false);
+      await expect(store.users.changeEmail('u2', 'bob@x.test', 'Ada@example.test', 6)).rejects.toThrow(EmailTakenError);
+      expect(await store.users.changeEmail('u2', 'bob@x.test', 'New@X.test', 6)).toBe(true);
+      expect(await store.users.findBySub('u2')).toMatchObject({ email: 'new@x.test', emailVerified: true });
+      expect(await store.users.findByEmail('bob@x.test')).toBeUndefined();
+    });
+
+    it('moves one of two accounts racing for one address, across nodes', async () => {
+      const { nodes } = await open(2);
+      for (const sub of ['u2', 'u3'])
+        await nodes[0]!.users.create({ sub, email: `${sub}@x.test`, displayName: sub, passwordHash: 'h', now: 5 });
+      const outcomes = await Promise.allSettled(
+        ['u2', 'u3'].map((sub, i) => nodes[i]!.users.changeEmail(sub, `${sub}@x.test`, 'wanted@x.test', 6)),
+      );
+      expect(outcomes.filter((o) => o.status === 'fulfilled' && o.value).length).toBe(1);
+      const lost = outcomes.filter((o) => o.status === 'rejected');
+      expect(lost).toHaveLength(1);
+      expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(EmailTakenError);
     });
 
     it('refuses a second user with the same email, however it is cased, once across nodes racing', async () => {

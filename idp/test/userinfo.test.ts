@@ -46,7 +46,7 @@ describe('userinfo answers', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ sub: fx.alice.sub });
     const withEmail = await userinfo({ authorization: `Bearer ${await accessTokenFor('openid email')}` });
-    expect(await withEmail.json()).toEqual({ sub: fx.alice.sub, email: 'alice@example.com', email_verified: false });
+    expect(await withEmail.json()).toEqual({ sub: fx.alice.sub, email: 'alice@example.com', email_verified: true });
   });
 
   it('a token sent in a form body (RFC 6750 §2.2)', async () => {

@@ -5,6 +5,7 @@
  *   npm run idp -- users delete a@example.com [--json]
  *   npm run idp -- clients create --name App --type confidential --redirect-uri https://app/cb [--json]
  *   npm run idp -- resources create --id https://api.example.com --name API
+ *   npm run idp -- users invite EMAIL                                  (mails a sign-up link)
  *   npm run idp -- users|clients|resources list [--json]
  *   npm run idp -- users grant-admin|revoke-admin|disable|enable EMAIL [--json]
  *   npm run idp -- clients delete --id CLIENT_ID [--json]
@@ -48,11 +49,17 @@ import {
   setAdminRole,
 } from '../protocol/users-admin.js';
 import { PasswordNotChosenError, readNewPassword } from './read-password.js';
+import { createLogger } from '@tessera/shared/node';
+import { Mailer } from '../mail/mailer.js';
+import { IssuerMetrics } from '../metrics/metrics.js';
+import { inviteByEmail } from '../protocol/sign-up.js';
 
 const USAGE = `usage: npm run idp -- <command> [options]
 
   users create --email EMAIL --name NAME [--json]    password is read from stdin or a prompt;
                                                      at least 15 characters, not a common one
+  users invite EMAIL [--json]                         mails EMAIL a link to sign up (TESSERA_SIGN_UP
+                                                     open or invite), good once, for 7 days
   users list [--json]
   users delete EMAIL [--json]                        ends every session of the person (apps told by
                                                      back-channel logout) and deletes their account
@@ -236,6 +243,21 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       await issuer.close();
     }
   }
+  if (noun === 'users' && verb === 'invite') {
+    const email = positionals[2];
+    if (!email) throw new UsageError('users invite needs the address: users invite EMAIL');
+    // The CLI's own mailer, on the issuer's settings: SMTP, or the outbox the issuer's viewer reads.
+    const mailer = new Mailer(config.mail, {
+      log: createLogger('cli'),
+      metrics: new IssuerMetrics({ processMetrics: false }),
+    });
+    try {
+      await inviteByEmail({ store, clock: systemClock, config, mailer }, email, 'cli');
+    } finally {
+      await mailer.close();
+    }
+    return out({ invited: email }, `mailed ${email} an invitation to sign up`);
+  }
   if (noun === 'users' && verb === 'list') {
     const users = (await store.users.list()).map((u) => ({ sub: u.sub, email: u.email, name: u.displayName }));
     return out(users, table(users));
@@ -402,7 +424,13 @@ async function main(): Promise<number> {
     const base = process.env.INIT_CWD ?? process.cwd();
     const database =
       isPostgresUrl(loaded.database) || isAbsolute(loaded.database) ? loaded.database : resolve(base, loaded.database);
-    const config = { ...loaded, database };
+    const { mail } = loaded;
+    // The outbox likewise, so that the issuer's mail viewer finds what the CLI wrote.
+    const transport =
+      mail.transport.kind === 'outbox'
+        ? { kind: 'outbox' as const, directory: resolve(base, mail.transport.directory) }
+        : mail.transport;
+    const config = { ...loaded, database, mail: { ...mail, transport } };
     store = await openStore(config.database, { poolSize: config.databasePool });
     process.stdout.write(`${await run(process.argv.slice(2), store, config)}\n`);
     return 0;

@@ -68,7 +68,12 @@ export interface Config {
   metrics: MetricsEndpoint | undefined;
   /** How the issuer's mail leaves (mail/mailer.ts). */
   mail: MailSettings;
+  /** Who may create an account at /sign-up (TESSERA_SIGN_UP): anyone, the invited, or nobody. */
+  signUp: SignUpPolicy;
 }
+
+export const SIGN_UP_POLICIES = ['open', 'invite', 'closed'] as const;
+export type SignUpPolicy = (typeof SIGN_UP_POLICIES)[number];
 
 /**
  * Mail: through SMTP (TESSERA_SMTP_URL), or, outside production only, into an outbox directory the

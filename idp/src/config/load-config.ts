@@ -27,6 +27,7 @@ import {
   MAX_WORKERS,
   AUDIT_RETENTION_DAYS,
   type MailSettings,
+  SIGN_UP_POLICIES,
   type MetricsEndpoint,
   MIN_METRICS_TOKEN_LENGTH,
 } from './config.js';
@@ -161,6 +162,9 @@ function unsafeInProduction(env: EnvVariables): string[] {
   // The outbox is the demo's: in production mail must reach people.
   if (!env.TESSERA_SMTP_URL)
     unsafe.push('TESSERA_SMTP_URL is required when NODE_ENV=production (the outbox is for development only)');
+  // Open sign-up without email verification would let anyone claim an address they do not hold
+  // (account pre-hijacking). It is not refused here because it cannot be configured: a new
+  // account is refused at sign-in until its address is verified, whatever TESSERA_SIGN_UP says.
   return unsafe;
 }
 
@@ -202,5 +206,7 @@ export function loadConfig(env: EnvVariables = process.env): Config {
     auditRetentionDays: auditRetentionDays(env),
     metrics,
     mail: mailSettings(env, issuer, database),
+    // Closed unless the operator opens it in production; open in the demo, to be tried.
+    signUp: envOneOf(env, 'TESSERA_SIGN_UP', SIGN_UP_POLICIES, production ? 'closed' : 'open'),
   };
 }

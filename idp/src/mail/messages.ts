@@ -79,3 +79,42 @@ export function passwordResetMessage(m: { to: string; url: string; lifetime: num
     closing: 'If you did not ask for this, ignore this message: your password stays as it is.',
   });
 }
+
+export function emailVerificationMessage(m: { to: string; url: string; lifetime: number; name: string }): MailMessage {
+  return compose({
+    to: m.to,
+    subject: `Confirm your email address for ${PRODUCT}`,
+    paragraphs: [
+      `Hello ${m.name}, a ${PRODUCT} account was created with this address.`,
+      `Confirm that the address is yours to sign in with it. The link works once, for ${minutesOrHours(m.lifetime)}.`,
+    ],
+    action: { label: 'Confirm my email address', url: m.url },
+    closing: 'If you did not create this account, ignore this message: without confirmation it cannot be used.',
+  });
+}
+
+/** Sign-up with an address that has an account already: that person is told, nobody else learns it. */
+export function accountExistsMessage(m: { to: string; signInUrl: string; resetUrl: string }): MailMessage {
+  return compose({
+    to: m.to,
+    subject: `You already have a ${PRODUCT} account`,
+    paragraphs: [
+      `Someone tried to create a ${PRODUCT} account with this address, which has one already.`,
+      `To sign in, go to ${m.signInUrl}. If you forgot your password, choose a new one at ${m.resetUrl}.`,
+    ],
+    closing: 'If it was not you, ignore this message: nothing changed in your account.',
+  });
+}
+
+export function invitationMessage(m: { to: string; url: string; lifetime: number }): MailMessage {
+  return compose({
+    to: m.to,
+    subject: `You are invited to ${PRODUCT}`,
+    paragraphs: [
+      `You are invited to create a ${PRODUCT} account with this address.`,
+      `The link works once, for ${minutesOrHours(m.lifetime)}.`,
+    ],
+    action: { label: 'Create my account', url: m.url },
+    closing: 'If you did not expect this, ignore this message.',
+  });
+}

@@ -74,7 +74,16 @@ export type AuditType =
   | 'password_reset.requested'
   | 'password_reset.throttled'
   /** A password was set through a reset link; `detail` says how many sessions and tokens ended. */
-  | 'password.reset';
+  | 'password.reset'
+  /** An account created at /sign-up (`detail.policy`), or a sign-up with an address that has one. */
+  | 'user.signed_up'
+  | 'sign_up.address_taken'
+  | 'sign_up.throttled'
+  /** An invitation to sign up was mailed (`detail.actor`: who sent it). */
+  | 'user.invited'
+  /** The right password, for an account whose address is not verified yet: refused, a link sent. */
+  | 'sign_in.unverified'
+  | 'email.verified';
 
 export interface AuditFields {
   subject?: string | null;

@@ -16,8 +16,9 @@
  */
 import type { IssuerContext } from '../context.js';
 import { digest } from '../crypto/digest.js';
-import { randomSecret } from '../crypto/random.js';
-import { type EmailLink, type EmailLinkPurpose, normalizeEmail } from '../store/index.js';
+import { randomId, randomSecret } from '../crypto/random.js';
+import { type EmailLink, type EmailLinkPurpose, normalizeEmail, type Store, type ThrottleKey } from '../store/index.js';
+import { accountThrottleKey, ipThrottleKey, policyOf, type ThrottleRule } from './sign-in-throttle.js';
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
@@ -38,7 +39,7 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
  * that purpose. Returns the token, which only the mail will carry.
  */
 export async function issueEmailLink(
-  ctx: IssuerContext,
+  ctx: Pick<IssuerContext, 'store' | 'clock'>,
   link: { purpose: EmailLinkPurpose; userId: string | null; email: string },
 ): Promise<string> {
   const token = randomSecret();
@@ -72,4 +73,73 @@ export async function useEmailLink(
 ): Promise<EmailLink | undefined> {
   if (token === undefined || !TOKEN.test(token)) return undefined;
   return ctx.store.emailLinks.use(digest(token), purpose, ctx.clock.now());
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * Mail asked for, per address: three in a row (a mail that is slow, or in the spam folder), then a
+ * growing wait, and a lock for an hour after ten: each request is a mail to someone's inbox, and
+ * this keeps the issuer from being used to flood one.
+ */
+export const MAIL_ADDRESS_THROTTLE: ThrottleRule = {
+  threshold: 3,
+  baseDelay: MINUTE_MS,
+  maxDelay: 15 * MINUTE_MS,
+  lockAfter: 10,
+  lockFor: 60 * MINUTE_MS,
+  forgetAfter: 60 * MINUTE_MS,
+};
+
+/** Mail asked for, per IP (per /64): room for a shared address, not for walking a list of addresses. */
+export const MAIL_IP_THROTTLE: ThrottleRule = {
+  threshold: 10,
+  baseDelay: MINUTE_MS,
+  maxDelay: 15 * MINUTE_MS,
+  lockAfter: 30,
+  lockFor: 60 * MINUTE_MS,
+  forgetAfter: 60 * MINUTE_MS,
+};
+
+/** What a request mails: each kind counted apart, so asking for one never blocks another. */
+export type MailRequestKind = 'reset' | 'sign-up' | 'verify';
+
+const ADDRESS_POLICY = policyOf(MAIL_ADDRESS_THROTTLE);
+const IP_POLICY = policyOf(MAIL_IP_THROTTLE);
+
+/**
+ * The keys, in namespaces of their own in the sign-in throttle's store: `<kind>-account:` + the
+ * sign-in throttle's HMAC of the address (the table never holds an address), `<kind>-ip:` + the IP.
+ */
+const mailThrottleKeys = (ctx: IssuerContext, kind: MailRequestKind, email: string, ip: string): ThrottleKey[] => [
+  { key: `${kind}-${accountThrottleKey(ctx.config, email)}`, policy: ADDRESS_POLICY },
+  { key: `${kind}-${ipThrottleKey(ip)}`, policy: IP_POLICY },
+];
+
+const SWEEP_EVERY = 10 * MINUTE_MS;
+const nextSweep = new WeakMap<Store, number>();
+
+/** Forgotten counters go now and then, as the sign-in throttle's own do. */
+async function sweepForgotten(ctx: IssuerContext, now: number): Promise<void> {
+  if ((nextSweep.get(ctx.store) ?? 0) > now) return;
+  nextSweep.set(ctx.store, now + SWEEP_EVERY);
+  for (const kind of ['reset', 'sign-up', 'verify'] satisfies MailRequestKind[]) {
+    await ctx.store.signInThrottles.deleteForgotten(`${kind}-account:`, ADDRESS_POLICY, now);
+    await ctx.store.signInThrottles.deleteForgotten(`${kind}-ip:`, IP_POLICY, now);
+  }
+}
+
+/**
+ * Counts a request that may mail `email` from `ip`, and says whether it may: every request counts,
+ * answered or not, since what is limited is mail sent, not failures.
+ */
+export async function mayMail(ctx: IssuerContext, kind: MailRequestKind, email: string, ip: string): Promise<boolean> {
+  const now = ctx.clock.now();
+  await sweepForgotten(ctx, now);
+  const keys = mailThrottleKeys(ctx, kind, email, ip);
+  const attempt = randomId();
+  const reservation = await ctx.store.signInThrottles.reserve(attempt, keys, now, now + MINUTE_MS);
+  if (reservation.outcome !== 'reserved') return false;
+  await ctx.store.signInThrottles.countFailure(attempt, keys, ctx.clock.now());
+  return true;
 }

@@ -9,66 +9,15 @@
  */
 import type { IssuerContext } from '../context.js';
 import { issuerLink, passwordResetMessage } from '../mail/messages.js';
-import type { Store, ThrottleKey, User } from '../store/index.js';
+import type { User } from '../store/index.js';
 import { endAccountAccess } from './account-access.js';
 import { audit } from './audit.js';
-import { findEmailLink, issueEmailLink, LINK_LIFETIMES, useEmailLink } from './email-links.js';
+import { findEmailLink, issueEmailLink, LINK_LIFETIMES, mayMail, useEmailLink } from './email-links.js';
 import { checkNewPassword } from './password-policy.js';
-import { accountThrottleKey, ipThrottleKey, policyOf, type ThrottleRule } from './sign-in-throttle.js';
-import { randomId } from '../crypto/random.js';
+import { accountThrottleKey } from './sign-in-throttle.js';
 
 export const PASSWORD_FORGOT_PATH = '/password/forgot';
 export const PASSWORD_RESET_PATH = '/password/reset';
-
-const MINUTE = 60_000;
-
-/**
- * Requests per address: three links in a row (a mail that is slow, or in the spam folder), then
- * a growing wait, and a lock for an hour after ten: a reset link is a mail to someone's inbox, and
- * this keeps the issuer from being used to flood one.
- */
-export const RESET_ADDRESS_THROTTLE: ThrottleRule = {
-  threshold: 3,
-  baseDelay: MINUTE,
-  maxDelay: 15 * MINUTE,
-  lockAfter: 10,
-  lockFor: 60 * MINUTE,
-  forgetAfter: 60 * MINUTE,
-};
-
-/** Requests per IP (per /64): room for a shared address, not for walking a list of addresses. */
-export const RESET_IP_THROTTLE: ThrottleRule = {
-  threshold: 10,
-  baseDelay: MINUTE,
-  maxDelay: 15 * MINUTE,
-  lockAfter: 30,
-  lockFor: 60 * MINUTE,
-  forgetAfter: 60 * MINUTE,
-};
-
-/**
- * The throttle keys, in namespaces of their own in the sign-in throttle's store: `reset-account:`
- * + the sign-in throttle's HMAC of the address (the table never holds an address), `reset-ip:`.
- */
-const ADDRESS = { prefix: 'reset-', policy: policyOf(RESET_ADDRESS_THROTTLE) };
-const NETWORK = { prefix: 'reset-', policy: policyOf(RESET_IP_THROTTLE) };
-
-function throttleKeys(ctx: IssuerContext, email: string, ip: string): ThrottleKey[] {
-  return [
-    { key: ADDRESS.prefix + accountThrottleKey(ctx.config, email), policy: ADDRESS.policy },
-    { key: NETWORK.prefix + ipThrottleKey(ip), policy: NETWORK.policy },
-  ];
-}
-
-/** Forgotten counters go now and then, as the sign-in throttle's own do. */
-const SWEEP_EVERY = 10 * MINUTE;
-const nextSweep = new WeakMap<Store, number>();
-async function sweepForgotten(ctx: IssuerContext, now: number): Promise<void> {
-  if ((nextSweep.get(ctx.store) ?? 0) > now) return;
-  nextSweep.set(ctx.store, now + SWEEP_EVERY);
-  await ctx.store.signInThrottles.deleteForgotten('reset-account:', ADDRESS.policy, now);
-  await ctx.store.signInThrottles.deleteForgotten('reset-ip:', NETWORK.policy, now);
-}
 
 /** An address as the request form takes it; anything else is refused before any work. */
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
@@ -85,17 +34,10 @@ export async function requestPasswordReset(
 ): Promise<ResetRequestResult> {
   const email = request.email.trim();
   if (!EMAIL.test(email)) return { ok: false, message: 'Enter the email address you sign in with.' };
-  const now = ctx.clock.now();
-  await sweepForgotten(ctx, now);
-  // Every request counts, answered or not: the throttle is on mail sent, not on failures.
-  const keys = throttleKeys(ctx, email, request.ip);
-  const attempt = randomId();
-  const reservation = await ctx.store.signInThrottles.reserve(attempt, keys, now, now + MINUTE);
-  if (reservation.outcome !== 'reserved') {
+  if (!(await mayMail(ctx, 'reset', email, request.ip))) {
     await audit(ctx, 'password_reset.throttled', { ip: request.ip });
     return { ok: true };
   }
-  await ctx.store.signInThrottles.countFailure(attempt, keys, ctx.clock.now());
 
   const user = await ctx.store.users.findByEmail(email);
   // A link is stored for an unknown address too (it resets nobody): the same writes either way.

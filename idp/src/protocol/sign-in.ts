@@ -20,6 +20,7 @@ import {
   type SecondFactors,
 } from './second-factor.js';
 import { attemptSignIn } from './sign-in-throttle.js';
+import { refuseUnverified } from './sign-up.js';
 import { addFactorToSession, findActiveSession, signInSession, type Device } from './sso-session.js';
 
 /**
@@ -64,6 +65,8 @@ export async function signIn(
   }
   const disabled = await refuseDisabledSignIn(ctx, user, { clientId, ip: device.ip, method: 'password' });
   if (disabled) return { ok: false, message: disabled };
+  // Only an address shown to be the person's signs in (sign-up.ts says why).
+  if (!user.emailVerified) return { ok: false, message: await refuseUnverified(ctx, user, device.ip) };
   if (await hasEnrolledSecondFactor(ctx, user.sub)) {
     // No session before the second factor: a password alone opens nothing, not even the account page.
     await ctx.store.interactions.setPendingUser(attempt.interaction.id, user.sub);

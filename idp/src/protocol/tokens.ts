@@ -104,7 +104,7 @@ function personClaims(s: TokenSubject) {
     ...confirmation(s.jkt),
   };
   // So an API can show who is calling without a call back to the issuer.
-  if (s.scope.includes('email')) Object.assign(claims, { email: s.user.email, email_verified: false });
+  if (s.scope.includes('email')) Object.assign(claims, { email: s.user.email, email_verified: s.user.emailVerified });
   if (s.scope.includes('profile')) claims.name = s.user.displayName;
   return claims;
 }

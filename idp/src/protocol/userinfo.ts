@@ -47,6 +47,6 @@ export async function userinfo(ctx: IssuerContext, accessToken: string, presente
   if (user.disabledAt !== null) throw new OAuthError('invalid_token', 'the access token has been revoked');
   const info: UserInfo = { sub: user.sub };
   if (scope.includes('profile')) info.name = user.displayName;
-  if (scope.includes('email')) Object.assign(info, { email: user.email, email_verified: false });
+  if (scope.includes('email')) Object.assign(info, { email: user.email, email_verified: user.emailVerified });
   return info;
 }

@@ -40,6 +40,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
       interactionId: interaction.id,
       csrfToken: interaction.csrfToken,
       passkeyOptions: await startPasskeySignIn(ctx, interaction.id),
+      signUpOpen: ctx.config.signUp === 'open',
       ...(clientName !== undefined ? { clientName } : {}),
       ...shown,
     });

@@ -15,6 +15,11 @@ export const users = sqliteTable(
     email: text('email').notNull(),
     displayName: text('display_name').notNull(),
     passwordHash: text('password_hash').notNull(),
+    /**
+     * Whether the person showed they receive mail at `email` (followed a link sent there), or an
+     * operator vouched for it (the CLI, the demo seed). Apps see it as `email_verified`.
+     */
+    emailVerified: integer('email_verified', { mode: 'boolean' }).notNull().default(false),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
     /** May use the admin console (/admin); granted and taken back by the CLI only. */

@@ -8,6 +8,8 @@ export interface User {
   email: string;
   displayName: string;
   passwordHash: string;
+  /** Whether the person showed they receive mail at `email`, or an operator vouched for it. */
+  emailVerified: boolean;
   createdAt: number;
   /** May use the admin console. */
   admin: boolean;
@@ -21,6 +23,7 @@ const toUser = (r: Row): User => ({
   email: r.email,
   displayName: r.displayName,
   passwordHash: r.passwordHash,
+  emailVerified: r.emailVerified,
   createdAt: r.createdAt,
   admin: r.isAdmin,
   disabledAt: r.disabledAt,
@@ -30,10 +33,26 @@ const toUser = (r: Row): User => ({
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
 export interface UserRepository {
-  create(u: { sub: string; email: string; displayName: string; passwordHash: string; now: number }): Promise<User>;
+  create(u: {
+    sub: string;
+    email: string;
+    displayName: string;
+    passwordHash: string;
+    /** Unverified unless said (the column's default). */
+    emailVerified?: boolean;
+    now: number;
+  }): Promise<User>;
   findByEmail(email: string): Promise<User | undefined>;
   findBySub(sub: string): Promise<User | undefined>;
   updatePasswordHash(sub: string, passwordHash: string, now: number): Promise<void>;
+  /**
+   * Moves the account from address `from` to `to` (verified: a link sent there was followed), if
+   * `from` is still its address: true when it moved. Throws EmailTakenError when `to` is another
+   * account's: the unique index decides between two people claiming one address.
+   */
+  changeEmail(sub: string, from: string, to: string, now: number): Promise<boolean>;
+  /** Marks `email` verified, if it is still the account's address: true when it was. */
+  markEmailVerified(sub: string, email: string, now: number): Promise<boolean>;
   list(): Promise<User[]>;
   /**
    * Deletes the person and, by the schema's cascades, everything of theirs: sessions, grants and
@@ -71,11 +90,19 @@ export function userRepository(db: Db): UserRepository {
   const byEmail = lookupBy(db, users, users.email);
   const bySub = lookupBy(db, users, users.id);
   return {
-    async create({ sub, email, displayName, passwordHash, now }) {
+    async create({ sub, email, displayName, passwordHash, emailVerified, now }) {
       try {
         const row = db
           .insert(users)
-          .values({ id: sub, email: normalizeEmail(email), displayName, passwordHash, createdAt: now, updatedAt: now })
+          .values({
+            id: sub,
+            email: normalizeEmail(email),
+            displayName,
+            passwordHash,
+            emailVerified: emailVerified ?? false,
+            createdAt: now,
+            updatedAt: now,
+          })
           .returning()
           .get();
         return toUser(row);
@@ -94,6 +121,29 @@ export function userRepository(db: Db): UserRepository {
     },
     async updatePasswordHash(sub, passwordHash, now) {
       db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, sub)).run();
+    },
+    async changeEmail(sub, from, to, now) {
+      try {
+        return (
+          db
+            .update(users)
+            .set({ email: normalizeEmail(to), emailVerified: true, updatedAt: now })
+            .where(and(eq(users.id, sub), eq(users.email, normalizeEmail(from))))
+            .run().changes === 1
+        );
+      } catch (e) {
+        if (e instanceof Error && /UNIQUE constraint failed: users\.email/.test(e.message)) throw new EmailTakenError();
+        throw e;
+      }
+    },
+    async markEmailVerified(sub, email, now) {
+      return (
+        db
+          .update(users)
+          .set({ emailVerified: true, updatedAt: now })
+          .where(and(eq(users.id, sub), eq(users.email, normalizeEmail(email))))
+          .run().changes === 1
+      );
     },
     async list() {
       return db.select().from(users).orderBy(users.createdAt).all().map(toUser);

@@ -11,6 +11,8 @@ export function signInPage(opts: {
   error?: string;
   /** The WebAuthn request options of this page's passkey sign-in (a challenge the issuer stored). */
   passkeyOptions: unknown;
+  /** Whether anyone may create an account (TESSERA_SIGN_UP=open): the page then links to it. */
+  signUpOpen?: boolean;
 }): string {
   return page(
     'Sign in',
@@ -27,7 +29,9 @@ ${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit">Sign in</button>
 </form>
-<p><a href="/password/forgot?interaction=${opts.interactionId}">Forgot your password?</a></p>
+<p><a href="/password/forgot?interaction=${opts.interactionId}">Forgot your password?</a>${
+      opts.signUpOpen ? html` · <a href="/sign-up">Create an account</a>` : ''
+    }</p>
 ${passkeySignInForm(opts)}`,
     { script: true },
   );

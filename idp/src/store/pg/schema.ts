@@ -27,6 +27,7 @@ export const users = pgTable(
     email: text('email').notNull(),
     displayName: text('display_name').notNull(),
     passwordHash: text('password_hash').notNull(),
+    emailVerified: boolean('email_verified').notNull().default(false),
     createdAt: millis('created_at').notNull(),
     updatedAt: millis('updated_at').notNull(),
     isAdmin: boolean('is_admin').notNull().default(false),

@@ -11,6 +11,7 @@ const toUser = (r: Row): User => ({
   email: r.email,
   displayName: r.displayName,
   passwordHash: r.passwordHash,
+  emailVerified: r.emailVerified,
   createdAt: r.createdAt,
   admin: r.isAdmin,
   disabledAt: r.disabledAt,
@@ -21,11 +22,19 @@ export function userRepository(db: PgDb): UserRepository {
   const byEmail = lookupBy(db, 'tessera_users_by_email', users, users.email);
   const bySub = lookupBy(db, 'tessera_users_by_sub', users, users.id);
   return {
-    async create({ sub, email, displayName, passwordHash, now }) {
+    async create({ sub, email, displayName, passwordHash, emailVerified, now }) {
       try {
         const [row] = await db
           .insert(users)
-          .values({ id: sub, email: normalizeEmail(email), displayName, passwordHash, createdAt: now, updatedAt: now })
+          .values({
+            id: sub,
+            email: normalizeEmail(email),
+            displayName,
+            passwordHash,
+            emailVerified: emailVerified ?? false,
+            createdAt: now,
+            updatedAt: now,
+          })
           .returning();
         return toUser(row!);
       } catch (e) {
@@ -44,6 +53,25 @@ export function userRepository(db: PgDb): UserRepository {
     },
     async updatePasswordHash(sub, passwordHash, now) {
       await db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, sub));
+    },
+    async changeEmail(sub, from, to, now) {
+      try {
+        const r = await db
+          .update(users)
+          .set({ email: normalizeEmail(to), emailVerified: true, updatedAt: now })
+          .where(and(eq(users.id, sub), eq(users.email, normalizeEmail(from))));
+        return r.rowCount === 1;
+      } catch (e) {
+        if (isUniqueViolation(e, 'users_email_unique')) throw new EmailTakenError();
+        throw e;
+      }
+    },
+    async markEmailVerified(sub, email, now) {
+      const r = await db
+        .update(users)
+        .set({ emailVerified: true, updatedAt: now })
+        .where(and(eq(users.id, sub), eq(users.email, normalizeEmail(email))));
+      return r.rowCount === 1;
     },
     async list() {
       return (await db.select().from(users).orderBy(users.createdAt)).map(toUser);

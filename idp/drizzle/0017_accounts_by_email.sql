@@ -12,4 +12,7 @@ CREATE TABLE `email_links` (
 --> statement-breakpoint
 CREATE INDEX `email_links_holder` ON `email_links` (`purpose`,`holder`);--> statement-breakpoint
 CREATE INDEX `email_links_user` ON `email_links` (`user_id`);--> statement-breakpoint
-CREATE INDEX `email_links_expiry` ON `email_links` (`expires_at`);
+CREATE INDEX `email_links_expiry` ON `email_links` (`expires_at`);--> statement-breakpoint
+ALTER TABLE `users` ADD `email_verified` integer DEFAULT false NOT NULL;--> statement-breakpoint
+-- Everyone registered before sign-up existed was registered by an operator, who vouched for the address.
+UPDATE `users` SET `email_verified` = true;
