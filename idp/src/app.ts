@@ -16,6 +16,7 @@ import { passkeyRoutes } from './routes/passkeys.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { deviceAuthorizationRoutes, devicePageRoutes } from './routes/device.js';
 import { devMailRoutes } from './routes/dev-mail.js';
+import { emailChangeRoutes } from './routes/email-change.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
 import { healthRoutes } from './routes/health.js';
@@ -91,6 +92,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     accountRoutes,
     passwordChangeRoutes,
     accountDeletionRoutes,
+    emailChangeRoutes,
     passkeyRoutes,
     adminRoutes,
     deviceAuthorizationRoutes,

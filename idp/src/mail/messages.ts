@@ -118,3 +118,35 @@ export function invitationMessage(m: { to: string; url: string; lifetime: number
     closing: 'If you did not expect this, ignore this message.',
   });
 }
+
+/** To the new address: the link that moves the account there. */
+export function emailChangeMessage(m: { to: string; url: string; lifetime: number; name: string }): MailMessage {
+  return compose({
+    to: m.to,
+    subject: `Confirm your new email address for ${PRODUCT}`,
+    paragraphs: [
+      `Hello ${m.name}, you asked to sign in to ${PRODUCT} with this address from now on.`,
+      `The change takes effect when you confirm it. The link works once, for ${minutesOrHours(m.lifetime)}.`,
+    ],
+    action: { label: 'Confirm the new address', url: m.url },
+    closing: 'If you did not ask for this, ignore this message: your account keeps its address.',
+  });
+}
+
+/**
+ * To the old address, once the change is done: said plainly, with no link (a link that undid the
+ * change would be one more way to take the account, and an attacker who changed it would ignore it).
+ */
+export function emailChangedNotice(m: { to: string; newEmail: string; name: string }): MailMessage {
+  return compose({
+    to: m.to,
+    subject: `Your ${PRODUCT} email address was changed`,
+    paragraphs: [
+      `Hello ${m.name}, your ${PRODUCT} account now signs in with ${m.newEmail} instead of this address.`,
+      'Mail about the account, password reset links included, goes to the new address from now on.',
+    ],
+    closing:
+      'If you did not make this change, your account may be in someone else’s hands: contact the ' +
+      'people who run this service now.',
+  });
+}

@@ -83,7 +83,10 @@ export type AuditType =
   | 'user.invited'
   /** The right password, for an account whose address is not verified yet: refused, a link sent. */
   | 'sign_in.unverified'
-  | 'email.verified';
+  | 'email.verified'
+  /** A link to move the account to another address was mailed, or followed (the change made). */
+  | 'email.change_requested'
+  | 'email.changed';
 
 export interface AuditFields {
   subject?: string | null;

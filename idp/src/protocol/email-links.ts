@@ -102,7 +102,7 @@ export const MAIL_IP_THROTTLE: ThrottleRule = {
 };
 
 /** What a request mails: each kind counted apart, so asking for one never blocks another. */
-export type MailRequestKind = 'reset' | 'sign-up' | 'verify';
+export type MailRequestKind = 'reset' | 'sign-up' | 'verify' | 'change';
 
 const ADDRESS_POLICY = policyOf(MAIL_ADDRESS_THROTTLE);
 const IP_POLICY = policyOf(MAIL_IP_THROTTLE);
@@ -123,7 +123,7 @@ const nextSweep = new WeakMap<Store, number>();
 async function sweepForgotten(ctx: IssuerContext, now: number): Promise<void> {
   if ((nextSweep.get(ctx.store) ?? 0) > now) return;
   nextSweep.set(ctx.store, now + SWEEP_EVERY);
-  for (const kind of ['reset', 'sign-up', 'verify'] satisfies MailRequestKind[]) {
+  for (const kind of ['reset', 'sign-up', 'verify', 'change'] satisfies MailRequestKind[]) {
     await ctx.store.signInThrottles.deleteForgotten(`${kind}-account:`, ADDRESS_POLICY, now);
     await ctx.store.signInThrottles.deleteForgotten(`${kind}-ip:`, IP_POLICY, now);
   }

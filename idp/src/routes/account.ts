@@ -27,6 +27,7 @@ import type { SsoSession, User } from '../store/index.js';
 import { recoveryCodesPage, totpEnrolmentPage } from '../views/second-factor-pages.js';
 import { requireFreshSignIn } from './fresh-sign-in.js';
 import { accountPage } from '../views/account-page.js';
+import { emailSection } from '../views/email-change-pages.js';
 import { signedOutPage } from '../views/pages.js';
 import { forbiddenForm } from './interaction.js';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from '../http/cookies.js';
@@ -122,8 +123,17 @@ export function accountRoutes(ctx: IssuerContext): Hono<Env> {
     const csrfToken = accountCsrfToken(secret!);
     const passkeys = passkeysSection({ csrfToken, passkeys: await listPasskeys(ctx, session) });
     const factors = await secondFactorsOf(ctx, user.sub);
+    const email = emailSection({ email: user.email, verified: user.emailVerified, csrfToken });
     return c.html(
-      accountPage({ displayName: user.displayName, email: user.email, csrfToken, devices, passkeys, factors }),
+      accountPage({
+        displayName: user.displayName,
+        email: user.email,
+        csrfToken,
+        devices,
+        passkeys,
+        factors,
+        emailSection: email,
+      }),
     );
   });
 

@@ -44,6 +44,8 @@ export function accountPage(opts: {
   /** The passkeys section (./passkey-pages.ts). */
   passkeys: Html;
   factors: SecondFactors;
+  /** The email address section (./email-change-pages.ts). */
+  emailSection?: Html;
 }): string {
   const csrf = html`<input type="hidden" name="csrf_token" value="${opts.csrfToken}">`;
   const endOthers = html`<label><input type="checkbox" name="end_other_sessions" value="1">
@@ -65,6 +67,7 @@ export function accountPage(opts: {
     'Your account',
     html`<h1>Your account</h1>
 <p>Signed in as <strong>${opts.displayName}</strong> (${opts.email}).</p>
+${opts.emailSection ?? ''}
 <h2>Sign-in security</h2>
 <section id="second-factor">
 ${
