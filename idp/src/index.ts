@@ -12,3 +12,4 @@ export {
   registerResource,
   type ClientInput,
 } from './protocol/registration.js';
+export { listOutbox, readOutboxMessage, type OutboxMessage } from './mail/outbox.js';
