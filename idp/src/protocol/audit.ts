@@ -66,6 +66,9 @@ export type AuditType =
   /** An account disabled or enabled by an admin or the CLI (`detail.actor`). */
   | 'user.disabled'
   | 'user.enabled'
+  /** An administrator mailed the person a new address-verification or password-reset link. */
+  | 'user.verification_sent'
+  | 'user.password_reset_sent'
   /** Right credentials for a disabled account: refused, `detail.method` says which sign-in. */
   | 'sign_in.refused_disabled'
   /** The admin console refused a form (a missing or wrong form token, another origin). */

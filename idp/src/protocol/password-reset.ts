@@ -41,22 +41,30 @@ export async function requestPasswordReset(
 
   const user = await ctx.store.users.findByEmail(email);
   // A link is stored for an unknown address too (it resets nobody): the same writes either way.
-  const token = await issueEmailLink(ctx, { purpose: 'password_reset', userId: user?.sub ?? null, email });
+  if (user) await mailPasswordResetLink(ctx, user, request.clientName);
+  else await issueEmailLink(ctx, { purpose: 'password_reset', userId: null, email });
   await audit(ctx, 'password_reset.requested', {
     subject: user?.sub ?? null,
     ip: request.ip,
     detail: { account: user !== undefined },
   });
-  if (user)
-    ctx.mailer.send(
-      passwordResetMessage({
-        to: user.email,
-        url: issuerLink(ctx.config.issuer, PASSWORD_RESET_PATH, { token }),
-        lifetime: LINK_LIFETIMES.password_reset,
-        ...(request.clientName !== undefined ? { appName: request.clientName } : {}),
-      }),
-    );
   return { ok: true };
+}
+
+/**
+ * Mails `user` a new reset link (voiding the one before): the person asked for it on the forgot
+ * page, or an administrator sent it from the console.
+ */
+export async function mailPasswordResetLink(ctx: IssuerContext, user: User, appName?: string): Promise<void> {
+  const token = await issueEmailLink(ctx, { purpose: 'password_reset', userId: user.sub, email: user.email });
+  ctx.mailer.send(
+    passwordResetMessage({
+      to: user.email,
+      url: issuerLink(ctx.config.issuer, PASSWORD_RESET_PATH, { token }),
+      lifetime: LINK_LIFETIMES.password_reset,
+      ...(appName !== undefined ? { appName } : {}),
+    }),
+  );
 }
 
 /** The account a reset link opens, if the link is still good (looking does not use it). */

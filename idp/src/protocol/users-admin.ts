@@ -1,7 +1,8 @@
 /**
  * What an operator does to people's accounts, from the CLI or the admin console (one
  * implementation for both): the admin role, disabling and enabling an account, ending every
- * session of a person, finding people and looking at one. Every change is audited with its actor:
+ * session of a person, mailing them a verification or a password-reset link, finding people and
+ * looking at one. Every change is audited with its actor:
  * the admin's `sub` in the console, `cli` on the command line.
  */
 import type { IssuerContext } from '../context.js';
@@ -11,6 +12,8 @@ import { endAccountAccess } from './account-access.js';
 import type { Registrar } from './registration.js';
 import { audit } from './audit.js';
 import { secondFactorsOf, type SecondFactors } from './second-factor.js';
+import { mailPasswordResetLink } from './password-reset.js';
+import { mailVerificationLink } from './sign-up.js';
 import { isActive } from './sso-session.js';
 
 /**
@@ -103,6 +106,28 @@ export async function enableAccount(deps: Deps, sub: string, by: Operator): Prom
   const changed = await deps.store.users.setDisabled(user.sub, false, deps.clock.now());
   if (changed) await audit(deps, 'user.enabled', { subject: user.sub, ip: by.ip, detail: { actor: by.actor } });
   return changed;
+}
+
+/**
+ * Mails the person a new link to confirm their address (voiding the one before), for someone whose
+ * first mail was lost. False, and nothing sent, when the address is verified already.
+ */
+export async function resendVerification(ctx: IssuerContext, sub: string, by: Operator): Promise<boolean> {
+  const user = await personBySub(ctx, sub);
+  if (user.emailVerified) return false;
+  await mailVerificationLink(ctx, user);
+  await audit(ctx, 'user.verification_sent', { subject: user.sub, ip: by.ip, detail: { actor: by.actor } });
+  return true;
+}
+
+/**
+ * Mails the person a password-reset link (voiding the one before). Only they can use it, at their
+ * own address: the administrator never sees or sets a password.
+ */
+export async function sendPasswordReset(ctx: IssuerContext, sub: string, by: Operator): Promise<void> {
+  const user = await personBySub(ctx, sub);
+  await mailPasswordResetLink(ctx, user);
+  await audit(ctx, 'user.password_reset_sent', { subject: user.sub, ip: by.ip, detail: { actor: by.actor } });
 }
 
 /** The CLI's names for the same: people by email. */

@@ -29,6 +29,8 @@ import {
   endSessionsOf,
   findPeople,
   personOverview,
+  resendVerification,
+  sendPasswordReset,
   type Operator,
 } from '../protocol/users-admin.js';
 import { AuditQueryError, auditQuery } from '../protocol/audit-trail.js';
@@ -234,6 +236,13 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
     (await disableAccount(ctx, sub, by.operator)) ? 'disabled' : 'unchanged',
   );
   personChange('enable', async (sub, by) => ((await enableAccount(ctx, sub, by.operator)) ? 'enabled' : 'unchanged'));
+  personChange('resend-verification', async (sub, by) =>
+    (await resendVerification(ctx, sub, by.operator)) ? 'verification-sent' : 'already-verified',
+  );
+  personChange('send-reset', async (sub, by) => {
+    await sendPasswordReset(ctx, sub, by.operator);
+    return 'reset-sent';
+  });
   personChange('end-sessions', async (sub, by) => {
     await endSessionsOf(ctx, sub, by.operator);
     return 'sessions-ended';

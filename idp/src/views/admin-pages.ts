@@ -137,6 +137,9 @@ export const USER_NOTICES = {
   enabled: 'The account is enabled: the person may sign in again.',
   'sessions-ended': 'Every session of this person ended (their apps were told) and every grant was revoked.',
   unchanged: 'Nothing to change: the account was already so.',
+  'verification-sent': 'A new link to confirm the address was mailed to the person.',
+  'already-verified': 'Nothing sent: the address is confirmed already.',
+  'reset-sent': 'A password-reset link was mailed to the person; only they can use it.',
 } as const;
 export type UserNotice = keyof typeof USER_NOTICES;
 
@@ -162,6 +165,7 @@ export function userPage(
   <dt>Email</dt><dd>${user.email}</dd>
   <dt>Subject (sub)</dt><dd><code>${user.sub}</code></dd>
   <dt>Created</dt><dd>${when(user.createdAt)}</dd>
+  <dt>Address confirmed</dt><dd>${user.emailVerified ? 'yes' : 'no'}</dd>
   <dt>Admin</dt><dd>${user.admin ? 'yes (granted by the command line)' : 'no'}</dd>
   <dt>State</dt><dd>${
     user.disabledAt === null ? 'active' : html`<span class="danger">disabled since ${when(user.disabledAt)}</span>`
@@ -183,6 +187,8 @@ ${
 <h2>Actions</h2>
 <p>
 ${action(frame, `${base}/end-sessions`, 'End all sessions')}
+${user.emailVerified ? '' : action(frame, `${base}/resend-verification`, 'Resend verification')}
+${action(frame, `${base}/send-reset`, 'Send password reset')}
 ${
   self
     ? html`<span class="muted">You cannot disable your own account.</span>`
