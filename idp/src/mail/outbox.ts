@@ -4,7 +4,6 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { simpleParser } from 'mailparser';
 
 /** An outbox file's name as the mailer writes it: nothing that could leave the directory. */
 export const OUTBOX_NAME = /^[0-9A-Za-z_-]{1,100}\.eml$/;
@@ -49,6 +48,9 @@ export async function readOutboxMessage(directory: string, name: string): Promis
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+  // Loaded when the viewer first opens a message: mailparser takes a sixth of a second to import,
+  // which no issuer that never shows the outbox should pay at start-up.
+  const { simpleParser } = await import('mailparser');
   const mail = await simpleParser(source);
   const addresses = (a: typeof mail.to) => (Array.isArray(a) ? a.map((x) => x.text).join(', ') : (a?.text ?? ''));
   return {

@@ -5,22 +5,27 @@
  * and §7.2, the origin and RP ID checks). Every ceremony answers a challenge the issuer stored for
  * that ceremony and that interaction or session, used once. A refusal changes no passkey.
  */
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+  VerifiedAuthenticationResponse,
+  VerifiedRegistrationResponse,
 } from '@simplewebauthn/server';
-import { decodeClientDataJSON, isoBase64URL, isoUint8Array } from '@simplewebauthn/server/helpers';
 import type { AuthenticationMethod } from '@tessera/shared';
 import type { Config } from '../config/config.js';
 import type { IssuerContext } from '../context.js';
 import type { Passkey, SsoSession, User, WebAuthnCeremony } from '../store/index.js';
 import { audit } from './audit.js';
+
+/**
+ * @simplewebauthn/server, loaded at the first ceremony: importing it takes about a quarter of a
+ * second, which every issuer process (and every test file that starts one) would otherwise pay at
+ * start-up whether or not anyone uses a passkey.
+ */
+let webAuthnLibrary: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const webAuthn = () => (webAuthnLibrary ??= import('@simplewebauthn/server'));
 
 /** How long a ceremony may take, from the page that starts it to its answer. */
 export const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -78,7 +83,7 @@ export function passkeyMethods(passkey: Pick<Passkey, 'deviceType'>): Authentica
 }
 
 /** WebAuthn's user handle for a person: their opaque `sub` (never their email: WebAuthn §14.6.1). */
-const userHandle = (user: Pick<User, 'sub'>) => isoUint8Array.fromUTF8String(user.sub);
+const userHandle = (user: Pick<User, 'sub'>) => new TextEncoder().encode(user.sub);
 
 async function issueChallenge(
   ctx: IssuerContext,
@@ -107,7 +112,9 @@ async function useChallenge(
 ): Promise<string> {
   let challenge: unknown;
   try {
-    challenge = decodeClientDataJSON(clientDataJSON).challenge;
+    // WebAuthn §5.8.1: the client data is UTF-8 JSON, base64url-encoded in the JSON form of the answer.
+    challenge = (JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8')) as { challenge?: unknown })
+      .challenge;
   } catch {
     throw new PasskeyRefused('malformed_response', 'client data is not JSON');
   }
@@ -157,7 +164,7 @@ export async function startPasskeyRegistration(
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const rp = relyingParty(ctx.config);
   const existing = await ctx.store.passkeys.listForUser(user.sub);
-  const options = await generateRegistrationOptions({
+  const options = await (await webAuthn()).generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
     userID: userHandle(user),
@@ -190,9 +197,9 @@ export async function finishPasskeyRegistration(
       'attestationObject',
     ]);
     const challenge = await useChallenge(ctx, response.response.clientDataJSON, 'registration', session.id);
-    let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+    let verified: VerifiedRegistrationResponse;
     try {
-      verified = await verifyRegistrationResponse({
+      verified = await (await webAuthn()).verifyRegistrationResponse({
         response,
         expectedChallenge: challenge,
         expectedOrigin: rp.origin,
@@ -208,7 +215,7 @@ export async function finishPasskeyRegistration(
     const passkey: Passkey = {
       id: info.credential.id,
       userId: session.userId,
-      publicKey: isoBase64URL.fromBuffer(info.credential.publicKey),
+      publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
       counter: info.credential.counter,
       transports: (response.response.transports ?? []).filter((t) => typeof t === 'string').slice(0, 8),
       deviceType: info.credentialDeviceType,
@@ -248,7 +255,7 @@ export async function startPasskeySignIn(
   ctx: IssuerContext,
   interactionId: string,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  const options = await generateAuthenticationOptions({
+  const options = await (await webAuthn()).generateAuthenticationOptions({
     rpID: relyingParty(ctx.config).id,
     userVerification: 'required',
     timeout: CHALLENGE_TTL_MS,
@@ -293,11 +300,15 @@ export async function verifyPasskeyAssertion(
     throw new PasskeyRefused('user_handle_mismatch', 'the passkey is another person’s');
   if (expectedUser === undefined && typeof handle !== 'string')
     throw new PasskeyRefused('user_handle_mismatch', 'no user handle');
-  if (typeof handle === 'string' && handle !== '' && isoBase64URL.toUTF8String(handle) !== passkey.userId)
+  if (
+    typeof handle === 'string' &&
+    handle !== '' &&
+    Buffer.from(handle, 'base64url').toString('utf8') !== passkey.userId
+  )
     throw new PasskeyRefused('user_handle_mismatch', 'the user handle names another person');
-  let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+  let verified: VerifiedAuthenticationResponse;
   try {
-    verified = await verifyAuthenticationResponse({
+    verified = await (await webAuthn()).verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge,
       expectedOrigin: rp.origin,
@@ -307,7 +318,7 @@ export async function verifyPasskeyAssertion(
       // that a counter that went back is told apart from a bad signature and audited as a clone.
       credential: {
         id: passkey.id,
-        publicKey: isoBase64URL.toBuffer(passkey.publicKey),
+        publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')),
         counter: 0,
         transports: [],
       },
@@ -384,7 +395,7 @@ export async function startPasskeyFactor(
 ): Promise<PublicKeyCredentialRequestOptionsJSON | undefined> {
   const passkeys = await ctx.store.passkeys.listForUser(binding.userId);
   if (passkeys.length === 0) return undefined;
-  const options = await generateAuthenticationOptions({
+  const options = await (await webAuthn()).generateAuthenticationOptions({
     rpID: relyingParty(ctx.config).id,
     allowCredentials: passkeys.map((p) => ({ id: p.id, transports: p.transports })),
     userVerification: 'preferred',
