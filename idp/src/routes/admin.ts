@@ -160,7 +160,8 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
       await audit(ctx, 'admin.form_refused', {
         subject: admitted.admin.sub,
         ip: admitted.operator.ip,
-        detail: { path: c.req.path.slice(0, 200) },
+        // Cut by code points: half a surrogate pair is no text PostgreSQL's jsonb will store.
+        detail: { path: [...c.req.path].slice(0, 200).join('') },
       });
       return refusedForm(c);
     }

@@ -7,7 +7,11 @@
  *
  * Requests go through `app.fetch` in-process. Part of each request is built from real artifacts
  * (a live session cookie, codes, tokens, interactions, CSRF tokens) so the fuzzer gets past the
- * first checks; those are made afresh before each endpoint's run.
+ * first checks; those are made afresh before each endpoint's run. The account, mail-link and
+ * console forms get their own per endpoint (`prepare`), as one run may use them up: a new person
+ * signed in, links read from the mail the issuer wrote to its outbox (what /dev/mail shows), an
+ * admin signed in with password and authenticator code. A request those accept is a success, not
+ * a refusal, and may change what it is for.
  *
  * Reproduce a failure with the seed and path fast-check prints:
  *   FUZZ_SEED=<seed> FUZZ_RUNS=<n> npx vitest run test/fuzz/endpoints.test.ts
@@ -16,10 +20,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createCookieJarClient, formValue, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
 import type { Logger } from '@tessera/shared';
 import { registerClient } from '../../src/protocol/registration.js';
 import { startTotpEnrolment } from '../../src/protocol/second-factor.js';
+import { listOutbox, readOutboxMessage } from '../../src/mail/outbox.js';
+import { consoleBrowser, makePerson } from '../support/admin-console.js';
 import { SoftwareAuthenticator } from '../support/authenticator.js';
 import { authorizeUrl, browserFlow, signInAndRedeem, submitSignIn } from '../support/browser.js';
 import { PASSWORD, registerPerson, seed, sql, startIssuer, type RunningIssuer } from '../support/fixture.js';
@@ -76,9 +85,26 @@ interface Artifacts {
   confidentialSecret: string;
   partnerSecret: string;
   rpConfidentialSecret: string;
+  /**
+   * The artifacts of the account, mail-link and console forms, made by the endpoint's `prepare`
+   * (empty until then): one run may consume them (a link followed, an account deleted).
+   */
+  accountCsrf: string;
+  personEmail: string;
+  newEmail: string;
+  signUpEmail: string;
+  resetToken: string;
+  verifyToken: string;
+  emailChangeToken: string;
+  adminFormToken: string;
+  targetSub: string;
+  consoleClient: string;
+  outboxName: string;
 }
 
 let art: Artifacts;
+/** Where the issuer's mail goes: its outbox, also what /dev/mail shows. */
+let outbox: string;
 let rpConfidentialSecret: string;
 
 /** A person with an authenticator app and a passkey, whose factor page the fuzzer is given. */
@@ -246,7 +272,123 @@ async function makeArtifacts(): Promise<Artifacts> {
     confidentialSecret: fx.confidential.secret,
     partnerSecret: fx.thirdParty.secret,
     rpConfidentialSecret,
+    accountCsrf: '',
+    personEmail: '',
+    newEmail: '',
+    signUpEmail: '',
+    resetToken: '',
+    verifyToken: '',
+    emailChangeToken: '',
+    adminFormToken: '',
+    targetSub: '',
+    consoleClient: '',
+    outboxName: '',
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-endpoint artifacts of the account, mail-link and console forms.
+
+let made = 0;
+const sameOriginForm = (form: Record<string, string>): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': FORM_TYPE, origin: new URL(idp.url).origin },
+  body: new URLSearchParams(form),
+});
+
+/** The newest mail in the outbox to `to` with a link to `path`: the link's token and the file's name. */
+async function mailedToken(to: string, path: string): Promise<{ token: string; name: string }> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    for (const name of await listOutbox(outbox)) {
+      const mail = await readOutboxMessage(outbox, name);
+      if (!mail?.to.includes(to)) continue;
+      for (const [href] of mail.text.matchAll(/https?:\/\/[^\s<>"]+/g)) {
+        const link = new URL(href);
+        const token = link.searchParams.get('token');
+        if (link.pathname === path && token) return { token, name };
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no mail to ${to} with a link to ${path}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A new person signed in in a new browser, whose cookies and account-page token the fuzzer is given. */
+async function signedInPerson(prefix: string): Promise<CookieJarClient> {
+  // Mail asked for by earlier runs may have throttled this test's address.
+  await sql(idp, 'delete from sign_in_throttles');
+  const email = `${prefix}-${++made}@example.com`;
+  await registerPerson(idp, email);
+  const jar = createCookieJarClient();
+  await submitSignIn(jar, idp.url, new URL('/sign-in', idp.url), email, PASSWORD);
+  const page = await (await jar.fetch(new URL('/account', idp.url))).text();
+  art.sessionSecret = jar.cookie(idp.url, 'tessera_session')!;
+  art.browserSecret = jar.cookie(idp.url, 'tessera_browser')!;
+  art.accountCsrf = formValue(page, 'csrf_token')!;
+  art.personEmail = email;
+  art.newEmail = `${prefix}-new-${made}@example.com`;
+  return jar;
+}
+
+async function prepareResetLink(): Promise<void> {
+  await signedInPerson('reset');
+  const asked = await idp.issuer.app.fetch(
+    new Request(`${idp.url}/password/forgot`, sameOriginForm({ email: art.personEmail })),
+  );
+  if (asked.status !== 200) throw new Error(`fixture reset not asked: ${asked.status}`);
+  ({ token: art.resetToken, name: art.outboxName } = await mailedToken(art.personEmail, '/password/reset'));
+}
+
+async function prepareSignUp(): Promise<void> {
+  await signedInPerson('sign-up');
+  art.signUpEmail = `joiner-${made}@example.com`;
+  const res = await idp.issuer.app.fetch(
+    new Request(
+      `${idp.url}/sign-up`,
+      sameOriginForm({ name: 'Joiner', email: art.signUpEmail, password: 'a long enough passphrase' }),
+    ),
+  );
+  if (res.status !== 200) throw new Error(`fixture sign-up refused: ${res.status}`);
+  ({ token: art.verifyToken, name: art.outboxName } = await mailedToken(art.signUpEmail, '/email/verify'));
+  art.signUpEmail = `joiner-${made}-again@example.com`;
+}
+
+async function prepareEmailChange(): Promise<void> {
+  const jar = await signedInPerson('change');
+  const res = await jar.fetch(
+    new URL('/account/email', idp.url),
+    sameOriginForm({ csrf_token: art.accountCsrf, new_email: art.newEmail }),
+  );
+  if (res.status !== 200) throw new Error(`fixture email change refused: ${res.status}`);
+  ({ token: art.emailChangeToken } = await mailedToken(art.newEmail, '/account/email/confirm'));
+  art.newEmail = `change-other-${made}@example.com`;
+}
+
+/** An admin with two factors signed in to the console, a person and a client for its forms to act on. */
+async function prepareConsole(): Promise<void> {
+  await sql(idp, 'delete from sign_in_throttles');
+  const admin = await makePerson(idp, { admin: true, totp: true, name: 'admin' });
+  const { jar, formToken } = await consoleBrowser(idp, admin);
+  art.sessionSecret = jar.cookie(idp.url, 'tessera_session')!;
+  art.browserSecret = jar.cookie(idp.url, 'tessera_browser')!;
+  art.adminFormToken = formToken;
+  art.targetSub = (await makePerson(idp, { name: 'target' })).sub;
+  art.consoleClient = `console-client-${++made}`;
+  await registerClient(
+    { store: idp.issuer.ctx.store, clock: idp.clock },
+    {
+      id: art.consoleClient,
+      name: 'Console client',
+      type: 'public',
+      party: 'first',
+      redirectUris: [REDIRECT_URI],
+      postLogoutRedirectUris: [],
+      scopes: ['openid'],
+      resources: [],
+      grantTypes: [],
+    },
+  );
 }
 
 async function tokenRequest(body: Record<string, string>): Promise<Record<string, unknown>> {
@@ -645,11 +787,16 @@ const headers = fc.record({
 
 interface Endpoint {
   method: 'GET' | 'POST';
+  /** The path; a `:name` segment in it takes `pathRef`'s artifact, or a fuzzed value. */
   path: string;
   spec: ParamSpec;
+  pathRef?: RefName;
+  /** Makes the artifacts this endpoint's forms need afresh, after the common ones. */
+  prepare?: () => Promise<unknown>;
 }
 
 interface FuzzRequest {
+  pathValue: Value;
   params: { pairs: Pair[]; separator: string };
   body: Body;
   contentType: string | undefined;
@@ -657,7 +804,13 @@ interface FuzzRequest {
 }
 
 const requestOf = (e: Endpoint): fc.Arbitrary<FuzzRequest> =>
-  fc.record({ params: paramsOf(e.spec), body, contentType, headers });
+  fc.record({
+    pathValue: valueFor([e.pathRef ?? 'spa'], ['..', '%2e%2e', '.', 'x', 'a.eml', '../x.eml']),
+    params: paramsOf(e.spec),
+    body,
+    contentType,
+    headers,
+  });
 
 function buildRequest(e: Endpoint, r: FuzzRequest): Request | undefined {
   const h = new Headers();
@@ -674,7 +827,8 @@ function buildRequest(e: Endpoint, r: FuzzRequest): Request | undefined {
     set('user-agent', r.headers.userAgent ?? undefined);
     set('x-forwarded-for', r.headers.forwardedFor ?? undefined);
     const query = encodePairs(r.params.pairs, r.params.separator);
-    if (e.method === 'GET') return new Request(`${idp.url}${e.path}?${query}`, { method: 'GET', headers: h });
+    const path = e.path.replace(/:[a-z]+/, () => encode(resolve(r.pathValue)));
+    if (e.method === 'GET') return new Request(`${idp.url}${path}?${query}`, { method: 'GET', headers: h });
     set('content-type', r.contentType);
     let payload: string | Uint8Array<ArrayBuffer> | undefined;
     switch (r.body.kind) {
@@ -696,7 +850,7 @@ function buildRequest(e: Endpoint, r: FuzzRequest): Request | undefined {
       default:
         payload = undefined;
     }
-    return new Request(`${idp.url}${e.path}`, {
+    return new Request(`${idp.url}${path}`, {
       method: 'POST',
       headers: h,
       ...(payload !== undefined ? { body: payload } : {}),
@@ -1036,6 +1190,223 @@ const CONSENT: ParamSpec = {
   ],
 };
 
+const NEW_PASSWORD = 'a new and long passphrase';
+const HOSTILE_EMAILS = [
+  'ALICE@EXAMPLE.COM',
+  ' alice@example.com ',
+  'a@b',
+  '@example.com',
+  'a@@example.com',
+  'a\r\nBcc: x@evil.example@example.com',
+  `${'a'.repeat(64)}@${'b'.repeat(250)}.com`,
+  'alice@example.com, bob@example.com',
+];
+
+const PASSWORD_FORGOT: ParamSpec = {
+  names: ['email', 'interaction'],
+  refs: ['personEmail', 'email', 'issuerSignInInteraction', 'signInInteraction'],
+  literals: HOSTILE_EMAILS,
+  bases: [
+    [['email', { ref: 'personEmail' }]],
+    [
+      ['email', { ref: 'personEmail' }],
+      ['interaction', { ref: 'signInInteraction' }],
+    ],
+  ],
+};
+
+const PASSWORD_RESET: ParamSpec = {
+  names: ['token', 'password', 'password_confirmation'],
+  refs: ['resetToken', 'verifyToken', 'password'],
+  literals: [NEW_PASSWORD, 'short', 'A'.repeat(43), '\u0000'.repeat(12), 'p'.repeat(1025)],
+  bases: [
+    [
+      ['token', { ref: 'resetToken' }],
+      ['password', v(NEW_PASSWORD)],
+      ['password_confirmation', v(NEW_PASSWORD)],
+    ],
+  ],
+};
+
+const SIGN_UP: ParamSpec = {
+  names: ['name', 'email', 'password', 'invitation'],
+  refs: ['signUpEmail', 'personEmail', 'email', 'password'],
+  literals: [...HOSTILE_EMAILS, NEW_PASSWORD, 'A'.repeat(43), 'short'],
+  bases: [
+    [
+      ['name', v('Joiner')],
+      ['email', { ref: 'signUpEmail' }],
+      ['password', v(NEW_PASSWORD)],
+    ],
+    [
+      ['name', v('Joiner')],
+      ['email', { ref: 'personEmail' }],
+      ['password', v(NEW_PASSWORD)],
+      ['invitation', v('A'.repeat(43))],
+    ],
+  ],
+};
+
+const EMAIL_VERIFY: ParamSpec = {
+  names: ['token'],
+  refs: ['verifyToken', 'resetToken'],
+  literals: ['A'.repeat(43), 'A'.repeat(44)],
+  bases: [[['token', { ref: 'verifyToken' }]]],
+};
+
+const EMAIL_CHANGE: ParamSpec = {
+  names: ['csrf_token', 'new_email'],
+  refs: ['accountCsrf', 'newEmail', 'personEmail', 'email'],
+  literals: HOSTILE_EMAILS,
+  bases: [
+    [
+      ['csrf_token', { ref: 'accountCsrf' }],
+      ['new_email', { ref: 'newEmail' }],
+    ],
+  ],
+};
+
+const EMAIL_CHANGE_CONFIRM: ParamSpec = {
+  names: ['token'],
+  refs: ['emailChangeToken', 'resetToken'],
+  literals: ['A'.repeat(43)],
+  bases: [[['token', { ref: 'emailChangeToken' }]]],
+};
+
+const PASSWORD_CHANGE: ParamSpec = {
+  names: ['csrf_token', 'current_password', 'new_password', 'new_password_again', 'end_other_sessions', 'changed'],
+  refs: ['accountCsrf', 'password'],
+  literals: [NEW_PASSWORD, 'short', '1', '0', 'p'.repeat(1025)],
+  bases: [
+    [
+      ['csrf_token', { ref: 'accountCsrf' }],
+      ['current_password', { ref: 'password' }],
+      ['new_password', v(NEW_PASSWORD)],
+      ['new_password_again', v(NEW_PASSWORD)],
+      ['end_other_sessions', v('1')],
+    ],
+  ],
+};
+
+const ACCOUNT_DELETE: ParamSpec = {
+  names: ['csrf_token', 'confirm_email', 'current_password'],
+  refs: ['accountCsrf', 'personEmail', 'password', 'email'],
+  literals: HOSTILE_EMAILS,
+  bases: [
+    [
+      ['csrf_token', { ref: 'accountCsrf' }],
+      ['confirm_email', { ref: 'personEmail' }],
+      ['current_password', { ref: 'password' }],
+    ],
+  ],
+};
+
+/** The console's forms: the session's form token, and the fields of the person, client and resource forms. */
+const CONSOLE_FORM: ParamSpec = {
+  names: [
+    'form_token',
+    'name',
+    'type',
+    'party',
+    'redirect_uris',
+    'post_logout_redirect_uris',
+    'resource_0',
+    'resource_1',
+    'require_mfa',
+    'id',
+    'scopes',
+  ],
+  refs: ['adminFormToken', 'redirectUri', 'api', 'consoleClient'],
+  literals: [
+    'public',
+    'confidential',
+    'first',
+    'third',
+    '1',
+    'read write',
+    'https://api2.example.test',
+    'javascript:alert(1)',
+    'http://127.0.0.1:9/a\nhttp://127.0.0.1:9/b',
+    'https://x.example/#frag',
+  ],
+  bases: [
+    [['form_token', { ref: 'adminFormToken' }]],
+    [
+      ['form_token', { ref: 'adminFormToken' }],
+      ['name', v('Fuzzed app')],
+      ['type', v('public')],
+      ['party', v('first')],
+      ['redirect_uris', { ref: 'redirectUri' }],
+      ['post_logout_redirect_uris', v('')],
+      ['resource_0', { ref: 'api' }],
+    ],
+    [
+      ['form_token', { ref: 'adminFormToken' }],
+      ['id', v('https://api2.example.test')],
+      ['name', v('Fuzzed API')],
+      ['scopes', v('read write')],
+    ],
+  ],
+};
+
+const CONSOLE_SEARCH: ParamSpec = {
+  names: ['q', 'type', 'person', 'client', 'since', 'until', 'before', 'done'],
+  refs: ['email', 'targetSub', 'spa'],
+  literals: [
+    'alice',
+    '%',
+    '_',
+    '*',
+    "'",
+    'sign_in.succeeded',
+    '2026-01-01',
+    '2026-01-01T00:00',
+    '9999-99-99',
+    '-1',
+    '1e309',
+    'MTIzOjQ1Ng',
+  ],
+  bases: [
+    [['q', v('alice')]],
+    [
+      ['type', v('sign_in.succeeded')],
+      ['person', { ref: 'email' }],
+      ['client', { ref: 'spa' }],
+      ['since', v('2026-01-01')],
+      ['until', v('2026-01-01T00:00')],
+    ],
+  ],
+};
+
+const DEV_MAIL: ParamSpec = {
+  names: ['name', 'page'],
+  refs: ['outboxName'],
+  literals: ['../x', '1'],
+  bases: [[]],
+};
+
+const PERSON_CHANGES = ['disable', 'enable', 'resend-verification', 'send-reset', 'end-sessions'];
+const CONSOLE: Endpoint[] = (
+  [
+    { method: 'GET', path: '/admin/users', spec: CONSOLE_SEARCH },
+    { method: 'GET', path: '/admin/audit', spec: CONSOLE_SEARCH },
+    ...PERSON_CHANGES.map(
+      (change): Endpoint => ({
+        method: 'POST',
+        path: `/admin/users/:sub/${change}`,
+        spec: CONSOLE_FORM,
+        pathRef: 'targetSub',
+      }),
+    ),
+    { method: 'POST', path: '/admin/clients', spec: CONSOLE_FORM },
+    { method: 'POST', path: '/admin/clients/:id', spec: CONSOLE_FORM, pathRef: 'consoleClient' },
+    { method: 'POST', path: '/admin/clients/:id/rotate-secret', spec: CONSOLE_FORM, pathRef: 'consoleClient' },
+    { method: 'POST', path: '/admin/clients/:id/delete', spec: CONSOLE_FORM, pathRef: 'consoleClient' },
+    { method: 'POST', path: '/admin/resources', spec: CONSOLE_FORM },
+    { method: 'POST', path: '/admin/keys/rotate', spec: CONSOLE_FORM },
+  ] satisfies Endpoint[]
+).map((e) => ({ ...e, prepare: prepareConsole }));
+
 const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/authorize', spec: AUTHORIZE },
   { method: 'POST', path: '/authorize', spec: AUTHORIZE },
@@ -1056,6 +1427,24 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'POST', path: '/userinfo', spec: USERINFO },
   { method: 'GET', path: '/consent', spec: CONSENT },
   { method: 'POST', path: '/consent', spec: CONSENT },
+  { method: 'GET', path: '/password/forgot', spec: PASSWORD_FORGOT, prepare: prepareResetLink },
+  { method: 'POST', path: '/password/forgot', spec: PASSWORD_FORGOT, prepare: prepareResetLink },
+  { method: 'GET', path: '/password/reset', spec: PASSWORD_RESET, prepare: prepareResetLink },
+  { method: 'POST', path: '/password/reset', spec: PASSWORD_RESET, prepare: prepareResetLink },
+  { method: 'GET', path: '/sign-up', spec: SIGN_UP, prepare: prepareSignUp },
+  { method: 'POST', path: '/sign-up', spec: SIGN_UP, prepare: prepareSignUp },
+  { method: 'GET', path: '/email/verify', spec: EMAIL_VERIFY, prepare: prepareSignUp },
+  { method: 'POST', path: '/email/verify', spec: EMAIL_VERIFY, prepare: prepareSignUp },
+  { method: 'POST', path: '/account/email', spec: EMAIL_CHANGE, prepare: prepareEmailChange },
+  { method: 'GET', path: '/account/email/confirm', spec: EMAIL_CHANGE_CONFIRM, prepare: prepareEmailChange },
+  { method: 'POST', path: '/account/email/confirm', spec: EMAIL_CHANGE_CONFIRM, prepare: prepareEmailChange },
+  { method: 'GET', path: '/account/password', spec: PASSWORD_CHANGE, prepare: () => signedInPerson('password') },
+  { method: 'POST', path: '/account/password', spec: PASSWORD_CHANGE, prepare: () => signedInPerson('password') },
+  { method: 'GET', path: '/account/delete', spec: ACCOUNT_DELETE, prepare: () => signedInPerson('delete') },
+  { method: 'POST', path: '/account/delete', spec: ACCOUNT_DELETE, prepare: () => signedInPerson('delete') },
+  ...CONSOLE,
+  { method: 'GET', path: '/dev/mail', spec: DEV_MAIL, prepare: prepareResetLink },
+  { method: 'GET', path: '/dev/mail/:name', spec: DEV_MAIL, prepare: prepareResetLink, pathRef: 'outboxName' },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1103,7 +1492,9 @@ function describeRequest(request: Request): string {
 }
 
 beforeAll(async () => {
+  outbox = await mkdtemp(join(tmpdir(), 'tessera-fuzz-outbox-'));
   idp = await startIssuer({
+    env: { TESSERA_MAIL_OUTBOX: outbox, TESSERA_SIGN_UP: 'open' },
     issuer: {
       passwordParams: CHEAP_PASSWORDS,
       log: captureLog,
@@ -1156,6 +1547,7 @@ describe(`fuzzed requests (seed ${SEED}, ${RUNS} runs per endpoint)`, () => {
 
   for (const endpoint of ENDPOINTS) {
     it(`${endpoint.method} ${endpoint.path}: no 5xx, no stack trace, a refusal changes no stored data`, async () => {
+      await endpoint.prepare?.();
       const { database } = idp.issuer.ctx.store;
       const counts = new Map<number, number>();
       statusCounts.set(`${endpoint.method} ${endpoint.path}`, counts);
@@ -1219,5 +1611,29 @@ describe('cases the fuzzer found', () => {
     expect(res.headers.get('www-authenticate')).toMatch(
       /^Bearer realm="tessera", error="invalid_request", error_description="[\x20\x21\x23-\x5B\x5D-\x7E]*"$/,
     );
+  });
+
+  // The refused form's path, cut at 200 UTF-16 units for the audit, split an emoji's surrogate
+  // pair; PostgreSQL's jsonb refused the lone half and the answer was a 500 (seed 20250607,
+  // POST /admin/users/:sub/disable).
+  it('a console form refused on a long non-ASCII path answers 403 and audits the path', async () => {
+    art = await makeArtifacts();
+    await prepareConsole();
+    const path = `/admin/users/${encodeURIComponent('\u{1F600}'.repeat(300))}/disable`;
+    const res = await idp.issuer.app.fetch(
+      new Request(`${idp.url}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': FORM_TYPE,
+          origin: new URL(idp.url).origin,
+          cookie: `tessera_session=${art.sessionSecret}`,
+        },
+        body: 'form_token=wrong',
+      }),
+    );
+    expect(res.status).toBe(403);
+    const [refused] = await idp.issuer.ctx.store.audit.list({ type: 'admin.form_refused', limit: 1 });
+    // The first 200 characters, each emoji whole.
+    expect(refused?.detail).toEqual({ path: `/admin/users/${'\u{1F600}'.repeat(187)}` });
   });
 });
