@@ -3,7 +3,7 @@
  * alice turns on an authenticator app, signs in again with her password and a code, opens the
  * console, finds bob — signed in to app A and app B in his own browser — and disables him. Bob is
  * then signed out of both apps (back-channel logout) and refused at his next sign-in. Each console
- * page is kept as a PNG in artifacts/screenshots/ (the clients page too).
+ * page is kept as a PNG in test-artifacts/e2e/admin/, with every other e2e screenshot (the clients page too).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../src/demo-stack.js';
-import { cspViolations, waitForStatus } from './browser.js';
+import { ARTIFACTS, cspViolations, waitForStatus } from './browser.js';
 import { signInAtIssuer, useDemoWorld } from './demo-world.js';
 import { enrolAuthenticatorApp, totpCode } from './totp-codes.js';
 
 const BOB = /Signed in as Bob Example \(bob@example\.com\)/;
-const SCREENSHOTS = join(ROOT, 'artifacts', 'screenshots');
+const SCREENSHOTS = join(ARTIFACTS, 'admin');
 
 const world = useDemoWorld();
 
