@@ -3,7 +3,7 @@
  * rotated and its successor inserted in one transaction, and only if it had not been rotated
  * already — so of two concurrent uses exactly one succeeds and the other is seen as reuse.
  */
-import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { accessTokens, grants, refreshTokens } from './schema.js';
 import type { Grant } from './grants.js';
@@ -63,6 +63,20 @@ export function refreshTokenRepository(db: Db): RefreshTokenRepository {
       .map((r) => r.jti);
   };
 
+  /** Revokes every unrevoked grant `which` selects, with their tokens; the access-token jtis revoked. */
+  const revokeUnrevoked = (which: SQL | undefined, now: number): string[] =>
+    // It reads the grants before it revokes them: IMMEDIATE takes the write lock first (database.ts).
+    db.transaction(
+      (tx) =>
+        tx
+          .select({ id: grants.id })
+          .from(grants)
+          .where(and(which, isNull(grants.revokedAt)))
+          .all()
+          .flatMap((g) => revokeGrantTx(tx, g.id, now)),
+      { behavior: 'immediate' },
+    );
+
   // Prepared once: every refresh runs these.
   const p = sql.placeholder;
   const tokens = prepareTokenWrites(db);
@@ -88,31 +102,10 @@ export function refreshTokenRepository(db: Db): RefreshTokenRepository {
       return db.transaction((tx) => revokeGrantTx(tx, grantId, now));
     },
     async revokeSessionGrants(sessionId, now) {
-      // It reads the grants before it revokes them: IMMEDIATE takes the write lock first (database.ts).
-      return db.transaction(
-        (tx) => {
-          const ids = tx
-            .select({ id: grants.id })
-            .from(grants)
-            .where(and(eq(grants.sessionId, sessionId), eq(grants.offline, false), isNull(grants.revokedAt)))
-            .all();
-          return ids.flatMap((g) => revokeGrantTx(tx, g.id, now));
-        },
-        { behavior: 'immediate' },
-      );
+      return revokeUnrevoked(and(eq(grants.sessionId, sessionId), eq(grants.offline, false)), now);
     },
     async revokeUserGrants(userId, now, except) {
-      return db.transaction(
-        (tx) => {
-          const ids = tx
-            .select({ id: grants.id })
-            .from(grants)
-            .where(and(eq(grants.userId, userId), isNull(grants.revokedAt), otherThan(except)))
-            .all();
-          return ids.flatMap((g) => revokeGrantTx(tx, g.id, now));
-        },
-        { behavior: 'immediate' },
-      );
+      return revokeUnrevoked(and(eq(grants.userId, userId), otherThan(except)), now);
     },
   };
 }

@@ -12,7 +12,7 @@
  * FOR SHARE: rotations of one grant do not wait for each other there, and a revocation and a
  * rotation of one grant run one after the other, as on SQLite.
  */
-import { and, asc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { RefreshTokenRepository } from '../refresh-tokens.js';
 import type { PgDb } from './db.js';
 import type { PgTx } from './queries.js';
@@ -34,6 +34,28 @@ async function revokeTokensOf(tx: PgTx, grantIds: string[], now: number): Promis
     .where(and(inArray(accessTokens.grantId, grantIds), isNull(accessTokens.revokedAt)))
     .returning({ jti: accessTokens.jti });
   return revoked.map((r) => r.jti);
+}
+
+/**
+ * Revokes every unrevoked grant `which` selects, with their tokens; the access-token jtis revoked.
+ * SQLite reads the grants under its write lock; here FOR UPDATE locks what is read, and re-checks
+ * each row once its lock is had, so a grant another node revoked meanwhile is left out. In id
+ * order, so two revocations of overlapping grants never deadlock.
+ */
+function revokeUnrevoked(db: PgDb, which: SQL | undefined, now: number): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const ids = (
+      await tx
+        .select({ id: grants.id })
+        .from(grants)
+        .where(and(which, isNull(grants.revokedAt)))
+        .orderBy(asc(grants.id))
+        .for('update')
+    ).map((g) => g.id);
+    if (ids.length === 0) return [];
+    await tx.update(grants).set({ revokedAt: now }).where(inArray(grants.id, ids));
+    return revokeTokensOf(tx, ids, now);
+  });
 }
 
 export function refreshTokenRepository(db: PgDb): RefreshTokenRepository {
@@ -77,44 +99,10 @@ export function refreshTokenRepository(db: PgDb): RefreshTokenRepository {
       });
     },
     async revokeSessionGrants(sessionId, now) {
-      return db.transaction(async (tx) => {
-        // SQLite reads the grants under its write lock; here FOR UPDATE locks what is read, and
-        // re-checks each row once its lock is had, so a grant another node revoked meanwhile is
-        // left out. In id order, so two revocations of overlapping grants never deadlock.
-        const ids = (
-          await tx
-            .select({ id: grants.id })
-            .from(grants)
-            .where(and(eq(grants.sessionId, sessionId), eq(grants.offline, false), isNull(grants.revokedAt)))
-            .orderBy(asc(grants.id))
-            .for('update')
-        ).map((g) => g.id);
-        if (ids.length === 0) return [];
-        await tx.update(grants).set({ revokedAt: now }).where(inArray(grants.id, ids));
-        return revokeTokensOf(tx, ids, now);
-      });
+      return revokeUnrevoked(db, and(eq(grants.sessionId, sessionId), eq(grants.offline, false)), now);
     },
     async revokeUserGrants(userId, now, except) {
-      return db.transaction(async (tx) => {
-        // Locked as revokeSessionGrants locks them, and for the same reasons.
-        const ids = (
-          await tx
-            .select({ id: grants.id })
-            .from(grants)
-            .where(
-              and(
-                eq(grants.userId, userId),
-                isNull(grants.revokedAt),
-                except && ne(grants.sessionId, except.sessionId),
-              ),
-            )
-            .orderBy(asc(grants.id))
-            .for('update')
-        ).map((g) => g.id);
-        if (ids.length === 0) return [];
-        await tx.update(grants).set({ revokedAt: now }).where(inArray(grants.id, ids));
-        return revokeTokensOf(tx, ids, now);
-      });
+      return revokeUnrevoked(db, and(eq(grants.userId, userId), except && ne(grants.sessionId, except.sessionId)), now);
     },
   };
 }
