@@ -17,6 +17,7 @@ import { passwordResetRoutes } from './routes/password-reset.js';
 import { deviceAuthorizationRoutes, devicePageRoutes } from './routes/device.js';
 import { devMailRoutes } from './routes/dev-mail.js';
 import { emailChangeRoutes } from './routes/email-change.js';
+import { fedcmPictureRoutes } from './routes/fedcm-pictures.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
 import { healthRoutes } from './routes/health.js';
@@ -98,6 +99,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     deviceAuthorizationRoutes,
     devicePageRoutes,
     devMailRoutes,
+    fedcmPictureRoutes,
     homeRoutes,
   ]) {
     app.route('/', routes(ctx));
