@@ -18,6 +18,7 @@ import { deviceAuthorizationRoutes, devicePageRoutes } from './routes/device.js'
 import { devMailRoutes } from './routes/dev-mail.js';
 import { emailChangeRoutes } from './routes/email-change.js';
 import { fedcmPictureRoutes } from './routes/fedcm-pictures.js';
+import { fedcmRoutes } from './routes/fedcm.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
 import { healthRoutes } from './routes/health.js';
@@ -77,6 +78,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
   for (const routes of [
     healthRoutes,
     metadataRoutes,
+    fedcmRoutes,
     authorizeRoutes,
     signInRoutes,
     passwordResetRoutes,

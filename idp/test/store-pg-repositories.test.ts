@@ -151,6 +151,9 @@ const client = (id: string, over: Partial<Client> = {}): Client => ({
   jwksUri: null,
   requirePushedAuthorizationRequests: false,
   requireMfa: false,
+  fedcmOrigins: [],
+  policyUri: null,
+  tosUri: null,
   createdAt: 1000,
   ...over,
 });
@@ -170,6 +173,7 @@ const code = (digest: string, over: Record<string, unknown> = {}) => ({
   createdAt: 1000,
   expiresAt: 61_000,
   consumedAt: null,
+  origin: null,
   ...over,
 });
 
@@ -230,6 +234,7 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
     await store.sessions.create({
       id: 'sid-1',
       secretDigest: 'cookie-digest',
+      fedcmDigest: 'fedcm-digest',
       userId: USER,
       authTime: 1000,
       amr: ['pwd'],
@@ -387,16 +392,23 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
         endedAt: null,
       };
       expect(await store.sessions.findBySecretDigest('cookie-digest')).toEqual(expected);
+      expect(await store.sessions.findByFedcmDigest('fedcm-digest')).toEqual(expected);
+      // Each cookie's digest finds the session through its own column only.
+      expect(await store.sessions.findByFedcmDigest('cookie-digest')).toBeUndefined();
+      expect(await store.sessions.findBySecretDigest('fedcm-digest')).toBeUndefined();
       expect(await store.sessions.findById('sid-1')).toEqual(expected);
       await store.sessions.touch('sid-1', 1500);
       expect((await store.sessions.findById('sid-1'))?.lastSeenAt).toBe(1500);
       await store.sessions.reauthenticate('sid-1', {
         secretDigest: 'new-digest',
+        fedcmDigest: 'new-fedcm-digest',
         authTime: 2000,
         amr: ['pwd', 'otp', 'mfa'],
         expiresAt: 200_000,
       });
       expect(await store.sessions.findBySecretDigest('cookie-digest')).toBeUndefined();
+      expect(await store.sessions.findByFedcmDigest('fedcm-digest')).toBeUndefined();
+      expect((await store.sessions.findByFedcmDigest('new-fedcm-digest'))?.id).toBe('sid-1');
       expect(await store.sessions.findBySecretDigest('new-digest')).toEqual({
         ...expected,
         authTime: 2000,
@@ -451,6 +463,20 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
       expect(await store.consents.grantedScopes(USER, 'app')).toEqual(['openid', 'profile', 'email', 'offline_access']);
       const [row] = await opened!.query('select updated_at from consents where user_id = ?', [USER]);
       expect(Number(row!.updated_at)).toBe(11);
+    });
+
+    it('lists the clients a person has a consent for, and forgets one (FedCM connections)', async () => {
+      const { store } = await open();
+      await store.clients.create(client('other'));
+      expect(await store.consents.clientIdsForUser(USER)).toEqual([]);
+      await store.consents.remember(USER, 'other', ['openid'], 10);
+      await store.consents.remember(USER, 'app', ['openid'], 10);
+      expect(await store.consents.clientIdsForUser(USER)).toEqual(['app', 'other']);
+      expect(await store.consents.clientIdsForUser('someone-else')).toEqual([]);
+      expect(await store.consents.forget(USER, 'app')).toBe(true);
+      expect(await store.consents.forget(USER, 'app')).toBe(false);
+      expect(await store.consents.clientIdsForUser(USER)).toEqual(['other']);
+      expect(await store.consents.grantedScopes(USER, 'app')).toEqual([]);
     });
 
     it('loses no scope when nodes remember different ones at once', async () => {
@@ -576,6 +602,10 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
       await store.grants.createCode(code('c1', { nonce: 'n' }));
       expect(await store.grants.findCode('c1')).toEqual(code('c1', { nonce: 'n' }));
       expect(await store.grants.findCode('none')).toBeUndefined();
+      // A FedCM code: no redirect URI, the page's origin instead.
+      const fedcm = code('c2', { redirectUri: '', origin: 'http://app.localhost:4001' });
+      await store.grants.createCode(fedcm);
+      expect(await store.grants.findCode('c2')).toEqual(fedcm);
     });
 
     it('keeps how the person signed in from the code to its grant', async () => {

@@ -65,6 +65,8 @@ export async function seedDemo(
         // RFC 8693: app A's server may exchange the person's token for one for app B's API, and
         // for no other; it calls app B for the person with it.
         exchangeTargets: [urls.appB],
+        // Its pages may sign people in with FedCM (the browser's own dialog) as well as by redirect.
+        fedcmOrigins: [new URL(urls.appA).origin],
       },
       {
         id: 'app-b',
@@ -79,6 +81,7 @@ export async function seedDemo(
         grantTypes: ['refresh_token'],
         // RFC 9449: its tokens are bound to the page's non-extractable key; copied out, they are useless.
         dpopBound: true,
+        fedcmOrigins: [new URL(urls.appB).origin],
       },
       {
         // The command-line app (relying-apps/app-cli): a device without a browser, signing in with

@@ -84,6 +84,22 @@ export const ISSUER_PATHS = {
   deviceAuthorization: '/device_authorization',
   /** RFC 8628 §3.3: where a person enters a user code and approves or denies the device. */
   device: '/device',
+  /** FedCM: the well-known file a browser fetches from the issuer's site (its `provider_urls`). */
+  webIdentity: '/.well-known/web-identity',
+  /** FedCM: the identity provider's config file; discovery names it `fedcm_config_uri`. */
+  fedcmConfig: '/fedcm/config.json',
+  /** FedCM: the accounts of the person signed in (GET, credentialed). */
+  fedcmAccounts: '/fedcm/accounts',
+  /** FedCM: a client's privacy policy and terms (GET ?client_id=). */
+  fedcmClientMetadata: '/fedcm/client-metadata',
+  /** FedCM: the identity assertion, an authorization code here (POST form, credentialed). */
+  fedcmAssertion: '/fedcm/assertion',
+  /** FedCM: forget a person's connection to a client (POST form, credentialed). */
+  fedcmDisconnect: '/fedcm/disconnect',
+  /** FedCM: the `login_url`, a sign-in at the issuer that ends at fedcmSignedIn. */
+  fedcmSignIn: '/fedcm/sign-in',
+  /** FedCM: the page that closes the sign-in window (IdentityProvider.close()). */
+  fedcmSignedIn: '/fedcm/signed-in',
 } as const;
 
 /** Claims carried by an RFC 9068 access token issued by Tessera. */
@@ -161,5 +177,7 @@ export interface ProviderMetadata {
   /** RFC 9126 §5. */
   pushed_authorization_request_endpoint?: string;
   require_pushed_authorization_requests?: boolean;
+  /** Tessera's own name: the FedCM config URL (no registered metadata name exists for it). */
+  fedcm_config_uri?: string;
   [extra: string]: unknown;
 }

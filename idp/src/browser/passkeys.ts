@@ -1,7 +1,8 @@
 /**
  * The issuer pages' one script: the WebAuthn ceremonies of the sign-in page (a passkey offered by
  * the browser's autofill on the email field, and by a button), of the factor page (a passkey as the
- * second factor after a password, by a button) and of the account page's "add a passkey" page.
+ * second factor after a password, by a button) and of the account page's "add a passkey" page; and
+ * the closing of FedCM's sign-in window (./fedcm-signed-in.ts).
  * Bundled with @simplewebauthn/browser by ../views/page-script.ts and served from the issuer (no
  * inline script: the CSP allows only what carries the page's nonce). The options come
  * from the form's data-options, written by the server with a challenge it stored; the answer goes
@@ -14,6 +15,7 @@ import {
   startRegistration,
   WebAuthnError,
 } from '@simplewebauthn/browser';
+import { closeFedcmSignIn } from './fedcm-signed-in.js';
 
 function status(form: HTMLFormElement, text: string): void {
   const line = form.querySelector<HTMLElement>('[data-passkey-status]');
@@ -105,3 +107,4 @@ const factor = document.querySelector<HTMLFormElement>('form[data-passkey-factor
 if (factor) setUpFactor(factor);
 const registration = document.querySelector<HTMLFormElement>('form[data-passkey-registration]');
 if (registration) setUpRegistration(registration);
+closeFedcmSignIn();

@@ -10,6 +10,7 @@
  *   npm run idp -- users grant-admin|revoke-admin|disable|enable EMAIL [--json]
  *   npm run idp -- clients delete --id CLIENT_ID [--json]
  *   npm run idp -- clients update --id CLIENT_ID [--redirect-uri URI ...] [--require-mfa|--no-require-mfa] [--json]
+ *   npm run idp -- clients update --id CLIENT_ID --fedcm-origin https://app.example [--policy-uri URL] [--json]
  *   npm run idp -- clients rotate-secret --id CLIENT_ID [--json]
  *   npm run idp -- keys list [--json]
  *   npm run idp -- keys rotate [--force] [--json]
@@ -76,7 +77,8 @@ const USAGE = `usage: npm run idp -- <command> [options]
                  [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI]
                  [--scope SCOPE ...] [--resource URI ...] [--id CLIENT_ID]
                  [--grant-type refresh_token|client_credentials|device_code ...]
-                 [--exchange-for URI ...] [--dpop-bound] [--require-par] [--require-mfa] [--json]
+                 [--exchange-for URI ...] [--dpop-bound] [--require-par] [--require-mfa]
+                 [--fedcm-origin ORIGIN ...] [--policy-uri URL] [--tos-uri URL] [--json]
                                                      --scope: OpenID scopes and its resources' scopes
                                                      (default: all of them); a machine client
                                                      (--grant-type client_credentials) or a device
@@ -93,11 +95,19 @@ const USAGE = `usage: npm run idp -- <command> [options]
                                                      through /par (RFC 9126 §6)
                                                      --require-mfa: every sign-in for it needs a
                                                      second factor or a passkey
+                                                     --fedcm-origin: an origin (scheme://host[:port];
+                                                     https, or http on localhost/loopback) whose pages
+                                                     may sign people in with FedCM; none: FedCM off
+                                                     --policy-uri, --tos-uri: its privacy policy and
+                                                     terms, linked from the browser's FedCM dialog
   clients list [--json]
   clients update --id CLIENT_ID [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...]
-                 [--resource URI ...] [--require-mfa | --no-require-mfa] [--json]
+                 [--resource URI ...] [--require-mfa | --no-require-mfa]
+                 [--fedcm-origin ORIGIN ... | --no-fedcm] [--policy-uri URL] [--tos-uri URL] [--json]
                                                      each list given replaces the registered one;
-                                                     scopes of resources it no longer has go too
+                                                     scopes of resources it no longer has go too;
+                                                     --no-fedcm: no FedCM origins (FedCM off); an
+                                                     empty --policy-uri or --tos-uri removes it
   clients rotate-secret --id CLIENT_ID [--json]      a new secret, shown once; the old one stops working
   clients delete --id CLIENT_ID [--json]             the client, its grants, consents and tokens go;
                                                      every running issuer refuses it from its next
@@ -150,6 +160,10 @@ const OPTIONS = {
   'require-par': { type: 'boolean' },
   'require-mfa': { type: 'boolean' },
   'no-require-mfa': { type: 'boolean' },
+  'fedcm-origin': { type: 'string', multiple: true },
+  'no-fedcm': { type: 'boolean' },
+  'policy-uri': { type: 'string' },
+  'tos-uri': { type: 'string' },
   since: { type: 'string' },
   limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -301,6 +315,9 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       dpopBound: values['dpop-bound'] ?? false,
       requirePushedAuthorizationRequests: values['require-par'] ?? false,
       requireMfa: values['require-mfa'] ?? false,
+      fedcmOrigins: values['fedcm-origin'] ?? [],
+      policyUri: values['policy-uri'] ?? null,
+      tosUri: values['tos-uri'] ?? null,
     });
     const data = {
       client_id: client.id,
@@ -327,6 +344,7 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       resources: c.allowedResources,
       grant_types: c.grantTypes,
       exchange_for: c.exchangeTargets,
+      fedcm_origins: c.fedcmOrigins,
     }));
     return out(clients, table(clients));
   }
@@ -334,11 +352,21 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
     const id = required(values.id, 'id');
     if (values['require-mfa'] && values['no-require-mfa'])
       throw new UsageError('--require-mfa and --no-require-mfa contradict each other');
+    if (values['fedcm-origin'] && values['no-fedcm'])
+      throw new UsageError('--fedcm-origin and --no-fedcm contradict each other');
     const change: ClientChange = {
       ...(values['redirect-uri'] ? { redirectUris: values['redirect-uri'] } : {}),
       ...(values['post-logout-redirect-uri'] ? { postLogoutRedirectUris: values['post-logout-redirect-uri'] } : {}),
       ...(values.resource ? { resources: values.resource } : {}),
       ...(values['require-mfa'] ? { requireMfa: true } : values['no-require-mfa'] ? { requireMfa: false } : {}),
+      ...(values['fedcm-origin']
+        ? { fedcmOrigins: values['fedcm-origin'] }
+        : values['no-fedcm']
+          ? { fedcmOrigins: [] }
+          : {}),
+      // An empty value removes the link.
+      ...(values['policy-uri'] !== undefined ? { policyUri: values['policy-uri'] || null } : {}),
+      ...(values['tos-uri'] !== undefined ? { tosUri: values['tos-uri'] || null } : {}),
     };
     if (Object.keys(change).length === 0) throw new UsageError('nothing to update: give what changes');
     const c = await reviseClient(deps, id, change, CLI_OPERATOR);
@@ -349,6 +377,9 @@ async function run(argv: string[], store: Store, config: Config): Promise<string
       resources: c.allowedResources,
       scopes: c.allowedScopes,
       require_mfa: c.requireMfa,
+      fedcm_origins: c.fedcmOrigins,
+      policy_uri: c.policyUri,
+      tos_uri: c.tosUri,
     };
     return out(data, `updated client ${c.id}\n${table([data])}`);
   }

@@ -6,6 +6,16 @@ export function digest(secret: string): string {
   return createHash('sha256').update(secret).digest('base64url');
 }
 
+/**
+ * The FedCM cookie's value, derived from the session secret (docs/architecture.md, "FedCM"): one
+ * secret sets both cookies, and a stolen FedCM cookie cannot be turned back into the session
+ * secret (SHA-256 is one-way), so it opens only the FedCM endpoints. The label keeps it apart
+ * from `digest(secret)`, which the store keeps for the session cookie.
+ */
+export function fedcmSecret(sessionSecret: string): string {
+  return createHash('sha256').update(`tessera fedcm cookie\0${sessionSecret}`).digest('base64url');
+}
+
 /** Constant-time equality of two strings (length is not secret). */
 export function safeEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);

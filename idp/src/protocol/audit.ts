@@ -89,7 +89,13 @@ export type AuditType =
   | 'email.verified'
   /** A link to move the account to another address was mailed, or followed (the change made). */
   | 'email.change_requested'
-  | 'email.changed';
+  | 'email.changed'
+  /** FedCM: a code issued to a page of a client's registered origin, or a request refused (`detail.reason`). */
+  | 'fedcm.assertion_issued'
+  | 'fedcm.assertion_refused'
+  /** FedCM: a person's connection to a client forgotten, or a disconnect refused (`detail.reason`). */
+  | 'fedcm.disconnected'
+  | 'fedcm.disconnect_refused';
 
 export interface AuditFields {
   subject?: string | null;

@@ -150,6 +150,22 @@ export async function issueCode(
   session: SsoSession,
   interaction?: Interaction,
 ): Promise<string> {
+  const code = await createAuthorizationCode(ctx, req, session, null);
+  if (interaction) await ctx.store.interactions.consume(interaction.id);
+  return successRedirect(ctx.config.issuer, req.redirectUri, code, req.state);
+}
+
+/**
+ * Stores a new single-use code for `req` in `session` and records the session's use; returns the
+ * code. `origin`: the page a FedCM assertion issued it to (protocol/fedcm-assertion.ts), whose
+ * request has no redirect URI; null for the authorization endpoint's codes.
+ */
+export async function createAuthorizationCode(
+  ctx: IssuerContext,
+  req: AuthorizationRequest,
+  session: SsoSession,
+  origin: string | null,
+): Promise<string> {
   const now = ctx.clock.now();
   const code = randomSecret();
   await ctx.store.grants.createCode({
@@ -168,8 +184,8 @@ export async function issueCode(
     // RFC 6749 §4.1.2: short-lived, single use.
     expiresAt: now + ctx.config.authorizationCodeTtl * 1000,
     consumedAt: null,
+    origin,
   });
-  if (interaction) await ctx.store.interactions.consume(interaction.id);
   await recordSessionUse(ctx, session, now);
-  return successRedirect(ctx.config.issuer, req.redirectUri, code, req.state);
+  return code;
 }

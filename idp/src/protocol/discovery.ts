@@ -74,6 +74,8 @@ export function providerMetadata(issuer: string, signingAlgorithms: string[]): P
     dpop_signing_alg_values_supported: DPOP_SIGNING_ALGORITHMS,
     // draft-ietf-oauth-status-list-21 §9.1: where the status lists of our access tokens are listed.
     status_list_aggregation_endpoint: issuer + STATUS_LIST_PATH,
+    // Tessera's own name (no registry entry exists): where apps find the FedCM config, never hard-coded.
+    fedcm_config_uri: issuer + ISSUER_PATHS.fedcmConfig,
   };
 }
 

@@ -28,7 +28,6 @@ export async function redeemAuthorizationCode(
   // RFC 9700 §2.1.1: PKCE for every client, so a verifier is always required.
   if (!verifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE)');
   const redirectUri = params.get('redirect_uri');
-  if (!redirectUri) throw new OAuthError('invalid_request', 'redirect_uri is required');
 
   const now = ctx.clock.now();
   const codeDigest = digest(code);
@@ -46,7 +45,15 @@ export async function redeemAuthorizationCode(
   // RFC 6749 §4.1.3: the code was issued to this client, for this redirect URI.
   if (stored.clientId !== client.id) throw invalidGrant('the authorization code was issued to another client');
   if (stored.expiresAt <= now) throw invalidGrant('the authorization code has expired');
-  if (stored.redirectUri !== redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
+  if (stored.origin !== null) {
+    // A FedCM code (protocol/fedcm-assertion.ts) had no redirect URI in its request, so none is
+    // sent (RFC 6749 §4.1.3: required only when the authorization request had one); one sent
+    // anyway is not this code's.
+    if (redirectUri !== undefined) throw invalidGrant('this code was issued through FedCM, with no redirect_uri');
+  } else {
+    if (!redirectUri) throw new OAuthError('invalid_request', 'redirect_uri is required');
+    if (stored.redirectUri !== redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
+  }
   if (!verifierMatches(verifier, stored.codeChallenge))
     throw invalidGrant('code_verifier does not match the code_challenge');
   const resourceParam = params.get('resource');

@@ -11,6 +11,7 @@ import { randomId, randomSecret } from '../crypto/random.js';
 import type { Client, ClientJwks, ClientParty, ClientType, Resource, Store, User } from '../store/index.js';
 import { clientJwksProblem, jwksUriProblem } from './client-keys.js';
 import { audit } from './audit.js';
+import { fedcmOriginProblem, publicPageUriProblem } from './fedcm-origin.js';
 import { checkNewPassword } from './password-policy.js';
 import { redirectUriProblem } from './redirect-uri.js';
 
@@ -85,6 +86,11 @@ export interface ClientInput {
   jwks?: unknown;
   /** …or where the client publishes them (`jwks_uri`). */
   jwksUri?: string;
+  /** Origins whose pages may sign people in through FedCM (none: FedCM is off for the client). */
+  fedcmOrigins?: string[];
+  /** RFC 7591 §2 `policy_uri` and `tos_uri`, shown by the browser's FedCM dialog. */
+  policyUri?: string | null;
+  tosUri?: string | null;
 }
 
 /** Checks a registration; returns the resources it names, as registered. */
@@ -145,6 +151,20 @@ async function checkClient(store: Store, input: ClientInput): Promise<Resource[]
         input.jwks !== undefined ? `jwks ${problem}` : `jwks_uri ${input.jwksUri} ${problem}`,
       );
   }
+  for (const origin of input.fedcmOrigins ?? []) {
+    const problem = fedcmOriginProblem(origin);
+    if (problem) throw new RegistrationError(`FedCM origin ${origin} ${problem}`);
+  }
+  // FedCM issues a code like the authorization endpoint does, so only a client of that grant may.
+  if ((input.fedcmOrigins ?? []).length > 0 && input.redirectUris.length === 0)
+    throw new RegistrationError('a FedCM client signs people in: it needs a redirect URI too');
+  for (const [name, uri] of [
+    ['policy_uri', input.policyUri],
+    ['tos_uri', input.tosUri],
+  ] as const) {
+    const problem = uri ? publicPageUriProblem(uri) : undefined;
+    if (problem) throw new RegistrationError(`${name} ${uri} ${problem}`);
+  }
   if (input.id !== undefined && !/^[A-Za-z0-9._~-]{1,64}$/.test(input.id))
     throw new RegistrationError('client id must be 1–64 unreserved characters');
   return resources;
@@ -189,6 +209,9 @@ async function clientFrom(
     jwksUri: input.jwksUri ?? null,
     requirePushedAuthorizationRequests: input.requirePushedAuthorizationRequests ?? false,
     requireMfa: input.requireMfa ?? false,
+    fedcmOrigins: [...new Set(input.fedcmOrigins ?? [])],
+    policyUri: input.policyUri || null,
+    tosUri: input.tosUri || null,
   };
   return secret === undefined ? { client } : { client, secret };
 }
@@ -227,6 +250,11 @@ export interface ClientChange {
   postLogoutRedirectUris?: string[];
   resources?: string[];
   requireMfa?: boolean;
+  /** Replaces the FedCM origins; `[]` turns FedCM off for the client. */
+  fedcmOrigins?: string[];
+  /** A URI, or null to remove it. */
+  policyUri?: string | null;
+  tosUri?: string | null;
 }
 
 async function existingClient(store: Store, id: string): Promise<Client> {
@@ -236,7 +264,8 @@ async function existingClient(store: Store, id: string): Promise<Client> {
 }
 
 /**
- * Changes a client's redirect URIs, resources or second-factor requirement, checked as a new
+ * Changes a client's redirect URIs, resources, second-factor requirement, FedCM origins or policy and
+ * terms pages, checked as a new
  * registration is; its id, secret and keys stay. Scopes of resources it no longer has go with them.
  */
 export async function reviseClient(
@@ -268,6 +297,9 @@ export async function reviseClient(
       dpopBound: existing.dpopBound,
       requirePushedAuthorizationRequests: existing.requirePushedAuthorizationRequests,
       requireMfa: change.requireMfa ?? existing.requireMfa,
+      fedcmOrigins: change.fedcmOrigins ?? existing.fedcmOrigins,
+      policyUri: change.policyUri !== undefined ? change.policyUri : existing.policyUri,
+      tosUri: change.tosUri !== undefined ? change.tosUri : existing.tosUri,
       ...(existing.jwks !== null ? { jwks: existing.jwks } : {}),
       ...(existing.jwksUri !== null ? { jwksUri: existing.jwksUri } : {}),
     },

@@ -5,7 +5,7 @@
  */
 import type { AuthenticationMethod } from '@tessera/shared';
 import type { IssuerContext } from '../context.js';
-import { digest } from '../crypto/digest.js';
+import { digest, fedcmSecret } from '../crypto/digest.js';
 import { randomId, randomSecret } from '../crypto/random.js';
 import type { SsoSession, User } from '../store/index.js';
 import { endSsoSession } from './end-session.js';
@@ -24,6 +24,26 @@ export async function findActiveSession(
   const session = await ctx.store.sessions.findBySecretDigest(digest(secret));
   if (!session || !isActive(ctx, session)) return undefined;
   return session;
+}
+
+/**
+ * The active session a FedCM cookie names (http/cookies.ts), or undefined. Only the FedCM
+ * endpoints call this; the digest column is separate from the session cookie's, so neither
+ * cookie's value finds a session through the other's lookup.
+ */
+export async function findActiveFedcmSession(
+  ctx: IssuerContext,
+  fedcmCookie: string | undefined,
+): Promise<SsoSession | undefined> {
+  if (!fedcmCookie) return undefined;
+  const session = await ctx.store.sessions.findByFedcmDigest(digest(fedcmCookie));
+  if (!session || !isActive(ctx, session)) return undefined;
+  return session;
+}
+
+/** The digests the store keeps for a session secret: the session cookie's and the FedCM cookie's. */
+function secretDigests(secret: string): { secretDigest: string; fedcmDigest: string } {
+  return { secretDigest: digest(secret), fedcmDigest: digest(fedcmSecret(secret)) };
 }
 
 export function isActive(ctx: IssuerContext, s: SsoSession): boolean {
@@ -61,7 +81,7 @@ export async function signInSession(
   const methods = [...amr];
   if (current && current.userId === user.sub) {
     await ctx.store.sessions.reauthenticate(current.id, {
-      secretDigest: digest(secret),
+      ...secretDigests(secret),
       authTime: now,
       amr: methods,
       expiresAt,
@@ -72,7 +92,7 @@ export async function signInSession(
   if (current) await endSsoSession(ctx, current);
   const session = await ctx.store.sessions.create({
     id: randomId(),
-    secretDigest: digest(secret),
+    ...secretDigests(secret),
     userId: user.sub,
     authTime: now,
     amr: methods,
@@ -101,7 +121,7 @@ export async function addFactorToSession(
   const secret = randomSecret();
   const amr = [...new Set<string>([...session.amr, ...factor, 'mfa'])];
   await ctx.store.sessions.reauthenticate(session.id, {
-    secretDigest: digest(secret),
+    ...secretDigests(secret),
     authTime: now,
     amr,
     expiresAt: session.expiresAt,

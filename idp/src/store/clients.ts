@@ -35,6 +35,11 @@ export interface Client {
   requirePushedAuthorizationRequests: boolean;
   /** Every sign-in for this client needs a second factor or a passkey. */
   requireMfa: boolean;
+  /** Origins whose pages may sign people in through FedCM (`scheme://host[:port]`); none: FedCM off. */
+  fedcmOrigins: string[];
+  /** RFC 7591 §2 `policy_uri`, `tos_uri`: the FedCM dialog links to them. */
+  policyUri: string | null;
+  tosUri: string | null;
   createdAt: number;
 }
 

@@ -122,6 +122,7 @@ export function grantRepository(db: Db): GrantRepository {
       createdAt: p('createdAt'),
       expiresAt: p('expiresAt'),
       consumedAt: p('consumedAt'),
+      origin: p('origin'),
     })
     .prepare();
   const insertGrant = db

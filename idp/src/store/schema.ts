@@ -53,9 +53,15 @@ export const ssoSessions = sqliteTable(
     userAgent: text('user_agent').notNull(),
     ip: text('ip').notNull(),
     endedAt: integer('ended_at'),
+    /**
+     * SHA-256 of the FedCM cookie's value (derived from the session secret: http/cookies.ts), read
+     * only by the FedCM endpoints. Null for sessions begun before FedCM: none until the next sign-in.
+     */
+    fedcmDigest: text('fedcm_digest'),
   },
   (t) => [
     uniqueIndex('sso_sessions_secret_unique').on(t.secretDigest),
+    uniqueIndex('sso_sessions_fedcm_unique').on(t.fedcmDigest),
     index('sso_sessions_user').on(t.userId),
     // The expiry sweep's: sessions that ended, and sessions that expired without ending.
     index('sso_sessions_ended').on(t.endedAt).where(isNotNull(t.endedAt)),
@@ -96,6 +102,14 @@ export const clients = sqliteTable('clients', {
   requirePushedAuthorizationRequests: integer('require_pushed_authorization_requests', { mode: 'boolean' })
     .notNull()
     .default(false),
+  /**
+   * Origins (`scheme://host[:port]`) whose pages may ask for a FedCM assertion for this client; FedCM
+   * is off for a client with none.
+   */
+  fedcmOrigins: text('fedcm_origins', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  /** RFC 7591 §2 `policy_uri` and `tos_uri`: shown by the browser's FedCM dialog (client metadata). */
+  policyUri: text('policy_uri'),
+  tosUri: text('tos_uri'),
   createdAt: integer('created_at').notNull(),
 });
 
@@ -230,6 +244,11 @@ export const authorizationCodes = sqliteTable(
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
     consumedAt: integer('consumed_at'),
+    /**
+     * The page origin a FedCM assertion issued this code to; null for codes from the authorization
+     * endpoint. Such a code has no redirect URI (stored as ''), and is redeemed without one.
+     */
+    origin: text('origin'),
   },
   (t) => [index('authorization_codes_expiry').on(t.expiresAt)],
 );

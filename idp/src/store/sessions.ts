@@ -19,18 +19,22 @@ export interface SsoSession {
 }
 
 type Row = typeof ssoSessions.$inferSelect;
-const toSession = ({ secretDigest: _secret, ...rest }: Row): SsoSession => rest;
+const toSession = ({ secretDigest: _secret, fedcmDigest: _fedcm, ...rest }: Row): SsoSession => rest;
 
 export interface SessionRenewal {
   secretDigest: string;
+  /** The digest of the FedCM cookie derived from the same secret (http/cookies.ts). */
+  fedcmDigest: string;
   authTime: number;
   amr: string[];
   expiresAt: number;
 }
 
 export interface SessionRepository {
-  create(s: Omit<SsoSession, 'endedAt'> & { secretDigest: string }): Promise<SsoSession>;
+  create(s: Omit<SsoSession, 'endedAt'> & { secretDigest: string; fedcmDigest: string }): Promise<SsoSession>;
   findBySecretDigest(secretDigest: string): Promise<SsoSession | undefined>;
+  /** The session whose FedCM cookie has this digest: read by the FedCM endpoints alone. */
+  findByFedcmDigest(fedcmDigest: string): Promise<SsoSession | undefined>;
   findById(id: string): Promise<SsoSession | undefined>;
   /** Records activity; cheap enough to call on each authorization request. */
   touch(id: string, now: number): Promise<void>;
@@ -48,6 +52,7 @@ export interface SessionRepository {
 
 export function sessionRepository(db: Db): SessionRepository {
   const bySecret = lookupBy(db, ssoSessions, ssoSessions.secretDigest);
+  const byFedcm = lookupBy(db, ssoSessions, ssoSessions.fedcmDigest);
   const byId = lookupBy(db, ssoSessions, ssoSessions.id);
   const touch = db
     .update(ssoSessions)
@@ -60,6 +65,7 @@ export function sessionRepository(db: Db): SessionRepository {
     .update(ssoSessions)
     .set({
       secretDigest: sql`${p('secretDigest')}`,
+      fedcmDigest: sql`${p('fedcmDigest')}`,
       authTime: sql`${p('authTime')}`,
       amr: sql`${p('amr')}`,
       lastSeenAt: sql`${p('authTime')}`,
@@ -77,6 +83,10 @@ export function sessionRepository(db: Db): SessionRepository {
     },
     async findBySecretDigest(secretDigest) {
       const row = bySecret(secretDigest);
+      return row && toSession(row);
+    },
+    async findByFedcmDigest(fedcmDigest) {
+      const row = byFedcm(fedcmDigest);
       return row && toSession(row);
     },
     async findById(id) {

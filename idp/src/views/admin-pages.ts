@@ -452,6 +452,9 @@ export function clientPage(
   }</dd>
   <dt>Grant types</dt><dd>${client.grantTypes.join(', ')}</dd>
   <dt>Scopes</dt><dd>${client.allowedScopes.join(' ')}</dd>
+  <dt>FedCM origins</dt><dd>${
+    client.fedcmOrigins.length > 0 ? client.fedcmOrigins.join(' ') : 'none (FedCM off; the CLI sets them)'
+  }</dd>
   <dt>Registered</dt><dd>${when(client.createdAt)}</dd>
 </dl>
 <h2>Change</h2>

@@ -1,5 +1,5 @@
 /** Scopes a person has allowed a third-party client, on PostgreSQL: the contract of ../consents.ts. */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { ConsentRepository } from '../consents.js';
 import type { PgDb } from './db.js';
 import { consents } from './schema.js';
@@ -13,6 +13,18 @@ export function consentRepository(db: PgDb): ConsentRepository {
         .where(and(eq(consents.userId, userId), eq(consents.clientId, clientId)))
         .limit(1);
       return row?.scopes ?? [];
+    },
+    async clientIdsForUser(userId) {
+      const rows = await db
+        .select({ clientId: consents.clientId })
+        .from(consents)
+        .where(eq(consents.userId, userId))
+        .orderBy(asc(consents.clientId));
+      return rows.map((r) => r.clientId);
+    },
+    async forget(userId, clientId) {
+      const r = await db.delete(consents).where(and(eq(consents.userId, userId), eq(consents.clientId, clientId)));
+      return r.rowCount === 1;
     },
     async remember(userId, clientId, scopes, now) {
       // SQLite reads, merges and writes under its write lock. Here the merge happens inside the

@@ -52,9 +52,11 @@ export const ssoSessions = pgTable(
     userAgent: text('user_agent').notNull(),
     ip: text('ip').notNull(),
     endedAt: millis('ended_at'),
+    fedcmDigest: text('fedcm_digest'),
   },
   (t) => [
     uniqueIndex('sso_sessions_secret_unique').on(t.secretDigest),
+    uniqueIndex('sso_sessions_fedcm_unique').on(t.fedcmDigest),
     index('sso_sessions_user').on(t.userId),
     // The expiry sweep's: sessions that ended, and sessions that expired without ending.
     index('sso_sessions_ended').on(t.endedAt).where(isNotNull(t.endedAt)),
@@ -80,6 +82,9 @@ export const clients = pgTable('clients', {
   jwksUri: text('jwks_uri'),
   requireMfa: boolean('require_mfa').notNull().default(false),
   requirePushedAuthorizationRequests: boolean('require_pushed_authorization_requests').notNull().default(false),
+  fedcmOrigins: jsonb('fedcm_origins').$type<string[]>().notNull().default([]),
+  policyUri: text('policy_uri'),
+  tosUri: text('tos_uri'),
   createdAt: millis('created_at').notNull(),
 });
 
@@ -178,6 +183,7 @@ export const authorizationCodes = pgTable(
     createdAt: millis('created_at').notNull(),
     expiresAt: millis('expires_at').notNull(),
     consumedAt: millis('consumed_at'),
+    origin: text('origin'),
   },
   (t) => [index('authorization_codes_expiry').on(t.expiresAt)],
 );

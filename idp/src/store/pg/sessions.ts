@@ -6,11 +6,12 @@ import { deleteBatchWhere, deleteInTurn, lookupBy } from './queries.js';
 import { ssoSessions } from './schema.js';
 
 type Row = typeof ssoSessions.$inferSelect;
-const toSession = ({ secretDigest: _secret, ...rest }: Row): SsoSession => rest;
+const toSession = ({ secretDigest: _secret, fedcmDigest: _fedcm, ...rest }: Row): SsoSession => rest;
 
 export function sessionRepository(db: PgDb): SessionRepository {
   // Prepared: every authorization request reads its session by the cookie and records activity.
   const bySecret = lookupBy(db, 'tessera_sso_sessions_by_secret', ssoSessions, ssoSessions.secretDigest);
+  const byFedcm = lookupBy(db, 'tessera_sso_sessions_by_fedcm', ssoSessions, ssoSessions.fedcmDigest);
   const byId = lookupBy(db, 'tessera_sso_sessions_by_id', ssoSessions, ssoSessions.id);
   const touch = db
     .update(ssoSessions)
@@ -27,6 +28,10 @@ export function sessionRepository(db: PgDb): SessionRepository {
       const row = await bySecret(secretDigest);
       return row && toSession(row);
     },
+    async findByFedcmDigest(fedcmDigest) {
+      const row = await byFedcm(fedcmDigest);
+      return row && toSession(row);
+    },
     async findById(id) {
       const row = await byId(id);
       return row && toSession(row);
@@ -34,10 +39,10 @@ export function sessionRepository(db: PgDb): SessionRepository {
     async touch(id, now) {
       await touch.execute({ id, now });
     },
-    async reauthenticate(id, { secretDigest, authTime, amr, expiresAt }) {
+    async reauthenticate(id, { secretDigest, fedcmDigest, authTime, amr, expiresAt }) {
       await db
         .update(ssoSessions)
-        .set({ secretDigest, authTime, amr, lastSeenAt: authTime, expiresAt })
+        .set({ secretDigest, fedcmDigest, authTime, amr, lastSeenAt: authTime, expiresAt })
         .where(eq(ssoSessions.id, id));
     },
     async end(id, now) {
