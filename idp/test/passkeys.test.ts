@@ -147,7 +147,8 @@ async function expectRefusedSignIn(page: SignInPage, credential: unknown, reason
   const before = await tableDigests(idp.issuer.ctx.store.database);
   const res = await answer(page, credential);
   expect(res.status).toBe(401);
-  expect(res.headers.get('set-cookie') ?? '').not.toMatch(/session/i);
+  expect(res.headers.get('set-cookie') ?? '').not.toMatch(/session|fedcm/i);
+  expect(res.headers.get('set-login')).toBeNull();
   expect(await res.text()).toContain('That passkey could not sign you in.');
   expect(await lastSignInRefusal()).toMatchObject({ reason });
   expect(await tableDigests(idp.issuer.ctx.store.database)).toEqual(before);
@@ -333,6 +334,9 @@ describe('signing in with a passkey', () => {
     const callback = new URL(res.headers.get('location')!);
     expect(callback.href.startsWith(fx.redirectUri)).toBe(true);
     expect(res.headers.get('set-cookie')).toMatch(/session/i);
+    // FedCM: the FedCM cookie and the Login Status API's header come with the session.
+    expect(res.headers.getSetCookie().some((c) => c.startsWith('tessera_fedcm='))).toBe(true);
+    expect(res.headers.get('set-login')).toBe('logged-in');
     expect(callback.searchParams.get('code')).toEqual(expect.any(String));
     const row = await passkeyRow(credential.id);
     expect(Number(row!.last_used_at)).toBeGreaterThan(0);

@@ -92,6 +92,9 @@ async function enrolled(): Promise<{
     code: codeNow(secret!),
   });
   expect(res.status).toBe(200);
+  // A step-up: the session gains the factor under a new secret, so both cookies are set again.
+  expect(res.headers.get('set-login')).toBe('logged-in');
+  expect(res.headers.getSetCookie().some((c) => c.startsWith('tessera_fedcm='))).toBe(true);
   const codes = [...(await res.text()).matchAll(/<li>([a-z2-7]{4}(?:-[a-z2-7]{4}){3})<\/li>/g)].map((m) => m[1]!);
   expect(codes).toHaveLength(10);
   nextStep();

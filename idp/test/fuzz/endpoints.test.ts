@@ -57,6 +57,8 @@ const captureLog: Logger = {
 
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const POST_LOGOUT_URI = 'http://127.0.0.1:9/';
+/** The page origin fuzz-rp registered for FedCM. */
+const FEDCM_ORIGIN = 'http://app.localhost:4001';
 
 interface Artifacts {
   sessionSecret: string;
@@ -85,6 +87,10 @@ interface Artifacts {
   confidentialSecret: string;
   partnerSecret: string;
   rpConfidentialSecret: string;
+  /** This browser's FedCM cookie, its person's `sub`, and an assertion's valid `params` JSON. */
+  fedcmSecret: string;
+  sub: string;
+  fedcmParams: string;
   /**
    * The artifacts of the account, mail-link and console forms, made by the endpoint's `prepare`
    * (empty until then): one run may consume them (a link followed, an account deleted).
@@ -168,6 +174,7 @@ const STATIC_REFS = {
   postLogoutUri: () => POST_LOGOUT_URI,
   api: () => 'https://api.example.test',
   userinfoResource: () => `${idp.url}/userinfo`,
+  fedcmOrigin: () => FEDCM_ORIGIN,
 } as const;
 
 type RefName = keyof Artifacts | keyof typeof STATIC_REFS;
@@ -204,6 +211,7 @@ async function makeArtifacts(): Promise<Artifacts> {
   const jar = rp.jar;
   const sessionSecret = jar.cookie(idp.url, 'tessera_session')!;
   const browserSecret = jar.cookie(idp.url, 'tessera_browser')!;
+  const fedcmSecret = jar.cookie(idp.url, 'tessera_fedcm')!;
   // A refresh token that has been rotated once: presenting it again is reuse.
   const rotated = rp.tokens.refresh_token as string;
   const rotation = await tokenRequest({ grant_type: 'refresh_token', refresh_token: rotated, client_id: 'fuzz-rp' });
@@ -272,6 +280,9 @@ async function makeArtifacts(): Promise<Artifacts> {
     confidentialSecret: fx.confidential.secret,
     partnerSecret: fx.thirdParty.secret,
     rpConfidentialSecret,
+    fedcmSecret,
+    sub: fx.alice.sub,
+    fedcmParams: JSON.stringify({ nonce: 'n', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' }),
     accountCsrf: '',
     personEmail: '',
     newEmail: '',
@@ -787,6 +798,8 @@ const headers = fc.record({
 
 interface Endpoint {
   method: 'GET' | 'POST';
+  /** A FedCM endpoint: its requests may carry Sec-Fetch-Dest, a registered Origin and the FedCM cookie. */
+  fedcm?: boolean;
   /** The path; a `:name` segment in it takes `pathRef`'s artifact, or a fuzzed value. */
   path: string;
   spec: ParamSpec;
@@ -801,7 +814,33 @@ interface FuzzRequest {
   body: Body;
   contentType: string | undefined;
   headers: typeof headers extends fc.Arbitrary<infer H> ? H : never;
+  fedcm: FedcmHeaders | undefined;
 }
+
+/** What the browser adds to a FedCM fetch, real or damaged, on top of the fuzzed headers. */
+const fedcmHeaders = fc.record({
+  dest: fc.constantFrom(undefined, 'webidentity', 'webidentity', 'webidentity', 'empty', 'WEBIDENTITY'),
+  origin: fc.oneof(
+    { weight: 4, arbitrary: ref('fedcmOrigin') },
+    { weight: 1, arbitrary: fc.constant<Value | undefined>(undefined) },
+    { weight: 1, arbitrary: fc.constantFrom(`${FEDCM_ORIGIN}/`, 'http://APP.localhost:4001', 'null').map(lit) },
+  ),
+  cookie: fc.option(
+    fc.oneof(
+      { weight: 4, arbitrary: ref('fedcmSecret') },
+      { weight: 1, arbitrary: ref('sessionSecret') },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          ref: fc.constant<RefName>('fedcmSecret'),
+          tweak: fc.constantFrom('truncate', 'append', 'flip') as fc.Arbitrary<'truncate'>,
+        }),
+      },
+    ),
+    { freq: 6 },
+  ),
+});
+type FedcmHeaders = typeof fedcmHeaders extends fc.Arbitrary<infer H> ? H : never;
 
 const requestOf = (e: Endpoint): fc.Arbitrary<FuzzRequest> =>
   fc.record({
@@ -810,6 +849,7 @@ const requestOf = (e: Endpoint): fc.Arbitrary<FuzzRequest> =>
     body,
     contentType,
     headers,
+    fedcm: e.fedcm ? fedcmHeaders : fc.constant(undefined),
   });
 
 function buildRequest(e: Endpoint, r: FuzzRequest): Request | undefined {
@@ -826,6 +866,14 @@ function buildRequest(e: Endpoint, r: FuzzRequest): Request | undefined {
     set('accept', r.headers.accept);
     set('user-agent', r.headers.userAgent ?? undefined);
     set('x-forwarded-for', r.headers.forwardedFor ?? undefined);
+    if (r.fedcm) {
+      set('sec-fetch-dest', r.fedcm.dest);
+      if (r.fedcm.origin) set('origin', resolve(r.fedcm.origin));
+      if (r.fedcm.cookie) {
+        const fedcm = `tessera_fedcm=${resolve(r.fedcm.cookie)}`;
+        set('cookie', h.has('cookie') ? `${h.get('cookie')}; ${fedcm}` : fedcm);
+      }
+    }
     const query = encodePairs(r.params.pairs, r.params.separator);
     const path = e.path.replace(/:[a-z]+/, () => encode(resolve(r.pathValue)));
     if (e.method === 'GET') return new Request(`${idp.url}${path}?${query}`, { method: 'GET', headers: h });
@@ -1385,6 +1433,40 @@ const DEV_MAIL: ParamSpec = {
   bases: [[]],
 };
 
+const FEDCM_ASSERTION: ParamSpec = {
+  names: ['client_id', 'account_id', 'params', 'disclosure_text_shown', 'is_auto_selected'],
+  refs: ['rp', 'spa', 'partner', 'sub', 'fedcmParams', 'challenge', 'email'],
+  literals: ['true', 'false', '{}', '[]', 'null', '{"nonce":"n","code_challenge_method":"S256"}'],
+  bases: [
+    [
+      ['client_id', { ref: 'rp' }],
+      ['account_id', { ref: 'sub' }],
+      ['params', { ref: 'fedcmParams' }],
+      ['disclosure_text_shown', v('false')],
+    ],
+  ],
+};
+
+const FEDCM_DISCONNECT: ParamSpec = {
+  names: ['client_id', 'account_hint'],
+  refs: ['rp', 'spa', 'sub', 'email'],
+  literals: ['ALICE@EXAMPLE.COM', ''],
+  bases: [
+    [
+      ['client_id', { ref: 'rp' }],
+      ['account_hint', { ref: 'sub' }],
+    ],
+  ],
+};
+
+/** The FedCM endpoints read no parameter but client metadata's `client_id`: any other is noise. */
+const FEDCM_GET: ParamSpec = {
+  names: ['client_id'],
+  refs: ['rp', 'spa', 'partner'],
+  literals: ['web-app', 'nobody'],
+  bases: [[['client_id', { ref: 'rp' }]], []],
+};
+
 const PERSON_CHANGES = ['disable', 'enable', 'resend-verification', 'send-reset', 'end-sessions'];
 const CONSOLE: Endpoint[] = (
   [
@@ -1443,6 +1525,14 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/account/delete', spec: ACCOUNT_DELETE, prepare: () => signedInPerson('delete') },
   { method: 'POST', path: '/account/delete', spec: ACCOUNT_DELETE, prepare: () => signedInPerson('delete') },
   ...CONSOLE,
+  { method: 'GET', path: '/.well-known/web-identity', spec: FEDCM_GET },
+  { method: 'GET', path: '/fedcm/config.json', spec: FEDCM_GET },
+  { method: 'GET', path: '/fedcm/accounts', spec: FEDCM_GET, fedcm: true },
+  { method: 'GET', path: '/fedcm/client-metadata', spec: FEDCM_GET, fedcm: true },
+  { method: 'POST', path: '/fedcm/assertion', spec: FEDCM_ASSERTION, fedcm: true },
+  { method: 'POST', path: '/fedcm/disconnect', spec: FEDCM_DISCONNECT, fedcm: true },
+  { method: 'GET', path: '/fedcm/sign-in', spec: FEDCM_GET, fedcm: true },
+  { method: 'GET', path: '/fedcm/signed-in', spec: FEDCM_GET, fedcm: true },
   { method: 'GET', path: '/dev/mail', spec: DEV_MAIL, prepare: prepareResetLink },
   { method: 'GET', path: '/dev/mail/:name', spec: DEV_MAIL, prepare: prepareResetLink, pathRef: 'outboxName' },
 ];
@@ -1514,7 +1604,13 @@ beforeAll(async () => {
     resources: [fx.api.id],
     grantTypes: ['refresh_token'],
   };
-  await registerClient(deps, { ...common, id: 'fuzz-rp', name: 'Fuzz RP', type: 'public' });
+  await registerClient(deps, {
+    ...common,
+    id: 'fuzz-rp',
+    name: 'Fuzz RP',
+    type: 'public',
+    fedcmOrigins: [FEDCM_ORIGIN],
+  });
   rpConfidentialSecret = (
     await registerClient(deps, {
       ...common,
