@@ -157,7 +157,17 @@ describe('FedCM documents', () => {
       id_assertion_endpoint: `${idp.url}/fedcm/assertion`,
       disconnect_endpoint: `${idp.url}/fedcm/disconnect`,
       login_url: `${idp.url}/fedcm/sign-in`,
-      branding: { background_color: expect.any(String), color: expect.any(String), name: 'Tessera' },
+      branding: {
+        background_color: '#0f766e',
+        color: '#ffffff',
+        icons: [{ url: `${idp.url}/fedcm/icon.png`, size: 96 }],
+        name: 'Tessera',
+      },
+    });
+    const icon = await fetch(`${idp.url}/fedcm/icon.png`);
+    expect({ status: icon.status, type: icon.headers.get('content-type') }).toEqual({
+      status: 200,
+      type: 'image/png',
     });
     const discovery = (await (await fetch(`${idp.url}/.well-known/openid-configuration`)).json()) as Record<
       string,
@@ -187,17 +197,25 @@ describe('a FedCM sign-in', () => {
     const accounts = await fedcmGet('/fedcm/accounts', jar);
     expect(accounts.status).toBe(200);
     expect(accounts.headers.get('cache-control')).toBe('no-store');
-    expect(await accounts.json()).toEqual({
+    const listed = (await accounts.json()) as { accounts: { picture: string }[] };
+    expect(listed).toEqual({
       accounts: [
         {
           id: sub,
           name: expect.stringMatching(/^Fedcm Person\d+$/),
           given_name: 'Fedcm',
           email,
+          picture: expect.stringMatching(new RegExp(`^${idp.url}/fedcm/pictures/FP-\\d{1,3}\\.png$`)),
           login_hints: [email],
           approved_clients: [],
         },
       ],
+    });
+    // The picture is drawn by the issuer, fetched by the browser without cookies.
+    const picture = await fetch(listed.accounts[0]!.picture);
+    expect({ status: picture.status, type: picture.headers.get('content-type') }).toEqual({
+      status: 200,
+      type: 'image/png',
     });
 
     const { verifier, challenge } = pkcePair();

@@ -13,6 +13,7 @@ export interface FedcmAccount {
   name: string;
   given_name: string;
   email: string;
+  picture?: string;
   login_hints: string[];
   approved_clients: string[];
 }
@@ -31,9 +32,12 @@ export async function fedcmPerson(ctx: IssuerContext, session: SsoSession | unde
 export async function fedcmAccounts(
   ctx: IssuerContext,
   session: SsoSession | undefined,
+  /** The address of the person's picture, if one can be drawn (views/pictures.ts). */
+  pictureOf: (person: { sub: string; displayName: string }) => string | undefined,
 ): Promise<{ accounts: FedcmAccount[] }> {
   const user = await fedcmPerson(ctx, session);
   const name = user.displayName;
+  const picture = pictureOf(user);
   return {
     accounts: [
       {
@@ -41,6 +45,7 @@ export async function fedcmAccounts(
         name,
         given_name: name.split(/\s+/)[0] ?? name,
         email: user.email,
+        ...(picture !== undefined ? { picture } : {}),
         login_hints: [user.email],
         approved_clients: await ctx.store.consents.clientIdsForUser(user.sub),
       },

@@ -18,15 +18,22 @@ export function webIdentityDocument(issuer: string) {
   };
 }
 
+/** How the dialog shows the issuer (FedCM §"branding"): its colours and icon, drawn by views/pictures.ts. */
+export interface FedcmBranding {
+  background_color: string;
+  color: string;
+  icons: { url: string; size: number }[];
+}
+
 /** FedCM §"The config file": every endpoint as an absolute URL, and how the dialog shows the issuer. */
-export function fedcmConfigDocument(issuer: string) {
+export function fedcmConfigDocument(issuer: string, branding: FedcmBranding) {
   return {
     accounts_endpoint: issuer + ISSUER_PATHS.fedcmAccounts,
     client_metadata_endpoint: issuer + ISSUER_PATHS.fedcmClientMetadata,
     id_assertion_endpoint: issuer + ISSUER_PATHS.fedcmAssertion,
     disconnect_endpoint: issuer + ISSUER_PATHS.fedcmDisconnect,
     login_url: issuer + ISSUER_PATHS.fedcmSignIn,
-    branding: { background_color: '#1f3a5f', color: '#ffffff', name: 'Tessera' },
+    branding: { ...branding, name: 'Tessera' },
   };
 }
 

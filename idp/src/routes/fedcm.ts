@@ -17,6 +17,7 @@ import { FedcmRefusal, fedcmAssertion, fedcmDisconnect, type FedcmRequest } from
 import { fedcmClientMetadata, fedcmConfigDocument, webIdentityDocument } from '../protocol/fedcm-documents.js';
 import { findActiveFedcmSession, findActiveSession } from '../protocol/sso-session.js';
 import { fedcmSignedInPage } from '../views/fedcm-pages.js';
+import { BRAND_COLOURS, BRAND_ICON_PATH, BRAND_ICON_SIZE, pictureUrl } from '../views/pictures.js';
 import { signInFirst } from './fresh-sign-in.js';
 
 /** What a registered origin's page may read of an answer (FedCM: the browser checks these). */
@@ -60,9 +61,14 @@ export function fedcmRoutes(ctx: IssuerContext): Hono<Env> {
     c.header('Cache-Control', 'public, max-age=300');
     return c.json(webIdentityDocument(issuer));
   });
+  const branding = {
+    background_color: BRAND_COLOURS.background,
+    color: BRAND_COLOURS.text,
+    icons: [{ url: issuer + BRAND_ICON_PATH, size: BRAND_ICON_SIZE }],
+  };
   app.get(ISSUER_PATHS.fedcmConfig, (c) => {
     c.header('Cache-Control', 'public, max-age=300');
-    return c.json(fedcmConfigDocument(issuer));
+    return c.json(fedcmConfigDocument(issuer, branding));
   });
 
   app.get(ISSUER_PATHS.fedcmAccounts, async function accounts(c) {
@@ -70,7 +76,7 @@ export function fedcmRoutes(ctx: IssuerContext): Hono<Env> {
     if (c.req.header('sec-fetch-dest') !== 'webidentity')
       throw new OAuthError('invalid_request', 'not a FedCM request (Sec-Fetch-Dest)');
     const session = await findActiveFedcmSession(ctx, readFedcmCookie(c, ctx.config));
-    return c.json(await fedcmAccounts(ctx, session));
+    return c.json(await fedcmAccounts(ctx, session, (person) => pictureUrl(issuer, person)));
   });
 
   app.get(ISSUER_PATHS.fedcmClientMetadata, async function clientMetadata(c) {
