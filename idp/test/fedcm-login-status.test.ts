@@ -5,11 +5,11 @@
  * closes it. Over real HTTP, on both engines.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCookieJarClient, type CookieJarClient } from '@tessera/shared/testing';
+import { createCookieJarClient, formValue, type CookieJarClient } from '@tessera/shared/testing';
 import { authorizeQuery, getAuthorize, locationOf, submitSignIn } from './support/browser.js';
 import { AccountWorld } from './support/account-people.js';
 import { at, locationPath, makePerson, signInAsAsked } from './support/admin-console.js';
-import { PASSWORD, useIssuer } from './support/fixture.js';
+import { PASSWORD, seed, startIssuer, useIssuer, type RunningIssuer } from './support/fixture.js';
 import { directives, headerNonce } from './support/pages.js';
 
 const { idp, fx } = useIssuer();
@@ -186,5 +186,50 @@ describe('signing out', () => {
     });
     expect(res.status).toBe(303);
     expectSignedOut(res);
+  });
+});
+
+describe('with an https issuer (TESSERA_ISSUER=https://…, requests still sent to the loopback server)', () => {
+  const HTTPS_ISSUER = 'https://idp.example.test';
+  let secure: RunningIssuer;
+  beforeAll(async () => {
+    secure = await startIssuer({ env: { TESSERA_ISSUER: HTTPS_ISSUER } });
+    await seed(secure);
+  });
+  afterAll(() => secure.cleanup());
+
+  it('sets __Host-tessera_fedcm, read under that name only (RFC 6265bis §4.1.3.2: no cookie tossing)', async () => {
+    const jar = createCookieJarClient();
+    const authorize = await getAuthorize(
+      secure.url,
+      authorizeQuery({ clientId: fx.publicClient.id, redirectUri: fx.redirectUri }),
+      jar,
+    );
+    const signInUrl = locationOf(authorize, secure.url)!;
+    const page = await (await jar.fetch(new URL(signInUrl.pathname + signInUrl.search, secure.url))).text();
+    const res = await jar.fetch(new URL('/sign-in', secure.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: HTTPS_ISSUER },
+      body: new URLSearchParams({
+        interaction: formValue(page, 'interaction')!,
+        csrf_token: formValue(page, 'csrf_token')!,
+        email: 'alice@example.com',
+        password: PASSWORD,
+      }),
+    });
+    expect(res.status).toBe(303);
+    expect(setCookie(res, 'tessera_fedcm')).toBeUndefined();
+    const fedcm = setCookie(res, '__Host-tessera_fedcm');
+    expect(fedcm).toBeDefined();
+    expect(fedcm!.attributes.has('secure')).toBe(true);
+    expect(fedcm!.attributes.get('samesite')).toBe('None');
+    expect(fedcm!.attributes.get('path')).toBe('/');
+    expect(fedcm!.attributes.has('domain')).toBe(false);
+    const accounts = (cookie: string) =>
+      fetch(new URL('/fedcm/accounts', secure.url), {
+        headers: { 'sec-fetch-dest': 'webidentity', cookie: `${cookie}=${fedcm!.value}` },
+      });
+    expect((await accounts('__Host-tessera_fedcm')).status).toBe(200);
+    expect((await accounts('tessera_fedcm')).status).toBe(401);
   });
 });

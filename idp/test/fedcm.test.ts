@@ -6,10 +6,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCookieJarClient, pkcePair, type CookieJarClient } from '@tessera/shared/testing';
-import { registerClient } from '../src/protocol/registration.js';
+import { RegistrationError, registerClient } from '../src/protocol/registration.js';
 import { authorizeQuery, browserFlow, getAuthorize, locationOf, postToken, redeem } from './support/browser.js';
 import { tableDigests } from './support/db-digest.js';
-import { registerPerson, registration, sql, useIssuer } from './support/fixture.js';
+import { registerPerson, registration, sql, storedJson, useIssuer } from './support/fixture.js';
 
 const { idp, fx } = useIssuer();
 
@@ -245,6 +245,23 @@ describe('a FedCM sign-in', () => {
 
     // The connection is remembered: the next dialog shows the person as already signed up.
     expect(await approvedClients(jar)).toEqual([SPA]);
+    const [issued] = await sql(
+      idp,
+      "select client_id, detail from audit_events where type = 'fedcm.assertion_issued' and subject = ?",
+      sub,
+    );
+    expect(issued?.client_id).toBe(SPA);
+    expect(storedJson(issued?.detail)).toEqual({ origin: APP, scope: 'openid profile email' });
+  });
+
+  it('is registered for clients that sign people in by redirect too, and for exact origins only', async () => {
+    const machine = { name: 'No redirect', type: 'confidential' as const, party: 'first' as const, redirectUris: [] };
+    await expect(
+      registerClient(registration(idp), { ...machine, grantTypes: ['client_credentials'], fedcmOrigins: [APP] }),
+    ).rejects.toThrow(new RegistrationError('a FedCM client signs people in: it needs a redirect URI too'));
+    await expect(
+      registerClient(registration(idp), { ...machine, redirectUris: [fx.redirectUri], fedcmOrigins: [`${APP}/path`] }),
+    ).rejects.toThrow(RegistrationError);
   });
 
   it('lets a third-party client in on the dialog’s disclosure, for openid profile email only', async () => {
@@ -327,6 +344,14 @@ describe('FedCM refuses, changing nothing', () => {
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
       expect(res.headers.get('access-control-allow-credentials')).toBeNull();
     }
+    const [refused] = await sql(
+      idp,
+      "select client_id, detail from audit_events where type = 'fedcm.assertion_refused' order by id desc limit 1",
+    );
+    expect({ client: refused?.client_id, detail: storedJson(refused?.detail) }).toEqual({
+      client: null,
+      detail: { reason: 'unauthorized_client' },
+    });
     // No Origin at all; a client without FedCM origins; an unknown client.
     await expectRefusal(
       () => fedcmPost('/fedcm/assertion', jar, assertionForm(SPA, sub, challenge), WEBIDENTITY),
