@@ -45,6 +45,12 @@ export interface IssuerOptions {
    */
   fetch?: FetchLike;
   backchannel?: BackchannelOptions;
+  /**
+   * How often expired rows are swept (default: every minute, workers/expiry-sweep.ts). A test that
+   * compares the database before and after each request sets it past its run: a sweep between the
+   * two would be a change the request did not make.
+   */
+  expirySweepMs?: number;
 }
 
 /** The signing keys in `store`, as the configuration says to read and use them. */
@@ -101,7 +107,7 @@ export async function createIssuer(config: Config, options: IssuerOptions = {}):
     metrics.observeStore(ctx);
     // Deliveries left pending by a previous run (a crash, a restart) go out now.
     backchannel.kick();
-    const expirySweep = startExpirySweep({ store, clock, log, config });
+    const expirySweep = startExpirySweep({ store, clock, log, config }, options.expirySweepMs);
     const app = createApp(ctx);
     return {
       ctx,
