@@ -48,6 +48,7 @@ export * from './rp/authorization-request.js';
 export * from './rp/step-up.js';
 export * from './rp/authorization-response.js';
 export * from './rp/code-exchange.js';
+export * from './rp/fedcm.js';
 export * from './rp/dpop-prover.js';
 export * from './rp/token-exchange.js';
 export * from './rp/logout-url.js';

@@ -66,6 +66,22 @@ describe('exchangeCode', () => {
     });
   });
 
+  it('sends no redirect_uri for a code that came without one (a FedCM assertion, RFC 6749 §4.1.3)', async () => {
+    const { redirectUri: _, ...withoutRedirect } = options();
+    await expect(exchangeCode(withoutRedirect)).resolves.toEqual(tokens);
+    expect(Object.fromEntries(received[0]!.body)).toEqual({
+      grant_type: 'authorization_code',
+      code: 'the-code',
+      code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+      client_id: 'app-a',
+    });
+  });
+
+  it('refuses a redirectUri that is given but not an absolute URI', async () => {
+    await expect(exchangeCode(options({ redirectUri: '/callback' }))).rejects.toThrow(TypeError);
+    expect(received).toEqual([]);
+  });
+
   it('authenticates with client_secret_basic, form-encoding id and secret first (RFC 6749 §2.3.1)', async () => {
     await exchangeCode(options({ clientId: 'app a', clientSecret: 'p@ss:w/rd+=é' }));
     const [request] = received;

@@ -16,8 +16,12 @@ export interface CodeExchangeOptions {
   code: string;
   /** The PKCE verifier created with the request. */
   codeVerifier: string;
-  /** The same `redirect_uri` as in the request (RFC 6749 §4.1.3). */
-  redirectUri: string;
+  /**
+   * The same `redirect_uri` as in the authorization request (RFC 6749 §4.1.3). Omit it for a code
+   * that came without one — a FedCM assertion's (fedcm.ts): §4.1.3 asks for it only when the
+   * request had one, and Tessera refuses it with such a code.
+   */
+  redirectUri?: string;
   /** RFC 8707 resource indicator(s) for the access token. */
   resource?: string | readonly string[];
   /** The HTTP client; `globalThis.fetch` by default (server code may pass `createLoopbackFetch()`). */
@@ -75,17 +79,15 @@ export async function exchangeCode(options: CodeExchangeOptions): Promise<TokenR
   const clientSecret = optionalString('clientSecret', options.clientSecret);
   const code = requireString('code', options.code);
   const codeVerifier = requireString('codeVerifier', options.codeVerifier);
-  const redirectUri = requireAbsoluteUri('redirectUri', options.redirectUri);
+  const redirectUri =
+    options.redirectUri === undefined ? undefined : requireAbsoluteUri('redirectUri', options.redirectUri);
   const resources = resourceList(options.resource);
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const timeoutMs = requireTimeout(options.timeoutMs ?? 10_000);
 
-  const body = new URLSearchParams({
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: redirectUri,
-    code_verifier: codeVerifier,
-  });
+  const body = new URLSearchParams({ grant_type: 'authorization_code', code });
+  if (redirectUri !== undefined) body.set('redirect_uri', redirectUri);
+  body.set('code_verifier', codeVerifier);
   for (const resource of resources) body.append('resource', resource);
   const document = await postTokenRequest(
     { tokenEndpoint, clientId, clientSecret, body, fetch: fetchImpl, timeoutMs, dpop: options.dpop },
