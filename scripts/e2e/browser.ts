@@ -7,8 +7,19 @@ import { ROOT } from '../src/demo-stack.js';
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e');
 
-/** Launches headless Chromium, or fails saying plainly that it is missing. */
-export async function launchChromium(): Promise<Browser> {
+// The sandbox needs privileges CI's root user does not have; the background services would try to
+// reach the internet, which this machine does not allow.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+function requireChromium(): void {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM}: the browser end-to-end tests cannot run. ` +
@@ -16,21 +27,22 @@ export async function launchChromium(): Promise<Browser> {
     );
   }
   mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // The sandbox needs privileges CI's root user does not have; the background services
-    // would try to reach the internet, which this machine does not allow.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+}
+
+/** Launches headless Chromium, or fails saying plainly that it is missing. */
+export async function launchChromium(): Promise<Browser> {
+  requireChromium();
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * Headless Chromium on a profile of its own in `dir` (a fresh temporary folder): a person's
+ * browser rather than an incognito context, which some features need — FedCM re-authenticates
+ * automatically only there.
+ */
+export async function launchProfile(dir: string): Promise<BrowserContext> {
+  requireChromium();
+  return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
 let shot = 0;

@@ -29,6 +29,7 @@ import { cookieNames } from './http/cookies.js';
 import { describeError, type Logger } from '@tessera/shared';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { callbackRoutes } from './routes/callback.js';
+import { fedcmRoutes } from './routes/fedcm.js';
 import { homeRoutes } from './routes/home.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
@@ -36,6 +37,7 @@ import { meRoutes } from './routes/me.js';
 import { securityRoutes } from './routes/security.js';
 import { createMemoryLoginTransactionStore, type LoginTransactionStore } from './sessions/login-transactions.js';
 import { createMemorySessionStore, type SessionStore } from './sessions/session-store.js';
+import { FEDCM_SCRIPT } from './views/fedcm-script.js';
 import { STYLESHEET, page } from './views/page.js';
 import { problemPage } from './views/pages.js';
 
@@ -93,11 +95,21 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
   };
 
   const app = new Hono();
-  // App A's pages run no script: its own stylesheet, and what carries the nonce. Forms post to app A,
-  // and the sign-out form's redirect goes on to the issuer's end-session endpoint (CSP Level 3 §6.5.1).
+  // App A's pages load only its own stylesheet and FedCM script, and what carries the nonce. The
+  // script talks to app A and the issuer (the browser's FedCM fetches of the issuer's config are
+  // checked against connect-src too). Forms post to app A, and the sign-out form's redirect goes on
+  // to the issuer's end-session endpoint (CSP Level 3 §6.5.1).
+  const issuerOrigin = new URL(config.issuer).origin;
   app.use(
     '*',
-    securityHeaders({ page: { styleSources: ["'self'"], formActions: ["'self'", new URL(config.issuer).origin] } }),
+    securityHeaders({
+      page: {
+        styleSources: ["'self'"],
+        scriptSources: ["'self'"],
+        connectSources: ["'self'", issuerOrigin],
+        formActions: ["'self'", issuerOrigin],
+      },
+    }),
   );
   app.use('*', requestLimits({ bodyBytes: MAX_BODY_BYTES }));
 
@@ -106,9 +118,16 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
   app.get('/styles.css', (c) =>
     c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }),
   );
+  app.get('/fedcm.js', (c) =>
+    c.body(FEDCM_SCRIPT, 200, {
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Cache-Control': 'public, max-age=3600',
+    }),
+  );
   for (const routes of [
     homeRoutes,
     loginRoutes,
+    fedcmRoutes,
     securityRoutes,
     callbackRoutes,
     logoutRoutes,
@@ -130,7 +149,8 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
         ),
   );
   app.onError((error, c) => {
-    const forScripts = c.req.path.startsWith('/api/') || c.req.path === '/backchannel-logout';
+    const forScripts =
+      c.req.path.startsWith('/api/') || c.req.path.startsWith('/fedcm/') || c.req.path === '/backchannel-logout';
     // Malformed input is the client's: a 4xx with a standard error, in the form the caller reads.
     if (error instanceof MalformedRequestError) {
       c.header('Cache-Control', 'no-store');

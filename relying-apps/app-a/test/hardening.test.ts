@@ -36,7 +36,9 @@ describe('every page of app A', () => {
     expect(nonce).toBeTruthy();
     expect(csp.get('default-src')).toEqual(["'none'"]);
     expect(csp.get('style-src')).toEqual(["'self'", `'nonce-${nonce}'`]);
-    expect(csp.get('script-src')).toBeUndefined(); // no script at all: default-src 'none'
+    // Only app A's own FedCM script, carrying the nonce; it talks to app A and the issuer only.
+    expect(csp.get('script-src')).toEqual(["'self'", `'nonce-${nonce}'`]);
+    expect(csp.get('connect-src')).toEqual(["'self'", world.idp]);
     expect(csp.get('base-uri')).toEqual(["'none'"]);
     expect(csp.get('frame-ancestors')).toEqual(["'none'"]);
     expect(csp.get('form-action')).toEqual(["'self'", world.idp]);
@@ -46,13 +48,37 @@ describe('every page of app A', () => {
     const nonced = [...html.matchAll(/nonce="([^"]*)"/g)].map((m) => m[1]);
     expect(nonced.length).toBeGreaterThan(0);
     for (const n of nonced) expect(n).toBe(nonce);
-    expect(html).not.toMatch(/<script\b|<style\b|\sstyle="|\son[a-z]+=/i);
+    // No inline script or style: the one script is the same-origin FedCM module, with the nonce.
+    const scripts = [...html.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0]);
+    for (const script of scripts) expect(script).toBe(`<script type="module" src="/fedcm.js" nonce="${nonce}">`);
+    expect(html.replace(/<script type="module" src="\/fedcm\.js" nonce="[^"]+"><\/script>/, '')).not.toMatch(
+      /<script\b|<style\b|\sstyle="|\son[a-z]+=/i,
+    );
   });
 
   it('draws a fresh nonce of 128 bits for every response', async () => {
     const [a, b] = [headerNonce(await fetch(`${world.app}/`))!, headerNonce(await fetch(`${world.app}/`))!];
     expect(a).not.toBe(b);
     expect(Buffer.from(a, 'base64').length).toBe(16);
+  });
+
+  it('loads the FedCM script where a person can sign in, and no script where they are signed in', async () => {
+    const script = /<script type="module" src="\/fedcm\.js"/;
+    expect(await (await PAGES['home, signed out']!()).text()).toMatch(script);
+    expect(await (await PAGES['a failed callback']!()).text()).toMatch(script);
+    expect(await (await PAGES['home, signed in']!()).text()).not.toMatch(script);
+  });
+
+  it('serves the FedCM script as JavaScript, sniff-proof, loading nothing itself', async () => {
+    const res = await fetch(`${world.app}/fedcm.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const code = await res.text();
+    expect(code).toContain('navigator.credentials.get');
+    // Written as a string (app A has no bundler): it must at least compile. No import, no top-level
+    // await, so a function body compiles it as a module would.
+    expect(() => new Function(code)).not.toThrow();
   });
 
   it('serves the stylesheet cacheable, sniff-proof', async () => {

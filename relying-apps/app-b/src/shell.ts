@@ -14,6 +14,7 @@ const BODY = html`<h1>App B</h1>
   <dt>Email</dt><dd id="email"></dd>
   <dt>Subject</dt><dd id="sub"></dd>
 </dl>
+<button id="fedcm-sign-in" type="button" hidden>Continue with Tessera</button>
 <button id="sign-in" type="button" hidden>Sign in</button>
 <button id="sign-out" type="button" hidden>Sign out</button>
 <noscript><p>App B is a browser app: it needs JavaScript.</p></noscript>`;

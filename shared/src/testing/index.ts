@@ -5,3 +5,4 @@ export * from './foreign-listener.js';
 export * from './jwt-forgeries.js';
 export * from './pkce.js';
 export * from './throwaway-postgres.js';
+export * from './fedcm-browser.js';

@@ -5,6 +5,11 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 export interface CookieNames {
   session: string;
   login: string;
+  /**
+   * A FedCM sign-in's transaction key: its own cookie, so that a page's background attempt
+   * (passive FedCM on the home page) never replaces the key of a redirect sign-in started meanwhile.
+   */
+  fedcmLogin: string;
   logout: string;
 }
 
@@ -14,7 +19,12 @@ export interface CookieNames {
  */
 export function cookieNames(appUrl: string): CookieNames {
   const prefix = appUrl.startsWith('https:') ? '__Host-' : '';
-  return { session: `${prefix}app_a_session`, login: `${prefix}app_a_login`, logout: `${prefix}app_a_logout` };
+  return {
+    session: `${prefix}app_a_session`,
+    login: `${prefix}app_a_login`,
+    fedcmLogin: `${prefix}app_a_fedcm_login`,
+    logout: `${prefix}app_a_logout`,
+  };
 }
 
 const options = (appUrl: string, maxAgeSec?: number) => ({

@@ -11,7 +11,7 @@ import { writeCookie } from '../http/cookies.js';
 import { problemPage } from '../views/pages.js';
 
 /** As long as the transaction is kept: a sign-in that takes longer starts over. */
-const LOGIN_COOKIE_MAX_AGE_SEC = 600;
+export const LOGIN_COOKIE_MAX_AGE_SEC = 600;
 
 /** What a page asks of the sign-in it starts. */
 export interface SignInNeeds {

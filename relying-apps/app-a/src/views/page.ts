@@ -1,5 +1,5 @@
 /** App A's page shell: its stylesheet, and the page every route renders. Pages work without JavaScript. */
-import { htmlPage, type Html } from '@tessera/shared/node';
+import { html, htmlPage, raw, type Html } from '@tessera/shared/node';
 
 /** The stylesheet, served from `/styles.css` so the CSP needs no 'unsafe-inline'. */
 export const STYLESHEET = `:root { color-scheme: light dark; font-family: system-ui, sans-serif; }
@@ -17,8 +17,24 @@ a.button, button { display: inline-block; margin-top: 1rem; padding: .6rem 1.2re
 /**
  * A page of app A. Its stylesheet is same-origin ('self') and carries the response's CSP nonce
  * too (htmlPage), so the policy names one rule for every server of Tessera: markup of ours carries
- * the nonce, anything injected does not.
+ * the nonce, anything injected does not. A page that offers signing in loads the FedCM script
+ * (`withFedCm`), same-origin and nonced as well; the others run no script.
  */
-export function page(title: string, body: Html): string {
-  return htmlPage({ title: `${title} · App A`, stylesheet: '/styles.css', body });
+export function page(title: string, body: Html, options: { withFedCm?: boolean } = {}): string {
+  return htmlPage({
+    title: `${title} · App A`,
+    stylesheet: '/styles.css',
+    ...(options.withFedCm ? { moduleScript: '/fedcm.js' } : {}),
+    body,
+  });
+}
+
+/**
+ * The FedCM button (fedcm-script.ts shows it where the browser has FedCM). `passive`: the page asks
+ * on load too; `signedOut`: the person just signed out, so the browser must not sign them back in.
+ */
+export function fedcmButton(mode: { passive?: boolean; signedOut?: boolean } = {}): Html {
+  return html`<button id="fedcm-sign-in" type="button" hidden${mode.passive ? raw(' data-passive') : ''}${
+    mode.signedOut ? raw(' data-signed-out') : ''
+  }>Continue with Tessera</button>`;
 }

@@ -6,7 +6,7 @@ import { ACR_MFA, ACR_PASSWORD, ACR_PHISHING_RESISTANT } from '@tessera/shared';
 import type { AppBFailure, AppBNeedsSignIn, AppBSecurityAnswer, FromAppB } from '../app-b-api.js';
 import type { AppSession } from '../sessions/session-store.js';
 import { html, type Html } from '@tessera/shared/node';
-import { page } from './page.js';
+import { fedcmButton, page } from './page.js';
 
 export function homePage(session: AppSession | undefined, notice?: string, fromAppB?: FromAppB): string {
   if (session === undefined) {
@@ -15,7 +15,9 @@ export function homePage(session: AppSession | undefined, notice?: string, fromA
       html`<h1>App A</h1>
 ${notice ? html`<p role="status">${notice}</p>` : ''}
 <p id="status">Signed out</p>
+${fedcmButton(notice ? { signedOut: true } : { passive: true })}
 <a id="sign-in" class="button" href="/login">Sign in</a>`,
+      { withFedCm: true },
     );
   }
   return page(
@@ -123,7 +125,9 @@ export function problemPage(title: string, message: string, code?: string): stri
     html`<h1>${title}</h1>
 <p class="error" role="alert">${message}</p>
 ${code ? html`<p class="muted">Error code: <code>${code}</code></p>` : ''}
+${fedcmButton()}
 <a id="sign-in" class="button" href="/login">Sign in</a>
 <p><a href="/">Back to App A</a></p>`,
+    { withFedCm: true },
   );
 }

@@ -1,28 +1,41 @@
 /**
  * App B in the browser. On load: finish a sign-in coming back from the issuer, or recognise the
- * return from a sign-out, or else ask the issuer silently (`prompt=none`) whether the person is
- * already signed in there. While signed in, the API is asked every 2 s who the token belongs to:
- * a 401 means the token was revoked (back-channel logout) or expired. Shortly before expiry the
- * access token is renewed with the refresh token, one refresh at a time. Tokens are bound to the
- * page's non-extractable key (DPoP, RFC 9449): each call carries a proof signed with it.
+ * return from a sign-out, or else sign in silently: first through FedCM (the browser's automatic
+ * re-authentication, for a person who signed in to app B through FedCM before), then by asking the
+ * issuer with a redirect (`prompt=none`) whether the person is already signed in there. "Continue
+ * with Tessera" signs in through FedCM's dialog; "Sign in", or any FedCM failure, by redirect.
+ * While signed in, the API is asked every 2 s who the token belongs to: a 401 means the token was
+ * revoked (back-channel logout) or expired. Shortly before expiry the access token is renewed with
+ * the refresh token, one refresh at a time. Tokens are bound to the page's non-extractable key
+ * (DPoP, RFC 9449): each call carries a proof signed with it.
  */
 import type { DPoPProver } from '@tessera/shared';
 import { fetchMe } from './api.js';
 import { loadAppConfig, type AppConfig } from './app-config.js';
 import { pageDPoPProver } from './dpop-key.js';
+import { browserIdentityCredentials, signInWithFedCm } from './fedcm.js';
 import { discoverIssuer, type Issuer } from './issuer.js';
-import { silentSignInFailed, takeLogoutState } from './redirect-memory.js';
+import { forgetSilentSignInFailed, silentSignInFailed, takeLogoutState } from './redirect-memory.js';
 import { completeSignIn, isAuthorizationResponse, startSignIn } from './sign-in.js';
 import { signOut } from './sign-out.js';
-import { currentTokens, forgetTokens, keepTokens } from './token-memory.js';
+import { currentTokens, forgetTokens, keepTokens, type Tokens } from './token-memory.js';
 import { createTokenRefresher } from './token-refresh.js';
-import { onSignIn, onSignOut, showSignedIn, showSignedOut, showWorking } from './view.js';
+import { offerFedCm, onFedCmSignIn, onSignIn, onSignOut, showSignedIn, showSignedOut, showWorking } from './view.js';
 
 const POLL_INTERVAL_MS = 2_000;
 /** A 401 this close to the token's expiry is taken for its expiry, and renewed silently. */
 const EXPIRY_MARGIN_MS = 10_000;
 /** Parameters of authorization and logout responses: read once, then taken out of the address bar. */
 const RESPONSE_PARAMETERS = ['code', 'state', 'iss', 'error', 'error_description', 'error_uri', 'session_state'];
+/**
+ * How long a silent FedCM attempt may take before the redirect flow is tried instead. Automatic
+ * re-authentication answers within a second or two; a browser that cannot re-authenticate may
+ * hold its refusal back for many seconds (a privacy delay), which nobody should wait out.
+ */
+const SILENT_FEDCM_LIMIT_MS = 4_000;
+/** The browser's FedCM, where it has one. */
+const identityCredentials = browserIdentityCredentials();
+offerFedCm(identityCredentials !== undefined);
 
 /** The URL without response parameters: a code does not belong in the history, a bookmark or a shared link. */
 function withoutResponseParameters(url: URL): string {
@@ -67,7 +80,7 @@ function watchSession(config: AppConfig, issuer: Issuer, dpop: DPoPProver): void
         if (nearExpiry(tokens) && !silentSignInFailed()) {
           // No refresh left, but the issuer session may well be alive: ask it silently.
           showWorking('Renewing your sign-in…');
-          await startSignIn(config, issuer, { silent: true });
+          return signInSilently(config, issuer);
         }
         return showSignedOut();
     }
@@ -84,6 +97,32 @@ function watchSession(config: AppConfig, issuer: Issuer, dpop: DPoPProver): void
   void check();
 }
 
+/** Signed in through FedCM or a redirect: keep the tokens and watch the session. */
+async function signedIn(config: AppConfig, issuer: Issuer, tokens: Tokens): Promise<void> {
+  forgetSilentSignInFailed();
+  keepTokens(tokens);
+  watchSession(config, issuer, await pageDPoPProver());
+}
+
+/**
+ * Signs in without asking the person anything: FedCM's automatic re-authentication where the
+ * browser has FedCM (passive, `mediation: 'silent'`: never a dialog), else — or when it gives no
+ * token in time — the redirect with `prompt=none`, as before FedCM.
+ */
+async function signInSilently(config: AppConfig, issuer: Issuer): Promise<void> {
+  if (identityCredentials !== undefined) {
+    const outcome = await signInWithFedCm(
+      config,
+      issuer,
+      { mode: 'passive', mediation: 'silent', signal: AbortSignal.timeout(SILENT_FEDCM_LIMIT_MS) },
+      { getCredential: identityCredentials },
+    );
+    if (outcome.kind === 'signed-in') return signedIn(config, issuer, outcome.tokens);
+    if (outcome.kind === 'unavailable') console.info('app-b: no silent FedCM sign-in:', outcome.reason);
+  }
+  await startSignIn(config, issuer, { silent: true });
+}
+
 /** Set once the settings and the issuer's metadata are in: the buttons need them. */
 let ready: { config: AppConfig; issuer: Issuer } | undefined;
 
@@ -91,6 +130,26 @@ let ready: { config: AppConfig; issuer: Issuer } | undefined;
 onSignIn(() => {
   if (ready === undefined) return location.reload();
   void startSignIn(ready.config, ready.issuer, { silent: false });
+});
+// FedCM's dialog (active mode: the browser may open the issuer's sign-in pop-up first); whatever
+// keeps it from giving a token goes on with the redirect flow, which always works.
+onFedCmSignIn(() => {
+  if (ready === undefined || identityCredentials === undefined) return location.reload();
+  const { config, issuer } = ready;
+  showWorking('Signing in…');
+  void signInWithFedCm(config, issuer, { mode: 'active' }, { getCredential: identityCredentials }).then(
+    (outcome) => {
+      if (outcome.kind === 'signed-in') return signedIn(config, issuer, outcome.tokens);
+      if (outcome.kind === 'failed') return showSignedOut({ problem: outcome.message });
+      const reason = outcome.kind === 'unavailable' ? outcome.reason : outcome.kind;
+      console.info('app-b: FedCM sign-in did not complete, using the redirect flow:', reason);
+      return startSignIn(config, issuer, { silent: false });
+    },
+    (error: unknown) => {
+      console.error('app-b: FedCM sign-in failed', error);
+      return startSignIn(config, issuer, { silent: false });
+    },
+  );
 });
 onSignOut(() => {
   const tokens = currentTokens();
@@ -109,10 +168,7 @@ async function start(): Promise<void> {
     history.replaceState(null, '', withoutResponseParameters(url));
     showWorking('Signing in…');
     const outcome = await completeSignIn(config, issuer, url);
-    if (outcome.kind === 'signed-in') {
-      keepTokens(outcome.tokens);
-      return watchSession(config, issuer, await pageDPoPProver());
-    }
+    if (outcome.kind === 'signed-in') return signedIn(config, issuer, outcome.tokens);
     return showSignedOut(outcome.kind === 'failed' ? { problem: outcome.message } : {});
   }
 
@@ -126,7 +182,7 @@ async function start(): Promise<void> {
   // Never twice in a row without the person asking: a failed silent attempt shows the button.
   if (silentSignInFailed()) return showSignedOut();
   showWorking('Checking your sign-in…');
-  await startSignIn(config, issuer, { silent: true });
+  await signInSilently(config, issuer);
 }
 
 start().catch((error: unknown) => {

@@ -102,11 +102,17 @@ export interface RedeemDeps {
   now?: () => number;
   /** The key the tokens are bound to (RFC 9449); the page's own by default. */
   dpop?: DPoPProver;
+  /**
+   * The code came from a FedCM assertion (fedcm.ts): it was issued without a redirect URI, so none
+   * is sent with it (RFC 6749 §4.1.3).
+   */
+  viaFedCm?: boolean;
 }
 
 /**
- * Redeems the code of a checked authorization response and verifies the ID token against this
- * device's clock. DOM-free: it runs under test in Node as it does in the browser.
+ * Redeems the code of a checked authorization response, or of a FedCM assertion, and verifies the
+ * ID token (its nonce: the one this page made) against this device's clock. DOM-free: it runs
+ * under test in Node as it does in the browser.
  */
 export async function redeemAuthorizationResponse(
   config: AppConfig,
@@ -126,7 +132,7 @@ export async function redeemAuthorizationResponse(
       clientId: config.clientId,
       code,
       codeVerifier: pending.codeVerifier,
-      redirectUri: redirectUri(config),
+      ...(deps.viaFedCm ? {} : { redirectUri: redirectUri(config) }),
       resource: config.appUrl,
       fetch: fetchTokens,
     });

@@ -19,9 +19,16 @@ const hide = (id: string) => {
   element(id).hidden = true;
 };
 
+/** Whether the browser has FedCM: the "Continue with Tessera" button is shown only then. */
+let fedcmOffered = false;
+
+export function offerFedCm(offered: boolean): void {
+  fedcmOffered = offered;
+}
+
 export function showWorking(text: string): void {
   element('status').textContent = text;
-  for (const id of ['profile', 'sign-in', 'sign-out', 'problem']) hide(id);
+  for (const id of ['profile', 'fedcm-sign-in', 'sign-in', 'sign-out', 'problem']) hide(id);
 }
 
 export function showSignedIn(me: Me): void {
@@ -31,6 +38,7 @@ export function showSignedIn(me: Me): void {
   element('sub').textContent = me.sub;
   show('profile');
   show('sign-out');
+  hide('fedcm-sign-in');
   hide('sign-in');
   hide('problem');
   hide('notice');
@@ -40,6 +48,8 @@ export function showSignedOut(options: { notice?: string; problem?: string } = {
   element('status').textContent = 'Signed out';
   hide('profile');
   hide('sign-out');
+  if (fedcmOffered) show('fedcm-sign-in');
+  else hide('fedcm-sign-in');
   show('sign-in');
   if (options.notice !== undefined) show('notice', options.notice);
   else hide('notice');
@@ -49,6 +59,10 @@ export function showSignedOut(options: { notice?: string; problem?: string } = {
 
 export function onSignIn(handler: () => void): void {
   element('sign-in').addEventListener('click', handler);
+}
+
+export function onFedCmSignIn(handler: () => void): void {
+  element('fedcm-sign-in').addEventListener('click', handler);
 }
 
 export function onSignOut(handler: () => void): void {

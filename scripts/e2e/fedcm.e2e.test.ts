@@ -1,0 +1,351 @@
+/**
+ * Signing in through FedCM (issue 16) in a real Chromium: the browser's own account chooser, its
+ * automatic re-authentication on a return visit, disconnecting, the issuer's sign-in pop-up when
+ * the person is signed out there, single logout, and app B's FedCM sign-in from the page. The
+ * dialogs are browser UI, outside the page: the DevTools protocol's FedCm domain reports them
+ * (`FedCm.dialogShown`) and answers them as the person would (`selectAccount`,
+ * `clickDialogButton`). Each test has a fresh profile of its own (launchProfile): automatic
+ * re-authentication is off in incognito contexts, and at most once per app every 10 minutes.
+ * Screenshots are kept in test-artifacts/e2e/fedcm/.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
+import { createLoopbackFetch } from '@tessera/shared/node';
+import { describe, expect, it } from 'vitest';
+import { ARTIFACTS, cspViolations, launchProfile, waitForStatus, watchPages } from './browser.js';
+import { PASSWORD, useDemoWorld } from './demo-world.js';
+
+const ALICE = /Signed in as Alice Example \(alice@example\.com\)/;
+const SCREENSHOTS = join(ARTIFACTS, 'fedcm');
+/** How long a FedCM dialog may take to show: the browser fetches the issuer's files first. */
+const DIALOG_MS = 15_000;
+
+/** What `FedCm.dialogShown` reports (the DevTools protocol's FedCm domain), as far as these tests read it. */
+interface Dialog {
+  dialogId: string;
+  dialogType: 'AccountChooser' | 'AutoReauthn' | 'ConfirmIdpLogin' | 'Error';
+  accounts: { email: string; loginState: 'SignIn' | 'SignUp' }[];
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `fedcm-${name}.png`), fullPage: true });
+}
+
+/** A fresh browser profile (its own temporary folder), closed and removed by `close`. */
+async function freshProfile(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-fedcm-profile-'));
+  const context = await launchProfile(dir);
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The FedCM dialogs a tab shows, as the DevTools protocol reports them, and a way to answer them. */
+interface FedCmDialogs {
+  cdp: CDPSession;
+  /** Every dialog shown so far. */
+  shown: Dialog[];
+  /** The next dialog not yet taken; fails after `timeoutMs`. */
+  next(timeoutMs?: number): Promise<Dialog>;
+  /** Takes every dialog shown so far: `next` waits for a new one. */
+  skipShown(): void;
+}
+
+/**
+ * Watches the FedCM dialogs of `page`'s tab. `FedCm.enable` is what makes headless Chromium settle
+ * FedCM calls at all; `disableRejectionDelay` makes a refusal answer at once rather than after the
+ * random delay that hides from the site why it failed.
+ */
+async function watchFedCm(context: BrowserContext, page: Page): Promise<FedCmDialogs> {
+  const cdp = await context.newCDPSession(page);
+  const shown: Dialog[] = [];
+  let taken = 0;
+  cdp.on('FedCm.dialogShown', (dialog) => shown.push(dialog as Dialog));
+  await cdp.send('FedCm.enable', { disableRejectionDelay: true });
+  return {
+    cdp,
+    shown,
+    async next(timeoutMs = DIALOG_MS) {
+      const end = Date.now() + timeoutMs;
+      while (shown.length <= taken) {
+        if (Date.now() > end) throw new Error(`no FedCM dialog within ${timeoutMs} ms on ${page.url()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return shown[taken++]!;
+    },
+    skipShown() {
+      taken = shown.length;
+    },
+  };
+}
+
+/** Signs in at the issuer's own account page, as a person who goes there first. */
+async function signInAtIssuerDirectly(page: Page, issuer: string): Promise<void> {
+  await page.goto(`${issuer}/account`);
+  await fillIssuerSignIn(page);
+  await page.waitForURL((u) => u.origin === issuer && u.pathname === '/account');
+}
+
+/** Fills and sends the issuer's sign-in form, wherever it is shown (its page, or the FedCM pop-up). */
+async function fillIssuerSignIn(page: Page): Promise<void> {
+  await page.getByLabel('Email').fill('alice@example.com', { timeout: DIALOG_MS });
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+/** The issuer's FedCM config URL, from its discovery document (as the apps take it). */
+async function configUrl(issuer: string): Promise<string> {
+  const fetch = createLoopbackFetch();
+  const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as Record<
+    string,
+    unknown
+  >;
+  expect(discovery.fedcm_config_uri).toEqual(expect.stringMatching(/^http:\/\/idp\.localhost:\d+\//));
+  return discovery.fedcm_config_uri as string;
+}
+
+/** Picks the one account in an account chooser and waits for the app to show alice signed in. */
+async function chooseAlice(fedcm: FedCmDialogs, dialog: Dialog, page: Page): Promise<void> {
+  expect(dialog.dialogType).toBe('AccountChooser');
+  expect(dialog.accounts.map((a) => a.email)).toEqual(['alice@example.com']);
+  await fedcm.cdp.send('FedCm.selectAccount', { dialogId: dialog.dialogId, accountIndex: 0 });
+  await waitForStatus(page, ALICE, 20_000);
+}
+
+/** Alice, signed in at the issuer, signs in to app A through the chooser its home page shows. */
+async function signInToAppAWithTheChooser(
+  context: BrowserContext,
+  page: Page,
+  urls: { issuer: string; appA: string },
+): Promise<FedCmDialogs> {
+  await signInAtIssuerDirectly(page, urls.issuer);
+  const fedcm = await watchFedCm(context, page);
+  await page.goto(urls.appA);
+  // The signed-out home page asks passively (mediation 'optional'): the browser's chooser, the
+  // first time for app A, so a sign-up (the dialog would show the client's policies).
+  const dialog = await fedcm.next();
+  expect(dialog.accounts.map((a) => a.loginState)).toEqual(['SignUp']);
+  await screenshot(page, 'app-a-account-chooser-open');
+  await chooseAlice(fedcm, dialog, page);
+  return fedcm;
+}
+
+/** Forgets app A's own cookies (its session), as after closing the browser: a return visit. */
+async function forgetAppASession(context: BrowserContext): Promise<void> {
+  await context.clearCookies({ domain: 'app-a.localhost' });
+}
+
+describe('signing in through FedCM', () => {
+  const world = useDemoWorld();
+
+  it('signs in to app A with the dialog, reaches app B by single sign-on, and signs out of both at once', async () => {
+    const { appA, appB, issuer } = world.current.stack.urls;
+    const { context, close } = await freshProfile();
+    try {
+      const csp = cspViolations(context);
+      const seen = watchPages(context);
+      const a = await context.newPage();
+      await signInToAppAWithTheChooser(context, a, { issuer, appA });
+      await screenshot(a, 'app-a-signed-in');
+
+      // App B on another site: no FedCM dialog (app B never used FedCM here, and its page asks only
+      // silently), then the redirect flow's single sign-on — no password page either.
+      const b = await context.newPage();
+      const fedcmB = await watchFedCm(context, b);
+      const passwordPages = seen.passwordPages.length;
+      await b.goto(appB);
+      await waitForStatus(b, ALICE, 20_000);
+      await screenshot(b, 'app-b-signed-in-by-sso');
+      expect(fedcmB.shown).toEqual([]);
+      expect(seen.passwordPages.length).toBe(passwordPages);
+
+      // Signing out at app A ends the issuer's session (Set-Login: logged-out), and app B's through
+      // back-channel logout.
+      await a.bringToFront();
+      await a.locator('#sign-out').click();
+      await a.waitForURL((u) => u.origin === appA);
+      await waitForStatus(a, /Signed out/);
+      await waitForStatus(b, /Signed out/, 10_000);
+      await screenshot(b, 'app-b-signed-out-by-single-logout');
+
+      // Coming back asks no one anything: the browser knows the person is signed out at the issuer.
+      const fedcmA = await watchFedCm(context, a);
+      await a.goto(appA);
+      await waitForStatus(a, /Signed out/);
+      await b.reload();
+      await waitForStatus(b, /Signed out/);
+      await a.waitForTimeout(1500);
+      expect(await a.locator('#status').textContent()).toBe('Signed out');
+      expect(fedcmA.shown).toEqual([]);
+      expect(csp).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('re-authenticates automatically on a return visit to app A (passive, mediation optional)', async () => {
+    const { appA, issuer } = world.current.stack.urls;
+    const { context, close } = await freshProfile();
+    try {
+      const a = await context.newPage();
+      const fedcm = await signInToAppAWithTheChooser(context, a, { issuer, appA });
+      await forgetAppASession(context);
+      await a.goto(appA);
+      const dialog = await fedcm.next();
+      expect(dialog.dialogType).toBe('AutoReauthn');
+      expect(dialog.accounts.map((a) => [a.email, a.loginState])).toEqual([['alice@example.com', 'SignIn']]);
+      // Nobody clicks: the browser completes it by itself.
+      await waitForStatus(a, ALICE, 20_000);
+      await screenshot(a, 'app-a-auto-reauthenticated');
+    } finally {
+      await close();
+    }
+  });
+
+  it('disconnects app A, after which the dialog offers to sign up again', async () => {
+    const { appA, issuer } = world.current.stack.urls;
+    const { context, close } = await freshProfile();
+    try {
+      const a = await context.newPage();
+      const fedcm = await signInToAppAWithTheChooser(context, a, { issuer, appA });
+      const configURL = await configUrl(issuer);
+      await a.evaluate(
+        (options) =>
+          (
+            window as unknown as { IdentityCredential: { disconnect(o: typeof options): Promise<void> } }
+          ).IdentityCredential.disconnect(options),
+        { configURL, clientId: 'app-a', accountHint: 'alice@example.com' },
+      );
+      // Disconnected once: a second disconnect has nothing left to forget and rejects.
+      const again = await a.evaluate(
+        (options) =>
+          (
+            window as unknown as { IdentityCredential: { disconnect(o: typeof options): Promise<void> } }
+          ).IdentityCredential.disconnect(options).then(
+            () => 'resolved',
+            () => 'rejected',
+          ),
+        { configURL, clientId: 'app-a', accountHint: 'alice@example.com' },
+      );
+      expect(again).toBe('rejected');
+
+      await forgetAppASession(context);
+      await a.goto(appA);
+      // No automatic re-authentication: the chooser again, the account a sign-up again.
+      const dialog = await fedcm.next();
+      expect(dialog.dialogType).toBe('AccountChooser');
+      expect(dialog.accounts.map((a) => a.loginState)).toEqual(['SignUp']);
+      await screenshot(a, 'app-a-after-disconnect');
+      await chooseAlice(fedcm, dialog, a);
+    } finally {
+      await close();
+    }
+  });
+
+  it('signed out at the issuer: the button opens the issuer’s sign-in pop-up, and comes back signed in', async () => {
+    const { appA, issuer } = world.current.stack.urls;
+    const { context, close } = await freshProfile();
+    try {
+      const csp = cspViolations(context);
+      const a = await context.newPage();
+      const fedcm = await watchFedCm(context, a);
+      await a.goto(appA);
+      await waitForStatus(a, /Signed out/);
+      await expect.poll(() => a.locator('#fedcm-sign-in').isVisible(), { timeout: 5000 }).toBe(true);
+      await screenshot(a, 'app-a-signed-out');
+
+      // Whatever the page's passive attempt showed is over: the click asks anew.
+      fedcm.skipShown();
+      const popup = context.waitForEvent('page', { timeout: DIALOG_MS });
+      await a.locator('#fedcm-sign-in').click();
+      const signIn = await popup;
+      await signIn.waitForURL((u) => u.origin === issuer, { timeout: DIALOG_MS });
+      await screenshot(signIn, 'issuer-sign-in-pop-up');
+      await fillIssuerSignIn(signIn);
+      // The issuer's "signed in" page closes the pop-up (IdentityProvider.close()).
+      await signIn.waitForEvent('close', { timeout: DIALOG_MS });
+
+      await settleDialogs(fedcm, a);
+      await screenshot(a, 'app-a-signed-in-after-pop-up');
+      expect(csp).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('signs in to app B through FedCM from its page, then re-authenticates it automatically', async () => {
+    const { appB, issuer } = world.current.stack.urls;
+    const { context, close } = await freshProfile();
+    try {
+      const csp = cspViolations(context);
+      const seen = watchPages(context);
+      const b = await context.newPage();
+      const fedcm = await watchFedCm(context, b);
+      await b.goto(appB);
+      // Signed out everywhere: the silent attempts find nobody, and the buttons show.
+      await waitForStatus(b, /Signed out/, 20_000);
+      await expect.poll(() => b.locator('#fedcm-sign-in').isVisible(), { timeout: 5000 }).toBe(true);
+
+      fedcm.skipShown();
+      const visitedBefore = seen.visited.length;
+      const popup = context.waitForEvent('page', { timeout: DIALOG_MS });
+      await b.locator('#fedcm-sign-in').click();
+      const signIn = await popup;
+      await fillIssuerSignIn(signIn);
+      await signIn.waitForEvent('close', { timeout: DIALOG_MS });
+      await settleDialogs(fedcm, b);
+      await screenshot(b, 'app-b-signed-in-through-fedcm');
+      // The page itself redeemed the code and calls its API with the tokens: no redirect to app B.
+      expect(seen.visited.slice(visitedBefore).filter((url) => url.startsWith(`${appB}/?`))).toEqual([]);
+
+      // A reload loses the tokens (kept in memory only); the browser signs app B in again by itself.
+      const before = fedcm.shown.length;
+      const visitedBeforeReload = seen.visited.length;
+      await b.reload();
+      await waitForStatus(b, ALICE, 20_000);
+      expect(fedcm.shown.slice(before).map((d) => d.dialogType)).toEqual(['AutoReauthn']);
+      expect(seen.visited.slice(visitedBeforeReload).filter((url) => url.startsWith(issuer))).toEqual([]);
+      await screenshot(b, 'app-b-auto-reauthenticated');
+      expect(csp).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});
+
+/**
+ * Answers the dialogs that follow the pop-up as the person would — the chooser with alice's
+ * account, or the "continue" of a confirm-sign-in dialog — until the page shows alice signed in.
+ */
+async function settleDialogs(fedcm: FedCmDialogs, page: Page): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (Date.now() < end) {
+    const text =
+      (await page
+        .locator('#status')
+        .textContent({ timeout: 1000 })
+        .catch(() => null)) ?? '';
+    if (ALICE.test(text)) return;
+    const dialog = await fedcm.next(1000).catch(() => undefined);
+    if (dialog === undefined) continue;
+    if (dialog.dialogType === 'AccountChooser') {
+      expect(dialog.accounts.map((a) => a.email)).toEqual(['alice@example.com']);
+      await fedcm.cdp.send('FedCm.selectAccount', { dialogId: dialog.dialogId, accountIndex: 0 });
+    } else if (dialog.dialogType === 'ConfirmIdpLogin') {
+      await fedcm.cdp.send('FedCm.clickDialogButton', {
+        dialogId: dialog.dialogId,
+        dialogButton: 'ConfirmIdpLoginContinue',
+      });
+    } else if (dialog.dialogType === 'Error') {
+      throw new Error(`FedCM showed an error dialog: ${JSON.stringify(dialog)}`);
+    }
+  }
+  throw new Error(`${page.url()} did not show alice signed in`);
+}
