@@ -36,6 +36,8 @@ async function prepareWorld(options: WorldOptions) {
   const secret = await registerAppA(world.issuer, app, {
     backchannelLogoutUri: `${app}/backchannel-logout`,
     resources: [app],
+    // As the demo seed registers app A: its pages may sign in through FedCM.
+    fedcmOrigins: [app],
   });
 
   const config = loadConfig({

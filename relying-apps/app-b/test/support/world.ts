@@ -72,6 +72,8 @@ export async function registerAppB(
       resources: [appB],
       grantTypes: ['refresh_token'],
       dpopBound: options.dpopBound ?? true,
+      // As the demo seed registers app B: its page may sign in through FedCM.
+      fedcmOrigins: [appB],
     },
   );
 }
