@@ -86,6 +86,15 @@ async function watchFedCm(context: BrowserContext, page: Page): Promise<FedCmDia
   };
 }
 
+/** Every URL `page`'s tab navigates to, redirects included (a 302 never loads, so watchPages misses it). */
+function navigations(page: Page): string[] {
+  const urls: string[] = [];
+  page.on('request', (request) => {
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame()) urls.push(request.url());
+  });
+  return urls;
+}
+
 /** Signs in at the issuer's own account page, as a person who goes there first. */
 async function signInAtIssuerDirectly(page: Page, issuer: string): Promise<void> {
   await page.goto(`${issuer}/account`);
@@ -292,21 +301,56 @@ describe('signing in through FedCM', () => {
     }
   });
 
+  it('falls back to the redirect flow when the person closes the dialog', async () => {
+    const { appA, issuer } = world.current.stack.urls;
+    const { context, close } = await freshProfile();
+    try {
+      const seen = watchPages(context);
+      const a = await context.newPage();
+      const visited = navigations(a);
+      await signInAtIssuerDirectly(a, issuer);
+      const fedcm = await watchFedCm(context, a);
+      await a.goto(appA);
+      // The person closes the home page's chooser: app A stays signed out, nothing else happens.
+      const passive = await fedcm.next();
+      await fedcm.cdp.send('FedCm.dismissDialog', { dialogId: passive.dialogId });
+      await waitForStatus(a, /Signed out/);
+      // The button: closed again (or suppressed by the browser after a dismissal), its request
+      // rejects, and the page goes on with /login — single sign-on at the issuer, no password.
+      const passwordPages = seen.passwordPages.length;
+      fedcm.skipShown();
+      await a.locator('#fedcm-sign-in').click();
+      const active = await fedcm.next(3000).catch(() => undefined);
+      if (active !== undefined) await fedcm.cdp.send('FedCm.dismissDialog', { dialogId: active.dialogId });
+      await waitForStatus(a, ALICE, 20_000);
+      expect(visited.filter((url) => url === `${appA}/login`)).toHaveLength(1);
+      expect(visited.some((url) => url.startsWith(`${issuer}/authorize`))).toBe(true);
+      expect(seen.passwordPages.length).toBe(passwordPages);
+      await screenshot(a, 'app-a-signed-in-by-the-fallback');
+    } finally {
+      await close();
+    }
+  });
+
   it('signs in to app B through FedCM from its page, then re-authenticates it automatically', async () => {
     const { appB, issuer } = world.current.stack.urls;
     const { context, close } = await freshProfile();
     try {
       const csp = cspViolations(context);
-      const seen = watchPages(context);
       const b = await context.newPage();
+      const visited = navigations(b);
       const fedcm = await watchFedCm(context, b);
       await b.goto(appB);
       // Signed out everywhere: the silent attempts find nobody, and the buttons show.
       await waitForStatus(b, /Signed out/, 20_000);
+      // FedCM's silent attempt found no one, then the redirect's prompt=none did not either.
+      expect(
+        visited.filter((url) => url.startsWith(`${issuer}/authorize?`) && url.includes('prompt=none')),
+      ).toHaveLength(1);
       await expect.poll(() => b.locator('#fedcm-sign-in').isVisible(), { timeout: 5000 }).toBe(true);
 
       fedcm.skipShown();
-      const visitedBefore = seen.visited.length;
+      const visitedBefore = visited.length;
       const popup = context.waitForEvent('page', { timeout: DIALOG_MS });
       await b.locator('#fedcm-sign-in').click();
       const signIn = await popup;
@@ -315,15 +359,16 @@ describe('signing in through FedCM', () => {
       await settleDialogs(fedcm, b);
       await screenshot(b, 'app-b-signed-in-through-fedcm');
       // The page itself redeemed the code and calls its API with the tokens: no redirect to app B.
-      expect(seen.visited.slice(visitedBefore).filter((url) => url.startsWith(`${appB}/?`))).toEqual([]);
+      expect(visited.slice(visitedBefore)).toEqual([]);
 
       // A reload loses the tokens (kept in memory only); the browser signs app B in again by itself.
       const before = fedcm.shown.length;
-      const visitedBeforeReload = seen.visited.length;
+      const visitedBeforeReload = visited.length;
       await b.reload();
       await waitForStatus(b, ALICE, 20_000);
       expect(fedcm.shown.slice(before).map((d) => d.dialogType)).toEqual(['AutoReauthn']);
-      expect(seen.visited.slice(visitedBeforeReload).filter((url) => url.startsWith(issuer))).toEqual([]);
+      // The reload itself, and no redirect to the issuer.
+      expect(visited.slice(visitedBeforeReload)).toEqual([`${appB}/`]);
       await screenshot(b, 'app-b-auto-reauthenticated');
       expect(csp).toEqual([]);
     } finally {

@@ -19,6 +19,15 @@ describe('when the issuer cannot be reached', () => {
     expect(body).toContain('id="sign-in"');
   });
 
+  it('answers /fedcm/start with a 503 JSON error, so the page goes on with /login', async () => {
+    const app = createApp(config, { fetch: unreachable, log: silentLogger });
+    const res = await app.request('/fedcm/start');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(((await res.json()) as { error: string }).error).toBe('temporarily_unavailable');
+    expect(res.headers.getSetCookie()).toEqual([]); // no transaction begun
+  });
+
   it('answers a back-channel logout with 503 (try later), not 400: the token may well be good', async () => {
     const app = createApp(config, { fetch: unreachable, log: silentLogger });
     const res = await app.request('/backchannel-logout', {
