@@ -185,6 +185,8 @@ describe('malformed input gets a 4xx with a standard error, never a 500', () => 
     logout: { method: 'POST', path: '/logout', json: false },
     'back-channel logout': { method: 'POST', path: '/backchannel-logout', json: true },
     api: { method: 'GET', path: '/api/me', json: true },
+    'FedCM start': { method: 'GET', path: '/fedcm/start', json: true },
+    'FedCM completion': { method: 'POST', path: '/fedcm/complete', json: true },
   };
   const send = (e: Endpoint, raw: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}) =>
     e.method === 'GET'
