@@ -14,6 +14,7 @@ import { fetchMe } from './api.js';
 import { loadAppConfig, type AppConfig } from './app-config.js';
 import { pageDPoPProver } from './dpop-key.js';
 import { browserIdentityCredentials, signInWithFedCm } from './fedcm.js';
+import { forgetFedCmConnection, hasFedCmConnection, rememberFedCmConnection } from './fedcm-memory.js';
 import { discoverIssuer, type Issuer } from './issuer.js';
 import { forgetSilentSignInFailed, silentSignInFailed, takeLogoutState } from './redirect-memory.js';
 import { completeSignIn, isAuthorizationResponse, startSignIn } from './sign-in.js';
@@ -104,21 +105,32 @@ async function signedIn(config: AppConfig, issuer: Issuer, tokens: Tokens): Prom
   watchSession(config, issuer, await pageDPoPProver());
 }
 
+/** Signed in through FedCM's dialog or its automatic re-authentication. */
+function signedInThroughFedCm(config: AppConfig, issuer: Issuer, tokens: Tokens): Promise<void> {
+  rememberFedCmConnection();
+  return signedIn(config, issuer, tokens);
+}
+
 /**
  * Signs in without asking the person anything: FedCM's automatic re-authentication where the
- * browser has FedCM (passive, `mediation: 'silent'`: never a dialog), else — or when it gives no
- * token in time — the redirect with `prompt=none`, as before FedCM.
+ * browser has FedCM and signed in to app B through it before (passive, `mediation: 'silent'`:
+ * never a dialog), else — or when it gives no token in time — the redirect with `prompt=none`, as
+ * before FedCM.
  */
 async function signInSilently(config: AppConfig, issuer: Issuer): Promise<void> {
-  if (identityCredentials !== undefined) {
+  if (identityCredentials !== undefined && hasFedCmConnection()) {
     const outcome = await signInWithFedCm(
       config,
       issuer,
       { mode: 'passive', mediation: 'silent', signal: AbortSignal.timeout(SILENT_FEDCM_LIMIT_MS) },
       { getCredential: identityCredentials },
     );
-    if (outcome.kind === 'signed-in') return signedIn(config, issuer, outcome.tokens);
-    if (outcome.kind === 'unavailable') console.info('app-b: no silent FedCM sign-in:', outcome.reason);
+    if (outcome.kind === 'signed-in') return signedInThroughFedCm(config, issuer, outcome.tokens);
+    if (outcome.kind === 'unavailable') {
+      console.info('app-b: no silent FedCM sign-in:', outcome.reason);
+      // Disconnected, or the browser's connection is gone: the next visit goes straight to the redirect.
+      forgetFedCmConnection();
+    }
   }
   await startSignIn(config, issuer, { silent: true });
 }
@@ -139,7 +151,7 @@ onFedCmSignIn(() => {
   showWorking('Signing in…');
   void signInWithFedCm(config, issuer, { mode: 'active' }, { getCredential: identityCredentials }).then(
     (outcome) => {
-      if (outcome.kind === 'signed-in') return signedIn(config, issuer, outcome.tokens);
+      if (outcome.kind === 'signed-in') return signedInThroughFedCm(config, issuer, outcome.tokens);
       if (outcome.kind === 'failed') return showSignedOut({ problem: outcome.message });
       const reason = outcome.kind === 'unavailable' ? outcome.reason : outcome.kind;
       console.info('app-b: FedCM sign-in did not complete, using the redirect flow:', reason);
