@@ -28,12 +28,18 @@ describe('the browser app as served', () => {
     expect(body).not.toMatch(/\son[a-z]+=/i); // no inline event handlers either
   });
 
-  it('bundles the browser code into /app.js: an ES module with no localStorage and nothing from Node', async () => {
+  it('bundles the browser code into /app.js: an ES module, nothing from Node, localStorage for one hint only', async () => {
     const res = await fetch(`${world.app}/app.js`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     const code = await res.text();
-    expect(code).not.toContain('localStorage');
+    // No token ever goes to localStorage: its one use is the FedCM hint (browser/fedcm-memory.ts).
+    expect(code).toContain('"app-b.fedcm-connected"');
+    expect([...code.matchAll(/localStorage\b[^;\n]*/g)].map((m) => m[0]).sort()).toEqual([
+      'localStorage.getItem(CONNECTED) !== null',
+      'localStorage.removeItem(CONNECTED)',
+      'localStorage.setItem(CONNECTED, "1")',
+    ]);
     expect(code).not.toMatch(/from\s*["']node:|require\(/);
     expect(code).toContain('sessionStorage'); // only the PKCE round trip
     expect(code).toContain('prompt'); // silent sign-in
