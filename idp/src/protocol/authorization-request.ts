@@ -113,12 +113,32 @@ export async function parseAuthorizationRequest(
   userinfoEndpoint: string,
   pushed = false,
 ): Promise<AuthorizationRequest> {
+  return (await readAuthorizationRequest(params, store, userinfoEndpoint, pushed)).request;
+}
+
+/**
+ * parseAuthorizationRequest, with the client it read: the authorization endpoint hands it on to
+ * `authorize`, so that an SSO visit reads its client once.
+ */
+export async function readAuthorizationRequest(
+  params: Params,
+  store: Store,
+  userinfoEndpoint: string,
+  pushed = false,
+): Promise<{ request: AuthorizationRequest; client: Client }> {
   const { client, redirectUri } = await checkClientAndRedirect(params, store);
   const state = params.duplicates.includes('state') ? undefined : params.get('state');
   try {
     const { resourceParam, ...checked } = checkRequest(params, client, pushed);
     const resource = resolveResource(client, resourceParam, userinfoEndpoint);
-    return { clientId: client.id, redirectUri, ...(state !== undefined ? { state } : {}), resource, ...checked };
+    const request = {
+      clientId: client.id,
+      redirectUri,
+      ...(state !== undefined ? { state } : {}),
+      resource,
+      ...checked,
+    };
+    return { request, client };
   } catch (e) {
     if (e instanceof OAuthError) throw new RedirectableAuthorizationError(e, redirectUri, state);
     throw e;

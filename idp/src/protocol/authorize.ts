@@ -120,6 +120,8 @@ export async function authorize(
   session: SsoSession | undefined,
   browserDigest: string,
   interaction?: Interaction,
+  /** The request's client, when the caller has just read it (the authorization endpoint). */
+  knownClient?: Client,
 ): Promise<AuthorizeOutcome> {
   // OIDC Core §3.1.2.1: with prompt=none, a page the person would have to see is this error instead.
   const page = async (kind: 'sign-in' | 'factor' | 'consent', refusal: OAuthError): Promise<AuthorizeOutcome> => {
@@ -131,7 +133,7 @@ export async function authorize(
   }
   const active = session as SsoSession;
   // Read once for both questions below: an SSO visit is mostly lookups like this one.
-  const client = await ctx.store.clients.findById(req.clientId);
+  const client = knownClient ?? (await ctx.store.clients.findById(req.clientId));
   if (await needsSecondFactor(ctx, req, active, client)) {
     // OIDC Core §3.1.2.6: the person must interact (give a second factor); the factor page tells
     // one who has none how to set one up.

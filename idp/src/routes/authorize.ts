@@ -8,7 +8,7 @@ import type { Env } from '../http/env.js';
 import { authorizationEndpointErrors } from '../http/error-handlers.js';
 import { readForm } from '../http/forms.js';
 import { readParams } from '../protocol/params.js';
-import { parseAuthorizationRequest } from '../protocol/authorization-request.js';
+import { readAuthorizationRequest } from '../protocol/authorization-request.js';
 import { authorize, type AuthorizeOutcome } from '../protocol/authorize.js';
 import { resolveAuthorizationParams } from '../protocol/pushed-authorization-request.js';
 import { findActiveSession } from '../protocol/sso-session.js';
@@ -37,9 +37,14 @@ export function authorizeRoutes(ctx: IssuerContext): Hono<Env> {
     const params =
       c.req.method === 'GET' ? readParams(new URL(c.req.url).searchParams) : await readForm(c, { duplicates: 'keep' });
     const resolved = await resolveAuthorizationParams(ctx, params);
-    const request = await parseAuthorizationRequest(resolved.params, ctx.store, userinfoEndpoint, resolved.pushed);
+    const { request, client } = await readAuthorizationRequest(
+      resolved.params,
+      ctx.store,
+      userinfoEndpoint,
+      resolved.pushed,
+    );
     const session = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
-    const outcome = await authorize(ctx, request, session, browserBinding(c, ctx.config));
+    const outcome = await authorize(ctx, request, session, browserBinding(c, ctx.config), undefined, client);
     return respondToOutcome(c, outcome, 302);
   });
   return app;
