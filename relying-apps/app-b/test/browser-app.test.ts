@@ -28,7 +28,7 @@ describe('the browser app as served', () => {
     expect(body).not.toMatch(/\son[a-z]+=/i); // no inline event handlers either
   });
 
-  it('bundles the browser code into /app.js: an ES module, nothing from Node, localStorage for one hint only', async () => {
+  it('bundles the browser code into /app.js: an ES module, nothing from Node, localStorage for one hint', async () => {
     const res = await fetch(`${world.app}/app.js`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
