@@ -1,4 +1,7 @@
-/** Scopes a person has allowed a third-party client, remembered so they are asked once. */
+/**
+ * Scopes a person has allowed a client, remembered so they are asked once (third-party clients);
+ * a row is also the person's FedCM connection to a client of either party (`approved_clients`).
+ */
 import { and, asc, eq } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { consents } from './schema.js';

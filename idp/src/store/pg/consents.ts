@@ -1,4 +1,4 @@
-/** Scopes a person has allowed a third-party client, on PostgreSQL: the contract of ../consents.ts. */
+/** Consents and FedCM connections, on PostgreSQL: the contract of ../consents.ts. */
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { ConsentRepository } from '../consents.js';
 import type { PgDb } from './db.js';
