@@ -21,6 +21,7 @@ import { SoftwareAuthenticator } from './support/authenticator.js';
 import { at, consoleBrowser, locationPath, makePerson, post, signInAsAsked } from './support/admin-console.js';
 import { basicAuth, browserFlow, postToken, redeem, submitSignIn } from './support/browser.js';
 import { tableDigests } from './support/db-digest.js';
+import { passkeyOptionsIn } from './support/pages.js';
 import { PASSWORD, registerWebClient, registration, useIssuer } from './support/fixture.js';
 import { LogoutReceiver } from './support/logout-receiver.js';
 
@@ -121,21 +122,6 @@ async function approvedOnTv(jar: CookieJarClient): Promise<string> {
   });
   expect(approved.status).toBeLessThan(400);
   return started.device_code;
-}
-
-const decodeEntities = (s: string) =>
-  s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-
-/** The WebAuthn options a page's passkey form carries in data-options. */
-function pageOptions<T = never>(html: string, form: 'data-passkey-sign-in' | 'data-passkey-registration'): T {
-  const m = new RegExp(`<form[^>]*${form}[^>]*data-options="([^"]*)"`).exec(html);
-  if (!m) throw new Error(`no ${form} form on the page`);
-  return JSON.parse(decodeEntities(m[1]!)) as T;
 }
 
 const pollTv = (deviceCode: string) =>
@@ -261,7 +247,7 @@ describe('a person disabled in the console', () => {
     const added = await post(idp, jar, '/account/passkeys', {
       csrf_token: formValue(addPage, 'csrf_token') ?? '',
       name: 'Laptop',
-      credential: JSON.stringify(authenticator.create(pageOptions(addPage, 'data-passkey-registration'))),
+      credential: JSON.stringify(authenticator.create(passkeyOptionsIn(addPage, 'data-passkey-registration'))),
     });
     expect(added.status).toBe(303);
     await idp.issuer.ctx.store.users.setDisabled(person.sub, true, idp.clock.now());
@@ -274,7 +260,7 @@ describe('a person disabled in the console', () => {
         interaction: formValue(page, 'interaction') ?? '',
         csrf_token: formValue(page, 'csrf_token') ?? '',
         credential: JSON.stringify(
-          by.get(pageOptions(page, 'data-passkey-sign-in'), { credential: by.credentials[0]! }),
+          by.get(passkeyOptionsIn(page, 'data-passkey-sign-in'), { credential: by.credentials[0]! }),
         ),
       });
       return { status: res.status, message: /<p class="error" role="alert">([^<]+)</.exec(await res.text())?.[1] };
@@ -285,7 +271,7 @@ describe('a person disabled in the console', () => {
     });
     // A passkey the issuer does not know gets the generic refusal: the message tells nothing.
     const stranger = new SoftwareAuthenticator(new URL(idp.url).origin);
-    stranger.create(pageOptions(addPage, 'data-passkey-registration'));
+    stranger.create(passkeyOptionsIn(addPage, 'data-passkey-registration'));
     expect((await passkeySignIn(stranger)).message).not.toContain('disabled');
     expect(await idp.issuer.ctx.store.sessions.listActiveForUser(person.sub)).toHaveLength(1);
   });

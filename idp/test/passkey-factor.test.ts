@@ -28,7 +28,11 @@ import type { SsoSession } from '../src/store/index.js';
 import { FLAGS, SoftwareAuthenticator } from './support/authenticator.js';
 import { authorizeQuery, getAuthorize, locationOf, redeem, submitSignIn } from './support/browser.js';
 import { tableDigests } from './support/db-digest.js';
+import { passkeyOptionsIn } from './support/pages.js';
 import { PASSWORD, registerPerson, registration, sql, storedJson, useIssuer } from './support/fixture.js';
+
+/** What the software authenticator answers, as a page's passkey form carries it. */
+type RequestOptions = Parameters<SoftwareAuthenticator['get']>[0] & Record<string, unknown>;
 
 const { idp, fx } = useIssuer();
 const STRICT = { id: 'strict-passkey-app', redirectUri: 'http://127.0.0.1:9/callback' };
@@ -53,24 +57,6 @@ const post = (jar: CookieJarClient, path: string, form: Record<string, string>) 
     body: new URLSearchParams(form),
   });
 
-const unescapeHtml = (s: string) =>
-  s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-
-/** The WebAuthn options a page's form carries in data-options (the form marked `marker`). */
-function optionsIn(
-  html: string,
-  marker: string,
-): Parameters<SoftwareAuthenticator['get']>[0] & Record<string, unknown> {
-  const found = new RegExp(`${marker} data-options="([^"]*)"`).exec(html);
-  if (!found) throw new Error(`no form marked ${marker} on the page`);
-  return JSON.parse(unescapeHtml(found[1]!));
-}
-
 interface Person {
   email: string;
   sub: string;
@@ -91,7 +77,7 @@ async function personWithPasskey(o: { totp?: boolean; counter?: number } = {}): 
   const jar = createCookieJarClient();
   expect((await submitSignIn(jar, idp.url, new URL('/sign-in', idp.url), email, PASSWORD)).status).toBe(303);
   const html = await (await jar.fetch(new URL('/account/passkeys/new', idp.url))).text();
-  const options = optionsIn(html, 'data-passkey-registration') as unknown as Parameters<
+  const options = passkeyOptionsIn(html, 'data-passkey-registration') as unknown as Parameters<
     SoftwareAuthenticator['create']
   >[0];
   const authenticator = new SoftwareAuthenticator(new URL(idp.url).origin);
@@ -142,7 +128,7 @@ async function factorPage(jar: CookieJarClient, location: URL) {
     html,
     interaction: formValue(html, 'interaction')!,
     csrf: formValue(html, 'csrf_token')!,
-    options: optionsIn(html, 'data-passkey-factor'),
+    options: passkeyOptionsIn<RequestOptions>(html, 'data-passkey-factor'),
   };
 }
 
@@ -321,7 +307,7 @@ describe('refused passkeys at the factor page: audited, no session, no change to
     const person = await personWithPasskey({ totp: true });
     const jar = createCookieJarClient();
     const signInPage = await (await jar.fetch(new URL('/sign-in', idp.url))).text();
-    const signInOptions = optionsIn(signInPage, 'data-passkey-sign-in');
+    const signInOptions = passkeyOptionsIn<RequestOptions>(signInPage, 'data-passkey-sign-in');
     const res = await post(jar, '/sign-in', {
       interaction: formValue(signInPage, 'interaction')!,
       csrf_token: formValue(signInPage, 'csrf_token')!,

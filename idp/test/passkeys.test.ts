@@ -11,24 +11,10 @@ import { createCookieJarClient, formValue, pkcePair, type CookieJarClient } from
 import { SoftwareAuthenticator, FLAGS } from './support/authenticator.js';
 import { authorizeQuery, getAuthorize, locationOf, redeem, submitSignIn } from './support/browser.js';
 import { tableDigests } from './support/db-digest.js';
+import { passkeyOptionsIn } from './support/pages.js';
 import { PASSWORD, registerPerson, sql, storedJson, useIssuer } from './support/fixture.js';
 
 const { idp, fx } = useIssuer();
-
-const decodeEntities = (s: string) =>
-  s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-
-/** The WebAuthn options a page's form carries in data-options. */
-function pageOptions<T>(html: string, form: 'data-passkey-sign-in' | 'data-passkey-registration'): T {
-  const m = new RegExp(`<form[^>]*${form}[^>]*data-options="([^"]*)"`).exec(html);
-  if (!m) throw new Error(`no ${form} form on the page`);
-  return JSON.parse(decodeEntities(m[1]!)) as T;
-}
 
 interface CreationOptions {
   challenge: string;
@@ -68,7 +54,7 @@ async function addPasskeyPage(jar: CookieJarClient): Promise<{ options: Creation
   expect(res.status).toBe(200);
   const html = await res.text();
   return {
-    options: pageOptions<CreationOptions>(html, 'data-passkey-registration'),
+    options: passkeyOptionsIn<CreationOptions>(html, 'data-passkey-registration'),
     csrfToken: formValue(html, 'csrf_token')!,
   };
 }
@@ -111,7 +97,7 @@ async function passkeySignInPage(jar: CookieJarClient = createCookieJarClient())
   return {
     jar,
     html,
-    options: pageOptions<RequestOptions>(html, 'data-passkey-sign-in'),
+    options: passkeyOptionsIn<RequestOptions>(html, 'data-passkey-sign-in'),
     interaction: formValue(html, 'interaction')!,
     csrfToken: formValue(html, 'csrf_token')!,
   };
@@ -353,7 +339,7 @@ describe('signing in with a passkey', () => {
     const page = {
       jar,
       html,
-      options: pageOptions<RequestOptions>(html, 'data-passkey-sign-in'),
+      options: passkeyOptionsIn<RequestOptions>(html, 'data-passkey-sign-in'),
       interaction: formValue(html, 'interaction')!,
       csrfToken: formValue(html, 'csrf_token')!,
     };
@@ -565,7 +551,7 @@ async function idTokenAfterPasskeySignIn(authenticator: SoftwareAuthenticator): 
   const page = {
     jar,
     html,
-    options: pageOptions<RequestOptions>(html, 'data-passkey-sign-in'),
+    options: passkeyOptionsIn<RequestOptions>(html, 'data-passkey-sign-in'),
     interaction: formValue(html, 'interaction')!,
     csrfToken: formValue(html, 'csrf_token')!,
   };
@@ -694,7 +680,7 @@ describe('the fresh sign-in that adding and removing a passkey need', () => {
       const page = {
         jar,
         html,
-        options: pageOptions<RequestOptions>(html, 'data-passkey-sign-in'),
+        options: passkeyOptionsIn<RequestOptions>(html, 'data-passkey-sign-in'),
         interaction: formValue(html, 'interaction')!,
         csrfToken: formValue(html, 'csrf_token')!,
       };

@@ -48,6 +48,18 @@ export interface FedcmRequest {
 const DISCLOSED_SCOPES = ['openid', 'profile', 'email'];
 const DEFAULT_SCOPE = 'openid profile email';
 
+/** Audits a refusal as `event`, then throws it: no refused FedCM request goes unrecorded. */
+function auditedRefusal(
+  ctx: IssuerContext,
+  req: FedcmRequest,
+  event: 'fedcm.assertion_refused' | 'fedcm.disconnect_refused',
+): (client: Client | undefined, e: FedcmRefusal) => Promise<never> {
+  return async (client, e) => {
+    await audit(ctx, event, { clientId: client?.id ?? null, ip: req.ip, detail: { reason: e.error } });
+    throw e;
+  };
+}
+
 /** The checks the assertion and disconnect endpoints share, in the contract's order (1–4). */
 async function admit(
   ctx: IssuerContext,
@@ -142,14 +154,7 @@ export async function fedcmAssertion(
     disclosureTextShown: string | undefined;
   },
 ): Promise<{ code: string; origin: string }> {
-  const refused = async (client: Client | undefined, e: FedcmRefusal): Promise<never> => {
-    await audit(ctx, 'fedcm.assertion_refused', {
-      clientId: client?.id ?? null,
-      ip: req.ip,
-      detail: { reason: e.error },
-    });
-    throw e;
-  };
+  const refused = auditedRefusal(ctx, req, 'fedcm.assertion_refused');
   const { client, origin, session, user } = await admit(ctx, req, form.clientId, refused);
   const refuse = (error: OAuthErrorCode, description: string, status: OAuthErrorStatus) =>
     refused(client, new FedcmRefusal(error, description, status, origin));
@@ -198,14 +203,7 @@ export async function fedcmDisconnect(
   req: FedcmRequest,
   form: { clientId: string | undefined; accountHint: string | undefined },
 ): Promise<{ accountId: string; origin: string }> {
-  const refused = async (client: Client | undefined, e: FedcmRefusal): Promise<never> => {
-    await audit(ctx, 'fedcm.disconnect_refused', {
-      clientId: client?.id ?? null,
-      ip: req.ip,
-      detail: { reason: e.error },
-    });
-    throw e;
-  };
+  const refused = auditedRefusal(ctx, req, 'fedcm.disconnect_refused');
   const { client, origin, user } = await admit(ctx, req, form.clientId, refused);
   const hint = form.accountHint ?? '';
   if (hint !== user.sub && hint.toLowerCase() !== user.email.toLowerCase())

@@ -140,3 +140,22 @@ export function expectPageSecurityHeaders(res: Response): void {
   expect(res.headers.get('referrer-policy')).toBe('no-referrer');
   expect(res.headers.get('cache-control')).toBe('no-store');
 }
+
+/** An attribute value as the issuer's pages escape it (& < > " '), unescaped. */
+const unescapeAttribute = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+
+/**
+ * The WebAuthn options a page's passkey form carries in `data-options`, the form marked `marker`
+ * (`data-passkey-sign-in`, `data-passkey-registration`, `data-passkey-factor`).
+ */
+export function passkeyOptionsIn<T = Record<string, unknown>>(html: string, marker: string): T {
+  const found = new RegExp(`<form[^>]*${marker}[^>]*data-options="([^"]*)"`).exec(html);
+  if (!found) throw new Error(`no form marked ${marker} on the page`);
+  return JSON.parse(unescapeAttribute(found[1]!)) as T;
+}

@@ -13,6 +13,7 @@ import { Hono, type Context } from 'hono';
 import { IssuerUnavailableError, createFedCmRequest, describeError, fedcmConfigUrl } from '@tessera/shared';
 import type { AppContext } from '../context.js';
 import { clearCookie, readCookie, writeCookie } from '../http/cookies.js';
+import { isSameOrigin } from '../http/forms.js';
 import { randomSecret } from '../secrets.js';
 import { finishSignIn } from './finish-sign-in.js';
 import { describeSignInFailure } from './sign-in-failure.js';
@@ -25,15 +26,12 @@ type JsonError = { error: string; error_description: string };
 const refusal = (error: string, description: string): JsonError => ({ error, error_description: description });
 
 /**
- * Whether the POST comes from a page of app A itself (OWASP CSRF Prevention: verify the origin with
- * standard headers). Browsers send `Origin` on every POST; under our `Referrer-Policy: no-referrer`
- * a same-origin fetch may send `Origin: null`, and then `Sec-Fetch-Site` must say same-origin. No
- * Origin at all is no browser's request: refused, as the route has no other CSRF token.
+ * Whether the POST comes from a page of app A itself: app A's own rule (http/forms.ts isSameOrigin),
+ * except that no Origin at all is refused too. Browsers send `Origin` on every POST, so such a
+ * request is no browser's, and this route has no other CSRF token.
  */
 function fromOwnPage(c: Context, appOrigin: string): boolean {
-  const origin = c.req.header('origin');
-  if (origin === 'null') return c.req.header('sec-fetch-site') === 'same-origin';
-  return origin === appOrigin;
+  return c.req.header('origin') !== undefined && isSameOrigin(c, appOrigin);
 }
 
 /** The JSON body `{"token": "…"}`, or undefined when the body is anything else. */
