@@ -16,6 +16,8 @@ const SQLITE_ONLY = [
   'test/store-query-plans.test.ts',
   // Waits on SQLite's single write lock, held by another connection (busy_timeout).
   'test/store-write-lock.test.ts',
+  // The SQLite repositories' transactions (better-sqlite3's, made once per connection).
+  'test/store-transaction.test.ts',
 ];
 
 /**

@@ -3,7 +3,7 @@
  * a row is also the person's FedCM connection to a client of either party (`approved_clients`).
  */
 import { and, asc, eq } from 'drizzle-orm';
-import type { Db } from './database.js';
+import { transaction, type Db } from './database.js';
 import { consents } from './schema.js';
 
 export interface ConsentRepository {
@@ -48,7 +48,8 @@ export function consentRepository(db: Db): ConsentRepository {
     },
     async remember(userId, clientId, scopes, now) {
       // Read, merge, write: IMMEDIATE takes the write lock before the read (see database.ts).
-      db.transaction(
+      transaction(
+        db,
         (tx) => {
           const existing = tx
             .select()

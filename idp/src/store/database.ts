@@ -15,7 +15,8 @@ import * as schema from './schema.js';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js';
 import { readJournal, refuseUnknownMigrations } from './migrations.js';
 
-export type Db = BetterSQLite3Database<typeof schema>;
+/** Drizzle over the connection, which it keeps as `$client`. */
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 export const SQLITE_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
@@ -108,6 +109,32 @@ function appliedMigrations(sqlite: Database.Database): number[] {
     .pluck()
     .all()
     .map((when) => Number(when));
+}
+
+/** How a transaction begins: deferred takes the write lock at its first write, immediate at once. */
+export interface TransactionOptions {
+  behavior?: 'deferred' | 'immediate';
+}
+
+type Runner = Database.Transaction<(work: (tx: Db) => unknown, tx: Db) => unknown>;
+const runners = new WeakMap<Database.Database, Runner>();
+
+/**
+ * Runs `work` in one transaction of `db`'s connection: committed when it returns, rolled back when
+ * it throws, a savepoint when already inside one. `work` is synchronous (better-sqlite3 refuses a
+ * promise), and its statements run on `db` itself, the same connection. Drizzle's own
+ * `db.transaction` builds a transaction object with a query builder for every table of the
+ * schema on each call, about 13 µs, as much as a commit's other work; better-sqlite3's wrapper,
+ * made once per connection, costs under 1 µs.
+ */
+export function transaction<T>(db: Db, work: (tx: Db) => T, options: TransactionOptions = {}): T {
+  const client = db.$client;
+  let run = runners.get(client);
+  if (run === undefined) {
+    run = client.transaction((w: (tx: Db) => unknown, tx: Db) => w(tx)) as Runner;
+    runners.set(client, run);
+  }
+  return run[options.behavior ?? 'deferred'](work, db) as T;
 }
 
 /**

@@ -4,7 +4,7 @@
  * a conditional update, so of two decisions, or two polls, each sees the other's effect.
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
-import { deleteExpiredBatch, type Db } from './database.js';
+import { deleteExpiredBatch, transaction, type Db } from './database.js';
 import { deviceAuthorizations } from './schema.js';
 
 export type DeviceAuthorization = typeof deviceAuthorizations.$inferSelect;
@@ -82,7 +82,7 @@ export function deviceAuthorizationRepository(db: Db): DeviceAuthorizationReposi
     },
     async poll(digest, clientId, now) {
       // SQLite's write lock holds from the read to the update: no other poll comes between.
-      return db.transaction((tx) => {
+      return transaction(db, (tx) => {
         const found = tx.select().from(deviceAuthorizations).where(eq(deviceAuthorizations.digest, digest)).get();
         if (!found || found.clientId !== clientId) return undefined;
         const tooSoon = pollTooSoon(found, now);

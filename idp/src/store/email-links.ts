@@ -4,7 +4,7 @@
  * transaction, so two uses of one link, or a use racing a newer link, have one outcome.
  */
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
-import { deleteExpiredBatch, type Db } from './database.js';
+import { deleteExpiredBatch, transaction, type Db } from './database.js';
 import { emailLinks } from './schema.js';
 
 export type EmailLinkPurpose = 'password_reset' | 'email_verification' | 'email_change' | 'invitation';
@@ -75,7 +75,7 @@ export function emailLinkRepository(db: Db): EmailLinkRepository {
   return {
     async issue(link) {
       const holder = holderOf(link);
-      db.transaction((tx) => {
+      transaction(db, (tx) => {
         tx.update(t)
           .set({ usedAt: link.createdAt })
           .where(and(eq(t.purpose, link.purpose), eq(t.holder, holder), isNull(t.usedAt)))

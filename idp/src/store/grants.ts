@@ -4,7 +4,7 @@
  * two concurrent redemptions exactly one wins.
  */
 import { and, eq, isNull, lt, sql } from 'drizzle-orm';
-import { deleteBatchWhere, deleteExpiredBatch, deleteInTurn, lookupBy, type Db } from './database.js';
+import { deleteBatchWhere, deleteExpiredBatch, deleteInTurn, lookupBy, transaction, type Db } from './database.js';
 import type { DeviceAuthorization } from './device-authorizations.js';
 import { accessTokens, authorizationCodes, deviceAuthorizations, grants, ssoSessions } from './schema.js';
 import { touchStatusLists } from './status-lists.js';
@@ -165,7 +165,7 @@ export function grantRepository(db: Db): GrantRepository {
     },
     async redeemCode(digest, now, grant, issued) {
       // One transaction, one commit: the code consumed, the grant, its first refresh and access tokens.
-      return db.transaction(() => {
+      return transaction(db, () => {
         const code = consume.get({ d: digest, now });
         if (code) {
           const g = grant(code);
@@ -178,7 +178,7 @@ export function grantRepository(db: Db): GrantRepository {
       });
     },
     async redeemDeviceCode(digest, grant, issued) {
-      return db.transaction((tx) => {
+      return transaction(db, (tx) => {
         const authorization = tx
           .update(deviceAuthorizations)
           .set({ status: 'redeemed' })
@@ -195,7 +195,7 @@ export function grantRepository(db: Db): GrantRepository {
       });
     },
     async revokeByCode(codeDigest, now) {
-      return db.transaction((tx) => {
+      return transaction(db, (tx) => {
         const revoked = tx
           .update(grants)
           .set({ revokedAt: now })
@@ -224,7 +224,7 @@ export function grantRepository(db: Db): GrantRepository {
     },
     async recordExchangedAccessToken(grantId, token) {
       // One transaction: SQLite's write lock keeps any revocation out between the read and the insert.
-      return db.transaction((tx) => {
+      return transaction(db, (tx) => {
         const grant = tx.select({ revokedAt: grants.revokedAt }).from(grants).where(eq(grants.id, grantId)).get();
         if (grant === undefined || grant.revokedAt !== null) return false;
         tokens.insertAccessToken(grantId, token);

@@ -4,7 +4,7 @@
  * already — so of two concurrent uses exactly one succeeds and the other is seen as reuse.
  */
 import { and, eq, isNull, ne, sql, type SQL } from 'drizzle-orm';
-import type { Db } from './database.js';
+import { transaction, type Db } from './database.js';
 import { accessTokens, grants, refreshTokens } from './schema.js';
 import type { Grant } from './grants.js';
 import { prepareTokenWrites, type IssuedAccessTokenRow, type RefreshToken } from './token-writes.js';
@@ -41,11 +41,7 @@ export function refreshTokenRepository(db: Db): RefreshTokenRepository {
     .where(eq(refreshTokens.digest, sql.placeholder('d')))
     .prepare();
 
-  const revokeGrantTx = (
-    tx: Parameters<Parameters<Db['transaction']>[0]>[0],
-    grantId: string,
-    now: number,
-  ): string[] => {
+  const revokeGrantTx = (tx: Db, grantId: string, now: number): string[] => {
     tx.update(grants)
       .set({ revokedAt: now })
       .where(and(eq(grants.id, grantId), isNull(grants.revokedAt)))
@@ -66,7 +62,8 @@ export function refreshTokenRepository(db: Db): RefreshTokenRepository {
   /** Revokes every unrevoked grant `which` selects, with their tokens; the access-token jtis revoked. */
   const revokeUnrevoked = (which: SQL | undefined, now: number): string[] =>
     // It reads the grants before it revokes them: IMMEDIATE takes the write lock first (database.ts).
-    db.transaction(
+    transaction(
+      db,
       (tx) =>
         tx
           .select({ id: grants.id })
@@ -91,7 +88,7 @@ export function refreshTokenRepository(db: Db): RefreshTokenRepository {
       return row && { token: row.refresh_tokens, grant: row.grants };
     },
     async rotate(digest, now, next, accessToken) {
-      return db.transaction(() => {
+      return transaction(db, () => {
         if (markRotated.run({ digest, now }).changes !== 1) return false;
         tokens.insertRefreshToken(next);
         tokens.insertAccessToken(next.grantId, accessToken);
@@ -99,7 +96,7 @@ export function refreshTokenRepository(db: Db): RefreshTokenRepository {
       });
     },
     async revokeGrant(grantId, now) {
-      return db.transaction((tx) => revokeGrantTx(tx, grantId, now));
+      return transaction(db, (tx) => revokeGrantTx(tx, grantId, now));
     },
     async revokeSessionGrants(sessionId, now) {
       return revokeUnrevoked(and(eq(grants.sessionId, sessionId), eq(grants.offline, false)), now);

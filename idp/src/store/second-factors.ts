@@ -3,7 +3,7 @@
  * conditional update, so of two concurrent uses of one code exactly one passes, on any node.
  */
 import { and, count, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
-import { lookupBy, type Db } from './database.js';
+import { lookupBy, transaction, type Db } from './database.js';
 import { recoveryCodes, totpAuthenticators } from './schema.js';
 
 export type TotpAuthenticator = typeof totpAuthenticators.$inferSelect;
@@ -42,7 +42,7 @@ export function secondFactorRepository(db: Db): SecondFactorRepository {
       return totpOf(userId);
     },
     async startTotp(userId, secretEncrypted, now) {
-      return db.transaction((tx) => {
+      return transaction(db, (tx) => {
         tx.delete(t)
           .where(and(eq(t.userId, userId), isNull(t.confirmedAt)))
           .run();
@@ -76,7 +76,7 @@ export function secondFactorRepository(db: Db): SecondFactorRepository {
       return db.delete(t).where(eq(t.userId, userId)).run().changes === 1;
     },
     async replaceRecoveryCodes(userId, digests, now) {
-      db.transaction((tx) => {
+      transaction(db, (tx) => {
         tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)).run();
         if (digests.length > 0)
           tx.insert(recoveryCodes)

@@ -4,7 +4,7 @@
  * when a quiet key is forgotten — come from the caller; this file only makes each update atomic.
  */
 import { and, count, eq, gt, isNull, like, lte, or, sql } from 'drizzle-orm';
-import type { Db } from './database.js';
+import { transaction, type Db } from './database.js';
 import { signInReservations, signInThrottles } from './schema.js';
 
 export type SignInThrottle = typeof signInThrottles.$inferSelect;
@@ -110,7 +110,8 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
     async reserve(attempt, keys, now, expiresAt) {
       // BEGIN IMMEDIATE takes the write lock before the reads, so two issuers on one database
       // file cannot both read "room left" and both take the last place.
-      return db.transaction(
+      return transaction(
+        db,
         () => {
           const current = keys.map(({ key, policy }) => {
             const row = throttleByKey.get({ key });
@@ -134,7 +135,8 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
       );
     },
     async countFailure(attempt, keys, now) {
-      return db.transaction(
+      return transaction(
+        db,
         () => {
           deleteReservations.run({ attempt });
           return keys.map(({ key, policy }) => {
@@ -160,7 +162,8 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
       return deleteThrottle.get({ key })?.failures ?? 0;
     },
     async forgive(key, n, policy) {
-      db.transaction(
+      transaction(
+        db,
         (tx) => {
           const row = tx.select().from(signInThrottles).where(eq(signInThrottles.key, key)).get();
           if (!row) return;

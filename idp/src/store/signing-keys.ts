@@ -7,7 +7,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type Database from 'better-sqlite3';
-import type { Db } from './database.js';
+import { transaction, type Db } from './database.js';
 import { signingKeys } from './schema.js';
 
 export type StoredSigningKey = typeof signingKeys.$inferSelect;
@@ -78,39 +78,47 @@ export function signingKeyRepository(db: Db, sqlite: Database.Database): Signing
     },
     async createFirstCurrent(key) {
       lastReading = undefined;
-      return db.transaction((tx) => insertAsOnly(tx, key, 'current'), immediate);
+      return transaction(db, (tx) => insertAsOnly(tx, key, 'current'), immediate);
     },
     async createNext(key, replacing) {
       lastReading = undefined;
-      return db.transaction((tx) => {
-        if (replacing !== undefined) {
-          const gone = tx
-            .delete(signingKeys)
-            .where(and(eq(signingKeys.kid, replacing), eq(signingKeys.state, 'next')))
-            .run();
-          if (gone.changes !== 1) return false;
-        }
-        return insertAsOnly(tx, key, 'next');
-      }, immediate);
+      return transaction(
+        db,
+        (tx) => {
+          if (replacing !== undefined) {
+            const gone = tx
+              .delete(signingKeys)
+              .where(and(eq(signingKeys.kid, replacing), eq(signingKeys.state, 'next')))
+              .run();
+            if (gone.changes !== 1) return false;
+          }
+          return insertAsOnly(tx, key, 'next');
+        },
+        immediate,
+      );
     },
     async promote({ currentKid, nextKid, at }) {
       lastReading = undefined;
       try {
-        return db.transaction((tx) => {
-          const retired = tx
-            .update(signingKeys)
-            .set({ state: 'retired', retiredAt: at })
-            .where(and(eq(signingKeys.kid, currentKid), eq(signingKeys.state, 'current')))
-            .run();
-          const promoted = tx
-            .update(signingKeys)
-            .set({ state: 'current', activatedAt: at })
-            .where(and(eq(signingKeys.kid, nextKid), eq(signingKeys.state, 'next')))
-            .run();
-          // Throwing rolls the transaction back: half a promotion would leave no current key.
-          if (retired.changes !== 1 || promoted.changes !== 1) throw new RingMoved();
-          return true;
-        }, immediate);
+        return transaction(
+          db,
+          (tx) => {
+            const retired = tx
+              .update(signingKeys)
+              .set({ state: 'retired', retiredAt: at })
+              .where(and(eq(signingKeys.kid, currentKid), eq(signingKeys.state, 'current')))
+              .run();
+            const promoted = tx
+              .update(signingKeys)
+              .set({ state: 'current', activatedAt: at })
+              .where(and(eq(signingKeys.kid, nextKid), eq(signingKeys.state, 'next')))
+              .run();
+            // Throwing rolls the transaction back: half a promotion would leave no current key.
+            if (retired.changes !== 1 || promoted.changes !== 1) throw new RingMoved();
+            return true;
+          },
+          immediate,
+        );
       } catch (e) {
         if (e instanceof RingMoved) return false;
         throw e;

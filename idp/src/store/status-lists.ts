@@ -6,7 +6,7 @@
  * is rebuilt only when the version moved.
  */
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
-import { lookupBy, type Db } from './database.js';
+import { lookupBy, transaction, type Db } from './database.js';
 import { accessTokens, statusLists } from './schema.js';
 
 type StatusListRow = typeof statusLists.$inferSelect;
@@ -47,8 +47,6 @@ export interface StatusListRepository {
   listIdsSince(since: number): Promise<number[]>;
 }
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-
 /** Strictly forward, so two changes within one millisecond are still two versions. */
 const nextVersion = (now: number) => sql`max(${statusLists.updatedAt} + 1, ${now})`;
 
@@ -56,7 +54,7 @@ const nextVersion = (now: number) => sql`max(${statusLists.updatedAt} + 1, ${now
  * Moves the version of lists changed inside a caller's transaction (a code replay revokes tokens
  * in the grants repository, with no protocol step after it to tell the status lists).
  */
-export function touchStatusLists(tx: Db | Tx, ids: Iterable<number | null>, now: number): void {
+export function touchStatusLists(tx: Db, ids: Iterable<number | null>, now: number): void {
   const distinct = [...new Set([...ids].filter((id): id is number => id !== null))];
   if (distinct.length > 0)
     tx.update(statusLists)
@@ -95,7 +93,7 @@ export function statusListRepository(db: Db): StatusListRepository {
       if (position) return position;
       // The newest list is full (or there is none): start the next one, unless a concurrent
       // issuer did in the meantime, inside one write transaction.
-      return db.transaction((tx) => {
+      return transaction(db, (tx) => {
         const retried = claim.get({ count: n });
         if (retried) return retried;
         const created = tx
@@ -110,7 +108,7 @@ export function statusListRepository(db: Db): StatusListRepository {
       return find(id);
     },
     async snapshot(id) {
-      return db.transaction(() => {
+      return transaction(db, () => {
         const row = find(id);
         if (!row) return undefined;
         const revoked = revokedIn.all({ id }).flatMap((r) => (r.index === null ? [] : [r.index]));
@@ -120,7 +118,8 @@ export function statusListRepository(db: Db): StatusListRepository {
     async markRevoked(jtis, now) {
       if (jtis.length === 0) return [];
       // It reads the tokens' lists before it moves their versions: IMMEDIATE takes the write lock first (database.ts).
-      return db.transaction(
+      return transaction(
+        db,
         (tx) => {
           const byList = new Map<number, number[]>();
           for (let i = 0; i < jtis.length; i += CHUNK) {

@@ -1,6 +1,6 @@
 /** Users: email unique case-insensitively, `sub` opaque and stable. */
 import { and, eq, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
-import { lookupBy, type Db } from './database.js';
+import { lookupBy, transaction, type Db } from './database.js';
 import { accessTokens, grants, users } from './schema.js';
 
 export interface User {
@@ -149,7 +149,7 @@ export function userRepository(db: Db): UserRepository {
       return db.select().from(users).orderBy(users.createdAt).all().map(toUser);
     },
     async delete(sub) {
-      return db.transaction((tx) => {
+      return transaction(db, (tx) => {
         const ofPerson = tx.select({ id: grants.id }).from(grants).where(eq(grants.userId, sub));
         tx.update(accessTokens).set({ grantId: null }).where(inArray(accessTokens.grantId, ofPerson)).run();
         return tx.delete(users).where(eq(users.id, sub)).run().changes === 1;
