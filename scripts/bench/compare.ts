@@ -7,7 +7,7 @@
  *   npm run bench -- compare            # writes scripts/bench/results.md and results.svg
  *   npm run bench -- compare --quick    # CI: short, one repetition, fails only on errors
  *   npm run bench -- compare --only=jwks,sign-in
- *   npm run bench -- compare --workers  # and Tessera with TESSERA_WORKERS=2 on the SSO and grant scenarios
+ *   npm run bench -- compare --workers  # and Tessera with TESSERA_WORKERS=2 on the SSO, grant and sign-in scenarios
  *   npm run bench -- compare --baseline=DIR  # and the build of another checkout, on the same scenarios
  *
  * BENCH_MS (window per contender and repetition, default 5000) and BENCH_ROUNDS (repetitions,
@@ -48,11 +48,11 @@ import { mdTable } from './lib/markdown.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-/** Adds Tessera with TESSERA_WORKERS=2 to the SSO and grant scenarios. */
+/** Adds Tessera with TESSERA_WORKERS=2 to the SSO, grant and sign-in scenarios. */
 const workers = args.includes('--workers');
 const CLUSTER = 'Tessera, 2 workers';
 /**
- * Another checkout of Tessera, built (its `idp/dist`), added to the SSO and grant scenarios: a
+ * Another checkout of Tessera, built (its `idp/dist`), added to the SSO, grant and sign-in scenarios: a
  * change measured before and after in one run, under the same load.
  */
 const baselineDir = args.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
@@ -198,7 +198,7 @@ async function main(): Promise<number> {
 
   // ---- Each user signs in once at each issuer: a browser with a session, and a refresh token ----
   const sides = [provider, tessera];
-  /** The sides of the SSO and grant scenarios: the cluster and the baseline too, when asked for. */
+  /** The sides of the SSO, grant and sign-in scenarios: the cluster and the baseline too, when asked for. */
   const grantSides = [...sides, ...(cluster ? [cluster] : []), ...(baseline ? [baseline] : [])];
   const jars = new Map(grantSides.map((s) => [s, Array.from({ length: USERS }, freshJar)]));
   const refreshTokens = new Map<IssuerUnderTest, string[]>();
@@ -352,7 +352,7 @@ async function main(): Promise<number> {
       id: 'sign-in',
       title: 'Password sign-in',
       op: 'a new browser: authorize → sign-in form → credentials (one argon2id verify) → code',
-      contenders: [...sides.map((side) => of(side, signIn(side))), rawArgon2],
+      contenders: [...grantSides.map((side) => of(side, signIn(side))), rawArgon2],
     },
   ].filter((s) => !only || only.includes(s.id));
   const unknown = only?.filter((id) => !scenarios.some((s) => s.id === id)) ?? [];
