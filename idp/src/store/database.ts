@@ -124,8 +124,8 @@ const runners = new WeakMap<Database.Database, Runner>();
  * it throws, a savepoint when already inside one. `work` is synchronous (better-sqlite3 refuses a
  * promise), and its statements run on `db` itself, the same connection. Drizzle's own
  * `db.transaction` builds a transaction object with a query builder for every table of the
- * schema on each call, about 13 µs, as much as a commit's other work; better-sqlite3's wrapper,
- * made once per connection, costs under 1 µs.
+ * schema on each call, about 13 µs; better-sqlite3's wrapper, made once per connection, costs
+ * under 1 µs.
  */
 export function transaction<T>(db: Db, work: (tx: Db) => T, options: TransactionOptions = {}): T {
   const client = db.$client;
