@@ -135,7 +135,8 @@ describe('three issuer nodes on PostgreSQL behind nginx, under load', () => {
     await sleep(3000);
     const failuresAfterKill = running.outcomes.filter((o) => o.at >= killedAt && o.status !== 200);
     // Each person has one request in flight at most: only those on the dead node may fail.
-    expect(failuresAfterKill.length).toBeLessThanOrEqual(PEOPLE);
+    const seen = failuresAfterKill.map((o) => `${o.status} at +${o.at - killedAt} ms`).join(', ');
+    expect(failuresAfterKill.length, seen).toBeLessThanOrEqual(PEOPLE);
     expect(failuresAfterKill.every((o) => o.status === 502 || o.status === 0)).toBe(true);
     await victim.restart();
     await sleep(1500);
