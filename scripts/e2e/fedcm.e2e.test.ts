@@ -34,17 +34,16 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `fedcm-${name}.png`), fullPage: true });
 }
 
-/** A fresh browser profile (its own temporary folder), closed and removed by `close`. */
-async function freshProfile(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/** Runs `journey` in a fresh browser profile (its own temporary folder), closed and removed after. */
+async function withFreshProfile(journey: (context: BrowserContext) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-fedcm-profile-'));
   const context = await launchProfile(dir);
-  return {
-    context,
-    async close() {
-      await context.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  try {
+    await journey(context);
+  } finally {
+    await context.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The FedCM dialogs a tab shows, as the DevTools protocol reports them, and a way to answer them. */
@@ -144,9 +143,31 @@ async function signInToAppAWithTheChooser(
   return { fedcm, dialog };
 }
 
-/** Forgets app A's own cookies (its session), as after closing the browser: a return visit. */
-async function forgetAppASession(context: BrowserContext): Promise<void> {
+/**
+ * A return visit to app A: its own cookies (its session) forgotten, as after closing the browser,
+ * then its home page again. Returns the dialog the browser shows for it.
+ */
+async function returnToAppA(context: BrowserContext, page: Page, fedcm: FedCmDialogs, appA: string): Promise<Dialog> {
   await context.clearCookies({ domain: 'app-a.localhost' });
+  await page.goto(appA);
+  return fedcm.next();
+}
+
+/** `IdentityCredential.disconnect()` called from `page`: whether the browser resolved or rejected it. */
+function disconnect(
+  page: Page,
+  options: { configURL: string; clientId: string; accountHint: string },
+): Promise<'resolved' | 'rejected'> {
+  return page.evaluate(
+    (o) =>
+      (
+        window as unknown as { IdentityCredential: { disconnect(o: typeof options): Promise<void> } }
+      ).IdentityCredential.disconnect(o).then(
+        () => 'resolved' as const,
+        () => 'rejected' as const,
+      ),
+    options,
+  );
 }
 
 describe('signing in through FedCM', () => {
@@ -154,8 +175,7 @@ describe('signing in through FedCM', () => {
 
   it('signs in to app A with the dialog, reaches app B by single sign-on, and signs out of both at once', async () => {
     const { appA, appB, issuer } = world.current.stack.urls;
-    const { context, close } = await freshProfile();
-    try {
+    await withFreshProfile(async (context) => {
       const csp = cspViolations(context);
       const seen = watchPages(context);
       const a = await context.newPage();
@@ -196,84 +216,53 @@ describe('signing in through FedCM', () => {
       expect(await a.locator('#status').textContent()).toBe('Signed out');
       expect(fedcmA.shown).toEqual([]);
       expect(csp).toEqual([]);
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('re-authenticates automatically on a return visit to app A (passive, mediation optional)', async () => {
     const { appA, issuer } = world.current.stack.urls;
-    const { context, close } = await freshProfile();
-    try {
+    await withFreshProfile(async (context) => {
       const a = await context.newPage();
       const { fedcm } = await signInToAppAWithTheChooser(context, a, { issuer, appA });
-      await forgetAppASession(context);
-      await a.goto(appA);
-      const dialog = await fedcm.next();
+      const dialog = await returnToAppA(context, a, fedcm, appA);
       expect(dialog.dialogType).toBe('AutoReauthn');
       expect(dialog.accounts.map((a) => [a.email, a.loginState])).toEqual([['alice@example.com', 'SignIn']]);
       // Nobody clicks: the browser completes it by itself.
       await waitForStatus(a, ALICE, 20_000);
       await screenshot(a, 'app-a-auto-reauthenticated');
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('disconnects app A, after which the dialog offers to sign up again', async () => {
     const { appA, issuer } = world.current.stack.urls;
-    const { context, close } = await freshProfile();
-    try {
+    await withFreshProfile(async (context) => {
       const a = await context.newPage();
       const { fedcm } = await signInToAppAWithTheChooser(context, a, { issuer, appA });
       // Connected: a return visit is a sign-in, completed by the browser itself.
-      await forgetAppASession(context);
-      await a.goto(appA);
-      const returning = await fedcm.next();
+      const returning = await returnToAppA(context, a, fedcm, appA);
       expect([returning.dialogType, returning.accounts.map((account) => account.loginState)]).toEqual([
         'AutoReauthn',
         ['SignIn'],
       ]);
       await waitForStatus(a, ALICE, 20_000);
 
-      const configURL = await configUrl(issuer);
-      await a.evaluate(
-        (options) =>
-          (
-            window as unknown as { IdentityCredential: { disconnect(o: typeof options): Promise<void> } }
-          ).IdentityCredential.disconnect(options),
-        { configURL, clientId: 'app-a', accountHint: 'alice@example.com' },
-      );
+      const connection = { configURL: await configUrl(issuer), clientId: 'app-a', accountHint: 'alice@example.com' };
+      expect(await disconnect(a, connection)).toBe('resolved');
       // Disconnected once: a second disconnect has nothing left to forget and rejects.
-      const again = await a.evaluate(
-        (options) =>
-          (
-            window as unknown as { IdentityCredential: { disconnect(o: typeof options): Promise<void> } }
-          ).IdentityCredential.disconnect(options).then(
-            () => 'resolved',
-            () => 'rejected',
-          ),
-        { configURL, clientId: 'app-a', accountHint: 'alice@example.com' },
-      );
-      expect(again).toBe('rejected');
+      expect(await disconnect(a, connection)).toBe('rejected');
 
-      await forgetAppASession(context);
-      await a.goto(appA);
       // No automatic re-authentication: the chooser again, the account a sign-up again.
-      const dialog = await fedcm.next();
+      const dialog = await returnToAppA(context, a, fedcm, appA);
       expect(dialog.dialogType).toBe('AccountChooser');
       expect(dialog.accounts.map((a) => a.loginState)).toEqual(['SignUp']);
       await screenshot(a, 'app-a-after-disconnect');
       await chooseAlice(fedcm, dialog, a);
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('signed out at the issuer: the button opens the issuer’s sign-in pop-up, and comes back signed in', async () => {
     const { appA, issuer } = world.current.stack.urls;
-    const { context, close } = await freshProfile();
-    try {
+    await withFreshProfile(async (context) => {
       const csp = cspViolations(context);
       const a = await context.newPage();
       const fedcm = await watchFedCm(context, a);
@@ -296,15 +285,12 @@ describe('signing in through FedCM', () => {
       await settleDialogs(fedcm, a);
       await screenshot(a, 'app-a-signed-in-after-pop-up');
       expect(csp).toEqual([]);
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('falls back to the redirect flow when the person closes the dialog', async () => {
     const { appA, issuer } = world.current.stack.urls;
-    const { context, close } = await freshProfile();
-    try {
+    await withFreshProfile(async (context) => {
       const seen = watchPages(context);
       const a = await context.newPage();
       const visited = navigations(a);
@@ -327,15 +313,12 @@ describe('signing in through FedCM', () => {
       expect(visited.some((url) => url.startsWith(`${issuer}/authorize`))).toBe(true);
       expect(seen.passwordPages.length).toBe(passwordPages);
       await screenshot(a, 'app-a-signed-in-by-the-fallback');
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('signs in to app B through FedCM from its page, then re-authenticates it automatically', async () => {
     const { appB, issuer } = world.current.stack.urls;
-    const { context, close } = await freshProfile();
-    try {
+    await withFreshProfile(async (context) => {
       const csp = cspViolations(context);
       const b = await context.newPage();
       const visited = navigations(b);
@@ -371,9 +354,7 @@ describe('signing in through FedCM', () => {
       expect(visited.slice(visitedBeforeReload)).toEqual([`${appB}/`]);
       await screenshot(b, 'app-b-auto-reauthenticated');
       expect(csp).toEqual([]);
-    } finally {
-      await close();
-    }
+    });
   });
 });
 
