@@ -6,6 +6,7 @@
 import { createServer, request, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { keepIdleConnections } from '@tessera/shared/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { servePublishedDocuments } from '../src/http/published-documents.js';
 import { withRequestIds } from '../src/http/request-id.js';
@@ -51,6 +52,8 @@ function send(url: string, method: string, path: string, headers: [string, strin
 
 async function listen(listener: RequestListener): Promise<{ server: Server; url: string }> {
   const server = createServer(listener);
+  // As the issuer's server holds idle connections (and advertises it in Keep-Alive).
+  keepIdleConnections(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }

@@ -5,6 +5,8 @@
 export * from './http/loopback-fetch.js';
 // Start-up failures, client errors and SIGINT / SIGTERM, the same for every server process.
 export * from './http/run-server.js';
+// Idle keep-alive connections held longer than the proxies in front hold theirs.
+export * from './http/keep-alive.js';
 export * from './jwks/node-signatures.js';
 // DPoP proofs checked with node:crypto, synchronously (verifyDPoPProof's `crypto`).
 export * from './verify/node-dpop-crypto.js';

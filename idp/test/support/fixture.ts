@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
 import { silentLogger, type Clock } from '@tessera/shared';
+import { keepIdleConnections } from '@tessera/shared/node';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createIssuer, type Issuer, type IssuerOptions } from '../../src/issuer.js';
 import { registerClient, registerResource, registerUser, type ClientInput } from '../../src/protocol/registration.js';
@@ -49,6 +50,9 @@ export interface StartOptions {
 export async function startIssuer(options: StartOptions = {}): Promise<RunningIssuer> {
   const database = options.database ?? (await freshDatabase());
   const server: Server = createServer();
+  // As the issuer's process serves (runServer). With Node's 5 s, a test that works in process
+  // for longer than that could send its next request down a connection the server is closing.
+  keepIdleConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject); // a given port may be taken
     server.listen(options.port ?? 0, '127.0.0.1', resolve);

@@ -6,6 +6,7 @@
 import type { Server } from 'node:net';
 import { ConfigError } from '../config/env.js';
 import { answerClientErrors } from './client-errors.js';
+import { keepIdleConnections } from './keep-alive.js';
 
 /** A listening server, and what to release once it has closed (awaited, within the grace time). */
 export interface StartedServer {
@@ -26,6 +27,8 @@ export function runServer(name: string, start: () => StartedServer | Promise<Sta
     .then(
       ({ server, onClose }) => {
         answerClientErrors(server);
+        // An HTTP/1.1 server (what every Tessera server is); net.Server has no keep-alive.
+        if ('keepAliveTimeout' in server) keepIdleConnections(server as Server & { keepAliveTimeout: number });
         const stop = () => {
           server.close(() => {
             // A database pool's connections end cleanly rather than being cut by the exit.
