@@ -5,6 +5,7 @@
  * location (test/support/databases.ts); a behaviour that differs between the engines is a bug.
  * `npx vitest run --project postgres test/foo.test.ts` runs one file on one engine.
  */
+import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig, mergeConfig } from 'vitest/config';
 import base from '../vitest.base.js';
 
@@ -46,6 +47,9 @@ export default mergeConfig(
     // config's: without @tessera/source, @tessera/shared would resolve to a dist that need not exist.
     environments: { __vitest__: { resolve: { conditions: ['@tessera/source', 'node'] } } },
     test: {
+      // Two files at a time even on two cores (vitest's default there is one): a file spends much
+      // of its time waiting on argon2's threads, a child process or PostgreSQL, not on its own CPU.
+      maxWorkers: Math.max(2, availableParallelism() - 1),
       projects: [
         { extends: true, test: { name: 'sqlite', env: { TESSERA_TEST_ENGINE: 'sqlite' } } },
         {
