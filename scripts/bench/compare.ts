@@ -8,7 +8,7 @@
  *   npm run bench -- compare --quick    # CI: short, one repetition, fails only on errors
  *   npm run bench -- compare --only=jwks,sign-in
  *   npm run bench -- compare --workers  # and Tessera with TESSERA_WORKERS=2 on the SSO, grant and sign-in scenarios
- *   npm run bench -- compare --baseline=DIR  # and the build of another checkout, on the same scenarios
+ *   npm run bench -- compare --baseline=DIR  # and the build of another checkout (every scenario but JWKS revalidation)
  *
  * BENCH_MS (window per contender and repetition, default 5000) and BENCH_ROUNDS (repetitions,
  * default 5) lengthen or shorten a full run. The goal (docs/architecture.md, "Performance
@@ -303,6 +303,7 @@ async function main(): Promise<number> {
       contenders: [
         of(provider, get(provider.http, '/jwks', 200)),
         of(tessera, get(tessera.http, '/jwks', 200)),
+        ...(baseline ? [of(baseline, get(baseline.http, '/jwks', 200))] : []),
         {
           name: 'floor: bare node:http, precomputed buffer',
           server: floorServer,
@@ -328,7 +329,9 @@ async function main(): Promise<number> {
       id: 'discovery',
       title: 'Discovery',
       op: 'GET /.well-known/openid-configuration',
-      contenders: sides.map((side) => of(side, get(side.http, '/.well-known/openid-configuration', 200))),
+      contenders: [...sides, ...(baseline ? [baseline] : [])].map((side) =>
+        of(side, get(side.http, '/.well-known/openid-configuration', 200)),
+      ),
     },
     {
       id: 'sso-visit',
