@@ -60,10 +60,6 @@ export class HttpClient {
       body: new URLSearchParams(form).toString(),
     });
   }
-
-  close(): Promise<void> {
-    return this.pool.destroy();
-  }
 }
 
 /** A browser's cookies for one origin. Paths are ignored: the issuers here never reuse a name across paths. */
