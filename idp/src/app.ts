@@ -5,7 +5,7 @@
 import { type Context, Hono } from 'hono';
 import { routePath } from 'hono/route';
 import { OAuthError, parseUrlencoded } from '@tessera/shared';
-import { requestLimits, securityHeaders } from '@tessera/shared/node';
+import { renderPage, requestLimits, securityHeaders } from '@tessera/shared/node';
 import type { IssuerContext } from './context.js';
 import { LIMITS, readParams } from './protocol/params.js';
 import { accountRoutes } from './routes/account.js';
@@ -35,6 +35,7 @@ import { statusListRoutes } from './routes/status-list.js';
 import { tokenRoutes } from './routes/token.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import type { Env } from './http/env.js';
+import { requestContext } from './http/request-context.js';
 import { isStoreUnavailable } from './store/index.js';
 import { errorPage } from './views/pages.js';
 
@@ -109,7 +110,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
 
   app.notFound((c) =>
     wantsHtml(c.req.header('accept'))
-      ? c.html(errorPage('Not found', 'not_found', 'There is no page at this address.'), 404)
+      ? renderPage(c, () => errorPage('Not found', 'not_found', 'There is no page at this address.'), 404)
       : c.json({ error: 'not_found' }, 404),
   );
 
@@ -118,7 +119,7 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     if (err instanceof OAuthError && err.status < 500) {
       c.header('Cache-Control', 'no-store');
       return wantsHtml(c.req.header('accept'))
-        ? c.html(errorPage('Bad request', err.error, err.description), err.status)
+        ? renderPage(c, () => errorPage('Bad request', err.error, err.description), err.status)
         : c.json(err.toJSON(), err.status);
     }
     // The database cannot serve for now (unreachable, restarting, a lock held past its timeout):
@@ -126,16 +127,30 @@ export function createApp(ctx: IssuerContext): Hono<Env> {
     // §4.1.2.1) — never an answer from what this node remembers, which may be stale.
     if (isStoreUnavailable(err)) {
       ctx.metrics.databaseErrors.inc({ site: 'request' });
-      ctx.log.warn('store.unavailable', { path: c.req.path, error: err instanceof Error ? err.message : String(err) });
+      requestContext(c, ctx).log.warn('store.unavailable', {
+        path: c.req.path,
+        error: err instanceof Error ? err.message : String(err),
+      });
       c.header('Cache-Control', 'no-store');
       c.header('Retry-After', '1');
       return wantsHtml(c.req.header('accept'))
-        ? c.html(errorPage('Temporarily unavailable', 'temporarily_unavailable', 'Please try again in a moment.'), 503)
+        ? renderPage(
+            c,
+            () => errorPage('Temporarily unavailable', 'temporarily_unavailable', 'Please try again in a moment.'),
+            503,
+          )
         : c.json({ error: 'temporarily_unavailable', error_description: 'try again in a moment' }, 503);
     }
-    ctx.log.error('unhandled', { path: c.req.path, error: err instanceof Error ? err.stack : String(err) });
+    requestContext(c, ctx).log.error('unhandled', {
+      path: c.req.path,
+      error: err instanceof Error ? err.stack : String(err),
+    });
     return wantsHtml(c.req.header('accept'))
-      ? c.html(errorPage('Something went wrong', 'server_error', 'The server could not complete this request.'), 500)
+      ? renderPage(
+          c,
+          () => errorPage('Something went wrong', 'server_error', 'The server could not complete this request.'),
+          500,
+        )
       : c.json({ error: 'server_error', error_description: 'the server could not complete this request' }, 500);
   });
 

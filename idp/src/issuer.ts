@@ -19,7 +19,7 @@ import { openStore, type Store } from './store/index.js';
 import { StatusLists } from './status-list/status-lists.js';
 import type { Env } from './http/env.js';
 import { servePublishedDocuments } from './http/published-documents.js';
-import { requestScopedLogger, withRequestIds } from './http/request-id.js';
+import { withRequestIds } from './http/request-id.js';
 import { IssuerMetrics } from './metrics/metrics.js';
 import { Mailer } from './mail/mailer.js';
 
@@ -85,8 +85,8 @@ export async function prepareDatabase(config: Config, options: Pick<IssuerOption
 
 export async function createIssuer(config: Config, options: IssuerOptions = {}): Promise<Issuer> {
   const clock = options.clock ?? systemClock;
-  // Lines written while a request is served carry its id (http/request-id.ts).
-  const log = requestScopedLogger(options.log ?? createLogger('idp'));
+  // Lines the routes' protocol code writes for a request carry its id (http/request-context.ts).
+  const log = options.log ?? createLogger('idp');
   const metrics = new IssuerMetrics({ processMetrics: config.metrics !== undefined });
   const store = await openStore(config.database, { poolSize: config.databasePool, log });
   try {

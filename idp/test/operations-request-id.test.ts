@@ -73,6 +73,26 @@ describe('request ids, no proxy trusted', () => {
       expect(lines.map((line) => line.event)).toEqual(['sign_in.failed']);
     }
   });
+
+  it("puts the id in the token endpoint's line about a refused client assertion", async () => {
+    const res = await fetch(`${idp.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: fx.confidential.id,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: 'not-a-jwt',
+      }),
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_client');
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(UUID);
+    expect(logged.lines.filter((line) => line.request_id === id).map((line) => line.event)).toEqual([
+      'client_auth.assertion_refused',
+    ]);
+  });
 });
 
 describe('request ids behind a trusted proxy', () => {

@@ -12,8 +12,8 @@ export * from './jwks/node-signatures.js';
 export * from './verify/node-dpop-crypto.js';
 // The servers' logger: pino, one JSON line per event on stderr.
 export * from './log/pino-logger.js';
-// Response headers with a per-response CSP nonce (AsyncLocalStorage, node:crypto), and the HTML
-// pages that carry it (hono/html at run time).
+// Response headers with a per-response CSP nonce (node:crypto), and the HTML pages that carry it
+// (hono/html at run time), rendered with renderPage.
 export * from './hono/security-headers.js';
 export * from './hono/html-page.js';
 // Body, header and query limits for every request (hono/body-limit at run time).

@@ -6,6 +6,7 @@
  */
 import type { Context, ErrorHandler } from 'hono';
 import { OAuthError } from '@tessera/shared';
+import { renderPage } from '@tessera/shared/node';
 import { RedirectableAuthorizationError } from '../protocol/authorization-request.js';
 import { errorRedirect } from '../protocol/authorization-response.js';
 import { InvalidClientError } from '../protocol/client-auth.js';
@@ -74,8 +75,9 @@ export function authorizationEndpointErrors(issuer: string): ErrorHandler<Env> {
     if (err instanceof RedirectableAuthorizationError) return redirectToClient(c, issuer, err);
     if (!(err instanceof OAuthError)) throw err;
     // An unknown client is invalid_client, yet no client authenticated here: a 401 would ask for credentials.
-    return c.html(
-      errorPage('This sign-in request cannot be completed', err.error, err.description),
+    return renderPage(
+      c,
+      () => errorPage('This sign-in request cannot be completed', err.error, err.description),
       err.status === 401 ? 400 : err.status,
     );
   };
@@ -99,18 +101,20 @@ export function signInErrors(issuer: string): ErrorHandler<Env> {
  */
 export const endSessionErrors: ErrorHandler<Env> = (err, c) => {
   if (!(err instanceof LogoutRequestError)) throw err;
-  return c.html(errorPage('This sign-out request cannot be completed', err.error, err.description), 400);
+  return renderPage(c, () => errorPage('This sign-out request cannot be completed', err.error, err.description), 400);
 };
 
 /** The account page: a device that is not this person's signed-in one is not found, whatever the reason. */
 export const accountErrors: ErrorHandler<Env> = (err, c) => {
   if (!(err instanceof DeviceNotFound)) throw err;
-  return c.html(
-    errorPage(
-      'Device not found',
-      'not_found',
-      'This device is not signed in to your account, or it has already been signed out.',
-    ),
+  return renderPage(
+    c,
+    () =>
+      errorPage(
+        'Device not found',
+        'not_found',
+        'This device is not signed in to your account, or it has already been signed out.',
+      ),
     404,
   );
 };

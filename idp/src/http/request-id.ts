@@ -1,11 +1,11 @@
 /**
- * A request id per HTTP request: in the `X-Request-Id` response header and in every log line
- * written while the request is served, so an operator can follow one request through the log and
- * a client can quote it. A proxy we trust (TESSERA_TRUST_PROXY, client-address.ts) may have given
- * the request its id already, which is then kept, so its log and ours line up; from anyone else
- * the header is ignored — a client could otherwise make lines of other requests look like its own.
+ * A request id per HTTP request: in the `X-Request-Id` response header and in the log lines
+ * written for the request (request-context.ts), so an operator can follow one request through the
+ * log and a client can quote it. A proxy we trust (TESSERA_TRUST_PROXY, client-address.ts) may
+ * have given the request its id already, which is then kept, so its log and ours line up; from
+ * anyone else the header is ignored — a client could otherwise make lines of other requests look
+ * like its own.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Logger } from '@tessera/shared';
@@ -20,7 +20,12 @@ export const REQUEST_ID_HEADER = 'x-request-id';
  */
 const ACCEPTED_ID = /^[A-Za-z0-9._:+=/~-]{1,128}$/;
 
-const current = new AsyncLocalStorage<string>();
+/**
+ * The id of each request being served, by its Node request: found from the request's Hono context
+ * (`c.env.incoming`). An AsyncLocalStorage would find it from anywhere, but on Node 20 it runs a
+ * hook on every promise of every request: about a tenth of a token request's CPU.
+ */
+const served = new WeakMap<IncomingMessage, string>();
 
 /** The request id of `req`: the trusted proxy's when it sent a well-formed one, else a new one. */
 export function requestIdOf(req: IncomingMessage, trusted: TrustedProxies): string {
@@ -30,24 +35,26 @@ export function requestIdOf(req: IncomingMessage, trusted: TrustedProxies): stri
   return randomUUID();
 }
 
-/** Serves each request under its id: the response header set first, the id known to the logger. */
+/** Serves each request under its id: the response header set first, the id kept for its logger. */
 export function withRequestIds(trusted: TrustedProxies, listener: RequestListener): RequestListener {
   return function requestIds(req, res) {
     const id = requestIdOf(req, trusted);
     res.setHeader(REQUEST_ID_HEADER, id);
-    current.run(id, listener, req, res);
+    served.set(req, id);
+    listener(req, res);
   };
 }
 
-/** `log`, with the id of the request being served (if any) in each line as `request_id`. */
-export function requestScopedLogger(log: Logger): Logger {
-  const withId = (fields: Record<string, unknown> | undefined) => {
-    const id = current.getStore();
-    return id === undefined ? fields : { request_id: id, ...fields };
-  };
+/** The id `withRequestIds` gave `req`; none for a request it did not serve (a test's `app.request`). */
+export function servedRequestId(req: IncomingMessage | undefined): string | undefined {
+  return req && served.get(req);
+}
+
+/** `log`, with the request id `id` in each line as `request_id`. */
+export function withRequestId(log: Logger, id: string): Logger {
   return {
-    info: (event, fields) => log.info(event, withId(fields)),
-    warn: (event, fields) => log.warn(event, withId(fields)),
-    error: (event, fields) => log.error(event, withId(fields)),
+    info: (event, fields) => log.info(event, { request_id: id, ...fields }),
+    warn: (event, fields) => log.warn(event, { request_id: id, ...fields }),
+    error: (event, fields) => log.error(event, { request_id: id, ...fields }),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import { ISSUER_PATHS } from '@tessera/shared';
+import { renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import { clearSessionCookie } from '../http/cookies.js';
@@ -27,7 +28,9 @@ export function accountDeletionRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     const who = await signedIn(ctx, c);
     if (who instanceof Response) return who;
-    return c.html(deleteAccountPage({ ...who, email: who.user.email, again: c.req.query(INTERRUPTED_CHANGE) === '1' }));
+    return renderPage(c, () =>
+      deleteAccountPage({ ...who, email: who.user.email, again: c.req.query(INTERRUPTED_CHANGE) === '1' }),
+    );
   });
 
   app.post(DELETE_PATH, async function deleteAccountRoute(c) {
@@ -36,7 +39,7 @@ export function accountDeletionRoutes(ctx: IssuerContext): Hono<Env> {
     if (read instanceof Response) return read;
     const { session, form, user, csrfToken } = read;
     const refused = (error: string, status: 400 | 401 | 429) =>
-      c.html(deleteAccountPage({ csrfToken, email: user.email, error }), status);
+      renderPage(c, () => deleteAccountPage({ csrfToken, email: user.email, error }), status);
     // The typed confirmation first: a slip of the mouse deletes nothing and costs no attempt.
     if (normalizeEmail((form.get('confirm_email') ?? '').slice(0, 320)) !== user.email)
       return refused(`To delete your account, type your email address, ${user.email}, in the box.`, 400);
@@ -58,7 +61,7 @@ export function accountDeletionRoutes(ctx: IssuerContext): Hono<Env> {
 
   app.get(DELETED_PATH, async function showAccountDeleted(c) {
     noStore(c);
-    return c.html(accountDeletedPage());
+    return renderPage(c, () => accountDeletedPage());
   });
 
   return app;

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { ISSUER_PATHS } from '@tessera/shared';
+import { renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { deviceOf } from '../http/device.js';
 import { safeEqual } from '../crypto/digest.js';
@@ -52,9 +53,9 @@ const TOTP_PATH = `${ISSUER_PATHS.account}/totp`;
 const CODE_REFUSED = 'That code is not right. Check the time on your device, and enter the code the app shows now.';
 
 /** The enrolment page: the otpauth URI as a QR code, an SVG rendered here (no third-party service). */
-async function enrolmentPage(enrolment: TotpEnrolment, csrfToken: string, error?: string): Promise<string> {
+async function enrolmentPage(enrolment: TotpEnrolment, csrfToken: string, error?: string): Promise<() => string> {
   const qrSvg = await QRCode.toString(enrolment.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
-  return totpEnrolmentPage({ csrfToken, qrSvg, secret: enrolment.secret, ...(error ? { error } : {}) });
+  return () => totpEnrolmentPage({ csrfToken, qrSvg, secret: enrolment.secret, ...(error ? { error } : {}) });
 }
 
 /** Session ids are randomId(): 22 base64url characters. Anything else names no device. */
@@ -124,7 +125,7 @@ export function accountRoutes(ctx: IssuerContext): Hono<Env> {
     const passkeys = passkeysSection({ csrfToken, passkeys: await listPasskeys(ctx, session) });
     const factors = await secondFactorsOf(ctx, user.sub);
     const email = emailSection({ email: user.email, verified: user.emailVerified, csrfToken });
-    return c.html(
+    return renderPage(c, () =>
       accountPage({
         displayName: user.displayName,
         email: user.email,
@@ -150,7 +151,7 @@ export function accountRoutes(ctx: IssuerContext): Hono<Env> {
     const enrolment = (await pendingTotpEnrolment(ctx, user)) ?? (await startTotpEnrolment(ctx, user));
     // Already active: it must be removed before another is enrolled.
     if (!enrolment) return c.redirect(ISSUER_PATHS.account, 303);
-    return c.html(await enrolmentPage(enrolment, accountCsrfToken(secret!)));
+    return renderPage(c, await enrolmentPage(enrolment, accountCsrfToken(secret!)));
   });
 
   app.post(`${TOTP_PATH}/confirm`, async function confirmTotp(c) {
@@ -164,14 +165,15 @@ export function accountRoutes(ctx: IssuerContext): Hono<Env> {
       const enrolment = await pendingTotpEnrolment(ctx, user);
       if (!enrolment) return c.redirect(ISSUER_PATHS.account, 303);
       const csrfToken = accountCsrfToken(readSessionCookie(c, ctx.config)!);
-      return c.html(await enrolmentPage(enrolment, csrfToken, CODE_REFUSED), 401);
+      return renderPage(c, await enrolmentPage(enrolment, csrfToken, CODE_REFUSED), 401);
     }
     // The code proved the authenticator: this session now has both factors (a new secret too).
     const stepped = await addFactorToSession(ctx, session, ['otp']);
     setSessionCookie(c, ctx.config, stepped.secret);
     await endOthersIfAsked(c, form, stepped.session);
     // Recovery codes come with it, shown this once, for the day the authenticator is lost.
-    return c.html(recoveryCodesPage({ codes: await regenerateRecoveryCodes(ctx, stepped.session, ip) }));
+    const codes = await regenerateRecoveryCodes(ctx, stepped.session, ip);
+    return renderPage(c, () => recoveryCodesPage({ codes }));
   });
 
   app.post(`${TOTP_PATH}/remove`, async function removeTotpRoute(c) {
@@ -191,7 +193,7 @@ export function accountRoutes(ctx: IssuerContext): Hono<Env> {
     const { session, form } = checked;
     const codes = await regenerateRecoveryCodes(ctx, session, deviceOf(c, ctx.config).ip);
     await endOthersIfAsked(c, form, session);
-    return c.html(recoveryCodesPage({ codes }));
+    return renderPage(c, () => recoveryCodesPage({ codes }));
   });
 
   app.post(`${ISSUER_PATHS.account}/devices/:sid/end`, async function signOutDevice(c) {
@@ -218,7 +220,7 @@ export function accountRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     // Someone still signed in here has nothing signed out to be told about.
     if (await findActiveSession(ctx, readSessionCookie(c, ctx.config))) return c.redirect(ISSUER_PATHS.account, 303);
-    return c.html(signedOutPage());
+    return renderPage(c, () => signedOutPage());
   });
 
   return app;

@@ -64,6 +64,7 @@ import {
   type UserNotice,
 } from '../views/admin-pages.js';
 import { INTERRUPTED_CHANGE, requireFreshSignIn, signInFirst } from './fresh-sign-in.js';
+import { renderPage } from '@tessera/shared/node';
 
 /**
  * The console's form token: bound to the session cookie's secret, so only a page served to this
@@ -77,18 +78,21 @@ export const adminFormToken = (sessionSecret: string) =>
 const SUB = /^[A-Za-z0-9_-]{1,64}$/;
 
 const notAdmin = (c: Context<Env>) =>
-  c.html(consoleRefusalPage('Not allowed', 'The admin console is for administrators only.'), 403);
+  renderPage(c, () => consoleRefusalPage('Not allowed', 'The admin console is for administrators only.'), 403);
 
 const refusedForm = (c: Context<Env>) =>
-  c.html(
-    consoleRefusalPage(
-      'Request refused',
-      'This form was not sent from this console, or it has expired. Reload the page and try again.',
-    ),
+  renderPage(
+    c,
+    () =>
+      consoleRefusalPage(
+        'Request refused',
+        'This form was not sent from this console, or it has expired. Reload the page and try again.',
+      ),
     403,
   );
 
-const noSuchClient = (c: Context<Env>) => c.html(consoleRefusalPage('Not found', 'There is no such client.'), 404);
+const noSuchClient = (c: Context<Env>) =>
+  renderPage(c, () => consoleRefusalPage('Not found', 'There is no such client.'), 404);
 
 /** Client ids as registration accepts them (RFC 3986 unreserved characters). */
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
@@ -113,7 +117,8 @@ function clientFormValues(form: Params): ClientFormValues {
   };
 }
 
-const noSuchPerson = (c: Context<Env>) => c.html(consoleRefusalPage('Not found', 'There is no such account.'), 404);
+const noSuchPerson = (c: Context<Env>) =>
+  renderPage(c, () => consoleRefusalPage('Not found', 'There is no such account.'), 404);
 
 interface Admitted extends ConsoleFrame {
   operator: Operator;
@@ -180,7 +185,7 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
   app.get(ADMIN_PATHS.home, async function showConsole(c) {
     const admitted = await admit(c, ADMIN_PATHS.home);
     if (admitted instanceof Response) return admitted;
-    return c.html(consoleHomePage(admitted));
+    return renderPage(c, () => consoleHomePage(admitted));
   });
 
   // --- People -------------------------------------------------------------------------------
@@ -189,13 +194,13 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
     const admitted = await admit(c, ADMIN_PATHS.users);
     if (admitted instanceof Response) return admitted;
     const text = c.req.query('q');
-    if (text === undefined || text.trim() === '') return c.html(usersPage(admitted, { text: '' }));
+    if (text === undefined || text.trim() === '') return renderPage(c, () => usersPage(admitted, { text: '' }));
     if (text.length > SEARCH_MAX) {
       const error = `Search for at most ${SEARCH_MAX} characters.`;
-      return c.html(usersPage(admitted, { text: '', error }), 400);
+      return renderPage(c, () => usersPage(admitted, { text: '', error }), 400);
     }
     const { people, more } = await findPeople(ctx, text);
-    return c.html(usersPage(admitted, { text, people, more }));
+    return renderPage(c, () => usersPage(admitted, { text, people, more }));
   });
 
   app.get(`${ADMIN_PATHS.users}/:sub`, async function showUser(c) {
@@ -206,7 +211,8 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
     const done = c.req.query('done');
     const notice = done !== undefined && Object.hasOwn(USER_NOTICES, done) ? USER_NOTICES[done as UserNotice] : '';
     try {
-      return c.html(userPage(admitted, await personOverview(ctx, sub), notice ? { notice } : {}));
+      const overview = await personOverview(ctx, sub);
+      return renderPage(c, () => userPage(admitted, overview, notice ? { notice } : {}));
     } catch (e) {
       if (e instanceof UnknownPerson) return noSuchPerson(c);
       throw e;
@@ -227,7 +233,11 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
         if (e instanceof UnknownPerson) return noSuchPerson(c);
         if (e instanceof SelfChangeRefused) {
           const view = await personOverview(ctx, sub);
-          return c.html(userPage(checked.admitted, view, { error: 'You cannot disable your own account.' }), 409);
+          return renderPage(
+            c,
+            () => userPage(checked.admitted, view, { error: 'You cannot disable your own account.' }),
+            409,
+          );
         }
         throw e;
       }
@@ -263,11 +273,11 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
     };
     try {
       const { events, older } = await auditQuery(ctx, { ...values, before: c.req.query('before') ?? '' });
-      return c.html(auditPage(admitted, { values, events, ...(older ? { older } : {}) }));
+      return renderPage(c, () => auditPage(admitted, { values, events, ...(older ? { older } : {}) }));
     } catch (e) {
       if (!(e instanceof AuditQueryError)) throw e;
       const shown = { values, events: [], error: e.message };
-      return c.html(auditPage(admitted, shown), 400);
+      return renderPage(c, () => auditPage(admitted, shown), 400);
     }
   });
 
@@ -281,7 +291,8 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
     status: 200 | 400 = 200,
   ) {
     const clients = await ctx.store.clients.list();
-    return c.html(clientsPage(by, { clients, resources: await ctx.store.resources.list(), ...shown }), status);
+    const resources = await ctx.store.resources.list();
+    return renderPage(c, () => clientsPage(by, { clients, resources, ...shown }), status);
   }
 
   app.get(ADMIN_PATHS.clients, async function listClients(c) {
@@ -317,7 +328,7 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
         admitted.operator,
       );
       // The secret is on this answer alone: no redirect could carry it without storing it.
-      return c.html(clientSecretPage(admitted, client, secret));
+      return renderPage(c, () => clientSecretPage(admitted, client, secret));
     } catch (e) {
       if (!(e instanceof RegistrationError)) throw e;
       return showClients(c, admitted, { values, error: e.message }, 400);
@@ -352,7 +363,8 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
     const client = await namedClient(c);
     if (client instanceof Response) return client;
     const notice = c.req.query('done') === 'updated' ? CLIENT_NOTICES.updated : undefined;
-    return c.html(clientPage(admitted, client, await ctx.store.resources.list(), notice ? { notice } : {}));
+    const resources = await ctx.store.resources.list();
+    return renderPage(c, () => clientPage(admitted, client, resources, notice ? { notice } : {}));
   });
 
   app.post(`${ADMIN_PATHS.clients}/:id`, async function changeClient(c) {
@@ -376,7 +388,7 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
     } catch (e) {
       if (!(e instanceof RegistrationError)) throw e;
       const resources = await ctx.store.resources.list();
-      return c.html(clientPage(checked.admitted, client, resources, { values, error: e.message }), 400);
+      return renderPage(c, () => clientPage(checked.admitted, client, resources, { values, error: e.message }), 400);
     }
     return c.redirect(`${clientPath(client.id)}?done=updated`, 303);
   });
@@ -388,11 +400,11 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
     if (client instanceof Response) return client;
     try {
       const secret = await rotateClientSecret(ctx, client.id, checked.admitted.operator);
-      return c.html(clientSecretPage(checked.admitted, client, secret));
+      return renderPage(c, () => clientSecretPage(checked.admitted, client, secret));
     } catch (e) {
       if (!(e instanceof RegistrationError)) throw e;
       const resources = await ctx.store.resources.list();
-      return c.html(clientPage(checked.admitted, client, resources, { error: e.message }), 409);
+      return renderPage(c, () => clientPage(checked.admitted, client, resources, { error: e.message }), 409);
     }
   });
 
@@ -418,7 +430,7 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
     if (admitted instanceof Response) return admitted;
     const notice = c.req.query('done') === 'rotated' ? 'Rotated: the next key signs from now on.' : undefined;
     const keys = await listSigningKeys(ctx);
-    return c.html(keysPage(admitted, keys, ctx.clock.now(), notice ? { notice } : {}));
+    return renderPage(c, () => keysPage(admitted, keys, ctx.clock.now(), notice ? { notice } : {}));
   });
 
   app.post(`${ADMIN_PATHS.keys}/rotate`, async function rotateKeys(c) {
@@ -430,7 +442,7 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
     } catch (e) {
       if (!(e instanceof KeyRotationError)) throw e;
       const keys = await listSigningKeys(ctx);
-      return c.html(keysPage(checked.admitted, keys, ctx.clock.now(), { error: e.message }), 409);
+      return renderPage(c, () => keysPage(checked.admitted, keys, ctx.clock.now(), { error: e.message }), 409);
     }
     return c.redirect(`${ADMIN_PATHS.keys}?done=rotated`, 303);
   });

@@ -1,7 +1,7 @@
 /** The consent page for third-party clients: the client's name, the scopes, Allow or Deny. */
 import { Hono } from 'hono';
 import { ISSUER_PATHS } from '@tessera/shared';
-import { allowFormRedirectTo } from '@tessera/shared/node';
+import { allowFormRedirectTo, renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import { readSessionCookie } from '../http/cookies.js';
@@ -32,8 +32,8 @@ export function consentRoutes(ctx: IssuerContext): Hono<Env> {
       return c.redirect(pageUrl(question.kind, interaction.id), 302);
     if (question.kind === 'expired') return expiredInteraction(c);
     // Allow or Deny is answered with a redirect to the client (see allowFormRedirectTo).
-    allowFormRedirectTo(question.redirectUri);
-    return c.html(
+    allowFormRedirectTo(c, question.redirectUri);
+    return renderPage(c, () =>
       consentPage({
         interactionId: interaction.id,
         csrfToken: interaction.csrfToken,

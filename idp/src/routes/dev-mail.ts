@@ -7,9 +7,10 @@ import { Hono } from 'hono';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import type { Env } from '../http/env.js';
-import { listOutbox, readOutboxMessage } from '../mail/outbox.js';
+import { listOutbox, readOutboxMessage, type OutboxMessage } from '../mail/outbox.js';
 import { errorPage } from '../views/pages.js';
 import { mailListPage, mailMessagePage } from '../views/mail-pages.js';
+import { renderPage } from '@tessera/shared/node';
 
 export const DEV_MAIL_PATH = '/dev/mail';
 
@@ -21,19 +22,20 @@ export function devMailRoutes(ctx: IssuerContext): Hono<Env> {
 
   app.get(DEV_MAIL_PATH, async function listMail(c) {
     noStore(c);
-    const messages = [];
+    const messages: OutboxMessage[] = [];
     for (const name of await listOutbox(directory)) {
       const message = await readOutboxMessage(directory, name);
       if (message) messages.push(message);
     }
-    return c.html(mailListPage(messages));
+    return renderPage(c, () => mailListPage(messages));
   });
 
   app.get(`${DEV_MAIL_PATH}/:name`, async function showMail(c) {
     noStore(c);
     const message = await readOutboxMessage(directory, c.req.param('name'));
-    if (!message) return c.html(errorPage('Not found', 'not_found', 'There is no such message in the outbox.'), 404);
-    return c.html(mailMessagePage(message, new URL(ctx.config.issuer).origin));
+    if (!message)
+      return renderPage(c, () => errorPage('Not found', 'not_found', 'There is no such message in the outbox.'), 404);
+    return renderPage(c, () => mailMessagePage(message, new URL(ctx.config.issuer).origin));
   });
 
   return app;

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { ISSUER_PATHS } from '@tessera/shared';
+import { renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { safeEqual } from '../crypto/digest.js';
 import { noStore } from '../http/cache-control.js';
@@ -16,6 +17,7 @@ import type { Env } from '../http/env.js';
 import { tokenEndpointErrors } from '../http/error-handlers.js';
 import { readForm } from '../http/forms.js';
 import { isSameOriginForm } from '../http/same-origin.js';
+import { requestContext } from '../http/request-context.js';
 import { startInteraction } from '../protocol/authorize.js';
 import { authenticateClient } from '../protocol/client-auth.js';
 import { decideOnDevice, lookUpUserCode } from '../protocol/device-approval.js';
@@ -37,7 +39,7 @@ export function deviceAuthorizationRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     const params = await readForm(c);
     // §3.1: the client authenticates as at the token endpoint (a public client names itself).
-    const client = await authenticateClient(ctx, c.req.header('authorization'), params);
+    const client = await authenticateClient(requestContext(c, ctx), c.req.header('authorization'), params);
     return c.json(await startDeviceAuthorization(ctx, client, params, deviceOf(c, ctx.config)));
   });
   return app;
@@ -62,7 +64,7 @@ export function devicePageRoutes(ctx: IssuerContext): Hono<Env> {
     const found = await lookUpUserCode(ctx, session, input, deviceOf(c, ctx.config).ip);
     if (found.kind === 'found') {
       const { authorization, client } = found;
-      return c.html(
+      return renderPage(c, () =>
         approveDevicePage({
           csrfToken,
           userEmail,
@@ -79,8 +81,9 @@ export function devicePageRoutes(ctx: IssuerContext): Hono<Env> {
       found.kind === 'throttled'
         ? 'Too many wrong codes. Wait a few minutes, then try again.'
         : 'That code is not valid, or it has expired or been used. Check the code on your device.';
-    return c.html(
-      enterCodePage({ csrfToken, userEmail, error, code: input.slice(0, 16) }),
+    return renderPage(
+      c,
+      () => enterCodePage({ csrfToken, userEmail, error, code: input.slice(0, 16) }),
       found.kind === 'throttled' ? 429 : 400,
     );
   }
@@ -93,7 +96,7 @@ export function devicePageRoutes(ctx: IssuerContext): Hono<Env> {
     if (!session || secret === undefined) return signInFirst(c, input);
     if (input === undefined) {
       const user = await ctx.store.users.findBySub(session.userId);
-      return c.html(enterCodePage({ csrfToken: deviceCsrfToken(secret), userEmail: user?.email ?? '' }));
+      return renderPage(c, () => enterCodePage({ csrfToken: deviceCsrfToken(secret), userEmail: user?.email ?? '' }));
     }
     return pageForCode(c, session, secret, input);
   });
@@ -118,7 +121,7 @@ export function devicePageRoutes(ctx: IssuerContext): Hono<Env> {
     const approve = decision === 'approve';
     if (!(await decideOnDevice(ctx, session, found.authorization, approve, ip)))
       return pageForCode(c, session, secret, input);
-    return c.html(deviceDecidedPage(approve, found.client.name));
+    return renderPage(c, () => deviceDecidedPage(approve, found.client.name));
   });
 
   return app;

@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import { ISSUER_PATHS } from '@tessera/shared';
+import { renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import { deviceOf } from '../http/device.js';
@@ -46,16 +47,16 @@ export function emailChangeRoutes(ctx: IssuerContext): Hono<Env> {
       (read.form.get('new_email') ?? '').slice(0, 400),
       deviceOf(c, ctx.config).ip,
     );
-    if (!result.ok) return c.html(emailChangeRefusedPage({ error: result.message }), 400);
-    return c.html(emailChangeSentPage({ email: result.email }));
+    if (!result.ok) return renderPage(c, () => emailChangeRefusedPage({ error: result.message }), 400);
+    return renderPage(c, () => emailChangeSentPage({ email: result.email }));
   });
 
   app.get(EMAIL_CHANGE_CONFIRM_PATH, async function showConfirmChange(c) {
     noStore(c);
     const token = c.req.query('token');
     if (token === undefined || !(await emailChangeLinkIsGood(ctx, token)))
-      return c.html(deadEmailChangeLinkPage(), 400);
-    return c.html(confirmEmailChangePage({ token }));
+      return renderPage(c, () => deadEmailChangeLinkPage(), 400);
+    return renderPage(c, () => confirmEmailChangePage({ token }));
   });
 
   app.post(EMAIL_CHANGE_CONFIRM_PATH, async function submitConfirmChange(c) {
@@ -63,10 +64,10 @@ export function emailChangeRoutes(ctx: IssuerContext): Hono<Env> {
     const form = await readForm(c);
     if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);
     const result = await confirmEmailChange(ctx, form.get('token'), deviceOf(c, ctx.config).ip);
-    if (result.kind === 'invalid-link') return c.html(deadEmailChangeLinkPage(), 400);
+    if (result.kind === 'invalid-link') return renderPage(c, () => deadEmailChangeLinkPage(), 400);
     if (result.kind === 'taken')
-      return c.html(emailChangeRefusedPage({ error: 'Another account took that address first.' }), 409);
-    return c.html(emailChangedPage({ email: result.email }));
+      return renderPage(c, () => emailChangeRefusedPage({ error: 'Another account took that address first.' }), 409);
+    return renderPage(c, () => emailChangedPage({ email: result.email }));
   });
 
   return app;

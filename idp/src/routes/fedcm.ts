@@ -6,6 +6,7 @@
  */
 import { Hono, type Context, type ErrorHandler } from 'hono';
 import { ISSUER_PATHS, OAuthError } from '@tessera/shared';
+import { renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import { readFedcmCookie, readSessionCookie } from '../http/cookies.js';
@@ -130,7 +131,7 @@ export function fedcmRoutes(ctx: IssuerContext): Hono<Env> {
     if (!user || user.disabledAt !== null) return c.redirect(ISSUER_PATHS.fedcmSignIn, 303);
     // The Login Status API (FedCM): this browser is signed in at the issuer.
     c.header('Set-Login', 'logged-in');
-    return c.html(fedcmSignedInPage({ displayName: user.displayName }));
+    return renderPage(c, () => fedcmSignedInPage({ displayName: user.displayName }));
   });
 
   return app;

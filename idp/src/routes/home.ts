@@ -6,6 +6,7 @@ import { homePage } from '../views/pages.js';
 import { noStore } from '../http/cache-control.js';
 import { readSessionCookie } from '../http/cookies.js';
 import type { Env } from '../http/env.js';
+import { renderPage } from '@tessera/shared/node';
 
 export function homeRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
@@ -13,7 +14,7 @@ export function homeRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     const session = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
     const user = session && (await ctx.store.users.findBySub(session.userId));
-    return c.html(homePage(user ? { displayName: user.displayName, email: user.email } : {}));
+    return renderPage(c, () => homePage(user ? { displayName: user.displayName, email: user.email } : {}));
   });
   return app;
 }

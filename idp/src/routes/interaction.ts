@@ -6,6 +6,7 @@ import type { Interaction } from '../store/index.js';
 import { errorPage } from '../views/pages.js';
 import { readBrowserCookie } from '../http/cookies.js';
 import type { Env } from '../http/env.js';
+import { renderPage } from '@tessera/shared/node';
 
 /** The interaction, if it exists, is unexpired and was started by this browser. */
 export async function findBoundInteraction(
@@ -21,21 +22,25 @@ export async function findBoundInteraction(
 }
 
 export const expiredInteraction = (c: Context<Env>): Response =>
-  c.html(
-    errorPage(
-      'This page has expired',
-      'invalid_request',
-      'This sign-in took too long or was started in another browser. Go back to the app and sign in again.',
-    ),
+  renderPage(
+    c,
+    () =>
+      errorPage(
+        'This page has expired',
+        'invalid_request',
+        'This sign-in took too long or was started in another browser. Go back to the app and sign in again.',
+      ),
     400,
   );
 
 export const forbiddenForm = (c: Context<Env>): Response =>
-  c.html(
-    errorPage(
-      'Request refused',
-      'invalid_request',
-      'This form was not sent from this site, or it has expired. Reload the page and try again.',
-    ),
+  renderPage(
+    c,
+    () =>
+      errorPage(
+        'Request refused',
+        'invalid_request',
+        'This form was not sent from this site, or it has expired. Reload the page and try again.',
+      ),
     403,
   );

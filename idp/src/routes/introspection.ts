@@ -6,6 +6,7 @@ import { noStore } from '../http/cache-control.js';
 import type { Env } from '../http/env.js';
 import { tokenEndpointErrors } from '../http/error-handlers.js';
 import { readForm } from '../http/forms.js';
+import { requestContext } from '../http/request-context.js';
 import { authenticateClient } from '../protocol/client-auth.js';
 import { introspectToken } from '../protocol/introspect.js';
 
@@ -16,7 +17,7 @@ export function introspectionRoutes(ctx: IssuerContext): Hono<Env> {
   app.post(ISSUER_PATHS.introspection, async function introspectionEndpoint(c) {
     noStore(c);
     const params = await readForm(c);
-    const client = await authenticateClient(ctx, c.req.header('authorization'), params);
+    const client = await authenticateClient(requestContext(c, ctx), c.req.header('authorization'), params);
     return c.json(await introspectToken(ctx, client, params.get('token')));
   });
   return app;

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { ISSUER_PATHS } from '@tessera/shared';
-import { allowFormRedirectTo } from '@tessera/shared/node';
+import { allowFormRedirectTo, renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { safeEqual } from '../crypto/digest.js';
 import { readParams } from '../protocol/params.js';
@@ -33,7 +33,7 @@ export function logoutRoutes(ctx: IssuerContext): Hono<Env> {
   app.onError(endSessionErrors);
 
   const finish = (c: Context<Env>, req: LogoutRequest) =>
-    req.redirectTo ? c.redirect(req.redirectTo, 303) : c.html(signedOutPage());
+    req.redirectTo ? c.redirect(req.redirectTo, 303) : renderPage(c, () => signedOutPage());
 
   async function endSession(c: Context<Env>, params: Params): Promise<Response> {
     noStore(c);
@@ -54,8 +54,8 @@ export function logoutRoutes(ctx: IssuerContext): Hono<Env> {
     if (req.client && forwarded.client_id === undefined && forwarded.post_logout_redirect_uri !== undefined)
       forwarded.client_id = req.client.id;
     // Confirming is answered with a redirect to the validated post-logout URI (see allowFormRedirectTo).
-    if (req.redirectTo) allowFormRedirectTo(req.redirectTo);
-    return c.html(
+    if (req.redirectTo) allowFormRedirectTo(c, req.redirectTo);
+    return renderPage(c, () =>
       confirmLogoutPage({
         csrfToken: logoutCsrfToken(secret!),
         ...(req.client ? { clientName: req.client.name } : {}),

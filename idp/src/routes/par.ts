@@ -10,6 +10,7 @@ import { noStore } from '../http/cache-control.js';
 import type { Env } from '../http/env.js';
 import { tokenEndpointErrors } from '../http/error-handlers.js';
 import { readForm } from '../http/forms.js';
+import { requestContext } from '../http/request-context.js';
 import { authenticateClient } from '../protocol/client-auth.js';
 import { pushAuthorizationRequest } from '../protocol/pushed-authorization-request.js';
 
@@ -22,7 +23,7 @@ export function pushedAuthorizationRequestRoutes(ctx: IssuerContext): Hono<Env> 
   app.post(path, async function pushedAuthorizationRequestEndpoint(c) {
     noStore(c);
     const params = await readForm(c);
-    const client = await authenticateClient(ctx, c.req.header('authorization'), params);
+    const client = await authenticateClient(requestContext(c, ctx), c.req.header('authorization'), params);
     return c.json(await pushAuthorizationRequest(ctx, client, params), 201);
   });
   // RFC 9126 §2.3: any other method is 405.

@@ -7,6 +7,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { ISSUER_PATHS } from '@tessera/shared';
+import { renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import { readSessionCookie } from '../http/cookies.js';
@@ -44,7 +45,7 @@ export function passkeyRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
   app.onError((err, c) => {
     if (!(err instanceof PasskeyNotFound)) throw err;
-    return c.html(errorPage('Passkey not found', 'not_found', 'Your account has no such passkey.'), 404);
+    return renderPage(c, () => errorPage('Passkey not found', 'not_found', 'Your account has no such passkey.'), 404);
   });
 
   app.get(PAGE_SCRIPT_PATH, async function servePageScript(c) {
@@ -66,7 +67,7 @@ export function passkeyRoutes(ctx: IssuerContext): Hono<Env> {
     if (!user) return c.redirect(ISSUER_PATHS.signIn, 303);
     const options = await startPasskeyRegistration(ctx, session, user);
     const csrfToken = accountCsrfToken(secret);
-    return c.html(addPasskeyPage({ csrfToken, options, ...shown }), shown.error ? 400 : 200);
+    return renderPage(c, () => addPasskeyPage({ csrfToken, options, ...shown }), shown.error ? 400 : 200);
   }
 
   app.get(`${PASSKEYS}/new`, async function showAddPasskey(c) {
@@ -113,7 +114,8 @@ export function passkeyRoutes(ctx: IssuerContext): Hono<Env> {
     const id = form.get('passkey') ?? '';
     if (!isCredentialId(id)) throw new PasskeyNotFound();
     const name = passkeyName(form.get('name'));
-    if (name === undefined) return c.html(errorPage('Name not changed', 'invalid_request', NAME_RULE), 400);
+    if (name === undefined)
+      return renderPage(c, () => errorPage('Name not changed', 'invalid_request', NAME_RULE), 400);
     await renamePasskey(ctx, session, { id, name, ip: deviceOf(c, ctx.config).ip });
     return c.redirect(ISSUER_PATHS.account, 303);
   });

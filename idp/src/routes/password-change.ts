@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { ISSUER_PATHS } from '@tessera/shared';
+import { renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import { deviceOf } from '../http/device.js';
@@ -23,7 +24,7 @@ export function passwordChangeRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     const who = await signedIn(ctx, c);
     if (who instanceof Response) return who;
-    return c.html(
+    return renderPage(c, () =>
       changePasswordPage({
         ...who,
         email: who.user.email,
@@ -39,7 +40,7 @@ export function passwordChangeRoutes(ctx: IssuerContext): Hono<Env> {
     if (read instanceof Response) return read;
     const { session, form, user, csrfToken } = read;
     const refused = (error: string, status: 400 | 401 | 429) =>
-      c.html(changePasswordPage({ csrfToken, email: user.email, error }), status);
+      renderPage(c, () => changePasswordPage({ csrfToken, email: user.email, error }), status);
     const current = await currentPasswordOrFresh(ctx, c, session, form.get('current_password') ?? '', PASSWORD_PATH);
     if (current instanceof Response) return current;
     try {

@@ -26,6 +26,7 @@ import {
   resetLinkSentPage,
 } from '../views/password-reset-pages.js';
 import { findBoundInteraction, forbiddenForm } from './interaction.js';
+import { renderPage } from '@tessera/shared/node';
 
 export function passwordResetRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
@@ -33,7 +34,7 @@ export function passwordResetRoutes(ctx: IssuerContext): Hono<Env> {
   app.get(PASSWORD_FORGOT_PATH, async function showForgotPassword(c) {
     noStore(c);
     const interaction = await findBoundInteraction(c, ctx, c.req.query('interaction'));
-    return c.html(forgotPasswordPage(interaction ? { interactionId: interaction.id } : {}));
+    return renderPage(c, () => forgotPasswordPage(interaction ? { interactionId: interaction.id } : {}));
   });
 
   app.post(PASSWORD_FORGOT_PATH, async function submitForgotPassword(c) {
@@ -51,17 +52,17 @@ export function passwordResetRoutes(ctx: IssuerContext): Hono<Env> {
     });
     if (!result.ok) {
       const shown = { email, error: result.message, ...(interaction ? { interactionId: interaction.id } : {}) };
-      return c.html(forgotPasswordPage(shown), 400);
+      return renderPage(c, () => forgotPasswordPage(shown), 400);
     }
-    return c.html(resetLinkSentPage({ minutes: LINK_LIFETIMES.password_reset / 60 }));
+    return renderPage(c, () => resetLinkSentPage({ minutes: LINK_LIFETIMES.password_reset / 60 }));
   });
 
   app.get(PASSWORD_RESET_PATH, async function showNewPassword(c) {
     noStore(c);
     const token = c.req.query('token');
     const user = await passwordResetFor(ctx, token);
-    if (!user || token === undefined) return c.html(deadResetLinkPage(), 400);
-    return c.html(newPasswordPage({ token, email: user.email }));
+    if (!user || token === undefined) return renderPage(c, () => deadResetLinkPage(), 400);
+    return renderPage(c, () => newPasswordPage({ token, email: user.email }));
   });
 
   app.post(PASSWORD_RESET_PATH, async function submitNewPassword(c) {
@@ -75,13 +76,13 @@ export function passwordResetRoutes(ctx: IssuerContext): Hono<Env> {
       confirmation: form.get('password_confirmation') ?? '',
       ip: deviceOf(c, ctx.config).ip,
     });
-    if (result.kind === 'invalid-link') return c.html(deadResetLinkPage(), 400);
+    if (result.kind === 'invalid-link') return renderPage(c, () => deadResetLinkPage(), 400);
     if (result.kind === 'refused') {
       const user = await passwordResetFor(ctx, token);
-      if (!user || token === undefined) return c.html(deadResetLinkPage(), 400);
-      return c.html(newPasswordPage({ token, email: user.email, error: result.message }), 400);
+      if (!user || token === undefined) return renderPage(c, () => deadResetLinkPage(), 400);
+      return renderPage(c, () => newPasswordPage({ token, email: user.email, error: result.message }), 400);
     }
-    return c.html(passwordResetDonePage());
+    return renderPage(c, () => passwordResetDonePage());
   });
 
   return app;

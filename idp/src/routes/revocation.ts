@@ -9,6 +9,7 @@ import { readForm } from '../http/forms.js';
 import { authenticateClient } from '../protocol/client-auth.js';
 import { revokeToken } from '../protocol/token-revocation.js';
 import { openToAnyOrigin } from '../http/any-origin.js';
+import { requestContext } from '../http/request-context.js';
 
 export function revocationRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
@@ -23,7 +24,7 @@ export function revocationRoutes(ctx: IssuerContext): Hono<Env> {
   app.post(ISSUER_PATHS.revocation, async function revocationEndpoint(c) {
     noStore(c);
     const params = await readForm(c);
-    const client = await authenticateClient(ctx, c.req.header('authorization'), params);
+    const client = await authenticateClient(requestContext(c, ctx), c.req.header('authorization'), params);
     const token = params.get('token');
     if (!token) throw new OAuthError('invalid_request', 'token is required');
     await revokeToken(ctx, client, token);

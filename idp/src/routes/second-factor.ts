@@ -7,7 +7,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { ISSUER_PATHS } from '@tessera/shared';
-import { allowFormRedirectTo } from '@tessera/shared/node';
+import { allowFormRedirectTo, renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { safeEqual } from '../crypto/digest.js';
 import { noStore } from '../http/cache-control.js';
@@ -17,6 +17,7 @@ import type { Env } from '../http/env.js';
 import { signInErrors } from '../http/error-handlers.js';
 import { readForm } from '../http/forms.js';
 import { isSameOriginForm } from '../http/same-origin.js';
+import { requestContext } from '../http/request-context.js';
 import { startPasskeyFactor } from '../protocol/passkeys.js';
 import type { FactorCode, GivenFactor } from '../protocol/second-factor.js';
 import { afterSignIn, cancelSecondFactor, giveSecondFactor, secondFactorQuestion } from '../protocol/sign-in.js';
@@ -49,21 +50,25 @@ export function secondFactorRoutes(ctx: IssuerContext): Hono<Env> {
     if (question.kind === 'expired') return expiredInteraction(c);
     const common = { interactionId: interaction.id, csrfToken: interaction.csrfToken, action: SECOND_FACTOR_PATH };
     const named = question.clientName === undefined ? {} : { clientName: question.clientName };
-    if (question.kind === 'none-available') return c.html(noSecondFactorPage({ ...common, ...named }));
+    if (question.kind === 'none-available') return renderPage(c, () => noSecondFactorPage({ ...common, ...named }));
     // A new challenge with each showing, bound to this interaction and its person.
     const passkeyOptions =
       question.factors.passkeys > 0
         ? await startPasskeyFactor(ctx, { interactionId: interaction.id, userId: question.user.sub })
         : undefined;
-    return c.html(
-      secondFactorPage({
-        ...common,
-        ...named,
-        totp: question.factors.totp,
-        recoveryCodes: question.factors.recoveryCodes,
-        ...(passkeyOptions === undefined ? {} : { passkey: { action: PASSKEY_FACTOR_PATH, options: passkeyOptions } }),
-        ...(error === undefined ? {} : { error }),
-      }),
+    return renderPage(
+      c,
+      () =>
+        secondFactorPage({
+          ...common,
+          ...named,
+          totp: question.factors.totp,
+          recoveryCodes: question.factors.recoveryCodes,
+          ...(passkeyOptions === undefined
+            ? {}
+            : { passkey: { action: PASSKEY_FACTOR_PATH, options: passkeyOptions } }),
+          ...(error === undefined ? {} : { error }),
+        }),
       error === undefined ? 200 : 401,
     );
   }
@@ -73,7 +78,7 @@ export function secondFactorRoutes(ctx: IssuerContext): Hono<Env> {
     const interaction = await findBoundInteraction(c, ctx, c.req.query('interaction'));
     if (!interaction) return expiredInteraction(c);
     // Cancel answers with a redirect to the client (see allowFormRedirectTo).
-    if (interaction.request) allowFormRedirectTo(interaction.request.redirectUri);
+    if (interaction.request) allowFormRedirectTo(c, interaction.request.redirectUri);
     return showPage(c, interaction);
   });
 
@@ -86,14 +91,14 @@ export function secondFactorRoutes(ctx: IssuerContext): Hono<Env> {
     if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);
     const interaction = await findBoundInteraction(c, ctx, form.get('interaction'));
     if (!interaction) return expiredInteraction(c);
-    if (interaction.request) allowFormRedirectTo(interaction.request.redirectUri);
+    if (interaction.request) allowFormRedirectTo(c, interaction.request.redirectUri);
     if (!safeEqual(form.get('csrf_token') ?? '', interaction.csrfToken)) return forbiddenForm(c);
     return { form, interaction };
   }
 
   /** Gives the factor: the page again with the one message of a refusal, or on with the sign-in. */
   async function answerFactor(c: Context<Env>, interaction: Interaction, factor: GivenFactor): Promise<Response> {
-    const result = await giveSecondFactor(ctx, {
+    const result = await giveSecondFactor(requestContext(c, ctx), {
       interaction,
       factor,
       device: deviceOf(c, ctx.config),
@@ -101,13 +106,13 @@ export function secondFactorRoutes(ctx: IssuerContext): Hono<Env> {
     });
     if (!result.ok) return 'expired' in result ? expiredInteraction(c) : showPage(c, interaction, result.message);
     setSessionCookie(c, ctx.config, result.secret);
-    const next = await afterSignIn(ctx, interaction, result.session);
+    const next = await afterSignIn(requestContext(c, ctx), interaction, result.session);
     // Only ever the client's registered redirect URI or a path of the issuer's own.
     const to =
       next.kind === 'account' ? ISSUER_PATHS.account : next.kind === 'return' ? next.to : outcomeLocation(next);
     // A recovery code used: the person is told how many remain before going on.
-    if (result.recoveryCodesLeft !== undefined)
-      return c.html(recoveryCodeUsedPage({ remaining: result.recoveryCodesLeft, next: to }));
+    const remaining = result.recoveryCodesLeft;
+    if (remaining !== undefined) return renderPage(c, () => recoveryCodeUsedPage({ remaining, next: to }));
     return c.redirect(to, 303);
   }
 
@@ -118,7 +123,7 @@ export function secondFactorRoutes(ctx: IssuerContext): Hono<Env> {
     const { form, interaction } = read;
     if (form.get('cancel') !== undefined) {
       const current = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
-      const next = await cancelSecondFactor(ctx, interaction, current);
+      const next = await cancelSecondFactor(requestContext(c, ctx), interaction, current);
       return next.kind === 'account' ? c.redirect(ISSUER_PATHS.account, 303) : c.redirect(next.url, 303);
     }
     const factor = factorOf(form.get('method'), form.get('code'));

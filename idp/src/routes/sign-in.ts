@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import { ISSUER_PATHS } from '@tessera/shared';
-import { allowFormRedirectTo } from '@tessera/shared/node';
+import { allowFormRedirectTo, renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { safeEqual } from '../crypto/digest.js';
 import { noStore } from '../http/cache-control.js';
@@ -15,6 +15,7 @@ import { signInErrors } from '../http/error-handlers.js';
 import type { Context } from 'hono';
 import { readForm } from '../http/forms.js';
 import { isSameOriginForm } from '../http/same-origin.js';
+import { requestContext } from '../http/request-context.js';
 import { startInteraction } from '../protocol/authorize.js';
 import type { Params } from '../protocol/params.js';
 import { signInWithPasskey } from '../protocol/passkey-sign-in.js';
@@ -35,15 +36,17 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     interaction: Interaction,
     clientName: string | undefined,
     shown: { email?: string; error?: string } = {},
-  ): Promise<string> {
-    return signInPage({
-      interactionId: interaction.id,
-      csrfToken: interaction.csrfToken,
-      passkeyOptions: await startPasskeySignIn(ctx, interaction.id),
-      signUpOpen: ctx.config.signUp === 'open',
-      ...(clientName !== undefined ? { clientName } : {}),
-      ...shown,
-    });
+  ): Promise<() => string> {
+    const passkeyOptions = await startPasskeySignIn(ctx, interaction.id);
+    return () =>
+      signInPage({
+        interactionId: interaction.id,
+        csrfToken: interaction.csrfToken,
+        passkeyOptions,
+        signUpOpen: ctx.config.signUp === 'open',
+        ...(clientName !== undefined ? { clientName } : {}),
+        ...shown,
+      });
   }
 
   app.get(ISSUER_PATHS.signIn, async function showSignIn(c) {
@@ -52,13 +55,13 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     if (id === undefined) {
       // A sign-in started at the issuer itself, with no app waiting.
       const interaction = await startInteraction(ctx, null, browserBinding(c, ctx.config));
-      return c.html(await signInPageFor(interaction, undefined));
+      return renderPage(c, await signInPageFor(interaction, undefined));
     }
     const interaction = await findBoundInteraction(c, ctx, id);
     if (!interaction) return expiredInteraction(c);
-    if (interaction.request) allowFormRedirectTo(interaction.request.redirectUri);
+    if (interaction.request) allowFormRedirectTo(c, interaction.request.redirectUri);
     const client = interaction.request ? await ctx.store.clients.findById(interaction.request.clientId) : undefined;
-    return c.html(await signInPageFor(interaction, client?.name));
+    return renderPage(c, await signInPageFor(interaction, client?.name));
   });
 
   /**
@@ -71,7 +74,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     const interaction = await findBoundInteraction(c, ctx, form.get('interaction'));
     if (!interaction) return expiredInteraction(c);
     // The form posts here, and its redirect ends at the client (see allowFormRedirectTo).
-    if (interaction.request) allowFormRedirectTo(interaction.request.redirectUri);
+    if (interaction.request) allowFormRedirectTo(c, interaction.request.redirectUri);
     if (!safeEqual(form.get('csrf_token') ?? '', interaction.csrfToken)) return forbiddenForm(c);
     return { form, interaction };
   }
@@ -87,11 +90,11 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
       const clientId = interaction.request?.clientId ?? null;
       const client = clientId !== null ? await ctx.store.clients.findById(clientId) : undefined;
       const shown = { error: result.message, ...(email !== undefined ? { email: email.slice(0, 320) } : {}) };
-      return c.html(await signInPageFor(interaction, client?.name, shown), 401);
+      return renderPage(c, await signInPageFor(interaction, client?.name, shown), 401);
     }
     if ('secondFactor' in result) return c.redirect(secondFactorUrl(interaction.id), 303);
     setSessionCookie(c, ctx.config, result.secret);
-    const next = await afterSignIn(ctx, interaction, result.session);
+    const next = await afterSignIn(requestContext(c, ctx), interaction, result.session);
     // GET /account sends a browser that is not signed in to a sign-in at the issuer, and back.
     if (next.kind === 'account') return c.redirect(ISSUER_PATHS.account, 303);
     // Only ever a path of the issuer's own that the issuer stored (see startInteraction).
@@ -105,7 +108,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     if (read instanceof Response) return read;
     const { form, interaction } = read;
     const email = form.get('email') ?? '';
-    const result = await signIn(ctx, {
+    const result = await signIn(requestContext(c, ctx), {
       email,
       password: form.get('password') ?? '',
       device: deviceOf(c, ctx.config),
@@ -121,7 +124,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     const read = await readSignInForm(c);
     if (read instanceof Response) return read;
     const { form, interaction } = read;
-    const result = await signInWithPasskey(ctx, {
+    const result = await signInWithPasskey(requestContext(c, ctx), {
       interaction,
       credential: form.get('credential') ?? '',
       device: deviceOf(c, ctx.config),

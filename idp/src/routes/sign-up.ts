@@ -28,6 +28,7 @@ import {
   signUpPage,
 } from '../views/sign-up-pages.js';
 import { forbiddenForm } from './interaction.js';
+import { renderPage } from '@tessera/shared/node';
 
 export function signUpRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();
@@ -36,9 +37,9 @@ export function signUpRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     const token = c.req.query('invitation');
     const opened = await signUpInvitation(ctx, token);
-    if (opened.kind === 'closed') return c.html(signUpClosedPage(), 404);
-    if (opened.kind === 'bad-invitation') return c.html(badInvitationPage(), 400);
-    return c.html(
+    if (opened.kind === 'closed') return renderPage(c, () => signUpClosedPage(), 404);
+    if (opened.kind === 'bad-invitation') return renderPage(c, () => badInvitationPage(), 400);
+    return renderPage(c, () =>
       signUpPage(
         opened.kind === 'invited' && token !== undefined ? { invitation: { token, email: opened.email } } : {},
       ),
@@ -58,21 +59,25 @@ export function signUpRoutes(ctx: IssuerContext): Hono<Env> {
     const result = await signUp(ctx, { ...input, ip: deviceOf(c, ctx.config).ip });
     switch (result.kind) {
       case 'closed':
-        return c.html(signUpClosedPage(), 404);
+        return renderPage(c, () => signUpClosedPage(), 404);
       case 'bad-invitation':
-        return c.html(badInvitationPage(), 400);
+        return renderPage(c, () => badInvitationPage(), 400);
       case 'refused': {
         const opened = await signUpInvitation(ctx, input.invitation);
         const invitation =
           opened.kind === 'invited' && input.invitation !== undefined
             ? { invitation: { token: input.invitation, email: opened.email } }
             : {};
-        return c.html(signUpPage({ name: input.name, email: input.email, error: result.message, ...invitation }), 400);
+        return renderPage(
+          c,
+          () => signUpPage({ name: input.name, email: input.email, error: result.message, ...invitation }),
+          400,
+        );
       }
       case 'ready':
-        return c.html(accountReadyPage());
+        return renderPage(c, () => accountReadyPage());
       case 'check-email':
-        return c.html(checkYourEmailPage());
+        return renderPage(c, () => checkYourEmailPage());
     }
   });
 
@@ -80,16 +85,16 @@ export function signUpRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     const token = c.req.query('token');
     if (token === undefined || !(await verificationLinkIsGood(ctx, token)))
-      return c.html(deadVerificationLinkPage(), 400);
-    return c.html(confirmEmailPage({ token }));
+      return renderPage(c, () => deadVerificationLinkPage(), 400);
+    return renderPage(c, () => confirmEmailPage({ token }));
   });
 
   app.post(VERIFY_EMAIL_PATH, async function submitConfirmEmail(c) {
     noStore(c);
     const form = await readForm(c);
     if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);
-    if (!(await verifyEmail(ctx, form.get('token')))) return c.html(deadVerificationLinkPage(), 400);
-    return c.html(emailVerifiedPage());
+    if (!(await verifyEmail(ctx, form.get('token')))) return renderPage(c, () => deadVerificationLinkPage(), 400);
+    return renderPage(c, () => emailVerifiedPage());
   });
 
   return app;

@@ -8,6 +8,7 @@ import { deviceOf } from '../http/device.js';
 import type { Env } from '../http/env.js';
 import { tokenEndpointErrors } from '../http/error-handlers.js';
 import { readForm } from '../http/forms.js';
+import { requestContext } from '../http/request-context.js';
 import { authenticateClient } from '../protocol/client-auth.js';
 import { issueDPoPNonce, tokenRequestKey } from '../protocol/dpop.js';
 import { redeemAuthorizationCode } from '../protocol/grant-authorization-code.js';
@@ -51,7 +52,7 @@ export function tokenRoutes(ctx: IssuerContext): Hono<Env> {
   app.post(ISSUER_PATHS.token, async function tokenEndpoint(c) {
     noStore(c);
     const params = await readForm(c);
-    const client = await authenticateClient(ctx, c.req.header('authorization'), params);
+    const client = await authenticateClient(requestContext(c, ctx), c.req.header('authorization'), params);
     const grantType = params.get('grant_type');
     if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
     const jkt = await tokenRequestKey(ctx, c.req.header('dpop'), client);

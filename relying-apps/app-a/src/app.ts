@@ -17,6 +17,7 @@ import {
   createLogger,
   createLoopbackFetch,
   html,
+  renderPage,
   requestLimits,
   securityHeaders,
   withNodeSignatures,
@@ -140,11 +141,13 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
   app.notFound((c) =>
     c.req.path.startsWith('/api/')
       ? c.json({ error: 'not_found' }, 404)
-      : c.html(
-          page(
-            'Not found',
-            html`<h1>Not found</h1><p>There is no page at this address.</p><p><a href="/">Back to App A</a></p>`,
-          ),
+      : renderPage(
+          c,
+          () =>
+            page(
+              'Not found',
+              html`<h1>Not found</h1><p>There is no page at this address.</p><p><a href="/">Back to App A</a></p>`,
+            ),
           404,
         ),
   );
@@ -156,20 +159,26 @@ export function createApp(config: AppAConfig, deps: AppADeps = {}): Hono {
       c.header('Cache-Control', 'no-store');
       return forScripts
         ? c.json(error.toJSON(), error.status)
-        : c.html(problemPage('Bad request', 'App A could not read this request.', error.error), error.status);
+        : renderPage(
+            c,
+            () => problemPage('Bad request', 'App A could not read this request.', error.error),
+            error.status,
+          );
     }
     // Whatever else escaped a route is a bug of ours: logged, answered without a stack trace.
     ctx.log.error('unhandled', { path: c.req.path, ...describeError(error), stack: error.stack });
     return forScripts
       ? c.json({ error: 'server_error' }, 500)
-      : c.html(
-          page(
-            'Something went wrong',
-            html`<h1>Something went wrong</h1>${[
-              html`<p>App A could not complete this request.</p>`,
-              html`<p><a href="/">Back to App A</a></p>`,
-            ]}`,
-          ),
+      : renderPage(
+          c,
+          () =>
+            page(
+              'Something went wrong',
+              html`<h1>Something went wrong</h1>${[
+                html`<p>App A could not complete this request.</p>`,
+                html`<p><a href="/">Back to App A</a></p>`,
+              ]}`,
+            ),
           500,
         );
   });

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { html, htmlPage, raw } from './html-page.js';
-import { securityHeaders } from './security-headers.js';
+import { renderPage, securityHeaders } from './security-headers.js';
 
 const HOSTILE = `<script>alert("x")</script> & 'quoted'`;
 const ESCAPED = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quoted&#39;';
@@ -32,7 +32,7 @@ describe('htmlPage', () => {
   function render(page: Omit<Parameters<typeof htmlPage>[0], 'body'>, body = html`<p>${HOSTILE}</p>`) {
     const app = new Hono();
     app.use('*', securityHeaders({ page: { formActions: [] } }));
-    app.get('/', (c) => c.html(htmlPage({ ...page, body })));
+    app.get('/', (c) => renderPage(c, () => htmlPage({ ...page, body })));
     return app.request('/');
   }
   const nonceOf = (res: Response) => /'nonce-([^']+)'/.exec(res.headers.get('content-security-policy')!)![1];

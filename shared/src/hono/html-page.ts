@@ -46,8 +46,8 @@ export interface PageShell {
 /**
  * The document every page of a Tessera server is: its `<style>`, stylesheet and script each carry
  * the response's CSP nonce (securityHeaders), so a policy needs no 'unsafe-inline' and nothing
- * injected into the body can style or script the page. Call it while securityHeaders handles the
- * request.
+ * injected into the body can style or script the page. Call it inside `renderPage`, which gives it
+ * the nonce of the response it renders for.
  */
 export function htmlPage(page: PageShell): string {
   const nonce = cspNonce();

@@ -1,15 +1,15 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { allowFormRedirectTo, cspNonce, securityHeaders, type PagePolicy } from './security-headers.js';
+import { allowFormRedirectTo, cspNonce, renderPage, securityHeaders, type PagePolicy } from './security-headers.js';
 
 function appWith(page: PagePolicy = { formActions: ["'self'"] }) {
   const app = new Hono();
   app.use('*', securityHeaders({ page }));
-  app.get('/page', (c) => c.html(cspNonce()));
+  app.get('/page', (c) => renderPage(c, () => cspNonce()));
   app.get('/sign-in', (c) => {
-    allowFormRedirectTo('https://client.example/callback?x=1');
-    allowFormRedirectTo('https://client.example/other');
-    return c.html(cspNonce());
+    allowFormRedirectTo(c, 'https://client.example/callback?x=1');
+    allowFormRedirectTo(c, 'https://client.example/other');
+    return renderPage(c, () => cspNonce());
   });
   app.get('/api', (c) => c.json({ ok: true }));
   app.get('/cached', (c) => c.text('asset', 200, { 'Cache-Control': 'public, max-age=60' }));
@@ -80,9 +80,45 @@ describe('securityHeaders', () => {
     expect((await app.request('/cached')).headers.get('cache-control')).toBe('public, max-age=60');
   });
 
-  it('refuses cspNonce() and allowFormRedirectTo() outside a request it handles', () => {
+  it('gives each of many pages in flight the nonce of its own response, whatever each awaited first', async () => {
+    const app = new Hono();
+    app.use('*', securityHeaders({ page: { formActions: [] } }));
+    app.get('/slow/:ms', async (c) => {
+      await new Promise((resolve) => setTimeout(resolve, Number(c.req.param('ms'))));
+      return renderPage(c, () => cspNonce());
+    });
+    const responses = await Promise.all([30, 0, 20, 10, 0].map((ms) => app.request(`/slow/${ms}`)));
+    const nonces = await Promise.all(responses.map((r) => r.text()));
+    for (const [i, r] of responses.entries())
+      expect(r.headers.get('content-security-policy')).toContain(`'nonce-${nonces[i]}'`);
+    expect(new Set(nonces).size).toBe(nonces.length);
+  });
+
+  it('refuses cspNonce() outside renderPage(), and the others outside a request it handles', async () => {
     expect(() => cspNonce()).toThrow(TypeError);
-    expect(() => allowFormRedirectTo('https://client.example/')).toThrow(TypeError);
+    const bare = new Hono();
+    let refused: unknown[] = [];
+    bare.get('/', (c) => {
+      refused = [() => renderPage(c, () => 'page'), () => allowFormRedirectTo(c, 'https://client.example/')].map(
+        (call) => {
+          try {
+            call();
+            return undefined;
+          } catch (e) {
+            return e;
+          }
+        },
+      );
+      return c.text('done');
+    });
+    await bare.request('/');
+    expect(refused.map((e) => e instanceof TypeError)).toEqual([true, true]);
+    // Inside a handled request, a nonce read while no page is being rendered is refused too.
+    const app = new Hono();
+    app.use('*', securityHeaders({ page: { formActions: [] } }));
+    app.get('/', (c) => c.html(cspNonce()));
+    app.onError((e, c) => c.text(e instanceof TypeError ? 'refused' : 'other', 500));
+    expect(await (await app.request('/')).text()).toBe('refused');
   });
 
   it('refuses to be built without saying where forms may post (a TypeError at start-up)', () => {

@@ -3,12 +3,12 @@
  * Cheat Sheet, OWASP Clickjacking Defense). Pages get a Content-Security-Policy with a fresh nonce
  * per response (CSP Level 3 §6.7.2.3): only what the page shell wrote with that nonce applies, so
  * markup injected into a page can neither style nor script it. What a server's pages may load is
- * its own ({@link PagePolicy}); the rest is the same everywhere. Node-only (AsyncLocalStorage,
- * node:crypto): exported from `@tessera/shared/node`.
+ * its own ({@link PagePolicy}); the rest is the same everywhere. Node-only (node:crypto): exported
+ * from `@tessera/shared/node`.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 /** What a server's pages may use besides what carries the response's nonce. */
 export interface PagePolicy {
@@ -38,20 +38,46 @@ class ResponsePolicy {
   }
 }
 
-// The nonce belongs to the response, not to a view's data: the page shell takes it from here, so
-// no view can forget it, reuse another response's, or need it threaded through every signature.
-const currentResponse = new AsyncLocalStorage<ResponsePolicy>();
+// The nonce belongs to the response, not to a view's data: the page shell takes it from the page
+// being rendered, so no view can forget it, reuse another response's, or need it threaded through
+// every signature. Each response's policy is found by its Hono context. An AsyncLocalStorage would
+// find it from anywhere, but on Node 20 it runs a hook on every promise of every request, the JSON
+// ones too: about a tenth of a token request's CPU.
+const policies = new WeakMap<Context, ResponsePolicy>();
+/** The policy of the page {@link renderPage} is rendering right now: rendering is synchronous. */
+let rendering: ResponsePolicy | undefined;
 
-function policyInScope(caller: string): ResponsePolicy {
-  const policy = currentResponse.getStore();
-  if (policy === undefined)
-    throw new TypeError(`${caller} is only available while securityHeaders() handles a request`);
+function policyOf(c: Context, caller: string): ResponsePolicy {
+  const policy = policies.get(c);
+  if (policy === undefined) throw new TypeError(`${caller} needs a request that securityHeaders() handles`);
   return policy;
 }
 
-/** The CSP nonce of the response being built (128 random bits, base64url). */
+/**
+ * Answers with the page `render` makes, rendered now, under this response's policy: what it reads
+ * with {@link cspNonce} is the nonce of this response's CSP. `status` and `headers` as `c.html`'s.
+ */
+export function renderPage(
+  c: Context,
+  render: () => string,
+  status?: ContentfulStatusCode,
+  headers?: Record<string, string>,
+): Response {
+  const outer = rendering;
+  rendering = policyOf(c, 'renderPage()');
+  let page: string;
+  try {
+    page = render();
+  } finally {
+    rendering = outer;
+  }
+  return c.html(page, status, headers);
+}
+
+/** The CSP nonce of the response whose page is being rendered (128 random bits, base64url). */
 export function cspNonce(): string {
-  return policyInScope('cspNonce()').nonce;
+  if (rendering === undefined) throw new TypeError('cspNonce() is only available while renderPage() renders a page');
+  return rendering.nonce;
 }
 
 /**
@@ -60,8 +86,8 @@ export function cspNonce(): string {
  * submission (CSP Level 3 §6.5.1; Chrome enforces it), and compare only the origin once
  * redirected (§6.7.2.8), so the origin is the exact target.
  */
-export function allowFormRedirectTo(url: string): void {
-  policyInScope('allowFormRedirectTo()').formTargets.add(new URL(url).origin);
+export function allowFormRedirectTo(c: Context, url: string): void {
+  policyOf(c, 'allowFormRedirectTo()').formTargets.add(new URL(url).origin);
 }
 
 /** Whatever is not a page (JSON, JWTs, scripts, stylesheets) loads nothing and is never framed either. */
@@ -88,17 +114,17 @@ export interface SecurityHeadersOptions {
 
 /**
  * Hono middleware that sets, after the route has answered: on pages (text/html), a CSP with this
- * response's nonce (read with {@link cspNonce} while the page is built) and `X-Frame-Options: DENY`
- * for browsers without `frame-ancestors`; on everything else, a CSP that loads and frames nothing;
- * everywhere, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` (pages carry
- * interaction ids, redirects carry codes: RFC 9700 §4.2.4), and `Cache-Control: no-store` wherever
- * the route did not choose a cache policy itself, so a response with a token, a code or a session
- * is never cached by default (RFC 6749 §5.1, RFC 6750 §5.3).
+ * response's nonce (read with {@link cspNonce} while {@link renderPage} builds the page) and
+ * `X-Frame-Options: DENY` for browsers without `frame-ancestors`; on everything else, a CSP that
+ * loads and frames nothing; everywhere, `X-Content-Type-Options: nosniff`, `Referrer-Policy:
+ * no-referrer` (pages carry interaction ids, redirects carry codes: RFC 9700 §4.2.4), and
+ * `Cache-Control: no-store` wherever the route did not choose a cache policy itself, so a response
+ * with a token, a code or a session is never cached by default (RFC 6749 §5.1, RFC 6750 §5.3).
  *
  * @example
  * ```ts
  * app.use('*', securityHeaders({ page: { styleSources: ["'self'"], formActions: ["'self'"] } }));
- * app.get('/', (c) => c.html(`<link rel="stylesheet" href="/styles.css" nonce="${cspNonce()}">`));
+ * app.get('/', (c) => renderPage(c, () => `<link rel="stylesheet" href="/styles.css" nonce="${cspNonce()}">`));
  * ```
  */
 export function securityHeaders(options: SecurityHeadersOptions): MiddlewareHandler {
@@ -130,7 +156,8 @@ export function securityHeaders(options: SecurityHeadersOptions): MiddlewareHand
 
   return async function securityHeaders(c, next) {
     const policy = new ResponsePolicy();
-    await currentResponse.run(policy, next);
+    policies.set(c, policy);
+    await next();
     // Set on the answer's own header fields, as Hono's cors and secureHeaders do: c.header() on an
     // answered context makes a new Response each time, turning a string body into a stream the
     // Node adapter must then pipe.

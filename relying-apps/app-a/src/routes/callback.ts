@@ -7,6 +7,7 @@ import { validateAuthorizationResponse } from '@tessera/shared';
 import type { AppContext } from '../context.js';
 import { clearCookie, readCookie } from '../http/cookies.js';
 import { describeError } from '@tessera/shared';
+import { renderPage } from '@tessera/shared/node';
 import { problemPage } from '../views/pages.js';
 import { finishSignIn } from './finish-sign-in.js';
 import { describeSignInFailure } from './sign-in-failure.js';
@@ -21,12 +22,14 @@ export function callbackRoutes(ctx: AppContext): Hono {
     clearCookie(c, config.appUrl, ctx.cookies.login);
     const transaction = key === undefined ? undefined : await ctx.loginTransactions.take(key);
     if (transaction === undefined) {
-      return c.html(
-        problemPage(
-          'Sign-in expired',
-          'This sign-in was not started in this browser, or took too long. Please sign in again.',
-          'no_login_in_progress',
-        ),
+      return renderPage(
+        c,
+        () =>
+          problemPage(
+            'Sign-in expired',
+            'This sign-in was not started in this browser, or took too long. Please sign in again.',
+            'no_login_in_progress',
+          ),
         400,
       );
     }
@@ -46,7 +49,7 @@ export function callbackRoutes(ctx: AppContext): Hono {
       ctx.log.warn('sign_in.failed', { reason: failure.code, ...describeError(error) });
       // Tokens from the future: the monitor logs `clock.skew`, naming the cause the page names.
       ctx.clockSkew.observeRefusal(error);
-      return c.html(problemPage(failure.title, failure.message, failure.code), failure.status);
+      return renderPage(c, () => problemPage(failure.title, failure.message, failure.code), failure.status);
     }
   });
   return app;

@@ -9,6 +9,7 @@ import { clearCookie, readCookie } from '../http/cookies.js';
 import { safeEqual } from '../secrets.js';
 import { homePage } from '../views/pages.js';
 import { currentSession } from './current-session.js';
+import { renderPage } from '@tessera/shared/node';
 
 export function homeRoutes(ctx: AppContext): Hono {
   const app = new Hono();
@@ -25,7 +26,7 @@ export function homeRoutes(ctx: AppContext): Hono {
     }
     // Asked on every visit, so the page shows what app B says now (a sign-out elsewhere shows at once).
     const fromAppB = session === undefined ? undefined : await askAppB(ctx, session);
-    return c.html(homePage(session, notice, fromAppB));
+    return renderPage(c, () => homePage(session, notice, fromAppB));
   });
   return app;
 }

@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { IssuerUnavailableError, buildEndSessionUrl } from '@tessera/shared';
+import { renderPage } from '@tessera/shared/node';
 import type { AppContext } from '../context.js';
 import { clearCookie, readCookie, writeCookie } from '../http/cookies.js';
 import { isSameOrigin, readForm } from '../http/forms.js';
@@ -26,12 +27,14 @@ export function logoutRoutes(ctx: AppContext): Hono {
       !safeEqual(form.get('csrf_token') ?? '', session.csrfToken)
     ) {
       ctx.log.warn('logout.refused', { reason: 'csrf' });
-      return c.html(
-        problemPage(
-          'Sign-out refused',
-          'This sign-out request did not come from App A. Nothing was changed.',
-          'forbidden',
-        ),
+      return renderPage(
+        c,
+        () =>
+          problemPage(
+            'Sign-out refused',
+            'This sign-out request did not come from App A. Nothing was changed.',
+            'forbidden',
+          ),
         403,
       );
     }

@@ -6,6 +6,7 @@
  */
 import { Hono } from 'hono';
 import { ACR_MFA, acrMeetsRequest, stepUpRequestOptions, type StepUpChallenge } from '@tessera/shared';
+import { renderPage } from '@tessera/shared/node';
 import { askAppBSecurity } from '../app-b-api.js';
 import type { AppContext } from '../context.js';
 import type { AppSession } from '../sessions/session-store.js';
@@ -44,7 +45,7 @@ export function securityRoutes(ctx: AppContext): Hono {
       }
       // App B asks for what this session has: another sign-in would come back to the same answer.
       ctx.log.warn('step_up.unmet_by_app_b', { sub: session.sub, acr: session.acr });
-      return c.html(
+      return renderPage(c, () =>
         securityPage(session, {
           kind: 'failed',
           message: "App B's API still asks for a stronger sign-in than the one you just made.",
@@ -53,7 +54,7 @@ export function securityRoutes(ctx: AppContext): Hono {
         }),
       );
     }
-    return c.html(securityPage(session, fromAppB));
+    return renderPage(c, () => securityPage(session, fromAppB));
   });
   return app;
 }

@@ -6,6 +6,7 @@
  */
 import type { Context } from 'hono';
 import { IssuerUnavailableError, createAuthorizationRequest } from '@tessera/shared';
+import { renderPage } from '@tessera/shared/node';
 import type { AppContext } from '../context.js';
 import { writeCookie } from '../http/cookies.js';
 import { problemPage } from '../views/pages.js';
@@ -30,12 +31,14 @@ export async function startSignIn(c: Context, ctx: AppContext, needs: SignInNeed
   } catch (error) {
     if (!(error instanceof IssuerUnavailableError)) throw error;
     ctx.log.warn('login.issuer_unavailable', { message: error.message });
-    return c.html(
-      problemPage(
-        'Sign-in is unavailable',
-        'The sign-in service cannot be reached right now. Please try again shortly.',
-        'temporarily_unavailable',
-      ),
+    return renderPage(
+      c,
+      () =>
+        problemPage(
+          'Sign-in is unavailable',
+          'The sign-in service cannot be reached right now. Please try again shortly.',
+          'temporarily_unavailable',
+        ),
       503,
     );
   }

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { matchesIfNoneMatch } from '@tessera/shared';
+import { renderPage } from '@tessera/shared/node';
 import type { AppContext } from '../context.js';
 import { shell, STYLESHEET } from '../shell.js';
 
@@ -30,7 +31,7 @@ export function staticRoutes(ctx: AppContext): Hono {
   bundle.catch(() => {}); // reported where it is awaited; not an unhandled rejection meanwhile
 
   // no-store: on the way back from the issuer this URL carries the authorization code.
-  app.get('/', (c) => c.html(shell(), 200, { 'Cache-Control': 'no-store' }));
+  app.get('/', (c) => renderPage(c, () => shell(), 200, { 'Cache-Control': 'no-store' }));
 
   app.get('/app.js', async function browserApp(c) {
     const { code, etag } = await bundle;
