@@ -124,12 +124,13 @@ export async function authorize(
   knownClient?: Client,
 ): Promise<AuthorizeOutcome> {
   // OIDC Core §3.1.2.1: with prompt=none, a page the person would have to see is this error instead.
-  const page = async (kind: 'sign-in' | 'factor' | 'consent', refusal: OAuthError): Promise<AuthorizeOutcome> => {
-    if (req.prompt.includes('none')) throw new RedirectableAuthorizationError(refusal, req.redirectUri, req.state);
+  // The error is made only then: an Error captures a stack trace, a cost every sign-in would pay.
+  const page = async (kind: 'sign-in' | 'factor' | 'consent', refusal: () => OAuthError): Promise<AuthorizeOutcome> => {
+    if (req.prompt.includes('none')) throw new RedirectableAuthorizationError(refusal(), req.redirectUri, req.state);
     return { kind, interaction: await interactionFor(ctx, req, browserDigest, interaction) };
   };
   if (needsSignIn(ctx, req, session, interaction)) {
-    return page('sign-in', new OAuthError('login_required', 'the person is not signed in'));
+    return page('sign-in', () => new OAuthError('login_required', 'the person is not signed in'));
   }
   const active = session as SsoSession;
   // Read once for both questions below: an SSO visit is mostly lookups like this one.
@@ -137,10 +138,10 @@ export async function authorize(
   if (await needsSecondFactor(ctx, req, active, client)) {
     // OIDC Core §3.1.2.6: the person must interact (give a second factor); the factor page tells
     // one who has none how to set one up.
-    return page('factor', new OAuthError('interaction_required', 'a second factor is needed'));
+    return page('factor', () => new OAuthError('interaction_required', 'a second factor is needed'));
   }
   if (await needsConsent(ctx, req, active, client)) {
-    return page('consent', new OAuthError('consent_required', 'the person has not allowed this client'));
+    return page('consent', () => new OAuthError('consent_required', 'the person has not allowed this client'));
   }
   return { kind: 'redirect', url: await issueCode(ctx, req, active, interaction) };
 }
