@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { safeEqual } from '../crypto/digest.js';
 import { noStore } from '../http/cache-control.js';
@@ -64,7 +65,6 @@ import {
   type UserNotice,
 } from '../views/admin-pages.js';
 import { INTERRUPTED_CHANGE, requireFreshSignIn, signInFirst } from './fresh-sign-in.js';
-import { renderPage } from '@tessera/shared/node';
 
 /**
  * The console's form token: bound to the session cookie's secret, so only a page served to this

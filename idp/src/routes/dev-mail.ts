@@ -4,13 +4,13 @@
  * mounted when mail goes to the outbox, which production refuses (config/load-config.ts).
  */
 import { Hono } from 'hono';
+import { renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import type { Env } from '../http/env.js';
 import { listOutbox, readOutboxMessage, type OutboxMessage } from '../mail/outbox.js';
 import { errorPage } from '../views/pages.js';
 import { mailListPage, mailMessagePage } from '../views/mail-pages.js';
-import { renderPage } from '@tessera/shared/node';
 
 export const DEV_MAIL_PATH = '/dev/mail';
 

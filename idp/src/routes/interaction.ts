@@ -1,12 +1,12 @@
 /** Finding the interaction a sign-in or consent form belongs to, bound to this browser. */
 import type { Context } from 'hono';
+import { renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { digest, safeEqual } from '../crypto/digest.js';
 import type { Interaction } from '../store/index.js';
 import { errorPage } from '../views/pages.js';
 import { readBrowserCookie } from '../http/cookies.js';
 import type { Env } from '../http/env.js';
-import { renderPage } from '@tessera/shared/node';
 
 /** The interaction, if it exists, is unexpired and was started by this browser. */
 export async function findBoundInteraction(

@@ -4,6 +4,7 @@
  * form's token is itself the secret no other site can know.
  */
 import { Hono } from 'hono';
+import { renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import { deviceOf } from '../http/device.js';
@@ -26,7 +27,6 @@ import {
   resetLinkSentPage,
 } from '../views/password-reset-pages.js';
 import { findBoundInteraction, forbiddenForm } from './interaction.js';
-import { renderPage } from '@tessera/shared/node';
 
 export function passwordResetRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();

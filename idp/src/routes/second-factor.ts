@@ -16,8 +16,8 @@ import { deviceOf } from '../http/device.js';
 import type { Env } from '../http/env.js';
 import { signInErrors } from '../http/error-handlers.js';
 import { readForm } from '../http/forms.js';
-import { isSameOriginForm } from '../http/same-origin.js';
 import { requestContext } from '../http/request-context.js';
+import { isSameOriginForm } from '../http/same-origin.js';
 import { startPasskeyFactor } from '../protocol/passkeys.js';
 import type { FactorCode, GivenFactor } from '../protocol/second-factor.js';
 import { afterSignIn, cancelSecondFactor, giveSecondFactor, secondFactorQuestion } from '../protocol/sign-in.js';
@@ -106,7 +106,7 @@ export function secondFactorRoutes(ctx: IssuerContext): Hono<Env> {
     });
     if (!result.ok) return 'expired' in result ? expiredInteraction(c) : showPage(c, interaction, result.message);
     setSessionCookie(c, ctx.config, result.secret);
-    const next = await afterSignIn(requestContext(c, ctx), interaction, result.session);
+    const next = await afterSignIn(ctx, interaction, result.session);
     // Only ever the client's registered redirect URI or a path of the issuer's own.
     const to =
       next.kind === 'account' ? ISSUER_PATHS.account : next.kind === 'return' ? next.to : outcomeLocation(next);
@@ -123,7 +123,7 @@ export function secondFactorRoutes(ctx: IssuerContext): Hono<Env> {
     const { form, interaction } = read;
     if (form.get('cancel') !== undefined) {
       const current = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
-      const next = await cancelSecondFactor(requestContext(c, ctx), interaction, current);
+      const next = await cancelSecondFactor(ctx, interaction, current);
       return next.kind === 'account' ? c.redirect(ISSUER_PATHS.account, 303) : c.redirect(next.url, 303);
     }
     const factor = factorOf(form.get('method'), form.get('code'));

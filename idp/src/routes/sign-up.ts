@@ -3,6 +3,7 @@
  * /email/verify?token=…. Forms post only from the issuer's own pages (isSameOriginForm).
  */
 import { Hono } from 'hono';
+import { renderPage } from '@tessera/shared/node';
 import type { IssuerContext } from '../context.js';
 import { noStore } from '../http/cache-control.js';
 import { deviceOf } from '../http/device.js';
@@ -28,7 +29,6 @@ import {
   signUpPage,
 } from '../views/sign-up-pages.js';
 import { forbiddenForm } from './interaction.js';
-import { renderPage } from '@tessera/shared/node';
 
 export function signUpRoutes(ctx: IssuerContext): Hono<Env> {
   const app = new Hono<Env>();

@@ -3,13 +3,13 @@
  * sign-out form; or a sign-in link.
  */
 import { Hono } from 'hono';
+import { renderPage } from '@tessera/shared/node';
 import { askAppB } from '../app-b-api.js';
 import type { AppContext } from '../context.js';
 import { clearCookie, readCookie } from '../http/cookies.js';
 import { safeEqual } from '../secrets.js';
 import { homePage } from '../views/pages.js';
 import { currentSession } from './current-session.js';
-import { renderPage } from '@tessera/shared/node';
 
 export function homeRoutes(ctx: AppContext): Hono {
   const app = new Hono();
