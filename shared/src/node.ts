@@ -12,6 +12,8 @@ export * from './jwks/node-signatures.js';
 export * from './verify/node-dpop-crypto.js';
 // The servers' logger: pino, one JSON line per event on stderr.
 export * from './log/pino-logger.js';
+// Random bytes, base64url, from a pool the CSPRNG fills: secrets, identifiers, nonces.
+export * from './crypto/random-pool.js';
 // Response headers with a per-response CSP nonce (node:crypto), and the HTML pages that carry it
 // (hono/html at run time), rendered with renderPage.
 export * from './hono/security-headers.js';

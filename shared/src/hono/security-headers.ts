@@ -3,12 +3,12 @@
  * Cheat Sheet, OWASP Clickjacking Defense). Pages get a Content-Security-Policy with a fresh nonce
  * per response (CSP Level 3 §6.7.2.3): only what the page shell wrote with that nonce applies, so
  * markup injected into a page can neither style nor script it. What a server's pages may load is
- * its own ({@link PagePolicy}); the rest is the same everywhere. Node-only (node:crypto): exported
+ * its own ({@link PagePolicy}); the rest is the same everywhere. Node-only (the CSPRNG pool): exported
  * from `@tessera/shared/node`.
  */
-import { randomBytes } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { randomBase64url } from '../crypto/random-pool.js';
 
 /** What a server's pages may use besides what carries the response's nonce. */
 export interface PagePolicy {
@@ -33,7 +33,7 @@ class ResponsePolicy {
   get nonce(): string {
     // 16 bytes: 128 bits (CSP Level 3 §7.2 asks for at least 128), base64url — a base64 variant
     // the nonce-source grammar accepts (§2.3.1 base64-value).
-    this.#nonce ??= randomBytes(16).toString('base64url');
+    this.#nonce ??= randomBase64url(16);
     return this.#nonce;
   }
 }
