@@ -92,11 +92,13 @@ export async function afterSignIn(
     await ctx.store.interactions.consume(interaction.id);
     return interaction.returnTo !== null ? { kind: 'return', to: interaction.returnTo } : { kind: 'account' };
   }
-  await ctx.store.interactions.setSession(interaction.id, session.id);
-  return authorize(ctx, interaction.request, session, interaction.browserDigest, {
-    ...interaction,
-    sessionId: session.id,
-  });
+  const signedIn = { ...interaction, sessionId: session.id };
+  const next = await authorize(ctx, interaction.request, session, interaction.browserDigest, signedIn);
+  // The interaction records the sign-in (prompt=login and max_age are then satisfied) only when it
+  // goes on to another page: a code issued here has consumed it, and an update of it would be one
+  // more write per sign-in for nothing.
+  if (next.kind !== 'redirect') await ctx.store.interactions.setSession(interaction.id, session.id);
+  return next;
 }
 
 /** What the factor page shows: the factors the person can give, or that they have none. */
