@@ -93,6 +93,19 @@ describe('request ids, no proxy trusted', () => {
       'client_auth.assertion_refused',
     ]);
   });
+  it('puts the id in the line about the mail a request asked for, though it is written after the answer', async () => {
+    const res = await fetch(`${idp.url}/password/forgot`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: idp.url },
+      body: new URLSearchParams({ email: 'alice@example.com' }),
+    });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(UUID);
+    await idp.issuer.ctx.mailer.idle();
+    expect(logged.lines.filter((line) => line.request_id === id).map((line) => line.event)).toContain('mail.sent');
+  });
 });
 
 describe('request ids behind a trusted proxy', () => {

@@ -46,18 +46,22 @@ export class Mailer {
           createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   }
 
-  /** Hands `message` on without waiting: its outcome is logged and counted. */
-  send(message: MailMessage): void {
+  /**
+   * Hands `message` on without waiting: its outcome is counted, and logged through `log` — the
+   * logger of the request that asked for it (http/request-context.ts), so the line carries that
+   * request's id though it is written after the answer went out.
+   */
+  send(message: MailMessage, log: Logger = this.deps.log): void {
     if (this.pending.size >= MAX_PENDING) {
-      this.failed(message, new Error(`${MAX_PENDING} messages are waiting already`));
+      this.failed(message, new Error(`${MAX_PENDING} messages are waiting already`), log);
       return;
     }
     const sending = this.deliver(message).then(
       () => {
         this.deps.metrics.mailMessages.inc({ outcome: 'sent' });
-        this.deps.log.info('mail.sent', { subject: message.subject });
+        log.info('mail.sent', { subject: message.subject });
       },
-      (e: unknown) => this.failed(message, e),
+      (e: unknown) => this.failed(message, e, log),
     );
     this.pending.add(sending);
     void sending.finally(() => this.pending.delete(sending));
@@ -85,9 +89,9 @@ export class Mailer {
     }
   }
 
-  private failed(message: MailMessage, e: unknown): void {
+  private failed(message: MailMessage, e: unknown, log: Logger): void {
     this.deps.metrics.mailMessages.inc({ outcome: 'failed' });
     // The address is personal data and the body holds a link that acts: neither goes to the log.
-    this.deps.log.error('mail.failed', { subject: message.subject, error: e instanceof Error ? e.message : String(e) });
+    log.error('mail.failed', { subject: message.subject, error: e instanceof Error ? e.message : String(e) });
   }
 }

@@ -43,6 +43,7 @@ export async function requestEmailChange(
         url: issuerLink(ctx.config.issuer, EMAIL_CHANGE_CONFIRM_PATH, { token }),
         lifetime: LINK_LIFETIMES.email_change,
       }),
+      ctx.log,
     );
   return { ok: true, email };
 }
@@ -74,6 +75,6 @@ export async function confirmEmailChange(
   await ctx.store.emailLinks.voidForUser(user.sub, 'email_change', now);
   await ctx.store.emailLinks.voidForUser(user.sub, 'password_reset', now);
   await audit(ctx, 'email.changed', { subject: user.sub, ip });
-  ctx.mailer.send(emailChangedNotice({ to: user.email, newEmail: link.email, name: user.displayName }));
+  ctx.mailer.send(emailChangedNotice({ to: user.email, newEmail: link.email, name: user.displayName }), ctx.log);
   return { kind: 'done', email: link.email };
 }

@@ -64,6 +64,7 @@ export async function mailPasswordResetLink(ctx: IssuerContext, user: User, appN
       lifetime: LINK_LIFETIMES.password_reset,
       ...(appName !== undefined ? { appName } : {}),
     }),
+    ctx.log,
   );
 }
 

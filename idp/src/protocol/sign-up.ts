@@ -104,6 +104,7 @@ async function tellOwner(ctx: IssuerContext, owner: User, ip: string): Promise<S
       signInUrl: issuerLink(ctx.config.issuer, '/account'),
       resetUrl: issuerLink(ctx.config.issuer, PASSWORD_FORGOT_PATH),
     }),
+    ctx.log,
   );
   return { kind: 'check-email' };
 }
@@ -118,6 +119,7 @@ export async function mailVerificationLink(ctx: IssuerContext, user: User): Prom
       url: issuerLink(ctx.config.issuer, VERIFY_EMAIL_PATH, { token }),
       lifetime: LINK_LIFETIMES.email_verification,
     }),
+    ctx.log,
   );
 }
 

@@ -11,6 +11,7 @@ import { noStore } from '../http/cache-control.js';
 import { deviceOf } from '../http/device.js';
 import type { Env } from '../http/env.js';
 import { readForm } from '../http/forms.js';
+import { requestContext } from '../http/request-context.js';
 import { isSameOriginForm } from '../http/same-origin.js';
 import {
   confirmEmailChange,
@@ -42,7 +43,7 @@ export function emailChangeRoutes(ctx: IssuerContext): Hono<Env> {
     const user = await ctx.store.users.findBySub(read.session.userId);
     if (!user) return c.redirect(ISSUER_PATHS.signIn, 303);
     const result = await requestEmailChange(
-      ctx,
+      requestContext(c, ctx),
       user,
       (read.form.get('new_email') ?? '').slice(0, 400),
       deviceOf(c, ctx.config).ip,
@@ -63,7 +64,7 @@ export function emailChangeRoutes(ctx: IssuerContext): Hono<Env> {
     noStore(c);
     const form = await readForm(c);
     if (!isSameOriginForm(c, ctx.config)) return forbiddenForm(c);
-    const result = await confirmEmailChange(ctx, form.get('token'), deviceOf(c, ctx.config).ip);
+    const result = await confirmEmailChange(requestContext(c, ctx), form.get('token'), deviceOf(c, ctx.config).ip);
     if (result.kind === 'invalid-link') return renderPage(c, () => deadEmailChangeLinkPage(), 400);
     if (result.kind === 'taken')
       return renderPage(c, () => emailChangeRefusedPage({ error: 'Another account took that address first.' }), 409);

@@ -10,6 +10,7 @@ import { noStore } from '../http/cache-control.js';
 import { deviceOf } from '../http/device.js';
 import type { Env } from '../http/env.js';
 import { readForm } from '../http/forms.js';
+import { requestContext } from '../http/request-context.js';
 import { isSameOriginForm } from '../http/same-origin.js';
 import { LINK_LIFETIMES } from '../protocol/email-links.js';
 import {
@@ -45,7 +46,7 @@ export function passwordResetRoutes(ctx: IssuerContext): Hono<Env> {
     // The app the person came from, named in the mail: only one this browser is signing in to.
     const interaction = await findBoundInteraction(c, ctx, form.get('interaction'));
     const client = interaction?.request ? await ctx.store.clients.findById(interaction.request.clientId) : undefined;
-    const result = await requestPasswordReset(ctx, {
+    const result = await requestPasswordReset(requestContext(c, ctx), {
       email,
       ip: deviceOf(c, ctx.config).ip,
       clientName: client?.name,

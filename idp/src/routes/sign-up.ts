@@ -9,6 +9,7 @@ import { noStore } from '../http/cache-control.js';
 import { deviceOf } from '../http/device.js';
 import type { Env } from '../http/env.js';
 import { readForm } from '../http/forms.js';
+import { requestContext } from '../http/request-context.js';
 import { isSameOriginForm } from '../http/same-origin.js';
 import {
   SIGN_UP_PATH,
@@ -56,7 +57,7 @@ export function signUpRoutes(ctx: IssuerContext): Hono<Env> {
       password: form.get('password') ?? '',
       invitation: form.get('invitation'),
     };
-    const result = await signUp(ctx, { ...input, ip: deviceOf(c, ctx.config).ip });
+    const result = await signUp(requestContext(c, ctx), { ...input, ip: deviceOf(c, ctx.config).ip });
     switch (result.kind) {
       case 'closed':
         return renderPage(c, () => signUpClosedPage(), 404);
