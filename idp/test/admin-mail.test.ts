@@ -7,12 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import { formValue } from '@tessera/shared/testing';
 import { at, consoleBrowser, locationPath, makePerson, post } from './support/admin-console.js';
+import { capturingLogger } from './support/capturing-logger.js';
 import { tableDigests } from './support/db-digest.js';
 import { countRows, sql, storedJson, useIssuer } from './support/fixture.js';
 import { linkIn, useMailbox } from './support/mailbox.js';
 
 const mailbox = useMailbox();
-const { idp } = useIssuer({ env: mailbox.env() });
+const logged = capturingLogger();
+const { idp } = useIssuer({ env: mailbox.env(), issuer: { log: logged.log } });
 
 async function auditOf(type: string, subject: string) {
   const rows = await sql(idp, 'select * from audit_events where type = ? and subject = ? order by id', type, subject);
@@ -31,6 +33,12 @@ describe("the console's mail actions", () => {
     const shown = await (await jar.fetch(at(idp, locationPath(idp, sent)!))).text();
     expect(shown).toContain('A password-reset link was mailed to the person');
     const first = linkIn(await mailbox.next(person.email), idp.url, '/password/reset');
+    // The delivery's log line, written after the answer, carries the id of the request that asked.
+    await idp.issuer.ctx.mailer.idle();
+    const requestId = sent.headers.get('x-request-id');
+    expect(logged.lines.filter((line) => line.request_id === requestId).map((line) => line.event)).toContain(
+      'mail.sent',
+    );
     // The link opens the reset form, at the person's address only: the admin's page shows no link.
     expect(shown).not.toContain(first.searchParams.get('token')!);
     expect((await fetch(first)).status).toBe(200);

@@ -3,19 +3,12 @@
  * request is served: a trusted proxy's id kept when well-formed, anyone else's replaced.
  */
 import { createCookieJarClient, formValue, pkcePair } from '@tessera/shared/testing';
-import type { Logger } from '@tessera/shared';
 import { describe, expect, it } from 'vitest';
 import { authorizeUrl } from './support/browser.js';
+import { capturingLogger } from './support/capturing-logger.js';
 import { useIssuer, type RunningIssuer } from './support/fixture.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-/** A logger that keeps every line, fields and event. */
-function capturingLogger(): { log: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const keep = (event: string, fields?: Record<string, unknown>) => lines.push({ ...fields, event });
-  return { log: { info: keep, warn: keep, error: keep }, lines };
-}
 
 const requestId = async (url: string, headers: Record<string, string> = {}) => {
   const res = await fetch(url, { headers });

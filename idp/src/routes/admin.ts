@@ -16,6 +16,7 @@ import { readSessionCookie } from '../http/cookies.js';
 import { deviceOf } from '../http/device.js';
 import type { Env } from '../http/env.js';
 import { readForm } from '../http/forms.js';
+import { requestContext } from '../http/request-context.js';
 import { isSameOriginForm } from '../http/same-origin.js';
 import { listSigningKeys, rotateFromCommand } from '../keys/key-commands.js';
 import { KeyRotationError } from '../keys/key-rotation.js';
@@ -219,15 +220,18 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
     }
   });
 
-  /** One change to a person: `change` returns the notice to show after the redirect. */
-  function personChange(path: string, change: (sub: string, by: Admitted) => Promise<UserNotice>) {
+  /**
+   * One change to a person: `change` returns the notice to show after the redirect. It is given the
+   * request's context, so its log lines, and those of the mail it sends, carry the request id.
+   */
+  function personChange(path: string, change: (sub: string, by: Admitted, rctx: IssuerContext) => Promise<UserNotice>) {
     app.post(`${ADMIN_PATHS.users}/:sub/${path}`, async function changePerson(c) {
       const checked = await admitChange(c, ADMIN_PATHS.users);
       if (checked instanceof Response) return checked;
       const sub = c.req.param('sub');
       if (!SUB.test(sub)) return noSuchPerson(c);
       try {
-        const notice = await change(sub, checked.admitted);
+        const notice = await change(sub, checked.admitted, requestContext(c, ctx));
         return c.redirect(`${userPath(sub)}?done=${notice}`, 303);
       } catch (e) {
         if (e instanceof UnknownPerson) return noSuchPerson(c);
@@ -247,11 +251,11 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
     (await disableAccount(ctx, sub, by.operator)) ? 'disabled' : 'unchanged',
   );
   personChange('enable', async (sub, by) => ((await enableAccount(ctx, sub, by.operator)) ? 'enabled' : 'unchanged'));
-  personChange('resend-verification', async (sub, by) =>
-    (await resendVerification(ctx, sub, by.operator)) ? 'verification-sent' : 'already-verified',
+  personChange('resend-verification', async (sub, by, rctx) =>
+    (await resendVerification(rctx, sub, by.operator)) ? 'verification-sent' : 'already-verified',
   );
-  personChange('send-reset', async (sub, by) => {
-    await sendPasswordReset(ctx, sub, by.operator);
+  personChange('send-reset', async (sub, by, rctx) => {
+    await sendPasswordReset(rctx, sub, by.operator);
     return 'reset-sent';
   });
   personChange('end-sessions', async (sub, by) => {
