@@ -103,12 +103,20 @@ interface Row {
   rates: number[];
   latencies: number[];
   cpuPerOp: number[];
+  /** The system (kernel) part of the server's CPU, a fraction. */
+  systemShare: number[];
+  /** The server's write system calls (files and sockets) per operation, and the bytes they wrote. */
+  writesPerOp: number[];
+  bytesPerOp: number[];
   requestsPerOp: number;
   rssBefore: number;
   rssAfter: number;
   errors: number;
   errorSamples: string[];
 }
+
+/** Whether a column has a figure: none for the raw argon2id process, nor where /proc cannot be read. */
+const known = (xs: number[]): boolean => xs.length > 0 && Number.isFinite(median(xs));
 
 /**
  * A copy of a SQLite database: the file and, when there is one, its WAL, which may still hold the
@@ -375,6 +383,9 @@ async function main(): Promise<number> {
         rates: [],
         latencies: [],
         cpuPerOp: [],
+        systemShare: [],
+        writesPerOp: [],
+        bytesPerOp: [],
         requestsPerOp: Number.NaN,
         rssBefore: contender.server ? sample(contender).rss : Number.NaN,
         rssAfter: Number.NaN,
@@ -406,12 +417,16 @@ async function main(): Promise<number> {
         } else {
           await c.before?.(MS);
           const requests = c.http!.requests;
-          const cpu = sample(c).cpuMicros;
+          const before = sample(c);
           const w = await drive(USERS, MS, c.op!);
           const after = sample(c);
           c.server!.assertAlive();
           record(row, w);
-          row.cpuPerOp.push((after.cpuMicros - cpu) / Math.max(1, w.ops));
+          const ops = Math.max(1, w.ops);
+          row.cpuPerOp.push((after.cpuMicros - before.cpuMicros) / ops);
+          row.systemShare.push((after.systemMicros - before.systemMicros) / (after.cpuMicros - before.cpuMicros));
+          row.writesPerOp.push((after.writeCalls - before.writeCalls) / ops);
+          row.bytesPerOp.push((after.writtenBytes - before.writtenBytes) / ops);
           row.requestsPerOp = (c.http!.requests - requests) / Math.max(1, w.ops + w.errors);
           row.rssAfter = after.rss;
           learnCodeRate(scenario, c, w);
@@ -566,6 +581,10 @@ function report(rows: Row[], startPath: string): string {
         ms(percentile(r.latencies, 50)).trim(),
         ms(percentile(r.latencies, 99)).trim(),
         median(r.cpuPerOp).toFixed(0),
+        known(r.systemShare) ? `${(median(r.systemShare) * 100).toFixed(0)} %` : '–',
+        known(r.writesPerOp)
+          ? `${median(r.writesPerOp).toFixed(1)} (${(median(r.bytesPerOp) / 1024).toFixed(1)} KiB)`
+          : '–',
         r.requestsPerOp ? r.requestsPerOp.toFixed(1) : '–',
         `${mb(r.rssBefore)} → ${mb(r.rssAfter)}`,
         `${r.errors}${error ? `: ${error}` : ''}`,
@@ -580,6 +599,8 @@ function report(rows: Row[], startPath: string): string {
           'p50',
           'p99',
           'server CPU µs/op',
+          'of it system',
+          'server write calls/op (bytes)',
           'HTTP requests/op',
           'RSS before → after',
           'errors',

@@ -75,6 +75,26 @@ export interface ProcessSample {
   systemMicros: number;
   /** Resident set size, bytes; NaN where /proc is not there. */
   rss: number;
+  /**
+   * Write system calls (`syscw` of /proc/<pid>/io: to files and sockets alike) and the bytes they
+   * were given (`wchar`); NaN where /proc/<pid>/io cannot be read. Unlike CPU time, these do not
+   * move with the load on the machine: a change in the writes an operation makes shows in one run.
+   */
+  writeCalls: number;
+  writtenBytes: number;
+}
+
+/** `syscw` and `wchar` of /proc/<pid>/io. */
+function writesOf(pid: number): { writeCalls: number; writtenBytes: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return {
+      writeCalls: Number(/^syscw:\s+(\d+)/m.exec(io)?.[1] ?? Number.NaN),
+      writtenBytes: Number(/^wchar:\s+(\d+)/m.exec(io)?.[1] ?? Number.NaN),
+    };
+  } catch {
+    return { writeCalls: Number.NaN, writtenBytes: Number.NaN };
+  }
 }
 
 /** What process `pid` has used so far (its whole life), from /proc/<pid>/stat and status. */
@@ -90,9 +110,16 @@ export function sampleProcess(pid: number): ProcessSample {
       cpuMicros: (ticks / clockTicks()) * 1e6,
       systemMicros: (Number(fields[12]) / clockTicks()) * 1e6,
       rss: rssKb * 1024,
+      ...writesOf(pid),
     };
   } catch {
-    return { cpuMicros: Number.NaN, systemMicros: Number.NaN, rss: Number.NaN };
+    return {
+      cpuMicros: Number.NaN,
+      systemMicros: Number.NaN,
+      rss: Number.NaN,
+      writeCalls: Number.NaN,
+      writtenBytes: Number.NaN,
+    };
   }
 }
 
@@ -125,7 +152,7 @@ export function sampleProcessTree(pid: number): ProcessSample {
   const tree = [pid];
   for (let i = 0; i < tree.length; i++)
     for (const [child, parent] of parentOf) if (parent === tree[i]) tree.push(child);
-  const total: ProcessSample = { cpuMicros: 0, systemMicros: 0, rss: 0 };
+  const total: ProcessSample = { cpuMicros: 0, systemMicros: 0, rss: 0, writeCalls: 0, writtenBytes: 0 };
   for (const p of tree) {
     const sample = sampleProcess(p);
     // A process that ended between the two reads counts for nothing rather than spoiling the sum.
@@ -133,6 +160,8 @@ export function sampleProcessTree(pid: number): ProcessSample {
     total.cpuMicros += sample.cpuMicros;
     total.systemMicros += sample.systemMicros;
     total.rss += sample.rss;
+    total.writeCalls += sample.writeCalls;
+    total.writtenBytes += sample.writtenBytes;
   }
   return total;
 }
