@@ -247,10 +247,12 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
       }
     });
   }
-  personChange('disable', async (sub, by) =>
-    (await disableAccount(ctx, sub, by.operator)) ? 'disabled' : 'unchanged',
+  personChange('disable', async (sub, by, rctx) =>
+    (await disableAccount(rctx, sub, by.operator)) ? 'disabled' : 'unchanged',
   );
-  personChange('enable', async (sub, by) => ((await enableAccount(ctx, sub, by.operator)) ? 'enabled' : 'unchanged'));
+  personChange('enable', async (sub, by, rctx) =>
+    (await enableAccount(rctx, sub, by.operator)) ? 'enabled' : 'unchanged',
+  );
   personChange('resend-verification', async (sub, by, rctx) =>
     (await resendVerification(rctx, sub, by.operator)) ? 'verification-sent' : 'already-verified',
   );
@@ -258,8 +260,8 @@ export function adminRoutes(ctx: IssuerContext): Hono<Env> {
     await sendPasswordReset(rctx, sub, by.operator);
     return 'reset-sent';
   });
-  personChange('end-sessions', async (sub, by) => {
-    await endSessionsOf(ctx, sub, by.operator);
+  personChange('end-sessions', async (sub, by, rctx) => {
+    await endSessionsOf(rctx, sub, by.operator);
     return 'sessions-ended';
   });
 
