@@ -14,6 +14,10 @@
  * default 5) lengthen or shorten a full run. The goal (docs/architecture.md, "Performance
  * goals"): Tessera ≥ 1.5× oidc-provider; sign-in ≥ 0.9× the raw argon2id rate. Those ratios are one
  * process against one process; `--workers` adds "Tessera, 2 workers", compared with Tessera only.
+ *
+ * oidc-provider runs twice: with the in-memory adapter (the reference every ratio is taken
+ * against) and with a SQLite adapter as durable as Tessera's store (lib/sqlite-adapter.ts), on the
+ * scenarios that keep state (SSO, grants, sign-in), so the cost of durable writes shows on both sides.
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,6 +55,8 @@ const quick = args.includes('--quick');
 /** Adds Tessera with TESSERA_WORKERS=2 to the SSO, grant and sign-in scenarios. */
 const workers = args.includes('--workers');
 const CLUSTER = 'Tessera, 2 workers';
+/** oidc-provider keeping its models in SQLite (lib/sqlite-adapter.ts) rather than in memory. */
+const DURABLE_PEER = 'oidc-provider, SQLite adapter';
 /**
  * Another checkout of Tessera, built (its `idp/dist`), added to the SSO, grant and sign-in scenarios: a
  * change measured before and after in one run, under the same load.
@@ -182,8 +188,25 @@ async function main(): Promise<number> {
     logFile: logPath(dir, 'oidc-provider'),
   });
   servers.push(providerServer);
+  const durablePort = await freePort();
+  const durableServer = await startServer({
+    name: DURABLE_PEER,
+    args: [...TSX, join(REPO, 'scripts/bench/peers/oidc-provider.ts')],
+    env: {
+      PORT: String(durablePort),
+      BENCH_CLIENT_SECRET: secret,
+      BENCH_USERS: String(USERS),
+      BENCH_PASSWORD,
+      BENCH_DATABASE: join(dir, 'oidc-provider.db'),
+    },
+    origin: `http://127.0.0.1:${durablePort}`,
+    readyPath: '/.well-known/openid-configuration',
+    logFile: logPath(dir, 'oidc-provider-sqlite'),
+  });
+  servers.push(durableServer);
   const tessera = tesseraUnderTest(new HttpClient(tesseraServer.origin));
   const provider = oidcProviderUnderTest(new HttpClient(providerServer.origin));
+  const durablePeer = { ...oidcProviderUnderTest(new HttpClient(durableServer.origin)), name: DURABLE_PEER };
   const cluster = clusterServer && { ...tesseraUnderTest(new HttpClient(clusterServer.origin)), name: CLUSTER };
   const baseline = baselineServer && {
     ...tesseraUnderTest(new HttpClient(baselineServer.origin)),
@@ -202,12 +225,23 @@ async function main(): Promise<number> {
   servers.push(floorServer);
   const floor = new HttpClient(floorServer.origin);
   const serverOf = (i: IssuerUnderTest) =>
-    i === tessera ? tesseraServer : i === cluster ? clusterServer! : i === baseline ? baselineServer! : providerServer;
+    i === tessera
+      ? tesseraServer
+      : i === cluster
+        ? clusterServer!
+        : i === baseline
+          ? baselineServer!
+          : i === durablePeer
+            ? durableServer
+            : providerServer;
 
   // ---- Each user signs in once at each issuer: a browser with a session, and a refresh token ----
   const sides = [provider, tessera];
-  /** The sides of the SSO, grant and sign-in scenarios: the cluster and the baseline too, when asked for. */
-  const grantSides = [...sides, ...(cluster ? [cluster] : []), ...(baseline ? [baseline] : [])];
+  /**
+   * The sides of the SSO, grant and sign-in scenarios: oidc-provider on SQLite too, and the cluster and
+   * the baseline when asked for.
+   */
+  const grantSides = [provider, durablePeer, tessera, ...(cluster ? [cluster] : []), ...(baseline ? [baseline] : [])];
   const jars = new Map(grantSides.map((s) => [s, Array.from({ length: USERS }, freshJar)]));
   const refreshTokens = new Map<IssuerUnderTest, string[]>();
   for (const side of grantSides) {
@@ -617,6 +651,13 @@ function report(rows: Row[], startPath: string): string {
         `${CLUSTER} ÷ Tessera (one process): ${(median(clustered.rates) / median(t.rates)).toFixed(2)}× the rate, ` +
           `${(median(clustered.cpuPerOp) / median(t.cpuPerOp)).toFixed(2)}× the server CPU per operation ` +
           '(primary and workers together).',
+      );
+    const durable = mine.find((r) => r.contender.name === DURABLE_PEER);
+    if (durable && t)
+      lines.push(
+        '',
+        `Tessera ÷ ${DURABLE_PEER}: ${(median(t.rates) / median(durable.rates)).toFixed(2)}× the rate, ` +
+          `${(median(t.cpuPerOp) / median(durable.cpuPerOp)).toFixed(2)}× the server CPU per operation.`,
       );
     const before = mine.find((r) => r.contender.baseline);
     if (before && t)

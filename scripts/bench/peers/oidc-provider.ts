@@ -1,18 +1,21 @@
 /**
  * panva's oidc-provider as a server under test, in its own process, configured to do the work
- * Tessera does: an in-memory adapter, ES256 ID tokens, ES256 JWT access tokens for a resource
- * indicator (RFC 8707, RFC 9068), rotating refresh tokens, PKCE S256, and a password sign-in
- * verified with argon2id at Tessera's parameters (m=19456, t=2, p=1). oidc-provider has no
- * sign-in form of its own: the minimal interaction handler below is one, first-party (the grant
- * is made at sign-in, no consent page, as Tessera does for a first-party client).
+ * Tessera does: an in-memory adapter (or a SQLite one, BENCH_DATABASE), ES256 ID tokens, ES256 JWT
+ * access tokens for a resource indicator (RFC 8707, RFC 9068), rotating refresh tokens, PKCE S256,
+ * and a password sign-in verified with argon2id at Tessera's parameters (m=19456, t=2, p=1).
+ * oidc-provider has no sign-in form of its own: the minimal interaction handler below is one,
+ * first-party (the grant is made at sign-in, no consent page, as Tessera does for a first-party
+ * client).
  *
- * Environment: PORT, BENCH_CLIENT_SECRET, BENCH_USERS (how many bench-<i>@example.com), BENCH_PASSWORD.
+ * Environment: PORT, BENCH_CLIENT_SECRET, BENCH_USERS (how many bench-<i>@example.com), BENCH_PASSWORD,
+ * and BENCH_DATABASE: a SQLite file to keep the models in (lib/sqlite-adapter.ts) instead of memory.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { hash, verify, type Algorithm } from '@node-rs/argon2';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import { MapAdapter } from '../lib/map-adapter.js';
+import { sqliteAdapter } from '../lib/sqlite-adapter.js';
 import { ARGON2ID_PARAMS, BENCH_CLIENT, BENCH_REDIRECT, BENCH_RESOURCE, benchEmail } from '../lib/constants.js';
 
 const port = Number(process.env.PORT);
@@ -26,8 +29,9 @@ for (let i = 0; i < Number(process.env.BENCH_USERS ?? 8); i++)
 const byId = new Map([...accounts.entries()].map(([email, a]) => [a.id, { ...a, email }]));
 
 const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+const database = process.env.BENCH_DATABASE;
 const provider = new Provider(origin, {
-  adapter: MapAdapter,
+  adapter: database ? sqliteAdapter(database) : MapAdapter,
   jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'bench', alg: 'ES256', use: 'sig' }] },
   cookies: { keys: ['bench-cookie-key-bench-cookie-key'] },
   clients: [
