@@ -173,37 +173,24 @@ async function main(): Promise<number> {
       })
     : undefined;
   if (baselineServer) servers.push(baselineServer);
-  const providerPort = await freePort();
-  const providerServer = await startServer({
-    name: 'oidc-provider',
-    args: [...TSX, join(REPO, 'scripts/bench/peers/oidc-provider.ts')],
-    env: {
-      PORT: String(providerPort),
-      BENCH_CLIENT_SECRET: secret,
-      BENCH_USERS: String(USERS),
-      BENCH_PASSWORD,
-    },
-    origin: `http://127.0.0.1:${providerPort}`,
-    readyPath: '/.well-known/openid-configuration',
-    logFile: logPath(dir, 'oidc-provider'),
+  /** oidc-provider in a process of its own; `env` adds to what every peer is given. */
+  const startPeer = async (name: string, log: string, env: Record<string, string> = {}) => {
+    const port = await freePort();
+    const server = await startServer({
+      name,
+      args: [...TSX, join(REPO, 'scripts/bench/peers/oidc-provider.ts')],
+      env: { PORT: String(port), BENCH_CLIENT_SECRET: secret, BENCH_USERS: String(USERS), BENCH_PASSWORD, ...env },
+      origin: `http://127.0.0.1:${port}`,
+      readyPath: '/.well-known/openid-configuration',
+      logFile: logPath(dir, log),
+    });
+    servers.push(server);
+    return server;
+  };
+  const providerServer = await startPeer('oidc-provider', 'oidc-provider');
+  const durableServer = await startPeer(DURABLE_PEER, 'oidc-provider-sqlite', {
+    BENCH_DATABASE: join(dir, 'oidc-provider.db'),
   });
-  servers.push(providerServer);
-  const durablePort = await freePort();
-  const durableServer = await startServer({
-    name: DURABLE_PEER,
-    args: [...TSX, join(REPO, 'scripts/bench/peers/oidc-provider.ts')],
-    env: {
-      PORT: String(durablePort),
-      BENCH_CLIENT_SECRET: secret,
-      BENCH_USERS: String(USERS),
-      BENCH_PASSWORD,
-      BENCH_DATABASE: join(dir, 'oidc-provider.db'),
-    },
-    origin: `http://127.0.0.1:${durablePort}`,
-    readyPath: '/.well-known/openid-configuration',
-    logFile: logPath(dir, 'oidc-provider-sqlite'),
-  });
-  servers.push(durableServer);
   const tessera = tesseraUnderTest(new HttpClient(tesseraServer.origin));
   const provider = oidcProviderUnderTest(new HttpClient(providerServer.origin));
   const durablePeer = { ...oidcProviderUnderTest(new HttpClient(durableServer.origin)), name: DURABLE_PEER };
@@ -224,16 +211,14 @@ async function main(): Promise<number> {
   });
   servers.push(floorServer);
   const floor = new HttpClient(floorServer.origin);
-  const serverOf = (i: IssuerUnderTest) =>
-    i === tessera
-      ? tesseraServer
-      : i === cluster
-        ? clusterServer!
-        : i === baseline
-          ? baselineServer!
-          : i === durablePeer
-            ? durableServer
-            : providerServer;
+  const servedBy = new Map<IssuerUnderTest, ServerProcess>([
+    [provider, providerServer],
+    [durablePeer, durableServer],
+    [tessera, tesseraServer],
+  ]);
+  if (cluster) servedBy.set(cluster, clusterServer!);
+  if (baseline) servedBy.set(baseline, baselineServer!);
+  const serverOf = (i: IssuerUnderTest) => servedBy.get(i)!;
 
   // ---- Each user signs in once at each issuer: a browser with a session, and a refresh token ----
   const sides = [provider, tessera];
