@@ -14,6 +14,8 @@ export * from './verify/node-dpop-crypto.js';
 export * from './log/pino-logger.js';
 // Random bytes, base64url, from a pool the CSPRNG fills: secrets, identifiers, nonces.
 export * from './crypto/random-pool.js';
+// Bearer secrets: made, kept as digests, compared in constant time.
+export * from './crypto/secrets.js';
 // Response headers with a per-response CSP nonce (node:crypto), and the HTML pages that carry it
 // (hono/html at run time), rendered with renderPage.
 export * from './hono/security-headers.js';

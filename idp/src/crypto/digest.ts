@@ -1,10 +1,11 @@
-/** Digests of bearer secrets, and comparing secrets without a timing side channel. */
-import { createHash, timingSafeEqual } from 'node:crypto';
+/**
+ * Digests of bearer secrets, and comparing secrets without a timing side channel: the shared kit's
+ * (@tessera/shared/node), under the names the issuer uses, and the FedCM cookie's derivation.
+ */
+import { createHash } from 'node:crypto';
 
 /** SHA-256 of a secret, base64url: what the store keeps instead of the secret. */
-export function digest(secret: string): string {
-  return createHash('sha256').update(secret).digest('base64url');
-}
+export { secretDigest as digest, safeEqual } from '@tessera/shared/node';
 
 /**
  * The FedCM cookie's value, derived from the session secret (docs/architecture.md, "FedCM"): one
@@ -14,11 +15,4 @@ export function digest(secret: string): string {
  */
 export function fedcmSecret(sessionSecret: string): string {
   return createHash('sha256').update(`tessera fedcm cookie\0${sessionSecret}`).digest('base64url');
-}
-
-/** Constant-time equality of two strings (length is not secret). */
-export function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ab.length === bb.length && timingSafeEqual(ab, bb);
 }

@@ -1,13 +1,11 @@
 /**
  * Randomness for secrets and identifiers: the one place the issuer makes these. The bytes come from
- * the shared kit's pool (@tessera/shared/node randomBase64url), filled by node:crypto's CSPRNG.
+ * the shared kit's pool (@tessera/shared/node), filled by node:crypto's CSPRNG.
  */
 import { randomBase64url } from '@tessera/shared/node';
 
 /** A random secret of `bytes` bytes, base64url-encoded (32 bytes = 256 bits by default). */
-export function randomSecret(bytes = 32): string {
-  return randomBase64url(bytes);
-}
+export { randomSecret } from '@tessera/shared/node';
 
 /** A random public identifier (128 bits): user `sub`, session `sid`, grant and token ids. */
 export function randomId(): string {

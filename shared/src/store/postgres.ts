@@ -8,12 +8,11 @@ import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import pg from 'pg';
+import { randomSecret, secretDigest } from '../crypto/secrets.js';
 import { migrationStatements, SCHEMA_TABLE } from './migrations.js';
 import * as schema from './pg-schema.js';
 import {
-  digest,
   type EngineStore,
-  randomSecret,
   refuses,
   sessionColumns,
   sessionFromRow,
@@ -176,7 +175,7 @@ export async function openPostgresStore(url: string, settings: Settings): Promis
         const now = clock.now();
         await insertSession.execute({
           ...sessionColumns(input),
-          idDigest: digest(id),
+          idDigest: secretDigest(id),
           csrfToken: randomSecret(),
           createdAt: now,
           expiresAt: now + settings.sessionTtlSec * 1000,
@@ -184,12 +183,12 @@ export async function openPostgresStore(url: string, settings: Settings): Promis
         return id;
       },
       async find(id) {
-        const [row] = await findSession.execute({ idDigest: digest(id), now: clock.now() });
+        const [row] = await findSession.execute({ idDigest: secretDigest(id), now: clock.now() });
         if (row === undefined) return undefined;
         return sessionFromRow(row);
       },
       async destroy(id) {
-        await deleteSession.execute({ idDigest: digest(id) });
+        await deleteSession.execute({ idDigest: secretDigest(id) });
       },
       async endByIssuerSession(sid, sub) {
         const result = await (sub === undefined
@@ -205,11 +204,15 @@ export async function openPostgresStore(url: string, settings: Settings): Promis
       async save(transaction) {
         const key = randomSecret();
         const expiresAt = clock.now() + settings.loginTransactionTtlSec * 1000;
-        await insertTransaction.execute({ ...transactionColumns(transaction), keyDigest: digest(key), expiresAt });
+        await insertTransaction.execute({
+          ...transactionColumns(transaction),
+          keyDigest: secretDigest(key),
+          expiresAt,
+        });
         return key;
       },
       async take(key) {
-        const [row] = await takeTransaction.execute({ keyDigest: digest(key) });
+        const [row] = await takeTransaction.execute({ keyDigest: secretDigest(key) });
         if (row === undefined || row.expiresAt <= clock.now()) return undefined;
         return transactionFromRow(row);
       },

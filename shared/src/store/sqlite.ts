@@ -8,12 +8,11 @@ import Database from 'better-sqlite3';
 import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { randomSecret, secretDigest } from '../crypto/secrets.js';
 import { migrationStatements, SCHEMA_TABLE } from './migrations.js';
 import * as schema from './sqlite-schema.js';
 import {
-  digest,
   type EngineStore,
-  randomSecret,
   refuses,
   sessionColumns,
   sessionFromRow,
@@ -155,7 +154,7 @@ export function openSqliteStore(file: string, settings: Settings): EngineStore {
         const now = clock.now();
         insertSession.run({
           ...sessionColumns(input),
-          idDigest: digest(id),
+          idDigest: secretDigest(id),
           csrfToken: randomSecret(),
           createdAt: now,
           expiresAt: now + settings.sessionTtlSec * 1000,
@@ -163,12 +162,12 @@ export function openSqliteStore(file: string, settings: Settings): EngineStore {
         return id;
       },
       async find(id) {
-        const row = findSession.get({ idDigest: digest(id), now: clock.now() });
+        const row = findSession.get({ idDigest: secretDigest(id), now: clock.now() });
         if (row === undefined) return undefined;
         return sessionFromRow(row);
       },
       async destroy(id) {
-        deleteSession.run({ idDigest: digest(id) });
+        deleteSession.run({ idDigest: secretDigest(id) });
       },
       async endByIssuerSession(sid, sub) {
         return (sub === undefined ? deleteBySid.run({ sid }) : deleteBySidAndSub.run({ sid, sub })).changes;
@@ -181,11 +180,11 @@ export function openSqliteStore(file: string, settings: Settings): EngineStore {
       async save(transaction) {
         const key = randomSecret();
         const expiresAt = clock.now() + settings.loginTransactionTtlSec * 1000;
-        insertTransaction.run({ ...transactionColumns(transaction), keyDigest: digest(key), expiresAt });
+        insertTransaction.run({ ...transactionColumns(transaction), keyDigest: secretDigest(key), expiresAt });
         return key;
       },
       async take(key) {
-        const row = takeTransaction.get({ keyDigest: digest(key) });
+        const row = takeTransaction.get({ keyDigest: secretDigest(key) });
         if (row === undefined || row.expiresAt <= clock.now()) return undefined;
         return transactionFromRow(row);
       },

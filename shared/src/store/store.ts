@@ -1,6 +1,4 @@
 /** The relying-party store's surface and settings, the same on both engines. */
-import { createHash } from 'node:crypto';
-import { randomBase64url } from '../crypto/random-pool.js';
 import type {
   AppSession,
   LoginTransaction,
@@ -54,12 +52,6 @@ export interface EngineStore {
   sweepBatch(limit: number): Promise<number[]>;
   close(): Promise<void>;
 }
-
-/** 32 bytes from the CSPRNG, base64url: 256 bits, enough for any bearer secret (OWASP ASVS V3.2.2). */
-export const randomSecret = (): string => randomBase64url(32);
-
-/** SHA-256, base64url: rows are keyed on it, so a dump of the store holds no usable cookie value. */
-export const digest = (secret: string): string => createHash('sha256').update(secret).digest('base64url');
 
 /** A session's columns, on either engine: NULL for what it lacks. */
 export function sessionColumns(session: NewSession) {

@@ -3,11 +3,10 @@
  * sign-out form; or a sign-in link.
  */
 import { Hono } from 'hono';
-import { renderPage } from '@tessera/shared/node';
+import { renderPage, safeEqual } from '@tessera/shared/node';
 import { askAppB } from '../app-b-api.js';
 import type { AppContext } from '../context.js';
 import { clearCookie, readCookie } from '../http/cookies.js';
-import { safeEqual } from '../secrets.js';
 import { homePage } from '../views/pages.js';
 import { currentSession } from './current-session.js';
 

@@ -4,11 +4,10 @@
  */
 import { Hono } from 'hono';
 import { IssuerUnavailableError, buildEndSessionUrl } from '@tessera/shared';
-import { renderPage } from '@tessera/shared/node';
+import { randomSecret, renderPage, safeEqual } from '@tessera/shared/node';
 import type { AppContext } from '../context.js';
 import { clearCookie, readCookie, writeCookie } from '../http/cookies.js';
 import { isSameOrigin, readForm } from '../http/forms.js';
-import { randomSecret, safeEqual } from '../secrets.js';
 import { problemPage } from '../views/pages.js';
 import { currentSession } from './current-session.js';
 

@@ -7,7 +7,7 @@
  * process; this in-memory store is for tests.
  */
 import type { Clock, LoginTransaction, LoginTransactionStore } from '@tessera/shared';
-import { digest, randomSecret } from '../secrets.js';
+import { randomSecret, secretDigest } from '@tessera/shared/node';
 
 export type { LoginTransaction, LoginTransactionStore } from '@tessera/shared';
 
@@ -32,11 +32,11 @@ export function createMemoryLoginTransactionStore(options: MemoryLoginTransactio
         while (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
       }
       const key = randomSecret();
-      entries.set(digest(key), { ...transaction, expiresAt: clock.now() + ttlMs });
+      entries.set(secretDigest(key), { ...transaction, expiresAt: clock.now() + ttlMs });
       return key;
     },
     async take(key) {
-      const hashed = digest(key);
+      const hashed = secretDigest(key);
       const entry = entries.get(hashed);
       if (entry === undefined) return undefined;
       entries.delete(hashed);

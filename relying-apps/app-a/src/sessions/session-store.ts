@@ -4,7 +4,7 @@
  * kit's @tessera/shared/store, opened by openApp); this in-memory store is for tests.
  */
 import type { AppSession, Clock, SessionStore } from '@tessera/shared';
-import { digest, randomSecret } from '../secrets.js';
+import { randomSecret, secretDigest } from '@tessera/shared/node';
 
 export type { AppSession, NewSession, SessionStore } from '@tessera/shared';
 
@@ -62,7 +62,7 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions): Se
     async create(input) {
       makeRoom();
       const id = randomSecret();
-      const key = digest(id);
+      const key = secretDigest(id);
       const now = clock.now();
       sessions.set(key, { ...input, csrfToken: randomSecret(), createdAt: now, expiresAt: now + ttlMs });
       if (input.sid !== undefined) index(bySid, input.sid, key);
@@ -70,7 +70,7 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions): Se
       return id;
     },
     async find(id) {
-      const key = digest(id);
+      const key = secretDigest(id);
       const session = sessions.get(key);
       if (session === undefined) return undefined;
       if (session.expiresAt <= clock.now()) {
@@ -80,7 +80,7 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions): Se
       return session;
     },
     async destroy(id) {
-      remove(digest(id));
+      remove(secretDigest(id));
     },
     async endByIssuerSession(sid, sub) {
       let ended = 0;
