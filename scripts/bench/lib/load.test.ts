@@ -14,11 +14,27 @@ describe.runIf(process.platform === 'linux')('sampleProcess', () => {
       const after = sampleProcess(process.pid);
       expect(after.writeCalls - before.writeCalls).toBeGreaterThanOrEqual(10);
       expect(after.writtenBytes - before.writtenBytes).toBeGreaterThanOrEqual(1_000_000);
-      expect(after.cpuMicros).toBeGreaterThanOrEqual(before.cpuMicros);
       expect(after.systemMicros).toBeLessThanOrEqual(after.cpuMicros);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('counts the CPU time a process spends, in microseconds', () => {
+    const before = sampleProcess(process.pid);
+    // 200 ms of this process's own CPU (not of the clock: the machine may be busy), by Node's count.
+    const start = process.cpuUsage();
+    let spent = 0;
+    while (spent < 200_000) {
+      const used = process.cpuUsage(start);
+      spent = used.user + used.system;
+    }
+    const after = sampleProcess(process.pid);
+    // /proc counts in clock ticks (10 ms here): at least 150 ms of the 200 ms must show.
+    expect(after.cpuMicros - before.cpuMicros).toBeGreaterThanOrEqual(150_000);
+    // And not the 200 s a unit slipped by a thousand would make it (other threads of this
+    // process count too, so the bound is loose).
+    expect(after.cpuMicros - before.cpuMicros).toBeLessThan(20_000_000);
   });
 
   it('answers NaN for a process that is not there, rather than failing', () => {
