@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 
-/** SHA-256 of a secret, base64url: what the store keeps instead of the secret. */
+// `digest(secret)`: SHA-256, base64url, what the store keeps instead of the secret; `safeEqual`:
+// constant-time equality. One implementation with the kit's stores and the apps.
 export { secretDigest as digest, safeEqual } from '@tessera/shared/node';
 
 /**

@@ -4,7 +4,7 @@
  */
 import { randomBase64url } from '@tessera/shared/node';
 
-/** A random secret of `bytes` bytes, base64url-encoded (32 bytes = 256 bits by default). */
+// `randomSecret(bytes = 32)`: a random secret, base64url (256 bits by default).
 export { randomSecret } from '@tessera/shared/node';
 
 /** A random public identifier (128 bits): user `sub`, session `sid`, grant and token ids. */

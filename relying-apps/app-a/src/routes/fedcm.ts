@@ -11,10 +11,10 @@
  */
 import { Hono, type Context } from 'hono';
 import { IssuerUnavailableError, createFedCmRequest, describeError, fedcmConfigUrl } from '@tessera/shared';
+import { randomSecret } from '@tessera/shared/node';
 import type { AppContext } from '../context.js';
 import { clearCookie, readCookie, writeCookie } from '../http/cookies.js';
 import { isSameOrigin } from '../http/forms.js';
-import { randomSecret } from '@tessera/shared/node';
 import { finishSignIn } from './finish-sign-in.js';
 import { describeSignInFailure } from './sign-in-failure.js';
 import { LOGIN_COOKIE_MAX_AGE_SEC } from './start-sign-in.js';
