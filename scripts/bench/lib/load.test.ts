@@ -1,9 +1,11 @@
-/** The server-cost figures the benchmark reads from /proc: here, of this very process. */
+/** The server-cost figures the benchmark reads from /proc: of this very process, and of a process tree. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sampleProcess } from './load.js';
+import { sampleProcess, sampleProcessTree } from './load.js';
 
 describe.runIf(process.platform === 'linux')('sampleProcess', () => {
   it('counts the write calls a process makes and the bytes they wrote', () => {
@@ -42,5 +44,36 @@ describe.runIf(process.platform === 'linux')('sampleProcess', () => {
     expect(gone.cpuMicros).toBeNaN();
     expect(gone.writeCalls).toBeNaN();
     expect(gone.writtenBytes).toBeNaN();
+  });
+});
+
+describe.runIf(process.platform === 'linux')('sampleProcessTree', () => {
+  it('counts the CPU time of processes of the tree that ended during the window', async () => {
+    // A parent (as PostgreSQL's postmaster is) that, when told, runs a child spending 300 ms of CPU,
+    // waits for it to end, and lives on.
+    const child =
+      'const s = process.cpuUsage(); for (;;) { const u = process.cpuUsage(s); if (u.user + u.system > 3e5) break; }';
+    const parent = spawn(
+      process.execPath,
+      [
+        '-e',
+        `process.stdin.once('data', () => {
+          require('node:child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(child)}]);
+          process.stdout.write('ended');
+        });`,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    try {
+      await once(parent, 'spawn');
+      const before = sampleProcessTree(parent.pid!);
+      parent.stdin.write('go');
+      await once(parent.stdout, 'data');
+      const after = sampleProcessTree(parent.pid!);
+      // The parent alone spends far less than this waiting; the child's 300 ms must show.
+      expect(after.cpuMicros - before.cpuMicros).toBeGreaterThanOrEqual(250_000);
+    } finally {
+      parent.kill();
+    }
   });
 });

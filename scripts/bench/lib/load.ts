@@ -144,8 +144,27 @@ function parents(): Map<number, number> {
 }
 
 /**
+ * The CPU time of the children of `pid` that have ended and been waited for (cutime and cstime of
+ * /proc/<pid>/stat, which include what those children had of theirs); zero where it cannot be read.
+ */
+function reapedChildren(pid: number): { cpuMicros: number; systemMicros: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // cutime is field 16, cstime 17.
+    const [cutime, cstime] = [Number(fields[13]), Number(fields[14])];
+    return { cpuMicros: ((cutime + cstime) / clockTicks()) * 1e6, systemMicros: (cstime / clockTicks()) * 1e6 };
+  } catch {
+    return { cpuMicros: 0, systemMicros: 0 };
+  }
+}
+
+/**
  * What process `pid` and every process under it have used so far, added up: a server made of
- * several processes (the issuer's cluster primary and its workers) costs all of them.
+ * several processes (the issuer's cluster primary and its workers) costs all of them. Processes of
+ * the tree that have ended count too, through the process that waited for them: PostgreSQL's
+ * postmaster starts a process per connection, and one that a pool closes during a window took its
+ * CPU time with it from /proc.
  */
 export function sampleProcessTree(pid: number): ProcessSample {
   const parentOf = parents();
@@ -157,8 +176,9 @@ export function sampleProcessTree(pid: number): ProcessSample {
     const sample = sampleProcess(p);
     // A process that ended between the two reads counts for nothing rather than spoiling the sum.
     if (p !== pid && Number.isNaN(sample.cpuMicros)) continue;
-    total.cpuMicros += sample.cpuMicros;
-    total.systemMicros += sample.systemMicros;
+    const reaped = reapedChildren(p);
+    total.cpuMicros += sample.cpuMicros + reaped.cpuMicros;
+    total.systemMicros += sample.systemMicros + reaped.systemMicros;
     total.rss += sample.rss;
     total.writeCalls += sample.writeCalls;
     total.writtenBytes += sample.writtenBytes;
