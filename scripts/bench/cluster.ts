@@ -8,6 +8,7 @@
  *
  *   npm run bench -- cluster            # writes scripts/bench/cluster-results.md
  *   npm run bench -- cluster --quick    # short, one repetition (not run in CI: `compare --quick` is)
+ *   npm run bench -- cluster --baseline=/tmp/base   # and another checkout's build on PostgreSQL, one node
  *
  * All of it shares the machine's cores with the load generator: on a machine with few cores,
  * more nodes only show their overhead. docs/scaling.md turns these figures into a capacity model.
@@ -15,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '@tessera/shared/testing';
 import pg from 'pg';
 import { startLoadBalancer, type LoadBalancer } from '../src/load-balancer.js';
@@ -33,7 +34,13 @@ const MS = quick ? 700 : Number(process.env.BENCH_MS ?? 5000);
 const REPS = quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_MS = quick ? 200 : 1000;
 const USERS = 8;
-const out = quick ? join(REPO, 'test-artifacts/bench') : join(REPO, 'scripts/bench');
+/**
+ * Another checkout of Tessera, built (its `idp/dist`): added as one more deployment, one node on
+ * PostgreSQL, so a change to the PostgreSQL store is measured before and after in one run.
+ */
+const baselineDir = args.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
+// cluster-results.md is the record of a full run: a quick one or one with a baseline writes elsewhere.
+const out = quick || baselineDir ? join(REPO, 'test-artifacts/bench') : join(REPO, 'scripts/bench');
 const dir = mkdtempSync(join(tmpdir(), 'tessera-cluster-bench-'));
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -69,7 +76,13 @@ async function main(): Promise<number> {
   const admin = new pg.Client({ connectionString: postgres.url });
   await admin.connect();
   // One key-encryption key per deployment, shared by its nodes: each must read the keys another wrote.
-  const deploy = async (name: string, database: string, nodes: number, dbName?: string): Promise<Deployment> => {
+  const deploy = async (
+    name: string,
+    database: string,
+    nodes: number,
+    dbName?: string,
+    entry?: string,
+  ): Promise<Deployment> => {
     const { secret } = await seedTessera(database, USERS);
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
@@ -84,7 +97,7 @@ async function main(): Promise<number> {
           keyEncryptionKey: kek,
           logDir: dir,
           name: `${name} node ${i + 1}`,
-          compiled: start.compiled,
+          ...(entry ? { compiled: true, entry } : { compiled: start.compiled }),
         }),
       );
     }
@@ -113,6 +126,14 @@ async function main(): Promise<number> {
   await deploy('SQLite, 1 node', join(dir, 'tessera.db'), 1);
   for (const n of [1, 2, 3])
     await deploy(`PostgreSQL, ${n} node${n > 1 ? 's' : ''}`, await postgresDatabase(`nodes_${n}`), n, `nodes_${n}`);
+  if (baselineDir)
+    await deploy(
+      'PostgreSQL, 1 node, baseline',
+      await postgresDatabase('baseline'),
+      1,
+      'baseline',
+      join(resolve(baselineDir), 'idp/dist/main.js'),
+    );
 
   // Each user signs in once at each deployment: a browser with a session, and a refresh token.
   const jars = new Map(deployments.map((d) => [d, Array.from({ length: USERS }, freshJar)]));
