@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '@tessera/shared/testing';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   EmailTakenError,
   openStore,
@@ -247,9 +247,12 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
     return { ...opened, store };
   }
 
-  /** Redeems `digest` into grant `grantId` with access token `jti` (and a refresh token `r-<grantId>`). */
-  const redeem = (store: Repositories, digest: string, grantId: string, jti: string, over: Partial<Grant> = {}) =>
-    store.grants.redeemCode(digest, 2000, grantFrom(grantId, over), {
+  /**
+   * Redeems `digest` into grant `grantId` with access token `jti` (and a refresh token `r-<grantId>`),
+   * the grant built from the code as read, as the token endpoint builds it.
+   */
+  const redeem = async (store: Repositories, digest: string, grantId: string, jti: string, over: Partial<Grant> = {}) =>
+    store.grants.redeemCode(digest, 2000, grantFrom(grantId, over)((await store.grants.findCode(digest))!), {
       refreshToken: refresh(`r-${grantId}`, grantId),
       accessToken: { jti, expiresAt: 3_000_000 },
     });
@@ -625,7 +628,7 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
       );
       expect(winners(results)).toBe(1);
       const i = results.findIndex(Boolean);
-      expect(results[i]).toEqual(code('c1', { consumedAt: 2000 }));
+      expect(results[i]).toBe(true);
       expect((await store.grants.findCode('c1'))?.consumedAt).toBe(2000);
       expect(await query('select id from grants')).toEqual([{ id: `g-${i}` }]);
       expect(await query('select jti from access_tokens')).toEqual([{ jti: `at-${i}` }]);
@@ -664,7 +667,7 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
         [7, 16, 2, 0, 5000],
       );
       await store.grants.createCode(code('c1'));
-      await store.grants.redeemCode('c1', 2000, grantFrom('g1'), {
+      await store.grants.redeemCode('c1', 2000, grantFrom('g1')(code('c1')), {
         accessToken: { jti: 'at-1', expiresAt: 3_000_000, status: { list: 7, index: 1 } },
       });
       expect(await query('select digest from refresh_tokens')).toEqual([]);
@@ -718,6 +721,42 @@ describe.each([sqlite, postgres])('repositories on $name', (engine) => {
       expect(await store.grants.clientIdsForSession('sid-2')).toEqual(['app']);
       expect(await store.grants.clientIdsForSession('none')).toEqual([]);
     });
+
+    it.runIf(engine.name === 'postgres')(
+      'redeems a code and rotates its refresh token in one statement each: one round trip, one commit',
+      async () => {
+        const { store, query } = await open();
+        await store.grants.createCode(code('c1'));
+        const stored = (await store.grants.findCode('c1'))!;
+        // Every statement a pool runs goes through its clients' `query`: BEGIN and COMMIT too.
+        const statements = vi.spyOn(pg.Client.prototype, 'query');
+        try {
+          const redeemed = await store.grants.redeemCode('c1', 2000, grantFrom('g1')(stored), {
+            refreshToken: refresh('r-g1', 'g1'),
+            accessToken: { jti: 'at-1', expiresAt: 3_000_000, status: { list: 3, index: 9 } },
+          });
+          expect([redeemed, statements.mock.calls.length]).toEqual([true, 1]);
+          statements.mockClear();
+          const rotated = await store.refreshTokens.rotate('r-g1', 3000, refresh('r-g1-next', 'g1'), {
+            jti: 'at-2',
+            expiresAt: 4_000_000,
+          });
+          expect([rotated, statements.mock.calls.length]).toEqual([true, 1]);
+        } finally {
+          statements.mockRestore();
+        }
+        expect(await store.refreshTokens.find('r-g1-next')).toEqual({
+          token: refresh('r-g1-next', 'g1'),
+          grant: grantFrom('g1')(stored),
+        });
+        expect(await query('select jti, status_list, status_index from access_tokens order by jti')).toEqual([
+          { jti: 'at-1', status_list: 3, status_index: 9 },
+          { jti: 'at-2', status_list: null, status_index: null },
+        ]);
+        const [old] = await query('select rotated_at from refresh_tokens where digest = ?', ['r-g1']);
+        expect(Number(old!.rotated_at)).toBe(3000);
+      },
+    );
 
     it('deletes expired codes in batches, never one still valid', async () => {
       const { store } = await open();

@@ -86,26 +86,26 @@ export async function redeemAuthorizationCode(
     nonce: stored.nonce,
     ...(refresh ? { refreshToken: refresh.token } : {}),
   });
-  // Exactly one concurrent redemption wins; a loser is a replay.
+  // Exactly one concurrent redemption wins; a loser is a replay. The grant is built from the code
+  // as read above: nothing of a code changes but its consumption.
   const consumed = await ctx.store.grants.redeemCode(
     codeDigest,
     now,
-    (c) =>
-      newGrant(
-        ctx,
-        client,
-        jkt,
-        {
-          id: grantId,
-          userId: c.userId,
-          sessionId: c.sessionId,
-          codeDigest,
-          scope: c.scope,
-          resource: c.resource,
-          amr: c.amr,
-        },
-        now,
-      ),
+    newGrant(
+      ctx,
+      client,
+      jkt,
+      {
+        id: grantId,
+        userId: stored.userId,
+        sessionId: stored.sessionId,
+        codeDigest,
+        scope: stored.scope,
+        resource: stored.resource,
+        amr: stored.amr,
+      },
+      now,
+    ),
     { accessToken: issued, ...(refresh ? { refreshToken: refresh.row } : {}) },
   );
   if (!consumed) {

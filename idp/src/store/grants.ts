@@ -19,16 +19,17 @@ export interface GrantRepository {
   findCode(digest: string): Promise<AuthorizationCode | undefined>;
   /**
    * Marks the code used and records the grant redeemed from it with its first refresh and access
-   * tokens, in one transaction; returns the code only to the one caller that consumed it (a
-   * loser writes nothing and sends none of the tokens it signed beforehand). The grant commits
-   * with the code's consumption, so a replay that finds the code used always finds it to revoke.
+   * tokens, in one transaction; true only for the one caller that consumed it (a loser writes
+   * nothing and sends none of the tokens it signed beforehand). The grant commits with the code's
+   * consumption, so a replay that finds the code used always finds it to revoke. The caller builds
+   * the grant from the code as it read it: nothing of a code changes but its consumption.
    */
   redeemCode(
     digest: string,
     now: number,
-    grant: (code: AuthorizationCode) => Grant,
+    grant: Grant,
     issued: { refreshToken?: RefreshToken; accessToken: IssuedAccessTokenRow },
-  ): Promise<AuthorizationCode | undefined>;
+  ): Promise<boolean>;
   /**
    * Marks an approved device authorization redeemed and records the grant redeemed from it with its
    * first tokens, in one transaction; returns it only to the one caller that redeemed it. The
@@ -95,7 +96,6 @@ export function grantRepository(db: Db): GrantRepository {
     .update(authorizationCodes)
     .set({ consumedAt: sql`${sql.placeholder('now')}` })
     .where(and(eq(authorizationCodes.digest, sql.placeholder('d')), isNull(authorizationCodes.consumedAt)))
-    .returning()
     .prepare();
   const tokenState = db
     .select({ grantId: accessTokens.grantId, revokedAt: accessTokens.revokedAt, grantRevokedAt: grants.revokedAt })
@@ -166,15 +166,12 @@ export function grantRepository(db: Db): GrantRepository {
     async redeemCode(digest, now, grant, issued) {
       // One transaction, one commit: the code consumed, the grant, its first refresh and access tokens.
       return transaction(db, () => {
-        const code = consume.get({ d: digest, now });
-        if (code) {
-          const g = grant(code);
-          // SQLite has no boolean: the prepared statement binds what the column stores.
-          insertGrant.run({ ...g, offline: g.offline ? 1 : 0 });
-          if (issued.refreshToken) tokens.insertRefreshToken(issued.refreshToken);
-          tokens.insertAccessToken(g.id, issued.accessToken);
-        }
-        return code;
+        if (consume.run({ d: digest, now }).changes !== 1) return false;
+        // SQLite has no boolean: the prepared statement binds what the column stores.
+        insertGrant.run({ ...grant, offline: grant.offline ? 1 : 0 });
+        if (issued.refreshToken) tokens.insertRefreshToken(issued.refreshToken);
+        tokens.insertAccessToken(grant.id, issued.accessToken);
+        return true;
       });
     },
     async redeemDeviceCode(digest, grant, issued) {

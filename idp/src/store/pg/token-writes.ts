@@ -1,14 +1,50 @@
 /**
- * The inserts of refresh and access tokens on PostgreSQL (the twin of ../token-writes.ts), written
- * by the code redemption (grants.ts) and the refresh rotation (refresh-tokens.ts) inside their own
- * transaction, so each grant costs one commit; and the status-list version bump a revocation inside
- * such a transaction makes.
+ * The inserts of refresh and access tokens on PostgreSQL (the twin of ../token-writes.ts): as parts
+ * of the one statement in which the code redemption (grants.ts) and the refresh rotation
+ * (refresh-tokens.ts) write everything, so each grant costs one round trip and one commit; one at a
+ * time for the other grants. And the status-list version bump a revocation inside a transaction makes.
  */
 import { inArray, sql } from 'drizzle-orm';
 import { accessTokenRow, type IssuedAccessTokenRow, type RefreshToken } from '../token-writes.js';
 import type { PgDb } from './db.js';
 import type { PgTx } from './queries.js';
 import { accessTokens, refreshTokens, statusLists } from './schema.js';
+
+/**
+ * The tail of a one-statement grant write: CTEs that insert the refresh token (when its digest,
+ * parameter `$first`, is not null) and the access token under the grant id that the CTE `grant`
+ * yields (no row: nothing is inserted), from parameters `$first` … `$first + 8`, which
+ * `grantTokenValues` gives in order. Parameters are cast where the column is not text: in an
+ * `INSERT … SELECT` PostgreSQL would take an untyped one as text.
+ */
+export function grantTokenInserts(grant: string, first: number): string {
+  const $ = (i: number) => `$${first + i}`;
+  return `next_refresh as (
+  insert into refresh_tokens (digest, grant_id, created_at, expires_at, rotated_at, revoked_at)
+  select ${$(0)}, id, ${$(1)}::bigint, ${$(2)}::bigint, ${$(3)}::bigint, ${$(4)}::bigint
+  from ${grant} where ${$(0)}::text is not null
+),
+next_access as (
+  insert into access_tokens (jti, grant_id, expires_at, status_list, status_index)
+  select ${$(5)}, id, ${$(6)}::bigint, ${$(7)}::integer, ${$(8)}::integer from ${grant}
+)`;
+}
+
+/** The values of grantTokenInserts's parameters, in order. */
+export function grantTokenValues(refresh: RefreshToken | undefined, access: IssuedAccessTokenRow): unknown[] {
+  const row = accessTokenRow(access, { grantId: null, clientId: null });
+  return [
+    refresh?.digest ?? null,
+    refresh?.createdAt ?? null,
+    refresh?.expiresAt ?? null,
+    refresh?.rotatedAt ?? null,
+    refresh?.revokedAt ?? null,
+    row.jti,
+    row.expiresAt,
+    row.statusList,
+    row.statusIndex,
+  ];
+}
 
 export async function insertRefreshToken(tx: PgDb | PgTx, token: RefreshToken): Promise<void> {
   await tx.insert(refreshTokens).values(token);
