@@ -99,26 +99,45 @@ function writesOf(pid: number): { writeCalls: number; writtenBytes: number } {
 
 /** What process `pid` has used so far (its whole life), from /proc/<pid>/stat and status. */
 export function sampleProcess(pid: number): ProcessSample {
+  return readProcess(pid).sample;
+}
+
+/**
+ * `pid`'s sample, and the CPU time of its children that have ended and been waited for (cutime and
+ * cstime, which include what those children had of theirs): one reading of /proc/<pid>/stat.
+ */
+function readProcess(pid: number): { sample: ProcessSample; reaped: { cpuMicros: number; systemMicros: number } } {
+  const micros = (ticks: number) => (ticks / clockTicks()) * 1e6;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15,
+    // cutime 16, cstime 17.
+    const [utime, stime, cutime, cstime] = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .slice(11, 15)
+      .map(Number) as [number, number, number, number];
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
     return {
-      cpuMicros: (ticks / clockTicks()) * 1e6,
-      systemMicros: (Number(fields[12]) / clockTicks()) * 1e6,
-      rss: rssKb * 1024,
-      ...writesOf(pid),
+      sample: {
+        cpuMicros: micros(utime + stime),
+        systemMicros: micros(stime),
+        rss: rssKb * 1024,
+        ...writesOf(pid),
+      },
+      reaped: { cpuMicros: micros(cutime + cstime), systemMicros: micros(cstime) },
     };
   } catch {
     return {
-      cpuMicros: Number.NaN,
-      systemMicros: Number.NaN,
-      rss: Number.NaN,
-      writeCalls: Number.NaN,
-      writtenBytes: Number.NaN,
+      sample: {
+        cpuMicros: Number.NaN,
+        systemMicros: Number.NaN,
+        rss: Number.NaN,
+        writeCalls: Number.NaN,
+        writtenBytes: Number.NaN,
+      },
+      reaped: { cpuMicros: 0, systemMicros: 0 },
     };
   }
 }
@@ -144,22 +163,6 @@ function parents(): Map<number, number> {
 }
 
 /**
- * The CPU time of the children of `pid` that have ended and been waited for (cutime and cstime of
- * /proc/<pid>/stat, which include what those children had of theirs); zero where it cannot be read.
- */
-function reapedChildren(pid: number): { cpuMicros: number; systemMicros: number } {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // cutime is field 16, cstime 17.
-    const [cutime, cstime] = [Number(fields[13]), Number(fields[14])];
-    return { cpuMicros: ((cutime + cstime) / clockTicks()) * 1e6, systemMicros: (cstime / clockTicks()) * 1e6 };
-  } catch {
-    return { cpuMicros: 0, systemMicros: 0 };
-  }
-}
-
-/**
  * What process `pid` and every process under it have used so far, added up: a server made of
  * several processes (the issuer's cluster primary and its workers) costs all of them. Processes of
  * the tree that have ended count too, through the process that waited for them: PostgreSQL's
@@ -173,10 +176,9 @@ export function sampleProcessTree(pid: number): ProcessSample {
     for (const [child, parent] of parentOf) if (parent === tree[i]) tree.push(child);
   const total: ProcessSample = { cpuMicros: 0, systemMicros: 0, rss: 0, writeCalls: 0, writtenBytes: 0 };
   for (const p of tree) {
-    const sample = sampleProcess(p);
+    const { sample, reaped } = readProcess(p);
     // A process that ended between the two reads counts for nothing rather than spoiling the sum.
     if (p !== pid && Number.isNaN(sample.cpuMicros)) continue;
-    const reaped = reapedChildren(p);
     total.cpuMicros += sample.cpuMicros + reaped.cpuMicros;
     total.systemMicros += sample.systemMicros + reaped.systemMicros;
     total.rss += sample.rss;

@@ -4,10 +4,10 @@
  * NULL`: under READ COMMITTED a concurrent redemption on any node waits for the row lock, then
  * re-reads the row, finds it consumed and updates nothing, so exactly one wins.
  */
-import { and, eq, getTableColumns, isNull, lt, sql, type SQL } from 'drizzle-orm';
-import type { Grant, GrantRepository } from '../grants.js';
+import { and, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import type { GrantRepository } from '../grants.js';
 import type { PgDb } from './db.js';
-import { deleteBatchWhere, deleteExpiredBatch, deleteInTurn, lookupBy } from './queries.js';
+import { deleteBatchWhere, deleteExpiredBatch, deleteInTurn, insertSelectColumns, lookupBy } from './queries.js';
 import { accessTokens, authorizationCodes, deviceAuthorizations, grants, ssoSessions } from './schema.js';
 import {
   grantTokenInserts,
@@ -21,9 +21,7 @@ import {
 const grantLeftBehind = sql`not exists (select 1 from ${accessTokens} where ${accessTokens.grantId} = ${grants.id})
   and not exists (select 1 from ${ssoSessions} where ${ssoSessions.id} = ${grants.sessionId})`;
 
-/** Every column of a grant, in the order REDEEM_CODE's parameters give them. */
-const GRANT_COLUMNS = Object.entries(getTableColumns(grants));
-const FIRST_TOKEN_PARAMETER = 3 + GRANT_COLUMNS.length;
+const GRANT_COLUMNS = insertSelectColumns(grants);
 
 /**
  * A code's redemption in one statement: one round trip and one commit, where a transaction of
@@ -35,11 +33,11 @@ const REDEEM_CODE = `with consumed as (
   update authorization_codes set consumed_at = $2::bigint where digest = $1 and consumed_at is null returning digest
 ),
 granted as (
-  insert into grants (${GRANT_COLUMNS.map(([, c]) => c.name).join(', ')})
-  select ${GRANT_COLUMNS.map(([, c], i) => `$${3 + i}::${c.getSQLType()}`).join(', ')} from consumed
+  insert into grants (${GRANT_COLUMNS.names})
+  select ${GRANT_COLUMNS.select(3)} from consumed
   returning id
 ),
-${grantTokenInserts('granted', FIRST_TOKEN_PARAMETER)}
+${grantTokenInserts('granted', 3 + GRANT_COLUMNS.count)}
 select count(*)::int as redeemed from consumed`;
 
 export function grantRepository(db: PgDb): GrantRepository {
@@ -75,11 +73,7 @@ export function grantRepository(db: PgDb): GrantRepository {
         values: [
           digest,
           now,
-          ...GRANT_COLUMNS.map(([key, c]) => {
-            const value = grant[key as keyof Grant];
-            // As drizzle binds them: a null is SQL's NULL (jsonb's mapping would make it JSON's null).
-            return value === null ? null : c.mapToDriverValue(value);
-          }),
+          ...GRANT_COLUMNS.values(grant),
           ...grantTokenValues(issued.refreshToken, issued.accessToken),
         ],
       });

@@ -1,5 +1,5 @@
 /** Statement shapes the PostgreSQL repositories share (the twins of ../database.ts's helpers). */
-import { eq, lt, sql, type SQL } from 'drizzle-orm';
+import { eq, getTableColumns, lt, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { PgDb } from './db.js';
 
@@ -90,4 +90,31 @@ export function lookupBy<T extends PgTable>(
     typeof value === 'string' && value.includes('\u0000')
       ? undefined
       : ((await query.execute({ key: value }))[0] as T['$inferSelect'] | undefined);
+}
+
+/**
+ * The columns of `table`, in the schema's order, for an `INSERT … SELECT` written out in SQL: their
+ * names; the select list, a typed parameter per column from `$first` (in a select list PostgreSQL
+ * would take an untyped one as text) but those `from` names, which are taken from the select's
+ * source; and a row's values for the parameters, in order, bound as drizzle binds them (null stays
+ * SQL's NULL, where jsonb's own mapping would make it JSON's null). A column added to the schema is
+ * written too.
+ */
+export function insertSelectColumns(table: PgTable, from: Record<string, string> = {}) {
+  const all = Object.entries(getTableColumns(table));
+  const bound = all.filter(([key]) => !(key in from));
+  return {
+    /** How many parameters the select list takes. */
+    count: bound.length,
+    names: all.map(([, c]) => c.name).join(', '),
+    select(first: number): string {
+      let n = first;
+      return all.map(([key, c]) => from[key] ?? `$${n++}::${c.getSQLType()}`).join(', ');
+    },
+    values(row: Record<string, unknown>): unknown[] {
+      return bound.map(([key, c]) =>
+        row[key] === null || row[key] === undefined ? null : c.mapToDriverValue(row[key]),
+      );
+    },
+  };
 }

@@ -7,42 +7,34 @@
 import { inArray, sql } from 'drizzle-orm';
 import { accessTokenRow, type IssuedAccessTokenRow, type RefreshToken } from '../token-writes.js';
 import type { PgDb } from './db.js';
-import type { PgTx } from './queries.js';
+import { insertSelectColumns, type PgTx } from './queries.js';
 import { accessTokens, refreshTokens, statusLists } from './schema.js';
 
+const REFRESH_COLUMNS = insertSelectColumns(refreshTokens, { grantId: 'id' });
+const ACCESS_COLUMNS = insertSelectColumns(accessTokens, { grantId: 'id' });
+
 /**
- * The tail of a one-statement grant write: CTEs that insert the refresh token (when its digest,
- * parameter `$first`, is not null) and the access token under the grant id that the CTE `grant`
- * yields (no row: nothing is inserted), from parameters `$first` … `$first + 8`, which
- * `grantTokenValues` gives in order. Parameters are cast where the column is not text: in an
- * `INSERT … SELECT` PostgreSQL would take an untyped one as text.
+ * The tail of a one-statement grant write: CTEs that insert the refresh token (when parameter
+ * `$first` is true) and the access token under the grant id that the CTE `grant` yields (no row:
+ * nothing is inserted), from parameters `$first` on, which `grantTokenValues` gives in order.
  */
 export function grantTokenInserts(grant: string, first: number): string {
-  const $ = (i: number) => `$${first + i}`;
   return `next_refresh as (
-  insert into refresh_tokens (digest, grant_id, created_at, expires_at, rotated_at, revoked_at)
-  select ${$(0)}, id, ${$(1)}::bigint, ${$(2)}::bigint, ${$(3)}::bigint, ${$(4)}::bigint
-  from ${grant} where ${$(0)}::text is not null
+  insert into refresh_tokens (${REFRESH_COLUMNS.names})
+  select ${REFRESH_COLUMNS.select(first + 1)} from ${grant} where $${first}::boolean
 ),
 next_access as (
-  insert into access_tokens (jti, grant_id, expires_at, status_list, status_index)
-  select ${$(5)}, id, ${$(6)}::bigint, ${$(7)}::integer, ${$(8)}::integer from ${grant}
+  insert into access_tokens (${ACCESS_COLUMNS.names})
+  select ${ACCESS_COLUMNS.select(first + 1 + REFRESH_COLUMNS.count)} from ${grant}
 )`;
 }
 
 /** The values of grantTokenInserts's parameters, in order. */
 export function grantTokenValues(refresh: RefreshToken | undefined, access: IssuedAccessTokenRow): unknown[] {
-  const row = accessTokenRow(access, { grantId: null, clientId: null });
   return [
-    refresh?.digest ?? null,
-    refresh?.createdAt ?? null,
-    refresh?.expiresAt ?? null,
-    refresh?.rotatedAt ?? null,
-    refresh?.revokedAt ?? null,
-    row.jti,
-    row.expiresAt,
-    row.statusList,
-    row.statusIndex,
+    refresh !== undefined,
+    ...REFRESH_COLUMNS.values(refresh ?? {}),
+    ...ACCESS_COLUMNS.values(accessTokenRow(access, { grantId: null, clientId: null })),
   ];
 }
 
