@@ -3,7 +3,9 @@
  * counted without a lost update, places for attempts in flight handed out no further than the
  * rule allows, a clear or a forgiveness never lost against a failure counted at the same time.
  */
-import { describe, expect, it } from 'vitest';
+import { setTimeout as delay } from 'node:timers/promises';
+import pg from 'pg';
+import { describe, expect, it, vi } from 'vitest';
 import type { ThrottleKey, ThrottlePolicy } from '../src/store/sign-in-throttles.js';
 import { ENGINES, freshDatabase, inParallel, useEngines } from './support/store-engines.js';
 
@@ -138,5 +140,71 @@ describe.each(ENGINES)('sign-in throttles on %s', (engine) => {
     const left = await nodes[0]!.signInThrottles.clear('acct:e');
     // Every failure counted is either in what one clear took away or still there.
     expect((await cleared).reduce((a, b) => a + b, 0) + left).toBe(40);
+  });
+
+  it.runIf(engine === 'postgres')(
+    'takes a place in four round trips, and clears a key and frees the places in one each',
+    async () => {
+      const node = await (await freshDatabase(engine)).node();
+      const t = node.signInThrottles;
+      const keys = [on('acct:s'), on('ip:s')];
+      await t.countFailure('before', keys, 1000);
+      // Every statement a pool runs goes through its clients' `query`: BEGIN and COMMIT too.
+      const statements = vi.spyOn(pg.Client.prototype, 'query');
+      const counted: [string, number][] = [];
+      const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+        statements.mockClear();
+        const result = await work();
+        counted.push([name, statements.mock.calls.length]);
+        return result;
+      };
+      try {
+        // A successful sign-in: BEGIN, the keys' lock, the places and reads, COMMIT; then the clear
+        // and the release.
+        expect(await step('reserve', () => t.reserve('ok', keys, 1001, 9000))).toEqual({ outcome: 'reserved' });
+        expect(await step('clear', () => t.clear('acct:s'))).toBe(1);
+        await step('release', () => t.release('ok'));
+        // A failed one: BEGIN, the lock, the places freed and the rows read, the rows written, COMMIT.
+        await step('reserve', () => t.reserve('bad', keys, 1002, 9000));
+        expect(await step('count', () => t.countFailure('bad', keys, 1003))).toMatchObject([
+          { key: 'acct:s', failures: 1 },
+          { key: 'ip:s', failures: 2 },
+        ]);
+      } finally {
+        statements.mockRestore();
+      }
+      expect(counted).toEqual([
+        ['reserve', 4],
+        ['clear', 1],
+        ['release', 1],
+        ['reserve', 4],
+        ['count', 5],
+      ]);
+      expect(await node.query('select count(*)::int as n from sign_in_reservations')).toEqual([{ n: 0 }]);
+    },
+  );
+
+  it.runIf(engine === 'postgres')('clears a key only once a failure being counted on it has landed', async () => {
+    const database = await freshDatabase(engine);
+    const t = (await database.node()).signInThrottles;
+    const lenient = { key: 'acct:w', policy: { forgetAfter: 60_000, blockedUntil: () => null } };
+    for (let i = 0; i < 3; i++) await t.countFailure(`f${i}`, [lenient], 1000);
+    // Another node counting a fourth failure, stopped between its read (3) and its write (4),
+    // holding the key's lock as countFailure does.
+    const other = new pg.Client({ connectionString: database.url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query('select pg_advisory_xact_lock(hashtextextended($1::text, 0))', ['acct:w']);
+      const clearing = t.clear('acct:w');
+      const settled = await Promise.race([clearing.then(() => true), delay(300).then(() => false)]);
+      await other.query('update sign_in_throttles set failures = 4 where key = $1', ['acct:w']);
+      await other.query('commit');
+      // The clear waited for the lock, then took the fourth failure with the other three.
+      expect([settled, await clearing]).toEqual([false, 4]);
+    } finally {
+      await other.end();
+    }
+    expect(await t.clear('acct:w')).toBe(0);
   });
 });

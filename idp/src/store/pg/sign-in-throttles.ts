@@ -12,8 +12,8 @@
  * lock see everything committed by the previous holder. A hash collision only makes two keys
  * take turns.
  */
-import { and, count, eq, gt, isNull, like, lte, or, sql } from 'drizzle-orm';
-import type { SignInThrottle, SignInThrottleRepository, ThrottlePolicy } from '../sign-in-throttles.js';
+import { and, eq, isNull, like, lte, or, sql } from 'drizzle-orm';
+import type { Reservation, SignInThrottle, SignInThrottleRepository, ThrottlePolicy } from '../sign-in-throttles.js';
 import type { PgDb } from './db.js';
 import type { PgTx } from './queries.js';
 import { signInReservations, signInThrottles } from './schema.js';
@@ -35,13 +35,41 @@ async function lockKeys(tx: PgTx, keys: readonly string[]): Promise<void> {
   );
 }
 
+/** A throttle row as the raw statements below return it: PostgreSQL's bigint comes as a string. */
+type RawThrottle = {
+  key: string;
+  failures: number | null;
+  first_failure_at: string | null;
+  last_failure_at: string | null;
+  blocked_until: string | null;
+};
+
+/** The row, or undefined for a key with none (the outer join's nulls). */
+const throttleOf = (r: RawThrottle): SignInThrottle | undefined =>
+  r.failures === null
+    ? undefined
+    : {
+        key: r.key,
+        failures: r.failures,
+        firstFailureAt: Number(r.first_failure_at),
+        lastFailureAt: Number(r.last_failure_at),
+        blockedUntil: r.blocked_until === null ? null : Number(r.blocked_until),
+      };
+
+/** What `reserve` decided not to keep: its transaction rolls back, and the places go with it. */
+class NoPlace extends Error {
+  constructor(readonly reservation: Exclude<Reservation, { outcome: 'reserved' }>) {
+    super(reservation.outcome);
+  }
+}
+
 export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
   const throttleByKey = async (tx: PgTx, key: string) => {
     const [row] = await tx.select().from(signInThrottles).where(eq(signInThrottles.key, key));
     return row;
   };
-  const deleteReservations = (tx: PgDb | PgTx, attempt: string) =>
-    tx.delete(signInReservations).where(eq(signInReservations.attempt, attempt));
+  const deleteReservations = (attempt: string) =>
+    db.delete(signInReservations).where(eq(signInReservations.attempt, attempt));
 
   /** Deletes by `where`, a batch at a time, and counts the rows. */
   const deleteInBatches = async (
@@ -59,80 +87,108 @@ export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
 
   return {
     async reserve(attempt, keys, now, expiresAt) {
-      return db.transaction(async (tx) => {
-        await lockKeys(
-          tx,
-          keys.map((k) => k.key),
-        );
-        const current: (SignInThrottle | undefined)[] = [];
-        for (const { key, policy } of keys) {
-          const row = await throttleByKey(tx, key);
-          current.push(row && !isForgotten(row, policy, now) ? row : undefined);
-        }
-        const blocked = current.filter(
-          (r): r is SignInThrottle => r !== undefined && r.blockedUntil !== null && r.blockedUntil > now,
-        );
-        if (blocked.length > 0) return { outcome: 'blocked' as const, blocked };
-        // Room is what one-at-a-time attempts would have: as many in flight as could fail before
-        // the first block, and past that, one.
-        for (const [i, { key, policy }] of keys.entries()) {
-          const [inFlight] = await tx
-            .select({ n: count() })
-            .from(signInReservations)
-            .where(and(eq(signInReservations.key, key), gt(signInReservations.expiresAt, now)));
-          const n = inFlight?.n ?? 0;
-          if (n > 0 && policy.blockedUntil((current[i]?.failures ?? 0) + n, now) !== null) {
-            return { outcome: 'busy' as const };
+      const names = keys.map((k) => k.key);
+      try {
+        return await db.transaction(async (tx) => {
+          await lockKeys(tx, names);
+          // After the lock, one statement takes the places and reads every key's row and the
+          // other attempts in flight on it: the insert is a data-modifying CTE, run whether or not
+          // the query reads it and unseen by the query's reads (one snapshot), so the counts leave
+          // this attempt out. Four round trips in all, where a statement per key and per read took eight.
+          const { rows } = await tx.execute<RawThrottle & { in_flight: number }>(sql`
+            with placed as (
+              insert into ${signInReservations} (attempt, key, expires_at)
+              select ${attempt}, k, ${expiresAt}::bigint from unnest(${sql.param(names)}::text[]) as k
+            )
+            select k.key, t.failures, t.first_failure_at, t.last_failure_at, t.blocked_until,
+              (select count(*)::int from ${signInReservations} r
+                where r.key = k.key and r.expires_at > ${now}::bigint) as in_flight
+            from unnest(${sql.param(names)}::text[]) with ordinality as k(key, n)
+            left join ${signInThrottles} t on t.key = k.key
+            order by k.n`);
+          const current = keys.map(({ policy }, i) => {
+            const row = throttleOf(rows[i]!);
+            return row && !isForgotten(row, policy, now) ? row : undefined;
+          });
+          const blocked = current.filter(
+            (r): r is SignInThrottle => r !== undefined && r.blockedUntil !== null && r.blockedUntil > now,
+          );
+          if (blocked.length > 0) throw new NoPlace({ outcome: 'blocked', blocked });
+          // Room is what one-at-a-time attempts would have: as many in flight as could fail before
+          // the first block, and past that, one.
+          for (const [i, { policy }] of keys.entries()) {
+            const n = rows[i]!.in_flight;
+            if (n > 0 && policy.blockedUntil((current[i]?.failures ?? 0) + n, now) !== null) {
+              throw new NoPlace({ outcome: 'busy' });
+            }
           }
-        }
-        if (keys.length > 0)
-          await tx.insert(signInReservations).values(keys.map(({ key }) => ({ attempt, key, expiresAt })));
-        return { outcome: 'reserved' as const };
-      });
+          return { outcome: 'reserved' as const };
+        });
+      } catch (e) {
+        if (e instanceof NoPlace) return e.reservation;
+        throw e;
+      }
     },
     async countFailure(attempt, keys, now) {
+      const names = keys.map((k) => k.key);
       return db.transaction(async (tx) => {
-        await lockKeys(
-          tx,
-          keys.map((k) => k.key),
-        );
-        await deleteReservations(tx, attempt);
-        const rows: SignInThrottle[] = [];
-        for (const { key, policy } of keys) {
-          const found = await throttleByKey(tx, key);
-          const current = found && !isForgotten(found, policy, now) ? found : undefined;
+        await lockKeys(tx, names);
+        // After the lock, one statement frees the attempt's places and reads the keys' rows, and
+        // one more writes them all back: five round trips, where a statement per key took eight.
+        const { rows: found } = await tx.execute<RawThrottle>(sql`
+          with freed as (delete from ${signInReservations} where attempt = ${attempt})
+          select key, failures, first_failure_at, last_failure_at, blocked_until
+          from ${signInThrottles} where key = any(${sql.param(names)}::text[])`);
+        const byKey = new Map(found.map((r) => [r.key, throttleOf(r)!]));
+        const values = keys.map(({ key, policy }) => {
+          const row = byKey.get(key);
+          const current = row && !isForgotten(row, policy, now) ? row : undefined;
           const failures = (current?.failures ?? 0) + 1;
-          const values = {
+          return {
             key,
             failures,
             firstFailureAt: current?.firstFailureAt ?? now,
             lastFailureAt: now,
             blockedUntil: policy.blockedUntil(failures, now),
           };
-          const [row] = await tx
-            .insert(signInThrottles)
-            .values(values)
-            .onConflictDoUpdate({ target: signInThrottles.key, set: values })
-            .returning();
-          rows.push(row!);
-        }
-        return rows;
+        });
+        if (values.length === 0) return [];
+        const written = await tx
+          .insert(signInThrottles)
+          .values(values)
+          .onConflictDoUpdate({
+            target: signInThrottles.key,
+            set: {
+              failures: sql`excluded.failures`,
+              firstFailureAt: sql`excluded.first_failure_at`,
+              lastFailureAt: sql`excluded.last_failure_at`,
+              blockedUntil: sql`excluded.blocked_until`,
+            },
+          })
+          .returning();
+        // RETURNING's order is not the VALUES order: the rows go back in the order given.
+        const rowOf = new Map(written.map((r) => [r.key, r]));
+        return names.map((k) => rowOf.get(k)!);
       });
     },
     async release(attempt) {
-      await deleteReservations(db, attempt);
+      await deleteReservations(attempt);
     },
     async clear(key) {
-      // Under the key's lock: a failure being counted meanwhile (read 3, write 4) lands wholly
-      // before the clear or wholly after it, as with SQLite's single writer.
-      return db.transaction(async (tx) => {
-        await lockKeys(tx, [key]);
-        const [gone] = await tx
-          .delete(signInThrottles)
-          .where(eq(signInThrottles.key, key))
-          .returning({ failures: signInThrottles.failures });
-        return gone?.failures ?? 0;
-      });
+      // One statement, under the key's lock, so a failure being counted meanwhile (read 3, write 4)
+      // lands wholly before the clear or wholly after it, as with SQLite's single writer. The lock
+      // is a CTE the condition names (run once, before a row is deleted). The statement's snapshot
+      // is older than the wait for the lock, and still nothing is lost: a row a failure updated
+      // meanwhile is deleted in its new version (READ COMMITTED re-reads a row changed under a
+      // DELETE), and a row a failure inserted meanwhile is left, as if the clear came first.
+      const [gone] = await db
+        .execute<{ failures: number }>(sql`
+        with locked as (select pg_advisory_xact_lock(hashtextextended(${key}::text, 0)))
+        delete from ${signInThrottles}
+        where key = ${key} and (select count(*) from locked) >= 0
+        returning failures`)
+        .then((r) => r.rows);
+      return gone?.failures ?? 0;
     },
     async forgive(key, n, policy) {
       await db.transaction(async (tx) => {
