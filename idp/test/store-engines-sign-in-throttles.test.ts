@@ -143,12 +143,17 @@ describe.each(ENGINES)('sign-in throttles on %s', (engine) => {
   });
 
   it.runIf(engine === 'postgres')(
-    'takes a place in four round trips, and clears a key and frees the places in one each',
+    'takes a place in five round trips, refuses one in four, and clears a key and frees the places in one each',
     async () => {
       const node = await (await freshDatabase(engine)).node();
       const t = node.signInThrottles;
       const keys = [on('acct:s'), on('ip:s')];
       await t.countFailure('before', keys, 1000);
+      const locked = {
+        key: 'acct:locked',
+        policy: { forgetAfter: 60_000, blockedUntil: (_: number, at: number) => at + 9000 },
+      };
+      await t.countFailure('before', [locked], 1000);
       // Every statement a pool runs goes through its clients' `query`: BEGIN and COMMIT too.
       const statements = vi.spyOn(pg.Client.prototype, 'query');
       const counted: [string, number][] = [];
@@ -159,8 +164,8 @@ describe.each(ENGINES)('sign-in throttles on %s', (engine) => {
         return result;
       };
       try {
-        // A successful sign-in: BEGIN, the keys' lock, the places and reads, COMMIT; then the clear
-        // and the release.
+        // A successful sign-in: BEGIN, the keys' lock, the reads, the places, COMMIT; then the
+        // clear and the release.
         expect(await step('reserve', () => t.reserve('ok', keys, 1001, 9000))).toEqual({ outcome: 'reserved' });
         expect(await step('clear', () => t.clear('acct:s'))).toBe(1);
         await step('release', () => t.release('ok'));
@@ -170,15 +175,20 @@ describe.each(ENGINES)('sign-in throttles on %s', (engine) => {
           { key: 'acct:s', failures: 1 },
           { key: 'ip:s', failures: 2 },
         ]);
+        // A refused one: BEGIN, the lock, the reads, COMMIT, and no place written.
+        expect(await step('refuse', () => t.reserve('no', [locked, on('ip:s')], 1004, 9000))).toMatchObject({
+          outcome: 'blocked',
+        });
       } finally {
         statements.mockRestore();
       }
       expect(counted).toEqual([
-        ['reserve', 4],
+        ['reserve', 5],
         ['clear', 1],
         ['release', 1],
-        ['reserve', 4],
+        ['reserve', 5],
         ['count', 5],
+        ['refuse', 4],
       ]);
       expect(await node.query('select count(*)::int as n from sign_in_reservations')).toEqual([{ n: 0 }]);
     },

@@ -32,6 +32,7 @@ export type Reservation =
   | { outcome: 'blocked'; blocked: SignInThrottle[] }
   | { outcome: 'busy' };
 
+/** The `keys` a method takes are distinct: an attempt has one place, and counts one failure, per key. */
 export interface SignInThrottleRepository {
   /**
    * In one write transaction: when any key is blocked at `now`, nothing is reserved and the

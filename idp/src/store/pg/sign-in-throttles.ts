@@ -13,7 +13,7 @@
  * take turns.
  */
 import { and, eq, isNull, like, lte, or, sql } from 'drizzle-orm';
-import type { Reservation, SignInThrottle, SignInThrottleRepository, ThrottlePolicy } from '../sign-in-throttles.js';
+import type { SignInThrottle, SignInThrottleRepository, ThrottlePolicy } from '../sign-in-throttles.js';
 import type { PgDb } from './db.js';
 import type { PgTx } from './queries.js';
 import { signInReservations, signInThrottles } from './schema.js';
@@ -56,13 +56,6 @@ const throttleOf = (r: RawThrottle): SignInThrottle | undefined =>
         blockedUntil: r.blocked_until === null ? null : Number(r.blocked_until),
       };
 
-/** What `reserve` decided not to keep: its transaction rolls back, and the places go with it. */
-class NoPlace extends Error {
-  constructor(readonly reservation: Exclude<Reservation, { outcome: 'reserved' }>) {
-    super(reservation.outcome);
-  }
-}
-
 export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
   const throttleByKey = async (tx: PgTx, key: string) => {
     const [row] = await tx.select().from(signInThrottles).where(eq(signInThrottles.key, key));
@@ -88,46 +81,38 @@ export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
   return {
     async reserve(attempt, keys, now, expiresAt) {
       const names = keys.map((k) => k.key);
-      try {
-        return await db.transaction(async (tx) => {
-          await lockKeys(tx, names);
-          // After the lock, one statement takes the places and reads every key's row and the
-          // other attempts in flight on it: the insert is a data-modifying CTE, run whether or not
-          // the query reads it and unseen by the query's reads (one snapshot), so the counts leave
-          // this attempt out. Four round trips in all, where a statement per key and per read took eight.
-          const { rows } = await tx.execute<RawThrottle & { in_flight: number }>(sql`
-            with placed as (
-              insert into ${signInReservations} (attempt, key, expires_at)
-              select ${attempt}, k, ${expiresAt}::bigint from unnest(${sql.param(names)}::text[]) as k
-            )
-            select k.key, t.failures, t.first_failure_at, t.last_failure_at, t.blocked_until,
-              (select count(*)::int from ${signInReservations} r
-                where r.key = k.key and r.expires_at > ${now}::bigint) as in_flight
-            from unnest(${sql.param(names)}::text[]) with ordinality as k(key, n)
-            left join ${signInThrottles} t on t.key = k.key
-            order by k.n`);
-          const current = keys.map(({ policy }, i) => {
-            const row = throttleOf(rows[i]!);
-            return row && !isForgotten(row, policy, now) ? row : undefined;
-          });
-          const blocked = current.filter(
-            (r): r is SignInThrottle => r !== undefined && r.blockedUntil !== null && r.blockedUntil > now,
-          );
-          if (blocked.length > 0) throw new NoPlace({ outcome: 'blocked', blocked });
-          // Room is what one-at-a-time attempts would have: as many in flight as could fail before
-          // the first block, and past that, one.
-          for (const [i, { policy }] of keys.entries()) {
-            const n = rows[i]!.in_flight;
-            if (n > 0 && policy.blockedUntil((current[i]?.failures ?? 0) + n, now) !== null) {
-              throw new NoPlace({ outcome: 'busy' });
-            }
-          }
-          return { outcome: 'reserved' as const };
+      return db.transaction(async (tx) => {
+        await lockKeys(tx, names);
+        // After the lock, one statement reads every key's row and the attempts in flight on it;
+        // the places are inserted only when there is room. Five round trips for a place, four for
+        // a refusal (which writes nothing), where a statement per key and per read took eight.
+        const { rows } = await tx.execute<RawThrottle & { in_flight: number }>(sql`
+          select k.key, t.failures, t.first_failure_at, t.last_failure_at, t.blocked_until,
+            (select count(*)::int from ${signInReservations} r
+              where r.key = k.key and r.expires_at > ${now}::bigint) as in_flight
+          from unnest(${sql.param(names)}::text[]) with ordinality as k(key, n)
+          left join ${signInThrottles} t on t.key = k.key
+          order by k.n`);
+        const current = keys.map(({ policy }, i) => {
+          const row = throttleOf(rows[i]!);
+          return row && !isForgotten(row, policy, now) ? row : undefined;
         });
-      } catch (e) {
-        if (e instanceof NoPlace) return e.reservation;
-        throw e;
-      }
+        const blocked = current.filter(
+          (r): r is SignInThrottle => r !== undefined && r.blockedUntil !== null && r.blockedUntil > now,
+        );
+        if (blocked.length > 0) return { outcome: 'blocked' as const, blocked };
+        // Room is what one-at-a-time attempts would have: as many in flight as could fail before
+        // the first block, and past that, one.
+        for (const [i, { policy }] of keys.entries()) {
+          const n = rows[i]!.in_flight;
+          if (n > 0 && policy.blockedUntil((current[i]?.failures ?? 0) + n, now) !== null) {
+            return { outcome: 'busy' as const };
+          }
+        }
+        if (keys.length > 0)
+          await tx.insert(signInReservations).values(keys.map(({ key }) => ({ attempt, key, expiresAt })));
+        return { outcome: 'reserved' as const };
+      });
     },
     async countFailure(attempt, keys, now) {
       const names = keys.map((k) => k.key);
