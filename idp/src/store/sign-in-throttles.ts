@@ -61,6 +61,52 @@ export interface SignInThrottleRepository {
 const isForgotten = (row: SignInThrottle, policy: ThrottlePolicy, now: number): boolean =>
   row.lastFailureAt + policy.forgetAfter <= now && (row.blockedUntil === null || row.blockedUntil <= now);
 
+/** A key's row as its rule counts it at `now`: none when there is no row or it is forgotten. */
+const standing = (row: SignInThrottle | undefined, policy: ThrottlePolicy, now: number) =>
+  row && !isForgotten(row, policy, now) ? row : undefined;
+
+/**
+ * What `reserve` answers, on either engine, from what it read under its lock: each key's row (in
+ * the keys' order, undefined for none) and, asked only when no key is blocked, the number of other
+ * attempts in flight on the i-th key. 'reserved' means there is room; the caller takes the places.
+ */
+export function reservationFor(
+  keys: readonly ThrottleKey[],
+  rows: readonly (SignInThrottle | undefined)[],
+  inFlight: (i: number) => number,
+  now: number,
+): Reservation {
+  const current = keys.map(({ policy }, i) => standing(rows[i], policy, now));
+  const blocked = current.filter(
+    (r): r is SignInThrottle => r !== undefined && r.blockedUntil !== null && r.blockedUntil > now,
+  );
+  if (blocked.length > 0) return { outcome: 'blocked', blocked };
+  // Room is what one-at-a-time attempts would have: as many in flight as could fail before the
+  // first block, and past that, one.
+  const full = keys.some(({ policy }, i) => {
+    const n = inFlight(i);
+    return n > 0 && policy.blockedUntil((current[i]?.failures ?? 0) + n, now) !== null;
+  });
+  return full ? { outcome: 'busy' } : { outcome: 'reserved' };
+}
+
+/** A key's counter after one more failure at `now`, from its row (undefined for none). */
+export function nextCounter(
+  { key, policy }: ThrottleKey,
+  row: SignInThrottle | undefined,
+  now: number,
+): SignInThrottle {
+  const current = standing(row, policy, now);
+  const failures = (current?.failures ?? 0) + 1;
+  return {
+    key,
+    failures,
+    firstFailureAt: current?.firstFailureAt ?? now,
+    lastFailureAt: now,
+    blockedUntil: policy.blockedUntil(failures, now),
+  };
+}
+
 export function signInThrottleRepository(db: Db): SignInThrottleRepository {
   // Prepared once: every sign-in runs these.
   const p = sql.placeholder;
@@ -114,23 +160,12 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
       return transaction(
         db,
         () => {
-          const current = keys.map(({ key, policy }) => {
-            const row = throttleByKey.get({ key });
-            return row && !isForgotten(row, policy, now) ? row : undefined;
-          });
-          const blocked = current.filter(
-            (r): r is SignInThrottle => r !== undefined && r.blockedUntil !== null && r.blockedUntil > now,
-          );
-          if (blocked.length > 0) return { outcome: 'blocked' as const, blocked };
-          // Room is what one-at-a-time attempts would have: as many in flight as could fail before
-          // the first block, and past that, one.
-          const full = keys.some(({ key, policy }, i) => {
-            const inFlight = attemptsInFlight.get({ key, now })!.n;
-            return inFlight > 0 && policy.blockedUntil((current[i]?.failures ?? 0) + inFlight, now) !== null;
-          });
-          if (full) return { outcome: 'busy' as const };
-          for (const { key } of keys) insertReservation.run({ attempt, key, expiresAt });
-          return { outcome: 'reserved' as const };
+          const rows = keys.map(({ key }) => throttleByKey.get({ key }));
+          const found = reservationFor(keys, rows, (i) => attemptsInFlight.get({ key: keys[i]!.key, now })!.n, now);
+          if (found.outcome === 'reserved') {
+            for (const { key } of keys) insertReservation.run({ attempt, key, expiresAt });
+          }
+          return found;
         },
         { behavior: 'immediate' },
       );
@@ -140,18 +175,7 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
         db,
         () => {
           deleteReservations.run({ attempt });
-          return keys.map(({ key, policy }) => {
-            const found = throttleByKey.get({ key });
-            const current = found && !isForgotten(found, policy, now) ? found : undefined;
-            const failures = (current?.failures ?? 0) + 1;
-            return upsertThrottle.get({
-              key,
-              failures,
-              firstFailureAt: current?.firstFailureAt ?? now,
-              lastFailureAt: now,
-              blockedUntil: policy.blockedUntil(failures, now),
-            })!;
-          });
+          return keys.map((k) => upsertThrottle.get(nextCounter(k, throttleByKey.get({ key: k.key }), now))!);
         },
         { behavior: 'immediate' },
       );

@@ -13,16 +13,18 @@
  * take turns.
  */
 import { and, eq, isNull, like, lte, or, sql } from 'drizzle-orm';
-import type { SignInThrottle, SignInThrottleRepository, ThrottlePolicy } from '../sign-in-throttles.js';
+import {
+  nextCounter,
+  reservationFor,
+  type SignInThrottle,
+  type SignInThrottleRepository,
+} from '../sign-in-throttles.js';
 import type { PgDb } from './db.js';
 import type { PgTx } from './queries.js';
 import { signInReservations, signInThrottles } from './schema.js';
 
 /** Rows per statement in the clean-up deletes: short statements, short row locks. */
 const DELETE_BATCH = 500;
-
-const isForgotten = (row: SignInThrottle, policy: ThrottlePolicy, now: number): boolean =>
-  row.lastFailureAt + policy.forgetAfter <= now && (row.blockedUntil === null || row.blockedUntil <= now);
 
 /** Takes the keys' advisory locks until the transaction ends, in one order. */
 async function lockKeys(tx: PgTx, keys: readonly string[]): Promise<void> {
@@ -93,25 +95,11 @@ export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
           from unnest(${sql.param(names)}::text[]) with ordinality as k(key, n)
           left join ${signInThrottles} t on t.key = k.key
           order by k.n`);
-        const current = keys.map(({ policy }, i) => {
-          const row = throttleOf(rows[i]!);
-          return row && !isForgotten(row, policy, now) ? row : undefined;
-        });
-        const blocked = current.filter(
-          (r): r is SignInThrottle => r !== undefined && r.blockedUntil !== null && r.blockedUntil > now,
-        );
-        if (blocked.length > 0) return { outcome: 'blocked' as const, blocked };
-        // Room is what one-at-a-time attempts would have: as many in flight as could fail before
-        // the first block, and past that, one.
-        for (const [i, { policy }] of keys.entries()) {
-          const n = rows[i]!.in_flight;
-          if (n > 0 && policy.blockedUntil((current[i]?.failures ?? 0) + n, now) !== null) {
-            return { outcome: 'busy' as const };
-          }
-        }
+        const found = reservationFor(keys, rows.map(throttleOf), (i) => rows[i]!.in_flight, now);
+        if (found.outcome !== 'reserved') return found;
         if (keys.length > 0)
           await tx.insert(signInReservations).values(keys.map(({ key }) => ({ attempt, key, expiresAt })));
-        return { outcome: 'reserved' as const };
+        return found;
       });
     },
     async countFailure(attempt, keys, now) {
@@ -125,18 +113,7 @@ export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
           select key, failures, first_failure_at, last_failure_at, blocked_until
           from ${signInThrottles} where key = any(${sql.param(names)}::text[])`);
         const byKey = new Map(found.map((r) => [r.key, throttleOf(r)!]));
-        const values = keys.map(({ key, policy }) => {
-          const row = byKey.get(key);
-          const current = row && !isForgotten(row, policy, now) ? row : undefined;
-          const failures = (current?.failures ?? 0) + 1;
-          return {
-            key,
-            failures,
-            firstFailureAt: current?.firstFailureAt ?? now,
-            lastFailureAt: now,
-            blockedUntil: policy.blockedUntil(failures, now),
-          };
-        });
+        const values = keys.map((k) => nextCounter(k, byKey.get(k.key), now));
         if (values.length === 0) return [];
         const written = await tx
           .insert(signInThrottles)
