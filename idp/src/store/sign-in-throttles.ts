@@ -107,6 +107,17 @@ export function nextCounter(
   };
 }
 
+/**
+ * An upsert's `set` for counters: a stored counter takes every field of the new one (`excluded`,
+ * the row proposed for insertion, is the same on both engines).
+ */
+export const COUNTER_FROM_EXCLUDED = {
+  failures: sql`excluded.failures`,
+  firstFailureAt: sql`excluded.first_failure_at`,
+  lastFailureAt: sql`excluded.last_failure_at`,
+  blockedUntil: sql`excluded.blocked_until`,
+};
+
 export function signInThrottleRepository(db: Db): SignInThrottleRepository {
   // Prepared once: every sign-in runs these.
   const p = sql.placeholder;
@@ -139,12 +150,7 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
     })
     .onConflictDoUpdate({
       target: signInThrottles.key,
-      set: {
-        failures: sql`excluded.failures`,
-        firstFailureAt: sql`excluded.first_failure_at`,
-        lastFailureAt: sql`excluded.last_failure_at`,
-        blockedUntil: sql`excluded.blocked_until`,
-      },
+      set: COUNTER_FROM_EXCLUDED,
     })
     .returning()
     .prepare();

@@ -118,3 +118,19 @@ export function insertSelectColumns(table: PgTable, from: Record<string, string>
     },
   };
 }
+
+/**
+ * Turns a raw statement's rows (columns named as the database names them) into rows of `table`,
+ * each value mapped as drizzle maps it on a select (a bigint's string to a number); null stays
+ * null. For statements written out in SQL: a column added to the schema is read too.
+ */
+export function rowsOf<T extends PgTable>(table: T): (raw: Record<string, unknown>) => T['$inferSelect'] {
+  const columns = Object.entries(getTableColumns(table));
+  return (raw) =>
+    Object.fromEntries(
+      columns.map(([key, c]) => {
+        const value = raw[c.name];
+        return [key, value === null || value === undefined ? null : c.mapFromDriverValue(value)];
+      }),
+    ) as T['$inferSelect'];
+}

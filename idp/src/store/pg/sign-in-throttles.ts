@@ -14,13 +14,13 @@
  */
 import { and, eq, isNull, like, lte, or, sql } from 'drizzle-orm';
 import {
+  COUNTER_FROM_EXCLUDED,
   nextCounter,
   reservationFor,
-  type SignInThrottle,
   type SignInThrottleRepository,
 } from '../sign-in-throttles.js';
 import type { PgDb } from './db.js';
-import type { PgTx } from './queries.js';
+import { rowsOf, type PgTx } from './queries.js';
 import { signInReservations, signInThrottles } from './schema.js';
 
 /** Rows per statement in the clean-up deletes: short statements, short row locks. */
@@ -37,35 +37,14 @@ async function lockKeys(tx: PgTx, keys: readonly string[]): Promise<void> {
   );
 }
 
-/** A throttle row as the raw statements below return it: PostgreSQL's bigint comes as a string. */
-type RawThrottle = {
-  key: string;
-  failures: number | null;
-  first_failure_at: string | null;
-  last_failure_at: string | null;
-  blocked_until: string | null;
-};
-
-/** The row, or undefined for a key with none (the outer join's nulls). */
-const throttleOf = (r: RawThrottle): SignInThrottle | undefined =>
-  r.failures === null
-    ? undefined
-    : {
-        key: r.key,
-        failures: r.failures,
-        firstFailureAt: Number(r.first_failure_at),
-        lastFailureAt: Number(r.last_failure_at),
-        blockedUntil: r.blocked_until === null ? null : Number(r.blocked_until),
-      };
+/** A counter from a raw statement's row. */
+const throttleRow = rowsOf(signInThrottles);
 
 export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
   const throttleByKey = async (tx: PgTx, key: string) => {
     const [row] = await tx.select().from(signInThrottles).where(eq(signInThrottles.key, key));
     return row;
   };
-  const deleteReservations = (attempt: string) =>
-    db.delete(signInReservations).where(eq(signInReservations.attempt, attempt));
-
   /** Deletes by `where`, a batch at a time, and counts the rows. */
   const deleteInBatches = async (
     table: typeof signInThrottles | typeof signInReservations,
@@ -88,14 +67,15 @@ export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
         // After the lock, one statement reads every key's row and the attempts in flight on it;
         // the places are inserted only when there is room. Five round trips for a place, four for
         // a refusal (which writes nothing), where a statement per key and per read took eight.
-        const { rows } = await tx.execute<RawThrottle & { in_flight: number }>(sql`
-          select k.key, t.failures, t.first_failure_at, t.last_failure_at, t.blocked_until,
-            (select count(*)::int from ${signInReservations} r
+        // A key with no counter comes back as a row of nulls (the outer join).
+        const { rows } = await tx.execute<Record<string, unknown> & { in_flight: number }>(sql`
+          select t.*, (select count(*)::int from ${signInReservations} r
               where r.key = k.key and r.expires_at > ${now}::bigint) as in_flight
           from unnest(${sql.param(names)}::text[]) with ordinality as k(key, n)
           left join ${signInThrottles} t on t.key = k.key
           order by k.n`);
-        const found = reservationFor(keys, rows.map(throttleOf), (i) => rows[i]!.in_flight, now);
+        const counters = rows.map((r) => (r.key === null ? undefined : throttleRow(r)));
+        const found = reservationFor(keys, counters, (i) => rows[i]!.in_flight, now);
         if (found.outcome !== 'reserved') return found;
         if (keys.length > 0)
           await tx.insert(signInReservations).values(keys.map(({ key }) => ({ attempt, key, expiresAt })));
@@ -108,25 +88,16 @@ export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
         await lockKeys(tx, names);
         // After the lock, one statement frees the attempt's places and reads the keys' rows, and
         // one more writes them all back: five round trips, where a statement per key took eight.
-        const { rows: found } = await tx.execute<RawThrottle>(sql`
+        const { rows: found } = await tx.execute(sql`
           with freed as (delete from ${signInReservations} where attempt = ${attempt})
-          select key, failures, first_failure_at, last_failure_at, blocked_until
-          from ${signInThrottles} where key = any(${sql.param(names)}::text[])`);
-        const byKey = new Map(found.map((r) => [r.key, throttleOf(r)!]));
+          select * from ${signInThrottles} where key = any(${sql.param(names)}::text[])`);
+        const byKey = new Map(found.map((r) => [r.key as string, throttleRow(r)]));
         const values = keys.map((k) => nextCounter(k, byKey.get(k.key), now));
         if (values.length === 0) return [];
         const written = await tx
           .insert(signInThrottles)
           .values(values)
-          .onConflictDoUpdate({
-            target: signInThrottles.key,
-            set: {
-              failures: sql`excluded.failures`,
-              firstFailureAt: sql`excluded.first_failure_at`,
-              lastFailureAt: sql`excluded.last_failure_at`,
-              blockedUntil: sql`excluded.blocked_until`,
-            },
-          })
+          .onConflictDoUpdate({ target: signInThrottles.key, set: COUNTER_FROM_EXCLUDED })
           .returning();
         // RETURNING's order is not the VALUES order: the rows go back in the order given.
         const rowOf = new Map(written.map((r) => [r.key, r]));
@@ -134,7 +105,7 @@ export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
       });
     },
     async release(attempt) {
-      await deleteReservations(attempt);
+      await db.delete(signInReservations).where(eq(signInReservations.attempt, attempt));
     },
     async clear(key) {
       // One statement, under the key's lock, so a failure being counted meanwhile (read 3, write 4)
@@ -143,13 +114,13 @@ export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
       // is older than the wait for the lock, and still nothing is lost: a row a failure updated
       // meanwhile is deleted in its new version (READ COMMITTED re-reads a row changed under a
       // DELETE), and a row a failure inserted meanwhile is left, as if the clear came first.
-      const [gone] = await db
-        .execute<{ failures: number }>(sql`
+      const {
+        rows: [gone],
+      } = await db.execute<{ failures: number }>(sql`
         with locked as (select pg_advisory_xact_lock(hashtextextended(${key}::text, 0)))
         delete from ${signInThrottles}
         where key = ${key} and (select count(*) from locked) >= 0
-        returning failures`)
-        .then((r) => r.rows);
+        returning failures`);
       return gone?.failures ?? 0;
     },
     async forgive(key, n, policy) {
