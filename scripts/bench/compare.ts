@@ -78,6 +78,9 @@ const dir = mkdtempSync(join(tmpdir(), 'tessera-compare-'));
 const servers: ServerProcess[] = [];
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
+/** A window a contender runs in a process of its own, with what that process spent (CPU in µs, RSS in bytes). */
+type OwnWindow = Window & { cpuMicros: number; mainThreadMicros: number; rssBefore: number; rssAfter: number };
+
 /** One contender of a scenario: a server (or the raw argon2id child) and what each user does. */
 interface Contender {
   name: string;
@@ -87,7 +90,7 @@ interface Contender {
   /** Before each window of `ms` (untimed): refill pools. */
   before?: (ms: number) => Promise<void>;
   /** Runs the whole window itself, in another process (the raw argon2id reference). */
-  window?: (ms: number) => Promise<Window & { cpuMicros: number; rssBefore: number; rssAfter: number }>;
+  window?: (ms: number) => Promise<OwnWindow>;
   note?: string;
   /** A server of several processes: its cost is that of all of them. */
   cluster?: boolean;
@@ -111,6 +114,8 @@ interface Row {
   cpuPerOp: number[];
   /** The system (kernel) part of the server's CPU, a fraction. */
   systemShare: number[];
+  /** The part of the server's CPU its main thread spent (the event loop; libuv's pool apart), a fraction. */
+  eventLoopShare: number[];
   /** The server's write system calls (files and sockets) per operation, and the bytes they wrote. */
   writesPerOp: number[];
   bytesPerOp: number[];
@@ -403,6 +408,7 @@ async function main(): Promise<number> {
         latencies: [],
         cpuPerOp: [],
         systemShare: [],
+        eventLoopShare: [],
         writesPerOp: [],
         bytesPerOp: [],
         requestsPerOp: Number.NaN,
@@ -430,6 +436,7 @@ async function main(): Promise<number> {
           const w = await c.window(MS);
           record(row, w);
           row.cpuPerOp.push(w.cpuMicros / Math.max(1, w.ops));
+          row.eventLoopShare.push(w.mainThreadMicros / w.cpuMicros);
           row.requestsPerOp = 0;
           if (Number.isNaN(row.rssBefore)) row.rssBefore = w.rssBefore;
           row.rssAfter = w.rssAfter;
@@ -444,6 +451,9 @@ async function main(): Promise<number> {
           const ops = Math.max(1, w.ops);
           row.cpuPerOp.push((after.cpuMicros - before.cpuMicros) / ops);
           row.systemShare.push((after.systemMicros - before.systemMicros) / (after.cpuMicros - before.cpuMicros));
+          row.eventLoopShare.push(
+            (after.mainThreadMicros - before.mainThreadMicros) / (after.cpuMicros - before.cpuMicros),
+          );
           row.writesPerOp.push((after.writeCalls - before.writeCalls) / ops);
           row.bytesPerOp.push((after.writtenBytes - before.writtenBytes) / ops);
           row.requestsPerOp = (c.http!.requests - requests) / Math.max(1, w.ops + w.errors);
@@ -506,7 +516,7 @@ function record(row: Row, w: Window, options: { errorsOnly?: boolean } = {}): vo
 }
 
 /** One window of raw argon2id verifications, in a child process. */
-function argon2Window(ms: number): Promise<Window & { cpuMicros: number; rssBefore: number; rssAfter: number }> {
+function argon2Window(ms: number): Promise<OwnWindow> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...TSX, join(REPO, 'scripts/bench/peers/argon2-raw.ts')], {
       cwd: REPO,
@@ -577,8 +587,10 @@ function report(rows: Row[], startPath: string): string {
     '',
     'Rate: operations per second, median of the repetitions (min–max). Latency: p50 and p99 of',
     'every operation of every repetition. Server CPU: user + system time of the server process',
-    '(/proc) over the window, per operation. RSS: the server process before the warm-up and after',
-    `the last repetition.${workers ? ` For ${CLUSTER}: the primary and its workers together.` : ''}`,
+    "(/proc) over the window, per operation; of it, the kernel's part and the main thread's (the",
+    "event loop, as against libuv's pool and V8's helper threads). RSS: the server process before",
+    'the warm-up and after the last repetition.',
+    ...(workers ? [`For ${CLUSTER}: the primary and its workers together.`] : []),
     '',
     '![Tessera ÷ oidc-provider per scenario](results.svg)',
     '',
@@ -601,6 +613,7 @@ function report(rows: Row[], startPath: string): string {
         ms(percentile(r.latencies, 99)).trim(),
         median(r.cpuPerOp).toFixed(0),
         known(r.systemShare) ? `${(median(r.systemShare) * 100).toFixed(0)} %` : '–',
+        known(r.eventLoopShare) ? `${(median(r.eventLoopShare) * 100).toFixed(0)} %` : '–',
         known(r.writesPerOp)
           ? `${median(r.writesPerOp).toFixed(1)} (${(median(r.bytesPerOp) / 1024).toFixed(1)} KiB)`
           : '–',
@@ -619,6 +632,7 @@ function report(rows: Row[], startPath: string): string {
           'p99',
           'server CPU µs/op',
           'of it system',
+          'of it event loop',
           'server write calls/op (bytes)',
           'HTTP requests/op',
           'RSS before → after',

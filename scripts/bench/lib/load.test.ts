@@ -39,9 +39,48 @@ describe.runIf(process.platform === 'linux')('sampleProcess', () => {
     expect(after.cpuMicros - before.cpuMicros).toBeLessThan(20_000_000);
   });
 
+  it("tells the main thread's CPU time from the other threads'", async () => {
+    // A process that, when told, spends 300 ms of CPU on a worker thread, then 300 ms on its main thread.
+    const burn =
+      'const s = process.cpuUsage(); for (;;) { const u = process.cpuUsage(s); if (u.user + u.system > 3e5) break; }';
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const { Worker } = require('node:worker_threads');
+        process.stdin.on('data', (d) => {
+          const done = () => process.stdout.write('done');
+          if (String(d) === 'worker') new Worker(${JSON.stringify(burn)}, { eval: true }).once('exit', done);
+          else { ${burn}; done(); }
+        });`,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const spend = async (where: 'worker' | 'main') => {
+      const before = sampleProcess(child.pid!);
+      child.stdin.write(where);
+      await once(child.stdout, 'data');
+      const after = sampleProcess(child.pid!);
+      return { all: after.cpuMicros - before.cpuMicros, main: after.mainThreadMicros - before.mainThreadMicros };
+    };
+    try {
+      await once(child, 'spawn');
+      const onWorker = await spend('worker');
+      expect(onWorker.all).toBeGreaterThanOrEqual(250_000);
+      // Starting a worker costs its parent some milliseconds, far from the worker's 300.
+      expect(onWorker.main).toBeLessThan(150_000);
+      const onMain = await spend('main');
+      expect(onMain.main).toBeGreaterThanOrEqual(250_000);
+      expect(onMain.main).toBeLessThanOrEqual(onMain.all);
+    } finally {
+      child.kill();
+    }
+  });
+
   it('answers NaN for a process that is not there, rather than failing', () => {
     const gone = sampleProcess(2 ** 22 + 1);
     expect(gone.cpuMicros).toBeNaN();
+    expect(gone.mainThreadMicros).toBeNaN();
     expect(gone.writeCalls).toBeNaN();
     expect(gone.writtenBytes).toBeNaN();
   });

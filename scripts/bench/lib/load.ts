@@ -73,6 +73,12 @@ export interface ProcessSample {
   cpuMicros: number;
   /** The system (kernel) part of it, microseconds; NaN where /proc is not there. */
   systemMicros: number;
+  /**
+   * The part of it spent by the process's main thread, microseconds: a Node process's event loop
+   * (JavaScript, the HTTP parser, synchronous SQLite), as against libuv's pool (argon2id, signatures)
+   * and V8's helper threads. NaN where /proc is not there.
+   */
+  mainThreadMicros: number;
   /** Resident set size, bytes; NaN where /proc is not there. */
   rss: number;
   /**
@@ -97,6 +103,18 @@ function writesOf(pid: number): { writeCalls: number; writtenBytes: number } {
   }
 }
 
+/**
+ * utime, stime, cutime and cstime of a /proc stat line (fields 14–17, counted after the command
+ * name, which may hold spaces: state is field 3), in clock ticks.
+ */
+function statTimes(stat: string): [number, number, number, number] {
+  return stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .slice(11, 15)
+    .map(Number) as [number, number, number, number];
+}
+
 /** What process `pid` has used so far (its whole life), from /proc/<pid>/stat and status. */
 export function sampleProcess(pid: number): ProcessSample {
   return readProcess(pid).sample;
@@ -109,20 +127,16 @@ export function sampleProcess(pid: number): ProcessSample {
 function readProcess(pid: number): { sample: ProcessSample; reaped: { cpuMicros: number; systemMicros: number } } {
   const micros = (ticks: number) => (ticks / clockTicks()) * 1e6;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15,
-    // cutime 16, cstime 17.
-    const [utime, stime, cutime, cstime] = stat
-      .slice(stat.lastIndexOf(')') + 2)
-      .split(' ')
-      .slice(11, 15)
-      .map(Number) as [number, number, number, number];
+    const [utime, stime, cutime, cstime] = statTimes(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    // The main thread is the task whose id is the process's (proc(5), /proc/<pid>/task).
+    const [mainUtime, mainStime] = statTimes(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
     return {
       sample: {
         cpuMicros: micros(utime + stime),
         systemMicros: micros(stime),
+        mainThreadMicros: micros(mainUtime + mainStime),
         rss: rssKb * 1024,
         ...writesOf(pid),
       },
@@ -133,6 +147,7 @@ function readProcess(pid: number): { sample: ProcessSample; reaped: { cpuMicros:
       sample: {
         cpuMicros: Number.NaN,
         systemMicros: Number.NaN,
+        mainThreadMicros: Number.NaN,
         rss: Number.NaN,
         writeCalls: Number.NaN,
         writtenBytes: Number.NaN,
@@ -174,13 +189,22 @@ export function sampleProcessTree(pid: number): ProcessSample {
   const tree = [pid];
   for (let i = 0; i < tree.length; i++)
     for (const [child, parent] of parentOf) if (parent === tree[i]) tree.push(child);
-  const total: ProcessSample = { cpuMicros: 0, systemMicros: 0, rss: 0, writeCalls: 0, writtenBytes: 0 };
+  const total: ProcessSample = {
+    cpuMicros: 0,
+    systemMicros: 0,
+    mainThreadMicros: 0,
+    rss: 0,
+    writeCalls: 0,
+    writtenBytes: 0,
+  };
   for (const p of tree) {
     const { sample, reaped } = readProcess(p);
     // A process that ended between the two reads counts for nothing rather than spoiling the sum.
     if (p !== pid && Number.isNaN(sample.cpuMicros)) continue;
     total.cpuMicros += sample.cpuMicros + reaped.cpuMicros;
     total.systemMicros += sample.systemMicros + reaped.systemMicros;
+    // Each live process's own main thread; an ended child's threads are no longer told apart.
+    total.mainThreadMicros += sample.mainThreadMicros;
     total.rss += sample.rss;
     total.writeCalls += sample.writeCalls;
     total.writtenBytes += sample.writtenBytes;
