@@ -6,7 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
-import type { ThrottleKey, ThrottlePolicy } from '../src/store/sign-in-throttles.js';
+import type { SignInThrottleRepository, ThrottleKey, ThrottlePolicy } from '../src/store/sign-in-throttles.js';
 import { ENGINES, freshDatabase, inParallel, useEngines } from './support/store-engines.js';
 
 useEngines();
@@ -129,6 +129,25 @@ describe.each(ENGINES)('sign-in throttles on %s', (engine) => {
     expect(await nodes[0]!.signInThrottles.deleteLapsedReservations(9000)).toBe(10);
   });
 
+  it('counts a success: the attempt gives up its places and the key starts over, in one step', async () => {
+    const node = await (await freshDatabase(engine)).node();
+    const t = node.signInThrottles;
+    const [account, ip] = [on('acct:k'), on('ip:k')];
+    for (let i = 0; i < 2; i++) await t.countFailure(`f${i}`, [account, ip], 1000);
+    // Two failures: three places on each key; two of them taken.
+    expect(await t.reserve('ok', [account, ip], 1001, 9000)).toEqual({ outcome: 'reserved' });
+    expect(await t.reserve('other', [account, ip], 1001, 9000)).toEqual({ outcome: 'reserved' });
+    expect(await t.countSuccess('ok', 'acct:k')).toBe(2);
+    // The account starts over; the IP keeps its failures (the caller forgives them, or not).
+    expect(await t.countSuccess('nobody', 'acct:k')).toBe(0);
+    expect(await t.countFailure('x', [ip], 1002)).toMatchObject([{ key: 'ip:k', failures: 3 }]);
+    // The successful attempt's places are gone, the other's are not: one place left on the IP
+    // (3 failures, 1 in flight, a block at 5).
+    expect(await t.reserve('third', [ip], 1003, 9000)).toEqual({ outcome: 'reserved' });
+    expect(await t.reserve('fourth', [ip], 1003, 9000)).toEqual({ outcome: 'busy' });
+    expect(await t.deleteLapsedReservations(9000)).toBe(3);
+  });
+
   it('loses neither a clear nor a failure counted at the same time on two nodes', async () => {
     const database = await freshDatabase(engine);
     const nodes = [await database.node(), await database.node()];
@@ -143,7 +162,7 @@ describe.each(ENGINES)('sign-in throttles on %s', (engine) => {
   });
 
   it.runIf(engine === 'postgres')(
-    'takes a place in five round trips, refuses one in four, and clears a key and frees the places in one each',
+    'takes a place in five round trips, refuses one in four, and counts a success, clears a key or frees places in one',
     async () => {
       const node = await (await freshDatabase(engine)).node();
       const t = node.signInThrottles;
@@ -165,15 +184,18 @@ describe.each(ENGINES)('sign-in throttles on %s', (engine) => {
       };
       try {
         // A successful sign-in: BEGIN, the keys' lock, the reads, the places, COMMIT; then the
-        // clear and the release.
+        // success (the account's counter cleared, the places freed).
         expect(await step('reserve', () => t.reserve('ok', keys, 1001, 9000))).toEqual({ outcome: 'reserved' });
-        expect(await step('clear', () => t.clear('acct:s'))).toBe(1);
-        await step('release', () => t.release('ok'));
+        expect(await step('success', () => t.countSuccess('ok', 'acct:s'))).toBe(1);
+        // A password reset clears a key; an attempt cut short frees its places.
+        expect(await step('clear', () => t.clear('ip:s'))).toBe(1);
+        await step('reserve', () => t.reserve('cut', keys, 1001, 9000));
+        await step('release', () => t.release('cut'));
         // A failed one: BEGIN, the lock, the places freed and the rows read, the rows written, COMMIT.
         await step('reserve', () => t.reserve('bad', keys, 1002, 9000));
         expect(await step('count', () => t.countFailure('bad', keys, 1003))).toMatchObject([
           { key: 'acct:s', failures: 1 },
-          { key: 'ip:s', failures: 2 },
+          { key: 'ip:s', failures: 1 },
         ]);
         // A refused one: BEGIN, the lock, the reads, COMMIT, and no place written.
         expect(await step('refuse', () => t.reserve('no', [locked, on('ip:s')], 1004, 9000))).toMatchObject({
@@ -184,7 +206,9 @@ describe.each(ENGINES)('sign-in throttles on %s', (engine) => {
       }
       expect(counted).toEqual([
         ['reserve', 5],
+        ['success', 1],
         ['clear', 1],
+        ['reserve', 5],
         ['release', 1],
         ['reserve', 5],
         ['count', 5],
@@ -194,27 +218,32 @@ describe.each(ENGINES)('sign-in throttles on %s', (engine) => {
     },
   );
 
-  it.runIf(engine === 'postgres')('clears a key only once a failure being counted on it has landed', async () => {
-    const database = await freshDatabase(engine);
-    const t = (await database.node()).signInThrottles;
-    const lenient = { key: 'acct:w', policy: { forgetAfter: 60_000, blockedUntil: () => null } };
-    for (let i = 0; i < 3; i++) await t.countFailure(`f${i}`, [lenient], 1000);
-    // Another node counting a fourth failure, stopped between its read (3) and its write (4),
-    // holding the key's lock as countFailure does.
-    const other = new pg.Client({ connectionString: database.url });
-    await other.connect();
-    try {
-      await other.query('begin');
-      await other.query('select pg_advisory_xact_lock(hashtextextended($1::text, 0))', ['acct:w']);
-      const clearing = t.clear('acct:w');
-      const settled = await Promise.race([clearing.then(() => true), delay(300).then(() => false)]);
-      await other.query('update sign_in_throttles set failures = 4 where key = $1', ['acct:w']);
-      await other.query('commit');
-      // The clear waited for the lock, then took the fourth failure with the other three.
-      expect([settled, await clearing]).toEqual([false, 4]);
-    } finally {
-      await other.end();
-    }
-    expect(await t.clear('acct:w')).toBe(0);
-  });
+  const clearing: [string, (t: SignInThrottleRepository) => Promise<number>][] = [
+    ['clears a key', (t) => t.clear('acct:w')],
+    ['counts a success', (t) => t.countSuccess('attempt', 'acct:w')],
+  ];
+  for (const [what, clear] of clearing)
+    it.runIf(engine === 'postgres')(`${what} only once a failure being counted on it has landed`, async () => {
+      const database = await freshDatabase(engine);
+      const t = (await database.node()).signInThrottles;
+      const lenient = { key: 'acct:w', policy: { forgetAfter: 60_000, blockedUntil: () => null } };
+      for (let i = 0; i < 3; i++) await t.countFailure(`f${i}`, [lenient], 1000);
+      // Another node counting a fourth failure, stopped between its read (3) and its write (4),
+      // holding the key's lock as countFailure does.
+      const other = new pg.Client({ connectionString: database.url });
+      await other.connect();
+      try {
+        await other.query('begin');
+        await other.query('select pg_advisory_xact_lock(hashtextextended($1::text, 0))', ['acct:w']);
+        const clearing = clear(t);
+        const settled = await Promise.race([clearing.then(() => true), delay(300).then(() => false)]);
+        await other.query('update sign_in_throttles set failures = 4 where key = $1', ['acct:w']);
+        await other.query('commit');
+        // It waited for the lock, then took the fourth failure with the other three.
+        expect([settled, await clearing]).toEqual([false, 4]);
+      } finally {
+        await other.end();
+      }
+      expect(await t.clear('acct:w')).toBe(0);
+    });
 });

@@ -135,7 +135,8 @@ async function throttled<T>(
       return 'wrong';
     }
     // As for passwords: the person's failures are forgiven, and on the IP only as many as they had.
-    const forgiven = await ctx.store.signInThrottles.clear(keys[0]!.key);
+    const forgiven = await ctx.store.signInThrottles.countSuccess(attempt, keys[0]!.key);
+    counted = true;
     if (forgiven > 0) await ctx.store.signInThrottles.forgive(keys[1]!.key, forgiven, NETWORK.policy);
     return passed;
   } finally {

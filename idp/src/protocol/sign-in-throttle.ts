@@ -236,14 +236,15 @@ export async function attemptSignIn(ctx: IssuerContext, email: string, password:
       }
       throw e;
     }
-    // Reset for the account; for the IP, only the failures this account had, so a typo-prone
-    // person behind a shared address is forgiven but a guesser signing in to their own account
-    // is not.
-    const forgiven = await ctx.store.signInThrottles.clear(account.key);
+    // Reset for the account, in the transaction that frees the places; for the IP, only the
+    // failures this account had, so a typo-prone person behind a shared address is forgiven but a
+    // guesser signing in to their own account is not.
+    const forgiven = await ctx.store.signInThrottles.countSuccess(attempt, account.key);
+    placesGiven = true;
     if (forgiven > 0) await ctx.store.signInThrottles.forgive(network.key, forgiven, network.policy);
     return user;
   } finally {
-    // On success or an unexpected error the places are freed here.
+    // On an unexpected error the places are freed here.
     if (!placesGiven) await ctx.store.signInThrottles.release(attempt);
     turnMayHaveCome(ctx.store);
   }

@@ -46,6 +46,11 @@ export interface SignInThrottleRepository {
    * (blocked as its policy says); returns the new rows, in the order given.
    */
   countFailure(attempt: string, keys: ThrottleKey[], now: number): Promise<SignInThrottle[]>;
+  /**
+   * In one write transaction: gives up the attempt's places and deletes `key`'s counter (a success
+   * starts the key over); returns the failures the counter held (0 when there was none).
+   */
+  countSuccess(attempt: string, key: string): Promise<number>;
   /** Gives up the attempt's places without counting anything. */
   release(attempt: string): Promise<void>;
   /** Deletes a key's counter; returns the failures it held (0 when there was none). */
@@ -185,6 +190,12 @@ export function signInThrottleRepository(db: Db): SignInThrottleRepository {
         },
         { behavior: 'immediate' },
       );
+    },
+    async countSuccess(attempt, key) {
+      return transaction(db, () => {
+        deleteReservations.run({ attempt });
+        return deleteThrottle.get({ key })?.failures ?? 0;
+      });
     },
     async release(attempt) {
       deleteReservations.run({ attempt });

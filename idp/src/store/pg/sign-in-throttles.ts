@@ -41,6 +41,25 @@ async function lockKeys(tx: PgTx, keys: readonly string[]): Promise<void> {
 const throttleRow = rowsOf(signInThrottles);
 
 export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
+  /**
+   * Deletes `key`'s counter in one statement, under the key's lock, so a failure being counted
+   * meanwhile (read 3, write 4) lands wholly before the clear or wholly after it, as with SQLite's
+   * single writer. The lock is a CTE the condition names (run once, before a row is deleted). The
+   * statement's snapshot is older than the wait for the lock, and still nothing is lost: a row a
+   * failure updated meanwhile is deleted in its new version (READ COMMITTED re-reads a row changed
+   * under a DELETE), and a row a failure inserted meanwhile is left, as if the clear came first.
+   * `alongside`: more CTEs for the same statement. Returns the failures the counter held.
+   */
+  const clearKey = async (key: string, alongside = sql``): Promise<number> => {
+    const {
+      rows: [gone],
+    } = await db.execute<{ failures: number }>(sql`
+      with ${alongside} locked as (select pg_advisory_xact_lock(hashtextextended(${key}::text, 0)))
+      delete from ${signInThrottles}
+      where key = ${key} and (select count(*) from locked) >= 0
+      returning failures`);
+    return gone?.failures ?? 0;
+  };
   const throttleByKey = async (tx: PgTx, key: string) => {
     const [row] = await tx.select().from(signInThrottles).where(eq(signInThrottles.key, key));
     return row;
@@ -104,24 +123,19 @@ export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
         return names.map((k) => rowOf.get(k)!);
       });
     },
+    async countSuccess(attempt, key) {
+      // The clear below, with the attempt's places deleted by the same statement (a data-modifying
+      // CTE runs once whether or not the query reads it): one round trip for a successful attempt.
+      return clearKey(
+        key,
+        sql`released as (delete from ${signInReservations} where ${signInReservations.attempt} = ${attempt}),`,
+      );
+    },
     async release(attempt) {
       await db.delete(signInReservations).where(eq(signInReservations.attempt, attempt));
     },
     async clear(key) {
-      // One statement, under the key's lock, so a failure being counted meanwhile (read 3, write 4)
-      // lands wholly before the clear or wholly after it, as with SQLite's single writer. The lock
-      // is a CTE the condition names (run once, before a row is deleted). The statement's snapshot
-      // is older than the wait for the lock, and still nothing is lost: a row a failure updated
-      // meanwhile is deleted in its new version (READ COMMITTED re-reads a row changed under a
-      // DELETE), and a row a failure inserted meanwhile is left, as if the clear came first.
-      const {
-        rows: [gone],
-      } = await db.execute<{ failures: number }>(sql`
-        with locked as (select pg_advisory_xact_lock(hashtextextended(${key}::text, 0)))
-        delete from ${signInThrottles}
-        where key = ${key} and (select count(*) from locked) >= 0
-        returning failures`);
-      return gone?.failures ?? 0;
+      return clearKey(key);
     },
     async forgive(key, n, policy) {
       await db.transaction(async (tx) => {
