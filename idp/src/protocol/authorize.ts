@@ -34,36 +34,35 @@ export function needsSignIn(
   return false;
 }
 
-/**
- * The authentication context class this request needs: the strongest of what it asked for
- * (`acr_values`), what its client requires (`--require-mfa`), and what the person chose by
- * enrolling a second factor (a password alone no longer signs them in).
- */
-async function requiredAcr(
-  ctx: IssuerContext,
-  req: AuthorizationRequest,
-  userId: string,
-  client: Client | undefined,
-): Promise<string> {
-  const needs = [req.acr ?? ACR_PASSWORD];
-  if (client?.requireMfa || (await hasEnrolledSecondFactor(ctx, userId))) needs.push(ACR_MFA);
-  return needs.reduce((a, b) => (acrSatisfies(a, b) ? a : b));
+/** What a caller may already know for the second-factor question, so it is not asked of the store again. */
+export interface KnownForSecondFactor {
+  /** The request's client, when the caller has just read it (the authorization endpoint). */
+  client?: Client | undefined;
+  /** Whether the person has enrolled a second factor, when the caller has just found out (a password sign-in). */
+  secondFactorEnrolled?: boolean;
 }
 
 /**
  * True while the session is weaker than the request needs: the person is then asked for the
  * missing factor only, not for the whole sign-in. The session's own record decides (acrForMethods
- * of its amr), never the request.
+ * of its amr), never the request. What the request needs is the strongest of what it asked for
+ * (`acr_values`), what its client requires (`--require-mfa`), and what the person chose by
+ * enrolling a second factor (a password alone no longer signs them in); the classes are ordered,
+ * so a session at ACR_MFA or above needs only to meet what was asked for, and the client and the
+ * enrolment are read only for a session below it.
  */
 export async function needsSecondFactor(
   ctx: IssuerContext,
   req: AuthorizationRequest,
   session: SsoSession,
-  /** The request's client, when the caller has already read it. */
-  client?: Client,
+  known: KnownForSecondFactor = {},
 ): Promise<boolean> {
-  const known = client ?? (await ctx.store.clients.findById(req.clientId));
-  return !acrSatisfies(acrForMethods(session.amr), await requiredAcr(ctx, req, session.userId, known));
+  const actual = acrForMethods(session.amr);
+  if (!acrSatisfies(actual, req.acr ?? ACR_PASSWORD)) return true;
+  if (acrSatisfies(actual, ACR_MFA)) return false;
+  const client = known.client ?? (await ctx.store.clients.findById(req.clientId));
+  if (client?.requireMfa) return true;
+  return known.secondFactorEnrolled ?? (await hasEnrolledSecondFactor(ctx, session.userId));
 }
 
 async function needsConsent(
@@ -120,8 +119,8 @@ export async function authorize(
   session: SsoSession | undefined,
   browserDigest: string,
   interaction?: Interaction,
-  /** The request's client, when the caller has just read it (the authorization endpoint). */
-  knownClient?: Client,
+  /** What the caller has just read or found out (the authorization endpoint, a password sign-in). */
+  known: KnownForSecondFactor = {},
 ): Promise<AuthorizeOutcome> {
   // OIDC Core §3.1.2.1: with prompt=none, a page the person would have to see is this error instead.
   // The error is made only then: an Error captures a stack trace, a cost every sign-in would pay.
@@ -134,8 +133,8 @@ export async function authorize(
   }
   const active = session as SsoSession;
   // Read once for both questions below: an SSO visit is mostly lookups like this one.
-  const client = knownClient ?? (await ctx.store.clients.findById(req.clientId));
-  if (await needsSecondFactor(ctx, req, active, client)) {
+  const client = known.client ?? (await ctx.store.clients.findById(req.clientId));
+  if (await needsSecondFactor(ctx, req, active, { ...known, client })) {
     // OIDC Core §3.1.2.6: the person must interact (give a second factor); the factor page tells
     // one who has none how to set one up.
     return page('factor', () => new OAuthError('interaction_required', 'a second factor is needed'));

@@ -169,7 +169,7 @@ export async function fedcmAssertion(
   }
   // OIDC Core §3.1.2.6: the client or the person needs a second factor this session lacks; the
   // app's redirect flow asks for it (FedCM's dialog cannot).
-  if (await needsSecondFactor(ctx, request, session, client))
+  if (await needsSecondFactor(ctx, request, session, { client }))
     return refuse('interaction_required', 'a second factor is needed: sign in through the app', 403);
   if (client.party === 'third') {
     const granted = await ctx.store.consents.grantedScopes(user.sub, client.id);

@@ -7,7 +7,7 @@ import type { IssuerContext } from '../context.js';
 import type { Interaction, SsoSession, User } from '../store/index.js';
 import { refuseDisabledSignIn } from './account-status.js';
 import { audit } from './audit.js';
-import { authorize, type AuthorizeOutcome } from './authorize.js';
+import { authorize, type AuthorizeOutcome, type KnownForSecondFactor } from './authorize.js';
 import { BadCredentialsError } from './credentials.js';
 import { errorRedirect } from './authorization-response.js';
 import { PasskeyRefused, provePasskeyFactor } from './passkeys.js';
@@ -28,7 +28,13 @@ import { addFactorToSession, findActiveSession, signInSession, type Device } fro
  * interaction records who they are and they are asked for it; or the one message every refusal shows.
  */
 export type SignInResult =
-  | { ok: true; session: SsoSession; secret: string }
+  | {
+      ok: true;
+      session: SsoSession;
+      secret: string;
+      /** What the sign-in found out that the authorization it goes on to would otherwise read again. */
+      known?: KnownForSecondFactor;
+    }
   | { ok: true; secondFactor: true }
   | { ok: false; message: string };
 
@@ -78,7 +84,8 @@ export async function signIn(
   ctx.log.info('sign_in.succeeded', { sub: user.sub, sid: session.id });
   ctx.metrics.signIns.inc({ result: 'success' });
   await audit(ctx, 'sign_in.succeeded', { subject: user.sub, clientId, ip: device.ip, detail: { sid: session.id } });
-  return { ok: true, session, secret };
+  // The person has no second factor (asked above): the authorization need not ask again.
+  return { ok: true, session, secret, known: { secondFactorEnrolled: false } };
 }
 
 /** Goes on with the interaction the person just signed in for. */
@@ -86,6 +93,7 @@ export async function afterSignIn(
   ctx: IssuerContext,
   interaction: Interaction,
   session: SsoSession,
+  known: KnownForSecondFactor = {},
 ): Promise<AfterSignIn> {
   if (!interaction.request) {
     // No app is waiting: a sign-in at the issuer itself is for managing the account.
@@ -93,7 +101,7 @@ export async function afterSignIn(
     return interaction.returnTo !== null ? { kind: 'return', to: interaction.returnTo } : { kind: 'account' };
   }
   const signedIn = { ...interaction, sessionId: session.id };
-  const next = await authorize(ctx, interaction.request, session, interaction.browserDigest, signedIn);
+  const next = await authorize(ctx, interaction.request, session, interaction.browserDigest, signedIn, known);
   // The interaction records the sign-in (prompt=login and max_age are then satisfied) only when it
   // goes on to another page: a code issued here has consumed it, and an update of it would be one
   // more write per sign-in for nothing.

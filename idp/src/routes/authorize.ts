@@ -44,7 +44,7 @@ export function authorizeRoutes(ctx: IssuerContext): Hono<Env> {
       resolved.pushed,
     );
     const session = await findActiveSession(ctx, readSessionCookie(c, ctx.config));
-    const outcome = await authorize(ctx, request, session, browserBinding(c, ctx.config), undefined, client);
+    const outcome = await authorize(ctx, request, session, browserBinding(c, ctx.config), undefined, { client });
     return respondToOutcome(c, outcome, 302);
   });
   return app;

@@ -94,7 +94,7 @@ export function signInRoutes(ctx: IssuerContext): Hono<Env> {
     }
     if ('secondFactor' in result) return c.redirect(secondFactorUrl(interaction.id), 303);
     setSessionCookie(c, ctx.config, result.secret);
-    const next = await afterSignIn(ctx, interaction, result.session);
+    const next = await afterSignIn(ctx, interaction, result.session, result.known);
     // GET /account sends a browser that is not signed in to a sign-in at the issuer, and back.
     if (next.kind === 'account') return c.redirect(ISSUER_PATHS.account, 303);
     // Only ever a path of the issuer's own that the issuer stored (see startInteraction).
