@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sampleProcess, sampleProcessTree } from './load.js';
 
+/** JavaScript that runs until its process has spent 300 ms more CPU time (not clock time: the machine may be busy). */
+const BURN_300_MS =
+  'const s = process.cpuUsage(); for (;;) { const u = process.cpuUsage(s); if (u.user + u.system > 3e5) break; }';
+
 describe.runIf(process.platform === 'linux')('sampleProcess', () => {
   it('counts the write calls a process makes and the bytes they wrote', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-load-'));
@@ -41,8 +45,6 @@ describe.runIf(process.platform === 'linux')('sampleProcess', () => {
 
   it("tells the main thread's CPU time from the other threads'", async () => {
     // A process that, when told, spends 300 ms of CPU on a worker thread, then 300 ms on its main thread.
-    const burn =
-      'const s = process.cpuUsage(); for (;;) { const u = process.cpuUsage(s); if (u.user + u.system > 3e5) break; }';
     const child = spawn(
       process.execPath,
       [
@@ -50,8 +52,8 @@ describe.runIf(process.platform === 'linux')('sampleProcess', () => {
         `const { Worker } = require('node:worker_threads');
         process.stdin.on('data', (d) => {
           const done = () => process.stdout.write('done');
-          if (String(d) === 'worker') new Worker(${JSON.stringify(burn)}, { eval: true }).once('exit', done);
-          else { ${burn}; done(); }
+          if (String(d) === 'worker') new Worker(${JSON.stringify(BURN_300_MS)}, { eval: true }).once('exit', done);
+          else { ${BURN_300_MS}; done(); }
         });`,
       ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
@@ -90,14 +92,12 @@ describe.runIf(process.platform === 'linux')('sampleProcessTree', () => {
   it('counts the CPU time of processes of the tree that ended during the window', async () => {
     // A parent (as PostgreSQL's postmaster is) that, when told, runs a child spending 300 ms of CPU,
     // waits for it to end, and lives on.
-    const child =
-      'const s = process.cpuUsage(); for (;;) { const u = process.cpuUsage(s); if (u.user + u.system > 3e5) break; }';
     const parent = spawn(
       process.execPath,
       [
         '-e',
         `process.stdin.once('data', () => {
-          require('node:child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(child)}]);
+          require('node:child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(BURN_300_MS)}]);
           process.stdout.write('ended');
         });`,
       ],
