@@ -73,7 +73,9 @@ describe.runIf(process.platform === 'linux')('sampleProcess', () => {
       expect(onWorker.main).toBeLessThan(150_000);
       const onMain = await spend('main');
       expect(onMain.main).toBeGreaterThanOrEqual(250_000);
-      expect(onMain.main).toBeLessThanOrEqual(onMain.all);
+      // Never more than the whole process, give or take the clock tick (10 ms here) in which /proc
+      // counts the process and each thread apart, each rounded on its own.
+      expect(onMain.main).toBeLessThanOrEqual(onMain.all + 20_000);
     } finally {
       child.kill();
     }
