@@ -449,11 +449,10 @@ async function main(): Promise<number> {
           c.server!.assertAlive();
           record(row, w);
           const ops = Math.max(1, w.ops);
-          row.cpuPerOp.push((after.cpuMicros - before.cpuMicros) / ops);
-          row.systemShare.push((after.systemMicros - before.systemMicros) / (after.cpuMicros - before.cpuMicros));
-          row.eventLoopShare.push(
-            (after.mainThreadMicros - before.mainThreadMicros) / (after.cpuMicros - before.cpuMicros),
-          );
+          const cpu = after.cpuMicros - before.cpuMicros;
+          row.cpuPerOp.push(cpu / ops);
+          row.systemShare.push((after.systemMicros - before.systemMicros) / cpu);
+          row.eventLoopShare.push((after.mainThreadMicros - before.mainThreadMicros) / cpu);
           row.writesPerOp.push((after.writeCalls - before.writeCalls) / ops);
           row.bytesPerOp.push((after.writtenBytes - before.writtenBytes) / ops);
           row.requestsPerOp = (c.http!.requests - requests) / Math.max(1, w.ops + w.errors);

@@ -48,13 +48,18 @@ export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
    * statement's snapshot is older than the wait for the lock, and still nothing is lost: a row a
    * failure updated meanwhile is deleted in its new version (READ COMMITTED re-reads a row changed
    * under a DELETE), and a row a failure inserted meanwhile is left, as if the clear came first.
-   * `alongside`: more CTEs for the same statement. Returns the failures the counter held.
+   * Given an attempt, the same statement deletes its places (a data-modifying CTE runs once whether
+   * or not the query reads it). Returns the failures the counter held.
    */
-  const clearKey = async (key: string, alongside = sql``): Promise<number> => {
+  const clearKey = async (key: string, releasing?: string): Promise<number> => {
+    const released =
+      releasing === undefined
+        ? sql``
+        : sql`released as (delete from ${signInReservations} where ${signInReservations.attempt} = ${releasing}),`;
     const {
       rows: [gone],
     } = await db.execute<{ failures: number }>(sql`
-      with ${alongside} locked as (select pg_advisory_xact_lock(hashtextextended(${key}::text, 0)))
+      with ${released} locked as (select pg_advisory_xact_lock(hashtextextended(${key}::text, 0)))
       delete from ${signInThrottles}
       where key = ${key} and (select count(*) from locked) >= 0
       returning failures`);
@@ -124,12 +129,8 @@ export function signInThrottleRepository(db: PgDb): SignInThrottleRepository {
       });
     },
     async countSuccess(attempt, key) {
-      // The clear below, with the attempt's places deleted by the same statement (a data-modifying
-      // CTE runs once whether or not the query reads it): one round trip for a successful attempt.
-      return clearKey(
-        key,
-        sql`released as (delete from ${signInReservations} where ${signInReservations.attempt} = ${attempt}),`,
-      );
+      // One round trip for a successful attempt: the clear and the release in one statement.
+      return clearKey(key, attempt);
     },
     async release(attempt) {
       await db.delete(signInReservations).where(eq(signInReservations.attempt, attempt));
